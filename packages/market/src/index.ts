@@ -1,3 +1,13 @@
 // @gridledger/market: DC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
+
+export { type AuctionOptions, type AuctionResult, clearSingleBus, type PriceRange } from './auction.ts';
+export {
+  checkOrdersAgainstNetwork,
+  decodeOrdersCsv,
+  decodeOrdersJson,
+  type OrdersSource,
+  validateOrders,
+} from './orders.ts';
+export { loadOrders } from './orders-file.ts';
 export type * from './types.ts';
