@@ -1,7 +1,14 @@
 // @gridledger/market: DC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
 
-export { type AuctionOptions, type AuctionResult, clearSingleBus, type PriceRange } from './auction.ts';
+export {
+  type AuctionAllocation,
+  type AuctionOptions,
+  type AuctionResult,
+  clearSingleBus,
+  type PriceRange,
+  solveSingleBus,
+} from './auction.ts';
 export {
   checkOrdersAgainstNetwork,
   decodeOrdersCsv,
