@@ -10,6 +10,22 @@ export {
   solveSingleBus,
 } from './auction.ts';
 export {
+  buildCertificate,
+  type Certificate,
+  type CertificateCheck,
+  verifyCertificate,
+} from './certificate.ts';
+export { type LinearProgram, type LpSolution, loadSolver, solveLinearProgram } from './lp.ts';
+export { clearNetwork, type NetworkClearingResult } from './network-clearing.ts';
+export {
+  type DispatchOptions,
+  type Formulation,
+  type OpfBus,
+  type OpfGenerator,
+  type OpfResult,
+  solveOpf,
+} from './opf.ts';
+export {
   checkOrdersAgainstNetwork,
   decodeOrdersCsv,
   decodeOrdersJson,
