@@ -2,6 +2,7 @@
 // message and an exit code instead of a stack trace.
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
+import { registerOpf } from './commands/opf.ts';
 import { registerStart } from './commands/start.ts';
 import { UsageError } from './output.ts';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerOpf(program);
   return program;
 }
 
