@@ -2,6 +2,7 @@
 // message and an exit code instead of a stack trace.
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
+import { registerClear } from './commands/clear.ts';
 import { registerOpf } from './commands/opf.ts';
 import { registerStart } from './commands/start.ts';
 import { UsageError } from './output.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerClear(program);
   registerOpf(program);
   return program;
 }
