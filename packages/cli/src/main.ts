@@ -3,6 +3,8 @@
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
 import { registerCapacity } from './commands/capacity.ts';
+import { registerClear } from './commands/clear.ts';
+import { registerOpf } from './commands/opf.ts';
 import { registerStart } from './commands/start.ts';
 import { UsageError } from './output.ts';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerOpf(program);
+  registerClear(program);
   registerCapacity(program);
   return program;
 }
