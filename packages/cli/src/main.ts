@@ -2,6 +2,7 @@
 // message and an exit code instead of a stack trace.
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
+import { registerInit } from './commands/init.ts';
 import { registerStart } from './commands/start.ts';
 import { UsageError } from './output.ts';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerInit(program);
   return program;
 }
 
