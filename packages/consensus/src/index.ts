@@ -29,6 +29,21 @@ export {
   voteSignBytes,
 } from './codec.ts';
 export { keySigner, type Signer, type SignRequest, signEd25519, verifyEd25519 } from './ed25519.ts';
+export { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
+export {
+  type ConsensusAction,
+  ConsensusError,
+  type ConsensusEvent,
+  ConsensusMachine,
+  DEFAULT_TIMEOUTS,
+  type HandleResult,
+  type MachineConfig,
+  type MachineStart,
+  type Step,
+  type TimeoutKind,
+  type Timeouts,
+  type WalState,
+} from './machine.ts';
 export type {
   Block,
   CommitCertificate,
@@ -57,3 +72,4 @@ export {
   verifyProposalSignature,
   verifyVote,
 } from './verify.ts';
+export { decodeSignState, decodeWalState, encodeSignState, encodeWalState } from './wal.ts';
