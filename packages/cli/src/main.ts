@@ -3,7 +3,10 @@
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.ts';
+import { registerNode } from './commands/node.ts';
 import { registerStart } from './commands/start.ts';
+import { registerTestnet } from './commands/testnet.ts';
+import { registerVerify } from './commands/verify.ts';
 import { UsageError } from './output.ts';
 
 /** Builds the command tree. */
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerInit(program);
+  registerNode(program);
+  registerTestnet(program);
+  registerVerify(program);
   return program;
 }
 

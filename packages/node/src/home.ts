@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fromHex, InputError, toHex } from '@gridledger/base';
+import { DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS } from '@gridledger/consensus';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
 import { z } from 'zod';
 
@@ -33,15 +34,17 @@ const genesisSchema = z.object({
   appState: z.record(z.string(), z.unknown()),
 });
 
+const ms = z.number().int().nonnegative();
 const timeoutsSchema = z.object({
-  /** Base wait for a proposal in round 0; grows by deltaMs per round. */
-  proposeMs: z.number().int().positive(),
-  prevoteMs: z.number().int().positive(),
-  precommitMs: z.number().int().positive(),
-  /** Added to each timeout per round (timeouts grow with the round). */
-  deltaMs: z.number().int().nonnegative(),
+  /** Wait for a proposal in round 0; grows by proposeDeltaMs per round. */
+  proposeMs: ms,
+  proposeDeltaMs: ms,
+  prevoteMs: ms,
+  prevoteDeltaMs: ms,
+  precommitMs: ms,
+  precommitDeltaMs: ms,
   /** Wait after a commit before starting the next height: sets the block interval. */
-  commitMs: z.number().int().nonnegative(),
+  commitMs: ms,
 });
 
 const configSchema = z.object({
@@ -75,14 +78,8 @@ export type NodeConfig = z.infer<typeof configSchema>;
 /** Consensus timeouts in milliseconds. */
 export type ConsensusTimeouts = z.infer<typeof timeoutsSchema>;
 
-/** Default timeouts: a block about every second, and a few seconds per failed round. */
-export const DEFAULT_TIMEOUTS: ConsensusTimeouts = {
-  proposeMs: 1500,
-  prevoteMs: 500,
-  precommitMs: 500,
-  deltaMs: 500,
-  commitMs: 800,
-};
+/** Default timeouts (the consensus package's): a block about every second, a few seconds per failed round. */
+export const DEFAULT_TIMEOUTS: ConsensusTimeouts = { ...CONSENSUS_DEFAULT_TIMEOUTS };
 
 /** A loaded home folder. */
 export interface Home {
