@@ -156,22 +156,53 @@ export class ConsensusError extends GridledgerError {
 const NIL = 'nil';
 const keyOf = (h: Uint8Array | null): string => (h === null ? NIL : Buffer.from(h).toString('hex'));
 
-/** One validator's votes of one type in one round, with power tallies. */
+/** Most distinct values kept per validator per round and type (a Byzantine one may sign many). */
+const MAX_VALUES_PER_VALIDATOR = 4;
+/** Most distinct proposals kept per round (an equivocating proposer may sign many). */
+const MAX_PROPOSALS_PER_ROUND = 4;
+
+/**
+ * The votes of one type in one round. As in the paper, a quorum for a value counts each validator that
+ * voted for it once; a validator that equivocated counts towards each value it signed (safety is
+ * unaffected: two quorums still share an honest validator), so every honest node eventually sees the
+ * same quorums whatever order the conflicting votes arrive in.
+ */
 class VoteSet {
-  readonly votes = new Map<number, Vote>();
+  /** validator index -> value key -> vote. */
+  readonly byValidator = new Map<number, Map<string, Vote>>();
   readonly power = new Map<string, bigint>();
+  /** Power of the distinct validators that voted at all. */
   sum = 0n;
 
-  add(vote: Vote, power: bigint): void {
-    this.votes.set(vote.validatorIndex, vote);
-    const k = keyOf(vote.blockHash);
-    this.power.set(k, (this.power.get(k) ?? 0n) + power);
-    this.sum += power;
+  get(index: number, key: string): Vote | undefined {
+    return this.byValidator.get(index)?.get(key);
   }
 
-  /** The key (hex hash or 'nil') with more than 2/3 of `total`, if any. */
-  quorumKey(total: bigint): string | undefined {
-    for (const [k, p] of this.power) if (isTwoThirds(p, total)) return k;
+  /** Values already voted by this validator. */
+  valuesOf(index: number): Map<string, Vote> | undefined {
+    return this.byValidator.get(index);
+  }
+
+  add(vote: Vote, power: bigint): void {
+    const k = keyOf(vote.blockHash);
+    let mine = this.byValidator.get(vote.validatorIndex);
+    if (mine === undefined) {
+      mine = new Map();
+      this.byValidator.set(vote.validatorIndex, mine);
+      this.sum += power;
+    }
+    mine.set(k, vote);
+    this.power.set(k, (this.power.get(k) ?? 0n) + power);
+  }
+
+  /** Every vote held. */
+  *all(): Generator<Vote> {
+    for (const m of this.byValidator.values()) yield* m.values();
+  }
+
+  /** The non-nil key with more than 2/3 of `total`, if any. */
+  quorumValue(total: bigint): string | undefined {
+    for (const [k, p] of this.power) if (k !== NIL && isTwoThirds(p, total)) return k;
     return undefined;
   }
 
@@ -185,8 +216,8 @@ interface RoundState {
   precommits: VoteSet;
   /** Validators that sent anything at this round (for the f+1 round skip). */
   senders: Set<number>;
-  proposal: Proposal | null;
-  proposalHash: string | null;
+  /** Proposals from the round's proposer by block key, in arrival order (more than one: equivocation). */
+  proposals: Map<string, Proposal>;
   prevoteTimeout: boolean;
   precommitTimeout: boolean;
   /** Rule "proposal + polka for it at this round" already applied. */
@@ -366,9 +397,9 @@ export class ConsensusMachine {
     for (const r of [...rounds].sort((a, b) => a - b)) {
       const rs = this.#rounds.get(r);
       if (rs === undefined) continue;
-      if (rs.proposal !== null) out.push({ kind: 'proposal', proposal: rs.proposal });
-      for (const v of rs.prevotes.votes.values()) out.push({ kind: 'vote', vote: v });
-      for (const v of rs.precommits.votes.values()) out.push({ kind: 'vote', vote: v });
+      for (const p of rs.proposals.values()) out.push({ kind: 'proposal', proposal: p });
+      for (const v of rs.prevotes.all()) out.push({ kind: 'vote', vote: v });
+      for (const v of rs.precommits.all()) out.push({ kind: 'vote', vote: v });
     }
     return out;
   }
@@ -405,8 +436,7 @@ export class ConsensusMachine {
         prevotes: new VoteSet(),
         precommits: new VoteSet(),
         senders: new Set(),
-        proposal: null,
-        proposalHash: null,
+        proposals: new Map(),
         prevoteTimeout: false,
         precommitTimeout: false,
         polkaApplied: false,
@@ -520,8 +550,8 @@ export class ConsensusMachine {
     const rs = this.#roundState(round);
     this.#timeout('propose', round);
     if (this.#myIndex < 0 || this.#schedule.proposer(this.#height, round) !== this.#myIndex) return;
-    if (rs.proposal !== null) return;
-    if (this.#validKey !== null) {
+    if (rs.proposals.size > 0) return;
+    if (this.#validKey !== null && this.#validRound < round) {
       const block = this.#blocks.get(this.#validKey);
       if (block !== undefined) {
         this.#propose(round, this.#validRound, block);
@@ -543,8 +573,7 @@ export class ConsensusMachine {
     const proposal: Proposal = { height: this.#height, round, polRound, block, signature: sig };
     const key = this.#addOwnBlock(block);
     const rs = this.#roundState(round);
-    rs.proposal = proposal;
-    rs.proposalHash = key;
+    rs.proposals.set(key, proposal);
     rs.senders.add(this.#myIndex);
     this.#out.push({ type: 'broadcast', message: { kind: 'proposal', proposal } });
   }
@@ -605,26 +634,29 @@ export class ConsensusMachine {
       };
     if (vote.round > this.#round + this.#maxRoundsAhead)
       return { ignored: `vote for round ${vote.round}, too far ahead` };
-    const rs = this.#rounds.get(vote.round);
-    const prior =
-      rs === undefined
-        ? undefined
-        : (vote.type === 'prevote' ? rs.prevotes : rs.precommits).votes.get(vote.validatorIndex);
+    const key = keyOf(vote.blockHash);
+    const set = this.#rounds.get(vote.round)?.[vote.type === 'prevote' ? 'prevotes' : 'precommits'];
+    const prior = set?.get(vote.validatorIndex, key);
     if (prior !== undefined && equalBytes(prior.signature, vote.signature))
       return { ignored: 'duplicate vote' };
+    const values = set?.valuesOf(vote.validatorIndex);
+    if (prior === undefined && values !== undefined && values.size >= MAX_VALUES_PER_VALIDATOR)
+      return {
+        ignored: `validator ${vote.validatorIndex} already signed ${values.size} values at round ${vote.round}`,
+      };
     const check = verifyVote(vote, this.validators, this.chainId);
     if (!check.ok) return { ignored: check.reason };
-    if (prior !== undefined) {
-      const same = keyOf(prior.blockHash) === keyOf(vote.blockHash);
-      if (same) return { ignored: 'duplicate vote' };
-      this.#addEvidence(`v/${vote.type}/${vote.round}/${vote.validatorIndex}`, {
+    if (prior !== undefined) return { ignored: 'duplicate vote' };
+    const other = values === undefined ? undefined : [...values.values()][0];
+    this.#acceptVote(vote);
+    if (other !== undefined) {
+      this.#addEvidence(`v/${vote.height}/${vote.type}/${vote.round}/${vote.validatorIndex}`, {
         kind: 'duplicate-vote',
-        voteA: prior,
+        voteA: other,
         voteB: vote,
       });
       return { ignored: `conflicting ${vote.type} from validator ${vote.validatorIndex}: kept as evidence` };
     }
-    this.#acceptVote(vote);
     return {};
   }
 
@@ -636,18 +668,24 @@ export class ConsensusMachine {
     const proposerIdx = this.#schedule.proposer(this.#height, p.round);
     const rs = this.#rounds.get(p.round);
     const key = keyOf(hashBlock(p.block.header));
-    if (rs?.proposal != null && rs.proposalHash === key && equalBytes(rs.proposal.signature, p.signature))
+    const prior = rs?.proposals.get(key);
+    if (prior !== undefined && equalBytes(prior.signature, p.signature))
       return { ignored: 'duplicate proposal' };
+    if (prior === undefined && rs !== undefined && rs.proposals.size >= MAX_PROPOSALS_PER_ROUND)
+      return { ignored: `already ${rs.proposals.size} proposals at round ${p.round}` };
     const check = verifyProposalSignature(
       p,
       this.validators.validators[proposerIdx]!.publicKey,
       this.chainId,
     );
     if (!check.ok) return { ignored: `${check.reason} (not from the proposer of round ${p.round})` };
+    if (prior !== undefined) return { ignored: 'duplicate proposal' };
     const state = this.#roundState(p.round);
-    if (state.proposal !== null) {
-      if (state.proposalHash === key && state.proposal.polRound === p.polRound)
-        return { ignored: 'duplicate proposal' };
+    const first = [...state.proposals.entries()][0];
+    state.proposals.set(key, p);
+    state.senders.add(proposerIdx);
+    this.#addBlock(p.block, key);
+    if (first !== undefined) {
       const header = (x: Proposal, k: string) => ({
         height: x.height,
         round: x.round,
@@ -655,20 +693,16 @@ export class ConsensusMachine {
         blockHash: Buffer.from(k, 'hex'),
         signature: x.signature,
       });
-      this.#addEvidence(`p/${p.round}`, {
+      this.#addEvidence(`p/${p.height}/${p.round}`, {
         kind: 'duplicate-proposal',
         validatorIndex: proposerIdx,
-        proposalA: header(state.proposal, state.proposalHash!),
+        proposalA: header(first[1], first[0]),
         proposalB: header(p, key),
       });
       return {
         ignored: `second proposal from validator ${proposerIdx} at round ${p.round}: kept as evidence`,
       };
     }
-    state.proposal = p;
-    state.proposalHash = key;
-    state.senders.add(proposerIdx);
-    this.#addBlock(p.block, key);
     return {};
   }
 
@@ -751,6 +785,7 @@ export class ConsensusMachine {
     this.#validRound = -1;
     this.#validKey = null;
     this.#rounds = new Map();
+    this.#evidenceKeys.clear();
     this.#blocks = new Map();
     this.#validity = new Map();
     this.#decided = null;
@@ -778,13 +813,15 @@ export class ConsensusMachine {
     if (this.#decided !== null) return false;
     // Lines 49-54: a decision at any round.
     for (const [r, rs] of this.#rounds) {
-      const k = rs.precommits.quorumKey(this.#total);
-      if (k === undefined || k === NIL) continue;
+      const k = rs.precommits.quorumValue(this.#total);
+      if (k === undefined) continue;
       const block = this.#blocks.get(k);
       if (block === undefined || this.#validity.get(k) !== 'valid') continue;
-      const sigs = [...rs.precommits.votes.values()]
-        .filter((v) => keyOf(v.blockHash) === k)
-        .map((v) => ({ validatorIndex: v.validatorIndex, signature: v.signature }));
+      const sigs: { validatorIndex: number; signature: Uint8Array }[] = [];
+      for (const [i, m] of rs.precommits.byValidator) {
+        const v = m.get(k);
+        if (v !== undefined) sigs.push({ validatorIndex: i, signature: v.signature });
+      }
       this.#decide(block, buildCommit(this.#height, r, Buffer.from(k, 'hex'), sigs), r);
       return true;
     }
@@ -802,29 +839,25 @@ export class ConsensusMachine {
     }
     const r = this.#round;
     const rs = this.#roundState(r);
-    const pk = rs.proposalHash;
-    const pv = pk === null ? undefined : this.#validity.get(pk);
-    if (
-      this.#step === 'propose' &&
-      rs.proposal !== null &&
-      pk !== null &&
-      pv !== undefined &&
-      pv !== 'pending'
-    ) {
-      const vr = rs.proposal.polRound;
-      if (vr === -1) {
-        // Lines 22-27.
-        const ok = pv === 'valid' && (this.#lockedRound === -1 || this.#lockedKey === pk);
-        this.#castVote('prevote', ok ? pk : NIL);
-        this.#step = 'prevote';
-        return true;
-      }
-      if (vr < r && this.#rounds.get(vr)?.prevotes.has(pk, this.#total)) {
-        // Lines 28-33.
-        const ok = pv === 'valid' && (this.#lockedRound <= vr || this.#lockedKey === pk);
-        this.#castVote('prevote', ok ? pk : NIL);
-        this.#step = 'prevote';
-        return true;
+    if (this.#step === 'propose') {
+      for (const [pk, p] of rs.proposals) {
+        const pv = this.#validity.get(pk);
+        if (pv === undefined || pv === 'pending') continue;
+        const vr = p.polRound;
+        if (vr === -1) {
+          // Lines 22-27.
+          const ok = pv === 'valid' && (this.#lockedRound === -1 || this.#lockedKey === pk);
+          this.#castVote('prevote', ok ? pk : NIL);
+          this.#step = 'prevote';
+          return true;
+        }
+        if (vr < r && this.#rounds.get(vr)?.prevotes.has(pk, this.#total)) {
+          // Lines 28-33.
+          const ok = pv === 'valid' && (this.#lockedRound <= vr || this.#lockedKey === pk);
+          this.#castVote('prevote', ok ? pk : NIL);
+          this.#step = 'prevote';
+          return true;
+        }
       }
     }
     // Lines 34-35.
@@ -834,24 +867,21 @@ export class ConsensusMachine {
       return true;
     }
     // Lines 36-43.
-    if (
-      (this.#step === 'prevote' || this.#step === 'precommit') &&
-      !rs.polkaApplied &&
-      pk !== null &&
-      pv === 'valid' &&
-      rs.prevotes.has(pk, this.#total)
-    ) {
-      rs.polkaApplied = true;
-      if (this.#step === 'prevote') {
-        this.#lockedKey = pk;
-        this.#lockedRound = r;
-        this.#castVote('precommit', pk);
-        this.#step = 'precommit';
+    if ((this.#step === 'prevote' || this.#step === 'precommit') && !rs.polkaApplied) {
+      const pk = rs.prevotes.quorumValue(this.#total);
+      if (pk !== undefined && rs.proposals.has(pk) && this.#validity.get(pk) === 'valid') {
+        rs.polkaApplied = true;
+        if (this.#step === 'prevote') {
+          this.#lockedKey = pk;
+          this.#lockedRound = r;
+          this.#castVote('precommit', pk);
+          this.#step = 'precommit';
+        }
+        this.#validKey = pk;
+        this.#validRound = r;
+        this.#dirty = true;
+        return true;
       }
-      this.#validKey = pk;
-      this.#validRound = r;
-      this.#dirty = true;
-      return true;
     }
     // Lines 44-46.
     if (this.#step === 'prevote' && rs.prevotes.has(NIL, this.#total)) {
