@@ -407,7 +407,9 @@ export function simulate(o: SimOptions): SimResult {
     at(c.atMs, { kind: 'crash', node: c.node });
     if (c.restartAtMs !== null) at(c.restartAtMs, { kind: 'restart', node: c.node });
   }
-  o.partitions.forEach((p, index) => at(p.healAtMs, { kind: 'heal', index }));
+  o.partitions.forEach((p, index) => {
+    at(p.healAtMs, { kind: 'heal', index });
+  });
   const healState: { height: bigint; round: number }[] = [];
   for (const n of nodes) at(Math.floor(rnd() * o.gossipEveryMs), { kind: 'gossip', node: n.index });
   for (const n of nodes) boot(n);
