@@ -4,8 +4,12 @@ import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
 import { registerCapacity } from './commands/capacity.ts';
 import { registerClear } from './commands/clear.ts';
+import { registerInit } from './commands/init.ts';
+import { registerNode } from './commands/node.ts';
 import { registerOpf } from './commands/opf.ts';
 import { registerStart } from './commands/start.ts';
+import { registerTestnet } from './commands/testnet.ts';
+import { registerVerify } from './commands/verify.ts';
 import { UsageError } from './output.ts';
 
 /** Builds the command tree. */
@@ -19,6 +23,10 @@ export function buildProgram(): Command {
   registerOpf(program);
   registerClear(program);
   registerCapacity(program);
+  registerInit(program);
+  registerNode(program);
+  registerTestnet(program);
+  registerVerify(program);
   return program;
 }
 

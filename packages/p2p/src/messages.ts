@@ -1,0 +1,187 @@
+// The p2p message set and its binary encoding. A frame body is one type byte followed by the payload.
+// Consensus objects (proposals, votes, blocks with certificates) travel as the bytes of the consensus
+// codecs: this layer moves and deduplicates them, the node decodes and verifies them.
+import { utf8 } from '@gridledger/base';
+import { P2pProtocolError } from './errors.ts';
+
+/** Wire protocol version carried in the handshake. */
+export const P2P_PROTOCOL_VERSION = 1;
+
+/** Type bytes on the wire. */
+export const MessageType = {
+  hello: 0x01,
+  auth: 0x02,
+  proposal: 0x10,
+  vote: 0x11,
+  tx: 0x12,
+  status: 0x13,
+  blockRequest: 0x14,
+  blockResponse: 0x15,
+} as const;
+
+/** Handshake step 1: each side announces its protocol version, chain and a fresh random challenge. */
+export interface HelloMessage {
+  kind: 'hello';
+  version: number;
+  chainId: string;
+  nonce: Uint8Array;
+}
+
+/** Handshake step 2: each side proves it holds its validator key by signing the other side's challenge. */
+export interface AuthMessage {
+  kind: 'auth';
+  publicKey: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** Messages exchanged once a connection is authenticated. */
+export type PeerMessage =
+  /** A proposal, encoded with the consensus codec. Gossiped. */
+  | { kind: 'proposal'; data: Uint8Array }
+  /** A signed vote, encoded with the consensus codec. Gossiped. */
+  | { kind: 'vote'; data: Uint8Array }
+  /** A raw transaction. Gossiped. */
+  | { kind: 'tx'; data: Uint8Array }
+  /** The sender's last committed height and that block's hash (empty before the first block). */
+  | { kind: 'status'; height: bigint; latestHash: Uint8Array }
+  /** Asks for committed blocks fromHeight..toHeight inclusive. */
+  | { kind: 'block-request'; fromHeight: bigint; toHeight: bigint }
+  /** One committed block with its commit certificate (consensus codec bytes), or empty data if unknown. */
+  | { kind: 'block-response'; height: bigint; data: Uint8Array };
+
+/** Every message on the wire, handshake included. */
+export type WireMessage = HelloMessage | AuthMessage | PeerMessage;
+
+/** Kinds that are gossiped (forwarded once, deduplicated by hash). */
+export const GOSSIP_KINDS: ReadonlySet<PeerMessage['kind']> = new Set(['proposal', 'vote', 'tx']);
+
+const MAX_CHAIN_ID_BYTES = 128;
+const U64_MAX = (1n << 64n) - 1n;
+
+function u64(view: DataView, offset: number, v: bigint, what: string): void {
+  if (v < 0n || v > U64_MAX) throw new RangeError(`${what} ${v} is not a u64`);
+  view.setBigUint64(offset, v, false);
+}
+
+/** Encodes a message as a frame body (type byte + payload). */
+export function encodeMessage(msg: WireMessage): Uint8Array {
+  switch (msg.kind) {
+    case 'hello': {
+      const chain = utf8(msg.chainId);
+      if (chain.length > MAX_CHAIN_ID_BYTES)
+        throw new RangeError(`chain id longer than ${MAX_CHAIN_ID_BYTES} bytes`);
+      if (msg.nonce.length !== 32) throw new RangeError('hello nonce must be 32 bytes');
+      const out = new Uint8Array(1 + 1 + 32 + 1 + chain.length);
+      out[0] = MessageType.hello;
+      out[1] = msg.version;
+      out.set(msg.nonce, 2);
+      out[34] = chain.length;
+      out.set(chain, 35);
+      return out;
+    }
+    case 'auth': {
+      if (msg.publicKey.length !== 32 || msg.signature.length !== 64) {
+        throw new RangeError('auth needs a 32-byte public key and a 64-byte signature');
+      }
+      const out = new Uint8Array(1 + 32 + 64);
+      out[0] = MessageType.auth;
+      out.set(msg.publicKey, 1);
+      out.set(msg.signature, 33);
+      return out;
+    }
+    case 'proposal':
+    case 'vote':
+    case 'tx': {
+      const out = new Uint8Array(1 + msg.data.length);
+      out[0] = MessageType[msg.kind];
+      out.set(msg.data, 1);
+      return out;
+    }
+    case 'status': {
+      const out = new Uint8Array(1 + 8 + 1 + msg.latestHash.length);
+      const v = new DataView(out.buffer);
+      out[0] = MessageType.status;
+      u64(v, 1, msg.height, 'status height');
+      if (msg.latestHash.length > 64) throw new RangeError('status hash longer than 64 bytes');
+      out[9] = msg.latestHash.length;
+      out.set(msg.latestHash, 10);
+      return out;
+    }
+    case 'block-request': {
+      const out = new Uint8Array(1 + 16);
+      const v = new DataView(out.buffer);
+      out[0] = MessageType.blockRequest;
+      u64(v, 1, msg.fromHeight, 'fromHeight');
+      u64(v, 9, msg.toHeight, 'toHeight');
+      return out;
+    }
+    case 'block-response': {
+      const out = new Uint8Array(1 + 8 + msg.data.length);
+      const v = new DataView(out.buffer);
+      out[0] = MessageType.blockResponse;
+      u64(v, 1, msg.height, 'block height');
+      out.set(msg.data, 9);
+      return out;
+    }
+  }
+}
+
+function need(body: Uint8Array, n: number, what: string, exact = true): void {
+  if (exact ? body.length !== n : body.length < n) {
+    throw new P2pProtocolError(
+      `${what} message: expected ${exact ? '' : 'at least '}${n} bytes, got ${body.length}`,
+    );
+  }
+}
+
+/** Decodes a frame body; throws {@link P2pProtocolError} for an unknown type or a malformed payload. */
+export function decodeMessage(body: Uint8Array): WireMessage {
+  if (body.length === 0) throw new P2pProtocolError('empty message');
+  const type = body[0]!;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  switch (type) {
+    case MessageType.hello: {
+      need(body, 35, 'hello', false);
+      const len = body[34]!;
+      need(body, 35 + len, 'hello');
+      if (len === 0 || len > MAX_CHAIN_ID_BYTES)
+        throw new P2pProtocolError(`hello: bad chain id length ${len}`);
+      let chainId: string;
+      try {
+        chainId = new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(35));
+      } catch {
+        throw new P2pProtocolError('hello: chain id is not UTF-8');
+      }
+      return { kind: 'hello', version: body[1]!, nonce: body.slice(2, 34), chainId };
+    }
+    case MessageType.auth:
+      need(body, 97, 'auth');
+      return { kind: 'auth', publicKey: body.slice(1, 33), signature: body.slice(33, 97) };
+    case MessageType.proposal:
+    case MessageType.vote:
+    case MessageType.tx: {
+      const kind = type === MessageType.proposal ? 'proposal' : type === MessageType.vote ? 'vote' : 'tx';
+      need(body, 2, kind, false);
+      return { kind, data: body.slice(1) };
+    }
+    case MessageType.status: {
+      need(body, 10, 'status', false);
+      const len = body[9]!;
+      need(body, 10 + len, 'status');
+      return { kind: 'status', height: view.getBigUint64(1, false), latestHash: body.slice(10) };
+    }
+    case MessageType.blockRequest: {
+      need(body, 17, 'block-request');
+      const fromHeight = view.getBigUint64(1, false);
+      const toHeight = view.getBigUint64(9, false);
+      if (fromHeight > toHeight)
+        throw new P2pProtocolError(`block-request: from ${fromHeight} > to ${toHeight}`);
+      return { kind: 'block-request', fromHeight, toHeight };
+    }
+    case MessageType.blockResponse:
+      need(body, 9, 'block-response', false);
+      return { kind: 'block-response', height: view.getBigUint64(1, false), data: body.slice(9) };
+    default:
+      throw new P2pProtocolError(`unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+}

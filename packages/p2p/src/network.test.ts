@@ -1,0 +1,187 @@
+import { connect, type Socket } from 'node:net';
+import { toHex, utf8 } from '@gridledger/base';
+import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder } from './frame.ts';
+import { signHandshake } from './handshake.ts';
+import { decodeMessage, encodeMessage, type PeerMessage, type WireMessage } from './messages.ts';
+import { P2pNetwork, type P2pOptions } from './network.ts';
+
+const CHAIN = 'test-chain';
+const keys = [1, 2, 3, 4].map((i) => ed25519KeyPair(new Uint8Array(32).fill(i)));
+const stranger = ed25519KeyPair(new Uint8Array(32).fill(99));
+const validatorSet = new Set(keys.map((k) => toHex(k.publicKey)));
+const running: P2pNetwork[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(running.splice(0).map((n) => n.stop()));
+});
+
+async function startNode(
+  key: Ed25519KeyPair,
+  extra: Partial<P2pOptions> = {},
+): Promise<{ net: P2pNetwork; port: number; got: [PeerMessage, string][] }> {
+  const net = new P2pNetwork({
+    chainId: CHAIN,
+    nodeKey: key,
+    isAllowedPeer: (pk) => validatorSet.has(toHex(pk)),
+    port: 0,
+    backoffInitialMs: 20,
+    backoffMaxMs: 200,
+    handshakeTimeoutMs: 500,
+    ...extra,
+  });
+  const got: [PeerMessage, string][] = [];
+  net.onMessage((m, from) => got.push([m, from]));
+  running.push(net);
+  const { port } = await net.start();
+  return { net, port, got };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A hand-driven client: does the handshake with `signWith`, claiming `claimKey`'s public key. */
+function rawClient(port: number, signWith: Ed25519KeyPair, claimKey = signWith, chainId = CHAIN) {
+  const socket = connect({ host: '127.0.0.1', port });
+  sockets.push(socket);
+  const dec = new FrameDecoder();
+  const received: WireMessage[] = [];
+  let closed = false;
+  const nonce = new Uint8Array(32).fill(7);
+  socket.on('connect', () =>
+    socket.write(encodeFrame(encodeMessage({ kind: 'hello', version: 1, chainId, nonce }))),
+  );
+  socket.on('data', (chunk: Buffer) => {
+    for (const body of dec.push(new Uint8Array(chunk))) {
+      const m = decodeMessage(body);
+      received.push(m);
+      if (m.kind === 'hello') {
+        const signature = signHandshake(chainId, m.nonce, nonce, signWith.secretKey);
+        socket.write(encodeFrame(encodeMessage({ kind: 'auth', publicKey: claimKey.publicKey, signature })));
+      }
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+  });
+  return { socket, received, isClosed: () => closed };
+}
+
+describe('p2p network', () => {
+  it('three nodes connect, exchange direct messages and gossip a tx exactly once along a line', async () => {
+    const c = await startNode(keys[2]!);
+    const b = await startNode(keys[1]!, { persistentPeers: [`127.0.0.1:${c.port}`] });
+    const a = await startNode(keys[0]!, { persistentPeers: [`127.0.0.1:${b.port}`] });
+    // b relays what it accepts, as the node does after checking a message.
+    b.net.onMessage((m, from) => {
+      if (m.kind === 'tx') b.net.relay(m, from);
+    });
+    await until(
+      () => a.net.peers().length === 1 && b.net.peers().length === 2 && c.net.peers().length === 1,
+      'line a-b-c',
+    );
+    expect(a.net.peers()[0]!.id).toBe(toHex(keys[1]!.publicKey));
+
+    a.net.send(b.net.id, { kind: 'status', height: 5n, latestHash: new Uint8Array(32).fill(5) });
+    const tx: PeerMessage = { kind: 'tx', data: utf8('hello world') };
+    expect(a.net.broadcast(tx)).toBe(1);
+    await until(() => c.got.length === 1, 'tx reaches c through b');
+    expect(c.got[0]).toEqual([tx, b.net.id]);
+    expect(b.got.map(([m]) => m.kind)).toEqual(['status', 'tx']);
+    expect(b.got[0]![0]).toEqual({ kind: 'status', height: 5n, latestHash: new Uint8Array(32).fill(5) });
+
+    // The same tx again from a is a duplicate at b: dropped, not delivered twice, not relayed again.
+    a.net.broadcast(tx);
+    c.net.broadcast(tx); // c echoes it back to b
+    await until(() => b.net.stats.duplicatesDropped >= 2, 'duplicates dropped at b');
+    expect(b.got.filter(([m]) => m.kind === 'tx')).toHaveLength(1);
+    expect(c.got).toHaveLength(1);
+  });
+
+  it('refuses a peer that signs with a different key than it claims', async () => {
+    const a = await startNode(keys[0]!);
+    const impostor = rawClient(a.port, stranger, keys[1]!);
+    await until(impostor.isClosed, 'impostor disconnected');
+    expect(a.net.peers()).toHaveLength(0);
+    expect(a.net.stats.handshakesRejected).toBe(1);
+  });
+
+  it('refuses a peer whose key is not in the validator set, and one on another chain', async () => {
+    const a = await startNode(keys[0]!);
+    const outsider = rawClient(a.port, stranger);
+    const otherChain = rawClient(a.port, keys[1]!, keys[1]!, 'other-chain');
+    await until(() => outsider.isClosed() && otherChain.isClosed(), 'both disconnected');
+    expect(a.net.peers()).toHaveLength(0);
+    expect(a.net.stats.handshakesRejected).toBe(2);
+    // the outsider got our hello (it had to, to sign the challenge) but no auth from us
+    expect(otherChain.received.some((m) => m.kind === 'auth')).toBe(false);
+  });
+
+  it('accepts a correct raw client, then closes it for garbage after the handshake; the node keeps serving', async () => {
+    const a = await startNode(keys[0]!);
+    const good = rawClient(a.port, keys[1]!);
+    await until(() => a.net.peers().length === 1, 'raw client authenticated');
+    good.socket.write(encodeFrame(new Uint8Array([0xee, 1, 2, 3])));
+    await until(good.isClosed, 'closed for unknown type');
+    const oversized = rawClient(a.port, keys[2]!);
+    await until(() => a.net.peers().length === 1, 'second client authenticated');
+    oversized.socket.write(new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2]));
+    await until(oversized.isClosed, 'closed for oversized frame');
+    const noise = connect({ host: '127.0.0.1', port: a.port });
+    sockets.push(noise);
+    noise.on('error', () => {});
+    noise.resume();
+    noise.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let noiseClosed = false;
+    noise.on('close', () => {
+      noiseClosed = true;
+    });
+    await until(() => noiseClosed, 'closed for garbage before the handshake');
+    expect(a.net.stats.protocolErrors).toBeGreaterThanOrEqual(3);
+    // still works for a real peer
+    const b = await startNode(keys[1]!, { persistentPeers: [`127.0.0.1:${a.port}`] });
+    await until(() => b.net.peers().length === 1, 'real peer connects after the garbage');
+  });
+
+  it('closes a silent connection at the handshake timeout', async () => {
+    const a = await startNode(keys[0]!, { handshakeTimeoutMs: 100 });
+    const s = connect({ host: '127.0.0.1', port: a.port });
+    sockets.push(s);
+    s.on('error', () => {});
+    s.resume();
+    let closed = false;
+    s.on('close', () => {
+      closed = true;
+    });
+    await until(() => closed, 'timeout close', 2000);
+    expect(a.net.stats.handshakesRejected).toBe(1);
+  });
+
+  it('keeps one connection when both ends dial each other, and reconnects with backoff after a restart', async () => {
+    const b = await startNode(keys[1]!);
+    const a = await startNode(keys[0]!, { persistentPeers: [`127.0.0.1:${b.port}`] });
+    await until(() => a.net.peers().length === 1, 'a connected');
+    // b now also dials a: the duplicate is resolved to a single connection on both ends.
+    await b.net.stop();
+    running.splice(running.indexOf(b.net), 1);
+    await until(() => a.net.peers().length === 0, 'a notices b is gone');
+    const b2 = await startNode(keys[1]!, { port: b.port, persistentPeers: [`127.0.0.1:${a.port}`] });
+    await until(() => a.net.peers().length === 1 && b2.net.peers().length === 1, 'reconnected');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.net.peers()).toHaveLength(1);
+    expect(b2.net.peers()).toHaveLength(1);
+    // and the surviving connection carries messages both ways
+    a.net.send(b2.net.id, { kind: 'block-request', fromHeight: 1n, toHeight: 3n });
+    b2.net.send(a.net.id, { kind: 'block-response', height: 1n, data: new Uint8Array([1]) });
+    await until(() => a.got.length === 1 && b2.got.length === 1, 'both directions');
+  });
+});

@@ -1,0 +1,495 @@
+// The p2p adapter: a TCP server and dialer between validators. Owns sockets, the handshake state of each
+// connection, duplicate-connection resolution, reconnect with exponential backoff to persistent peers,
+// and gossip deduplication. It does not decode consensus objects: the node does, and tells this layer
+// what to relay.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { equalBytes, InputError, toHex } from '@gridledger/base';
+import { type Ed25519KeyPair, sha256 } from '@gridledger/crypto';
+import { type Logger, pino } from 'pino';
+import { P2pProtocolError } from './errors.ts';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './frame.ts';
+import { signHandshake, verifyHandshake } from './handshake.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  GOSSIP_KINDS,
+  type HelloMessage,
+  P2P_PROTOCOL_VERSION,
+  type PeerMessage,
+  type WireMessage,
+} from './messages.ts';
+
+/** Options of a {@link P2pNetwork}. */
+export interface P2pOptions {
+  /** Chain id: peers on another chain are refused. */
+  chainId: string;
+  /** This node's ed25519 validator key. */
+  nodeKey: Ed25519KeyPair;
+  /** Whether a public key may connect (membership in the validator set). */
+  isAllowedPeer: (publicKey: Uint8Array) => boolean;
+  /** Listen host (default 127.0.0.1). */
+  host?: string;
+  /** Listen port; 0 picks a free one. */
+  port: number;
+  /** Peers to keep connected to, as "host:port". */
+  persistentPeers?: string[];
+  /** Largest frame body accepted or sent (default 4 MiB). */
+  maxFrameBytes?: number;
+  /** A connection not authenticated within this time is closed (default 3000 ms). */
+  handshakeTimeoutMs?: number;
+  /** First reconnect delay (default 100 ms); doubles on each failure up to backoffMaxMs. */
+  backoffInitialMs?: number;
+  /** Largest reconnect delay (default 5000 ms). */
+  backoffMaxMs?: number;
+  /** How many gossip hashes are remembered for deduplication (default 100,000). */
+  seenCacheSize?: number;
+  /** Largest bytes queued for one slow peer before it is dropped (default 64 MiB). */
+  maxQueuedBytesPerPeer?: number;
+  logger?: Logger;
+}
+
+/** What the network knows about one authenticated peer. */
+export interface PeerInfo {
+  /** Hex of the peer's ed25519 public key. */
+  id: string;
+  remoteAddress: string;
+  outbound: boolean;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/** Counters for observing the network (tests and metrics). */
+export interface P2pStats {
+  connectionsOpened: number;
+  handshakesRejected: number;
+  protocolErrors: number;
+  duplicatesDropped: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/** Receives each authenticated message with the id of the peer it came from. */
+export type MessageHandler = (msg: PeerMessage, peerId: string) => void;
+/** Told when a peer becomes connected (authenticated) or disconnected. */
+export type PeerHandler = (peerId: string, event: 'connected' | 'disconnected') => void;
+
+interface DialTarget {
+  address: string;
+  host: string;
+  port: number;
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+  conn: Connection | undefined;
+  peerId: string | undefined;
+  self: boolean;
+}
+
+class Connection {
+  state: 'handshake' | 'open' | 'closed' = 'handshake';
+  readonly myNonce = new Uint8Array(randomBytes(32));
+  theirHello: HelloMessage | undefined;
+  peerId: string | undefined;
+  sentAuth = false;
+  gotAuth = false;
+  messagesIn = 0;
+  messagesOut = 0;
+  readonly decoder: FrameDecoder;
+  timer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly socket: Socket,
+    readonly outbound: boolean,
+    readonly remoteAddress: string,
+    maxFrameBytes: number,
+    readonly target: DialTarget | undefined,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameBytes);
+  }
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+}
+
+/**
+ * A validator's p2p endpoint.
+ * @example
+ * const net = new P2pNetwork({ chainId, nodeKey, isAllowedPeer, port: 26600, persistentPeers: ['127.0.0.1:26602'] });
+ * net.onMessage((msg, from) => { ... });
+ * await net.start();
+ * net.broadcast({ kind: 'tx', data });
+ */
+export class P2pNetwork {
+  /** Hex of this node's public key. */
+  readonly id: string;
+  private readonly opts: Required<Omit<P2pOptions, 'logger' | 'persistentPeers'>> & {
+    persistentPeers: string[];
+  };
+  private readonly log: Logger;
+  private server: Server | undefined;
+  private readonly conns = new Set<Connection>();
+  private readonly active = new Map<string, Connection>();
+  private readonly targets: DialTarget[] = [];
+  private readonly seen = new Map<string, true>();
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly peerHandlers: PeerHandler[] = [];
+  private stopped = false;
+  private listenPort = 0;
+  readonly stats: P2pStats = {
+    connectionsOpened: 0,
+    handshakesRejected: 0,
+    protocolErrors: 0,
+    duplicatesDropped: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+  };
+
+  constructor(options: P2pOptions) {
+    if (options.nodeKey.publicKey.length !== 32)
+      throw new InputError('p2p: node key must be ed25519 (32-byte public key)');
+    this.opts = {
+      host: '127.0.0.1',
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      handshakeTimeoutMs: 3000,
+      backoffInitialMs: 100,
+      backoffMaxMs: 5000,
+      seenCacheSize: 100_000,
+      maxQueuedBytesPerPeer: 64 * 1024 * 1024,
+      persistentPeers: [],
+      ...options,
+    } as P2pNetwork['opts'];
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'p2p' });
+    this.id = toHex(options.nodeKey.publicKey);
+    for (const address of this.opts.persistentPeers) {
+      const m = /^(.+):(\d{1,5})$/.exec(address);
+      if (!m) throw new InputError(`p2p: persistent peer "${address}" is not host:port`);
+      this.targets.push({
+        address,
+        host: m[1]!,
+        port: Number(m[2]),
+        attempt: 0,
+        timer: undefined,
+        conn: undefined,
+        peerId: undefined,
+        self: false,
+      });
+    }
+  }
+
+  /** Registers a handler for authenticated messages. */
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  /** Registers a handler for peer connect/disconnect. */
+  onPeer(handler: PeerHandler): void {
+    this.peerHandlers.push(handler);
+  }
+
+  /** Starts listening and dialing persistent peers; resolves with the bound address. */
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'p2p server error'));
+    const addr = server.address();
+    this.listenPort = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+    for (const t of this.targets) this.dial(t);
+    return { host: this.opts.host, port: this.listenPort };
+  }
+
+  /** Closes the server, every connection and every reconnect timer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.targets) clearTimeout(t.timer);
+    for (const c of [...this.conns]) this.close(c, 'node stopping', false);
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The authenticated peers. */
+  peers(): PeerInfo[] {
+    return [...this.active.entries()].map(([id, c]) => ({
+      id,
+      remoteAddress: c.remoteAddress,
+      outbound: c.outbound,
+      messagesIn: c.messagesIn,
+      messagesOut: c.messagesOut,
+    }));
+  }
+
+  /** Sends a message to every peer; gossip kinds are remembered so echoes are dropped. Returns peers reached. */
+  broadcast(msg: PeerMessage): number {
+    const body = encodeMessage(msg);
+    if (GOSSIP_KINDS.has(msg.kind)) this.remember(body);
+    let n = 0;
+    for (const c of this.active.values()) if (this.write(c, body)) n++;
+    return n;
+  }
+
+  /** Forwards a gossip message that the node accepted to every peer except the one it came from. */
+  relay(msg: PeerMessage, fromPeerId: string | undefined): number {
+    const body = encodeMessage(msg);
+    this.remember(body);
+    let n = 0;
+    for (const [id, c] of this.active) if (id !== fromPeerId && this.write(c, body)) n++;
+    return n;
+  }
+
+  /** Sends a message to one peer; false when it is not connected. */
+  send(peerId: string, msg: PeerMessage): boolean {
+    const c = this.active.get(peerId);
+    return c ? this.write(c, encodeMessage(msg)) : false;
+  }
+
+  /** Closes the connection to a peer (e.g. it sent a message that does not decode); it may reconnect. */
+  disconnect(peerId: string, reason: string): void {
+    const c = this.active.get(peerId);
+    if (c) {
+      this.stats.protocolErrors++;
+      this.close(c, reason);
+    }
+  }
+
+  private remember(body: Uint8Array): boolean {
+    const key = toHex(sha256(body));
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, true);
+    if (this.seen.size > this.opts.seenCacheSize) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    return true;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.setup(new Connection(socket, false, remote, this.opts.maxFrameBytes, undefined));
+  }
+
+  private dial(t: DialTarget): void {
+    if (this.stopped || t.self) return;
+    clearTimeout(t.timer);
+    t.timer = undefined;
+    if (t.peerId && this.active.has(t.peerId)) {
+      // Already connected to that peer through an inbound connection: check again later.
+      this.scheduleDial(t, this.opts.backoffMaxMs);
+      return;
+    }
+    const socket = tcpConnect({ host: t.host, port: t.port });
+    const conn = new Connection(socket, true, t.address, this.opts.maxFrameBytes, t);
+    t.conn = conn;
+    this.setup(conn);
+  }
+
+  private scheduleDial(t: DialTarget, delayMs: number): void {
+    if (this.stopped || t.self) return;
+    clearTimeout(t.timer);
+    t.timer = setTimeout(() => this.dial(t), delayMs);
+    t.timer.unref?.();
+  }
+
+  private backoffDelay(t: DialTarget): number {
+    const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** Math.min(t.attempt, 20));
+    t.attempt++;
+    return Math.round(base * (0.5 + Math.random() * 0.5));
+  }
+
+  private setup(c: Connection): void {
+    this.conns.add(c);
+    this.stats.connectionsOpened++;
+    c.socket.setNoDelay(true);
+    c.timer = setTimeout(() => this.reject(c, 'handshake timed out'), this.opts.handshakeTimeoutMs);
+    c.timer.unref?.();
+    const sendHello = () => {
+      this.write(
+        c,
+        encodeMessage({
+          kind: 'hello',
+          version: P2P_PROTOCOL_VERSION,
+          chainId: this.opts.chainId,
+          nonce: c.myNonce,
+        }),
+      );
+    };
+    if (c.outbound) c.socket.once('connect', sendHello);
+    else sendHello();
+    c.socket.on('data', (chunk: Buffer) => {
+      if (c.isClosed()) return;
+      try {
+        for (const body of c.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+          if (c.isClosed()) return;
+          this.handleFrame(c, body);
+        }
+      } catch (err) {
+        if (err instanceof P2pProtocolError) {
+          this.stats.protocolErrors++;
+          if (c.state === 'handshake') this.stats.handshakesRejected++;
+          this.close(c, err.message);
+        } else {
+          this.log.error({ err, peer: c.peerId }, 'p2p: handler failed');
+          this.close(c, 'internal error');
+        }
+      }
+    });
+    c.socket.on('error', (err) => {
+      this.log.debug({ err: err.message, remote: c.remoteAddress }, 'p2p socket error');
+    });
+    c.socket.on('close', () => this.onClosed(c));
+  }
+
+  private handleFrame(c: Connection, body: Uint8Array): void {
+    const msg: WireMessage = decodeMessage(body);
+    if (c.state === 'handshake') {
+      this.handleHandshake(c, msg);
+      return;
+    }
+    if (msg.kind === 'hello' || msg.kind === 'auth')
+      throw new P2pProtocolError(`unexpected ${msg.kind} after handshake`);
+    c.messagesIn++;
+    this.stats.messagesIn++;
+    if (GOSSIP_KINDS.has(msg.kind) && this.seen.has(toHex(sha256(body)))) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    for (const h of this.messageHandlers) h(msg, c.peerId!);
+  }
+
+  private handleHandshake(c: Connection, msg: WireMessage): void {
+    if (msg.kind === 'hello') {
+      if (c.theirHello) throw new P2pProtocolError('second hello');
+      if (msg.version !== P2P_PROTOCOL_VERSION) {
+        throw new P2pProtocolError(
+          `peer speaks protocol version ${msg.version}, we speak ${P2P_PROTOCOL_VERSION}`,
+        );
+      }
+      if (msg.chainId !== this.opts.chainId) {
+        throw new P2pProtocolError(`peer is on chain "${msg.chainId}", we are on "${this.opts.chainId}"`);
+      }
+      if (equalBytes(msg.nonce, c.myNonce)) throw new P2pProtocolError('peer echoed our challenge');
+      c.theirHello = msg;
+      const signature = signHandshake(this.opts.chainId, msg.nonce, c.myNonce, this.opts.nodeKey.secretKey);
+      this.write(c, encodeMessage({ kind: 'auth', publicKey: this.opts.nodeKey.publicKey, signature }));
+      c.sentAuth = true;
+      return;
+    }
+    if (msg.kind === 'auth') {
+      if (!c.theirHello) throw new P2pProtocolError('auth before hello');
+      if (!verifyHandshake(this.opts.chainId, c.myNonce, c.theirHello.nonce, msg.publicKey, msg.signature)) {
+        throw new P2pProtocolError(
+          'handshake signature does not verify: peer does not hold the key it claims',
+        );
+      }
+      const peerId = toHex(msg.publicKey);
+      if (peerId === this.id) {
+        if (c.target) c.target.self = true;
+        throw new P2pProtocolError('connected to self');
+      }
+      if (!this.opts.isAllowedPeer(msg.publicKey)) {
+        throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
+      }
+      c.peerId = peerId;
+      c.gotAuth = true;
+      this.open(c);
+      return;
+    }
+    throw new P2pProtocolError(`${msg.kind} before the handshake finished`);
+  }
+
+  private open(c: Connection): void {
+    const peerId = c.peerId!;
+    const existing = this.active.get(peerId);
+    if (existing && existing !== c) {
+      // Both ends dialed: keep the connection dialed by the lower id, so both ends keep the same one.
+      const dialer = (x: Connection) => (x.outbound ? this.id : peerId);
+      const keepNew = dialer(c) === dialer(existing) ? true : dialer(c) < dialer(existing);
+      if (!keepNew) {
+        this.close(c, 'duplicate connection', false);
+        if (c.target) c.target.peerId = peerId;
+        return;
+      }
+      this.active.delete(peerId);
+      this.close(existing, 'replaced by a newer connection', false);
+    }
+    clearTimeout(c.timer);
+    c.state = 'open';
+    this.active.set(peerId, c);
+    if (c.target) {
+      c.target.peerId = peerId;
+      c.target.attempt = 0;
+    }
+    for (const t of this.targets) if (t.peerId === peerId) t.attempt = 0;
+    this.log.info(
+      { peer: peerId.slice(0, 18), remote: c.remoteAddress, outbound: c.outbound },
+      'peer connected',
+    );
+    for (const h of this.peerHandlers) h(peerId, 'connected');
+  }
+
+  private reject(c: Connection, reason: string): void {
+    if (c.state !== 'handshake') return;
+    this.stats.handshakesRejected++;
+    this.close(c, reason);
+  }
+
+  private write(c: Connection, body: Uint8Array): boolean {
+    if (c.state === 'closed' || c.socket.destroyed) return false;
+    if (body.length > this.opts.maxFrameBytes) {
+      this.log.warn({ bytes: body.length }, 'p2p: message larger than the frame limit not sent');
+      return false;
+    }
+    if (c.socket.writableLength > this.opts.maxQueuedBytesPerPeer) {
+      this.close(c, 'peer too slow: send queue over its limit');
+      return false;
+    }
+    c.socket.write(encodeFrame(body));
+    if (c.state === 'open') {
+      c.messagesOut++;
+      this.stats.messagesOut++;
+    }
+    return true;
+  }
+
+  private close(c: Connection, reason: string, warn = true): void {
+    if (c.state === 'closed') return;
+    const wasOpen = c.state === 'open';
+    c.state = 'closed';
+    clearTimeout(c.timer);
+    const fields = { peer: c.peerId?.slice(0, 18), remote: c.remoteAddress, reason };
+    if (warn && !this.stopped) this.log.warn(fields, 'p2p: closing connection');
+    else this.log.debug(fields, 'p2p: closing connection');
+    c.socket.destroy();
+    if (wasOpen && c.peerId && this.active.get(c.peerId) === c) {
+      this.active.delete(c.peerId);
+      for (const h of this.peerHandlers) h(c.peerId, 'disconnected');
+    }
+  }
+
+  private onClosed(c: Connection): void {
+    this.close(c, 'socket closed', false);
+    this.conns.delete(c);
+    if (this.stopped) return;
+    const t = c.target;
+    if (t && t.conn === c) {
+      t.conn = undefined;
+      this.scheduleDial(t, this.backoffDelay(t));
+    }
+    // An inbound connection from a peer we also dial dropped: redial that peer soon.
+    if (!c.outbound && c.peerId) {
+      for (const x of this.targets) {
+        if (x.peerId === c.peerId && !x.conn && !this.active.has(c.peerId))
+          this.scheduleDial(x, this.backoffDelay(x));
+      }
+    }
+  }
+}
