@@ -7,7 +7,8 @@
 // Both produce the same dispatch, LMPs and branch shadow prices; see opf.ts for which is used.
 import { InputError } from '@gridledger/base';
 import { branchFlowsMw, type DcModel, ptdfRow, solveAngles } from '@gridledger/grid';
-import type { LinearProgram, LpSolution } from './lp.ts';
+import type { Highs } from 'highs';
+import { type LinearProgram, type LpSolution, solveLinearProgram, withLpSession } from './lp.ts';
 import type { Order } from './types.ts';
 
 /** One cleared quantity variable per order step. */
@@ -238,8 +239,6 @@ export interface DispatchSolution {
   solveMs: number;
 }
 
-type Solve = (lp: LinearProgram) => LpSolution;
-
 function emptyDispatch(
   model: DcModel,
   steps: StepIndex,
@@ -267,7 +266,7 @@ function emptyDispatch(
 }
 
 /** Solves the dispatch problem with bus angles as variables (MATPOWER's DC OPF formulation). */
-export function solveBTheta(model: DcModel, steps: StepIndex, solve: Solve): DispatchSolution {
+export function solveBTheta(model: DcModel, steps: StepIndex, highs: Highs): DispatchSolution {
   const cc = costColumns(model, steps);
   const n = model.busRows.length;
   const m = model.branchRows.length;
@@ -326,7 +325,7 @@ export function solveBTheta(model: DcModel, steps: StepIndex, solve: Solve): Dis
   });
   const lp = toProgram(cc, thetaCols, rows);
   const t0 = performance.now();
-  const sol = solve(lp);
+  const sol = solveLinearProgram(highs, lp);
   const solveMs = performance.now() - t0;
   if (sol.status !== 'optimal') return { ...emptyDispatch(model, steps, lp, sol), solveMs };
   const thetaRad = sol.x.slice(theta0, theta0 + n);
@@ -366,13 +365,14 @@ export interface PtdfOptions {
 /**
  * Solves the dispatch problem in PTDF form with constraint generation: first without branch limits,
  * then adding the PTDF rows of every branch whose flow exceeds its limit (or angle difference its
- * bounds), until none does. The final program contains only the added limits; its duals give the
- * LMPs: LMP_i = lambda_island - sum_l (mu_l^+ - mu_l^-) PTDF_{l,i}.
+ * bounds), until none does. One HiGHS instance serves the rounds of one solve (rows are appended and
+ * the solver restarts from its last basis) and is disposed at the end. The final program contains only
+ * the added limits; its duals give the LMPs: LMP_i = lambda_island + sum_l y_l PTDF_{l,i}.
  */
 export function solvePtdf(
   model: DcModel,
   steps: StepIndex,
-  solve: Solve,
+  highs: Highs,
   options: PtdfOptions = {},
 ): DispatchSolution {
   const tol = options.flowToleranceMw ?? 1e-6;
@@ -382,19 +382,20 @@ export function solvePtdf(
   const m = model.branchRows.length;
   const nIsl = model.islandRef.length;
   const base = model.baseMVA;
-  // Injection column lists per bus: (column, sign).
-  const colBus: number[] = [];
-  const colSign: number[] = [];
-  const colIdx: number[] = [];
+  // Injection columns: (column, bus, sign).
+  const nInj = cc.nGen + cc.nSteps;
+  const colIdx = new Int32Array(nInj);
+  const colBus = new Int32Array(nInj);
+  const colSign = new Float64Array(nInj);
   for (let k = 0; k < cc.nGen; k++) {
-    colIdx.push(k);
-    colBus.push(model.genBus[k]!);
-    colSign.push(1);
+    colIdx[k] = k;
+    colBus[k] = model.genBus[k]!;
+    colSign[k] = 1;
   }
   for (let s = 0; s < cc.nSteps; s++) {
-    colIdx.push(cc.stepCol0 + s);
-    colBus.push(steps.bus[s]!);
-    colSign.push(steps.sign[s]!);
+    colIdx[cc.nGen + s] = cc.stepCol0 + s;
+    colBus[cc.nGen + s] = steps.bus[s]!;
+    colSign[cc.nGen + s] = steps.sign[s]!;
   }
   // Fixed injections per bus (MW): -load - base*Pbusinj (the phase shifters' equivalent injections).
   const fixedInj = new Float64Array(n);
@@ -402,138 +403,148 @@ export function solvePtdf(
   const islandLoad = new Float64Array(nIsl);
   for (let i = 0; i < n; i++) islandLoad[model.busIsland[i]!]! -= fixedInj[i]!;
 
+  const rows = new RowBuilder();
+  const islCols: number[][] = Array.from({ length: nIsl }, () => []);
+  const islVals: number[][] = Array.from({ length: nIsl }, () => []);
+  for (let c = 0; c < nInj; c++) {
+    const isl = model.busIsland[colBus[c]!]!;
+    islCols[isl]!.push(colIdx[c]!);
+    islVals[isl]!.push(colSign[c]!);
+  }
+  for (let s = 0; s < nIsl; s++) rows.add(islCols[s]!, islVals[s]!, islandLoad[s]!, islandLoad[s]!);
+  for (const r of cc.pwlRows) rows.add([r.y, r.g], [1, -r.slope], r.rhs, Number.POSITIVE_INFINITY);
+
   interface Limit {
     branch: number;
     kind: 'flow' | 'angle';
     ptdf: Float64Array;
+    row: number;
   }
   const limits: Limit[] = [];
   const have = new Set<string>();
-  const ptdfCache = new Map<number, Float64Array>();
-  const getPtdf = (k: number) => {
-    let r = ptdfCache.get(k);
-    if (!r) {
-      r = ptdfRow(model, k);
-      ptdfCache.set(k, r);
+  /** Appends the row of a limit to `rows`; returns its bounds. */
+  const limitRow = (k: number, kind: 'flow' | 'angle', ptdf: Float64Array): number => {
+    let fixed = base * model.pfInjPu[k]!;
+    for (let i = 0; i < n; i++) fixed += ptdf[i]! * fixedInj[i]!;
+    const cols: number[] = [];
+    const vals: number[] = [];
+    for (let c = 0; c < nInj; c++) {
+      const v = ptdf[colBus[c]!]! * colSign[c]!;
+      if (v !== 0) {
+        cols.push(colIdx[c]!);
+        vals.push(v);
+      }
     }
-    return r;
+    let lo: number;
+    let hi: number;
+    if (kind === 'flow') {
+      const rate = model.network.branches[model.branchRows[k]!]!.rateAMw;
+      lo = -rate - fixed;
+      hi = rate - fixed;
+    } else {
+      // angle difference d = (flow/base - pfinj) / b, so flow = base * (b d + pfinj)
+      const a = angleLimits(model, k)!;
+      const scale = base * model.brB[k]!;
+      const flo = a.lo * scale + base * model.pfInjPu[k]!;
+      const fhi = a.hi * scale + base * model.pfInjPu[k]!;
+      lo = Math.min(flo, fhi) - fixed;
+      hi = Math.max(flo, fhi) - fixed;
+    }
+    return rows.add(cols, vals, lo, hi);
   };
+
+  const lp0 = toProgram(cc, [], rows);
   let solveMs = 0;
   let rounds = 0;
-  for (;;) {
-    rounds++;
-    const rows = new RowBuilder();
-    // One balance row per island: sum of injections = island load.
-    const islCols: number[][] = Array.from({ length: nIsl }, () => []);
-    const islVals: number[][] = Array.from({ length: nIsl }, () => []);
-    for (let c = 0; c < colIdx.length; c++) {
-      const isl = model.busIsland[colBus[c]!]!;
-      islCols[isl]!.push(colIdx[c]!);
-      islVals[isl]!.push(colSign[c]!);
-    }
-    for (let s = 0; s < nIsl; s++) rows.add(islCols[s]!, islVals[s]!, islandLoad[s]!, islandLoad[s]!);
-    // Limits: flow_l = sum_i ptdf_li * inj_i + base * pfinj_l (the fixed part folded into the bounds).
-    const limitRow: number[] = [];
-    for (const lim of limits) {
-      const k = lim.branch;
-      const ptdf = lim.ptdf;
-      let fixed = base * model.pfInjPu[k]!;
-      for (let i = 0; i < n; i++) fixed += ptdf[i]! * fixedInj[i]!;
-      const cols: number[] = [];
-      const vals: number[] = [];
-      for (let c = 0; c < colIdx.length; c++) {
-        const v = ptdf[colBus[c]!]! * colSign[c]!;
-        if (v !== 0) {
-          cols.push(colIdx[c]!);
-          vals.push(v);
-        }
-      }
-      let lo: number;
-      let hi: number;
-      if (lim.kind === 'flow') {
+  const numCols = lp0.numCols;
+  const run = (session: import('./lp.ts').LpSession): DispatchSolution => {
+    for (;;) {
+      rounds++;
+      const t0 = performance.now();
+      const sol = session.run();
+      solveMs += performance.now() - t0;
+      const lp = () => toProgram(cc, [], rows);
+      if (sol.status !== 'optimal') return { ...emptyDispatch(model, steps, lp(), sol), rounds, solveMs };
+      // Flows of the current dispatch by one DC power flow.
+      const inj = new Float64Array(n);
+      for (let i = 0; i < n; i++) inj[i] = -model.loadMw[i]!;
+      for (let c = 0; c < nInj; c++) inj[colBus[c]!]! += colSign[c]! * sol.x[colIdx[c]!]!;
+      const thetaRad = solveAngles(model, inj);
+      const flowMw = branchFlowsMw(model, thetaRad);
+      const firstNew = rows.count;
+      for (let k = 0; k < m; k++) {
         const rate = model.network.branches[model.branchRows[k]!]!.rateAMw;
-        lo = -rate - fixed;
-        hi = rate - fixed;
-      } else {
-        // angle difference = (flow/base - pfinj) / b
-        const a = angleLimits(model, k)!;
-        const scale = base * model.brB[k]!;
-        const flo = a.lo * scale + base * model.pfInjPu[k]!;
-        const fhi = a.hi * scale + base * model.pfInjPu[k]!;
-        lo = Math.min(flo, fhi) - fixed;
-        hi = Math.max(flo, fhi) - fixed;
-      }
-      limitRow.push(rows.add(cols, vals, lo, hi));
-    }
-    for (const r of cc.pwlRows) rows.add([r.y, r.g], [1, -r.slope], r.rhs, Number.POSITIVE_INFINITY);
-    const lp = toProgram(cc, [], rows);
-    const t0 = performance.now();
-    const sol = solve(lp);
-    solveMs += performance.now() - t0;
-    if (sol.status !== 'optimal') return { ...emptyDispatch(model, steps, lp, sol), rounds, solveMs };
-    // Flows of the current dispatch by one DC power flow.
-    const inj = new Float64Array(n);
-    for (let i = 0; i < n; i++) inj[i] = -model.loadMw[i]!;
-    for (let c = 0; c < colIdx.length; c++) inj[colBus[c]!]! += colSign[c]! * sol.x[colIdx[c]!]!;
-    const thetaRad = solveAngles(model, inj);
-    const flowMw = branchFlowsMw(model, thetaRad);
-    let added = 0;
-    for (let k = 0; k < m; k++) {
-      const rate = model.network.branches[model.branchRows[k]!]!.rateAMw;
-      if (rate > 0 && Math.abs(flowMw[k]!) > rate + tol && !have.has(`f${k}`)) {
-        have.add(`f${k}`);
-        limits.push({ branch: k, kind: 'flow', ptdf: getPtdf(k) });
-        added++;
-      }
-      const a = angleLimits(model, k);
-      if (a) {
-        const d = thetaRad[model.brFrom[k]!]! - thetaRad[model.brTo[k]!]!;
-        const atol = tol / (base * Math.abs(model.brB[k]!));
-        if ((d < a.lo - atol || d > a.hi + atol) && !have.has(`a${k}`)) {
-          have.add(`a${k}`);
-          limits.push({ branch: k, kind: 'angle', ptdf: getPtdf(k) });
-          added++;
+        if (rate > 0 && Math.abs(flowMw[k]!) > rate + tol && !have.has(`f${k}`)) {
+          have.add(`f${k}`);
+          const ptdf = ptdfRow(model, k);
+          limits.push({ branch: k, kind: 'flow', ptdf, row: limitRow(k, 'flow', ptdf) });
+        }
+        const a = angleLimits(model, k);
+        if (a) {
+          const d = thetaRad[model.brFrom[k]!]! - thetaRad[model.brTo[k]!]!;
+          const atol = tol / (base * Math.abs(model.brB[k]!));
+          if ((d < a.lo - atol || d > a.hi + atol) && !have.has(`a${k}`)) {
+            have.add(`a${k}`);
+            const ptdf = ptdfRow(model, k);
+            limits.push({ branch: k, kind: 'angle', ptdf, row: limitRow(k, 'angle', ptdf) });
+          }
         }
       }
-    }
-    if (added > 0 && rounds < maxRounds) continue;
-    if (added > 0) {
+      const added = rows.count - firstNew;
+      if (added > 0 && rounds < maxRounds) {
+        const s0 = rows.start[firstNew]!;
+        session.addRows(
+          Float64Array.from(rows.lower.slice(firstNew)),
+          Float64Array.from(rows.upper.slice(firstNew)),
+          Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
+          Int32Array.from(rows.index.slice(s0)),
+          Float64Array.from(rows.value.slice(s0)),
+        );
+        continue;
+      }
+      if (added > 0) {
+        return {
+          ...emptyDispatch(model, steps, lp(), { ...sol, status: 'error' }),
+          reason: `constraint generation did not converge in ${maxRounds} rounds`,
+          status: 'error',
+          rounds,
+          solveMs,
+        };
+      }
+      // LMPs from the duals: lambda of the island plus the limits' PTDF-weighted duals.
+      const lmp = new Float64Array(n);
+      for (let i = 0; i < n; i++) lmp[i] = sol.rowDual[model.busIsland[i]!]!;
+      const muFrom = new Float64Array(m);
+      const muTo = new Float64Array(m);
+      for (const lim of limits) {
+        const y = sol.rowDual[lim.row]!;
+        if (y === 0) continue;
+        for (let i = 0; i < n; i++) lmp[i]! += y * lim.ptdf[i]!;
+        if (lim.kind === 'flow') {
+          muFrom[lim.branch] = Math.max(0, -y);
+          muTo[lim.branch] = Math.max(0, y);
+        }
+      }
       return {
-        ...emptyDispatch(model, steps, lp, { ...sol, status: 'error' }),
-        reason: `constraint generation did not converge in ${maxRounds} rounds`,
-        status: 'error',
+        status: 'optimal',
+        objective: sol.objective,
+        pgMw: sol.x.slice(0, cc.nGen),
+        stepMw: sol.x.slice(cc.stepCol0, cc.stepCol0 + cc.nSteps),
+        thetaRad,
+        lmp,
+        flowMw,
+        muFrom,
+        muTo,
+        program: lp(),
+        solution: sol,
         rounds,
         solveMs,
       };
     }
-    // LMPs from the duals: lambda of the island minus the limits' PTDF-weighted duals.
-    const lmp = new Float64Array(n);
-    for (let i = 0; i < n; i++) lmp[i] = sol.rowDual[model.busIsland[i]!]!;
-    const muFrom = new Float64Array(m);
-    const muTo = new Float64Array(m);
-    limits.forEach((lim, r) => {
-      const y = sol.rowDual[limitRow[r]!]!;
-      if (y === 0) return;
-      for (let i = 0; i < n; i++) lmp[i]! += y * lim.ptdf[i]!;
-      if (lim.kind === 'flow') {
-        muFrom[lim.branch] = Math.max(0, -y);
-        muTo[lim.branch] = Math.max(0, y);
-      }
-    });
-    return {
-      status: 'optimal',
-      objective: sol.objective,
-      pgMw: sol.x.slice(0, cc.nGen),
-      stepMw: sol.x.slice(cc.stepCol0, cc.stepCol0 + cc.nSteps),
-      thetaRad,
-      lmp,
-      flowMw,
-      muFrom,
-      muTo,
-      program: lp,
-      solution: sol,
-      rounds,
-      solveMs,
-    };
+  };
+  if (numCols === 0) {
+    const sol = solveLinearProgram(highs, lp0);
+    return { ...emptyDispatch(model, steps, lp0, sol), objective: sol.objective, rounds: 1 };
   }
+  return withLpSession(highs, lp0, run);
 }
