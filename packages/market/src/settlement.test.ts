@@ -144,8 +144,10 @@ const bookArb = fc
       side: fc.constantFrom('buy' as const, 'sell' as const),
       steps: fc.array(
         fc.record({
-          price: fc.double({ min: 0, max: 300, noNaN: true }),
-          quantity: fc.double({ min: 0, max: 50, noNaN: true }),
+          // Integers scaled down, so that prices and quantities are "ugly" decimals (fc.double favours
+          // round and extreme values, for which little rounding happens).
+          price: fc.integer({ min: 0, max: 300_000_000 }).map((p) => p / 1e6 + 1e-7),
+          quantity: fc.integer({ min: 0, max: 50_000_000 }).map((q) => q / 1e6),
         }),
         { minLength: 1, maxLength: 3 },
       ),

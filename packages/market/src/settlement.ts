@@ -2,6 +2,7 @@
 // micro-dollars) for an interval of given length, with a rounding rule under which money balances
 // exactly. The rule and its reasoning are in docs/market-rules.md ("Settlement in integers").
 import { floorDiv, InputError, roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
+import type { Network } from '@gridledger/grid';
 import type { ClearingResult, Side } from './types.ts';
 
 /** Micro-dollars (µUSD, 10^-6 $) per dollar: the settlement currency's smallest unit. */
@@ -60,6 +61,27 @@ export interface Settlement {
   soldWh: bigint;
   /** True when bought and sold energy balanced in the clearing and were apportioned from one total. */
   balanced: boolean;
+}
+
+/**
+ * The case's own generators (sellers, at their cleared output) and loads (buyers, `Pd + Gs` per bus) as
+ * settlement parties, ids `gen<row>` and `load<bus>`; isolated buses (type 4) and zero amounts are left out.
+ * @param generatorsMw cleared MW per generator row, as `clearNetwork` returns it.
+ * @example settleClearing(r, { extraParties: caseSettlementParties(net, r.generatorsMw) })
+ */
+export function caseSettlementParties(network: Network, generatorsMw: readonly number[]): SettlementParty[] {
+  const parties: SettlementParty[] = [];
+  network.generators.forEach((g, k) => {
+    const mw = generatorsMw[k] ?? 0;
+    if (g.status > 0 && mw !== 0)
+      parties.push({ id: `gen${g.index}`, kind: 'generator', bus: g.bus, side: 'sell', mw });
+  });
+  for (const b of network.buses) {
+    const mw = b.pdMw + b.gsMw;
+    if (b.type !== 4 && mw !== 0)
+      parties.push({ id: `load${b.id}`, kind: 'load', bus: b.id, side: 'buy', mw });
+  }
+  return parties;
 }
 
 function ceilDiv(a: bigint, b: bigint): bigint {

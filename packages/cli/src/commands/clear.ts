@@ -5,6 +5,7 @@ import { GridledgerError } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import {
   type ClearingResult,
+  caseSettlementParties,
   checkOrdersAgainstNetwork,
   clearNetwork,
   clearSingleBus,
@@ -21,22 +22,6 @@ interface ClearFlags {
   orders: string;
   format: string;
   intervalMinutes: string;
-}
-
-/** The case's generators (sell) and loads (buy) as settlement parties, from a network clearing. */
-function caseParties(network: Network, generatorsMw: readonly number[] | undefined): SettlementParty[] {
-  const parties: SettlementParty[] = [];
-  network.generators.forEach((g, k) => {
-    const mw = generatorsMw?.[k] ?? 0;
-    if (g.status > 0 && mw !== 0)
-      parties.push({ id: `gen${g.index}`, kind: 'generator', bus: g.bus, side: 'sell', mw });
-  });
-  for (const b of network.buses) {
-    const mw = b.pdMw + b.gsMw;
-    if (b.type !== 4 && mw !== 0)
-      parties.push({ id: `load${b.id}`, kind: 'load', bus: b.id, side: 'buy', mw });
-  }
-  return parties;
 }
 
 /** True when the network is a pure order book on one bus: the auction then gives the same clearing. */
@@ -154,7 +139,7 @@ async function runClear(flags: ClearFlags): Promise<void> {
     log(`clear: ${network.name} has ${network.buses.length} buses: clearing with the DC-OPF (clearNetwork)`);
     const r = await clearNetwork(network, orders);
     result = r;
-    extraParties = caseParties(network, r.generatorsMw);
+    extraParties = caseSettlementParties(network, r.generatorsMw);
   }
   log(`clear: ${orders.length} orders cleared in ${(performance.now() - t0).toFixed(1)} ms`);
   if (result.status !== 'optimal') {
