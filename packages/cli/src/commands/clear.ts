@@ -40,6 +40,15 @@ function parseInterval(value: string): number {
   return Number(value);
 }
 
+/** Rows shown per table; the JSON output has everything. */
+const TABLE_ROWS = 40;
+
+function more(total: number, what: string): string[] {
+  return total > TABLE_ROWS
+    ? [`... and ${total - TABLE_ROWS} more ${what} (all of them with --format json)`]
+    : [];
+}
+
 const usd = (micros: bigint): string => {
   const neg = micros < 0n;
   const a = neg ? -micros : micros;
@@ -77,14 +86,17 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
   out.push(
     renderTable(
       ['bus', 'LMP $/MWh', 'energy', 'congestion'],
-      result.buses.map((b) => [b.id, fmt(b.lmp, 4), fmt(b.lmpEnergy, 4), fmt(b.lmpCongestion, 4)]),
+      result.buses
+        .slice(0, TABLE_ROWS)
+        .map((b) => [b.id, fmt(b.lmp, 4), fmt(b.lmpEnergy, 4), fmt(b.lmpCongestion, 4)]),
     ),
+    ...more(result.buses.length, 'buses'),
   );
   const byId = new Map(settlement.parties.filter((p) => p.kind === 'order').map((p) => [p.id, p]));
   out.push(
     renderTable(
       ['order', 'bus', 'side', 'cleared MW', 'price $/MWh', 'energy Wh', 'pays / receives $'],
-      result.orders.map((o) => {
+      result.orders.slice(0, TABLE_ROWS).map((o) => {
         const s = byId.get(o.id);
         return [
           o.id,
@@ -97,6 +109,7 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
         ];
       }),
     ),
+    ...more(result.orders.length, 'orders'),
   );
   const binding = result.branches.filter((b) => b.muFrom > 1e-9 || b.muTo > 1e-9);
   if (result.branches.length > 0) {
@@ -107,8 +120,11 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
       out.push(
         renderTable(
           ['branch', 'from', 'to', 'flow MW', 'muFrom', 'muTo'],
-          binding.map((b) => [b.index, b.from, b.to, fmt(b.flowMw, 3), fmt(b.muFrom, 4), fmt(b.muTo, 4)]),
+          binding
+            .slice(0, TABLE_ROWS)
+            .map((b) => [b.index, b.from, b.to, fmt(b.flowMw, 3), fmt(b.muFrom, 4), fmt(b.muTo, 4)]),
         ),
+        ...more(binding.length, 'binding branches'),
       );
     }
   }
