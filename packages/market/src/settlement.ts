@@ -3,7 +3,7 @@
 // exactly. The rule and its reasoning are in docs/market-rules.md ("Settlement in integers").
 import { floorDiv, InputError, roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
-import type { ClearingResult, Side } from './types.ts';
+import type { ClearingResult, OrderResult, Side } from './types.ts';
 
 /** Micro-dollars (µUSD, 10^-6 $) per dollar: the settlement currency's smallest unit. */
 export const MICROS_PER_USD = 1_000_000n;
@@ -88,41 +88,57 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return -floorDiv(-a, b);
 }
 
-interface Exact {
-  index: number;
-  id: string;
-  whole: bigint;
-  frac: number;
-}
-
 /**
  * Largest-remainder (Hamilton) apportionment: integers W_i, each the floor or the ceiling of e_i, that
  * sum to exactly `target`. Units go to the largest fractional parts first (taken from the smallest when
- * the floors already exceed the target), ties broken by id then input position.
+ * the floors already exceed the target), ties broken by id then input position. Integers are exact in
+ * float64 (checked by the caller to stay below 2^53 Wh); the top-d selection sorts the fractional parts
+ * only, and the ids only of parties tied at the threshold.
  */
-function apportion(exact: readonly number[], ids: readonly string[], target: bigint): bigint[] {
-  const items: Exact[] = exact.map((e, index) => {
-    const f = Math.floor(e);
-    return { index, id: ids[index]!, whole: BigInt(f), frac: e - f };
-  });
-  const out = items.map((x) => x.whole);
-  let diff = target - out.reduce((a, b) => a + b, 0n);
-  if (diff === 0n || items.length === 0) return out;
-  const byKey = (a: Exact, b: Exact) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.index - b.index);
-  if (diff > 0n) {
-    const order = [...items].sort((a, b) => b.frac - a.frac || byKey(a, b));
-    for (let k = 0; diff > 0n; k = (k + 1) % order.length, diff--) out[order[k]!.index]! += 1n;
+function apportion(exact: Float64Array, idOf: (k: number) => string, target: number): Float64Array {
+  const n = exact.length;
+  const out = new Float64Array(n);
+  const frac = new Float64Array(n);
+  let floors = 0;
+  for (let k = 0; k < n; k++) {
+    const f = Math.floor(exact[k]!);
+    out[k] = f;
+    frac[k] = exact[k]! - f;
+    floors += f;
+  }
+  let d = target - floors;
+  if (d === 0 || n === 0) return out;
+  const byKey = (a: number, b: number) => {
+    const ia = idOf(a);
+    const ib = idOf(b);
+    return ia < ib ? -1 : ia > ib ? 1 : a - b;
+  };
+  if (d > 0 && d <= n) {
+    const sorted = frac.slice().sort();
+    const t = sorted[n - d]!;
+    const ties: number[] = [];
+    let given = 0;
+    for (let k = 0; k < n; k++) {
+      if (frac[k]! > t) {
+        out[k]! += 1;
+        given++;
+      } else if (frac[k] === t) ties.push(k);
+    }
+    ties.sort(byKey);
+    for (let m = 0; m < d - given; m++) out[ties[m]!]! += 1;
+    return out;
+  }
+  // Rare (float residue around the totals): walk the whole order, cyclically.
+  const order = Array.from({ length: n }, (_, k) => k);
+  if (d > 0) {
+    order.sort((a, b) => frac[b]! - frac[a]! || byKey(a, b));
+    for (let k = 0; d > 0; k = (k + 1) % n, d--) out[order[k]!]! += 1;
   } else {
-    const order = [...items].sort((a, b) => a.frac - b.frac || byKey(a, b));
-    for (
-      let k = 0, guard = 0;
-      diff < 0n && guard < 4 * order.length + 8;
-      k = (k + 1) % order.length, guard++
-    ) {
-      const i = order[k]!.index;
-      if (out[i]! > 0n) {
-        out[i]! -= 1n;
-        diff++;
+    order.sort((a, b) => frac[a]! - frac[b]! || byKey(a, b));
+    for (let k = 0, guard = 0; d < 0 && guard < 4 * n + 8; k = (k + 1) % n, guard++) {
+      if (out[order[k]!]! > 0) {
+        out[order[k]!]! -= 1;
+        d++;
       }
     }
   }
@@ -159,63 +175,70 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
       `settlement: only an optimal clearing can be settled, got status "${result.status}"${result.reason ? ` (${result.reason})` : ''}`,
     );
   }
-  const lmpByBus = new Map<number, number>();
-  for (const b of result.buses) lmpByBus.set(b.id, b.lmp);
-  for (const o of result.orders) if (!lmpByBus.has(o.bus)) lmpByBus.set(o.bus, o.price);
-  const parties: SettlementParty[] = result.orders.map((o) => ({
-    id: o.id,
-    kind: 'order' as const,
-    bus: o.bus,
-    side: o.side,
-    mw: o.cleared,
-  }));
-  if (options.extraParties) parties.push(...options.extraParties);
+  const priceByBus = new Map<number, bigint>();
+  const setPrice = (bus: number, lmp: number) => {
+    if (Number.isFinite(lmp)) priceByBus.set(bus, roundHalfAwayFromZero(lmp * 1e6));
+  };
+  for (const b of result.buses) setPrice(b.id, b.lmp);
+  for (const o of result.orders) if (!priceByBus.has(o.bus)) setPrice(o.bus, o.price);
 
-  // Normalise: a negative quantity is the other side (a negative load generates).
-  const norm = parties.map((p) => {
-    if (!Number.isFinite(p.mw))
-      throw new InputError(`settlement: ${p.kind} "${p.id}" has a non-finite MW ${p.mw}`);
-    const flip = p.mw < 0;
-    return {
-      ...p,
-      side: flip ? (p.side === 'buy' ? ('sell' as const) : ('buy' as const)) : p.side,
-      mw: Math.abs(p.mw),
-    };
-  });
-  const prices = norm.map((p) => {
-    const lmp = lmpByBus.get(p.bus);
-    if (lmp === undefined || !Number.isFinite(lmp)) {
-      throw new InputError(`settlement: no finite price at bus ${p.bus} for ${p.kind} "${p.id}"`);
+  // Parties in columns: orders first (input order), then the extra parties. A negative quantity is the
+  // other side (a negative load generates).
+  const extra = options.extraParties ?? [];
+  const nOrders = result.orders.length;
+  const n = nOrders + extra.length;
+  const party = (i: number) => (i < nOrders ? result.orders[i]! : extra[i - nOrders]!);
+  const isBuy = new Uint8Array(n);
+  const exact = new Float64Array(n);
+  let nBuy = 0;
+  for (let i = 0; i < n; i++) {
+    const p = party(i);
+    const mw = i < nOrders ? (p as OrderResult).cleared : (p as SettlementParty).mw;
+    if (!Number.isFinite(mw)) {
+      const kind = i < nOrders ? 'order' : (p as SettlementParty).kind;
+      throw new InputError(`settlement: ${kind} "${p.id}" has a non-finite MW ${mw}`);
     }
-    return roundHalfAwayFromZero(lmp * 1e6);
-  });
+    const buy = (p.side === 'buy') !== mw < 0;
+    isBuy[i] = buy ? 1 : 0;
+    if (buy) nBuy++;
+    exact[i] = (Math.abs(mw) * minutes * 1e6) / 60;
+    if (!priceByBus.has(p.bus)) {
+      const kind = i < nOrders ? 'order' : (p as SettlementParty).kind;
+      throw new InputError(`settlement: no finite price at bus ${p.bus} for ${kind} "${p.id}"`);
+    }
+  }
 
   // Energy per side by largest remainder from one rounded total.
-  const exact = norm.map((p) => (p.mw * minutes * 1e6) / 60);
-  const buyIdx: number[] = [];
-  const sellIdx: number[] = [];
-  norm.forEach((p, i) => {
-    (p.side === 'buy' ? buyIdx : sellIdx).push(i);
-  });
-  const sum = (idx: number[]) => idx.reduce((a, i) => a + exact[i]!, 0);
-  const eB = sum(buyIdx);
-  const eS = sum(sellIdx);
+  const buyIdx = new Int32Array(nBuy);
+  const sellIdx = new Int32Array(n - nBuy);
+  let eB = 0;
+  let eS = 0;
+  for (let i = 0, b = 0, s = 0; i < n; i++) {
+    if (isBuy[i] === 1) {
+      buyIdx[b++] = i;
+      eB += exact[i]!;
+    } else {
+      sellIdx[s++] = i;
+      eS += exact[i]!;
+    }
+  }
+  if (!(Math.max(eB, eS) < 2 ** 52)) {
+    throw new InputError(`settlement: energy of ${Math.max(eB, eS)} Wh is beyond the exact integer range`);
+  }
   const balanced = Math.abs(eB - eS) <= 1e-9 * Math.max(eB, eS) + 1e-6;
   const tB = balanced ? roundHalfAwayFromZero((eB + eS) / 2) : roundHalfAwayFromZero(eB);
   const tS = balanced ? tB : roundHalfAwayFromZero(eS);
-  const energy: bigint[] = new Array(norm.length).fill(0n);
+  const energy = new Float64Array(n);
   for (const [idx, target] of [
     [buyIdx, tB],
     [sellIdx, tS],
   ] as const) {
     const w = apportion(
-      idx.map((i) => exact[i]!),
-      idx.map((i) => norm[i]!.id),
-      target,
+      Float64Array.from(idx, (i) => exact[i]!),
+      (k) => party(idx[k]!).id,
+      Number(target),
     );
-    idx.forEach((i, k) => {
-      energy[i] = w[k]!;
-    });
+    for (let k = 0; k < idx.length; k++) energy[idx[k]!] = w[k]!;
   }
 
   // Money: rounding favours the operator on both sides.
@@ -223,28 +246,31 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
   let sellersReceiveMicros = 0n;
   let boughtWh = 0n;
   let soldWh = 0n;
-  const settled: PartySettlement[] = norm.map((p, i) => {
-    const wh = energy[i]!;
-    const price = prices[i]!;
+  const settled: PartySettlement[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = party(i);
+    const wh = BigInt(energy[i]!);
+    const price = priceByBus.get(p.bus)!;
     const gross = wh * price;
-    const amountMicros = p.side === 'buy' ? ceilDiv(gross, WH_PER_MWH) : floorDiv(gross, WH_PER_MWH);
-    if (p.side === 'buy') {
+    const buy = isBuy[i] === 1;
+    const amountMicros = buy ? ceilDiv(gross, WH_PER_MWH) : floorDiv(gross, WH_PER_MWH);
+    if (buy) {
       buyersPayMicros += amountMicros;
       boughtWh += wh;
     } else {
       sellersReceiveMicros += amountMicros;
       soldWh += wh;
     }
-    return {
+    settled[i] = {
       id: p.id,
-      kind: p.kind,
+      kind: i < nOrders ? 'order' : (p as SettlementParty).kind,
       bus: p.bus,
-      side: p.side,
+      side: buy ? 'buy' : 'sell',
       energyWh: wh,
       priceMicrosPerMWh: price,
       amountMicros,
     };
-  });
+  }
   return {
     intervalMinutes: minutes,
     parties: settled,
