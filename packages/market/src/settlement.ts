@@ -156,8 +156,9 @@ function apportion(exact: Float64Array, idOf: (k: number) => string, target: num
  *    its exact Wh and bought Wh equal sold Wh exactly.
  * 3. Money: a buyer pays ceil(Wh × price / 10^6) µ$, a seller receives floor(Wh × price / 10^6) µ$.
  * 4. Congestion rent = buyers' payments - sellers' receipts: the identity holds by construction; the rent
- *    is >= 0 whenever all parties face one integer price (one bus, or no binding line), because then
- *    energy balances exactly and rounding only ever favours the operator.
+ *    is >= 0 whenever all parties face one integer price (one bus, or a connected network with no binding
+ *    line), because then energy balances exactly and rounding only ever favours the operator; otherwise
+ *    it is >= 0 unless the float rent is below the rounding bound stated in the doc.
  *
  * @throws {InputError} when the result is not optimal, the interval is not a positive whole number of
  *   minutes, or a party's MW or its bus's price is not finite.
