@@ -105,6 +105,12 @@ describe('clearSingleBus: rules on worked books', () => {
     expect(() => clearSingleBus([o('a', 'buy', [1, 1])], { bus: 5 })).toThrow(
       /order "a" is at bus 1, expected bus 5/,
     );
+    expect(() => clearSingleBus([o('a', 'buy', [Number.NaN, 1])])).toThrow(
+      /order "a" step 1: expected a finite price/,
+    );
+    expect(() => clearSingleBus([o('a', 'sell', [1, 1], [2, -1])])).toThrow(
+      /order "a" step 2: .*quantity -1/,
+    );
   });
 });
 
