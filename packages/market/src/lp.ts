@@ -48,8 +48,16 @@ export function loadSolver(): Promise<Highs> {
   return highsPromise;
 }
 
-/** Options passed to every solve: quiet, deterministic, no time limit. */
-const SOLVER_OPTIONS = { output_flag: false, log_to_console: false, qp_regularization_value: 0 } as const;
+/**
+ * Options of every solve: quiet; no time limit; presolve off (the programs are small in rows, and it lets
+ * constraint generation restart from the last basis); no QP regularisation (it would bias the duals).
+ */
+const SOLVER_OPTIONS: Record<string, string | number | boolean> = {
+  output_flag: false,
+  log_to_console: false,
+  qp_regularization_value: 0,
+  presolve: 'off',
+};
 
 /**
  * Solves a linear program (or a convex QP when some q_j > 0) with a fresh HiGHS instance.
@@ -90,6 +98,8 @@ export interface LpSession {
     index: Int32Array,
     value: Float64Array,
   ): void;
+  /** Changes the bounds of the given columns (indices strictly increasing). */
+  setColBounds(indices: Int32Array, lower: Float64Array, upper: Float64Array): void;
 }
 
 /** Opens a fresh HiGHS instance on `lp`, runs `body` with it and disposes it, whatever happens. */
@@ -147,6 +157,9 @@ export function withLpSession<T>(highs: Highs, lp: LinearProgram, body: (s: LpSe
           },
         });
         numRows += lower.length;
+      },
+      setColBounds(indices, lower, upper) {
+        m.changeColsBounds({ kind: 'set', indices }, lower, upper);
       },
     };
     return body(session);
