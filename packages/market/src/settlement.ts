@@ -59,7 +59,10 @@ export interface Settlement {
   /** Total Wh bought and total Wh sold (equal when the clearing balanced). */
   boughtWh: bigint;
   soldWh: bigint;
-  /** True when bought and sold energy balanced in the clearing and were apportioned from one total. */
+  /**
+   * True when bought and sold energy balanced in the clearing (to within 1 Wh, or 1e-9 of the total) and
+   * were apportioned from one total.
+   */
   balanced: boolean;
 }
 
@@ -226,7 +229,8 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
   if (!(Math.max(eB, eS) < 2 ** 52)) {
     throw new InputError(`settlement: energy of ${Math.max(eB, eS)} Wh is beyond the exact integer range`);
   }
-  const balanced = Math.abs(eB - eS) <= 1e-9 * Math.max(eB, eS) + 1e-6;
+  // Solver tolerance (about 1e-7 MW on a balance row) is far below 1 Wh; a missing party is far above.
+  const balanced = Math.abs(eB - eS) <= Math.max(1, 1e-9 * Math.max(eB, eS));
   const tB = balanced ? roundHalfAwayFromZero((eB + eS) / 2) : roundHalfAwayFromZero(eB);
   const tS = balanced ? tB : roundHalfAwayFromZero(eS);
   const energy = new Float64Array(n);
