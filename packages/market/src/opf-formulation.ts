@@ -442,12 +442,57 @@ export function solvePtdf(
 ): DispatchSolution {
   const cc = costColumns(model, steps);
   const quadratic = cc.colQuadratic.some((q) => q !== 0);
-  if (!(quadratic && cc.nSteps > (options.screenAboveSteps ?? 200)))
+  if (!(quadratic && cc.nSteps > (options.screenAboveSteps ?? 200))) {
     return ptdfCore(model, steps, cc, [], highs, options);
-  // 1. Approximate prices: the quadratic costs as tangent cuts (refined where the epigraph is below the
-  //    curve), an LP that the dual simplex solves quickly even with many order steps.
-  const approx = approximateQuadratic(cc);
-  const guess = ptdfCore(
+  }
+  let rounds = 0;
+  let solveMs = 0;
+  let prices: Float64Array;
+  let seed: { branch: number; kind: 'flow' | 'angle' }[] = [];
+  if (cc.nSteps > 5000) {
+    // 0. Coarse prices from the steps merged per bus, side and 1 $/MWh price band (tangent-cut LP),
+    // 1. then the tangent-cut LP over the steps within 2 $/MWh of them (others fixed, checked, freed).
+    const coarse = approximateLp(model, aggregateSteps(steps, 1), highs, options, []);
+    rounds += coarse.rounds;
+    solveMs += coarse.solveMs;
+    if (coarse.status !== 'optimal') return ptdfCore(model, steps, cc, [], highs, options);
+    const mid = screenedSolve(model, steps, cc, highs, options, coarse.lmp, 2, coarse.limitBranches, true);
+    rounds += mid.rounds;
+    solveMs += mid.solveMs;
+    if (!mid.result) return ptdfCore(model, steps, cc, [], highs, options);
+    prices = mid.result.lmp;
+    seed = mid.result.limitBranches;
+  } else {
+    // 1. Approximate prices: the tangent-cut LP over all steps.
+    const guess = approximateLp(model, steps, highs, options, []);
+    rounds += guess.rounds;
+    solveMs += guess.solveMs;
+    if (guess.status !== 'optimal') return ptdfCore(model, steps, cc, [], highs, options);
+    prices = guess.lmp;
+    seed = guess.limitBranches;
+  }
+  // 2. The exact QP over the steps within 1e-3 $/MWh of those prices, the others fixed, checked, freed.
+  const exact = screenedSolve(model, steps, cc, highs, options, prices, 1e-3, seed, false);
+  rounds += exact.rounds;
+  solveMs += exact.solveMs;
+  if (!exact.result) {
+    const full = ptdfCore(model, steps, cc, [], highs, options);
+    return { ...full, rounds: rounds + full.rounds, solveMs: solveMs + full.solveMs };
+  }
+  return { ...exact.result, rounds, solveMs };
+}
+
+/** The dispatch problem with the quadratic costs replaced by tangent cuts, refined until tight. */
+function approximateLp(
+  model: DcModel,
+  steps: StepIndex,
+  highs: Highs,
+  options: PtdfOptions,
+  seed: { branch: number; kind: 'flow' | 'angle' }[],
+  extraInjMw?: Float64Array,
+) {
+  const approx = approximateQuadratic(costColumns(model, steps));
+  return ptdfCore(
     model,
     steps,
     approx.cc,
@@ -455,37 +500,88 @@ export function solvePtdf(
     highs,
     { ...options, maxRounds: 400 },
     undefined,
-    [],
+    seed,
     approx.tangents,
+    extraInjMw,
   );
-  if (guess.status !== 'optimal') return ptdfCore(model, steps, cc, [], highs, options);
-  // 2. Steps more than 1e-3 $/MWh in or out of the money at those prices are fixed and left out of the
-  //    exact QP; fixed steps whose reduced cost then has the wrong sign are brought back, until none.
+}
+
+/** Steps merged per bus, side and price band of `width` $/MWh (quantity-weighted mean price). */
+function aggregateSteps(steps: StepIndex, width: number): StepIndex {
+  const key = new Map<string, number>();
+  const bus: number[] = [];
+  const sign: number[] = [];
+  const value: number[] = [];
+  const quantity: number[] = [];
+  for (let s = 0; s < steps.price.length; s++) {
+    const k = `${steps.bus[s]}:${steps.sign[s]}:${Math.floor(steps.price[s]! / width)}`;
+    let j = key.get(k);
+    if (j === undefined) {
+      j = bus.length;
+      key.set(k, j);
+      bus.push(steps.bus[s]!);
+      sign.push(steps.sign[s]!);
+      value.push(0);
+      quantity.push(0);
+    }
+    value[j]! += steps.price[s]! * steps.quantity[s]!;
+    quantity[j]! += steps.quantity[s]!;
+  }
+  return {
+    bus: Int32Array.from(bus),
+    sign: Int8Array.from(sign),
+    price: Float64Array.from(value, (v, j) => (quantity[j]! > 0 ? v / quantity[j]! : 0)),
+    quantity: Float64Array.from(quantity),
+    orderStart: Int32Array.from([0, bus.length]),
+  };
+}
+
+/**
+ * Solves with the steps more than `window` $/MWh in or out of the money at `prices` fixed at their bounds
+ * and left out of the program; fixed steps whose reduced cost at the resulting prices has the wrong sign
+ * are freed and the program solved again, until none. `approximate` uses tangent cuts for quadratic costs.
+ */
+function screenedSolve(
+  model: DcModel,
+  steps: StepIndex,
+  cc: CostColumns,
+  highs: Highs,
+  options: PtdfOptions,
+  prices: Float64Array,
+  window: number,
+  seed0: { branch: number; kind: 'flow' | 'angle' }[],
+  approximate: boolean,
+): {
+  result?: DispatchSolution & { limitBranches: { branch: number; kind: 'flow' | 'angle' }[] };
+  rounds: number;
+  solveMs: number;
+} {
   const nS = cc.nSteps;
   const isFixed = new Uint8Array(nS);
   const fixedMw = new Float64Array(nS);
   for (let s = 0; s < nS; s++) {
-    const lmp = guess.lmp[steps.bus[s]!]!;
+    const lmp = prices[steps.bus[s]!]!;
     const margin = steps.sign[s]! > 0 ? lmp - steps.price[s]! : steps.price[s]! - lmp;
-    if (Math.abs(margin) > 1e-3) {
+    if (Math.abs(margin) > window) {
       isFixed[s] = 1;
       fixedMw[s] = margin > 0 ? steps.quantity[s]! : 0;
     }
   }
-  let seed = guess.limitBranches;
-  let rounds = guess.rounds;
-  let solveMs = guess.solveMs;
+  let seed = seed0;
+  let rounds = 0;
+  let solveMs = 0;
   for (let iter = 0; iter < 50; iter++) {
     const active: number[] = [];
     for (let s = 0; s < nS; s++) if (!isFixed[s]) active.push(s);
     const sub = subsetSteps(steps, active);
     const extraInj = new Float64Array(model.busRows.length);
     for (let s = 0; s < nS; s++) if (isFixed[s]) extraInj[steps.bus[s]!]! += steps.sign[s]! * fixedMw[s]!;
-    const ccR = costColumns(model, sub);
-    const r = ptdfCore(model, sub, ccR, [], highs, options, undefined, seed, [], extraInj);
+    const r = approximate
+      ? approximateLp(model, sub, highs, options, seed, extraInj)
+      : ptdfCore(model, sub, costColumns(model, sub), [], highs, options, undefined, seed, [], extraInj);
     rounds += r.rounds;
     solveMs += r.solveMs;
-    if (r.status !== 'optimal') break;
+    if (r.status !== 'optimal') return { rounds, solveMs };
     const freed: number[] = [];
     for (let s = 0; s < nS; s++) {
       if (!isFixed[s]) continue;
@@ -493,13 +589,20 @@ export function solvePtdf(
       if ((fixedMw[s]! > 0 && z > 1e-9) || (fixedMw[s]! === 0 && z < -1e-9)) freed.push(s);
     }
     if (freed.length === 0) {
-      return { ...expandReduced(model, steps, cc, r, active, isFixed, fixedMw), rounds, solveMs };
+      if (approximate) return { result: r, rounds, solveMs };
+      return {
+        result: {
+          ...expandReduced(model, steps, cc, r, active, isFixed, fixedMw),
+          limitBranches: r.limitBranches,
+        },
+        rounds,
+        solveMs,
+      };
     }
     for (const s of freed) isFixed[s] = 0;
     seed = r.limitBranches;
   }
-  const full = ptdfCore(model, steps, cc, [], highs, options);
-  return { ...full, rounds: rounds + full.rounds, solveMs: solveMs + full.solveMs };
+  return { rounds, solveMs };
 }
 
 /** The order steps with the given indices. */
