@@ -232,6 +232,7 @@ describe('clearNetwork with many steps and quadratic costs (step screening)', ()
       ],
     }));
     const screened = await clearNetwork(net, orders, { screenAboveSteps: 10 });
+    const coarse = await clearNetwork(net, orders, { screenAboveSteps: 10, coarseAboveSteps: 10 });
     const plain = await clearNetwork(net, orders, { screenAboveSteps: Number.POSITIVE_INFINITY });
     expect(screened.status).toBe('optimal');
     expect(plain.status).toBe('optimal');
@@ -241,6 +242,13 @@ describe('clearNetwork with many steps and quadratic costs (step screening)', ()
     screened.buses.forEach((b, k) => {
       expect(Math.abs(b.lmp - plain.buses[k]!.lmp)).toBeLessThan(1e-5);
     });
+    expect(Math.abs(coarse.welfare - plain.welfare)).toBeLessThan(
+      1e-6 * Math.max(1, Math.abs(plain.welfare)),
+    );
+    coarse.buses.forEach((b, k) => {
+      expect(Math.abs(b.lmp - plain.buses[k]!.lmp)).toBeLessThan(1e-5);
+    });
+    expect(verifyCertificate(coarse.certificate).ok).toBe(true);
     const check = verifyCertificate(screened.certificate);
     expect(check.failures).toEqual([]);
     expect(screened.certificate.x.length).toBe(plain.certificate.x.length);

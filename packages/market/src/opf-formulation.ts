@@ -368,6 +368,8 @@ export interface PtdfOptions {
   maxRounds?: number;
   /** Screen order steps (see solvePtdf) when costs are quadratic and there are more steps than this (200). */
   screenAboveSteps?: number;
+  /** Start screening from prices of steps merged into 1 $/MWh bands above this many steps (5000). */
+  coarseAboveSteps?: number;
 }
 
 /** Column bounds that override the program's (fixed order steps during screening). */
@@ -449,7 +451,7 @@ export function solvePtdf(
   let solveMs = 0;
   let prices: Float64Array;
   let seed: { branch: number; kind: 'flow' | 'angle' }[] = [];
-  if (cc.nSteps > 5000) {
+  if (cc.nSteps > (options.coarseAboveSteps ?? 5000)) {
     // 0. Coarse prices from the steps merged per bus, side and 1 $/MWh price band (tangent-cut LP),
     // 1. then the tangent-cut LP over the steps within 2 $/MWh of them (others fixed, checked, freed).
     const coarse = approximateLp(model, aggregateSteps(steps, 1), highs, options, []);
