@@ -1,5 +1,7 @@
-// Integer settlement of network clearings: on random small networks with the case's own generators and
-// loads and random books, cleared by clearNetwork, money balances exactly, energy balances to the Wh,
+// Network clearing and its integer settlement: on random small networks with the case's own generators
+// and loads and random books, clearNetwork balances power, keeps flows and generators within limits,
+// clears no step against its price, gives one price when no line binds; and in settlement money
+// balances exactly, energy balances to the Wh,
 // the rent is >= 0, a single price (no binding line) leaves only rounding as rent, and the integer rent
 // is the float congestion rent over the interval to within the rounding bound of docs/market-rules.md.
 import type { Branch, Bus, Generator, Network } from '@gridledger/grid';
@@ -129,6 +131,34 @@ describe('settlement of network clearings (random networks, generators, loads, b
       fc.asyncProperty(scenario, async ({ net, orders, minutes }) => {
         const r = await clearNetwork(net, orders);
         expect(r.status).toBe('optimal');
+        // The clearing itself, with the case's generators and loads: power balance, limits, bids.
+        const tol = 1e-6;
+        const load = net.buses.reduce((a, b) => a + b.pdMw, 0);
+        const gen = r.generatorsMw.reduce((a, g) => a + g, 0);
+        const bought = r.orders.filter((o) => o.side === 'buy').reduce((a, o) => a + o.cleared, 0);
+        const sold = r.orders.filter((o) => o.side === 'sell').reduce((a, o) => a + o.cleared, 0);
+        expect(Math.abs(gen + sold - load - bought)).toBeLessThanOrEqual(tol * Math.max(1, load + bought));
+        r.generatorsMw.forEach((mw, k) => {
+          expect(mw).toBeGreaterThanOrEqual(-tol);
+          expect(mw).toBeLessThanOrEqual(net.generators[k]!.pmaxMw + tol);
+        });
+        for (const b of r.branches) {
+          const rate = net.branches[b.index - 1]!.rateAMw;
+          if (rate > 0) expect(Math.abs(b.flowMw)).toBeLessThanOrEqual(rate + tol);
+        }
+        const lmp = new Map(r.buses.map((b) => [b.id, b.lmp]));
+        r.orders.forEach((o, i) => {
+          orders[i]!.steps.forEach((s, k) => {
+            if (o.clearedSteps[k]! <= 1e-6) return;
+            if (o.side === 'buy') expect(lmp.get(o.bus)!).toBeLessThanOrEqual(s.price + tol);
+            else expect(lmp.get(o.bus)!).toBeGreaterThanOrEqual(s.price - tol);
+          });
+        });
+        if (!r.branches.some((b) => b.muFrom > 1e-7 || b.muTo > 1e-7)) {
+          const ps = r.buses.map((b) => b.lmp);
+          expect(Math.max(...ps) - Math.min(...ps)).toBeLessThan(1e-6);
+        }
+        expect(r.congestionRent).toBeGreaterThanOrEqual(-tol);
         const parties = caseSettlementParties(net, r.generatorsMw);
         const st = settleClearing(r, { intervalMinutes: minutes, extraParties: parties });
         expect(st.balanced).toBe(true);
