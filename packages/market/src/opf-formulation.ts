@@ -800,6 +800,11 @@ function ptdfCore(
     limits.push({ branch: k, kind, ptdf, row });
   };
   for (const l of seed) addLimit(l.branch, l.kind);
+  const angled: { k: number; lo: number; hi: number }[] = [];
+  for (let k = 0; k < m; k++) {
+    const a = angleLimits(model, k);
+    if (a) angled.push({ k, ...a });
+  }
 
   const lp0 = toProgram(cc, extra, rows);
   const program = () => toProgram(cc, extra, rows);
@@ -838,14 +843,13 @@ function ptdfCore(
       const flowMw = branchFlowsMw(model, thetaRad);
       const firstNew = rows.count;
       for (let k = 0; k < m; k++) {
-        const rate = model.network.branches[model.branchRows[k]!]!.rateAMw;
+        const rate = model.rateMw[k]!;
         if (rate > 0 && Math.abs(flowMw[k]!) > rate + tol) addLimit(k, 'flow');
-        const a = angleLimits(model, k);
-        if (a) {
-          const d = thetaRad[model.brFrom[k]!]! - thetaRad[model.brTo[k]!]!;
-          const atol = tol / (base * Math.abs(model.brB[k]!));
-          if (d < a.lo - atol || d > a.hi + atol) addLimit(k, 'angle');
-        }
+      }
+      for (const a of angled) {
+        const d = thetaRad[model.brFrom[a.k]!]! - thetaRad[model.brTo[a.k]!]!;
+        const atol = tol / (base * Math.abs(model.brB[a.k]!));
+        if (d < a.lo - atol || d > a.hi + atol) addLimit(a.k, 'angle');
       }
       // LMPs from the duals: lambda of the island plus the limits' PTDF-weighted duals.
       const lmp = new Float64Array(n);
