@@ -148,20 +148,115 @@ function apportion(exact: Float64Array, idOf: (k: number) => string, target: num
   return out;
 }
 
+/** Parties settled together, with the integer Wh their buyers and their sellers get in total. */
+interface EnergyGroup {
+  buyers: number[];
+  sellers: number[];
+  boughtWh: number;
+  soldWh: number;
+}
+
+/** Unbalanced clearing (parties missing): one group, each side's total rounded on its own. */
+function sideGroups(n: number, isBuy: Uint8Array, eB: number, eS: number): EnergyGroup[] {
+  const g: EnergyGroup = {
+    buyers: [],
+    sellers: [],
+    boughtWh: Number(roundHalfAwayFromZero(eB)),
+    soldWh: Number(roundHalfAwayFromZero(eS)),
+  };
+  for (let i = 0; i < n; i++) (isBuy[i] === 1 ? g.buyers : g.sellers).push(i);
+  return [g];
+}
+
+/**
+ * Balanced clearing: parties grouped by their integer price. Each group's net purchase b - s (float Wh)
+ * becomes an integer N (its floor or ceiling) with sum N = 0, the ceilings going to the dearest groups
+ * (which maximises sum price x N, so the rent is at least its float value at the rounded prices). Then
+ * each group's sold total is the floor or ceiling of its float total such that bought = sold + N is the
+ * floor or ceiling of its own (preferring the rounded sold total), so every party can get the floor or
+ * the ceiling of its exact energy.
+ */
+function priceGroups(
+  n: number,
+  isBuy: Uint8Array,
+  exact: Float64Array,
+  priceOf: (i: number) => bigint,
+): EnergyGroup[] {
+  const index = new Map<bigint, number>();
+  const price: bigint[] = [];
+  const groups: (EnergyGroup & { b: number; s: number })[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = priceOf(i);
+    let g = index.get(p);
+    if (g === undefined) {
+      g = groups.length;
+      index.set(p, g);
+      price.push(p);
+      groups.push({ buyers: [], sellers: [], boughtWh: 0, soldWh: 0, b: 0, s: 0 });
+    }
+    const gr = groups[g]!;
+    if (isBuy[i] === 1) {
+      gr.buyers.push(i);
+      gr.b += exact[i]!;
+    } else {
+      gr.sellers.push(i);
+      gr.s += exact[i]!;
+    }
+  }
+  const G = groups.length;
+  const net = new Float64Array(G);
+  let units = 0;
+  for (let g = 0; g < G; g++) {
+    const f = Math.floor(groups[g]!.b - groups[g]!.s);
+    net[g] = f;
+    units -= f;
+  }
+  // Dearest first; ceilings only where the net is fractional, then (float edge) anywhere.
+  const byPrice = Array.from({ length: G }, (_, g) => g).sort((x, y) =>
+    price[x]! > price[y]! ? -1 : price[x]! < price[y]! ? 1 : 0,
+  );
+  const fractional = (g: number) => groups[g]!.b - groups[g]!.s > net[g]!;
+  for (const pass of [true, false]) {
+    for (const g of byPrice) {
+      if (units <= 0) break;
+      if (fractional(g) === pass && net[g] === Math.floor(groups[g]!.b - groups[g]!.s)) {
+        net[g]! += 1;
+        units--;
+      }
+    }
+  }
+  for (let k = G - 1; units < 0 && G > 0; k = (k - 1 + G) % G) {
+    net[byPrice[k]!]! -= 1; // float edge: take back from the cheapest
+    units++;
+  }
+  for (let g = 0; g < G; g++) {
+    const gr = groups[g]!;
+    const N = net[g]!;
+    const lo = Math.floor(gr.b);
+    const hi = Math.ceil(gr.b);
+    const rounded = Number(roundHalfAwayFromZero(gr.s));
+    const other = rounded === Math.floor(gr.s) ? Math.ceil(gr.s) : Math.floor(gr.s);
+    const fits = (sold: number) => sold + N >= lo && sold + N <= hi && sold >= 0;
+    const sold = fits(rounded) ? rounded : fits(other) ? other : rounded;
+    gr.soldWh = sold;
+    gr.boughtWh = sold + N;
+  }
+  return groups;
+}
+
 /**
  * Settles a clearing in integers for an interval of `intervalMinutes`.
  *
  * Rule (docs/market-rules.md):
  * 1. Price: each bus's LMP is rounded half away from zero to integer micro-dollars per MWh.
- * 2. Energy: each party's exact energy e = MW × minutes / 60 × 10^6 Wh. Per side (buyers, sellers) the
- *    total is rounded half away from zero (one total for both sides when they balance, their mean) and
- *    apportioned to the parties by largest remainder, so every party gets the floor or the ceiling of
- *    its exact Wh and bought Wh equal sold Wh exactly.
+ * 2. Energy: each party's exact energy e = MW × minutes / 60 × 10^6 Wh. Integer totals per price group
+ *    (parties at the same integer price) and side: the groups' net purchases are rounded to floors or
+ *    ceilings summing to 0, ceilings to the dearest groups; then each total is apportioned to its parties
+ *    by largest remainder. Every party gets the floor or the ceiling of its exact Wh; bought Wh = sold Wh.
  * 3. Money: a buyer pays ceil(Wh × price / 10^6) µ$, a seller receives floor(Wh × price / 10^6) µ$.
  * 4. Congestion rent = buyers' payments - sellers' receipts: the identity holds by construction; the rent
- *    is >= 0 whenever all parties face one integer price (one bus, or a connected network with no binding
- *    line), because then energy balances exactly and rounding only ever favours the operator; otherwise
- *    it is >= 0 unless the float rent is below the rounding bound stated in the doc.
+ *    is at least the float rent at the rounded prices, so >= 0 by construction wherever each island has
+ *    one price, and otherwise unless the congestion is worth less than the price rounding.
  *
  * @throws {InputError} when the result is not optimal, the interval is not a positive whole number of
  *   minutes, or a party's MW or its bus's price is not finite.
@@ -212,38 +307,33 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
     }
   }
 
-  // Energy per side by largest remainder from one rounded total.
-  const buyIdx = new Int32Array(nBuy);
-  const sellIdx = new Int32Array(n - nBuy);
+  // Energy: integer totals per price group and side, then largest remainder inside each.
   let eB = 0;
   let eS = 0;
-  for (let i = 0, b = 0, s = 0; i < n; i++) {
-    if (isBuy[i] === 1) {
-      buyIdx[b++] = i;
-      eB += exact[i]!;
-    } else {
-      sellIdx[s++] = i;
-      eS += exact[i]!;
-    }
+  for (let i = 0; i < n; i++) {
+    if (isBuy[i] === 1) eB += exact[i]!;
+    else eS += exact[i]!;
   }
   if (!(Math.max(eB, eS) < 2 ** 52)) {
     throw new InputError(`settlement: energy of ${Math.max(eB, eS)} Wh is beyond the exact integer range`);
   }
   // Solver tolerance (about 1e-7 MW on a balance row) is far below 1 Wh; a missing party is far above.
   const balanced = Math.abs(eB - eS) <= Math.max(1, 1e-9 * Math.max(eB, eS));
-  const tB = balanced ? roundHalfAwayFromZero((eB + eS) / 2) : roundHalfAwayFromZero(eB);
-  const tS = balanced ? tB : roundHalfAwayFromZero(eS);
+  const priceOf = (i: number) => priceByBus.get(party(i).bus)!;
+  const groups = balanced ? priceGroups(n, isBuy, exact, priceOf) : sideGroups(n, isBuy, eB, eS);
   const energy = new Float64Array(n);
-  for (const [idx, target] of [
-    [buyIdx, tB],
-    [sellIdx, tS],
-  ] as const) {
-    const w = apportion(
-      Float64Array.from(idx, (i) => exact[i]!),
-      (k) => party(idx[k]!).id,
-      Number(target),
-    );
-    for (let k = 0; k < idx.length; k++) energy[idx[k]!] = w[k]!;
+  for (const g of groups) {
+    for (const [idx, target] of [
+      [g.buyers, g.boughtWh],
+      [g.sellers, g.soldWh],
+    ] as const) {
+      const w = apportion(
+        Float64Array.from(idx, (i) => exact[i]!),
+        (k) => party(idx[k]!).id,
+        target,
+      );
+      for (let k = 0; k < idx.length; k++) energy[idx[k]!] = w[k]!;
+    }
   }
 
   // Money: rounding favours the operator on both sides.
