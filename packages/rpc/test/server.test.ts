@@ -244,6 +244,34 @@ describe('RPC read side: bad requests get JSON-RPC errors and the server keeps r
     );
   });
 
+  it('refuses an oversized transaction with a clear error and changes nothing', async () => {
+    const before = { height: chain.store.latestHeight(), pool: chain.mempool.size };
+    const r = await call('gl_sendTx', [toHex(new Uint8Array(2000).fill(0x61))]);
+    expect(r.error).toMatchObject({ code: -32000, data: { code: 'rejected' } });
+    expect(r.error.message).toBe('transaction rejected: transaction too large: 2000 bytes, limit 1089');
+    expect({ height: chain.store.latestHeight(), pool: chain.mempool.size }).toEqual(before);
+  });
+
+  it('survives clients that hang up mid-request', async () => {
+    const { connect } = await import('node:net');
+    for (const partial of [
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"jsonrpc":',
+      'GARBAGE\r\n\r\n',
+    ]) {
+      await new Promise<void>((resolve) => {
+        const sock = connect(server.port, '127.0.0.1', () => {
+          sock.write(partial);
+          setTimeout(() => {
+            sock.destroy();
+            resolve();
+          }, 20);
+        });
+        sock.on('error', () => resolve());
+      });
+    }
+    expect(await result('eth_blockNumber')).toBe('0x4');
+  });
+
   it('refuses an oversized body with 413 and a JSON-RPC error, and GET with 405', async () => {
     const huge = JSON.stringify({
       jsonrpc: '2.0',
