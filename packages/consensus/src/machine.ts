@@ -335,7 +335,7 @@ export class ConsensusMachine {
   get lockedRound(): number {
     return this.#lockedRound;
   }
-  /** Evidence of equivocation seen so far (also emitted as `evidence` actions). */
+  /** The last 1,000 pieces of evidence seen (each also emitted once as an `evidence` action). */
   get evidence(): readonly Evidence[] {
     return this.#evidence;
   }
@@ -538,6 +538,7 @@ export class ConsensusMachine {
     if (this.#evidenceKeys.has(key)) return;
     this.#evidenceKeys.add(key);
     this.#evidence.push(e);
+    if (this.#evidence.length > 1000) this.#evidence.shift();
     this.#out.push({ type: 'evidence', evidence: e });
   }
 
