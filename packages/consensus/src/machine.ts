@@ -82,6 +82,11 @@ export interface MachineConfig {
   maxBufferedMessages?: number;
   /** Rounds ahead of ours for which messages are kept (default 100); later ones are ignored. */
   maxRoundsAhead?: number;
+  /**
+   * A proposer schedule for `validators` to share between successive machines (it walks heights forward
+   * from where it is; a new one walks from genesis, O(height x validators)).
+   */
+  proposerSchedule?: ProposerSchedule;
 }
 
 /** Where the machine starts: the height after the last committed one. */
@@ -278,7 +283,7 @@ export class ConsensusMachine {
   constructor(config: MachineConfig, start: MachineStart) {
     this.chainId = config.chainId;
     this.validators = config.validators;
-    this.#schedule = new ProposerSchedule(config.validators);
+    this.#schedule = config.proposerSchedule ?? new ProposerSchedule(config.validators);
     this.#total = totalPower(config.validators);
     this.#signer = config.signer;
     this.#myIndex = config.signer === null ? -1 : validatorIndex(config.validators, config.signer.publicKey);

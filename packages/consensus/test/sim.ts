@@ -17,6 +17,7 @@ import {
   type WalState,
 } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
+import { ProposerSchedule } from '../src/validators.ts';
 import { ChainVerifier, verifyBlockCommit } from '../src/verify.ts';
 
 /** sfc32: small, fast, seedable PRNG. */
@@ -177,6 +178,7 @@ export function simulate(o: SimOptions): SimResult {
   const valset: ValidatorSet = {
     validators: signers.map((s, i) => ({ publicKey: s.publicKey, power: o.powers?.[i] ?? 1n })),
   };
+  const schedule = new ProposerSchedule(valset);
   const genesisApp = sha256(new TextEncoder().encode('genesis'));
   const queue = new Heap();
   let seq = 0;
@@ -231,7 +233,7 @@ export function simulate(o: SimOptions): SimResult {
     const signer = node.byzantine ? node.raw : new SignGuard(node.raw, node.signState);
     node.incarnation++;
     node.machine = new ConsensusMachine(
-      { chainId: CHAIN_ID, validators: valset, signer, timeouts: o.timeouts },
+      { chainId: CHAIN_ID, validators: valset, signer, timeouts: o.timeouts, proposerSchedule: schedule },
       {
         height,
         lastBlock: last?.block.header ?? null,
