@@ -238,6 +238,33 @@ describe('ConsensusMachine: bad input is ignored with a reason, state unchanged'
   });
 });
 
+describe('ConsensusMachine: block time', () => {
+  it('prevotes nil for a new proposal whose time is too far ahead of the local clock', () => {
+    const X = block(1n, schedule.proposer(1n, 0), 1); // time GENESIS_MS + 10
+    const run = (nowMs: bigint | undefined) => {
+      const m = newMachine(new SignGuard(signers[me]!, null));
+      m.start();
+      const r = m.handle({
+        type: 'message',
+        message: { kind: 'proposal', proposal: proposal(X, 0, -1) },
+        nowMs,
+      });
+      const out = [...r.actions];
+      for (const a of r.actions)
+        if (a.type === 'validateBlock')
+          out.push(
+            ...m.handle({ type: 'blockValidated', height: a.height, blockHash: a.blockHash, valid: true })
+              .actions,
+          );
+      return votesOut(out)[0]?.blockHash ?? null;
+    };
+    expect(run(GENESIS_MS + 10n)).toEqual(hashBlock(X.header));
+    expect(run(GENESIS_MS + 10n - 5000n)).toEqual(hashBlock(X.header)); // exactly at the 5 s bound
+    expect(run(GENESIS_MS + 10n - 5001n)).toBeNull();
+    expect(run(undefined)).toEqual(hashBlock(X.header)); // no clock given: no check
+  });
+});
+
 describe('ConsensusMachine: decision, next height and block sync', () => {
   it('decides with a valid certificate, then proposes a block that links to it', () => {
     const X = block(1n, schedule.proposer(1n, 0), 1);

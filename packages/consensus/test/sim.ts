@@ -428,7 +428,11 @@ export function simulate(o: SimOptions): SimResult {
       case 'deliver': {
         const node = nodes[e.to]!;
         if (node.machine === null) break;
-        feed(node, { type: 'message', message: decodeMessage(e.bytes) }, e.from);
+        feed(
+          node,
+          { type: 'message', message: decodeMessage(e.bytes), nowMs: EPOCH_MS + BigInt(now) },
+          e.from,
+        );
         break;
       }
       case 'machine': {
