@@ -37,6 +37,7 @@ const methodName = fc.constantFrom(
   'gl_status',
   'gl_validators',
   'gl_commit',
+  'gl_query',
   'eth_subscribe',
   'eth_unsubscribe',
   'nope',

@@ -164,6 +164,16 @@ describe('RPC read side: happy paths', () => {
     expect(chain.app.query(utf8('gamma'))).toEqual(utf8('3'));
   });
 
+  it('reads committed application state with gl_query', async () => {
+    expect(await result('gl_query', [toHex(utf8('gamma'))])).toEqual({
+      height: '3',
+      key: toHex(utf8('gamma')),
+      value: toHex(utf8('3')),
+    });
+    expect((await result('gl_query', [toHex(utf8('missing'))])).value).toBeNull();
+    expect((await call('gl_query', ['0x'])).error.code).toBe(-32602);
+  });
+
   it('says the mempool is full through the RPC error', async () => {
     for (const t of ['f1=1', 'f2=1', 'f3=1', 'f4=1']) await result('gl_sendTx', [toHex(utf8(t))]);
     const full = await call('gl_sendTx', [toHex(utf8('f5=1'))]);
