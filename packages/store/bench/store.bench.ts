@@ -3,12 +3,14 @@
 //  2. The kv application's commit pipeline (finalizeBlock -> saveBlock with the app's writes -> commit)
 //     at 1,000 key=value transactions per block with fresh keys, so the state grows block by block:
 //     transactions per second and milliseconds per block as the state reaches 100,000 keys.
+//  3. The mempool: admissions per second, and reaping a 1 MiB proposal then updating after its commit.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utf8 } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { KvApp } from '@gridledger/kvapp';
+import { Mempool } from '@gridledger/mempool';
 import Table from 'cli-table3';
 import { NodeStore, StateBatch } from '../src/index.ts';
 
@@ -67,6 +69,29 @@ async function pipeline(txsPerBlock: number, blocks: number): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+async function mempoolAdds(n: number): Promise<void> {
+  const app = await KvApp.load();
+  const pool = new Mempool({ app, maxTxs: n });
+  const txs = Array.from({ length: n }, (_, i) => utf8(`key-${i}=${'v'.repeat(32)}`));
+  const t0 = performance.now();
+  for (const tx of txs) await pool.add(tx);
+  const t1 = performance.now();
+  const reaped = pool.reap({ maxBytes: 1 << 20 });
+  await pool.update(1n, reaped);
+  const t2 = performance.now();
+  rows.push([
+    `mempool add (kv checkTx, sha256 dedup), ${n} txs`,
+    `${(n / ((t1 - t0) / 1000)).toFixed(0)} txs/s`,
+    '',
+  ]);
+  rows.push([
+    `mempool reap 1 MiB + update (${reaped.length} txs, recheck ${n - reaped.length})`,
+    '',
+    `${(t2 - t1).toFixed(1)} ms`,
+  ]);
+}
+
+await mempoolAdds(20_000);
 await saveBlocks(false, 300);
 await saveBlocks(true, 300);
 await pipeline(1000, 100);
