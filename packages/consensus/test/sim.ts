@@ -3,7 +3,7 @@
 // state, cut at a random point of an action list) and Byzantine validators that equivocate. Nodes run the
 // real ConsensusMachine with real ed25519 signatures and a hash-chain application; messages cross the
 // "network" as canonical bytes. Same seed, same run.
-import { concatBytes, toHex } from '@gridledger/base';
+import { concatBytes, fromHex, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { buildBlock } from '../src/block.ts';
 import { decodeMessage, encodeMessage, hashBlock, proposalSignBytes, voteSignBytes } from '../src/codec.ts';
@@ -72,6 +72,14 @@ export interface SimOptions {
   partitions: Partition[];
   gossipEveryMs: number;
   timeouts: Partial<Timeouts>;
+  /**
+   * How Byzantine validators equivocate: 'random' (default) sends a conflicting twin of 70% of their
+   * messages to a random half of the peers; 'split' twins every message and always shows odd-indexed
+   * peers the twin, even-indexed ones the original (the strongest split of the honest nodes).
+   */
+  adversary?: 'random' | 'split';
+  /** End the run at the first violation (for tests that expect one). */
+  stopOnViolation?: boolean;
 }
 
 interface NodeState {
@@ -258,12 +266,24 @@ export function simulate(o: SimOptions): SimResult {
   }
 
   /** Byzantine twist: a conflicting copy of an outgoing proposal or vote, or null. */
+  /** Block hashes the Byzantine validators know per height/round (from proposals they saw or made). */
+  const seenBlocks = new Map<string, Set<string>>();
+  function remember(height: bigint, round: number, hash: Uint8Array): void {
+    const k = `${height}/${round}`;
+    let set = seenBlocks.get(k);
+    if (set === undefined) {
+      set = new Set();
+      seenBlocks.set(k, set);
+    }
+    set.add(toHex(hash));
+  }
+
   function conflicting(node: NodeState, m: ConsensusMessage): ConsensusMessage | null {
     if (m.kind === 'proposal') {
       const p = m.proposal;
       const h = p.block.header;
       const evil =
-        rnd() < 0.3
+        o.adversary !== 'split' && rnd() < 0.3
           ? new Uint8Array([0xff, 1])
           : new Uint8Array([0xba, Number(h.height % 250n), p.round % 250]);
       const block = buildBlock({
@@ -278,6 +298,7 @@ export function simulate(o: SimOptions): SimResult {
         txs: [...p.block.txs, evil],
       });
       const blockHash = hashBlock(block.header);
+      remember(p.height, p.round, blockHash);
       const signBytes = proposalSignBytes(CHAIN_ID, {
         height: p.height,
         round: p.round,
@@ -288,7 +309,20 @@ export function simulate(o: SimOptions): SimResult {
       return { kind: 'proposal', proposal: { ...p, block, signature } };
     }
     const v = m.vote;
-    const blockHash = v.blockHash === null ? sha256(new Uint8Array([v.round & 255, 7])) : null;
+    // Support another block of this round when the Byzantine node knows one (the strongest split), else
+    // flip between nil and a made-up hash.
+    const mine = v.blockHash === null ? '' : toHex(v.blockHash);
+    const known = [...(seenBlocks.get(`${v.height}/${v.round}`) ?? [])].filter((x) => x !== mine);
+    const pick =
+      known.length > 0 && (o.adversary === 'split' || rnd() < 0.8)
+        ? known[Math.floor(rnd() * known.length)]
+        : undefined;
+    const blockHash =
+      pick !== undefined
+        ? fromHex(pick)
+        : v.blockHash === null
+          ? sha256(new Uint8Array([v.round & 255, 7]))
+          : null;
     const signBytes = voteSignBytes(CHAIN_ID, { ...v, blockHash });
     const signature = node.raw.sign({ height: v.height, round: v.round, step: v.type, signBytes })!;
     return { kind: 'vote', vote: { ...v, blockHash, signature } };
@@ -299,6 +333,12 @@ export function simulate(o: SimOptions): SimResult {
     if (!node.byzantine) {
       const bytes = encodeMessage(m);
       for (const to of others) sendMsg(node.index, to, bytes);
+      return;
+    }
+    if (o.adversary === 'split') {
+      // Always equivocate, and always show the same half of the network the same version.
+      const twin = conflicting(node, m);
+      for (const to of others) sendMsg(node.index, to, twin !== null && to % 2 === 1 ? twin : m);
       return;
     }
     const twin = rnd() < 0.7 ? conflicting(node, m) : null;
@@ -420,7 +460,7 @@ export function simulate(o: SimOptions): SimResult {
   const live = nodes.filter((x) => !x.byzantine && !permanentlyDown.has(x.index));
   const done = () => live.every((x) => x.chain.length >= o.targetHeight);
 
-  while (queue.size > 0 && now <= o.maxSimMs && !done()) {
+  while (queue.size > 0 && now <= o.maxSimMs && !done() && !(o.stopOnViolation && violations.length > 0)) {
     const q = queue.pop()!;
     now = q.t;
     const e = q.e;
@@ -428,11 +468,10 @@ export function simulate(o: SimOptions): SimResult {
       case 'deliver': {
         const node = nodes[e.to]!;
         if (node.machine === null) break;
-        feed(
-          node,
-          { type: 'message', message: decodeMessage(e.bytes), nowMs: EPOCH_MS + BigInt(now) },
-          e.from,
-        );
+        const message = decodeMessage(e.bytes);
+        if (node.byzantine && message.kind === 'proposal')
+          remember(message.proposal.height, message.proposal.round, hashBlock(message.proposal.block.header));
+        feed(node, { type: 'message', message, nowMs: EPOCH_MS + BigInt(now) }, e.from);
         break;
       }
       case 'machine': {

@@ -57,6 +57,8 @@ function scenario(seed: number, n: number, target: number, powers?: bigint[]): S
     partitions: [partition],
     gossipEveryMs: 300,
     timeouts: TIMEOUTS,
+    // Every other seed uses the strongest equivocation strategy (see SimOptions.adversary).
+    adversary: seed % 2 === 0 ? 'split' : 'random',
   };
 }
 
@@ -117,6 +119,23 @@ describe('deterministic simulation', () => {
     expect(evidenceSeen).toBeGreaterThan(0);
     expect(restarts).toBeGreaterThan(0);
   });
+
+  it('is not vacuous: beyond f (2 Byzantine of 4) the split adversary forks the chain and it is reported', () => {
+    let forks = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const res = simulate({
+        ...scenario(seed, 4, 20),
+        byzantine: [1, 2],
+        crashes: [],
+        partitions: [],
+        adversary: 'split',
+        stopOnViolation: true,
+      });
+      if (res.violations.some((v) => v.startsWith('SAFETY'))) forks++;
+      if (forks > 0) break;
+    }
+    expect(forks).toBeGreaterThan(0);
+  }, 30_000);
 
   it('is deterministic: the same seed gives the same chain', () => {
     const o = scenario(3, 4, 15);
