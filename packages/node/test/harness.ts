@@ -151,7 +151,8 @@ export class TestNet {
     }
   }
 
-  /** One JSON-RPC call to node k; returns the whole response object. */
+  /** One JSON-RPC call to node k; returns the whole response object (untyped JSON, as tests read it). */
+  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON-RPC responses
   async rpcRaw(k: number, body: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(this.rpcUrl(k), {
       method: 'POST',
@@ -163,6 +164,7 @@ export class TestNet {
   }
 
   /** A JSON-RPC call that must succeed; returns `result`. */
+  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON-RPC results
   async rpc(k: number, method: string, params: unknown[] = []): Promise<any> {
     const { json } = await this.rpcRaw(k, { jsonrpc: '2.0', id: 1, method, params });
     if (json.error) throw new Error(`${method} on node${k}: ${json.error.message}`);

@@ -90,8 +90,7 @@ describe('4 validator processes', () => {
       const after = await Promise.all([0, 1].map((k) => net.height(k)));
       expect(after).toEqual(before);
       await Promise.all([net.start(2), net.start(3)]);
-      const h = after[0]! > after[1]! ? after[0]! : after[1]!;
-      await net.waitHeight(ALL, h + 5n);
+      await net.waitHeight(ALL, after.reduce((a, b) => (a > b ? a : b)) + 5n);
     },
     T,
   );
