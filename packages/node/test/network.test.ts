@@ -90,7 +90,9 @@ describe('4 validator processes', () => {
       const after = await Promise.all([0, 1].map((k) => net.height(k)));
       expect(after).toEqual(before);
       await Promise.all([net.start(2), net.start(3)]);
-      await net.waitHeight(ALL, after.reduce((a, b) => (a > b ? a : b)) + 5n);
+      let top = 0n;
+      for (const x of after) if (x > top) top = x;
+      await net.waitHeight(ALL, top + 5n);
     },
     T,
   );
