@@ -63,15 +63,15 @@ export class TestNet {
     this.dir = mkdtempSync(join(tmpdir(), 'gl-net-'));
   }
 
-  /** Writes genesis and homes with test timeouts. */
-  async init(chainId = 'test-chain'): Promise<void> {
+  /** Writes genesis and homes (test timeouts unless given). */
+  async init(chainId = 'test-chain', timeouts: ConsensusTimeouts = TEST_TIMEOUTS): Promise<void> {
     this.basePort = await freePortRange(2 * this.n);
     initNetwork({
       validators: this.n,
       outDir: this.dir,
       chainId,
       basePort: this.basePort,
-      timeouts: TEST_TIMEOUTS,
+      timeouts,
       logLevel: (process.env.GL_TEST_LOG_LEVEL as 'debug' | undefined) ?? 'info',
     });
   }
