@@ -134,7 +134,7 @@ export class ConsensusDriver {
       }
       if (msgHeight < m.height) return; // already decided here: nothing to do, nothing to relay
     }
-    const r = m.handle({ type: 'message', message });
+    const r = m.handle({ type: 'message', message, nowMs: BigInt(Date.now()) });
     let rejected: string | undefined;
     if (r.ignored !== undefined) {
       if (/signature|not in the set|unknown validator|validator index/i.test(r.ignored)) rejected = r.ignored;
