@@ -197,6 +197,7 @@ export function simulate(o: SimOptions): SimResult {
   const committed = new Map<bigint, string>();
   const decidedAt = new Map<bigint, { t: number; round: number }>();
   let maxRound = 0;
+  let lastDecisionMs = -1;
 
   const nodes: NodeState[] = signers.map((raw, index) => ({
     index,
@@ -437,6 +438,7 @@ export function simulate(o: SimOptions): SimResult {
     if (block.txs.some((t) => t[0] === 0xff))
       violations.push(`node ${node.index} height ${h}: decided an invalid block`);
     const prior = committed.get(h);
+    lastDecisionMs = now;
     if (prior === undefined) {
       committed.set(h, hashHex);
       decidedAt.set(h, { t: now, round });
@@ -458,7 +460,9 @@ export function simulate(o: SimOptions): SimResult {
 
   const permanentlyDown = new Set(o.crashes.filter((c) => c.restartAtMs === null).map((c) => c.node));
   const live = nodes.filter((x) => !x.byzantine && !permanentlyDown.has(x.index));
-  const done = () => live.every((x) => x.chain.length >= o.targetHeight);
+  // Done when every live honest node reached the target and a block was decided after every heal.
+  const lastHealMs = Math.max(0, ...o.partitions.map((p) => p.healAtMs));
+  const done = () => live.every((x) => x.chain.length >= o.targetHeight) && lastDecisionMs >= lastHealMs;
 
   while (queue.size > 0 && now <= o.maxSimMs && !done() && !(o.stopOnViolation && violations.length > 0)) {
     const q = queue.pop()!;
@@ -573,5 +577,61 @@ export function simulate(o: SimOptions): SimResult {
       chain: x.chain.map(({ block, commit }) => ({ block, commit })),
     })),
     machines: nodes.map((x) => x.machine),
+  };
+}
+
+const TIMEOUTS = {
+  proposeMs: 300,
+  proposeDeltaMs: 100,
+  prevoteMs: 150,
+  prevoteDeltaMs: 50,
+  precommitMs: 150,
+  precommitDeltaMs: 50,
+  commitMs: 50,
+};
+
+/** The seeded fault scenario the simulation tests use (see simulation.test.ts). */
+export function scenario(seed: number, n: number, target: number, powers?: bigint[]): SimOptions {
+  const r = prng(seed * 7919 + n);
+  // Faulty validators are chosen among those of the smallest power (their sum must stay below 1/3).
+  const small = Array.from({ length: n }, (_, i) => i).filter((i) => (powers?.[i] ?? 1n) === 1n);
+  const byz = small[Math.floor(r() * small.length)]!;
+  let crashNode = small[Math.floor(r() * small.length)]!;
+  if (crashNode === byz) crashNode = small[(small.indexOf(byz) + 1) % small.length]!;
+  const crashAt = 500 + Math.floor(r() * 4000);
+  // With n = 4 the Byzantine and the crashed validator together exceed f = 1: the crashed one must come
+  // back for liveness (safety holds regardless). With n = 7 (f = 2) some seeds never restart it.
+  const restart = n < 7 || r() < 0.6;
+  const partAt = 6000 + Math.floor(r() * 4000);
+  const ids = Array.from({ length: n }, (_, i) => i).sort(() => r() - 0.5);
+  const cut = 1 + Math.floor(r() * (n - 1));
+  const partition: Partition = {
+    atMs: partAt,
+    healAtMs: partAt + 2000 + Math.floor(r() * 6000),
+    groups: [ids.slice(0, cut), ids.slice(cut)],
+  };
+  return {
+    seed,
+    n,
+    ...(powers ? { powers } : {}),
+    targetHeight: target,
+    maxSimMs: 400_000,
+    dropRate: 0.02 + r() * 0.08,
+    dupRate: 0.05,
+    minDelayMs: 1,
+    maxDelayMs: 20 + Math.floor(r() * 60),
+    byzantine: [byz],
+    crashes: [
+      {
+        node: crashNode,
+        atMs: crashAt,
+        restartAtMs: restart ? crashAt + 1000 + Math.floor(r() * 5000) : null,
+      },
+    ],
+    partitions: [partition],
+    gossipEveryMs: 300,
+    timeouts: TIMEOUTS,
+    // Every other seed uses the strongest equivocation strategy (see SimOptions.adversary).
+    adversary: seed % 2 === 0 ? 'split' : 'random',
   };
 }
