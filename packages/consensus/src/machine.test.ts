@@ -119,6 +119,8 @@ describe('ConsensusMachine: locking, restart and the sign guard', () => {
     a = track(feedVote(m, vote(others[1]!, 'prevote', 0, X)).actions);
     expect(votesOut(a)).toMatchObject([{ type: 'precommit', round: 0, blockHash: hashBlock(X.header) }]);
     expect(m.lockedRound).toBe(0);
+    expect(m.gossip().map((g) => g.kind)).toEqual(['proposal', 'vote', 'vote', 'vote', 'vote']);
+    expect(m.gossip({ proposals: false }).every((g) => g.kind === 'vote')).toBe(true);
     // The others precommit nil: round 0 ends without a decision.
     track(feedVote(m, vote(others[0]!, 'precommit', 0, null)).actions);
     a = track(feedVote(m, vote(others[1]!, 'precommit', 0, null)).actions);

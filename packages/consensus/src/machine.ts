@@ -409,8 +409,13 @@ export class ConsensusMachine {
     return { ...this.#flush(), ...r };
   }
 
-  /** Messages worth re-sending to peers: the current round's proposal and votes, and the polka behind our valid value. */
-  gossip(): ConsensusMessage[] {
+  /**
+   * Messages worth re-sending to peers: the proposals and votes of the current and previous round, of
+   * the decision round, and the polka behind our valid value. Proposals carry whole blocks: pass
+   * `{ proposals: false }` to re-send only votes (e.g. on most gossip ticks).
+   */
+  gossip(options: { proposals?: boolean } = {}): ConsensusMessage[] {
+    const withProposals = options.proposals ?? true;
     const out: ConsensusMessage[] = [];
     const rounds = new Set<number>([this.#round]);
     if (this.#round > 0) rounds.add(this.#round - 1);
@@ -419,7 +424,7 @@ export class ConsensusMachine {
     for (const r of [...rounds].sort((a, b) => a - b)) {
       const rs = this.#rounds.get(r);
       if (rs === undefined) continue;
-      for (const p of rs.proposals.values()) out.push({ kind: 'proposal', proposal: p });
+      if (withProposals) for (const p of rs.proposals.values()) out.push({ kind: 'proposal', proposal: p });
       for (const v of rs.prevotes.all()) out.push({ kind: 'vote', vote: v });
       for (const v of rs.precommits.all()) out.push({ kind: 'vote', vote: v });
     }
