@@ -8,6 +8,14 @@ export {
   MODULE_ADDRESSES,
   PROMISES_ADDRESS,
 } from './addresses.ts';
+export {
+  DEFAULT_BLOCK_GAS_LIMIT,
+  ExecutionApp,
+  ExecutionAppError,
+  type ExecutionAppOptions,
+  type ExecutionStorage,
+  type StaticCallResult,
+} from './app.ts';
 export { CommittedState, leafStoreKey, STATE_LEAF_PREFIX } from './commitment.ts';
 export { type ApplyCallOptions, applyCall, type CallOutcome } from './executor.ts';
 export { GAS_SCHEDULE, GasMeter, type GasSchedule, intrinsicGas, OutOfGas } from './gas.ts';
@@ -47,6 +55,17 @@ export {
 } from './modules/accounts.ts';
 export { ERC20_ABI, ERC20_ISSUER_ABI, type Erc20Config, Erc20Module } from './modules/erc20.ts';
 export { ERC721_ABI, type Erc721Config, Erc721Module } from './modules/erc721.ts';
+export {
+  BLOCK_PREFIX,
+  blockStoreKey,
+  bloomAdd,
+  bloomMayContain,
+  logsBloom,
+  RECEIPT_PREFIX,
+  receiptStoreKey,
+  type StoredBlock,
+  type StoredReceipt,
+} from './receipts.ts';
 export { recoverAddress, recoverAddressNative, recoverAddressNoble, recoveryBackend } from './recover.ts';
 export {
   EMPTY_HASH,
