@@ -331,9 +331,9 @@ export class ExecutionApp implements Application {
       cumulative += out.gasUsed;
       const txIndex = receipts.length;
       const firstLogIndex = block.logs.length;
-      out.logs.forEach((log, i) =>
-        block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i }),
-      );
+      for (const [i, log] of out.logs.entries()) {
+        block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i });
+      }
       logsBloom(out.logs, bloom);
       receipts.push({
         txHash: tx.hash,
