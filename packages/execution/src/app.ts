@@ -27,6 +27,7 @@ import { accountsView, nonceKey } from './modules/accounts.ts';
 import {
   blockStoreKey,
   bloomHex,
+  bloomMerge,
   decodeRecord,
   encodeRecord,
   logsBloom,
@@ -334,7 +335,8 @@ export class ExecutionApp implements Application {
       for (const [i, log] of out.logs.entries()) {
         block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i });
       }
-      logsBloom(out.logs, bloom);
+      const txBloom = logsBloom(out.logs);
+      bloomMerge(bloom, txBloom);
       receipts.push({
         txHash: tx.hash,
         height: req.height,
@@ -349,7 +351,7 @@ export class ExecutionApp implements Application {
         cumulativeGasUsed: cumulative,
         status: out.ok ? 1 : 0,
         logs: out.logs,
-        logsBloom: bloomHex(logsBloom(out.logs)),
+        logsBloom: bloomHex(txBloom),
         revertData: out.revertData,
         error: out.error,
         raw: bytesToHex(raw),

@@ -2,9 +2,9 @@
 // receipts with status, gas used and cumulative gas, and the per-block record that eth_getLogs scans.
 // Stored as JSON under the application's store prefixes 0x02 (receipt by tx hash) and 0x03 (block by
 // height); hashes and data as 0x-hex, integers as decimal strings.
-import { bigintToBytes, concatBytes, fromHex } from '@gridledger/base';
+import { bigintToBytes, concatBytes } from '@gridledger/base';
 import { keccak256 } from '@gridledger/crypto';
-import { bytesToHex, type Hex } from 'viem';
+import { bytesToHex, type Hex, hexToBytes } from 'viem';
 import type { Address, Log } from './module.ts';
 
 /** Store key prefix of receipts (0x02 || tx hash). */
@@ -14,7 +14,7 @@ export const BLOCK_PREFIX = 0x03;
 
 /** The store key of a receipt. */
 export function receiptStoreKey(txHash: Hex): Uint8Array {
-  return concatBytes(new Uint8Array([RECEIPT_PREFIX]), fromHex(txHash));
+  return concatBytes(new Uint8Array([RECEIPT_PREFIX]), hexToBytes(txHash));
 }
 
 /** The store key of a block record. */
@@ -44,8 +44,8 @@ export function bloomMayContain(bloom: Uint8Array, item: Uint8Array): boolean {
 /** The logs bloom of a list of logs: every log's address and every topic. */
 export function logsBloom(logs: readonly Log[], into: Uint8Array = new Uint8Array(256)): Uint8Array {
   for (const log of logs) {
-    bloomAdd(into, fromHex(log.address));
-    for (const t of log.topics) bloomAdd(into, fromHex(t));
+    bloomAdd(into, hexToBytes(log.address));
+    for (const t of log.topics) bloomAdd(into, hexToBytes(t));
   }
   return into;
 }
@@ -99,6 +99,11 @@ export function decodeRecord<T extends StoredReceipt | StoredBlock>(bytes: Uint8
   return JSON.parse(new TextDecoder().decode(bytes), (k, v) =>
     BIG_FIELDS.has(k) && typeof v === 'string' ? BigInt(v) : v,
   ) as T;
+}
+
+/** ORs bloom `b` into `into`, in place. */
+export function bloomMerge(into: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < 256; i++) into[i]! |= b[i]!;
 }
 
 /** The bloom as hex. */
