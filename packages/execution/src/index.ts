@@ -68,6 +68,14 @@ export {
 } from './receipts.ts';
 export { recoverAddress, recoverAddressNative, recoverAddressNoble, recoveryBackend } from './recover.ts';
 export {
+  buildExecutionRpcMethods,
+  EXEC_RPC_ERRORS,
+  type ExecutionRpcDeps,
+  ExecutionRpcError,
+  type ExecutionRpcMethod,
+  MODULE_CODE_MARKER,
+} from './rpc.ts';
+export {
   EMPTY_HASH,
   encodeSmtProofJson,
   pathBit,
