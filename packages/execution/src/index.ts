@@ -17,6 +17,14 @@ export {
   type StaticCallResult,
 } from './app.ts';
 export { CommittedState, leafStoreKey, STATE_LEAF_PREFIX } from './commitment.ts';
+export {
+  buildDevAccounts,
+  type DevAccount,
+  type DevAccountsOptions,
+  decodeGenesisJson,
+  encodeGenesisJson,
+  writeDevAccounts,
+} from './dev-accounts.ts';
 export { type ApplyCallOptions, applyCall, type CallOutcome } from './executor.ts';
 export { GAS_SCHEDULE, GasMeter, type GasSchedule, intrinsicGas, OutOfGas } from './gas.ts';
 export { applyGenesis, CASH_DECIMALS, createPlatformModules, type ExecutionGenesis } from './genesis.ts';
