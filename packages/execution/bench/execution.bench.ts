@@ -12,6 +12,7 @@ import type { ExecutionGenesis } from '../src/genesis.ts';
 import type { Address } from '../src/module.ts';
 import { ERC20_ABI } from '../src/modules/erc20.ts';
 import { recoverAddressNative, recoverAddressNoble, recoveryBackend } from '../src/recover.ts';
+import { SenderRecoveryPool } from '../src/recover-pool.ts';
 import { decodeSignedTx } from '../src/tx.ts';
 
 const args = process.argv.slice(2);
@@ -45,6 +46,15 @@ for (const { digest, sig, rec } of sigs.slice(0, 300)) recoverAddressNoble(diges
 const noblePerSec = perSec(300, performance.now() - t);
 log(`recovery backend in use: ${recoveryBackend}`);
 log(`secp256k1 recovery, one core: native ${nativePerSec}/s, noble ${noblePerSec}/s`);
+
+const pool = SenderRecoveryPool.create(2);
+if (pool !== undefined) {
+  const items = sigs.map(({ digest, sig, rec }) => ({ digest, signature: sig, recoveryId: rec }));
+  await pool.recover(items.slice(0, 50));
+  t = performance.now();
+  await pool.recover(items);
+  log(`secp256k1 recovery on ${pool.size} worker threads: ${perSec(items.length, performance.now() - t)}/s`);
+}
 
 // 2. Accounts, genesis and signed transfers.
 const accounts = Array.from({ length: SENDERS }, (_, i) =>
@@ -85,8 +95,13 @@ const decodePerSec = perSec(raws.length, performance.now() - t);
 log(`full decode (parse + signing hash + ${recoveryBackend} recovery), one core: ${decodePerSec}/s`);
 
 // 3. finalizeBlock throughput.
-async function blocks(prechecked: boolean) {
-  const app = await ExecutionApp.load({ chainId: 1337n, genesis, blockGasLimit: 1n << 40n });
+async function blocks(prechecked: boolean, recoveryPool?: SenderRecoveryPool) {
+  const app = await ExecutionApp.load({
+    chainId: 1337n,
+    genesis,
+    blockGasLimit: 1n << 40n,
+    ...(recoveryPool === undefined ? {} : { recoveryPool }),
+  });
   if (prechecked) for (const raw of raws) await app.checkTx(raw);
   const perBlock = SENDERS; // one transfer per sender per block
   const start = performance.now();
@@ -106,12 +121,17 @@ async function blocks(prechecked: boolean) {
 }
 const warm = await blocks(true);
 const cold = await blocks(false);
+const coldPool = pool === undefined ? undefined : await blocks(false, pool);
+await pool?.close();
 log(
   `ERC-20 transfers through finalizeBlock+commit (blocks of ${SENDERS}), senders recovered at checkTx: ${warm.perSec}/s (${warm.ok} ok)`,
 );
 log(
   `ERC-20 transfers through finalizeBlock+commit, cold (recovery inside finalizeBlock): ${cold.perSec}/s (${cold.ok} ok)`,
 );
+if (coldPool !== undefined) {
+  log(`ERC-20 transfers through finalizeBlock+commit, cold, recovery on 2 worker threads: ${coldPool.perSec}/s (${coldPool.ok} ok)`);
+}
 const result = {
   recoveryBackend,
   nativeRecoveryPerSec: nativePerSec,
@@ -119,5 +139,6 @@ const result = {
   decodePerSec,
   transfersPerSecPrechecked: warm.perSec,
   transfersPerSecCold: cold.perSec,
+  transfersPerSecColdWorkers: coldPool?.perSec,
 };
 if (json) console.log(JSON.stringify(result));
