@@ -216,7 +216,11 @@ export class ExecutionApp implements Application {
       this.#pool === undefined
         ? misses.map(({ prepared: p }) => recoverAddress(p.signingHash, p.signature, p.recoveryId))
         : await this.#pool.recover(
-            misses.map(({ prepared: p }) => ({ digest: p.signingHash, signature: p.signature, recoveryId: p.recoveryId })),
+            misses.map(({ prepared: p }) => ({
+              digest: p.signingHash,
+              signature: p.signature,
+              recoveryId: p.recoveryId,
+            })),
           );
     misses.forEach(({ i, key, prepared }, n) => {
       results[i] = this.#remember(key, finishSignedTx(prepared, senders[n] ?? null));

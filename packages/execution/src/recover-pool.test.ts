@@ -3,8 +3,8 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { encodeFunctionData, hexToBytes, keccak256 } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alice, bob, genesis, signCall } from '../test/fixtures.ts';
-import { ExecutionApp } from './app.ts';
 import { CASH_ADDRESS } from './addresses.ts';
+import { ExecutionApp } from './app.ts';
 import { ERC20_ABI } from './modules/erc20.ts';
 import { recoverAddressNoble } from './recover.ts';
 import { SenderRecoveryPool } from './recover-pool.ts';
@@ -19,7 +19,10 @@ describe('SenderRecoveryPool', () => {
     expect(pool.size).toBe(2);
     const items = Array.from({ length: 25 }, (_, i) => {
       const digest = hexToBytes(keccak256(new Uint8Array([i])));
-      const s = secp256k1.sign(digest, secp256k1.utils.randomSecretKey(), { prehash: false, format: 'recovered' });
+      const s = secp256k1.sign(digest, secp256k1.utils.randomSecretKey(), {
+        prehash: false,
+        format: 'recovered',
+      });
       return { digest, signature: s.subarray(1), recoveryId: s[0]! };
     });
     // A signature that does not recover: r = s = all 0xff (out of range).
@@ -37,7 +40,8 @@ describe('SenderRecoveryPool', () => {
   it('gives an app the same results with recovery on worker threads as inline', async () => {
     const withPool = await ExecutionApp.load({ chainId: 1337n, genesis, recoveryPool: pool });
     const inline = await ExecutionApp.load({ chainId: 1337n, genesis });
-    const t = (v: bigint) => encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [bob.address, v] });
+    const t = (v: bigint) =>
+      encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [bob.address, v] });
     const txs = [
       await signCall(alice, CASH_ADDRESS, t(1n), 0),
       await signCall(alice, CASH_ADDRESS, t(2n), 1),

@@ -29,7 +29,10 @@ interface Job {
  */
 export class SenderRecoveryPool {
   readonly #workers: Worker[];
-  readonly #waiting = new Map<number, { resolve: (buf: ArrayBuffer) => void; reject: (err: unknown) => void }>();
+  readonly #waiting = new Map<
+    number,
+    { resolve: (buf: ArrayBuffer) => void; reject: (err: unknown) => void }
+  >();
   #nextId = 0;
   #next = 0;
   #queue: Job[] = [];
@@ -99,7 +102,8 @@ export class SenderRecoveryPool {
         const results: (Uint8Array | null)[] = [];
         for (const buf of buffers) {
           const out = new Uint8Array(buf);
-          for (let i = 0; i < out.length; i += 21) results.push(out[i] === 1 ? out.slice(i + 1, i + 21) : null);
+          for (let i = 0; i < out.length; i += 21)
+            results.push(out[i] === 1 ? out.slice(i + 1, i + 21) : null);
         }
         let at = 0;
         for (const j of jobs) {

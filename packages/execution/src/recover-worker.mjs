@@ -15,7 +15,12 @@ parentPort.on('message', ({ id, input, count }) => {
   for (let i = 0; i < count; i++) {
     const o = i * 97;
     try {
-      const pub = native.ecdsaRecover(inp.subarray(o + 32, o + 96), inp[o + 96], inp.subarray(o, o + 32), false);
+      const pub = native.ecdsaRecover(
+        inp.subarray(o + 32, o + 96),
+        inp[o + 96],
+        inp.subarray(o, o + 32),
+        false,
+      );
       out[i * 21] = 1;
       out.set(keccak_256(pub.subarray(1)).subarray(12), i * 21 + 1);
     } catch {
