@@ -225,8 +225,12 @@ export class ConsensusDriver {
   private execute(actions: ConsensusAction[]): void {
     if (actions.length === 0) return;
     const gen = this.generation;
+    // Timers start now, not behind a slow action (a block commit must not stretch the commit timeout);
+    // what they trigger is queued behind everything before it, so persistence order is unchanged.
+    for (const a of actions) if (a.type === 'scheduleTimeout') void this.run(a, gen);
     this.actionQueue = this.actionQueue.then(async () => {
       for (const a of actions) {
+        if (a.type === 'scheduleTimeout') continue;
         if (gen !== this.generation && a.type !== 'persist') return;
         try {
           await this.run(a, gen);
