@@ -28,6 +28,8 @@ import type { Node } from './node.ts';
 
 /** How often the current round's proposal and votes are re-sent to peers (repairs lost messages). */
 export const GOSSIP_INTERVAL_MS = 300;
+/** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
+export const PROPOSAL_GOSSIP_EVERY = 4;
 
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
@@ -48,6 +50,7 @@ export class ConsensusDriver {
   private actionQueue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private gossipTimer: NodeJS.Timeout | undefined;
+  private gossipTicks = 0;
   private stopped = false;
   readonly stats: ConsensusStats = {
     messagesAccepted: 0,
@@ -218,7 +221,9 @@ export class ConsensusDriver {
 
   private gossip(): void {
     if (this.stopped || !this.machine || this.node.p2p.peers().length === 0) return;
-    for (const m of this.machine.gossip()) this.node.p2p.broadcast(toPeerMessage(m));
+    // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
+    const proposals = this.gossipTicks++ % PROPOSAL_GOSSIP_EVERY === 0;
+    for (const m of this.machine.gossip({ proposals })) this.node.p2p.broadcast(toPeerMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
