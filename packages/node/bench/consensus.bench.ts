@@ -79,8 +79,8 @@ try {
     });
   });
 
-  // Open-loop load: every 20 ms, one JSON-RPC batch of rate/50 transactions to the next node.
-  const TICK_MS = 20;
+  // Open-loop load: every 100 ms, one JSON-RPC batch of rate/10 transactions to the next node.
+  const TICK_MS = 100;
   const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
   let seq = 0;
   let node = 0;

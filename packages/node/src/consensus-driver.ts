@@ -28,6 +28,8 @@ import type { Node } from './node.ts';
 
 /** How often the current round's proposal and votes are re-sent to peers (repairs lost messages). */
 export const GOSSIP_INTERVAL_MS = 300;
+/** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
+export const PROPOSAL_GOSSIP_EVERY = 4;
 
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
@@ -48,6 +50,7 @@ export class ConsensusDriver {
   private actionQueue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private gossipTimer: NodeJS.Timeout | undefined;
+  private gossipTicks = 0;
   private stopped = false;
   readonly stats: ConsensusStats = {
     messagesAccepted: 0,
@@ -218,15 +221,21 @@ export class ConsensusDriver {
 
   private gossip(): void {
     if (this.stopped || !this.machine || this.node.p2p.peers().length === 0) return;
-    for (const m of this.machine.gossip()) this.node.p2p.broadcast(toPeerMessage(m));
+    // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
+    const proposals = this.gossipTicks++ % PROPOSAL_GOSSIP_EVERY === 0;
+    for (const m of this.machine.gossip({ proposals })) this.node.p2p.broadcast(toPeerMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
   private execute(actions: ConsensusAction[]): void {
     if (actions.length === 0) return;
     const gen = this.generation;
+    // Timers start now, not behind a slow action (a block commit must not stretch the commit timeout);
+    // what they trigger is queued behind everything before it, so persistence order is unchanged.
+    for (const a of actions) if (a.type === 'scheduleTimeout') void this.run(a, gen);
     this.actionQueue = this.actionQueue.then(async () => {
       for (const a of actions) {
+        if (a.type === 'scheduleTimeout') continue;
         if (gen !== this.generation && a.type !== 'persist') return;
         try {
           await this.run(a, gen);
