@@ -1,0 +1,224 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toHex } from '@gridledger/base';
+import { sha256 } from '@gridledger/crypto';
+import { NodeStore } from '@gridledger/store';
+import { decodeErrorResult, encodeFunctionData } from 'viem';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { admin, alice, bob, genesis, issuer, mallory, signCall } from '../test/fixtures.ts';
+import { ACCOUNTS_ADDRESS, CASH_ADDRESS } from './addresses.ts';
+import { ExecutionApp } from './app.ts';
+import { ACCOUNTS_ABI } from './modules/accounts.ts';
+import { ERC20_ABI, ERC20_ISSUER_ABI } from './modules/erc20.ts';
+import { verifySmtProof } from './smt.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gl-exec-app-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const proposer = new Uint8Array(32);
+const hashOf = (app: ExecutionApp, raw: Uint8Array) => {
+  const d = app.decode(raw);
+  if (!d.ok) throw new Error(d.reason);
+  return d.tx.hash;
+};
+const transfer = (to: `0x${string}`, v: bigint) =>
+  encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [to, v] });
+
+async function runBlock(app: ExecutionApp, height: bigint, txs: Uint8Array[], store?: NodeStore) {
+  const res = await app.finalizeBlock({ height, timeMs: 1000n * height, proposer, txs });
+  if (store !== undefined) {
+    await store.saveBlock(
+      {
+        height,
+        hash: sha256(new Uint8Array([Number(height)])),
+        block: new Uint8Array([1]),
+        cert: new Uint8Array([2]),
+      },
+      app.pendingCommit(height),
+    );
+  }
+  await app.commit(height);
+  return res;
+}
+
+/** A fixed script of blocks: transfers, a revert, an out-of-gas call, admin and issuer actions. */
+async function scriptBlocks(): Promise<Uint8Array[][]> {
+  return [
+    [
+      await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 100n), 0),
+      await signCall(alice, CASH_ADDRESS, transfer(mallory.addr, 7n), 1),
+      await signCall(bob, CASH_ADDRESS, transfer(alice.addr, 10_000n), 0),
+    ],
+    [
+      await signCall(
+        admin,
+        ACCOUNTS_ADDRESS,
+        encodeFunctionData({ abi: ACCOUNTS_ABI, functionName: 'register', args: [mallory.addr] }),
+        0,
+      ),
+      await signCall(
+        issuer,
+        CASH_ADDRESS,
+        encodeFunctionData({ abi: ERC20_ISSUER_ABI, functionName: 'mint', args: [mallory.addr, 5n] }),
+        0,
+        { legacy: true },
+      ),
+      await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 2, { gas: 30_000n }),
+    ],
+    [await signCall(mallory, CASH_ADDRESS, transfer(bob.addr, 12n), 0)],
+  ];
+}
+
+describe('ExecutionApp', () => {
+  it('executes transfers with Ethereum receipts: success, revert with OpenZeppelin error, out of gas', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const [b1, b2] = await scriptBlocks();
+    const r1 = await runBlock(app, 1n, b1!);
+    expect(r1.txResults).toEqual([{ ok: true }, { ok: true }, { ok: false, info: 'execution reverted' }]);
+    const receipt = await app.loadReceipt(hashOf(app, b1![0]!));
+    expect(receipt).toMatchObject({ status: 1, txIndex: 0, height: 1n, from: alice.addr, to: CASH_ADDRESS });
+    expect(receipt!.logs).toHaveLength(1);
+    expect(receipt!.logsBloom).not.toBe(`0x${'00'.repeat(256)}`);
+    const failed = await app.loadReceipt(hashOf(app, b1![2]!));
+    expect(failed).toMatchObject({ status: 0, error: 'execution reverted', logs: [] });
+    expect(decodeErrorResult({ abi: ERC20_ABI, data: failed!.revertData! })).toMatchObject({
+      errorName: 'ERC20InsufficientBalance',
+      args: [expect.stringMatching(new RegExp(bob.addr.slice(2), 'i')), 600n, 10_000n],
+    });
+    expect(failed!.cumulativeGasUsed).toBe(
+      receipt!.gasUsed + (await app.loadReceipt(hashOf(app, b1![1]!)))!.gasUsed + failed!.gasUsed,
+    );
+    expect(app.nonceOf(bob.addr)).toBe(1n);
+    expect(app.stateValue(`${CASH_ADDRESS}:bal:${bob.addr}`)).toBe(600n);
+    const r2 = await runBlock(app, 2n, b2!);
+    expect(r2.txResults).toEqual([{ ok: true }, { ok: true }, { ok: false, info: 'out of gas' }]);
+    const oog = await app.loadReceipt(hashOf(app, b2![2]!));
+    expect(oog).toMatchObject({ status: 0, error: 'out of gas', gasUsed: 30_000n, logs: [] });
+    expect(app.nonceOf(alice.addr)).toBe(3n);
+    expect(app.stateValue(`${CASH_ADDRESS}:bal:${mallory.addr}`)).toBe(12n);
+  });
+
+  it('rejects bad transactions at checkTx with Ethereum-style reasons', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const t = (v: bigint) => transfer(bob.addr, v);
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 0))).toEqual({ ok: true });
+    expect(await app.checkTx(await signCall(mallory, CASH_ADDRESS, t(1n), 0))).toEqual({
+      ok: false,
+      reason: `sender not registered: ${mallory.addr} is not a registered account`,
+    });
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 0, { chainId: 1n }))).toMatchObject({
+      reason: /invalid chain id/,
+    });
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 5000))).toMatchObject({
+      reason: /nonce too high/,
+    });
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 0, { gas: 21_000n }))).toMatchObject({
+      reason: /intrinsic gas too low/,
+    });
+    const bad = await signCall(alice, CASH_ADDRESS, t(1n), 0);
+    bad[bad.length - 5]! ^= 0xff;
+    expect((await app.checkTx(bad)).ok).toBe(false);
+    await runBlock(app, 1n, [await signCall(alice, CASH_ADDRESS, t(1n), 0)]);
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(2n), 0))).toMatchObject({
+      reason: 'nonce too low: next nonce 1, tx nonce 0',
+    });
+    expect(app.pendingNonceOf(alice.addr)).toBe(1n);
+    await app.checkTx(await signCall(alice, CASH_ADDRESS, t(2n), 1));
+    expect(app.pendingNonceOf(alice.addr)).toBe(2n);
+  });
+
+  it('orders proposals by sender and nonce, drops gaps and replays, and checks proposals', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const a0 = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0);
+    const a1 = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 2n), 1);
+    const a3 = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 3n), 3);
+    const b0 = await signCall(bob, CASH_ADDRESS, transfer(alice.addr, 1n), 0);
+    const m0 = await signCall(mallory, CASH_ADDRESS, transfer(alice.addr, 1n), 0);
+    const chosen = await app.prepareProposal({
+      height: 1n,
+      timeMs: 0n,
+      txs: [a1, b0, m0, a3, a0, a0],
+      maxBytes: 1 << 20,
+    });
+    expect(chosen).toEqual([a0, a1, b0]);
+    expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: chosen })).toBe(true);
+    expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: [a1, a0] })).toBe(false);
+    expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: [m0] })).toBe(false);
+    expect(
+      await app.prepareProposal({
+        height: 1n,
+        timeMs: 0n,
+        txs: [a0, a1, b0],
+        maxBytes: a0.length + a1.length,
+      }),
+    ).toEqual([a0, a1]);
+    // Executing a replayed or out-of-order transaction anyway fails it alone, with no nonce use.
+    const r = await app.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs: [a1, a0, a0] });
+    expect(r.txResults).toEqual([
+      { ok: false, info: 'nonce too high: next nonce 0, tx nonce 1' },
+      { ok: true },
+      { ok: false, info: 'nonce too low: next nonce 1, tx nonce 0' },
+    ]);
+  });
+
+  it('is deterministic and durable: disk and memory instances agree on every root and receipt, and a restart resumes', async () => {
+    let store = await NodeStore.open(dir, { sync: false });
+    let disk = await ExecutionApp.load({ chainId: 1337n, genesis, storage: store });
+    const mem = await ExecutionApp.load({ chainId: 1337n, genesis });
+    expect(await disk.info()).toEqual(await mem.info());
+    const blocks = await scriptBlocks();
+    const hashes: `0x${string}`[] = [];
+    for (const [i, txs] of blocks.entries()) {
+      const h = BigInt(i + 1);
+      const a = await runBlock(disk, h, txs, store);
+      const b = await runBlock(mem, h, txs);
+      expect(toHex(a.appHash)).toBe(toHex(b.appHash));
+      expect(a.txResults).toEqual(b.txResults);
+      for (const tx of txs) {
+        const d = disk.decode(tx);
+        if (d.ok) hashes.push(d.tx.hash);
+      }
+    }
+    for (const hash of hashes) expect(await disk.loadReceipt(hash)).toEqual(await mem.loadReceipt(hash));
+    expect(await disk.loadBlock(3n)).toEqual(await mem.loadBlock(3n));
+    // Mallory was registered and funded in block 2, so her block-3 transfer succeeded.
+    expect((await mem.loadReceipt(hashes.at(-1)!))!.status).toBe(1);
+    const info = await disk.info();
+    await store.close();
+    store = await NodeStore.open(dir);
+    disk = await ExecutionApp.load({ chainId: 1337n, genesis, storage: store });
+    expect(await disk.info()).toEqual(info);
+    expect(disk.lastTimeMs).toBe(3000n);
+    expect(await disk.loadReceipt(hashes[0]!)).toEqual(await mem.loadReceipt(hashes[0]!));
+    const key = `${CASH_ADDRESS}:bal:${bob.addr}`;
+    const { proof, root } = disk.prove(key);
+    expect(proof.value).toBe(mem.stateValue(key));
+    expect(verifySmtProof(root, proof)).toBe(true);
+    expect(toHex(root)).toBe(toHex(info.appHash));
+    await store.close();
+  });
+
+  it('rolls back a re-executed uncommitted height', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const fresh = await ExecutionApp.load({ chainId: 1337n, genesis });
+    await app.finalizeBlock({
+      height: 1n,
+      timeMs: 0n,
+      proposer,
+      txs: [await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0)],
+    });
+    const txs = [await signCall(bob, CASH_ADDRESS, transfer(alice.addr, 3n), 0)];
+    const again = await app.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs });
+    const expected = await fresh.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs });
+    expect(toHex(again.appHash)).toBe(toHex(expected.appHash));
+    await expect(app.finalizeBlock({ height: 3n, timeMs: 0n, proposer, txs: [] })).rejects.toThrow(
+      /expected height 1, got 3/,
+    );
+  });
+});

@@ -1,0 +1,553 @@
+// The execution application behind consensus (Application of @gridledger/consensus): checks Ethereum
+// transactions for the mempool, orders proposals by sender and nonce, executes decided blocks through
+// the modules with gas, receipts and logs, and commits one sparse-Merkle state root per block. Store
+// writes (state leaves, receipts, block records) are handed to the node through `pendingCommit(h)` and
+// saved atomically with the block (NodeStore.saveBlock), as the kv app does; `commit(h)` then checks
+// the store recorded them. Without storage (simulations, tests) it keeps everything in memory.
+//
+// Transaction validity in a block: a transaction that does not decode, has a bad signature or chain
+// id, an unregistered sender or a nonce other than the sender's next one fails alone (TxResult ok:false,
+// no receipt, no state change, no nonce use). Any other transaction gets a receipt and uses its nonce,
+// whether its call succeeds, reverts or runs out of gas.
+import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
+import type { Application, CheckTxResult, TxResult } from '@gridledger/consensus';
+import {
+  type AppCommit,
+  type AppInfo,
+  type KVStore,
+  MemoryKVStore,
+  type StateWrite,
+} from '@gridledger/store';
+import { bytesToHex, type Hex } from 'viem';
+import { CommittedState } from './commitment.ts';
+import { applyCall, type CallOutcome } from './executor.ts';
+import { applyGenesis, createPlatformModules, type ExecutionGenesis } from './genesis.ts';
+import type { Address, ModuleRegistry } from './module.ts';
+import { accountsView, nonceKey } from './modules/accounts.ts';
+import {
+  blockStoreKey,
+  bloomHex,
+  bloomMerge,
+  decodeRecord,
+  encodeRecord,
+  logsBloom,
+  receiptStoreKey,
+  type StoredBlock,
+  type StoredReceipt,
+} from './receipts.ts';
+import { recoverAddress } from './recover.ts';
+import type { SenderRecoveryPool } from './recover-pool.ts';
+import type { SmtProof } from './smt.ts';
+import {
+  DEFAULT_MAX_TX_BYTES,
+  DEFAULT_MAX_TX_GAS,
+  type DecodeTxResult,
+  decodeSignedTx,
+  finishSignedTx,
+  type PreparedTx,
+  prepareSignedTx,
+  type SignedTx,
+} from './tx.ts';
+
+/** Where the application keeps its committed state: a NodeStore fits (its `state` and `loadAppInfo`). */
+export interface ExecutionStorage {
+  readonly state: KVStore;
+  loadAppInfo(): AppInfo | undefined;
+}
+
+/** Misuse of the commit protocol or a stored state that does not match its root (code `E_APP`). */
+export class ExecutionAppError extends GridledgerError {
+  constructor(message: string) {
+    super('E_APP', message);
+    this.name = 'ExecutionAppError';
+  }
+}
+
+/** Options of {@link ExecutionApp.load}. */
+export interface ExecutionAppOptions {
+  /** The Ethereum chain id transactions must carry. */
+  chainId: bigint;
+  genesis: ExecutionGenesis;
+  /** Committed state; without it the app runs in memory. */
+  storage?: ExecutionStorage;
+  /** Largest encoded transaction (bytes). */
+  maxTxBytes?: number;
+  /** Largest gas limit of one transaction. */
+  maxTxGas?: bigint;
+  /** Largest sum of gas limits in one block (default 200,000,000: about 4,000 ERC-20 transfers). */
+  blockGasLimit?: bigint;
+  /** How far ahead of the sender's next nonce checkTx accepts (default 1,000). */
+  maxNonceGap?: bigint;
+  /** Most decoded transactions kept between checkTx and execution (default 200,000). */
+  txCacheSize?: number;
+  /** Worker threads for sender recovery (the caller creates and closes it); inline recovery without. */
+  recoveryPool?: SenderRecoveryPool;
+}
+
+/** The default block gas limit. */
+export const DEFAULT_BLOCK_GAS_LIMIT = 200_000_000n;
+
+interface Pending {
+  height: bigint;
+  appHash: Uint8Array;
+  writes: StateWrite[];
+  block: StoredBlock;
+  /** Cache keys (hex of the raw bytes) of the block's transactions. */
+  rawKeys: string[];
+}
+
+/** Result of a static call (eth_call / eth_estimateGas). */
+export type StaticCallResult = CallOutcome;
+
+/**
+ * The execution application.
+ * @example
+ * const app = await ExecutionApp.load({ chainId: 1337n, genesis, storage: store });
+ * const { appHash } = await app.finalizeBlock({ height: 1n, timeMs, proposer, txs });
+ * await store.saveBlock(record, app.pendingCommit(1n));
+ * await app.commit(1n);
+ */
+export class ExecutionApp implements Application {
+  readonly chainId: bigint;
+  readonly modules: ModuleRegistry;
+  readonly blockGasLimit: bigint;
+  readonly #cs: CommittedState;
+  readonly #storage: ExecutionStorage | undefined;
+  readonly #kv: KVStore;
+  readonly #limits: { chainId: bigint; maxTxBytes: number; maxTxGas: bigint };
+  readonly #maxNonceGap: bigint;
+  readonly #cacheSize: number;
+  readonly #pool: SenderRecoveryPool | undefined;
+  readonly #txCache = new Map<string, DecodeTxResult>();
+  /** Next nonce per sender counting transactions accepted by checkTx (for `pending` counts). */
+  readonly #pendingNonce = new Map<Address, bigint>();
+  #height = 0n;
+  #committedRoot: Uint8Array;
+  #lastTimeMs = 0n;
+  #pending: Pending | undefined;
+  /** Genesis state writes, saved with block 1. */
+  #genesisWrites: StateWrite[] = [];
+
+  private constructor(options: ExecutionAppOptions, cs: CommittedState) {
+    this.chainId = options.chainId;
+    this.modules = createPlatformModules();
+    this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
+    this.#cs = cs;
+    this.#storage = options.storage;
+    this.#kv = options.storage?.state ?? new MemoryKVStore();
+    this.#limits = {
+      chainId: options.chainId,
+      maxTxBytes: options.maxTxBytes ?? DEFAULT_MAX_TX_BYTES,
+      maxTxGas: options.maxTxGas ?? DEFAULT_MAX_TX_GAS,
+    };
+    this.#maxNonceGap = options.maxNonceGap ?? 1000n;
+    this.#cacheSize = options.txCacheSize ?? 200_000;
+    this.#pool = options.recoveryPool;
+    this.#committedRoot = cs.root();
+  }
+
+  /**
+   * Loads the committed state from `options.storage` and checks it against the stored root, or applies
+   * the genesis when nothing is stored yet (its writes are saved with block 1).
+   */
+  static async load(options: ExecutionAppOptions): Promise<ExecutionApp> {
+    if (typeof options.chainId !== 'bigint' || options.chainId <= 0n) {
+      throw new ExecutionAppError(
+        `ExecutionApp.load: expected chainId as a positive bigint, got ${String(options.chainId)}`,
+      );
+    }
+    const cs = await CommittedState.load(options.storage?.state);
+    const app = new ExecutionApp(options, cs);
+    const info = options.storage?.loadAppInfo();
+    if (info === undefined) {
+      if (cs.state.size !== 0) {
+        throw new ExecutionAppError(
+          `stored state has ${cs.state.size} keys but no app info: the database is corrupt`,
+        );
+      }
+      applyGenesis(cs.state, app.modules, options.genesis);
+      const { root, writes } = cs.finalize();
+      cs.commit();
+      app.#genesisWrites = writes;
+      app.#committedRoot = root;
+      return app;
+    }
+    const root = cs.root();
+    if (!equalBytes(root, info.appHash)) {
+      throw new ExecutionAppError(
+        `stored state at height ${info.height} hashes to ${toHex(root)}, but its recorded root is ${toHex(info.appHash)}: the database is corrupt`,
+      );
+    }
+    app.#height = info.height;
+    app.#committedRoot = root;
+    const last = await app.loadBlock(info.height);
+    app.#lastTimeMs = last?.timeMs ?? 0n;
+    return app;
+  }
+
+  /** Decodes and checks a transaction statelessly (recovering inline), remembering the result by its bytes. */
+  decode(raw: Uint8Array): DecodeTxResult {
+    const key = bytesToHex(raw);
+    const hit = this.#txCache.get(key);
+    if (hit !== undefined) return hit;
+    return this.#remember(key, decodeSignedTx(raw, this.#limits));
+  }
+
+  /**
+   * Decodes many transactions; the senders not yet cached are recovered in one batch on the recovery
+   * pool's worker threads when there is one.
+   */
+  async decodeMany(raws: Uint8Array[]): Promise<DecodeTxResult[]> {
+    const results: DecodeTxResult[] = new Array(raws.length);
+    const misses: { i: number; key: string; prepared: PreparedTx }[] = [];
+    raws.forEach((raw, i) => {
+      const key = bytesToHex(raw);
+      const hit = this.#txCache.get(key);
+      if (hit !== undefined) {
+        results[i] = hit;
+        return;
+      }
+      const prepared = prepareSignedTx(raw, this.#limits);
+      if (prepared.ok) misses.push({ i, key, prepared });
+      else results[i] = this.#remember(key, prepared);
+    });
+    if (misses.length === 0) return results;
+    const senders =
+      this.#pool === undefined
+        ? misses.map(({ prepared: p }) => recoverAddress(p.signingHash, p.signature, p.recoveryId))
+        : await this.#pool.recover(
+            misses.map(({ prepared: p }) => ({
+              digest: p.signingHash,
+              signature: p.signature,
+              recoveryId: p.recoveryId,
+            })),
+          );
+    misses.forEach(({ i, key, prepared }, n) => {
+      results[i] = this.#remember(key, finishSignedTx(prepared, senders[n] ?? null));
+    });
+    return results;
+  }
+
+  #remember(key: string, r: DecodeTxResult): DecodeTxResult {
+    if (this.#txCache.size >= this.#cacheSize) {
+      const oldest = this.#txCache.keys().next().value;
+      if (oldest !== undefined) this.#txCache.delete(oldest);
+    }
+    this.#txCache.set(key, r);
+    return r;
+  }
+
+  /**
+   * Mempool admission: decodes, checks chain id, size, gas and signature, that the sender is registered
+   * and that the nonce is not used and not more than `maxNonceGap` ahead.
+   */
+  async checkTx(raw: Uint8Array): Promise<CheckTxResult> {
+    const [r] = await this.decodeMany([raw]);
+    if (r === undefined) return { ok: false, reason: 'malformed transaction' };
+    if (!r.ok) return { ok: false, reason: r.reason };
+    const { from, nonce } = r.tx;
+    const state = this.#cs.state;
+    if (!accountsView.isRegistered(state, from)) {
+      return { ok: false, reason: `sender not registered: ${from} is not a registered account` };
+    }
+    const next = accountsView.nonce(state, from);
+    if (nonce < next) return { ok: false, reason: `nonce too low: next nonce ${next}, tx nonce ${nonce}` };
+    if (nonce > next + this.#maxNonceGap) {
+      return {
+        ok: false,
+        reason: `nonce too high: next nonce ${next}, tx nonce ${nonce} (at most ${this.#maxNonceGap} ahead)`,
+      };
+    }
+    const p = this.#pendingNonce.get(from) ?? next;
+    if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
+    return { ok: true };
+  }
+
+  /**
+   * Chooses a block from mempool candidates: valid transactions of registered senders, grouped by sender
+   * (senders in order of first appearance), each sender's in nonce order from its next nonce without
+   * gaps or duplicates, within maxBytes and the block gas limit.
+   */
+  async prepareProposal(req: {
+    height: bigint;
+    timeMs: bigint;
+    txs: Uint8Array[];
+    maxBytes: number;
+  }): Promise<Uint8Array[]> {
+    const bySender = new Map<Address, SignedTx[]>();
+    for (const r of await this.decodeMany(req.txs)) {
+      if (!r.ok) continue;
+      let list = bySender.get(r.tx.from);
+      if (list === undefined) {
+        if (!accountsView.isRegistered(this.#cs.state, r.tx.from)) continue;
+        bySender.set(r.tx.from, (list = []));
+      }
+      list.push(r.tx);
+    }
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    let gas = 0n;
+    for (const [sender, list] of bySender) {
+      list.sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
+      let next = accountsView.nonce(this.#cs.state, sender);
+      for (const tx of list) {
+        if (tx.nonce < next) continue;
+        if (tx.nonce > next) break;
+        if (bytes + tx.raw.length > req.maxBytes || gas + tx.gasLimit > this.blockGasLimit) break;
+        out.push(tx.raw);
+        bytes += tx.raw.length;
+        gas += tx.gasLimit;
+        next++;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Accepts a proposal when every transaction decodes and checks, comes from a registered sender with
+   * exactly its next nonce (counting earlier transactions of the block), and the gas limits fit the block.
+   */
+  async processProposal(req: { height: bigint; timeMs: bigint; txs: Uint8Array[] }): Promise<boolean> {
+    const next = new Map<Address, bigint>();
+    let gas = 0n;
+    for (const r of await this.decodeMany(req.txs)) {
+      if (!r.ok) return false;
+      const { from, nonce, gasLimit } = r.tx;
+      if (!accountsView.isRegistered(this.#cs.state, from)) return false;
+      const expected = next.get(from) ?? accountsView.nonce(this.#cs.state, from);
+      if (nonce !== expected) return false;
+      next.set(from, nonce + 1n);
+      gas += gasLimit;
+      if (gas > this.blockGasLimit) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Executes block `height` (last committed + 1; executing the same height again first rolls back the
+   * earlier uncommitted run): one receipt per executed transaction, then one state root.
+   */
+  async finalizeBlock(req: { height: bigint; timeMs: bigint; proposer: Uint8Array; txs: Uint8Array[] }) {
+    // Recovery may await worker threads; everything after it runs without yielding.
+    const decoded = await this.decodeMany(req.txs);
+    if (this.#pending !== undefined) this.#rollback();
+    if (req.height !== this.#height + 1n) {
+      throw new ExecutionAppError(
+        `finalizeBlock: expected height ${this.#height + 1n}, got ${String(req.height)}`,
+      );
+    }
+    const state = this.#cs.state;
+    const txResults: TxResult[] = [];
+    const receipts: StoredReceipt[] = [];
+    const block: StoredBlock = {
+      height: req.height,
+      timeMs: req.timeMs,
+      gasUsed: 0n,
+      txHashes: [],
+      logsBloom: '0x',
+      logs: [],
+    };
+    const bloom = new Uint8Array(256);
+    let cumulative = 0n;
+    for (const [n, r] of decoded.entries()) {
+      const raw = req.txs[n]!;
+      if (!r.ok) {
+        txResults.push({ ok: false, info: r.reason });
+        continue;
+      }
+      const tx = r.tx;
+      if (!accountsView.isRegistered(state, tx.from)) {
+        txResults.push({ ok: false, info: `sender not registered: ${tx.from}` });
+        continue;
+      }
+      const next = accountsView.nonce(state, tx.from);
+      if (tx.nonce !== next) {
+        txResults.push({
+          ok: false,
+          info: `${tx.nonce < next ? 'nonce too low' : 'nonce too high'}: next nonce ${next}, tx nonce ${tx.nonce}`,
+        });
+        continue;
+      }
+      state.set(nonceKey(tx.from), next + 1n);
+      const out = applyCall(
+        state,
+        this.modules,
+        { sender: tx.from, height: req.height, timeMs: req.timeMs },
+        tx.to,
+        tx.data,
+        tx.gasLimit,
+      );
+      cumulative += out.gasUsed;
+      const txIndex = receipts.length;
+      const firstLogIndex = block.logs.length;
+      for (const [i, log] of out.logs.entries()) {
+        block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i });
+      }
+      const txBloom = logsBloom(out.logs);
+      bloomMerge(bloom, txBloom);
+      receipts.push({
+        txHash: tx.hash,
+        height: req.height,
+        txIndex,
+        firstLogIndex,
+        from: tx.from,
+        to: tx.to,
+        nonce: tx.nonce,
+        type: tx.type,
+        gasLimit: tx.gasLimit,
+        gasUsed: out.gasUsed,
+        cumulativeGasUsed: cumulative,
+        status: out.ok ? 1 : 0,
+        logs: out.logs,
+        logsBloom: bloomHex(txBloom),
+        revertData: out.revertData,
+        error: out.error,
+        raw: bytesToHex(raw),
+      });
+      block.txHashes.push(tx.hash);
+      txResults.push(out.ok ? { ok: true } : { ok: false, info: out.error });
+    }
+    block.gasUsed = cumulative;
+    block.logsBloom = bloomHex(bloom);
+    const { root, writes } = this.#cs.finalize();
+    const all = req.height === 1n ? [...this.#genesisWrites, ...writes] : writes;
+    for (const rec of receipts) all.push({ key: receiptStoreKey(rec.txHash), value: encodeRecord(rec) });
+    all.push({ key: blockStoreKey(req.height), value: encodeRecord(block) });
+    this.#pending = {
+      height: req.height,
+      appHash: root,
+      writes: all,
+      block,
+      rawKeys: req.txs.map((t) => bytesToHex(t)),
+    };
+    return { appHash: root.slice(), txResults };
+  }
+
+  /** The store writes and root of the finalized, not yet committed block `height`, for NodeStore.saveBlock. */
+  pendingCommit(height: bigint): AppCommit {
+    const p = this.#pending;
+    if (p === undefined || p.height !== height) {
+      throw new ExecutionAppError(
+        `pendingCommit(${height}): no finalized block at that height (finalizeBlock it first)`,
+      );
+    }
+    return { writes: p.writes, appHash: p.appHash };
+  }
+
+  /**
+   * Makes finalized block `height` the committed state. With storage, the node must already have saved
+   * the block with {@link pendingCommit}'s writes (one atomic batch); this checks that it did.
+   */
+  async commit(height: bigint): Promise<void> {
+    const p = this.#pending;
+    if (p === undefined || p.height !== height) {
+      throw new ExecutionAppError(`commit(${height}): no finalized block at that height`);
+    }
+    if (this.#storage !== undefined) {
+      const info = this.#storage.loadAppInfo();
+      if (info === undefined || info.height !== height || !equalBytes(info.appHash, p.appHash)) {
+        throw new ExecutionAppError(
+          `commit(${height}): the store holds app state of height ${info?.height ?? 0n}; save the block with ` +
+            `store.saveBlock(block, app.pendingCommit(${height})) before app.commit(${height})`,
+        );
+      }
+    } else {
+      (this.#kv as MemoryKVStore).apply(p.writes);
+    }
+    this.#cs.commit();
+    this.#pending = undefined;
+    this.#height = height;
+    this.#committedRoot = p.appHash;
+    this.#lastTimeMs = p.block.timeMs;
+    this.#genesisWrites = [];
+    for (const key of p.rawKeys) this.#txCache.delete(key);
+    for (const [sender, n] of this.#pendingNonce) {
+      if (n <= accountsView.nonce(this.#cs.state, sender)) this.#pendingNonce.delete(sender);
+    }
+  }
+
+  /** The last committed height and state root. */
+  async info(): Promise<{ height: bigint; appHash: Uint8Array }> {
+    return { height: this.#height, appHash: this.#committedRoot.slice() };
+  }
+
+  /** The last committed height. */
+  get height(): bigint {
+    return this.#height;
+  }
+
+  /** Timestamp (ms) of the last committed block (0 before any). */
+  get lastTimeMs(): bigint {
+    return this.#lastTimeMs;
+  }
+
+  /**
+   * Runs a call against the latest state and undoes it (eth_call, eth_estimateGas). The sender need
+   * not be registered; `gas` defaults to the per-transaction maximum.
+   */
+  staticCall(req: { from?: Address; to: Address; data: Uint8Array; gas?: bigint }): StaticCallResult {
+    const state = this.#cs.state;
+    const snap = state.snapshot();
+    try {
+      return applyCall(
+        state,
+        this.modules,
+        {
+          sender: (req.from ?? '0x0000000000000000000000000000000000000000').toLowerCase() as Address,
+          height: this.#height + 1n,
+          timeMs: this.#lastTimeMs,
+        },
+        req.to.toLowerCase() as Address,
+        req.data,
+        req.gas ?? this.#limits.maxTxGas,
+      );
+    } finally {
+      state.revert(snap);
+    }
+  }
+
+  /** The next nonce of `address` in the latest state. */
+  nonceOf(address: Address): bigint {
+    return accountsView.nonce(this.#cs.state, address.toLowerCase() as Address);
+  }
+
+  /** The next nonce of `address` counting transactions checkTx accepted and not yet executed. */
+  pendingNonceOf(address: Address): bigint {
+    const a = address.toLowerCase() as Address;
+    const latest = this.nonceOf(a);
+    const p = this.#pendingNonce.get(a);
+    return p !== undefined && p > latest ? p : latest;
+  }
+
+  /** A state value of the latest state (0n when absent). */
+  stateValue(key: string): bigint {
+    return this.#cs.state.get(key);
+  }
+
+  /** A proof of `key` against the last committed root (call between blocks: not while one is pending). */
+  prove(key: string): { proof: SmtProof; root: Uint8Array; height: bigint } {
+    if (this.#pending !== undefined) {
+      return { proof: this.#cs.prove(key), root: this.#pending.appHash, height: this.#pending.height };
+    }
+    return { proof: this.#cs.prove(key), root: this.#committedRoot, height: this.#height };
+  }
+
+  /** The receipt of a committed transaction, or undefined. */
+  async loadReceipt(txHash: Hex): Promise<StoredReceipt | undefined> {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(txHash)) return undefined;
+    const v = await this.#kv.get(receiptStoreKey(txHash.toLowerCase() as Hex));
+    return v === undefined ? undefined : decodeRecord<StoredReceipt>(v);
+  }
+
+  /** The record of committed block `height`, or undefined. */
+  async loadBlock(height: bigint): Promise<StoredBlock | undefined> {
+    if (height < 1n || height > this.#height) return undefined;
+    const v = await this.#kv.get(blockStoreKey(height));
+    return v === undefined ? undefined : decodeRecord<StoredBlock>(v);
+  }
+
+  #rollback(): void {
+    this.#cs.rollback();
+    this.#pending = undefined;
+  }
+}
