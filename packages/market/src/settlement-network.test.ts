@@ -1,6 +1,6 @@
 // Network clearing and its integer settlement: on random small networks with the case's own generators
 // and loads and random books, clearNetwork balances power, keeps flows and generators within limits,
-// clears no step against its price, gives one price when no line binds; and in settlement money
+// clears no step against its price, gives one price when no line binds (connected); and in settlement money
 // balances exactly, energy balances to the Wh, the rent is >= 0, a single price (no binding line) leaves
 // only rounding as rent, and the integer rent is the float congestion rent over the interval to within
 // the rounding bound of docs/market-rules.md.
