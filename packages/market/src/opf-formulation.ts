@@ -65,10 +65,10 @@ interface CostColumns {
   nPwl: number;
   stepCol0: number;
   nSteps: number;
-  colCost: number[];
-  colQuadratic: number[];
-  colLower: number[];
-  colUpper: number[];
+  colCost: Float64Array;
+  colQuadratic: Float64Array;
+  colLower: Float64Array;
+  colUpper: Float64Array;
   offset: number;
   /** PWL rows as (gen column, epigraph column, slope, rhs). */
   pwlRows: { g: number; y: number; slope: number; rhs: number }[];
@@ -132,22 +132,29 @@ function costColumns(model: DcModel, steps: StepIndex): CostColumns {
     }
   }
   const stepCol0 = nGen + nPwl;
-  for (let s = 0; s < steps.price.length; s++) {
-    colCost.push(steps.sign[s]! > 0 ? steps.price[s]! : -steps.price[s]!);
-    colQuadratic.push(0);
-    colLower.push(0);
-    colUpper.push(steps.quantity[s]!);
+  const nSteps = steps.price.length;
+  const cost = new Float64Array(stepCol0 + nSteps);
+  const quadratic = new Float64Array(stepCol0 + nSteps);
+  const lower = new Float64Array(stepCol0 + nSteps);
+  const upper = new Float64Array(stepCol0 + nSteps);
+  cost.set(colCost);
+  quadratic.set(colQuadratic);
+  lower.set(colLower);
+  upper.set(colUpper);
+  for (let s = 0; s < nSteps; s++) {
+    cost[stepCol0 + s] = steps.sign[s]! > 0 ? steps.price[s]! : -steps.price[s]!;
+    upper[stepCol0 + s] = steps.quantity[s]!;
   }
   return {
     nGen,
     pwlCol,
     nPwl,
     stepCol0,
-    nSteps: steps.price.length,
-    colCost,
-    colQuadratic,
-    colLower,
-    colUpper,
+    nSteps,
+    colCost: cost,
+    colQuadratic: quadratic,
+    colLower: lower,
+    colUpper: upper,
     offset,
     pwlRows,
   };
@@ -182,23 +189,27 @@ function toProgram(
   extraCols: { cost: number; lower: number; upper: number }[],
   rows: RowBuilder,
 ): LinearProgram {
-  const colCost = [...cc.colCost];
-  const colQuadratic = [...cc.colQuadratic];
-  const colLower = [...cc.colLower];
-  const colUpper = [...cc.colUpper];
-  for (const c of extraCols) {
-    colCost.push(c.cost);
-    colQuadratic.push(0);
-    colLower.push(c.lower);
-    colUpper.push(c.upper);
-  }
+  const nc = cc.colCost.length;
+  const colCost = new Float64Array(nc + extraCols.length);
+  const colQuadratic = new Float64Array(nc + extraCols.length);
+  const colLower = new Float64Array(nc + extraCols.length);
+  const colUpper = new Float64Array(nc + extraCols.length);
+  colCost.set(cc.colCost);
+  colQuadratic.set(cc.colQuadratic);
+  colLower.set(cc.colLower);
+  colUpper.set(cc.colUpper);
+  extraCols.forEach((c, j) => {
+    colCost[nc + j] = c.cost;
+    colLower[nc + j] = c.lower;
+    colUpper[nc + j] = c.upper;
+  });
   return {
     numCols: colCost.length,
     numRows: rows.count,
-    colCost: Float64Array.from(colCost),
-    colQuadratic: Float64Array.from(colQuadratic),
-    colLower: Float64Array.from(colLower),
-    colUpper: Float64Array.from(colUpper),
+    colCost,
+    colQuadratic,
+    colLower,
+    colUpper,
     rowLower: Float64Array.from(rows.lower),
     rowUpper: Float64Array.from(rows.upper),
     rowStart: Int32Array.from(rows.start),
@@ -396,8 +407,8 @@ function approximateQuadratic(cc: CostColumns): {
 } {
   const out: CostColumns = {
     ...cc,
-    colCost: [...cc.colCost],
-    colQuadratic: [...cc.colQuadratic],
+    colCost: cc.colCost.slice(),
+    colQuadratic: cc.colQuadratic.slice(),
     pwlRows: [...cc.pwlRows],
   };
   const extra: { cost: number; lower: number; upper: number }[] = [];
