@@ -383,14 +383,6 @@ export interface PtdfOptions {
   coarseAboveSteps?: number;
 }
 
-/** Column bounds that override the program's (fixed order steps during screening). */
-interface FixedSteps {
-  /** Step index -> 1 when fixed. */
-  fixed: Uint8Array;
-  lower: Float64Array;
-  upper: Float64Array;
-}
-
 /** A quadratic cost c2 p^2 + c1 p of generator column `g`, represented by tangent cuts on column `y`. */
 interface TangentCost {
   g: number;
@@ -512,7 +504,6 @@ function approximateLp(
     approx.extra,
     highs,
     { ...options, maxRounds: 400 },
-    undefined,
     seed,
     approx.tangents,
     extraInjMw,
@@ -591,7 +582,7 @@ function screenedSolve(
     for (let s = 0; s < nS; s++) if (isFixed[s]) extraInj[steps.bus[s]!]! += steps.sign[s]! * fixedMw[s]!;
     const r = approximate
       ? approximateLp(model, sub, highs, options, seed, extraInj)
-      : ptdfCore(model, sub, costColumns(model, sub), [], highs, options, undefined, seed, [], extraInj);
+      : ptdfCore(model, sub, costColumns(model, sub), [], highs, options, seed, [], extraInj);
     rounds += r.rounds;
     solveMs += r.solveMs;
     if (r.status !== 'optimal') return { rounds, solveMs };
@@ -779,7 +770,6 @@ function ptdfCore(
   extra: { cost: number; lower: number; upper: number }[],
   highs: Highs,
   options: PtdfOptions,
-  fx?: FixedSteps,
   seed: { branch: number; kind: 'flow' | 'angle' }[] = [],
   tangents: TangentCost[] = [],
   extraInjMw?: Float64Array,
@@ -819,16 +809,6 @@ function ptdfCore(
 
   const lp0 = toProgram(cc, extra, rows);
   const program = () => toProgram(cc, extra, rows);
-  if (fx) {
-    lp0.colLower = lp0.colLower.slice();
-    lp0.colUpper = lp0.colUpper.slice();
-    for (let s = 0; s < cc.nSteps; s++) {
-      if (fx.fixed[s]) {
-        lp0.colLower[cc.stepCol0 + s] = fx.lower[s]!;
-        lp0.colUpper[cc.stepCol0 + s] = fx.upper[s]!;
-      }
-    }
-  }
   let solveMs = 0;
   let rounds = 0;
   const limitBranches = () => limits.map((l) => ({ branch: l.branch, kind: l.kind }));
@@ -886,40 +866,18 @@ function ptdfCore(
         }
       }
       const added = rows.count - firstNew;
-      // Fixed steps whose reduced cost c_j - sign_j * LMP_bus has the wrong sign for their bound are freed.
-      const freed: number[] = [];
-      if (fx) {
-        for (let s = 0; s < cc.nSteps; s++) {
-          if (!fx.fixed[s]) continue;
-          const z = cc.colCost[cc.stepCol0 + s]! - steps.sign[s]! * lmp[steps.bus[s]!]!;
-          const atUpper = fx.upper[s]! > 0;
-          if ((atUpper && z > 1e-9) || (!atUpper && z < -1e-9)) {
-            fx.fixed[s] = 0;
-            freed.push(s);
-          }
-        }
-      }
-      if ((added > 0 || freed.length > 0) && rounds < maxRounds) {
-        if (added > 0) {
-          const s0 = rows.start[firstNew]!;
-          session.addRows(
-            Float64Array.from(rows.lower.slice(firstNew)),
-            Float64Array.from(rows.upper.slice(firstNew)),
-            Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
-            Int32Array.from(rows.index.slice(s0)),
-            Float64Array.from(rows.value.slice(s0)),
-          );
-        }
-        if (freed.length > 0) {
-          session.setColBounds(
-            Int32Array.from(freed, (s) => cc.stepCol0 + s),
-            Float64Array.from(freed, (s) => cc.colLower[cc.stepCol0 + s]!),
-            Float64Array.from(freed, (s) => cc.colUpper[cc.stepCol0 + s]!),
-          );
-        }
+      if (added > 0 && rounds < maxRounds) {
+        const s0 = rows.start[firstNew]!;
+        session.addRows(
+          Float64Array.from(rows.lower.slice(firstNew)),
+          Float64Array.from(rows.upper.slice(firstNew)),
+          Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
+          Int32Array.from(rows.index.slice(s0)),
+          Float64Array.from(rows.value.slice(s0)),
+        );
         continue;
       }
-      if (added > 0 || freed.length > 0) {
+      if (added > 0) {
         return {
           ...emptyDispatch(model, steps, program(), { ...sol, status: 'error' }),
           reason: `constraint generation did not converge in ${maxRounds} rounds`,
