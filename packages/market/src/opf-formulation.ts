@@ -377,7 +377,7 @@ export interface PtdfOptions {
   flowToleranceMw?: number;
   /** Maximum constraint-generation rounds before giving up with status "error". */
   maxRounds?: number;
-  /** Screen order steps (see solvePtdf) when costs are quadratic and there are more steps than this (200). */
+  /** Screen order steps (see solvePtdf) when there are more steps than this (200). */
   screenAboveSteps?: number;
   /** Start screening from prices of steps merged into 1 $/MWh bands above this many steps (5000). */
   coarseAboveSteps?: number;
@@ -432,8 +432,8 @@ function approximateQuadratic(cc: CostColumns): {
  * the solver restarts from its last basis) and is disposed at the end. The final program contains only
  * the added limits; its duals give the LMPs: LMP_i = lambda_island + sum_l y_l PTDF_{l,i}.
  *
- * With quadratic costs and many order steps, HiGHS's active-set QP solver needs about one iteration per
- * step that moves, so the steps are screened first: an LP with the quadratic costs replaced by tangent
+ * With many order steps, HiGHS needs about one iteration per step that changes bound (active-set QP,
+ * and the simplex on congested LPs), so the steps are screened first: an LP with the quadratic costs replaced by tangent
  * cuts gives approximate prices, steps far in or out of the money are fixed at their bounds, and the
  * exact QP is solved with the rest free. A fixed step whose reduced cost then has the wrong sign is
  * freed and the QP solved again, so the final answer is the exact optimum of the full problem (the
@@ -446,8 +446,7 @@ export function solvePtdf(
   options: PtdfOptions = {},
 ): DispatchSolution {
   const cc = costColumns(model, steps);
-  const quadratic = cc.colQuadratic.some((q) => q !== 0);
-  if (!(quadratic && cc.nSteps > (options.screenAboveSteps ?? 200))) {
+  if (!(cc.nSteps > (options.screenAboveSteps ?? 200))) {
     return ptdfCore(model, steps, cc, [], highs, options);
   }
   let rounds = 0;
