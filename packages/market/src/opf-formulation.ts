@@ -163,24 +163,44 @@ function costColumns(model: DcModel, steps: StepIndex): CostColumns {
 /** Growing CSR rows. */
 class RowBuilder {
   start: number[] = [0];
-  index: number[] = [];
-  value: number[] = [];
   lower: number[] = [];
   upper: number[] = [];
-  add(cols: ArrayLike<number>, vals: ArrayLike<number>, lo: number, up: number): number {
-    for (let k = 0; k < cols.length; k++) {
-      if (vals[k] !== 0) {
-        this.index.push(cols[k]!);
-        this.value.push(vals[k]!);
-      }
+  /** Entries in typed buffers that double when full. */
+  private idx = new Int32Array(1024);
+  private val = new Float64Array(1024);
+  private len = 0;
+  /** Appends one entry to the row being built (zeros are skipped). */
+  push(col: number, v: number): void {
+    if (v === 0) return;
+    if (this.len === this.idx.length) {
+      const i2 = new Int32Array(this.len * 2);
+      i2.set(this.idx);
+      this.idx = i2;
+      const v2 = new Float64Array(this.len * 2);
+      v2.set(this.val);
+      this.val = v2;
     }
-    this.start.push(this.index.length);
+    this.idx[this.len] = col;
+    this.val[this.len] = v;
+    this.len++;
+  }
+  /** Ends the row being built with its bounds; returns its index. */
+  end(lo: number, up: number): number {
+    this.start.push(this.len);
     this.lower.push(lo);
     this.upper.push(up);
     return this.lower.length - 1;
   }
+  add(cols: ArrayLike<number>, vals: ArrayLike<number>, lo: number, up: number): number {
+    for (let k = 0; k < cols.length; k++) this.push(cols[k]!, vals[k]!);
+    return this.end(lo, up);
+  }
   get count(): number {
     return this.lower.length;
+  }
+  /** Copies of the entries from position `from` on. */
+  entries(from = 0): { index: Int32Array; value: Float64Array } {
+    return { index: this.idx.slice(from, this.len), value: this.val.slice(from, this.len) };
   }
 }
 
@@ -213,8 +233,7 @@ function toProgram(
     rowLower: Float64Array.from(rows.lower),
     rowUpper: Float64Array.from(rows.upper),
     rowStart: Int32Array.from(rows.start),
-    index: Int32Array.from(rows.index),
-    value: Float64Array.from(rows.value),
+    ...rows.entries(),
     offset: cc.offset,
   };
 }
@@ -733,15 +752,7 @@ function ptdfTerms(model: DcModel, cc: CostColumns, steps: StepIndex, extraInjMw
     }
     let fixed = base * model.pfInjPu[k]!;
     for (let i = 0; i < n; i++) fixed += ptdf[i]! * fixedInj[i]!;
-    const cols: number[] = [];
-    const vals: number[] = [];
-    for (let c = 0; c < nInj; c++) {
-      const v = ptdf[colBus[c]!]! * colSign[c]!;
-      if (v !== 0) {
-        cols.push(colIdx[c]!);
-        vals.push(v);
-      }
-    }
+    for (let c = 0; c < nInj; c++) rows.push(colIdx[c]!, ptdf[colBus[c]!]! * colSign[c]!);
     let lo: number;
     let hi: number;
     if (kind === 'flow') {
@@ -757,7 +768,7 @@ function ptdfTerms(model: DcModel, cc: CostColumns, steps: StepIndex, extraInjMw
       lo = Math.min(flo, fhi) - fixed;
       hi = Math.max(flo, fhi) - fixed;
     }
-    return { row: rows.add(cols, vals, lo, hi), ptdf };
+    return { row: rows.end(lo, hi), ptdf };
   };
   return { nInj, colIdx, colBus, colSign, addIslandRows, addLimitRow };
 }
@@ -867,12 +878,13 @@ function ptdfCore(
       const added = rows.count - firstNew;
       if (added > 0 && rounds < maxRounds) {
         const s0 = rows.start[firstNew]!;
+        const fresh = rows.entries(s0);
         session.addRows(
           Float64Array.from(rows.lower.slice(firstNew)),
           Float64Array.from(rows.upper.slice(firstNew)),
           Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
-          Int32Array.from(rows.index.slice(s0)),
-          Float64Array.from(rows.value.slice(s0)),
+          fresh.index,
+          fresh.value,
         );
         continue;
       }
