@@ -1,4 +1,5 @@
 import { InputError } from '@gridledger/base';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMatpower } from './matpower.ts';
 
@@ -123,4 +124,40 @@ mpc.bus(2, PD) = -2^2 + 1;`),
       expect(() => parseMatpower(text, 'tiny.m')).toThrow(msg);
     });
   }
+});
+
+describe('number reading', () => {
+  const one = (tok: string) =>
+    parseMatpower(
+      `mpc.baseMVA = 100;\nmpc.bus = [1 1 ${tok} 0 0 0 1 1 0 1 1 1 1];\nmpc.gen = [];\nmpc.branch = [];\n`,
+      'n.m',
+    ).buses[0]!.pdMw;
+  it('reads every decimal exactly as Number() does', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 17 }),
+        (x, digits) => {
+          for (const tok of [
+            String(x),
+            x.toExponential(Math.min(digits, 16)),
+            x.toFixed(Math.min(digits, 12)),
+          ]) {
+            if (/e\+?\d{3}/.test(tok) && Math.abs(x) > 1e300) continue;
+            expect(Object.is(one(tok), Number(tok))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+  it('reads integers, signs and leading dots; rejects hex and an infinite Pd', () => {
+    expect(one('00012')).toBe(12);
+    expect(one('+7')).toBe(7);
+    expect(one('.5')).toBe(0.5);
+    expect(one('5.')).toBe(5);
+    expect(one('1E5')).toBe(1e5);
+    expect(() => one('-Inf')).toThrow(/expected a finite Pd, got -Infinity/);
+    expect(() => one('0x10')).toThrow(/expected a number/);
+  });
 });

@@ -49,6 +49,69 @@ function parseNumber(tok: string): number {
   }
 }
 
+/** Exact powers of ten (10^0 .. 10^22 are exactly representable doubles). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * Decimal token seg[start, end) to a double without allocating: the exact fast path of Clinger (a
+ * mantissa below 2^53 and a power of ten up to 10^22, so one correctly rounded multiply or divide gives
+ * exactly what Number() gives); returns undefined when the token needs the general parser.
+ */
+function fastDecimal(seg: string, start: number, end: number): number | undefined {
+  let k = start;
+  let neg = false;
+  let c = seg.charCodeAt(k);
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    k++;
+  }
+  let mant = 0;
+  let digits = 0;
+  let scale = 0;
+  let seenDot = false;
+  let any = false;
+  for (; k < end; k++) {
+    c = seg.charCodeAt(k);
+    if (c >= 48 && c <= 57) {
+      any = true;
+      if (mant === 0 && c === 48) {
+        if (seenDot) scale++;
+        continue;
+      }
+      if (++digits > 15) return undefined;
+      mant = mant * 10 + (c - 48);
+      if (seenDot) scale++;
+    } else if (c === 46 && !seenDot) seenDot = true;
+    else break;
+  }
+  if (!any) return undefined;
+  let exp = 0;
+  if (k < end) {
+    if ((c | 32) !== 101) return undefined; // not an exponent: let the general parser decide
+    k++;
+    let eneg = false;
+    c = seg.charCodeAt(k);
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      k++;
+    }
+    if (k >= end) return undefined;
+    for (; k < end; k++) {
+      c = seg.charCodeAt(k);
+      if (c < 48 || c > 57 || exp > 400) return undefined;
+      exp = exp * 10 + (c - 48);
+    }
+    if (eneg) exp = -exp;
+  }
+  const e = exp - scale;
+  let v: number;
+  if (mant === 0) v = 0;
+  else if (e >= 0 && e <= 22) v = mant * POW10[e]!;
+  else if (e < 0 && e >= -22) v = mant / POW10[-e]!;
+  else return undefined;
+  return neg ? -v : v;
+}
+
 /** Appends the numbers of a row segment (separated by blanks or commas) to `out`. */
 function scanNumbers(seg: string, out: number[], fail: (tok: string) => never): void {
   const n = seg.length;
@@ -65,6 +128,11 @@ function scanNumbers(seg: string, out: number[], fail: (tok: string) => never): 
       c = seg.charCodeAt(k);
       if (c === 32 || c === 9 || c === 44 || c === 13) break;
       k++;
+    }
+    const fast = fastDecimal(seg, start, k);
+    if (fast !== undefined) {
+      out.push(fast);
+      continue;
     }
     const tok = seg.substring(start, k);
     const v = +tok;

@@ -37,6 +37,7 @@ function mulberry32(seed: number): () => number {
 /**
  * A random book of `n` orders on bus 1: half buy, half sell, 1-3 steps each, prices in cents between
  * 0 and 100 $/MWh (bids centred higher than offers), quantities 0.001-10 MW.
+ * @example const book = randomBook(1e5, 42); // the same book on every run
  */
 export function randomBook(n: number, seed = 1): Order[] {
   const rnd = mulberry32(seed);

@@ -105,6 +105,10 @@ class PriceTable {
  * and L distinct prices, in typed arrays; a level's remaining quantity within 1e-12 of the book's larger
  * side total counts as exhausted (float residue such as 0.1 + 0.2 - 0.3).
  * @throws {InputError} for an empty book, orders at different buses, or a non-finite price or quantity.
+ * @example
+ * const a = solveSingleBus(orders);
+ * a.price; // $/MWh
+ * a.clearedByOrder[0]; // MW cleared for orders[0]
  */
 export function solveSingleBus(orders: readonly Order[], options: AuctionOptions = {}): AuctionAllocation {
   if (orders.length === 0) throw new InputError('single-bus auction: the order book is empty');

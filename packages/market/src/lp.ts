@@ -42,9 +42,30 @@ export interface LpSolution {
 
 let highsPromise: Promise<Highs> | undefined;
 
-/** Loads (once per process) the HiGHS WebAssembly module. */
+/**
+ * Loads (once per process) the HiGHS WebAssembly module, then solves one tiny LP and one tiny QP on
+ * throw-away instances so that the engine has compiled the solver's code before the first timed solve.
+ */
 export function loadSolver(): Promise<Highs> {
-  highsPromise ??= loadHighs();
+  highsPromise ??= loadHighs().then((highs) => {
+    const tiny = (q: number): LinearProgram => ({
+      numCols: 2,
+      numRows: 1,
+      colCost: Float64Array.of(1, 2),
+      colQuadratic: Float64Array.of(q, 0),
+      colLower: Float64Array.of(0, 0),
+      colUpper: Float64Array.of(10, 10),
+      rowLower: Float64Array.of(1),
+      rowUpper: Float64Array.of(Number.POSITIVE_INFINITY),
+      rowStart: Int32Array.of(0, 2),
+      index: Int32Array.of(0, 1),
+      value: Float64Array.of(1, 1),
+      offset: 0,
+    });
+    solveLinearProgram(highs, tiny(0));
+    solveLinearProgram(highs, tiny(2));
+    return highs;
+  });
   return highsPromise;
 }
 

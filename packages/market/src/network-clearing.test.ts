@@ -254,3 +254,30 @@ describe('clearNetwork with many steps and quadratic costs (step screening)', ()
     expect(screened.certificate.x.length).toBe(plain.certificate.x.length);
   });
 });
+
+describe('clearNetwork with many steps and linear costs (step screening of an LP)', () => {
+  it('reaches the optimal welfare of the unscreened LP with a certificate over every step', async () => {
+    const { loadMatpower } = await import('@gridledger/grid');
+    const net = await loadMatpower(
+      fileURLToPath(new URL('../../../../shared/grid-cases/case5.m', import.meta.url)),
+    );
+    let a = 99;
+    const rnd = () => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    };
+    const orders: Order[] = Array.from({ length: 300 }, (_, k) => ({
+      id: `o${k}`,
+      bus: net.buses[Math.floor(rnd() * net.buses.length)]!.id,
+      side: rnd() < 0.5 ? 'buy' : 'sell',
+      steps: [{ price: Math.round(rnd() * 5000) / 100, quantity: Math.round(rnd() * 500) / 100 }],
+    }));
+    const plain = await clearNetwork(net, orders, { screenAboveSteps: Number.POSITIVE_INFINITY });
+    for (const opts of [{ screenAboveSteps: 10 }, { screenAboveSteps: 10, coarseAboveSteps: 10 }]) {
+      const r = await clearNetwork(net, orders, opts);
+      expect(r.status).toBe('optimal');
+      expect(Math.abs(r.welfare - plain.welfare)).toBeLessThan(1e-7 * Math.max(1, Math.abs(plain.welfare)));
+      expect(verifyCertificate(r.certificate).failures).toEqual([]);
+    }
+  });
+});

@@ -65,10 +65,10 @@ interface CostColumns {
   nPwl: number;
   stepCol0: number;
   nSteps: number;
-  colCost: number[];
-  colQuadratic: number[];
-  colLower: number[];
-  colUpper: number[];
+  colCost: Float64Array;
+  colQuadratic: Float64Array;
+  colLower: Float64Array;
+  colUpper: Float64Array;
   offset: number;
   /** PWL rows as (gen column, epigraph column, slope, rhs). */
   pwlRows: { g: number; y: number; slope: number; rhs: number }[];
@@ -132,22 +132,29 @@ function costColumns(model: DcModel, steps: StepIndex): CostColumns {
     }
   }
   const stepCol0 = nGen + nPwl;
-  for (let s = 0; s < steps.price.length; s++) {
-    colCost.push(steps.sign[s]! > 0 ? steps.price[s]! : -steps.price[s]!);
-    colQuadratic.push(0);
-    colLower.push(0);
-    colUpper.push(steps.quantity[s]!);
+  const nSteps = steps.price.length;
+  const cost = new Float64Array(stepCol0 + nSteps);
+  const quadratic = new Float64Array(stepCol0 + nSteps);
+  const lower = new Float64Array(stepCol0 + nSteps);
+  const upper = new Float64Array(stepCol0 + nSteps);
+  cost.set(colCost);
+  quadratic.set(colQuadratic);
+  lower.set(colLower);
+  upper.set(colUpper);
+  for (let s = 0; s < nSteps; s++) {
+    cost[stepCol0 + s] = steps.sign[s]! > 0 ? steps.price[s]! : -steps.price[s]!;
+    upper[stepCol0 + s] = steps.quantity[s]!;
   }
   return {
     nGen,
     pwlCol,
     nPwl,
     stepCol0,
-    nSteps: steps.price.length,
-    colCost,
-    colQuadratic,
-    colLower,
-    colUpper,
+    nSteps,
+    colCost: cost,
+    colQuadratic: quadratic,
+    colLower: lower,
+    colUpper: upper,
     offset,
     pwlRows,
   };
@@ -156,24 +163,44 @@ function costColumns(model: DcModel, steps: StepIndex): CostColumns {
 /** Growing CSR rows. */
 class RowBuilder {
   start: number[] = [0];
-  index: number[] = [];
-  value: number[] = [];
   lower: number[] = [];
   upper: number[] = [];
-  add(cols: ArrayLike<number>, vals: ArrayLike<number>, lo: number, up: number): number {
-    for (let k = 0; k < cols.length; k++) {
-      if (vals[k] !== 0) {
-        this.index.push(cols[k]!);
-        this.value.push(vals[k]!);
-      }
+  /** Entries in typed buffers that double when full. */
+  private idx = new Int32Array(1024);
+  private val = new Float64Array(1024);
+  private len = 0;
+  /** Appends one entry to the row being built (zeros are skipped). */
+  push(col: number, v: number): void {
+    if (v === 0) return;
+    if (this.len === this.idx.length) {
+      const i2 = new Int32Array(this.len * 2);
+      i2.set(this.idx);
+      this.idx = i2;
+      const v2 = new Float64Array(this.len * 2);
+      v2.set(this.val);
+      this.val = v2;
     }
-    this.start.push(this.index.length);
+    this.idx[this.len] = col;
+    this.val[this.len] = v;
+    this.len++;
+  }
+  /** Ends the row being built with its bounds; returns its index. */
+  end(lo: number, up: number): number {
+    this.start.push(this.len);
     this.lower.push(lo);
     this.upper.push(up);
     return this.lower.length - 1;
   }
+  add(cols: ArrayLike<number>, vals: ArrayLike<number>, lo: number, up: number): number {
+    for (let k = 0; k < cols.length; k++) this.push(cols[k]!, vals[k]!);
+    return this.end(lo, up);
+  }
   get count(): number {
     return this.lower.length;
+  }
+  /** Copies of the entries from position `from` on. */
+  entries(from = 0): { index: Int32Array; value: Float64Array } {
+    return { index: this.idx.slice(from, this.len), value: this.val.slice(from, this.len) };
   }
 }
 
@@ -182,28 +209,31 @@ function toProgram(
   extraCols: { cost: number; lower: number; upper: number }[],
   rows: RowBuilder,
 ): LinearProgram {
-  const colCost = [...cc.colCost];
-  const colQuadratic = [...cc.colQuadratic];
-  const colLower = [...cc.colLower];
-  const colUpper = [...cc.colUpper];
-  for (const c of extraCols) {
-    colCost.push(c.cost);
-    colQuadratic.push(0);
-    colLower.push(c.lower);
-    colUpper.push(c.upper);
-  }
+  const nc = cc.colCost.length;
+  const colCost = new Float64Array(nc + extraCols.length);
+  const colQuadratic = new Float64Array(nc + extraCols.length);
+  const colLower = new Float64Array(nc + extraCols.length);
+  const colUpper = new Float64Array(nc + extraCols.length);
+  colCost.set(cc.colCost);
+  colQuadratic.set(cc.colQuadratic);
+  colLower.set(cc.colLower);
+  colUpper.set(cc.colUpper);
+  extraCols.forEach((c, j) => {
+    colCost[nc + j] = c.cost;
+    colLower[nc + j] = c.lower;
+    colUpper[nc + j] = c.upper;
+  });
   return {
     numCols: colCost.length,
     numRows: rows.count,
-    colCost: Float64Array.from(colCost),
-    colQuadratic: Float64Array.from(colQuadratic),
-    colLower: Float64Array.from(colLower),
-    colUpper: Float64Array.from(colUpper),
+    colCost,
+    colQuadratic,
+    colLower,
+    colUpper,
     rowLower: Float64Array.from(rows.lower),
     rowUpper: Float64Array.from(rows.upper),
     rowStart: Int32Array.from(rows.start),
-    index: Int32Array.from(rows.index),
-    value: Float64Array.from(rows.value),
+    ...rows.entries(),
     offset: cc.offset,
   };
 }
@@ -366,18 +396,10 @@ export interface PtdfOptions {
   flowToleranceMw?: number;
   /** Maximum constraint-generation rounds before giving up with status "error". */
   maxRounds?: number;
-  /** Screen order steps (see solvePtdf) when costs are quadratic and there are more steps than this (200). */
+  /** Screen order steps (see solvePtdf) when there are more steps than this (200). */
   screenAboveSteps?: number;
   /** Start screening from prices of steps merged into 1 $/MWh bands above this many steps (5000). */
   coarseAboveSteps?: number;
-}
-
-/** Column bounds that override the program's (fixed order steps during screening). */
-interface FixedSteps {
-  /** Step index -> 1 when fixed. */
-  fixed: Uint8Array;
-  lower: Float64Array;
-  upper: Float64Array;
 }
 
 /** A quadratic cost c2 p^2 + c1 p of generator column `g`, represented by tangent cuts on column `y`. */
@@ -396,8 +418,8 @@ function approximateQuadratic(cc: CostColumns): {
 } {
   const out: CostColumns = {
     ...cc,
-    colCost: [...cc.colCost],
-    colQuadratic: [...cc.colQuadratic],
+    colCost: cc.colCost.slice(),
+    colQuadratic: cc.colQuadratic.slice(),
     pwlRows: [...cc.pwlRows],
   };
   const extra: { cost: number; lower: number; upper: number }[] = [];
@@ -429,8 +451,8 @@ function approximateQuadratic(cc: CostColumns): {
  * the solver restarts from its last basis) and is disposed at the end. The final program contains only
  * the added limits; its duals give the LMPs: LMP_i = lambda_island + sum_l y_l PTDF_{l,i}.
  *
- * With quadratic costs and many order steps, HiGHS's active-set QP solver needs about one iteration per
- * step that moves, so the steps are screened first: an LP with the quadratic costs replaced by tangent
+ * With many order steps, HiGHS needs about one iteration per step that changes bound (active-set QP,
+ * and the simplex on congested LPs), so the steps are screened first: an LP with the quadratic costs replaced by tangent
  * cuts gives approximate prices, steps far in or out of the money are fixed at their bounds, and the
  * exact QP is solved with the rest free. A fixed step whose reduced cost then has the wrong sign is
  * freed and the QP solved again, so the final answer is the exact optimum of the full problem (the
@@ -443,8 +465,7 @@ export function solvePtdf(
   options: PtdfOptions = {},
 ): DispatchSolution {
   const cc = costColumns(model, steps);
-  const quadratic = cc.colQuadratic.some((q) => q !== 0);
-  if (!(quadratic && cc.nSteps > (options.screenAboveSteps ?? 200))) {
+  if (!(cc.nSteps > (options.screenAboveSteps ?? 200))) {
     return ptdfCore(model, steps, cc, [], highs, options);
   }
   let rounds = 0;
@@ -501,7 +522,6 @@ function approximateLp(
     approx.extra,
     highs,
     { ...options, maxRounds: 400 },
-    undefined,
     seed,
     approx.tangents,
     extraInjMw,
@@ -580,7 +600,7 @@ function screenedSolve(
     for (let s = 0; s < nS; s++) if (isFixed[s]) extraInj[steps.bus[s]!]! += steps.sign[s]! * fixedMw[s]!;
     const r = approximate
       ? approximateLp(model, sub, highs, options, seed, extraInj)
-      : ptdfCore(model, sub, costColumns(model, sub), [], highs, options, undefined, seed, [], extraInj);
+      : ptdfCore(model, sub, costColumns(model, sub), [], highs, options, seed, [], extraInj);
     rounds += r.rounds;
     solveMs += r.solveMs;
     if (r.status !== 'optimal') return { rounds, solveMs };
@@ -732,15 +752,7 @@ function ptdfTerms(model: DcModel, cc: CostColumns, steps: StepIndex, extraInjMw
     }
     let fixed = base * model.pfInjPu[k]!;
     for (let i = 0; i < n; i++) fixed += ptdf[i]! * fixedInj[i]!;
-    const cols: number[] = [];
-    const vals: number[] = [];
-    for (let c = 0; c < nInj; c++) {
-      const v = ptdf[colBus[c]!]! * colSign[c]!;
-      if (v !== 0) {
-        cols.push(colIdx[c]!);
-        vals.push(v);
-      }
-    }
+    for (let c = 0; c < nInj; c++) rows.push(colIdx[c]!, ptdf[colBus[c]!]! * colSign[c]!);
     let lo: number;
     let hi: number;
     if (kind === 'flow') {
@@ -756,7 +768,7 @@ function ptdfTerms(model: DcModel, cc: CostColumns, steps: StepIndex, extraInjMw
       lo = Math.min(flo, fhi) - fixed;
       hi = Math.max(flo, fhi) - fixed;
     }
-    return { row: rows.add(cols, vals, lo, hi), ptdf };
+    return { row: rows.end(lo, hi), ptdf };
   };
   return { nInj, colIdx, colBus, colSign, addIslandRows, addLimitRow };
 }
@@ -768,7 +780,6 @@ function ptdfCore(
   extra: { cost: number; lower: number; upper: number }[],
   highs: Highs,
   options: PtdfOptions,
-  fx?: FixedSteps,
   seed: { branch: number; kind: 'flow' | 'angle' }[] = [],
   tangents: TangentCost[] = [],
   extraInjMw?: Float64Array,
@@ -808,16 +819,6 @@ function ptdfCore(
 
   const lp0 = toProgram(cc, extra, rows);
   const program = () => toProgram(cc, extra, rows);
-  if (fx) {
-    lp0.colLower = lp0.colLower.slice();
-    lp0.colUpper = lp0.colUpper.slice();
-    for (let s = 0; s < cc.nSteps; s++) {
-      if (fx.fixed[s]) {
-        lp0.colLower[cc.stepCol0 + s] = fx.lower[s]!;
-        lp0.colUpper[cc.stepCol0 + s] = fx.upper[s]!;
-      }
-    }
-  }
   let solveMs = 0;
   let rounds = 0;
   const limitBranches = () => limits.map((l) => ({ branch: l.branch, kind: l.kind }));
@@ -875,40 +876,19 @@ function ptdfCore(
         }
       }
       const added = rows.count - firstNew;
-      // Fixed steps whose reduced cost c_j - sign_j * LMP_bus has the wrong sign for their bound are freed.
-      const freed: number[] = [];
-      if (fx) {
-        for (let s = 0; s < cc.nSteps; s++) {
-          if (!fx.fixed[s]) continue;
-          const z = cc.colCost[cc.stepCol0 + s]! - steps.sign[s]! * lmp[steps.bus[s]!]!;
-          const atUpper = fx.upper[s]! > 0;
-          if ((atUpper && z > 1e-9) || (!atUpper && z < -1e-9)) {
-            fx.fixed[s] = 0;
-            freed.push(s);
-          }
-        }
-      }
-      if ((added > 0 || freed.length > 0) && rounds < maxRounds) {
-        if (added > 0) {
-          const s0 = rows.start[firstNew]!;
-          session.addRows(
-            Float64Array.from(rows.lower.slice(firstNew)),
-            Float64Array.from(rows.upper.slice(firstNew)),
-            Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
-            Int32Array.from(rows.index.slice(s0)),
-            Float64Array.from(rows.value.slice(s0)),
-          );
-        }
-        if (freed.length > 0) {
-          session.setColBounds(
-            Int32Array.from(freed, (s) => cc.stepCol0 + s),
-            Float64Array.from(freed, (s) => cc.colLower[cc.stepCol0 + s]!),
-            Float64Array.from(freed, (s) => cc.colUpper[cc.stepCol0 + s]!),
-          );
-        }
+      if (added > 0 && rounds < maxRounds) {
+        const s0 = rows.start[firstNew]!;
+        const fresh = rows.entries(s0);
+        session.addRows(
+          Float64Array.from(rows.lower.slice(firstNew)),
+          Float64Array.from(rows.upper.slice(firstNew)),
+          Int32Array.from(rows.start.slice(firstNew), (v) => v - s0),
+          fresh.index,
+          fresh.value,
+        );
         continue;
       }
-      if (added > 0 || freed.length > 0) {
+      if (added > 0) {
         return {
           ...emptyDispatch(model, steps, program(), { ...sol, status: 'error' }),
           reason: `constraint generation did not converge in ${maxRounds} rounds`,

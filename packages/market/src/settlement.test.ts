@@ -242,3 +242,34 @@ describe('settleClearing: properties on random single-bus books', () => {
     );
   });
 });
+
+describe('settleClearing: money rounding at any size and sign', () => {
+  it('pays ceil and receives floor of Wh x price / 10^6, as bigint arithmetic does (float fast path checked)', () => {
+    const floorDivBig = (a: bigint, b: bigint) => (a % b !== 0n && a < 0n !== b < 0n ? a / b - 1n : a / b);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: -10_000_000_000, max: 100_000_000_000 }),
+        fc.constantFrom('buy' as const, 'sell' as const),
+        (wh, priceMicros, side) => {
+          const mw = wh / 1e6;
+          const lmp = priceMicros / 1e6;
+          const result: ClearingResult = {
+            status: 'optimal',
+            welfare: 0,
+            buses: [{ id: 1, lmp, lmpEnergy: lmp, lmpCongestion: 0 }],
+            orders: [{ id: 'x', bus: 1, side, cleared: mw, clearedSteps: [mw], price: lmp }],
+            branches: [],
+            congestionRent: 0,
+          };
+          const p = settleClearing(result).parties[0]!;
+          const gross = p.energyWh * p.priceMicrosPerMWh;
+          const expected = side === 'buy' ? -floorDivBig(-gross, 1_000_000n) : floorDivBig(gross, 1_000_000n);
+          expect(p.amountMicros).toBe(expected);
+          expect(p.priceMicrosPerMWh).toBe(BigInt(priceMicros));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

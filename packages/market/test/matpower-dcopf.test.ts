@@ -57,6 +57,10 @@ async function check(f: string, formulation: Formulation) {
       expect(Math.abs(r.branches[k]!.flowMw - b.PF)).toBeLessThan(1e-3);
     });
   }
+  net.generators.forEach((g, k) => {
+    expect(r.generators[k]!.index).toBe(k + 1);
+    if (g.status <= 0) expect(r.generators[k]!.pgMw).toBe(0);
+  });
   const c = verifyCertificate(r.certificate, 1e-6);
   expect(c.failures).toEqual([]);
   expect(c.ok).toBe(true);
@@ -73,4 +77,22 @@ describe('DC-OPF (bus-angle form) against MATPOWER references', () => {
   // HiGHS's QP solver fails on case_ACTIVSg200 in the bus-angle form (a known weakness the PTDF form avoids).
   for (const f of refFiles.filter((f) => !f.startsWith('case_ACTIVSg200')))
     it(`matches ${f}`, () => check(f, 'b-theta'));
+});
+
+describe('DC-OPF outcomes that are values, not exceptions', () => {
+  it('reports an infeasible case (load above capacity) with a reason', async () => {
+    const net = await loadMatpower(join(CASES, 'case9.m'));
+    for (const b of net.buses) b.pdMw *= 10;
+    for (const formulation of ['ptdf', 'b-theta'] as const) {
+      const r = await solveOpf(net, { formulation });
+      expect(r.status).toBe('infeasible');
+      expect(r.reason).toMatch(/infeasible/);
+      expect(r.buses).toHaveLength(9);
+    }
+  });
+  it('rejects a case without costs with an InputError', async () => {
+    const net = await loadMatpower(join(CASES, 'case9.m'));
+    for (const g of net.generators) delete g.cost;
+    await expect(solveOpf(net)).rejects.toThrow(/generator 1 has no cost/);
+  });
 });

@@ -176,6 +176,11 @@ describe('gridledger clear', () => {
       }
     }
     const s = j.settlement;
+    expect(s.balanced).toBe(true);
+    expect(s.parties.filter((p: { kind: string }) => p.kind === 'generator').length).toBeGreaterThan(0);
+    expect(
+      s.parties.filter((p: { kind: string }) => p.kind === 'load').map((p: { id: string }) => p.id),
+    ).toEqual(['load5', 'load7', 'load9']);
     expect(BigInt(s.buyersPay) - BigInt(s.sellersReceive)).toBe(BigInt(s.congestionRent));
     expect(BigInt(s.congestionRent)).toBeGreaterThan(0n);
     const sum = (side: string) =>

@@ -195,6 +195,7 @@ async function runClear(flags: ClearFlags): Promise<void> {
       buyersPay: settlement.buyersPayMicros,
       sellersReceive: settlement.sellersReceiveMicros,
       congestionRent: settlement.congestionRentMicros,
+      balanced: settlement.balanced,
       parties: settlement.parties.map((p) => ({
         id: p.id,
         kind: p.kind,
