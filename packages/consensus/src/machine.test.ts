@@ -7,7 +7,7 @@ import { type ConsensusAction, ConsensusMachine, type WalState } from './machine
 import { makeValidators, signCommit, signVote } from './testkit.ts';
 import type { Block, Proposal, Vote } from './types.ts';
 import { ProposerSchedule } from './validators.ts';
-import { verifyBlock, verifyBlockCommit, verifyVote } from './verify.ts';
+import { verifyBlock, verifyBlockCommit, verifyEvidence, verifyVote } from './verify.ts';
 import { decodeSignState, decodeWalState, encodeSignState, encodeWalState } from './wal.ts';
 
 const CHAIN = 'gl-machine';
@@ -230,6 +230,16 @@ describe('ConsensusMachine: bad input is ignored with a reason, state unchanged'
     expect(verifyVote(ev.evidence.voteA, valset, CHAIN).ok).toBe(true);
     expect(verifyVote(ev.evidence.voteB, valset, CHAIN).ok).toBe(true);
     expect(decodeEvidence(encodeEvidence(ev.evidence))).toEqual(ev.evidence);
+    expect(verifyEvidence(ev.evidence, valset, CHAIN)).toEqual({ ok: true });
+    expect(verifyEvidence(ev.evidence, valset, 'other-chain').ok).toBe(false);
+    expect(verifyEvidence({ ...ev.evidence, voteB: ev.evidence.voteA }, valset, CHAIN)).toMatchObject({
+      ok: false,
+      reason: /same value/,
+    });
+    expect(
+      verifyEvidence({ ...ev.evidence, voteB: { ...ev.evidence.voteB, validatorIndex: me } }, valset, CHAIN)
+        .ok,
+    ).toBe(false);
     feedProposal(m, proposal(X, 0, -1));
     const r2 = m.handle({
       type: 'message',
@@ -237,6 +247,13 @@ describe('ConsensusMachine: bad input is ignored with a reason, state unchanged'
     });
     expect(r2.ignored).toMatch(/second proposal .* evidence/);
     expect(m.evidence.map((e) => e.kind)).toEqual(['duplicate-vote', 'duplicate-proposal']);
+    expect(verifyEvidence(m.evidence[1]!, valset, CHAIN)).toEqual({ ok: true });
+    const pe = m.evidence[1]!;
+    if (pe.kind !== 'duplicate-proposal') throw new Error('expected proposal evidence');
+    expect(verifyEvidence({ ...pe, validatorIndex: me }, valset, CHAIN)).toMatchObject({
+      ok: false,
+      reason: /invalid proposal signature/,
+    });
   });
 });
 
