@@ -90,8 +90,6 @@ class Connection {
   readonly myNonce = new Uint8Array(randomBytes(32));
   theirHello: HelloMessage | undefined;
   peerId: string | undefined;
-  sentAuth = false;
-  gotAuth = false;
   corked = false;
   messagesIn = 0;
   messagesOut = 0;
@@ -381,7 +379,6 @@ export class P2pNetwork {
       c.theirHello = msg;
       const signature = signHandshake(this.opts.chainId, msg.nonce, c.myNonce, this.opts.nodeKey.secretKey);
       this.write(c, encodeMessage({ kind: 'auth', publicKey: this.opts.nodeKey.publicKey, signature }));
-      c.sentAuth = true;
       return;
     }
     if (msg.kind === 'auth') {
@@ -400,7 +397,6 @@ export class P2pNetwork {
         throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
       }
       c.peerId = peerId;
-      c.gotAuth = true;
       this.open(c);
       return;
     }
