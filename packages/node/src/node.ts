@@ -190,8 +190,14 @@ export class Node {
         this.consensus.onPeerConnected(peerId);
       } else this.peerStates.delete(peerId);
     });
-    const p2p = await this.p2p.start();
-    this.rpc = await startRpc(this);
+    let p2p: { host: string; port: number };
+    try {
+      p2p = await this.p2p.start();
+      this.rpc = await startRpc(this);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     await this.consensus.start();
     this.syncTimer = setInterval(() => this.syncTick(), 100);
     this.statusTimer = setInterval(() => this.p2p.broadcast(this.statusMessage()), 1000);

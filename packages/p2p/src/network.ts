@@ -189,9 +189,17 @@ export class P2pNetwork {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new InputError(`p2p port ${this.opts.port} on ${this.opts.host} is already in use`, {
+                cause: err,
+              })
+            : err,
+        ),
+      );
       server.listen(this.opts.port, this.opts.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve();
       });
     });
