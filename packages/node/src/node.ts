@@ -241,10 +241,16 @@ export class Node {
     return false;
   }
 
-  /** Adds a transaction to the mempool and gossips it; the mempool's verdict is returned. */
+  /**
+   * Adds a transaction to the mempool and gossips it; the mempool's verdict is returned. A transaction
+   * from a client goes to every peer; one from a peer is relayed further only while this node is not
+   * connected to every other validator (in a full mesh the origin already reached everyone).
+   */
   async submitTx(tx: Uint8Array, fromPeer?: string) {
     const r = await this.mempool.add(tx);
-    if (r.ok) this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+    if (r.ok && (fromPeer === undefined || this.p2p.peers().length < this.validators.validators.length - 1)) {
+      this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+    }
     return r;
   }
 
