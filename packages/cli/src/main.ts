@@ -2,7 +2,14 @@
 // message and an exit code instead of a stack trace.
 import { GridledgerError } from '@gridledger/base';
 import { Command, CommanderError } from 'commander';
+import { registerCapacity } from './commands/capacity.ts';
+import { registerClear } from './commands/clear.ts';
+import { registerInit } from './commands/init.ts';
+import { registerNode } from './commands/node.ts';
+import { registerOpf } from './commands/opf.ts';
 import { registerStart } from './commands/start.ts';
+import { registerTestnet } from './commands/testnet.ts';
+import { registerVerify } from './commands/verify.ts';
 import { UsageError } from './output.ts';
 
 /** Builds the command tree. */
@@ -13,6 +20,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerOpf(program);
+  registerClear(program);
+  registerCapacity(program);
+  registerInit(program);
+  registerNode(program);
+  registerTestnet(program);
+  registerVerify(program);
   return program;
 }
 

@@ -1,2 +1,75 @@
 // @gridledger/consensus: Tendermint-style BFT as a pure state machine; block, vote and certificate types.
 export type { Application, CheckTxResult, TxResult } from './app.ts';
+export { type BlockParts, buildBlock, buildCommit, ZERO_HASH } from './block.ts';
+export {
+  CodecError,
+  checkValidatorSet,
+  decodeBlock,
+  decodeCommit,
+  decodeEvidence,
+  decodeHeader,
+  decodeMessage,
+  decodeProposal,
+  decodeValidatorSet,
+  decodeVote,
+  encodeBlock,
+  encodeCommit,
+  encodeEvidence,
+  encodeHeader,
+  encodeMessage,
+  encodeProposal,
+  encodeValidatorSet,
+  encodeVote,
+  hashBlock,
+  hashCommit,
+  hashValidatorSet,
+  MAX_CHAIN_ID_BYTES,
+  MAX_VALIDATORS,
+  proposalSignBytes,
+  voteSignBytes,
+} from './codec.ts';
+export { keySigner, type Signer, type SignRequest, signEd25519, verifyEd25519 } from './ed25519.ts';
+export { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
+export {
+  type ConsensusAction,
+  ConsensusError,
+  type ConsensusEvent,
+  ConsensusMachine,
+  DEFAULT_TIMEOUTS,
+  type HandleResult,
+  type MachineConfig,
+  type MachineStart,
+  type Step,
+  type TimeoutKind,
+  type Timeouts,
+  type WalState,
+} from './machine.ts';
+export type {
+  Block,
+  CommitCertificate,
+  CommitSignature,
+  ConsensusMessage,
+  Evidence,
+  Header,
+  Proposal,
+  SignedProposalHeader,
+  Validator,
+  ValidatorSet,
+  Vote,
+  VoteType,
+} from './types.ts';
+export { MAX_ROUND, MAX_TOTAL_POWER } from './types.ts';
+export { isOneThird, isTwoThirds, ProposerSchedule, totalPower, validatorIndex } from './validators.ts';
+export {
+  type BlockContext,
+  type ChainCheck,
+  ChainVerifier,
+  type Check,
+  verifyBlock,
+  verifyBlockChain,
+  verifyBlockCommit,
+  verifyCommit,
+  verifyProposalSignature,
+  verifyVote,
+} from './verify.ts';
+export { decodeSignState, decodeWalState, encodeSignState, encodeWalState } from './wal.ts';

@@ -6,6 +6,7 @@ import { sha256 } from '@gridledger/crypto';
 import { NodeStore } from '@gridledger/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, KvApp } from './kv-app.ts';
+import { MerkleKvState } from './merkle-state.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -35,7 +36,7 @@ describe('KvApp', () => {
     let store = await NodeStore.open(dir);
     let app = await KvApp.load(store);
     const genesis = await app.info();
-    expect(genesis).toEqual({ height: 0n, appHash: sha256(new Uint8Array()) });
+    expect(genesis).toEqual({ height: 0n, appHash: new MerkleKvState().root() });
     const r1 = await runBlock(app, store, 1n, txs('a=1', 'b=2', 'bad', 'a=3'));
     expect(r1.txResults).toEqual([
       { ok: true, info: 'set' },

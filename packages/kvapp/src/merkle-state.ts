@@ -1,7 +1,13 @@
-// The key-value state held in memory with its commitment: a Merkle root (the RFC 6962 style tree of
-// @gridledger/crypto) over the pairs sorted by key bytes, leaf = u16 key length || key || value.
-// Leaf hashes are cached per key, so a block re-hashes only the leaves it touched plus the inner nodes.
-import { toHex } from '@gridledger/base';
+// The key-value state held in memory with its commitment, updated incrementally so that a block costs
+// O(touched keys x (bucket size + 16)) hashes, not O(state size). The commitment (a pure function of
+// the set of pairs, independent of the order they were written in):
+//   leaf(k, v)    = u16 big-endian key length || k || v
+//   bucket(k)     = first 2 bytes of sha256(k), a number in 0..65535
+//   bucketRoot(b) = merkleRoot (@gridledger/crypto, RFC 6962 style) of the leaves of bucket b sorted by
+//                   key bytes; sha256 of no bytes for an empty bucket
+//   root          = the complete binary Merkle tree of depth 16 over the 65,536 bucket roots in bucket
+//                   order, inner node = sha256(0x01 || left || right)
+import { concatBytes, toHex } from '@gridledger/base';
 import { merkleLeafHash, sha256 } from '@gridledger/crypto';
 
 interface Entry {
@@ -10,7 +16,9 @@ interface Entry {
   leaf: Uint8Array;
 }
 
-const NODE = 0x01;
+/** Depth of the fixed tree over buckets. */
+export const STATE_BUCKET_BITS = 16;
+const BUCKETS = 1 << STATE_BUCKET_BITS;
 
 /** The leaf bytes of one pair: 2-byte big-endian key length, key, value. */
 export function encodeStateLeaf(key: Uint8Array, value: Uint8Array): Uint8Array {
@@ -22,18 +30,49 @@ export function encodeStateLeaf(key: Uint8Array, value: Uint8Array): Uint8Array 
   return out;
 }
 
+/** The bucket of a key: the first two bytes of sha256(key). */
+export function stateBucketOf(key: Uint8Array): number {
+  const h = sha256(key);
+  return (h[0]! << 8) | h[1]!;
+}
+
+const NODE_PREFIX = new Uint8Array([1]);
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(concatBytes(NODE_PREFIX, left, right));
+}
+
+/** Root of the RFC 6962 style tree over already-hashed leaves (promotion of an unpaired node). */
+function rootOfLeafHashes(level: Uint8Array[]): Uint8Array {
+  if (level.length === 0) return EMPTY_ROOT;
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
+const EMPTY_ROOT = sha256(new Uint8Array(0));
+/** EMPTY[d]: hash of an all-empty subtree of height d (d = 0 is an empty bucket). */
+const EMPTY: Uint8Array[] = [EMPTY_ROOT];
+for (let d = 1; d <= STATE_BUCKET_BITS; d++) EMPTY.push(nodeHash(EMPTY[d - 1]!, EMPTY[d - 1]!));
+
 /**
- * Sorted key-value pairs and their Merkle root.
+ * Key-value pairs and their commitment (see the file header).
  * @example
  * const s = new MerkleKvState();
  * s.set(utf8('a'), utf8('1'));
- * s.root(); // equals merkleRoot([encodeStateLeaf(utf8('a'), utf8('1'))])
+ * s.root(); // 32 bytes
  */
 export class MerkleKvState {
-  /** Hex of every key, sorted (hex order of lower-case digits equals byte order). */
-  readonly #sorted: string[] = [];
   readonly #entries = new Map<string, Entry>();
-  #root: Uint8Array | undefined;
+  /** Hex keys of each non-empty bucket, sorted. */
+  readonly #buckets = new Map<number, string[]>();
+  /** Heap-ordered tree nodes: index 1 is the root, BUCKETS + b is bucket b; absent means empty. */
+  readonly #nodes = new Map<number, Uint8Array>();
+  readonly #dirty = new Set<number>();
 
   /** Number of keys. */
   get size(): number {
@@ -49,63 +88,72 @@ export class MerkleKvState {
   set(key: Uint8Array, value: Uint8Array | null): Uint8Array | null {
     const hex = toHex(key);
     const prev = this.#entries.get(hex);
-    this.#root = undefined;
     if (value === null) {
       if (prev === undefined) return null;
       this.#entries.delete(hex);
-      this.#sorted.splice(this.#indexOf(hex), 1);
+      const b = stateBucketOf(key);
+      const list = this.#buckets.get(b)!;
+      list.splice(indexOf(list, hex), 1);
+      if (list.length === 0) this.#buckets.delete(b);
+      this.#dirty.add(b);
       return prev.value;
     }
-    const entry = {
+    const b = stateBucketOf(key);
+    this.#entries.set(hex, {
       key: key.slice(),
       value: value.slice(),
       leaf: merkleLeafHash(encodeStateLeaf(key, value)),
-    };
-    this.#entries.set(hex, entry);
-    if (prev === undefined) this.#sorted.splice(this.#indexOf(hex), 0, hex);
+    });
+    if (prev === undefined) {
+      let list = this.#buckets.get(b);
+      if (list === undefined) this.#buckets.set(b, (list = []));
+      list.splice(indexOf(list, hex), 0, hex);
+    }
+    this.#dirty.add(b);
     return prev?.value ?? null;
   }
 
-  /** The Merkle root over all pairs in key order (sha256 of no bytes when empty). */
+  /** The commitment to all pairs; recomputes only the buckets touched since the last call. */
   root(): Uint8Array {
-    if (this.#root !== undefined) return this.#root;
-    if (this.#sorted.length === 0) return (this.#root = sha256(new Uint8Array(0)));
-    let level = this.#sorted.map((h) => this.#entries.get(h)!.leaf);
-    const buf = new Uint8Array(65);
-    buf[0] = NODE;
-    while (level.length > 1) {
-      const next: Uint8Array[] = new Array(Math.ceil(level.length / 2));
-      for (let i = 0; i < level.length; i += 2) {
-        if (i + 1 < level.length) {
-          buf.set(level[i]!, 1);
-          buf.set(level[i + 1]!, 33);
-          next[i >> 1] = sha256(buf);
-        } else {
-          next[i >> 1] = level[i]!;
-        }
+    if (this.#dirty.size > 0) {
+      let level = new Set<number>();
+      for (const b of this.#dirty) {
+        const list = this.#buckets.get(b);
+        const idx = BUCKETS + b;
+        if (list === undefined) this.#nodes.delete(idx);
+        else this.#nodes.set(idx, rootOfLeafHashes(list.map((h) => this.#entries.get(h)!.leaf)));
+        level.add(idx >> 1);
       }
-      level = next;
+      this.#dirty.clear();
+      for (let d = 1; d <= STATE_BUCKET_BITS; d++) {
+        const next = new Set<number>();
+        for (const i of level) {
+          const l = this.#nodes.get(2 * i);
+          const r = this.#nodes.get(2 * i + 1);
+          if (l === undefined && r === undefined) this.#nodes.delete(i);
+          else this.#nodes.set(i, nodeHash(l ?? EMPTY[d - 1]!, r ?? EMPTY[d - 1]!));
+          next.add(i >> 1);
+        }
+        level = next;
+      }
     }
-    return (this.#root = level[0]!);
+    return this.#nodes.get(1) ?? EMPTY[STATE_BUCKET_BITS]!;
   }
 
-  /** Every pair in key order. */
+  /** Every pair, in no particular order. */
   *entries(): Iterable<[Uint8Array, Uint8Array]> {
-    for (const h of this.#sorted) {
-      const e = this.#entries.get(h)!;
-      yield [e.key, e.value];
-    }
+    for (const e of this.#entries.values()) yield [e.key, e.value];
   }
+}
 
-  /** Position of `hex` in the sorted list, or where it would be inserted. */
-  #indexOf(hex: string): number {
-    let lo = 0;
-    let hi = this.#sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#sorted[mid]! < hex) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+/** Position of `hex` in the sorted list, or where it would be inserted. */
+function indexOf(list: string[], hex: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < hex) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
 }

@@ -1,3 +1,45 @@
 // @gridledger/market: DC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
+
+export {
+  type AuctionAllocation,
+  type AuctionOptions,
+  type AuctionResult,
+  clearSingleBus,
+  type PriceRange,
+  solveSingleBus,
+} from './auction.ts';
+export {
+  buildCertificate,
+  type Certificate,
+  type CertificateCheck,
+  verifyCertificate,
+} from './certificate.ts';
+export { type LinearProgram, type LpSolution, loadSolver, solveLinearProgram } from './lp.ts';
+export { clearNetwork, type NetworkClearingResult } from './network-clearing.ts';
+export {
+  type DispatchOptions,
+  type Formulation,
+  type OpfBus,
+  type OpfGenerator,
+  type OpfResult,
+  solveOpf,
+} from './opf.ts';
+export {
+  checkOrdersAgainstNetwork,
+  decodeOrdersCsv,
+  decodeOrdersJson,
+  type OrdersSource,
+  validateOrders,
+} from './orders.ts';
+export { loadOrders } from './orders-file.ts';
+export {
+  DEFAULT_INTERVAL_MINUTES,
+  MICROS_PER_USD,
+  type PartySettlement,
+  type Settlement,
+  type SettlementOptions,
+  type SettlementParty,
+  settleClearing,
+} from './settlement.ts';
 export type * from './types.ts';

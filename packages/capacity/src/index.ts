@@ -1,0 +1,31 @@
+// @gridledger/capacity: the load model of a deployment and its assessment against measured capacity.
+
+export {
+  type Assessment,
+  type AssessOptions,
+  assess,
+  capacityTps,
+  clearingMs,
+  finalityAtPeakS,
+  type Headroom,
+  type Measured,
+  mergeMeasured,
+  parseMeasured,
+} from './measured.ts';
+export {
+  checkDeployment,
+  DEFAULT_MIX,
+  DEFAULT_PROFILES,
+  DEFAULT_SIZES,
+  DEVICE_KINDS,
+  type Deployment,
+  type DeviceKind,
+  defaultDeployment,
+  deriveLoad,
+  type KindProfile,
+  type Load,
+  type SizeAssumptions,
+  splitDevices,
+} from './model.ts';
+export { type Sweep, type SweepRow, sweep, sweepChartSvg } from './sweep.ts';
+export { parseCount, parseDurationS, parseSweep } from './units.ts';

@@ -1,0 +1,219 @@
+// `gridledger capacity`: the load model of a deployment held against measured capacity (a table, JSON,
+// or a sweep across device counts with an SVG chart).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InputError } from '@gridledger/base';
+import {
+  type Assessment,
+  assess,
+  type Deployment,
+  defaultDeployment,
+  deriveLoad,
+  type Load,
+  type Measured,
+  mergeMeasured,
+  parseCount,
+  parseDurationS,
+  parseMeasured,
+  parseSweep,
+  sweep,
+  sweepChartSvg,
+} from '@gridledger/capacity';
+import type { Command } from 'commander';
+import { log, parseFormat, printJson, renderTable } from '../output.ts';
+
+interface CapacityFlags {
+  devices?: string;
+  interval: string;
+  validators: string;
+  blockInterval: string;
+  measured?: string[];
+  latencyBudget: string;
+  gateLead: string;
+  submissionWindow: string;
+  readingsPerTx: string;
+  tradingShare: string;
+  buses?: string;
+  retention?: string;
+  sweep?: string;
+  chart: string;
+  format: string;
+}
+
+function parseShare(text: string, what: string): number {
+  const v = Number(text);
+  if (!(Number.isFinite(v) && v > 0 && v <= 1))
+    throw new InputError(`${what}: expected a share in (0, 1], got "${text}"`);
+  return v;
+}
+
+function readMeasured(files: string[] | undefined): Measured | undefined {
+  if (!files || files.length === 0) return undefined;
+  const parts = files.map((f) => {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new InputError(`cannot read measured file ${f}: ${(e as Error).message}`);
+    }
+    return parseMeasured(text, f);
+  });
+  return mergeMeasured(parts);
+}
+
+function deploymentFrom(flags: CapacityFlags, devices: number): Deployment {
+  const intervalS = parseDurationS(flags.interval, '--interval');
+  const overrides: Partial<Deployment> = {
+    intervalS,
+    validators: parseCount(flags.validators, '--validators'),
+    blockIntervalS: parseDurationS(flags.blockInterval, '--block-interval'),
+    gateLeadS: parseDurationS(flags.gateLead, '--gate-lead'),
+    submissionWindowS: Math.min(parseDurationS(flags.submissionWindow, '--submission-window'), intervalS),
+    readingsPerTx: parseCount(flags.readingsPerTx, '--readings-per-tx'),
+    tradingShare: parseShare(flags.tradingShare, '--trading-share'),
+    retentionDays:
+      flags.retention === undefined ? null : parseDurationS(flags.retention, '--retention') / 86400,
+  };
+  if (flags.buses !== undefined) {
+    overrides.buses = parseCount(flags.buses, '--buses');
+    overrides.branches = overrides.buses - 1;
+  }
+  return defaultDeployment(devices, overrides);
+}
+
+const si = (x: number, digits = 1) => {
+  if (!Number.isFinite(x)) return 'unbounded';
+  const units = ['', 'k', 'M', 'G', 'T'];
+  let i = 0;
+  while (Math.abs(x) >= 1000 && i < units.length - 1) {
+    x /= 1000;
+    i++;
+  }
+  return `${x.toFixed(digits)}${units[i]}`;
+};
+
+function loadRows(load: Load, d: Deployment): (string | number)[][] {
+  return [
+    [
+      'devices',
+      load.devices.toLocaleString('en-US'),
+      Object.entries(d.devices)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
+    ['orders per interval', si(load.ordersPerInterval), `+ ${si(load.cancelsPerInterval)} cancels`],
+    ['readings per interval', si(load.readingsPerInterval), `${si(load.readingTxsPerInterval)} transactions`],
+    ['tx/s average', load.avgTps.toFixed(2), `${si(load.txsPerInterval)} tx every ${d.intervalS} s`],
+    ['tx/s at gate-closure peak', load.peakTps.toFixed(2), `orders in the last ${d.submissionWindowS} s`],
+    ['bytes per block, average', si(load.avgBlockBytes), `peak ${si(load.peakBlockBytes)}`],
+    ['clearing size', `${si(load.clearingOrders)} orders`, `${d.buses} buses`],
+    [
+      'settlement work per interval',
+      si(load.settlementOpsPerInterval),
+      `${si(load.promisesPerInterval)} promises`,
+    ],
+    [
+      'storage per day (one node)',
+      `${si(load.storageBytesPerDay)}B`,
+      `per year ${si(load.storageBytesPerYear)}B`,
+    ],
+    [
+      'storage held (one node)',
+      `${si(load.storageBytesHeld)}B`,
+      d.retentionDays === null ? 'after a year, no pruning' : `${d.retentionDays} days kept`,
+    ],
+  ];
+}
+
+function assessmentRows(a: Assessment): (string | number)[][] {
+  return a.rows.map((r) => [
+    r.resource,
+    `${r.required.toFixed(2)} ${r.unit}`,
+    `${r.available.toFixed(2)} ${r.unit}`,
+    `${r.headroom.toFixed(2)}x`,
+    si(r.maxDevices, 0),
+  ]);
+}
+
+/** Registers the `capacity` command. */
+export function registerCapacity(program: Command): void {
+  program
+    .command('capacity')
+    .description("model a deployment's transaction load and hold it against measured capacity")
+    .option('--devices <n>', 'number of devices (prosumers), e.g. 10000 or 1e4')
+    .option('--interval <duration>', 'market interval, e.g. 5m, 15m, 1h', '5m')
+    .option('--validators <n>', 'validators', '4')
+    .option('--block-interval <duration>', 'time between blocks', '1s')
+    .option('--measured <file...>', 'benchmark JSON (bench:chain, bench:consensus, bench:e2e, bench:market)')
+    .option('--latency-budget <duration>', 'orders must be final within this after submission', '2s')
+    .option('--gate-lead <duration>', 'gate closure lead time: the clearing must commit within it', '60s')
+    .option('--submission-window <duration>', 'orders arrive in this window before the gate', '60s')
+    .option('--readings-per-tx <n>', 'meter readings packed in one transaction', '1')
+    .option('--trading-share <share>', 'share of devices that order in an interval', '0.9')
+    .option('--buses <n>', 'buses of the network (default: one per 20 devices)')
+    .option('--retention <duration>', 'how long blocks and state are kept, e.g. 30d (default: forever)')
+    .option('--sweep <lo..hi>', 'sweep the device count, e.g. 1e3..1e7, and write a chart')
+    .option('--chart <file.svg>', 'where --sweep writes its chart', 'capacity-sweep.svg')
+    .option('--format <format>', 'table or json', 'table')
+    .action((flags: CapacityFlags) => {
+      const format = parseFormat(flags.format);
+      const measured = readMeasured(flags.measured);
+      if (flags.sweep !== undefined) {
+        const counts = parseSweep(flags.sweep);
+        const { devices: _d, ...base } = deploymentFrom(flags, counts[0]!);
+        const s = sweep(counts, base, measured);
+        writeFileSync(
+          flags.chart,
+          sweepChartSvg(s, `gridledger capacity: ${base.validators} validators, ${flags.interval} interval`),
+        );
+        log(`chart written to ${flags.chart}`);
+        if (format === 'json') {
+          printJson({ ...s, chart: flags.chart });
+          return;
+        }
+        console.log(
+          renderTable(
+            ['devices', 'avg tx/s', 'peak tx/s', 'capacity tx/s', 'headroom', 'storage GB/yr'],
+            s.rows.map((r) => [
+              r.devices.toLocaleString('en-US'),
+              r.avgTps.toFixed(2),
+              r.peakTps.toFixed(2),
+              r.capacityTps === null ? '-' : r.capacityTps.toFixed(0),
+              r.headroom === null ? '-' : `${r.headroom.toFixed(2)}x`,
+              r.storageGbPerYear.toFixed(2),
+            ]),
+          ),
+        );
+        if (s.crossingDevices !== null) {
+          console.log(
+            `required peak load meets measured throughput at ${si(s.crossingDevices, 0)} devices; binds first: ${s.binding}`,
+          );
+        }
+        return;
+      }
+      if (flags.devices === undefined) throw new InputError('give --devices N (or --sweep LO..HI)');
+      const d = deploymentFrom(flags, parseCount(flags.devices, '--devices'));
+      const budgetS = parseDurationS(flags.latencyBudget, '--latency-budget');
+      const a = measured ? assess(d, measured, { latencyBudgetS: budgetS }) : undefined;
+      const load = a?.load ?? deriveLoad(d);
+      if (format === 'json') {
+        printJson({
+          deployment: { ...d, profiles: undefined, sizes: undefined },
+          load,
+          assessment: a ?? null,
+        });
+        return;
+      }
+      console.log(renderTable(['load', 'value', 'detail'], loadRows(load, d)));
+      if (!a) {
+        log(
+          'no --measured file: showing the load only (run a benchmark with --format json and pass its output)',
+        );
+        return;
+      }
+      console.log(
+        renderTable(['resource', 'required', 'available', 'headroom', 'max devices'], assessmentRows(a)),
+      );
+      console.log(`binds first: ${a.binding}, at ${si(a.maxDevices, 0)} devices`);
+      for (const n of a.notes) log(`note: ${n}`);
+    });
+}

@@ -1,0 +1,55 @@
+// `gridledger init`: writes a new local network: DIR/genesis.json and one validator home per node.
+import { DEFAULT_BASE_PORT, DEFAULT_CHAIN_ID, initNetwork } from '@gridledger/node';
+import type { Command } from 'commander';
+import { parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+
+/** Parses a positive integer flag or throws a usage error naming it. */
+export function parseIntFlag(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${name} must be an integer in ${min}..${max}, got "${value}"`);
+  return n;
+}
+
+/** Registers the `init` command. */
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description(
+      'write DIR/genesis.json and validator homes DIR/node0..node{N-1} (keys, config) for a local network',
+    )
+    .requiredOption('--validators <n>', 'number of validators')
+    .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
+    .option('--chain-id <id>', 'chain id', DEFAULT_CHAIN_ID)
+    .option(
+      '--base-port <p>',
+      'node k listens for peers on P+2k and serves JSON-RPC on P+2k+1',
+      String(DEFAULT_BASE_PORT),
+    )
+    .option('--format <format>', 'table or json', 'table')
+    .action((o: { validators: string; out: string; chainId: string; basePort: string; format: string }) => {
+      const format = parseFormat(o.format);
+      const r = initNetwork({
+        validators: parseIntFlag('--validators', o.validators, 1, 100),
+        outDir: o.out,
+        chainId: o.chainId,
+        basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
+      });
+      if (format === 'json') {
+        printJson(r);
+        return;
+      }
+      process.stdout.write(`genesis: ${r.genesisPath}\n`);
+      process.stdout.write(
+        `${renderTable(
+          ['home', 'p2p', 'json-rpc', 'validator key'],
+          r.homes.map((h) => [
+            h.dir,
+            `127.0.0.1:${h.p2pPort}`,
+            `http://127.0.0.1:${h.rpcPort}`,
+            `${h.publicKey.slice(0, 18)}…`,
+          ]),
+        )}\n`,
+      );
+    });
+}

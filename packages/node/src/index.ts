@@ -1,0 +1,25 @@
+// @gridledger/node: the validator node. Owns the home folder layout and the adapter that runs the pure
+// consensus state machine with real timers, p2p, mempool, store, application and JSON-RPC.
+
+export { ConsensusDriver, type ConsensusStats, GOSSIP_INTERVAL_MS } from './consensus-driver.ts';
+export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
+export {
+  type ConsensusTimeouts,
+  DEFAULT_BASE_PORT,
+  DEFAULT_CHAIN_ID,
+  DEFAULT_TIMEOUTS,
+  type Genesis,
+  type Home,
+  type InitOptions,
+  type InitResult,
+  initNetwork,
+  isEmptyDir,
+  loadGenesis,
+  loadHome,
+  type NodeConfig,
+  saveNodeKey,
+} from './home.ts';
+export { type ChainTip, Node, type NodeAddresses, type NodeOptions, SYNC_BATCH } from './node.ts';
+export { nodeRpcBackend, type RpcHandle, startRpc } from './rpc-backend.ts';
+export { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
+export { type StoredChainCheck, verifyStoredChain } from './verify-chain.ts';

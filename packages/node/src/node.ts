@@ -1,0 +1,438 @@
+// The validator node: the adapter that composes the pure consensus state machine with the outside
+// world. Owns the real clock (timers), the p2p network, the mempool, the store, the application (kvapp
+// for now), the JSON-RPC server, the block-commit pipeline (execute, save atomically, commit), block
+// sync for a node that is behind, and the sign guard that is persisted before any vote or proposal
+// leaves the process. Holds no consensus rules itself: those live in @gridledger/consensus.
+import { createWriteStream } from 'node:fs';
+import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
+import {
+  type Block,
+  type CommitCertificate,
+  decodeBlock,
+  decodeCommit,
+  encodeBlock,
+  encodeCommit,
+  type Header,
+  hashBlock,
+  type ValidatorSet,
+  validatorIndex,
+  verifyBlock,
+  verifyBlockCommit,
+} from '@gridledger/consensus';
+import { KvApp } from '@gridledger/kvapp';
+import { Mempool, txHash } from '@gridledger/mempool';
+import { P2pNetwork, type PeerMessage } from '@gridledger/p2p';
+import { NodeStore } from '@gridledger/store';
+import { type Logger, pino } from 'pino';
+import { ConsensusDriver } from './consensus-driver.ts';
+import { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
+import type { Home } from './home.ts';
+import { type RpcHandle, startRpc } from './rpc-backend.ts';
+import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
+
+/** Most blocks asked for or served in one block-request. */
+export const SYNC_BATCH = 20;
+
+/** What the node knows about the tip of its own chain. */
+export interface ChainTip {
+  /** Last committed height (0n before the first block). */
+  height: bigint;
+  /** Header of the last committed block (null at height 0). */
+  header: Header | null;
+  /** Hash of the last committed block (32 zero bytes at height 0). */
+  hash: Uint8Array;
+  /** The certificate this node stored for the last block (null at height 0). */
+  cert: CommitCertificate | null;
+  /** Application state root after the last block (goes into the next header). */
+  appHash: Uint8Array;
+  /** Time of the last block, or the genesis time. */
+  timeMs: bigint;
+}
+
+/** Options of {@link Node.create}. */
+export interface NodeOptions {
+  logger?: Logger;
+}
+
+/** Where a started node listens. */
+export interface NodeAddresses {
+  p2p: { host: string; port: number };
+  rpc: { host: string; port: number };
+}
+
+interface PeerState {
+  height: bigint;
+  /** When this peer was first seen exactly one block ahead of us (for the grace period before syncing). */
+  aheadSinceMs: number | undefined;
+}
+
+/**
+ * A running validator.
+ * @example
+ * const node = await Node.create(loadHome('net/node0'));
+ * const where = await node.start();
+ * // ...
+ * await node.stop();
+ */
+export class Node {
+  readonly home: Home;
+  readonly log: Logger;
+  readonly store: NodeStore;
+  readonly app: KvApp;
+  readonly mempool: Mempool;
+  readonly p2p: P2pNetwork;
+  readonly validators: ValidatorSet;
+  /** This node's index in the validator set, or -1. */
+  readonly myIndex: number;
+  tip: ChainTip;
+  readonly consensus: ConsensusDriver;
+  private rpc: RpcHandle | undefined;
+  private readonly peerStates = new Map<string, PeerState>();
+  private readonly pendingSync = new Map<bigint, { block: Block; cert: CommitCertificate; from: string }>();
+  private syncRequestedUpTo = 0n;
+  private syncRequestedAtMs = 0;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private commitQueue: Promise<unknown> = Promise.resolve();
+  private readonly blockListeners = new Set<(height: bigint) => void>();
+  private stopped = false;
+  /** Blocks applied through block sync (not through this node's own consensus). */
+  syncedBlocks = 0;
+
+  private constructor(home: Home, log: Logger, store: NodeStore, app: KvApp, tip: ChainTip) {
+    this.home = home;
+    this.log = log;
+    this.store = store;
+    this.app = app;
+    this.tip = tip;
+    this.validators = genesisValidatorSet(home.genesis);
+    this.myIndex = validatorIndex(this.validators, home.nodeKey.publicKey);
+    const cfg = home.config;
+    this.mempool = new Mempool({
+      app,
+      maxTxs: cfg.mempool.maxTxs,
+      maxBytes: cfg.mempool.maxBytes,
+      maxTxBytes: cfg.mempool.maxTxBytes,
+    });
+    this.p2p = new P2pNetwork({
+      chainId: home.genesis.chainId,
+      nodeKey: home.nodeKey,
+      isAllowedPeer: (pk) => validatorIndex(this.validators, pk) >= 0,
+      host: cfg.p2p.host,
+      port: cfg.p2p.port,
+      persistentPeers: cfg.p2p.persistentPeers,
+      ...(cfg.p2p.maxFrameBytes ? { maxFrameBytes: cfg.p2p.maxFrameBytes } : {}),
+      backoffInitialMs: 100,
+      backoffMaxMs: 2000,
+      logger: log,
+    });
+    this.consensus = new ConsensusDriver(this);
+  }
+
+  /** Opens the store and the application of a home; checks they agree on the last committed height. */
+  static async create(home: Home, options: NodeOptions = {}): Promise<Node> {
+    const log =
+      options.logger ??
+      pino(
+        { level: home.config.log.level, base: { node: home.config.moniker } },
+        home.config.log.file ? createWriteStream(home.config.log.file, { flags: 'a' }) : pino.destination(2),
+      );
+    const store = await NodeStore.open(home.dataDir);
+    try {
+      const app = await KvApp.load(store);
+      const info = await app.info();
+      const height = store.latestHeight();
+      if (info.height !== height) {
+        throw new GridledgerError(
+          'E_NODE',
+          `${home.dataDir}: application is at height ${info.height} but the chain at ${height}`,
+        );
+      }
+      let tip: ChainTip = {
+        height: 0n,
+        header: null,
+        hash: new Uint8Array(32),
+        cert: null,
+        appHash: info.appHash,
+        timeMs: genesisTimeMs(home.genesis),
+      };
+      if (height > 0n) {
+        const rec = await store.loadBlock(height);
+        const certBytes = await store.loadCert(height);
+        if (!rec || !certBytes)
+          throw new GridledgerError(
+            'E_NODE',
+            `${home.dataDir}: block ${height} or its certificate is missing`,
+          );
+        const block = decodeBlock(rec.block);
+        tip = {
+          height,
+          header: block.header,
+          hash: rec.hash,
+          cert: decodeCommit(certBytes),
+          appHash: info.appHash,
+          timeMs: block.header.timeMs,
+        };
+      }
+      return new Node(home, log, store, app, tip);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** Starts p2p, RPC and consensus; resolves with the bound addresses. */
+  async start(): Promise<NodeAddresses> {
+    this.p2p.onMessage((msg, from) => this.onPeerMessage(msg, from));
+    this.p2p.onPeer((peerId, event) => {
+      if (event === 'connected') {
+        this.p2p.send(peerId, this.statusMessage());
+        this.consensus.onPeerConnected(peerId);
+      } else this.peerStates.delete(peerId);
+    });
+    const p2p = await this.p2p.start();
+    this.rpc = await startRpc(this);
+    await this.consensus.start();
+    this.syncTimer = setInterval(() => this.syncTick(), 100);
+    this.statusTimer = setInterval(() => this.p2p.broadcast(this.statusMessage()), 1000);
+    this.log.info(
+      { height: this.tip.height, validatorIndex: this.myIndex, p2p, rpc: this.rpc.address },
+      'node started',
+    );
+    return { p2p, rpc: this.rpc.address };
+  }
+
+  /** Stops consensus, RPC, p2p and closes the store (waits for an in-flight commit). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.syncTimer);
+    clearInterval(this.statusTimer);
+    this.consensus.stop();
+    await this.rpc?.close();
+    await this.p2p.stop();
+    await this.commitQueue.catch(() => {});
+    await this.consensus.flush();
+    await this.store.close();
+    this.log.info({ height: this.tip.height }, 'node stopped');
+    this.log.flush?.();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Calls `listener` after each committed block; returns an unsubscribe function. */
+  onBlock(listener: (height: bigint) => void): () => void {
+    this.blockListeners.add(listener);
+    return () => this.blockListeners.delete(listener);
+  }
+
+  /** True while some peer reports a height above ours + 1. */
+  isCatchingUp(): boolean {
+    for (const p of this.peerStates.values()) if (p.height > this.tip.height + 1n) return true;
+    return false;
+  }
+
+  /** Adds a transaction to the mempool and gossips it; the mempool's verdict is returned. */
+  async submitTx(tx: Uint8Array, fromPeer?: string) {
+    const r = await this.mempool.add(tx);
+    if (r.ok) this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+    return r;
+  }
+
+  /**
+   * The one path by which a block becomes committed, whether decided by this node's consensus or fetched
+   * by block sync: execute it, save block + certificate + state writes in one batch, commit the app,
+   * update the mempool, then tell consensus and peers. Serialised; a block for any height other than
+   * tip + 1 is ignored (false).
+   */
+  commitBlock(block: Block, cert: CommitCertificate, source: 'consensus' | 'sync'): Promise<boolean> {
+    const run = this.commitQueue.then(async () => {
+      if (this.stopped) return false;
+      const h = block.header.height;
+      if (h !== this.tip.height + 1n) return false;
+      const hash = hashBlock(block.header);
+      const { appHash } = await this.app.finalizeBlock({
+        height: h,
+        timeMs: block.header.timeMs,
+        proposer: block.header.proposer,
+        txs: block.txs,
+      });
+      await this.store.saveBlock(
+        { height: h, hash, block: encodeBlock(block), cert: encodeCommit(cert) },
+        this.app.pendingCommit(h),
+      );
+      await this.app.commit(h);
+      this.tip = { height: h, header: block.header, hash, cert, appHash, timeMs: block.header.timeMs };
+      if (source === 'sync') this.syncedBlocks++;
+      this.log.info(
+        { height: h, hash: toHex(hash).slice(0, 18), txs: block.txs.length, round: cert.round, source },
+        'committed block',
+      );
+      await this.mempool.update(h, block.txs);
+      this.p2p.broadcast(this.statusMessage());
+      this.consensus.onCommitted(h, source);
+      for (const l of this.blockListeners) {
+        try {
+          l(h);
+        } catch (err) {
+          this.log.warn({ err }, 'block listener failed');
+        }
+      }
+      return true;
+    });
+    this.commitQueue = run.catch((err) => {
+      this.log.fatal({ err }, 'commit failed: stopping the node');
+      void this.stop().finally(() => process.exit(70));
+    });
+    return run;
+  }
+
+  /** Checks that `block` can follow the current tip (links, roots, last commit, app hash). */
+  checkNextBlock(block: Block): { ok: true } | { ok: false; reason: string } {
+    return verifyBlock(block, {
+      chainId: this.home.genesis.chainId,
+      validators: this.validators,
+      previous: this.tip.header,
+      previousHash: this.tip.hash,
+      appHash: this.tip.appHash,
+    });
+  }
+
+  statusMessage(): PeerMessage {
+    return {
+      kind: 'status',
+      height: this.tip.height,
+      latestHash: this.tip.height === 0n ? new Uint8Array(0) : this.tip.hash,
+    };
+  }
+
+  private onPeerMessage(msg: PeerMessage, from: string): void {
+    switch (msg.kind) {
+      case 'proposal':
+      case 'vote':
+        this.consensus.onPeerMessage(msg, from);
+        return;
+      case 'tx':
+        void this.submitTx(msg.data, from).then((r) => {
+          if (!r.ok && r.code === 'too_large')
+            this.log.debug({ peer: from.slice(0, 18), reason: r.reason }, 'peer tx refused');
+        });
+        return;
+      case 'status': {
+        const s = this.peerStates.get(from) ?? { height: 0n, aheadSinceMs: undefined };
+        if (msg.height !== s.height) s.aheadSinceMs = undefined;
+        s.height = msg.height;
+        this.peerStates.set(from, s);
+        return;
+      }
+      case 'block-request':
+        void this.serveBlocks(msg.fromHeight, msg.toHeight, from);
+        return;
+      case 'block-response':
+        this.onBlockResponse(msg.height, msg.data, from);
+        return;
+    }
+  }
+
+  private async serveBlocks(fromHeight: bigint, toHeight: bigint, peer: string): Promise<void> {
+    const last =
+      toHeight < fromHeight + BigInt(SYNC_BATCH) - 1n ? toHeight : fromHeight + BigInt(SYNC_BATCH) - 1n;
+    for (let h = fromHeight; h <= last && !this.stopped; h++) {
+      const rec = await this.store.loadBlock(h).catch(() => undefined);
+      const cert = await this.store.loadCert(h).catch(() => undefined);
+      if (!rec || !cert) {
+        this.p2p.send(peer, { kind: 'block-response', height: h, data: new Uint8Array(0) });
+        return;
+      }
+      this.p2p.send(peer, { kind: 'block-response', height: h, data: encodeSyncBlock(rec.block, cert) });
+    }
+  }
+
+  private onBlockResponse(height: bigint, data: Uint8Array, from: string): void {
+    if (data.length === 0 || height <= this.tip.height) return;
+    if (height > this.tip.height + BigInt(SYNC_BATCH) * 2n) return; // not asked for
+    let block: Block;
+    let cert: CommitCertificate;
+    try {
+      const parts = decodeSyncBlock(data);
+      block = decodeBlock(parts.block);
+      cert = decodeCommit(parts.cert);
+    } catch (err) {
+      this.p2p.disconnect(from, `malformed block-response: ${(err as Error).message}`);
+      return;
+    }
+    if (block.header.height !== height) {
+      this.p2p.disconnect(from, `block-response for ${height} holds block ${block.header.height}`);
+      return;
+    }
+    // The certificate is checked before anything else is trusted; the block against the tip when applied.
+    const c = verifyBlockCommit(block, cert, this.validators, this.home.genesis.chainId);
+    if (!c.ok) {
+      this.log.warn(
+        { peer: from.slice(0, 18), height, reason: c.reason },
+        'block-sync: certificate rejected',
+      );
+      this.p2p.disconnect(from, `block-response with a bad certificate: ${c.reason}`);
+      return;
+    }
+    this.pendingSync.set(height, { block, cert, from });
+    void this.applyPendingSync();
+  }
+
+  private async applyPendingSync(): Promise<void> {
+    for (;;) {
+      const next = this.pendingSync.get(this.tip.height + 1n);
+      for (const h of this.pendingSync.keys()) if (h <= this.tip.height) this.pendingSync.delete(h);
+      if (!next) return;
+      this.pendingSync.delete(next.block.header.height);
+      const check = this.checkNextBlock(next.block);
+      if (!check.ok) {
+        this.log.warn({ peer: next.from.slice(0, 18), reason: check.reason }, 'block-sync: block rejected');
+        this.p2p.disconnect(next.from, `block-response does not follow our chain: ${check.reason}`);
+        return;
+      }
+      const applied = await this.commitBlock(next.block, next.cert, 'sync');
+      if (!applied) return;
+    }
+  }
+
+  /** Asks a peer for blocks when it is ahead: at once if it is 2+ blocks ahead, after a grace period if 1. */
+  private syncTick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    let best: [string, bigint] | undefined;
+    for (const [id, s] of this.peerStates) {
+      if (s.height <= this.tip.height) {
+        s.aheadSinceMs = undefined;
+        continue;
+      }
+      if (s.height === this.tip.height + 1n) {
+        s.aheadSinceMs ??= now;
+        if (now - s.aheadSinceMs < this.home.config.consensus.commitMs + 1000) continue;
+      }
+      if (!best || s.height > best[1]) best = [id, s.height];
+    }
+    if (!best) return;
+    const from = this.tip.height + 1n;
+    // Do not re-ask while the previous request is still being answered (1 s timeout).
+    if (this.syncRequestedUpTo >= from && now - this.syncRequestedAtMs < 1000) return;
+    const to = best[1] < from + BigInt(SYNC_BATCH) - 1n ? best[1] : from + BigInt(SYNC_BATCH) - 1n;
+    this.syncRequestedUpTo = to;
+    this.syncRequestedAtMs = now;
+    this.log.debug({ peer: best[0].slice(0, 18), from, to }, 'block-sync: requesting blocks');
+    this.p2p.send(best[0], { kind: 'block-request', fromHeight: from, toHeight: to });
+  }
+
+  /** The committed txs' hashes are known by sha256 (the mempool's txHash). */
+  static txHash(tx: Uint8Array): Uint8Array {
+    return txHash(tx);
+  }
+
+  /** True when `hash` is the hash of the block at `height` in our store. */
+  async hasBlockHash(height: bigint, hash: Uint8Array): Promise<boolean> {
+    const rec = await this.store.loadBlock(height);
+    return rec !== undefined && equalBytes(rec.hash, hash);
+  }
+}

@@ -1,0 +1,59 @@
+// Adapters that build most of an RpcBackend from the node's parts: blocks and certificates from the
+// NodeStore (decoded with the consensus codecs), transaction submission through the Mempool, and the
+// numeric chain id Ethereum tools expect. The node supplies status() and validators() itself.
+import { bytesToBigint, utf8 } from '@gridledger/base';
+import { decodeBlock, decodeCommit } from '@gridledger/consensus';
+import { sha256 } from '@gridledger/crypto';
+import { type Mempool, txHash } from '@gridledger/mempool';
+import type { NodeStore } from '@gridledger/store';
+import type { RpcBackend, RpcBlock } from './backend.ts';
+
+/**
+ * The numeric chain id shown by eth_chainId / net_version for a gridledger chain id: the number itself
+ * when the chain id is a decimal integer (at most 2^53 - 1), otherwise the first 4 bytes of
+ * sha256(chain id) as an unsigned integer (so it fits every Ethereum tool).
+ * @example ethChainIdOf('1337') // 1337n
+ */
+export function ethChainIdOf(chainId: string): bigint {
+  if (/^[0-9]{1,16}$/.test(chainId) && BigInt(chainId) <= BigInt(Number.MAX_SAFE_INTEGER))
+    return BigInt(chainId);
+  return bytesToBigint(sha256(utf8(chainId)).subarray(0, 4));
+}
+
+/** Reads blocks and certificates for the RPC server from the node store. */
+export function storeBlockReader(store: NodeStore): Pick<RpcBackend, 'latestHeight' | 'getBlock' | 'commit'> {
+  return {
+    latestHeight: () => store.latestHeight(),
+    async getBlock(ref) {
+      const rec = 'height' in ref ? await store.loadBlock(ref.height) : await store.loadBlockByHash(ref.hash);
+      if (rec === undefined) return undefined;
+      const { header, txs } = decodeBlock(rec.block);
+      const block: RpcBlock = {
+        height: rec.height,
+        hash: rec.hash,
+        parentHash: header.lastBlockHash,
+        timeMs: header.timeMs,
+        proposer: header.proposer,
+        appHash: header.appHash,
+        txRoot: header.txRoot,
+        validatorsHash: header.validatorsHash,
+        lastCommitHash: header.lastCommitHash,
+        txs,
+        sizeBytes: rec.block.length,
+      };
+      return block;
+    },
+    async commit(height) {
+      const bytes = await store.loadCert(height);
+      return bytes === undefined ? undefined : decodeCommit(bytes);
+    },
+  };
+}
+
+/** Submits transactions to the mempool; rejections keep the mempool's code and reason. */
+export function mempoolSubmitter(mempool: Mempool): Pick<RpcBackend, 'submitTx' | 'txHash'> {
+  return {
+    submitTx: (tx) => mempool.add(tx),
+    txHash,
+  };
+}
