@@ -41,6 +41,9 @@ export class Chain {
   height = 0n;
   invariantFailures: string[] = [];
 
+  /** A second app fed the same blocks: every block's app hash must match (determinism). */
+  mirror: ExecutionApp | undefined;
+
   private constructor(
     readonly app: ExecutionApp,
     readonly config: MarketConfig,
@@ -59,6 +62,7 @@ export class Chain {
     const app = await ExecutionApp.load({ chainId: CHAIN_ID, genesis, extensions: [wrapped] });
     const c = new Chain(app, config);
     c.state = captured!;
+    c.mirror = await ExecutionApp.load({ chainId: CHAIN_ID, genesis, extensions: [energyExtension(config)] });
     return c;
   }
 
@@ -97,6 +101,14 @@ export class Chain {
       txs,
     });
     await this.app.commit(this.height);
+    if (this.mirror !== undefined) {
+      const req = { height: this.height, timeMs, proposer: new Uint8Array(32), txs };
+      const m = await this.mirror.finalizeBlock(req);
+      await this.mirror.commit(this.height);
+      if (toHex(m.appHash) !== toHex(res.appHash)) {
+        this.invariantFailures.push(`block ${this.height}: app hash differs between two apps`);
+      }
+    }
     const outcomes = [];
     for (const raw of txs) {
       const d = this.app.decode(raw);
