@@ -210,9 +210,9 @@ describe('market rules on a 3-bus network', () => {
       interval: K,
       from: operator.address,
       to: seller.address,
-      amount: 10_000n * USD + soldWh * 0n,
+      amount: 10_000n * USD, // 1,000 MWh surplus at 10 $/MWh
     });
-    expect((failed?.args as { reason: string }).reason).toContain('cannot cover the imbalance payment');
+    expect((failed!.args as { reason: string }).reason).toContain('cannot cover the imbalance payment');
     expect(cash(operator)).toBe(opBefore);
     expect(cash(seller)).toBe(sellerBefore + (soldWh * 200n * USD + MWH - 1n) / MWH); // collateral back, no payment
     expect(chain.view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(soldWh);
