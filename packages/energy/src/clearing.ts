@@ -350,15 +350,15 @@ function applyClearing(
 
   // Promises: merit-order trades, one ERC-721 token each, to the buyer.
   const { trades } = decomposeTrades(sellers, buyers);
-  const busOf = (id: bigint, side: 'buy' | 'sell') =>
-    id === 0n ? up.bus : inputs.orders.find((o) => o.id === id && o.side === side)!.bus;
+  const busById = new Map(inputs.orders.map((o) => [o.id, o.bus]));
+  const busOf = (id: bigint) => (id === 0n ? up.bus : busById.get(id)!);
   let next = ctx.read(marketKeys.nextPromise) || 1n;
   let count = 0;
   for (const t of trades) {
     const tokenId = next++;
     const buyer = owners.get(t.buyerOrder)!;
-    const sBus = busOf(t.sellerOrder, 'sell');
-    const bBus = busOf(t.buyerOrder, 'buy');
+    const sBus = busOf(t.sellerOrder);
+    const bBus = busOf(t.buyerOrder);
     promisesNft.mintInternal(ctx, buyer, tokenId, {
       interval: k,
       seller: addressToValue(owners.get(t.sellerOrder)!),
