@@ -247,7 +247,7 @@ describe('sign bytes', () => {
     ).toThrow(/polRound/);
   });
 
-  it('node:crypto ed25519 agrees with @gridledger/crypto (noble)', () => {
+  it('verifyEd25519 (cached) accepts exactly the valid signatures', () => {
     const kp = ed25519KeyPair(new Uint8Array(32).fill(7));
     const msg = new TextEncoder().encode('gridledger');
     const s1 = signEd25519(msg, kp.secretKey);

@@ -1,10 +1,10 @@
-// Canonical binary encoding of the consensus types (RLP lists of byte strings, integers big-endian with no
+// Canonical binary encoding of the consensus types (RLP, see rlp.ts: lists of byte strings, integers big-endian with no
 // leading zeros), hashes derived from it (block, validator set, commit) and the domain-separated bytes that
 // votes and proposals sign. Decoders validate every field and reject any non-canonical input: a value has
 // exactly one encoding, and decode(encode(x)) equals x.
 import { GridledgerError, utf8 } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { fromRlp, toRlp } from 'viem';
+import { RlpError, type RlpItem, rlpDecode, rlpEncode } from './rlp.ts';
 import {
   type Block,
   type CommitCertificate,
@@ -30,7 +30,7 @@ export class CodecError extends GridledgerError {
   }
 }
 
-type Item = Uint8Array | Item[];
+type Item = RlpItem;
 
 const HASH_LEN = 32;
 const KEY_LEN = 32;
@@ -120,21 +120,16 @@ function decChainId(item: Item | undefined, where: string): string {
 
 function top(bytes: Uint8Array, what: string): Item {
   if (!(bytes instanceof Uint8Array)) throw new CodecError(`${what}: expected a Uint8Array`);
-  let item: Item;
   try {
-    item = fromRlp(bytes, 'bytes') as Item;
+    return rlpDecode(bytes); // canonical only: shortest prefixes, no trailing bytes
   } catch (e) {
-    throw new CodecError(`${what}: malformed RLP (${(e as Error).message.split('\n')[0]})`);
+    if (e instanceof RlpError) throw new CodecError(`${what}: malformed RLP (${e.message})`);
+    throw e;
   }
-  // Canonical form: re-encoding must give the same bytes (rejects non-minimal lengths and trailing data).
-  const again = toRlp(item as never, 'bytes');
-  if (again.length !== bytes.length || !again.every((x, i) => x === bytes[i]))
-    throw new CodecError(`${what}: non-canonical encoding`);
-  return item;
 }
 
 function rlp(item: Item): Uint8Array {
-  return toRlp(item as never, 'bytes');
+  return rlpEncode(item);
 }
 
 function checkRound(r: number, where: string): number {

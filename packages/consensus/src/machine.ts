@@ -23,7 +23,8 @@
 //      height once that event arrived and the commit timeout fired.
 //    - `evidence`: store it (conflicting signatures by one validator).
 // 3. Peer messages: decode with decodeMessage (drop the peer message on CodecError) and feed
-//    `{ type: 'message', message }`. The result's `ignored` says why a message changed nothing; `behind`
+//    `{ type: 'message', message, nowMs: BigInt(Date.now()) }` (nowMs lets the machine prevote nil for a
+//    block time too far in the future, see MachineConfig.maxFutureBlockTimeMs). The result's `ignored` says why a message changed nothing; `behind`
 //    (a height) means peers have moved past the height we are deciding: fetch block `behind` and its
 //    certificate (block sync) and feed `{ type: 'syncCommit', block, commit }`, which the machine checks
 //    (the block against our chain, the certificate by > 2/3 of the power) before deciding it.
@@ -82,6 +83,18 @@ export interface MachineConfig {
   maxBufferedMessages?: number;
   /** Rounds ahead of ours for which messages are kept (default 100); later ones are ignored. */
   maxRoundsAhead?: number;
+  /**
+   * A new proposal (polRound -1) whose block time is more than this far ahead of the receiver's clock
+   * (`nowMs` of the message event) is not timely: we prevote nil for it, so a Byzantine proposer cannot
+   * push chain time (market gate closures) forward. Default 5,000 ms. Re-proposals (polRound >= 0) are
+   * not re-checked (as in CometBFT's proposer-based timestamps).
+   */
+  maxFutureBlockTimeMs?: number;
+  /**
+   * A proposer schedule for `validators` to share between successive machines (it walks heights forward
+   * from where it is; a new one walks from genesis, O(height x validators)).
+   */
+  proposerSchedule?: ProposerSchedule;
 }
 
 /** Where the machine starts: the height after the last committed one. */
@@ -116,7 +129,12 @@ export type TimeoutKind = 'propose' | 'prevote' | 'precommit' | 'commit';
 
 /** Inputs to the machine. */
 export type ConsensusEvent =
-  | { type: 'message'; message: ConsensusMessage }
+  | {
+      type: 'message';
+      message: ConsensusMessage;
+      /** The receiver's clock (ms since the epoch) when it arrived; enables the block-time check. */
+      nowMs?: bigint;
+    }
   | { type: 'timeout'; kind: TimeoutKind; height: bigint; round: number }
   | { type: 'proposalTxs'; height: bigint; round: number; txs: Uint8Array[]; timeMs: bigint }
   | { type: 'blockValidated'; height: bigint; blockHash: Uint8Array; valid: boolean }
@@ -222,6 +240,8 @@ interface RoundState {
   precommitTimeout: boolean;
   /** Rule "proposal + polka for it at this round" already applied. */
   polkaApplied: boolean;
+  /** Proposal keys whose block time was too far in the future when received (lines 22-27 prevote nil). */
+  untimely: Set<string>;
 }
 
 type Validity = 'pending' | 'valid' | 'invalid';
@@ -244,6 +264,7 @@ export class ConsensusMachine {
   readonly #schedule: ProposerSchedule;
   readonly #maxBuffered: number;
   readonly #maxRoundsAhead: number;
+  readonly #maxFutureMs: bigint;
 
   // Chain position.
   #height: bigint;
@@ -268,7 +289,7 @@ export class ConsensusMachine {
   #commitTimeoutDone = false;
   #proposalRequested = -1;
 
-  #buffer: ConsensusMessage[] = [];
+  #buffer: { message: ConsensusMessage; nowMs: bigint | undefined }[] = [];
   #evidence: Evidence[] = [];
   #evidenceKeys = new Set<string>();
   #out: ConsensusAction[] = [];
@@ -278,13 +299,14 @@ export class ConsensusMachine {
   constructor(config: MachineConfig, start: MachineStart) {
     this.chainId = config.chainId;
     this.validators = config.validators;
-    this.#schedule = new ProposerSchedule(config.validators);
+    this.#schedule = config.proposerSchedule ?? new ProposerSchedule(config.validators);
     this.#total = totalPower(config.validators);
     this.#signer = config.signer;
     this.#myIndex = config.signer === null ? -1 : validatorIndex(config.validators, config.signer.publicKey);
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
     this.#maxBuffered = config.maxBufferedMessages ?? 10_000;
     this.#maxRoundsAhead = config.maxRoundsAhead ?? 100;
+    this.#maxFutureMs = BigInt(config.maxFutureBlockTimeMs ?? 5000);
     if (start.height < 1n)
       throw new ConsensusError(`machine start: height must be >= 1, got ${start.height}`);
     if ((start.height === 1n) !== (start.lastBlock === null))
@@ -335,7 +357,7 @@ export class ConsensusMachine {
   get lockedRound(): number {
     return this.#lockedRound;
   }
-  /** Evidence of equivocation seen so far (also emitted as `evidence` actions). */
+  /** The last 1,000 pieces of evidence seen (each also emitted once as an `evidence` action). */
   get evidence(): readonly Evidence[] {
     return this.#evidence;
   }
@@ -363,7 +385,7 @@ export class ConsensusMachine {
     let r: Omit<HandleResult, 'actions'> = {};
     switch (event.type) {
       case 'message':
-        r = this.#onMessage(event.message);
+        r = this.#onMessage(event.message, event.nowMs);
         break;
       case 'timeout':
         r = this.#onTimeout(event.kind, event.height, event.round);
@@ -387,8 +409,13 @@ export class ConsensusMachine {
     return { ...this.#flush(), ...r };
   }
 
-  /** Messages worth re-sending to peers: the current round's proposal and votes, and the polka behind our valid value. */
-  gossip(): ConsensusMessage[] {
+  /**
+   * Messages worth re-sending to peers: the proposals and votes of the current and previous round, of
+   * the decision round, and the polka behind our valid value. Proposals carry whole blocks: pass
+   * `{ proposals: false }` to re-send only votes (e.g. on most gossip ticks).
+   */
+  gossip(options: { proposals?: boolean } = {}): ConsensusMessage[] {
+    const withProposals = options.proposals ?? true;
     const out: ConsensusMessage[] = [];
     const rounds = new Set<number>([this.#round]);
     if (this.#round > 0) rounds.add(this.#round - 1);
@@ -397,7 +424,7 @@ export class ConsensusMachine {
     for (const r of [...rounds].sort((a, b) => a - b)) {
       const rs = this.#rounds.get(r);
       if (rs === undefined) continue;
-      for (const p of rs.proposals.values()) out.push({ kind: 'proposal', proposal: p });
+      if (withProposals) for (const p of rs.proposals.values()) out.push({ kind: 'proposal', proposal: p });
       for (const v of rs.prevotes.all()) out.push({ kind: 'vote', vote: v });
       for (const v of rs.precommits.all()) out.push({ kind: 'vote', vote: v });
     }
@@ -440,6 +467,7 @@ export class ConsensusMachine {
         prevoteTimeout: false,
         precommitTimeout: false,
         polkaApplied: false,
+        untimely: new Set(),
       };
       this.#rounds.set(r, rs);
     }
@@ -538,6 +566,7 @@ export class ConsensusMachine {
     if (this.#evidenceKeys.has(key)) return;
     this.#evidenceKeys.add(key);
     this.#evidence.push(e);
+    if (this.#evidence.length > 1000) this.#evidence.shift();
     this.#out.push({ type: 'evidence', evidence: e });
   }
 
@@ -604,7 +633,11 @@ export class ConsensusMachine {
     return {};
   }
 
-  #checkMessageHeight(height: bigint, message: ConsensusMessage): Omit<HandleResult, 'actions'> | null {
+  #checkMessageHeight(
+    height: bigint,
+    message: ConsensusMessage,
+    nowMs?: bigint,
+  ): Omit<HandleResult, 'actions'> | null {
     if (height === this.#height) {
       if (this.#decided !== null) return { ignored: `height ${height} already decided` };
       return null;
@@ -613,15 +646,15 @@ export class ConsensusMachine {
     const behind = this.#decided === null ? { behind: this.#height } : {};
     if (height === this.#height + 1n) {
       if (this.#buffer.length >= this.#maxBuffered) return { ignored: 'next-height buffer full', ...behind };
-      this.#buffer.push(message);
+      this.#buffer.push({ message, nowMs });
       return { ignored: `buffered for height ${height}`, ...behind };
     }
     return { ignored: `future height ${height} (at ${this.#height})`, ...behind };
   }
 
-  #onMessage(message: ConsensusMessage): Omit<HandleResult, 'actions'> {
+  #onMessage(message: ConsensusMessage, nowMs?: bigint): Omit<HandleResult, 'actions'> {
     if (message.kind === 'vote') return this.#onVote(message.vote, message);
-    if (message.kind === 'proposal') return this.#onProposal(message.proposal, message);
+    if (message.kind === 'proposal') return this.#onProposal(message.proposal, message, nowMs);
     return { ignored: 'unknown message kind' };
   }
 
@@ -660,8 +693,8 @@ export class ConsensusMachine {
     return {};
   }
 
-  #onProposal(p: Proposal, message: ConsensusMessage): Omit<HandleResult, 'actions'> {
-    const h = this.#checkMessageHeight(p.height, message);
+  #onProposal(p: Proposal, message: ConsensusMessage, nowMs?: bigint): Omit<HandleResult, 'actions'> {
+    const h = this.#checkMessageHeight(p.height, message, nowMs);
     if (h !== null) return h;
     if (p.round > this.#round + this.#maxRoundsAhead)
       return { ignored: `proposal for round ${p.round}, too far ahead` };
@@ -684,6 +717,8 @@ export class ConsensusMachine {
     const first = [...state.proposals.entries()][0];
     state.proposals.set(key, p);
     state.senders.add(proposerIdx);
+    if (nowMs !== undefined && p.polRound === -1 && p.block.header.timeMs > nowMs + this.#maxFutureMs)
+      state.untimely.add(key);
     this.#addBlock(p.block, key);
     if (first !== undefined) {
       const header = (x: Proposal, k: string) => ({
@@ -796,7 +831,7 @@ export class ConsensusMachine {
     const buffered = this.#buffer;
     this.#buffer = [];
     for (const m of buffered) {
-      this.#onMessage(m);
+      this.#onMessage(m.message, m.nowMs);
       this.#progress();
     }
   }
@@ -846,7 +881,8 @@ export class ConsensusMachine {
         const vr = p.polRound;
         if (vr === -1) {
           // Lines 22-27.
-          const ok = pv === 'valid' && (this.#lockedRound === -1 || this.#lockedKey === pk);
+          const ok =
+            pv === 'valid' && !rs.untimely.has(pk) && (this.#lockedRound === -1 || this.#lockedKey === pk);
           this.#castVote('prevote', ok ? pk : NIL);
           this.#step = 'prevote';
           return true;

@@ -1,11 +1,11 @@
 // Canonical bytes of the consensus write-ahead state (WalState): what a validator persists before it
 // sends anything newly signed, and reloads after a crash (see machine.ts).
-import { fromRlp, toRlp } from 'viem';
 import { CodecError, decodeBlock, encodeBlock } from './codec.ts';
 import type { SignState } from './guard.ts';
 import type { WalState } from './machine.ts';
+import { type RlpItem, rlpDecode, rlpEncode } from './rlp.ts';
 
-type Item = Uint8Array | Item[];
+type Item = RlpItem;
 
 function u(v: bigint | number): Uint8Array {
   let x = BigInt(v);
@@ -35,25 +35,22 @@ function bytes(item: Item | undefined, where: string): Uint8Array {
 /** Encodes a WalState: [height, round, lockedRound+1, lockedBlock, validRound+1, validBlock, signState]. */
 export function encodeWalState(w: WalState): Uint8Array {
   const s = w.signState;
-  return toRlp(
-    [
-      u(w.height),
-      u(w.round),
-      u(w.lockedRound + 1),
-      w.lockedBlock === null ? new Uint8Array(0) : encodeBlock(w.lockedBlock),
-      u(w.validRound + 1),
-      w.validBlock === null ? new Uint8Array(0) : encodeBlock(w.validBlock),
-      s === null ? [] : [u(s.height), u(s.round), u(s.step), s.signBytes, s.signature],
-    ] as never,
-    'bytes',
-  );
+  return rlpEncode([
+    u(w.height),
+    u(w.round),
+    u(w.lockedRound + 1),
+    w.lockedBlock === null ? new Uint8Array(0) : encodeBlock(w.lockedBlock),
+    u(w.validRound + 1),
+    w.validBlock === null ? new Uint8Array(0) : encodeBlock(w.validBlock),
+    s === null ? [] : [u(s.height), u(s.round), u(s.step), s.signBytes, s.signature],
+  ]);
 }
 
 /** Decodes a WalState; throws CodecError on malformed bytes. */
 export function decodeWalState(b: Uint8Array): WalState {
   let it: Item;
   try {
-    it = fromRlp(b, 'bytes') as Item;
+    it = rlpDecode(b);
   } catch (e) {
     throw new CodecError(`decodeWalState: malformed RLP (${(e as Error).message.split('\n')[0]})`);
   }
@@ -87,14 +84,14 @@ export function decodeWalState(b: Uint8Array): WalState {
 
 /** Encodes a sign guard's state alone (for stores that keep it apart from the WAL). */
 export function encodeSignState(s: SignState): Uint8Array {
-  return toRlp([u(s.height), u(s.round), u(s.step), s.signBytes, s.signature] as never, 'bytes');
+  return rlpEncode([u(s.height), u(s.round), u(s.step), s.signBytes, s.signature]);
 }
 
 /** Decodes a sign guard's state; throws CodecError on malformed bytes. */
 export function decodeSignState(b: Uint8Array): SignState {
   let it: Item;
   try {
-    it = fromRlp(b, 'bytes') as Item;
+    it = rlpDecode(b);
   } catch (e) {
     throw new CodecError(`decodeSignState: malformed RLP (${(e as Error).message.split('\n')[0]})`);
   }

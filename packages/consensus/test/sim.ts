@@ -3,7 +3,7 @@
 // state, cut at a random point of an action list) and Byzantine validators that equivocate. Nodes run the
 // real ConsensusMachine with real ed25519 signatures and a hash-chain application; messages cross the
 // "network" as canonical bytes. Same seed, same run.
-import { concatBytes, toHex } from '@gridledger/base';
+import { concatBytes, fromHex, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { buildBlock } from '../src/block.ts';
 import { decodeMessage, encodeMessage, hashBlock, proposalSignBytes, voteSignBytes } from '../src/codec.ts';
@@ -17,6 +17,7 @@ import {
   type WalState,
 } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
+import { ProposerSchedule } from '../src/validators.ts';
 import { ChainVerifier, verifyBlockCommit } from '../src/verify.ts';
 
 /** sfc32: small, fast, seedable PRNG. */
@@ -71,6 +72,14 @@ export interface SimOptions {
   partitions: Partition[];
   gossipEveryMs: number;
   timeouts: Partial<Timeouts>;
+  /**
+   * How Byzantine validators equivocate: 'random' (default) sends a conflicting twin of 70% of their
+   * messages to a random half of the peers; 'split' twins every message and always shows odd-indexed
+   * peers the twin, even-indexed ones the original (the strongest split of the honest nodes).
+   */
+  adversary?: 'random' | 'split';
+  /** End the run at the first violation (for tests that expect one). */
+  stopOnViolation?: boolean;
 }
 
 interface NodeState {
@@ -177,6 +186,7 @@ export function simulate(o: SimOptions): SimResult {
   const valset: ValidatorSet = {
     validators: signers.map((s, i) => ({ publicKey: s.publicKey, power: o.powers?.[i] ?? 1n })),
   };
+  const schedule = new ProposerSchedule(valset);
   const genesisApp = sha256(new TextEncoder().encode('genesis'));
   const queue = new Heap();
   let seq = 0;
@@ -187,6 +197,7 @@ export function simulate(o: SimOptions): SimResult {
   const committed = new Map<bigint, string>();
   const decidedAt = new Map<bigint, { t: number; round: number }>();
   let maxRound = 0;
+  let lastDecisionMs = -1;
 
   const nodes: NodeState[] = signers.map((raw, index) => ({
     index,
@@ -231,7 +242,7 @@ export function simulate(o: SimOptions): SimResult {
     const signer = node.byzantine ? node.raw : new SignGuard(node.raw, node.signState);
     node.incarnation++;
     node.machine = new ConsensusMachine(
-      { chainId: CHAIN_ID, validators: valset, signer, timeouts: o.timeouts },
+      { chainId: CHAIN_ID, validators: valset, signer, timeouts: o.timeouts, proposerSchedule: schedule },
       {
         height,
         lastBlock: last?.block.header ?? null,
@@ -256,12 +267,24 @@ export function simulate(o: SimOptions): SimResult {
   }
 
   /** Byzantine twist: a conflicting copy of an outgoing proposal or vote, or null. */
+  /** Block hashes the Byzantine validators know per height/round (from proposals they saw or made). */
+  const seenBlocks = new Map<string, Set<string>>();
+  function remember(height: bigint, round: number, hash: Uint8Array): void {
+    const k = `${height}/${round}`;
+    let set = seenBlocks.get(k);
+    if (set === undefined) {
+      set = new Set();
+      seenBlocks.set(k, set);
+    }
+    set.add(toHex(hash));
+  }
+
   function conflicting(node: NodeState, m: ConsensusMessage): ConsensusMessage | null {
     if (m.kind === 'proposal') {
       const p = m.proposal;
       const h = p.block.header;
       const evil =
-        rnd() < 0.3
+        o.adversary !== 'split' && rnd() < 0.3
           ? new Uint8Array([0xff, 1])
           : new Uint8Array([0xba, Number(h.height % 250n), p.round % 250]);
       const block = buildBlock({
@@ -276,6 +299,7 @@ export function simulate(o: SimOptions): SimResult {
         txs: [...p.block.txs, evil],
       });
       const blockHash = hashBlock(block.header);
+      remember(p.height, p.round, blockHash);
       const signBytes = proposalSignBytes(CHAIN_ID, {
         height: p.height,
         round: p.round,
@@ -286,7 +310,20 @@ export function simulate(o: SimOptions): SimResult {
       return { kind: 'proposal', proposal: { ...p, block, signature } };
     }
     const v = m.vote;
-    const blockHash = v.blockHash === null ? sha256(new Uint8Array([v.round & 255, 7])) : null;
+    // Support another block of this round when the Byzantine node knows one (the strongest split), else
+    // flip between nil and a made-up hash.
+    const mine = v.blockHash === null ? '' : toHex(v.blockHash);
+    const known = [...(seenBlocks.get(`${v.height}/${v.round}`) ?? [])].filter((x) => x !== mine);
+    const pick =
+      known.length > 0 && (o.adversary === 'split' || rnd() < 0.8)
+        ? known[Math.floor(rnd() * known.length)]
+        : undefined;
+    const blockHash =
+      pick !== undefined
+        ? fromHex(pick)
+        : v.blockHash === null
+          ? sha256(new Uint8Array([v.round & 255, 7]))
+          : null;
     const signBytes = voteSignBytes(CHAIN_ID, { ...v, blockHash });
     const signature = node.raw.sign({ height: v.height, round: v.round, step: v.type, signBytes })!;
     return { kind: 'vote', vote: { ...v, blockHash, signature } };
@@ -297,6 +334,12 @@ export function simulate(o: SimOptions): SimResult {
     if (!node.byzantine) {
       const bytes = encodeMessage(m);
       for (const to of others) sendMsg(node.index, to, bytes);
+      return;
+    }
+    if (o.adversary === 'split') {
+      // Always equivocate, and always show the same half of the network the same version.
+      const twin = conflicting(node, m);
+      for (const to of others) sendMsg(node.index, to, twin !== null && to % 2 === 1 ? twin : m);
       return;
     }
     const twin = rnd() < 0.7 ? conflicting(node, m) : null;
@@ -395,6 +438,7 @@ export function simulate(o: SimOptions): SimResult {
     if (block.txs.some((t) => t[0] === 0xff))
       violations.push(`node ${node.index} height ${h}: decided an invalid block`);
     const prior = committed.get(h);
+    lastDecisionMs = now;
     if (prior === undefined) {
       committed.set(h, hashHex);
       decidedAt.set(h, { t: now, round });
@@ -416,9 +460,11 @@ export function simulate(o: SimOptions): SimResult {
 
   const permanentlyDown = new Set(o.crashes.filter((c) => c.restartAtMs === null).map((c) => c.node));
   const live = nodes.filter((x) => !x.byzantine && !permanentlyDown.has(x.index));
-  const done = () => live.every((x) => x.chain.length >= o.targetHeight);
+  // Done when every live honest node reached the target and a block was decided after every heal.
+  const lastHealMs = Math.max(0, ...o.partitions.map((p) => p.healAtMs));
+  const done = () => live.every((x) => x.chain.length >= o.targetHeight) && lastDecisionMs >= lastHealMs;
 
-  while (queue.size > 0 && now <= o.maxSimMs && !done()) {
+  while (queue.size > 0 && now <= o.maxSimMs && !done() && !(o.stopOnViolation && violations.length > 0)) {
     const q = queue.pop()!;
     now = q.t;
     const e = q.e;
@@ -426,7 +472,10 @@ export function simulate(o: SimOptions): SimResult {
       case 'deliver': {
         const node = nodes[e.to]!;
         if (node.machine === null) break;
-        feed(node, { type: 'message', message: decodeMessage(e.bytes) }, e.from);
+        const message = decodeMessage(e.bytes);
+        if (node.byzantine && message.kind === 'proposal')
+          remember(message.proposal.height, message.proposal.round, hashBlock(message.proposal.block.header));
+        feed(node, { type: 'message', message, nowMs: EPOCH_MS + BigInt(now) }, e.from);
         break;
       }
       case 'machine': {
@@ -528,5 +577,61 @@ export function simulate(o: SimOptions): SimResult {
       chain: x.chain.map(({ block, commit }) => ({ block, commit })),
     })),
     machines: nodes.map((x) => x.machine),
+  };
+}
+
+const TIMEOUTS = {
+  proposeMs: 300,
+  proposeDeltaMs: 100,
+  prevoteMs: 150,
+  prevoteDeltaMs: 50,
+  precommitMs: 150,
+  precommitDeltaMs: 50,
+  commitMs: 50,
+};
+
+/** The seeded fault scenario the simulation tests use (see simulation.test.ts). */
+export function scenario(seed: number, n: number, target: number, powers?: bigint[]): SimOptions {
+  const r = prng(seed * 7919 + n);
+  // Faulty validators are chosen among those of the smallest power (their sum must stay below 1/3).
+  const small = Array.from({ length: n }, (_, i) => i).filter((i) => (powers?.[i] ?? 1n) === 1n);
+  const byz = small[Math.floor(r() * small.length)]!;
+  let crashNode = small[Math.floor(r() * small.length)]!;
+  if (crashNode === byz) crashNode = small[(small.indexOf(byz) + 1) % small.length]!;
+  const crashAt = 500 + Math.floor(r() * 4000);
+  // With n = 4 the Byzantine and the crashed validator together exceed f = 1: the crashed one must come
+  // back for liveness (safety holds regardless). With n = 7 (f = 2) some seeds never restart it.
+  const restart = n < 7 || r() < 0.6;
+  const partAt = 6000 + Math.floor(r() * 4000);
+  const ids = Array.from({ length: n }, (_, i) => i).sort(() => r() - 0.5);
+  const cut = 1 + Math.floor(r() * (n - 1));
+  const partition: Partition = {
+    atMs: partAt,
+    healAtMs: partAt + 2000 + Math.floor(r() * 6000),
+    groups: [ids.slice(0, cut), ids.slice(cut)],
+  };
+  return {
+    seed,
+    n,
+    ...(powers ? { powers } : {}),
+    targetHeight: target,
+    maxSimMs: 400_000,
+    dropRate: 0.02 + r() * 0.08,
+    dupRate: 0.05,
+    minDelayMs: 1,
+    maxDelayMs: 20 + Math.floor(r() * 60),
+    byzantine: [byz],
+    crashes: [
+      {
+        node: crashNode,
+        atMs: crashAt,
+        restartAtMs: restart ? crashAt + 1000 + Math.floor(r() * 5000) : null,
+      },
+    ],
+    partitions: [partition],
+    gossipEveryMs: 300,
+    timeouts: TIMEOUTS,
+    // Every other seed uses the strongest equivocation strategy (see SimOptions.adversary).
+    adversary: seed % 2 === 0 ? 'split' : 'random',
   };
 }

@@ -15,7 +15,9 @@ import {
   ed25519Sign,
   ed25519Verify,
   keccak256,
+  nobleRecoverAddress,
   publicKeyToAddress,
+  secp256k1Backend,
   secp256k1RecoverAddress,
   secp256k1SignRecoverable,
   sha256,
@@ -139,7 +141,7 @@ bench('secp256k1 sign (recoverable)', '@noble/curves', (i) =>
   secp256k1SignRecoverable(msg32[i % N]!, skKeys[i % N]!),
 );
 bench('secp256k1 recover sender address', '@noble/curves + keccak', (i) =>
-  secp256k1RecoverAddress(msg32[i % N]!, skSigs[i % N]!),
+  nobleRecoverAddress(msg32[i % N]!, skSigs[i % N]!, skSigs[i % N]![64]!),
 );
 if (native !== undefined) {
   const lib = native;
@@ -156,6 +158,9 @@ if (native !== undefined) {
   }
   bench('secp256k1 recover sender address', 'libsecp256k1 (npm secp256k1) + keccak', recoverNative);
 }
+bench('secp256k1 recover sender address', `@gridledger/crypto (now ${secp256k1Backend()})`, (i) =>
+  secp256k1RecoverAddress(msg32[i % N]!, skSigs[i % N]!),
+);
 
 // ---------- report ----------
 const t = new Table({

@@ -4,8 +4,10 @@ export { type Ed25519KeyPair, ed25519KeyPair, ed25519Sign, ed25519Verify } from 
 export { keccak256, sha256 } from './hash.ts';
 export { type MerkleProof, merkleLeafHash, merkleProof, merkleRoot, merkleVerify } from './merkle.ts';
 export {
+  nobleRecoverAddress,
   privateKeyToAddress,
   publicKeyToAddress,
+  secp256k1Backend,
   secp256k1PrivateKey,
   secp256k1RecoverAddress,
   secp256k1SignRecoverable,

@@ -12,6 +12,7 @@ import type { ExecutionGenesis } from '../src/genesis.ts';
 import type { Address } from '../src/module.ts';
 import { ERC20_ABI } from '../src/modules/erc20.ts';
 import { recoverAddressNative, recoverAddressNoble, recoveryBackend } from '../src/recover.ts';
+import { SenderRecoveryPool } from '../src/recover-pool.ts';
 import { decodeSignedTx } from '../src/tx.ts';
 
 const args = process.argv.slice(2);
@@ -30,6 +31,12 @@ function perSec(n: number, ms: number): number {
   return Math.round((n / ms) * 1000);
 }
 
+/** CPU time (user + system, all threads of the process) in ms: robust to other processes sharing the cores. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 // 1. Recovery.
 const sk = secp256k1.utils.randomSecretKey();
 const sigs = Array.from({ length: 2000 }, (_, i) => {
@@ -38,13 +45,26 @@ const sigs = Array.from({ length: 2000 }, (_, i) => {
   return { digest, sig: s.subarray(1), rec: s[0]! };
 });
 let t = performance.now();
+const c = cpuMs();
 for (const { digest, sig, rec } of sigs) recoverAddressNative(digest, sig, rec);
 const nativePerSec = perSec(sigs.length, performance.now() - t);
+const nativePerCpuSec = perSec(sigs.length, cpuMs() - c);
 t = performance.now();
 for (const { digest, sig, rec } of sigs.slice(0, 300)) recoverAddressNoble(digest, sig, rec);
 const noblePerSec = perSec(300, performance.now() - t);
 log(`recovery backend in use: ${recoveryBackend}`);
-log(`secp256k1 recovery, one core: native ${nativePerSec}/s, noble ${noblePerSec}/s`);
+log(
+  `secp256k1 recovery, one core: native ${nativePerSec}/s (${nativePerCpuSec} per CPU-second), noble ${noblePerSec}/s`,
+);
+
+const pool = SenderRecoveryPool.create(2);
+if (pool !== undefined) {
+  const items = sigs.map(({ digest, sig, rec }) => ({ digest, signature: sig, recoveryId: rec }));
+  await pool.recover(items.slice(0, 50));
+  t = performance.now();
+  await pool.recover(items);
+  log(`secp256k1 recovery on ${pool.size} worker threads: ${perSec(items.length, performance.now() - t)}/s`);
+}
 
 // 2. Accounts, genesis and signed transfers.
 const accounts = Array.from({ length: SENDERS }, (_, i) =>
@@ -85,11 +105,17 @@ const decodePerSec = perSec(raws.length, performance.now() - t);
 log(`full decode (parse + signing hash + ${recoveryBackend} recovery), one core: ${decodePerSec}/s`);
 
 // 3. finalizeBlock throughput.
-async function blocks(prechecked: boolean) {
-  const app = await ExecutionApp.load({ chainId: 1337n, genesis, blockGasLimit: 1n << 40n });
+async function blocks(prechecked: boolean, recoveryPool?: SenderRecoveryPool) {
+  const app = await ExecutionApp.load({
+    chainId: 1337n,
+    genesis,
+    blockGasLimit: 1n << 40n,
+    ...(recoveryPool === undefined ? {} : { recoveryPool }),
+  });
   if (prechecked) for (const raw of raws) await app.checkTx(raw);
   const perBlock = SENDERS; // one transfer per sender per block
   const start = performance.now();
+  const startCpu = cpuMs();
   let ok = 0;
   for (let h = 1; h * perBlock <= raws.length; h++) {
     const txs = raws.slice((h - 1) * perBlock, h * perBlock);
@@ -102,22 +128,33 @@ async function blocks(prechecked: boolean) {
     ok += r.txResults.filter((x) => x.ok).length;
     await app.commit(BigInt(h));
   }
-  return { perSec: perSec(ok, performance.now() - start), ok };
+  return { perSec: perSec(ok, performance.now() - start), perCpuSec: perSec(ok, cpuMs() - startCpu), ok };
 }
 const warm = await blocks(true);
 const cold = await blocks(false);
+const coldPool = pool === undefined ? undefined : await blocks(false, pool);
+await pool?.close();
 log(
-  `ERC-20 transfers through finalizeBlock+commit (blocks of ${SENDERS}), senders recovered at checkTx: ${warm.perSec}/s (${warm.ok} ok)`,
+  `ERC-20 transfers through finalizeBlock+commit (blocks of ${SENDERS}), senders recovered at checkTx: ${warm.perSec}/s, ${warm.perCpuSec} per CPU-second (${warm.ok} ok)`,
 );
 log(
-  `ERC-20 transfers through finalizeBlock+commit, cold (recovery inside finalizeBlock): ${cold.perSec}/s (${cold.ok} ok)`,
+  `ERC-20 transfers through finalizeBlock+commit, cold (recovery inside finalizeBlock): ${cold.perSec}/s, ${cold.perCpuSec} per CPU-second (${cold.ok} ok)`,
 );
+if (coldPool !== undefined) {
+  log(
+    `ERC-20 transfers through finalizeBlock+commit, cold, recovery on 2 worker threads: ${coldPool.perSec}/s (${coldPool.ok} ok)`,
+  );
+}
 const result = {
   recoveryBackend,
   nativeRecoveryPerSec: nativePerSec,
+  nativeRecoveryPerCpuSec: nativePerCpuSec,
   nobleRecoveryPerSec: noblePerSec,
   decodePerSec,
   transfersPerSecPrechecked: warm.perSec,
+  transfersPerCpuSecPrechecked: warm.perCpuSec,
   transfersPerSecCold: cold.perSec,
+  transfersPerCpuSecCold: cold.perCpuSec,
+  transfersPerSecColdWorkers: coldPool?.perSec,
 };
 if (json) console.log(JSON.stringify(result));

@@ -36,12 +36,17 @@ import {
   type StoredBlock,
   type StoredReceipt,
 } from './receipts.ts';
+import { recoverAddress } from './recover.ts';
+import type { SenderRecoveryPool } from './recover-pool.ts';
 import type { SmtProof } from './smt.ts';
 import {
   DEFAULT_MAX_TX_BYTES,
   DEFAULT_MAX_TX_GAS,
   type DecodeTxResult,
   decodeSignedTx,
+  finishSignedTx,
+  type PreparedTx,
+  prepareSignedTx,
   type SignedTx,
 } from './tx.ts';
 
@@ -76,6 +81,8 @@ export interface ExecutionAppOptions {
   maxNonceGap?: bigint;
   /** Most decoded transactions kept between checkTx and execution (default 200,000). */
   txCacheSize?: number;
+  /** Worker threads for sender recovery (the caller creates and closes it); inline recovery without. */
+  recoveryPool?: SenderRecoveryPool;
   /** Extra modules with genesis and begin-block steps (e.g. @gridledger/energy), in this order. */
   extensions?: readonly ExecutionExtension[];
 }
@@ -113,6 +120,7 @@ export class ExecutionApp implements Application {
   readonly #limits: { chainId: bigint; maxTxBytes: number; maxTxGas: bigint };
   readonly #maxNonceGap: bigint;
   readonly #cacheSize: number;
+  readonly #pool: SenderRecoveryPool | undefined;
   readonly #txCache = new Map<string, DecodeTxResult>();
   /** Next nonce per sender counting transactions accepted by checkTx (for `pending` counts). */
   readonly #pendingNonce = new Map<Address, bigint>();
@@ -140,6 +148,7 @@ export class ExecutionApp implements Application {
     };
     this.#maxNonceGap = options.maxNonceGap ?? 1000n;
     this.#cacheSize = options.txCacheSize ?? 200_000;
+    this.#pool = options.recoveryPool;
     this.#committedRoot = cs.root();
   }
 
@@ -183,12 +192,50 @@ export class ExecutionApp implements Application {
     return app;
   }
 
-  /** Decodes and checks a transaction statelessly, remembering the result by its bytes. */
+  /** Decodes and checks a transaction statelessly (recovering inline), remembering the result by its bytes. */
   decode(raw: Uint8Array): DecodeTxResult {
     const key = bytesToHex(raw);
     const hit = this.#txCache.get(key);
     if (hit !== undefined) return hit;
-    const r = decodeSignedTx(raw, this.#limits);
+    return this.#remember(key, decodeSignedTx(raw, this.#limits));
+  }
+
+  /**
+   * Decodes many transactions; the senders not yet cached are recovered in one batch on the recovery
+   * pool's worker threads when there is one.
+   */
+  async decodeMany(raws: Uint8Array[]): Promise<DecodeTxResult[]> {
+    const results: DecodeTxResult[] = new Array(raws.length);
+    const misses: { i: number; key: string; prepared: PreparedTx }[] = [];
+    raws.forEach((raw, i) => {
+      const key = bytesToHex(raw);
+      const hit = this.#txCache.get(key);
+      if (hit !== undefined) {
+        results[i] = hit;
+        return;
+      }
+      const prepared = prepareSignedTx(raw, this.#limits);
+      if (prepared.ok) misses.push({ i, key, prepared });
+      else results[i] = this.#remember(key, prepared);
+    });
+    if (misses.length === 0) return results;
+    const senders =
+      this.#pool === undefined
+        ? misses.map(({ prepared: p }) => recoverAddress(p.signingHash, p.signature, p.recoveryId))
+        : await this.#pool.recover(
+            misses.map(({ prepared: p }) => ({
+              digest: p.signingHash,
+              signature: p.signature,
+              recoveryId: p.recoveryId,
+            })),
+          );
+    misses.forEach(({ i, key, prepared }, n) => {
+      results[i] = this.#remember(key, finishSignedTx(prepared, senders[n] ?? null));
+    });
+    return results;
+  }
+
+  #remember(key: string, r: DecodeTxResult): DecodeTxResult {
     if (this.#txCache.size >= this.#cacheSize) {
       const oldest = this.#txCache.keys().next().value;
       if (oldest !== undefined) this.#txCache.delete(oldest);
@@ -202,7 +249,8 @@ export class ExecutionApp implements Application {
    * and that the nonce is not used and not more than `maxNonceGap` ahead.
    */
   async checkTx(raw: Uint8Array): Promise<CheckTxResult> {
-    const r = this.decode(raw);
+    const [r] = await this.decodeMany([raw]);
+    if (r === undefined) return { ok: false, reason: 'malformed transaction' };
     if (!r.ok) return { ok: false, reason: r.reason };
     const { from, nonce } = r.tx;
     const state = this.#cs.state;
@@ -234,8 +282,7 @@ export class ExecutionApp implements Application {
     maxBytes: number;
   }): Promise<Uint8Array[]> {
     const bySender = new Map<Address, SignedTx[]>();
-    for (const raw of req.txs) {
-      const r = this.decode(raw);
+    for (const r of await this.decodeMany(req.txs)) {
       if (!r.ok) continue;
       let list = bySender.get(r.tx.from);
       if (list === undefined) {
@@ -270,8 +317,7 @@ export class ExecutionApp implements Application {
   async processProposal(req: { height: bigint; timeMs: bigint; txs: Uint8Array[] }): Promise<boolean> {
     const next = new Map<Address, bigint>();
     let gas = 0n;
-    for (const raw of req.txs) {
-      const r = this.decode(raw);
+    for (const r of await this.decodeMany(req.txs)) {
       if (!r.ok) return false;
       const { from, nonce, gasLimit } = r.tx;
       if (!accountsView.isRegistered(this.#cs.state, from)) return false;
@@ -289,6 +335,8 @@ export class ExecutionApp implements Application {
    * earlier uncommitted run): one receipt per executed transaction, then one state root.
    */
   async finalizeBlock(req: { height: bigint; timeMs: bigint; proposer: Uint8Array; txs: Uint8Array[] }) {
+    // Recovery may await worker threads; everything after it runs without yielding.
+    const decoded = await this.decodeMany(req.txs);
     if (this.#pending !== undefined) this.#rollback();
     if (req.height !== this.#height + 1n) {
       throw new ExecutionAppError(
@@ -315,8 +363,8 @@ export class ExecutionApp implements Application {
       bloomMerge(bloom, logsBloom(logs));
     }
     let cumulative = 0n;
-    for (const raw of req.txs) {
-      const r = this.decode(raw);
+    for (const [n, r] of decoded.entries()) {
+      const raw = req.txs[n]!;
       if (!r.ok) {
         txResults.push({ ok: false, info: r.reason });
         continue;

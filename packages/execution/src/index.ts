@@ -75,13 +75,18 @@ export {
   type StoredReceipt,
 } from './receipts.ts';
 export { recoverAddress, recoverAddressNative, recoverAddressNoble, recoveryBackend } from './recover.ts';
+export { type RecoveryRequest, SenderRecoveryPool } from './recover-pool.ts';
 export {
+  adaptRpcMethods,
   buildExecutionRpcMethods,
   EXEC_RPC_ERRORS,
   type ExecutionRpcDeps,
   ExecutionRpcError,
   type ExecutionRpcMethod,
+  type LogFilter,
   MODULE_CODE_MARKER,
+  parseLogFilter,
+  selectBlockLogs,
 } from './rpc.ts';
 export {
   EMPTY_HASH,
@@ -100,6 +105,9 @@ export {
   DEFAULT_MAX_TX_GAS,
   type DecodeTxResult,
   decodeSignedTx,
+  finishSignedTx,
+  type PreparedTx,
+  prepareSignedTx,
   type SignedTx,
   type TxLimits,
   type TxRejection,

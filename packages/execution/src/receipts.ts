@@ -41,11 +41,36 @@ export function bloomMayContain(bloom: Uint8Array, item: Uint8Array): boolean {
   return true;
 }
 
+/** Bloom bit positions (byte index, mask) per address or topic, memoised: a chain's logs repeat them. */
+const bitsCache = new Map<string, Int32Array>();
+const BITS_CACHE_MAX = 100_000;
+
+function bloomBits(itemHex: Hex): Int32Array {
+  const key = itemHex.toLowerCase();
+  let bits = bitsCache.get(key);
+  if (bits === undefined) {
+    const h = keccak256(hexToBytes(itemHex));
+    bits = new Int32Array(6);
+    for (let i = 0; i < 6; i += 2) {
+      const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;
+      bits[i] = 255 - (bit >> 3);
+      bits[i + 1] = 1 << (bit & 7);
+    }
+    if (bitsCache.size >= BITS_CACHE_MAX) bitsCache.clear();
+    bitsCache.set(key, bits);
+  }
+  return bits;
+}
+
 /** The logs bloom of a list of logs: every log's address and every topic. */
 export function logsBloom(logs: readonly Log[], into: Uint8Array = new Uint8Array(256)): Uint8Array {
   for (const log of logs) {
-    bloomAdd(into, hexToBytes(log.address));
-    for (const t of log.topics) bloomAdd(into, hexToBytes(t));
+    for (const item of [log.address, ...log.topics]) {
+      const b = bloomBits(item);
+      into[b[0]!]! |= b[1]!;
+      into[b[2]!]! |= b[3]!;
+      into[b[4]!]! |= b[5]!;
+    }
   }
   return into;
 }

@@ -15,7 +15,13 @@ import { alice, bob, genesis, issuer, mallory, signCall } from '../test/fixtures
 import { ACCOUNTS_ADDRESS, CASH_ADDRESS, PROMISES_ADDRESS } from './addresses.ts';
 import { ExecutionApp } from './app.ts';
 import { ERC20_ABI, ERC20_ISSUER_ABI } from './modules/erc20.ts';
-import { buildExecutionRpcMethods, ExecutionRpcError } from './rpc.ts';
+import {
+  adaptRpcMethods,
+  buildExecutionRpcMethods,
+  ExecutionRpcError,
+  parseLogFilter,
+  selectBlockLogs,
+} from './rpc.ts';
 import { verifySmtProof } from './smt.ts';
 
 /** An in-process node: mempool = accepted transactions, `mine()` runs one block through the app. */
@@ -266,5 +272,38 @@ describe('execution JSON-RPC methods', () => {
       other: null,
     });
     expect(ok).toBe(true);
+  });
+
+  it("adapts to another server's error type and selects block logs for subscriptions", async () => {
+    const { methods, call, mine, app } = await node();
+    class OtherError extends Error {
+      constructor(
+        readonly code: number,
+        message: string,
+        readonly data?: unknown,
+      ) {
+        super(message);
+      }
+    }
+    const adapted = adaptRpcMethods(methods, (c, m, d) => new OtherError(c, m, d));
+    const mint = encodeFunctionData({ abi: ERC20_ISSUER_ABI, functionName: 'mint', args: [bob.address, 1n] });
+    await expect(
+      adapted.get('eth_call')!([{ from: alice.addr, to: CASH_ADDRESS, data: mint }], {}),
+    ).rejects.toBeInstanceOf(OtherError);
+    expect(await adapted.get('eth_gasPrice')!([], {})).toBe('0x0');
+    const t = encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [bob.address, 1n] });
+    await call('eth_sendRawTransaction', [toHex(await signCall(alice, CASH_ADDRESS, t, 0))]);
+    await mine();
+    const block = (await app.loadBlock(1n))!;
+    const transferTopic = keccak256(toHex('Transfer(address,address,uint256)'));
+    expect(
+      selectBlockLogs(block, parseLogFilter({ address: CASH_ADDRESS, topics: [transferTopic] })),
+    ).toHaveLength(1);
+    // A filter on a fourth topic never matches a three-topic log; a null position matches anything.
+    expect(
+      selectBlockLogs(block, parseLogFilter({ topics: [null, null, null, transferTopic] })),
+    ).toHaveLength(0);
+    expect(selectBlockLogs(block, parseLogFilter({ topics: [null] }))).toHaveLength(1);
+    expect(() => parseLogFilter({ address: '0x12' })).toThrow(/address\[0\]/);
   });
 });

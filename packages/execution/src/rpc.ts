@@ -327,37 +327,15 @@ export function buildExecutionRpcMethods(deps: ExecutionRpcDeps): Map<string, Ex
         `block range too wide: ${to - from + 1n} blocks, limit ${maxLogBlocks}`,
       );
     }
-    const addresses =
-      f.address === undefined || f.address === null
-        ? []
-        : (Array.isArray(f.address) ? f.address : [f.address]).map((a, i) =>
-            parseAddress(a, `address[${i}]`),
-          );
-    if (f.topics !== undefined && f.topics !== null && !Array.isArray(f.topics))
-      throw invalid('topics must be an array');
-    const topics = ((f.topics as unknown[] | undefined) ?? []).map((t, i) =>
-      t === null ? null : (Array.isArray(t) ? t : [t]).map((x) => parseHash(x, `topics[${i}]`)),
-    );
+    const filter = parseLogFilter(f);
     const out: ReturnType<typeof formatLog>[] = [];
     for (let h = from; h <= to; h++) {
       const b: StoredBlock | undefined = await app.loadBlock(h);
-      if (b === undefined || b.logs.length === 0) continue;
-      const bloom = hexToBytes(b.logsBloom);
-      if (addresses.length > 0 && !addresses.some((a) => bloomMayContain(bloom, hexToBytes(a)))) continue;
-      let blockHash: Hex | undefined;
-      for (const log of b.logs) {
-        if (addresses.length > 0 && !addresses.includes(log.address)) continue;
-        const match = topics.every(
-          (alts, i) =>
-            alts === null || alts.length === 0 || alts.includes(log.topics[i]?.toLowerCase() as Hex),
-        );
-        if (
-          !match ||
-          (topics.length > log.topics.length &&
-            topics.slice(log.topics.length).some((t) => t !== null && t.length > 0))
-        )
-          continue;
-        blockHash ??= await hashOf(h);
+      if (b === undefined) continue;
+      const logs = selectBlockLogs(b, filter);
+      if (logs.length === 0) continue;
+      const blockHash = await hashOf(h);
+      for (const log of logs) {
         out.push(formatLog(log, h, blockHash, log.txHash, log.txIndex, log.logIndex));
         if (out.length > maxLogs) {
           throw new ExecutionRpcError(
@@ -379,4 +357,66 @@ export function buildExecutionRpcMethods(deps: ExecutionRpcDeps): Map<string, Ex
   });
 
   return m;
+}
+
+/** An address and topic filter (eth_getLogs, eth_subscribe "logs"), parsed. */
+export interface LogFilter {
+  /** Any of these addresses (empty: any address). */
+  addresses: Address[];
+  /** Per topic position: null (any) or the alternatives. */
+  topics: (Hex[] | null)[];
+}
+
+/** Parses the `address` and `topics` fields of an Ethereum log filter; throws invalid-params errors. */
+export function parseLogFilter(f: Record<string, unknown>): LogFilter {
+  const addresses =
+    f.address === undefined || f.address === null
+      ? []
+      : (Array.isArray(f.address) ? f.address : [f.address]).map((a, i) => parseAddress(a, `address[${i}]`));
+  if (f.topics !== undefined && f.topics !== null && !Array.isArray(f.topics))
+    throw invalid('topics must be an array');
+  const topics = ((f.topics as unknown[] | undefined) ?? []).map((t, i) =>
+    t === null ? null : (Array.isArray(t) ? t : [t]).map((x) => parseHash(x, `topics[${i}]`)),
+  );
+  return { addresses, topics };
+}
+
+/** The logs of a stored block that match `filter`, in block order (uses the block bloom first). */
+export function selectBlockLogs(block: StoredBlock, filter: LogFilter): StoredBlock['logs'] {
+  if (block.logs.length === 0) return [];
+  const bloom = hexToBytes(block.logsBloom);
+  if (filter.addresses.length > 0 && !filter.addresses.some((a) => bloomMayContain(bloom, hexToBytes(a))))
+    return [];
+  return block.logs.filter((log) => {
+    if (filter.addresses.length > 0 && !filter.addresses.includes(log.address)) return false;
+    return filter.topics.every((alts, i) => {
+      if (alts === null || alts.length === 0) return true;
+      const t = log.topics[i];
+      return t !== undefined && alts.includes(t.toLowerCase() as Hex);
+    });
+  });
+}
+
+/**
+ * Wraps the execution methods for another JSON-RPC server: handlers take `(params, ctx)` and throw the
+ * server's own error type, made by `makeError(code, message, data)`.
+ * @example
+ * for (const [name, fn] of adaptRpcMethods(buildExecutionRpcMethods(deps), (c, m, d) => new RpcError(c, m, d))) methods.set(name, fn);
+ */
+export function adaptRpcMethods(
+  methods: Map<string, ExecutionRpcMethod>,
+  makeError: (code: number, message: string, data?: unknown) => Error,
+): Map<string, (params: unknown[], ctx?: unknown) => Promise<unknown>> {
+  const out = new Map<string, (params: unknown[], ctx?: unknown) => Promise<unknown>>();
+  for (const [name, fn] of methods) {
+    out.set(name, async (params) => {
+      try {
+        return await fn(params);
+      } catch (err) {
+        if (err instanceof ExecutionRpcError) throw makeError(err.code, err.message, err.data);
+        throw err;
+      }
+    });
+  }
+  return out;
 }

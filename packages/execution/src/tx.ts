@@ -74,15 +74,22 @@ function reject(code: TxRejection['code'], reason: string): TxRejection {
   return { ok: false, code, reason };
 }
 
+/** A transaction that passed every check except sender recovery: what recovery needs, and the fields. */
+export interface PreparedTx {
+  ok: true;
+  /** The EIP-155 / EIP-1559 signing hash. */
+  signingHash: Uint8Array;
+  /** r || s. */
+  signature: Uint8Array;
+  recoveryId: number;
+  tx: Omit<SignedTx, 'from'>;
+}
+
 /**
- * Decodes and checks an encoded transaction: size, type, chain id, no native value, no contract
- * creation, gas limit between the intrinsic gas and the per-transaction maximum, a low-s signature
- * that recovers a sender. Never throws on bad bytes: returns the reason.
- * @example
- * const r = decodeSignedTx(raw, { chainId: 1337n });
- * if (r.ok) console.log(r.tx.from, r.tx.nonce);
+ * Every stateless check of {@link decodeSignedTx} except sender recovery, so that recovery can run
+ * elsewhere (a worker thread) and {@link finishSignedTx} completes the result.
  */
-export function decodeSignedTx(raw: Uint8Array, limits: TxLimits): DecodeTxResult {
+export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx | TxRejection {
   const maxBytes = limits.maxTxBytes ?? DEFAULT_MAX_TX_BYTES;
   const maxGas = limits.maxTxGas ?? DEFAULT_MAX_TX_GAS;
   if (!(raw instanceof Uint8Array)) return reject('malformed', 'transaction must be bytes');
@@ -151,13 +158,14 @@ export function decodeSignedTx(raw: Uint8Array, limits: TxLimits): DecodeTxResul
   const signingHash = hexToBytes(
     keccak256(serializeTransaction(unsigned as Parameters<typeof serializeTransaction>[0])),
   );
-  const sig = new Uint8Array(64);
-  sig.set(hexToBytes(p.r, { size: 32 }), 0);
-  sig.set(hexToBytes(p.s, { size: 32 }), 32);
-  const from = recoverAddress(signingHash, sig, recoveryId);
-  if (from === null) return reject('invalid-signature', 'invalid signature: sender cannot be recovered');
+  const signature = new Uint8Array(64);
+  signature.set(hexToBytes(p.r, { size: 32 }), 0);
+  signature.set(hexToBytes(p.s, { size: 32 }), 32);
   return {
     ok: true,
+    signingHash,
+    signature,
+    recoveryId,
     tx: {
       raw,
       hash: keccak256(raw),
@@ -171,12 +179,34 @@ export function decodeSignedTx(raw: Uint8Array, limits: TxLimits): DecodeTxResul
       to: p.to.toLowerCase() as `0x${string}`,
       value,
       data,
-      from: bytesToHex(from),
       r,
       s,
       v,
     },
   };
+}
+
+/**
+ * Completes a prepared transaction with its recovered sender (null: the signature does not recover).
+ * @example finishSignedTx(prepared, recoverAddress(prepared.signingHash, prepared.signature, prepared.recoveryId))
+ */
+export function finishSignedTx(prepared: PreparedTx, from: Uint8Array | null): DecodeTxResult {
+  if (from === null) return reject('invalid-signature', 'invalid signature: sender cannot be recovered');
+  return { ok: true, tx: { ...prepared.tx, from: bytesToHex(from) } };
+}
+
+/**
+ * Decodes and checks an encoded transaction: size, type, chain id, no native value, no contract
+ * creation, gas limit between the intrinsic gas and the per-transaction maximum, a low-s signature
+ * that recovers a sender. Never throws on bad bytes: returns the reason.
+ * @example
+ * const r = decodeSignedTx(raw, { chainId: 1337n });
+ * if (r.ok) console.log(r.tx.from, r.tx.nonce);
+ */
+export function decodeSignedTx(raw: Uint8Array, limits: TxLimits): DecodeTxResult {
+  const p = prepareSignedTx(raw, limits);
+  if (!p.ok) return p;
+  return finishSignedTx(p, recoverAddress(p.signingHash, p.signature, p.recoveryId));
 }
 
 function firstLine(err: unknown): string {

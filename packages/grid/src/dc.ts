@@ -23,6 +23,8 @@ export interface DcModel {
   brB: Float64Array;
   /** Phase shift, radians. */
   brShiftRad: Float64Array;
+  /** Flow limit (rateA), MW; 0 means unlimited. */
+  rateMw: Float64Array;
   /** From-end flow injection of the phase shifter, p.u. (-b * shift). */
   pfInjPu: Float64Array;
   /** Bus injection of phase shifters, p.u. (Cf - Ct)' pfInj. */
@@ -74,9 +76,10 @@ export function buildDcModel(network: Network): DcModel {
   const brShiftRad = new Float64Array(m);
   const pfInjPu = new Float64Array(m);
   const pBusInjPu = new Float64Array(n);
-  const tr: number[] = [];
-  const tc: number[] = [];
-  const tv: number[] = [];
+  const rateMw = new Float64Array(m);
+  const tr = new Int32Array(4 * m + n);
+  const tc = new Int32Array(4 * m + n);
+  const tv = new Float64Array(4 * m + n);
   for (let k = 0; k < m; k++) {
     const br = network.branches[branchRows[k]!]!;
     const f = busIndex.get(br.from)!;
@@ -90,14 +93,24 @@ export function buildDcModel(network: Network): DcModel {
     pfInjPu[k] = -b * brShiftRad[k]!;
     pBusInjPu[f]! += pfInjPu[k]!;
     pBusInjPu[t]! -= pfInjPu[k]!;
-    tr.push(f, t, f, t);
-    tc.push(f, t, t, f);
-    tv.push(b, b, -b, -b);
+    rateMw[k] = br.rateAMw;
+    const o = 4 * k;
+    tr[o] = f;
+    tc[o] = f;
+    tv[o] = b;
+    tr[o + 1] = t;
+    tc[o + 1] = t;
+    tv[o + 1] = b;
+    tr[o + 2] = f;
+    tc[o + 2] = t;
+    tv[o + 2] = -b;
+    tr[o + 3] = t;
+    tc[o + 3] = f;
+    tv[o + 3] = -b;
   }
   for (let i = 0; i < n; i++) {
-    tr.push(i);
-    tc.push(i);
-    tv.push(0);
+    tr[4 * m + i] = i;
+    tc[4 * m + i] = i;
   }
   const bBus = buildSymmetricCsr(n, tr, tc, tv);
 
@@ -143,24 +156,27 @@ export function buildDcModel(network: Network): DcModel {
   for (const r of islandRef) isRef[r] = 1;
   let nr = 0;
   for (let i = 0; i < n; i++) if (!isRef[i]) reducedIndex[i] = nr++;
-  const rr: number[] = [];
-  const rc: number[] = [];
-  const rv: number[] = [];
+  const nnz = bBus.p[n]!;
+  const rr = new Int32Array(nnz);
+  const rc = new Int32Array(nnz);
+  const rv = new Float64Array(nnz);
+  let e = 0;
   for (let i = 0; i < n; i++) {
     const ri = reducedIndex[i]!;
     if (ri < 0) continue;
     for (let k = bBus.p[i]!; k < bBus.p[i + 1]!; k++) {
       const rj = reducedIndex[bBus.i[k]!]!;
       if (rj >= 0) {
-        rr.push(ri);
-        rc.push(rj);
-        rv.push(bBus.x[k]!);
+        rr[e] = ri;
+        rc[e] = rj;
+        rv[e] = bBus.x[k]!;
+        e++;
       }
     }
   }
   let factor: LdlFactor;
   try {
-    factor = factorLdl(buildSymmetricCsr(nr, rr, rc, rv));
+    factor = factorLdl(buildSymmetricCsr(nr, rr.subarray(0, e), rc.subarray(0, e), rv.subarray(0, e)));
   } catch (err) {
     throw new InputError(
       `${network.name}: the DC susceptance matrix is singular (check zero or cancelling reactances)`,
@@ -179,6 +195,7 @@ export function buildDcModel(network: Network): DcModel {
     brTo,
     brB,
     brShiftRad,
+    rateMw,
     pfInjPu,
     pBusInjPu,
     genRows,

@@ -162,9 +162,28 @@ export function parseMatpower(text: string, fileName = '<input>'): Network {
       const rows: (number | string)[][] = [];
       const rowLines: number[] = [];
       let row: (number | string)[] = [];
+      // Numeric matrices go straight into one flat array.
+      const data: number[] = [];
+      let cols = -1;
+      let rowStart = 0;
       let rest = block[3]!;
       let restLine = lineNo;
       let closed = false;
+      const fail = (tok: string): never => {
+        throw new InputError(`${where(restLine)}: expected a number in mpc.${field}, got "${tok}"`);
+      };
+      const endNumericRow = () => {
+        const len = data.length - rowStart;
+        if (len === 0) return;
+        if (cols < 0) cols = len;
+        else if (len !== cols) {
+          throw new InputError(
+            `${where(restLine)}: row ${rowLines.length + 1} of mpc.${field} has ${len} columns, expected ${cols} like row 1`,
+          );
+        }
+        rowLines.push(restLine);
+        rowStart = data.length;
+      };
       for (;;) {
         let content = rest;
         let continued = false;
@@ -184,26 +203,36 @@ export function parseMatpower(text: string, fileName = '<input>'): Network {
           content = content.slice(0, cont);
           continued = true;
         }
-        const segments = content.split(';');
-        for (let s = 0; s < segments.length; s++) {
-          const seg = segments[s]!;
-          if (open === '[') {
-            scanNumbers(seg, row as number[], (tok) => {
-              throw new InputError(`${where(restLine)}: expected a number in mpc.${field}, got "${tok}"`);
-            });
-          } else {
+        if (open === '[') {
+          let a = 0;
+          for (;;) {
+            const b = content.indexOf(';', a);
+            scanNumbers(
+              b < 0 ? (a === 0 ? content : content.substring(a)) : content.substring(a, b),
+              data,
+              fail,
+            );
+            if (b < 0) break;
+            endNumericRow();
+            a = b + 1;
+          }
+          if (!continued) endNumericRow();
+        } else {
+          const segments = content.split(';');
+          for (let s = 0; s < segments.length; s++) {
+            const seg = segments[s]!;
             const re = /'((?:[^']|'')*)'|([^\s,']+)/g;
             for (let m = re.exec(seg); m; m = re.exec(seg)) {
               if (m[1] !== undefined) row.push(m[1].replace(/''/g, "'"));
               else if (NUMBER_LIKE.test(m[2]!)) row.push(parseNumber(m[2]!));
               else row.push(m[2]!);
             }
-          }
-          const endOfRow = s < segments.length - 1 || !continued;
-          if (endOfRow && row.length > 0) {
-            rows.push(row);
-            rowLines.push(restLine);
-            row = [];
+            const endOfRow = s < segments.length - 1 || !continued;
+            if (endOfRow && row.length > 0) {
+              rows.push(row);
+              rowLines.push(restLine);
+              row = [];
+            }
           }
         }
         if (closed) break;
@@ -217,17 +246,7 @@ export function parseMatpower(text: string, fileName = '<input>'): Network {
         i++;
       }
       if (open === '[') {
-        const cols = rows[0]?.length ?? 0;
-        const data: number[] = [];
-        rows.forEach((r, k) => {
-          if (r.length !== cols) {
-            throw new InputError(
-              `${where(rowLines[k]!)}: row ${k + 1} of mpc.${field} has ${r.length} columns, expected ${cols} like row 1`,
-            );
-          }
-          for (const v of r) data.push(v as number);
-        });
-        matrices.set(field, { rows: rows.length, cols, data, rowLines, line: lineNo });
+        matrices.set(field, { rows: rowLines.length, cols: Math.max(cols, 0), data, rowLines, line: lineNo });
         delete extra[field];
       } else {
         extra[field] = rows;
@@ -309,17 +328,20 @@ function buildNetwork(
   };
   const finite = (v: number) => Number.isFinite(v);
   const notNaN = () => true;
+  const positiveInteger = (v: number) => Number.isInteger(v) && v > 0;
+  const busType = (v: number) => v === 1 || v === 2 || v === 3 || v === 4;
+  const nonNegative = (v: number) => v >= 0;
 
   const busM = need('bus', 13);
   const buses: Bus[] = [];
   const busIds = new Set<number>();
   for (let r = 0; r < busM.rows; r++) {
-    const id = cell(busM, r, 0, 'a positive integer bus number', (v) => Number.isInteger(v) && v > 0);
+    const id = cell(busM, r, 0, 'a positive integer bus number', positiveInteger);
     if (busIds.has(id)) throw new InputError(`${fileName}:${busM.rowLines[r]}: duplicate bus number ${id}`);
     busIds.add(id);
     buses.push({
       id,
-      type: cell(busM, r, 1, 'a bus type 1..4', (v) => v === 1 || v === 2 || v === 3 || v === 4),
+      type: cell(busM, r, 1, 'a bus type 1..4', busType),
       pdMw: cell(busM, r, 2, 'a finite Pd', finite),
       qdMvar: cell(busM, r, 3, 'a finite Qd', finite),
       gsMw: cell(busM, r, 4, 'a finite Gs', finite),
@@ -333,8 +355,9 @@ function buildNetwork(
       vminPu: cell(busM, r, 12, 'Vmin', notNaN),
     });
   }
+  const knownBus = (v: number) => busIds.has(v);
   const busRef = (m: RawMatrix, r: number, c: number) =>
-    cell(m, r, c, 'the number of a bus in mpc.bus', (v) => busIds.has(v));
+    cell(m, r, c, 'the number of a bus in mpc.bus', knownBus);
 
   const genM = need('gen', 10);
   const generators: Generator[] = [];
@@ -371,7 +394,7 @@ function buildNetwork(
       rPu: cell(brM, r, 2, 'a finite r', finite),
       xPu: cell(brM, r, 3, 'a finite x', finite),
       bPu: cell(brM, r, 4, 'a finite b', finite),
-      rateAMw: cell(brM, r, 5, 'a rateA >= 0', (v) => v >= 0),
+      rateAMw: cell(brM, r, 5, 'a rateA >= 0', nonNegative),
       rateBMw: cell(brM, r, 6, 'rateB', notNaN),
       rateCMw: cell(brM, r, 7, 'rateC', notNaN),
       tap: cell(brM, r, 8, 'a finite tap ratio', finite),

@@ -38,22 +38,24 @@ export function buildSymmetricCsr(
   }
   // Sort each row by column and sum duplicates.
   const p = new Int32Array(n + 1);
-  const outI: number[] = [];
-  const outX: number[] = [];
+  const outI = new Int32Array(rows.length);
+  const outX = new Float64Array(rows.length);
+  let len = 0;
   const mark = new Int32Array(n).fill(-1);
   for (let r = 0; r < n; r++) {
-    const start = outI.length;
+    const start = len;
     for (let k = count[r]!; k < count[r + 1]!; k++) {
       const c = ci[k]!;
       if (mark[c]! >= start) outX[mark[c]!]! += cx[k]!;
       else {
-        mark[c] = outI.length;
-        outI.push(c);
-        outX.push(cx[k]!);
+        mark[c] = len;
+        outI[len] = c;
+        outX[len] = cx[k]!;
+        len++;
       }
     }
     // insertion sort of the (small) row
-    for (let a = start + 1; a < outI.length; a++) {
+    for (let a = start + 1; a < len; a++) {
       const ki = outI[a]!;
       const kx = outX[a]!;
       let b = a - 1;
@@ -65,9 +67,9 @@ export function buildSymmetricCsr(
       outI[b + 1] = ki;
       outX[b + 1] = kx;
     }
-    p[r + 1] = outI.length;
+    p[r + 1] = len;
   }
-  return { n, p, i: Int32Array.from(outI), x: Float64Array.from(outX) };
+  return { n, p, i: outI.slice(0, len), x: outX.slice(0, len) };
 }
 
 /**

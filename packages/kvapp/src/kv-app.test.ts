@@ -84,6 +84,8 @@ describe('KvApp', () => {
     const fresh = await KvApp.load();
     const expected = await fresh.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs: txs('z=3') });
     expect(again.appHash).toEqual(expected.appHash);
+    // info() reports the committed state while a block is only finalized.
+    expect(await app.info()).toEqual({ height: 0n, appHash: new MerkleKvState().root() });
     await app.commit(1n);
     expect(app.query(utf8('x'))).toBeUndefined();
     expect(app.query(utf8('z'))).toEqual(utf8('3'));

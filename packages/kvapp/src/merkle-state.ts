@@ -7,7 +7,7 @@
 //                   key bytes; sha256 of no bytes for an empty bucket
 //   root          = the complete binary Merkle tree of depth 16 over the 65,536 bucket roots in bucket
 //                   order, inner node = sha256(0x01 || left || right)
-import { concatBytes, toHex } from '@gridledger/base';
+import { hash } from 'node:crypto';
 import { merkleLeafHash, sha256 } from '@gridledger/crypto';
 
 interface Entry {
@@ -32,13 +32,23 @@ export function encodeStateLeaf(key: Uint8Array, value: Uint8Array): Uint8Array 
 
 /** The bucket of a key: the first two bytes of sha256(key). */
 export function stateBucketOf(key: Uint8Array): number {
-  const h = sha256(key);
+  const h = hash('sha256', key, 'buffer');
   return (h[0]! << 8) | h[1]!;
 }
 
-const NODE_PREFIX = new Uint8Array([1]);
+// Inner nodes are hashed from one reused 65-byte buffer with the one-shot hash (the hot path of root()).
+const NODE_BUF = Buffer.alloc(65);
+NODE_BUF[0] = 0x01;
 function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(concatBytes(NODE_PREFIX, left, right));
+  NODE_BUF.set(left, 1);
+  NODE_BUF.set(right, 33);
+  const b = hash('sha256', NODE_BUF, 'buffer');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Map key of a byte string: its hex (native encoder; hex order equals byte order). */
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 }
 
 /** Root of the RFC 6962 style tree over already-hashed leaves (promotion of an unpaired node). */
@@ -81,12 +91,12 @@ export class MerkleKvState {
 
   /** The value of `key`, or undefined. */
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#entries.get(toHex(key))?.value;
+    return this.#entries.get(keyId(key))?.value;
   }
 
   /** Sets `key` to `value` (null deletes); returns the previous value or null. */
   set(key: Uint8Array, value: Uint8Array | null): Uint8Array | null {
-    const hex = toHex(key);
+    const hex = keyId(key);
     const prev = this.#entries.get(hex);
     if (value === null) {
       if (prev === undefined) return null;

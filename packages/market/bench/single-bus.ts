@@ -1,6 +1,7 @@
 // Benchmark rows for the single-bus auction: clearing 10^4, 10^5 and 10^6 random (seeded) orders on one
-// bus. `market.bench.ts` calls benchSingleBus(); run alone with `node --import tsx packages/market/bench/single-bus.ts`.
+// bus, and settling the result in integers. `market.bench.ts` calls benchSingleBus(); run alone with `node --import tsx packages/market/bench/single-bus.ts`.
 import { clearSingleBus, solveSingleBus } from '../src/auction.ts';
+import { settleClearing } from '../src/settlement.ts';
 import type { Order } from '../src/types.ts';
 
 /** One benchmark row: orders cleared and the wall time of the clearing alone (orders already built). */
@@ -15,6 +16,8 @@ export interface SingleBusRow {
   clearMs: number;
   /** clearSingleBus: median of the runs, ms. */
   clearMedianMs: number;
+  /** settleClearing of the result (60-minute interval), one run, ms. */
+  settleMs: number;
   priceUsdPerMWh: number;
   clearedMw: number;
 }
@@ -78,6 +81,9 @@ export function benchSingleBus(sizes: readonly number[] = [1e4, 1e5, 1e6], runs 
     }
     solveTimes.sort((a, b) => a - b);
     clearTimes.sort((a, b) => a - b);
+    const t1 = performance.now();
+    settleClearing(last);
+    const settleMs = performance.now() - t1;
     rows.push({
       orders: n,
       steps,
@@ -85,6 +91,7 @@ export function benchSingleBus(sizes: readonly number[] = [1e4, 1e5, 1e6], runs 
       solveMedianMs: solveTimes[Math.floor(runs / 2)]!,
       clearMs: clearTimes[0]!,
       clearMedianMs: clearTimes[Math.floor(runs / 2)]!,
+      settleMs,
       priceUsdPerMWh: last.buses[0]!.lmp,
       clearedMw: last.clearedMw,
     });
@@ -95,12 +102,12 @@ export function benchSingleBus(sizes: readonly number[] = [1e4, 1e5, 1e6], runs 
 if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('single-bus auction, seeded random books, orders already in memory; ms, best / median of 5');
   console.log(
-    'orders     steps      solve (typed arrays)   clear (ClearingResult)   price $/MWh  cleared MW',
+    'orders     steps      solve (typed arrays)   clear (ClearingResult)   settle   price $/MWh  cleared MW',
   );
   for (const r of benchSingleBus()) {
     const pair = (a: number, b: number) => `${a.toFixed(1)} / ${b.toFixed(1)}`.padEnd(22);
     console.log(
-      `${String(r.orders).padEnd(10)} ${String(r.steps).padEnd(10)} ${pair(r.solveMs, r.solveMedianMs)} ${pair(r.clearMs, r.clearMedianMs)}   ${r.priceUsdPerMWh.toFixed(2).padStart(11)}  ${r.clearedMw.toFixed(3)}`,
+      `${String(r.orders).padEnd(10)} ${String(r.steps).padEnd(10)} ${pair(r.solveMs, r.solveMedianMs)} ${pair(r.clearMs, r.clearMedianMs)}   ${r.settleMs.toFixed(1).padStart(6)}   ${r.priceUsdPerMWh.toFixed(2).padStart(11)}  ${r.clearedMw.toFixed(3)}`,
     );
   }
 }

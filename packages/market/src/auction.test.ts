@@ -105,6 +105,12 @@ describe('clearSingleBus: rules on worked books', () => {
     expect(() => clearSingleBus([o('a', 'buy', [1, 1])], { bus: 5 })).toThrow(
       /order "a" is at bus 1, expected bus 5/,
     );
+    expect(() => clearSingleBus([o('a', 'buy', [Number.NaN, 1])])).toThrow(
+      /order "a" step 1: expected a finite price/,
+    );
+    expect(() => clearSingleBus([o('a', 'sell', [1, 1], [2, -1])])).toThrow(
+      /order "a" step 2: .*quantity -1/,
+    );
   });
 });
 
@@ -193,6 +199,29 @@ describe('clearSingleBus agrees with a welfare-maximising LP (HiGHS)', () => {
         else expect(r.clearedMw).toBeCloseTo(lp.volume, 9);
       }),
       { numRuns: 300 },
+    );
+  });
+  it('does not depend on the order of the input (orders or their position)', () => {
+    fc.assert(
+      fc.property(
+        bookArb.chain((book) =>
+          fc.tuple(fc.constant(book), fc.shuffledSubarray(book, { minLength: book.length })),
+        ),
+        ([book, shuffled]) => {
+          const a = clearSingleBus(book);
+          const b = clearSingleBus(shuffled);
+          expect(b.buses[0]!.lmp).toBe(a.buses[0]!.lmp);
+          expect(b.priceRange).toEqual(a.priceRange);
+          const byId = new Map(b.orders.map((x) => [x.id, x]));
+          for (const x of a.orders) {
+            const y = byId.get(x.id)!;
+            x.clearedSteps.forEach((c, k) => {
+              expect(Math.abs(c - y.clearedSteps[k]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, c));
+            });
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
   it('is a competitive equilibrium at its price, and the range is the largest such set', () => {

@@ -104,7 +104,7 @@ class PriceTable {
  * Distinct prices are found by hashing and only they are sorted, so the work is O(S + L log L) for S steps
  * and L distinct prices, in typed arrays; a level's remaining quantity within 1e-12 of the book's larger
  * side total counts as exhausted (float residue such as 0.1 + 0.2 - 0.3).
- * @throws {InputError} for an empty book or orders at different buses.
+ * @throws {InputError} for an empty book, orders at different buses, or a non-finite price or quantity.
  */
 export function solveSingleBus(orders: readonly Order[], options: AuctionOptions = {}): AuctionAllocation {
   if (orders.length === 0) throw new InputError('single-bus auction: the order book is empty');
@@ -135,6 +135,11 @@ export function solveSingleBus(orders: readonly Order[], options: AuctionOptions
     let t = stepStart[k]!;
     for (let m = 0; m < steps.length; m++, t++) {
       const st = steps[m]!;
+      if (!Number.isFinite(st.price) || !(st.quantity >= 0) || st.quantity === Infinity) {
+        throw new InputError(
+          `single-bus auction: order "${o.id}" step ${m + 1}: expected a finite price and a finite quantity >= 0 MW, got price ${st.price}, quantity ${st.quantity}`,
+        );
+      }
       levelOf[t] = table.add(st.price + 0); // -0 and 0 are one price
       qty[t] = st.quantity;
       isBuy[t] = buy;

@@ -34,6 +34,7 @@ export {
 } from './orders.ts';
 export { loadOrders } from './orders-file.ts';
 export {
+  caseSettlementParties,
   DEFAULT_INTERVAL_MINUTES,
   MICROS_PER_USD,
   type PartySettlement,

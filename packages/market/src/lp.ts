@@ -48,47 +48,154 @@ export function loadSolver(): Promise<Highs> {
   return highsPromise;
 }
 
-/** Options passed to every solve: quiet, deterministic, no time limit. */
-const SOLVER_OPTIONS = { output_flag: false, log_to_console: false, qp_regularization_value: 0 } as const;
+/**
+ * Options of every solve: quiet; no time limit; presolve off (the programs are small in rows, and it lets
+ * constraint generation restart from the last basis); no QP regularisation (it would bias the duals).
+ */
+const SOLVER_OPTIONS: Record<string, string | number | boolean> = {
+  output_flag: false,
+  log_to_console: false,
+  qp_regularization_value: 0,
+  presolve: 'off',
+};
 
 /**
  * Solves a linear program (or a convex QP when some q_j > 0) with a fresh HiGHS instance.
  * Infeasible and unbounded problems are results with a reason, not exceptions.
  */
 export function solveLinearProgram(highs: Highs, lp: LinearProgram): LpSolution {
-  const empty = (status: LpSolution['status'], reason: string): LpSolution => ({
-    status,
-    reason,
-    objective: Number.NaN,
-    x: new Float64Array(lp.numCols),
-    rowValue: new Float64Array(lp.numRows),
-    rowDual: new Float64Array(lp.numRows),
-    colDual: new Float64Array(lp.numCols),
-  });
+  if (lp.numCols === 0) {
+    // Nothing to decide: feasible when every row admits an activity of 0.
+    let feasible = true;
+    for (let i = 0; i < lp.numRows; i++)
+      if (lp.rowLower[i]! > 1e-9 || lp.rowUpper[i]! < -1e-9) feasible = false;
+    return {
+      status: feasible ? 'optimal' : 'infeasible',
+      ...(feasible ? {} : { reason: 'the problem is infeasible (nothing can serve the fixed demand)' }),
+      objective: lp.offset,
+      x: new Float64Array(0),
+      rowValue: new Float64Array(lp.numRows),
+      rowDual: new Float64Array(lp.numRows),
+      colDual: new Float64Array(0),
+    };
+  }
+  return withLpSession(highs, lp, (s) => s.run());
+}
+
+/**
+ * A HiGHS instance kept open for a sequence of solves of one growing program (constraint generation
+ * within one clearing): rows are appended and the solver restarts from its previous basis. Created and
+ * disposed by {@link withLpSession}, so nothing outlives the clearing that opened it.
+ */
+export interface LpSession {
+  /** Solves the current program. */
+  run(): LpSolution;
+  /** Appends rows (CSR over the program's columns). */
+  addRows(
+    lower: Float64Array,
+    upper: Float64Array,
+    start: Int32Array,
+    index: Int32Array,
+    value: Float64Array,
+  ): void;
+  /** Changes the bounds of the given columns (indices strictly increasing). */
+  setColBounds(indices: Int32Array, lower: Float64Array, upper: Float64Array): void;
+}
+
+/** Opens a fresh HiGHS instance on `lp`, runs `body` with it and disposes it, whatever happens. */
+export function withLpSession<T>(highs: Highs, lp: LinearProgram, body: (s: LpSession) => T): T {
   let quadratic = false;
   for (let j = 0; j < lp.numCols; j++) if (lp.colQuadratic[j] !== 0) quadratic = true;
-  const hessian = quadratic
-    ? (() => {
-        const starts = new Int32Array(lp.numCols + 1);
-        const idx: number[] = [];
-        const val: number[] = [];
-        for (let j = 0; j < lp.numCols; j++) {
-          if (lp.colQuadratic[j] !== 0) {
-            idx.push(j);
-            val.push(lp.colQuadratic[j]!);
-          }
-          starts[j + 1] = idx.length;
+  const model = toModelData(highs, lp, quadratic);
+  const ms = highs.constants.modelStatus;
+  let numRows = lp.numRows;
+  return highs.withModel(model, (m) => {
+    m.options.set(SOLVER_OPTIONS);
+    const session: LpSession = {
+      run(): LpSolution {
+        const empty = (status: LpSolution['status'], reason: string): LpSolution => ({
+          status,
+          reason,
+          objective: Number.NaN,
+          x: new Float64Array(lp.numCols),
+          rowValue: new Float64Array(numRows),
+          rowDual: new Float64Array(numRows),
+          colDual: new Float64Array(lp.numCols),
+        });
+        let status: number;
+        try {
+          status = m.run().modelStatus;
+        } catch (err) {
+          return empty('error', `the solver failed: ${(err as Error).message}`);
         }
+        if (status === ms.infeasible) return empty('infeasible', 'the problem is infeasible');
+        if (status === ms.unbounded) return empty('unbounded', 'the problem is unbounded');
+        if (status === ms.unboundedOrInfeasible)
+          return empty('infeasible', 'the problem is infeasible or unbounded');
+        if (status !== ms.optimal) return empty('error', `solver stopped with model status ${status}`);
+        const sol = m.getSolution();
         return {
-          format: 'triangular' as const,
-          dimension: lp.numCols,
-          starts,
-          indices: Int32Array.from(idx),
-          values: Float64Array.from(val),
+          status: 'optimal',
+          objective: m.getObjectiveValue(),
+          x: sol.colValue,
+          rowValue: sol.rowValue,
+          rowDual: sol.rowDual,
+          colDual: sol.colDual,
         };
-      })()
-    : undefined;
-  const model = {
+      },
+      addRows(lower, upper, start, index, value) {
+        m.addRows({
+          lower,
+          upper,
+          matrix: {
+            format: 'csr',
+            numRows: lower.length,
+            numCols: lp.numCols,
+            starts: start,
+            indices: index,
+            values: value,
+          },
+        });
+        numRows += lower.length;
+      },
+      setColBounds(indices, lower, upper) {
+        m.changeColsBounds({ kind: 'set', indices }, lower, upper);
+      },
+    };
+    return body(session);
+  });
+}
+
+function toModelData(highs: Highs, lp: LinearProgram, quadratic: boolean) {
+  let hessian:
+    | {
+        format: 'triangular';
+        dimension: number;
+        starts: Int32Array;
+        indices: Int32Array;
+        values: Float64Array;
+      }
+    | undefined;
+  if (quadratic) {
+    const starts = new Int32Array(lp.numCols + 1);
+    const idx: number[] = [];
+    const val: number[] = [];
+    for (let j = 0; j < lp.numCols; j++) {
+      if (lp.colQuadratic[j] !== 0) {
+        idx.push(j);
+        val.push(lp.colQuadratic[j]!);
+      }
+      starts[j + 1] = idx.length;
+    }
+    hessian = {
+      format: 'triangular',
+      dimension: lp.numCols,
+      starts,
+      indices: Int32Array.from(idx),
+      values: Float64Array.from(val),
+    };
+  }
+  return {
     numCols: lp.numCols,
     numRows: lp.numRows,
     sense: highs.constants.objectiveSense.minimize as ObjectiveSense,
@@ -108,31 +215,4 @@ export function solveLinearProgram(highs: Highs, lp: LinearProgram): LpSolution 
     },
     ...(hessian ? { hessian } : {}),
   };
-  const ms = highs.constants.modelStatus;
-  return highs.withModel(model, (m): LpSolution => {
-    m.options.set(SOLVER_OPTIONS);
-    let status: number;
-    try {
-      status = m.run().modelStatus;
-    } catch (err) {
-      return empty('error', `the solver failed: ${(err as Error).message}`);
-    }
-    if (status === ms.infeasible) return empty('infeasible', 'the problem is infeasible');
-    if (status === ms.unbounded) return empty('unbounded', 'the problem is unbounded');
-    if (status === ms.unboundedOrInfeasible)
-      return empty('infeasible', 'the problem is infeasible or unbounded');
-    if (status === ms.empty && lp.numCols === 0) {
-      return { ...empty('optimal', ''), reason: undefined, objective: lp.offset } as LpSolution;
-    }
-    if (status !== ms.optimal) return empty('error', `solver stopped with model status ${status}`);
-    const sol = m.getSolution();
-    return {
-      status: 'optimal',
-      objective: m.getObjectiveValue(),
-      x: sol.colValue,
-      rowValue: sol.rowValue,
-      rowDual: sol.rowDual,
-      colDual: sol.colDual,
-    };
-  });
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { InputError } from '@gridledger/base';
 import type { Branch, Bus, Generator, Network } from '@gridledger/grid';
 import fc from 'fast-check';
@@ -205,5 +206,51 @@ describe('clearNetwork properties on random networks and books', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('clearNetwork with many steps and quadratic costs (step screening)', () => {
+  it('gives the same optimum as the unscreened QP and a certificate over every step', async () => {
+    const { loadMatpower } = await import('@gridledger/grid');
+    const net = await loadMatpower(
+      fileURLToPath(new URL('../../../../shared/grid-cases/case30_congested.m', import.meta.url)),
+    );
+    const rnd = (() => {
+      let a = 12345;
+      return () => {
+        a = (a * 1103515245 + 12345) % 2147483648;
+        return a / 2147483648;
+      };
+    })();
+    const orders: Order[] = Array.from({ length: 150 }, (_, k) => ({
+      id: `o${k}`,
+      bus: net.buses[Math.floor(rnd() * net.buses.length)]!.id,
+      side: rnd() < 0.5 ? 'buy' : 'sell',
+      steps: [
+        { price: Math.round(rnd() * 600) / 100, quantity: Math.round(rnd() * 300) / 100 },
+        { price: Math.round(rnd() * 600) / 100, quantity: Math.round(rnd() * 300) / 100 },
+      ],
+    }));
+    const screened = await clearNetwork(net, orders, { screenAboveSteps: 10 });
+    const coarse = await clearNetwork(net, orders, { screenAboveSteps: 10, coarseAboveSteps: 10 });
+    const plain = await clearNetwork(net, orders, { screenAboveSteps: Number.POSITIVE_INFINITY });
+    expect(screened.status).toBe('optimal');
+    expect(plain.status).toBe('optimal');
+    expect(Math.abs(screened.welfare - plain.welfare)).toBeLessThan(
+      1e-6 * Math.max(1, Math.abs(plain.welfare)),
+    );
+    screened.buses.forEach((b, k) => {
+      expect(Math.abs(b.lmp - plain.buses[k]!.lmp)).toBeLessThan(1e-5);
+    });
+    expect(Math.abs(coarse.welfare - plain.welfare)).toBeLessThan(
+      1e-6 * Math.max(1, Math.abs(plain.welfare)),
+    );
+    coarse.buses.forEach((b, k) => {
+      expect(Math.abs(b.lmp - plain.buses[k]!.lmp)).toBeLessThan(1e-5);
+    });
+    expect(verifyCertificate(coarse.certificate).ok).toBe(true);
+    const check = verifyCertificate(screened.certificate);
+    expect(check.failures).toEqual([]);
+    expect(screened.certificate.x.length).toBe(plain.certificate.x.length);
   });
 });

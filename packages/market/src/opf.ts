@@ -3,7 +3,7 @@
 // direction (MATPOWER's mu_Sf / mu_St), the objective, timings and the optimality certificate.
 import { buildDcModel, type DcModel, type Network } from '@gridledger/grid';
 import { buildCertificate, type Certificate } from './certificate.ts';
-import { loadSolver, solveLinearProgram } from './lp.ts';
+import { loadSolver } from './lp.ts';
 import {
   type DispatchSolution,
   indexSteps,
@@ -67,11 +67,10 @@ export async function solveDispatch(
   const model = options.model ?? buildDcModel(network);
   const steps = indexSteps(model, orders);
   const t1 = performance.now();
-  const solve = (lp: Parameters<typeof solveLinearProgram>[1]) => solveLinearProgram(highs, lp);
   const dispatch =
     options.formulation === 'b-theta'
-      ? solveBTheta(model, steps, solve)
-      : solvePtdf(model, steps, solve, options);
+      ? solveBTheta(model, steps, highs)
+      : solvePtdf(model, steps, highs, options);
   const buildMs = t1 - t0 + (performance.now() - t1 - dispatch.solveMs);
   return { model, steps, dispatch, buildMs };
 }

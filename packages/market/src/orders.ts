@@ -166,9 +166,12 @@ function splitCsvLine(line: string, where: string): string[] {
   return out;
 }
 
-/** Parses a CSV number strictly: decimal or scientific notation, nothing else ("", "abc", "1x" fail). */
+/** A CSV number: decimal or scientific notation, nothing else ("", "abc", "1x", "0x1f", "Infinity" fail). */
+const CSV_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses a CSV number strictly (see {@link CSV_NUMBER}). */
 function parseCsvNumber(text: string, field: 'price' | 'quantity' | 'bus', where: string): number {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
+  if (!CSV_NUMBER.test(text)) {
     const what =
       field === 'bus' ? 'an integer bus number' : `a number (${field === 'price' ? '$/MWh' : 'MW'})`;
     throw new InputError(`${where}: expected "${field}" to be ${what}, got "${text}"`);
@@ -184,7 +187,11 @@ function parseCsvNumber(text: string, field: 'price' | 'quantity' | 'bus', where
  * @example decodeOrdersCsv('id,bus,side,price,quantity\na,1,buy,30,2\na,1,buy,20,3\n', 'o.csv')
  */
 export function decodeOrdersCsv(text: string, source: OrdersSource): Order[] {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+  }
   let headerLine = -1;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.trim();
@@ -212,47 +219,87 @@ export function decodeOrdersCsv(text: string, source: OrdersSource): Order[] {
       );
     }
   }
-  const ci = CSV_HEADER.map((h) => col.get(h)!);
+  const [cId, cBus, cSide, cPrice, cQty] = CSV_HEADER.map((h) => col.get(h)!) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const orders: Order[] = [];
-  const byId = new Map<string, { order: Order; line: number }>();
-  for (let i = headerLine + 1; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const t = raw.trim();
-    if (t === '' || t.startsWith('#')) continue;
+  const firstLine: number[] = [];
+  const byId = new Map<string, number>();
+  let last: Order | undefined;
+  // Checks one row with messages that name the line, the id and the field; only called for bad rows.
+  const reject = (i: number, f: string[]): never => {
     const where = `${source} line ${i + 1}`;
-    const f = splitCsvLine(raw, where);
-    if (f.length !== header.length) {
-      throw new InputError(
-        `${where}: expected ${header.length} fields (${header.join(',')}), got ${f.length}`,
-      );
-    }
-    const [id, busText, sideText, priceText, qtyText] = ci.map((c) => f[c]!) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const id = f[cId]!;
     if (id === '') throw new InputError(`${where}: expected a non-empty "id"`);
     const rw = `${where} (id "${id}")`;
-    const busNum = parseCsvNumber(busText, 'bus', rw);
-    const bus = checkBus(busNum, rw);
-    const side = checkSide(sideText.toLowerCase(), rw);
-    const price = checkAmount(parseCsvNumber(priceText, 'price', rw), 'price', rw);
-    const quantity = checkAmount(parseCsvNumber(qtyText, 'quantity', rw), 'quantity', rw);
-    const prev = byId.get(id);
-    if (prev) {
-      if (prev.order.bus !== bus || prev.order.side !== side) {
+    checkBus(parseCsvNumber(f[cBus]!, 'bus', rw), rw);
+    checkSide(f[cSide]!.toLowerCase(), rw);
+    checkAmount(parseCsvNumber(f[cPrice]!, 'price', rw), 'price', rw);
+    checkAmount(parseCsvNumber(f[cQty]!, 'quantity', rw), 'quantity', rw);
+    throw new InputError(`${rw}: invalid row`);
+  };
+  for (let i = headerLine + 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const c0 = raw.charCodeAt(0);
+    // Blank and comment lines (the trim only for lines that start with white space).
+    if (raw.length === 0 || c0 === 35) continue;
+    if (c0 === 32 || c0 === 9) {
+      const t = raw.trim();
+      if (t === '' || t.startsWith('#')) continue;
+    }
+    const f = splitCsvLine(raw, `${source} line ${i + 1}`);
+    if (f.length !== header.length) {
+      throw new InputError(
+        `${source} line ${i + 1}: expected ${header.length} fields (${header.join(',')}), got ${f.length}`,
+      );
+    }
+    const id = f[cId]!;
+    const busText = f[cBus]!;
+    const priceText = f[cPrice]!;
+    const qtyText = f[cQty]!;
+    let side = f[cSide]!;
+    if (side !== 'buy' && side !== 'sell') side = side.toLowerCase();
+    const bus = Number(busText);
+    const price = Number(priceText);
+    const quantity = Number(qtyText);
+    if (
+      id === '' ||
+      (side !== 'buy' && side !== 'sell') ||
+      !Number.isSafeInteger(bus) ||
+      bus < 0 ||
+      !(price >= 0 && price < Infinity) ||
+      !(quantity >= 0 && quantity < Infinity) ||
+      !CSV_NUMBER.test(busText) ||
+      !CSV_NUMBER.test(priceText) ||
+      !CSV_NUMBER.test(qtyText)
+    ) {
+      reject(i, f);
+    }
+    const s: Side = side as Side;
+    let order = last !== undefined && last.id === id ? last : undefined;
+    if (order === undefined) {
+      const k = byId.get(id);
+      if (k !== undefined) order = orders[k]!;
+    }
+    if (order !== undefined) {
+      if (order.bus !== bus || order.side !== s) {
+        const k = byId.get(id)!;
         throw new InputError(
-          `${rw}: rows of one order must share bus and side; line ${prev.line} has bus ${prev.order.bus} side ${prev.order.side}, this row bus ${bus} side ${side}`,
+          `${source} line ${i + 1} (id "${id}"): rows of one order must share bus and side; line ${firstLine[k]} has bus ${order.bus} side ${order.side}, this row bus ${bus} side ${s}`,
         );
       }
-      prev.order.steps.push({ price, quantity });
+      order.steps.push({ price, quantity });
     } else {
-      const order: Order = { id, bus, side, steps: [{ price, quantity }] };
-      byId.set(id, { order, line: i + 1 });
+      order = { id, bus, side: s, steps: [{ price, quantity }] };
+      byId.set(id, orders.length);
+      firstLine.push(i + 1);
       orders.push(order);
     }
+    last = order;
   }
   if (orders.length === 0) {
     throw new InputError(`${source}: the order book is empty; expected at least one row after the header`);

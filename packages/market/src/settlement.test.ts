@@ -85,6 +85,55 @@ describe('settleClearing: worked examples', () => {
     expect(st.sellersReceiveMicros).toBe(10_000_000n);
     expect(st.congestionRentMicros).toBe(15_500_000n);
   });
+  it('keeps energy inside each price group: two islands at 20 and 10 $/MWh give no negative rent', () => {
+    // Each island balances at 1.5 Wh. Apportioning all buyers (and all sellers) together would give the
+    // tie's extra Wh to buyer "a" (cheap island) and seller "a2" (dear island): rent -10 µ$.
+    const mw = 1.5e-6; // 1.5 Wh in one hour
+    const result: ClearingResult = {
+      status: 'optimal',
+      welfare: 0,
+      buses: [
+        { id: 1, lmp: 20, lmpEnergy: 20, lmpCongestion: 0 },
+        { id: 2, lmp: 10, lmpEnergy: 10, lmpCongestion: 0 },
+      ],
+      orders: [
+        { id: 'z', bus: 1, side: 'buy', cleared: mw, clearedSteps: [mw], price: 20 },
+        { id: 'a2', bus: 1, side: 'sell', cleared: mw, clearedSteps: [mw], price: 20 },
+        { id: 'a', bus: 2, side: 'buy', cleared: mw, clearedSteps: [mw], price: 10 },
+        { id: 'z2', bus: 2, side: 'sell', cleared: mw, clearedSteps: [mw], price: 10 },
+      ],
+      branches: [],
+      congestionRent: 0,
+    };
+    const st = settleClearing(result);
+    expect(st.parties.map((p) => p.energyWh)).toEqual([2n, 2n, 2n, 2n]);
+    expect(st.congestionRentMicros).toBe(0n);
+  });
+  it('gives the extra Wh of a congested network to the dearer side (rent at least its float value)', () => {
+    // Seller at bus 1 (10 $/MWh) 2.5 Wh, buyer at bus 2 (30 $/MWh) 2.5 Wh: the float rent is
+    // 2.5 x 20 = 50 µ$; net per price group -2.5 and +2.5 -> -3 and +3 (the ceiling to the dear group).
+    const mw = 2.5e-6;
+    const result: ClearingResult = {
+      status: 'optimal',
+      welfare: 0,
+      buses: [
+        { id: 1, lmp: 10, lmpEnergy: 10, lmpCongestion: 0 },
+        { id: 2, lmp: 30, lmpEnergy: 10, lmpCongestion: 20 },
+      ],
+      orders: [
+        { id: 's', bus: 1, side: 'sell', cleared: mw, clearedSteps: [mw], price: 10 },
+        { id: 'b', bus: 2, side: 'buy', cleared: mw, clearedSteps: [mw], price: 30 },
+      ],
+      branches: [],
+      congestionRent: 50e-6,
+    };
+    const st = settleClearing(result);
+    expect(st.parties.map((p) => [p.id, p.energyWh, p.amountMicros])).toEqual([
+      ['s', 3n, 30n],
+      ['b', 3n, 90n],
+    ]);
+    expect(st.congestionRentMicros).toBe(60n);
+  });
   it('includes extra parties (generators, loads) and flips negative quantities', () => {
     const result: ClearingResult = {
       status: 'optimal',
@@ -144,8 +193,10 @@ const bookArb = fc
       side: fc.constantFrom('buy' as const, 'sell' as const),
       steps: fc.array(
         fc.record({
-          price: fc.double({ min: 0, max: 300, noNaN: true }),
-          quantity: fc.double({ min: 0, max: 50, noNaN: true }),
+          // Integers scaled down, so that prices and quantities are "ugly" decimals (fc.double favours
+          // round and extreme values, for which little rounding happens).
+          price: fc.integer({ min: 0, max: 300_000_000 }).map((p) => p / 1e6 + 1e-7),
+          quantity: fc.integer({ min: 0, max: 50_000_000 }).map((q) => q / 1e6),
         }),
         { minLength: 1, maxLength: 3 },
       ),

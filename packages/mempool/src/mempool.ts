@@ -2,7 +2,7 @@
 // application on entry, deduplicated by sha256 hash (also against recently committed ones), bounded in
 // count and bytes, reaped in arrival order (FIFO) for proposals, and pruned of committed transactions
 // after each block (optionally re-checking the rest against the new state).
-import { InputError, toHex } from '@gridledger/base';
+import { InputError } from '@gridledger/base';
 import type { Application } from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
 
@@ -88,7 +88,7 @@ export class Mempool {
 
   /** True when a transaction with this hash is held. */
   has(hash: Uint8Array): boolean {
-    return this.#txs.has(toHex(hash));
+    return this.#txs.has(keyOf(hash));
   }
 
   /**
@@ -99,7 +99,7 @@ export class Mempool {
     if (!(tx instanceof Uint8Array))
       throw new InputError('Mempool.add: expected the transaction as a Uint8Array');
     const hash = txHash(tx);
-    const key = toHex(hash);
+    const key = keyOf(hash);
     const early = this.#admissible(tx, key);
     if (early !== undefined) return { ok: false, hash, ...early };
     this.#checking.add(key);
@@ -143,7 +143,7 @@ export class Mempool {
    */
   async update(_height: bigint, committedTxs: readonly Uint8Array[]): Promise<number> {
     for (const tx of committedTxs) {
-      const key = toHex(txHash(tx));
+      const key = keyOf(txHash(tx));
       this.#delete(key);
       this.#remember(key);
     }
@@ -159,7 +159,7 @@ export class Mempool {
   /** Removes the transactions with these hashes (those held); returns how many were removed. */
   remove(hashes: readonly Uint8Array[]): number {
     let n = 0;
-    for (const h of hashes) if (this.#delete(toHex(h))) n++;
+    for (const h of hashes) if (this.#delete(keyOf(h))) n++;
     return n;
   }
 
@@ -171,10 +171,10 @@ export class Mempool {
       };
     }
     if (this.#txs.has(key) || this.#checking.has(key)) {
-      return { code: 'duplicate', reason: `transaction ${key} is already in the mempool` };
+      return { code: 'duplicate', reason: `transaction 0x${key} is already in the mempool` };
     }
     if (this.#committed.has(key)) {
-      return { code: 'committed', reason: `transaction ${key} was already committed` };
+      return { code: 'committed', reason: `transaction 0x${key} was already committed` };
     }
     if (this.#txs.size + 1 > this.maxTxs || this.#bytes + tx.length > this.maxBytes) {
       return {
@@ -210,4 +210,9 @@ function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0)
     throw new InputError(`Mempool: ${name} must be a positive integer, got ${v}`);
   return v;
+}
+
+/** Map key of a hash: its hex without 0x (Node's native encoder). */
+function keyOf(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
 }

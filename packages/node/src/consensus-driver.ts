@@ -17,6 +17,8 @@ import {
   keySigner,
   SignGuard,
   type SignState,
+  verifyProposalSignature,
+  verifyVote,
   type WalState,
 } from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
@@ -26,6 +28,8 @@ import type { Node } from './node.ts';
 
 /** How often the current round's proposal and votes are re-sent to peers (repairs lost messages). */
 export const GOSSIP_INTERVAL_MS = 300;
+/** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
+export const PROPOSAL_GOSSIP_EVERY = 4;
 
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
@@ -46,6 +50,7 @@ export class ConsensusDriver {
   private actionQueue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private gossipTimer: NodeJS.Timeout | undefined;
+  private gossipTicks = 0;
   private stopped = false;
   readonly stats: ConsensusStats = {
     messagesAccepted: 0,
@@ -115,24 +120,56 @@ export class ConsensusDriver {
       this.node.p2p.disconnect(from, `malformed ${msg.kind}: ${(err as Error).message}`);
       return;
     }
-    const r = this.machine.handle({ type: 'message', message });
-    if (r.ignored !== undefined) {
-      this.stats.messagesIgnored++;
-      // A bad signature cannot come from an honest relay (relays forward only what verified): drop the peer.
-      if (/signature|not in the set|unknown validator/i.test(r.ignored)) {
+    // The machine verifies messages for the height it decides; those for other heights (buffered for
+    // later, or stale) are verified here, so nothing unverified is relayed and a forger is dropped at once.
+    const m = this.machine;
+    const msgHeight = message.kind === 'vote' ? message.vote.height : message.proposal.height;
+    if (msgHeight !== m.height) {
+      const check = this.verifyElsewhere(message);
+      if (!check.ok) {
+        this.stats.messagesIgnored++;
         this.node.log.warn(
-          { peer: from.slice(0, 18), reason: r.ignored },
+          { peer: from.slice(0, 18), reason: check.reason },
           'consensus: rejected peer message',
         );
-        this.node.p2p.disconnect(from, `invalid ${msg.kind}: ${r.ignored}`);
-      } else {
-        this.node.log.trace({ peer: from.slice(0, 18), reason: r.ignored }, 'consensus: message ignored');
+        this.node.p2p.disconnect(from, `invalid ${msg.kind}: ${check.reason}`);
+        return;
       }
+      if (msgHeight < m.height) return; // already decided here: nothing to do, nothing to relay
+    }
+    const r = m.handle({ type: 'message', message, nowMs: BigInt(Date.now()) });
+    let rejected: string | undefined;
+    if (r.ignored !== undefined) {
+      if (/signature|not in the set|unknown validator|validator index/i.test(r.ignored)) rejected = r.ignored;
+      else if (!/duplicate|buffered/i.test(r.ignored) && msgHeight === m.height) {
+        // Ignored before its signature was looked at (e.g. the height is already decided): check it here.
+        const check = this.verifyElsewhere(message);
+        if (!check.ok) rejected = check.reason;
+      }
+    }
+    if (rejected !== undefined) {
+      this.stats.messagesIgnored++;
+      // A bad signature cannot come from an honest relay (relays forward only what verified): drop the peer.
+      this.node.log.warn({ peer: from.slice(0, 18), reason: rejected }, 'consensus: rejected peer message');
+      this.node.p2p.disconnect(from, `invalid ${msg.kind}: ${rejected}`);
+    } else if (r.ignored !== undefined && !/^buffered/.test(r.ignored)) {
+      this.stats.messagesIgnored++;
+      this.node.log.trace({ peer: from.slice(0, 18), reason: r.ignored }, 'consensus: message ignored');
     } else {
       this.stats.messagesAccepted++;
       this.node.p2p.relay(msg, from);
     }
     this.execute(r.actions);
+  }
+
+  private verifyElsewhere(message: ConsensusMessage): { ok: true } | { ok: false; reason: string } {
+    const { chainId } = this.node.home.genesis;
+    if (message.kind === 'vote') return verifyVote(message.vote, this.node.validators, chainId);
+    const p = message.proposal;
+    if (p.height < 1n || p.round < 0)
+      return { ok: false, reason: `proposal for height ${p.height} round ${p.round}` };
+    const proposer = this.node.validators.validators[this.machine!.proposerIndex(p.height, p.round)]!;
+    return verifyProposalSignature(p, proposer.publicKey, chainId);
   }
 
   /** A new peer gets what we hold for the current round at once. */
@@ -184,15 +221,21 @@ export class ConsensusDriver {
 
   private gossip(): void {
     if (this.stopped || !this.machine || this.node.p2p.peers().length === 0) return;
-    for (const m of this.machine.gossip()) this.node.p2p.broadcast(toPeerMessage(m));
+    // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
+    const proposals = this.gossipTicks++ % PROPOSAL_GOSSIP_EVERY === 0;
+    for (const m of this.machine.gossip({ proposals })) this.node.p2p.broadcast(toPeerMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
   private execute(actions: ConsensusAction[]): void {
     if (actions.length === 0) return;
     const gen = this.generation;
+    // Timers start now, not behind a slow action (a block commit must not stretch the commit timeout);
+    // what they trigger is queued behind everything before it, so persistence order is unchanged.
+    for (const a of actions) if (a.type === 'scheduleTimeout') void this.run(a, gen);
     this.actionQueue = this.actionQueue.then(async () => {
       for (const a of actions) {
+        if (a.type === 'scheduleTimeout') continue;
         if (gen !== this.generation && a.type !== 'persist') return;
         try {
           await this.run(a, gen);
@@ -205,6 +248,7 @@ export class ConsensusDriver {
 
   private async run(a: ConsensusAction, gen: number): Promise<void> {
     const node = this.node;
+    if (node.log.isLevelEnabled('debug')) node.log.debug({ action: describeAction(a) }, 'consensus: action');
     switch (a.type) {
       case 'persist':
         await node.store.appendWal(a.wal.height, encodeWalState(a.wal));
@@ -282,4 +326,24 @@ export class ConsensusDriver {
 
 function toPeerMessage(m: ConsensusMessage): PeerMessage {
   return { kind: m.kind, data: encodeMessage(m) };
+}
+
+function describeAction(a: ConsensusAction): string {
+  switch (a.type) {
+    case 'persist':
+      return `persist ${a.wal.height}/${a.wal.round} locked ${a.wal.lockedRound}`;
+    case 'broadcast':
+      return a.message.kind === 'vote'
+        ? `broadcast ${a.message.vote.type} ${a.message.vote.height}/${a.message.vote.round} ${a.message.vote.blockHash ? toHex(a.message.vote.blockHash).slice(0, 10) : 'nil'}`
+        : `broadcast proposal ${a.message.proposal.height}/${a.message.proposal.round}`;
+    case 'scheduleTimeout':
+      return `timeout ${a.kind} ${a.height}/${a.round} in ${a.delayMs} ms`;
+    case 'requestProposal':
+    case 'validateBlock':
+      return `${a.type} ${a.height}`;
+    case 'decide':
+      return `decide ${a.block.header.height} round ${a.round}`;
+    case 'evidence':
+      return `evidence ${a.evidence.kind}`;
+  }
 }

@@ -92,6 +92,7 @@ class Connection {
   peerId: string | undefined;
   sentAuth = false;
   gotAuth = false;
+  corked = false;
   messagesIn = 0;
   messagesOut = 0;
   readonly decoder: FrameDecoder;
@@ -451,6 +452,15 @@ export class P2pNetwork {
     if (c.socket.writableLength > this.opts.maxQueuedBytesPerPeer) {
       this.close(c, 'peer too slow: send queue over its limit');
       return false;
+    }
+    // Frames written in one tick leave in one syscall (gossip bursts: votes, many txs).
+    if (!c.corked) {
+      c.corked = true;
+      c.socket.cork();
+      process.nextTick(() => {
+        c.corked = false;
+        c.socket.uncork();
+      });
     }
     c.socket.write(encodeFrame(body));
     if (c.state === 'open') {

@@ -77,6 +77,8 @@ export interface RpcBackend {
   submitTx(tx: Uint8Array): Promise<SubmitTxResult>;
   /** The hash a transaction is known by (default sha256, the mempool's {@link txHash}). */
   txHash?(tx: Uint8Array): Uint8Array;
+  /** The application's committed value of `key` and the height it is from (enables gl_query). */
+  query?(key: Uint8Array): Promise<{ height: bigint; value: Uint8Array | undefined }>;
   /** Calls `listener` after each committed block; returns an unsubscribe function (enables eth_subscribe newHeads). */
   onBlock?(listener: (height: bigint) => void): () => void;
 }

@@ -170,6 +170,19 @@ export function buildMethods(options: MethodOptions): Map<string, RpcMethod> {
       })),
     };
   });
+  m.set('gl_query', async (p) => {
+    arity(p, 1, 1, '[key as 0x-hex]');
+    const key = parseData(p[0], 'key', { maxBytes: 1024 });
+    if (key.length === 0) throw invalidParams('key must not be empty');
+    if (backend.query === undefined)
+      throw new RpcError(RPC_ERRORS.METHOD_NOT_FOUND, 'this node does not serve gl_query');
+    const r = await backend.query(key);
+    return {
+      height: r.height.toString(),
+      key: data(key),
+      value: r.value === undefined ? null : data(r.value),
+    };
+  });
   m.set('gl_sendTx', submit);
   m.set('broadcast_tx', submit);
   m.set('eth_subscribe', async (p, ctx) => {

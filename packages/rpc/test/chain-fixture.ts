@@ -114,6 +114,9 @@ export async function openChain(opts: { maxTxs?: number } = {}): Promise<Chain> 
       };
     },
     validators: () => valset.validators,
+    async query(key) {
+      return { height: (await app.info()).height, value: app.query(key) };
+    },
     onBlock(l) {
       listeners.add(l);
       return () => listeners.delete(l);

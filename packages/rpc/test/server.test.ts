@@ -164,6 +164,16 @@ describe('RPC read side: happy paths', () => {
     expect(chain.app.query(utf8('gamma'))).toEqual(utf8('3'));
   });
 
+  it('reads committed application state with gl_query', async () => {
+    expect(await result('gl_query', [toHex(utf8('gamma'))])).toEqual({
+      height: '3',
+      key: toHex(utf8('gamma')),
+      value: toHex(utf8('3')),
+    });
+    expect((await result('gl_query', [toHex(utf8('missing'))])).value).toBeNull();
+    expect((await call('gl_query', ['0x'])).error.code).toBe(-32602);
+  });
+
   it('says the mempool is full through the RPC error', async () => {
     for (const t of ['f1=1', 'f2=1', 'f3=1', 'f4=1']) await result('gl_sendTx', [toHex(utf8(t))]);
     const full = await call('gl_sendTx', [toHex(utf8('f5=1'))]);
@@ -242,6 +252,34 @@ describe('RPC read side: bad requests get JSON-RPC errors and the server keeps r
     expect((await post(JSON.stringify(big))).json.error.message).toBe(
       'invalid request: batch of 11 requests, limit 10',
     );
+  });
+
+  it('refuses an oversized transaction with a clear error and changes nothing', async () => {
+    const before = { height: chain.store.latestHeight(), pool: chain.mempool.size };
+    const r = await call('gl_sendTx', [toHex(new Uint8Array(2000).fill(0x61))]);
+    expect(r.error).toMatchObject({ code: -32000, data: { code: 'rejected' } });
+    expect(r.error.message).toBe('transaction rejected: transaction too large: 2000 bytes, limit 1089');
+    expect({ height: chain.store.latestHeight(), pool: chain.mempool.size }).toEqual(before);
+  });
+
+  it('survives clients that hang up mid-request', async () => {
+    const { connect } = await import('node:net');
+    for (const partial of [
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"jsonrpc":',
+      'GARBAGE\r\n\r\n',
+    ]) {
+      await new Promise<void>((resolve) => {
+        const sock = connect(server.port, '127.0.0.1', () => {
+          sock.write(partial);
+          setTimeout(() => {
+            sock.destroy();
+            resolve();
+          }, 20);
+        });
+        sock.on('error', () => resolve());
+      });
+    }
+    expect(await result('eth_blockNumber')).toBe('0x4');
   });
 
   it('refuses an oversized body with 413 and a JSON-RPC error, and GET with 405', async () => {

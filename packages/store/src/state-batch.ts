@@ -1,7 +1,7 @@
 // The small key-value API an application sees: a read-only KVStore over its committed state and a
 // StateBatch that collects the writes of one block, handed to NodeStore.saveBlock so that they are
 // committed in the same atomic database batch as the block itself.
-import { InputError, toHex } from '@gridledger/base';
+import { InputError } from '@gridledger/base';
 
 /** One write of application state: a value, or null to delete the key. */
 export interface StateWrite {
@@ -36,14 +36,14 @@ export class StateBatch {
     checkKey(key);
     if (!(value instanceof Uint8Array))
       throw new InputError('StateBatch.put: expected the value as a Uint8Array');
-    this.#writes.set(toHex(key), { key: key.slice(), value: value.slice() });
+    this.#writes.set(keyId(key), { key: key.slice(), value: value.slice() });
     return this;
   }
 
   /** Deletes `key`. */
   del(key: Uint8Array): this {
     checkKey(key);
-    this.#writes.set(toHex(key), { key: key.slice(), value: null });
+    this.#writes.set(keyId(key), { key: key.slice(), value: null });
     return this;
   }
 
@@ -63,4 +63,9 @@ function checkKey(key: Uint8Array): void {
   if (key.length === 0 || key.length > MAX_STATE_KEY_BYTES) {
     throw new InputError(`StateBatch: expected a key of 1..${MAX_STATE_KEY_BYTES} bytes, got ${key.length}`);
   }
+}
+
+/** Map key of a byte string (native hex encoder). */
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 }

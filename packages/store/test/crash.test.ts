@@ -15,10 +15,14 @@ const repoRoot = join(here, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'gl-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the writer until it has printed `minHeights` new heights, then SIGKILLs it after `delayMs`. */
-function runAndKill(minHeights: number, delayMs: number): Promise<bigint> {
+/**
+ * Runs the writer until it has printed `minHeights` new heights, then SIGKILLs it after `delayMs`; or,
+ * with `self`, lets the writer SIGKILL itself while its `minHeights`-th block is being written.
+ */
+function runAndKill(minHeights: number, delayMs: number | 'now', self = false): Promise<bigint> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-writer.ts'), dir], {
+    const args = self ? [String(minHeights), String(delayMs)] : [];
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-writer.ts'), dir, ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -36,9 +40,9 @@ function runAndKill(minHeights: number, delayMs: number): Promise<bigint> {
         last = BigInt(l);
         seen++;
       }
-      if (seen >= minHeights && !killing) {
+      if (!self && seen >= minHeights && !killing) {
         killing = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+        setTimeout(() => child.kill('SIGKILL'), delayMs === 'now' ? 0 : delayMs);
       }
     });
     child.stderr.on('data', (d: Buffer) => {
@@ -54,17 +58,20 @@ function runAndKill(minHeights: number, delayMs: number): Promise<bigint> {
 describe('crash safety (SIGKILL mid-write-loop)', () => {
   it('reopens at a consistent committed height after each of several kills', async () => {
     let previous = 0n;
-    for (const [minHeights, delayMs] of [
-      [15, 0],
-      [10, 3],
-      [10, 7],
+    for (const [minHeights, delayMs, self] of [
+      [15, 0, false],
+      [10, 3, false],
+      [10, 'now', true],
+      [10, 0, true],
+      [10, 1, true],
+      [10, 2, true],
     ] as const) {
-      const lastPrinted = await runAndKill(minHeights, delayMs);
+      const lastPrinted = await runAndKill(minHeights, delayMs, self);
       const store = await NodeStore.open(dir);
       const h = store.latestHeight();
       // Everything the writer reported as committed survived, and the writer made progress.
       expect(h).toBeGreaterThanOrEqual(lastPrinted);
-      expect(h).toBeGreaterThanOrEqual(previous + BigInt(minHeights));
+      expect(h).toBeGreaterThanOrEqual(previous + BigInt(self ? minHeights - 1 : minHeights));
       // The block, certificate, state and root of height h, and nothing of h + 1.
       expect(toHex((await store.loadBlock(h))!.hash)).toBe(toHex(sha256(utf8(`block ${h}`))));
       expect(await store.loadBlock(h + 1n)).toBeUndefined();

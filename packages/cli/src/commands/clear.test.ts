@@ -1,7 +1,7 @@
 // `gridledger clear` end to end: spawns the real bin on a one-bus book, on case9_congested, and on bad
 // inputs (unknown bus, negative and non-numeric values, empty book, missing file, infeasible network).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,9 +114,12 @@ describe('gridledger clear', () => {
     expect(j.settlement.congestionRent).toBe('0');
   });
 
-  it('prints tables by default', async () => {
-    const r = await run(['clear', '--network', oneBus, '--orders', oneBusCsv]);
+  it('prints tables by default, at most 40 orders of them', async () => {
+    const extra = Array.from({ length: 45 }, (_, i) => `x${i},1,sell,99,1`).join('\n');
+    const big = file('big.csv', `${readFileSync(oneBusCsv, 'utf8')}${extra}\n`);
+    const r = await run(['clear', '--network', oneBus, '--orders', big]);
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\.\.\. and 8 more orders \(all of them with --format json\)/);
     expect(r.stdout).toMatch(/single-bus auction/);
     expect(r.stdout).toMatch(/│ b1 +│ 1 +│ buy +│ 4\.0000 +│ 40\.0000 +│ 4000000 +│ 160\.000000/);
   });

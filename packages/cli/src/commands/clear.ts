@@ -5,6 +5,7 @@ import { GridledgerError } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import {
   type ClearingResult,
+  caseSettlementParties,
   checkOrdersAgainstNetwork,
   clearNetwork,
   clearSingleBus,
@@ -23,22 +24,6 @@ interface ClearFlags {
   intervalMinutes: string;
 }
 
-/** The case's generators (sell) and loads (buy) as settlement parties, from a network clearing. */
-function caseParties(network: Network, generatorsMw: readonly number[] | undefined): SettlementParty[] {
-  const parties: SettlementParty[] = [];
-  network.generators.forEach((g, k) => {
-    const mw = generatorsMw?.[k] ?? 0;
-    if (g.status > 0 && mw !== 0)
-      parties.push({ id: `gen${g.index}`, kind: 'generator', bus: g.bus, side: 'sell', mw });
-  });
-  for (const b of network.buses) {
-    const mw = b.pdMw + b.gsMw;
-    if (b.type !== 4 && mw !== 0)
-      parties.push({ id: `load${b.id}`, kind: 'load', bus: b.id, side: 'buy', mw });
-  }
-  return parties;
-}
-
 /** True when the network is a pure order book on one bus: the auction then gives the same clearing. */
 function isSingleBusBook(network: Network): boolean {
   return (
@@ -53,6 +38,15 @@ function parseInterval(value: string): number {
     throw new UsageError(`--interval-minutes must be a positive whole number of minutes, got "${value}"`);
   }
   return Number(value);
+}
+
+/** Rows shown per table; the JSON output has everything. */
+const TABLE_ROWS = 40;
+
+function more(total: number, what: string): string[] {
+  return total > TABLE_ROWS
+    ? [`... and ${total - TABLE_ROWS} more ${what} (all of them with --format json)`]
+    : [];
 }
 
 const usd = (micros: bigint): string => {
@@ -92,14 +86,17 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
   out.push(
     renderTable(
       ['bus', 'LMP $/MWh', 'energy', 'congestion'],
-      result.buses.map((b) => [b.id, fmt(b.lmp, 4), fmt(b.lmpEnergy, 4), fmt(b.lmpCongestion, 4)]),
+      result.buses
+        .slice(0, TABLE_ROWS)
+        .map((b) => [b.id, fmt(b.lmp, 4), fmt(b.lmpEnergy, 4), fmt(b.lmpCongestion, 4)]),
     ),
+    ...more(result.buses.length, 'buses'),
   );
   const byId = new Map(settlement.parties.filter((p) => p.kind === 'order').map((p) => [p.id, p]));
   out.push(
     renderTable(
       ['order', 'bus', 'side', 'cleared MW', 'price $/MWh', 'energy Wh', 'pays / receives $'],
-      result.orders.map((o) => {
+      result.orders.slice(0, TABLE_ROWS).map((o) => {
         const s = byId.get(o.id);
         return [
           o.id,
@@ -112,6 +109,7 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
         ];
       }),
     ),
+    ...more(result.orders.length, 'orders'),
   );
   const binding = result.branches.filter((b) => b.muFrom > 1e-9 || b.muTo > 1e-9);
   if (result.branches.length > 0) {
@@ -122,8 +120,11 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
       out.push(
         renderTable(
           ['branch', 'from', 'to', 'flow MW', 'muFrom', 'muTo'],
-          binding.map((b) => [b.index, b.from, b.to, fmt(b.flowMw, 3), fmt(b.muFrom, 4), fmt(b.muTo, 4)]),
+          binding
+            .slice(0, TABLE_ROWS)
+            .map((b) => [b.index, b.from, b.to, fmt(b.flowMw, 3), fmt(b.muFrom, 4), fmt(b.muTo, 4)]),
         ),
+        ...more(binding.length, 'binding branches'),
       );
     }
   }
@@ -154,7 +155,7 @@ async function runClear(flags: ClearFlags): Promise<void> {
     log(`clear: ${network.name} has ${network.buses.length} buses: clearing with the DC-OPF (clearNetwork)`);
     const r = await clearNetwork(network, orders);
     result = r;
-    extraParties = caseParties(network, r.generatorsMw);
+    extraParties = caseSettlementParties(network, r.generatorsMw);
   }
   log(`clear: ${orders.length} orders cleared in ${(performance.now() - t0).toFixed(1)} ms`);
   if (result.status !== 'optimal') {

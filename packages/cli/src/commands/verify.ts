@@ -1,5 +1,6 @@
 // `gridledger verify --home DIR`: re-checks a stopped node's stored chain and names the first bad height.
 // Exit code 0 when the chain is sound, 1 when a height fails.
+import { GridledgerError } from '@gridledger/base';
 import { loadHome, verifyStoredChain } from '@gridledger/node';
 import type { Command } from 'commander';
 import { log, parseFormat, printJson } from '../output.ts';
@@ -23,6 +24,7 @@ export function registerVerify(program: Command): void {
       else if (r.ok)
         process.stdout.write(`ok: ${r.height} blocks verified, latest hash ${r.latestHash ?? '-'}\n`);
       else process.stdout.write(`FAILED at height ${r.badHeight} (of ${r.latestHeight}): ${r.reason}\n`);
-      if (!r.ok) process.exitCode = 1;
+      // Exit code 1 through the CLI's error path (the result itself is already on stdout).
+      if (!r.ok) throw new GridledgerError('E_VERIFY', `chain verification failed at height ${r.badHeight}`);
     });
 }
