@@ -79,3 +79,4 @@ export {
 } from './settlement.ts';
 export { decomposeTrades, shareProRata, type Trade, type TradeParty } from './trades.ts';
 export { decodeSigned, encodeSigned, readBlob, readJsonBlob, writeBlob, writeJsonBlob } from './words.ts';
+export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';

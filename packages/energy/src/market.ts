@@ -31,7 +31,7 @@ import {
 } from './config.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { registryKeys } from './registry.ts';
-import { decodeSigned } from './words.ts';
+import { decodeSigned, type StateReader } from './words.ts';
 
 /** The market's ABI (functions, views and every event the market emits, in the block too). */
 export const MARKET_ABI = parseAbi([
@@ -103,7 +103,7 @@ export interface StoredOrder {
 
 /** Unmetered reads of the market's state. */
 export const marketView = {
-  order(s: JournaledState, id: bigint): StoredOrder | undefined {
+  order(s: StateReader, id: bigint): StoredOrder | undefined {
     const k = marketKeys.order(id);
     const owner = s.get(k.owner);
     if (owner === 0n) return undefined;
@@ -126,7 +126,7 @@ export const marketView = {
     };
   },
   /** Every order of interval `k` (any status), by id. */
-  ordersOf(s: JournaledState, k: bigint): StoredOrder[] {
+  ordersOf(s: StateReader, k: bigint): StoredOrder[] {
     const iv = marketKeys.interval(k);
     const n = Number(s.get(iv.orders));
     const out: StoredOrder[] = [];
@@ -137,7 +137,7 @@ export const marketView = {
     return out;
   },
   /** Promise token ids of interval `k`. */
-  promisesOf(s: JournaledState, k: bigint): bigint[] {
+  promisesOf(s: StateReader, k: bigint): bigint[] {
     const iv = marketKeys.interval(k);
     const n = Number(s.get(iv.promises));
     const out: bigint[] = [];

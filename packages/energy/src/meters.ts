@@ -19,6 +19,7 @@ import { METERS_ADDRESS } from './addresses.ts';
 import { deadlineMs, intervalEndMs, type MarketConfig } from './config.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { registryKeys, registryView } from './registry.ts';
+import type { StateReader } from './words.ts';
 
 /** The meters module's ABI. */
 export const METERS_ABI = parseAbi([
@@ -75,7 +76,7 @@ export const meterKeys = {
 
 /** Unmetered reading lookup (undefined when the meter has not reported for the interval). */
 export function readingView(
-  s: JournaledState,
+  s: StateReader,
   meter: bigint,
   k: bigint,
 ): { importedWh: bigint; exportedWh: bigint } | undefined {

@@ -25,7 +25,7 @@ import {
 import { parseAbi } from 'viem';
 import { REGISTRY_ADDRESS } from './addresses.ts';
 import { checkNetworkJson, type NetworkJson } from './network-json.ts';
-import { readJsonBlob, writeJsonBlob } from './words.ts';
+import { readJsonBlob, type StateReader, writeJsonBlob } from './words.ts';
 
 /** The registry's ABI. */
 export const REGISTRY_ABI = parseAbi([
@@ -80,9 +80,9 @@ function onlyGridOperator(ctx: CallContext, what: string): void {
 
 /** Unmetered reads of the registry for the market, meters and views. */
 export const registryView = {
-  network: (s: JournaledState) => readJsonBlob<NetworkJson>(s, K.net),
+  network: (s: StateReader) => readJsonBlob<NetworkJson>(s, K.net),
   /** Overridden limits, MW, by branch index. */
-  limitsMw(s: JournaledState, network: NetworkJson): Map<number, number> {
+  limitsMw(s: StateReader, network: NetworkJson): Map<number, number> {
     const out = new Map<number, number>();
     for (const b of network.branches) {
       const v = s.get(K.limit(b.index));
@@ -90,7 +90,7 @@ export const registryView = {
     }
     return out;
   },
-  meter(s: JournaledState, meter: bigint): { key: Address; bus: bigint; owner: Address } | undefined {
+  meter(s: StateReader, meter: bigint): { key: Address; bus: bigint; owner: Address } | undefined {
     const key = s.get(K.meterKey(meter));
     if (key === 0n) return undefined;
     return {
@@ -100,7 +100,7 @@ export const registryView = {
     };
   },
   /** Meter ids of `owner` at `bus`, in registration order. */
-  metersAt(s: JournaledState, owner: Address, bus: bigint | number): bigint[] {
+  metersAt(s: StateReader, owner: Address, bus: bigint | number): bigint[] {
     const n = Number(s.get(K.ownerMeters(owner, bus)));
     const out: bigint[] = [];
     for (let i = 0; i < n; i++) out.push(s.get(K.ownerMeter(owner, bus, i)));

@@ -32,7 +32,7 @@ import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
-import { decodeSigned } from './words.ts';
+import { decodeSigned, type StateReader } from './words.ts';
 
 /** One party's position and metered energy in an interval. */
 export interface PartyPosition {
@@ -47,7 +47,7 @@ export interface PartyPosition {
 }
 
 /** Positions of every party with a cleared order in interval `k`, sorted by owner then bus. */
-export function partyPositions(state: JournaledState, k: bigint): PartyPosition[] {
+export function partyPositions(state: StateReader, k: bigint): PartyPosition[] {
   const groups = new Map<string, PartyPosition>();
   for (const o of marketView.ordersOf(state, k)) {
     if (o.status !== ORDER_STATUS.cleared) continue;
@@ -192,7 +192,7 @@ export function settleInterval(
 }
 
 /** True when interval `k` can be settled at block time `timeMs`: cleared, and all readings in or past the deadline. */
-export function readyToSettle(state: JournaledState, deadline: bigint, timeMs: bigint, k: bigint): boolean {
+export function readyToSettle(state: StateReader, deadline: bigint, timeMs: bigint, k: bigint): boolean {
   const iv = marketKeys.interval(k);
   const st = state.get(iv.status);
   if (st !== INTERVAL_STATUS.cleared) return false;
@@ -202,5 +202,5 @@ export function readyToSettle(state: JournaledState, deadline: bigint, timeMs: b
 }
 
 /** Congestion rent recorded for interval `k`, signed cash units. */
-export const storedRent = (state: JournaledState, k: bigint) =>
+export const storedRent = (state: StateReader, k: bigint) =>
   decodeSigned(state.get(marketKeys.interval(k).rent));

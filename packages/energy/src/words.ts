@@ -6,6 +6,9 @@ import type { CallContext, JournaledState } from '@gridledger/execution';
 const TWO_256 = 1n << 256n;
 const TWO_255 = 1n << 255n;
 
+/** What read-only views need of the state: `JournaledState`, or `{ get: (k) => app.stateValue(k) }`. */
+export type StateReader = Pick<JournaledState, 'get'>;
+
 /** A signed integer as a uint256 word (two's complement). */
 export function encodeSigned(x: bigint): bigint {
   return x < 0n ? TWO_256 + x : x;
@@ -30,7 +33,7 @@ export function writeBlob(ctx: CallContext, prefix: string, bytes: Uint8Array): 
 }
 
 /** Reads the blob under `prefix` (empty when absent), unmetered. */
-export function readBlob(state: JournaledState, prefix: string): Uint8Array {
+export function readBlob(state: StateReader, prefix: string): Uint8Array {
   const len = Number(state.get(`${prefix}:len`));
   const out = new Uint8Array(Math.ceil(len / 32) * 32);
   for (let i = 0; i * 32 < len; i++) {
@@ -49,7 +52,7 @@ export function writeJsonBlob(ctx: CallContext, prefix: string, value: unknown):
 }
 
 /** Reads a JSON blob (undefined when absent). */
-export function readJsonBlob<T>(state: JournaledState, prefix: string): T | undefined {
+export function readJsonBlob<T>(state: StateReader, prefix: string): T | undefined {
   const b = readBlob(state, prefix);
   return b.length === 0 ? undefined : (JSON.parse(new TextDecoder().decode(b)) as T);
 }
