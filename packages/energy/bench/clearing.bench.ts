@@ -12,6 +12,7 @@ import {
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
+  marketKeys,
   networkToJson,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
@@ -171,4 +172,6 @@ console.log(
 );
 console.log(`  clearing block (solve, verify, settle, promises, commit): ${clearMs.toFixed(0)} ms`);
 console.log(`  promises minted: ${promises}, congestion rent: ${rent} µ$`);
+const certBytes = app.stateValue(`${marketKeys.interval(K).certificate}:len`);
+console.log(`  stored certificate: ${certBytes} bytes (${(certBytes + 31n) / 32n} state words)`);
 console.log(`  settlement block (${promises} promises, all readings missing): ${settleMs.toFixed(0)} ms`);

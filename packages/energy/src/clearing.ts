@@ -40,7 +40,7 @@ import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { networkFromJson } from './network-json.ts';
 import { registryView } from './registry.ts';
 import { decomposeTrades, type TradeParty } from './trades.ts';
-import { encodeSigned, writeJsonBlob } from './words.ts';
+import { encodeSigned, maxBig, minBig, writeJsonBlob } from './words.ts';
 
 /** Engine id of an order. */
 export const engineOrderId = (id: bigint) => `o${id}`;
@@ -84,7 +84,7 @@ export function readClearingInputs(
   const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
   const affordable =
     up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (balance * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
-  const upstreamBuyWh = affordable < up.capacityWh ? affordable : up.capacityWh;
+  const upstreamBuyWh = minBig(affordable, up.capacityWh);
   const engineOrders: Order[] = orders.map((o) => ({
     id: engineOrderId(o.id),
     bus: o.bus,
@@ -268,14 +268,14 @@ function applyClearing(
     let escrowLeft = 0n;
     if (o.side === 'buy') {
       // Pays at its bus's LMP, at most its escrow (a rounding excess is absorbed by the rent).
-      amount = p.amountMicros > o.escrow ? o.escrow : p.amountMicros;
+      amount = minBig(p.amountMicros, o.escrow);
       release = o.escrow - amount;
       paidIn += amount;
       if (wh > 0n) buyers.push({ orderId: o.id, meritPrice: maxPrice(o), energyWh: wh });
     } else {
       amount = p.amountMicros;
       const keep = sellCollateral(config, wh);
-      escrowLeft = keep < o.escrow ? keep : o.escrow;
+      escrowLeft = minBig(keep, o.escrow);
       release = o.escrow - escrowLeft;
       if (amount < 0n) {
         // A negative price: the seller pays, from its released collateral.
@@ -315,7 +315,7 @@ function applyClearing(
   }
   let upPaid = 0n;
   if (upBuy.energyWh > 0n) {
-    upPaid = upBuy.amountMicros > upBuyEscrow ? upBuyEscrow : upBuy.amountMicros;
+    upPaid = minBig(upBuy.amountMicros, upBuyEscrow);
     if (upPaid < 0n) throw revertReason('upstream bid cleared at a negative price');
     paidIn += upPaid;
     if (upBuyEscrow - upPaid > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upBuyEscrow - upPaid);
@@ -405,12 +405,9 @@ function applyClearing(
 }
 
 function maxPrice(o: StoredOrder): bigint {
-  return o.steps.reduce((a, s) => (s.priceMicrosPerMWh > a ? s.priceMicrosPerMWh : a), 0n);
+  return o.steps.reduce((a, s) => maxBig(a, s.priceMicrosPerMWh), 0n);
 }
 
 function minPrice(o: StoredOrder): bigint {
-  return o.steps.reduce(
-    (a, s) => (s.priceMicrosPerMWh < a ? s.priceMicrosPerMWh : a),
-    o.steps[0]!.priceMicrosPerMWh,
-  );
+  return o.steps.reduce((a, s) => minBig(a, s.priceMicrosPerMWh), o.steps[0]!.priceMicrosPerMWh);
 }

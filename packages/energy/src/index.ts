@@ -70,6 +70,7 @@ export {
   registryKeys,
   registryView,
 } from './registry.ts';
+export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';
 export {
   type PartyPosition,
   partyPositions,
@@ -79,4 +80,3 @@ export {
 } from './settlement.ts';
 export { decomposeTrades, shareProRata, type Trade, type TradeParty } from './trades.ts';
 export { decodeSigned, encodeSigned, readBlob, readJsonBlob, writeBlob, writeJsonBlob } from './words.ts';
-export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';

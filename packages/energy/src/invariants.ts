@@ -13,7 +13,7 @@ import { MARKET_ADDRESS } from './addresses.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { partyPositions } from './settlement.ts';
-import { decodeSigned } from './words.ts';
+import { decodeSigned, minBig } from './words.ts';
 
 /** Range of intervals to check. */
 export interface InvariantScope {
@@ -54,7 +54,7 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
     }
     if (st === INTERVAL_STATUS.settled) {
       for (const p of partyPositions(state, k)) {
-        creditsExpected += p.exportedWh < p.soldWh ? p.exportedWh : p.soldWh;
+        creditsExpected += minBig(p.exportedWh, p.soldWh);
       }
       const sumDelivered = promises.reduce((a, id) => a + state.get(marketKeys.promise(id).deliveredWh), 0n);
       const sumPromised = promises.reduce(

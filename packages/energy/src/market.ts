@@ -12,7 +12,6 @@ import {
   Erc20Module,
   Erc721Module,
   hasRole,
-  type JournaledState,
   PROMISES_ADDRESS,
   prepareEvent,
   revertReason,

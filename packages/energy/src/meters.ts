@@ -6,14 +6,7 @@
 // not recover to the meter's key, a second reading of the same meter and interval (also within the
 // batch), a reading before its interval ended, or at/after its settlement deadline (or once settled).
 // State keys (prefix <meters address>): :r:<meter>:<interval>:imp, :exp (Wh), :seen (1).
-import {
-  AbiModule,
-  type Address,
-  type JournaledState,
-  prepareEvent,
-  recoverAddress,
-  revertReason,
-} from '@gridledger/execution';
+import { AbiModule, type Address, prepareEvent, recoverAddress, revertReason } from '@gridledger/execution';
 import { bytesToHex, type Hex, hashTypedData, hexToBytes, parseAbi } from 'viem';
 import { METERS_ADDRESS } from './addresses.ts';
 import { deadlineMs, intervalEndMs, type MarketConfig } from './config.ts';

@@ -16,7 +16,6 @@ import {
   addressToValue,
   type CallContext,
   hasRole,
-  type JournaledState,
   prepareEvent,
   revertReason,
   valueToAddress,

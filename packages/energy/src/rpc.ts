@@ -1,7 +1,12 @@
 // JSON-RPC views of the energy market, as a method table like the execution package's (the node mounts
 // it beside buildExecutionRpcMethods): gl_interval, gl_orders, gl_prices, gl_gridState. They read the
 // latest committed state through `app.stateValue`; integers are decimal strings, addresses lower case.
-import { type ExecutionApp, ExecutionRpcError, type ExecutionRpcMethod, EXEC_RPC_ERRORS } from '@gridledger/execution';
+import {
+  EXEC_RPC_ERRORS,
+  type ExecutionApp,
+  ExecutionRpcError,
+  type ExecutionRpcMethod,
+} from '@gridledger/execution';
 import { deadlineMs, gateMs, intervalEndMs, intervalStartMs, type MarketConfig } from './config.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
@@ -35,11 +40,14 @@ const invalid = (m: string) => new ExecutionRpcError(EXEC_RPC_ERRORS.INVALID_PAR
 function parseUint(v: unknown, name: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string' && /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,19})$/.test(v)) return BigInt(v);
-  throw invalid(`${name}: expected a non-negative integer (number, decimal or 0x string), got ${JSON.stringify(v)}`);
+  throw invalid(
+    `${name}: expected a non-negative integer (number, decimal or 0x string), got ${JSON.stringify(v)}`,
+  );
 }
 
 function parseAddress(v: unknown, name: string): `0x${string}` {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw invalid(`${name}: expected a 20-byte 0x address`);
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v))
+    throw invalid(`${name}: expected a 20-byte 0x address`);
   return v.toLowerCase() as `0x${string}`;
 }
 
@@ -97,7 +105,10 @@ export function buildEnergyRpcMethods(deps: EnergyRpcDeps): Map<string, Executio
         owner: o.owner,
         bus: o.bus,
         side: o.side,
-        steps: o.steps.map((x) => ({ energyWh: x.energyWh.toString(), priceMicrosPerMWh: x.priceMicrosPerMWh.toString() })),
+        steps: o.steps.map((x) => ({
+          energyWh: x.energyWh.toString(),
+          priceMicrosPerMWh: x.priceMicrosPerMWh.toString(),
+        })),
         status: ORDER_STATUS_NAME[String(o.status)] ?? 'unknown',
         escrow: o.escrow.toString(),
         clearedWh: o.clearedWh.toString(),
@@ -116,7 +127,8 @@ export function buildEnergyRpcMethods(deps: EnergyRpcDeps): Map<string, Executio
     const net = network();
     if (net === undefined) return [];
     const bus = p[2] === undefined || p[2] === null ? undefined : Number(parseUint(p[2], 'bus'));
-    if (bus !== undefined && s.get(registryKeys.bus(bus)) !== 1n) throw invalid(`bus ${bus} is not in the network`);
+    if (bus !== undefined && s.get(registryKeys.bus(bus)) !== 1n)
+      throw invalid(`bus ${bus} is not in the network`);
     const out = [];
     for (let k = from; k <= to; k++) {
       const iv = marketKeys.interval(k);
@@ -124,7 +136,12 @@ export function buildEnergyRpcMethods(deps: EnergyRpcDeps): Map<string, Executio
       if (st !== INTERVAL_STATUS.cleared && st !== INTERVAL_STATUS.settled) continue;
       for (const b of net.buses) {
         if (bus !== undefined && b.id !== bus) continue;
-        out.push({ interval: k.toString(), startMs: intervalStartMs(config, k).toString(), bus: b.id, lmpMicrosPerMWh: decodeSigned(s.get(iv.lmp(b.id))).toString() });
+        out.push({
+          interval: k.toString(),
+          startMs: intervalStartMs(config, k).toString(),
+          bus: b.id,
+          lmpMicrosPerMWh: decodeSigned(s.get(iv.lmp(b.id))).toString(),
+        });
       }
     }
     return out;

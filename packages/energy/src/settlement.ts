@@ -32,7 +32,7 @@ import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
-import { decodeSigned, type StateReader } from './words.ts';
+import { decodeSigned, minBig, type StateReader } from './words.ts';
 
 /** One party's position and metered energy in an interval. */
 export interface PartyPosition {
@@ -110,8 +110,7 @@ export function settleInterval(
   }
   let creditsWh = 0n;
   for (const [party, ids] of byParty) {
-    const delivered =
-      party === undefined ? 0n : party.exportedWh < party.soldWh ? party.exportedWh : party.soldWh;
+    const delivered = party === undefined ? 0n : minBig(party.exportedWh, party.soldWh);
     const shares = shareProRata(
       delivered,
       ids.map((id) => nft.attribute(state, id, 'energyWh')),
@@ -140,12 +139,12 @@ export function settleInterval(
     let amount = 0n;
     if (imbalance < 0n) {
       const owe = (-imbalance * config.imbalance.shortfallPriceMicrosPerMWh + WH_PER_MWH - 1n) / WH_PER_MWH;
-      const fromCollateral = owe < collateral ? owe : collateral;
+      const fromCollateral = minBig(owe, collateral);
       if (fromCollateral > 0n) cash.transfer(ctx, MARKET_ADDRESS, go, fromCollateral);
       collateral -= fromCollateral;
       const rest = owe - fromCollateral;
       const bal = cash.balanceOf(state, p.owner);
-      const fromBalance = rest < bal ? rest : bal;
+      const fromBalance = minBig(rest, bal);
       if (fromBalance > 0n) cash.transfer(ctx, p.owner, go, fromBalance);
       if (fromBalance < rest) {
         ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.paymentFailed, {

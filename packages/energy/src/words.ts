@@ -9,6 +9,11 @@ const TWO_255 = 1n << 255n;
 /** What read-only views need of the state: `JournaledState`, or `{ get: (k) => app.stateValue(k) }`. */
 export type StateReader = Pick<JournaledState, 'get'>;
 
+/** The smaller of two bigints (Math.min does not take bigints). */
+export const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+/** The larger of two bigints. */
+export const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+
 /** A signed integer as a uint256 word (two's complement). */
 export function encodeSigned(x: bigint): bigint {
   return x < 0n ? TWO_256 + x : x;

@@ -115,7 +115,7 @@ export class Chain {
       if (!d.ok) throw new Error(d.reason);
       const r = await this.app.loadReceipt(d.tx.hash);
       let reason: string | undefined;
-      if (r?.revertData !== undefined && r.revertData.startsWith('0x08c379a0')) {
+      if (r?.revertData?.startsWith('0x08c379a0')) {
         reason = decodeErrorResult({ abi: ERROR_ABI, data: r.revertData }).args[0] as string;
       }
       outcomes.push({ ok: r?.status === 1, reason, error: r?.error, revertData: r?.revertData });
