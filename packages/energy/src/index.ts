@@ -72,6 +72,8 @@ export {
 } from './registry.ts';
 export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';
 export {
+  FLOW_DEVIATION_W,
+  meteredInjectionsMw,
   type PartyPosition,
   partyPositions,
   readyToSettle,

@@ -48,6 +48,8 @@ export const marketKeys = {
     lmp: (bus: number) => `${M}:iv:${k}:lmp:${bus}`,
     /** Flow per branch, signed W (from-end). */
     flowW: (branch: number) => `${M}:iv:${k}:flow:${branch}`,
+    /** Flow per branch computed at settlement from the metered injections (digital twin), signed W. */
+    actualFlowW: (branch: number) => `${M}:iv:${k}:aflow:${branch}`,
     /** Congestion prices per branch, cash units per MWh per MW, rounded; from->to and to->from. */
     muFrom: (branch: number) => `${M}:iv:${k}:muf:${branch}`,
     muTo: (branch: number) => `${M}:iv:${k}:mut:${branch}`,

@@ -54,6 +54,7 @@ export const MARKET_ABI = parseAbi([
   'event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount)',
   'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
   'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
+  'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
 ]);
 
 /** Prepared events of the market (also used by clearing and settlement). */
@@ -67,6 +68,7 @@ export const MARKET_EVENTS = {
   imbalance: prepareEvent(MARKET_ABI, 'ImbalanceSettled'),
   paymentFailed: prepareEvent(MARKET_ABI, 'PaymentFailed'),
   intervalSettled: prepareEvent(MARKET_ABI, 'IntervalSettled'),
+  flowDeviation: prepareEvent(MARKET_ABI, 'FlowDeviation'),
 };
 
 /** ceil(a / b) for a >= 0, b > 0. */

@@ -10,8 +10,10 @@
 //                then its cash balance; what it cannot pay is a PaymentFailed event. Positive: the grid
 //                operator pays floor(imbalance · surplus price / 10^6), or, when its balance cannot cover
 //                it, pays nothing and a PaymentFailed event says why. Money is only ever moved, never made.
-// Remaining collateral is released to the party.
-import { WH_PER_MWH } from '@gridledger/base';
+// Remaining collateral is released to the party. Then the digital twin: the DC flows of the metered
+// injections (upstream balancing at its bus) are stored per branch, with a FlowDeviation event where they
+// differ from the cleared flows or break a limit.
+import { roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
 import {
   type Address,
   CASH_ADDRESS,
@@ -25,14 +27,16 @@ import {
   type ModuleRegistry,
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
+import { solveDcPowerFlow } from '@gridledger/grid';
 import { MARKET_ADDRESS } from './addresses.ts';
-import type { MarketConfig } from './config.ts';
+import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
+import { networkFromJson } from './network-json.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
-import { decodeSigned, minBig, type StateReader } from './words.ts';
+import { decodeSigned, encodeSigned, minBig, type StateReader } from './words.ts';
 
 /** One party's position and metered energy in an interval. */
 export interface PartyPosition {
@@ -181,6 +185,7 @@ export function settleInterval(
       amount,
     });
   }
+  recordActualFlows(ctx, config, k, positions);
   ctx.write(iv.status, INTERVAL_STATUS.settled);
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.intervalSettled, {
     interval: k,
@@ -188,6 +193,69 @@ export function settleInterval(
     promises: BigInt(promiseIds.length),
   });
   return ctx.logs;
+}
+
+/** A flow deviation is reported when |actual - cleared| exceeds this many W (or the limit is broken). */
+export const FLOW_DEVIATION_W = 1_000n;
+
+/**
+ * The metered net injection of each cleared party's bus, MW over the interval ((export - import) Wh),
+ * with the upstream connection balancing the total at its bus (a missing reading counts as zero; meters
+ * of parties without cleared orders are not counted).
+ */
+export function meteredInjectionsMw(
+  config: MarketConfig,
+  positions: readonly PartyPosition[],
+): Map<number, number> {
+  const minutes = intervalMinutes(config);
+  const wh = new Map<number, bigint>();
+  let total = 0n;
+  for (const p of positions) {
+    const x = p.exportedWh - p.importedWh;
+    wh.set(p.bus, (wh.get(p.bus) ?? 0n) + x);
+    total += x;
+  }
+  wh.set(config.upstream.bus, (wh.get(config.upstream.bus) ?? 0n) - total);
+  return new Map([...wh].map(([b, x]) => [b, (Number(x) * 60) / (minutes * 1e6)]));
+}
+
+/**
+ * The digital twin: DC power flow of the metered injections on the registered network with the limits
+ * in force; stores each branch's actual flow (W) and emits FlowDeviation where it differs from the cleared
+ * flow by more than FLOW_DEVIATION_W or breaks the branch's limit.
+ */
+function recordActualFlows(
+  ctx: CallContext,
+  config: MarketConfig,
+  k: bigint,
+  positions: readonly PartyPosition[],
+): void {
+  const json = registryView.network(ctx.state);
+  if (json === undefined) return;
+  const limits = registryView.limitsMw(ctx.state, json);
+  const net = networkFromJson(json, limits);
+  const inj = meteredInjectionsMw(config, positions);
+  for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
+  const pf = solveDcPowerFlow(net, []);
+  const iv = marketKeys.interval(k);
+  net.branches.forEach((br, i) => {
+    const actual = roundHalfAwayFromZero(pf.flowMw[i]! * 1e6);
+    ctx.write(iv.actualFlowW(br.index), encodeSigned(actual));
+    const cleared = decodeSigned(ctx.state.get(iv.flowW(br.index)));
+    const limitW = roundHalfAwayFromZero(br.rateAMw * 1e6);
+    const abs = (x: bigint) => (x < 0n ? -x : x);
+    const overLimit = limitW > 0n && abs(actual) > limitW;
+    if (overLimit || abs(actual - cleared) > FLOW_DEVIATION_W) {
+      ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.flowDeviation, {
+        interval: k,
+        branch: BigInt(br.index),
+        clearedFlowW: cleared,
+        actualFlowW: actual,
+        limitW,
+        overLimit,
+      });
+    }
+  });
 }
 
 /** True when interval `k` can be settled at block time `timeMs`: cleared, and all readings in or past the deadline. */

@@ -11,11 +11,13 @@ import {
   ERC721_ABI,
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
-import { loadMatpower } from '@gridledger/grid';
+import { loadMatpower, solveDcPowerFlow } from '@gridledger/grid';
 import { clearNetwork, settleClearing, verifyCertificate } from '@gridledger/market';
+import { decodeEventLog } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeCertificateJson,
+  decodeSigned,
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
@@ -502,6 +504,34 @@ describe('energy market on chain, case9_congested', () => {
     expect(cash(operator)).toBe(beforeCash.get(operator.addr)! + aliceOwe + carolOwe - erinGet - daveGet);
     expect(chain.view<bigint>(CASH_ADDRESS, ERC20_ABI, 'balanceOf', [MARKET_ADDRESS])).toBe(0n);
     expect(b.record!.logs.some((l) => l.address === MARKET_ADDRESS)).toBe(true);
+    // Digital twin: the flows of the metered injections (upstream balancing at bus 1), recomputed here.
+    const net = await loadMatpower(`${CASES}case9_congested.m`);
+    const inj = new Map<number, number>();
+    let total = 0;
+    for (const name of ['alice', 'carol', 'erin', 'bob', 'dave']) {
+      const r = readings.get(name);
+      const x = r === undefined ? 0 : Number(r.exportedWh - r.importedWh) / 1e6;
+      inj.set(BUS[name]!, (inj.get(BUS[name]!) ?? 0) + x);
+      total += x;
+    }
+    inj.set(1, (inj.get(1) ?? 0) - total);
+    const twin = solveDcPowerFlow(
+      {
+        ...net,
+        generators: [],
+        buses: net.buses.map((x) => ({ ...x, pdMw: -(inj.get(x.id) ?? 0), gsMw: 0 })),
+      },
+      [],
+    );
+    const deviations = b
+      .record!.logs.filter((l) => l.address === MARKET_ADDRESS)
+      .map((l) => decodeEventLog({ abi: MARKET_ABI, topics: l.topics as [`0x${string}`], data: l.data }))
+      .filter((e) => e.eventName === 'FlowDeviation');
+    expect(deviations.length).toBeGreaterThan(0);
+    for (const br of net.branches) {
+      const stored = decodeSigned(chain.state.get(marketKeys.interval(K).actualFlowW(br.index)));
+      expect(Number(stored) / 1e6).toBeCloseTo(twin.flowMw[br.index - 1]!, 5);
+    }
   });
 
   it('after settlement: a late reading and a second settlement of a promise are rejected, nothing changes', async () => {
