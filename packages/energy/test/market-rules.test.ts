@@ -8,11 +8,13 @@ import { decodeEventLog } from 'viem';
 import { describe, expect, it } from 'vitest';
 import {
   buildEnergyRpcMethods,
+  checkEnergyInvariants,
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
   METERS_ABI,
   METERS_ADDRESS,
+  marketKeys,
   type NetworkJson,
   networkFromJson,
   READING_TYPES,
@@ -251,6 +253,20 @@ describe('market rules on a 3-bus network', () => {
     expect(chain.view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(soldWh);
     expect(chain.view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(supply0);
     expect(chain.invariantFailures).toEqual([]);
+    // The invariants can fail: corrupt credits, escrow and a promise, and each is reported.
+    const scope = { firstInterval: K };
+    const s = chain.state;
+    const snap = s.snapshot();
+    s.set(`${CREDITS_ADDRESS}:supply`, s.get(`${CREDITS_ADDRESS}:supply`) + 1n);
+    expect(checkEnergyInvariants(s, scope).join()).toContain('credits: supply');
+    s.revert(snap);
+    s.set(marketKeys.order(2n).escrow, 5n);
+    expect(checkEnergyInvariants(s, scope).join()).toContain('records escrow');
+    s.revert(snap);
+    s.set(marketKeys.promise(1n).settled, 0n);
+    expect(checkEnergyInvariants(s, scope).join()).toContain('is settled but the promise is not');
+    s.revert(snap);
+    expect(checkEnergyInvariants(s, scope)).toEqual([]);
   });
 
   it('an interval that cannot clear fails with its reason and releases every escrow', async () => {
