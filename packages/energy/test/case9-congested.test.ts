@@ -549,6 +549,9 @@ describe('energy market on chain, case9_congested', () => {
     expect(b.outcomes[1]!.ok).toBe(false); // ERC721NonexistentToken: burned at settlement
     // More blocks: the settled interval is never settled again.
     await chain.block(DEADLINE + 2_000n, []);
+    if (process.env.GL_PRINT_GAS) {
+      for (const [sel, g] of chain.gasBySelector) console.log(`gas ${sel}: ${g.join(', ')}`);
+    }
     expect(chain.snapshotExceptNonces()).toBe(before);
     expect(chain.invariantFailures).toEqual([]);
   });

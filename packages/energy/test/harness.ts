@@ -3,6 +3,7 @@
 // reasons from receipts, and the energy invariants checked after every block.
 import {
   type Address,
+  CASH_ADDRESS,
   ExecutionApp,
   type ExecutionGenesis,
   type JournaledState,
@@ -40,6 +41,9 @@ export class Chain {
   state!: JournaledState;
   height = 0n;
   invariantFailures: string[] = [];
+  cashSupply: bigint | undefined;
+  /** Gas used by each executed transaction, by function selector. */
+  readonly gasBySelector = new Map<string, bigint[]>();
 
   /** A second app fed the same blocks: every block's app hash must match (determinism). */
   mirror: ExecutionApp | undefined;
@@ -118,9 +122,17 @@ export class Chain {
       if (r?.revertData?.startsWith('0x08c379a0')) {
         reason = decodeErrorResult({ abi: ERROR_ABI, data: r.revertData }).args[0] as string;
       }
+      if (r !== undefined) {
+        const sel = r.raw === undefined ? '' : d.tx.data.length >= 4 ? toHex(d.tx.data.subarray(0, 4)) : '0x';
+        this.gasBySelector.set(sel, [...(this.gasBySelector.get(sel) ?? []), r.gasUsed]);
+      }
       outcomes.push({ ok: r?.status === 1, reason, error: r?.error, revertData: r?.revertData });
     }
     const failures = checkEnergyInvariants(this.state, { firstInterval: this.config.firstInterval });
+    // No issuer acts in these scenarios: the cash supply never changes.
+    const supply = this.state.get(`${CASH_ADDRESS}:supply`);
+    this.cashSupply ??= supply;
+    if (supply !== this.cashSupply) failures.push(`cash supply changed from ${this.cashSupply} to ${supply}`);
     if (failures.length > 0) this.invariantFailures.push(`block ${this.height}: ${failures.join('; ')}`);
     return { outcomes, txResults: res.txResults, record: await this.app.loadBlock(this.height) };
   }
