@@ -151,7 +151,7 @@ describe('random books on case9_congested', () => {
 
       expect(ints.parties.some((p) => p.id.startsWith('o') && p.energyWh > 0n)).toBe(true);
 
-    // Random readings from half the meters, then the deadline.
+      // Random readings from half the meters, then the deadline.
       const rs: Reading[] = [];
       const sigs: `0x${string}`[] = [];
       for (const [i, m] of meters.entries()) {
