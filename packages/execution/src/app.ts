@@ -21,6 +21,7 @@ import {
 import { bytesToHex, type Hex } from 'viem';
 import { CommittedState } from './commitment.ts';
 import { applyCall, type CallOutcome } from './executor.ts';
+import { type ExecutionExtension, SYSTEM_TX_HASH } from './extension.ts';
 import { applyGenesis, createPlatformModules, type ExecutionGenesis } from './genesis.ts';
 import type { Address, ModuleRegistry } from './module.ts';
 import { accountsView, nonceKey } from './modules/accounts.ts';
@@ -82,6 +83,8 @@ export interface ExecutionAppOptions {
   txCacheSize?: number;
   /** Worker threads for sender recovery (the caller creates and closes it); inline recovery without. */
   recoveryPool?: SenderRecoveryPool;
+  /** Extra modules with genesis and begin-block steps (e.g. @gridledger/energy), in this order. */
+  extensions?: readonly ExecutionExtension[];
 }
 
 /** The default block gas limit. */
@@ -127,10 +130,13 @@ export class ExecutionApp implements Application {
   #pending: Pending | undefined;
   /** Genesis state writes, saved with block 1. */
   #genesisWrites: StateWrite[] = [];
+  readonly #extensions: readonly ExecutionExtension[];
 
   private constructor(options: ExecutionAppOptions, cs: CommittedState) {
     this.chainId = options.chainId;
     this.modules = createPlatformModules();
+    this.#extensions = options.extensions ?? [];
+    for (const ext of this.#extensions) for (const m of ext.modules?.() ?? []) this.modules.add(m);
     this.blockGasLimit = options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
     this.#cs = cs;
     this.#storage = options.storage;
@@ -166,6 +172,7 @@ export class ExecutionApp implements Application {
         );
       }
       applyGenesis(cs.state, app.modules, options.genesis);
+      for (const ext of app.#extensions) ext.genesis?.(cs.state, app.modules);
       const { root, writes } = cs.finalize();
       cs.commit();
       app.#genesisWrites = writes;
@@ -348,6 +355,13 @@ export class ExecutionApp implements Application {
       logs: [],
     };
     const bloom = new Uint8Array(256);
+    for (const ext of this.#extensions) {
+      const logs =
+        (await ext.beginBlock?.(state, this.modules, { height: req.height, timeMs: req.timeMs })) ?? [];
+      for (const log of logs)
+        block.logs.push({ ...log, txHash: SYSTEM_TX_HASH, txIndex: 0, logIndex: block.logs.length });
+      bloomMerge(bloom, logsBloom(logs));
+    }
     let cumulative = 0n;
     for (const [n, r] of decoded.entries()) {
       const raw = req.txs[n]!;

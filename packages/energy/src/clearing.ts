@@ -1,0 +1,413 @@
+// Clearing of one interval inside the block (called by the begin-block step of extension.ts): reads the
+// interval's open orders and the registered network with its line limits, adds the upstream connection
+// as an offer (import price) and a bid (export price, capped by what its account can pay), solves with
+// clearNetwork (HiGHS wasm; inputs in a fixed order: orders by id, then upstream sell, upstream buy),
+// verifies the certificate, settles in integers with settleClearing, moves cash, records prices, flows,
+// congestion prices, quantities and the certificate, and mints one promise per merit-order trade.
+// Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
+// `failed` with its reason and releases every escrow: no money is created or lost.
+import { roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
+import {
+  type Address,
+  addressToValue,
+  CASH_ADDRESS,
+  CallContext,
+  Erc20Module,
+  Erc721Module,
+  GasMeter,
+  type JournaledState,
+  type Log,
+  type ModuleRegistry,
+  OutOfGas,
+  PROMISES_ADDRESS,
+  Revert,
+  revertReason,
+} from '@gridledger/execution';
+import type { Network } from '@gridledger/grid';
+import {
+  clearNetwork,
+  type NetworkClearingResult,
+  type Order,
+  type Settlement,
+  settleClearing,
+  verifyCertificate,
+} from '@gridledger/market';
+import { MARKET_ADDRESS } from './addresses.ts';
+import { encodeCertificateJson } from './certificate-json.ts';
+import { intervalMinutes, type MarketConfig } from './config.ts';
+import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
+import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
+import { networkFromJson } from './network-json.ts';
+import { registryView } from './registry.ts';
+import { decomposeTrades, type TradeParty } from './trades.ts';
+import { encodeSigned, maxBig, minBig, writeJsonBlob } from './words.ts';
+
+/** Engine id of an order. */
+export const engineOrderId = (id: bigint) => `o${id}`;
+/** Engine ids of the upstream connection's offer and bid. */
+export const UPSTREAM_SELL_ID = 'up-sell';
+export const UPSTREAM_BUY_ID = 'up-buy';
+
+/** MW held over an interval of `minutes` to deliver `wh`. */
+export const whToMw = (wh: bigint, minutes: number) => (Number(wh) * 60) / (minutes * 1e6);
+/** $/MWh of a price in cash units per MWh. */
+export const priceToDollars = (p: bigint) => Number(p) / 1e6;
+
+/** What clearing an interval needs, read from state. */
+export interface ClearingInputs {
+  interval: bigint;
+  network: Network;
+  /** Open orders, by id. */
+  orders: StoredOrder[];
+  /** Engine orders: orders by id, then the upstream offer and bid. */
+  engineOrders: Order[];
+  /** Upstream bid capacity after its account's cash cap, Wh. */
+  upstreamBuyWh: bigint;
+}
+
+/** Reads the inputs of interval `k`'s clearing, or a reason it cannot be cleared. */
+export function readClearingInputs(
+  state: JournaledState,
+  config: MarketConfig,
+  k: bigint,
+): { ok: true; inputs: ClearingInputs } | { ok: false; reason: string; orders: StoredOrder[] } {
+  const orders = marketView.ordersOf(state, k).filter((o) => o.status === ORDER_STATUS.open);
+  orders.sort((a, b) => (a.id < b.id ? -1 : 1));
+  const json = registryView.network(state);
+  if (json === undefined) return { ok: false, reason: 'no network registered', orders };
+  if (!json.buses.some((b) => b.id === config.upstream.bus)) {
+    return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
+  }
+  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  const minutes = intervalMinutes(config);
+  const up = config.upstream;
+  const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
+  const affordable =
+    up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (balance * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
+  const upstreamBuyWh = minBig(affordable, up.capacityWh);
+  const engineOrders: Order[] = orders.map((o) => ({
+    id: engineOrderId(o.id),
+    bus: o.bus,
+    side: o.side,
+    steps: o.steps.map((s) => ({
+      price: priceToDollars(s.priceMicrosPerMWh),
+      quantity: whToMw(s.energyWh, minutes),
+    })),
+  }));
+  engineOrders.push(
+    {
+      id: UPSTREAM_SELL_ID,
+      bus: up.bus,
+      side: 'sell',
+      steps: [
+        { price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+      ],
+    },
+    {
+      id: UPSTREAM_BUY_ID,
+      bus: up.bus,
+      side: 'buy',
+      steps: [
+        { price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(upstreamBuyWh, minutes) },
+      ],
+    },
+  );
+  return { ok: true, inputs: { interval: k, network, orders, engineOrders, upstreamBuyWh } };
+}
+
+function systemContext(
+  state: JournaledState,
+  modules: ModuleRegistry,
+  env: { height: bigint; timeMs: bigint },
+) {
+  return new CallContext(
+    state,
+    new GasMeter(1n << 62n),
+    { sender: MARKET_ADDRESS, height: env.height, timeMs: env.timeMs },
+    modules,
+  );
+}
+
+/** Releases every open order's escrow and marks the interval failed with `reason`. */
+function failInterval(ctx: CallContext, k: bigint, orders: readonly StoredOrder[], reason: string): void {
+  const cash = ctx.modules.require(CASH_ADDRESS, Erc20Module);
+  for (const o of orders) {
+    const ok = marketKeys.order(o.id);
+    if (o.escrow > 0n) cash.transfer(ctx, MARKET_ADDRESS, o.owner, o.escrow);
+    ctx.write(ok.escrow, 0n);
+    ctx.write(ok.status, ORDER_STATUS.released);
+    ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.orderCleared, {
+      id: o.id,
+      owner: o.owner,
+      energyWh: 0n,
+      priceMicrosPerMWh: 0n,
+      amount: 0n,
+      released: o.escrow,
+    });
+  }
+  ctx.write(marketKeys.interval(k).status, INTERVAL_STATUS.failed);
+  ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.intervalCleared, {
+    interval: k,
+    status: Number(INTERVAL_STATUS.failed),
+    reason,
+    congestionRent: 0n,
+    promises: 0n,
+  });
+}
+
+/** Why a thrown error reverted an application step. */
+function revertText(e: unknown): string {
+  if (e instanceof OutOfGas) return 'out of gas';
+  if (e instanceof Revert) {
+    const hex = e.data;
+    if (hex.startsWith('0x08c379a0')) {
+      try {
+        const len = Number.parseInt(hex.slice(74, 138), 16);
+        return Buffer.from(hex.slice(138, 138 + len * 2), 'hex').toString('utf8');
+      } catch {
+        return hex;
+      }
+    }
+    return `revert ${hex.slice(0, 10)}`;
+  }
+  throw e;
+}
+
+/**
+ * Clears interval `k` into `state` and returns the logs. Must be called once per interval, in the first
+ * block whose time reaches the gate.
+ */
+export async function clearInterval(
+  state: JournaledState,
+  modules: ModuleRegistry,
+  config: MarketConfig,
+  env: { height: bigint; timeMs: bigint },
+  k: bigint,
+): Promise<Log[]> {
+  const ctx = systemContext(state, modules, env);
+  const read = readClearingInputs(state, config, k);
+  if (!read.ok) {
+    if (read.orders.length > 0) failInterval(ctx, k, read.orders, read.reason);
+    else ctx.write(marketKeys.interval(k).status, INTERVAL_STATUS.settled);
+    return ctx.logs;
+  }
+  const inputs = read.inputs;
+  if (inputs.orders.length === 0) {
+    // Nothing to clear or settle.
+    ctx.write(marketKeys.interval(k).status, INTERVAL_STATUS.settled);
+    return ctx.logs;
+  }
+  let result: NetworkClearingResult;
+  try {
+    result = await clearNetwork(inputs.network, inputs.engineOrders);
+  } catch (e) {
+    failInterval(ctx, k, inputs.orders, `clearing error: ${(e as Error).message}`);
+    return ctx.logs;
+  }
+  if (result.status !== 'optimal') {
+    failInterval(
+      ctx,
+      k,
+      inputs.orders,
+      `clearing ${result.status}${result.reason ? `: ${result.reason}` : ''}`,
+    );
+    return ctx.logs;
+  }
+  const check = verifyCertificate(result.certificate);
+  if (!check.ok) {
+    failInterval(ctx, k, inputs.orders, `certificate rejected: ${check.failures.slice(0, 2).join('; ')}`);
+    return ctx.logs;
+  }
+  const settlement = settleClearing(result, { intervalMinutes: intervalMinutes(config) });
+  const snap = state.snapshot();
+  const applyCtx = systemContext(state, modules, env);
+  try {
+    applyClearing(applyCtx, config, inputs, result, settlement);
+    return applyCtx.logs;
+  } catch (e) {
+    const reason = revertText(e);
+    state.revert(snap);
+    failInterval(ctx, k, inputs.orders, `settlement failed: ${reason}`);
+    return ctx.logs;
+  }
+}
+
+function applyClearing(
+  ctx: CallContext,
+  config: MarketConfig,
+  inputs: ClearingInputs,
+  result: NetworkClearingResult,
+  settlement: Settlement,
+): void {
+  const k = inputs.interval;
+  const iv = marketKeys.interval(k);
+  const cash = ctx.modules.require(CASH_ADDRESS, Erc20Module);
+  const promisesNft = ctx.modules.require(PROMISES_ADDRESS, Erc721Module);
+  const up = config.upstream;
+  const byId = new Map(settlement.parties.map((p) => [p.id, p]));
+  const priceAt = new Map<number, bigint>();
+  for (const b of result.buses) priceAt.set(b.id, roundHalfAwayFromZero(b.lmp * 1e6));
+
+  // Upstream bid: escrow what it may pay.
+  const upBuy = byId.get(UPSTREAM_BUY_ID)!;
+  const upSell = byId.get(UPSTREAM_SELL_ID)!;
+  const upBuyEscrow = (inputs.upstreamBuyWh * up.exportPriceMicrosPerMWh + WH_PER_MWH - 1n) / WH_PER_MWH;
+  if (upBuy.energyWh > 0n) cash.transfer(ctx, up.account, MARKET_ADDRESS, upBuyEscrow);
+
+  let paidIn = 0n;
+  let paidOut = 0n;
+  const sellers: TradeParty[] = [];
+  const buyers: TradeParty[] = [];
+  const owners = new Map<bigint, Address>();
+  for (const o of inputs.orders) {
+    const p = byId.get(engineOrderId(o.id))!;
+    const ok = marketKeys.order(o.id);
+    const wh = p.energyWh;
+    let release: bigint;
+    let amount: bigint;
+    let escrowLeft = 0n;
+    if (o.side === 'buy') {
+      // Pays at its bus's LMP, at most its escrow (a rounding excess is absorbed by the rent).
+      amount = minBig(p.amountMicros, o.escrow);
+      release = o.escrow - amount;
+      paidIn += amount;
+      if (wh > 0n) buyers.push({ orderId: o.id, meritPrice: maxPrice(o), energyWh: wh });
+    } else {
+      amount = p.amountMicros;
+      const keep = sellCollateral(config, wh);
+      escrowLeft = minBig(keep, o.escrow);
+      release = o.escrow - escrowLeft;
+      if (amount < 0n) {
+        // A negative price: the seller pays, from its released collateral.
+        if (-amount > release)
+          throw revertReason(`order ${o.id} owes ${-amount} at a negative price, more than its collateral`);
+        release += amount;
+        paidIn -= amount;
+      } else {
+        paidOut += amount;
+        release += amount;
+      }
+      if (wh > 0n) sellers.push({ orderId: o.id, meritPrice: minPrice(o), energyWh: wh });
+    }
+    if (release > 0n) cash.transfer(ctx, MARKET_ADDRESS, o.owner, release);
+    if (release < 0n) throw revertReason(`order ${o.id}: negative release`);
+    owners.set(o.id, o.owner);
+    ctx.write(ok.escrow, escrowLeft);
+    ctx.write(ok.status, wh > 0n ? ORDER_STATUS.cleared : ORDER_STATUS.released);
+    ctx.write(ok.clearedWh, wh);
+    ctx.write(ok.price, encodeSigned(p.priceMicrosPerMWh));
+    ctx.write(ok.amount, encodeSigned(amount));
+    ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.orderCleared, {
+      id: o.id,
+      owner: o.owner,
+      energyWh: wh,
+      priceMicrosPerMWh: p.priceMicrosPerMWh,
+      amount,
+      released: release,
+    });
+  }
+  // Upstream: receives for what it sold, pays for what it bought (from its escrow).
+  if (upSell.amountMicros !== 0n || upSell.energyWh > 0n) {
+    if (upSell.amountMicros < 0n) throw revertReason('upstream offer cleared at a negative price');
+    paidOut += upSell.amountMicros;
+    if (upSell.amountMicros > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upSell.amountMicros);
+    sellers.push({ orderId: 0n, meritPrice: up.importPriceMicrosPerMWh, energyWh: upSell.energyWh });
+  }
+  let upPaid = 0n;
+  if (upBuy.energyWh > 0n) {
+    upPaid = minBig(upBuy.amountMicros, upBuyEscrow);
+    if (upPaid < 0n) throw revertReason('upstream bid cleared at a negative price');
+    paidIn += upPaid;
+    if (upBuyEscrow - upPaid > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upBuyEscrow - upPaid);
+    buyers.push({ orderId: 0n, meritPrice: up.exportPriceMicrosPerMWh, energyWh: upBuy.energyWh });
+  }
+  owners.set(0n, up.account);
+  // Congestion rent: what buyers paid minus what sellers received, to the grid operator.
+  const rent = paidIn - paidOut;
+  if (rent > 0n) cash.transfer(ctx, MARKET_ADDRESS, config.gridOperator, rent);
+  if (rent < 0n) cash.transfer(ctx, config.gridOperator, MARKET_ADDRESS, -rent);
+
+  // Records: prices per bus, flows, congestion prices, upstream, result and certificate.
+  for (const b of result.buses) ctx.write(iv.lmp(b.id), encodeSigned(priceAt.get(b.id)!));
+  for (const br of result.branches) {
+    ctx.write(iv.flowW(br.index), encodeSigned(roundHalfAwayFromZero(br.flowMw * 1e6)));
+    ctx.write(iv.muFrom(br.index), encodeSigned(roundHalfAwayFromZero(br.muFrom * 1e6)));
+    ctx.write(iv.muTo(br.index), encodeSigned(roundHalfAwayFromZero(br.muTo * 1e6)));
+  }
+  ctx.write(iv.rent, encodeSigned(rent));
+  ctx.write(iv.upSoldWh, upSell.energyWh);
+  ctx.write(iv.upBoughtWh, upBuy.energyWh);
+  ctx.write(iv.upReceived, encodeSigned(upSell.amountMicros));
+  ctx.write(iv.upPaid, encodeSigned(upPaid));
+  writeJsonBlob(ctx, iv.result, {
+    welfare: result.welfare,
+    congestionRent: result.congestionRent,
+    buses: result.buses,
+    branches: result.branches,
+    orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
+  });
+  writeJsonBlob(ctx, iv.certificate, encodeCertificateJson(result.certificate));
+
+  // Promises: merit-order trades, one ERC-721 token each, to the buyer.
+  const { trades } = decomposeTrades(sellers, buyers);
+  const busById = new Map(inputs.orders.map((o) => [o.id, o.bus]));
+  const busOf = (id: bigint) => (id === 0n ? up.bus : busById.get(id)!);
+  let next = ctx.read(marketKeys.nextPromise) || 1n;
+  let count = 0;
+  for (const t of trades) {
+    const tokenId = next++;
+    const buyer = owners.get(t.buyerOrder)!;
+    const sBus = busOf(t.sellerOrder);
+    const bBus = busOf(t.buyerOrder);
+    promisesNft.mintInternal(ctx, buyer, tokenId, {
+      interval: k,
+      seller: addressToValue(owners.get(t.sellerOrder)!),
+      buyer: addressToValue(buyer),
+      sellerOrder: t.sellerOrder,
+      buyerOrder: t.buyerOrder,
+      sellerBus: BigInt(sBus),
+      buyerBus: BigInt(bBus),
+      energyWh: t.energyWh,
+      sellerPrice: encodeSigned(priceAt.get(sBus)!),
+      buyerPrice: encodeSigned(priceAt.get(bBus)!),
+    });
+    ctx.write(iv.promise(count++), tokenId);
+    ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.trade, {
+      promiseId: tokenId,
+      sellerOrder: t.sellerOrder,
+      buyerOrder: t.buyerOrder,
+      energyWh: t.energyWh,
+    });
+  }
+  ctx.write(marketKeys.nextPromise, next);
+  ctx.write(iv.promises, BigInt(count));
+
+  // Meters settlement waits for: those of every cleared party at its bus.
+  let expected = 0n;
+  for (const o of inputs.orders) {
+    if (byId.get(engineOrderId(o.id))!.energyWh === 0n) continue;
+    for (const m of registryView.metersAt(ctx.state, o.owner, o.bus)) {
+      if (ctx.read(iv.expected(m)) === 0n) {
+        ctx.write(iv.expected(m), 1n);
+        expected++;
+      }
+    }
+  }
+  ctx.write(iv.expectedCount, expected);
+  ctx.write(iv.status, INTERVAL_STATUS.cleared);
+  ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.intervalCleared, {
+    interval: k,
+    status: Number(INTERVAL_STATUS.cleared),
+    reason: '',
+    congestionRent: rent,
+    promises: BigInt(count),
+  });
+}
+
+function maxPrice(o: StoredOrder): bigint {
+  return o.steps.reduce((a, s) => maxBig(a, s.priceMicrosPerMWh), 0n);
+}
+
+function minPrice(o: StoredOrder): bigint {
+  return o.steps.reduce((a, s) => minBig(a, s.priceMicrosPerMWh), o.steps[0]!.priceMicrosPerMWh);
+}

@@ -1,0 +1,111 @@
+// The market's genesis configuration (fixed for the chain's life) and the interval clock derived from it:
+// interval k covers block times [k·L, (k+1)·L) ms; its gate closes gateLeadMs before it starts; its
+// readings are accepted from its end until its settlement deadline, settlementDelayMs after its end.
+import { InputError } from '@gridledger/base';
+import type { Address } from '@gridledger/execution';
+
+/** The upstream grid connection: supplier and buyer of last resort at one bus. */
+export interface UpstreamConfig {
+  bus: number;
+  /** Account that pays for exports bought and receives payment for imports sold (default: grid operator). */
+  account: Address;
+  /** Price at which the upstream sells to the local market, cash units per MWh. */
+  importPriceMicrosPerMWh: bigint;
+  /** Price at which the upstream buys from the local market (must be below the import price). */
+  exportPriceMicrosPerMWh: bigint;
+  /** Most energy per interval in each direction, Wh. */
+  capacityWh: bigint;
+}
+
+/** The market's configuration, written into state at genesis. */
+export interface MarketConfig {
+  /** Ethereum chain id (EIP-712 domain of meter readings). */
+  chainId: bigint;
+  /** The grid operator: registers the network and meters, receives congestion rent, settles imbalances. */
+  gridOperator: Address;
+  /** Interval length, ms (a whole number of minutes). */
+  intervalMs: bigint;
+  /** Gate closure lead time before the interval starts, ms. */
+  gateLeadMs: bigint;
+  /** Settlement deadline after the interval ends, ms. */
+  settlementDelayMs: bigint;
+  /** First interval index the market trades (earlier intervals are never cleared). */
+  firstInterval: bigint;
+  upstream: UpstreamConfig;
+  /** Imbalance prices, cash units per MWh: a shortfall pays the first, a surplus is paid the second. */
+  imbalance: { shortfallPriceMicrosPerMWh: bigint; surplusPriceMicrosPerMWh: bigint };
+  /** Most live orders of one account in one interval. */
+  maxOrdersPerAccount: number;
+  /** Most steps of one order. */
+  maxStepsPerOrder: number;
+}
+
+/** Largest energy of one order step, Wh (10^12 Wh = 1 TWh). */
+export const MAX_STEP_WH = 1_000_000_000_000n;
+/** Largest price of one order step, cash units per MWh (10^12 µ$/MWh = 1,000,000 $/MWh). */
+export const MAX_PRICE_MICROS_PER_MWH = 1_000_000_000_000n;
+
+/**
+ * Checks a configuration and returns it with addresses lower-cased.
+ * @throws InputError naming the field and what was expected.
+ */
+export function checkMarketConfig(c: MarketConfig): MarketConfig {
+  const pos = (v: bigint, name: string) => {
+    if (typeof v !== 'bigint' || v <= 0n)
+      throw new InputError(`market config: expected ${name} > 0 as a bigint, got ${String(v)}`);
+  };
+  const nonneg = (v: bigint, name: string) => {
+    if (typeof v !== 'bigint' || v < 0n)
+      throw new InputError(`market config: expected ${name} >= 0 as a bigint, got ${String(v)}`);
+  };
+  pos(c.chainId, 'chainId');
+  pos(c.intervalMs, 'intervalMs');
+  if (c.intervalMs % 60_000n !== 0n) {
+    throw new InputError(`market config: expected intervalMs to be whole minutes, got ${c.intervalMs}`);
+  }
+  nonneg(c.gateLeadMs, 'gateLeadMs');
+  pos(c.settlementDelayMs, 'settlementDelayMs');
+  nonneg(c.firstInterval, 'firstInterval');
+  nonneg(c.upstream.importPriceMicrosPerMWh, 'upstream.importPriceMicrosPerMWh');
+  nonneg(c.upstream.exportPriceMicrosPerMWh, 'upstream.exportPriceMicrosPerMWh');
+  nonneg(c.upstream.capacityWh, 'upstream.capacityWh');
+  if (c.upstream.exportPriceMicrosPerMWh >= c.upstream.importPriceMicrosPerMWh) {
+    throw new InputError('market config: expected upstream export price < import price');
+  }
+  if (!Number.isSafeInteger(c.upstream.bus) || c.upstream.bus < 0) {
+    throw new InputError(`market config: expected upstream.bus as a bus number, got ${c.upstream.bus}`);
+  }
+  nonneg(c.imbalance.shortfallPriceMicrosPerMWh, 'imbalance.shortfallPriceMicrosPerMWh');
+  nonneg(c.imbalance.surplusPriceMicrosPerMWh, 'imbalance.surplusPriceMicrosPerMWh');
+  if (c.imbalance.surplusPriceMicrosPerMWh > c.imbalance.shortfallPriceMicrosPerMWh) {
+    throw new InputError('market config: expected the surplus imbalance price <= the shortfall price');
+  }
+  for (const [v, name] of [
+    [c.maxOrdersPerAccount, 'maxOrdersPerAccount'],
+    [c.maxStepsPerOrder, 'maxStepsPerOrder'],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new InputError(`market config: expected ${name} > 0, got ${v}`);
+  }
+  const addr = (a: Address, name: string) => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(a))
+      throw new InputError(`market config: expected ${name} as an address, got ${a}`);
+    return a.toLowerCase() as Address;
+  };
+  return {
+    ...c,
+    gridOperator: addr(c.gridOperator, 'gridOperator'),
+    upstream: { ...c.upstream, account: addr(c.upstream.account, 'upstream.account') },
+  };
+}
+
+/** Start of interval k, ms. */
+export const intervalStartMs = (c: MarketConfig, k: bigint) => k * c.intervalMs;
+/** End of interval k (exclusive), ms. */
+export const intervalEndMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs;
+/** Gate closure of interval k, ms: orders for k are accepted while block time < gate. */
+export const gateMs = (c: MarketConfig, k: bigint) => k * c.intervalMs - c.gateLeadMs;
+/** Settlement deadline of interval k, ms: readings are accepted while end <= block time < deadline. */
+export const deadlineMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs + c.settlementDelayMs;
+/** Interval length in whole minutes. */
+export const intervalMinutes = (c: MarketConfig) => Number(c.intervalMs / 60_000n);

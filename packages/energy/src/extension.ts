@@ -1,0 +1,92 @@
+// The energy market as an ExecutionApp extension: its three modules, its genesis (the market
+// configuration written into state, so the state root commits to it) and its begin-block step, which in
+// every block (before the transactions) first clears each interval whose gate the block's time has
+// reached, in interval order, then settles cleared intervals in order while each is ready (all expected
+// readings in, or its deadline passed); failed intervals are skipped.
+import type { ExecutionAppOptions, JournaledState, Log, ModuleRegistry } from '@gridledger/execution';
+import { MARKET_ADDRESS } from './addresses.ts';
+import { clearInterval } from './clearing.ts';
+import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig } from './config.ts';
+import { MarketModule } from './market.ts';
+import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
+import { MetersModule } from './meters.ts';
+import { RegistryModule } from './registry.ts';
+import { readyToSettle, settleInterval } from './settlement.ts';
+import { encodeSigned } from './words.ts';
+
+/** The extension type ExecutionApp accepts. */
+export type EnergyExtension = NonNullable<ExecutionAppOptions['extensions']>[number];
+
+/** State keys of the configuration (prefix <market address>:cfg:). */
+export const configKeys = (name: string) => `${MARKET_ADDRESS}:cfg:${name}`;
+
+/** The configuration's fields as state words, in a fixed order. */
+export function configWords(c: MarketConfig): [string, bigint][] {
+  return [
+    ['chainId', c.chainId],
+    ['gridOperator', BigInt(c.gridOperator)],
+    ['intervalMs', c.intervalMs],
+    ['gateLeadMs', c.gateLeadMs],
+    ['settlementDelayMs', c.settlementDelayMs],
+    ['firstInterval', c.firstInterval],
+    ['upstream.bus', BigInt(c.upstream.bus)],
+    ['upstream.account', BigInt(c.upstream.account)],
+    ['upstream.importPrice', c.upstream.importPriceMicrosPerMWh],
+    ['upstream.exportPrice', c.upstream.exportPriceMicrosPerMWh],
+    ['upstream.capacityWh', c.upstream.capacityWh],
+    ['imbalance.shortfallPrice', c.imbalance.shortfallPriceMicrosPerMWh],
+    ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
+    ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
+    ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
+  ];
+}
+
+/**
+ * Runs the market's begin-block step: clearing due intervals, then settling ready ones.
+ * Exposed for benchmarks and tools; the app calls it through the extension.
+ */
+export async function beginMarketBlock(
+  state: JournaledState,
+  modules: ModuleRegistry,
+  config: MarketConfig,
+  env: { height: bigint; timeMs: bigint },
+): Promise<Log[]> {
+  const logs: Log[] = [];
+  let k = state.get(marketKeys.clearNext);
+  while (gateMs(config, k) <= env.timeMs) {
+    logs.push(...(await clearInterval(state, modules, config, env, k)));
+    k++;
+    state.set(marketKeys.clearNext, k);
+  }
+  let s = state.get(marketKeys.settleNext);
+  while (s < k) {
+    const st = state.get(marketKeys.interval(s).status);
+    if (st === INTERVAL_STATUS.cleared) {
+      if (!readyToSettle(state, deadlineMs(config, s), env.timeMs, s)) break;
+      logs.push(...settleInterval(state, modules, config, env, s));
+    }
+    s++;
+    state.set(marketKeys.settleNext, s);
+  }
+  return logs;
+}
+
+/**
+ * The energy extension for `ExecutionApp.load({ ..., extensions: [energyExtension(config)] })`.
+ * @example const app = await ExecutionApp.load({ chainId, genesis, extensions: [energyExtension(config)] });
+ */
+export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
+  const config = checkMarketConfig(rawConfig);
+  return {
+    name: 'energy',
+    modules: () => [new RegistryModule(), new MarketModule(config), new MetersModule(config)],
+    genesis: (state) => {
+      for (const [name, v] of configWords(config)) state.set(configKeys(name), encodeSigned(v));
+      state.set(marketKeys.clearNext, config.firstInterval);
+      state.set(marketKeys.settleNext, config.firstInterval);
+      state.set(marketKeys.nextOrder, 1n);
+      state.set(marketKeys.nextPromise, 1n);
+    },
+    beginBlock: (state, modules, env) => beginMarketBlock(state, modules, config, env),
+  };
+}

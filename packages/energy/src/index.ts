@@ -1,0 +1,84 @@
+// @gridledger/energy: the energy market on chain as built-in execution modules (grid registry, market
+// with escrowed orders, in-block clearing with LMPs, ERC-721 promises, EIP-712 meter readings,
+// settlement into ERC-20 credits) and the ExecutionApp extension that runs clearing and settlement.
+export { ENERGY_ADDRESSES, MARKET_ADDRESS, METERS_ADDRESS, REGISTRY_ADDRESS } from './addresses.ts';
+export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
+export {
+  type ClearingInputs,
+  clearInterval,
+  engineOrderId,
+  priceToDollars,
+  readClearingInputs,
+  UPSTREAM_BUY_ID,
+  UPSTREAM_SELL_ID,
+  whToMw,
+} from './clearing.ts';
+export {
+  checkMarketConfig,
+  deadlineMs,
+  gateMs,
+  intervalEndMs,
+  intervalMinutes,
+  intervalStartMs,
+  MAX_PRICE_MICROS_PER_MWH,
+  MAX_STEP_WH,
+  type MarketConfig,
+  type UpstreamConfig,
+} from './config.ts';
+export {
+  beginMarketBlock,
+  configKeys,
+  configWords,
+  type EnergyExtension,
+  energyExtension,
+} from './extension.ts';
+export { checkEnergyInvariants, type InvariantScope } from './invariants.ts';
+export {
+  buyEscrow,
+  MARKET_ABI,
+  MARKET_EVENTS,
+  MarketModule,
+  marketView,
+  PROMISE_ATTRIBUTES,
+  type StoredOrder,
+  sellCollateral,
+} from './market.ts';
+export { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+export {
+  MAX_READINGS_PER_TX,
+  METERS_ABI,
+  MetersModule,
+  meterKeys,
+  READING_TYPES,
+  type Reading,
+  readingDigest,
+  readingDomain,
+  readingView,
+} from './meters.ts';
+export {
+  checkNetworkJson,
+  type NetworkJson,
+  type NetworkJsonBranch,
+  type NetworkJsonBus,
+  networkFromJson,
+  networkToJson,
+} from './network-json.ts';
+export {
+  MAX_NETWORK_JSON_BYTES,
+  REGISTRY_ABI,
+  RegistryModule,
+  registryKeys,
+  registryView,
+} from './registry.ts';
+export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';
+export {
+  FLOW_DEVIATION_W,
+  meteredInjectionsMw,
+  type PartyPosition,
+  partyPositions,
+  readyToSettle,
+  settleInterval,
+  storedRent,
+} from './settlement.ts';
+export { decomposeTrades, shareProRata, type Trade, type TradeParty } from './trades.ts';
+export { decodeSigned, encodeSigned, readBlob, readJsonBlob, writeBlob, writeJsonBlob } from './words.ts';

@@ -1,0 +1,79 @@
+// State keys of the market module (prefix <market address>), shared by orders, clearing, promises and
+// settlement. Integer fields only; signed values use two's complement words (words.ts).
+import type { Address } from '@gridledger/execution';
+import { MARKET_ADDRESS } from './addresses.ts';
+
+const M = MARKET_ADDRESS;
+
+/** Order status values. */
+export const ORDER_STATUS = { open: 1n, cancelled: 2n, cleared: 3n, released: 4n } as const;
+/** Interval status values (0 = not cleared yet). */
+export const INTERVAL_STATUS = { cleared: 1n, failed: 2n, settled: 3n } as const;
+/** Side codes in the ABI and state. */
+export const SIDE = { buy: 0n, sell: 1n } as const;
+
+/** The market's state keys. */
+export const marketKeys = {
+  /** Next order id (ids start at 1). */
+  nextOrder: `${M}:next`,
+  /** Next interval to clear; next interval to settle. */
+  clearNext: `${M}:clearNext`,
+  settleNext: `${M}:settleNext`,
+  /** Next promise token id (ids start at 1). */
+  nextPromise: `${M}:pnext`,
+  order: (id: bigint) => ({
+    owner: `${M}:o:${id}:owner`,
+    interval: `${M}:o:${id}:iv`,
+    bus: `${M}:o:${id}:bus`,
+    side: `${M}:o:${id}:side`,
+    steps: `${M}:o:${id}:n`,
+    stepWh: (j: number) => `${M}:o:${id}:wh:${j}`,
+    stepPrice: (j: number) => `${M}:o:${id}:px:${j}`,
+    /** Cash held by the market for this order (buy: its maximum cost; sell: imbalance collateral). */
+    escrow: `${M}:o:${id}:esc`,
+    status: `${M}:o:${id}:st`,
+    clearedWh: `${M}:o:${id}:cwh`,
+    /** LMP at the order's bus, signed cash units per MWh. */
+    price: `${M}:o:${id}:lmp`,
+    /** Paid (buy) or received (sell) at clearing, signed cash units. */
+    amount: `${M}:o:${id}:amt`,
+  }),
+  interval: (k: bigint) => ({
+    /** Number of order slots (cancelled orders keep theirs). */
+    orders: `${M}:iv:${k}:n`,
+    order: (i: number) => `${M}:iv:${k}:o:${i}`,
+    liveOf: (a: Address) => `${M}:iv:${k}:acct:${a}`,
+    status: `${M}:iv:${k}:st`,
+    /** LMP per bus, signed cash units per MWh. */
+    lmp: (bus: number) => `${M}:iv:${k}:lmp:${bus}`,
+    /** Flow per branch, signed W (from-end). */
+    flowW: (branch: number) => `${M}:iv:${k}:flow:${branch}`,
+    /** Flow per branch computed at settlement from the metered injections (digital twin), signed W. */
+    actualFlowW: (branch: number) => `${M}:iv:${k}:aflow:${branch}`,
+    /** Congestion prices per branch, cash units per MWh per MW, rounded; from->to and to->from. */
+    muFrom: (branch: number) => `${M}:iv:${k}:muf:${branch}`,
+    muTo: (branch: number) => `${M}:iv:${k}:mut:${branch}`,
+    /** Congestion rent paid to the grid operator, signed cash units. */
+    rent: `${M}:iv:${k}:rent`,
+    /** Upstream cleared energy, Wh, and its LMP-valued amounts (signed). */
+    upSoldWh: `${M}:iv:${k}:up:swh`,
+    upBoughtWh: `${M}:iv:${k}:up:bwh`,
+    upReceived: `${M}:iv:${k}:up:rcv`,
+    upPaid: `${M}:iv:${k}:up:pay`,
+    /** The clearing result (floats as the engine returned them) and the certificate, JSON blobs. */
+    result: `${M}:iv:${k}:res`,
+    certificate: `${M}:iv:${k}:cert`,
+    /** Promise token ids of the interval. */
+    promises: `${M}:iv:${k}:pn`,
+    promise: (i: number) => `${M}:iv:${k}:p:${i}`,
+    /** Meters whose reading settlement waits for (1 each), their number, and how many reported. */
+    expected: (meter: bigint) => `${M}:iv:${k}:em:${meter}`,
+    expectedCount: `${M}:iv:${k}:emn`,
+    reportedCount: `${M}:iv:${k}:got`,
+  }),
+  promise: (id: bigint) => ({
+    settled: `${M}:p:${id}:settled`,
+    /** Credits minted for it at settlement, Wh. */
+    deliveredWh: `${M}:p:${id}:dlv`,
+  }),
+};

@@ -1,0 +1,340 @@
+// The market module (0x…1011): participants place and cancel orders for an interval until its gate;
+// the module escrows cash (buy: the most the order could cost at its limit prices; sell: collateral for
+// its imbalance exposure at the shortfall price) in its own cash balance. Clearing, promises and
+// settlement run in the block (clearing.ts, settlement.ts, extension.ts); this file also holds the views.
+import { WH_PER_MWH } from '@gridledger/base';
+import {
+  AbiModule,
+  type Address,
+  addressToValue,
+  CASH_ADDRESS,
+  type CallContext,
+  Erc20Module,
+  Erc721Module,
+  hasRole,
+  PROMISES_ADDRESS,
+  prepareEvent,
+  revertReason,
+  valueToAddress,
+} from '@gridledger/execution';
+import { parseAbi } from 'viem';
+import { MARKET_ADDRESS } from './addresses.ts';
+import {
+  deadlineMs,
+  gateMs,
+  intervalEndMs,
+  intervalStartMs,
+  MAX_PRICE_MICROS_PER_MWH,
+  MAX_STEP_WH,
+  type MarketConfig,
+} from './config.ts';
+import { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+import { registryKeys } from './registry.ts';
+import { decodeSigned, type StateReader } from './words.ts';
+
+/** The market's ABI (functions, views and every event the market emits, in the block too). */
+export const MARKET_ABI = parseAbi([
+  'struct Step { uint64 energyWh; uint64 priceMicrosPerMWh; }',
+  'struct OrderView { address owner; uint64 interval; uint256 bus; uint8 side; uint256 escrow; uint8 status; uint256 clearedWh; int256 priceMicrosPerMWh; int256 amount; }',
+  'struct PromiseView { uint64 interval; address seller; address buyer; uint256 sellerOrder; uint256 buyerOrder; uint256 sellerBus; uint256 buyerBus; uint256 energyWh; int256 sellerPriceMicrosPerMWh; int256 buyerPriceMicrosPerMWh; bool settled; uint256 deliveredWh; }',
+  'function placeOrder(uint64 interval, uint256 bus, uint8 side, Step[] steps) returns (uint256 id)',
+  'function cancelOrder(uint256 id)',
+  'function order(uint256 id) view returns (OrderView)',
+  'function orderSteps(uint256 id) view returns (Step[])',
+  'function intervalState(uint64 interval) view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises)',
+  'function lmp(uint64 interval, uint256 bus) view returns (int256)',
+  'function promiseOf(uint256 tokenId) view returns (PromiseView)',
+  'function clock(uint64 interval) view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs)',
+  'event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow)',
+  'event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released)',
+  'event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises)',
+  'event OrderCleared(uint256 indexed id, address indexed owner, uint256 energyWh, int256 priceMicrosPerMWh, int256 amount, uint256 released)',
+  'event TradeRecorded(uint256 indexed promiseId, uint256 indexed sellerOrder, uint256 indexed buyerOrder, uint256 energyWh)',
+  'event PromiseSettled(uint256 indexed promiseId, address indexed holder, uint256 deliveredWh)',
+  'event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount)',
+  'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
+  'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
+  'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
+]);
+
+/** Prepared events of the market (also used by clearing and settlement). */
+export const MARKET_EVENTS = {
+  placed: prepareEvent(MARKET_ABI, 'OrderPlaced'),
+  cancelled: prepareEvent(MARKET_ABI, 'OrderCancelled'),
+  intervalCleared: prepareEvent(MARKET_ABI, 'IntervalCleared'),
+  orderCleared: prepareEvent(MARKET_ABI, 'OrderCleared'),
+  trade: prepareEvent(MARKET_ABI, 'TradeRecorded'),
+  promiseSettled: prepareEvent(MARKET_ABI, 'PromiseSettled'),
+  imbalance: prepareEvent(MARKET_ABI, 'ImbalanceSettled'),
+  paymentFailed: prepareEvent(MARKET_ABI, 'PaymentFailed'),
+  intervalSettled: prepareEvent(MARKET_ABI, 'IntervalSettled'),
+  flowDeviation: prepareEvent(MARKET_ABI, 'FlowDeviation'),
+};
+
+/** ceil(a / b) for a >= 0, b > 0. */
+export const ceilDivPos = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+/** Escrow of a buy order: ceil(Σ energyWh·price / 10^6) cash units. */
+export function buyEscrow(steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[]): bigint {
+  return ceilDivPos(
+    steps.reduce((a, s) => a + s.energyWh * s.priceMicrosPerMWh, 0n),
+    WH_PER_MWH,
+  );
+}
+
+/** Collateral of a sell order for `energyWh`: ceil(energyWh · shortfall price / 10^6) cash units. */
+export function sellCollateral(config: MarketConfig, energyWh: bigint): bigint {
+  return ceilDivPos(energyWh * config.imbalance.shortfallPriceMicrosPerMWh, WH_PER_MWH);
+}
+
+/** An order as stored. */
+export interface StoredOrder {
+  id: bigint;
+  owner: Address;
+  interval: bigint;
+  bus: number;
+  side: 'buy' | 'sell';
+  steps: { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+  escrow: bigint;
+  status: bigint;
+  clearedWh: bigint;
+  priceMicrosPerMWh: bigint;
+  amount: bigint;
+}
+
+/** Unmetered reads of the market's state. */
+export const marketView = {
+  order(s: StateReader, id: bigint): StoredOrder | undefined {
+    const k = marketKeys.order(id);
+    const owner = s.get(k.owner);
+    if (owner === 0n) return undefined;
+    const n = Number(s.get(k.steps));
+    const steps = [];
+    for (let j = 0; j < n; j++)
+      steps.push({ energyWh: s.get(k.stepWh(j)), priceMicrosPerMWh: s.get(k.stepPrice(j)) });
+    return {
+      id,
+      owner: valueToAddress(owner),
+      interval: s.get(k.interval),
+      bus: Number(s.get(k.bus)),
+      side: s.get(k.side) === SIDE.buy ? 'buy' : 'sell',
+      steps,
+      escrow: s.get(k.escrow),
+      status: s.get(k.status),
+      clearedWh: s.get(k.clearedWh),
+      priceMicrosPerMWh: decodeSigned(s.get(k.price)),
+      amount: decodeSigned(s.get(k.amount)),
+    };
+  },
+  /** Every order of interval `k` (any status), by id. */
+  ordersOf(s: StateReader, k: bigint): StoredOrder[] {
+    const iv = marketKeys.interval(k);
+    const n = Number(s.get(iv.orders));
+    const out: StoredOrder[] = [];
+    for (let i = 0; i < n; i++) {
+      const o = marketView.order(s, s.get(iv.order(i)));
+      if (o !== undefined) out.push(o);
+    }
+    return out;
+  },
+  /** Promise token ids of interval `k`. */
+  promisesOf(s: StateReader, k: bigint): bigint[] {
+    const iv = marketKeys.interval(k);
+    const n = Number(s.get(iv.promises));
+    const out: bigint[] = [];
+    for (let i = 0; i < n; i++) out.push(s.get(iv.promise(i)));
+    return out;
+  },
+};
+
+/** Names of the promise attributes stored on the ERC-721 module (uint256 each; prices two's complement). */
+export const PROMISE_ATTRIBUTES = [
+  'interval',
+  'seller',
+  'buyer',
+  'sellerOrder',
+  'buyerOrder',
+  'sellerBus',
+  'buyerBus',
+  'energyWh',
+  'sellerPrice',
+  'buyerPrice',
+] as const;
+
+/**
+ * The market module.
+ * @example new MarketModule(config)
+ */
+export class MarketModule extends AbiModule {
+  constructor(readonly config: MarketConfig) {
+    const cashOf = (ctx: CallContext) => ctx.modules.require(CASH_ADDRESS, Erc20Module);
+    super('market', MARKET_ADDRESS, MARKET_ABI, {
+      placeOrder: (ctx, [interval, bus, side, rawSteps]) => {
+        const k = interval as bigint;
+        const b = bus as bigint;
+        const who = ctx.sender;
+        if (!hasRole(ctx, 'PARTICIPANT_ROLE', who))
+          throw revertReason(`market: ${who} lacks PARTICIPANT_ROLE`);
+        if ((side as number) !== 0 && (side as number) !== 1) {
+          throw revertReason(`market: side must be 0 (buy) or 1 (sell), got ${side}`);
+        }
+        if (k < config.firstInterval) {
+          throw revertReason(
+            `market: interval ${k} is before the market's first interval ${config.firstInterval}`,
+          );
+        }
+        if (ctx.env.timeMs >= gateMs(config, k) || k < ctx.read(marketKeys.clearNext)) {
+          throw revertReason(
+            `market: gate of interval ${k} closed at ${gateMs(config, k)} ms, block time is ${ctx.env.timeMs}`,
+          );
+        }
+        if (ctx.read(registryKeys.bus(b)) !== 1n) throw revertReason(`market: unknown bus ${b}`);
+        if (ctx.read(registryKeys.participantBus(who, b)) !== 1n) {
+          throw revertReason(`market: ${who} may not trade at bus ${b}`);
+        }
+        const steps = rawSteps as readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+        if (steps.length === 0 || steps.length > config.maxStepsPerOrder) {
+          throw revertReason(`market: expected 1..${config.maxStepsPerOrder} steps, got ${steps.length}`);
+        }
+        steps.forEach((s, j) => {
+          if (s.energyWh <= 0n || s.energyWh > MAX_STEP_WH) {
+            throw revertReason(
+              `market: step ${j + 1}: energyWh must be in 1..${MAX_STEP_WH}, got ${s.energyWh}`,
+            );
+          }
+          if (s.priceMicrosPerMWh > MAX_PRICE_MICROS_PER_MWH) {
+            throw revertReason(
+              `market: step ${j + 1}: price must be <= ${MAX_PRICE_MICROS_PER_MWH}, got ${s.priceMicrosPerMWh}`,
+            );
+          }
+        });
+        const iv = marketKeys.interval(k);
+        const live = ctx.read(iv.liveOf(who));
+        if (live >= BigInt(config.maxOrdersPerAccount)) {
+          throw revertReason(
+            `market: ${who} already has ${live} orders in interval ${k} (limit ${config.maxOrdersPerAccount})`,
+          );
+        }
+        const total = steps.reduce((a, s) => a + s.energyWh, 0n);
+        const escrow = side === 0 ? buyEscrow(steps) : sellCollateral(config, total);
+        const cash = cashOf(ctx);
+        const balance = cash.balanceOf(ctx.state, who);
+        if (balance < escrow) {
+          throw revertReason(`market: escrow of ${escrow} exceeds the cash balance ${balance} of ${who}`);
+        }
+        if (escrow > 0n) cash.transfer(ctx, who, MARKET_ADDRESS, escrow);
+        const id = ctx.read(marketKeys.nextOrder) || 1n;
+        ctx.write(marketKeys.nextOrder, id + 1n);
+        const o = marketKeys.order(id);
+        ctx.write(o.owner, addressToValue(who));
+        ctx.write(o.interval, k);
+        ctx.write(o.bus, b);
+        ctx.write(o.side, BigInt(side as number));
+        ctx.write(o.steps, BigInt(steps.length));
+        steps.forEach((s, j) => {
+          ctx.write(o.stepWh(j), s.energyWh);
+          ctx.write(o.stepPrice(j), s.priceMicrosPerMWh);
+        });
+        ctx.write(o.escrow, escrow);
+        ctx.write(o.status, ORDER_STATUS.open);
+        const slot = ctx.read(iv.orders);
+        ctx.write(iv.order(Number(slot)), id);
+        ctx.write(iv.orders, slot + 1n);
+        ctx.write(iv.liveOf(who), live + 1n);
+        ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.placed, { id, owner: who, interval: k, bus: b, side, escrow });
+        return [id];
+      },
+      cancelOrder: (ctx, [id]) => {
+        const o = marketKeys.order(id as bigint);
+        const owner = ctx.read(o.owner);
+        if (owner === 0n) throw revertReason(`market: unknown order ${id}`);
+        if (valueToAddress(owner) !== ctx.sender)
+          throw revertReason(`market: order ${id} is not ${ctx.sender}'s`);
+        if (ctx.read(o.status) !== ORDER_STATUS.open) throw revertReason(`market: order ${id} is not open`);
+        const k = ctx.read(o.interval);
+        if (ctx.env.timeMs >= gateMs(config, k))
+          throw revertReason(`market: gate of interval ${k} has closed`);
+        const escrow = ctx.read(o.escrow);
+        if (escrow > 0n) cashOf(ctx).transfer(ctx, MARKET_ADDRESS, ctx.sender, escrow);
+        ctx.write(o.escrow, 0n);
+        ctx.write(o.status, ORDER_STATUS.cancelled);
+        const iv = marketKeys.interval(k);
+        ctx.write(iv.liveOf(ctx.sender), ctx.read(iv.liveOf(ctx.sender)) - 1n);
+        ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.cancelled, { id, owner: ctx.sender, released: escrow });
+        return [];
+      },
+      order: (ctx, [id]) => {
+        ctx.read(marketKeys.order(id as bigint).owner);
+        const o = marketView.order(ctx.state, id as bigint);
+        if (o === undefined) throw revertReason(`market: unknown order ${id}`);
+        return [
+          {
+            owner: o.owner,
+            interval: o.interval,
+            bus: BigInt(o.bus),
+            side: o.side === 'buy' ? 0 : 1,
+            escrow: o.escrow,
+            status: Number(o.status),
+            clearedWh: o.clearedWh,
+            priceMicrosPerMWh: o.priceMicrosPerMWh,
+            amount: o.amount,
+          },
+        ];
+      },
+      orderSteps: (ctx, [id]) => {
+        const o = marketView.order(ctx.state, id as bigint);
+        if (o === undefined) throw revertReason(`market: unknown order ${id}`);
+        return [o.steps];
+      },
+      intervalState: (ctx, [interval]) => {
+        const iv = marketKeys.interval(interval as bigint);
+        return [
+          Number(ctx.read(iv.status)),
+          decodeSigned(ctx.read(iv.rent)),
+          ctx.read(iv.orders),
+          ctx.read(iv.promises),
+        ];
+      },
+      lmp: (ctx, [interval, bus]) => {
+        const st = ctx.read(marketKeys.interval(interval as bigint).status);
+        if (st !== INTERVAL_STATUS.cleared && st !== INTERVAL_STATUS.settled) {
+          throw revertReason(`market: interval ${interval} has no prices`);
+        }
+        return [decodeSigned(ctx.read(marketKeys.interval(interval as bigint).lmp(Number(bus))))];
+      },
+      promiseOf: (ctx, [tokenId]) => {
+        const id = tokenId as bigint;
+        const nft = ctx.modules.require(PROMISES_ADDRESS, Erc721Module);
+        const a = (n: string) => nft.attribute(ctx.state, id, n);
+        const settled = ctx.read(marketKeys.promise(id).settled) === 1n;
+        if (a('interval') === 0n && a('energyWh') === 0n) throw revertReason(`market: unknown promise ${id}`);
+        return [
+          {
+            interval: a('interval'),
+            seller: valueToAddress(a('seller')),
+            buyer: valueToAddress(a('buyer')),
+            sellerOrder: a('sellerOrder'),
+            buyerOrder: a('buyerOrder'),
+            sellerBus: a('sellerBus'),
+            buyerBus: a('buyerBus'),
+            energyWh: a('energyWh'),
+            sellerPriceMicrosPerMWh: decodeSigned(a('sellerPrice')),
+            buyerPriceMicrosPerMWh: decodeSigned(a('buyerPrice')),
+            settled,
+            deliveredWh: ctx.read(marketKeys.promise(id).deliveredWh),
+          },
+        ];
+      },
+      clock: (_ctx, [interval]) => {
+        const k = interval as bigint;
+        const nz = (v: bigint) => (v < 0n ? 0n : v);
+        return [
+          nz(gateMs(config, k)),
+          intervalStartMs(config, k),
+          intervalEndMs(config, k),
+          deadlineMs(config, k),
+        ];
+      },
+    });
+  }
+}

@@ -1,0 +1,221 @@
+// The grid registry module (0x…1010): the grid operator registers the network (buses and branches as
+// JSON, see network-json.ts), overrides line limits (used from the next clearing on: a clearing reads
+// the limits in force at its gate's block) and registers meters (id, signing-key address, bus, owner);
+// the accounts admin registers participants and the buses each may trade at.
+// State keys (prefix <registry address>):
+//   :net:len, :net:<i>          the network JSON (blob, see words.ts); :netv its version (1, 2, ...)
+//   :bus:<id>                   1 when the registered network has bus <id>
+//   :lim:<branch>               overriding limit in W plus one (0 = none)
+//   :m:<meter>:key|bus|owner    a meter (key and owner as uint160; bus as bus id + 1)
+//   :pm:<owner>:<bus>:n, :pm:<owner>:<bus>:<i>   the meters of an owner at a bus
+//   :pb:<account>:<bus>         1 when the participant may trade at the bus
+import {
+  AbiModule,
+  type Address,
+  accountsView,
+  addressToValue,
+  type CallContext,
+  hasRole,
+  prepareEvent,
+  revertReason,
+  valueToAddress,
+  ZERO_ADDRESS,
+} from '@gridledger/execution';
+import { parseAbi } from 'viem';
+import { REGISTRY_ADDRESS } from './addresses.ts';
+import { checkNetworkJson, type NetworkJson } from './network-json.ts';
+import { readJsonBlob, type StateReader, writeJsonBlob } from './words.ts';
+
+/** The registry's ABI. */
+export const REGISTRY_ABI = parseAbi([
+  'function registerNetwork(string networkJson)',
+  'function setLineLimit(uint256 branch, uint256 limitW)',
+  'function clearLineLimit(uint256 branch)',
+  'function registerMeter(uint256 meter, address key, uint256 bus, address owner)',
+  'function registerParticipant(address account, uint256[] buses)',
+  'function networkVersion() view returns (uint256)',
+  'function networkJson() view returns (string)',
+  'function hasBus(uint256 bus) view returns (bool)',
+  'function lineLimit(uint256 branch) view returns (bool overridden, uint256 limitW)',
+  'function meterOf(uint256 meter) view returns (address key, uint256 bus, address owner)',
+  'function canTrade(address account, uint256 bus) view returns (bool)',
+  'event NetworkRegistered(uint256 indexed version, uint256 buses, uint256 branches)',
+  'event LineLimitSet(uint256 indexed branch, bool overridden, uint256 limitW)',
+  'event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner)',
+  'event ParticipantRegistered(address indexed account, uint256[] buses)',
+]);
+
+const EV = {
+  network: prepareEvent(REGISTRY_ABI, 'NetworkRegistered'),
+  limit: prepareEvent(REGISTRY_ABI, 'LineLimitSet'),
+  meter: prepareEvent(REGISTRY_ABI, 'MeterRegistered'),
+  participant: prepareEvent(REGISTRY_ABI, 'ParticipantRegistered'),
+};
+
+const R = REGISTRY_ADDRESS;
+/** State keys of the registry. */
+export const registryKeys = {
+  net: `${R}:net`,
+  netVersion: `${R}:netv`,
+  bus: (id: bigint | number) => `${R}:bus:${id}`,
+  limit: (branch: bigint | number) => `${R}:lim:${branch}`,
+  meterKey: (m: bigint) => `${R}:m:${m}:key`,
+  meterBus: (m: bigint) => `${R}:m:${m}:bus`,
+  meterOwner: (m: bigint) => `${R}:m:${m}:owner`,
+  ownerMeters: (owner: Address, bus: bigint | number) => `${R}:pm:${owner}:${bus}:n`,
+  ownerMeter: (owner: Address, bus: bigint | number, i: number) => `${R}:pm:${owner}:${bus}:${i}`,
+  participantBus: (a: Address, bus: bigint | number) => `${R}:pb:${a}:${bus}`,
+};
+const K = registryKeys;
+
+/** Largest network JSON accepted, bytes. */
+export const MAX_NETWORK_JSON_BYTES = 100_000;
+
+function onlyGridOperator(ctx: CallContext, what: string): void {
+  if (!hasRole(ctx, 'GRID_OPERATOR_ROLE', ctx.sender)) {
+    throw revertReason(`registry: ${what} needs GRID_OPERATOR_ROLE, ${ctx.sender} does not hold it`);
+  }
+}
+
+/** Unmetered reads of the registry for the market, meters and views. */
+export const registryView = {
+  network: (s: StateReader) => readJsonBlob<NetworkJson>(s, K.net),
+  /** Overridden limits, MW, by branch index. */
+  limitsMw(s: StateReader, network: NetworkJson): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const b of network.branches) {
+      const v = s.get(K.limit(b.index));
+      if (v !== 0n) out.set(b.index, Number(v - 1n) / 1e6);
+    }
+    return out;
+  },
+  meter(s: StateReader, meter: bigint): { key: Address; bus: bigint; owner: Address } | undefined {
+    const key = s.get(K.meterKey(meter));
+    if (key === 0n) return undefined;
+    return {
+      key: valueToAddress(key),
+      bus: s.get(K.meterBus(meter)) - 1n,
+      owner: valueToAddress(s.get(K.meterOwner(meter))),
+    };
+  },
+  /** Meter ids of `owner` at `bus`, in registration order. */
+  metersAt(s: StateReader, owner: Address, bus: bigint | number): bigint[] {
+    const n = Number(s.get(K.ownerMeters(owner, bus)));
+    const out: bigint[] = [];
+    for (let i = 0; i < n; i++) out.push(s.get(K.ownerMeter(owner, bus, i)));
+    return out;
+  },
+};
+
+/**
+ * The registry module.
+ * @example app modules: new RegistryModule()
+ */
+export class RegistryModule extends AbiModule {
+  constructor() {
+    super('registry', REGISTRY_ADDRESS, REGISTRY_ABI, {
+      registerNetwork: (ctx, [json]) => {
+        onlyGridOperator(ctx, 'registerNetwork');
+        const text = json as string;
+        if (text.length > MAX_NETWORK_JSON_BYTES) {
+          throw revertReason(
+            `registry: network JSON of ${text.length} bytes exceeds ${MAX_NETWORK_JSON_BYTES}`,
+          );
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw revertReason('registry: network is not valid JSON');
+        }
+        const r = checkNetworkJson(parsed);
+        if (!r.ok) throw revertReason(`registry: ${r.reason}`);
+        const old = registryView.network(ctx.state);
+        if (old !== undefined) {
+          for (const b of old.buses) ctx.write(K.bus(b.id), 0n);
+          for (const b of old.branches) ctx.write(K.limit(b.index), 0n);
+        }
+        for (const b of r.network.buses) ctx.write(K.bus(b.id), 1n);
+        writeJsonBlob(ctx, K.net, r.network);
+        const version = ctx.read(K.netVersion) + 1n;
+        ctx.write(K.netVersion, version);
+        ctx.emit(R, EV.network, {
+          version,
+          buses: BigInt(r.network.buses.length),
+          branches: BigInt(r.network.branches.length),
+        });
+        return [];
+      },
+      setLineLimit: (ctx, [branch, limitW]) => {
+        onlyGridOperator(ctx, 'setLineLimit');
+        this.#requireBranch(ctx, branch as bigint);
+        if ((limitW as bigint) > 1n << 64n) throw revertReason('registry: limitW above 2^64');
+        ctx.write(K.limit(branch as bigint), (limitW as bigint) + 1n);
+        ctx.emit(R, EV.limit, { branch, overridden: true, limitW });
+        return [];
+      },
+      clearLineLimit: (ctx, [branch]) => {
+        onlyGridOperator(ctx, 'clearLineLimit');
+        this.#requireBranch(ctx, branch as bigint);
+        ctx.write(K.limit(branch as bigint), 0n);
+        ctx.emit(R, EV.limit, { branch, overridden: false, limitW: 0n });
+        return [];
+      },
+      registerMeter: (ctx, [meter, key, bus, owner]) => {
+        onlyGridOperator(ctx, 'registerMeter');
+        const m = meter as bigint;
+        if (key === ZERO_ADDRESS || owner === ZERO_ADDRESS)
+          throw revertReason('registry: meter key and owner must be non-zero');
+        if (ctx.read(K.meterKey(m)) !== 0n) throw revertReason(`registry: meter ${m} is already registered`);
+        if (ctx.read(K.bus(bus as bigint)) !== 1n) throw revertReason(`registry: unknown bus ${bus}`);
+        ctx.write(K.meterKey(m), addressToValue(key as Address));
+        ctx.write(K.meterBus(m), (bus as bigint) + 1n);
+        ctx.write(K.meterOwner(m), addressToValue(owner as Address));
+        const n = ctx.read(K.ownerMeters(owner as Address, bus as bigint));
+        ctx.write(K.ownerMeter(owner as Address, bus as bigint, Number(n)), m);
+        ctx.write(K.ownerMeters(owner as Address, bus as bigint), n + 1n);
+        ctx.emit(R, EV.meter, { meter: m, key, bus, owner });
+        return [];
+      },
+      registerParticipant: (ctx, [account, buses]) => {
+        if (accountsView.admin(ctx.state) !== ctx.sender) {
+          throw revertReason(`registry: registerParticipant needs the accounts admin, ${ctx.sender} is not`);
+        }
+        const list = buses as readonly bigint[];
+        if (list.length > 1000) throw revertReason('registry: at most 1000 buses per participant');
+        for (const b of list) {
+          if (ctx.read(K.bus(b)) !== 1n) throw revertReason(`registry: unknown bus ${b}`);
+          ctx.write(K.participantBus(account as Address, b), 1n);
+        }
+        ctx.emit(R, EV.participant, { account, buses: list });
+        return [];
+      },
+      networkVersion: (ctx) => [ctx.read(K.netVersion)],
+      networkJson: (ctx) => {
+        const n = registryView.network(ctx.state);
+        return [n === undefined ? '' : JSON.stringify(n)];
+      },
+      hasBus: (ctx, [bus]) => [ctx.read(K.bus(bus as bigint)) === 1n],
+      lineLimit: (ctx, [branch]) => {
+        const v = ctx.read(K.limit(branch as bigint));
+        return [v !== 0n, v === 0n ? 0n : v - 1n];
+      },
+      meterOf: (ctx, [meter]) => {
+        const m = registryView.meter(ctx.state, meter as bigint);
+        ctx.read(K.meterKey(meter as bigint));
+        return m === undefined ? [ZERO_ADDRESS, 0n, ZERO_ADDRESS] : [m.key, m.bus, m.owner];
+      },
+      canTrade: (ctx, [account, bus]) => [
+        ctx.read(K.participantBus(account as Address, bus as bigint)) === 1n,
+      ],
+    });
+  }
+
+  #requireBranch(ctx: CallContext, branch: bigint): void {
+    const n = registryView.network(ctx.state);
+    if (n === undefined) throw revertReason('registry: no network registered');
+    if (branch < 1n || branch > BigInt(n.branches.length)) {
+      throw revertReason(`registry: unknown branch ${branch} (the network has ${n.branches.length})`);
+    }
+  }
+}
