@@ -1,7 +1,8 @@
 // `gridledger init --dev`: a local network that runs the execution app with development accounts.
 // Writes what initNetwork writes, with `"app": "execution"` and the dev accounts' genesis in
 // genesis.json, plus DIR/dev-accounts.json (private keys from a public seed: development only) and
-// DIR/addresses.json (module addresses by name), both from the execution package.
+// DIR/addresses.json (module addresses by name), both from the execution package. Each participant
+// also holds one energy promise from genesis (token id k for participant-k) to try ERC-721 tools on.
 import { join } from 'node:path';
 import { buildDevAccounts, encodeGenesisJson, writeDevAccounts } from '@gridledger/execution';
 import { type InitOptions, type InitResult, initNetwork } from './home.ts';
@@ -24,7 +25,11 @@ export interface DevInitResult extends InitResult {
  */
 export function initDevNetwork(opts: DevInitOptions): DevInitResult {
   const devOptions = opts.participants === undefined ? {} : { participants: opts.participants };
-  const { genesis } = buildDevAccounts(devOptions);
+  const { accounts, genesis } = buildDevAccounts(devOptions);
+  // One energy promise (ERC-721) per participant, token id k for participant-k, to try ERC-721 tools on.
+  genesis.promises = accounts
+    .filter((a) => a.role === 'participant')
+    .map((a, i) => ({ to: a.address, tokenId: BigInt(i + 1) }));
   const { participants: _p, ...init } = opts;
   const r = initNetwork({ ...init, app: 'execution', appState: encodeGenesisJson(genesis) });
   const written = writeDevAccounts(join(r.genesisPath, '..'), devOptions);
