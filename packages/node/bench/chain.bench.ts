@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
     rate: { type: 'string', default: '1000' },
-    accounts: { type: 'string', default: '400' },
+    accounts: { type: 'string', default: '200' },
     'commit-ms': { type: 'string', default: '300' },
     'propose-ms': { type: 'string', default: '3000' },
     'block-kb': { type: 'string', default: '128' },
@@ -101,7 +101,10 @@ function recoveryRate(
 }
 
 const net = new DevNet(4);
-const cleanup = () => net.destroy();
+const cleanup = async () => {
+  await net.stopAll('SIGTERM').catch(() => {});
+  await net.destroy();
+};
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 try {
