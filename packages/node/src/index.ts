@@ -28,6 +28,7 @@ export {
   type NodeConfig,
   saveNodeKey,
 } from './home.ts';
+export { MempoolPruner, PRUNE_CHUNK } from './mempool-prune.ts';
 export { type ChainTip, Node, type NodeAddresses, type NodeOptions, SYNC_BATCH } from './node.ts';
 export { nodeRpcBackend, type RpcHandle, startRpc } from './rpc-backend.ts';
 export { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';

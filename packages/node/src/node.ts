@@ -28,6 +28,7 @@ import { type AppKind, type LoadedApp, loadNodeApp, type NodeApp } from './app-s
 import { ConsensusDriver } from './consensus-driver.ts';
 import { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 import type { Home } from './home.ts';
+import { MempoolPruner } from './mempool-prune.ts';
 import { type RpcHandle, startRpc } from './rpc-backend.ts';
 import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 
@@ -123,7 +124,13 @@ export class Node {
       maxTxs: cfg.mempool.maxTxs,
       maxBytes: cfg.mempool.maxBytes,
       maxTxBytes: cfg.mempool.maxTxBytes,
+      // The execution app's mempool is re-checked off the commit path (mempool-prune.ts).
+      recheck: loaded.kind !== 'execution',
     });
+    if (loaded.kind === 'execution') {
+      const pruner = new MempoolPruner(this.mempool, app);
+      this.onBlock(() => pruner.onBlock());
+    }
     this.p2p = new P2pNetwork({
       chainId: home.genesis.chainId,
       nodeKey: home.nodeKey,
