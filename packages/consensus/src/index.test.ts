@@ -55,6 +55,7 @@ describe('@gridledger/consensus public API', () => {
       'verifyBlockCommit',
       'verifyCommit',
       'verifyEd25519',
+      'verifyEvidence',
       'verifyProposalSignature',
       'verifyVote',
       'voteSignBytes',

@@ -69,6 +69,7 @@ export {
   verifyBlockChain,
   verifyBlockCommit,
   verifyCommit,
+  verifyEvidence,
   verifyProposalSignature,
   verifyVote,
 } from './verify.ts';

@@ -7,7 +7,7 @@ import { type ConsensusAction, ConsensusMachine, type WalState } from './machine
 import { makeValidators, signCommit, signVote } from './testkit.ts';
 import type { Block, Proposal, Vote } from './types.ts';
 import { ProposerSchedule } from './validators.ts';
-import { verifyBlock, verifyBlockCommit, verifyVote } from './verify.ts';
+import { verifyBlock, verifyBlockCommit, verifyEvidence, verifyVote } from './verify.ts';
 import { decodeSignState, decodeWalState, encodeSignState, encodeWalState } from './wal.ts';
 
 const CHAIN = 'gl-machine';
@@ -230,6 +230,16 @@ describe('ConsensusMachine: bad input is ignored with a reason, state unchanged'
     expect(verifyVote(ev.evidence.voteA, valset, CHAIN).ok).toBe(true);
     expect(verifyVote(ev.evidence.voteB, valset, CHAIN).ok).toBe(true);
     expect(decodeEvidence(encodeEvidence(ev.evidence))).toEqual(ev.evidence);
+    expect(verifyEvidence(ev.evidence, valset, CHAIN)).toEqual({ ok: true });
+    expect(verifyEvidence(ev.evidence, valset, 'other-chain').ok).toBe(false);
+    expect(verifyEvidence({ ...ev.evidence, voteB: ev.evidence.voteA }, valset, CHAIN)).toMatchObject({
+      ok: false,
+      reason: /same value/,
+    });
+    expect(
+      verifyEvidence({ ...ev.evidence, voteB: { ...ev.evidence.voteB, validatorIndex: me } }, valset, CHAIN)
+        .ok,
+    ).toBe(false);
     feedProposal(m, proposal(X, 0, -1));
     const r2 = m.handle({
       type: 'message',
@@ -237,6 +247,13 @@ describe('ConsensusMachine: bad input is ignored with a reason, state unchanged'
     });
     expect(r2.ignored).toMatch(/second proposal .* evidence/);
     expect(m.evidence.map((e) => e.kind)).toEqual(['duplicate-vote', 'duplicate-proposal']);
+    expect(verifyEvidence(m.evidence[1]!, valset, CHAIN)).toEqual({ ok: true });
+    const pe = m.evidence[1]!;
+    if (pe.kind !== 'duplicate-proposal') throw new Error('expected proposal evidence');
+    expect(verifyEvidence({ ...pe, validatorIndex: me }, valset, CHAIN)).toMatchObject({
+      ok: false,
+      reason: /invalid proposal signature/,
+    });
   });
 });
 
@@ -316,5 +333,126 @@ describe('ConsensusMachine: decision, next height and block sync', () => {
     const good = signCommit(CHAIN, signers, others, 1n, 3, hashBlock(X.header));
     const r = m.handle({ type: 'syncCommit', block: X, commit: good });
     expect(r.actions).toContainEqual({ type: 'decide', block: X, commit: good, round: 3 });
+  });
+});
+
+describe('ConsensusMachine: a scripted fork attempt', () => {
+  it('a Byzantine proposer cannot get a second block decided past a locked validator', () => {
+    const f = makeValidators(4, undefined, 'fork');
+    const sch = new ProposerSchedule(f.valset);
+    const byz = sch.proposer(1n, 0);
+    const c = sch.proposer(1n, 1);
+    const [a, b] = [0, 1, 2, 3].filter((i) => i !== byz && i !== c) as [number, number];
+    const mk = (i: number) =>
+      new ConsensusMachine(
+        { chainId: CHAIN, validators: f.valset, signer: new SignGuard(f.signers[i]!, null) },
+        { height: 1n, lastBlock: null, lastCommit: null, appHash: APP0, genesisTimeMs: GENESIS_MS },
+      );
+    const m: Record<number, ConsensusMachine> = { [a]: mk(a), [b]: mk(b), [c]: mk(c) };
+    const sent: Record<number, Vote[]> = { [a]: [], [b]: [], [c]: [] };
+    const decided: Record<number, Uint8Array> = {};
+    let cProposal: Proposal | undefined;
+    const run = (i: number, actions: ConsensusAction[]) => {
+      for (const x of actions) {
+        if (x.type === 'broadcast' && x.message.kind === 'vote') sent[i]!.push(x.message.vote);
+        if (x.type === 'broadcast' && x.message.kind === 'proposal') cProposal = x.message.proposal;
+        if (x.type === 'decide') decided[i] = hashBlock(x.block.header);
+        if (x.type === 'validateBlock')
+          run(
+            i,
+            m[i]!.handle({ type: 'blockValidated', height: 1n, blockHash: x.blockHash, valid: true }).actions,
+          );
+      }
+    };
+    const deliver = (i: number, message: Proposal | Vote) =>
+      run(
+        i,
+        m[i]!.handle({
+          type: 'message',
+          message:
+            'block' in message ? { kind: 'proposal', proposal: message } : { kind: 'vote', vote: message },
+        }).actions,
+      );
+    const fire = (i: number, kind: 'propose' | 'prevote' | 'precommit', round: number) =>
+      run(i, m[i]!.handle({ type: 'timeout', kind, height: 1n, round }).actions);
+    const last = (i: number) => sent[i]!.at(-1)!;
+    const byzVote = (type: 'prevote' | 'precommit', round: number, blk: Block | null) =>
+      signVote(CHAIN, f.signers[byz]!, byz, type, 1n, round, blk === null ? null : hashBlock(blk.header));
+    for (const i of [a, b, c]) run(i, m[i]!.start().actions);
+
+    // Round 0: the Byzantine proposer shows X to a and b only; c times out and prevotes nil.
+    const X = buildBlock({
+      chainId: CHAIN,
+      height: 1n,
+      timeMs: GENESIS_MS + 1n,
+      proposer: f.signers[byz]!.publicKey,
+      lastBlockHash: ZERO_HASH,
+      appHash: APP0,
+      validators: f.valset,
+      lastCommit: null,
+      txs: [new Uint8Array([1])],
+    });
+    const signBytes = proposalSignBytes(CHAIN, {
+      height: 1n,
+      round: 0,
+      polRound: -1,
+      blockHash: hashBlock(X.header),
+    });
+    const px: Proposal = {
+      height: 1n,
+      round: 0,
+      polRound: -1,
+      block: X,
+      signature: f.signers[byz]!.sign({ height: 1n, round: 0, step: 'proposal', signBytes })!,
+    };
+    deliver(a, px);
+    deliver(b, px);
+    fire(c, 'propose', 0);
+    const [pa, pb, pc] = [last(a), last(b), last(c)];
+    expect(pc.blockHash).toBeNull();
+    // a and b see a polka for X (a, b, Byzantine) and lock; c never gets the block and precommits nil.
+    for (const v of [pb, byzVote('prevote', 0, X)]) deliver(a, v);
+    for (const v of [pa, byzVote('prevote', 0, X)]) deliver(b, v);
+    for (const v of [pa, pb, byzVote('prevote', 0, X)]) deliver(c, v);
+    fire(c, 'prevote', 0);
+    const [ca, cb, cc] = [last(a), last(b), last(c)];
+    expect([ca.blockHash, cb.blockHash, cc.blockHash]).toEqual([
+      hashBlock(X.header),
+      hashBlock(X.header),
+      null,
+    ]);
+    // The Byzantine validator precommits X to a (a decides X) and nil to b and c; a's precommit is delayed.
+    for (const v of [cb, byzVote('precommit', 0, X)]) deliver(a, v);
+    expect(decided[a]).toEqual(hashBlock(X.header));
+    for (const v of [cc, byzVote('precommit', 0, null)]) deliver(b, v);
+    for (const v of [cb, byzVote('precommit', 0, null)]) deliver(c, v);
+    fire(b, 'precommit', 0);
+    fire(c, 'precommit', 0);
+    expect([m[b]!.round, m[c]!.round]).toEqual([1, 1]);
+
+    // Round 1: c proposes a new block Y; the Byzantine validator backs it. b is locked on X.
+    run(
+      c,
+      m[c]!.handle({
+        type: 'proposalTxs',
+        height: 1n,
+        round: 1,
+        txs: [new Uint8Array([2])],
+        timeMs: GENESIS_MS + 2n,
+      }).actions,
+    );
+    const py = cProposal!;
+    const Y = py.block;
+    expect(hashBlock(Y.header)).not.toEqual(hashBlock(X.header));
+    deliver(b, py);
+    const [b1, c1] = [last(b), last(c)];
+    expect(b1).toMatchObject({ type: 'prevote', round: 1, blockHash: null }); // the lock holds
+    for (const v of [c1, byzVote('prevote', 1, Y)]) deliver(b, v);
+    for (const v of [b1, byzVote('prevote', 1, Y)]) deliver(c, v);
+    for (const i of [b, c])
+      if (last(i).type === 'precommit') for (const j of [b, c]) if (j !== i) deliver(j, last(i));
+    for (const i of [b, c]) deliver(i, byzVote('precommit', 1, Y));
+    // Nobody decided Y: the only decision is X.
+    for (const h of Object.values(decided)) expect(h).toEqual(hashBlock(X.header));
   });
 });

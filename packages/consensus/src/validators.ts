@@ -50,12 +50,19 @@ export class ProposerSchedule {
   /** Cache for rounds > 0 at the current height: priorities after `#roundCount` steps and their proposer. */
   #roundCache: { count: number; priorities: bigint[]; proposer: number } | null = null;
 
-  constructor(validators: ValidatorSet) {
+  /**
+   * @param addresses tie-break keys, one per validator (default: first 20 bytes of sha256 of the public
+   *   key, CometBFT's address); among equal priorities the lower one proposes.
+   */
+  constructor(validators: ValidatorSet, addresses?: Uint8Array[]) {
     checkValidatorSet(validators, 'ProposerSchedule');
+    if (addresses !== undefined && addresses.length !== validators.validators.length)
+      throw new RangeError(
+        `ProposerSchedule: ${addresses.length} addresses for ${validators.validators.length} validators`,
+      );
     this.#vs = validators;
     this.#total = totalPower(validators);
-    // Ties go to the lower address (first 20 bytes of sha256 of the public key), as in CometBFT.
-    this.#addresses = validators.validators.map((v) => sha256(v.publicKey).subarray(0, 20));
+    this.#addresses = addresses ?? validators.validators.map((v) => sha256(v.publicKey).subarray(0, 20));
     this.#reset();
   }
 

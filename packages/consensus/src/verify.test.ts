@@ -147,6 +147,20 @@ describe('ChainVerifier', () => {
 });
 
 describe('ProposerSchedule (CometBFT weighted round robin)', () => {
+  it("matches CometBFT's reference sequence (types/validator_set_test.go TestProposerSelection1)", () => {
+    // Powers 1000, 300, 330 with tie-break addresses "foo", "bar", "baz"; 99 heights, as validator indices.
+    const expected =
+      '020100201002001020010020100201002001020010200102001020002100020100201002010020100200102001020010200';
+    const w = makeValidators(3, [1000n, 300n, 330n]);
+    const s = new ProposerSchedule(
+      w.valset,
+      ['foo', 'bar', 'baz'].map((n) => new TextEncoder().encode(n)),
+    );
+    let got = '';
+    for (let h = 1n; h <= 99n; h++) got += s.proposer(h, 0);
+    expect(got).toBe(expected);
+  });
+
   it('rotates evenly among equal powers', () => {
     const s = new ProposerSchedule(valset);
     const seq = Array.from({ length: 8 }, (_, h) => s.proposer(BigInt(h + 1), 0));

@@ -6,7 +6,7 @@ import { equalBytes, toHex } from '@gridledger/base';
 import { merkleRoot } from '@gridledger/crypto';
 import { hashBlock, hashCommit, hashValidatorSet, proposalSignBytes, voteSignBytes } from './codec.ts';
 import { verifyEd25519 } from './ed25519.ts';
-import type { Block, CommitCertificate, Header, Proposal, ValidatorSet, Vote } from './types.ts';
+import type { Block, CommitCertificate, Evidence, Header, Proposal, ValidatorSet, Vote } from './types.ts';
 import { isTwoThirds, totalPower } from './validators.ts';
 
 /** Outcome of a check: ok, or a reason a person can read. */
@@ -78,6 +78,51 @@ export function verifyProposalSignature(proposal: Proposal, proposer: Uint8Array
     return fail(`malformed proposal: ${(e as Error).message}`);
   }
   return verifyEd25519(proposal.signature, bytes, proposer) ? OK : fail('invalid proposal signature');
+}
+
+/**
+ * Checks that evidence really proves equivocation: two validly signed votes (or proposals) by one
+ * validator for the same height, round and type with different values.
+ * @example if (verifyEvidence(e, valset, chainId).ok) await store.saveEvidence(id, encodeEvidence(e));
+ */
+export function verifyEvidence(e: Evidence, valset: ValidatorSet, chainId: string): Check {
+  if (e.kind === 'duplicate-vote') {
+    const { voteA: a, voteB: b } = e;
+    if (a.validatorIndex !== b.validatorIndex) return fail('evidence: votes from different validators');
+    if (a.type !== b.type || a.height !== b.height || a.round !== b.round)
+      return fail('evidence: votes for different height, round or type');
+    const same =
+      a.blockHash === null
+        ? b.blockHash === null
+        : b.blockHash !== null && equalBytes(a.blockHash, b.blockHash);
+    if (same) return fail('evidence: both votes are for the same value');
+    for (const v of [a, b]) {
+      const c = verifyVote(v, valset, chainId);
+      if (!c.ok) return fail(`evidence: ${c.reason}`);
+    }
+    return OK;
+  }
+  if (e.kind === 'duplicate-proposal') {
+    const { proposalA: a, proposalB: b } = e;
+    const v = valset.validators[e.validatorIndex];
+    if (v === undefined) return fail(`evidence: unknown validator index ${e.validatorIndex}`);
+    if (a.height !== b.height || a.round !== b.round)
+      return fail('evidence: proposals for different height or round');
+    if (equalBytes(a.blockHash, b.blockHash) && a.polRound === b.polRound)
+      return fail('evidence: both proposals are the same');
+    for (const p of [a, b]) {
+      let bytes: Uint8Array;
+      try {
+        bytes = proposalSignBytes(chainId, p);
+      } catch (err) {
+        return fail(`evidence: malformed proposal (${(err as Error).message})`);
+      }
+      if (!verifyEd25519(p.signature, bytes, v.publicKey))
+        return fail('evidence: invalid proposal signature');
+    }
+    return OK;
+  }
+  return fail('evidence: unknown kind');
 }
 
 /** What a block at height h must agree with: the previous block and the state after it. */

@@ -172,6 +172,8 @@ export interface SimResult {
   maxRound: number;
   nodes: { height: number; chain: { block: Block; commit: CommitCertificate }[] }[];
   machines: (ConsensusMachine | null)[];
+  /** Simulated time (ms) at which each height was first decided by an honest node, by height. */
+  decisionTimesMs: number[];
 }
 
 const EPOCH_MS = 1_700_000_000_000n;
@@ -577,6 +579,7 @@ export function simulate(o: SimOptions): SimResult {
       chain: x.chain.map(({ block, commit }) => ({ block, commit })),
     })),
     machines: nodes.map((x) => x.machine),
+    decisionTimesMs: [...decidedAt.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, d]) => d.t),
   };
 }
 

@@ -2,6 +2,7 @@
 // heal, one equivocating Byzantine validator and one that crashes (cut in the middle of executing its
 // actions) and, in most seeds, restarts from its persisted WAL and sign-guard state.
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUTS } from '../src/machine.ts';
 import { type SimOptions, type SimResult, scenario, simulate } from './sim.ts';
 
 /** Rounds within which a block must be decided again once a partition heals. */
@@ -81,6 +82,33 @@ describe('deterministic simulation', () => {
     }
     expect(forks).toBeGreaterThan(0);
   }, 30_000);
+
+  it('with default timeouts: a block about every second, every few seconds with one of four down', () => {
+    const run = (down: boolean) => {
+      const r = simulate({
+        ...scenario(5, 4, 30),
+        gossipEveryMs: 1000,
+        dropRate: 0,
+        maxDelayMs: 5,
+        byzantine: [],
+        partitions: [],
+        crashes: down ? [{ node: 0, atMs: 1, restartAtMs: null }] : [],
+        timeouts: DEFAULT_TIMEOUTS,
+      });
+      const t = r.decisionTimesMs;
+      const gaps = t.slice(1).map((x, i) => x - t[i]!);
+      return { mean: (t.at(-1)! - t[0]!) / gaps.length, max: Math.max(...gaps) };
+    };
+    const up = run(false);
+    const down = run(true);
+    console.log(
+      `block interval (simulated): all up mean ${up.mean.toFixed(0)} ms max ${up.max} ms; one of four down mean ${down.mean.toFixed(0)} ms max ${down.max} ms`,
+    );
+    expect(up.mean).toBeGreaterThan(900);
+    expect(up.mean).toBeLessThan(1100);
+    expect(down.max).toBeLessThan(3000);
+    expect(down.mean).toBeLessThan(1600);
+  });
 
   it('is deterministic: the same seed gives the same chain', () => {
     const o = scenario(3, 4, 15);

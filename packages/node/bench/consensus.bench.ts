@@ -31,6 +31,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const net = new TestNet(4);
 const cleanup = async () => {
+  await net.stopAll('SIGTERM');
   await net.destroy();
 };
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));

@@ -4,7 +4,7 @@
 // sync for a node that is behind, and the sign guard that is persisted before any vote or proposal
 // leaves the process. Holds no consensus rules itself: those live in @gridledger/consensus.
 import { createWriteStream } from 'node:fs';
-import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
+import { GridledgerError, toHex } from '@gridledger/base';
 import {
   type Block,
   type CommitCertificate,
@@ -20,7 +20,7 @@ import {
   verifyBlockCommit,
 } from '@gridledger/consensus';
 import type { ExecutionApp } from '@gridledger/execution';
-import { Mempool, txHash } from '@gridledger/mempool';
+import { Mempool } from '@gridledger/mempool';
 import { P2pNetwork, type PeerMessage } from '@gridledger/p2p';
 import { NodeStore } from '@gridledger/store';
 import { type Logger, pino } from 'pino';
@@ -210,8 +210,14 @@ export class Node {
         this.consensus.onPeerConnected(peerId);
       } else this.peerStates.delete(peerId);
     });
-    const p2p = await this.p2p.start();
-    this.rpc = await startRpc(this);
+    let p2p: { host: string; port: number };
+    try {
+      p2p = await this.p2p.start();
+      this.rpc = await startRpc(this);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     await this.consensus.start();
     this.syncTimer = setInterval(() => this.syncTick(), 100);
     this.statusTimer = setInterval(() => this.p2p.broadcast(this.statusMessage()), 1000);
@@ -239,6 +245,7 @@ export class Node {
     this.log.flush?.();
   }
 
+  /** True once {@link stop} was called. */
   get isStopped(): boolean {
     return this.stopped;
   }
@@ -255,10 +262,16 @@ export class Node {
     return false;
   }
 
-  /** Adds a transaction to the mempool and gossips it; the mempool's verdict is returned. */
+  /**
+   * Adds a transaction to the mempool and gossips it; the mempool's verdict is returned. A transaction
+   * from a client goes to every peer; one from a peer is relayed further only while this node is not
+   * connected to every other validator (in a full mesh the origin already reached everyone).
+   */
   async submitTx(tx: Uint8Array, fromPeer?: string) {
     const r = await this.mempool.add(tx);
-    if (r.ok) this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+    if (r.ok && (fromPeer === undefined || this.p2p.peers().length < this.validators.validators.length - 1)) {
+      this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+    }
     return r;
   }
 
@@ -321,6 +334,7 @@ export class Node {
     });
   }
 
+  /** The `status` message announcing our last committed height and hash. */
   statusMessage(): PeerMessage {
     return {
       kind: 'status',
@@ -444,16 +458,5 @@ export class Node {
     this.syncRequestedAtMs = now;
     this.log.debug({ peer: best[0].slice(0, 18), from, to }, 'block-sync: requesting blocks');
     this.p2p.send(best[0], { kind: 'block-request', fromHeight: from, toHeight: to });
-  }
-
-  /** The committed txs' hashes are known by sha256 (the mempool's txHash). */
-  static txHash(tx: Uint8Array): Uint8Array {
-    return txHash(tx);
-  }
-
-  /** True when `hash` is the hash of the block at `height` in our store. */
-  async hasBlockHash(height: bigint, hash: Uint8Array): Promise<boolean> {
-    const rec = await this.store.loadBlock(height);
-    return rec !== undefined && equalBytes(rec.hash, hash);
   }
 }

@@ -94,7 +94,10 @@ export class TestNet {
     const home = this.home(k);
     const logPath = join(home, 'node.log');
     const fd = openSync(logPath, 'a');
-    const proc = spawn(process.execPath, [BIN, 'node', '--home', home], { stdio: ['ignore', 'pipe', fd] });
+    const extraNodeArgs = process.env.GL_NODE_ARGS ? process.env.GL_NODE_ARGS.split(' ') : [];
+    const proc = spawn(process.execPath, [...extraNodeArgs, BIN, 'node', '--home', home], {
+      stdio: ['ignore', 'pipe', fd],
+    });
     closeSync(fd);
     const exited = new Promise<number | null>((r) =>
       proc.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))),

@@ -90,8 +90,6 @@ class Connection {
   readonly myNonce = new Uint8Array(randomBytes(32));
   theirHello: HelloMessage | undefined;
   peerId: string | undefined;
-  sentAuth = false;
-  gotAuth = false;
   corked = false;
   messagesIn = 0;
   messagesOut = 0;
@@ -191,9 +189,17 @@ export class P2pNetwork {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new InputError(`p2p port ${this.opts.port} on ${this.opts.host} is already in use`, {
+                cause: err,
+              })
+            : err,
+        ),
+      );
       server.listen(this.opts.port, this.opts.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve();
       });
     });
@@ -381,7 +387,6 @@ export class P2pNetwork {
       c.theirHello = msg;
       const signature = signHandshake(this.opts.chainId, msg.nonce, c.myNonce, this.opts.nodeKey.secretKey);
       this.write(c, encodeMessage({ kind: 'auth', publicKey: this.opts.nodeKey.publicKey, signature }));
-      c.sentAuth = true;
       return;
     }
     if (msg.kind === 'auth') {
@@ -400,7 +405,6 @@ export class P2pNetwork {
         throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
       }
       c.peerId = peerId;
-      c.gotAuth = true;
       this.open(c);
       return;
     }

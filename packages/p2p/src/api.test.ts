@@ -1,0 +1,21 @@
+// The public API of @gridledger/p2p: a change to this list is a change reviewers should see.
+import { expect, it } from 'vitest';
+import * as api from './index.ts';
+
+it('exports exactly these values', () => {
+  expect(Object.keys(api).sort()).toEqual([
+    'DEFAULT_MAX_FRAME_BYTES',
+    'FrameDecoder',
+    'GOSSIP_KINDS',
+    'MessageType',
+    'P2P_PROTOCOL_VERSION',
+    'P2pNetwork',
+    'P2pProtocolError',
+    'decodeMessage',
+    'encodeFrame',
+    'encodeMessage',
+    'handshakeSignBytes',
+    'signHandshake',
+    'verifyHandshake',
+  ]);
+});
