@@ -130,9 +130,10 @@ async function blocks(prechecked: boolean, recoveryPool?: SenderRecoveryPool) {
   }
   return { perSec: perSec(ok, performance.now() - start), perCpuSec: perSec(ok, cpuMs() - startCpu), ok };
 }
+const only = arg('only', 'all');
 const warm = await blocks(true);
-const cold = await blocks(false);
-const coldPool = pool === undefined ? undefined : await blocks(false, pool);
+const cold = only === 'warm' ? warm : await blocks(false);
+const coldPool = pool === undefined || only === 'warm' ? undefined : await blocks(false, pool);
 await pool?.close();
 log(
   `ERC-20 transfers through finalizeBlock+commit (blocks of ${SENDERS}), senders recovered at checkTx: ${warm.perSec}/s, ${warm.perCpuSec} per CPU-second (${warm.ok} ok)`,

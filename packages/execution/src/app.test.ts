@@ -221,4 +221,24 @@ describe('ExecutionApp', () => {
       /expected height 1, got 3/,
     );
   });
+
+  it('fails a transaction whose sender the admin removed earlier in the same block, without using its nonce', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const bobTx = await signCall(bob, CASH_ADDRESS, transfer(alice.addr, 1n), 0);
+    expect(await app.checkTx(bobTx)).toEqual({ ok: true });
+    const remove = await signCall(
+      admin,
+      ACCOUNTS_ADDRESS,
+      encodeFunctionData({ abi: ACCOUNTS_ABI, functionName: 'remove', args: [bob.addr] }),
+      0,
+    );
+    const r = await runBlock(app, 1n, [remove, bobTx]);
+    expect(r.txResults).toEqual([{ ok: true }, { ok: false, info: `sender not registered: ${bob.addr}` }]);
+    expect(app.nonceOf(bob.addr)).toBe(0n);
+    expect(await app.checkTx(bobTx)).toMatchObject({ ok: false, reason: /sender not registered/ });
+    // Receiving needs no registration: alice can still pay bob.
+    const pay = await runBlock(app, 2n, [await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 5n), 0)]);
+    expect(pay.txResults).toEqual([{ ok: true }]);
+    expect(app.stateValue(`${CASH_ADDRESS}:bal:${bob.addr}`)).toBe(505n);
+  });
 });

@@ -78,7 +78,7 @@ export interface ExecutionAppOptions {
   blockGasLimit?: bigint;
   /** How far ahead of the sender's next nonce checkTx accepts (default 1,000). */
   maxNonceGap?: bigint;
-  /** Most decoded transactions kept between checkTx and execution (default 200,000). */
+  /** Most decoded transactions kept between checkTx and execution (default 50,000). */
   txCacheSize?: number;
   /** Worker threads for sender recovery (the caller creates and closes it); inline recovery without. */
   recoveryPool?: SenderRecoveryPool;
@@ -141,7 +141,7 @@ export class ExecutionApp implements Application {
       maxTxGas: options.maxTxGas ?? DEFAULT_MAX_TX_GAS,
     };
     this.#maxNonceGap = options.maxNonceGap ?? 1000n;
-    this.#cacheSize = options.txCacheSize ?? 200_000;
+    this.#cacheSize = options.txCacheSize ?? 50_000;
     this.#pool = options.recoveryPool;
     this.#committedRoot = cs.root();
   }

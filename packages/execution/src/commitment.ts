@@ -26,6 +26,7 @@ export class CommittedState {
   readonly state = new JournaledState();
   readonly tree = new SparseMerkleTree();
   #finalized: [string, bigint][] | undefined;
+  readonly #paths = new Map<string, Uint8Array>();
 
   /** Loads every persisted leaf from `kv` (or starts empty). */
   static async load(kv?: KVStore): Promise<CommittedState> {
@@ -54,7 +55,7 @@ export class CommittedState {
     const changed = this.state.changedKeys();
     const writes: StateWrite[] = [];
     for (const [key, value] of changed) {
-      this.tree.setPath(smtPath(key), value);
+      this.tree.setPath(this.#path(key), value);
       writes.push({ key: leafStoreKey(key), value: value === 0n ? null : bigintToBytes(value, 32) });
     }
     this.#finalized = changed;
@@ -73,6 +74,17 @@ export class CommittedState {
   commit(): void {
     this.state.markCommitted();
     this.#finalized = undefined;
+  }
+
+  /** sha256 of a key, memoised for the keys that change often (balances, nonces). */
+  #path(key: string): Uint8Array {
+    let p = this.#paths.get(key);
+    if (p === undefined) {
+      p = smtPath(key);
+      if (this.#paths.size >= 200_000) this.#paths.clear();
+      this.#paths.set(key, p);
+    }
+    return p;
   }
 
   /** A proof of `key` against {@link root} (the last finalized root). */

@@ -116,8 +116,13 @@ const BIG_FIELDS = new Set(['height', 'nonce', 'gasLimit', 'gasUsed', 'cumulativ
 
 /** Encodes a stored record as JSON bytes (bigints as decimal strings). */
 export function encodeRecord(rec: StoredReceipt | StoredBlock): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  // Known bigint fields converted up front: JSON.stringify without a replacer is several times faster.
+  const plain: Record<string, unknown> = { ...rec };
+  for (const k of BIG_FIELDS) if (typeof plain[k] === 'bigint') plain[k] = (plain[k] as bigint).toString();
+  return encoder.encode(JSON.stringify(plain));
 }
+
+const encoder = new TextEncoder();
 
 /** Decodes a stored record. */
 export function decodeRecord<T extends StoredReceipt | StoredBlock>(bytes: Uint8Array): T {

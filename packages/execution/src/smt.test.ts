@@ -1,4 +1,5 @@
-import { toHex } from '@gridledger/base';
+import { bigintToBytes, concatBytes, toHex, utf8 } from '@gridledger/base';
+import { sha256 } from '@gridledger/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -48,6 +49,16 @@ describe('SparseMerkleTree', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('hashes nodes as documented: sha256(0x00 || path || value32) and sha256(0x01 || left || right)', () => {
+    const a = sha256(utf8('a'));
+    const b = sha256(utf8('b'));
+    expect(smtPath('a')).toEqual(a);
+    expect(toHex(smtLeafHash(a, 5n))).toBe(
+      toHex(sha256(concatBytes(new Uint8Array([0]), a, bigintToBytes(5n, 32)))),
+    );
+    expect(toHex(smtInnerHash(a, b))).toBe(toHex(sha256(concatBytes(new Uint8Array([1]), a, b))));
   });
 
   it('is empty-hashed when empty and independent of update order', () => {
