@@ -103,6 +103,9 @@ export function encodeGenesisJson(g: ExecutionGenesis) {
     admin: g.admin,
     accounts: g.accounts.map((a) => ({ address: a.address, roles: [...a.roles] })),
     cash: g.cash.map((c) => ({ address: c.address, amount: c.amount.toString() })),
+    ...(g.promises && g.promises.length > 0
+      ? { promises: g.promises.map((p) => ({ to: p.to, tokenId: p.tokenId.toString() })) }
+      : {}),
   };
 }
 
@@ -136,5 +139,18 @@ export function decodeGenesisJson(json: unknown): ExecutionGenesis {
       }
       return { address: addr(r.address, `cash[${i}].address`), amount: BigInt(r.amount) };
     }),
+    ...(o.promises === undefined
+      ? {}
+      : {
+          promises: (Array.isArray(o.promises) ? o.promises : [null]).map((p: unknown, i) => {
+            const r = (p ?? {}) as { to?: unknown; tokenId?: unknown };
+            if (typeof r.tokenId !== 'string' || !/^[0-9]{1,78}$/.test(r.tokenId)) {
+              throw new InputError(
+                `genesis promises[${i}].tokenId: expected a decimal integer string, got ${JSON.stringify(r.tokenId)}`,
+              );
+            }
+            return { to: addr(r.to, `promises[${i}].to`), tokenId: BigInt(r.tokenId) };
+          }),
+        }),
   };
 }

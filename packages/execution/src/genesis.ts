@@ -16,6 +16,8 @@ export interface ExecutionGenesis {
   accounts: { address: Address; roles: RoleName[] }[];
   /** Initial cash balances, in the cash token's smallest unit. */
   cash: { address: Address; amount: bigint }[];
+  /** Energy promises (ERC-721) minted at genesis, e.g. for development networks (default none). */
+  promises?: { to: Address; tokenId: bigint }[];
 }
 
 /** Cash decimals: balances are in micro-units (1 cash = 10^6). */
@@ -73,4 +75,7 @@ export function applyGenesis(
   const cash = modules.require(CASH_ADDRESS, Erc20Module);
   for (const { address, amount } of genesis.cash)
     cash.mintInternal(ctx, address.toLowerCase() as Address, amount);
+  const promises = modules.require(PROMISES_ADDRESS, Erc721Module);
+  for (const { to, tokenId } of genesis.promises ?? [])
+    promises.mintInternal(ctx, to.toLowerCase() as Address, tokenId);
 }

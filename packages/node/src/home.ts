@@ -31,6 +31,8 @@ const genesisSchema = z.object({
       }),
     )
     .min(1),
+  /** The application: "kv" (default) or "execution" (appState is then the execution genesis). */
+  app: z.enum(['kv', 'execution']).optional(),
   appState: z.record(z.string(), z.unknown()),
 });
 
@@ -102,6 +104,11 @@ export interface InitOptions {
   /** Genesis time (default now). */
   genesisTime?: Date;
   logLevel?: NodeConfig['log']['level'];
+  /** The application named in genesis (default kv) and its genesis state (default {}). */
+  app?: 'kv' | 'execution';
+  appState?: Record<string, unknown>;
+  /** Mempool limits (default 10,000 transactions, 32 MiB, 64 KiB per transaction). */
+  mempool?: Partial<NodeConfig['mempool']>;
 }
 
 /** Paths written by {@link initNetwork}. */
@@ -143,7 +150,8 @@ export function initNetwork(opts: InitOptions): InitResult {
     chainId,
     genesisTime: (opts.genesisTime ?? new Date()).toISOString(),
     validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: toHex(k.publicKey), power: '10' })),
-    appState: {},
+    ...(opts.app ? { app: opts.app } : {}),
+    appState: opts.appState ?? {},
   };
   mkdirSync(out, { recursive: true });
   const genesisPath = join(out, 'genesis.json');
@@ -164,7 +172,7 @@ export function initNetwork(opts: InitOptions): InitResult {
       },
       rpc: { host, port: base + 2 * k + 1 },
       consensus: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
-      mempool: { maxTxs: 10_000, maxBytes: 32 * 1024 * 1024, maxTxBytes: 64 * 1024 },
+      mempool: { maxTxs: 10_000, maxBytes: 32 * 1024 * 1024, maxTxBytes: 64 * 1024, ...opts.mempool },
       maxBlockTxBytes: 1024 * 1024,
       log: { level: opts.logLevel ?? 'info' },
     };

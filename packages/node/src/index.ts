@@ -1,7 +1,16 @@
 // @gridledger/node: the validator node. Owns the home folder layout and the adapter that runs the pure
 // consensus state machine with real timers, p2p, mempool, store, application and JSON-RPC.
 
+export {
+  type AppKind,
+  type LoadedApp,
+  loadNodeApp,
+  type NodeApp,
+  RECOVERY_WORKERS,
+} from './app-select.ts';
 export { ConsensusDriver, type ConsensusStats, GOSSIP_INTERVAL_MS } from './consensus-driver.ts';
+export { type DevInitOptions, type DevInitResult, initDevNetwork } from './dev-network.ts';
+export { encodeEthReceipt, ethReceiptsRoot, executionRpcMethods } from './execution-rpc.ts';
 export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 export {
   type ConsensusTimeouts,
@@ -19,6 +28,7 @@ export {
   type NodeConfig,
   saveNodeKey,
 } from './home.ts';
+export { MempoolPruner, PRUNE_CHUNK } from './mempool-prune.ts';
 export { type ChainTip, Node, type NodeAddresses, type NodeOptions, SYNC_BATCH } from './node.ts';
 export { nodeRpcBackend, type RpcHandle, startRpc } from './rpc-backend.ts';
 export { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';

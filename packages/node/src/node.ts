@@ -1,6 +1,6 @@
 // The validator node: the adapter that composes the pure consensus state machine with the outside
-// world. Owns the real clock (timers), the p2p network, the mempool, the store, the application (kvapp
-// for now), the JSON-RPC server, the block-commit pipeline (execute, save atomically, commit), block
+// world. Owns the real clock (timers), the p2p network, the mempool, the store, the application (kvapp or
+// the execution app, as genesis says: app-select.ts), the JSON-RPC server, the block-commit pipeline (execute, save atomically, commit), block
 // sync for a node that is behind, and the sign guard that is persisted before any vote or proposal
 // leaves the process. Holds no consensus rules itself: those live in @gridledger/consensus.
 import { createWriteStream } from 'node:fs';
@@ -19,14 +19,16 @@ import {
   verifyBlock,
   verifyBlockCommit,
 } from '@gridledger/consensus';
-import { KvApp } from '@gridledger/kvapp';
+import type { ExecutionApp } from '@gridledger/execution';
 import { Mempool } from '@gridledger/mempool';
 import { P2pNetwork, type PeerMessage } from '@gridledger/p2p';
 import { NodeStore } from '@gridledger/store';
 import { type Logger, pino } from 'pino';
+import { type AppKind, type LoadedApp, loadNodeApp, type NodeApp } from './app-select.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 import type { Home } from './home.ts';
+import { MempoolPruner } from './mempool-prune.ts';
 import { type RpcHandle, startRpc } from './rpc-backend.ts';
 import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 
@@ -78,7 +80,12 @@ export class Node {
   readonly home: Home;
   readonly log: Logger;
   readonly store: NodeStore;
-  readonly app: KvApp;
+  readonly app: NodeApp;
+  /** Which application genesis chose. */
+  readonly appKind: AppKind;
+  /** The execution app when genesis chose it (its JSON-RPC methods are served then). */
+  readonly execution: ExecutionApp | undefined;
+  readonly #closeApp: () => Promise<void>;
   readonly mempool: Mempool;
   readonly p2p: P2pNetwork;
   readonly validators: ValidatorSet;
@@ -99,11 +106,15 @@ export class Node {
   /** Blocks applied through block sync (not through this node's own consensus). */
   syncedBlocks = 0;
 
-  private constructor(home: Home, log: Logger, store: NodeStore, app: KvApp, tip: ChainTip) {
+  private constructor(home: Home, log: Logger, store: NodeStore, loaded: LoadedApp, tip: ChainTip) {
+    const app = loaded.app;
     this.home = home;
     this.log = log;
     this.store = store;
     this.app = app;
+    this.appKind = loaded.kind;
+    this.execution = loaded.execution;
+    this.#closeApp = loaded.close;
     this.tip = tip;
     this.validators = genesisValidatorSet(home.genesis);
     this.myIndex = validatorIndex(this.validators, home.nodeKey.publicKey);
@@ -113,7 +124,13 @@ export class Node {
       maxTxs: cfg.mempool.maxTxs,
       maxBytes: cfg.mempool.maxBytes,
       maxTxBytes: cfg.mempool.maxTxBytes,
+      // The execution app's mempool is re-checked off the commit path (mempool-prune.ts).
+      recheck: loaded.kind !== 'execution',
     });
+    if (loaded.kind === 'execution') {
+      const pruner = new MempoolPruner(this.mempool, app);
+      this.onBlock(() => pruner.onBlock());
+    }
     this.p2p = new P2pNetwork({
       chainId: home.genesis.chainId,
       nodeKey: home.nodeKey,
@@ -138,8 +155,10 @@ export class Node {
         home.config.log.file ? createWriteStream(home.config.log.file, { flags: 'a' }) : pino.destination(2),
       );
     const store = await NodeStore.open(home.dataDir);
+    let loaded: LoadedApp | undefined;
     try {
-      const app = await KvApp.load(store);
+      loaded = await loadNodeApp(home, store);
+      const app = loaded.app;
       const info = await app.info();
       const height = store.latestHeight();
       if (info.height !== height) {
@@ -174,8 +193,9 @@ export class Node {
           timeMs: block.header.timeMs,
         };
       }
-      return new Node(home, log, store, app, tip);
+      return new Node(home, log, store, loaded, tip);
     } catch (err) {
+      await loaded?.close();
       await store.close();
       throw err;
     }
@@ -219,6 +239,7 @@ export class Node {
     await this.p2p.stop();
     await this.commitQueue.catch(() => {});
     await this.consensus.flush();
+    await this.#closeApp();
     await this.store.close();
     this.log.info({ height: this.tip.height }, 'node stopped');
     this.log.flush?.();

@@ -1,9 +1,11 @@
 // The node's side of the JSON-RPC server: an RpcBackend over the node's store, mempool (submissions are
-// also gossiped to peers), status and validator set, and starting/stopping the server on the configured
-// address.
+// also gossiped to peers), status and validator set, the execution methods when the app is the
+// execution app (execution-rpc.ts), and starting/stopping the server on the configured address.
 
+import { keccak256 } from '@gridledger/crypto';
 import { txHash } from '@gridledger/mempool';
 import { ethChainIdOf, type RpcBackend, RpcServer, storeBlockReader } from '@gridledger/rpc';
+import { executionRpcMethods } from './execution-rpc.ts';
 import type { Node } from './node.ts';
 
 /** A running RPC server of a node. */
@@ -18,7 +20,8 @@ export function nodeRpcBackend(node: Node): RpcBackend {
     ethChainId: ethChainIdOf(node.home.genesis.chainId),
     ...storeBlockReader(node.store),
     submitTx: (tx) => node.submitTx(tx),
-    txHash,
+    // Ethereum transactions are known by keccak256; kv transactions by the mempool's sha256.
+    txHash: node.execution ? keccak256 : txHash,
     status: () => ({
       chainId: node.home.genesis.chainId,
       height: node.tip.height,
@@ -42,6 +45,7 @@ export async function startRpc(node: Node): Promise<RpcHandle> {
     port,
     maxBodyBytes: Math.max(1024 * 1024, node.home.config.mempool.maxTxBytes * 2 + 1024),
     onInternalError: (method, err) => node.log.error({ method, err }, 'rpc: internal error'),
+    ...(node.execution ? { methods: executionRpcMethods(node, node.execution) } : {}),
   });
   return { address: { host: server.host, port: server.port }, close: () => server.close() };
 }

@@ -8,7 +8,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { RpcBackend } from './backend.ts';
 import { RpcDispatcher } from './dispatch.ts';
 import { RPC_ERRORS, RpcError } from './errors.ts';
-import { buildMethods, type RpcContext } from './methods.ts';
+import { buildMethods, type RpcContext, type RpcMethod } from './methods.ts';
 
 /** Options of {@link RpcServer.start}. */
 export interface RpcServerOptions {
@@ -27,6 +27,8 @@ export interface RpcServerOptions {
   clientVersion?: string;
   /** Called with unexpected method errors (they are answered as -32603 "internal error"). */
   onInternalError?: (method: string, err: unknown) => void;
+  /** More methods, served beside (and replacing same-named) read-side methods, e.g. the execution layer's. */
+  methods?: Map<string, RpcMethod>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -87,6 +89,7 @@ export class RpcServer {
       clientVersion: options.clientVersion ?? `gridledger/0.1.0/node-${process.version}`,
       maxTxBytes: maxBodyBytes,
     });
+    for (const [name, fn] of options.methods ?? []) methods.set(name, fn);
     const dispatcher = new RpcDispatcher(methods, {
       maxBatch: options.maxBatch ?? 100,
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),

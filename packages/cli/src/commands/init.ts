@@ -1,5 +1,11 @@
 // `gridledger init`: writes a new local network: DIR/genesis.json and one validator home per node.
-import { DEFAULT_BASE_PORT, DEFAULT_CHAIN_ID, initNetwork } from '@gridledger/node';
+import {
+  DEFAULT_BASE_PORT,
+  DEFAULT_CHAIN_ID,
+  type InitResult,
+  initDevNetwork,
+  initNetwork,
+} from '@gridledger/node';
 import type { Command } from 'commander';
 import { parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 
@@ -27,29 +33,46 @@ export function registerInit(program: Command): void {
       String(DEFAULT_BASE_PORT),
     )
     .option('--format <format>', 'table or json', 'table')
-    .action((o: { validators: string; out: string; chainId: string; basePort: string; format: string }) => {
-      const format = parseFormat(o.format);
-      const r = initNetwork({
-        validators: parseIntFlag('--validators', o.validators, 1, 100),
-        outDir: o.out,
-        chainId: o.chainId,
-        basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
-      });
-      if (format === 'json') {
-        printJson(r);
-        return;
-      }
-      process.stdout.write(`genesis: ${r.genesisPath}\n`);
-      process.stdout.write(
-        `${renderTable(
-          ['home', 'p2p', 'json-rpc', 'validator key'],
-          r.homes.map((h) => [
-            h.dir,
-            `127.0.0.1:${h.p2pPort}`,
-            `http://127.0.0.1:${h.rpcPort}`,
-            `${h.publicKey.slice(0, 18)}…`,
-          ]),
-        )}\n`,
-      );
-    });
+    .option('--dev', 'execution app with development accounts (DIR/dev-accounts.json, DIR/addresses.json)')
+    .action(
+      (o: {
+        validators: string;
+        out: string;
+        chainId: string;
+        basePort: string;
+        format: string;
+        dev?: boolean;
+      }) => {
+        const format = parseFormat(o.format);
+        const opts = {
+          validators: parseIntFlag('--validators', o.validators, 1, 100),
+          outDir: o.out,
+          chainId: o.chainId,
+          basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
+        };
+        const r: InitResult & { devAccountsPath?: string; addressesPath?: string } = o.dev
+          ? initDevNetwork(opts)
+          : initNetwork(opts);
+        if (format === 'json') {
+          printJson(r);
+          return;
+        }
+        process.stdout.write(`genesis: ${r.genesisPath}\n`);
+        if (r.devAccountsPath !== undefined)
+          process.stdout.write(
+            `dev accounts (DEVELOPMENT ONLY): ${r.devAccountsPath}\naddresses: ${r.addressesPath}\n`,
+          );
+        process.stdout.write(
+          `${renderTable(
+            ['home', 'p2p', 'json-rpc', 'validator key'],
+            r.homes.map((h) => [
+              h.dir,
+              `127.0.0.1:${h.p2pPort}`,
+              `http://127.0.0.1:${h.rpcPort}`,
+              `${h.publicKey.slice(0, 18)}…`,
+            ]),
+          )}\n`,
+        );
+      },
+    );
 }

@@ -5,7 +5,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BASE_PORT, DEFAULT_CHAIN_ID, initNetwork, isEmptyDir, loadHome } from '@gridledger/node';
+import {
+  DEFAULT_BASE_PORT,
+  DEFAULT_CHAIN_ID,
+  initDevNetwork,
+  initNetwork,
+  isEmptyDir,
+  loadHome,
+} from '@gridledger/node';
 import type { Command } from 'commander';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 import { parseIntFlag } from './init.ts';
@@ -35,18 +42,28 @@ export function registerTestnet(program: Command): void {
     .option('--chain-id <id>', 'chain id when initialising', DEFAULT_CHAIN_ID)
     .option('--base-port <p>', 'first port when initialising', String(DEFAULT_BASE_PORT))
     .option('--format <format>', 'table or json (the list of nodes)', 'table')
+    .option('--dev', 'when initialising: execution app with development accounts (see init --dev)')
     .action(
-      async (o: { validators: string; dir: string; chainId: string; basePort: string; format: string }) => {
+      async (o: {
+        validators: string;
+        dir: string;
+        chainId: string;
+        basePort: string;
+        format: string;
+        dev?: boolean;
+      }) => {
         const format = parseFormat(o.format);
         const n = parseIntFlag('--validators', o.validators, 1, 100);
         const dir = resolve(o.dir);
         if (isEmptyDir(dir)) {
-          initNetwork({
+          const opts = {
             validators: n,
             outDir: dir,
             chainId: o.chainId,
             basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
-          });
+          };
+          if (o.dev) initDevNetwork(opts);
+          else initNetwork(opts);
           log(`initialised ${n} validators in ${dir}`);
         }
         const homes = readdirSync(dir)
