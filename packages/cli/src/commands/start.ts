@@ -17,7 +17,12 @@ export function registerStart(program: Command): void {
     .option('--dir <dir>', 'data folder (resumed on the next start)', '.gridledger')
     .option('--reset', 'wipe the data folder and start a fresh chain')
     .option('--validators <n>', 'validators', '4')
-    .action(async (o: { dir: string; reset?: boolean; validators: string }) => {
+    .option(
+      '--base-port <p>',
+      'first port when the chain is created (node k: p2p P+2k, JSON-RPC P+2k+1)',
+      '26600',
+    )
+    .action(async (o: { dir: string; reset?: boolean; validators: string; basePort: string }) => {
       const n = parseIntFlag('--validators', o.validators, 1, 100);
       const dir = resolve(o.dir, 'testnet');
       if (o.reset) {
@@ -26,12 +31,19 @@ export function registerStart(program: Command): void {
       }
       log('gridledger start: a local chain of validator processes running the execution app');
       log(`  data folder ${dir} (kept between starts; --reset wipes it)`);
-      log(`  development accounts: ${resolve(dir, 'dev-accounts.json')}, token addresses: ${resolve(dir, 'addresses.json')}`);
+      log(
+        `  development accounts: ${resolve(dir, 'dev-accounts.json')}, token addresses: ${resolve(dir, 'addresses.json')}`,
+      );
       log('  not built yet: the device simulator and the dashboard (the platform issue).');
-      log('  meanwhile: npx gridledger opf ../shared/grid-cases/case9_congested.m, npx gridledger clear --help');
+      log(
+        '  meanwhile: npx gridledger opf ../shared/grid-cases/case9_congested.m, npx gridledger clear --help',
+      );
       log('  Ctrl-C stops every validator cleanly.');
       const inner = new Command('gridledger').exitOverride();
       registerTestnet(inner);
-      await inner.parseAsync(['testnet', '--validators', String(n), '--dir', dir, '--dev'], { from: 'user' });
+      await inner.parseAsync(
+        ['testnet', '--validators', String(n), '--dir', dir, '--dev', '--base-port', o.basePort],
+        { from: 'user' },
+      );
     });
 }
