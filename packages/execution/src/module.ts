@@ -132,25 +132,6 @@ export class CallContext {
   }
 }
 
-const MAX_U256 = (1n << 256n) - 1n;
-
-/**
- * The 32-byte ABI word of a static value of type address, uint256, bool or bytes32 (the types of the
- * token events), or undefined for anything else (then viem's encoder is used). Same bytes as viem's.
- */
-function encodeWord(type: string, v: unknown): Hex | undefined {
-  if (type === 'address' && typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v)) {
-    return `0x000000000000000000000000${v.slice(2).toLowerCase()}`;
-  }
-  if (type === 'uint256' && typeof v === 'bigint' && v >= 0n && v <= MAX_U256) {
-    return `0x${v.toString(16).padStart(64, '0')}`;
-  }
-  if (type === 'bool' && typeof v === 'boolean') return `0x${(v ? 1 : 0).toString().padStart(64, '0')}`;
-  if (type === 'bytes32' && typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v))
-    return v.toLowerCase() as Hex;
-  return undefined;
-}
-
 /** An event with its topic and parameter split precomputed. */
 export interface PreparedEvent {
   abi: AbiEvent;

@@ -289,7 +289,6 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
   const party = (i: number) => (i < nOrders ? result.orders[i]! : extra[i - nOrders]!);
   const isBuy = new Uint8Array(n);
   const exact = new Float64Array(n);
-  let nBuy = 0;
   for (let i = 0; i < n; i++) {
     const p = party(i);
     const mw = i < nOrders ? (p as OrderResult).cleared : (p as SettlementParty).mw;
@@ -299,7 +298,6 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
     }
     const buy = (p.side === 'buy') !== mw < 0;
     isBuy[i] = buy ? 1 : 0;
-    if (buy) nBuy++;
     exact[i] = (Math.abs(mw) * minutes * 1e6) / 60;
     if (!priceByBus.has(p.bus)) {
       const kind = i < nOrders ? 'order' : (p as SettlementParty).kind;
