@@ -4,58 +4,13 @@
 // balances exactly, energy balances to the Wh, the rent is >= 0, a single price (no binding line) leaves
 // only rounding as rent, and the integer rent is the float congestion rent over the interval to within
 // the rounding bound of docs/market-rules.md.
-import type { Branch, Bus, Generator, Network } from '@gridledger/grid';
+import type { Branch, Generator, Network } from '@gridledger/grid';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clearNetwork } from './network-clearing.ts';
 import { caseSettlementParties, settleClearing } from './settlement.ts';
+import { branch, bus, gen } from './test-networks.ts';
 import type { Order } from './types.ts';
-
-const bus = (id: number, pdMw: number, type: number): Bus => ({
-  id,
-  type,
-  pdMw,
-  qdMvar: 0,
-  gsMw: 0,
-  bsMvar: 0,
-  area: 1,
-  vmPu: 1,
-  vaDeg: 0,
-  baseKv: 10,
-  zone: 1,
-  vmaxPu: 1.1,
-  vminPu: 0.9,
-});
-const branch = (index: number, from: number, to: number, xPu: number, rateAMw: number): Branch => ({
-  index,
-  from,
-  to,
-  rPu: 0,
-  xPu,
-  bPu: 0,
-  rateAMw,
-  rateBMw: 0,
-  rateCMw: 0,
-  tap: 0,
-  shiftDeg: 0,
-  status: 1,
-  angminDeg: -360,
-  angmaxDeg: 360,
-});
-const gen = (index: number, at: number, pmaxMw: number, c1: number): Generator => ({
-  index,
-  bus: at,
-  pgMw: 0,
-  qgMvar: 0,
-  qmaxMvar: 0,
-  qminMvar: 0,
-  vgPu: 1,
-  mBase: 100,
-  status: 1,
-  pmaxMw,
-  pminMw: 0,
-  cost: { model: 'polynomial', startup: 0, shutdown: 0, coefficients: [c1, 0] },
-});
 
 /**
  * A random network: a tree with limits plus unlimited extra lines, bus ids 10, 20, ...; in a third of the
