@@ -89,6 +89,14 @@ describe('assessment against measured capacity', () => {
     expect(clearingMs(pts, 1_000_000)).toBeCloseTo(10_000, 3);
     expect(clearingMs([], 10)).toBeNull();
   });
+  it("reads bench:market's clearing rows (clearMs) as clearing points", () => {
+    const m = parseMeasured(
+      '{"opf":[],"clearing":[{"case":"case118","orders":100000,"steps":200095,"clearMs":687.3,"status":"optimal"}]}',
+      'bench-market.json',
+    );
+    expect(m.clearing).toEqual([{ orders: 100000, ms: 687.3 }]);
+    expect(() => parseMeasured('{"clearing":[{"orders":10}]}', 'x.json')).toThrow(/needs ms/);
+  });
   it('finds clearing time binding when the gate lead is short', () => {
     const m = mergeMeasured([
       parseMeasured('{"txPerSec":1e9,"finalityP50Ms":1,"finalityP99Ms":1}', 'chain'),

@@ -11,7 +11,18 @@ const chainShape = z.object({
   finalityP99Ms: z.number().nonnegative(),
   validators: z.number().int().positive().optional(),
 });
-const pointShape = z.object({ orders: z.number().positive(), ms: z.number().nonnegative() });
+// A clearing measurement: `ms` (bench:e2e) or `clearMs` (bench:market's `clearing` rows).
+const pointShape = z
+  .object({
+    orders: z.number().positive(),
+    ms: z.number().nonnegative().optional(),
+    clearMs: z.number().nonnegative().optional(),
+  })
+  .loose()
+  .refine((p) => p.ms !== undefined || p.clearMs !== undefined, {
+    message: 'each point needs ms (or clearMs)',
+  })
+  .transform((p) => ({ orders: p.orders, ms: (p.ms ?? p.clearMs)! }));
 const measuredShape = z
   .object({
     txPerSec: z.number().positive().optional(),
