@@ -21,7 +21,12 @@ import {
   toHex,
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
-import { checkEnergyInvariants, energyExtension, type MarketConfig } from '../src/index.ts';
+import {
+  checkEnergyInvariants,
+  energyExtension,
+  type MarketConfig,
+  type NetworkJsonBranch,
+} from '../src/index.ts';
 
 export const CHAIN_ID = 1337n;
 
@@ -166,4 +171,9 @@ export function buildGenesis(
     accounts: accounts.map((a) => ({ address: a.who.addr, roles: a.roles })),
     cash: accounts.filter((a) => (a.cash ?? 0n) > 0n).map((a) => ({ address: a.who.addr, amount: a.cash! })),
   };
+}
+
+/** An in-service lossless line of reactance xPu (p.u.) and limit rateAMw (MW, 0 = unlimited), as registry JSON. */
+export function line(index: number, from: number, to: number, xPu: number, rateAMw = 0): NetworkJsonBranch {
+  return { index, from, to, xPu, rateAMw, tap: 0, shiftDeg: 0, status: 1, angminDeg: -360, angmaxDeg: 360 };
 }

@@ -23,7 +23,7 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, Chain, line } from './harness.ts';
 
 const MWH = 1_000_000n;
 const USD = 1_000_000n;
@@ -40,44 +40,7 @@ const NET: NetworkJson = {
     { id: 2, type: 1 },
     { id: 3, type: 1 },
   ],
-  branches: [
-    {
-      index: 1,
-      from: 1,
-      to: 2,
-      xPu: 0.1,
-      rateAMw: 0,
-      tap: 0,
-      shiftDeg: 0,
-      status: 1,
-      angminDeg: -360,
-      angmaxDeg: 360,
-    },
-    {
-      index: 2,
-      from: 2,
-      to: 3,
-      xPu: 0.1,
-      rateAMw: 0,
-      tap: 0,
-      shiftDeg: 0,
-      status: 1,
-      angminDeg: -360,
-      angmaxDeg: 360,
-    },
-    {
-      index: 3,
-      from: 1,
-      to: 3,
-      xPu: 0.1,
-      rateAMw: 0,
-      tap: 0,
-      shiftDeg: 0,
-      status: 1,
-      angminDeg: -360,
-      angmaxDeg: 360,
-    },
-  ],
+  branches: [line(1, 1, 2, 0.1, 0), line(2, 2, 3, 0.1, 0), line(3, 1, 3, 0.1, 0)],
 };
 
 const admin = account('r admin');

@@ -22,7 +22,7 @@ import {
   REGISTRY_ADDRESS,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, type TestAccount } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, line, type TestAccount } from './harness.ts';
 
 const HOUR = 3_600_000n;
 const K = 3n;
@@ -61,20 +61,7 @@ const NET = {
     { id: 1, type: 3 },
     { id: 2, type: 1 },
   ],
-  branches: [
-    {
-      index: 1,
-      from: 1,
-      to: 2,
-      xPu: 0.1,
-      rateAMw: 0,
-      tap: 0,
-      shiftDeg: 0,
-      status: 1,
-      angminDeg: -360,
-      angmaxDeg: 360,
-    },
-  ],
+  branches: [line(1, 1, 2, 0.1, 0)],
 };
 
 const nonces = new Map<string, number>();

@@ -3,37 +3,14 @@
 // auction's price range (and equals the auction's price when that is unique), and the same volume
 // unless the marginal bid and offer are priced equally, to the solver's tolerance (then the auction
 // takes the most volume).
-import type { Network } from '@gridledger/grid';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clearSingleBus } from './auction.ts';
 import { clearNetwork } from './network-clearing.ts';
+import { bus, network } from './test-networks.ts';
 import type { Order } from './types.ts';
 
-const oneBus = (id: number): Network => ({
-  name: 'one-bus',
-  baseMVA: 100,
-  buses: [
-    {
-      id,
-      type: 3,
-      pdMw: 0,
-      qdMvar: 0,
-      gsMw: 0,
-      bsMvar: 0,
-      area: 1,
-      vmPu: 1,
-      vaDeg: 0,
-      baseKv: 10,
-      zone: 1,
-      vmaxPu: 1.1,
-      vminPu: 0.9,
-    },
-  ],
-  generators: [],
-  branches: [],
-  extra: {},
-});
+const oneBus = (id: number) => network([bus(id, 0, 3)], []);
 
 const bookArb = (quantity: fc.Arbitrary<number>, price: fc.Arbitrary<number>): fc.Arbitrary<Order[]> =>
   fc
