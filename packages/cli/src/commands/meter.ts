@@ -6,7 +6,7 @@
 // reading accepted or rejected with its reason.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InputError } from '@gridledger/base';
+import { GridledgerError, InputError } from '@gridledger/base';
 import {
   MAX_READINGS_PER_TX,
   METERS_ABI,
@@ -252,7 +252,12 @@ export function registerMeter(program: Command): void {
       );
       log(`${results.length - rejectedCount} accepted, ${rejectedCount} rejected`);
     }
-    if (rejectedCount > 0) process.exitCode = 1;
+    if (rejectedCount > 0) {
+      throw new GridledgerError(
+        'E_REJECTED',
+        `${rejectedCount} of ${results.length} readings rejected (see above)`,
+      );
+    }
   });
 }
 
