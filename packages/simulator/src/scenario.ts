@@ -94,7 +94,7 @@ const group = z.discriminatedUnion(
       kind: z.literal(kind),
       count: z.number().int().nonnegative(),
       buses: busList,
-      params: DEVICE_PARAMS[kind].partial().default({}),
+      params: (DEVICE_PARAMS[kind] as z.ZodObject).partial().optional(),
     }),
   ) as unknown as [z.ZodObject, ...z.ZodObject[]],
   { error: () => `expected kind to be one of ${DEVICE_KINDS.join(', ')}` },
@@ -292,8 +292,8 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     throw new InputError(`${source}: deviceDefaults.battery: expected minSoc <= initialSoc <= maxSoc, minSoc < maxSoc`);
   }
   const groups: DeviceGroup[] = s.deviceGroups.map((g, i) => {
-    const gg = g as unknown as { name?: string; kind: DeviceKind; count: number; buses: 'all' | number[]; params: object };
-    const params = DEVICE_PARAMS[gg.kind].parse({ ...defaults[gg.kind], ...gg.params }) as DeviceParamsByKind[DeviceKind];
+    const gg = g as unknown as { name?: string; kind: DeviceKind; count: number; buses: 'all' | number[]; params?: object };
+    const params = DEVICE_PARAMS[gg.kind].parse({ ...defaults[gg.kind], ...(gg.params ?? {}) }) as DeviceParamsByKind[DeviceKind];
     if (gg.kind === 'battery') {
       const p = params as BatteryParams;
       if (p.minSoc >= p.maxSoc || p.initialSoc < p.minSoc || p.initialSoc > p.maxSoc)
