@@ -7,6 +7,7 @@ import { registerClear } from './commands/clear.ts';
 import { registerInit } from './commands/init.ts';
 import { registerNode } from './commands/node.ts';
 import { registerOpf } from './commands/opf.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTestnet } from './commands/testnet.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerNode(program);
   registerTestnet(program);
+  registerSimulate(program);
   registerVerify(program);
   return program;
 }

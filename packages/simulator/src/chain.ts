@@ -214,7 +214,9 @@ export class ChainClient {
 
   /** Receipts of the given hashes (undefined while not yet in a block). */
   async receipts(hashes: readonly Hex[]): Promise<(TxReceipt | undefined)[]> {
-    const res = await this.main.batch(hashes.map((h) => ({ method: 'eth_getTransactionReceipt', params: [h] })));
+    const res = await this.main.batch(
+      hashes.map((h) => ({ method: 'eth_getTransactionReceipt', params: [h] })),
+    );
     return res.map((r) => {
       if (!r.ok || r.result === null || r.result === undefined) return undefined;
       const x = r.result as {
@@ -237,7 +239,11 @@ export class ChainClient {
   }
 
   /** Waits until every hash has a receipt (or the timeout passes); returns the receipts. */
-  async waitReceipts(hashes: readonly Hex[], timeoutMs = 120_000, signal?: AbortSignal): Promise<TxReceipt[]> {
+  async waitReceipts(
+    hashes: readonly Hex[],
+    timeoutMs = 120_000,
+    signal?: AbortSignal,
+  ): Promise<TxReceipt[]> {
     const out = new Map<Hex, TxReceipt>();
     const t0 = Date.now();
     for (;;) {

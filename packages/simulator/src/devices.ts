@@ -113,8 +113,8 @@ const priceFactor = (seed: string, d: DeviceSpec) => 0.5 + rng(key(seed, d, 'pri
 
 /** Hourly shape of a household's consumption (relative, averages 1 over the day). */
 const LOAD_SHAPE = [
-  0.55, 0.5, 0.45, 0.45, 0.5, 0.65, 1.0, 1.3, 1.2, 0.95, 0.85, 0.85, 0.9, 0.85, 0.8, 0.85, 1.0, 1.35, 1.7, 1.75,
-  1.55, 1.3, 1.0, 0.7,
+  0.55, 0.5, 0.45, 0.45, 0.5, 0.65, 1.0, 1.3, 1.2, 0.95, 0.85, 0.85, 0.9, 0.85, 0.8, 0.85, 1.0, 1.35, 1.7,
+  1.75, 1.55, 1.3, 1.0, 0.7,
 ];
 const SHAPE_MEAN = LOAD_SHAPE.reduce((a, b) => a + b, 0) / 24;
 
@@ -310,7 +310,10 @@ export function deliver(
       const track = 1 - r.uniform(0, 0.03);
       const inWh = Math.floor(Math.min(Number(cleared.boughtWh) * track, lim.chargeWh));
       const outWh = Math.floor(Math.min(Number(cleared.soldWh) * track, lim.dischargeWh));
-      const soc = Math.min(p.maxSoc * cap, Math.max(p.minSoc * cap, state.socWh + inWh * lim.eta - outWh / lim.eta));
+      const soc = Math.min(
+        p.maxSoc * cap,
+        Math.max(p.minSoc * cap, state.socWh + inWh * lim.eta - outWh / lim.eta),
+      );
       const expected =
         ctx.lastPriceMicrosPerMWh === undefined
           ? state.expectedPriceMicros

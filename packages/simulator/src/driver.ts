@@ -12,8 +12,8 @@ import {
   intervalEndMs,
   MARKET_ABI,
   MARKET_ADDRESS,
-  type MarketConfig,
   MAX_READINGS_PER_TX,
+  type MarketConfig,
   METERS_ABI,
   METERS_ADDRESS,
   networkToJson,
@@ -136,6 +136,9 @@ const ORDER_GAS = (steps: number) => 120_000n + 20_000n * BigInt(steps);
 const READINGS_GAS = (n: number) => 60_000n + 40_000n * BigInt(n);
 const SETUP_WINDOW = 2000;
 
+const INTERVAL_CLEARED = toEventSelector(
+  MARKET_ABI.find((x) => x.type === 'event' && x.name === 'IntervalCleared')!,
+);
 const INTERVAL_SETTLED = toEventSelector(
   MARKET_ABI.find((x) => x.type === 'event' && x.name === 'IntervalSettled')!,
 );
@@ -156,6 +159,8 @@ interface IntervalRun {
   lmpMicros?: Map<number, bigint>;
   clearedBlock?: bigint;
   status?: string;
+  failReason?: string;
+  settleLookups?: number;
   partial?: Omit<
     IntervalReport,
     'readingsAccepted' | 'readingsRejected' | 'creditsMintedWh' | 'meteredDeliveredWh' | 'invariantFailures'
@@ -202,7 +207,9 @@ class Simulation {
   constructor(readonly opts: RunScenarioOptions) {
     this.chain = new ChainClient(opts.rpcUrls);
     this.devices = buildPopulation(opts.scenario);
-    this.devices.forEach((d, i) => this.byAddress.set(d.account.address, i));
+    this.devices.forEach((d, i) => {
+      this.byAddress.set(d.account.address, i);
+    });
     this.admin = keyFromPrivate(opts.keys.admin);
     this.operator = keyFromPrivate(opts.keys.gridOperator);
     this.submitter = keyFromPrivate(opts.keys.submitter);
@@ -279,7 +286,12 @@ class Simulation {
       await this.expectSuccess([tx!], 'registerNetwork');
     } else {
       const onChain = JSON.parse(
-        await c.view<string>({ to: REGISTRY_ADDRESS, abi: REGISTRY_ABI, functionName: 'networkJson', args: [] }),
+        await c.view<string>({
+          to: REGISTRY_ADDRESS,
+          abi: REGISTRY_ABI,
+          functionName: 'networkJson',
+          args: [],
+        }),
       ) as { name: string; buses: unknown[] };
       if (onChain.name !== json.name || onChain.buses.length !== json.buses.length) {
         throw new GridledgerError(
@@ -519,8 +531,20 @@ class Simulation {
         upstreamSoldWh: Number(iv.upstream.soldWh),
         upstreamBoughtWh: Number(iv.upstream.boughtWh),
       };
-      if (iv.status === 'failed')
-        this.emit({ type: 'warning', message: `interval ${run.k}: the clearing failed (see IntervalCleared)` });
+      if (iv.status === 'failed') {
+        const logs = await this.chain.logs(
+          MARKET_ADDRESS,
+          [INTERVAL_CLEARED, `0x${run.k.toString(16).padStart(64, '0')}` as Hex],
+          clock.blockNumber > 50n ? clock.blockNumber - 50n : 1n,
+          clock.blockNumber,
+        );
+        const reason = logs
+          .map((l) => decodeEventLog({ abi: MARKET_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data }))
+          .map((e) => (e.args as { reason?: string }).reason)
+          .find((r) => r !== undefined);
+        run.failReason = reason ?? 'unknown';
+        this.emit({ type: 'warning', message: `interval ${run.k}: the clearing failed: ${run.failReason}` });
+      }
       this.emit({
         type: 'cleared',
         interval: run.k.toString(),
@@ -553,7 +577,12 @@ class Simulation {
           lastPriceMicrosPerMWh:
             run.lmpMicros?.get(d.spec.bus) === undefined ? undefined : Number(run.lmpMicros.get(d.spec.bus)),
         };
-        const out = deliver(d.spec, this.states[i]!, ctx, run.cleared!.get(i) ?? { boughtWh: 0n, soldWh: 0n });
+        const out = deliver(
+          d.spec,
+          this.states[i]!,
+          ctx,
+          run.cleared!.get(i) ?? { boughtWh: 0n, soldWh: 0n },
+        );
         this.states[i] = out.state;
         if (d.fault === 'missing') return;
         const reading: Reading = { meter: d.meterId, interval: run.k, ...out.metered };
@@ -659,6 +688,19 @@ class Simulation {
       if (!run.delivered) return; // settled before the driver delivered (it fell behind): deliver first
       if (run.late.length > 0 && !run.lateSent) return;
       if (run.readingTxs.some((t) => !t.receipt)) return;
+      const logs = await this.chain.logs(
+        MARKET_ADDRESS,
+        [INTERVAL_SETTLED, `0x${run.k.toString(16).padStart(64, '0')}` as Hex],
+        run.clearedBlock ?? 1n,
+        clock.blockNumber,
+      );
+      // The clock may run a moment ahead of the node's log index: look again on the next tick.
+      if (
+        logs.length === 0 &&
+        run.status !== 'failed' &&
+        (run.settleLookups = (run.settleLookups ?? 0) + 1) < 40
+      )
+        return;
       let accepted = 0;
       let rejected = 0;
       let meteredDeliveredWh = 0n;
@@ -674,15 +716,12 @@ class Simulation {
           const why = `${t.kind}: ${t.receipt!.reason ?? 'reverted'}`.slice(0, 120);
           reasons.set(why, (reasons.get(why) ?? 0) + 1);
           if (t.kind === 'normal')
-            this.emit({ type: 'warning', message: `interval ${run.k}: a batch of readings was rejected: ${why}` });
+            this.emit({
+              type: 'warning',
+              message: `interval ${run.k}: a batch of readings was rejected: ${why}`,
+            });
         }
       }
-      const logs = await this.chain.logs(
-        MARKET_ADDRESS,
-        [INTERVAL_SETTLED, `0x${run.k.toString(16).padStart(64, '0')}` as Hex],
-        run.clearedBlock ?? 1n,
-        clock.blockNumber,
-      );
       let credits = 0n;
       for (const l of logs) {
         const ev = decodeEventLog({ abi: MARKET_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data });

@@ -27,7 +27,12 @@ export {
   totalsOf,
 } from './driver.ts';
 export { type ScenarioGenesis, type ScenarioGenesisOptions, scenarioGenesis } from './genesis.ts';
-export { INVARIANT_NAMES, type InvariantName, type InvariantResults, InvariantTracker } from './invariants.ts';
+export {
+  INVARIANT_NAMES,
+  type InvariantName,
+  type InvariantResults,
+  InvariantTracker,
+} from './invariants.ts';
 export {
   buildPopulation,
   countByKind,
@@ -53,4 +58,11 @@ export {
   scenarioSchema,
   withDevices,
 } from './scenario.ts';
-export { type KeyPair, keyFromLabel, keyFromPrivate, signDigest, signReading, signTransaction } from './signer.ts';
+export {
+  type KeyPair,
+  keyFromLabel,
+  keyFromPrivate,
+  signDigest,
+  signReading,
+  signTransaction,
+} from './signer.ts';

@@ -1,4 +1,5 @@
 // The market issue's invariants, checked from outside over JSON-RPC while a scenario runs:
+// - everyIntervalCleared: no traded interval's clearing failed;
 // - congestionRentNonNegative: every interval's stored rent >= 0;
 // - clearingMatchesEngine: the stored LMPs (µ$/MWh) and cleared Wh per order equal what the off-chain
 //   engine (clearNetwork + settleClearing) computes from the same orders, network and upstream offer;
@@ -20,8 +21,8 @@ import {
   type MarketConfig,
   METERS_ABI,
   METERS_ADDRESS,
-  networkFromJson,
   type NetworkJson,
+  networkFromJson,
   priceToDollars,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
@@ -29,7 +30,14 @@ import {
   UPSTREAM_SELL_ID,
   whToMw,
 } from '@gridledger/energy';
-import { type Address, CASH_ADDRESS, CREDITS_ADDRESS, ERC20_ABI, ERC721_ABI, PROMISES_ADDRESS } from '@gridledger/execution';
+import {
+  type Address,
+  CASH_ADDRESS,
+  CREDITS_ADDRESS,
+  ERC20_ABI,
+  ERC721_ABI,
+  PROMISES_ADDRESS,
+} from '@gridledger/execution';
 import { clearNetwork, type Order, settleClearing } from '@gridledger/market';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
@@ -40,6 +48,7 @@ import type { SimDevice } from './population.ts';
 export type InvariantResults = Record<InvariantName, boolean>;
 
 export const INVARIANT_NAMES = [
+  'everyIntervalCleared',
   'congestionRentNonNegative',
   'clearingMatchesEngine',
   'promisesSettledExactlyOnce',
@@ -73,10 +82,9 @@ interface OrderRow {
 
 /** Checks invariants over RPC as intervals clear and settle. */
 export class InvariantTracker {
-  readonly ok: Record<InvariantName, boolean> = Object.fromEntries(INVARIANT_NAMES.map((n) => [n, true])) as Record<
-    InvariantName,
-    boolean
-  >;
+  readonly ok: Record<InvariantName, boolean> = Object.fromEntries(
+    INVARIANT_NAMES.map((n) => [n, true]),
+  ) as Record<InvariantName, boolean>;
   readonly failures: string[] = [];
   startBlock = 0n;
   cashStart = 0n;
@@ -124,10 +132,18 @@ export class InvariantTracker {
     this.firstInterval ??= k;
     const out: string[] = [];
     const c = this.deps.chain;
-    const iv = await c.main.call<{ status: string; congestionRent: string; lmpMicrosPerMWh: Record<string, string> | null }>(
-      'gl_interval',
-      [k.toString()],
-    );
+    const iv = await c.main.call<{
+      status: string;
+      congestionRent: string;
+      lmpMicrosPerMWh: Record<string, string> | null;
+    }>('gl_interval', [k.toString()]);
+    if (iv.status === 'failed')
+      out.push(
+        this.fail(
+          'everyIntervalCleared',
+          `interval ${k}: the clearing failed (IntervalCleared has the reason)`,
+        ),
+      );
     if (BigInt(iv.congestionRent) < 0n)
       out.push(this.fail('congestionRentNonNegative', `interval ${k}: rent ${iv.congestionRent} µ$ < 0`));
     if (this.deps.verifyClearing && iv.status !== 'failed' && iv.lmpMicrosPerMWh !== null) {
@@ -140,7 +156,12 @@ export class InvariantTracker {
     const c = this.deps.chain;
     const cfg = this.deps.config;
     this.network ??= JSON.parse(
-      await c.view<string>({ to: REGISTRY_ADDRESS, abi: REGISTRY_ABI, functionName: 'networkJson', args: [] }),
+      await c.view<string>({
+        to: REGISTRY_ADDRESS,
+        abi: REGISTRY_ABI,
+        functionName: 'networkJson',
+        args: [],
+      }),
     ) as NetworkJson;
     const grid = await c.main.call<{ branches: { index: number; limitMw: number; overridden: boolean }[] }>(
       'gl_gridState',
@@ -182,24 +203,38 @@ export class InvariantTracker {
         id: UPSTREAM_SELL_ID,
         bus: up.bus,
         side: 'sell',
-        steps: [{ price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) }],
+        steps: [
+          { price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+        ],
       },
       {
         id: UPSTREAM_BUY_ID,
         bus: up.bus,
         side: 'buy',
-        steps: [{ price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) }],
+        steps: [
+          { price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+        ],
       },
     );
     const result = await clearNetwork(network, orders);
     if (result.status !== 'optimal')
-      return [this.fail('clearingMatchesEngine', `interval ${k}: the engine says ${result.status}, the chain cleared`)];
+      return [
+        this.fail(
+          'clearingMatchesEngine',
+          `interval ${k}: the engine says ${result.status}, the chain cleared`,
+        ),
+      ];
     const out: string[] = [];
     for (const b of result.buses) {
       const mine = roundHalfAwayFromZero(b.lmp * 1e6);
       const theirs = stored[String(b.id)];
       if (theirs === undefined || BigInt(theirs) !== mine) {
-        out.push(this.fail('clearingMatchesEngine', `interval ${k} bus ${b.id}: stored LMP ${theirs}, engine ${mine} µ$/MWh`));
+        out.push(
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k} bus ${b.id}: stored LMP ${theirs}, engine ${mine} µ$/MWh`,
+          ),
+        );
         break;
       }
     }
@@ -209,7 +244,10 @@ export class InvariantTracker {
       const e = byId.get(engineOrderId(BigInt(o.id)));
       if (e === undefined || e !== BigInt(o.clearedWh)) {
         out.push(
-          this.fail('clearingMatchesEngine', `interval ${k} order ${o.id}: stored cleared ${o.clearedWh} Wh, engine ${e} Wh`),
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k} order ${o.id}: stored cleared ${o.clearedWh} Wh, engine ${e} Wh`,
+          ),
         );
         break;
       }
@@ -220,7 +258,12 @@ export class InvariantTracker {
   /** After interval k settled: promises settled once and within their energy; credits = metered deliveries. */
   async checkSettled(
     k: bigint,
-    info: { cleared: ReadonlyMap<number, Cleared>; creditsFromLog: bigint; settledLogSeen: boolean; fromBlock: bigint },
+    info: {
+      cleared: ReadonlyMap<number, Cleared>;
+      creditsFromLog: bigint;
+      settledLogSeen: boolean;
+      fromBlock: bigint;
+    },
   ): Promise<string[]> {
     const c = this.deps.chain;
     const out: string[] = [];
@@ -235,7 +278,8 @@ export class InvariantTracker {
       true,
     );
     const head = (await c.clock()).blockNumber;
-    const logs = ids.length === 0 ? [] : await c.logs(MARKET_ADDRESS, [PROMISE_SETTLED], info.fromBlock, head);
+    const logs =
+      ids.length === 0 ? [] : await c.logs(MARKET_ADDRESS, [PROMISE_SETTLED], info.fromBlock, head);
     const settledCount = new Map<bigint, number>();
     for (const l of logs) {
       const id = BigInt(l.topics[1]!);
@@ -255,7 +299,12 @@ export class InvariantTracker {
           );
       }
       if (v.deliveredWh > v.energyWh)
-        out.push(this.fail('deliveredWithinPromised', `promise ${id}: delivered ${v.deliveredWh} > promised ${v.energyWh} Wh`));
+        out.push(
+          this.fail(
+            'deliveredWithinPromised',
+            `promise ${id}: delivered ${v.deliveredWh} > promised ${v.energyWh} Wh`,
+          ),
+        );
     });
     // Credits: Σ over parties (owner, bus) of min(sold Wh, exported Wh of its meters), from primary records.
     const rows = await this.orders(k);
@@ -325,11 +374,17 @@ export class InvariantTracker {
     const mints = await c.logs(CASH_ADDRESS, [TRANSFER, addrTopic(ZERO)], this.startBlock + 1n, head);
     const burns = await c.logs(CASH_ADDRESS, [TRANSFER, null, addrTopic(ZERO)], this.startBlock + 1n, head);
     const amount = (l: { topics: Hex[]; data: Hex }) =>
-      (decodeEventLog({ abi: ERC20_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data }).args as { value: bigint })
-        .value;
+      (
+        decodeEventLog({ abi: ERC20_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data }).args as {
+          value: bigint;
+        }
+      ).value;
     const delta = mints.reduce((a, l) => a + amount(l), 0n) - burns.reduce((a, l) => a + amount(l), 0n);
     if (cash - this.cashStart !== delta)
-      this.fail('cashSupplyChangesOnlyByIssuer', `cash supply changed by ${cash - this.cashStart}, issuer mints - burns ${delta}`);
+      this.fail(
+        'cashSupplyChangesOnlyByIssuer',
+        `cash supply changed by ${cash - this.cashStart}, issuer mints - burns ${delta}`,
+      );
     // Balances of every known holder (genesis accounts given, devices, market, recipients during the run).
     const holders = new Set<string>([
       ...this.deps.knownAccounts.map((a) => a.toLowerCase()),
@@ -353,9 +408,13 @@ export class InvariantTracker {
       );
     // The market's cash equals the escrow its orders record (orders of unsettled intervals, and ours).
     const clock = await c.clock();
-    const from = this.firstInterval !== undefined && this.firstInterval < clock.settleNext ? this.firstInterval : clock.settleNext;
+    const from =
+      this.firstInterval !== undefined && this.firstInterval < clock.settleNext
+        ? this.firstInterval
+        : clock.settleNext;
     let escrow = 0n;
-    for (let k = from; k <= clock.openInterval; k++) for (const o of await this.orders(k)) escrow += BigInt(o.escrow);
+    for (let k = from; k <= clock.openInterval; k++)
+      for (const o of await this.orders(k)) escrow += BigInt(o.escrow);
     if (escrow !== marketCash)
       this.fail(
         'cashBalancesPlusEscrowEqualSupply',

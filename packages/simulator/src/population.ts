@@ -54,7 +54,8 @@ export function buildPopulation(s: Scenario): SimDevice[] {
     });
   };
   for (const g of s.deviceGroups) {
-    for (let j = 0; j < g.count && out.length < limit; j++) push(g.kind, g.buses[j % g.buses.length]!, g.params, undefined, g.name);
+    for (let j = 0; j < g.count && out.length < limit; j++)
+      push(g.kind, g.buses[j % g.buses.length]!, g.params, undefined, g.name);
   }
   const households = s.devices === undefined ? s.prosumers.count : Number.POSITIVE_INFINITY;
   const buses = s.prosumers.buses;
@@ -67,7 +68,9 @@ export function buildPopulation(s: Scenario): SimDevice[] {
   }
   // Meter faults: exact counts from the shares, over a seeded shuffle of the devices.
   const n = out.length;
-  const order = out.map((_, i) => ({ i, u: rng(`${s.seed}/meter-fault/${i}`).next() })).sort((a, b) => a.u - b.u);
+  const order = out
+    .map((_, i) => ({ i, u: rng(`${s.seed}/meter-fault/${i}`).next() }))
+    .sort((a, b) => a.u - b.u);
   const nLate = Math.round(s.meters.lateShare * n);
   const nMissing = Math.round(s.meters.missingShare * n);
   const nFaulty = Math.min(n - nLate - nMissing, Math.round(s.meters.faultyShare * n));
@@ -75,7 +78,13 @@ export function buildPopulation(s: Scenario): SimDevice[] {
   order.forEach((o, rank) => {
     fault.set(
       o.i,
-      rank < nLate ? 'late' : rank < nLate + nMissing ? 'missing' : rank < nLate + nMissing + nFaulty ? 'faulty' : 'none',
+      rank < nLate
+        ? 'late'
+        : rank < nLate + nMissing
+          ? 'missing'
+          : rank < nLate + nMissing + nFaulty
+            ? 'faulty'
+            : 'none',
     );
   });
   return out.map((d, i) => {
@@ -99,4 +108,5 @@ export function countByKind(devices: readonly SimDevice[]): Record<DeviceKind, n
 }
 
 /** Addresses of all device accounts. */
-export const deviceAddresses = (devices: readonly SimDevice[]): Address[] => devices.map((d) => d.account.address);
+export const deviceAddresses = (devices: readonly SimDevice[]): Address[] =>
+  devices.map((d) => d.account.address);

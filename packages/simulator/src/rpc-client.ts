@@ -10,7 +10,9 @@ export interface RpcRequest {
 }
 
 /** One result of a batch: the value, or the error the node returned. */
-export type RpcOutcome = { ok: true; result: unknown } | { ok: false; error: { code: number; message: string; data?: unknown } };
+export type RpcOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: number; message: string; data?: unknown } };
 
 /** Error reaching a node or a call that failed. */
 export class RpcCallError extends GridledgerError {
@@ -72,13 +74,24 @@ export class RpcClient {
         const slice = reqs.slice(start, start + max);
         const firstId = this.#id + 1;
         this.#id += slice.length;
-        const body = slice.map((r, j) => ({ jsonrpc: '2.0', id: firstId + j, method: r.method, params: r.params }));
+        const body = slice.map((r, j) => ({
+          jsonrpc: '2.0',
+          id: firstId + j,
+          method: r.method,
+          params: r.params,
+        }));
         const res = await this.#post(body);
         if (!Array.isArray(res)) {
           const e = (res as { error?: { message: string } }).error;
-          throw new RpcCallError(`batch of ${slice.length} ${slice[0]?.method}: ${e?.message ?? 'not an array'}`);
+          throw new RpcCallError(
+            `batch of ${slice.length} ${slice[0]?.method}: ${e?.message ?? 'not an array'}`,
+          );
         }
-        for (const item of res as { id: number; result?: unknown; error?: { code: number; message: string } }[]) {
+        for (const item of res as {
+          id: number;
+          result?: unknown;
+          error?: { code: number; message: string };
+        }[]) {
           const j = item.id - firstId;
           if (j < 0 || j >= slice.length) continue;
           out[start + j] = item.error ? { ok: false, error: item.error } : { ok: true, result: item.result };

@@ -289,15 +289,28 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
   };
   const b = defaults.battery;
   if (b.minSoc >= b.maxSoc || b.initialSoc < b.minSoc || b.initialSoc > b.maxSoc) {
-    throw new InputError(`${source}: deviceDefaults.battery: expected minSoc <= initialSoc <= maxSoc, minSoc < maxSoc`);
+    throw new InputError(
+      `${source}: deviceDefaults.battery: expected minSoc <= initialSoc <= maxSoc, minSoc < maxSoc`,
+    );
   }
   const groups: DeviceGroup[] = s.deviceGroups.map((g, i) => {
-    const gg = g as unknown as { name?: string; kind: DeviceKind; count: number; buses: 'all' | number[]; params?: object };
-    const params = DEVICE_PARAMS[gg.kind].parse({ ...defaults[gg.kind], ...(gg.params ?? {}) }) as DeviceParamsByKind[DeviceKind];
+    const gg = g as unknown as {
+      name?: string;
+      kind: DeviceKind;
+      count: number;
+      buses: 'all' | number[];
+      params?: object;
+    };
+    const params = DEVICE_PARAMS[gg.kind].parse({
+      ...defaults[gg.kind],
+      ...(gg.params ?? {}),
+    }) as DeviceParamsByKind[DeviceKind];
     if (gg.kind === 'battery') {
       const p = params as BatteryParams;
       if (p.minSoc >= p.maxSoc || p.initialSoc < p.minSoc || p.initialSoc > p.maxSoc)
-        throw new InputError(`${source}: deviceGroups.${i}.params: expected minSoc <= initialSoc <= maxSoc, minSoc < maxSoc`);
+        throw new InputError(
+          `${source}: deviceGroups.${i}.params: expected minSoc <= initialSoc <= maxSoc, minSoc < maxSoc`,
+        );
     }
     return {
       name: gg.name ?? `${gg.kind}-group-${i + 1}`,
@@ -347,7 +360,8 @@ export async function loadScenario(path: string = DEFAULT_SCENARIO_PATH): Promis
   }
   let raw: unknown;
   try {
-    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    raw =
+      extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
     const kind = extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML';
     throw new InputError(`${file}: not valid ${kind}: ${(err as Error).message.split('\n')[0]}`, {

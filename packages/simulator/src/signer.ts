@@ -4,7 +4,7 @@
 // `secp256k1` package's prebuilt binding) when it loads, noble otherwise; both give the same bytes
 // (RFC 6979 deterministic nonces).
 import { createRequire } from 'node:module';
-import { type Reading, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { READING_TYPES, type Reading, readingDomain } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';

@@ -23,7 +23,8 @@ export const GRIDLEDGER_BIN = fileURLToPath(new URL('../../bin/gridledger.mjs', 
 /** Grace period between SIGTERM and SIGKILL when stopping children. */
 const STOP_GRACE_MS = 10_000;
 
-interface Child {
+/** A validator child process started by {@link startChild}. */
+export interface Child {
   name: string;
   proc: ChildProcess;
   rpcUrl: string;
@@ -78,12 +79,7 @@ export function registerTestnet(program: Command): void {
           if (stopping) return;
           stopping = true;
           log(`testnet: ${signal}: stopping ${children.length} nodes`);
-          for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
-          const killer = setTimeout(() => {
-            for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-          }, STOP_GRACE_MS);
-          await Promise.all(children.map((c) => c.exited));
-          clearTimeout(killer);
+          await stopChildren(children);
           log('testnet: all nodes stopped');
         };
         const done = new Promise<void>((resolveDone) => {
@@ -121,7 +117,21 @@ export function registerTestnet(program: Command): void {
     );
 }
 
-function startChild(dir: string, name: string): Child {
+/**
+ * Stops children: SIGTERM, then SIGKILL for any still running after the grace period; resolves when all
+ * have exited.
+ */
+export async function stopChildren(children: readonly Child[], graceMs = STOP_GRACE_MS): Promise<void> {
+  for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
+  const killer = setTimeout(() => {
+    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+  }, graceMs);
+  await Promise.all(children.map((c) => c.exited));
+  clearTimeout(killer);
+}
+
+/** Spawns `gridledger node --home DIR/name` with its output appended to DIR/name/node.log. */
+export function startChild(dir: string, name: string): Child {
   const home = join(dir, name);
   const cfg = loadHome(home).config;
   const logFd = openSync(join(home, 'node.log'), 'a');
