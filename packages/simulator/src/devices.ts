@@ -222,8 +222,9 @@ export function planOrders(
       if (remaining < 1 || h0 < sess.arrival || h1 > sess.departure) return [];
       const maxWh = p.chargerKw * 1000 * (ctx.minutes / 60);
       const slots = Math.max(1, Math.floor(((sess.departure - h0) * 60) / ctx.minutes));
-      const mustWh = Math.max(0, Math.min(maxWh, remaining - (slots - 1) * maxWh));
-      const flexWh = Math.min(maxWh, remaining) - mustWh;
+      // Rounded up: what departure requires must not be lost to rounding.
+      const mustWh = Math.ceil(Math.max(0, Math.min(maxWh, remaining - (slots - 1) * maxWh)));
+      const flexWh = Math.max(0, Math.min(maxWh, remaining) - mustWh);
       const urgency = Math.min(1, remaining / (slots * maxWh));
       const span = p.maxPricePerMWh - p.minPricePerMWh;
       const s = steps([
