@@ -24,6 +24,9 @@ export type CurvePoint = [cumulativeKWh: number, priceDollarsPerMWh: number];
 export interface Curves {
   supply: CurvePoint[];
   demand: CurvePoint[];
+  /** Energy the participants offered and bid, without the upstream connection (kWh). */
+  localSupplyKWh: number;
+  localDemandKWh: number;
 }
 
 /** The upstream connection as the curves need it. */
@@ -82,11 +85,19 @@ export function buildCurves(
     const to = o.side === 'sell' ? sell : buy;
     for (const s of o.steps) to.push({ wh: BigInt(s.energyWh), price: BigInt(s.priceMicrosPerMWh) });
   }
+  const total = (xs: { wh: bigint }[]) => Number(xs.reduce((a, x) => a + x.wh, 0n)) / 1000;
+  const localSupplyKWh = total(sell);
+  const localDemandKWh = total(buy);
   if (upstream && upstream.capacityWh > 0n) {
     sell.push({ wh: upstream.capacityWh, price: upstream.importPriceMicrosPerMWh });
     buy.push({ wh: upstream.capacityWh, price: upstream.exportPriceMicrosPerMWh });
   }
-  return { supply: levels(sell, false, maxPoints), demand: levels(buy, true, maxPoints) };
+  return {
+    supply: levels(sell, false, maxPoints),
+    demand: levels(buy, true, maxPoints),
+    localSupplyKWh,
+    localDemandKWh,
+  };
 }
 
 /** One party's cleared position in an interval. */

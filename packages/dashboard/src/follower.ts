@@ -5,7 +5,7 @@
 // run once per cleared interval, on their own queue, so a large book never delays the next block.
 // Validators are polled with `gl_status` once a second. Changes go to `onUpdate` listeners by section.
 import { readFileSync } from 'node:fs';
-import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
+import { MARKET_ABI, MARKET_ADDRESS, REGISTRY_ABI, REGISTRY_ADDRESS } from '@gridledger/energy';
 import type { Logger } from 'pino';
 import { decodeFunctionResult, encodeEventTopics, encodeFunctionData, erc20Abi, type Hex, pad } from 'viem';
 import { buildCurves, microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
@@ -139,6 +139,8 @@ function decodePromise(tokenId: string, data: unknown): TradeRow | undefined {
     return undefined;
   }
 }
+
+const avg = (xs: number[]) => (xs.length === 0 ? 0 : Math.round(xs.reduce((s, x) => s + x, 0) / xs.length));
 
 const uintOf = (data: unknown): string | null =>
   typeof data === 'string' && /^0x[0-9a-fA-F]+$/.test(data) ? BigInt(data).toString() : null;
@@ -319,6 +321,30 @@ export class ChainFollower {
     }
   }
 
+  /** The blocks before the first notification (once), so the chain view is full from the start. */
+  async #backfill(url: string, first: number): Promise<void> {
+    const from = Math.max(1, first - 19);
+    if (from >= first) return;
+    const heights = Array.from({ length: first - from }, (_, i) => `0x${(from + i).toString(16)}`);
+    const res = await rpcBatch(
+      url,
+      heights.map((h) => ({ method: 'eth_getBlockByNumber', params: [h, false] })),
+    );
+    for (const r of res) {
+      const b = ok<NewHead & { transactions: unknown[] }>(r);
+      if (!b || this.#blocks.some((x) => x.number === Number(BigInt(b.number)))) continue;
+      this.#blocks.push({
+        number: Number(BigInt(b.number)),
+        hash: b.hash,
+        timeMs: Number(BigInt(b.timestampMs ?? BigInt(b.timestamp) * 1000n)),
+        txCount: b.transactions.length,
+        finalityMs: null,
+        proposer: b.miner ?? '',
+      });
+    }
+    this.#blocks.sort((a, b) => b.number - a.number);
+  }
+
   async #drainHeads(): Promise<void> {
     if (this.#processingHeads) return;
     this.#processingHeads = true;
@@ -349,6 +375,9 @@ export class ChainFollower {
       const data = balanceOfData(a);
       for (const to of [this.#tokens.cash, this.#tokens.credits, this.#tokens.promises])
         calls.push({ method: 'eth_call', params: [{ to, data }, 'latest'] });
+    }
+    if (this.#blocks.length === 0 && heads[0]) {
+      await this.#backfill(url, Number(BigInt(heads[0].head.number))).catch(() => {});
     }
     const res = await rpcBatch(url, calls);
     // Blocks.
@@ -438,9 +467,7 @@ export class ChainFollower {
       blocks: recent,
       tps: Math.round(tps * 10) / 10,
       avgBlockMs: Math.round(avgBlockMs),
-      avgFinalityMs: recent.length
-        ? Math.round(recent.reduce((s, b) => s + b.finalityMs, 0) / recent.length)
-        : 0,
+      avgFinalityMs: avg(recent.flatMap((b) => (b.finalityMs === null ? [] : [b.finalityMs]))),
     };
   }
 
@@ -493,10 +520,35 @@ export class ChainFollower {
     const g = ok<GridStateRpc | null>(r) ?? null;
     if (g === null) return null;
     if (this.view.network === null || this.view.network.version !== g.version) {
+      // gl_gridState leaves out branch status: the registry's network JSON has it (open tie switches).
+      const [jr] = await rpcBatch(this.#rpcUrl, [
+        {
+          method: 'eth_call',
+          params: [
+            {
+              to: REGISTRY_ADDRESS,
+              data: encodeFunctionData({ abi: REGISTRY_ABI, functionName: 'networkJson' }),
+            },
+            'latest',
+          ],
+        },
+      ]);
+      const outOfService = new Set<number>();
+      try {
+        const text = decodeFunctionResult({
+          abi: REGISTRY_ABI,
+          functionName: 'networkJson',
+          data: ok<Hex>(jr)!,
+        });
+        for (const b of (JSON.parse(text) as { branches: { index: number; status: number }[] }).branches)
+          if (b.status === 0) outOfService.add(b.index);
+      } catch {
+        // every branch drawn in service
+      }
       const root = this.#config?.upstream.bus ?? g.buses.find((b) => b.type === 3)?.id ?? null;
       const pos = layoutNetwork(
         g.buses.map((b) => b.id),
-        g.branches.map((b) => [b.from, b.to] as const),
+        g.branches.filter((b) => !outOfService.has(b.index)).map((b) => [b.from, b.to] as const),
         root ?? undefined,
       );
       const network: NetworkView = {
@@ -514,7 +566,7 @@ export class ChainFollower {
           from: b.from,
           to: b.to,
           limitMw: b.limitMw,
-          inService: true,
+          inService: !outOfService.has(b.index),
         })),
       };
       this.#emit({ network, marketNote: null });

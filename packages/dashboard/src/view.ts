@@ -9,8 +9,8 @@ export interface BlockRow {
   hash: string;
   timeMs: number;
   txCount: number;
-  /** Time from the block's timestamp to the dashboard seeing it committed, ms. */
-  finalityMs: number;
+  /** Time from the block's timestamp to the dashboard seeing it committed, ms (null: before the dashboard started). */
+  finalityMs: number | null;
   proposer: string;
 }
 

@@ -115,7 +115,7 @@ function Legend({ cleared }) {
     <span class="bar" style=${`background:${gradient}`}></span>
     <span class="num">${num(cleared.lmpMax, 2)} $/MWh</span>
     <span class="sep"></span>
-    <span class="line-key"><i style="background:#7f9c8f"></i>&lt;50%</span>
+    <span class="line-key"><i style="background:#7f9c8f"></i>under 50%</span>
     <span class="line-key"><i style="background:#d4ac0d"></i>50–90%</span>
     <span class="line-key"><i style="background:#e67e22"></i>≥90%</span>
     <span class="line-key"><i class="cong"></i>congested</span>
@@ -128,7 +128,7 @@ function GridMap({ view, selectedBus, onBus }) {
   const handler = useRef(onBus);
   handler.current = onBus;
   if (!network) return html`<p class="empty">${view?.marketNote ?? 'waiting for the network'}</p>`;
-  const option = gridMapOption(network, cleared, selectedBus);
+  const option = gridMapOption(network, cleared, selectedBus, 2.2);
   const colours = [...new Set(option.series[0].data.map((d) => d.itemStyle.color))];
   const congested = (cleared?.flows ?? []).filter((f) => f.congested).length;
   return html`<div data-testid="grid-map" data-lmp-colors=${colours.join(' ')} data-congested=${congested}>
@@ -244,7 +244,7 @@ function Participant({ view, participant, selected, onSelect }) {
         </div>
         <div class="scroll short">
           <table>
-            <thead><tr><th>promise</th><th>interval</th><th>from</th><th class="r">kWh</th><th class="r">$/MWh</th><th>delivered</th></tr></thead>
+            <thead><tr><th>promise</th><th>side</th><th>seller</th><th class="r">kWh</th><th class="r">$/MWh</th><th>delivered</th></tr></thead>
             <tbody>
               ${p.promises.length === 0 ? html`<tr><td colspan="6" class="muted">no promises received in the last 2,000 blocks</td></tr>` : null}
               ${p.promises.map(
@@ -297,7 +297,7 @@ function Chain({ view }) {
             (
               b,
             ) => html`<tr key=${b.number}><td><b>${num(b.number)}</b></td><td>${clock(b.timeMs)}</td><td class="r">${b.txCount}</td>
-              <td class="r">${num(b.finalityMs)} ms</td><td class="mono">${short(b.proposer)}</td><td class="mono muted">${short(b.hash)}</td></tr>`,
+              <td class="r">${b.finalityMs === null ? '—' : `${num(b.finalityMs)} ms`}</td><td class="mono">${short(b.proposer)}</td><td class="mono muted">${short(b.hash)}</td></tr>`,
           )}
         </tbody>
       </table>

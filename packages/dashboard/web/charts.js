@@ -9,7 +9,10 @@ const AXIS = {
 };
 
 /** The grid map: a graph series with fixed positions from the server's tree layout. */
-export function gridMapOption(network, cleared, selectedBus) {
+export function gridMapOption(network, cleared, selectedBus, aspect = 1.6) {
+  // Positions normalised to the chart's aspect (ECharts then scales both axes alike: round symbols).
+  const xr = Math.max(1, ...network.buses.map((b) => b.x));
+  const yr = Math.max(1, ...network.buses.map((b) => b.y));
   const lmps = cleared?.lmps ?? {};
   const min = cleared?.lmpMin ?? 0;
   const max = cleared?.lmpMax ?? 0;
@@ -23,8 +26,8 @@ export function gridMapOption(network, cleared, selectedBus) {
     return {
       id: String(b.id),
       name: `Bus ${b.id}`,
-      x: b.x * 60,
-      y: b.y * 40,
+      x: (b.x / xr) * aspect,
+      y: b.y / yr,
       value: lmp ?? null,
       symbol: root ? 'roundRect' : 'circle',
       symbolSize: (big ? 9 : 16) + (selected ? 8 : 0) + (root ? 4 : 0),
@@ -86,13 +89,15 @@ export function gridMapOption(network, cleared, selectedBus) {
         type: 'graph',
         layout: 'none',
         roam: true,
+        nodeScaleRatio: 0,
+        preserveAspect: true,
         data: nodes,
         links,
         emphasis: { focus: 'adjacency', lineStyle: { width: 5 } },
-        left: 20,
-        right: 20,
-        top: 20,
-        bottom: 30,
+        left: 24,
+        right: 24,
+        top: 28,
+        bottom: 28,
       },
     ],
   };
@@ -134,15 +139,23 @@ export function curvesOption(cleared) {
       },
     ],
   };
-  const all = [...supply, ...demand].map((p) => p[1]);
-  const yMax = Math.max(cleared.lmpMax, ...all.filter((v) => v < 5 * Math.max(1, cleared.lmpMax)));
+  // The upstream's capacity dwarfs a local book: show the local part (and what cleared) with room.
+  const { localSupplyKWh, localDemandKWh } = cleared.curves;
+  const xMax = Math.max(localSupplyKWh, localDemandKWh, clearedKWh) * 1.3 || undefined;
   return {
     animation: false,
     tooltip: { trigger: 'axis', valueFormatter: (v) => `${num(v, 2)} $/MWh` },
     legend: { top: 0, textStyle: { fontSize: 11 } },
     grid: { left: 60, right: 20, top: 34, bottom: 40 },
-    xAxis: { type: 'value', name: 'kWh', nameLocation: 'middle', nameGap: 26, ...AXIS },
-    yAxis: { type: 'value', name: '$/MWh', max: Math.ceil(yMax * 1.1), ...AXIS },
+    xAxis: {
+      type: 'value',
+      name: 'kWh',
+      nameLocation: 'middle',
+      nameGap: 26,
+      max: xMax === undefined ? undefined : Math.ceil(xMax),
+      ...AXIS,
+    },
+    yAxis: { type: 'value', name: '$/MWh', ...AXIS },
     series: [s, stepLine('demand (bids + upstream export)', demand, '#ca6f1e')],
   };
 }
