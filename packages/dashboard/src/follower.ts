@@ -443,6 +443,9 @@ export class ChainFollower {
         this.#emitParticipant({ ...prev, cash, credits, promisesHeld });
       }
     }
+    // How long this block took from its notification to the pages (the "within a second" figure).
+    const newestHead = heads[heads.length - 1];
+    if (sections.chain && newestHead) sections.chain.feedMs = Date.now() - newestHead.receivedMs;
     this.#emit(sections);
   }
 
@@ -467,6 +470,7 @@ export class ChainFollower {
       blocks: recent,
       tps: Math.round(tps * 10) / 10,
       avgBlockMs: Math.round(avgBlockMs),
+      feedMs: 0,
       avgFinalityMs: avg(recent.flatMap((b) => (b.finalityMs === null ? [] : [b.finalityMs]))),
     };
   }

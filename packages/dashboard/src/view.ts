@@ -24,6 +24,8 @@ export interface ChainView {
   tps: number;
   avgBlockMs: number;
   avgFinalityMs: number;
+  /** The dashboard's own delay for the newest block: newHeads notification to update pushed, ms. */
+  feedMs: number;
 }
 
 /** One validator's node as the dashboard polls it. */

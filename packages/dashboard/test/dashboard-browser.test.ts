@@ -66,8 +66,8 @@ describe('dashboard in chromium', () => {
     const height = () =>
       page
         .locator('[data-testid=height]')
-        .innerText()
-        .then((t) => Number(t.replace(/,/g, '')) || 0);
+        .textContent()
+        .then((t) => Number((t ?? '').replace(/,/g, '')) || 0);
     const h1 = await waitFor('a block height on screen', height, (h) => h > 0, 60_000);
     const h2 = await waitFor('the height to advance on screen', height, (h) => h >= h1 + 2, 60_000);
     expect(h2).toBeGreaterThanOrEqual(h1 + 2);

@@ -276,6 +276,7 @@ function Chain({ view }) {
       <div class="card"><span>tx/s (30 s)</span><b data-testid="tps">${num(c?.tps ?? 0, 1)}</b></div>
       <div class="card"><span>block time</span><b>${c ? `${num(c.avgBlockMs)} ms` : '—'}</b></div>
       <div class="card"><span>finality</span><b>${c ? `${num(c.avgFinalityMs)} ms` : '—'}</b></div>
+      <div class="card"><span>dashboard lag</span><b data-testid="feed-ms">${c ? `${num(c.feedMs)} ms` : '—'}</b></div>
     </div>
     <table class="validators">
       <thead><tr><th>validator</th><th>JSON-RPC</th><th class="r">height</th><th class="r">peers</th><th>status</th></tr></thead>
