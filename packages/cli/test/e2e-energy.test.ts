@@ -11,6 +11,7 @@
 // in the block and changes nothing; bad input at the command line is refused before anything is sent.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,9 +59,27 @@ import { BIN, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
 import { decodeRevertReason } from '../src/chain-client.ts';
 
 const GRID_CASES_DIR = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
-/** This suite's ports (27400-27599): 4 validators on 27400-27407; 27599 stays closed (unreachable RPC). */
-const BASE_PORT = 27400;
+/** This suite's ports (27400-27599): 4 validators on the first 8 free ports from 27400 on, in steps of 20
+ * (two runs at once, say a worktree's and main's, do not collide); 27599 stays closed (unreachable RPC). */
+const FIRST_PORT = 27400;
 const CLOSED_PORT = 27599;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function freeBasePort(): Promise<number> {
+  for (let base = FIRST_PORT; base + 8 < CLOSED_PORT; base += 20) {
+    let ok = true;
+    for (let p = base; p < base + 8 && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error(`no 8 free ports in ${FIRST_PORT}..${CLOSED_PORT - 1}`);
+}
 const CHAIN = 'e2e-energy';
 const CHAIN_ID = ethChainIdOf(CHAIN);
 const USD = 1_000_000n;
@@ -69,7 +88,7 @@ const L = 300_000n; // 5-minute intervals (market time)
 const MINUTES = 5;
 const SCALE = 60n; // market ms per block ms: an interval every 5 s of wall time
 /** Wall time the orders and the bad-order checks get before the gate closes. */
-const PRE_GATE_WALL_MS = 45_000n;
+const PRE_GATE_WALL_MS = 60_000n;
 const SHORTFALL = 150n * USD;
 const SURPLUS = 10n * USD;
 const START = 1_000_000n * USD; // dev accounts' cash
@@ -111,15 +130,15 @@ const STEPS: Record<Name, { side: 'buy' | 'sell'; steps: [bigint, bigint][] }> =
 
 class EnergyNet extends TestNet {
   config!: MarketConfig;
-  initEnergy(gridOperator: Address): void {
-    this.basePort = BASE_PORT;
+  initEnergy(gridOperator: Address, basePort: number): void {
+    this.basePort = basePort;
     const now = BigInt(Date.now());
     this.config = {
       chainId: CHAIN_ID,
       gridOperator,
       intervalMs: L,
       gateLeadMs: L,
-      settlementDelayMs: 6n * L, // 30 s of wall time for the readings
+      settlementDelayMs: 12n * L, // 60 s of wall time for the readings (and the command-line checks)
       firstInterval: 0n,
       upstream: {
         bus: 1,
@@ -137,7 +156,7 @@ class EnergyNet extends TestNet {
       validators: this.n,
       outDir: this.dir,
       chainId: CHAIN,
-      basePort: BASE_PORT,
+      basePort,
       timeouts: TEST_TIMEOUTS,
       logLevel: 'warn',
       participants: 6,
@@ -265,6 +284,7 @@ async function snapshot(k: bigint): Promise<string> {
 }
 
 let K: bigint; // the interval traded
+let cashSupply: bigint; // no issuer acts: the supply never changes
 const startCash = new Map<string, bigint>();
 let settled: Settlement;
 const orderId = new Map<Name, string>();
@@ -276,7 +296,7 @@ beforeAll(async () => {
   const operator = buildDevAccounts({ participants: 6 }).accounts.find(
     (a) => a.role === 'grid-operator',
   )!.address;
-  net.initEnergy(operator);
+  net.initEnergy(operator, await freeBasePort());
   dev = devAccounts(net.dir);
   pub = createPublicClient({ transport: http(net.rpcUrl(0)), pollingInterval: 200 });
   await Promise.all([0, 1, 2, 3].map((k) => net.start(k)));
@@ -313,6 +333,7 @@ beforeAll(async () => {
   expect(reg.map((r) => r.reason ?? 'ok')).toEqual(reg.map(() => 'ok'));
   for (const a of [...METERS.map((n) => who(n)), who('frank'), upstream, op, pat])
     startCash.set(a.address, await cash(a));
+  cashSupply = await view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply');
   // The interval to trade: the first whose gate is PRE_GATE_WALL_MS of wall time away.
   const open = BigInt((await net.rpc(0, 'gl_marketConfig')).openInterval);
   K = open + (PRE_GATE_WALL_MS * SCALE + L - 1n) / L;
@@ -742,32 +763,29 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(await snapshot(K)).toBe(before);
   }, 120_000);
 
-  it('refuses bad input at the command line before sending anything', async () => {
-    const alice = who('alice');
-    const nonce = await pub.getTransactionCount({ address: alice.address });
-    const cashBefore = await cash(alice);
-    const base = ['order', 'place', ...devFlags(), '--interval', 'next', '--bus', '2', '--side', 'sell'];
-    const [step, account, address, unreachable, bus, side] = await Promise.all([
-      cli([...base, '--account', DEV_NAME.alice, '--step', '2000@4x']),
-      cli([...base, '--account', 'nobody', '--step', '2000@45']),
+  it('refuses bad input at the command line before sending anything (pat, who has 1000 µ$)', async () => {
+    const nonce = await pub.getTransactionCount({ address: pat.address });
+    const cashBefore = await cash(pat);
+    const patKey = join(work, 'pat.key');
+    writeFileSync(patKey, key('pat'));
+    const place = (...more: string[]) => [
+      'order',
+      'place',
+      ...devFlags(),
+      '--interval',
+      'next',
+      '--side',
+      'buy',
+      ...more,
+    ];
+    const [step, account, address, unreachable, bus, poor, side] = await Promise.all([
+      cli(place('--key-file', patKey, '--bus', '9', '--step', '2000@4x')),
+      cli(place('--account', 'nobody', '--bus', '9', '--step', '2000@45')),
       cli(['order', 'list', '--rpc', rpc(), '--interval', 'next', '--owner', '0x1234']),
       cli(['interval', 'show', 'next', '--rpc', `http://127.0.0.1:${CLOSED_PORT}`]),
-      cli([
-        'order',
-        'place',
-        ...devFlags(),
-        '--account',
-        DEV_NAME.alice,
-        '--interval',
-        'next',
-        '--bus',
-        '9',
-        '--side',
-        'sell',
-        '--step',
-        '2000@45',
-      ]),
-      cli([...base, '--account', DEV_NAME.alice, '--side', 'hold', '--step', '2000@45']),
+      cli(place('--key-file', patKey, '--bus', '2', '--step', '2000@45')),
+      cli(place('--key-file', patKey, '--bus', '9', '--step', '1000000@50')),
+      cli(place('--key-file', patKey, '--bus', '9', '--side', 'hold', '--step', '2000@45')),
     ]);
     expect([step.code, step.stdout]).toEqual([1, '']);
     expect(step.stderr).toContain('--step 1 ("2000@4x"): expected a price in $/MWh');
@@ -784,20 +802,21 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(unreachable.stderr).toContain('gridledger start');
     expect([bus.code, bus.stdout]).toEqual([1, '']);
     expect(bus.stderr).toMatch(
-      /rejected: market: 0x[0-9a-f]{40} may not trade at bus 9\n\(nothing was sent\)/,
+      /rejected: market: 0x[0-9a-f]{40} may not trade at bus 2\n\(nothing was sent\)/,
+    );
+    expect([poor.code, poor.stdout]).toEqual([1, '']);
+    expect(poor.stderr).toMatch(
+      /rejected: market: escrow of 50000000 exceeds the cash balance 1000 of 0x[0-9a-f]{40}/,
     );
     expect([side.code, side.stdout]).toEqual([2, '']);
     expect(side.stderr).toContain('--side must be "buy" or "sell", got "hold"');
-    for (const r of [step, account, address, unreachable, bus, side])
+    for (const r of [step, account, address, unreachable, bus, poor, side])
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(await pub.getTransactionCount({ address: alice.address })).toBe(nonce);
-    expect(await cash(alice)).toBe(cashBefore);
+    expect(await pub.getTransactionCount({ address: pat.address })).toBe(nonce);
+    expect(await cash(pat)).toBe(cashBefore);
   }, 180_000);
 
   it('settles at the deadline (carol missing): exact credits to the holders, imbalance cash, promises burned once', async () => {
-    const beforeCash = new Map<string, bigint>();
-    for (const a of [...METERS.map((n) => who(n)), acct('grid-operator')])
-      beforeCash.set(a.address, await cash(a));
     await waitFor(`interval ${K} to settle`, async () => (await glInterval(K)).status === 'settled', 120_000);
     const iv = await glInterval(K);
     // Credits: alice delivers 80% of her sale, erin all of hers (not her surplus), carol nothing.
@@ -825,25 +844,28 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       delivered,
     );
     // Cash: shortfalls pay 150 $/MWh (ceil), surpluses are paid 10 $/MWh (floor), collateral released.
-    const collateral = (n: Name) => (sold(n) * SHORTFALL + MWH - 1n) / MWH;
     const owe = (wh: bigint) => (wh * SHORTFALL + MWH - 1n) / MWH;
     const get = (wh: bigint) => (wh * SURPLUS) / MWH;
     const aliceOwe = owe(sold('alice') - readings.get('alice')!.exportedWh);
     const carolOwe = owe(sold('carol'));
     const erinGet = get(200_000n);
     const daveGet = get(400_000n);
-    const was = (n: Name) => beforeCash.get(who(n).address)!;
-    expect(await cash(who('alice'))).toBe(was('alice') + collateral('alice') - aliceOwe);
-    expect(await cash(who('carol'))).toBe(was('carol') + collateral('carol') - carolOwe);
-    expect(await cash(who('erin'))).toBe(was('erin') + collateral('erin') + erinGet);
-    expect(await cash(who('bob'))).toBe(was('bob'));
-    expect(await cash(who('dave'))).toBe(was('dave') + daveGet);
-    const op = acct('grid-operator').address;
-    expect(await cash({ address: op })).toBe(beforeCash.get(op)! + aliceOwe + carolOwe - erinGet - daveGet);
+    // Each account's whole story from before its order: clearing amounts, then imbalances; collateral all back.
+    const was = (a: { address: string }) => startCash.get(a.address)!;
+    expect(await cash(who('alice'))).toBe(was(who('alice')) + amount('alice') - aliceOwe);
+    expect(await cash(who('carol'))).toBe(was(who('carol')) + amount('carol') - carolOwe);
+    expect(await cash(who('erin'))).toBe(was(who('erin')) + amount('erin') + erinGet);
+    expect(await cash(who('bob'))).toBe(was(who('bob')) - amount('bob'));
+    expect(await cash(who('dave'))).toBe(was(who('dave')) - amount('dave') + daveGet);
+    const op = acct('grid-operator');
+    expect(await cash(op)).toBe(
+      was(op) + settled.congestionRentMicros + aliceOwe + carolOwe - erinGet - daveGet,
+    );
+    const up = (id: string) => settled.parties.find((p) => p.id === id)!.amountMicros;
+    expect(await cash(upstream)).toBe(START + up('up-sell') - up('up-buy'));
     expect(await cash({ address: MARKET_ADDRESS })).toBe(0n);
-    // And from the start: each participant's whole story in one number.
-    expect(await cash(who('alice'))).toBe(startCash.get(who('alice').address)! + amount('alice') - aliceOwe);
-    expect(await cash(who('bob'))).toBe(startCash.get(who('bob').address)! - amount('bob'));
+    expect(await cash(pat)).toBe(1_000n);
+    expect(await view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(cashSupply);
   }, 180_000);
 
   it('after settlement: a late reading and a second settlement of a promise are rejected, nothing changes', async () => {
