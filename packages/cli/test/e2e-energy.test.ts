@@ -764,6 +764,7 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
   }, 120_000);
 
   it('refuses bad input at the command line before sending anything (pat, who has 1000 µ$)', async () => {
+    // More command-line cases without a chain: packages/cli/src/commands/market-commands.test.ts.
     const nonce = await pub.getTransactionCount({ address: pat.address });
     const cashBefore = await cash(pat);
     const patKey = join(work, 'pat.key');
@@ -771,30 +772,24 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     const place = (...more: string[]) => [
       'order',
       'place',
-      ...devFlags(),
+      '--rpc',
+      rpc(),
+      '--key-file',
+      patKey,
       '--interval',
       'next',
       '--side',
       'buy',
       ...more,
     ];
-    const [step, account, address, unreachable, bus, poor, side] = await Promise.all([
-      cli(place('--key-file', patKey, '--bus', '9', '--step', '2000@4x')),
-      cli(place('--account', 'nobody', '--bus', '9', '--step', '2000@45')),
-      cli(['order', 'list', '--rpc', rpc(), '--interval', 'next', '--owner', '0x1234']),
+    const [step, unreachable, bus, poor] = await Promise.all([
+      cli(place('--bus', '9', '--step', '2000@4x')),
       cli(['interval', 'show', 'next', '--rpc', `http://127.0.0.1:${CLOSED_PORT}`]),
-      cli(place('--key-file', patKey, '--bus', '2', '--step', '2000@45')),
-      cli(place('--key-file', patKey, '--bus', '9', '--step', '1000000@50')),
-      cli(place('--key-file', patKey, '--bus', '9', '--side', 'hold', '--step', '2000@45')),
+      cli(place('--bus', '2', '--step', '2000@45')),
+      cli(place('--bus', '9', '--step', '1000000@50')),
     ]);
     expect([step.code, step.stdout]).toEqual([1, '']);
     expect(step.stderr).toContain('--step 1 ("2000@4x"): expected a price in $/MWh');
-    expect([account.code, account.stdout]).toEqual([1, '']);
-    expect(account.stderr).toMatch(
-      /unknown account "nobody" in .*dev-accounts\.json\nknown accounts: admin, /,
-    );
-    expect([address.code, address.stdout]).toEqual([1, '']);
-    expect(address.stderr).toContain('--owner: expected an address of 20 bytes');
     expect([unreachable.code, unreachable.stdout]).toEqual([1, '']);
     expect(unreachable.stderr).toContain(
       `cannot reach the JSON-RPC endpoint http://127.0.0.1:${CLOSED_PORT}`,
@@ -808,10 +803,7 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(poor.stderr).toMatch(
       /rejected: market: escrow of 50000000 exceeds the cash balance 1000 of 0x[0-9a-f]{40}/,
     );
-    expect([side.code, side.stdout]).toEqual([2, '']);
-    expect(side.stderr).toContain('--side must be "buy" or "sell", got "hold"');
-    for (const r of [step, account, address, unreachable, bus, poor, side])
-      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    for (const r of [step, unreachable, bus, poor]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(await pub.getTransactionCount({ address: pat.address })).toBe(nonce);
     expect(await cash(pat)).toBe(cashBefore);
   }, 180_000);
