@@ -1,6 +1,8 @@
-// The market's genesis configuration (fixed for the chain's life) and the interval clock derived from it:
-// interval k covers block times [k·L, (k+1)·L) ms; its gate closes gateLeadMs before it starts; its
-// readings are accepted from its end until its settlement deadline, settlementDelayMs after its end.
+// The market's genesis configuration (fixed for the chain's life), its JSON form (genesis.json), and the
+// interval clock derived from it. The market runs on market time, a fixed affine function of block time
+// (`clock`: identity unless genesis says otherwise, so simulations can run a 5-minute interval every few
+// seconds): interval k covers market times [k·L, (k+1)·L) ms; its gate closes gateLeadMs before it starts;
+// its readings are accepted from its end until its settlement deadline, settlementDelayMs after its end.
 import { InputError } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
 
@@ -15,6 +17,17 @@ export interface UpstreamConfig {
   exportPriceMicrosPerMWh: bigint;
   /** Most energy per interval in each direction, Wh. */
   capacityWh: bigint;
+}
+
+/**
+ * The market clock: market time = marketOriginMs + (blockTimeMs − blockOriginMs) · scale. Identity when
+ * absent. A scale above 1 runs simulated time faster than block time (scale 30: a 5-minute interval every
+ * 10 s); energy and prices stay in market time, so Wh and MW keep their physical meaning.
+ */
+export interface MarketClock {
+  blockOriginMs: bigint;
+  marketOriginMs: bigint;
+  scale: bigint;
 }
 
 /** The market's configuration, written into state at genesis. */
@@ -38,7 +51,12 @@ export interface MarketConfig {
   maxOrdersPerAccount: number;
   /** Most steps of one order. */
   maxStepsPerOrder: number;
+  /** Market time from block time (default: market time = block time). */
+  clock?: MarketClock;
 }
+
+/** Largest clock scale (one millisecond of block time may stand for at most ~16.7 minutes). */
+export const MAX_CLOCK_SCALE = 1_000_000n;
 
 /** Largest energy of one order step, Wh (10^12 Wh = 1 TWh). */
 export const MAX_STEP_WH = 1_000_000_000_000n;
@@ -87,6 +105,13 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
     if (!Number.isSafeInteger(v) || v <= 0)
       throw new InputError(`market config: expected ${name} > 0, got ${v}`);
   }
+  if (c.clock !== undefined) {
+    nonneg(c.clock.blockOriginMs, 'clock.blockOriginMs');
+    nonneg(c.clock.marketOriginMs, 'clock.marketOriginMs');
+    pos(c.clock.scale, 'clock.scale');
+    if (c.clock.scale > MAX_CLOCK_SCALE)
+      throw new InputError(`market config: expected clock.scale <= ${MAX_CLOCK_SCALE}, got ${c.clock.scale}`);
+  }
   const addr = (a: Address, name: string) => {
     if (!/^0x[0-9a-fA-F]{40}$/.test(a))
       throw new InputError(`market config: expected ${name} as an address, got ${a}`);
@@ -97,6 +122,25 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
     gridOperator: addr(c.gridOperator, 'gridOperator'),
     upstream: { ...c.upstream, account: addr(c.upstream.account, 'upstream.account') },
   };
+}
+
+/**
+ * Market time at block time `blockTimeMs` (the clock; block times before the clock's origin map to market
+ * times before its origin, floored at 0).
+ */
+export function marketTimeMs(c: MarketConfig, blockTimeMs: bigint): bigint {
+  if (c.clock === undefined) return blockTimeMs;
+  const t = c.clock.marketOriginMs + (blockTimeMs - c.clock.blockOriginMs) * c.clock.scale;
+  return t < 0n ? 0n : t;
+}
+
+/** The earliest block time whose market time is at least `marketMs` (inverse of {@link marketTimeMs}). */
+export function blockTimeAtMs(c: MarketConfig, marketMs: bigint): bigint {
+  if (c.clock === undefined) return marketMs;
+  const d = marketMs - c.clock.marketOriginMs;
+  const s = c.clock.scale;
+  const q = d >= 0n ? (d + s - 1n) / s : -(-d / s);
+  return c.clock.blockOriginMs + q;
 }
 
 /** Start of interval k, ms. */

@@ -1,12 +1,12 @@
 // The energy market as an ExecutionApp extension: its three modules, its genesis (the market
 // configuration written into state, so the state root commits to it) and its begin-block step, which in
-// every block (before the transactions) first clears each interval whose gate the block's time has
-// reached, in interval order, then settles cleared intervals in order while each is ready (all expected
+// every block (before the transactions) first clears each interval whose gate the block's market time
+// (config.ts: the market clock) has reached, in interval order, then settles cleared intervals in order while each is ready (all expected
 // readings in, or its deadline passed); failed intervals are skipped.
 import type { ExecutionAppOptions, JournaledState, Log, ModuleRegistry } from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
-import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig } from './config.ts';
+import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
@@ -38,6 +38,13 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
+    ...(c.clock === undefined
+      ? []
+      : ([
+          ['clock.blockOriginMs', c.clock.blockOriginMs],
+          ['clock.marketOriginMs', c.clock.marketOriginMs],
+          ['clock.scale', c.clock.scale],
+        ] as [string, bigint][])),
   ];
 }
 
@@ -52,8 +59,9 @@ export async function beginMarketBlock(
   env: { height: bigint; timeMs: bigint },
 ): Promise<Log[]> {
   const logs: Log[] = [];
+  const now = marketTimeMs(config, env.timeMs);
   let k = state.get(marketKeys.clearNext);
-  while (gateMs(config, k) <= env.timeMs) {
+  while (gateMs(config, k) <= now) {
     logs.push(...(await clearInterval(state, modules, config, env, k)));
     k++;
     state.set(marketKeys.clearNext, k);
@@ -62,7 +70,7 @@ export async function beginMarketBlock(
   while (s < k) {
     const st = state.get(marketKeys.interval(s).status);
     if (st === INTERVAL_STATUS.cleared) {
-      if (!readyToSettle(state, deadlineMs(config, s), env.timeMs, s)) break;
+      if (!readyToSettle(state, deadlineMs(config, s), now, s)) break;
       logs.push(...settleInterval(state, modules, config, env, s));
     }
     s++;

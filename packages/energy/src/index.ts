@@ -14,17 +14,22 @@ export {
   whToMw,
 } from './clearing.ts';
 export {
+  blockTimeAtMs,
   checkMarketConfig,
   deadlineMs,
   gateMs,
   intervalEndMs,
   intervalMinutes,
   intervalStartMs,
+  MAX_CLOCK_SCALE,
   MAX_PRICE_MICROS_PER_MWH,
   MAX_STEP_WH,
+  type MarketClock,
   type MarketConfig,
+  marketTimeMs,
   type UpstreamConfig,
 } from './config.ts';
+export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
 export {
   beginMarketBlock,
   configKeys,

@@ -27,6 +27,7 @@ import {
   MAX_PRICE_MICROS_PER_MWH,
   MAX_STEP_WH,
   type MarketConfig,
+  marketTimeMs,
 } from './config.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { registryKeys } from './registry.ts';
@@ -183,9 +184,10 @@ export class MarketModule extends AbiModule {
             `market: interval ${k} is before the market's first interval ${config.firstInterval}`,
           );
         }
-        if (ctx.env.timeMs >= gateMs(config, k) || k < ctx.read(marketKeys.clearNext)) {
+        const now = marketTimeMs(config, ctx.env.timeMs);
+        if (now >= gateMs(config, k) || k < ctx.read(marketKeys.clearNext)) {
           throw revertReason(
-            `market: gate of interval ${k} closed at ${gateMs(config, k)} ms, block time is ${ctx.env.timeMs}`,
+            `market: gate of interval ${k} closed at ${gateMs(config, k)} ms, market time is ${now}`,
           );
         }
         if (ctx.read(registryKeys.bus(b)) !== 1n) throw revertReason(`market: unknown bus ${b}`);
@@ -252,7 +254,7 @@ export class MarketModule extends AbiModule {
           throw revertReason(`market: order ${id} is not ${ctx.sender}'s`);
         if (ctx.read(o.status) !== ORDER_STATUS.open) throw revertReason(`market: order ${id} is not open`);
         const k = ctx.read(o.interval);
-        if (ctx.env.timeMs >= gateMs(config, k))
+        if (marketTimeMs(config, ctx.env.timeMs) >= gateMs(config, k))
           throw revertReason(`market: gate of interval ${k} has closed`);
         const escrow = ctx.read(o.escrow);
         if (escrow > 0n) cashOf(ctx).transfer(ctx, MARKET_ADDRESS, ctx.sender, escrow);

@@ -9,7 +9,7 @@
 import { AbiModule, type Address, prepareEvent, recoverAddress, revertReason } from '@gridledger/execution';
 import { bytesToHex, type Hex, hashTypedData, hexToBytes, parseAbi } from 'viem';
 import { METERS_ADDRESS } from './addresses.ts';
-import { deadlineMs, intervalEndMs, type MarketConfig } from './config.ts';
+import { deadlineMs, intervalEndMs, type MarketConfig, marketTimeMs } from './config.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { registryKeys, registryView } from './registry.ts';
 import type { StateReader } from './words.ts';
@@ -98,10 +98,10 @@ export class MetersModule extends AbiModule {
           const meter = registryView.meter(ctx.state, r.meter);
           ctx.read(registryKeys.meterKey(r.meter));
           if (meter === undefined) throw revertReason(`${where}: unknown meter`);
-          const t = ctx.env.timeMs;
+          const t = marketTimeMs(config, ctx.env.timeMs);
           if (t < intervalEndMs(config, r.interval)) {
             throw revertReason(
-              `${where}: the interval ends at ${intervalEndMs(config, r.interval)} ms, block time is ${t}`,
+              `${where}: the interval ends at ${intervalEndMs(config, r.interval)} ms, market time is ${t}`,
             );
           }
           const status = ctx.read(marketKeys.interval(r.interval).status);

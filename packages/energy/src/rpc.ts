@@ -1,5 +1,5 @@
 // JSON-RPC views of the energy market, as a method table like the execution package's (the node mounts
-// it beside buildExecutionRpcMethods): gl_interval, gl_orders, gl_prices, gl_gridState. They read the
+// it beside buildExecutionRpcMethods): gl_marketConfig, gl_interval, gl_orders, gl_prices, gl_gridState. They read the
 // latest committed state through `app.stateValue`; integers are decimal strings, addresses lower case.
 import {
   EXEC_RPC_ERRORS,
@@ -7,7 +7,15 @@ import {
   ExecutionRpcError,
   type ExecutionRpcMethod,
 } from '@gridledger/execution';
-import { deadlineMs, gateMs, intervalEndMs, intervalStartMs, type MarketConfig } from './config.ts';
+import {
+  deadlineMs,
+  gateMs,
+  intervalEndMs,
+  intervalStartMs,
+  type MarketConfig,
+  marketTimeMs,
+} from './config.ts';
+import { encodeMarketConfigJson } from './config-json.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { registryKeys, registryView } from './registry.ts';
@@ -17,6 +25,8 @@ import { decodeSigned, type StateReader } from './words.ts';
 export interface EnergyRpcDeps {
   app: Pick<ExecutionApp, 'stateValue'>;
   config: MarketConfig;
+  /** The latest committed block's number and time (for gl_marketConfig's clock). */
+  latestBlock?: () => { number: bigint; timeMs: bigint } | undefined;
 }
 
 /** Most intervals one gl_prices call spans. */
@@ -60,6 +70,30 @@ export function buildEnergyRpcMethods(deps: EnergyRpcDeps): Map<string, Executio
   const s: StateReader = { get: (k) => deps.app.stateValue(k) };
   const m = new Map<string, ExecutionRpcMethod>();
   const network = () => registryView.network(s);
+
+  /**
+   * gl_marketConfig(): the configuration, and the clock at the latest block: its market time, the first
+   * interval whose gate is still open, and the next intervals to clear and to settle.
+   */
+  m.set('gl_marketConfig', async () => {
+    const latest = deps.latestBlock?.();
+    const now = latest === undefined ? undefined : marketTimeMs(config, latest.timeMs);
+    let open: bigint | undefined;
+    if (now !== undefined) {
+      // The first interval k with now < gate(k) = k·L − lead, and not before the market's first interval.
+      const k = (now + config.gateLeadMs) / config.intervalMs + 1n;
+      open = k < config.firstInterval ? config.firstInterval : k;
+    }
+    return {
+      config: encodeMarketConfigJson(config),
+      blockNumber: latest?.number.toString() ?? null,
+      blockTimeMs: latest?.timeMs.toString() ?? null,
+      marketTimeMs: now?.toString() ?? null,
+      openInterval: open?.toString() ?? null,
+      clearNext: s.get(marketKeys.clearNext).toString(),
+      settleNext: s.get(marketKeys.settleNext).toString(),
+    };
+  });
 
   /** gl_interval(k): status, clock, rent, order and promise counts, prices, upstream. */
   m.set('gl_interval', async (p) => {

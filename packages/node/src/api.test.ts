@@ -15,6 +15,7 @@ it('exports exactly these values', () => {
     'RECOVERY_WORKERS',
     'SYNC_BATCH',
     'decodeSyncBlock',
+    'defaultDevMarketConfig',
     'encodeEthReceipt',
     'encodeSyncBlock',
     'ethReceiptsRoot',

@@ -4,8 +4,11 @@
 // Both apps commit the same way: finalizeBlock stages the block's writes, the node saves them with the
 // block in one store batch (`store.saveBlock(block, app.pendingCommit(h))`), then `app.commit(h)`.
 // That shared shape is {@link NodeApp}. The execution app recovers senders on worker threads when the
-// native secp256k1 binding is there (SenderRecoveryPool), inline otherwise.
+// native secp256k1 binding is there (SenderRecoveryPool), inline otherwise. When the execution genesis
+// carries `energy` (the market configuration's JSON, @gridledger/energy), the app runs the energy
+// extension: the registry, market and meters modules with clearing and settlement in every block.
 import type { Application } from '@gridledger/consensus';
+import { decodeMarketConfigJson, energyExtension, type MarketConfig } from '@gridledger/energy';
 import { decodeGenesisJson, ExecutionApp, SenderRecoveryPool } from '@gridledger/execution';
 import { KvApp } from '@gridledger/kvapp';
 import { ethChainIdOf } from '@gridledger/rpc';
@@ -27,6 +30,8 @@ export interface LoadedApp {
   app: NodeApp;
   /** Set when the app is the execution app (the RPC server serves its methods). */
   execution: ExecutionApp | undefined;
+  /** The energy market's configuration when genesis enables it (the RPC server serves gl_* then). */
+  energy: MarketConfig | undefined;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,18 @@ export const RECOVERY_WORKERS = 1;
 export async function loadNodeApp(home: Home, store: NodeStore): Promise<LoadedApp> {
   const kind: AppKind = home.genesis.app ?? 'kv';
   if (kind === 'kv') {
-    return { kind, app: await KvApp.load(store), execution: undefined, close: async () => {} };
+    return {
+      kind,
+      app: await KvApp.load(store),
+      execution: undefined,
+      energy: undefined,
+      close: async () => {},
+    };
   }
   const genesis = decodeGenesisJson(home.genesis.appState);
+  const energyJson = home.genesis.appState.energy;
+  const energy =
+    energyJson === undefined ? undefined : decodeMarketConfigJson(energyJson, 'genesis.json appState.energy');
   const pool = SenderRecoveryPool.create(RECOVERY_WORKERS);
   try {
     const app = await ExecutionApp.load({
@@ -51,8 +65,9 @@ export async function loadNodeApp(home: Home, store: NodeStore): Promise<LoadedA
       storage: store,
       maxTxBytes: home.config.mempool.maxTxBytes,
       ...(pool ? { recoveryPool: pool } : {}),
+      ...(energy ? { extensions: [energyExtension(energy)] } : {}),
     });
-    return { kind, app, execution: app, close: async () => pool?.close() };
+    return { kind, app, execution: app, energy, close: async () => pool?.close() };
   } catch (err) {
     await pool?.close();
     throw err;

@@ -1,26 +1,93 @@
-// `gridledger init --dev`: a local network that runs the execution app with development accounts.
-// Writes what initNetwork writes, with `"app": "execution"` and the dev accounts' genesis in
-// genesis.json, plus DIR/dev-accounts.json (private keys from a public seed: development only) and
-// DIR/addresses.json (module addresses by name), both from the execution package. Each participant
-// also holds one energy promise from genesis (token id k for participant-k) to try ERC-721 tools on.
+// `gridledger init --dev`: a local network that runs the execution app with development accounts and the
+// energy market. Writes what initNetwork writes, with `"app": "execution"` and the dev accounts' genesis
+// in genesis.json (plus `energy`, the market configuration), DIR/dev-accounts.json (private keys from a
+// public seed: development only) and DIR/addresses.json (module addresses by name, energy modules
+// included). Each participant also holds one energy promise from genesis (token id k for participant-k)
+// to try ERC-721 tools on. Callers (the simulator, tests) may add accounts and choose the market
+// configuration; the grid network, meters and participants' buses are registered by transactions.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDevAccounts, encodeGenesisJson, writeDevAccounts } from '@gridledger/execution';
-import { type InitOptions, type InitResult, initNetwork } from './home.ts';
+import { InputError } from '@gridledger/base';
+import {
+  checkMarketConfig,
+  ENERGY_ADDRESSES,
+  encodeMarketConfigJson,
+  type MarketConfig,
+  marketTimeMs,
+} from '@gridledger/energy';
+import {
+  type Address,
+  buildDevAccounts,
+  encodeGenesisJson,
+  type RoleName,
+  writeDevAccounts,
+} from '@gridledger/execution';
+import { ethChainIdOf } from '@gridledger/rpc';
+import { DEFAULT_CHAIN_ID, type InitOptions, type InitResult, initNetwork } from './home.ts';
+
+/** An account added to the dev genesis beside the dev accounts. */
+export interface ExtraAccount {
+  address: Address;
+  roles: RoleName[];
+  /** Cash at genesis, micro-units (default 0). */
+  cash?: bigint;
+}
 
 /** Options of {@link initDevNetwork}. */
 export interface DevInitOptions extends Omit<InitOptions, 'app' | 'appState'> {
   /** Number of funded participant accounts (default 4). */
   participants?: number;
+  /**
+   * The energy market: a configuration, `false` for none, or omitted for {@link defaultDevMarketConfig}
+   * (the grid operator is the dev grid-operator; the chain id must be the network's).
+   */
+  energy?: MarketConfig | false;
+  /** More accounts registered (and funded) at genesis, e.g. a simulation's devices. */
+  extraAccounts?: ExtraAccount[];
 }
 
 /** What {@link initDevNetwork} wrote. */
 export interface DevInitResult extends InitResult {
   devAccountsPath: string;
   addressesPath: string;
+  /** The market configuration in genesis, if any. */
+  energy: MarketConfig | undefined;
 }
 
 /**
- * Initialises a dev network: execution app, dev accounts registered and funded at genesis.
+ * The development market: 5-minute intervals on block time starting with the first after genesis, gate 1 minute before the interval, readings
+ * until 10 minutes after it, upstream at bus 1 selling at 100 $/MWh and buying at 20 $/MWh (10 MWh per
+ * interval), imbalance 200 / 10 $/MWh, 8 orders per account and interval, 16 steps per order.
+ * @example defaultDevMarketConfig(1337n, gridOperator)
+ */
+export function defaultDevMarketConfig(
+  ethChainId: bigint,
+  gridOperator: Address,
+  genesisTimeMs: bigint,
+): MarketConfig {
+  const usd = (d: number) => BigInt(d) * 1_000_000n;
+  return checkMarketConfig({
+    chainId: ethChainId,
+    gridOperator,
+    intervalMs: 300_000n,
+    gateLeadMs: 60_000n,
+    settlementDelayMs: 600_000n,
+    firstInterval: genesisTimeMs / 300_000n + 1n,
+    upstream: {
+      bus: 1,
+      account: gridOperator,
+      importPriceMicrosPerMWh: usd(100),
+      exportPriceMicrosPerMWh: usd(20),
+      capacityWh: 10_000_000n,
+    },
+    imbalance: { shortfallPriceMicrosPerMWh: usd(200), surplusPriceMicrosPerMWh: usd(10) },
+    maxOrdersPerAccount: 8,
+    maxStepsPerOrder: 16,
+  });
+}
+
+/**
+ * Initialises a dev network: execution app, dev accounts registered and funded at genesis, the energy market.
  * @example initDevNetwork({ validators: 4, outDir: 'net' }); // net/dev-accounts.json, net/addresses.json
  */
 export function initDevNetwork(opts: DevInitOptions): DevInitResult {
@@ -30,8 +97,48 @@ export function initDevNetwork(opts: DevInitOptions): DevInitResult {
   genesis.promises = accounts
     .filter((a) => a.role === 'participant')
     .map((a, i) => ({ to: a.address, tokenId: BigInt(i + 1) }));
-  const { participants: _p, ...init } = opts;
-  const r = initNetwork({ ...init, app: 'execution', appState: encodeGenesisJson(genesis) });
-  const written = writeDevAccounts(join(r.genesisPath, '..'), devOptions);
-  return { ...r, devAccountsPath: written.files.devAccounts, addressesPath: written.files.addresses };
+  for (const x of opts.extraAccounts ?? []) {
+    const address = x.address.toLowerCase() as Address;
+    genesis.accounts.push({ address, roles: x.roles });
+    if (x.cash !== undefined && x.cash > 0n) genesis.cash.push({ address, amount: x.cash });
+  }
+  const gridOperator = accounts.find((a) => a.role === 'grid-operator')!.address;
+  const genesisTime = opts.genesisTime ?? new Date();
+  const genesisMs = BigInt(genesisTime.getTime());
+  const energy =
+    opts.energy === false
+      ? undefined
+      : (opts.energy ??
+        defaultDevMarketConfig(ethChainIdOf(opts.chainId ?? DEFAULT_CHAIN_ID), gridOperator, genesisMs));
+  if (energy) {
+    // The first block clears every interval from firstInterval up to its market time, one by one.
+    const atGenesis = marketTimeMs(energy, genesisMs) / energy.intervalMs;
+    if (energy.firstInterval + 10n < atGenesis) {
+      throw new InputError(
+        `energy.firstInterval ${energy.firstInterval} is ${atGenesis - energy.firstInterval} intervals before the market time at genesis (interval ${atGenesis}): set it to at least ${atGenesis} (the first block would clear every interval in between)`,
+      );
+    }
+  }
+  const { participants: _p, energy: _e, extraAccounts: _x, ...init } = opts;
+  const appState: Record<string, unknown> = {
+    ...encodeGenesisJson(genesis),
+    ...(energy ? { energy: encodeMarketConfigJson(energy) } : {}),
+  };
+  const r = initNetwork({ ...init, genesisTime, app: 'execution', appState });
+  const dir = join(r.genesisPath, '..');
+  const written = writeDevAccounts(dir, devOptions);
+  if (energy) {
+    // addresses.json lists the energy modules too.
+    const addresses = JSON.parse(readFileSync(written.files.addresses, 'utf8')) as Record<string, string>;
+    writeFileSync(
+      written.files.addresses,
+      `${JSON.stringify({ ...addresses, ...ENERGY_ADDRESSES }, null, 2)}\n`,
+    );
+  }
+  return {
+    ...r,
+    devAccountsPath: written.files.devAccounts,
+    addressesPath: written.files.addresses,
+    energy,
+  };
 }

@@ -13,10 +13,13 @@
 //   stateRoot         the app state root after the block (the next header's appHash, or the tip's)
 //   transactionsRoot  the consensus header's transaction Merkle root (RFC 6962 over all the block's
 //                     transactions, including any that failed the in-block checks)
+// When genesis enables the energy market, the energy views (gl_marketConfig, gl_interval, gl_orders,
+// gl_prices, gl_gridState) are served too.
 
 import { createMPT } from '@ethereumjs/mpt';
 import { toHex } from '@gridledger/base';
 import { keccak256 } from '@gridledger/crypto';
+import { buildEnergyRpcMethods } from '@gridledger/energy';
 import {
   adaptRpcMethods,
   buildExecutionRpcMethods,
@@ -101,6 +104,16 @@ export function executionRpcMethods(node: Node, app: ExecutionApp): Map<string, 
     (code, message, data) => new RpcError(code, message, data),
   );
   const m = new Map<string, RpcMethod>(base);
+  if (node.energy !== undefined) {
+    const energyMethods = buildEnergyRpcMethods({
+      app,
+      config: node.energy,
+      latestBlock: () =>
+        node.tip.header === null ? undefined : { number: node.tip.height, timeMs: node.tip.header.timeMs },
+    });
+    for (const [name, fn] of adaptRpcMethods(energyMethods, (c, msg, d) => new RpcError(c, msg, d)))
+      m.set(name, fn);
+  }
   const getTx = base.get('eth_getTransactionByHash')!;
 
   async function receiptsOf(rec: StoredBlock): Promise<StoredReceipt[]> {

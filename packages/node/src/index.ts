@@ -9,7 +9,13 @@ export {
   RECOVERY_WORKERS,
 } from './app-select.ts';
 export { ConsensusDriver, type ConsensusStats, GOSSIP_INTERVAL_MS } from './consensus-driver.ts';
-export { type DevInitOptions, type DevInitResult, initDevNetwork } from './dev-network.ts';
+export {
+  type DevInitOptions,
+  type DevInitResult,
+  defaultDevMarketConfig,
+  type ExtraAccount,
+  initDevNetwork,
+} from './dev-network.ts';
 export { encodeEthReceipt, ethReceiptsRoot, executionRpcMethods } from './execution-rpc.ts';
 export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 export {

@@ -19,6 +19,7 @@ import {
   verifyBlock,
   verifyBlockCommit,
 } from '@gridledger/consensus';
+import type { MarketConfig } from '@gridledger/energy';
 import type { ExecutionApp } from '@gridledger/execution';
 import { Mempool } from '@gridledger/mempool';
 import { P2pNetwork, type PeerMessage } from '@gridledger/p2p';
@@ -85,6 +86,8 @@ export class Node {
   readonly appKind: AppKind;
   /** The execution app when genesis chose it (its JSON-RPC methods are served then). */
   readonly execution: ExecutionApp | undefined;
+  /** The energy market's configuration when genesis enables it (gl_* methods are served then). */
+  readonly energy: MarketConfig | undefined;
   readonly #closeApp: () => Promise<void>;
   readonly mempool: Mempool;
   readonly p2p: P2pNetwork;
@@ -114,6 +117,7 @@ export class Node {
     this.app = app;
     this.appKind = loaded.kind;
     this.execution = loaded.execution;
+    this.energy = loaded.energy;
     this.#closeApp = loaded.close;
     this.tip = tip;
     this.validators = genesisValidatorSet(home.genesis);

@@ -149,6 +149,18 @@ describe('execution app on a 4-validator testnet, real clients', () => {
     provider.destroy();
   }, 90_000);
 
+  it('the dev genesis runs the energy market: gl_marketConfig and the energy module addresses', async () => {
+    expect(addresses.market).toBe('0x0000000000000000000000000000000000001011');
+    const { json } = await net.rpcRaw(1, { jsonrpc: '2.0', id: 1, method: 'gl_marketConfig', params: [] });
+    const v = json.result as { config: { intervalMs: string; gridOperator: string }; openInterval: string };
+    expect(v.config.intervalMs).toBe('300000');
+    expect(v.config.gridOperator).toBe(acct('grid-operator').address.toLowerCase());
+    // Block times are wall-clock ms: the open interval is the one after now's, at least.
+    expect(BigInt(v.openInterval)).toBeGreaterThan(BigInt(Date.now()) / 300_000n);
+    const iv = await net.rpcRaw(0, { jsonrpc: '2.0', id: 2, method: 'gl_interval', params: [v.openInterval] });
+    expect((iv.json.result as { status: string }).status).toBe('open');
+  });
+
   it('ERC-721: viem wallet transfers a promise, ownerOf follows; ethers reads it', async () => {
     const p1 = acct('participant-1');
     const p3 = acct('participant-3');

@@ -1,0 +1,134 @@
+// The market configuration's JSON form, as genesis.json carries it (`appState.energy`): integers as decimal
+// strings (they are bigints in units named by the field), addresses as 0x strings. Decoding checks every
+// field and names the one that is wrong, then applies checkMarketConfig's rules.
+import { InputError } from '@gridledger/base';
+import type { Address } from '@gridledger/execution';
+import { checkMarketConfig, type MarketConfig } from './config.ts';
+
+/** The JSON form of {@link MarketConfig}. */
+export interface MarketConfigJson {
+  chainId: string;
+  gridOperator: string;
+  intervalMs: string;
+  gateLeadMs: string;
+  settlementDelayMs: string;
+  firstInterval: string;
+  upstream: {
+    bus: number;
+    account: string;
+    importPriceMicrosPerMWh: string;
+    exportPriceMicrosPerMWh: string;
+    capacityWh: string;
+  };
+  imbalance: { shortfallPriceMicrosPerMWh: string; surplusPriceMicrosPerMWh: string };
+  maxOrdersPerAccount: number;
+  maxStepsPerOrder: number;
+  clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
+}
+
+/**
+ * The JSON form of a market configuration.
+ * @example JSON.stringify(encodeMarketConfigJson(config))
+ */
+export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
+  return {
+    chainId: c.chainId.toString(),
+    gridOperator: c.gridOperator,
+    intervalMs: c.intervalMs.toString(),
+    gateLeadMs: c.gateLeadMs.toString(),
+    settlementDelayMs: c.settlementDelayMs.toString(),
+    firstInterval: c.firstInterval.toString(),
+    upstream: {
+      bus: c.upstream.bus,
+      account: c.upstream.account,
+      importPriceMicrosPerMWh: c.upstream.importPriceMicrosPerMWh.toString(),
+      exportPriceMicrosPerMWh: c.upstream.exportPriceMicrosPerMWh.toString(),
+      capacityWh: c.upstream.capacityWh.toString(),
+    },
+    imbalance: {
+      shortfallPriceMicrosPerMWh: c.imbalance.shortfallPriceMicrosPerMWh.toString(),
+      surplusPriceMicrosPerMWh: c.imbalance.surplusPriceMicrosPerMWh.toString(),
+    },
+    maxOrdersPerAccount: c.maxOrdersPerAccount,
+    maxStepsPerOrder: c.maxStepsPerOrder,
+    ...(c.clock === undefined
+      ? {}
+      : {
+          clock: {
+            blockOriginMs: c.clock.blockOriginMs.toString(),
+            marketOriginMs: c.clock.marketOriginMs.toString(),
+            scale: c.clock.scale.toString(),
+          },
+        }),
+  };
+}
+
+/**
+ * Decodes and checks the JSON form of a market configuration.
+ * @throws InputError naming the field (`energy.upstream.bus`, ...) and what was expected.
+ */
+export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketConfig {
+  const obj = (v: unknown, path: string): Record<string, unknown> => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new InputError(`${path}: expected an object`);
+    return v as Record<string, unknown>;
+  };
+  const int = (o: Record<string, unknown>, k: string, path: string): bigint => {
+    const v = o[k];
+    if (typeof v !== 'string' || !/^-?[0-9]{1,40}$/.test(v))
+      throw new InputError(`${path}.${k}: expected an integer as a decimal string, got ${JSON.stringify(v)}`);
+    return BigInt(v);
+  };
+  const num = (o: Record<string, unknown>, k: string, path: string): number => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v))
+      throw new InputError(`${path}.${k}: expected an integer, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const addr = (o: Record<string, unknown>, k: string, path: string): Address => {
+    const v = o[k];
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v))
+      throw new InputError(`${path}.${k}: expected a 0x address, got ${JSON.stringify(v)}`);
+    return v.toLowerCase() as Address;
+  };
+  const o = obj(json, where);
+  const up = obj(o.upstream, `${where}.upstream`);
+  const im = obj(o.imbalance, `${where}.imbalance`);
+  const clock = o.clock === undefined ? undefined : obj(o.clock, `${where}.clock`);
+  const config: MarketConfig = {
+    chainId: int(o, 'chainId', where),
+    gridOperator: addr(o, 'gridOperator', where),
+    intervalMs: int(o, 'intervalMs', where),
+    gateLeadMs: int(o, 'gateLeadMs', where),
+    settlementDelayMs: int(o, 'settlementDelayMs', where),
+    firstInterval: int(o, 'firstInterval', where),
+    upstream: {
+      bus: num(up, 'bus', `${where}.upstream`),
+      account: addr(up, 'account', `${where}.upstream`),
+      importPriceMicrosPerMWh: int(up, 'importPriceMicrosPerMWh', `${where}.upstream`),
+      exportPriceMicrosPerMWh: int(up, 'exportPriceMicrosPerMWh', `${where}.upstream`),
+      capacityWh: int(up, 'capacityWh', `${where}.upstream`),
+    },
+    imbalance: {
+      shortfallPriceMicrosPerMWh: int(im, 'shortfallPriceMicrosPerMWh', `${where}.imbalance`),
+      surplusPriceMicrosPerMWh: int(im, 'surplusPriceMicrosPerMWh', `${where}.imbalance`),
+    },
+    maxOrdersPerAccount: num(o, 'maxOrdersPerAccount', where),
+    maxStepsPerOrder: num(o, 'maxStepsPerOrder', where),
+    ...(clock === undefined
+      ? {}
+      : {
+          clock: {
+            blockOriginMs: int(clock, 'blockOriginMs', `${where}.clock`),
+            marketOriginMs: int(clock, 'marketOriginMs', `${where}.clock`),
+            scale: int(clock, 'scale', `${where}.clock`),
+          },
+        }),
+  };
+  try {
+    return checkMarketConfig(config);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
