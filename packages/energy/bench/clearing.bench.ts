@@ -225,6 +225,12 @@ const [, rent, , promises] = (() => {
 beginMs = 0;
 const settleMs = await profiled('settle', () => block((K + 2n) * HOUR, []));
 const settleStepMs = beginMs;
+// The certificate: a hash in state and the text in the clearing block's log (or, before that change,
+// a blob of state words).
+const certificateStateWords =
+  app.stateValue(marketKeys.interval(K).certificateHash) !== 0n
+    ? 1
+    : Number((app.stateValue(`${MARKET_ADDRESS}:iv:${K}:cert:len`) + 31n) / 32n);
 const load = loadavg()[0]!;
 
 const result = {
@@ -239,6 +245,7 @@ const result = {
   congestionRentMicros: rent.toString(),
   settleBlockMs: Math.round(settleMs),
   settleStepMs: Math.round(settleStepMs),
+  certificateStateWords,
   node: process.version,
   loadAvg1m: Number(load.toFixed(1)),
 };
@@ -254,6 +261,7 @@ if (values.format === 'table') {
       `${result.clearBlockMs} ms (clearing step ${result.clearStepMs} ms: solve, verify, settle, promises)`,
     ],
     ['promises minted, congestion rent', `${promises}, ${rent} µ$`],
+    ['certificate in state', `${certificateStateWords} words`],
     [
       'settlement block (readings missing)',
       `${result.settleBlockMs} ms (settlement step ${result.settleStepMs} ms)`,
