@@ -1,6 +1,7 @@
 // Benchmark: the clearing block and the settlement block of one interval with N orders (default 10^4)
 // on case118, through the ExecutionApp with real signed transactions. Prints numbers; asserts nothing.
-// Each block's time is split into the market's begin-block step (clearing or settlement) and the rest
+// CPU time of the blocks (all threads of this process) is printed beside wall time: on a shared,
+// loaded machine it is the steadier number. Each block's time is split into the market's begin-block step (clearing or settlement) and the rest
 // (transactions, state commitment, commit). `--cpu-prof place|clear|settle` writes a V8 CPU profile of
 // that phase alone to bench-energy-<phase>.cpuprofile (open it in Chrome DevTools).
 // Run: npm run bench:energy [-- N] [--format json] [--cpu-prof clear]
@@ -149,12 +150,17 @@ const app = await ExecutionApp.load({
   extensions: [timedExtension],
 });
 let height = 0n;
+/** CPU time (user + system, all threads of this process, ms) spent in blocks: robust to a loaded machine. */
+let blockCpuMs = 0;
 async function block(timeMs: bigint, txs: Uint8Array[]) {
   height++;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await app.finalizeBlock({ height, timeMs, proposer: new Uint8Array(32), txs });
   await app.commit(height);
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  blockCpuMs += (c.user + c.system) / 1000;
   const failed = r.txResults.filter((x) => !x.ok).length;
   if (failed > 0)
     throw new Error(`block ${height}: ${failed} failed, first: ${r.txResults.find((x) => !x.ok)?.info}`);
@@ -208,23 +214,29 @@ for (let i = 0; i < N; i++) {
 }
 const signMs = performance.now() - tSign;
 let placeMs = 0;
+blockCpuMs = 0;
 const perBlock = Number(app.blockGasLimit / 400_000n);
 await profiled('place', async () => {
   for (let i = 0; i < orders.length; i += perBlock)
     placeMs += await block(2_000n + BigInt(i), orders.slice(i, i + perBlock));
 });
 
+const placeCpuMs = blockCpuMs;
 beginMs = 0;
+blockCpuMs = 0;
 const clearMs = await profiled('clear', () => block(K * HOUR, []));
 const clearStepMs = beginMs;
+const clearCpuMs = blockCpuMs;
 const [, rent, , promises] = (() => {
   const data = hexToBytes(encodeFunctionData({ abi: MARKET_ABI, functionName: 'intervalState', args: [K] }));
   const out = app.staticCall({ to: MARKET_ADDRESS, data });
   return [0, BigInt(`0x${out.returnData.slice(66, 130)}`), 0, BigInt(`0x${out.returnData.slice(194, 258)}`)];
 })();
 beginMs = 0;
+blockCpuMs = 0;
 const settleMs = await profiled('settle', () => block((K + 2n) * HOUR, []));
 const settleStepMs = beginMs;
+const settleCpuMs = blockCpuMs;
 // The certificate: a hash in state and the text in the clearing block's log (or, before that change,
 // a blob of state words).
 const certificateStateWords =
@@ -239,12 +251,15 @@ const result = {
   placeBlocks: Math.ceil(N / perBlock),
   placeMs: Math.round(placeMs),
   placeUsPerOrder: Math.round((placeMs * 1000) / N),
+  placeCpuMs: Math.round(placeCpuMs),
   clearBlockMs: Math.round(clearMs),
   clearStepMs: Math.round(clearStepMs),
+  clearCpuMs: Math.round(clearCpuMs),
   promises: Number(promises),
   congestionRentMicros: rent.toString(),
   settleBlockMs: Math.round(settleMs),
   settleStepMs: Math.round(settleStepMs),
+  settleCpuMs: Math.round(settleCpuMs),
   certificateStateWords,
   node: process.version,
   loadAvg1m: Number(load.toFixed(1)),
@@ -254,17 +269,17 @@ if (values.format === 'table') {
     ['orders (case118)', `${N} from ${ACCOUNTS} accounts, signed with viem in ${signMs.toFixed(0)} ms`],
     [
       `execute the orders (${result.placeBlocks} blocks)`,
-      `${result.placeMs} ms (${result.placeUsPerOrder} µs/order)`,
+      `${result.placeMs} ms (${result.placeUsPerOrder} µs/order), CPU ${result.placeCpuMs} ms`,
     ],
     [
       'clearing block',
-      `${result.clearBlockMs} ms (clearing step ${result.clearStepMs} ms: solve, verify, settle, promises)`,
+      `${result.clearBlockMs} ms (clearing step ${result.clearStepMs} ms: solve, verify, settle, promises), CPU ${result.clearCpuMs} ms`,
     ],
     ['promises minted, congestion rent', `${promises}, ${rent} µ$`],
     ['certificate in state', `${certificateStateWords} words`],
     [
       'settlement block (readings missing)',
-      `${result.settleBlockMs} ms (settlement step ${result.settleStepMs} ms)`,
+      `${result.settleBlockMs} ms (settlement step ${result.settleStepMs} ms), CPU ${result.settleCpuMs} ms`,
     ],
     ['machine', `node ${process.version}, load average ${result.loadAvg1m} (shared)`],
   ];
