@@ -152,11 +152,14 @@ const app = await ExecutionApp.load({
 let height = 0n;
 /** CPU time (user + system, all threads of this process, ms) spent in blocks: robust to a loaded machine. */
 let blockCpuMs = 0;
+/** Store writes (state leaves, receipts, block record) of the last block. */
+let lastWrites = 0;
 async function block(timeMs: bigint, txs: Uint8Array[]) {
   height++;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const r = await app.finalizeBlock({ height, timeMs, proposer: new Uint8Array(32), txs });
+  lastWrites = app.pendingCommit(height).writes.length;
   await app.commit(height);
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -227,6 +230,7 @@ blockCpuMs = 0;
 const clearMs = await profiled('clear', () => block(K * HOUR, []));
 const clearStepMs = beginMs;
 const clearCpuMs = blockCpuMs;
+const clearWrites = lastWrites;
 const [, rent, , promises] = (() => {
   const data = hexToBytes(encodeFunctionData({ abi: MARKET_ABI, functionName: 'intervalState', args: [K] }));
   const out = app.staticCall({ to: MARKET_ADDRESS, data });
@@ -237,6 +241,7 @@ blockCpuMs = 0;
 const settleMs = await profiled('settle', () => block((K + 2n) * HOUR, []));
 const settleStepMs = beginMs;
 const settleCpuMs = blockCpuMs;
+const settleWrites = lastWrites;
 // The certificate: a hash in state and the text in the clearing block's log (or, before that change,
 // a blob of state words).
 const certificateStateWords =
@@ -255,11 +260,13 @@ const result = {
   clearBlockMs: Math.round(clearMs),
   clearStepMs: Math.round(clearStepMs),
   clearCpuMs: Math.round(clearCpuMs),
+  clearStoreWrites: clearWrites,
   promises: Number(promises),
   congestionRentMicros: rent.toString(),
   settleBlockMs: Math.round(settleMs),
   settleStepMs: Math.round(settleStepMs),
   settleCpuMs: Math.round(settleCpuMs),
+  settleStoreWrites: settleWrites,
   certificateStateWords,
   node: process.version,
   loadAvg1m: Number(load.toFixed(1)),
@@ -277,6 +284,7 @@ if (values.format === 'table') {
     ],
     ['promises minted, congestion rent', `${promises}, ${rent} µ$`],
     ['certificate in state', `${certificateStateWords} words`],
+    ['store writes (clearing, settlement block)', `${clearWrites}, ${settleWrites}`],
     [
       'settlement block (readings missing)',
       `${result.settleBlockMs} ms (settlement step ${result.settleStepMs} ms), CPU ${result.settleCpuMs} ms`,
