@@ -261,7 +261,30 @@ export class ExecutionApp implements Application {
     const [r] = await this.decodeMany([raw]);
     if (r === undefined) return { ok: false, reason: 'malformed transaction' };
     if (!r.ok) return { ok: false, reason: r.reason };
+    const refused = this.#stateCheck(r.tx);
+    if (refused !== undefined) return refused;
     const { from, nonce } = r.tx;
+    const next = accountsView.nonce(this.#cs.state, from);
+    const p = this.#pendingNonce.get(from) ?? next;
+    if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
+    return { ok: true };
+  }
+
+  /**
+   * checkTx's verdict for a transaction this app decoded before (still in its cache), without decoding
+   * or awaiting anything: the checks against the latest state only. Undefined when the transaction is
+   * not in the cache (call checkTx). For re-checking a mempool after blocks (the node's pruner).
+   */
+  recheckTx(raw: Uint8Array): CheckTxResult | undefined {
+    const r = this.#txCache.get(txCacheKey(raw));
+    if (r === undefined) return undefined;
+    if (!r.ok) return { ok: false, reason: r.reason };
+    return this.#stateCheck(r.tx) ?? { ok: true };
+  }
+
+  /** The state checks of admission: registered sender, nonce not used and not too far ahead. */
+  #stateCheck(tx: SignedTx): { ok: false; reason: string } | undefined {
+    const { from, nonce } = tx;
     const state = this.#cs.state;
     if (!accountsView.isRegistered(state, from)) {
       return { ok: false, reason: `sender not registered: ${from} is not a registered account` };
@@ -274,9 +297,7 @@ export class ExecutionApp implements Application {
         reason: `nonce too high: next nonce ${next}, tx nonce ${nonce} (at most ${this.#maxNonceGap} ahead)`,
       };
     }
-    const p = this.#pendingNonce.get(from) ?? next;
-    if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
-    return { ok: true };
+    return undefined;
   }
 
   /**

@@ -314,9 +314,18 @@ try {
     }
     const tSendEnd = performance.now();
     await Promise.all(inflight);
+    // Drain: wait while blocks keep committing this run's transfers (at most 120 s, or 10 s without
+    // progress), so the next run does not start behind a backlog.
     const drainStart = performance.now();
-    while (submitted.size > 0 && performance.now() - drainStart < 30_000)
+    let seen = committed;
+    let progressAt = drainStart;
+    while (submitted.size > 0 && performance.now() - drainStart < 120_000) {
       await new Promise((r) => setTimeout(r, 100));
+      if (committed !== seen) {
+        seen = committed;
+        progressAt = performance.now();
+      } else if (performance.now() - progressAt > 10_000) break;
+    }
     const times = [...heights.values()].sort((a, b) => a - b);
     const tEnd = times.length ? times[times.length - 1]! : performance.now();
     latencies.sort((a, b) => a - b);
