@@ -11,6 +11,9 @@
 // a second run offers a sub-capacity load (`--sub-rate`, default half the committed rate just measured)
 // from a second set of accounts and reports its finality p50/p99 (`subCapacity` in the JSON): the
 // latency a deployment sees when it is not saturated.
+// Beside wall-clock rates it reports the validators' CPU time per committed transfer (user + system of
+// the 4 processes, all threads, from /proc): on a shared machine that is the number that does not
+// depend on what else runs, and 2 cores / (CPU per transfer) is the rate this machine could carry alone.
 // Prints a table, then one JSON object as the last line of stdout.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -99,6 +102,21 @@ class DevNet extends TestNet {
       writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
     }
   }
+}
+
+/** CPU time (ms, user + system, all threads) the processes `pids` have used so far (Linux /proc). */
+function cpuMsOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return ticks * 10; // 100 ticks per second
 }
 
 /** Sender recoveries per second on this thread, for `n` signatures. */
@@ -225,6 +243,8 @@ try {
     txPerBlock: number;
     sendSeconds: number;
     rejectReasons: Record<string, number>;
+    /** Validators' CPU time per committed transfer, ms (all 4 processes). */
+    validatorCpuMsPerTx: number;
   }
   let submitted = new Map<string, number>(); // tx hash -> submit time (ms), of the current run
   let latencies: number[] = [];
@@ -273,6 +293,8 @@ try {
     const perTick = Math.max(1, Math.round((offered * TICK_MS) / 1000));
     const inflight = new Set<Promise<void>>();
     let next = 0;
+    const pids = [...net.running.values()].map((r) => r.proc.pid!);
+    const cpu0 = cpuMsOf(pids);
     const t0 = performance.now();
     log(`offering ${offered} transfers/s for ${runS} s (batches every ${TICK_MS} ms, one per node)`);
     while (next < txs.length) {
@@ -326,6 +348,7 @@ try {
         progressAt = performance.now();
       } else if (performance.now() - progressAt > 10_000) break;
     }
+    const cpuMs = cpuMsOf(pids) - cpu0;
     const times = [...heights.values()].sort((a, b) => a - b);
     const tEnd = times.length ? times[times.length - 1]! : performance.now();
     latencies.sort((a, b) => a - b);
@@ -349,6 +372,7 @@ try {
       txPerBlock: Number((committed / Math.max(1, blocks)).toFixed(1)),
       sendSeconds: Number(((tSendEnd - t0) / 1000).toFixed(1)),
       rejectReasons: Object.fromEntries(rejectReasons),
+      validatorCpuMsPerTx: Number((cpuMs / Math.max(1, committed)).toFixed(3)),
     };
   }
 
@@ -385,6 +409,7 @@ try {
     cores: availableParallelism(),
     loadAvg1m: Number(loadavg()[0]!.toFixed(1)),
     rejectReasons: main.rejectReasons,
+    validatorCpuMsPerTx: main.validatorCpuMsPerTx,
     /** The sub-capacity run (null when --sub-duration 0). */
     subCapacity:
       sub === undefined
@@ -401,6 +426,7 @@ try {
             finalityP50Ms: sub.finalityP50Ms,
             finalityP99Ms: sub.finalityP99Ms,
             txPerBlock: sub.txPerBlock,
+            validatorCpuMsPerTx: sub.validatorCpuMsPerTx,
           },
   };
   if (format === 'table') {
@@ -412,6 +438,10 @@ try {
       ['committed transfers/s', String(result.txPerSec)],
       ['finality p50 / p99 (ms)', `${result.finalityP50Ms} / ${result.finalityP99Ms}`],
       ['blocks/s, transfers per block', `${result.blocksWithTransfersPerSec}, ${result.txPerBlock}`],
+      [
+        'validator CPU per transfer',
+        `${result.validatorCpuMsPerTx} ms (4 processes): ${(2000 / result.validatorCpuMsPerTx).toFixed(0)} transfers/s on 2 idle cores`,
+      ],
       [
         'secp256k1 recovery / s / core',
         `native ${result.recoveryNativePerSecPerCore}, noble ${result.recoveryNoblePerSecPerCore}`,
