@@ -10,6 +10,7 @@ import { registerMeter } from './commands/meter.ts';
 import { registerNode } from './commands/node.ts';
 import { registerOpf } from './commands/opf.ts';
 import { registerOrder } from './commands/order.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTestnet } from './commands/testnet.ts';
 import { registerVerify } from './commands/verify.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerNode(program);
   registerTestnet(program);
+  registerSimulate(program);
   registerVerify(program);
   registerOrder(program);
   registerMeter(program);
