@@ -1,0 +1,299 @@
+// The driver's view of a running chain over JSON-RPC: one client per node, the market clock
+// (gl_marketConfig), ABI-encoded views through eth_call (batched), signed transactions with locally
+// tracked nonces sent as batches of eth_sendRawTransaction (each sender always through the same node,
+// so its nonces arrive in order), receipts, and logs scanned in bounded block ranges.
+import { GridledgerError, InputError } from '@gridledger/base';
+import { decodeMarketConfigJson, type MarketConfig } from '@gridledger/energy';
+import type { Address } from '@gridledger/execution';
+import {
+  type Abi,
+  decodeErrorResult,
+  decodeFunctionResult,
+  encodeFunctionData,
+  type Hex,
+  parseAbi,
+} from 'viem';
+import { RpcClient } from './rpc-client.ts';
+import { type KeyPair, signTransaction } from './signer.ts';
+
+const ERROR_ABI = parseAbi(['error Error(string)']);
+
+/** gl_marketConfig's answer, decoded. */
+export interface MarketClockView {
+  config: MarketConfig;
+  blockNumber: bigint;
+  blockTimeMs: bigint;
+  marketTimeMs: bigint;
+  openInterval: bigint;
+  clearNext: bigint;
+  settleNext: bigint;
+}
+
+/** A transaction sent: its hash and what it was for. */
+export interface SentTx {
+  hash: Hex;
+  from: Address;
+  nonce: number;
+  /** Rejected at submission (never in the mempool), with the node's reason. */
+  rejected?: string;
+}
+
+/** A receipt, reduced to what the driver reads. */
+export interface TxReceipt {
+  status: 'success' | 'reverted';
+  blockNumber: bigint;
+  gasUsed: bigint;
+  reason: string | undefined;
+  logs: { address: string; topics: Hex[]; data: Hex }[];
+}
+
+/** One call to encode: target, ABI, function, arguments. */
+export interface Call {
+  to: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+}
+
+/** Decodes an `Error(string)` revert reason from revert data, or returns the data. */
+export function revertReasonOf(data: string | undefined): string | undefined {
+  if (data === undefined || data === '0x') return undefined;
+  if (data.startsWith('0x08c379a0')) {
+    try {
+      return decodeErrorResult({ abi: ERROR_ABI, data: data as Hex }).args[0] as string;
+    } catch {
+      return data;
+    }
+  }
+  return data;
+}
+
+/** A connection to the chain's nodes. */
+export class ChainClient {
+  readonly nodes: RpcClient[];
+  readonly nonces = new Map<Address, number>();
+  chainId = 0n;
+
+  constructor(rpcUrls: readonly string[]) {
+    if (rpcUrls.length === 0) throw new InputError('expected at least one JSON-RPC URL');
+    this.nodes = rpcUrls.map((u) => new RpcClient(u));
+  }
+
+  /** The first node: clock, views, receipts and logs. */
+  get main(): RpcClient {
+    return this.nodes[0]!;
+  }
+
+  /** Reads eth_chainId; throws a clear error when the node is not an energy-market chain. */
+  async connect(): Promise<MarketClockView> {
+    this.chainId = BigInt(await this.main.call<string>('eth_chainId'));
+    try {
+      return await this.clock();
+    } catch (err) {
+      throw new GridledgerError(
+        'E_NO_MARKET',
+        `${this.main.url} does not serve gl_marketConfig: its genesis has no energy market (build it with scenarioGenesis and initDevNetwork)`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** The market clock at the latest block. */
+  async clock(): Promise<MarketClockView> {
+    const r = await this.main.call<{
+      config: unknown;
+      blockNumber: string | null;
+      blockTimeMs: string | null;
+      marketTimeMs: string | null;
+      openInterval: string | null;
+      clearNext: string;
+      settleNext: string;
+    }>('gl_marketConfig');
+    const config = decodeMarketConfigJson(r.config);
+    const big = (v: string | null, fallback: bigint) => (v === null ? fallback : BigInt(v));
+    return {
+      config,
+      blockNumber: big(r.blockNumber, 0n),
+      blockTimeMs: big(r.blockTimeMs, 0n),
+      marketTimeMs: big(r.marketTimeMs, 0n),
+      openInterval: big(r.openInterval, config.firstInterval),
+      clearNext: BigInt(r.clearNext),
+      settleNext: BigInt(r.settleNext),
+    };
+  }
+
+  /** Many views through eth_call on the main node; throws on a revert unless `allowRevert`. */
+  async views<T = unknown>(calls: readonly Call[], allowRevert = false): Promise<(T | undefined)[]> {
+    const reqs = calls.map((c) => ({
+      method: 'eth_call',
+      params: [
+        { to: c.to, data: encodeFunctionData(c as Parameters<typeof encodeFunctionData>[0]) },
+        'latest',
+      ],
+    }));
+    const res = await this.main.batch(reqs);
+    return res.map((r, i) => {
+      const c = calls[i]!;
+      if (!r.ok) {
+        if (allowRevert) return undefined;
+        throw new GridledgerError('E_RPC', `view ${c.functionName} on ${c.to} failed: ${r.error.message}`);
+      }
+      return decodeFunctionResult({
+        abi: c.abi,
+        functionName: c.functionName,
+        data: r.result as Hex,
+      } as Parameters<typeof decodeFunctionResult>[0]) as T;
+    });
+  }
+
+  /** One view. */
+  async view<T = unknown>(call: Call): Promise<T> {
+    return (await this.views<T>([call]))[0] as T;
+  }
+
+  /** Sets each account's next nonce from the chain (eth_getTransactionCount, pending). */
+  async syncNonces(addresses: readonly Address[]): Promise<void> {
+    const res = await this.main.batch(
+      addresses.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'pending'] })),
+    );
+    res.forEach((r, i) => {
+      if (!r.ok) throw new GridledgerError('E_RPC', `eth_getTransactionCount: ${r.error.message}`);
+      this.nonces.set(addresses[i]!, Number(BigInt(r.result as string)));
+    });
+  }
+
+  /**
+   * Signs and sends calls, each from its key with the next local nonce; a sender's transactions always
+   * go through node `nodeOf(sender)`. A transaction the node rejects gives its nonce back when it was the
+   * sender's last; the sender is re-synced otherwise.
+   */
+  async send(
+    txs: readonly { key: KeyPair; call: Call; gas: bigint }[],
+    nodeOf: (from: Address) => number = () => 0,
+  ): Promise<SentTx[]> {
+    const byNode = new Map<number, { i: number; raw: Hex }[]>();
+    const sent: SentTx[] = new Array(txs.length);
+    for (let i = 0; i < txs.length; i++) {
+      const t = txs[i]!;
+      const from = t.key.address;
+      const nonce = this.nonces.get(from) ?? 0;
+      this.nonces.set(from, nonce + 1);
+      const { raw, hash } = signTransaction(t.key.privateKey, {
+        type: 'eip1559',
+        chainId: Number(this.chainId),
+        nonce,
+        gas: t.gas,
+        maxFeePerGas: 0n,
+        maxPriorityFeePerGas: 0n,
+        to: t.call.to,
+        data: encodeFunctionData(t.call as Parameters<typeof encodeFunctionData>[0]),
+      });
+      sent[i] = { hash, from, nonce };
+      const node = nodeOf(from) % this.nodes.length;
+      let list = byNode.get(node);
+      if (list === undefined) byNode.set(node, (list = []));
+      list.push({ i, raw });
+    }
+    const resync = new Set<Address>();
+    await Promise.all(
+      [...byNode].map(async ([node, list]) => {
+        const res = await this.nodes[node]!.batch(
+          list.map((x) => ({ method: 'eth_sendRawTransaction', params: [x.raw] })),
+        );
+        res.forEach((r, j) => {
+          if (r.ok) return;
+          const s = sent[list[j]!.i]!;
+          s.rejected = r.error.message;
+          resync.add(s.from);
+        });
+      }),
+    );
+    if (resync.size > 0) await this.syncNonces([...resync]);
+    return sent;
+  }
+
+  /** Receipts of the given hashes (undefined while not yet in a block). */
+  async receipts(hashes: readonly Hex[]): Promise<(TxReceipt | undefined)[]> {
+    const res = await this.main.batch(
+      hashes.map((h) => ({ method: 'eth_getTransactionReceipt', params: [h] })),
+    );
+    return res.map((r) => {
+      if (!r.ok || r.result === null || r.result === undefined) return undefined;
+      const x = r.result as {
+        status: string;
+        blockNumber: string;
+        gasUsed: string;
+        revertReason?: string;
+        error?: string;
+        logs: { address: string; topics: Hex[]; data: Hex }[];
+      };
+      const ok = BigInt(x.status) === 1n;
+      return {
+        status: ok ? 'success' : 'reverted',
+        blockNumber: BigInt(x.blockNumber),
+        gasUsed: BigInt(x.gasUsed),
+        reason: ok ? undefined : (revertReasonOf(x.revertReason) ?? x.error ?? 'reverted'),
+        logs: x.logs ?? [],
+      };
+    });
+  }
+
+  /** Waits until every hash has a receipt (or the timeout passes); returns the receipts. */
+  async waitReceipts(
+    hashes: readonly Hex[],
+    timeoutMs = 120_000,
+    signal?: AbortSignal,
+  ): Promise<TxReceipt[]> {
+    const out = new Map<Hex, TxReceipt>();
+    const t0 = Date.now();
+    for (;;) {
+      const missing = hashes.filter((h) => !out.has(h));
+      if (missing.length === 0) return hashes.map((h) => out.get(h)!);
+      const rs = await this.receipts(missing);
+      rs.forEach((r, i) => {
+        if (r !== undefined) out.set(missing[i]!, r);
+      });
+      if (out.size === hashes.length) continue;
+      if (signal?.aborted) throw new GridledgerError('E_ABORTED', 'aborted while waiting for receipts');
+      if (Date.now() - t0 > timeoutMs) {
+        throw new GridledgerError(
+          'E_TIMEOUT',
+          `${hashes.length - out.size} of ${hashes.length} transactions not in a block after ${timeoutMs / 1000} s`,
+        );
+      }
+      await sleep(300);
+    }
+  }
+
+  /** Logs of `address` with the first topic `topic0` (and optionally the second), blocks from..to, in chunks. */
+  async logs(
+    address: Address,
+    topics: (Hex | null)[],
+    fromBlock: bigint,
+    toBlock: bigint,
+  ): Promise<{ topics: Hex[]; data: Hex; blockNumber: bigint }[]> {
+    const out: { topics: Hex[]; data: Hex; blockNumber: bigint }[] = [];
+    for (let a = fromBlock < 1n ? 1n : fromBlock; a <= toBlock; a += 2000n) {
+      const b = a + 1999n < toBlock ? a + 1999n : toBlock;
+      const res = await this.main.call<{ topics: Hex[]; data: Hex; blockNumber: string }[]>('eth_getLogs', [
+        { address, topics, fromBlock: `0x${a.toString(16)}`, toBlock: `0x${b.toString(16)}` },
+      ]);
+      for (const l of res) out.push({ topics: l.topics, data: l.data, blockNumber: BigInt(l.blockNumber) });
+    }
+    return out;
+  }
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

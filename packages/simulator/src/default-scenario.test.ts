@@ -1,0 +1,59 @@
+// The default scenario congests from its first intervals: the devices' orders for the first hour from
+// 11:00, cleared off-chain like the chain does (orders, then the upstream offer and bid), fill line 15-16
+// to its 0.2 MW limit in the export direction, and prices behind it (buses 16-18) are below the rest.
+import { networkFromJson, networkToJson, priceToDollars, whToMw } from '@gridledger/energy';
+import { clearNetwork, type Order } from '@gridledger/market';
+import { describe, expect, it } from 'vitest';
+import { initialState, planOrders } from './devices.ts';
+import { scenarioGenesis } from './genesis.ts';
+import { loadScenario } from './scenario.ts';
+
+describe('default scenario', () => {
+  it('binds line 15-16 and splits prices from the first interval at 11:00', async () => {
+    const s = await loadScenario();
+    const g = scenarioGenesis(s, { genesisTimeMs: 1_790_000_000_000n });
+    expect(g.extraAccounts).toHaveLength(g.devices.length);
+    expect(g.energy.clock?.scale).toBe(30n);
+    const L = g.energy.intervalMs;
+    const first = BigInt(s.startMs) / L;
+    const network = networkFromJson(networkToJson(s.network));
+    const up = g.energy.upstream;
+    for (let k = first; k < first + 12n; k += 4n) {
+      const ctx = { seed: s.seed, interval: k, startMs: Number(k * L), minutes: s.intervalMinutes };
+      const orders: Order[] = [];
+      g.devices.forEach((d, i) => {
+        for (const [j, o] of planOrders(d.spec, initialState(d.spec, 75e6), ctx).entries())
+          orders.push({
+            id: `d${i}-${j}`,
+            bus: d.spec.bus,
+            side: o.side,
+            steps: o.steps.map((x) => ({
+              price: priceToDollars(x.priceMicrosPerMWh),
+              quantity: whToMw(x.energyWh, 5),
+            })),
+          });
+      });
+      orders.push(
+        {
+          id: 'up-sell',
+          bus: up.bus,
+          side: 'sell',
+          steps: [{ price: 120, quantity: whToMw(up.capacityWh, 5) }],
+        },
+        {
+          id: 'up-buy',
+          bus: up.bus,
+          side: 'buy',
+          steps: [{ price: 30, quantity: whToMw(up.capacityWh, 5) }],
+        },
+      );
+      const r = await clearNetwork(network, orders);
+      expect(r.status).toBe('optimal');
+      const line = r.branches.find((b) => b.index === 15)!; // 1-based row: 15-16
+      expect(Math.abs(line.flowMw)).toBeCloseTo(0.2, 6);
+      const lmp = new Map(r.buses.map((b) => [b.id, b.lmp]));
+      for (const behind of [16, 17, 18]) expect(lmp.get(behind)!).toBeLessThan(lmp.get(15)! - 1);
+      expect(lmp.get(1)).toBeCloseTo(30, 6);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// The genesis of a scenario's chain: the market configuration (interval length, gate lead, settlement
+// delay, upstream tariff, imbalance prices, and the market clock that runs simulated time `clockScale`
+// times faster than block time from the scenario's start) and the device accounts to register and fund.
+// Used with `initDevNetwork({ ..., energy, extraAccounts })` of @gridledger/node (the grid operator and
+// admin are the dev accounts).
+import { checkMarketConfig, type MarketConfig } from '@gridledger/energy';
+import { type Address, buildDevAccounts, type RoleName } from '@gridledger/execution';
+import { ethChainIdOf } from '@gridledger/rpc';
+import { buildPopulation, type SimDevice } from './population.ts';
+import type { Scenario } from './scenario.ts';
+
+/** Options of {@link scenarioGenesis}. */
+export interface ScenarioGenesisOptions {
+  /** The network's genesis time (block time of the chain's start), ms. */
+  genesisTimeMs: bigint;
+  /** The node chain id string (default "gridledger-local"); the market's EIP-712 chain id derives from it. */
+  chainId?: string;
+  /** The grid operator and upstream account (default: the dev grid-operator). */
+  gridOperator?: Address;
+  /**
+   * Block time the setup (network, meters, participants) is expected to take, ms: the simulated start is
+   * placed that long after genesis (default 8 s + 4 ms per device).
+   */
+  setupAllowanceMs?: bigint;
+}
+
+/** What a scenario's chain needs at genesis. */
+export interface ScenarioGenesis {
+  energy: MarketConfig;
+  extraAccounts: { address: Address; roles: RoleName[]; cash: bigint }[];
+  devices: SimDevice[];
+}
+
+const micros = (dollars: number) => BigInt(Math.round(dollars * 1e6));
+
+/**
+ * The market configuration and device accounts of a scenario.
+ * @example
+ * const g = scenarioGenesis(scenario, { genesisTimeMs: BigInt(Date.now()) });
+ * initDevNetwork({ validators: 4, outDir, energy: g.energy, extraAccounts: g.extraAccounts, genesisTime });
+ */
+export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): ScenarioGenesis {
+  const devices = buildPopulation(s);
+  const gridOperator =
+    opts.gridOperator ?? buildDevAccounts().accounts.find((a) => a.role === 'grid-operator')!.address;
+  const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
+  const allowance = opts.setupAllowanceMs ?? 8_000n + 4n * BigInt(devices.length);
+  const clock = {
+    blockOriginMs: opts.genesisTimeMs + allowance,
+    marketOriginMs: BigInt(s.startMs),
+    scale: s.clockScale,
+  };
+  const marketAtGenesis = clock.marketOriginMs - allowance * clock.scale;
+  const energy = checkMarketConfig({
+    chainId: ethChainIdOf(opts.chainId ?? 'gridledger-local'),
+    gridOperator,
+    intervalMs,
+    gateLeadMs: BigInt(s.gateLeadIntervals) * intervalMs,
+    settlementDelayMs: BigInt(s.settlementDelayIntervals) * intervalMs,
+    firstInterval: marketAtGenesis / intervalMs + 1n,
+    upstream: {
+      bus: s.upstream.bus,
+      account: gridOperator,
+      importPriceMicrosPerMWh: micros(s.upstream.importPricePerMWh),
+      exportPriceMicrosPerMWh: micros(s.upstream.exportPricePerMWh),
+      capacityWh: BigInt(Math.round(s.upstream.capacityKwhPerInterval * 1000)),
+    },
+    imbalance: {
+      shortfallPriceMicrosPerMWh: micros(s.imbalance.shortfallPricePerMWh),
+      surplusPriceMicrosPerMWh: micros(s.imbalance.surplusPricePerMWh),
+    },
+    maxOrdersPerAccount: 2,
+    maxStepsPerOrder: 4,
+    clock,
+  });
+  const cash = micros(s.cashPerDevice);
+  return {
+    energy,
+    devices,
+    extraAccounts: devices.map((d) => ({ address: d.account.address, roles: ['PARTICIPANT_ROLE'], cash })),
+  };
+}

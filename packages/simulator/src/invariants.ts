@@ -1,0 +1,426 @@
+// The market issue's invariants, checked from outside over JSON-RPC while a scenario runs:
+// - everyIntervalCleared: no traded interval's clearing failed;
+// - congestionRentNonNegative: every interval's stored rent >= 0;
+// - clearingMatchesEngine: the stored LMPs (µ$/MWh) and cleared Wh per order equal what the off-chain
+//   engine (clearNetwork + settleClearing) computes from the same orders, network and upstream offer;
+// - promisesSettledExactlyOnce: every promise of a settled interval is marked settled, burned, and has
+//   exactly one PromiseSettled event;
+// - deliveredWithinPromised: no promise is credited more than its energy;
+// - creditsEqualMeteredDeliveries: credits minted per interval (event) and the credit supply's growth
+//   over the run equal Σ min(sold, exported) over the parties, from the orders and the stored readings;
+// - cashSupplyChangesOnlyByIssuer: the cash supply's change over the run equals the issuer's mints minus
+//   burns (Transfer events from / to the zero address);
+// - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
+//   market's own balance equals the escrow its orders record.
+// The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
+import { roundHalfAwayFromZero } from '@gridledger/base';
+import {
+  engineOrderId,
+  MARKET_ABI,
+  MARKET_ADDRESS,
+  type MarketConfig,
+  METERS_ABI,
+  METERS_ADDRESS,
+  type NetworkJson,
+  networkFromJson,
+  priceToDollars,
+  REGISTRY_ABI,
+  REGISTRY_ADDRESS,
+  UPSTREAM_BUY_ID,
+  UPSTREAM_SELL_ID,
+  whToMw,
+} from '@gridledger/energy';
+import {
+  type Address,
+  CASH_ADDRESS,
+  CREDITS_ADDRESS,
+  ERC20_ABI,
+  ERC721_ABI,
+  PROMISES_ADDRESS,
+} from '@gridledger/execution';
+import { clearNetwork, type Order, settleClearing } from '@gridledger/market';
+import { decodeEventLog, type Hex, toEventSelector } from 'viem';
+import type { ChainClient } from './chain.ts';
+import type { Cleared } from './devices.ts';
+import type { SimDevice } from './population.ts';
+
+/** Invariant names and whether each held (true) over the run. */
+export type InvariantResults = Record<InvariantName, boolean>;
+
+export const INVARIANT_NAMES = [
+  'everyIntervalCleared',
+  'congestionRentNonNegative',
+  'clearingMatchesEngine',
+  'promisesSettledExactlyOnce',
+  'deliveredWithinPromised',
+  'creditsEqualMeteredDeliveries',
+  'cashSupplyChangesOnlyByIssuer',
+  'cashBalancesPlusEscrowEqualSupply',
+] as const;
+export type InvariantName = (typeof INVARIANT_NAMES)[number];
+
+const ZERO = '0x0000000000000000000000000000000000000000';
+const ev = (name: string, abi: readonly unknown[]) =>
+  toEventSelector(
+    (abi as { type: string; name: string }[]).find((x) => x.type === 'event' && x.name === name) as never,
+  );
+const PROMISE_SETTLED = ev('PromiseSettled', MARKET_ABI);
+const TRANSFER = ev('Transfer', ERC20_ABI);
+const topicOf = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
+const addrTopic = (a: string) => `0x${a.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
+
+interface OrderRow {
+  id: string;
+  owner: Address;
+  bus: number;
+  side: 'buy' | 'sell';
+  steps: { energyWh: string; priceMicrosPerMWh: string }[];
+  status: string;
+  escrow: string;
+  clearedWh: string;
+}
+
+/** Checks invariants over RPC as intervals clear and settle. */
+export class InvariantTracker {
+  readonly ok: Record<InvariantName, boolean> = Object.fromEntries(
+    INVARIANT_NAMES.map((n) => [n, true]),
+  ) as Record<InvariantName, boolean>;
+  readonly failures: string[] = [];
+  startBlock = 0n;
+  cashStart = 0n;
+  creditsStart = 0n;
+  expectedCredits = 0n;
+  firstInterval: bigint | undefined;
+  network: NetworkJson | undefined;
+  readonly meterOf = new Map<Address, bigint>();
+
+  constructor(
+    readonly deps: {
+      chain: ChainClient;
+      config: MarketConfig;
+      devices: readonly SimDevice[];
+      knownAccounts: readonly Address[];
+      verifyClearing: boolean;
+    },
+  ) {
+    for (const d of deps.devices) this.meterOf.set(d.account.address, d.meterId);
+  }
+
+  fail(name: InvariantName, message: string): string {
+    this.ok[name] = false;
+    const m = `${name}: ${message}`;
+    this.failures.push(m);
+    return m;
+  }
+
+  /** Records the baselines (block, cash and credit supplies). */
+  async start(): Promise<void> {
+    const c = this.deps.chain;
+    this.startBlock = (await c.clock()).blockNumber;
+    [this.cashStart, this.creditsStart] = (await c.views<bigint>([
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+    ])) as [bigint, bigint];
+  }
+
+  async orders(k: bigint): Promise<OrderRow[]> {
+    return this.deps.chain.main.call<OrderRow[]>('gl_orders', [k.toString()]);
+  }
+
+  /** After interval k cleared: rent >= 0, and the stored clearing equals the engine's. */
+  async checkCleared(k: bigint): Promise<string[]> {
+    this.firstInterval ??= k;
+    const out: string[] = [];
+    const c = this.deps.chain;
+    const iv = await c.main.call<{
+      status: string;
+      congestionRent: string;
+      lmpMicrosPerMWh: Record<string, string> | null;
+    }>('gl_interval', [k.toString()]);
+    if (iv.status === 'failed')
+      out.push(
+        this.fail(
+          'everyIntervalCleared',
+          `interval ${k}: the clearing failed (IntervalCleared has the reason)`,
+        ),
+      );
+    if (BigInt(iv.congestionRent) < 0n)
+      out.push(this.fail('congestionRentNonNegative', `interval ${k}: rent ${iv.congestionRent} µ$ < 0`));
+    if (this.deps.verifyClearing && iv.status !== 'failed' && iv.lmpMicrosPerMWh !== null) {
+      out.push(...(await this.compareWithEngine(k, iv.lmpMicrosPerMWh)));
+    }
+    return out;
+  }
+
+  async compareWithEngine(k: bigint, stored: Record<string, string>): Promise<string[]> {
+    const c = this.deps.chain;
+    const cfg = this.deps.config;
+    this.network ??= JSON.parse(
+      await c.view<string>({
+        to: REGISTRY_ADDRESS,
+        abi: REGISTRY_ABI,
+        functionName: 'networkJson',
+        args: [],
+      }),
+    ) as NetworkJson;
+    const grid = await c.main.call<{ branches: { index: number; limitMw: number; overridden: boolean }[] }>(
+      'gl_gridState',
+      [],
+    );
+    const limits = new Map(grid.branches.filter((b) => b.overridden).map((b) => [b.index, b.limitMw]));
+    const network = networkFromJson(this.network, limits);
+    const minutes = Number(cfg.intervalMs / 60_000n);
+    const rows = (await this.orders(k))
+      .filter((o) => o.status !== 'cancelled')
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const up = cfg.upstream;
+    // The upstream bid is capped by what its account can pay at the gate; the driver checks the cap does
+    // not bind (the account holds far more), or says it cannot verify.
+    const [upCash] = (await c.views<bigint>([
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [up.account] },
+    ])) as [bigint];
+    const affordable =
+      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * 1_000_000n) / up.exportPriceMicrosPerMWh;
+    if (affordable < 2n * up.capacityWh) {
+      return [
+        this.fail(
+          'clearingMatchesEngine',
+          `interval ${k}: cannot verify: the upstream account's cash may have capped its bid at the gate`,
+        ),
+      ];
+    }
+    const orders: Order[] = rows.map((o) => ({
+      id: engineOrderId(BigInt(o.id)),
+      bus: o.bus,
+      side: o.side,
+      steps: o.steps.map((s) => ({
+        price: priceToDollars(BigInt(s.priceMicrosPerMWh)),
+        quantity: whToMw(BigInt(s.energyWh), minutes),
+      })),
+    }));
+    orders.push(
+      {
+        id: UPSTREAM_SELL_ID,
+        bus: up.bus,
+        side: 'sell',
+        steps: [
+          { price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+        ],
+      },
+      {
+        id: UPSTREAM_BUY_ID,
+        bus: up.bus,
+        side: 'buy',
+        steps: [
+          { price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+        ],
+      },
+    );
+    const result = await clearNetwork(network, orders);
+    if (result.status !== 'optimal')
+      return [
+        this.fail(
+          'clearingMatchesEngine',
+          `interval ${k}: the engine says ${result.status}, the chain cleared`,
+        ),
+      ];
+    const out: string[] = [];
+    for (const b of result.buses) {
+      const mine = roundHalfAwayFromZero(b.lmp * 1e6);
+      const theirs = stored[String(b.id)];
+      if (theirs === undefined || BigInt(theirs) !== mine) {
+        out.push(
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k} bus ${b.id}: stored LMP ${theirs}, engine ${mine} µ$/MWh`,
+          ),
+        );
+        break;
+      }
+    }
+    const settled = settleClearing(result, { intervalMinutes: minutes });
+    const byId = new Map(settled.parties.map((p) => [p.id, p.energyWh]));
+    for (const o of rows) {
+      const e = byId.get(engineOrderId(BigInt(o.id)));
+      if (e === undefined || e !== BigInt(o.clearedWh)) {
+        out.push(
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k} order ${o.id}: stored cleared ${o.clearedWh} Wh, engine ${e} Wh`,
+          ),
+        );
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** After interval k settled: promises settled once and within their energy; credits = metered deliveries. */
+  async checkSettled(
+    k: bigint,
+    info: {
+      cleared: ReadonlyMap<number, Cleared>;
+      creditsFromLog: bigint;
+      settledLogSeen: boolean;
+      fromBlock: bigint;
+    },
+  ): Promise<string[]> {
+    const c = this.deps.chain;
+    const out: string[] = [];
+    const iv = await c.main.call<{ status: string; promises: string[] }>('gl_interval', [k.toString()]);
+    if (iv.status === 'failed') return out;
+    const ids = iv.promises.map((x) => BigInt(x));
+    const views = await c.views<{ settled: boolean; deliveredWh: bigint; energyWh: bigint }>(
+      ids.map((id) => ({ to: MARKET_ADDRESS, abi: MARKET_ABI, functionName: 'promiseOf', args: [id] })),
+    );
+    const owners = await c.views<Address>(
+      ids.map((id) => ({ to: PROMISES_ADDRESS, abi: ERC721_ABI, functionName: 'ownerOf', args: [id] })),
+      true,
+    );
+    const head = (await c.clock()).blockNumber;
+    const logs =
+      ids.length === 0 ? [] : await c.logs(MARKET_ADDRESS, [PROMISE_SETTLED], info.fromBlock, head);
+    const settledCount = new Map<bigint, number>();
+    for (const l of logs) {
+      const id = BigInt(l.topics[1]!);
+      settledCount.set(id, (settledCount.get(id) ?? 0) + 1);
+    }
+    ids.forEach((id, i) => {
+      const v = views[i]!;
+      const burned = owners[i] === undefined || owners[i]!.toLowerCase() === ZERO;
+      const n = settledCount.get(id) ?? 0;
+      if (!v.settled || !burned || n !== 1) {
+        if (this.ok.promisesSettledExactlyOnce)
+          out.push(
+            this.fail(
+              'promisesSettledExactlyOnce',
+              `promise ${id} (interval ${k}): settled=${v.settled}, burned=${burned}, PromiseSettled events=${n}`,
+            ),
+          );
+      }
+      if (v.deliveredWh > v.energyWh)
+        out.push(
+          this.fail(
+            'deliveredWithinPromised',
+            `promise ${id}: delivered ${v.deliveredWh} > promised ${v.energyWh} Wh`,
+          ),
+        );
+    });
+    // Credits: Σ over parties (owner, bus) of min(sold Wh, exported Wh of its meters), from primary records.
+    const rows = await this.orders(k);
+    const sold = new Map<string, { owner: Address; bus: number; wh: bigint }>();
+    for (const o of rows) {
+      if (o.side !== 'sell' || o.status === 'cancelled') continue;
+      const key = `${o.owner}:${o.bus}`;
+      const p = sold.get(key) ?? { owner: o.owner, bus: o.bus, wh: 0n };
+      p.wh += BigInt(o.clearedWh);
+      sold.set(key, p);
+    }
+    const parties = [...sold.values()].filter((p) => p.wh > 0n);
+    const unknown = parties.filter((p) => !this.meterOf.has(p.owner));
+    if (unknown.length > 0) {
+      out.push(
+        this.fail(
+          'creditsEqualMeteredDeliveries',
+          `interval ${k}: ${unknown.length} selling parties are not simulated devices; their meters are unknown to the driver`,
+        ),
+      );
+      return out;
+    }
+    const readings = await c.views<readonly [boolean, bigint, bigint]>(
+      parties.map((p) => ({
+        to: METERS_ADDRESS,
+        abi: METERS_ABI,
+        functionName: 'readingOf',
+        args: [this.meterOf.get(p.owner)!, k],
+      })),
+    );
+    let expected = 0n;
+    parties.forEach((p, i) => {
+      const r = readings[i]!;
+      const exported = r[0] ? r[2] : 0n;
+      expected += exported < p.wh ? exported : p.wh;
+    });
+    this.expectedCredits += expected;
+    if (!info.settledLogSeen)
+      out.push(this.fail('creditsEqualMeteredDeliveries', `interval ${k}: no IntervalSettled event found`));
+    else if (expected !== info.creditsFromLog)
+      out.push(
+        this.fail(
+          'creditsEqualMeteredDeliveries',
+          `interval ${k}: credits minted ${info.creditsFromLog} Wh, metered deliveries attributed to promises ${expected} Wh`,
+        ),
+      );
+    void info.cleared;
+    return out;
+  }
+
+  /** Whole-chain checks (call when the driver has stopped sending): credit supply, cash supply and balances. */
+  async finish(any: boolean): Promise<{ results: InvariantResults; failures: string[] }> {
+    const c = this.deps.chain;
+    const head = (await c.clock()).blockNumber;
+    const [cash, credits, marketCash] = (await c.views<bigint>([
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [MARKET_ADDRESS] },
+    ])) as [bigint, bigint, bigint];
+    if (any && credits - this.creditsStart !== this.expectedCredits) {
+      this.fail(
+        'creditsEqualMeteredDeliveries',
+        `credit supply grew by ${credits - this.creditsStart} Wh over the run, metered deliveries attributed to promises ${this.expectedCredits} Wh`,
+      );
+    }
+    // Cash supply: only the issuer's mints and burns change it.
+    const mints = await c.logs(CASH_ADDRESS, [TRANSFER, addrTopic(ZERO)], this.startBlock + 1n, head);
+    const burns = await c.logs(CASH_ADDRESS, [TRANSFER, null, addrTopic(ZERO)], this.startBlock + 1n, head);
+    const amount = (l: { topics: Hex[]; data: Hex }) =>
+      (
+        decodeEventLog({ abi: ERC20_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data }).args as {
+          value: bigint;
+        }
+      ).value;
+    const delta = mints.reduce((a, l) => a + amount(l), 0n) - burns.reduce((a, l) => a + amount(l), 0n);
+    if (cash - this.cashStart !== delta)
+      this.fail(
+        'cashSupplyChangesOnlyByIssuer',
+        `cash supply changed by ${cash - this.cashStart}, issuer mints - burns ${delta}`,
+      );
+    // Balances of every known holder (genesis accounts given, devices, market, recipients during the run).
+    const holders = new Set<string>([
+      ...this.deps.knownAccounts.map((a) => a.toLowerCase()),
+      ...this.deps.devices.map((d) => d.account.address),
+      MARKET_ADDRESS,
+    ]);
+    for (const l of await c.logs(CASH_ADDRESS, [TRANSFER], this.startBlock + 1n, head)) {
+      holders.add(`0x${l.topics[2]!.slice(26)}`);
+      holders.add(`0x${l.topics[1]!.slice(26)}`);
+    }
+    holders.delete(ZERO);
+    const list = [...holders] as Address[];
+    const bal = await c.views<bigint>(
+      list.map((a) => ({ to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [a] })),
+    );
+    const sum = bal.reduce((a: bigint, b) => a + (b ?? 0n), 0n);
+    if (sum !== cash)
+      this.fail(
+        'cashBalancesPlusEscrowEqualSupply',
+        `balances of ${list.length} known holders sum to ${sum}, supply ${cash} (a holder outside the known accounts, or money created)`,
+      );
+    // The market's cash equals the escrow its orders record (orders of unsettled intervals, and ours).
+    const clock = await c.clock();
+    const from =
+      this.firstInterval !== undefined && this.firstInterval < clock.settleNext
+        ? this.firstInterval
+        : clock.settleNext;
+    let escrow = 0n;
+    for (let k = from; k <= clock.openInterval; k++)
+      for (const o of await this.orders(k)) escrow += BigInt(o.escrow);
+    if (escrow !== marketCash)
+      this.fail(
+        'cashBalancesPlusEscrowEqualSupply',
+        `the market holds ${marketCash} µ$ but its orders (intervals ${from}..${clock.openInterval}) record escrow ${escrow}`,
+      );
+    void topicOf;
+    return { results: { ...this.ok }, failures: [...this.failures] };
+  }
+}

@@ -1,0 +1,106 @@
+// A small JSON-RPC 2.0 client over HTTP for the driver: single calls, and batches (split into requests
+// of at most `maxBatch`, a few in flight at once) whose per-request errors come back as values, so one
+// rejected transaction does not hide the others' results.
+import { GridledgerError } from '@gridledger/base';
+
+/** One request of a batch. */
+export interface RpcRequest {
+  method: string;
+  params: unknown[];
+}
+
+/** One result of a batch: the value, or the error the node returned. */
+export type RpcOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: number; message: string; data?: unknown } };
+
+/** Error reaching a node or a call that failed. */
+export class RpcCallError extends GridledgerError {
+  constructor(message: string, options: { cause?: unknown; details?: string } = {}) {
+    super('E_RPC', message, options);
+    this.name = 'RpcCallError';
+  }
+}
+
+/** A JSON-RPC client for one node URL. */
+export class RpcClient {
+  #id = 0;
+  constructor(
+    readonly url: string,
+    readonly options: { maxBatch?: number; parallel?: number; timeoutMs?: number } = {},
+  ) {}
+
+  async #post(body: unknown): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+      });
+    } catch (err) {
+      throw new RpcCallError(`cannot reach ${this.url}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await res.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new RpcCallError(`${this.url} answered HTTP ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** One call; throws {@link RpcCallError} with the node's message on an error response. */
+  async call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    const r = (await this.#post({ jsonrpc: '2.0', id: ++this.#id, method, params })) as {
+      result?: T;
+      error?: { code: number; message: string };
+    };
+    if (r.error) throw new RpcCallError(`${method}: ${r.error.message} (code ${r.error.code})`);
+    return r.result as T;
+  }
+
+  /** Many calls as JSON-RPC batches; outcomes in request order. */
+  async batch(reqs: readonly RpcRequest[]): Promise<RpcOutcome[]> {
+    const max = this.options.maxBatch ?? 100;
+    const parallel = this.options.parallel ?? 4;
+    const out: RpcOutcome[] = new Array(reqs.length);
+    const chunks: number[] = [];
+    for (let i = 0; i < reqs.length; i += max) chunks.push(i);
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        const start = chunks[next++]!;
+        const slice = reqs.slice(start, start + max);
+        const firstId = this.#id + 1;
+        this.#id += slice.length;
+        const body = slice.map((r, j) => ({
+          jsonrpc: '2.0',
+          id: firstId + j,
+          method: r.method,
+          params: r.params,
+        }));
+        const res = await this.#post(body);
+        if (!Array.isArray(res)) {
+          const e = (res as { error?: { message: string } }).error;
+          throw new RpcCallError(
+            `batch of ${slice.length} ${slice[0]?.method}: ${e?.message ?? 'not an array'}`,
+          );
+        }
+        for (const item of res as {
+          id: number;
+          result?: unknown;
+          error?: { code: number; message: string };
+        }[]) {
+          const j = item.id - firstId;
+          if (j < 0 || j >= slice.length) continue;
+          out[start + j] = item.error ? { ok: false, error: item.error } : { ok: true, result: item.result };
+        }
+        for (let j = 0; j < slice.length; j++)
+          out[start + j] ??= { ok: false, error: { code: -32603, message: 'no response in batch' } };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, worker));
+    return out;
+  }
+}
