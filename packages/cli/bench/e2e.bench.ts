@@ -147,6 +147,7 @@ async function runOne(network: string, devices: number, basePort: number): Promi
   const keyOf = (role: string) => dev.accounts.find((a) => a.role === role)!.privateKey;
   const nodes = Validators.start(dir);
   const heads = { seen: new Map<bigint, number>(), close: () => {} };
+  let ok = false;
   try {
     await nodes.waitUntilProducing(120_000);
     Object.assign(heads, watchHeads(nodes.rpcUrls[0]!));
@@ -220,6 +221,7 @@ async function runOne(network: string, devices: number, basePort: number): Promi
       ['settlement within an interval', (devices * REAL_INTERVAL_S) / Math.max(settleS, 1e-3)],
     ];
     bounds.sort((a, b) => a[1] - b[1]);
+    ok = true;
     return {
       network,
       devices,
@@ -233,7 +235,8 @@ async function runOne(network: string, devices: number, basePort: number): Promi
   } finally {
     heads.close();
     await nodes.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (ok) rmSync(dir, { recursive: true, force: true });
+    else log(`bench:e2e: the run failed; its network and node logs are kept in ${dir}`);
   }
 }
 
