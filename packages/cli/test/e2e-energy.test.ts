@@ -313,7 +313,7 @@ beforeAll(async () => {
   expect(version.code).toBe(0);
   cliMs = BigInt(Date.now() - t0);
   process.stderr.write(
-    `e2e-energy: one CLI run takes ${cliMs} ms here now; windows ${JSON.stringify(windows(cliMs), (_k, v) => String(v))}\n`,
+    `e2e-energy: one CLI run takes ${cliMs} ms here now; windows ${JSON.stringify(windows(cliMs), (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}\n`,
   );
   net.initEnergy(operator, await freeBasePort());
   dev = devAccounts(net.dir);
