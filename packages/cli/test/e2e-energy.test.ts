@@ -773,10 +773,24 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       expect(table.stdout).toContain((Number(p) / 1e6).toFixed(6));
   }, 120_000);
 
-  it('refuses bad input at the command line before sending anything (pat, who has 1000 µ$)', async () => {
-    // More command-line cases without a chain: packages/cli/src/commands/market-commands.test.ts.
+  it('`order cancel` returns the escrow; bad input at the command line is refused before anything is sent', async () => {
+    // Pat (1000 µ$, not in interval K) places a far-future order with viem and cancels it through the CLI,
+    // while four bad commands signed with pat's key run beside it: they send nothing.
     const nonce = await pub.getTransactionCount({ address: pat.address });
     const cashBefore = await cash(pat);
+    const far = K + 1000n;
+    const [placed] = await sendAll([
+      [
+        pat,
+        MARKET_ADDRESS,
+        MARKET_ABI,
+        'placeOrder',
+        [far, 9n, 0, [{ energyWh: 1_000n, priceMicrosPerMWh: 500_000n }]],
+      ],
+    ]);
+    expect(placed!.ok).toBe(true);
+    expect(await cash(pat)).toBe(cashBefore - 500n);
+    const id = (await glOrders(far))[0].id as string;
     const patKey = join(work, 'pat.key');
     writeFileSync(patKey, key('pat'));
     const place = (...more: string[]) => [
@@ -787,17 +801,22 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       '--key-file',
       patKey,
       '--interval',
-      (K + 1000n).toString(), // far ahead: at scale 60 "next" may close while a loaded machine starts the CLI
+      far.toString(), // far ahead: at scale 60 "next" may close while a loaded machine starts the CLI
       '--side',
       'buy',
       ...more,
     ];
-    const [step, unreachable, bus, poor] = await Promise.all([
+    // More command-line cases without a chain: packages/cli/src/commands/market-commands.test.ts.
+    const [cancel, step, unreachable, bus, poor] = await Promise.all([
+      cli(['order', 'cancel', id, '--rpc', rpc(), '--key-file', patKey, '--format', 'json']),
       cli(place('--bus', '9', '--step', '2000@4x')),
       cli(['interval', 'show', 'next', '--rpc', `http://127.0.0.1:${CLOSED_PORT}`]),
       cli(place('--bus', '2', '--step', '2000@45')),
       cli(place('--bus', '9', '--step', '1000000@50')),
     ]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toMatchObject({ id, released: '500' });
+    expect((await glOrders(far))[0].status).toBe('cancelled');
     expect([step.code, step.stdout]).toEqual([1, '']);
     expect(step.stderr).toContain('--step 1 ("2000@4x"): expected a price in $/MWh');
     expect([unreachable.code, unreachable.stdout]).toEqual([1, '']);
@@ -811,10 +830,11 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     );
     expect([poor.code, poor.stdout]).toEqual([1, '']);
     expect(poor.stderr).toMatch(
-      /rejected: market: escrow of 50000000 exceeds the cash balance 1000 of 0x[0-9a-f]{40}/,
+      /rejected: market: escrow of 50000000 exceeds the cash balance (1000|500) of 0x[0-9a-f]{40}/,
     );
     for (const r of [step, unreachable, bus, poor]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(await pub.getTransactionCount({ address: pat.address })).toBe(nonce);
+    // Two transactions from pat: the viem order and the CLI's cancel; the refused commands sent nothing.
+    expect(await pub.getTransactionCount({ address: pat.address })).toBe(nonce + 2);
     expect(await cash(pat)).toBe(cashBefore);
   }, 180_000);
 
