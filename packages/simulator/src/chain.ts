@@ -165,11 +165,13 @@ export class ChainClient {
   /**
    * Signs and sends calls, each from its key with the next local nonce; a sender's transactions always
    * go through node `nodeOf(sender)`. A transaction the node rejects gives its nonce back when it was the
-   * sender's last; the sender is re-synced otherwise.
+   * sender's last; the sender is re-synced otherwise. Calls may come ABI-encoded (`data`); without
+   * `withHash` the hashes are not computed (`0x`).
    */
   async send(
-    txs: readonly { key: KeyPair; call: Call; gas: bigint }[],
+    txs: readonly { key: KeyPair; call: Call | { to: Address; data: Hex }; gas: bigint }[],
     nodeOf: (from: Address) => number = () => 0,
+    withHash = true,
   ): Promise<SentTx[]> {
     const byNode = new Map<number, { i: number; raw: Hex }[]>();
     const sent: SentTx[] = new Array(txs.length);
@@ -178,16 +180,23 @@ export class ChainClient {
       const from = t.key.address;
       const nonce = this.nonces.get(from) ?? 0;
       this.nonces.set(from, nonce + 1);
-      const { raw, hash } = signTransaction(t.key.privateKey, {
-        type: 'eip1559',
-        chainId: Number(this.chainId),
-        nonce,
-        gas: t.gas,
-        maxFeePerGas: 0n,
-        maxPriorityFeePerGas: 0n,
-        to: t.call.to,
-        data: encodeFunctionData(t.call as Parameters<typeof encodeFunctionData>[0]),
-      });
+      const { raw, hash } = signTransaction(
+        t.key.privateKey,
+        {
+          type: 'eip1559',
+          chainId: Number(this.chainId),
+          nonce,
+          gas: t.gas,
+          maxFeePerGas: 0n,
+          maxPriorityFeePerGas: 0n,
+          to: t.call.to,
+          data:
+            'data' in t.call
+              ? t.call.data
+              : encodeFunctionData(t.call as Parameters<typeof encodeFunctionData>[0]),
+        },
+        withHash,
+      );
       sent[i] = { hash, from, nonce };
       const node = nodeOf(from) % this.nodes.length;
       let list = byNode.get(node);

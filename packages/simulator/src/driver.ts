@@ -14,7 +14,6 @@ import {
   MARKET_ADDRESS,
   MAX_READINGS_PER_TX,
   type MarketConfig,
-  METERS_ABI,
   METERS_ADDRESS,
   networkToJson,
   REGISTRY_ABI,
@@ -34,6 +33,7 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
+import { encodePlaceOrder, encodeSubmitReadings } from './encode.ts';
 import { type InvariantResults, InvariantTracker } from './invariants.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { Scenario } from './scenario.ts';
@@ -429,7 +429,7 @@ class Simulation {
       minutes: Number(L / 60_000n),
     };
     const planned = new Map<number, PlannedOrder[]>();
-    const txs: { key: KeyPair; call: Call; gas: bigint }[] = [];
+    const txs: { key: KeyPair; call: { to: Address; data: Hex }; gas: bigint }[] = [];
     this.devices.forEach((d, i) => {
       const pending = prev?.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n };
       const orders = planOrders(d.spec, this.states[i]!, ctx, pending);
@@ -440,15 +440,13 @@ class Simulation {
           key: d.account,
           call: {
             to: MARKET_ADDRESS,
-            abi: MARKET_ABI,
-            functionName: 'placeOrder',
-            args: [k, BigInt(d.spec.bus), o.side === 'buy' ? 0 : 1, o.steps],
+            data: encodePlaceOrder(k, d.spec.bus, o.side === 'buy' ? 0 : 1, o.steps),
           },
           gas: ORDER_GAS(o.steps.length),
         });
       }
     });
-    const sent = await this.chain.send(txs, (a) => this.byAddress.get(a) ?? 0);
+    const sent = await this.chain.send(txs, (a) => this.byAddress.get(a) ?? 0, false);
     const rejected = sent.filter((s) => s.rejected !== undefined);
     if (rejected.length > 0)
       this.emit({
@@ -628,9 +626,10 @@ class Simulation {
         key: this.submitter,
         call: {
           to: METERS_ADDRESS,
-          abi: METERS_ABI,
-          functionName: 'submitReadings',
-          args: [b.items.map((x) => x.reading), b.items.map((x) => x.signature)],
+          data: encodeSubmitReadings(
+            b.items.map((x) => x.reading),
+            b.items.map((x) => x.signature),
+          ),
         },
         gas: READINGS_GAS(b.items.length),
       })),
