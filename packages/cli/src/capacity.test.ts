@@ -50,6 +50,15 @@ describe('gridledger capacity', () => {
       [['--devices', '100', '--measured', join(dir, 'missing.json')], /cannot read measured file/],
       [['--devices', '100', '--format', 'xml'], /--format must be/],
       [[], /give --devices/],
+      [
+        ['--devices', '100', '--measure', 'nosuch'],
+        /unknown benchmark "nosuch"; expected "all" or a list of chain/,
+      ],
+      [
+        ['--devices', '100', '--measure', 'chain', '--measure-duration', '2'],
+        /--measure-duration: expected whole seconds in 5..600/,
+      ],
+      [['--measure', 'chain'], /give --devices N \(or --sweep LO..HI\) with --measure/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).not.toBe(0);

@@ -5,8 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { registerCapacity } from './commands/capacity.ts';
 import { registerClear } from './commands/clear.ts';
 import { registerInit } from './commands/init.ts';
+import { registerInterval } from './commands/interval.ts';
+import { registerMeter } from './commands/meter.ts';
 import { registerNode } from './commands/node.ts';
 import { registerOpf } from './commands/opf.ts';
+import { registerOrder } from './commands/order.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTestnet } from './commands/testnet.ts';
@@ -29,6 +32,9 @@ export function buildProgram(): Command {
   registerTestnet(program);
   registerSimulate(program);
   registerVerify(program);
+  registerOrder(program);
+  registerMeter(program);
+  registerInterval(program);
   return program;
 }
 

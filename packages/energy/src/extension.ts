@@ -3,7 +3,13 @@
 // every block (before the transactions) first clears each interval whose gate the block's market time
 // (config.ts: the market clock) has reached, in interval order, then settles cleared intervals in order while each is ready (all expected
 // readings in, or its deadline passed); failed intervals are skipped.
-import type { ExecutionAppOptions, JournaledState, Log, ModuleRegistry } from '@gridledger/execution';
+import {
+  type ExecutionAppOptions,
+  type JournaledState,
+  type Log,
+  type ModuleRegistry,
+  PROMISES_ADDRESS,
+} from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
 import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
@@ -93,7 +99,14 @@ export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
       state.set(marketKeys.clearNext, config.firstInterval);
       state.set(marketKeys.settleNext, config.firstInterval);
       state.set(marketKeys.nextOrder, 1n);
-      state.set(marketKeys.nextPromise, 1n);
+      // Promise ids continue after any the platform genesis minted (dev networks mint ids 1..N).
+      const prefix = `${PROMISES_ADDRESS}:owner:`;
+      let maxId = 0n;
+      for (const [key] of state.entriesWithPrefix(prefix)) {
+        const id = BigInt(key.slice(prefix.length));
+        if (id > maxId) maxId = id;
+      }
+      state.set(marketKeys.nextPromise, maxId + 1n);
     },
     beginBlock: (state, modules, env) => beginMarketBlock(state, modules, config, env),
   };

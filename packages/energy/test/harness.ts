@@ -173,6 +173,45 @@ export function buildGenesis(
   };
 }
 
+/** One hour, ms: the interval length of most energy tests. */
+export const HOUR = 3_600_000n;
+
+/**
+ * A test market configuration: hour intervals, no gate lead, readings for an hour, upstream at bus 1
+ * run by the grid operator (100 / 1 $/MWh, 1 GWh), imbalance 200 / 10 $/MWh, 2 orders of 2 steps;
+ * `over` replaces any field (`upstream` and `imbalance` field by field).
+ */
+export function testMarketConfig(
+  operator: Address,
+  over: Omit<Partial<MarketConfig>, 'upstream' | 'imbalance'> & {
+    upstream?: Partial<MarketConfig['upstream']>;
+    imbalance?: Partial<MarketConfig['imbalance']>;
+  } = {},
+): MarketConfig {
+  const usd = 1_000_000n;
+  const { upstream, imbalance, ...rest } = over;
+  return {
+    chainId: CHAIN_ID,
+    gridOperator: operator,
+    intervalMs: HOUR,
+    gateLeadMs: 0n,
+    settlementDelayMs: HOUR,
+    firstInterval: 0n,
+    maxOrdersPerAccount: 2,
+    maxStepsPerOrder: 2,
+    ...rest,
+    upstream: {
+      bus: 1,
+      account: operator,
+      importPriceMicrosPerMWh: 100n * usd,
+      exportPriceMicrosPerMWh: 1n * usd,
+      capacityWh: 10n ** 9n,
+      ...upstream,
+    },
+    imbalance: { shortfallPriceMicrosPerMWh: 200n * usd, surplusPriceMicrosPerMWh: 10n * usd, ...imbalance },
+  };
+}
+
 /** An in-service lossless line of reactance xPu (p.u.) and limit rateAMw (MW, 0 = unlimited), as registry JSON. */
 export function line(index: number, from: number, to: number, xPu: number, rateAMw = 0): NetworkJsonBranch {
   return { index, from, to, xPu, rateAMw, tap: 0, shiftDeg: 0, status: 1, angminDeg: -360, angmaxDeg: 360 };

@@ -17,7 +17,7 @@ import {
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, line } from './harness.ts';
+import { account, buildGenesis, Chain, line, testMarketConfig } from './harness.ts';
 
 const USD = 1_000_000n;
 const MIN5 = 300_000n;
@@ -26,25 +26,12 @@ const operator = account('c operator');
 const trader = account('c trader');
 
 /** Block time 1,000,000 ms is market time 10 intervals in; 10 s of block time is one 5-minute interval. */
-const config: MarketConfig = {
-  chainId: CHAIN_ID,
-  gridOperator: operator.addr,
+const config: MarketConfig = testMarketConfig(operator.addr, {
   intervalMs: MIN5,
   gateLeadMs: MIN5,
   settlementDelayMs: 2n * MIN5,
-  firstInterval: 0n,
-  upstream: {
-    bus: 1,
-    account: operator.addr,
-    importPriceMicrosPerMWh: 100n * USD,
-    exportPriceMicrosPerMWh: 10n * USD,
-    capacityWh: 1_000_000n,
-  },
-  imbalance: { shortfallPriceMicrosPerMWh: 200n * USD, surplusPriceMicrosPerMWh: 5n * USD },
-  maxOrdersPerAccount: 2,
-  maxStepsPerOrder: 2,
   clock: { blockOriginMs: 1_000_000n, marketOriginMs: 10n * MIN5, scale: 30n },
-};
+});
 
 const NET: NetworkJson = {
   name: 'two',

@@ -23,7 +23,7 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, line } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, Chain, line, testMarketConfig } from './harness.ts';
 
 const MWH = 1_000_000n;
 const USD = 1_000_000n;
@@ -51,24 +51,11 @@ const mSeller = account('r meter seller');
 const mBuyer = account('r meter buyer');
 
 function config(upstreamBus: number): MarketConfig {
-  return {
-    chainId: CHAIN_ID,
-    gridOperator: operator.addr,
-    intervalMs: HOUR,
-    gateLeadMs: 0n,
-    settlementDelayMs: HOUR,
+  return testMarketConfig(operator.addr, {
     firstInterval: K,
-    upstream: {
-      bus: upstreamBus,
-      account: operator.addr,
-      importPriceMicrosPerMWh: 100n * USD,
-      exportPriceMicrosPerMWh: 1n * USD,
-      capacityWh: 100n * MWH,
-    },
-    imbalance: { shortfallPriceMicrosPerMWh: 200n * USD, surplusPriceMicrosPerMWh: 10n * USD },
+    upstream: { bus: upstreamBus, capacityWh: 100n * MWH },
     maxOrdersPerAccount: 1,
-    maxStepsPerOrder: 2,
-  };
+  });
 }
 
 async function start(upstreamBus: number) {

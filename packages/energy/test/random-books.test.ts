@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import {
   MARKET_ABI,
   MARKET_ADDRESS,
-  type MarketConfig,
   METERS_ABI,
   METERS_ADDRESS,
   networkToJson,
@@ -18,7 +17,7 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, Chain, testMarketConfig } from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const HOUR = 3_600_000n;
@@ -43,16 +42,9 @@ describe('random books on case9_congested', () => {
       const traders = Array.from({ length: 6 }, (_, i) => account(`rb trader ${seed} ${i}`));
       const meters = traders.map((_, i) => account(`rb meter ${seed} ${i}`));
       const buses = traders.map(() => 1 + Math.floor(rand() * 9));
-      const config: MarketConfig = {
-        chainId: CHAIN_ID,
-        gridOperator: operator.addr,
-        intervalMs: HOUR,
-        gateLeadMs: 0n,
-        settlementDelayMs: HOUR,
+      const config = testMarketConfig(operator.addr, {
         firstInterval: K,
         upstream: {
-          bus: 1,
-          account: operator.addr,
           importPriceMicrosPerMWh: 60n * USD,
           exportPriceMicrosPerMWh: 2n * USD,
           capacityWh: 300_000_000n,
@@ -60,7 +52,7 @@ describe('random books on case9_congested', () => {
         imbalance: { shortfallPriceMicrosPerMWh: 120n * USD, surplusPriceMicrosPerMWh: 5n * USD },
         maxOrdersPerAccount: 3,
         maxStepsPerOrder: 3,
-      };
+      });
       const chain = await Chain.start(
         buildGenesis(admin, [
           { who: operator, roles: ['GRID_OPERATOR_ROLE'], cash: 10n ** 12n },

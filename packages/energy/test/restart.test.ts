@@ -14,7 +14,6 @@ import {
   energyExtension,
   MARKET_ABI,
   MARKET_ADDRESS,
-  type MarketConfig,
   METERS_ABI,
   METERS_ADDRESS,
   READING_TYPES,
@@ -22,7 +21,7 @@ import {
   REGISTRY_ADDRESS,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, line, type TestAccount } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, line, type TestAccount, testMarketConfig } from './harness.ts';
 
 const HOUR = 3_600_000n;
 const K = 3n;
@@ -31,24 +30,11 @@ const operator = account('d operator');
 const seller = account('d seller');
 const buyer = account('d buyer');
 const meter = account('d meter');
-const config: MarketConfig = {
-  chainId: CHAIN_ID,
-  gridOperator: operator.addr,
-  intervalMs: HOUR,
-  gateLeadMs: 0n,
-  settlementDelayMs: HOUR,
+const config = testMarketConfig(operator.addr, {
   firstInterval: K,
-  upstream: {
-    bus: 1,
-    account: operator.addr,
-    importPriceMicrosPerMWh: 90_000_000n,
-    exportPriceMicrosPerMWh: 1_000_000n,
-    capacityWh: 10n ** 9n,
-  },
+  upstream: { importPriceMicrosPerMWh: 90_000_000n },
   imbalance: { shortfallPriceMicrosPerMWh: 100_000_000n, surplusPriceMicrosPerMWh: 5_000_000n },
-  maxOrdersPerAccount: 2,
-  maxStepsPerOrder: 2,
-};
+});
 const genesis = buildGenesis(admin, [
   { who: operator, roles: ['GRID_OPERATOR_ROLE'], cash: 10n ** 9n },
   { who: seller, roles: ['PARTICIPANT_ROLE'], cash: 10n ** 10n },

@@ -157,7 +157,12 @@ describe('execution app on a 4-validator testnet, real clients', () => {
     expect(v.config.gridOperator).toBe(acct('grid-operator').address.toLowerCase());
     // Block times are wall-clock ms: the open interval is the one after now's, at least.
     expect(BigInt(v.openInterval)).toBeGreaterThan(BigInt(Date.now()) / 300_000n);
-    const iv = await net.rpcRaw(0, { jsonrpc: '2.0', id: 2, method: 'gl_interval', params: [v.openInterval] });
+    const iv = await net.rpcRaw(0, {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'gl_interval',
+      params: [v.openInterval],
+    });
     expect((iv.json.result as { status: string }).status).toBe('open');
   });
 

@@ -20,6 +20,7 @@ import {
 } from '@gridledger/capacity';
 import type { Command } from 'commander';
 import { log, parseFormat, printJson, renderTable } from '../output.ts';
+import { parseMeasureList, runMeasureBenches } from './capacity-measure.ts';
 
 interface CapacityFlags {
   devices?: string;
@@ -37,6 +38,9 @@ interface CapacityFlags {
   sweep?: string;
   chart: string;
   format: string;
+  measure?: string | true;
+  measureDir: string;
+  measureDuration: string;
 }
 
 function parseShare(text: string, what: string): number {
@@ -154,8 +158,26 @@ export function registerCapacity(program: Command): void {
     .option('--sweep <lo..hi>', 'sweep the device count, e.g. 1e3..1e7, and write a chart')
     .option('--chart <file.svg>', 'where --sweep writes its chart', 'capacity-sweep.svg')
     .option('--format <format>', 'table or json', 'table')
-    .action((flags: CapacityFlags) => {
+    .option(
+      '--measure [benches]',
+      'first run the benchmarks on this machine (all, or a list of: chain, e2e) and use their numbers',
+    )
+    .option('--measure-dir <dir>', 'where --measure keeps the benchmark outputs', '.gridledger/measured')
+    .option('--measure-duration <seconds>', 'load duration of bench:chain under --measure', '15')
+    .action(async (flags: CapacityFlags) => {
       const format = parseFormat(flags.format);
+      if (flags.measure !== undefined) {
+        const names = parseMeasureList(flags.measure);
+        const seconds = Number(flags.measureDuration);
+        if (!(Number.isInteger(seconds) && seconds >= 5 && seconds <= 600))
+          throw new InputError(
+            `--measure-duration: expected whole seconds in 5..600, got "${flags.measureDuration}"`,
+          );
+        if (flags.devices === undefined && flags.sweep === undefined)
+          throw new InputError('give --devices N (or --sweep LO..HI) with --measure');
+        const files = await runMeasureBenches(names, flags.measureDir, seconds);
+        flags.measured = [...(flags.measured ?? []), ...files];
+      }
       const measured = readMeasured(flags.measured);
       if (flags.sweep !== undefined) {
         const counts = parseSweep(flags.sweep);

@@ -1,6 +1,6 @@
 // `gridledger simulate`: runs a scenario headless on a fresh local network. Builds the scenario's genesis
 // (scenarioGenesis: market with its clock, device accounts) in DIR (default a temporary folder, removed
-// afterwards), starts the validators as child processes (testnet.ts), runs the devices with runScenario
+// afterwards), starts the validators as child processes (validators.ts), runs the devices with runScenario
 // until K intervals are cleared and settled, prints the per-interval table (or one JSON object as the last
 // stdout line), stops every process, and exits non-zero when an invariant failed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,18 +11,16 @@ import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir } from '@gridledger/node';
 import {
   type IntervalReport,
   loadScenario,
-  RpcClient,
   type RunResult,
   runScenario,
   type SimEvent,
   scenarioGenesis,
-  sleep,
   withDevices,
 } from '@gridledger/simulator';
 import type { Command } from 'commander';
 import { fmt, log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+import { Validators } from '../validators.ts';
 import { parseIntFlag } from './init.ts';
-import { type Child, startChild, stopChildren } from './testnet.ts';
 
 /** The interval fields of the JSON output, in order. */
 export const SIMULATE_INTERVAL_FIELDS = [
@@ -102,8 +100,8 @@ export function registerSimulate(program: Command): void {
         `simulate: ${scenario.name}: ${g.devices.length} devices, ${validators} validators, ${intervals} intervals; network in ${dir}`,
       );
 
-      const homes = Array.from({ length: validators }, (_, k) => `node${k}`);
-      const children: Child[] = homes.map((h) => startChild(dir, h));
+      const nodes = Validators.start(dir);
+      const children = nodes.children;
       const ac = new AbortController();
       const onSignal = () => ac.abort();
       process.once('SIGINT', onSignal);
@@ -119,10 +117,7 @@ export function registerSimulate(program: Command): void {
       let result: RunResult | undefined;
       let failure: unknown;
       try {
-        await waitForRpc(
-          children.map((c) => c.rpcUrl),
-          ac.signal,
-        );
+        await nodes.waitUntilProducing(120_000);
         result = await runScenario({
           rpcUrls: children.map((c) => c.rpcUrl),
           scenario,
@@ -139,7 +134,7 @@ export function registerSimulate(program: Command): void {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
         ac.abort();
-        await stopChildren(children);
+        await nodes.stop();
         if (temporary && !process.env.GL_KEEP_SIM) rmSync(dir, { recursive: true, force: true });
         else log(`simulate: network kept in ${dir}`);
       }
@@ -210,25 +205,6 @@ export function renderIntervals(rows: readonly IntervalReport[]): string {
       fmt(r.meteredDeliveredWh / 1000, 2),
     ]),
   );
-}
-
-/** Waits until every node answers eth_chainId. */
-async function waitForRpc(urls: readonly string[], signal: AbortSignal, timeoutMs = 120_000): Promise<void> {
-  const t0 = Date.now();
-  for (const url of urls) {
-    const c = new RpcClient(url, { timeoutMs: 5000 });
-    for (;;) {
-      if (signal.aborted) throw new GridledgerError('E_ABORTED', 'simulate: stopped while the nodes started');
-      try {
-        await c.call('eth_chainId');
-        break;
-      } catch {
-        if (Date.now() - t0 > timeoutMs)
-          throw new GridledgerError('E_TIMEOUT', `simulate: ${url} did not answer within 120 s`);
-        await sleep(300, signal);
-      }
-    }
-  }
 }
 
 /** Progress on stderr: a bar when stderr is a terminal, a line per settled interval otherwise. */

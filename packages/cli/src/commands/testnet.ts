@@ -1,35 +1,20 @@
 // `gridledger testnet`: initialises DIR when it is empty, then runs one `gridledger node` child process
 // per validator home in it, prints their JSON-RPC URLs, and on Ctrl-C / SIGTERM stops every child
 // (SIGTERM, then SIGKILL after a grace period) before exiting. Each child's log goes to DIR/nodeK/node.log.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_BASE_PORT,
   DEFAULT_CHAIN_ID,
   initDevNetwork,
   initNetwork,
   isEmptyDir,
-  loadHome,
 } from '@gridledger/node';
 import type { Command } from 'commander';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+import { GRIDLEDGER_BIN, Validators, validatorHomes } from '../validators.ts';
 import { parseIntFlag } from './init.ts';
 
-/** Path of the `gridledger` executable script, for spawning child nodes. */
-export const GRIDLEDGER_BIN = fileURLToPath(new URL('../../bin/gridledger.mjs', import.meta.url));
-
-/** Grace period between SIGTERM and SIGKILL when stopping children. */
-const STOP_GRACE_MS = 10_000;
-
-/** A validator child process started by {@link startChild}. */
-export interface Child {
-  name: string;
-  proc: ChildProcess;
-  rpcUrl: string;
-  exited: Promise<number | null>;
-}
+export { GRIDLEDGER_BIN };
 
 /** Registers the `testnet` command. */
 export function registerTestnet(program: Command): void {
@@ -67,37 +52,33 @@ export function registerTestnet(program: Command): void {
           else initNetwork(opts);
           log(`initialised ${n} validators in ${dir}`);
         }
-        const homes = readdirSync(dir)
-          .filter((d) => /^node\d+$/.test(d) && existsSync(join(dir, d, 'config.json')))
-          .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+        const homes = validatorHomes(dir);
         if (homes.length !== n) {
           throw new UsageError(`${dir} holds ${homes.length} node homes, but --validators is ${n}`);
         }
-        const children = homes.map((name) => startChild(dir, name));
-        let stopping = false;
-        const stopAll = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          log(`testnet: ${signal}: stopping ${children.length} nodes`);
-          await stopChildren(children);
-          log('testnet: all nodes stopped');
-        };
+        const validators = Validators.start(dir);
+        const children = validators.children;
         const done = new Promise<void>((resolveDone) => {
-          const on = (sig: NodeJS.Signals) => () => void stopAll(sig).then(resolveDone);
+          const on = (sig: NodeJS.Signals) => () => {
+            log(`testnet: ${sig}: stopping ${children.length} nodes`);
+            void validators.stop().then(() => {
+              log('testnet: all nodes stopped');
+              resolveDone();
+            });
+          };
           process.once('SIGINT', on('SIGINT'));
           process.once('SIGTERM', on('SIGTERM'));
           // If every child exits on its own, the testnet is over too.
-          void Promise.all(children.map((c) => c.exited)).then(() => {
-            if (!stopping) {
+          void validators.allExited().then(() => {
+            if (!validators.isStopping) {
               log('testnet: every node exited');
-              stopping = true;
               resolveDone();
             }
           });
         });
         for (const c of children) {
           void c.exited.then((code) => {
-            if (!stopping)
+            if (!validators.isStopping)
               log(`testnet: ${c.name} exited with code ${code} (see ${join(dir, c.name, 'node.log')})`);
           });
         }
@@ -115,32 +96,4 @@ export function registerTestnet(program: Command): void {
         await done;
       },
     );
-}
-
-/**
- * Stops children: SIGTERM, then SIGKILL for any still running after the grace period; resolves when all
- * have exited.
- */
-export async function stopChildren(children: readonly Child[], graceMs = STOP_GRACE_MS): Promise<void> {
-  for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
-  const killer = setTimeout(() => {
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-  }, graceMs);
-  await Promise.all(children.map((c) => c.exited));
-  clearTimeout(killer);
-}
-
-/** Spawns `gridledger node --home DIR/name` with its output appended to DIR/name/node.log. */
-export function startChild(dir: string, name: string): Child {
-  const home = join(dir, name);
-  const cfg = loadHome(home).config;
-  const logFd = openSync(join(home, 'node.log'), 'a');
-  const proc = spawn(process.execPath, [GRIDLEDGER_BIN, 'node', '--home', home], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const exited = new Promise<number | null>((r) => {
-    proc.once('exit', (code, signal) => r(code ?? (signal ? 128 : null)));
-  });
-  return { name, proc, rpcUrl: `http://${cfg.rpc.host}:${cfg.rpc.port}`, exited };
 }

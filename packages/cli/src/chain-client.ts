@@ -1,0 +1,423 @@
+// Chain access for the market commands (order, meter, interval): the shared --rpc and key flags, the
+// signing key from --key, --key-file or --account with --dev-accounts, a JSON-RPC connection that says
+// clearly when the node cannot be reached or does not run the energy market, the market's view
+// (gl_marketConfig), and sending one module call with viem: estimated first (a call the chain would
+// reject is refused with its revert reason and nothing is sent), then signed, sent and awaited, its
+// receipt's revert reason decoded when it failed in the block.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { GridledgerError, InputError } from '@gridledger/base';
+import type { Command } from 'commander';
+import {
+  type Abi,
+  BaseError,
+  type Chain,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  decodeErrorResult,
+  defineChain,
+  encodeFunctionData,
+  type Hex,
+  http,
+  type Log,
+  type PublicClient,
+  parseAbi,
+} from 'viem';
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
+import { UsageError } from './output.ts';
+
+/** Where `gridledger start` serves node0's JSON-RPC. */
+export const DEFAULT_RPC_URL = 'http://127.0.0.1:26601';
+/** Where `gridledger start` writes the development keys (relative to the working folder). */
+export const DEFAULT_DEV_ACCOUNTS = '.gridledger/testnet/dev-accounts.json';
+/** How long one JSON-RPC request may take before the command gives up. */
+const RPC_TIMEOUT_MS = 15_000;
+/** How long to wait for a sent transaction's receipt. */
+const RECEIPT_TIMEOUT_MS = 120_000;
+
+/** The flags every market command takes. */
+export interface ChainFlags {
+  rpc: string;
+  format: string;
+  key?: string;
+  keyFile?: string;
+  account?: string;
+  devAccounts?: string;
+}
+
+/** Adds --rpc and --format, and with `signer` the key flags, to a command. */
+export function addChainOptions(cmd: Command, signer: boolean): Command {
+  cmd
+    .option('--rpc <url>', 'JSON-RPC endpoint of a node', DEFAULT_RPC_URL)
+    .option('--format <format>', 'table or json', 'table');
+  if (signer) addKeyOptions(cmd);
+  return cmd;
+}
+
+/** Adds the three ways to name a signing key. */
+export function addKeyOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--key <hex>',
+      'secp256k1 private key, 32 bytes hex (visible to other users in ps: prefer --key-file)',
+    )
+    .option('--key-file <file>', 'file holding the private key as hex')
+    .option(
+      '--account <name>',
+      'a development account by name (admin, grid-operator, meter-1, participant-1, ...)',
+    )
+    .option('--dev-accounts <file>', `dev-accounts.json for --account (default ${DEFAULT_DEV_ACCOUNTS})`);
+}
+
+/** One development account as written to dev-accounts.json. */
+interface DevAccountEntry {
+  name: string;
+  address: string;
+  privateKey: string;
+}
+
+function loadDevAccounts(file: string | undefined): { path: string; accounts: DevAccountEntry[] } {
+  const path = resolve(file ?? DEFAULT_DEV_ACCOUNTS);
+  if (!existsSync(path)) {
+    throw new InputError(`dev accounts file ${path} does not exist`, {
+      details:
+        'pass --dev-accounts DIR/dev-accounts.json (written by `gridledger init --dev` or `gridledger start`)',
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const accounts = (json as { accounts?: unknown }).accounts;
+  if (!Array.isArray(accounts) || !accounts.every((a) => typeof a?.name === 'string')) {
+    throw new InputError(
+      `${path}: expected {"accounts":[{"name","address","privateKey"}]} as init --dev writes it`,
+    );
+  }
+  return { path, accounts: accounts as DevAccountEntry[] };
+}
+
+function parsePrivateKey(text: string, where: string): PrivateKeyAccount {
+  const t = text.trim();
+  const hex = t.startsWith('0x') || t.startsWith('0X') ? t.slice(2) : t;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new InputError(`${where}: expected a private key of 32 bytes as 64 hex digits (0x optional)`);
+  }
+  try {
+    return privateKeyToAccount(`0x${hex.toLowerCase()}`);
+  } catch {
+    throw new InputError(`${where}: not a valid secp256k1 private key (zero or above the curve order)`);
+  }
+}
+
+/**
+ * The signing key named by exactly one of --key, --key-file or --account.
+ * @throws UsageError when none or several are given; InputError for a bad key, file or account name.
+ */
+export function resolveSigner(flags: ChainFlags, command: string): PrivateKeyAccount {
+  const given = [flags.key, flags.keyFile, flags.account].filter((x) => x !== undefined);
+  if (given.length === 0) {
+    throw new UsageError(
+      `${command} needs a signing key: --key HEX, --key-file FILE, or --account NAME (with --dev-accounts FILE)`,
+    );
+  }
+  if (given.length > 1) throw new UsageError(`${command}: give only one of --key, --key-file and --account`);
+  if (flags.key !== undefined) return parsePrivateKey(flags.key, '--key');
+  if (flags.keyFile !== undefined) {
+    const path = resolve(flags.keyFile);
+    if (!existsSync(path)) throw new InputError(`--key-file ${path} does not exist`);
+    return parsePrivateKey(readFileSync(path, 'utf8'), `--key-file ${path}`);
+  }
+  const dev = loadDevAccounts(flags.devAccounts);
+  const a = dev.accounts.find((x) => x.name === flags.account);
+  if (a === undefined) {
+    throw new InputError(`unknown account "${flags.account}" in ${dev.path}`, {
+      details: `known accounts: ${dev.accounts.map((x) => x.name).join(', ')}`,
+    });
+  }
+  return parsePrivateKey(a.privateKey, `${dev.path} account ${a.name}`);
+}
+
+/**
+ * An address flag: a 0x address, or a development account's name from --dev-accounts (or the default file).
+ * @throws InputError saying what was expected.
+ */
+export function resolveAddress(value: string, flag: string, devAccounts: string | undefined): Hex {
+  if (/^0x[0-9a-fA-F]{40}$/.test(value)) return value.toLowerCase() as Hex;
+  if (/^0x/i.test(value) || /^[0-9a-fA-F]{40}$/.test(value)) {
+    throw new InputError(`${flag}: expected an address of 20 bytes as 0x and 40 hex digits, got "${value}"`);
+  }
+  const path = resolve(devAccounts ?? DEFAULT_DEV_ACCOUNTS);
+  const a = existsSync(path) ? loadDevAccounts(path).accounts.find((x) => x.name === value) : undefined;
+  if (a === undefined) {
+    throw new InputError(
+      `${flag}: expected a 0x address (40 hex digits) or a development account name, got "${value}"`,
+      { details: existsSync(path) ? `no account "${value}" in ${path}` : `no dev accounts file at ${path}` },
+    );
+  }
+  return a.address.toLowerCase() as Hex;
+}
+
+/** A JSON-RPC failure reported by the node (not a transport failure). */
+export class RpcCallError extends GridledgerError {
+  constructor(
+    readonly method: string,
+    readonly rpcCode: number,
+    message: string,
+  ) {
+    super('E_RPC', `${method}: ${message}`);
+    this.name = 'RpcCallError';
+  }
+}
+
+/** The market's state as gl_marketConfig returns it (integers as decimal strings). */
+export interface MarketStatus {
+  config: Record<string, unknown> & {
+    intervalMs: string;
+    gateLeadMs: string;
+    settlementDelayMs: string;
+    chainId: string;
+    maxStepsPerOrder: number | string;
+  };
+  blockNumber: string;
+  blockTimeMs: string;
+  marketTimeMs: string;
+  openInterval: string;
+  clearNext: string;
+  settleNext: string;
+}
+
+/** A connection to one node's JSON-RPC. */
+export class ChainConnection {
+  readonly client: PublicClient;
+  private constructor(
+    readonly url: string,
+    readonly chainId: number,
+    readonly chain: Chain,
+  ) {
+    this.client = createPublicClient({
+      chain,
+      transport: http(url, { timeout: RPC_TIMEOUT_MS }),
+      pollingInterval: 250,
+    });
+  }
+
+  /**
+   * Connects to `url` and reads its chain id.
+   * @throws InputError saying the node cannot be reached and what to do.
+   */
+  static async open(url: string): Promise<ChainConnection> {
+    if (!/^https?:\/\/[^\s/]+/.test(url)) {
+      throw new InputError(`--rpc: expected an http:// or https:// URL, got "${url}"`);
+    }
+    const id = await rpcRequest<string>(url, 'eth_chainId', []);
+    const chainId = Number(BigInt(id));
+    const chain = defineChain({
+      id: chainId,
+      name: 'gridledger',
+      nativeCurrency: { name: 'none', symbol: 'NONE', decimals: 18 },
+      rpcUrls: { default: { http: [url] } },
+    });
+    return new ChainConnection(url, chainId, chain);
+  }
+
+  /** One JSON-RPC call; a node error becomes an {@link RpcCallError}. */
+  request<T>(method: string, params: unknown[]): Promise<T> {
+    return rpcRequest<T>(this.url, method, params);
+  }
+
+  /**
+   * The market's configuration and clock (gl_marketConfig).
+   * @throws InputError when the node does not run the energy market.
+   */
+  async market(): Promise<MarketStatus> {
+    try {
+      return await this.request<MarketStatus>('gl_marketConfig', []);
+    } catch (err) {
+      if (err instanceof RpcCallError && err.rpcCode === -32601) {
+        throw new InputError(`the node at ${this.url} does not run the energy market (no gl_marketConfig)`, {
+          details: 'start a chain whose genesis has the market: `gridledger init --dev` / `gridledger start`',
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * An interval flag: a non-negative integer, or `next` (the first interval whose gate is still open)
+   * or `last` (the latest interval the market has cleared, or tried to).
+   */
+  async resolveInterval(value: string, flag: string): Promise<bigint> {
+    if (/^\d{1,19}$/.test(value)) return BigInt(value);
+    if (value === 'next') return BigInt((await this.market()).openInterval);
+    if (value === 'last') {
+      const next = BigInt((await this.market()).clearNext);
+      if (next === 0n) throw new InputError(`${flag} last: no interval has been cleared yet`);
+      return next - 1n;
+    }
+    throw new InputError(`${flag}: expected an interval number, "next" or "last", got "${value}"`);
+  }
+}
+
+/** A raw JSON-RPC request with a clear error for an unreachable node. */
+export async function rpcRequest<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new InputError(`cannot reach the JSON-RPC endpoint ${url} (${why})`, {
+      details: 'is a node running there? Start one with `gridledger start`, or pass --rpc URL',
+    });
+  }
+  const text = await res.text();
+  let json: { result?: T; error?: { code: number; message: string } };
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InputError(`${url} did not answer JSON-RPC (HTTP ${res.status}): ${text.slice(0, 120)}`, {
+      details:
+        'check the --rpc URL: it should be a gridledger node (node0 of `gridledger start` is on :26601)',
+    });
+  }
+  if (json.error !== undefined) throw new RpcCallError(method, json.error.code, json.error.message);
+  return json.result as T;
+}
+
+const ERROR_STRING = parseAbi(['error Error(string)']);
+
+/** The Error(string) reason of revert data, or a short description of other data. */
+export function decodeRevertReason(data: string | undefined): string {
+  if (data === undefined || data === '0x' || data === '') return 'reverted without a reason';
+  try {
+    return decodeErrorResult({ abi: ERROR_STRING, data: data as Hex }).args[0] as string;
+  } catch {
+    return `reverted with data ${data.slice(0, 74)}`;
+  }
+}
+
+/** What became of one module call. */
+export type CallOutcome =
+  | { ok: true; hash: Hex; blockNumber: bigint; gasUsed: bigint; logs: Log[] }
+  /** `stage` estimate: refused before sending (nothing sent); block: included and reverted. */
+  | { ok: false; stage: 'estimate' | 'block'; reason: string; hash?: Hex; blockNumber?: bigint };
+
+/** The revert reason inside a viem error, if it is a revert. */
+function revertOf(err: unknown): string | undefined {
+  if (!(err instanceof BaseError)) return undefined;
+  const r = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (r instanceof ContractFunctionRevertedError) return r.reason ?? r.shortMessage;
+  const raw = err.walk((e) => typeof (e as { data?: unknown }).data === 'string');
+  const data = (raw as { data?: string } | null)?.data;
+  if (typeof data === 'string' && data.startsWith('0x08c379a0')) return decodeRevertReason(data);
+  return undefined;
+}
+
+/**
+ * Estimates, signs, sends and awaits one call of a built-in module.
+ * A revert (at estimation or in the block) is a value with its reason; transport failures throw.
+ */
+export async function sendCall(
+  conn: ChainConnection,
+  account: PrivateKeyAccount,
+  call: { to: Hex; abi: Abi; functionName: string; args: readonly unknown[] },
+): Promise<CallOutcome> {
+  const request = {
+    account,
+    address: call.to,
+    abi: call.abi,
+    functionName: call.functionName,
+    args: call.args,
+  };
+  let gas: bigint;
+  try {
+    gas = await conn.client.estimateContractGas(
+      request as Parameters<PublicClient['estimateContractGas']>[0],
+    );
+  } catch (err) {
+    const reason = revertOf(err);
+    if (reason !== undefined) return { ok: false, stage: 'estimate', reason };
+    throw asChainError(err, conn.url);
+  }
+  const wallet = createWalletClient({
+    account,
+    chain: conn.chain,
+    transport: http(conn.url, { timeout: RPC_TIMEOUT_MS }),
+  });
+  let hash: Hex;
+  try {
+    hash = await wallet.sendTransaction({
+      to: call.to,
+      data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args }),
+      // State may change before the block (a first write costs more than an update): leave headroom.
+      gas: gas + gas / 2n + 21_000n,
+      maxFeePerGas: 0n,
+      maxPriorityFeePerGas: 0n,
+    });
+  } catch (err) {
+    throw asChainError(err, conn.url);
+  }
+  let receipt: Awaited<ReturnType<PublicClient['waitForTransactionReceipt']>>;
+  try {
+    receipt = await conn.client.waitForTransactionReceipt({
+      hash,
+      timeout: RECEIPT_TIMEOUT_MS,
+      pollingInterval: 250,
+    });
+  } catch (err) {
+    throw new GridledgerError('E_RECEIPT', `transaction ${hash} was sent but no receipt arrived`, {
+      details: `it may still be included: look it up with eth_getTransactionReceipt on ${conn.url}`,
+      cause: err,
+    });
+  }
+  if (receipt.status === 'success') {
+    return { ok: true, hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, logs: receipt.logs };
+  }
+  const raw = await conn.request<{ revertReason?: string; error?: string }>('eth_getTransactionReceipt', [
+    hash,
+  ]);
+  return {
+    ok: false,
+    stage: 'block',
+    reason:
+      raw.revertReason !== undefined && raw.revertReason !== '0x'
+        ? decodeRevertReason(raw.revertReason)
+        : (raw.error ?? 'reverted'),
+    hash,
+    blockNumber: receipt.blockNumber,
+  };
+}
+
+/** A viem failure that is not a revert, as an error the CLI prints without a stack trace. */
+function asChainError(err: unknown, url: string): GridledgerError {
+  if (err instanceof GridledgerError) return err;
+  const msg = err instanceof BaseError ? err.shortMessage : (err as Error).message;
+  const details = err instanceof BaseError ? err.details : undefined;
+  if (/fetch failed|ECONNREFUSED|HTTP request failed/i.test(`${msg} ${details ?? ''}`)) {
+    return new InputError(`cannot reach the JSON-RPC endpoint ${url} (${details ?? msg})`, {
+      details: 'is a node running there? Start one with `gridledger start`, or pass --rpc URL',
+    });
+  }
+  return new GridledgerError('E_CHAIN', `the node refused the transaction: ${msg}`, {
+    ...(details ? { details } : {}),
+    cause: err,
+  });
+}
+
+/** A module call that the chain rejected, as the error the CLI prints (exit code 1). */
+export function rejected(what: string, outcome: Extract<CallOutcome, { ok: false }>): GridledgerError {
+  const where =
+    outcome.stage === 'estimate'
+      ? 'nothing was sent'
+      : `transaction ${outcome.hash} reverted in block ${outcome.blockNumber}`;
+  return new GridledgerError('E_REVERTED', `${what} rejected: ${outcome.reason}`, { details: `(${where})` });
+}

@@ -1,0 +1,884 @@
+// The energy market end to end on a real 4-validator testnet (separate `gridledger node` processes, the
+// node test harness), driven through the `gridledger order|meter|interval` commands and viem: a fast
+// market clock (5-minute intervals at scale 60: one interval every 5 s of wall time) on
+// case9_congested. The grid operator registers the network and meters, participants order (the CLI for
+// two, viem for the rest), the gate closes, the stored clearing has different prices by bus and equals
+// the off-chain engine's (prices, energies, amounts, rent), promises are minted, meters report (one
+// short, one missing, one surplus, one exact, one under-consuming) through `meter sign` and
+// `meter submit`, and settlement mints exactly the right credits and moves exactly the right cash.
+// Bad input on the chain (order after the gate, at a bus not allowed, with too little cash, malformed
+// steps; forged, replayed, early, late, unknown-meter and tampered readings) is rejected with its reason
+// in the block and changes nothing; bad input at the command line is refused before anything is sent.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { roundHalfAwayFromZero } from '@gridledger/base';
+import {
+  MARKET_ABI,
+  MARKET_ADDRESS,
+  type MarketConfig,
+  METERS_ABI,
+  METERS_ADDRESS,
+  networkToJson,
+  READING_TYPES,
+  REGISTRY_ABI,
+  REGISTRY_ADDRESS,
+  type Reading,
+  readingDomain,
+} from '@gridledger/energy';
+import {
+  type Address,
+  buildDevAccounts,
+  CASH_ADDRESS,
+  CREDITS_ADDRESS,
+  ERC20_ABI,
+  ERC721_ABI,
+  PROMISES_ADDRESS,
+} from '@gridledger/execution';
+import { loadMatpower } from '@gridledger/grid';
+import { clearNetwork, type Settlement, settleClearing } from '@gridledger/market';
+import { initDevNetwork } from '@gridledger/node';
+import { ethChainIdOf } from '@gridledger/rpc';
+import {
+  type Abi,
+  createPublicClient,
+  createWalletClient,
+  encodeFunctionData,
+  type Hex,
+  http,
+  keccak256,
+  type PublicClient,
+  toHex,
+} from 'viem';
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
+import { decodeRevertReason } from '../src/chain-client.ts';
+
+const GRID_CASES_DIR = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
+/** This suite's ports (27400-27599): 4 validators on 27400-27407; 27599 stays closed (unreachable RPC). */
+const BASE_PORT = 27400;
+const CLOSED_PORT = 27599;
+const CHAIN = 'e2e-energy';
+const CHAIN_ID = ethChainIdOf(CHAIN);
+const USD = 1_000_000n;
+const MWH = 1_000_000n;
+const L = 300_000n; // 5-minute intervals (market time)
+const MINUTES = 5;
+const SCALE = 60n; // market ms per block ms: an interval every 5 s of wall time
+/** Wall time the orders and the bad-order checks get before the gate closes. */
+const PRE_GATE_WALL_MS = 45_000n;
+const SHORTFALL = 150n * USD;
+const SURPLUS = 10n * USD;
+const START = 1_000_000n * USD; // dev accounts' cash
+
+const key = (name: string) => keccak256(toHex(`gridledger e2e-energy ${name}`));
+const upstream = privateKeyToAccount(key('upstream'));
+const pat = privateKeyToAccount(key('pat')); // a participant with almost no cash
+const METERS = ['alice', 'carol', 'erin', 'bob', 'dave'] as const;
+type Name = (typeof METERS)[number];
+const meterKey = Object.fromEntries(METERS.map((n) => [n, privateKeyToAccount(key(`meter ${n}`))])) as Record<
+  Name,
+  PrivateKeyAccount
+>;
+const METER_ID: Record<Name, bigint> = { alice: 101n, carol: 102n, erin: 103n, bob: 104n, dave: 105n };
+const BUS: Record<Name, number> = { alice: 2, carol: 3, erin: 3, bob: 9, dave: 5 };
+/** Dev accounts by role in the story. */
+const DEV_NAME: Record<Name | 'frank', string> = {
+  alice: 'participant-1', // seller at bus 2: delivers 80%
+  carol: 'participant-2', // seller at bus 3: no reading
+  erin: 'participant-3', // seller at bus 3: delivers more than sold
+  bob: 'participant-4', // buyer at bus 9: exact
+  dave: 'participant-5', // buyer at bus 5: takes less than bought
+  frank: 'participant-6', // receives one of bob's promises
+};
+/** The orders (MW = Wh · 12 / 10^6 over 5 minutes: about the case9_congested in-process book). */
+const STEPS: Record<Name, { side: 'buy' | 'sell'; steps: [bigint, bigint][] }> = {
+  alice: {
+    side: 'sell',
+    steps: [
+      [5_000_000n, 20n * USD],
+      [3_333_000n, 21n * USD],
+    ],
+  },
+  carol: { side: 'sell', steps: [[4_166_000n, 25n * USD]] },
+  erin: { side: 'sell', steps: [[833_000n, 22n * USD]] },
+  bob: { side: 'buy', steps: [[10_000_000n, 100n * USD]] },
+  dave: { side: 'buy', steps: [[2_500_000n, 90n * USD]] },
+};
+
+class EnergyNet extends TestNet {
+  config!: MarketConfig;
+  initEnergy(gridOperator: Address): void {
+    this.basePort = BASE_PORT;
+    const now = BigInt(Date.now());
+    this.config = {
+      chainId: CHAIN_ID,
+      gridOperator,
+      intervalMs: L,
+      gateLeadMs: L,
+      settlementDelayMs: 6n * L, // 30 s of wall time for the readings
+      firstInterval: 0n,
+      upstream: {
+        bus: 1,
+        account: upstream.address.toLowerCase() as Address,
+        importPriceMicrosPerMWh: 80n * USD,
+        exportPriceMicrosPerMWh: 5n * USD,
+        capacityWh: 40n * MWH,
+      },
+      imbalance: { shortfallPriceMicrosPerMWh: SHORTFALL, surplusPriceMicrosPerMWh: SURPLUS },
+      maxOrdersPerAccount: 3,
+      maxStepsPerOrder: 4,
+      clock: { blockOriginMs: now, marketOriginMs: 0n, scale: SCALE },
+    };
+    initDevNetwork({
+      validators: this.n,
+      outDir: this.dir,
+      chainId: CHAIN,
+      basePort: BASE_PORT,
+      timeouts: TEST_TIMEOUTS,
+      logLevel: 'warn',
+      participants: 6,
+      genesisTime: new Date(Number(now)),
+      energy: this.config,
+      extraAccounts: [
+        { address: upstream.address.toLowerCase() as Address, roles: [], cash: START },
+        { address: pat.address.toLowerCase() as Address, roles: ['PARTICIPANT_ROLE'], cash: 1_000n },
+      ],
+    });
+  }
+}
+
+/** The dev accounts init --dev wrote. */
+function devAccounts(dir: string): { name: string; address: Address; privateKey: Hex }[] {
+  return JSON.parse(readFileSync(join(dir, 'dev-accounts.json'), 'utf8')).accounts;
+}
+
+const net = new EnergyNet(4);
+const work = mkdtempSync(join(tmpdir(), 'gl-e2e-energy-'));
+let pub: PublicClient;
+let dev: ReturnType<typeof devAccounts>;
+const acct = (name: string) => {
+  const a = dev.find((d) => d.name === name);
+  if (a === undefined) throw new Error(`no dev account ${name}`);
+  return privateKeyToAccount(a.privateKey);
+};
+const who = (n: Name | 'frank') => acct(DEV_NAME[n]);
+const rpc = () => net.rpcUrl(0);
+
+/** Runs the CLI; resolves with its exit code and output. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
+    }, 120_000);
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+const devFlags = () => ['--rpc', rpc(), '--dev-accounts', join(net.dir, 'dev-accounts.json')];
+
+/** Signs and sends a call with an explicit gas limit (no estimate: the chain itself judges it). */
+async function send(from: PrivateKeyAccount, to: Address, abi: Abi, functionName: string, args: unknown[]) {
+  const wallet = createWalletClient({ account: from, transport: http(rpc()) });
+  const nonce = await pub.getTransactionCount({ address: from.address, blockTag: 'pending' });
+  return wallet.sendTransaction({
+    chain: null,
+    to,
+    data: encodeFunctionData({ abi, functionName, args }),
+    gas: 12_000_000n,
+    maxFeePerGas: 0n,
+    maxPriorityFeePerGas: 0n,
+    nonce,
+  });
+}
+
+/** Waits for a receipt; its status and decoded revert reason. */
+async function outcome(hash: Hex): Promise<{ ok: boolean; reason: string | undefined; block: bigint }> {
+  const r = await pub.waitForTransactionReceipt({ hash, timeout: 60_000, pollingInterval: 200 });
+  if (r.status === 'success') return { ok: true, reason: undefined, block: r.blockNumber };
+  const raw = await net.rpc(0, 'eth_getTransactionReceipt', [hash]);
+  return { ok: false, reason: decodeRevertReason(raw.revertReason), block: r.blockNumber };
+}
+
+/** Sends calls from distinct senders (or one after the other from the same one) and awaits all outcomes. */
+async function sendAll(calls: [PrivateKeyAccount, Address, Abi, string, unknown[]][]) {
+  const hashes: Hex[] = [];
+  for (const c of calls) hashes.push(await send(...c));
+  return Promise.all(hashes.map(outcome));
+}
+
+const view = <T>(address: Address, abi: Abi, functionName: string, args: unknown[] = []) =>
+  pub.readContract({ address, abi, functionName, args }) as Promise<T>;
+const cash = (a: { address: string }) => view<bigint>(CASH_ADDRESS, ERC20_ABI, 'balanceOf', [a.address]);
+const credits = (a: { address: string }) =>
+  view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'balanceOf', [a.address]);
+
+async function signReading(k: PrivateKeyAccount, r: Reading): Promise<Hex> {
+  return k.signTypedData({
+    domain: readingDomain(CHAIN_ID),
+    types: READING_TYPES,
+    primaryType: 'Reading',
+    message: r,
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON-RPC results as the node returns them
+const glInterval = (k: bigint): Promise<any> => net.rpc(0, 'gl_interval', [k.toString()]);
+// biome-ignore lint/suspicious/noExplicitAny: JSON-RPC results as the node returns them
+const glOrders = (k: bigint): Promise<any[]> => net.rpc(0, 'gl_orders', [k.toString()]);
+
+async function marketNow(): Promise<bigint> {
+  return BigInt((await net.rpc(0, 'gl_marketConfig')).marketTimeMs);
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+/** What a rejected call must leave alone: the interval, its orders, cash and credits of everyone involved, readings. */
+async function snapshot(k: bigint): Promise<string> {
+  const people = [...METERS.map((n) => who(n)), who('frank'), pat, upstream, acct('grid-operator')];
+  const balances = await Promise.all(
+    [...people, { address: MARKET_ADDRESS }].map(async (a) => [a.address, await cash(a), await credits(a)]),
+  );
+  const readings = await Promise.all(
+    METERS.map((n) => view(METERS_ADDRESS, METERS_ABI, 'readingOf', [METER_ID[n], k])),
+  );
+  return JSON.stringify([balances, readings, await glInterval(k), await glOrders(k)], (_k, v) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  );
+}
+
+let K: bigint; // the interval traded
+const startCash = new Map<string, bigint>();
+let settled: Settlement;
+const orderId = new Map<Name, string>();
+const sold = (n: Name) => settled.parties.find((p) => p.id === `o${orderId.get(n)}`)!.energyWh;
+const amount = (n: Name) => settled.parties.find((p) => p.id === `o${orderId.get(n)}`)!.amountMicros;
+
+beforeAll(async () => {
+  // The grid operator is a dev account: its address comes from the public dev seed.
+  const operator = buildDevAccounts({ participants: 6 }).accounts.find(
+    (a) => a.role === 'grid-operator',
+  )!.address;
+  net.initEnergy(operator);
+  dev = devAccounts(net.dir);
+  pub = createPublicClient({ transport: http(net.rpcUrl(0)), pollingInterval: 200 });
+  await Promise.all([0, 1, 2, 3].map((k) => net.start(k)));
+  await net.waitHeight([0, 1, 2, 3], 2n, 90_000);
+
+  // Registration: the operator registers the network and five meters, the admin the participants' buses.
+  const caseNet = await loadMatpower(join(GRID_CASES_DIR, 'case9_congested.m'));
+  const op = acct('grid-operator');
+  const admin = acct('admin');
+  const reg = await sendAll([
+    [op, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(networkToJson(caseNet))]],
+    ...METERS.map(
+      (n) =>
+        [
+          op,
+          REGISTRY_ADDRESS,
+          REGISTRY_ABI,
+          'registerMeter',
+          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address],
+        ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
+    ),
+    ...METERS.map(
+      (n) =>
+        [
+          admin,
+          REGISTRY_ADDRESS,
+          REGISTRY_ABI,
+          'registerParticipant',
+          [who(n).address, [BigInt(BUS[n])]],
+        ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
+    ),
+    [admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [pat.address, [9n]]],
+  ]);
+  expect(reg.map((r) => r.reason ?? 'ok')).toEqual(reg.map(() => 'ok'));
+  for (const a of [...METERS.map((n) => who(n)), who('frank'), upstream, op, pat])
+    startCash.set(a.address, await cash(a));
+  // The interval to trade: the first whose gate is PRE_GATE_WALL_MS of wall time away.
+  const open = BigInt((await net.rpc(0, 'gl_marketConfig')).openInterval);
+  K = open + (PRE_GATE_WALL_MS * SCALE + L - 1n) / L;
+}, 240_000);
+
+afterAll(async () => {
+  await net.destroy();
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+describe('energy market on a 4-validator testnet through the CLI, case9_congested', () => {
+  it('participants order before the gate: two through `order place`, three through viem; `order list` shows them', async () => {
+    const stepFlags = (n: Name) =>
+      STEPS[n].steps.flatMap(([wh, p]) => ['--step', `${wh}@${Number(p) / 1e6}`]);
+    const place = (n: Name, format: string) =>
+      cli([
+        'order',
+        'place',
+        ...devFlags(),
+        '--account',
+        DEV_NAME[n],
+        '--interval',
+        K.toString(),
+        '--bus',
+        String(BUS[n]),
+        '--side',
+        STEPS[n].side,
+        ...stepFlags(n),
+        '--format',
+        format,
+      ]);
+    const viemPlace = (n: Name) =>
+      [
+        who(n),
+        MARKET_ADDRESS,
+        MARKET_ABI,
+        'placeOrder',
+        [
+          K,
+          BigInt(BUS[n]),
+          STEPS[n].side === 'buy' ? 0 : 1,
+          STEPS[n].steps.map(([energyWh, priceMicrosPerMWh]) => ({ energyWh, priceMicrosPerMWh })),
+        ],
+      ] as [PrivateKeyAccount, Address, Abi, string, unknown[]];
+    const [a, b, rest] = await Promise.all([
+      place('alice', 'json'),
+      place('bob', 'table'),
+      sendAll([viemPlace('carol'), viemPlace('erin'), viemPlace('dave')]),
+    ]);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    const placed = JSON.parse(a.stdout);
+    expect(placed).toMatchObject({
+      interval: K.toString(),
+      bus: '2',
+      side: 'sell',
+      owner: who('alice').address.toLowerCase(),
+    });
+    // A sell order escrows collateral for its whole energy at the shortfall price.
+    expect(placed.escrow).toBe(((8_333_000n * SHORTFALL + MWH - 1n) / MWH).toString());
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/escrow \$/);
+    expect(b.stdout).toContain('1000.000000'); // 10 MWh at 100 $/MWh
+    expect(rest.map((r) => r.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+
+    const list = await cli(['order', 'list', '--rpc', rpc(), '--interval', K.toString(), '--format', 'json']);
+    expect(list.code).toBe(0);
+    const orders = JSON.parse(list.stdout).orders as {
+      id: string;
+      owner: string;
+      status: string;
+      escrow: string;
+    }[];
+    expect(orders).toHaveLength(5);
+    expect(orders.every((o) => o.status === 'open')).toBe(true);
+    for (const n of METERS) {
+      const o = orders.find((x) => x.owner === who(n).address.toLowerCase());
+      expect(o, n).toBeDefined();
+      orderId.set(n, o!.id);
+    }
+    expect(orders.find((o) => o.id === placed.id)?.owner).toBe(who('alice').address.toLowerCase());
+    const mine = await cli([
+      'order',
+      'list',
+      ...devFlags(),
+      '--interval',
+      K.toString(),
+      '--owner',
+      DEV_NAME.bob,
+    ]);
+    expect(mine.code).toBe(0);
+    expect(mine.stdout).toContain(`${orderId.get('bob')}`);
+    expect(mine.stdout).toContain('10000000 Wh @ 100');
+    expect(mine.stdout).not.toContain(who('alice').address.toLowerCase());
+    // Still before the gate: everything above happened in time.
+    expect((await glInterval(K)).status).toBe('open');
+  }, 180_000);
+
+  it('rejects, in the block, orders at a bus not allowed, beyond the cash, with malformed steps; and an early reading', async () => {
+    const before = await snapshot(K);
+    const one = [{ energyWh: MWH, priceMicrosPerMWh: 50n * USD }];
+    const early: Reading = { meter: METER_ID.bob, interval: K, importedWh: 1n, exportedWh: 0n };
+    const bob = who('bob');
+    const cases: [[PrivateKeyAccount, Address, Abi, string, unknown[]], string][] = [
+      [[bob, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 2n, 0, one]], 'may not trade at bus 2'],
+      [[pat, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 9n, 0, one]], 'exceeds the cash balance 1000'],
+      [[bob, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 9n, 0, []]], 'expected 1..4 steps, got 0'],
+      [
+        [
+          bob,
+          MARKET_ADDRESS,
+          MARKET_ABI,
+          'placeOrder',
+          [K, 9n, 0, [{ energyWh: 0n, priceMicrosPerMWh: 1n }]],
+        ],
+        'step 1: energyWh must be in 1..',
+      ],
+      [
+        [bob, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 9n, 0, Array(5).fill(one[0])]],
+        'expected 1..4 steps, got 5',
+      ],
+      [
+        [
+          bob,
+          MARKET_ADDRESS,
+          MARKET_ABI,
+          'placeOrder',
+          [K, 9n, 0, [{ energyWh: 1n, priceMicrosPerMWh: 1_000_000_000_001n }]],
+        ],
+        'step 1: price must be <=',
+      ],
+      [[bob, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 9n, 2, one]], 'side must be 0 (buy) or 1 (sell)'],
+      [[bob, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 42n, 0, one]], 'unknown bus 42'],
+      [
+        [
+          pat,
+          METERS_ADDRESS,
+          METERS_ABI,
+          'submitReadings',
+          [[early], [await signReading(meterKey.bob, early)]],
+        ],
+        'the interval ends at',
+      ],
+    ];
+    const out = await sendAll(cases.map(([c]) => c));
+    out.forEach((o, i) => {
+      expect(o.ok, cases[i]![1]).toBe(false);
+      expect(o.reason).toContain(cases[i]![1]);
+    });
+    expect(await snapshot(K)).toBe(before);
+    expect((await glInterval(K)).status).toBe('open');
+  }, 120_000);
+
+  it('clears at the gate: prices differ by bus and equal the off-chain engine; cash moves by the integer rule', async () => {
+    await waitFor(`interval ${K} to clear`, async () => (await glInterval(K)).status !== 'open', 120_000);
+    const iv = await glInterval(K);
+    expect(iv.status).toBe('cleared');
+    // The off-chain reference: the stored book (ids in order) on the case without generators and loads,
+    // the upstream offer and bid last, as docs/market-rules.md §10 says the chain builds it.
+    const orders = await glOrders(K);
+    const caseNet = await loadMatpower(join(GRID_CASES_DIR, 'case9_congested.m'));
+    const bare = {
+      ...caseNet,
+      generators: [],
+      buses: caseNet.buses.map((b) => ({ ...b, pdMw: 0, gsMw: 0 })),
+    };
+    const mw = (wh: bigint) => (Number(wh) * 60) / (MINUTES * 1e6);
+    const off = await clearNetwork(bare, [
+      ...orders.map((o) => ({
+        id: `o${o.id}`,
+        bus: o.bus as number,
+        side: o.side as 'buy' | 'sell',
+        steps: (o.steps as { energyWh: string; priceMicrosPerMWh: string }[]).map((s) => ({
+          price: Number(s.priceMicrosPerMWh) / 1e6,
+          quantity: mw(BigInt(s.energyWh)),
+        })),
+      })),
+      { id: 'up-sell', bus: 1, side: 'sell' as const, steps: [{ price: 80, quantity: mw(40n * MWH) }] },
+      { id: 'up-buy', bus: 1, side: 'buy' as const, steps: [{ price: 5, quantity: mw(40n * MWH) }] },
+    ]);
+    expect(off.status).toBe('optimal');
+    settled = settleClearing(off, { intervalMinutes: MINUTES });
+    for (const b of off.buses)
+      expect(iv.lmpMicrosPerMWh[String(b.id)], `bus ${b.id}`).toBe(
+        roundHalfAwayFromZero(b.lmp * 1e6).toString(),
+      );
+    expect(new Set(Object.values(iv.lmpMicrosPerMWh)).size).toBeGreaterThan(1);
+    expect(Math.abs(off.branches.find((br) => br.index === 8)!.flowMw)).toBeCloseTo(40, 6);
+    // Every order's cleared energy, price and amount; every participant's cash.
+    for (const o of await glOrders(K)) {
+      const p = settled.parties.find((x) => x.id === `o${o.id}`)!;
+      expect(o.status).toBe('cleared');
+      expect(o.clearedWh).toBe(p.energyWh.toString());
+      expect(o.amount).toBe(p.amountMicros.toString());
+      expect(p.energyWh).toBeGreaterThan(0n);
+    }
+    for (const n of METERS) {
+      const c = await cash(who(n));
+      const start = startCash.get(who(n).address)!;
+      const collateral = (sold(n) * SHORTFALL + MWH - 1n) / MWH;
+      expect(c, n).toBe(STEPS[n].side === 'buy' ? start - amount(n) : start + amount(n) - collateral);
+    }
+    const up = (id: string) => settled.parties.find((p) => p.id === id)!.amountMicros;
+    expect(await cash(upstream)).toBe(START + up('up-sell') - up('up-buy'));
+    expect(BigInt(iv.congestionRent)).toBe(settled.congestionRentMicros);
+    expect(settled.congestionRentMicros).toBeGreaterThan(0n);
+    expect(await cash(acct('grid-operator'))).toBe(
+      startCash.get(acct('grid-operator').address)! + settled.congestionRentMicros,
+    );
+  }, 180_000);
+
+  it('mints one promise per merit-order trade to the buyer; `interval show` prints the interval', async () => {
+    const iv = await glInterval(K);
+    const ids = (iv.promises as string[]).map(BigInt);
+    expect(ids.length).toBeGreaterThan(0);
+    // The dev genesis minted promises 1..6: the market's ids come after them.
+    expect(ids[0]).toBe(7n);
+    let total = 0n;
+    for (const id of ids) {
+      const p = await view<{ buyer: string; energyWh: bigint; interval: bigint }>(
+        MARKET_ADDRESS,
+        MARKET_ABI,
+        'promiseOf',
+        [id],
+      );
+      expect(p.interval).toBe(K);
+      expect(await view<string>(PROMISES_ADDRESS, ERC721_ABI, 'ownerOf', [id])).toBe(p.buyer);
+      total += p.energyWh;
+    }
+    const soldTotal = settled.parties.filter((p) => p.side === 'sell').reduce((a, p) => a + p.energyWh, 0n);
+    expect(total).toBe(soldTotal);
+    const first = await view<{ seller: string; buyer: string }>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [
+      ids[0]!,
+    ]);
+    expect(first.seller).toBe(who('alice').address); // cheapest seller
+    expect(first.buyer).toBe(who('bob').address); // highest bidder
+    // Bob hands his first promise to frank: credits will follow the token.
+    const t = await sendAll([
+      [
+        who('bob'),
+        PROMISES_ADDRESS,
+        ERC721_ABI,
+        'transferFrom',
+        [who('bob').address, who('frank').address, ids[0]!],
+      ],
+    ]);
+    expect(t[0]!.ok).toBe(true);
+
+    const [json, table] = await Promise.all([
+      cli(['interval', 'show', K.toString(), '--rpc', rpc(), '--format', 'json']),
+      cli(['interval', 'show', K.toString(), '--rpc', net.rpcUrl(2)]),
+    ]);
+    expect(json.code).toBe(0);
+    const shown = JSON.parse(json.stdout);
+    expect(shown.status).toBe('cleared');
+    expect(shown.lmpMicrosPerMWh).toEqual(iv.lmpMicrosPerMWh);
+    expect(shown.congestionRent).toBe(settled.congestionRentMicros.toString());
+    expect(shown.orderList).toHaveLength(5);
+    expect(shown.promiseList.map((p: { id: string }) => p.id)).toEqual(iv.promises);
+    expect(shown.promiseList[0].buyer).toBe(who('bob').address.toLowerCase());
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/│ cleared/);
+    expect(table.stdout).toContain('LMP $/MWh');
+    for (const p of Object.values(iv.lmpMicrosPerMWh as Record<string, string>))
+      expect(table.stdout).toContain((Number(p) / 1e6).toFixed(6));
+  }, 120_000);
+
+  it('rejects an order after the gate in the block, state unchanged', async () => {
+    const before = await snapshot(K);
+    const late = await sendAll([
+      [
+        who('bob'),
+        MARKET_ADDRESS,
+        MARKET_ABI,
+        'placeOrder',
+        [K, 9n, 0, [{ energyWh: MWH, priceMicrosPerMWh: USD }]],
+      ],
+    ]);
+    expect(late[0]!.reason).toContain(`gate of interval ${K} closed`);
+    expect(await snapshot(K)).toBe(before);
+  }, 60_000);
+
+  const readings = new Map<Name, Reading>();
+  it('meters report through `meter sign` and `meter submit` (short, surplus, exact, under; carol missing)', async () => {
+    readings.set('alice', {
+      meter: METER_ID.alice,
+      interval: K,
+      importedWh: 0n,
+      exportedWh: (sold('alice') * 8n) / 10n,
+    });
+    readings.set('erin', {
+      meter: METER_ID.erin,
+      interval: K,
+      importedWh: 0n,
+      exportedWh: sold('erin') + 200_000n,
+    });
+    readings.set('bob', { meter: METER_ID.bob, interval: K, importedWh: sold('bob'), exportedWh: 0n });
+    readings.set('dave', {
+      meter: METER_ID.dave,
+      interval: K,
+      importedWh: sold('dave') - 400_000n,
+      exportedWh: 0n,
+    });
+    const file = join(work, 'readings.jsonl');
+    // Two readings signed by the CLI (offline, key files), the others by viem in the same format.
+    for (const n of ['alice', 'bob'] as const)
+      writeFileSync(join(work, `${n}.key`), `${key(`meter ${n}`)}\n`);
+    const signed = await Promise.all(
+      (['alice', 'bob'] as const).map((n) => {
+        const r = readings.get(n)!;
+        return cli([
+          'meter',
+          'sign',
+          '--meter',
+          r.meter.toString(),
+          '--interval',
+          K.toString(),
+          '--imported',
+          r.importedWh.toString(),
+          '--exported',
+          r.exportedWh.toString(),
+          '--key-file',
+          join(work, `${n}.key`),
+          '--chain-id',
+          CHAIN_ID.toString(),
+          '--out',
+          file,
+        ]);
+      }),
+    );
+    for (const s of signed) expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(signed[0]!.stdout).signature).toBe(
+      await signReading(meterKey.alice, readings.get('alice')!),
+    );
+    const line = async (k: PrivateKeyAccount, r: Reading) =>
+      `${JSON.stringify({
+        meter: r.meter.toString(),
+        interval: r.interval.toString(),
+        importedWh: r.importedWh.toString(),
+        exportedWh: r.exportedWh.toString(),
+        chainId: CHAIN_ID.toString(),
+        signature: await signReading(k, r),
+      })}\n`;
+    const carol: Reading = { meter: METER_ID.carol, interval: K, importedWh: 0n, exportedWh: sold('carol') };
+    const unknown: Reading = { meter: 999n, interval: K, importedWh: 0n, exportedWh: 1n };
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        (await line(meterKey.erin, readings.get('erin')!)) +
+        (await line(meterKey.dave, readings.get('dave')!)) +
+        (await line(meterKey.alice, carol)) + // forged: carol's reading under alice's meter key
+        (await line(meterKey.bob, unknown)),
+    );
+    const end = (K + 1n) * L;
+    await waitFor(`the end of interval ${K}`, async () => (await marketNow()) >= end, 120_000);
+    const sub = await cli([
+      'meter',
+      'submit',
+      file,
+      ...devFlags(),
+      '--account',
+      DEV_NAME.frank,
+      '--format',
+      'json',
+    ]);
+    expect(sub.code).toBe(1); // two rejected
+    expect(sub.stderr).toContain('2 of 6 readings rejected');
+    const res = JSON.parse(sub.stdout);
+    expect(res.accepted).toBe(4);
+    expect(res.readings.map((r: { status: string }) => r.status)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'rejected',
+      'rejected',
+    ]);
+    expect(res.readings[4].reason).toContain("not signed by the meter's key");
+    expect(res.readings[5].reason).toContain('unknown meter');
+    for (const n of ['alice', 'erin', 'bob', 'dave'] as const) {
+      const [seen, imp, exp] = await view<[boolean, bigint, bigint]>(
+        METERS_ADDRESS,
+        METERS_ABI,
+        'readingOf',
+        [METER_ID[n], K],
+      );
+      expect([seen, imp, exp]).toEqual([true, readings.get(n)!.importedWh, readings.get(n)!.exportedWh]);
+    }
+  }, 180_000);
+
+  it('rejects, in the block, forged, replayed, tampered and unknown-meter readings, state unchanged', async () => {
+    const before = await snapshot(K);
+    const carol: Reading = { meter: METER_ID.carol, interval: K, importedWh: 0n, exportedWh: sold('carol') };
+    const unknown: Reading = { meter: 999n, interval: K, importedWh: 0n, exportedWh: 1n };
+    const bob = readings.get('bob')!;
+    const frank = who('frank');
+    const out = await sendAll([
+      [
+        frank,
+        METERS_ADDRESS,
+        METERS_ABI,
+        'submitReadings',
+        [[carol], [await signReading(meterKey.alice, carol)]],
+      ],
+      [frank, METERS_ADDRESS, METERS_ABI, 'submitReadings', [[bob], [await signReading(meterKey.bob, bob)]]],
+      [
+        frank,
+        METERS_ADDRESS,
+        METERS_ABI,
+        'submitReadings',
+        [[{ ...carol, exportedWh: 1n }], [await signReading(meterKey.carol, carol)]],
+      ],
+      [
+        frank,
+        METERS_ADDRESS,
+        METERS_ABI,
+        'submitReadings',
+        [[unknown], [await signReading(meterKey.bob, unknown)]],
+      ],
+    ]);
+    expect(out.map((o) => o.reason)).toEqual([
+      expect.stringContaining("not signed by the meter's key"),
+      expect.stringContaining('already reported'),
+      expect.stringContaining("not signed by the meter's key"),
+      expect.stringContaining('unknown meter'),
+    ]);
+    expect(await snapshot(K)).toBe(before);
+  }, 120_000);
+
+  it('refuses bad input at the command line before sending anything', async () => {
+    const alice = who('alice');
+    const nonce = await pub.getTransactionCount({ address: alice.address });
+    const cashBefore = await cash(alice);
+    const base = ['order', 'place', ...devFlags(), '--interval', 'next', '--bus', '2', '--side', 'sell'];
+    const [step, account, address, unreachable, bus, side] = await Promise.all([
+      cli([...base, '--account', DEV_NAME.alice, '--step', '2000@4x']),
+      cli([...base, '--account', 'nobody', '--step', '2000@45']),
+      cli(['order', 'list', '--rpc', rpc(), '--interval', 'next', '--owner', '0x1234']),
+      cli(['interval', 'show', 'next', '--rpc', `http://127.0.0.1:${CLOSED_PORT}`]),
+      cli([
+        'order',
+        'place',
+        ...devFlags(),
+        '--account',
+        DEV_NAME.alice,
+        '--interval',
+        'next',
+        '--bus',
+        '9',
+        '--side',
+        'sell',
+        '--step',
+        '2000@45',
+      ]),
+      cli([...base, '--account', DEV_NAME.alice, '--side', 'hold', '--step', '2000@45']),
+    ]);
+    expect([step.code, step.stdout]).toEqual([1, '']);
+    expect(step.stderr).toContain('--step 1 ("2000@4x"): expected a price in $/MWh');
+    expect([account.code, account.stdout]).toEqual([1, '']);
+    expect(account.stderr).toMatch(
+      /unknown account "nobody" in .*dev-accounts\.json\nknown accounts: admin, /,
+    );
+    expect([address.code, address.stdout]).toEqual([1, '']);
+    expect(address.stderr).toContain('--owner: expected an address of 20 bytes');
+    expect([unreachable.code, unreachable.stdout]).toEqual([1, '']);
+    expect(unreachable.stderr).toContain(
+      `cannot reach the JSON-RPC endpoint http://127.0.0.1:${CLOSED_PORT}`,
+    );
+    expect(unreachable.stderr).toContain('gridledger start');
+    expect([bus.code, bus.stdout]).toEqual([1, '']);
+    expect(bus.stderr).toMatch(
+      /rejected: market: 0x[0-9a-f]{40} may not trade at bus 9\n\(nothing was sent\)/,
+    );
+    expect([side.code, side.stdout]).toEqual([2, '']);
+    expect(side.stderr).toContain('--side must be "buy" or "sell", got "hold"');
+    for (const r of [step, account, address, unreachable, bus, side])
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await pub.getTransactionCount({ address: alice.address })).toBe(nonce);
+    expect(await cash(alice)).toBe(cashBefore);
+  }, 180_000);
+
+  it('settles at the deadline (carol missing): exact credits to the holders, imbalance cash, promises burned once', async () => {
+    const beforeCash = new Map<string, bigint>();
+    for (const a of [...METERS.map((n) => who(n)), acct('grid-operator')])
+      beforeCash.set(a.address, await cash(a));
+    await waitFor(`interval ${K} to settle`, async () => (await glInterval(K)).status === 'settled', 120_000);
+    const iv = await glInterval(K);
+    // Credits: alice delivers 80% of her sale, erin all of hers (not her surplus), carol nothing.
+    const delivered = readings.get('alice')!.exportedWh + sold('erin');
+    expect(await view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(delivered);
+    const byHolder = new Map<string, bigint>();
+    let sum = 0n;
+    for (const [i, id] of (iv.promises as string[]).entries()) {
+      const p = await view<{ buyer: string; settled: boolean; deliveredWh: bigint; energyWh: bigint }>(
+        MARKET_ADDRESS,
+        MARKET_ABI,
+        'promiseOf',
+        [BigInt(id)],
+      );
+      expect(p.settled).toBe(true);
+      expect(p.deliveredWh).toBeLessThanOrEqual(p.energyWh);
+      const holder = i === 0 ? who('frank').address : p.buyer;
+      byHolder.set(holder, (byHolder.get(holder) ?? 0n) + p.deliveredWh);
+      sum += p.deliveredWh;
+    }
+    expect(sum).toBe(delivered);
+    expect(await credits(who('frank'))).toBe(byHolder.get(who('frank').address)!);
+    expect(await credits(who('frank'))).toBeGreaterThan(0n);
+    expect((await credits(who('bob'))) + (await credits(who('dave'))) + (await credits(who('frank')))).toBe(
+      delivered,
+    );
+    // Cash: shortfalls pay 150 $/MWh (ceil), surpluses are paid 10 $/MWh (floor), collateral released.
+    const collateral = (n: Name) => (sold(n) * SHORTFALL + MWH - 1n) / MWH;
+    const owe = (wh: bigint) => (wh * SHORTFALL + MWH - 1n) / MWH;
+    const get = (wh: bigint) => (wh * SURPLUS) / MWH;
+    const aliceOwe = owe(sold('alice') - readings.get('alice')!.exportedWh);
+    const carolOwe = owe(sold('carol'));
+    const erinGet = get(200_000n);
+    const daveGet = get(400_000n);
+    const was = (n: Name) => beforeCash.get(who(n).address)!;
+    expect(await cash(who('alice'))).toBe(was('alice') + collateral('alice') - aliceOwe);
+    expect(await cash(who('carol'))).toBe(was('carol') + collateral('carol') - carolOwe);
+    expect(await cash(who('erin'))).toBe(was('erin') + collateral('erin') + erinGet);
+    expect(await cash(who('bob'))).toBe(was('bob'));
+    expect(await cash(who('dave'))).toBe(was('dave') + daveGet);
+    const op = acct('grid-operator').address;
+    expect(await cash({ address: op })).toBe(beforeCash.get(op)! + aliceOwe + carolOwe - erinGet - daveGet);
+    expect(await cash({ address: MARKET_ADDRESS })).toBe(0n);
+    // And from the start: each participant's whole story in one number.
+    expect(await cash(who('alice'))).toBe(startCash.get(who('alice').address)! + amount('alice') - aliceOwe);
+    expect(await cash(who('bob'))).toBe(startCash.get(who('bob').address)! - amount('bob'));
+  }, 180_000);
+
+  it('after settlement: a late reading and a second settlement of a promise are rejected, nothing changes', async () => {
+    const before = await snapshot(K);
+    const carol: Reading = { meter: METER_ID.carol, interval: K, importedWh: 0n, exportedWh: sold('carol') };
+    const first = BigInt((await glInterval(K)).promises[0]);
+    const out = await sendAll([
+      [
+        who('carol'),
+        METERS_ADDRESS,
+        METERS_ABI,
+        'submitReadings',
+        [[carol], [await signReading(meterKey.carol, carol)]],
+      ],
+      [
+        who('frank'),
+        PROMISES_ADDRESS,
+        ERC721_ABI,
+        'transferFrom',
+        [who('frank').address, who('bob').address, first],
+      ],
+    ]);
+    expect(out[0]!.reason).toContain('settlement deadline');
+    expect(out[1]!.ok).toBe(false); // burned at settlement: ERC721NonexistentToken
+    const shown = await cli(['interval', 'show', K.toString(), '--rpc', rpc(), '--format', 'json']);
+    expect(JSON.parse(shown.stdout).status).toBe('settled');
+    expect(await snapshot(K)).toBe(before);
+    // Every node agrees on the blocks so far (same state roots).
+    const h = await net.height(0);
+    await net.waitHeight([0, 1, 2, 3], h, 60_000);
+    const roots = await Promise.all(
+      [0, 1, 2, 3].map(
+        async (k) => (await net.rpc(k, 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false])).stateRoot,
+      ),
+    );
+    expect(new Set(roots).size).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,165 @@
+// The dashboard's view model: what the server pushes over its WebSocket and the page draws. The server
+// sends a `snapshot` (every section) on connect and then `update` messages carrying only the sections
+// that changed; prices are $/MWh and energy Wh or kWh as plain numbers (display values), balances are
+// decimal strings of the token's smallest unit (cash: micro-units, credits: Wh).
+
+/** One block in the chain view. */
+export interface BlockRow {
+  number: number;
+  hash: string;
+  timeMs: number;
+  txCount: number;
+  /** Time from the block's timestamp to the dashboard seeing it committed, ms (null: before the dashboard started). */
+  finalityMs: number | null;
+  proposer: string;
+}
+
+/** The chain view. */
+export interface ChainView {
+  rpcUrl: string;
+  height: number;
+  /** Newest first, at most 20. */
+  blocks: BlockRow[];
+  /** Transactions per second over the last 30 s of block time. */
+  tps: number;
+  avgBlockMs: number;
+  avgFinalityMs: number;
+  /** The dashboard's own delay for the newest block: newHeads notification to update pushed, ms. */
+  feedMs: number;
+}
+
+/** One validator's node as the dashboard polls it. */
+export interface ValidatorRow {
+  url: string;
+  index: number | null;
+  publicKey: string | null;
+  height: number | null;
+  peers: number | null;
+  status: 'up' | 'behind' | 'down';
+}
+
+/** The market clock and the open interval. */
+export interface MarketView {
+  intervalMs: number;
+  blockTimeMs: number;
+  marketTimeMs: number;
+  openInterval: number;
+  clearNext: number;
+  settleNext: number;
+  /** Orders placed so far for the open interval. */
+  openOrders: number;
+  upstreamBus: number;
+  importPrice: number;
+  exportPrice: number;
+}
+
+/** The network as the map draws it (positions from layout.ts). */
+export interface NetworkView {
+  name: string;
+  version: string;
+  root: number | null;
+  buses: { id: number; type: number; x: number; y: number }[];
+  branches: { index: number; from: number; to: number; limitMw: number; inService: boolean }[];
+}
+
+/** One line's state in a cleared interval. */
+export interface FlowRow {
+  index: number;
+  flowMw: number;
+  limitMw: number;
+  /** |flow| / limit (0 for unlimited lines). */
+  loading: number;
+  /** The limit binds (a non-zero shadow price). */
+  congested: boolean;
+}
+
+/** One promise (bilateral trade) of a cleared interval. */
+export interface TradeRow {
+  tokenId: string;
+  seller: string;
+  buyer: string;
+  sellerBus: number;
+  buyerBus: number;
+  energyWh: number;
+  sellerPrice: number;
+  buyerPrice: number;
+  settled: boolean;
+  deliveredWh: number;
+}
+
+/** The last cleared interval. */
+export interface ClearedView {
+  interval: number;
+  status: string;
+  startMs: number;
+  endMs: number;
+  lmps: Record<string, number>;
+  lmpMin: number;
+  lmpMax: number;
+  congestionRent: number;
+  flows: FlowRow[];
+  curves: import('./curves.ts').Curves;
+  summary: import('./curves.ts').BookSummary;
+  upstream: { soldWh: number; boughtWh: number };
+  promises: number;
+  /** The first promises of the interval, at most 40. */
+  trades: TradeRow[];
+}
+
+/** The last settled interval. */
+export interface SettledView {
+  interval: number;
+  creditsWh: number | null;
+  promises: number;
+  expectedReadings: number;
+  reportedReadings: number;
+}
+
+/** Participants the picker offers. */
+export interface ParticipantsView {
+  named: { name: string; role: string; address: string }[];
+  active: { address: string; side: 'buy' | 'sell'; clearedWh: number; bus: number }[];
+  /** A participant with credits to show first: the largest buyer of the last settled interval. */
+  suggested: string | null;
+}
+
+/** One participant (sent only to pages watching it). */
+export interface ParticipantView {
+  address: string;
+  cash: string | null;
+  credits: string | null;
+  promisesHeld: string | null;
+  orders: {
+    id: string;
+    interval: number;
+    bus: number;
+    side: string;
+    clearedWh: number;
+    price: number;
+    status: string;
+  }[];
+  promises: TradeRow[];
+}
+
+/** Every section the server pushes to all pages. */
+export interface DashboardView {
+  chain: ChainView | null;
+  validators: ValidatorRow[];
+  market: MarketView | null;
+  /** Why the market sections are empty (no energy market on this chain, no network registered yet). */
+  marketNote: string | null;
+  network: NetworkView | null;
+  cleared: ClearedView | null;
+  settled: SettledView | null;
+  participants: ParticipantsView;
+}
+
+/** Messages from the server. */
+export type ServerMessage =
+  | { type: 'snapshot'; view: DashboardView }
+  | { type: 'update'; sections: Partial<DashboardView> }
+  | { type: 'participant'; participant: ParticipantView }
+  | { type: 'history'; bus: number; points: [startMs: number, price: number][] };
+
+/** Messages from the page. */
+export type ClientMessage = { type: 'watch'; address: string | null } | { type: 'history'; bus: number };

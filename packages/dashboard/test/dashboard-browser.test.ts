@@ -1,0 +1,153 @@
+// The dashboard in a real browser (Debian's chromium, headless, driven by playwright-core) against a
+// running platform: 4 validator processes with the energy market on case33bw_congested, a live market
+// driving orders and meter readings, and startDashboard. Checks: the page loads without console errors,
+// blocks advance on screen, the grid map draws at least two distinct LMP colours (read back from the
+// canvas pixels at the bus centres), clicking a bus shows its price history, and the participant view
+// shows credits after a settled interval. Screenshots go to artifacts/screenshots/ (gitignored);
+// GL_README_SCREENSHOT=1 also refreshes docs/img/dashboard.png.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Dashboard, startDashboard } from '../src/index.ts';
+import { CHROMIUM, launchBrowser, openWatchedPage, saveScreenshot, type TestBrowser } from './browser.ts';
+import { type DevMarket, startDevMarket } from './dev-market.ts';
+
+/** Ports of this suite: validators 27300..27307, dashboard 27320. */
+const BASE_PORT = 27300;
+const DASHBOARD_PORT = 27320;
+const PROBES = fileURLToPath(new URL('./page-probes.js', import.meta.url));
+const README_IMAGE = fileURLToPath(new URL('../../../docs/img/dashboard.png', import.meta.url));
+
+let market: DevMarket | undefined;
+let dashboard: Dashboard | undefined;
+let browser: TestBrowser | undefined;
+let page: Page;
+let problems: string[] = [];
+
+/** Polls `read` in the page until `ok` holds; returns the last value. */
+async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number) {
+  const t0 = Date.now();
+  let v = await read();
+  while (!ok(v)) {
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 500));
+    v = await read();
+  }
+  return v;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: run \`node scripts/ensure-chromium.mjs\` (npm test does) or apt-get install chromium`,
+    );
+  market = await startDevMarket(BASE_PORT);
+  await market.ready;
+  dashboard = await startDashboard({
+    rpcUrls: market.rpcUrls,
+    port: DASHBOARD_PORT,
+    devAccountsPath: market.devAccountsPath,
+    addressesPath: market.addressesPath,
+  });
+  browser = await launchBrowser();
+  ({ page, problems } = await openWatchedPage(browser.context, dashboard.url, PROBES));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await market?.stop();
+}, 60_000);
+
+describe('dashboard in chromium', () => {
+  it('loads without console errors and shows blocks advancing', async () => {
+    const height = () =>
+      page
+        .locator('[data-testid=height]')
+        .textContent()
+        .then((t) => Number((t ?? '').replace(/,/g, '')) || 0);
+    const h1 = await waitFor('a block height on screen', height, (h) => h > 0, 60_000);
+    const h2 = await waitFor('the height to advance on screen', height, (h) => h >= h1 + 2, 60_000);
+    expect(h2).toBeGreaterThanOrEqual(h1 + 2);
+    const rows = await page.locator('[data-testid=blocks] tbody tr').count();
+    expect(rows).toBeGreaterThan(2);
+    await expect(page.locator('[data-testid=connection]').textContent()).resolves.toBe('live');
+    await saveScreenshot(page, '01-loaded');
+    expect(problems).toEqual([]);
+  }, 150_000);
+
+  it('draws the congested feeder with at least two distinct LMP colours', async () => {
+    const colours = await waitFor(
+      'two LMP colours on the grid map',
+      () =>
+        page
+          .locator('[data-testid=grid-map]')
+          .getAttribute('data-lmp-colors')
+          .then((s) => (s ?? '').split(' ').filter(Boolean)),
+      (c) => c.length >= 2,
+      150_000,
+    );
+    expect(colours.length).toBeGreaterThanOrEqual(2);
+    expect(
+      Number(await page.locator('[data-testid=grid-map]').getAttribute('data-congested')),
+    ).toBeGreaterThan(0);
+    // What the canvas shows at each bus centre: the colours must really be drawn, not just configured.
+    await page.waitForTimeout(500);
+    const drawn = (await page.evaluate('window.__dashboardProbes.drawnBusColours()')) as string[];
+    const drawnSet = new Set(drawn);
+    expect(colours.filter((c) => drawnSet.has(c)).length).toBeGreaterThanOrEqual(2);
+    await saveScreenshot(page, '02-lmp-colours');
+  }, 200_000);
+
+  it('shows the price history of a bus clicked on the map', async () => {
+    // Click the bus whose LMP differs most from the one selected now (a real mouse click on the canvas).
+    const target = (await page.evaluate('window.__dashboardProbes.contrastingBus()')) as {
+      bus: number;
+      x: number;
+      y: number;
+    };
+    await page.mouse.click(target.x, target.y);
+    const history = page.locator('[data-testid=bus-history]');
+    await waitFor(
+      'the clicked bus in the history panel',
+      () => history.getAttribute('data-bus'),
+      (b) => b === String(target.bus),
+      20_000,
+    );
+    const points = await waitFor(
+      'price points of the clicked bus',
+      () => history.getAttribute('data-points').then(Number),
+      (n) => n > 0,
+      60_000,
+    );
+    expect(points).toBeGreaterThan(0);
+    await expect(page.locator('[data-testid=bus-history-chart] canvas').count()).resolves.toBe(1);
+    await page.mouse.move(5, 5); // leave the map: its hover highlight would dim the other buses
+    await page.waitForTimeout(300);
+    await saveScreenshot(page, '03-bus-history');
+  }, 120_000);
+
+  it('shows a participant with credits after a settled interval', async () => {
+    const credits = page.locator('[data-testid=participant-credits]');
+    const wh = await waitFor(
+      'credits in the participant view',
+      () =>
+        credits
+          .count()
+          .then((n) => (n === 0 ? 0 : credits.getAttribute('data-wh').then((v) => Number(v || 0)))),
+      (v) => v > 0,
+      180_000,
+    );
+    expect(wh).toBeGreaterThan(0);
+    await expect(credits.textContent()).resolves.toMatch(/kWh/);
+    await saveScreenshot(page, '04-participant');
+    if (process.env.GL_README_SCREENSHOT) {
+      mkdirSync(fileURLToPath(new URL('.', `file://${README_IMAGE}`)), { recursive: true });
+      await page.screenshot({ path: README_IMAGE, fullPage: false });
+    }
+    expect(problems).toEqual([]);
+    expect(market!.errors).toEqual([]);
+  }, 240_000);
+});

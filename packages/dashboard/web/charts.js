@@ -1,0 +1,191 @@
+// ECharts options of the dashboard's charts, as pure functions of the view model: the grid map (buses
+// coloured by LMP, lines by loading, congested lines highlighted), the supply and demand curves of the
+// last cleared interval, and one bus's LMP history.
+import { hhmm, lmpColor, loadingColor, num } from './format.js';
+
+const AXIS = {
+  axisLine: { lineStyle: { color: '#8a99a8' } },
+  splitLine: { lineStyle: { color: '#eef1f4' } },
+};
+
+/** The grid map: a graph series with fixed positions from the server's tree layout. */
+export function gridMapOption(network, cleared, selectedBus, aspect = 1.6) {
+  // Positions normalised to the chart's aspect (ECharts then scales both axes alike: round symbols).
+  const xr = Math.max(1, ...network.buses.map((b) => b.x));
+  const yr = Math.max(1, ...network.buses.map((b) => b.y));
+  const lmps = cleared?.lmps ?? {};
+  const min = cleared?.lmpMin ?? 0;
+  const max = cleared?.lmpMax ?? 0;
+  const flows = new Map((cleared?.flows ?? []).map((f) => [f.index, f]));
+  const big = network.buses.length > 60;
+  const nodes = network.buses.map((b) => {
+    const lmp = lmps[b.id];
+    const color = lmp === undefined ? '#b8c2cc' : lmpColor(lmp, min, max);
+    const selected = b.id === selectedBus;
+    const root = b.id === network.root;
+    return {
+      id: String(b.id),
+      name: `Bus ${b.id}`,
+      x: (b.x / xr) * aspect,
+      y: b.y / yr,
+      value: lmp ?? null,
+      symbol: root ? 'roundRect' : 'circle',
+      symbolSize: (big ? 9 : 16) + (selected ? 8 : 0) + (root ? 4 : 0),
+      itemStyle: {
+        color,
+        borderColor: selected ? '#111' : '#fff',
+        borderWidth: selected ? 3 : 1,
+      },
+      label: {
+        show: !big || selected,
+        formatter: String(b.id),
+        position: 'bottom',
+        fontSize: 10,
+        color: '#334',
+      },
+    };
+  });
+  const links = network.branches.map((br) => {
+    const f = flows.get(br.index);
+    const loading = f?.loading ?? 0;
+    const congested = f?.congested ?? false;
+    return {
+      source: String(br.from),
+      target: String(br.to),
+      value: f ? f.flowMw : null,
+      branch: br.index,
+      congested,
+      lineStyle: {
+        color: loadingColor(loading, congested),
+        width: congested ? 6 : 1.5 + 3 * Math.min(1, loading),
+        type: br.inService ? 'solid' : 'dashed',
+        opacity: 0.95,
+        shadowBlur: congested ? 10 : 0,
+        shadowColor: congested ? 'rgba(192,57,43,0.7)' : 'transparent',
+        curveness: 0,
+      },
+      label: congested
+        ? { show: true, formatter: 'congested', color: '#c0392b', fontSize: 10, fontWeight: 'bold' }
+        : { show: false },
+      tooltipText:
+        `Line ${br.index} (${br.from}→${br.to})<br/>` +
+        (f
+          ? `${num(f.flowMw * 1000, 1)} kW of ${br.limitMw > 0 ? `${num(br.limitMw * 1000, 0)} kW` : 'no limit'}` +
+            (br.limitMw > 0 ? ` (${num(loading * 100, 0)}%)` : '') +
+            (congested ? '<br/><b style="color:#c0392b">congested</b>' : '')
+          : 'no cleared interval yet'),
+    };
+  });
+  return {
+    animation: false,
+    tooltip: {
+      formatter: (p) =>
+        p.dataType === 'edge'
+          ? p.data.tooltipText
+          : `${p.name}<br/>${p.value === null || p.value === undefined ? 'no price yet' : `${num(p.value, 2)} $/MWh`}`,
+    },
+    series: [
+      {
+        type: 'graph',
+        layout: 'none',
+        roam: true,
+        nodeScaleRatio: 0,
+        preserveAspect: true,
+        data: nodes,
+        links,
+        emphasis: { focus: 'adjacency', lineStyle: { width: 5 } },
+        left: 24,
+        right: 24,
+        top: 28,
+        bottom: 28,
+      },
+    ],
+  };
+}
+
+/** Supply and demand of the last cleared interval, with its price range and cleared energy. */
+export function curvesOption(cleared) {
+  const { supply, demand } = cleared.curves;
+  const stepLine = (name, pts, color) => ({
+    name,
+    type: 'line',
+    step: 'start',
+    symbol: 'none',
+    lineStyle: { width: 2, color },
+    itemStyle: { color },
+    data: [[0, pts[0]?.[1] ?? 0], ...pts],
+  });
+  const clearedKWh = (cleared.summary.clearedBuyWh + cleared.upstream.boughtWh) / 1000;
+  const s = stepLine('supply (offers + upstream import)', supply, '#2e86c1');
+  s.markLine = {
+    symbol: 'none',
+    silent: true,
+    label: { formatter: (p) => p.name, position: 'insideEndTop', fontSize: 10 },
+    data: [
+      {
+        name: `LMP max ${num(cleared.lmpMax, 2)}`,
+        yAxis: cleared.lmpMax,
+        lineStyle: { color: '#d7191c', type: 'dashed' },
+      },
+      {
+        name: `LMP min ${num(cleared.lmpMin, 2)}`,
+        yAxis: cleared.lmpMin,
+        lineStyle: { color: '#2c7bb6', type: 'dashed' },
+      },
+      {
+        name: `cleared ${num(clearedKWh, 1)} kWh`,
+        xAxis: clearedKWh,
+        lineStyle: { color: '#555', type: 'dotted' },
+      },
+    ],
+  };
+  // The upstream's capacity dwarfs a local book: show the local part (and what cleared) with room.
+  const { localSupplyKWh, localDemandKWh } = cleared.curves;
+  const xMax = Math.max(localSupplyKWh, localDemandKWh, clearedKWh) * 1.3 || undefined;
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v) => `${num(v, 2)} $/MWh` },
+    legend: { top: 0, textStyle: { fontSize: 11 } },
+    grid: { left: 60, right: 20, top: 34, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      name: 'kWh',
+      nameLocation: 'middle',
+      nameGap: 26,
+      max: xMax === undefined ? undefined : Math.ceil(xMax),
+      ...AXIS,
+    },
+    yAxis: { type: 'value', name: '$/MWh', ...AXIS },
+    series: [s, stepLine('demand (bids + upstream export)', demand, '#ca6f1e')],
+  };
+}
+
+/** One bus's LMP over the kept intervals (market time). */
+export function historyOption(bus, points) {
+  return {
+    animation: false,
+    tooltip: {
+      trigger: 'axis',
+      formatter: (ps) => {
+        const p = ps[0];
+        return p ? `${hhmm(p.value[0])} · bus ${bus}<br/><b>${num(p.value[1], 2)} $/MWh</b>` : '';
+      },
+    },
+    grid: { left: 60, right: 20, top: 20, bottom: 40 },
+    xAxis: { type: 'time', axisLabel: { formatter: (v) => hhmm(v) }, ...AXIS },
+    yAxis: { type: 'value', name: '$/MWh', scale: true, ...AXIS },
+    series: [
+      {
+        name: `bus ${bus}`,
+        type: 'line',
+        step: 'end',
+        symbol: points.length < 40 ? 'circle' : 'none',
+        symbolSize: 5,
+        lineStyle: { width: 2, color: '#8e44ad' },
+        itemStyle: { color: '#8e44ad' },
+        areaStyle: { color: 'rgba(142,68,173,0.08)' },
+        data: points,
+      },
+    ],
+  };
+}
