@@ -4,7 +4,7 @@
 // Prints a table, then one JSON object as the last line of stdout.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { MARKET_ADDRESS, MAX_READINGS_PER_TX, METERS_ADDRESS } from '@gridledger/energy';
+import { MARKET_ADDRESS, METERS_ADDRESS } from '@gridledger/energy';
 import { encodePlaceOrder, encodeSubmitReadings } from '../src/encode.ts';
 import {
   buildPopulation,
@@ -12,6 +12,7 @@ import {
   initialState,
   loadScenario,
   planOrders,
+  READINGS_PER_TX,
   signReading,
   signTransaction,
   withDevices,
@@ -64,8 +65,8 @@ const readings = devices.map((d, i) => {
 const tReadings = t() - t0;
 t0 = t();
 let readingTxBytes = 0;
-for (let j = 0; j < readings.length; j += MAX_READINGS_PER_TX) {
-  const b = readings.slice(j, j + MAX_READINGS_PER_TX);
+for (let j = 0; j < readings.length; j += READINGS_PER_TX) {
+  const b = readings.slice(j, j + READINGS_PER_TX);
   const { raw } = signTransaction(devices[0]!.account.privateKey, {
     type: 'eip1559',
     chainId: 1337,

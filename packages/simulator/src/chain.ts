@@ -74,9 +74,10 @@ export class ChainClient {
   readonly nonces = new Map<Address, number>();
   chainId = 0n;
 
-  constructor(rpcUrls: readonly string[]) {
+  /** `signal` aborts requests in flight (the driver's stop signal). */
+  constructor(rpcUrls: readonly string[], signal?: AbortSignal) {
     if (rpcUrls.length === 0) throw new InputError('expected at least one JSON-RPC URL');
-    this.nodes = rpcUrls.map((u) => new RpcClient(u));
+    this.nodes = rpcUrls.map((u) => new RpcClient(u, signal === undefined ? {} : { signal }));
   }
 
   /** The first node: clock, views, receipts and logs. */
@@ -210,7 +211,7 @@ export class ChainClient {
           list.map((x) => ({ method: 'eth_sendRawTransaction', params: [x.raw] })),
         );
         res.forEach((r, j) => {
-          if (r.ok) return;
+          if (r.ok || /already known/.test(r.error.message)) return; // a retried batch
           const s = sent[list[j]!.i]!;
           s.rejected = r.error.message;
           resync.add(s.from);
