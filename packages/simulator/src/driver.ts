@@ -101,6 +101,12 @@ export interface RunScenarioOptions {
   verifyClearing?: boolean;
   /** Poll period of the market clock, ms (default 250). */
   pollMs?: number;
+  /**
+   * Orders for an interval are sent once at most this many earlier gates are still open (default 1: the
+   * devices have two intervals to reach a block before the gate; 0: one interval, after the previous
+   * interval cleared).
+   */
+  orderAheadIntervals?: number;
 }
 
 /** What {@link runScenario} returns. */
@@ -158,6 +164,8 @@ interface ReadingTx {
 interface IntervalRun {
   k: bigint;
   planned: Map<number, PlannedOrder[]>;
+  /** The order transactions sent (to explain orders missing on chain). */
+  orderTxs: SentTx[];
   ordersSent: number;
   ordersRejectedAtSubmit: number;
   cleared?: Map<number, Cleared>;
@@ -455,9 +463,11 @@ class Simulation {
       this.nextOrder = open;
     }
     const k = this.nextOrder;
-    if (open !== k || clock.clearNext < k) return;
-    const prev = this.runs.get(k - 1n);
-    if (prev !== undefined && prev.cleared === undefined) return; // wait until processCleared read k-1
+    // Orders for k go out while up to `orderAheadIntervals` earlier gates are still open: the window to
+    // reach a block before k's gate is then that many intervals longer than one.
+    if (k > open + BigInt(this.opts.orderAheadIntervals ?? 1)) return;
+    // Intervals cleared or ordered but not yet delivered: what the devices expect to happen first.
+    const undelivered = [...this.runs.values()].filter((r) => !r.delivered && r.k < k);
     const t0 = performance.now();
     const ctx: IntervalContext = {
       seed: this.opts.scenario.seed,
@@ -468,7 +478,7 @@ class Simulation {
     const planned = new Map<number, PlannedOrder[]>();
     const txs: { key: KeyPair; call: { to: Address; data: Hex }; gas: bigint }[] = [];
     this.devices.forEach((d, i) => {
-      const pending = prev?.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n };
+      const pending = pendingOf(undelivered, i, d.spec.kind);
       const orders = planOrders(d.spec, this.states[i]!, ctx, pending);
       if (orders.length === 0) return;
       planned.set(i, orders);
@@ -483,7 +493,7 @@ class Simulation {
         });
       }
     });
-    const sent = await this.chain.send(txs, (a) => this.byAddress.get(a) ?? 0, false);
+    const sent = await this.chain.send(txs, (a) => this.byAddress.get(a) ?? 0);
     const rejected = sent.filter((s) => s.rejected !== undefined);
     if (rejected.length > 0)
       this.emit({
@@ -493,6 +503,7 @@ class Simulation {
     this.runs.set(k, {
       k,
       planned,
+      orderTxs: sent,
       ordersSent: txs.length,
       ordersRejectedAtSubmit: rejected.length,
       delivered: false,
@@ -543,10 +554,11 @@ class Simulation {
         else c.soldWh += wh;
         cleared.set(i, c);
       }
+      if (ours < plannedCountOf(run)) await this.explainMissingOrders(run, ours);
       const lmp = new Map<number, bigint>();
       for (const [bus, v] of Object.entries(iv.lmpMicrosPerMWh ?? {})) lmp.set(Number(bus), BigInt(v));
       const prices = [...lmp.values()].map(usdPerMWh);
-      const plannedCount = [...run.planned.values()].reduce((a, os) => a + os.length, 0);
+      const plannedCount = plannedCountOf(run);
       run.cleared = cleared;
       run.lmpMicros = lmp;
       run.clearedBlock = clock.blockNumber;
@@ -590,6 +602,23 @@ class Simulation {
       });
       await this.invariants.checkCleared(run.k);
     }
+  }
+
+  /** Says why some of the devices' orders for an interval are not on chain (a sample of receipts). */
+  async explainMissingOrders(run: IntervalRun, onChain: number): Promise<void> {
+    const sample = run.orderTxs.filter((t) => t.rejected === undefined).slice(-2000);
+    const rs = await this.chain.receipts(sample.map((t) => t.hash));
+    const why = new Map<string, number>();
+    rs.forEach((r) => {
+      const k = r === undefined ? 'not in any block' : r.status === 'success' ? '' : (r.reason ?? 'reverted');
+      if (k !== '') why.set(k.slice(0, 160), (why.get(k.slice(0, 160)) ?? 0) + 1);
+    });
+    const rejected = run.orderTxs.filter((t) => t.rejected !== undefined);
+    if (rejected.length > 0) why.set(`rejected at submission: ${rejected[0]!.rejected}`, rejected.length);
+    this.emit({
+      type: 'warning',
+      message: `interval ${run.k}: ${plannedCountOf(run) - onChain} of the devices' ${plannedCountOf(run)} orders are not on chain: ${[...why].map(([w, n]) => `${n}× ${w}`).join('; ')}`,
+    });
   }
 
   /** After each interval ends: every device delivers, meters sign, readings go in batches. */
@@ -734,6 +763,7 @@ class Simulation {
       if (
         logs.length === 0 &&
         run.status !== 'failed' &&
+        run.partial.ordersPlaced > 0 &&
         (run.settleLookups = (run.settleLookups ?? 0) + 1) < 40
       )
         return;
@@ -766,7 +796,7 @@ class Simulation {
       const failures = await this.invariants.checkSettled(run.k, {
         cleared: run.cleared!,
         creditsFromLog: credits,
-        settledLogSeen: logs.length > 0 || run.status === 'failed',
+        settledLogSeen: logs.length > 0 || run.status === 'failed' || run.partial.ordersPlaced === 0,
         fromBlock: run.clearedBlock ?? 1n,
       });
       const report: IntervalReport = {
@@ -788,6 +818,7 @@ class Simulation {
       }
       // Forget what later intervals no longer need.
       run.planned.clear();
+      run.orderTxs = [];
       run.readingTxs = [];
       run.late = [];
       for (const old of this.runs.keys()) if (old < run.k - 1n) this.runs.delete(old);
@@ -795,6 +826,30 @@ class Simulation {
     }
   }
 }
+
+/**
+ * What device i expects from intervals cleared or ordered but not delivered: what cleared, or for an
+ * interval not yet cleared, an EV's or flexible load's bids as if they clear (it asks less for later
+ * intervals and catches up by urgency if they do not) and nothing for the others.
+ */
+function pendingOf(runs: readonly IntervalRun[], i: number, kind: string): Cleared {
+  const p = { boughtWh: 0n, soldWh: 0n };
+  for (const r of runs) {
+    if (r.cleared !== undefined) {
+      const c = r.cleared.get(i);
+      if (c) {
+        p.boughtWh += c.boughtWh;
+        p.soldWh += c.soldWh;
+      }
+    } else if (kind === 'ev' || kind === 'flex') {
+      for (const o of r.planned.get(i) ?? [])
+        if (o.side === 'buy') for (const s of o.steps) p.boughtWh += s.energyWh;
+    }
+  }
+  return p;
+}
+
+const plannedCountOf = (run: IntervalRun) => [...run.planned.values()].reduce((a, os) => a + os.length, 0);
 
 /** Totals over interval reports. */
 export function totalsOf(reports: readonly IntervalReport[], devices: number): RunTotals {
