@@ -8,7 +8,6 @@
 import { GridledgerError } from '@gridledger/base';
 import {
   deadlineMs,
-  gateMs,
   intervalEndMs,
   MARKET_ABI,
   MARKET_ADDRESS,
@@ -451,8 +450,9 @@ class Simulation {
     const L = this.config.intervalMs;
     const open = clock.openInterval;
     if (this.nextOrder < 0n) {
-      // The first interval: one whose gate is at least a quarter interval (market time) away.
-      this.nextOrder = gateMs(this.config, open) - clock.marketTimeMs < L / 4n ? open + 1n : open;
+      // The first interval: the one after the next gate, so that its orders have at least a full
+      // interval to reach a block (the next gate may be moments away).
+      this.nextOrder = open + 1n;
       this.emit({ type: 'ready', devices: this.devices.length, firstInterval: this.nextOrder.toString() });
     }
     if (open > this.nextOrder) {
