@@ -5,7 +5,15 @@
 // run once per cleared interval, on their own queue, so a large book never delays the next block.
 // Validators are polled with `gl_status` once a second. Changes go to `onUpdate` listeners by section.
 import { readFileSync } from 'node:fs';
-import { MARKET_ABI, MARKET_ADDRESS, REGISTRY_ABI, REGISTRY_ADDRESS } from '@gridledger/energy';
+import {
+  decodeMarketConfigJson,
+  MARKET_ABI,
+  MARKET_ADDRESS,
+  type MarketConfig,
+  marketTimeMs,
+  REGISTRY_ABI,
+  REGISTRY_ADDRESS,
+} from '@gridledger/energy';
 import type { Logger } from 'pino';
 import { decodeFunctionResult, encodeEventTopics, encodeFunctionData, erc20Abi, type Hex, pad } from 'viem';
 import { buildCurves, microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
@@ -72,10 +80,10 @@ interface MarketConfigRpc {
       capacityWh: string;
     };
   };
-  blockNumber: string;
-  blockTimeMs: string;
-  marketTimeMs: string;
-  openInterval: string;
+  blockNumber: string | null;
+  blockTimeMs: string | null;
+  marketTimeMs: string | null;
+  openInterval: string | null;
   clearNext: string;
   settleNext: string;
 }
@@ -173,6 +181,7 @@ export class ChainFollower {
   #pendingHeads: { head: NewHead; receivedMs: number }[] = [];
   #processingHeads = false;
   #config: MarketConfigRpc['config'] | undefined;
+  #clock: MarketConfig | undefined;
   #lastCleared = -1;
   #lastSettled = -1;
   #heavy: Promise<void> = Promise.resolve();
@@ -371,6 +380,11 @@ export class ChainFollower {
       params: [head.number],
     }));
     calls.push({ method: 'gl_marketConfig', params: [] });
+    // The open interval from the market clock and the newest block's time, so its order count comes
+    // in the same batch (one round trip per block).
+    const newest = heads[heads.length - 1]!.head;
+    const openGuess = this.#openIntervalAt(newest);
+    if (openGuess !== undefined) calls.push({ method: 'gl_interval', params: [openGuess.toString()] });
     for (const a of watched) {
       const data = balanceOfData(a);
       for (const to of [this.#tokens.cash, this.#tokens.credits, this.#tokens.promises])
@@ -410,14 +424,24 @@ export class ChainFollower {
         sections.marketNote = note;
       }
     } else {
-      this.#config = mc.config;
-      const open = BigInt(mc.openInterval);
-      const [iv] = await rpcBatch(url, [{ method: 'gl_interval', params: [open.toString()] }]);
-      const openIv = ok<IntervalRpc>(iv);
+      if (this.#config === undefined) {
+        this.#config = mc.config;
+        try {
+          this.#clock = decodeMarketConfigJson(mc.config);
+        } catch (err) {
+          this.#log.warn({ err: (err as Error).message }, 'dashboard: cannot decode the market config');
+        }
+      }
+      const open = BigInt(mc.openInterval ?? mc.config.firstInterval);
+      let openIv = openGuess === open ? ok<IntervalRpc>(res[heads.length + 1]) : undefined;
+      if (openIv === undefined && mc.openInterval !== null) {
+        const [iv] = await rpcBatch(url, [{ method: 'gl_interval', params: [open.toString()] }]);
+        openIv = ok<IntervalRpc>(iv);
+      }
       const market: MarketView = {
         intervalMs: Number(mc.config.intervalMs),
-        blockTimeMs: Number(mc.blockTimeMs),
-        marketTimeMs: Number(mc.marketTimeMs),
+        blockTimeMs: Number(mc.blockTimeMs ?? 0),
+        marketTimeMs: Number(mc.marketTimeMs ?? 0),
         openInterval: Number(open),
         clearNext: Number(mc.clearNext),
         settleNext: Number(mc.settleNext),
@@ -433,7 +457,7 @@ export class ChainFollower {
       this.#afterMarket(market);
     }
     // Watched participants' balances.
-    let j = heads.length + 1;
+    let j = heads.length + 1 + (openGuess === undefined ? 0 : 1);
     for (const a of watched) {
       const prev = this.#participants.get(a);
       const cash = uintOf(ok(res[j++]));
@@ -447,6 +471,15 @@ export class ChainFollower {
     const newestHead = heads[heads.length - 1];
     if (sections.chain && newestHead) sections.chain.feedMs = Date.now() - newestHead.receivedMs;
     this.#emit(sections);
+  }
+
+  /** The first interval whose gate is still open at this block (as gl_marketConfig computes it). */
+  #openIntervalAt(head: NewHead): bigint | undefined {
+    const c = this.#clock;
+    if (c === undefined) return undefined;
+    const now = marketTimeMs(c, BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
+    const k = (now + c.gateLeadMs) / c.intervalMs + 1n;
+    return k < c.firstInterval ? c.firstInterval : k;
   }
 
   #chainView(url: string): DashboardView['chain'] {

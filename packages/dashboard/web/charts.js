@@ -93,7 +93,7 @@ export function gridMapOption(network, cleared, selectedBus, aspect = 1.6) {
         preserveAspect: true,
         data: nodes,
         links,
-        emphasis: { focus: 'adjacency', lineStyle: { width: 5 } },
+        emphasis: { scale: 1.4, lineStyle: { width: 5 } },
         left: 24,
         right: 24,
         top: 28,

@@ -14,6 +14,12 @@ export {
   whToMw,
 } from './clearing.ts';
 export {
+  type ClearingRecord,
+  type ClearingRecordFields,
+  encodeClearingRecord,
+  findClearingRecord,
+} from './clearing-record.ts';
+export {
   blockTimeAtMs,
   checkMarketConfig,
   deadlineMs,
@@ -48,7 +54,14 @@ export {
   type StoredOrder,
   sellCollateral,
 } from './market.ts';
-export { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+export {
+  decodeOrderOutcome,
+  encodeOrderOutcome,
+  INTERVAL_STATUS,
+  marketKeys,
+  ORDER_STATUS,
+  SIDE,
+} from './market-keys.ts';
 export {
   MAX_READINGS_PER_TX,
   METERS_ABI,
@@ -68,6 +81,16 @@ export {
   networkFromJson,
   networkToJson,
 } from './network-json.ts';
+export {
+  decodePromiseRecord,
+  encodePromiseRecord,
+  PROMISE_RECORD_WORDS,
+  type PromiseRecord,
+  promiseEnergyWh,
+  promiseSellerOrder,
+  promiseWordKey,
+  readPromiseRecord,
+} from './promise-record.ts';
 export {
   MAX_NETWORK_JSON_BYTES,
   REGISTRY_ABI,
