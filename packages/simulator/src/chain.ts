@@ -205,6 +205,7 @@ export class ChainClient {
       list.push({ i, raw });
     }
     const resync = new Set<Address>();
+    const tooLow: SentTx[] = [];
     await Promise.all(
       [...byNode].map(async ([node, list]) => {
         const res = await this.nodes[node]!.batch(
@@ -213,11 +214,19 @@ export class ChainClient {
         res.forEach((r, j) => {
           if (r.ok || /already known/.test(r.error.message)) return; // a retried batch
           const s = sent[list[j]!.i]!;
+          // A batch retried after its answer was lost may find its own transaction already committed.
+          if (/nonce too low/.test(r.error.message)) tooLow.push(s);
           s.rejected = r.error.message;
           resync.add(s.from);
         });
       }),
     );
+    if (tooLow.length > 0) {
+      const found = await this.receipts(tooLow.map((s) => s.hash));
+      tooLow.forEach((s, j) => {
+        if (found[j] !== undefined) delete s.rejected;
+      });
+    }
     if (resync.size > 0) await this.syncNonces([...resync]);
     return sent;
   }
