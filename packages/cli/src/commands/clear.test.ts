@@ -32,7 +32,7 @@ function run(args: string[]): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
