@@ -144,10 +144,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
   const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 64 * 1024 });
+  // ws re-emits the HTTP server's errors (a taken port): listen's own handler below reports those.
+  wss.on('error', () => {});
   const watching = new Map<WebSocket, string | null>();
   const send = (ws: WebSocket, msg: ServerMessage | string) => {
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > 16 * 1024 * 1024) return; // a stalled page misses updates, the next snapshot-free update catches up
+    if (ws.bufferedAmount > 16 * 1024 * 1024) return; // a stalled page skips updates; each section's next update replaces it whole
     ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   };
   wss.on('connection', (ws) => {
@@ -203,6 +205,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       ),
     );
     server.listen(port, host, () => resolve());
+  }).catch((err: unknown) => {
+    wss.close();
+    throw err;
   });
   follower.start();
   const addr = server.address() as AddressInfo;
