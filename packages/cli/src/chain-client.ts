@@ -246,20 +246,29 @@ export class ChainConnection {
     }
   }
 
-  /**
-   * An interval flag: a non-negative integer, or `next` (the first interval whose gate is still open)
-   * or `last` (the latest interval the market has cleared, or tried to).
-   */
-  async resolveInterval(value: string, flag: string): Promise<bigint> {
-    if (/^\d{1,19}$/.test(value)) return BigInt(value);
-    if (value === 'next') return BigInt((await this.market()).openInterval);
-    if (value === 'last') {
-      const next = BigInt((await this.market()).clearNext);
-      if (next === 0n) throw new InputError(`${flag} last: no interval has been cleared yet`);
-      return next - 1n;
-    }
-    throw new InputError(`${flag}: expected an interval number, "next" or "last", got "${value}"`);
+  /** The interval an {@link IntervalSpec} names, reading the market's clock for `next` and `last`. */
+  async resolveInterval(spec: IntervalSpec, flag: string): Promise<bigint> {
+    if (typeof spec === 'bigint') return spec;
+    const m = await this.market();
+    if (spec === 'next') return BigInt(m.openInterval);
+    const next = BigInt(m.clearNext);
+    if (next === 0n) throw new InputError(`${flag} last: no interval has been cleared yet`);
+    return next - 1n;
   }
+}
+
+/** An interval as given at the command line: a number, `next` or `last`. */
+export type IntervalSpec = bigint | 'next' | 'last';
+
+/**
+ * Parses an interval flag: a non-negative integer, `next` (the first interval whose gate is still open)
+ * or `last` (the latest interval the market has cleared, or tried to).
+ * @throws InputError naming the flag.
+ */
+export function parseIntervalFlag(value: string, flag: string): IntervalSpec {
+  if (/^\d{1,19}$/.test(value)) return BigInt(value);
+  if (value === 'next' || value === 'last') return value;
+  throw new InputError(`${flag}: expected an interval number, "next" or "last", got "${value}"`);
 }
 
 /** A raw JSON-RPC request with a clear error for an unreachable node. */

@@ -1,8 +1,16 @@
 // Benchmark: the clearing block and the settlement block of one interval with N orders (default 10^4)
 // on case118, through the ExecutionApp with real signed transactions. Prints numbers; asserts nothing.
-// Run: npm run bench:energy [-- N]
+// CPU time of the blocks (all threads of this process) is printed beside wall time: on a shared,
+// loaded machine it is the steadier number. Each block's time is split into the market's begin-block step (clearing or settlement) and the rest
+// (transactions, state commitment, commit). `--cpu-prof place|clear|settle` writes a V8 CPU profile of
+// that phase alone to bench-energy-<phase>.cpuprofile (open it in Chrome DevTools).
+// Run: npm run bench:energy [-- N] [--format json] [--cpu-prof clear]
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type Address, ExecutionApp } from '@gridledger/execution';
 import { loadMatpower } from '@gridledger/grid';
 import { encodeFunctionData, hexToBytes, keccak256, toHex } from 'viem';
@@ -18,7 +26,40 @@ import {
   REGISTRY_ADDRESS,
 } from '../src/index.ts';
 
-const N = Number(process.argv[2] ?? 10_000);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { format: { type: 'string', default: 'table' }, 'cpu-prof': { type: 'string' } },
+});
+const N = Number(positionals[0] ?? 10_000);
+const profilePhase = values['cpu-prof'];
+if (
+  !(Number.isInteger(N) && N >= 2) ||
+  (values.format !== 'table' && values.format !== 'json') ||
+  (profilePhase !== undefined && !['place', 'clear', 'settle'].includes(profilePhase))
+) {
+  process.stderr.write(
+    'usage: bench:energy [N >= 2] [--format table|json] [--cpu-prof place|clear|settle]\n',
+  );
+  process.exit(2);
+}
+
+/** Runs `fn` under the V8 CPU profiler when `phase` is the one asked for. */
+async function profiled<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+  if (profilePhase !== phase) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const file = `bench-energy-${phase}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    process.stderr.write(`wrote ${file}\n`);
+    session.disconnect();
+  }
+}
 const ACCOUNTS = 100;
 const CHAIN_ID = 1337n;
 const HOUR = 3_600_000n;
@@ -78,6 +119,21 @@ async function sign(who: (typeof traders)[number], to: Address, data: `0x${strin
   );
 }
 
+// The market's begin-block step, timed (clearing and settlement run there).
+const extension = energyExtension(config);
+let beginMs = 0;
+const timedExtension: typeof extension = {
+  ...extension,
+  beginBlock: async (...args) => {
+    const t = performance.now();
+    try {
+      return (await extension.beginBlock?.(...args)) ?? [];
+    } finally {
+      beginMs += performance.now() - t;
+    }
+  },
+};
+
 const app = await ExecutionApp.load({
   chainId: CHAIN_ID,
   genesis: {
@@ -91,15 +147,23 @@ const app = await ExecutionApp.load({
       ...traders.map((t) => ({ address: t.addr, amount: 10n ** 13n })),
     ],
   },
-  extensions: [energyExtension(config)],
+  extensions: [timedExtension],
 });
 let height = 0n;
+/** CPU time (user + system, all threads of this process, ms) spent in blocks: robust to a loaded machine. */
+let blockCpuMs = 0;
+/** Store writes (state leaves, receipts, block record) of the last block. */
+let lastWrites = 0;
 async function block(timeMs: bigint, txs: Uint8Array[]) {
   height++;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await app.finalizeBlock({ height, timeMs, proposer: new Uint8Array(32), txs });
+  lastWrites = app.pendingCommit(height).writes.length;
   await app.commit(height);
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  blockCpuMs += (c.user + c.system) / 1000;
   const failed = r.txResults.filter((x) => !x.ok).length;
   if (failed > 0)
     throw new Error(`block ${height}: ${failed} failed, first: ${r.txResults.find((x) => !x.ok)?.info}`);
@@ -153,25 +217,81 @@ for (let i = 0; i < N; i++) {
 }
 const signMs = performance.now() - tSign;
 let placeMs = 0;
+blockCpuMs = 0;
 const perBlock = Number(app.blockGasLimit / 400_000n);
-for (let i = 0; i < orders.length; i += perBlock)
-  placeMs += await block(2_000n + BigInt(i), orders.slice(i, i + perBlock));
+await profiled('place', async () => {
+  for (let i = 0; i < orders.length; i += perBlock)
+    placeMs += await block(2_000n + BigInt(i), orders.slice(i, i + perBlock));
+});
 
-const clearMs = await block(K * HOUR, []);
+const placeCpuMs = blockCpuMs;
+beginMs = 0;
+blockCpuMs = 0;
+const clearMs = await profiled('clear', () => block(K * HOUR, []));
+const clearStepMs = beginMs;
+const clearCpuMs = blockCpuMs;
+const clearWrites = lastWrites;
 const [, rent, , promises] = (() => {
   const data = hexToBytes(encodeFunctionData({ abi: MARKET_ABI, functionName: 'intervalState', args: [K] }));
   const out = app.staticCall({ to: MARKET_ADDRESS, data });
   return [0, BigInt(`0x${out.returnData.slice(66, 130)}`), 0, BigInt(`0x${out.returnData.slice(194, 258)}`)];
 })();
-const settleMs = await block((K + 2n) * HOUR, []);
+beginMs = 0;
+blockCpuMs = 0;
+const settleMs = await profiled('settle', () => block((K + 2n) * HOUR, []));
+const settleStepMs = beginMs;
+const settleCpuMs = blockCpuMs;
+const settleWrites = lastWrites;
+// The certificate: a hash in state and the text in the clearing block's log (or, before that change,
+// a blob of state words).
+const certificateStateWords =
+  app.stateValue(marketKeys.interval(K).certificateHash) !== 0n
+    ? 1
+    : Number((app.stateValue(`${MARKET_ADDRESS}:iv:${K}:cert:len`) + 31n) / 32n);
+const load = loadavg()[0]!;
 
-console.log(`energy market on case118, ${N} orders (${ACCOUNTS} accounts), node ${process.version}`);
-console.log(`  sign ${N} placeOrder txs (viem):           ${signMs.toFixed(0)} ms`);
-console.log(
-  `  execute them (${Math.ceil(N / perBlock)} blocks):               ${placeMs.toFixed(0)} ms (${((placeMs * 1000) / N).toFixed(0)} µs/order)`,
-);
-console.log(`  clearing block (solve, verify, settle, promises, commit): ${clearMs.toFixed(0)} ms`);
-console.log(`  promises minted: ${promises}, congestion rent: ${rent} µ$`);
-const certBytes = app.stateValue(`${marketKeys.interval(K).certificate}:len`);
-console.log(`  stored certificate: ${certBytes} bytes (${(certBytes + 31n) / 32n} state words)`);
-console.log(`  settlement block (${promises} promises, all readings missing): ${settleMs.toFixed(0)} ms`);
+const result = {
+  orders: N,
+  accounts: ACCOUNTS,
+  placeBlocks: Math.ceil(N / perBlock),
+  placeMs: Math.round(placeMs),
+  placeUsPerOrder: Math.round((placeMs * 1000) / N),
+  placeCpuMs: Math.round(placeCpuMs),
+  clearBlockMs: Math.round(clearMs),
+  clearStepMs: Math.round(clearStepMs),
+  clearCpuMs: Math.round(clearCpuMs),
+  clearStoreWrites: clearWrites,
+  promises: Number(promises),
+  congestionRentMicros: rent.toString(),
+  settleBlockMs: Math.round(settleMs),
+  settleStepMs: Math.round(settleStepMs),
+  settleCpuMs: Math.round(settleCpuMs),
+  settleStoreWrites: settleWrites,
+  certificateStateWords,
+  node: process.version,
+  loadAvg1m: Number(load.toFixed(1)),
+};
+if (values.format === 'table') {
+  const rows: [string, string][] = [
+    ['orders (case118)', `${N} from ${ACCOUNTS} accounts, signed with viem in ${signMs.toFixed(0)} ms`],
+    [
+      `execute the orders (${result.placeBlocks} blocks)`,
+      `${result.placeMs} ms (${result.placeUsPerOrder} µs/order), CPU ${result.placeCpuMs} ms`,
+    ],
+    [
+      'clearing block',
+      `${result.clearBlockMs} ms (clearing step ${result.clearStepMs} ms: solve, verify, settle, promises), CPU ${result.clearCpuMs} ms`,
+    ],
+    ['promises minted, congestion rent', `${promises}, ${rent} µ$`],
+    ['certificate in state', `${certificateStateWords} words`],
+    ['store writes (clearing, settlement block)', `${clearWrites}, ${settleWrites}`],
+    [
+      'settlement block (readings missing)',
+      `${result.settleBlockMs} ms (settlement step ${result.settleStepMs} ms), CPU ${result.settleCpuMs} ms`,
+    ],
+    ['machine', `node ${process.version}, load average ${result.loadAvg1m} (shared)`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`${rows.map(([a, b]) => `${a.padEnd(w)}  ${b}`).join('\n')}\n`);
+}
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -3,13 +3,14 @@
 // as an offer (import price) and a bid (export price, capped by what its account can pay), solves with
 // clearNetwork (HiGHS wasm; inputs in a fixed order: orders by id, then upstream sell, upstream buy),
 // verifies the certificate, settles in integers with settleClearing, moves cash, records prices, flows,
-// congestion prices, quantities and the certificate, and mints one promise per merit-order trade.
+// congestion prices and quantities in state, the result and certificate as a ClearingRecorded log with
+// their keccak256 hashes in state (clearing-record.ts), and mints one promise per merit-order trade
+// (consecutive token ids, attributes packed by promise-record.ts).
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
 import { roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
 import {
   type Address,
-  addressToValue,
   CASH_ADDRESS,
   CallContext,
   Erc20Module,
@@ -34,13 +35,15 @@ import {
 } from '@gridledger/market';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
+import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { networkFromJson } from './network-json.ts';
+import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { decomposeTrades, type TradeParty } from './trades.ts';
-import { encodeSigned, maxBig, minBig, writeJsonBlob } from './words.ts';
+import { encodeSigned, maxBig, minBig } from './words.ts';
 
 /** Engine id of an order. */
 export const engineOrderId = (id: bigint) => `o${id}`;
@@ -339,41 +342,51 @@ function applyClearing(
   ctx.write(iv.upBoughtWh, upBuy.energyWh);
   ctx.write(iv.upReceived, encodeSigned(upSell.amountMicros));
   ctx.write(iv.upPaid, encodeSigned(upPaid));
-  writeJsonBlob(ctx, iv.result, {
-    welfare: result.welfare,
-    congestionRent: result.congestionRent,
-    buses: result.buses,
-    branches: result.branches,
-    orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
-  });
-  writeJsonBlob(ctx, iv.certificate, encodeCertificateJson(result.certificate));
+  const record = encodeClearingRecord(
+    {
+      welfare: result.welfare,
+      congestionRent: result.congestionRent,
+      buses: result.buses,
+      branches: result.branches,
+      orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
+    },
+    encodeCertificateJson(result.certificate),
+  );
+  ctx.write(iv.resultHash, BigInt(record.resultHash));
+  ctx.write(iv.certificateHash, BigInt(record.certificateHash));
+  ctx.write(iv.clearedAtHeight, ctx.env.height);
+  ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.clearingRecorded, { interval: k, ...record });
 
   // Promises: merit-order trades, one ERC-721 token each, to the buyer.
   const { trades } = decomposeTrades(sellers, buyers);
   const busById = new Map(inputs.orders.map((o) => [o.id, o.bus]));
   const busOf = (id: bigint) => (id === 0n ? up.bus : busById.get(id)!);
   let next = ctx.read(marketKeys.nextPromise) || 1n;
+  ctx.write(iv.firstPromise, next);
   let count = 0;
   for (const t of trades) {
-    // Skip token ids minted outside the market (the dev genesis gives participant-k promise k).
-    let tokenId = next++;
-    while (ctx.read(`${PROMISES_ADDRESS}:owner:${tokenId}`) !== 0n) tokenId = next++;
+    const tokenId = next++;
+    count++;
     const buyer = owners.get(t.buyerOrder)!;
     const sBus = busOf(t.sellerOrder);
     const bBus = busOf(t.buyerOrder);
-    promisesNft.mintInternal(ctx, buyer, tokenId, {
-      interval: k,
-      seller: addressToValue(owners.get(t.sellerOrder)!),
-      buyer: addressToValue(buyer),
-      sellerOrder: t.sellerOrder,
-      buyerOrder: t.buyerOrder,
-      sellerBus: BigInt(sBus),
-      buyerBus: BigInt(bBus),
-      energyWh: t.energyWh,
-      sellerPrice: encodeSigned(priceAt.get(sBus)!),
-      buyerPrice: encodeSigned(priceAt.get(bBus)!),
-    });
-    ctx.write(iv.promise(count++), tokenId);
+    promisesNft.mintInternal(
+      ctx,
+      buyer,
+      tokenId,
+      encodePromiseRecord({
+        interval: k,
+        seller: owners.get(t.sellerOrder)!,
+        buyer,
+        sellerOrder: t.sellerOrder,
+        buyerOrder: t.buyerOrder,
+        sellerBus: BigInt(sBus),
+        buyerBus: BigInt(bBus),
+        energyWh: t.energyWh,
+        sellerPrice: priceAt.get(sBus)!,
+        buyerPrice: priceAt.get(bBus)!,
+      }),
+    );
     ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.trade, {
       promiseId: tokenId,
       sellerOrder: t.sellerOrder,

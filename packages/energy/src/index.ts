@@ -14,6 +14,12 @@ export {
   whToMw,
 } from './clearing.ts';
 export {
+  type ClearingRecord,
+  type ClearingRecordFields,
+  encodeClearingRecord,
+  findClearingRecord,
+} from './clearing-record.ts';
+export {
   blockTimeAtMs,
   checkMarketConfig,
   deadlineMs,
@@ -68,6 +74,16 @@ export {
   networkFromJson,
   networkToJson,
 } from './network-json.ts';
+export {
+  decodePromiseRecord,
+  encodePromiseRecord,
+  PROMISE_RECORD_WORDS,
+  type PromiseRecord,
+  promiseEnergyWh,
+  promiseSellerOrder,
+  promiseWordKey,
+  readPromiseRecord,
+} from './promise-record.ts';
 export {
   MAX_NETWORK_JSON_BYTES,
   REGISTRY_ABI,

@@ -12,6 +12,7 @@ import {
 import { MARKET_ADDRESS } from './addresses.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
+import { promiseEnergyWh } from './promise-record.ts';
 import { partyPositions } from './settlement.ts';
 import { decodeSigned, minBig } from './words.ts';
 
@@ -57,10 +58,7 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
         creditsExpected += minBig(p.exportedWh, p.soldWh);
       }
       const sumDelivered = promises.reduce((a, id) => a + state.get(marketKeys.promise(id).deliveredWh), 0n);
-      const sumPromised = promises.reduce(
-        (a, id) => a + state.get(`${PROMISES_ADDRESS}:attr:${id}:energyWh`),
-        0n,
-      );
+      const sumPromised = promises.reduce((a, id) => a + promiseEnergyWh(state, id), 0n);
       if (sumDelivered > sumPromised)
         out.push(`interval ${k}: delivered ${sumDelivered} > promised ${sumPromised}`);
     }

@@ -60,12 +60,17 @@ export const marketKeys = {
     upBoughtWh: `${M}:iv:${k}:up:bwh`,
     upReceived: `${M}:iv:${k}:up:rcv`,
     upPaid: `${M}:iv:${k}:up:pay`,
-    /** The clearing result (floats as the engine returned them) and the certificate, JSON blobs. */
-    result: `${M}:iv:${k}:res`,
-    certificate: `${M}:iv:${k}:cert`,
-    /** Promise token ids of the interval. */
+    /**
+     * keccak256 of the clearing result JSON (floats as the engine returned them) and of the certificate
+     * JSON; the texts themselves are in the ClearingRecorded log of the clearing block (clearing-record.ts).
+     */
+    resultHash: `${M}:iv:${k}:resh`,
+    certificateHash: `${M}:iv:${k}:certh`,
+    /** Height of the block that cleared the interval (where its ClearingRecorded log is). */
+    clearedAtHeight: `${M}:iv:${k}:ch`,
+    /** Number of promises of the interval; their token ids are firstPromise .. firstPromise + n - 1. */
     promises: `${M}:iv:${k}:pn`,
-    promise: (i: number) => `${M}:iv:${k}:p:${i}`,
+    firstPromise: `${M}:iv:${k}:p1`,
     /** Meters whose reading settlement waits for (1 each), their number, and how many reported. */
     expected: (meter: bigint) => `${M}:iv:${k}:em:${meter}`,
     expectedCount: `${M}:iv:${k}:emn`,

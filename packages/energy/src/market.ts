@@ -10,9 +10,7 @@ import {
   CASH_ADDRESS,
   type CallContext,
   Erc20Module,
-  Erc721Module,
   hasRole,
-  PROMISES_ADDRESS,
   prepareEvent,
   revertReason,
   valueToAddress,
@@ -30,6 +28,7 @@ import {
   marketTimeMs,
 } from './config.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+import { PROMISE_RECORD_WORDS, promiseWordKey, readPromiseRecord } from './promise-record.ts';
 import { registryKeys } from './registry.ts';
 import { decodeSigned, type StateReader } from './words.ts';
 
@@ -56,6 +55,7 @@ export const MARKET_ABI = parseAbi([
   'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
   'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
   'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
+  'event ClearingRecorded(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash, string result, string certificate)',
 ]);
 
 /** Prepared events of the market (also used by clearing and settlement). */
@@ -70,6 +70,7 @@ export const MARKET_EVENTS = {
   paymentFailed: prepareEvent(MARKET_ABI, 'PaymentFailed'),
   intervalSettled: prepareEvent(MARKET_ABI, 'IntervalSettled'),
   flowDeviation: prepareEvent(MARKET_ABI, 'FlowDeviation'),
+  clearingRecorded: prepareEvent(MARKET_ABI, 'ClearingRecorded'),
 };
 
 /** ceil(a / b) for a >= 0, b > 0. */
@@ -138,17 +139,21 @@ export const marketView = {
     }
     return out;
   },
-  /** Promise token ids of interval `k`. */
+  /** Promise token ids of interval `k` (consecutive, from its first promise). */
   promisesOf(s: StateReader, k: bigint): bigint[] {
     const iv = marketKeys.interval(k);
     const n = Number(s.get(iv.promises));
+    const first = s.get(iv.firstPromise);
     const out: bigint[] = [];
-    for (let i = 0; i < n; i++) out.push(s.get(iv.promise(i)));
+    for (let i = 0; i < n; i++) out.push(first + BigInt(i));
     return out;
   },
 };
 
-/** Names of the promise attributes stored on the ERC-721 module (uint256 each; prices two's complement). */
+/**
+ * Names of a promise's attributes (the `promiseOf` view's fields). They are stored packed in four words
+ * on the ERC-721 module (promise-record.ts).
+ */
 export const PROMISE_ATTRIBUTES = [
   'interval',
   'seller',
@@ -306,22 +311,22 @@ export class MarketModule extends AbiModule {
       },
       promiseOf: (ctx, [tokenId]) => {
         const id = tokenId as bigint;
-        const nft = ctx.modules.require(PROMISES_ADDRESS, Erc721Module);
-        const a = (n: string) => nft.attribute(ctx.state, id, n);
+        for (const w of PROMISE_RECORD_WORDS) ctx.read(promiseWordKey(id, w));
+        const r = readPromiseRecord(ctx.state, id);
         const settled = ctx.read(marketKeys.promise(id).settled) === 1n;
-        if (a('interval') === 0n && a('energyWh') === 0n) throw revertReason(`market: unknown promise ${id}`);
+        if (r === undefined) throw revertReason(`market: unknown promise ${id}`);
         return [
           {
-            interval: a('interval'),
-            seller: valueToAddress(a('seller')),
-            buyer: valueToAddress(a('buyer')),
-            sellerOrder: a('sellerOrder'),
-            buyerOrder: a('buyerOrder'),
-            sellerBus: a('sellerBus'),
-            buyerBus: a('buyerBus'),
-            energyWh: a('energyWh'),
-            sellerPriceMicrosPerMWh: decodeSigned(a('sellerPrice')),
-            buyerPriceMicrosPerMWh: decodeSigned(a('buyerPrice')),
+            interval: r.interval,
+            seller: r.seller,
+            buyer: r.buyer,
+            sellerOrder: r.sellerOrder,
+            buyerOrder: r.buyerOrder,
+            sellerBus: r.sellerBus,
+            buyerBus: r.buyerBus,
+            energyWh: r.energyWh,
+            sellerPriceMicrosPerMWh: r.sellerPrice,
+            buyerPriceMicrosPerMWh: r.buyerPrice,
             settled,
             deliveredWh: ctx.read(marketKeys.promise(id).deliveredWh),
           },

@@ -34,6 +34,7 @@ import { MARKET_EVENTS, marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
 import { networkFromJson } from './network-json.ts';
+import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
 import { decodeSigned, encodeSigned, minBig, type StateReader } from './words.ts';
@@ -107,7 +108,7 @@ export function settleInterval(
   const promiseIds = marketView.promisesOf(state, k).sort((a, b) => (a < b ? -1 : 1));
   const byParty = new Map<PartyPosition | undefined, bigint[]>();
   for (const id of promiseIds) {
-    const p = partyOfOrder.get(nft.attribute(state, id, 'sellerOrder'));
+    const p = partyOfOrder.get(promiseSellerOrder(state, id));
     let list = byParty.get(p);
     if (list === undefined) byParty.set(p, (list = []));
     list.push(id);
@@ -117,7 +118,7 @@ export function settleInterval(
     const delivered = party === undefined ? 0n : minBig(party.exportedWh, party.soldWh);
     const shares = shareProRata(
       delivered,
-      ids.map((id) => nft.attribute(state, id, 'energyWh')),
+      ids.map((id) => promiseEnergyWh(state, id)),
     );
     ids.forEach((id, i) => {
       const holder = nft.ownerOf(state, id);

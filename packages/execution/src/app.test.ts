@@ -76,6 +76,25 @@ async function scriptBlocks(): Promise<Uint8Array[][]> {
 }
 
 describe('ExecutionApp', () => {
+  it('re-checks a decoded transaction against the latest state without decoding it again', async () => {
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis });
+    const tx = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0);
+    const unknown = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 2n), 1);
+    expect(app.recheckTx(tx)).toBeUndefined();
+    expect(await app.checkTx(tx)).toEqual({ ok: true });
+    expect(app.recheckTx(tx)).toEqual({ ok: true });
+    expect(app.recheckTx(unknown)).toBeUndefined();
+    const forged = tx.slice();
+    forged[forged.length - 5]! ^= 1;
+    await app.checkTx(forged);
+    expect(app.recheckTx(forged)?.ok).toBe(false);
+    await runBlock(app, 1n, [tx]);
+    // Executed: its cache entry is gone (checkTx decodes again), and once decoded its nonce is used.
+    expect(app.recheckTx(tx)).toBeUndefined();
+    expect((await app.checkTx(tx)).ok).toBe(false);
+    expect(app.recheckTx(tx)).toEqual({ ok: false, reason: 'nonce too low: next nonce 1, tx nonce 0' });
+  });
+
   it('executes transfers with Ethereum receipts: success, revert with OpenZeppelin error, out of gas', async () => {
     const app = await ExecutionApp.load({ chainId: 1337n, genesis });
     const [b1, b2] = await scriptBlocks();

@@ -18,7 +18,7 @@ import {
   MemoryKVStore,
   type StateWrite,
 } from '@gridledger/store';
-import { bytesToHex, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { CommittedState } from './commitment.ts';
 import { applyCall, type CallOutcome } from './executor.ts';
 import { type ExecutionExtension, SYSTEM_TX_HASH } from './extension.ts';
@@ -87,6 +87,15 @@ export interface ExecutionAppOptions {
   extensions?: readonly ExecutionExtension[];
 }
 
+/**
+ * The decoded-transaction cache's key of raw bytes: their latin1 string (Node converts natively into a
+ * flat string; viem's hex is built by concatenation and costs a flattening at every Map lookup).
+ */
+const txCacheKey = (raw: Uint8Array): string =>
+  Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+const hexOf = (b: Uint8Array): Hex =>
+  `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
+
 /** The default block gas limit. */
 export const DEFAULT_BLOCK_GAS_LIMIT = 200_000_000n;
 
@@ -95,7 +104,7 @@ interface Pending {
   appHash: Uint8Array;
   writes: StateWrite[];
   block: StoredBlock;
-  /** Cache keys (hex of the raw bytes) of the block's transactions. */
+  /** Cache keys (txCacheKey) of the block's transactions. */
   rawKeys: string[];
 }
 
@@ -194,7 +203,7 @@ export class ExecutionApp implements Application {
 
   /** Decodes and checks a transaction statelessly (recovering inline), remembering the result by its bytes. */
   decode(raw: Uint8Array): DecodeTxResult {
-    const key = bytesToHex(raw);
+    const key = txCacheKey(raw);
     const hit = this.#txCache.get(key);
     if (hit !== undefined) return hit;
     return this.#remember(key, decodeSignedTx(raw, this.#limits));
@@ -208,7 +217,7 @@ export class ExecutionApp implements Application {
     const results: DecodeTxResult[] = new Array(raws.length);
     const misses: { i: number; key: string; prepared: PreparedTx }[] = [];
     raws.forEach((raw, i) => {
-      const key = bytesToHex(raw);
+      const key = txCacheKey(raw);
       const hit = this.#txCache.get(key);
       if (hit !== undefined) {
         results[i] = hit;
@@ -252,7 +261,30 @@ export class ExecutionApp implements Application {
     const [r] = await this.decodeMany([raw]);
     if (r === undefined) return { ok: false, reason: 'malformed transaction' };
     if (!r.ok) return { ok: false, reason: r.reason };
+    const refused = this.#stateCheck(r.tx);
+    if (refused !== undefined) return refused;
     const { from, nonce } = r.tx;
+    const next = accountsView.nonce(this.#cs.state, from);
+    const p = this.#pendingNonce.get(from) ?? next;
+    if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
+    return { ok: true };
+  }
+
+  /**
+   * checkTx's verdict for a transaction this app decoded before (still in its cache), without decoding
+   * or awaiting anything: the checks against the latest state only. Undefined when the transaction is
+   * not in the cache (call checkTx). For re-checking a mempool after blocks (the node's pruner).
+   */
+  recheckTx(raw: Uint8Array): CheckTxResult | undefined {
+    const r = this.#txCache.get(txCacheKey(raw));
+    if (r === undefined) return undefined;
+    if (!r.ok) return { ok: false, reason: r.reason };
+    return this.#stateCheck(r.tx) ?? { ok: true };
+  }
+
+  /** The state checks of admission: registered sender, nonce not used and not too far ahead. */
+  #stateCheck(tx: SignedTx): { ok: false; reason: string } | undefined {
+    const { from, nonce } = tx;
     const state = this.#cs.state;
     if (!accountsView.isRegistered(state, from)) {
       return { ok: false, reason: `sender not registered: ${from} is not a registered account` };
@@ -265,9 +297,7 @@ export class ExecutionApp implements Application {
         reason: `nonce too high: next nonce ${next}, tx nonce ${nonce} (at most ${this.#maxNonceGap} ahead)`,
       };
     }
-    const p = this.#pendingNonce.get(from) ?? next;
-    if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
-    return { ok: true };
+    return undefined;
   }
 
   /**
@@ -416,7 +446,7 @@ export class ExecutionApp implements Application {
         logsBloom: bloomHex(txBloom),
         revertData: out.revertData,
         error: out.error,
-        raw: bytesToHex(raw),
+        raw: hexOf(raw),
       });
       block.txHashes.push(tx.hash);
       txResults.push(out.ok ? { ok: true } : { ok: false, info: out.error });
@@ -432,7 +462,7 @@ export class ExecutionApp implements Application {
       appHash: root,
       writes: all,
       block,
-      rawKeys: req.txs.map((t) => bytesToHex(t)),
+      rawKeys: req.txs.map(txCacheKey),
     };
     return { appHash: root.slice(), txResults };
   }

@@ -5,15 +5,27 @@
 // restart gives the same root. Store layout inside the application's state namespace:
 //   0x01 || utf8(key) -> value as 32-byte big-endian      (state leaves; absent = 0)
 // Other prefixes (receipts, blocks) belong to the application (app.ts), not to the commitment.
-import { bigintToBytes, bytesToBigint, concatBytes, utf8 } from '@gridledger/base';
 import type { KVStore, StateWrite } from '@gridledger/store';
-import { type SmtProof, SparseMerkleTree, smtPath } from './smt.ts';
+import { type SmtProof, SparseMerkleTree } from './smt.ts';
 import { JournaledState } from './state.ts';
 
 /** Store key prefix of state leaves. */
 export const STATE_LEAF_PREFIX = 0x01;
 const LEAF_PREFIX_BYTES = new Uint8Array([STATE_LEAF_PREFIX]);
+const LEAF_PREFIX_CHAR = String.fromCharCode(STATE_LEAF_PREFIX);
 const decoder = new TextDecoder();
+
+/** A uint256 as 32 big-endian bytes (through hex: Node converts natively, no per-byte bigint steps). */
+function encodeValue32(value: bigint): Uint8Array {
+  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
+}
+
+/** 32 (or fewer) big-endian bytes as a bigint. */
+function decodeValue32Bytes(bytes: Uint8Array): bigint {
+  return bytes.length === 0
+    ? 0n
+    : BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
+}
 
 /**
  * Committed module state: values, journal, sparse Merkle tree.
@@ -26,7 +38,6 @@ export class CommittedState {
   readonly state = new JournaledState();
   readonly tree = new SparseMerkleTree();
   #finalized: [string, bigint][] | undefined;
-  readonly #paths = new Map<string, Uint8Array>();
 
   /** Loads every persisted leaf from `kv` (or starts empty). */
   static async load(kv?: KVStore): Promise<CommittedState> {
@@ -34,7 +45,7 @@ export class CommittedState {
     if (kv === undefined) return cs;
     for await (const [k, v] of kv.entries(LEAF_PREFIX_BYTES)) {
       const key = decoder.decode(k.subarray(1));
-      const value = bytesToBigint(v);
+      const value = decodeValue32Bytes(v);
       cs.state.set(key, value);
       cs.tree.set(key, value);
     }
@@ -55,8 +66,8 @@ export class CommittedState {
     const changed = this.state.changedKeys();
     const writes: StateWrite[] = [];
     for (const [key, value] of changed) {
-      this.tree.setPath(this.#path(key), value);
-      writes.push({ key: leafStoreKey(key), value: value === 0n ? null : bigintToBytes(value, 32) });
+      this.tree.set(key, value);
+      writes.push({ key: leafStoreKey(key), value: value === 0n ? null : encodeValue32(value) });
     }
     this.#finalized = changed;
     return { root: this.tree.root(), writes };
@@ -76,17 +87,6 @@ export class CommittedState {
     this.#finalized = undefined;
   }
 
-  /** sha256 of a key, memoised for the keys that change often (balances, nonces). */
-  #path(key: string): Uint8Array {
-    let p = this.#paths.get(key);
-    if (p === undefined) {
-      p = smtPath(key);
-      if (this.#paths.size >= 200_000) this.#paths.clear();
-      this.#paths.set(key, p);
-    }
-    return p;
-  }
-
   /** A proof of `key` against {@link root} (the last finalized root). */
   prove(key: string): SmtProof {
     return this.tree.prove(key);
@@ -95,5 +95,5 @@ export class CommittedState {
 
 /** The store key of a state leaf. */
 export function leafStoreKey(key: string): Uint8Array {
-  return concatBytes(LEAF_PREFIX_BYTES, utf8(key));
+  return Buffer.from(LEAF_PREFIX_CHAR + key, 'utf8');
 }

@@ -17,6 +17,7 @@ import {
   toEventSelector,
   toFunctionSelector,
 } from 'viem';
+import { decodeStaticParameters, encodeStaticParameters, encodeStaticTopic } from './abi-static.ts';
 import { GAS_SCHEDULE, type GasMeter, type GasSchedule } from './gas.ts';
 import type { JournaledState } from './state.ts';
 
@@ -113,15 +114,14 @@ export class CallContext {
   emit(address: Address, event: PreparedEvent, args: Record<string, unknown>): void {
     const topics: Hex[] = [event.topic0];
     for (const p of event.indexed) {
-      topics.push(encodeAbiParameters([p], [args[p.name!]]));
+      const v = args[p.name!];
+      topics.push(encodeStaticTopic(p, v) ?? encodeAbiParameters([p], [v]));
     }
-    const data =
-      event.data.length === 0
-        ? '0x'
-        : encodeAbiParameters(
-            event.data,
-            event.data.map((p) => args[p.name!]),
-          );
+    let data: Hex = '0x';
+    if (event.data.length > 0) {
+      const values = event.data.map((p) => args[p.name!]);
+      data = encodeStaticParameters(event.data, values) ?? encodeAbiParameters(event.data, values);
+    }
     const bytes = (data.length - 2) / 2;
     this.gas.charge(
       this.schedule.logBase +
@@ -190,17 +190,21 @@ export class AbiModule implements Module {
     if (data.length < 4) throw new Revert('0x');
     const entry = this.#bySelector.get(bytesToHex(data.subarray(0, 4)));
     if (entry === undefined) throw new Revert('0x');
-    let args: readonly unknown[];
-    try {
-      args = decodeAbiParameters(entry.fn.inputs, bytesToHex(data.subarray(4)));
-    } catch {
-      throw new Revert('0x');
+    let args: readonly unknown[] | undefined = decodeStaticParameters(entry.fn.inputs, data.subarray(4));
+    if (args === undefined) {
+      try {
+        args = decodeAbiParameters(entry.fn.inputs, bytesToHex(data.subarray(4)));
+      } catch {
+        throw new Revert('0x');
+      }
+      args = args.map((a) =>
+        typeof a === 'string' && a.length === 42 && a.startsWith('0x') ? a.toLowerCase() : a,
+      );
     }
-    args = args.map((a) =>
-      typeof a === 'string' && a.length === 42 && a.startsWith('0x') ? a.toLowerCase() : a,
-    );
     const out = entry.handler(ctx, args);
-    return hexToBytes(encodeAbiParameters(entry.fn.outputs, out));
+    return hexToBytes(
+      encodeStaticParameters(entry.fn.outputs, out) ?? encodeAbiParameters(entry.fn.outputs, out),
+    );
   }
 
   /** The function of `selector` (4-byte hex), for tools. */

@@ -6,23 +6,29 @@
 //   leaf       = sha256(0x00 || path || value as 32-byte big-endian)
 //   inner      = sha256(0x01 || left || right)
 import { hash as oneShotHash } from 'node:crypto';
-import { bigintToBytes, bytesToBigint, equalBytes, InputError, toHex, utf8 } from '@gridledger/base';
+import { bigintToBytes, bytesToBigint, equalBytes, InputError, toHex } from '@gridledger/base';
 
 /** The hash of an empty subtree. */
 export const EMPTY_HASH: Uint8Array = new Uint8Array(32);
 const MAX_U256 = (1n << 256n) - 1n;
 
+// Inside the tree, paths and hashes are 32-character latin1 strings (one char per byte): Node hashes
+// into a string without allocating an ArrayBuffer per digest, which made a large block's commitment
+// mostly garbage collection. The public functions below take and return bytes.
+type H = string;
+const EMPTY: H = '\0'.repeat(32);
+
 interface Leaf {
   leaf: true;
-  path: Uint8Array;
+  path: H;
   value: bigint;
-  hash: Uint8Array;
+  hash: H;
 }
 interface Inner {
   leaf: false;
   left: SmtNode | null;
   right: SmtNode | null;
-  hash: Uint8Array | null;
+  hash: H | null;
 }
 type SmtNode = Leaf | Inner;
 
@@ -43,35 +49,49 @@ export interface SmtProof {
   other: { path: Uint8Array; value: bigint } | null;
 }
 
-/** SHA-256 through Node's one-shot `crypto.hash` (several times cheaper than createHash for 65 bytes). */
-function sha(data: Uint8Array): Uint8Array {
-  const b = oneShotHash('sha256', data, 'buffer') as unknown as Uint8Array;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/** Scratch buffer of a node preimage: tag byte and two 32-byte halves (hashing copies it). */
+const scratch = Buffer.alloc(65);
+
+const toBytes = (h: H): Uint8Array => new Uint8Array(Buffer.from(h, 'latin1'));
+const fromBytes = (b: Uint8Array, what: string): H => {
+  if (!(b instanceof Uint8Array) || b.length !== 32) throw new InputError(`${what}: expected 32 bytes`);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+};
+
+/** The path of a key, as a string: sha256 of its UTF-8 bytes (Node encodes the string natively). */
+const pathOf = (key: string): H => oneShotHash('sha256', key, 'binary');
+
+/** Hash of a node preimage `tag || a || b` (32-char strings). */
+function node(tag: number, a: H, b: H): H {
+  scratch[0] = tag;
+  scratch.write(a, 1, 32, 'latin1');
+  scratch.write(b, 33, 32, 'latin1');
+  return oneShotHash('sha256', scratch, 'binary');
 }
 
-/** Scratch buffer of a node preimage: tag byte and two 32-byte halves (hashing copies it). */
-const scratch = new Uint8Array(65);
+/** Hash of a leaf: `0x00 || path || value as 32-byte big-endian`. */
+function leafHash(path: H, value: bigint): H {
+  scratch[0] = 0;
+  scratch.write(path, 1, 32, 'latin1');
+  scratch.write(value.toString(16).padStart(64, '0'), 33, 32, 'hex');
+  return oneShotHash('sha256', scratch, 'binary');
+}
+
+const bit = (path: H, i: number): number => (path.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
 
 /** The path of a key: sha256 of its UTF-8 bytes. */
 export function smtPath(key: string): Uint8Array {
-  return sha(utf8(key));
-}
-
-function hashNode(tag: number, a: Uint8Array, b: Uint8Array): Uint8Array {
-  scratch[0] = tag;
-  scratch.set(a, 1);
-  scratch.set(b, 33);
-  return sha(scratch);
+  return toBytes(pathOf(key));
 }
 
 /** The hash of the leaf holding `value` at `path`. */
 export function smtLeafHash(path: Uint8Array, value: bigint): Uint8Array {
-  return hashNode(0, path, bigintToBytes(value, 32));
+  return toBytes(node(0, fromBytes(path, 'smtLeafHash path'), fromBytes(bigintToBytes(value, 32), 'value')));
 }
 
 /** The hash of an inner node. */
 export function smtInnerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hashNode(1, left, right);
+  return toBytes(node(1, fromBytes(left, 'smtInnerHash left'), fromBytes(right, 'smtInnerHash right')));
 }
 
 /** Bit `i` (0 = most significant bit of byte 0) of a path. */
@@ -97,86 +117,90 @@ export class SparseMerkleTree {
 
   /** Sets `key` to `value` (0n deletes). */
   set(key: string, value: bigint): void {
-    this.setPath(smtPath(key), value);
+    this.#set(pathOf(key), value);
   }
 
   /** Sets the leaf at a precomputed `path` (sha256 of the key). */
   setPath(path: Uint8Array, value: bigint): void {
+    this.#set(fromBytes(path, 'SparseMerkleTree.setPath'), value);
+  }
+
+  #set(path: H, value: bigint): void {
     if (typeof value !== 'bigint' || value < 0n || value > MAX_U256) {
       throw new InputError(`SparseMerkleTree.set: expected a uint256 bigint value, got ${String(value)}`);
     }
     if (value === 0n) this.#root = this.#delete(this.#root, 0, path);
-    else
-      this.#root = this.#insert(this.#root, 0, { leaf: true, path, value, hash: smtLeafHash(path, value) });
+    else this.#root = this.#insert(this.#root, 0, { leaf: true, path, value, hash: leafHash(path, value) });
   }
 
   /** The root hash (EMPTY_HASH when no leaves). */
   root(): Uint8Array {
-    return this.#hash(this.#root);
+    return toBytes(this.#hash(this.#root));
   }
 
   /** A proof of `key`'s value (0n when absent) against {@link root}. */
   prove(key: string): SmtProof {
-    const path = smtPath(key);
+    const path = pathOf(key);
     const siblings: Uint8Array[] = [];
-    let node = this.#root;
+    let n = this.#root;
     let depth = 0;
-    while (node !== null && !node.leaf) {
-      const bit = pathBit(path, depth);
-      siblings.push(this.#hash(bit === 0 ? node.right : node.left));
-      node = bit === 0 ? node.left : node.right;
+    while (n !== null && !n.leaf) {
+      const b = bit(path, depth);
+      siblings.push(toBytes(this.#hash(b === 0 ? n.right : n.left)));
+      n = b === 0 ? n.left : n.right;
       depth++;
     }
-    if (node === null) return { key, path, value: 0n, siblings, other: null };
-    if (equalBytes(node.path, path)) return { key, path, value: node.value, siblings, other: null };
-    return { key, path, value: 0n, siblings, other: { path: node.path, value: node.value } };
+    const pathBytes = toBytes(path);
+    if (n === null) return { key, path: pathBytes, value: 0n, siblings, other: null };
+    if (n.path === path) return { key, path: pathBytes, value: n.value, siblings, other: null };
+    return { key, path: pathBytes, value: 0n, siblings, other: { path: toBytes(n.path), value: n.value } };
   }
 
-  #insert(node: SmtNode | null, depth: number, leaf: Leaf): SmtNode {
-    if (node === null) {
+  #insert(n: SmtNode | null, depth: number, leaf: Leaf): SmtNode {
+    if (n === null) {
       this.#size++;
       return leaf;
     }
-    if (node.leaf) {
-      if (equalBytes(node.path, leaf.path)) return leaf;
+    if (n.leaf) {
+      if (n.path === leaf.path) return leaf;
       this.#size++;
-      return split(node, leaf, depth);
+      return split(n, leaf, depth);
     }
-    if (pathBit(leaf.path, depth) === 0) node.left = this.#insert(node.left, depth + 1, leaf);
-    else node.right = this.#insert(node.right, depth + 1, leaf);
-    node.hash = null;
-    return node;
+    if (bit(leaf.path, depth) === 0) n.left = this.#insert(n.left, depth + 1, leaf);
+    else n.right = this.#insert(n.right, depth + 1, leaf);
+    n.hash = null;
+    return n;
   }
 
-  #delete(node: SmtNode | null, depth: number, path: Uint8Array): SmtNode | null {
-    if (node === null) return null;
-    if (node.leaf) {
-      if (!equalBytes(node.path, path)) return node;
+  #delete(n: SmtNode | null, depth: number, path: H): SmtNode | null {
+    if (n === null) return null;
+    if (n.leaf) {
+      if (n.path !== path) return n;
       this.#size--;
       return null;
     }
-    if (pathBit(path, depth) === 0) node.left = this.#delete(node.left, depth + 1, path);
-    else node.right = this.#delete(node.right, depth + 1, path);
-    node.hash = null;
+    if (bit(path, depth) === 0) n.left = this.#delete(n.left, depth + 1, path);
+    else n.right = this.#delete(n.right, depth + 1, path);
+    n.hash = null;
     // A subtree left with one leaf and nothing else becomes that leaf.
-    if (node.left === null && node.right === null) return null;
-    if (node.left === null && node.right!.leaf) return node.right;
-    if (node.right === null && node.left!.leaf) return node.left;
-    return node;
+    if (n.left === null && n.right === null) return null;
+    if (n.left === null && n.right!.leaf) return n.right;
+    if (n.right === null && n.left!.leaf) return n.left;
+    return n;
   }
 
-  #hash(node: SmtNode | null): Uint8Array {
-    if (node === null) return EMPTY_HASH;
-    if (node.leaf) return node.hash;
-    if (node.hash === null) node.hash = smtInnerHash(this.#hash(node.left), this.#hash(node.right));
-    return node.hash;
+  #hash(n: SmtNode | null): H {
+    if (n === null) return EMPTY;
+    if (n.leaf) return n.hash;
+    if (n.hash === null) n.hash = node(1, this.#hash(n.left), this.#hash(n.right));
+    return n.hash;
   }
 }
 
 /** Two different leaves under one inner node at `depth`: inner nodes down to the first differing bit. */
 function split(a: Leaf, b: Leaf, depth: number): Inner {
-  const ba = pathBit(a.path, depth);
-  const bb = pathBit(b.path, depth);
+  const ba = bit(a.path, depth);
+  const bb = bit(b.path, depth);
   if (ba !== bb) {
     return ba === 0
       ? { leaf: false, left: a, right: b, hash: null }

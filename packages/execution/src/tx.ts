@@ -2,7 +2,7 @@
 // protection, decoded with viem. Owns the stateless checks (size, type, chain id, value, gas limit,
 // signature and sender recovery); nonce and registration are state checks made by the application.
 // Gas is priced at zero: any fee fields are accepted and nothing is charged, but the gas limit binds.
-import { bytesToHex, hexToBytes, keccak256, parseTransaction, serializeTransaction } from 'viem';
+import { hexToBytes, keccak256, parseTransaction, serializeTransaction } from 'viem';
 import { intrinsicGas } from './gas.ts';
 import { recoverAddress } from './recover.ts';
 
@@ -103,7 +103,7 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
       `transaction type not supported: 0x${first.toString(16).padStart(2, '0')} (accepted: legacy with EIP-155, EIP-1559)`,
     );
   }
-  const hex = bytesToHex(raw);
+  const hex = `0x${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex')}` as const;
   let p: ReturnType<typeof parseTransaction>;
   try {
     p = parseTransaction(hex);
@@ -192,7 +192,13 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
  */
 export function finishSignedTx(prepared: PreparedTx, from: Uint8Array | null): DecodeTxResult {
   if (from === null) return reject('invalid-signature', 'invalid signature: sender cannot be recovered');
-  return { ok: true, tx: { ...prepared.tx, from: bytesToHex(from) } };
+  return {
+    ok: true,
+    tx: {
+      ...prepared.tx,
+      from: `0x${Buffer.from(from.buffer, from.byteOffset, from.byteLength).toString('hex')}`,
+    },
+  };
 }
 
 /**

@@ -5,8 +5,17 @@
 // (prepareProposal) and blocks re-check every transaction. So the node turns the inline re-check off
 // and this pruner drops what the app now refuses (nonces used, senders removed) every few blocks, in
 // chunks that yield to the event loop between them.
-import type { Application } from '@gridledger/consensus';
+import type { Application, CheckTxResult } from '@gridledger/consensus';
 import { type Mempool, txHash } from '@gridledger/mempool';
+
+/**
+ * What the pruner needs of the app: checkTx, and optionally a synchronous re-check of a transaction the
+ * app decoded before (ExecutionApp.recheckTx: state checks only, no decoding, no await; undefined when
+ * it has to be decoded again).
+ */
+export type PrunableApp = Pick<Application, 'checkTx'> & {
+  recheckTx?(tx: Uint8Array): CheckTxResult | undefined;
+};
 
 /** Transactions re-checked between two yields to the event loop. */
 export const PRUNE_CHUNK = 500;
@@ -17,14 +26,14 @@ export const PRUNE_CHUNK = 500;
  */
 export class MempoolPruner {
   readonly #mempool: Mempool;
-  readonly #app: Pick<Application, 'checkTx'>;
+  readonly #app: PrunableApp;
   readonly #everyBlocks: number;
   #blocks = 0;
   #running: Promise<number> | undefined;
   /** Transactions dropped so far. */
   dropped = 0;
 
-  constructor(mempool: Mempool, app: Pick<Application, 'checkTx'>, everyBlocks = 5) {
+  constructor(mempool: Mempool, app: PrunableApp, everyBlocks = 5) {
     this.#mempool = mempool;
     this.#app = app;
     this.#everyBlocks = everyBlocks;
@@ -45,7 +54,7 @@ export class MempoolPruner {
     for (let i = 0; i < txs.length; i += PRUNE_CHUNK) {
       const refused: Uint8Array[] = [];
       for (const tx of txs.slice(i, i + PRUNE_CHUNK)) {
-        const r = await this.#app.checkTx(tx);
+        const r = this.#app.recheckTx?.(tx) ?? (await this.#app.checkTx(tx));
         if (!r.ok) refused.push(txHash(tx));
       }
       dropped += this.#mempool.remove(refused);

@@ -94,7 +94,13 @@ export class RpcServer {
       maxBatch: options.maxBatch ?? 100,
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
+    // Keep idle connections open for a minute (Node's default is 5 s). Clients reuse a keep-alive socket
+    // until shortly before the server's advertised timeout; when a busy node's event loop runs late, a
+    // 5-second timer can fire after such a request has arrived but before it is read, and the client sees
+    // ECONNRESET. A long idle timeout makes that race rare (seen under load with 1,000 devices).
     const http = createServer();
+    http.keepAliveTimeout = 60_000;
+    http.headersTimeout = 65_000;
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {

@@ -1,5 +1,4 @@
 // An in-memory KVStore for applications run without a database (in-process consensus simulations).
-import { compareBytes, toHex } from '@gridledger/base';
 import type { KVStore, StateWrite } from './state-batch.ts';
 
 /**
@@ -9,29 +8,32 @@ import type { KVStore, StateWrite } from './state-batch.ts';
  * kv.apply(batch.writes());
  */
 export class MemoryKVStore implements KVStore {
-  readonly #map = new Map<string, [Uint8Array, Uint8Array]>();
+  /** Hex of the key -> value bytes as a latin1 string: strings, not one ArrayBuffer per key and value,
+   * keep a large in-memory state cheap for the garbage collector. Hex order is byte order. */
+  readonly #map = new Map<string, string>();
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#map.get(toHex(key))?.[1].slice();
+    const v = this.#map.get(hexOf(key));
+    return v === undefined ? undefined : new Uint8Array(Buffer.from(v, 'latin1'));
   }
 
   async *entries(prefix: Uint8Array = new Uint8Array(0)): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const hits = [...this.#map.values()].filter(([k]) => startsWith(k, prefix));
-    hits.sort((a, b) => compareBytes(a[0], b[0]));
-    for (const [k, v] of hits) yield [k.slice(), v.slice()];
+    const p = hexOf(prefix);
+    const hits = [...this.#map.keys()].filter((k) => k.startsWith(p)).sort();
+    for (const k of hits) {
+      yield [new Uint8Array(Buffer.from(k, 'hex')), new Uint8Array(Buffer.from(this.#map.get(k)!, 'latin1'))];
+    }
   }
 
   /** Applies writes in order (null deletes). */
   apply(writes: readonly StateWrite[]): void {
     for (const w of writes) {
-      if (w.value === null) this.#map.delete(toHex(w.key));
-      else this.#map.set(toHex(w.key), [w.key.slice(), w.value.slice()]);
+      if (w.value === null) this.#map.delete(hexOf(w.key));
+      else this.#map.set(hexOf(w.key), latin1Of(w.value));
     }
   }
 }
 
-function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
-  if (a.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
-  return true;
-}
+const view = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const hexOf = (b: Uint8Array) => view(b).toString('hex');
+const latin1Of = (b: Uint8Array) => view(b).toString('latin1');

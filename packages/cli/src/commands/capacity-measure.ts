@@ -25,7 +25,7 @@ export const MEASURE_BENCHES: Record<string, MeasureBench> = {
     args: (d) => ['--duration', String(d)],
   },
   e2e: {
-    script: 'packages/simulator/bench/e2e.bench.ts',
+    script: 'packages/cli/bench/e2e.bench.ts',
     args: () => ['--quick'],
   },
 };

@@ -3,7 +3,7 @@
 // orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
 import type { Command } from 'commander';
-import { addChainOptions, ChainConnection, type ChainFlags } from '../chain-client.ts';
+import { addChainOptions, ChainConnection, type ChainFlags, parseIntervalFlag } from '../chain-client.ts';
 import { formatMicros } from '../market-units.ts';
 import { parseFormat, printJson, renderTable } from '../output.ts';
 import { ordersTable, type RpcOrder } from './order.ts';
@@ -49,9 +49,10 @@ export function registerInterval(program: Command): void {
     false,
   ).action(async (kText: string, o: ChainFlags) => {
     const format = parseFormat(o.format);
+    const spec = parseIntervalFlag(kText, 'interval');
     const conn = await ChainConnection.open(o.rpc);
     const market = await conn.market();
-    const k = await conn.resolveInterval(kText, 'interval');
+    const k = await conn.resolveInterval(spec, 'interval');
     const [iv, orders] = await Promise.all([
       conn.request<RpcInterval>('gl_interval', [k.toString()]),
       conn.request<RpcOrder[]>('gl_orders', [k.toString()]),

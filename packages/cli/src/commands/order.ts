@@ -8,6 +8,7 @@ import {
   addChainOptions,
   ChainConnection,
   type ChainFlags,
+  parseIntervalFlag,
   rejected,
   resolveAddress,
   resolveSigner,
@@ -102,9 +103,10 @@ export function registerOrder(program: Command): void {
       throw new UsageError(`--side must be "buy" or "sell", got "${o.side}"`);
     const bus = parseUintFlag(o.bus, '--bus', 2n ** 32n);
     const steps = parseSteps(o.step);
+    const spec = parseIntervalFlag(o.interval, '--interval');
     const account = resolveSigner(o, 'order place');
     const conn = await ChainConnection.open(o.rpc);
-    const interval = await conn.resolveInterval(o.interval, '--interval');
+    const interval = await conn.resolveInterval(spec, '--interval');
     const out = await sendCall(conn, account, {
       to: MARKET_ADDRESS,
       abi: MARKET_ABI,
@@ -193,9 +195,10 @@ export function registerOrder(program: Command): void {
     false,
   ).action(async (o: ListFlags) => {
     const format = parseFormat(o.format);
+    const spec = parseIntervalFlag(o.interval, '--interval');
     const owner = o.owner === undefined ? undefined : resolveAddress(o.owner, '--owner', o.devAccounts);
     const conn = await ChainConnection.open(o.rpc);
-    const interval = await conn.resolveInterval(o.interval, '--interval');
+    const interval = await conn.resolveInterval(spec, '--interval');
     const orders = await conn.request<RpcOrder[]>('gl_orders', [
       interval.toString(),
       ...(owner ? [owner] : []),

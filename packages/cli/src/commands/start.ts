@@ -1,49 +1,210 @@
-// `gridledger start` (`npm start`): runs the platform on its embedded default. Today that is a local
-// 4-validator network running the execution app with development accounts, in a data folder that a
-// second start resumes (or wipes with --reset); the device simulator and the dashboard arrive with the
-// platform issue, and start says so.
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Command } from 'commander';
-import { log } from '../output.ts';
+// `gridledger start` (`npm start`): the platform on its embedded default, on one machine: a 4-validator
+// network as separate processes whose genesis holds the scenario's market and device accounts, the
+// device simulator (runScenario: every device bids each interval, meters report after it) and the live
+// dashboard, whose URL it prints. The data folder keeps the chain and the scenario it was made for: a
+// second start resumes both; --reset starts fresh. Ctrl-C stops the simulator, the dashboard and every
+// validator, in that order.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GridledgerError } from '@gridledger/base';
+import { startDashboard } from '@gridledger/dashboard';
+import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir } from '@gridledger/node';
+import {
+  DEFAULT_SCENARIO_PATH,
+  type IntervalReport,
+  loadScenario,
+  runScenario,
+  type Scenario,
+  scenarioGenesis,
+  withDevices,
+} from '@gridledger/simulator';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { log, UsageError } from '../output.ts';
+import { Validators, validatorHomes } from '../validators.ts';
 import { parseIntFlag } from './init.ts';
-import { registerTestnet } from './testnet.ts';
+
+/** What the data folder remembers of the scenario it was made for (DIR/testnet/scenario.json). */
+interface ScenarioRecord {
+  path: string;
+  devices: number;
+}
+
+interface StartFlags {
+  dir: string;
+  reset?: boolean;
+  scenario?: string;
+  devices?: string;
+  port: string;
+  basePort: string;
+}
 
 /** Registers the `start` command. */
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('run the platform on its embedded default: a local 4-validator chain with dev accounts')
-    .option('--dir <dir>', 'data folder (resumed on the next start)', '.gridledger')
+    .description(
+      'run the platform: 4 validator processes, the device simulator on the default scenario, and the dashboard',
+    )
+    .option(
+      '--dir <dir>',
+      'data folder (the chain and its scenario; resumed on the next start)',
+      '.gridledger',
+    )
     .option('--reset', 'wipe the data folder and start a fresh chain')
-    .option('--validators <n>', 'validators', '4')
+    .option('--scenario <file>', 'scenario file, JSON or YAML (default: the built-in community feeder)')
+    .option('--devices <n>', "scale the scenario's number of prosumers")
+    .option('--port <p>', 'dashboard port on 127.0.0.1', '8080')
     .option(
       '--base-port <p>',
       'first port when the chain is created (node k: p2p P+2k, JSON-RPC P+2k+1)',
       '26600',
     )
-    .action(async (o: { dir: string; reset?: boolean; validators: string; basePort: string }) => {
-      const n = parseIntFlag('--validators', o.validators, 1, 100);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gridledger start                     # http://127.0.0.1:8080\n  gridledger start --reset --devices 500\n  gridledger start --scenario my-feeder.yaml --port 9000',
+    )
+    .action(async (o: StartFlags) => {
+      const port = parseIntFlag('--port', o.port, 0, 65535);
+      const basePort = parseIntFlag('--base-port', o.basePort, 1, 65535);
+      const devicesFlag =
+        o.devices === undefined ? undefined : parseIntFlag('--devices', o.devices, 1, 100_000);
       const dir = resolve(o.dir, 'testnet');
       if (o.reset) {
         rmSync(dir, { recursive: true, force: true });
         log(`start: --reset: removed ${dir}`);
       }
-      log('gridledger start: a local chain of validator processes running the execution app');
-      log(`  data folder ${dir} (kept between starts; --reset wipes it)`);
-      log(
-        `  development accounts: ${resolve(dir, 'dev-accounts.json')}, token addresses: ${resolve(dir, 'addresses.json')}`,
-      );
-      log('  not built yet: the device simulator and the dashboard (the platform issue).');
-      log(
-        '  meanwhile: npx gridledger opf ../shared/grid-cases/case9_congested.m, npx gridledger clear --help',
-      );
-      log('  Ctrl-C stops every validator cleanly.');
-      const inner = new Command('gridledger').exitOverride();
-      registerTestnet(inner);
-      await inner.parseAsync(
-        ['testnet', '--validators', String(n), '--dir', dir, '--dev', '--base-port', o.basePort],
-        { from: 'user' },
-      );
+      const recordPath = join(dir, 'scenario.json');
+      let scenario: Scenario;
+      if (isEmptyDir(dir)) {
+        const path = resolve(o.scenario ?? DEFAULT_SCENARIO_PATH);
+        const loaded = await loadScenario(path);
+        scenario = devicesFlag === undefined ? loaded : withDevices(loaded, devicesFlag);
+        const genesisTime = new Date();
+        const g = scenarioGenesis(scenario, {
+          genesisTimeMs: BigInt(genesisTime.getTime()),
+          chainId: DEFAULT_CHAIN_ID,
+        });
+        mkdirSync(dir, { recursive: true });
+        initDevNetwork({
+          validators: scenario.validators,
+          outDir: dir,
+          chainId: DEFAULT_CHAIN_ID,
+          basePort,
+          genesisTime,
+          energy: g.energy,
+          extraAccounts: g.extraAccounts,
+          logLevel: 'warn',
+          mempool: { maxTxs: Math.max(10_000, 3 * g.devices.length) },
+        });
+        const record: ScenarioRecord = { path, devices: g.devices.length };
+        writeFileSync(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+        log(`start: new chain for "${scenario.name}" (${g.devices.length} devices) in ${dir}`);
+      } else {
+        if (!existsSync(recordPath)) {
+          throw new UsageError(
+            `${dir} holds a chain made without a scenario (an older layout or \`testnet --dev\`): run \`gridledger start --reset\``,
+          );
+        }
+        const record = JSON.parse(readFileSync(recordPath, 'utf8')) as ScenarioRecord;
+        if (o.scenario !== undefined && resolve(o.scenario) !== record.path)
+          throw new UsageError(
+            `${dir} was made for ${record.path}: add --reset to start fresh with ${o.scenario}`,
+          );
+        if (devicesFlag !== undefined && devicesFlag !== record.devices)
+          throw new UsageError(`${dir} was made for ${record.devices} devices: add --reset to change it`);
+        scenario = withDevices(await loadScenario(record.path), record.devices);
+        log(`start: resuming "${scenario.name}" (${record.devices} devices) from ${dir}`);
+      }
+      if (validatorHomes(dir).length === 0)
+        throw new UsageError(`${dir} holds no validator homes: use --reset`);
+
+      const validators = Validators.start(dir);
+      const ac = new AbortController();
+      let stopping = false;
+      const stopped = new Promise<void>((resolveStopped) => {
+        const stop = (why: string) => {
+          if (stopping) return;
+          stopping = true;
+          log(
+            `start: ${why}: stopping the simulator, the dashboard and ${validators.children.length} validators`,
+          );
+          ac.abort();
+          resolveStopped();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        for (const c of validators.children)
+          void c.exited.then((code) => {
+            if (!stopping) {
+              log(`start: ${c.name} exited with code ${code} (see ${join(dir, c.name, 'node.log')})`);
+              stop('a validator stopped');
+            }
+          });
+      });
+      let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
+      let simulation: Promise<unknown> | undefined;
+      try {
+        await validators.waitUntilProducing(120_000);
+        dashboard = await startDashboard({
+          rpcUrls: validators.rpcUrls,
+          port,
+          logger: pino({ level: 'warn', base: { component: 'dashboard' } }, pino.destination(2)),
+          devAccountsPath: join(dir, 'dev-accounts.json'),
+          addressesPath: join(dir, 'addresses.json'),
+        });
+        process.stdout.write(
+          `gridledger is running: ${scenario.name}\n` +
+            `  dashboard   ${dashboard.url}\n` +
+            `  JSON-RPC    ${validators.rpcUrls.join('  ')}  (HTTP and WebSocket; viem and ethers work)\n` +
+            `  dev keys    ${join(dir, 'dev-accounts.json')} (DEVELOPMENT ONLY)\n` +
+            `  data        ${dir} (resumed next time; --reset starts fresh)\n` +
+            'Ctrl-C stops everything.\n',
+        );
+        const dev = JSON.parse(readFileSync(join(dir, 'dev-accounts.json'), 'utf8')) as {
+          accounts: { role: string; address: `0x${string}`; privateKey: `0x${string}` }[];
+        };
+        const keyOf = (role: string) => dev.accounts.find((a) => a.role === role)!.privateKey;
+        simulation = runScenario({
+          rpcUrls: validators.rpcUrls,
+          scenario,
+          keys: { admin: keyOf('admin'), gridOperator: keyOf('grid-operator'), submitter: keyOf('meter') },
+          signal: ac.signal,
+          knownAccounts: dev.accounts.map((a) => a.address),
+          onInterval: (r) => log(intervalLine(r)),
+          onEvent: (e) => {
+            if (e.type === 'setup') log(`simulator: setup ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
+            else if (e.type === 'warning' && e.message) log(`simulator: ${e.message}`);
+          },
+        }).catch((err: unknown) => {
+          if (!ac.signal.aborted) {
+            log(`start: the simulator stopped: ${err instanceof Error ? err.message : String(err)}`);
+            log('start: the chain and the dashboard keep running; Ctrl-C stops them');
+          }
+        });
+        await stopped;
+      } catch (err) {
+        ac.abort();
+        throw err instanceof GridledgerError || err instanceof UsageError
+          ? err
+          : new GridledgerError('E_START', `start: ${(err as Error).message}`);
+      } finally {
+        ac.abort();
+        await simulation;
+        await dashboard?.close();
+        await validators.stop();
+        log('start: stopped');
+      }
     });
+}
+
+/** One log line per settled interval. */
+function intervalLine(r: IntervalReport): string {
+  const kwh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
+  return (
+    `interval ${r.interval} (${r.startIso.slice(11, 16)}): ${r.status}, ${r.ordersPlaced} orders, ` +
+    `${kwh(r.clearedWh)} cleared, LMP ${r.lmpMin.toFixed(2)}..${r.lmpMax.toFixed(2)} $/MWh, ` +
+    `${r.promisesMinted} promises, ${r.readingsAccepted} readings (${r.readingsRejected} rejected), ` +
+    `${kwh(r.creditsMintedWh)} credited`
+  );
 }
