@@ -97,6 +97,24 @@ describe('assessment against measured capacity', () => {
     expect(m.clearing).toEqual([{ orders: 100000, ms: 687.3 }]);
     expect(() => parseMeasured('{"clearing":[{"orders":10}]}', 'x.json')).toThrow(/needs ms/);
   });
+  it("takes bench:chain's sub-capacity finality over its saturated one, and bench:e2e's clearing points", () => {
+    const chain = parseMeasured(
+      '{"txPerSec":900,"finalityP50Ms":8000,"finalityP99Ms":11000,"subCapacity":{"txPerSec":450,"finalityP50Ms":700,"finalityP99Ms":1400}}',
+      'chain.json',
+    );
+    expect(chain).toMatchObject({ txPerSec: 900, finalityP50Ms: 700, finalityP99Ms: 1400 });
+    expect(
+      parseMeasured(
+        '{"txPerSec":900,"finalityP50Ms":8000,"finalityP99Ms":11000,"subCapacity":null}',
+        'c.json',
+      ),
+    ).toMatchObject({ finalityP99Ms: 11000 });
+    const e2e = parseMeasured(
+      '{"bench":"e2e","runs":[],"clearing":[{"orders":1076,"ms":9174}],"devicesPer5MinInterval":8169}',
+      'e2e.json',
+    );
+    expect(e2e.clearing).toEqual([{ orders: 1076, ms: 9174 }]);
+  });
   it('finds clearing time binding when the gate lead is short', () => {
     const m = mergeMeasured([
       parseMeasured('{"txPerSec":1e9,"finalityP50Ms":1,"finalityP99Ms":1}', 'chain'),

@@ -65,5 +65,5 @@ describe('gridledger capacity', () => {
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
     }
-  });
+  }, 300_000); // ten CLI processes, each a few seconds on a loaded machine
 });

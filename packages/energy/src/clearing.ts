@@ -38,7 +38,7 @@ import { encodeCertificateJson } from './certificate-json.ts';
 import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
-import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
+import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { networkFromJson } from './network-json.ts';
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
@@ -297,9 +297,12 @@ function applyClearing(
     owners.set(o.id, o.owner);
     ctx.write(ok.escrow, escrowLeft);
     ctx.write(ok.status, wh > 0n ? ORDER_STATUS.cleared : ORDER_STATUS.released);
-    ctx.write(ok.clearedWh, wh);
-    ctx.write(ok.price, encodeSigned(p.priceMicrosPerMWh));
-    ctx.write(ok.amount, encodeSigned(amount));
+    const outcome = encodeOrderOutcome({ clearedWh: wh, price: p.priceMicrosPerMWh, amount });
+    if (outcome === undefined)
+      throw revertReason(
+        `order ${o.id}: cleared Wh, price or amount out of range (${wh}, ${p.priceMicrosPerMWh}, ${amount})`,
+      );
+    ctx.write(ok.outcome, outcome);
     ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.orderCleared, {
       id: o.id,
       owner: o.owner,

@@ -54,7 +54,14 @@ export {
   type StoredOrder,
   sellCollateral,
 } from './market.ts';
-export { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+export {
+  decodeOrderOutcome,
+  encodeOrderOutcome,
+  INTERVAL_STATUS,
+  marketKeys,
+  ORDER_STATUS,
+  SIDE,
+} from './market-keys.ts';
 export {
   MAX_READINGS_PER_TX,
   METERS_ABI,

@@ -12,6 +12,30 @@ export const INTERVAL_STATUS = { cleared: 1n, failed: 2n, settled: 3n } as const
 /** Side codes in the ABI and state. */
 export const SIDE = { buy: 0n, sell: 1n } as const;
 
+const M64 = (1n << 64n) - 1n;
+const M96 = (1n << 96n) - 1n;
+const I96 = 1n << 95n;
+
+/**
+ * An order's clearing outcome as one uint256 word: clearedWh (uint64) << 192 | price (int96, two's
+ * complement) << 96 | amount (int96). Undefined when a field does not fit (the clearing then fails).
+ */
+export function encodeOrderOutcome(o: {
+  clearedWh: bigint;
+  price: bigint;
+  amount: bigint;
+}): bigint | undefined {
+  if (o.clearedWh < 0n || o.clearedWh > M64) return undefined;
+  if (o.price < -I96 || o.price >= I96 || o.amount < -I96 || o.amount >= I96) return undefined;
+  return (o.clearedWh << 192n) | ((o.price & M96) << 96n) | (o.amount & M96);
+}
+
+/** The fields of {@link encodeOrderOutcome}'s word (0: not cleared, all zero). */
+export function decodeOrderOutcome(w: bigint): { clearedWh: bigint; price: bigint; amount: bigint } {
+  const s96 = (v: bigint) => (v >= I96 ? v - (1n << 96n) : v);
+  return { clearedWh: (w >> 192n) & M64, price: s96((w >> 96n) & M96), amount: s96(w & M96) };
+}
+
 /** The market's state keys. */
 export const marketKeys = {
   /** Next order id (ids start at 1). */
@@ -32,11 +56,11 @@ export const marketKeys = {
     /** Cash held by the market for this order (buy: its maximum cost; sell: imbalance collateral). */
     escrow: `${M}:o:${id}:esc`,
     status: `${M}:o:${id}:st`,
-    clearedWh: `${M}:o:${id}:cwh`,
-    /** LMP at the order's bus, signed cash units per MWh. */
-    price: `${M}:o:${id}:lmp`,
-    /** Paid (buy) or received (sell) at clearing, signed cash units. */
-    amount: `${M}:o:${id}:amt`,
+    /**
+     * The clearing outcome in one word (encodeOrderOutcome): cleared Wh, the LMP at the order's bus
+     * (signed cash units per MWh) and the amount paid (buy) or received (sell) (signed cash units).
+     */
+    outcome: `${M}:o:${id}:out`,
   }),
   interval: (k: bigint) => ({
     /** Number of order slots (cancelled orders keep theirs). */

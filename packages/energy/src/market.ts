@@ -27,7 +27,7 @@ import {
   type MarketConfig,
   marketTimeMs,
 } from './config.ts';
-import { INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
+import { decodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { PROMISE_RECORD_WORDS, promiseWordKey, readPromiseRecord } from './promise-record.ts';
 import { registryKeys } from './registry.ts';
 import { decodeSigned, type StateReader } from './words.ts';
@@ -114,6 +114,7 @@ export const marketView = {
     const steps = [];
     for (let j = 0; j < n; j++)
       steps.push({ energyWh: s.get(k.stepWh(j)), priceMicrosPerMWh: s.get(k.stepPrice(j)) });
+    const out = decodeOrderOutcome(s.get(k.outcome));
     return {
       id,
       owner: valueToAddress(owner),
@@ -123,9 +124,9 @@ export const marketView = {
       steps,
       escrow: s.get(k.escrow),
       status: s.get(k.status),
-      clearedWh: s.get(k.clearedWh),
-      priceMicrosPerMWh: decodeSigned(s.get(k.price)),
-      amount: decodeSigned(s.get(k.amount)),
+      clearedWh: out.clearedWh,
+      priceMicrosPerMWh: out.price,
+      amount: out.amount,
     };
   },
   /** Every order of interval `k` (any status), by id. */

@@ -152,7 +152,7 @@ describe('ExecutionApp', () => {
     expect(app.pendingNonceOf(alice.addr)).toBe(2n);
   });
 
-  it('orders proposals by sender and nonce, drops gaps and replays, and checks proposals', async () => {
+  it('takes senders round-robin in nonce order, drops gaps and replays, and checks proposals', async () => {
     const app = await ExecutionApp.load({ chainId: 1337n, genesis });
     const a0 = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0);
     const a1 = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 2n), 1);
@@ -165,7 +165,8 @@ describe('ExecutionApp', () => {
       txs: [a1, b0, m0, a3, a0, a0],
       maxBytes: 1 << 20,
     });
-    expect(chosen).toEqual([a0, a1, b0]);
+    // Round-robin: each sender's first transaction, then each sender's second.
+    expect(chosen).toEqual([a0, b0, a1]);
     expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: chosen })).toBe(true);
     expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: [a1, a0] })).toBe(false);
     expect(await app.processProposal({ height: 1n, timeMs: 0n, txs: [m0] })).toBe(false);
@@ -174,9 +175,9 @@ describe('ExecutionApp', () => {
         height: 1n,
         timeMs: 0n,
         txs: [a0, a1, b0],
-        maxBytes: a0.length + a1.length,
+        maxBytes: a0.length + b0.length,
       }),
-    ).toEqual([a0, a1]);
+    ).toEqual([a0, b0]);
     // Executing a replayed or out-of-order transaction anyway fails it alone, with no nonce use.
     const r = await app.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs: [a1, a0, a0] });
     expect(r.txResults).toEqual([

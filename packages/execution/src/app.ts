@@ -301,9 +301,12 @@ export class ExecutionApp implements Application {
   }
 
   /**
-   * Chooses a block from mempool candidates: valid transactions of registered senders, grouped by sender
-   * (senders in order of first appearance), each sender's in nonce order from its next nonce without
-   * gaps or duplicates, within maxBytes and the block gas limit.
+   * Chooses a block from mempool candidates: valid transactions of registered senders, each sender's in
+   * nonce order from its next nonce without gaps or duplicates, taken round-robin across senders (in
+   * order of first appearance: every sender's first transaction, then every sender's second, ...), within
+   * maxBytes and the block gas limit. Candidates may span several blocks' worth of the mempool; the
+   * round-robin keeps one sender with a long queue from filling the block ahead of older transactions
+   * of others.
    */
   async prepareProposal(req: {
     height: bigint;
@@ -321,21 +324,36 @@ export class ExecutionApp implements Application {
       }
       list.push(r.tx);
     }
-    const out: Uint8Array[] = [];
-    let bytes = 0;
-    let gas = 0n;
+    // Each sender's executable chain: consecutive nonces from its next one.
+    const chains: SignedTx[][] = [];
     for (const [sender, list] of bySender) {
       list.sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
       let next = accountsView.nonce(this.#cs.state, sender);
+      const chain: SignedTx[] = [];
       for (const tx of list) {
         if (tx.nonce < next) continue;
         if (tx.nonce > next) break;
-        if (bytes + tx.raw.length > req.maxBytes || gas + tx.gasLimit > this.blockGasLimit) break;
+        chain.push(tx);
+        next++;
+      }
+      if (chain.length > 0) chains.push(chain);
+    }
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    let gas = 0n;
+    // A sender whose next transaction does not fit is done (its later nonces cannot go before it).
+    let open = chains.map((chain) => ({ chain, at: 0 }));
+    while (open.length > 0) {
+      const still: typeof open = [];
+      for (const c of open) {
+        const tx = c.chain[c.at]!;
+        if (bytes + tx.raw.length > req.maxBytes || gas + tx.gasLimit > this.blockGasLimit) continue;
         out.push(tx.raw);
         bytes += tx.raw.length;
         gas += tx.gasLimit;
-        next++;
+        if (++c.at < c.chain.length) still.push(c);
       }
+      open = still;
     }
     return out;
   }

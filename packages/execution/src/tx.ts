@@ -2,7 +2,8 @@
 // protection, decoded with viem. Owns the stateless checks (size, type, chain id, value, gas limit,
 // signature and sender recovery); nonce and registration are state checks made by the application.
 // Gas is priced at zero: any fee fields are accepted and nothing is charged, but the gas limit binds.
-import { hexToBytes, keccak256, parseTransaction, serializeTransaction } from 'viem';
+import { keccak256 } from '@gridledger/crypto';
+import { hexToBytes, parseTransaction, serializeTransaction } from 'viem';
 import { intrinsicGas } from './gas.ts';
 import { recoverAddress } from './recover.ts';
 
@@ -103,7 +104,7 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
       `transaction type not supported: 0x${first.toString(16).padStart(2, '0')} (accepted: legacy with EIP-155, EIP-1559)`,
     );
   }
-  const hex = `0x${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex')}` as const;
+  const hex = hexOf(raw);
   let p: ReturnType<typeof parseTransaction>;
   try {
     p = parseTransaction(hex);
@@ -155,8 +156,8 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
     );
   }
   const { r: _r, s: _s, v: _v, yParity: _y, ...unsigned } = p;
-  const signingHash = hexToBytes(
-    keccak256(serializeTransaction(unsigned as Parameters<typeof serializeTransaction>[0])),
+  const signingHash = keccak256(
+    hexToBytes(serializeTransaction(unsigned as Parameters<typeof serializeTransaction>[0])),
   );
   const signature = new Uint8Array(64);
   signature.set(hexToBytes(p.r, { size: 32 }), 0);
@@ -168,7 +169,7 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
     recoveryId,
     tx: {
       raw,
-      hash: keccak256(raw),
+      hash: hexOf(keccak256(raw)),
       type: p.type === 'legacy' ? 'legacy' : 'eip1559',
       chainId,
       nonce: BigInt(p.nonce ?? 0),
@@ -213,6 +214,11 @@ export function decodeSignedTx(raw: Uint8Array, limits: TxLimits): DecodeTxResul
   const p = prepareSignedTx(raw, limits);
   if (!p.ok) return p;
   return finishSignedTx(p, recoverAddress(p.signingHash, p.signature, p.recoveryId));
+}
+
+/** Bytes as 0x-hex (Node's native encoder). */
+function hexOf(b: Uint8Array): `0x${string}` {
+  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
 }
 
 function firstLine(err: unknown): string {

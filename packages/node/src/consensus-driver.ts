@@ -31,6 +31,9 @@ export const GOSSIP_INTERVAL_MS = 300;
 /** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
 export const PROPOSAL_GOSSIP_EVERY = 4;
 
+/** How many blocks' worth of the mempool's head the execution app's proposals choose from. */
+export const PROPOSAL_WINDOW_BLOCKS = 8;
+
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
   messagesAccepted: number;
@@ -270,7 +273,12 @@ export class ConsensusDriver {
       }
       case 'requestProposal': {
         const cfg = node.home.config;
-        const candidates = node.mempool.reap({ maxBytes: cfg.maxBlockTxBytes });
+        // The execution app picks the block from a window several blocks deep: transactions it cannot
+        // include yet (behind a nonce gap a lost transaction left) must not fill the whole block's worth
+        // of the FIFO head and starve the block (seen at saturation: blocks of 70 transfers with a
+        // backlog of thousands). prepareProposal keeps the block within maxBlockTxBytes.
+        const window = node.appKind === 'execution' ? PROPOSAL_WINDOW_BLOCKS : 1;
+        const candidates = node.mempool.reap({ maxBytes: cfg.maxBlockTxBytes * window });
         const now = BigInt(Date.now());
         const txs = await node.app.prepareProposal({
           height: a.height,

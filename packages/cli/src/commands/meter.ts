@@ -24,6 +24,7 @@ import {
   addKeyOptions,
   ChainConnection,
   type ChainFlags,
+  DEFAULT_RPC_URL,
   decodeRevertReason,
   RpcCallError,
   resolveSigner,
@@ -88,7 +89,7 @@ export function registerMeter(program: Command): void {
       .option(
         '--rpc <url>',
         'JSON-RPC endpoint for the chain id (and a check of the meter key)',
-        'http://127.0.0.1:26601',
+        DEFAULT_RPC_URL,
       )
       .option('--out <file>', 'append the signed reading to FILE as one JSON line')
       .option('--format <format>', 'json (the signed reading) or table', 'json')
