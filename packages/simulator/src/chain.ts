@@ -74,9 +74,10 @@ export class ChainClient {
   readonly nonces = new Map<Address, number>();
   chainId = 0n;
 
-  constructor(rpcUrls: readonly string[]) {
+  /** `signal` aborts requests in flight (the driver's stop signal). */
+  constructor(rpcUrls: readonly string[], signal?: AbortSignal) {
     if (rpcUrls.length === 0) throw new InputError('expected at least one JSON-RPC URL');
-    this.nodes = rpcUrls.map((u) => new RpcClient(u));
+    this.nodes = rpcUrls.map((u) => new RpcClient(u, signal === undefined ? {} : { signal }));
   }
 
   /** The first node: clock, views, receipts and logs. */
@@ -165,11 +166,13 @@ export class ChainClient {
   /**
    * Signs and sends calls, each from its key with the next local nonce; a sender's transactions always
    * go through node `nodeOf(sender)`. A transaction the node rejects gives its nonce back when it was the
-   * sender's last; the sender is re-synced otherwise.
+   * sender's last; the sender is re-synced otherwise. Calls may come ABI-encoded (`data`); without
+   * `withHash` the hashes are not computed (`0x`).
    */
   async send(
-    txs: readonly { key: KeyPair; call: Call; gas: bigint }[],
+    txs: readonly { key: KeyPair; call: Call | { to: Address; data: Hex }; gas: bigint }[],
     nodeOf: (from: Address) => number = () => 0,
+    withHash = true,
   ): Promise<SentTx[]> {
     const byNode = new Map<number, { i: number; raw: Hex }[]>();
     const sent: SentTx[] = new Array(txs.length);
@@ -178,16 +181,23 @@ export class ChainClient {
       const from = t.key.address;
       const nonce = this.nonces.get(from) ?? 0;
       this.nonces.set(from, nonce + 1);
-      const { raw, hash } = signTransaction(t.key.privateKey, {
-        type: 'eip1559',
-        chainId: Number(this.chainId),
-        nonce,
-        gas: t.gas,
-        maxFeePerGas: 0n,
-        maxPriorityFeePerGas: 0n,
-        to: t.call.to,
-        data: encodeFunctionData(t.call as Parameters<typeof encodeFunctionData>[0]),
-      });
+      const { raw, hash } = signTransaction(
+        t.key.privateKey,
+        {
+          type: 'eip1559',
+          chainId: Number(this.chainId),
+          nonce,
+          gas: t.gas,
+          maxFeePerGas: 0n,
+          maxPriorityFeePerGas: 0n,
+          to: t.call.to,
+          data:
+            'data' in t.call
+              ? t.call.data
+              : encodeFunctionData(t.call as Parameters<typeof encodeFunctionData>[0]),
+        },
+        withHash,
+      );
       sent[i] = { hash, from, nonce };
       const node = nodeOf(from) % this.nodes.length;
       let list = byNode.get(node);
@@ -201,7 +211,7 @@ export class ChainClient {
           list.map((x) => ({ method: 'eth_sendRawTransaction', params: [x.raw] })),
         );
         res.forEach((r, j) => {
-          if (r.ok) return;
+          if (r.ok || /already known/.test(r.error.message)) return; // a retried batch
           const s = sent[list[j]!.i]!;
           s.rejected = r.error.message;
           resync.add(s.from);

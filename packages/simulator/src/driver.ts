@@ -8,13 +8,11 @@
 import { GridledgerError } from '@gridledger/base';
 import {
   deadlineMs,
-  gateMs,
   intervalEndMs,
   MARKET_ABI,
   MARKET_ADDRESS,
   MAX_READINGS_PER_TX,
   type MarketConfig,
-  METERS_ABI,
   METERS_ADDRESS,
   networkToJson,
   REGISTRY_ABI,
@@ -34,7 +32,8 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
-import { type InvariantResults, InvariantTracker } from './invariants.ts';
+import { encodePlaceOrder, encodeSubmitReadings } from './encode.ts';
+import { INVARIANT_NAMES, type InvariantResults, InvariantTracker } from './invariants.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { Scenario } from './scenario.ts';
 import { type KeyPair, keyFromPrivate, signReading } from './signer.ts';
@@ -101,6 +100,12 @@ export interface RunScenarioOptions {
   verifyClearing?: boolean;
   /** Poll period of the market clock, ms (default 250). */
   pollMs?: number;
+  /**
+   * Orders for an interval are sent once at most this many earlier gates are still open (default 1: the
+   * devices have two intervals to reach a block before the gate; 0: one interval, after the previous
+   * interval cleared).
+   */
+  orderAheadIntervals?: number;
 }
 
 /** What {@link runScenario} returns. */
@@ -135,6 +140,11 @@ export interface RunTotals {
 const ORDER_GAS = (steps: number) => 120_000n + 20_000n * BigInt(steps);
 const READINGS_GAS = (n: number) => 60_000n + 40_000n * BigInt(n);
 const SETUP_WINDOW = 2000;
+/**
+ * Readings per submitReadings transaction: 200 (about 58 kB) stays under the nodes' default 64 KiB
+ * transaction limit (the module itself takes up to MAX_READINGS_PER_TX = 500).
+ */
+export const READINGS_PER_TX = Math.min(200, MAX_READINGS_PER_TX);
 
 const INTERVAL_CLEARED = toEventSelector(
   MARKET_ABI.find((x) => x.type === 'event' && x.name === 'IntervalCleared')!,
@@ -153,6 +163,8 @@ interface ReadingTx {
 interface IntervalRun {
   k: bigint;
   planned: Map<number, PlannedOrder[]>;
+  /** The order transactions sent (to explain orders missing on chain). */
+  orderTxs: SentTx[];
   ordersSent: number;
   ordersRejectedAtSubmit: number;
   cleared?: Map<number, Cleared>;
@@ -185,7 +197,19 @@ const usdPerMWh = (microsPerMWh: bigint) => Number(microsPerMWh) / 1e6;
  */
 export async function runScenario(opts: RunScenarioOptions): Promise<RunResult> {
   const sim = new Simulation(opts);
-  return sim.run();
+  try {
+    return await sim.run();
+  } catch (err) {
+    // Stopped during setup (or a request cut short by the signal): a stop, not a failure.
+    if (!opts.signal?.aborted) throw err;
+    return {
+      intervals: sim.reports,
+      invariants: Object.fromEntries(INVARIANT_NAMES.map((n) => [n, true])) as InvariantResults,
+      failures: [],
+      totals: totalsOf(sim.reports, sim.devices.length),
+      stopped: 'aborted',
+    };
+  }
 }
 
 class Simulation {
@@ -205,7 +229,7 @@ class Simulation {
   lastDelivered = -1n;
 
   constructor(readonly opts: RunScenarioOptions) {
-    this.chain = new ChainClient(opts.rpcUrls);
+    this.chain = new ChainClient(opts.rpcUrls, opts.signal);
     this.devices = buildPopulation(opts.scenario);
     this.devices.forEach((d, i) => {
       this.byAddress.set(d.account.address, i);
@@ -217,7 +241,11 @@ class Simulation {
   }
 
   emit(e: SimEvent) {
-    this.opts.onEvent?.(e);
+    try {
+      this.opts.onEvent?.(e);
+    } catch {
+      // A listener's failure must not stop the devices.
+    }
   }
 
   get signal() {
@@ -246,8 +274,19 @@ class Simulation {
       verifyClearing: this.opts.verifyClearing ?? true,
     });
     await this.invariants.start();
-    const stopped = await this.loop();
-    const final = await this.invariants.finish(this.reports.length > 0);
+    let stopped: 'done' | 'aborted';
+    try {
+      stopped = await this.loop();
+    } catch (err) {
+      // A request cut short by the stop signal is a stop, not a failure.
+      if (!this.signal?.aborted) throw err;
+      stopped = 'aborted';
+    }
+    // The whole-chain checks need a quiet chain and live nodes: only when the K intervals are done.
+    const final =
+      stopped === 'done'
+        ? await this.invariants.finish(this.reports.length > 0)
+        : { results: { ...this.invariants.ok }, failures: [...this.invariants.failures] };
     return {
       intervals: this.reports,
       invariants: final.results,
@@ -352,13 +391,18 @@ class Simulation {
       })),
     ];
     // Windows of transactions in flight (the mempool is bounded); the two senders go through two nodes.
+    const t0 = performance.now();
     for (let i = 0; i < txs.length; i += SETUP_WINDOW) {
       if (this.signal?.aborted) return;
       const sent = await c.send(txs.slice(i, i + SETUP_WINDOW), (a) => (a === this.admin.address ? 1 : 0));
       await this.expectSuccess(sent, 'registration');
     }
     await c.syncNonces(this.devices.map((d) => d.account.address));
-    this.emit({ type: 'setup', step: 'done', detail: `${this.devices.length} devices registered` });
+    this.emit({
+      type: 'setup',
+      step: 'done',
+      detail: `${this.devices.length} devices registered, ${txs.length} transactions in ${Math.round(performance.now() - t0)} ms`,
+    });
   }
 
   async expectSuccess(sent: SentTx[], what: string): Promise<void> {
@@ -406,8 +450,9 @@ class Simulation {
     const L = this.config.intervalMs;
     const open = clock.openInterval;
     if (this.nextOrder < 0n) {
-      // The first interval: one whose gate is at least a quarter interval (market time) away.
-      this.nextOrder = gateMs(this.config, open) - clock.marketTimeMs < L / 4n ? open + 1n : open;
+      // The first interval: the one after the next gate, so that its orders have at least a full
+      // interval to reach a block (the next gate may be moments away).
+      this.nextOrder = open + 1n;
       this.emit({ type: 'ready', devices: this.devices.length, firstInterval: this.nextOrder.toString() });
     }
     if (open > this.nextOrder) {
@@ -418,9 +463,11 @@ class Simulation {
       this.nextOrder = open;
     }
     const k = this.nextOrder;
-    if (open !== k || clock.clearNext < k) return;
-    const prev = this.runs.get(k - 1n);
-    if (prev !== undefined && prev.cleared === undefined) return; // wait until processCleared read k-1
+    // Orders for k go out while up to `orderAheadIntervals` earlier gates are still open: the window to
+    // reach a block before k's gate is then that many intervals longer than one.
+    if (k > open + BigInt(this.opts.orderAheadIntervals ?? 1)) return;
+    // Intervals cleared or ordered but not yet delivered: what the devices expect to happen first.
+    const undelivered = [...this.runs.values()].filter((r) => !r.delivered && r.k < k);
     const t0 = performance.now();
     const ctx: IntervalContext = {
       seed: this.opts.scenario.seed,
@@ -429,9 +476,9 @@ class Simulation {
       minutes: Number(L / 60_000n),
     };
     const planned = new Map<number, PlannedOrder[]>();
-    const txs: { key: KeyPair; call: Call; gas: bigint }[] = [];
+    const txs: { key: KeyPair; call: { to: Address; data: Hex }; gas: bigint }[] = [];
     this.devices.forEach((d, i) => {
-      const pending = prev?.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n };
+      const pending = pendingOf(undelivered, i, d.spec.kind);
       const orders = planOrders(d.spec, this.states[i]!, ctx, pending);
       if (orders.length === 0) return;
       planned.set(i, orders);
@@ -440,9 +487,7 @@ class Simulation {
           key: d.account,
           call: {
             to: MARKET_ADDRESS,
-            abi: MARKET_ABI,
-            functionName: 'placeOrder',
-            args: [k, BigInt(d.spec.bus), o.side === 'buy' ? 0 : 1, o.steps],
+            data: encodePlaceOrder(k, d.spec.bus, o.side === 'buy' ? 0 : 1, o.steps),
           },
           gas: ORDER_GAS(o.steps.length),
         });
@@ -458,6 +503,7 @@ class Simulation {
     this.runs.set(k, {
       k,
       planned,
+      orderTxs: sent,
       ordersSent: txs.length,
       ordersRejectedAtSubmit: rejected.length,
       delivered: false,
@@ -508,10 +554,11 @@ class Simulation {
         else c.soldWh += wh;
         cleared.set(i, c);
       }
+      if (ours < plannedCountOf(run)) await this.explainMissingOrders(run, ours);
       const lmp = new Map<number, bigint>();
       for (const [bus, v] of Object.entries(iv.lmpMicrosPerMWh ?? {})) lmp.set(Number(bus), BigInt(v));
       const prices = [...lmp.values()].map(usdPerMWh);
-      const plannedCount = [...run.planned.values()].reduce((a, os) => a + os.length, 0);
+      const plannedCount = plannedCountOf(run);
       run.cleared = cleared;
       run.lmpMicros = lmp;
       run.clearedBlock = clock.blockNumber;
@@ -555,6 +602,23 @@ class Simulation {
       });
       await this.invariants.checkCleared(run.k);
     }
+  }
+
+  /** Says why some of the devices' orders for an interval are not on chain (a sample of receipts). */
+  async explainMissingOrders(run: IntervalRun, onChain: number): Promise<void> {
+    const sample = run.orderTxs.filter((t) => t.rejected === undefined).slice(-2000);
+    const rs = await this.chain.receipts(sample.map((t) => t.hash));
+    const why = new Map<string, number>();
+    rs.forEach((r) => {
+      const k = r === undefined ? 'not in any block' : r.status === 'success' ? '' : (r.reason ?? 'reverted');
+      if (k !== '') why.set(k.slice(0, 160), (why.get(k.slice(0, 160)) ?? 0) + 1);
+    });
+    const rejected = run.orderTxs.filter((t) => t.rejected !== undefined);
+    if (rejected.length > 0) why.set(`rejected at submission: ${rejected[0]!.rejected}`, rejected.length);
+    this.emit({
+      type: 'warning',
+      message: `interval ${run.k}: ${plannedCountOf(run) - onChain} of the devices' ${plannedCountOf(run)} orders are not on chain: ${[...why].map(([w, n]) => `${n}× ${w}`).join('; ')}`,
+    });
   }
 
   /** After each interval ends: every device delivers, meters sign, readings go in batches. */
@@ -604,8 +668,8 @@ class Simulation {
       };
       normal.sort((a, b) => Number(traded(a.device)) - Number(traded(b.device)) || a.device - b.device);
       const batches: { items: typeof normal; kind: ReadingTx['kind'] }[] = [];
-      for (let j = 0; j < normal.length; j += MAX_READINGS_PER_TX)
-        batches.push({ items: normal.slice(j, j + MAX_READINGS_PER_TX), kind: 'normal' });
+      for (let j = 0; j < normal.length; j += READINGS_PER_TX)
+        batches.push({ items: normal.slice(j, j + READINGS_PER_TX), kind: 'normal' });
       for (const f of faulty) batches.push({ items: [f], kind: 'faulty' });
       await this.sendReadings(run, batches);
       this.emit({
@@ -628,9 +692,10 @@ class Simulation {
         key: this.submitter,
         call: {
           to: METERS_ADDRESS,
-          abi: METERS_ABI,
-          functionName: 'submitReadings',
-          args: [b.items.map((x) => x.reading), b.items.map((x) => x.signature)],
+          data: encodeSubmitReadings(
+            b.items.map((x) => x.reading),
+            b.items.map((x) => x.signature),
+          ),
         },
         gas: READINGS_GAS(b.items.length),
       })),
@@ -663,8 +728,8 @@ class Simulation {
       if (clock.marketTimeMs < deadlineMs(this.config, run.k)) continue;
       run.lateSent = true;
       const batches = [];
-      for (let j = 0; j < run.late.length; j += MAX_READINGS_PER_TX)
-        batches.push({ items: run.late.slice(j, j + MAX_READINGS_PER_TX), kind: 'late' as const });
+      for (let j = 0; j < run.late.length; j += READINGS_PER_TX)
+        batches.push({ items: run.late.slice(j, j + READINGS_PER_TX), kind: 'late' as const });
       await this.sendReadings(run, batches);
     }
   }
@@ -698,6 +763,7 @@ class Simulation {
       if (
         logs.length === 0 &&
         run.status !== 'failed' &&
+        run.partial.ordersPlaced > 0 &&
         (run.settleLookups = (run.settleLookups ?? 0) + 1) < 40
       )
         return;
@@ -730,7 +796,7 @@ class Simulation {
       const failures = await this.invariants.checkSettled(run.k, {
         cleared: run.cleared!,
         creditsFromLog: credits,
-        settledLogSeen: logs.length > 0 || run.status === 'failed',
+        settledLogSeen: logs.length > 0 || run.status === 'failed' || run.partial.ordersPlaced === 0,
         fromBlock: run.clearedBlock ?? 1n,
       });
       const report: IntervalReport = {
@@ -745,9 +811,14 @@ class Simulation {
       run.reported = true;
       this.reports.push(report);
       this.emit({ type: 'settled', report });
-      this.opts.onInterval?.(report);
+      try {
+        this.opts.onInterval?.(report);
+      } catch (err) {
+        this.emit({ type: 'warning', message: `onInterval threw: ${(err as Error).message}` });
+      }
       // Forget what later intervals no longer need.
       run.planned.clear();
+      run.orderTxs = [];
       run.readingTxs = [];
       run.late = [];
       for (const old of this.runs.keys()) if (old < run.k - 1n) this.runs.delete(old);
@@ -755,6 +826,30 @@ class Simulation {
     }
   }
 }
+
+/**
+ * What device i expects from intervals cleared or ordered but not delivered: what cleared, or for an
+ * interval not yet cleared, an EV's or flexible load's bids as if they clear (it asks less for later
+ * intervals and catches up by urgency if they do not) and nothing for the others.
+ */
+function pendingOf(runs: readonly IntervalRun[], i: number, kind: string): Cleared {
+  const p = { boughtWh: 0n, soldWh: 0n };
+  for (const r of runs) {
+    if (r.cleared !== undefined) {
+      const c = r.cleared.get(i);
+      if (c) {
+        p.boughtWh += c.boughtWh;
+        p.soldWh += c.soldWh;
+      }
+    } else if (kind === 'ev' || kind === 'flex') {
+      for (const o of r.planned.get(i) ?? [])
+        if (o.side === 'buy') for (const s of o.steps) p.boughtWh += s.energyWh;
+    }
+  }
+  return p;
+}
+
+const plannedCountOf = (run: IntervalRun) => [...run.planned.values()].reduce((a, os) => a + os.length, 0);
 
 /** Totals over interval reports. */
 export function totalsOf(reports: readonly IntervalReport[], devices: number): RunTotals {

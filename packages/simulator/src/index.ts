@@ -19,6 +19,7 @@ export {
 } from './devices.ts';
 export {
   type IntervalReport,
+  READINGS_PER_TX,
   type RunResult,
   type RunScenarioOptions,
   type RunTotals,

@@ -134,9 +134,12 @@ export class InvariantTracker {
     const c = this.deps.chain;
     const iv = await c.main.call<{
       status: string;
+      orders: string;
       congestionRent: string;
       lmpMicrosPerMWh: Record<string, string> | null;
     }>('gl_interval', [k.toString()]);
+    // No orders at the gate: the chain marks the interval settled without clearing anything.
+    if (iv.orders === '0') return out;
     if (iv.status === 'failed')
       out.push(
         this.fail(
@@ -267,8 +270,10 @@ export class InvariantTracker {
   ): Promise<string[]> {
     const c = this.deps.chain;
     const out: string[] = [];
-    const iv = await c.main.call<{ status: string; promises: string[] }>('gl_interval', [k.toString()]);
-    if (iv.status === 'failed') return out;
+    const iv = await c.main.call<{ status: string; orders: string; promises: string[] }>('gl_interval', [
+      k.toString(),
+    ]);
+    if (iv.status === 'failed' || iv.orders === '0') return out;
     const ids = iv.promises.map((x) => BigInt(x));
     const views = await c.views<{ settled: boolean; deliveredWh: bigint; energyWh: bigint }>(
       ids.map((id) => ({ to: MARKET_ADDRESS, abi: MARKET_ABI, functionName: 'promiseOf', args: [id] })),

@@ -16,9 +16,12 @@ export type RpcOutcome =
 
 /** Error reaching a node or a call that failed. */
 export class RpcCallError extends GridledgerError {
-  constructor(message: string, options: { cause?: unknown; details?: string } = {}) {
+  /** The request did not get an answer (connection refused, reset, timed out). */
+  readonly transport: boolean;
+  constructor(message: string, options: { cause?: unknown; details?: string; transport?: boolean } = {}) {
     super('E_RPC', message, options);
     this.name = 'RpcCallError';
+    this.transport = options.transport ?? false;
   }
 }
 
@@ -27,20 +30,41 @@ export class RpcClient {
   #id = 0;
   constructor(
     readonly url: string,
-    readonly options: { maxBatch?: number; parallel?: number; timeoutMs?: number } = {},
+    readonly options: { maxBatch?: number; parallel?: number; timeoutMs?: number; signal?: AbortSignal } = {},
   ) {}
 
+  /** Posts with up to 3 attempts on transport errors (a loaded node may drop a connection). */
   async #post(body: unknown): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#postOnce(body);
+      } catch (err) {
+        if (!(err instanceof RpcCallError) || !err.transport || attempt >= 3 || this.options.signal?.aborted)
+          throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+
+  async #postOnce(body: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+        signal:
+          this.options.signal === undefined
+            ? AbortSignal.timeout(this.options.timeoutMs ?? 60_000)
+            : AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs ?? 60_000), this.options.signal]),
       });
     } catch (err) {
-      throw new RpcCallError(`cannot reach ${this.url}: ${(err as Error).message}`, { cause: err });
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? '';
+      throw new RpcCallError(`cannot reach ${this.url}: ${(err as Error).message}${why ? ` (${why})` : ''}`, {
+        cause: err,
+        transport: true,
+      });
     }
     const text = await res.text();
     try {

@@ -4,18 +4,18 @@
 // `secp256k1` package's prebuilt binding) when it loads, noble otherwise; both give the same bytes
 // (RFC 6979 deterministic nonces).
 import { createRequire } from 'node:module';
-import { READING_TYPES, type Reading, readingDomain } from '@gridledger/energy';
+import type { Reading } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
   bytesToHex,
   type Hex,
-  hashTypedData,
   hexToBytes,
   serializeTransaction,
   type TransactionSerializableEIP1559,
 } from 'viem';
+import { readingDigestBytes } from './encode.ts';
 
 interface NativeSecp {
   publicKeyCreate(seckey: Uint8Array, compressed: boolean): Uint8Array;
@@ -60,25 +60,20 @@ export function signDigest(digest: Uint8Array, privateKey: Uint8Array): { r: Hex
   return { r: bytesToHex(rec.subarray(1, 33)), s: bytesToHex(rec.subarray(33, 65)), recid: rec[0]! };
 }
 
-/** A raw signed EIP-1559 transaction (0x hex) and its hash. */
+/** A raw signed EIP-1559 transaction (0x hex) and its hash (`0x` when `withHash` is false). */
 export function signTransaction(
   privateKey: Uint8Array,
   tx: TransactionSerializableEIP1559,
+  withHash = true,
 ): { raw: Hex; hash: Hex } {
   const digest = keccak_256(hexToBytes(serializeTransaction(tx)));
   const { r, s, recid } = signDigest(digest, privateKey);
   const raw = serializeTransaction(tx, { r, s, yParity: recid });
-  return { raw, hash: bytesToHex(keccak_256(hexToBytes(raw))) };
+  return { raw, hash: withHash ? bytesToHex(keccak_256(hexToBytes(raw))) : '0x' };
 }
 
 /** A meter's EIP-712 signature of a reading (65 bytes, v = 27 + recovery id). */
 export function signReading(privateKey: Uint8Array, chainId: bigint, reading: Reading): Hex {
-  const digest = hashTypedData({
-    domain: readingDomain(chainId),
-    types: READING_TYPES,
-    primaryType: 'Reading',
-    message: reading,
-  });
-  const { r, s, recid } = signDigest(hexToBytes(digest), privateKey);
+  const { r, s, recid } = signDigest(readingDigestBytes(chainId, reading), privateKey);
   return `${r}${s.slice(2)}${(27 + recid).toString(16)}` as Hex;
 }

@@ -64,6 +64,7 @@ describe('gridledger simulate', () => {
     const code = await new Promise<number | null>((r) => proc!.once('exit', (c) => r(c)));
     if (code !== 0)
       throw new Error(`simulate exited ${code}\nstderr:\n${err.slice(-4000)}\nstdout:\n${out.slice(-2000)}`);
+    const log = `stderr:\n${err.slice(-4000)}`;
     const lines = out.trim().split('\n');
     const j = JSON.parse(lines[lines.length - 1]!);
     expect(j.devices).toBe(24);
@@ -71,7 +72,7 @@ describe('gridledger simulate', () => {
     for (const i of j.intervals) {
       expect(Object.keys(i)).toEqual(FIELDS);
       expect(typeof i.interval).toBe('string');
-      expect(i.ordersPlaced).toBeGreaterThan(15);
+      expect(i.ordersPlaced, log).toBeGreaterThan(15);
       expect(i.clearedWh).toBeGreaterThan(0);
       // Congestion on line 15-16: buses 16-18 behind it are cheaper than the rest of the feeder.
       expect(i.lmpMax).toBeGreaterThan(i.lmpMin + 1);
@@ -97,7 +98,10 @@ describe('gridledger simulate', () => {
         'promisesSettledExactlyOnce',
       ].sort(),
     );
-    expect(Object.values(j.invariants).every((v) => v === true)).toBe(true);
+    expect(
+      Object.values(j.invariants).every((v) => v === true),
+      log,
+    ).toBe(true);
     expect(j.failures).toEqual([]);
     expect(j.totals.intervals).toBe(2);
     expect(j.totals.creditsMintedWh).toBe(j.intervals[0].creditsMintedWh + j.intervals[1].creditsMintedWh);
