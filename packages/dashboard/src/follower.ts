@@ -5,6 +5,7 @@
 // run once per cleared interval, on their own queue, so a large book never delays the next block.
 // Validators are polled with `gl_status` once a second. Changes go to `onUpdate` listeners by section.
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   decodeMarketConfigJson,
   MARKET_ABI,
@@ -193,6 +194,8 @@ export class ChainFollower {
   readonly #watched = new Map<string, number>();
   readonly #participants = new Map<string, ParticipantView>();
   #networkTried = -1;
+  #backfilled = false;
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(opts: FollowerOptions) {
     if (opts.rpcUrls.length === 0) throw new Error('dashboard: expected at least one JSON-RPC URL');
@@ -225,6 +228,7 @@ export class ChainFollower {
 
   /** Starts following (subscription with failover across the URLs, validator polling). */
   start(): void {
+    this.#loopDelay.enable();
     void this.#subscribeLoop();
     const poll = () => {
       if (this.#stopped) return;
@@ -238,6 +242,7 @@ export class ChainFollower {
   /** Stops every timer and socket. */
   stop(): void {
     this.#stopped = true;
+    this.#loopDelay.disable();
     for (const t of this.#timers) clearTimeout(t);
     this.#sub?.close();
   }
@@ -312,7 +317,9 @@ export class ChainFollower {
       const url = this.#opts.rpcUrls[i % this.#opts.rpcUrls.length]!;
       i++;
       const sub = subscribeNewHeads(url, (head) => {
-        this.#pendingHeads.push({ head, receivedMs: Date.now() });
+        const receivedMs = Date.now();
+        this.#showHead(head, receivedMs, url);
+        this.#pendingHeads.push({ head, receivedMs });
         void this.#drainHeads();
       });
       this.#sub = sub;
@@ -328,6 +335,26 @@ export class ChainFollower {
       }
       if (!this.#stopped) await new Promise((r) => this.#timers.push(setTimeout(r, 1000)));
     }
+  }
+
+  /** Shows a new block at once (its transaction count and the market follow with the block's batch). */
+  #showHead(head: NewHead, receivedMs: number, url: string): void {
+    const number = Number(BigInt(head.number));
+    if (this.#blocks.some((b) => b.number === number)) return;
+    const timeMs = Number(BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
+    this.#blocks.unshift({
+      number,
+      hash: head.hash,
+      timeMs,
+      txCount: null,
+      finalityMs: Math.max(0, receivedMs - timeMs),
+      proposer: head.miner ?? '',
+    });
+    this.#blocks.sort((a, b) => b.number - a.number);
+    this.#blocks.length = Math.min(this.#blocks.length, BLOCK_BUFFER);
+    const chain = this.#chainView(url);
+    if (chain) chain.feedMs = Date.now() - receivedMs;
+    this.#emit({ chain });
   }
 
   /** The blocks before the first notification (once), so the chain view is full from the start. */
@@ -390,25 +417,18 @@ export class ChainFollower {
       for (const to of [this.#tokens.cash, this.#tokens.credits, this.#tokens.promises])
         calls.push({ method: 'eth_call', params: [{ to, data }, 'latest'] });
     }
-    if (this.#blocks.length === 0 && heads[0]) {
+    if (!this.#backfilled && heads[0]) {
+      this.#backfilled = true;
       await this.#backfill(url, Number(BigInt(heads[0].head.number))).catch(() => {});
     }
     const res = await rpcBatch(url, calls);
-    // Blocks.
+    // The blocks' transaction counts (the rows were shown when their notifications came).
     for (let i = 0; i < heads.length; i++) {
-      const { head, receivedMs } = heads[i]!;
-      const timeMs = Number(BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
-      this.#blocks.unshift({
-        number: Number(BigInt(head.number)),
-        hash: head.hash,
-        timeMs,
-        txCount: Number(BigInt((ok<string>(res[i]) ?? '0x0') || '0x0')),
-        finalityMs: Math.max(0, receivedMs - timeMs),
-        proposer: head.miner ?? '',
-      });
+      const number = Number(BigInt(heads[i]!.head.number));
+      const row = this.#blocks.find((b) => b.number === number);
+      const count = ok<string | null>(res[i]);
+      if (row && typeof count === 'string') row.txCount = Number(BigInt(count));
     }
-    this.#blocks.sort((a, b) => b.number - a.number);
-    this.#blocks.length = Math.min(this.#blocks.length, BLOCK_BUFFER);
     const sections: Partial<DashboardView> = { chain: this.#chainView(url) };
     // Market clock.
     const mcOutcome = res[heads.length];
@@ -467,9 +487,15 @@ export class ChainFollower {
         this.#emitParticipant({ ...prev, cash, credits, promisesHeld });
       }
     }
-    // How long this block took from its notification to the pages (the "within a second" figure).
+    // How long the block's reads took, and the longest stall of this process's event loop since the last
+    // block (a busy process, e.g. a simulator signing in it, delays everything the dashboard does).
     const newestHead = heads[heads.length - 1];
-    if (sections.chain && newestHead) sections.chain.feedMs = Date.now() - newestHead.receivedMs;
+    if (sections.chain && newestHead) {
+      sections.chain.feedMs = this.view.chain?.feedMs ?? 0;
+      sections.chain.readMs = Date.now() - newestHead.receivedMs;
+      sections.chain.loopStallMs = Math.round(this.#loopDelay.max / 1e6);
+      this.#loopDelay.reset();
+    }
     this.#emit(sections);
   }
 
@@ -492,7 +518,7 @@ export class ChainFollower {
       const oldest = window[window.length - 1]!;
       const spanMs = newest.timeMs - oldest.timeMs;
       if (spanMs > 0) {
-        tps = (window.slice(0, -1).reduce((s, b) => s + b.txCount, 0) * 1000) / spanMs;
+        tps = (window.slice(0, -1).reduce((s, b) => s + (b.txCount ?? 0), 0) * 1000) / spanMs;
         avgBlockMs = spanMs / (window.length - 1);
       }
     }
@@ -504,6 +530,8 @@ export class ChainFollower {
       tps: Math.round(tps * 10) / 10,
       avgBlockMs: Math.round(avgBlockMs),
       feedMs: 0,
+      readMs: this.view.chain?.readMs ?? 0,
+      loopStallMs: this.view.chain?.loopStallMs ?? 0,
       avgFinalityMs: avg(recent.flatMap((b) => (b.finalityMs === null ? [] : [b.finalityMs]))),
     };
   }

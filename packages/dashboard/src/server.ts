@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '@gridledger/base';
+import { Worker } from 'node:worker_threads';
+import { GridledgerError, InputError } from '@gridledger/base';
 import { type Logger, pino } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ChainFollower, TOKEN_ADDRESSES, type TokenAddresses } from './follower.ts';
@@ -29,13 +30,19 @@ export interface DashboardOptions {
   logger?: Logger;
   /** Validator poll period, ms (default 1000). */
   pollMs?: number;
+  /**
+   * Run in the caller's thread (default false: a worker thread of its own, so a busy caller cannot stall
+   * the feed; `logger` then only lends its level, and `follower` is not available).
+   */
+  inProcess?: boolean;
 }
 
 /** A running dashboard. */
 export interface Dashboard {
   /** http://host:port/ */
   url: string;
-  follower: ChainFollower;
+  /** The follower (only with `inProcess`). */
+  follower: ChainFollower | undefined;
   /** Stops the feed, closes every page's socket and the server. */
   close(): Promise<void>;
 }
@@ -101,12 +108,54 @@ function readTokens(path: string | undefined, log: Logger): TokenAddresses {
 }
 
 /**
- * Starts the dashboard: the web app on http://host:port/ and its live feed on ws://host:port/ws.
- * Resolves once listening; the chain may come up later (the feed reconnects).
+ * Starts the dashboard: the web app on http://host:port/ and its live feed on ws://host:port/ws, in a
+ * worker thread of its own unless `inProcess`. Resolves once listening; the chain may come up later
+ * (the feed reconnects).
  * @throws InputError when the port is taken or an option is wrong.
  * @example const d = await startDashboard({ rpcUrls: ['http://127.0.0.1:26601'] }); console.log(d.url); await d.close();
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  if (options.inProcess) return startDashboardHere(options);
+  const { logger, inProcess: _i, ...rest } = options;
+  const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+    workerData: { ...rest, logLevel: logger?.level ?? 'info' },
+  });
+  const first = await new Promise<{
+    url?: string;
+    error?: { message: string; code?: string; name?: string };
+  }>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (err) => resolve({ error: { message: err.message } }));
+    worker.once('exit', (code) =>
+      resolve({ error: { message: `dashboard: its thread exited with ${code}` } }),
+    );
+  });
+  if (first.url === undefined) {
+    await worker.terminate();
+    const e = first.error ?? { message: 'dashboard: no answer from its thread' };
+    throw e.code === 'E_INPUT'
+      ? new InputError(e.message)
+      : new GridledgerError(e.code ?? 'E_DASHBOARD', e.message);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: first.url,
+    follower: undefined,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => void worker.terminate().then(done), 10_000);
+        worker.once('exit', done);
+        worker.postMessage('close');
+      })),
+  };
+}
+
+/** {@link startDashboard} in the caller's thread (what the worker thread runs). */
+export async function startDashboardHere(options: DashboardOptions): Promise<Dashboard> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   if (options.rpcUrls.length === 0) throw new InputError('dashboard: expected at least one JSON-RPC URL');
@@ -144,10 +193,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
   const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 64 * 1024 });
+  // ws re-emits the HTTP server's errors (a taken port): listen's own handler below reports those.
+  wss.on('error', () => {});
   const watching = new Map<WebSocket, string | null>();
   const send = (ws: WebSocket, msg: ServerMessage | string) => {
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > 16 * 1024 * 1024) return; // a stalled page misses updates, the next snapshot-free update catches up
+    if (ws.bufferedAmount > 16 * 1024 * 1024) return; // a stalled page skips updates; each section's next update replaces it whole
     ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   };
   wss.on('connection', (ws) => {
@@ -203,6 +254,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       ),
     );
     server.listen(port, host, () => resolve());
+  }).catch((err: unknown) => {
+    wss.close();
+    throw err;
   });
   follower.start();
   const addr = server.address() as AddressInfo;

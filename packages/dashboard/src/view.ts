@@ -8,7 +8,8 @@ export interface BlockRow {
   number: number;
   hash: string;
   timeMs: number;
-  txCount: number;
+  /** Null until the block's batch answered (the row is shown as soon as the block is announced). */
+  txCount: number | null;
   /** Time from the block's timestamp to the dashboard seeing it committed, ms (null: before the dashboard started). */
   finalityMs: number | null;
   proposer: string;
@@ -24,8 +25,12 @@ export interface ChainView {
   tps: number;
   avgBlockMs: number;
   avgFinalityMs: number;
-  /** The dashboard's own delay for the newest block: newHeads notification to update pushed, ms. */
+  /** The dashboard's own delay for the newest block: newHeads notification to the block pushed, ms. */
   feedMs: number;
+  /** Notification to the block's reads (transaction count, market clock, balances) pushed, ms. */
+  readMs: number;
+  /** Longest event-loop stall of the dashboard's process since the block before, ms. */
+  loopStallMs: number;
 }
 
 /** One validator's node as the dashboard polls it. */

@@ -1,110 +1,99 @@
-// The running platform the dashboard's browser test looks at, composed the way `gridledger start` does:
-// the default scenario's chain (scenarioGenesis: case33bw_congested, market clock, device accounts) in
-// a temporary folder, its validators as child processes (`gridledger testnet`), and the devices driven
-// in process by `runScenario`. stop() aborts the devices, stops the validators and removes the folder.
+// The running platform the dashboard's browser test and benchmark look at: `gridledger start --reset`
+// as a user runs it (4 validator processes, the simulator on the default scenario, the dashboard), in a
+// temporary folder with the given ports. stop() sends SIGTERM (start stops the simulator, the dashboard
+// and the validators), SIGKILL after a grace period, and removes the folder.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CHAIN_ID, initDevNetwork } from '@gridledger/node';
-import { loadScenario, runScenario, scenarioGenesis, withDevices } from '@gridledger/simulator';
-import { rpcCall } from '../src/rpc-client.ts';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/gridledger.mjs', import.meta.url));
 
-/** A running platform. */
+/** A running `gridledger start`. */
 export interface Platform {
   dir: string;
+  /** The dashboard, as start printed it. */
+  url: string;
   rpcUrls: string[];
-  devAccountsPath: string;
-  addressesPath: string;
-  /** The simulator's warnings and failure, if any. */
-  problems: string[];
+  /** start's stderr so far (simulator setup, interval lines, warnings). */
+  log(): string;
   stop(): Promise<void>;
 }
 
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /** Node k: p2p basePort+2k, JSON-RPC basePort+2k+1. */
+  basePort: number;
+  /** Dashboard port. */
+  port: number;
+  /** Scale the default scenario's prosumers. */
+  devices?: number;
+}
+
 /**
- * Starts the default scenario on 4 validator processes (node k: p2p base+2k, JSON-RPC base+2k+1).
- * @param devices scale the scenario's prosumers (default: the scenario's own)
+ * Runs `gridledger start --reset` and resolves once it printed the dashboard URL.
+ * @throws Error with start's output when it exits or prints nothing within 3 minutes.
  */
-export async function startPlatform(basePort: number, devices?: number): Promise<Platform> {
+export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'gl-dash-'));
-  const netDir = join(dir, 'net');
-  let scenario = await loadScenario();
-  if (devices !== undefined) scenario = withDevices(scenario, devices);
-  const genesisTime = new Date();
-  const g = scenarioGenesis(scenario, {
-    genesisTimeMs: BigInt(genesisTime.getTime()),
-    chainId: DEFAULT_CHAIN_ID,
+  const args = [
+    'start',
+    '--reset',
+    '--dir',
+    dir,
+    '--port',
+    String(o.port),
+    '--base-port',
+    String(o.basePort),
+  ];
+  if (o.devices !== undefined) args.push('--devices', String(o.devices));
+  const proc: ChildProcess = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
   });
-  const init = initDevNetwork({
-    validators: 4,
-    outDir: netDir,
-    basePort,
-    genesisTime,
-    energy: g.energy,
-    extraAccounts: g.extraAccounts,
-    mempool: { maxTxs: Math.max(10_000, 3 * g.devices.length) },
+  proc.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-200_000);
   });
-  const logFd = openSync(join(dir, 'testnet.log'), 'a');
-  const proc: ChildProcess = spawn(process.execPath, [BIN, 'testnet', '--validators', '4', '--dir', netDir], {
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const rpcUrls = [0, 1, 2, 3].map((k) => `http://127.0.0.1:${basePort + 2 * k + 1}`);
-  const problems: string[] = [];
-  const ac = new AbortController();
-
-  const stop = async () => {
-    ac.abort();
-    await running.catch(() => {});
-    proc.kill('SIGTERM');
-    const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(killer);
-    if (process.env.GL_KEEP_TESTNET) process.stderr.write(`kept ${dir}\n`);
-    else rmSync(dir, { recursive: true, force: true });
-  };
-
-  // Wait for blocks, then run the devices until stopped.
-  for (let i = 0; ; i++) {
-    try {
-      if (Number(await rpcCall<string>(rpcUrls[0]!, 'eth_blockNumber')) >= 1) break;
-    } catch {
-      // not up yet
-    }
-    if (i > 480) {
-      await stop();
-      throw new Error(
-        `the validators did not start within 2 minutes; see ${join(dir, 'testnet.log')} and node logs`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const dev = JSON.parse(readFileSync(init.devAccountsPath, 'utf8')) as {
-    accounts: { role: string; address: `0x${string}`; privateKey: `0x${string}` }[];
-  };
-  const keyOf = (role: string) => dev.accounts.find((a) => a.role === role)!.privateKey;
-  const running = runScenario({
-    rpcUrls,
-    scenario,
-    keys: { admin: keyOf('admin'), gridOperator: keyOf('grid-operator'), submitter: keyOf('meter') },
-    signal: ac.signal,
-    knownAccounts: dev.accounts.map((a) => a.address),
-    onEvent: (e) => {
-      if (e.type === 'warning' && e.message) problems.push(`simulator warning: ${e.message}`);
-    },
-  }).catch((err: Error) => {
-    if (!ac.signal.aborted) problems.push(`simulator failed: ${err.message}`);
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(killer);
+      if (process.env.GL_KEEP_TESTNET) process.stderr.write(`kept ${dir}\n`);
+      else rmSync(dir, { recursive: true, force: true });
+    })());
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`gridledger start printed no dashboard URL in 3 minutes`)),
+      180_000,
+    );
+    const check = () => {
+      const m = /dashboard\s+(http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gridledger start exited with ${code}:\n${out}\n${err.slice(-3000)}`));
+    });
+  }).catch(async (e: Error) => {
+    await stop();
+    throw e;
   });
   return {
     dir,
-    rpcUrls,
-    devAccountsPath: init.devAccountsPath,
-    addressesPath: init.addressesPath,
-    problems,
+    url,
+    rpcUrls: [0, 1, 2, 3].map((k) => `http://127.0.0.1:${o.basePort + 2 * k + 1}`),
+    log: () => err,
     stop,
   };
 }

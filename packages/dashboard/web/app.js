@@ -297,7 +297,7 @@ function Chain({ view }) {
           ${(c?.blocks ?? []).map(
             (
               b,
-            ) => html`<tr key=${b.number}><td><b>${num(b.number)}</b></td><td>${clock(b.timeMs)}</td><td class="r">${b.txCount}</td>
+            ) => html`<tr key=${b.number}><td><b>${num(b.number)}</b></td><td>${clock(b.timeMs)}</td><td class="r">${b.txCount ?? '…'}</td>
               <td class="r">${b.finalityMs === null ? '—' : `${num(b.finalityMs)} ms`}</td><td class="mono">${short(b.proposer)}</td><td class="mono muted">${short(b.hash)}</td></tr>`,
           )}
         </tbody>

@@ -1,0 +1,27 @@
+// The dashboard's own thread: startDashboard runs the server and its chain follower here by default,
+// so a busy caller (the simulator signing thousands of transactions in `gridledger start`) cannot stall
+// the feed. Plain JavaScript that registers tsx for the TypeScript sources, like bin/gridledger.mjs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+const { startDashboardHere } = await import('./server.ts');
+const { pino } = await import('pino');
+try {
+  const { logLevel, ...options } = workerData;
+  const dashboard = await startDashboardHere({
+    ...options,
+    logger: pino({ level: logLevel }, pino.destination(2)),
+  });
+  parentPort.on('message', async (m) => {
+    if (m === 'close') {
+      await dashboard.close();
+      parentPort.postMessage({ closed: true });
+      parentPort.close();
+    }
+  });
+  parentPort.postMessage({ url: dashboard.url });
+} catch (err) {
+  parentPort.postMessage({ error: { message: err.message, code: err.code, name: err.name } });
+  parentPort.close();
+}
