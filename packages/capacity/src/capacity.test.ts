@@ -114,6 +114,14 @@ describe('assessment against measured capacity', () => {
       'e2e.json',
     );
     expect(e2e.clearing).toEqual([{ orders: 1076, ms: 9174 }]);
+    // Repeated measurements at one order count: the slowest is kept and clearing time stays defined.
+    const repeated = parseMeasured(
+      '{"clearing":[{"orders":1076,"ms":3128},{"orders":1076,"ms":1967},{"orders":1076,"ms":1415}]}',
+      'e2e.json',
+    );
+    const merged = mergeMeasured([chain, repeated]);
+    expect(merged.clearing).toEqual([{ orders: 1076, ms: 3128 }]);
+    expect(clearingMs(merged.clearing, 2152)).toBeCloseTo(6256, 6);
   });
   it('finds clearing time binding when the gate lead is short', () => {
     const m = mergeMeasured([
