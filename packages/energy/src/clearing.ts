@@ -68,26 +68,26 @@ export interface ClearingInputs {
   upstreamBuyWh: bigint;
 }
 
-/** Reads the inputs of interval `k`'s clearing, or a reason it cannot be cleared. */
-export function readClearingInputs(
-  state: JournaledState,
+/** An order as the engine's inputs need it: integer steps (Wh, µ$/MWh). */
+export interface EngineOrderSource {
+  id: bigint;
+  bus: number;
+  side: 'buy' | 'sell';
+  steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+}
+
+/**
+ * The engine's order book of an interval: the orders (ids by {@link engineOrderId}, MW over the interval,
+ * $/MWh), then the upstream offer at its import price and its bid at its export price for `upstreamBuyWh`.
+ * Used by the clearing and by anyone re-computing it off-chain (the simulator's invariant check).
+ */
+export function engineOrdersOf(
+  orders: readonly EngineOrderSource[],
   config: MarketConfig,
-  k: bigint,
-): { ok: true; inputs: ClearingInputs } | { ok: false; reason: string; orders: StoredOrder[] } {
-  const orders = marketView.ordersOf(state, k).filter((o) => o.status === ORDER_STATUS.open);
-  orders.sort((a, b) => (a.id < b.id ? -1 : 1));
-  const json = registryView.network(state);
-  if (json === undefined) return { ok: false, reason: 'no network registered', orders };
-  if (!json.buses.some((b) => b.id === config.upstream.bus)) {
-    return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
-  }
-  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  upstreamBuyWh: bigint,
+): Order[] {
   const minutes = intervalMinutes(config);
   const up = config.upstream;
-  const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
-  const affordable =
-    up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (balance * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
-  const upstreamBuyWh = minBig(affordable, up.capacityWh);
   const engineOrders: Order[] = orders.map((o) => ({
     id: engineOrderId(o.id),
     bus: o.bus,
@@ -115,6 +115,30 @@ export function readClearingInputs(
       ],
     },
   );
+  return engineOrders;
+}
+
+/** Reads the inputs of interval `k`'s clearing, or a reason it cannot be cleared. */
+export function readClearingInputs(
+  state: JournaledState,
+  config: MarketConfig,
+  k: bigint,
+): { ok: true; inputs: ClearingInputs } | { ok: false; reason: string; orders: StoredOrder[] } {
+  const orders = marketView.ordersOf(state, k).filter((o) => o.status === ORDER_STATUS.open);
+  orders.sort((a, b) => (a.id < b.id ? -1 : 1));
+  const json = registryView.network(state);
+  if (json === undefined) return { ok: false, reason: 'no network registered', orders };
+  if (!json.buses.some((b) => b.id === config.upstream.bus)) {
+    return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
+  }
+  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  const _minutes = intervalMinutes(config);
+  const up = config.upstream;
+  const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
+  const affordable =
+    up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (balance * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
+  const upstreamBuyWh = minBig(affordable, up.capacityWh);
+  const engineOrders = engineOrdersOf(orders, config, upstreamBuyWh);
   return { ok: true, inputs: { interval: k, network, orders, engineOrders, upstreamBuyWh } };
 }
 

@@ -6,7 +6,9 @@ export { decodeCertificateJson, encodeCertificateJson } from './certificate-json
 export {
   type ClearingInputs,
   clearInterval,
+  type EngineOrderSource,
   engineOrderId,
+  engineOrdersOf,
   priceToDollars,
   readClearingInputs,
   UPSTREAM_BUY_ID,

@@ -16,6 +16,7 @@
 import { roundHalfAwayFromZero } from '@gridledger/base';
 import {
   engineOrderId,
+  engineOrdersOf,
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
@@ -23,12 +24,8 @@ import {
   METERS_ADDRESS,
   type NetworkJson,
   networkFromJson,
-  priceToDollars,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
-  UPSTREAM_BUY_ID,
-  UPSTREAM_SELL_ID,
-  whToMw,
 } from '@gridledger/energy';
 import {
   type Address,
@@ -38,7 +35,7 @@ import {
   ERC721_ABI,
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
-import { clearNetwork, type Order, settleClearing } from '@gridledger/market';
+import { clearNetwork, settleClearing } from '@gridledger/market';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
 import type { Cleared } from './devices.ts';
@@ -192,32 +189,18 @@ export class InvariantTracker {
         ),
       ];
     }
-    const orders: Order[] = rows.map((o) => ({
-      id: engineOrderId(BigInt(o.id)),
-      bus: o.bus,
-      side: o.side,
-      steps: o.steps.map((s) => ({
-        price: priceToDollars(BigInt(s.priceMicrosPerMWh)),
-        quantity: whToMw(BigInt(s.energyWh), minutes),
+    const orders = engineOrdersOf(
+      rows.map((o) => ({
+        id: BigInt(o.id),
+        bus: o.bus,
+        side: o.side,
+        steps: o.steps.map((x) => ({
+          energyWh: BigInt(x.energyWh),
+          priceMicrosPerMWh: BigInt(x.priceMicrosPerMWh),
+        })),
       })),
-    }));
-    orders.push(
-      {
-        id: UPSTREAM_SELL_ID,
-        bus: up.bus,
-        side: 'sell',
-        steps: [
-          { price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
-        ],
-      },
-      {
-        id: UPSTREAM_BUY_ID,
-        bus: up.bus,
-        side: 'buy',
-        steps: [
-          { price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
-        ],
-      },
+      cfg,
+      up.capacityWh,
     );
     const result = await clearNetwork(network, orders);
     if (result.status !== 'optimal')
