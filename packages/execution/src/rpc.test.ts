@@ -41,6 +41,7 @@ async function node() {
       for (let h = 1n; h <= app.height; h++) if (blockHash(h) === hash) return h;
       return undefined;
     },
+    pendingTx: (hash) => mempool.find((raw) => keccak256(raw) === hash),
   });
   const mine = async () => {
     const h = app.height + 1n;
@@ -146,6 +147,38 @@ describe('execution JSON-RPC methods', () => {
     expect(await client.getCode({ address: alice.address })).toBeUndefined();
     const fees = await client.getFeeHistory({ blockCount: 2, rewardPercentiles: [50] });
     expect(fees.baseFeePerGas).toEqual([0n, 0n, 0n]);
+  });
+
+  it('answers eth_getTransactionByHash for a pending transaction with null block fields, then with its block', async () => {
+    const { client, chain, transport, mine, call } = await node();
+    const wallet = createWalletClient({ account: alice, chain, transport });
+    const hash = await wallet.writeContract({
+      address: CASH_ADDRESS,
+      abi: ERC20_ABI,
+      functionName: 'transfer',
+      args: [bob.address, 5n],
+    });
+    const pending = (await call('eth_getTransactionByHash', [hash])) as Record<string, unknown>;
+    expect(pending).toMatchObject({
+      hash,
+      from: alice.address.toLowerCase(),
+      to: CASH_ADDRESS.toLowerCase(),
+      blockHash: null,
+      blockNumber: null,
+      transactionIndex: null,
+      type: '0x2',
+    });
+    // viem reads it as a pending transaction.
+    const tx = await client.getTransaction({ hash });
+    expect(tx.blockNumber).toBeNull();
+    expect(tx.from.toLowerCase()).toBe(alice.address.toLowerCase());
+    await mine();
+    expect(await call('eth_getTransactionByHash', [hash])).toMatchObject({
+      hash,
+      blockNumber: '0x1',
+      transactionIndex: '0x0',
+    });
+    expect(await call('eth_getTransactionByHash', [`0x${'ab'.repeat(32)}`])).toBeNull();
   });
 
   it('reports reverts as code 3 with revert data, which viem decodes to the OpenZeppelin error', async () => {

@@ -4,7 +4,7 @@
 // `error.data`, -32000 for rejected transactions and unavailable state, -32602 for bad params.
 // Gas is free on this chain: gas price, priority fee, base fee and balances are all zero.
 
-import { decodeErrorResult, type Hex, hexToBytes, isHex, parseAbi, parseTransaction } from 'viem';
+import { bytesToHex, decodeErrorResult, type Hex, hexToBytes, isHex, parseAbi, parseTransaction } from 'viem';
 import type { ExecutionApp } from './app.ts';
 import type { Address, Log } from './module.ts';
 import { bloomMayContain, type StoredBlock, type StoredReceipt } from './receipts.ts';
@@ -43,6 +43,11 @@ export interface ExecutionRpcDeps {
   blockHash?(height: bigint): Promise<Hex | undefined> | Hex | undefined;
   /** The height of the committed block with hash `hash`, for eth_getLogs' blockHash filter. */
   heightOfBlockHash?(hash: Hex): Promise<bigint | undefined> | bigint | undefined;
+  /**
+   * The encoded transaction with Ethereum hash `hash` while it waits in the mempool (undefined when it
+   * is not there): eth_getTransactionByHash answers it with a null block, as Ethereum clients do.
+   */
+  pendingTx?(hash: Hex): Uint8Array | undefined;
   /** Widest eth_getLogs block range (default 10,000) and most logs returned (default 10,000). */
   maxLogBlocks?: bigint;
   maxLogs?: number;
@@ -179,14 +184,18 @@ export function buildExecutionRpcMethods(deps: ExecutionRpcDeps): Map<string, Ex
     };
   }
 
-  async function formatTransaction(r: StoredReceipt) {
+  /** A committed transaction (`where` its block) or a pending one (`where` undefined: null block fields). */
+  async function formatTransaction(
+    r: Pick<StoredReceipt, 'raw' | 'txHash' | 'nonce' | 'from' | 'to' | 'gasLimit'>,
+    where?: { height: bigint; txIndex: number },
+  ) {
     const p = parseTransaction(r.raw);
     const base = {
       hash: r.txHash,
       nonce: q(r.nonce),
-      blockHash: await hashOf(r.height),
-      blockNumber: q(r.height),
-      transactionIndex: q(r.txIndex),
+      blockHash: where === undefined ? null : await hashOf(where.height),
+      blockNumber: where === undefined ? null : q(where.height),
+      transactionIndex: where === undefined ? null : q(where.txIndex),
       from: r.from,
       to: r.to,
       value: '0x0',
@@ -279,8 +288,21 @@ export function buildExecutionRpcMethods(deps: ExecutionRpcDeps): Map<string, Ex
   });
 
   m.set('eth_getTransactionByHash', async (p) => {
-    const r = await app.loadReceipt(parseHash(p[0], 'transaction hash'));
-    return r === undefined ? null : formatTransaction(r);
+    const hash = parseHash(p[0], 'transaction hash');
+    const r = await app.loadReceipt(hash);
+    if (r !== undefined) return formatTransaction(r, r);
+    const raw = deps.pendingTx?.(hash);
+    const d = raw === undefined ? undefined : app.decode(raw);
+    if (d === undefined || !d.ok) return null;
+    const { tx } = d;
+    return formatTransaction({
+      raw: bytesToHex(tx.raw),
+      txHash: tx.hash,
+      nonce: tx.nonce,
+      from: tx.from,
+      to: tx.to,
+      gasLimit: tx.gasLimit,
+    });
   });
 
   m.set('eth_feeHistory', async (p) => {

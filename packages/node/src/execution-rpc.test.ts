@@ -1,10 +1,10 @@
-// The Ethereum receipts root shown in blocks: the empty-trie root for no receipts, and for one receipt
+// The Ethereum receipts and transactions roots shown in blocks: the empty-trie root for none, and for one
 // the root computed by hand from the trie rules (a single leaf node: hex-prefixed key rlp(0) = 0x80).
 import { keccak256 as keccak } from '@gridledger/crypto';
 import type { StoredReceipt } from '@gridledger/execution';
 import { bytesToHex, concatHex, type Hex, toRlp } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { encodeEthReceipt, ethReceiptsRoot } from './execution-rpc.ts';
+import { encodeEthReceipt, ethReceiptsRoot, ethTransactionsRoot } from './execution-rpc.ts';
 
 const EMPTY_TRIE = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421';
 
@@ -56,5 +56,18 @@ describe('Ethereum receipts root', () => {
     expect(await ethReceiptsRoot([r, receipt({ cumulativeGasUsed: 67_480n })])).not.toBe(
       await ethReceiptsRoot([receipt({ cumulativeGasUsed: 67_480n }), r]),
     );
+  });
+});
+
+describe('Ethereum transactions root', () => {
+  it('is the empty-trie root without transactions, and keccak256 of the leaf rlp([0x2080, tx]) for one', async () => {
+    expect(await ethTransactionsRoot([])).toBe(EMPTY_TRIE);
+    const tx = Uint8Array.from([0x02, 0xc5, 0x01, 0x02, 0x03, 0x04, 0x05]);
+    const leaf = toRlp(['0x2080', bytesToHex(tx)]);
+    expect(await ethTransactionsRoot([tx])).toBe(
+      bytesToHex(keccak(Buffer.from(leaf.slice(2), 'hex'))) as Hex,
+    );
+    const other = Uint8Array.from([0x02, 0xc1, 0x09]);
+    expect(await ethTransactionsRoot([tx, other])).not.toBe(await ethTransactionsRoot([other, tx]));
   });
 });

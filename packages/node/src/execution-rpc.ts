@@ -10,9 +10,10 @@
 //   logsBloom         the OR of the receipts' blooms
 //   receiptsRoot      Ethereum's receipts trie root (Merkle-Patricia trie, key rlp(index), value the
 //                     typed receipt encoding), computed on first request and cached
+//   transactionsRoot  Ethereum's transactions trie root over the executed transactions (key rlp(index),
+//                     value the raw typed transaction), computed and cached with the receipts root; the
+//                     consensus header's own RFC 6962 root over the block's bytes stays in gl_commit
 //   stateRoot         the app state root after the block (the next header's appHash, or the tip's)
-//   transactionsRoot  the consensus header's transaction Merkle root (RFC 6962 over all the block's
-//                     transactions, including any that failed the in-block checks)
 // When genesis enables the energy market, the energy views (gl_marketConfig, gl_interval, gl_orders,
 // gl_prices, gl_gridState) are served too.
 
@@ -42,7 +43,7 @@ import { type Hex, hexToBytes, isHex, toRlp } from 'viem';
 import type { Node } from './node.ts';
 
 const EMPTY_BLOOM: Hex = `0x${'00'.repeat(256)}`;
-const RECEIPTS_ROOT_CACHE = 1024;
+const ROOT_CACHE = 1024;
 
 const q = (v: bigint | number): Hex => `0x${v.toString(16)}`;
 
@@ -75,10 +76,20 @@ export function encodeEthReceipt(r: StoredReceipt): Uint8Array {
  * rlp(index) and values {@link encodeEthReceipt} (the empty-trie root for none).
  */
 export async function ethReceiptsRoot(receipts: StoredReceipt[]): Promise<Hex> {
+  return orderedTrieRoot(receipts.map(encodeEthReceipt));
+}
+
+/**
+ * Ethereum's transactions root over the raw (typed) transactions in block order: the Merkle-Patricia
+ * trie root with keys rlp(index) (the empty-trie root for none).
+ */
+export async function ethTransactionsRoot(raws: Uint8Array[]): Promise<Hex> {
+  return orderedTrieRoot(raws);
+}
+
+async function orderedTrieRoot(values: Uint8Array[]): Promise<Hex> {
   const trie = await createMPT();
-  for (const [i, r] of receipts.entries()) {
-    await trie.put(hexToBytes(toRlp(rlpInt(BigInt(i)))), encodeEthReceipt(r));
-  }
+  for (const [i, v] of values.entries()) await trie.put(hexToBytes(toRlp(rlpInt(BigInt(i)))), v);
   return toHex(trie.root());
 }
 
@@ -89,7 +100,7 @@ export async function ethReceiptsRoot(receipts: StoredReceipt[]): Promise<Hex> {
 export function executionRpcMethods(node: Node, app: ExecutionApp): Map<string, RpcMethod> {
   const reader = storeBlockReader(node.store);
   const txHash = (tx: Uint8Array) => keccak256(tx);
-  const rootCache = new Map<bigint, Hex>();
+  const rootCache = new Map<bigint, { receiptsRoot: Hex; transactionsRoot: Hex }>();
 
   const base = adaptRpcMethods(
     buildExecutionRpcMethods({
@@ -100,6 +111,14 @@ export function executionRpcMethods(node: Node, app: ExecutionApp): Map<string, 
         return rec === undefined ? undefined : toHex(rec.hash);
       },
       heightOfBlockHash: async (hash) => (await node.store.loadBlockByHash(hexToBytes(hash)))?.height,
+      // The mempool is keyed by sha256; its transactions' Ethereum hashes come from the app's decode cache.
+      pendingTx: (hash) => {
+        for (const raw of node.mempool.txs()) {
+          const d = app.decode(raw);
+          if (d.ok && d.tx.hash === hash) return raw;
+        }
+        return undefined;
+      },
     }),
     (code, message, data) => new RpcError(code, message, data),
   );
@@ -125,13 +144,18 @@ export function executionRpcMethods(node: Node, app: ExecutionApp): Map<string, 
     return out;
   }
 
-  async function receiptsRoot(rec: StoredBlock): Promise<Hex> {
+  /** The block's Ethereum receipts and transactions trie roots (cached). */
+  async function tries(rec: StoredBlock): Promise<{ receiptsRoot: Hex; transactionsRoot: Hex }> {
     const hit = rootCache.get(rec.height);
     if (hit !== undefined) return hit;
-    const root = await ethReceiptsRoot(await receiptsOf(rec));
-    if (rootCache.size >= RECEIPTS_ROOT_CACHE) rootCache.delete(rootCache.keys().next().value as bigint);
-    rootCache.set(rec.height, root);
-    return root;
+    const receipts = await receiptsOf(rec);
+    const roots = {
+      receiptsRoot: await ethReceiptsRoot(receipts),
+      transactionsRoot: await ethTransactionsRoot(receipts.map((r) => hexToBytes(r.raw))),
+    };
+    if (rootCache.size >= ROOT_CACHE) rootCache.delete(rootCache.keys().next().value as bigint);
+    rootCache.set(rec.height, roots);
+    return roots;
   }
 
   /** State root after block `b`: the next header's appHash, or the tip's when `b` is the tip. */
@@ -151,7 +175,7 @@ export function executionRpcMethods(node: Node, app: ExecutionApp): Map<string, 
     out.gasUsed = q(rec?.gasUsed ?? 0n);
     out.gasLimit = q(app.blockGasLimit);
     out.logsBloom = rec?.logsBloom ?? EMPTY_BLOOM;
-    out.receiptsRoot = rec === undefined ? out.receiptsRoot : await receiptsRoot(rec);
+    if (rec !== undefined) Object.assign(out, await tries(rec));
     out.stateRoot = (await stateRootAfter(b)) ?? out.stateRoot;
     return out;
   }

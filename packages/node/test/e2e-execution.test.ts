@@ -14,6 +14,7 @@ import {
   erc721Abi,
   getAddress,
   type Hex,
+  hexToBytes,
   http,
   keccak256,
   parseTransaction,
@@ -22,6 +23,7 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ethTransactionsRoot } from '../src/execution-rpc.ts';
 import { initDevNetwork } from '../src/index.ts';
 import { freePortRange, TEST_TIMEOUTS, TestNet } from './harness.ts';
 
@@ -138,6 +140,10 @@ describe('execution app on a 4-validator testnet, real clients', () => {
     expect(t?.from).toBe(alice.address);
     expect(t?.to).toBe(addresses.cash);
     expect(block.receiptsRoot).not.toBe('0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421');
+    // Ethereum's transactions trie over the block's transactions as viem serialises them back.
+    const raws = block.transactions.map((x) => serializeTransaction(x as never));
+    expect(raws.map((raw) => keccak256(raw))).toEqual(block.transactions.map((x) => x.hash));
+    expect(block.transactionsRoot).toBe(await ethTransactionsRoot(raws.map((raw) => hexToBytes(raw))));
     const logs = await pub.getLogs({
       address: addresses.cash!,
       event: erc20Abi.find((x) => x.type === 'event' && x.name === 'Transfer')!,
