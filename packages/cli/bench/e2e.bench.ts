@@ -173,7 +173,7 @@ async function runOne(network: string, devices: number, basePort: number): Promi
         if (e.type === 'orders') orders.set(e.interval, e.orders);
         if (e.type === 'readings') readingsAt.set(e.interval, Date.now());
         if (e.type === 'setup' || e.type === 'warning')
-          log(`  ${e.type}: ${'step' in e ? e.step : e.message}`);
+          log(`  ${e.type}: ${'step' in e ? `${e.step}${e.detail ? ` (${e.detail})` : ''}` : e.message}`);
       },
       onInterval: (r) =>
         log(`  interval ${r.interval}: ${r.ordersPlaced} orders, ${r.promisesMinted} promises, settled`),

@@ -1,5 +1,5 @@
 // A small JSON-RPC 2.0 client over HTTP for the driver: single calls, and batches (split into requests
-// of at most `maxBatch`, a few in flight at once) whose per-request errors come back as values, so one
+// of at most `maxBatch` calls and about `maxBatchBytes` of JSON, a few in flight at once) whose per-request errors come back as values, so one
 // rejected transaction does not hide the others' results.
 import { GridledgerError } from '@gridledger/base';
 
@@ -25,12 +25,21 @@ export class RpcCallError extends GridledgerError {
   }
 }
 
+/** Largest batch body sent (bytes of JSON, about): under the node's 1 MiB request limit. */
+export const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
+
 /** A JSON-RPC client for one node URL. */
 export class RpcClient {
   #id = 0;
   constructor(
     readonly url: string,
-    readonly options: { maxBatch?: number; parallel?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+    readonly options: {
+      maxBatch?: number;
+      maxBatchBytes?: number;
+      parallel?: number;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    } = {},
   ) {}
 
   /** Posts with up to 3 attempts on transport errors (a loaded node may drop a connection). */
@@ -88,14 +97,28 @@ export class RpcClient {
   async batch(reqs: readonly RpcRequest[]): Promise<RpcOutcome[]> {
     const max = this.options.maxBatch ?? 100;
     const parallel = this.options.parallel ?? 4;
+    const maxBytes = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const out: RpcOutcome[] = new Array(reqs.length);
-    const chunks: number[] = [];
-    for (let i = 0; i < reqs.length; i += max) chunks.push(i);
+    // Chunks of at most `max` requests and about `maxBytes` of JSON (a node refuses larger bodies; a
+    // lone request larger than that still goes alone, and the node's answer says why it is refused).
+    const chunks: [number, number][] = [];
+    let start = 0;
+    let bytes = 0;
+    reqs.forEach((r, i) => {
+      const size = JSON.stringify(r.params).length + r.method.length + 48;
+      if (i > start && (i - start >= max || bytes + size > maxBytes)) {
+        chunks.push([start, i]);
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    });
+    if (reqs.length > start) chunks.push([start, reqs.length]);
     let next = 0;
     const worker = async () => {
       while (next < chunks.length) {
-        const start = chunks[next++]!;
-        const slice = reqs.slice(start, start + max);
+        const [start, end] = chunks[next++]!;
+        const slice = reqs.slice(start, end);
         const firstId = this.#id + 1;
         this.#id += slice.length;
         const body = slice.map((r, j) => ({
