@@ -20,6 +20,7 @@ import { blockTimeAtMs, gateMs, MARKET_ABI, MARKET_ADDRESS, type MarketConfig } 
 import { initDevNetwork } from '@gridledger/node';
 import {
   DEFAULT_SCENARIO_PATH,
+  pacedForChain,
   parseScenario,
   RpcClient,
   runScenario,
@@ -77,23 +78,16 @@ interface RunResult {
   binding: string;
 }
 
-/** Wall seconds per simulated 5-minute interval: a divisor of 300 that asks at most 75 orders/s of the chain. */
-function wallSecondsFor(devices: number): number {
-  const need = Math.max(10, devices / 75);
-  return [10, 12, 15, 20, 25, 30, 50, 60, 75, 100, 150, 300].find((w) => w >= need) ?? 300;
-}
-
 async function scenarioFor(network: string, devices: number): Promise<Scenario> {
   const raw = parseYaml(readFileSync(DEFAULT_SCENARIO_PATH, 'utf8')) as Record<string, unknown>;
   raw.name = `bench ${network} ${devices}`;
   raw.network = `grid-cases:${network}`;
-  raw.wallSecondsPerInterval = wallSecondsFor(devices);
   raw.meters = { lateShare: 0, missingShare: 0, faultyShare: 0 };
   // The community park's buses exist in both networks; the upstream is the reference bus.
   delete (raw.upstream as Record<string, unknown>).bus;
-  return withDevices(
-    await parseScenario(raw, `bench:e2e ${network}`, join(DEFAULT_SCENARIO_PATH, '..')),
-    devices,
+  // Paced as `gridledger start --devices N` paces it: at most 75 orders/s asked of the chain.
+  return pacedForChain(
+    withDevices(await parseScenario(raw, `bench:e2e ${network}`, join(DEFAULT_SCENARIO_PATH, '..')), devices),
   );
 }
 

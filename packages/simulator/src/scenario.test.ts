@@ -6,7 +6,14 @@ import { join, relative } from 'node:path';
 import { InputError } from '@gridledger/base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPopulation, countByKind } from './population.ts';
-import { DEFAULT_SCENARIO_PATH, GRID_CASES_DIR, loadScenario, withDevices } from './scenario.ts';
+import {
+  DEFAULT_SCENARIO_PATH,
+  GRID_CASES_DIR,
+  loadScenario,
+  pacedForChain,
+  pacingNote,
+  withDevices,
+} from './scenario.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gl-scenario-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +53,23 @@ describe('scenario files', () => {
     const small = buildPopulation(withDevices(s, 24));
     expect(small).toHaveLength(24);
     expect(small.slice(0, 4).every((d) => d.group === 'community solar park')).toBe(true);
+  });
+
+  it('paces a scenario scaled by --devices to at most 75 orders/s, on a divisor of the interval', async () => {
+    const s = await loadScenario(DEFAULT_SCENARIO_PATH);
+    // Not scaled, or slow enough already: unchanged (the same object).
+    expect(pacedForChain(s)).toBe(s);
+    const small = withDevices(s, 500);
+    expect(pacedForChain(small)).toBe(small);
+    const k1 = pacedForChain(withDevices(s, 1000)); // 13.3 s needed -> 15 s
+    expect([k1.wallSecondsPerInterval, k1.clockScale]).toEqual([15, 20n]);
+    const k10 = pacedForChain(withDevices(s, 10_000)); // 133 s -> 150 s
+    expect([k10.wallSecondsPerInterval, k10.clockScale]).toEqual([150, 2n]);
+    const k100 = pacedForChain(withDevices(s, 100_000)); // beyond one interval: real time
+    expect([k100.wallSecondsPerInterval, k100.clockScale]).toEqual([300, 1n]);
+    expect(pacedForChain(withDevices(s, 1000), 200)).toEqual(withDevices(s, 1000));
+    expect(pacingNote(withDevices(s, 10_000), k10)).toMatch(/every 150 s of wall time instead of 10 s/);
+    expect(() => pacedForChain(s, 0)).toThrow(InputError);
   });
 
   it('accepts JSON with a network path relative to the scenario file, and fills defaults', async () => {

@@ -381,3 +381,37 @@ export function withDevices(s: Scenario, devices: number): Scenario {
     throw new InputError(`--devices: expected a positive integer, got ${devices}`);
   return { ...s, devices };
 }
+
+/** Most orders per second of wall time {@link pacedForChain} asks of the chain by default. */
+export const PACED_ORDERS_PER_SECOND = 75;
+
+/**
+ * A scenario scaled by `--devices` slowed down, when needed, so that its devices' orders (one per device per interval) ask at
+ * most `ordersPerSecond` of the chain: wallSecondsPerInterval becomes the smallest divisor of the interval
+ * length (whole seconds) at or above devices / ordersPerSecond, and the market clock's speed follows.
+ * Unchanged when the scenario already runs that slowly or was not scaled (a scenario file's own pacing
+ * is its author's choice). A 4-validator chain on one 2-core machine commits
+ * about 700 transactions per second at saturation (bench:chain); orders arrive in a burst after each
+ * interval starts, so the default leaves the burst room to clear well within the interval.
+ * @example pacedForChain(withDevices(s, 10_000)).wallSecondsPerInterval // 150 for a 5-minute interval
+ */
+export function pacedForChain(s: Scenario, ordersPerSecond = PACED_ORDERS_PER_SECOND): Scenario {
+  if (!(ordersPerSecond > 0)) throw new InputError(`pacedForChain: ordersPerSecond must be positive`);
+  if (s.devices === undefined) return s;
+  const intervalS = s.intervalMinutes * 60;
+  const need = s.devices / ordersPerSecond;
+  if (s.wallSecondsPerInterval >= need) return s;
+  let wall = intervalS;
+  for (let d = Math.ceil(need); d <= intervalS; d++) {
+    if (intervalS % d === 0) {
+      wall = d;
+      break;
+    }
+  }
+  return { ...s, wallSecondsPerInterval: wall, clockScale: BigInt(intervalS / wall) };
+}
+
+/** One line saying how {@link pacedForChain} changed a scenario's pacing. */
+export function pacingNote(before: Scenario, after: Scenario): string {
+  return `${after.devices} devices: one ${after.intervalMinutes}-minute interval every ${after.wallSecondsPerInterval} s of wall time instead of ${before.wallSecondsPerInterval} s, so that their orders ask at most ${PACED_ORDERS_PER_SECOND} transactions per second of the chain`;
+}

@@ -11,6 +11,8 @@ import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir } from '@gridledger/node';
 import {
   type IntervalReport,
   loadScenario,
+  pacedForChain,
+  pacingNote,
   type RunResult,
   runScenario,
   type SimEvent,
@@ -69,8 +71,12 @@ export function registerSimulate(program: Command): void {
       const intervals = parseIntFlag('--intervals', o.intervals, 1, 1_000_000);
       const basePort = parseIntFlag('--base-port', o.basePort, 1, 65535);
       let scenario = await loadScenario(o.scenario);
-      if (o.devices !== undefined)
-        scenario = withDevices(scenario, parseIntFlag('--devices', o.devices, 1, 1_000_000));
+      if (o.devices !== undefined) {
+        const scaled = withDevices(scenario, parseIntFlag('--devices', o.devices, 1, 1_000_000));
+        scenario = pacedForChain(scaled);
+        if (scenario.wallSecondsPerInterval !== scaled.wallSecondsPerInterval)
+          process.stderr.write(`simulate: ${pacingNote(scaled, scenario)}\n`);
+      }
       const validators =
         o.validators === undefined ? scenario.validators : parseIntFlag('--validators', o.validators, 1, 100);
       const temporary = o.dir === undefined;

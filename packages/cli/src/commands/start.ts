@@ -13,6 +13,8 @@ import {
   DEFAULT_SCENARIO_PATH,
   type IntervalReport,
   loadScenario,
+  pacedForChain,
+  pacingNote,
   runScenario,
   type Scenario,
   scenarioGenesis,
@@ -28,6 +30,8 @@ import { parseIntFlag } from './init.ts';
 interface ScenarioRecord {
   path: string;
   devices: number;
+  /** The pacing the chain's genesis clock was made with (older records: the scenario's own). */
+  wallSecondsPerInterval?: number;
 }
 
 interface StartFlags {
@@ -80,6 +84,9 @@ export function registerStart(program: Command): void {
         const path = resolve(o.scenario ?? DEFAULT_SCENARIO_PATH);
         const loaded = await loadScenario(path);
         scenario = devicesFlag === undefined ? loaded : withDevices(loaded, devicesFlag);
+        const paced = pacedForChain(scenario);
+        if (paced !== scenario) log(`start: ${pacingNote(scenario, paced)}`);
+        scenario = paced;
         const genesisTime = new Date();
         const g = scenarioGenesis(scenario, {
           genesisTimeMs: BigInt(genesisTime.getTime()),
@@ -97,7 +104,11 @@ export function registerStart(program: Command): void {
           logLevel: 'warn',
           mempool: { maxTxs: Math.max(10_000, 3 * g.devices.length) },
         });
-        const record: ScenarioRecord = { path, devices: g.devices.length };
+        const record: ScenarioRecord = {
+          path,
+          devices: g.devices.length,
+          wallSecondsPerInterval: scenario.wallSecondsPerInterval,
+        };
         writeFileSync(recordPath, `${JSON.stringify(record, null, 2)}\n`);
         log(`start: new chain for "${scenario.name}" (${g.devices.length} devices) in ${dir}`);
       } else {
@@ -114,6 +125,13 @@ export function registerStart(program: Command): void {
         if (devicesFlag !== undefined && devicesFlag !== record.devices)
           throw new UsageError(`${dir} was made for ${record.devices} devices: add --reset to change it`);
         scenario = withDevices(await loadScenario(record.path), record.devices);
+        // The genesis clock's speed is fixed: resume at the pacing the chain was made with.
+        const wall = record.wallSecondsPerInterval ?? scenario.wallSecondsPerInterval;
+        scenario = {
+          ...scenario,
+          wallSecondsPerInterval: wall,
+          clockScale: BigInt((scenario.intervalMinutes * 60) / wall),
+        };
         log(`start: resuming "${scenario.name}" (${record.devices} devices) from ${dir}`);
       }
       if (validatorHomes(dir).length === 0)
