@@ -3,11 +3,28 @@
 // Output: per record 1 status byte (1 ok, 0 invalid) and 20 address bytes. Plain JavaScript so that it
 // loads in any host (node, tsx, vitest) without a TypeScript loader.
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 
 const require = createRequire(import.meta.url);
 const native = require('secp256k1/bindings');
+
+/** keccak256 of a public key: the `keccak` package's native binary as @gridledger/crypto loads it, or noble. */
+const keccak = (() => {
+  try {
+    const Keccak = require('node-gyp-build')(dirname(require.resolve('keccak/package.json')));
+    return (data) => {
+      const s = new Keccak();
+      s.initialize(1088, 512);
+      s.absorb(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      s.absorbLastFewBits(0x01);
+      return s.squeeze(32);
+    };
+  } catch {
+    return keccak_256;
+  }
+})();
 
 parentPort.on('message', ({ id, input, count }) => {
   const inp = new Uint8Array(input);
@@ -22,7 +39,7 @@ parentPort.on('message', ({ id, input, count }) => {
         false,
       );
       out[i * 21] = 1;
-      out.set(keccak_256(pub.subarray(1)).subarray(12), i * 21 + 1);
+      out.set(keccak(pub.subarray(1)).subarray(12), i * 21 + 1);
     } catch {
       out[i * 21] = 0;
     }
