@@ -4,7 +4,7 @@
 // height); hashes and data as 0x-hex, integers as decimal strings.
 import { bigintToBytes, concatBytes } from '@gridledger/base';
 import { keccak256 } from '@gridledger/crypto';
-import { bytesToHex, type Hex, hexToBytes } from 'viem';
+import { bytesToHex, type Hex } from 'viem';
 import type { Address, Log } from './module.ts';
 
 /** Store key prefix of receipts (0x02 || tx hash). */
@@ -14,7 +14,11 @@ export const BLOCK_PREFIX = 0x03;
 
 /** The store key of a receipt. */
 export function receiptStoreKey(txHash: Hex): Uint8Array {
-  return concatBytes(new Uint8Array([RECEIPT_PREFIX]), hexToBytes(txHash));
+  const key = new Uint8Array(33);
+  key[0] = RECEIPT_PREFIX;
+  if (Buffer.from(key.buffer, 1, 32).write(txHash.slice(2), 'hex') !== 32)
+    throw new RangeError(`receiptStoreKey: expected a 32-byte 0x-hex hash, got ${txHash}`);
+  return key;
 }
 
 /** The store key of a block record. */
@@ -49,7 +53,7 @@ function bloomBits(itemHex: Hex): Int32Array {
   const key = itemHex.toLowerCase();
   let bits = bitsCache.get(key);
   if (bits === undefined) {
-    const h = keccak256(hexToBytes(itemHex));
+    const h = keccak256(Buffer.from(itemHex.slice(2), 'hex'));
     bits = new Int32Array(6);
     for (let i = 0; i < 6; i += 2) {
       const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;

@@ -284,7 +284,11 @@ export class ChainClient {
     }
   }
 
-  /** Logs of `address` with the first topic `topic0` (and optionally the second), blocks from..to, in chunks. */
+  /**
+   * Logs of `address` with the first topic `topic0` (and optionally the second), blocks from..to, in
+   * chunks of at most 2,000 blocks; a chunk the node refuses as too many results (its eth_getLogs limit)
+   * is split in halves until each half fits.
+   */
   async logs(
     address: Address,
     topics: (Hex | null)[],
@@ -292,13 +296,23 @@ export class ChainClient {
     toBlock: bigint,
   ): Promise<{ topics: Hex[]; data: Hex; blockNumber: bigint }[]> {
     const out: { topics: Hex[]; data: Hex; blockNumber: bigint }[] = [];
-    for (let a = fromBlock < 1n ? 1n : fromBlock; a <= toBlock; a += 2000n) {
-      const b = a + 1999n < toBlock ? a + 1999n : toBlock;
-      const res = await this.main.call<{ topics: Hex[]; data: Hex; blockNumber: string }[]>('eth_getLogs', [
-        { address, topics, fromBlock: `0x${a.toString(16)}`, toBlock: `0x${b.toString(16)}` },
-      ]);
+    const range = async (a: bigint, b: bigint): Promise<void> => {
+      let res: { topics: Hex[]; data: Hex; blockNumber: string }[];
+      try {
+        res = await this.main.call('eth_getLogs', [
+          { address, topics, fromBlock: `0x${a.toString(16)}`, toBlock: `0x${b.toString(16)}` },
+        ]);
+      } catch (err) {
+        if (a === b || !/more than \d+ results/.test((err as Error).message)) throw err;
+        const mid = (a + b) / 2n;
+        await range(a, mid);
+        await range(mid + 1n, b);
+        return;
+      }
       for (const l of res) out.push({ topics: l.topics, data: l.data, blockNumber: BigInt(l.blockNumber) });
-    }
+    };
+    for (let a = fromBlock < 1n ? 1n : fromBlock; a <= toBlock; a += 2000n)
+      await range(a, a + 1999n < toBlock ? a + 1999n : toBlock);
     return out;
   }
 }
