@@ -393,7 +393,7 @@ export class ExecutionApp implements Application {
     }
     const state = this.#cs.state;
     const txResults: TxResult[] = [];
-    const receipts: StoredReceipt[] = [];
+    const receipts: Omit<StoredReceipt, 'logsBloom'>[] = [];
     const block: StoredBlock = {
       height: req.height,
       timeMs: req.timeMs,
@@ -445,8 +445,7 @@ export class ExecutionApp implements Application {
       for (const [i, log] of out.logs.entries()) {
         block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i });
       }
-      const txBloom = logsBloom(out.logs);
-      bloomMerge(bloom, txBloom);
+      logsBloom(out.logs, bloom);
       receipts.push({
         txHash: tx.hash,
         height: req.height,
@@ -461,7 +460,6 @@ export class ExecutionApp implements Application {
         cumulativeGasUsed: cumulative,
         status: out.ok ? 1 : 0,
         logs: out.logs,
-        logsBloom: bloomHex(txBloom),
         revertData: out.revertData,
         error: out.error,
         raw: hexOf(raw),

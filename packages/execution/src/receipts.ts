@@ -118,21 +118,30 @@ export interface StoredBlock {
 
 const BIG_FIELDS = new Set(['height', 'nonce', 'gasLimit', 'gasUsed', 'cumulativeGasUsed', 'timeMs']);
 
-/** Encodes a stored record as JSON bytes (bigints as decimal strings). */
-export function encodeRecord(rec: StoredReceipt | StoredBlock): Uint8Array {
+/**
+ * Encodes a stored record as JSON bytes (bigints as decimal strings). A receipt's logs bloom is not
+ * stored: it is a function of its logs, recomputed by {@link decodeRecord}.
+ */
+export function encodeRecord(
+  rec: StoredReceipt | StoredBlock | Omit<StoredReceipt, 'logsBloom'>,
+): Uint8Array {
   // Known bigint fields converted up front: JSON.stringify without a replacer is several times faster.
   const plain: Record<string, unknown> = { ...rec };
   for (const k of BIG_FIELDS) if (typeof plain[k] === 'bigint') plain[k] = (plain[k] as bigint).toString();
+  if ('txHash' in plain) delete plain.logsBloom;
   return encoder.encode(JSON.stringify(plain));
 }
 
 const encoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
-/** Decodes a stored record. */
+/** Decodes a stored record (a receipt gets its logs bloom back). */
 export function decodeRecord<T extends StoredReceipt | StoredBlock>(bytes: Uint8Array): T {
-  return JSON.parse(new TextDecoder().decode(bytes), (k, v) =>
-    BIG_FIELDS.has(k) && typeof v === 'string' ? BigInt(v) : v,
-  ) as T;
+  // Bigints are top-level fields only: converted after the parse (a reviver would run on every value).
+  const rec = JSON.parse(textDecoder.decode(bytes)) as Record<string, unknown>;
+  for (const k of BIG_FIELDS) if (typeof rec[k] === 'string') rec[k] = BigInt(rec[k] as string);
+  if ('txHash' in rec && rec.logsBloom === undefined) rec.logsBloom = bloomHex(logsBloom(rec.logs as Log[]));
+  return rec as unknown as T;
 }
 
 /** ORs bloom `b` into `into`, in place. */
