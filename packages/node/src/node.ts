@@ -22,7 +22,7 @@ import {
 import type { MarketConfig } from '@gridledger/energy';
 import type { ExecutionApp } from '@gridledger/execution';
 import { Mempool } from '@gridledger/mempool';
-import { P2pNetwork, type PeerMessage } from '@gridledger/p2p';
+import { MAX_TXS_PER_MESSAGE, P2pNetwork, type PeerMessage } from '@gridledger/p2p';
 import { NodeStore } from '@gridledger/store';
 import { type Logger, pino } from 'pino';
 import { type AppKind, type LoadedApp, loadNodeApp, type NodeApp } from './app-select.ts';
@@ -35,6 +35,8 @@ import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 
 /** Most blocks asked for or served in one block-request. */
 export const SYNC_BATCH = 20;
+/** Largest `txs` gossip message (bytes of transactions): well under the p2p frame limit. */
+export const GOSSIP_BATCH_BYTES = 1024 * 1024;
 
 /** What the node knows about the tip of its own chain. */
 export interface ChainTip {
@@ -108,6 +110,8 @@ export class Node {
   private stopped = false;
   /** Blocks applied through block sync (not through this node's own consensus). */
   syncedBlocks = 0;
+  #gossipQueue = new Map<string | undefined, Uint8Array[]>();
+  #gossipScheduled = false;
 
   private constructor(home: Home, log: Logger, store: NodeStore, loaded: LoadedApp, tip: ChainTip) {
     const app = loaded.app;
@@ -274,9 +278,44 @@ export class Node {
   async submitTx(tx: Uint8Array, fromPeer?: string) {
     const r = await this.mempool.add(tx);
     if (r.ok && (fromPeer === undefined || this.p2p.peers().length < this.validators.validators.length - 1)) {
-      this.p2p.relay({ kind: 'tx', data: tx }, fromPeer);
+      this.#queueGossip(tx, fromPeer);
     }
     return r;
+  }
+
+  /**
+   * Transactions admitted in one tick leave together: one `txs` message per origin (this node's clients,
+   * or the peer a relayed one came from, which is left out), in chunks of at most GOSSIP_BATCH_BYTES.
+   */
+  #queueGossip(tx: Uint8Array, fromPeer: string | undefined): void {
+    let list = this.#gossipQueue.get(fromPeer);
+    if (list === undefined) this.#gossipQueue.set(fromPeer, (list = []));
+    list.push(tx);
+    if (this.#gossipScheduled) return;
+    this.#gossipScheduled = true;
+    setImmediate(() => {
+      this.#gossipScheduled = false;
+      const queue = this.#gossipQueue;
+      this.#gossipQueue = new Map();
+      if (this.stopped) return;
+      for (const [origin, txs] of queue) {
+        let chunk: Uint8Array[] = [];
+        let bytes = 0;
+        for (const t of txs) {
+          if (
+            chunk.length > 0 &&
+            (bytes + t.length > GOSSIP_BATCH_BYTES || chunk.length >= MAX_TXS_PER_MESSAGE)
+          ) {
+            this.p2p.relay({ kind: 'txs', txs: chunk }, origin);
+            chunk = [];
+            bytes = 0;
+          }
+          chunk.push(t);
+          bytes += t.length + 4;
+        }
+        if (chunk.length > 0) this.p2p.relay({ kind: 'txs', txs: chunk }, origin);
+      }
+    });
   }
 
   /**
@@ -354,10 +393,12 @@ export class Node {
         this.consensus.onPeerMessage(msg, from);
         return;
       case 'tx':
-        void this.submitTx(msg.data, from).then((r) => {
-          if (!r.ok && r.code === 'too_large')
-            this.log.debug({ peer: from.slice(0, 18), reason: r.reason }, 'peer tx refused');
-        });
+      case 'txs':
+        for (const tx of msg.kind === 'tx' ? [msg.data] : msg.txs)
+          void this.submitTx(tx, from).then((r) => {
+            if (!r.ok && r.code === 'too_large')
+              this.log.debug({ peer: from.slice(0, 18), reason: r.reason }, 'peer tx refused');
+          });
         return;
       case 'status': {
         const s = this.peerStates.get(from) ?? { height: 0n, aheadSinceMs: undefined };

@@ -7,6 +7,7 @@ it('exports exactly these values', () => {
     'DEFAULT_MAX_FRAME_BYTES',
     'FrameDecoder',
     'GOSSIP_KINDS',
+    'MAX_TXS_PER_MESSAGE',
     'MessageType',
     'P2P_PROTOCOL_VERSION',
     'P2pNetwork',

@@ -59,6 +59,10 @@ describe('messages', () => {
       }),
     ),
     fc.record({ kind: fc.constant('block-response' as const), height: u64, data: bytes(0, 100) }),
+    fc.record({
+      kind: fc.constant('txs' as const),
+      txs: fc.array(bytes(1, 60), { minLength: 1, maxLength: 8 }),
+    }),
   );
   it('round-trips every message kind', () => {
     fc.assert(
@@ -83,5 +87,12 @@ describe('messages', () => {
     expect(() => decodeMessage(new Uint8Array([0x02, 1, 2]))).toThrow(
       /auth message: expected 97 bytes, got 3/,
     );
+    expect(() => decodeMessage(new Uint8Array([0x16]))).toThrow(/txs: no transactions/);
+    expect(() => decodeMessage(new Uint8Array([0x16, 0, 0, 0, 5, 1, 2]))).toThrow(
+      /txs: transaction runs past the message/,
+    );
+    expect(() => decodeMessage(new Uint8Array([0x16, 0, 0, 0, 0]))).toThrow(/txs: empty transaction/);
+    expect(() => decodeMessage(new Uint8Array([0x16, 0, 0, 0, 1, 9, 0, 0]))).toThrow(/txs: truncated length/);
+    expect(() => encodeMessage({ kind: 'txs', txs: [] })).toThrow(RangeError);
   });
 });

@@ -9,6 +9,7 @@ export {
   encodeMessage,
   GOSSIP_KINDS,
   type HelloMessage,
+  MAX_TXS_PER_MESSAGE,
   MessageType,
   P2P_PROTOCOL_VERSION,
   type PeerMessage,

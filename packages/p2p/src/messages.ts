@@ -17,7 +17,11 @@ export const MessageType = {
   status: 0x13,
   blockRequest: 0x14,
   blockResponse: 0x15,
+  txs: 0x16,
 } as const;
+
+/** Most transactions in one `txs` message. */
+export const MAX_TXS_PER_MESSAGE = 10_000;
 
 /** Handshake step 1: each side announces its protocol version, chain and a fresh random challenge. */
 export interface HelloMessage {
@@ -42,6 +46,8 @@ export type PeerMessage =
   | { kind: 'vote'; data: Uint8Array }
   /** A raw transaction. Gossiped. */
   | { kind: 'tx'; data: Uint8Array }
+  /** Raw transactions gossiped together (what a node admitted in one tick): one frame instead of many. */
+  | { kind: 'txs'; txs: Uint8Array[] }
   /** The sender's last committed height and that block's hash (empty before the first block). */
   | { kind: 'status'; height: bigint; latestHash: Uint8Array }
   /** Asks for committed blocks fromHeight..toHeight inclusive. */
@@ -53,7 +59,7 @@ export type PeerMessage =
 export type WireMessage = HelloMessage | AuthMessage | PeerMessage;
 
 /** Kinds that are gossiped (forwarded once, deduplicated by hash). */
-export const GOSSIP_KINDS: ReadonlySet<PeerMessage['kind']> = new Set(['proposal', 'vote', 'tx']);
+export const GOSSIP_KINDS: ReadonlySet<PeerMessage['kind']> = new Set(['proposal', 'vote', 'tx', 'txs']);
 
 const MAX_CHAIN_ID_BYTES = 128;
 const U64_MAX = (1n << 64n) - 1n;
@@ -95,6 +101,24 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       const out = new Uint8Array(1 + msg.data.length);
       out[0] = MessageType[msg.kind];
       out.set(msg.data, 1);
+      return out;
+    }
+    case 'txs': {
+      // type || (u32 length || bytes) per transaction
+      if (msg.txs.length === 0 || msg.txs.length > MAX_TXS_PER_MESSAGE)
+        throw new RangeError(`txs message: 1..${MAX_TXS_PER_MESSAGE} transactions, got ${msg.txs.length}`);
+      let size = 1;
+      for (const tx of msg.txs) size += 4 + tx.length;
+      const out = new Uint8Array(size);
+      const v = new DataView(out.buffer);
+      out[0] = MessageType.txs;
+      let at = 1;
+      for (const tx of msg.txs) {
+        if (tx.length === 0) throw new RangeError('txs message: empty transaction');
+        v.setUint32(at, tx.length, false);
+        out.set(tx, at + 4);
+        at += 4 + tx.length;
+      }
       return out;
     }
     case 'status': {
@@ -163,6 +187,22 @@ export function decodeMessage(body: Uint8Array): WireMessage {
       const kind = type === MessageType.proposal ? 'proposal' : type === MessageType.vote ? 'vote' : 'tx';
       need(body, 2, kind, false);
       return { kind, data: body.slice(1) };
+    }
+    case MessageType.txs: {
+      const txs: Uint8Array[] = [];
+      let at = 1;
+      while (at < body.length) {
+        if (at + 4 > body.length) throw new P2pProtocolError('txs: truncated length');
+        const len = view.getUint32(at, false);
+        if (len === 0) throw new P2pProtocolError('txs: empty transaction');
+        if (at + 4 + len > body.length) throw new P2pProtocolError('txs: transaction runs past the message');
+        if (txs.length === MAX_TXS_PER_MESSAGE)
+          throw new P2pProtocolError(`txs: more than ${MAX_TXS_PER_MESSAGE} transactions`);
+        txs.push(body.slice(at + 4, at + 4 + len));
+        at += 4 + len;
+      }
+      if (txs.length === 0) throw new P2pProtocolError('txs: no transactions');
+      return { kind: 'txs', txs };
     }
     case MessageType.status: {
       need(body, 10, 'status', false);
