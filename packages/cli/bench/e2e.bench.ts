@@ -76,6 +76,8 @@ interface RunResult {
   txPerSec: number;
   devicesPer5MinInterval: number;
   binding: string;
+  /** Why the simulator stopped early, after the measured intervals ('' when it finished). */
+  failure: string;
 }
 
 async function scenarioFor(network: string, devices: number): Promise<Scenario> {
@@ -155,6 +157,10 @@ async function runOne(network: string, devices: number, basePort: number): Promi
     const readingsAt = new Map<string, number>();
     const orders = new Map<string, number>();
     log(`bench:e2e: ${network}, ${devices} devices, one interval every ${scenario.wallSecondsPerInterval} s`);
+    // Intervals as the simulator reports them: measured even when the run fails afterwards (an
+    // end-of-run check that cannot complete should not throw away the minutes of measurement before it).
+    const reported: { interval: string; ordersPlaced: number }[] = [];
+    let failure = '';
     const result = await runScenario({
       rpcUrls: nodes.rpcUrls,
       scenario,
@@ -169,8 +175,15 @@ async function runOne(network: string, devices: number, basePort: number): Promi
         if (e.type === 'setup' || e.type === 'warning')
           log(`  ${e.type}: ${'step' in e ? `${e.step}${e.detail ? ` (${e.detail})` : ''}` : e.message}`);
       },
-      onInterval: (r) =>
-        log(`  interval ${r.interval}: ${r.ordersPlaced} orders, ${r.promisesMinted} promises, settled`),
+      onInterval: (r) => {
+        reported.push(r);
+        log(`  interval ${r.interval}: ${r.ordersPlaced} orders, ${r.promisesMinted} promises, settled`);
+      },
+    }).catch((err: unknown) => {
+      failure = err instanceof Error ? err.message : String(err);
+      log(`bench:e2e: the simulator stopped: ${failure}`);
+      if (reported.length === 0) throw err;
+      return { intervals: reported };
     });
     const rpc = new RpcClient(nodes.rpcUrls[0]!, { timeoutMs: 30_000 });
     const intervals: RunResult['intervals'] = [];
@@ -238,6 +251,7 @@ async function runOne(network: string, devices: number, basePort: number): Promi
       txPerSec,
       devicesPer5MinInterval: Math.floor(bounds[0]![1]),
       binding: bounds[0]![0],
+      failure,
     };
   } finally {
     heads.close();
@@ -283,6 +297,12 @@ process.stdout.write(
     ]),
   )}\n`,
 );
+for (const r of runs.filter((x) => x.failure !== '')) {
+  process.stdout.write(
+    `${r.network} ${r.devices}: the simulator stopped after the measured intervals: ${r.failure}\n`,
+  );
+  process.exitCode = 1;
+}
 if (format === 'json') {
   const clearing = runs.flatMap((r) =>
     r.intervals.map((i) => ({ orders: i.orders, ms: i.gateToClearingMs })),

@@ -48,7 +48,11 @@ export interface ExecutionRpcDeps {
    * is not there): eth_getTransactionByHash answers it with a null block, as Ethereum clients do.
    */
   pendingTx?(hash: Hex): Uint8Array | undefined;
-  /** Widest eth_getLogs block range (default 10,000) and most logs returned (default 10,000). */
+  /**
+   * Widest eth_getLogs block range (default 10,000) and most logs returned (default 100,000: the
+   * settlement block of a 10,000-device interval holds over 10,000 cash transfers, and one block cannot
+   * be split further by the client).
+   */
   maxLogBlocks?: bigint;
   maxLogs?: number;
 }
@@ -139,7 +143,7 @@ function revertError(revertData: Hex): ExecutionRpcError {
 export function buildExecutionRpcMethods(deps: ExecutionRpcDeps): Map<string, ExecutionRpcMethod> {
   const { app } = deps;
   const maxLogBlocks = deps.maxLogBlocks ?? 10_000n;
-  const maxLogs = deps.maxLogs ?? 10_000;
+  const maxLogs = deps.maxLogs ?? 100_000;
   const hashOf = async (h: bigint): Promise<Hex> => (await deps.blockHash?.(h)) ?? ZERO_HASH;
 
   function formatLog(
