@@ -8,6 +8,7 @@ import {
   defineChain,
   encodeFunctionData,
   keccak256,
+  serializeTransaction,
   toHex,
 } from 'viem';
 import { describe, expect, it } from 'vitest';
@@ -172,6 +173,8 @@ describe('execution JSON-RPC methods', () => {
     const tx = await client.getTransaction({ hash });
     expect(tx.blockNumber).toBeNull();
     expect(tx.from.toLowerCase()).toBe(alice.address.toLowerCase());
+    // The fields as served re-serialise to the transaction's own bytes (its hash).
+    expect(keccak256(serializeTransaction({ ...tx, data: tx.input } as never))).toBe(hash);
     await mine();
     expect(await call('eth_getTransactionByHash', [hash])).toMatchObject({
       hash,
