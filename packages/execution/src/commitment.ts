@@ -16,7 +16,7 @@ const LEAF_PREFIX_CHAR = String.fromCharCode(STATE_LEAF_PREFIX);
 const decoder = new TextDecoder();
 
 /** A uint256 as 32 big-endian bytes (through hex: Node converts natively, no per-byte bigint steps). */
-function encodeValue32(value: bigint): Uint8Array {
+export function encodeValue32(value: bigint): Uint8Array {
   return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
 }
 

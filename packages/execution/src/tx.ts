@@ -2,13 +2,14 @@
 // protection. The bytes are decoded with viem's RLP decoder (canonical encodings only) and the fields
 // checked here, on bytes: the signing hash is taken over the transaction's own encoded fields (their
 // bytes sliced out of the raw transaction, no re-serialisation), which matches viem's
-// parseTransaction + serializeTransaction path (differential test in tx.test.ts) at a fraction of its
+// parseTransaction + serializeTransaction path (differential test in tx-differential.test.ts) at a fraction of its
 // cost, the largest per-transaction cost of admission on every validator. Owns the stateless checks
 // (size, type, chain id, value, gas limit, signature and sender recovery); nonce and registration are
 // state checks made by the application.
 // Gas is priced at zero: any fee fields are accepted and nothing is charged, but the gas limit binds.
 import { keccak256 } from '@gridledger/crypto';
 import { fromRlp } from 'viem';
+import { encodeValue32 } from './commitment.ts';
 import { intrinsicGas } from './gas.ts';
 import { recoverAddress } from './recover.ts';
 
@@ -341,8 +342,8 @@ function finishPrepare(
     );
   }
   const signature = new Uint8Array(64);
-  signature.set(word(f.r), 0);
-  signature.set(word(f.s), 32);
+  signature.set(encodeValue32(f.r), 0);
+  signature.set(encodeValue32(f.s), 32);
   const { recoveryId, signingHash, to, ...fields } = f;
   return {
     ok: true,
@@ -351,11 +352,6 @@ function finishPrepare(
     recoveryId,
     tx: { ...fields, raw, hash: hexOf(keccak256(raw)), to: hexOf(to) },
   };
-}
-
-/** A value below 2^256 as 32 big-endian bytes. */
-function word(v: bigint): Uint8Array {
-  return Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
 }
 
 /**

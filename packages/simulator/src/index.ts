@@ -61,6 +61,7 @@ export {
   type Scenario,
   scenarioSchema,
   withDevices,
+  withPacing,
 } from './scenario.ts';
 export {
   type KeyPair,

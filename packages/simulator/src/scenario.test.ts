@@ -13,6 +13,7 @@ import {
   pacedForChain,
   pacingNote,
   withDevices,
+  withPacing,
 } from './scenario.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gl-scenario-'));
@@ -70,6 +71,9 @@ describe('scenario files', () => {
     expect(pacedForChain(withDevices(s, 1000), 200)).toEqual(withDevices(s, 1000));
     expect(pacingNote(withDevices(s, 10_000), k10)).toMatch(/every 150 s of wall time instead of 10 s/);
     expect(() => pacedForChain(s, 0)).toThrow(InputError);
+    // A recorded pacing resumes to the same scenario; a pacing that does not divide the interval is refused.
+    expect(withPacing(withDevices(s, 10_000), 150)).toEqual(k10);
+    expect(() => withPacing(s, 7)).toThrow(/expected a divisor of the interval \(300 s\)/);
   });
 
   it('accepts JSON with a network path relative to the scenario file, and fills defaults', async () => {

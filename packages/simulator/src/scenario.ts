@@ -408,7 +408,22 @@ export function pacedForChain(s: Scenario, ordersPerSecond = PACED_ORDERS_PER_SE
       break;
     }
   }
-  return { ...s, wallSecondsPerInterval: wall, clockScale: BigInt(intervalS / wall) };
+  return withPacing(s, wall);
+}
+
+/**
+ * The scenario run at one interval every `wallSeconds` of wall time (a divisor of the interval), the
+ * market clock's speed following; what `start` resumes a chain with, from the pacing it recorded.
+ * @throws InputError when `wallSeconds` does not divide the interval into whole milliseconds
+ */
+export function withPacing(s: Scenario, wallSeconds: number): Scenario {
+  const intervalMs = s.intervalMinutes * 60_000;
+  const wallMs = wallSeconds * 1000;
+  if (!Number.isInteger(wallMs) || wallMs <= 0 || intervalMs % wallMs !== 0)
+    throw new InputError(
+      `wallSecondsPerInterval: expected a divisor of the interval (${s.intervalMinutes * 60} s) in whole ms, got ${wallSeconds}`,
+    );
+  return { ...s, wallSecondsPerInterval: wallSeconds, clockScale: BigInt(intervalMs / wallMs) };
 }
 
 /** One line saying how {@link pacedForChain} changed a scenario's pacing. */

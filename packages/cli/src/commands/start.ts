@@ -19,6 +19,7 @@ import {
   type Scenario,
   scenarioGenesis,
   withDevices,
+  withPacing,
 } from '@gridledger/simulator';
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -126,12 +127,7 @@ export function registerStart(program: Command): void {
           throw new UsageError(`${dir} was made for ${record.devices} devices: add --reset to change it`);
         scenario = withDevices(await loadScenario(record.path), record.devices);
         // The genesis clock's speed is fixed: resume at the pacing the chain was made with.
-        const wall = record.wallSecondsPerInterval ?? scenario.wallSecondsPerInterval;
-        scenario = {
-          ...scenario,
-          wallSecondsPerInterval: wall,
-          clockScale: BigInt((scenario.intervalMinutes * 60) / wall),
-        };
+        scenario = withPacing(scenario, record.wallSecondsPerInterval ?? scenario.wallSecondsPerInterval);
         log(`start: resuming "${scenario.name}" (${record.devices} devices) from ${dir}`);
       }
       if (validatorHomes(dir).length === 0)
