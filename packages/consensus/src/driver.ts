@@ -26,6 +26,9 @@ export const GOSSIP_INTERVAL_MS = 300;
 /** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
 export const PROPOSAL_GOSSIP_EVERY = 4;
 
+/** Most next-height messages kept for a machine that block sync replaces (the machine's own buffer size). */
+export const MAX_REPLAYED_MESSAGES = 10_000;
+
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
   messagesAccepted: number;
@@ -56,6 +59,12 @@ export class ConsensusDriver {
   private gossipTimer: CancelTimer | undefined;
   private gossipTicks = 0;
   private stopped = false;
+  /**
+   * The messages the machine buffered for its next height. A machine that block sync replaces loses its
+   * buffer, and their re-gossip never arrives again (they were relayed, so p2p's seen-filter drops
+   * repeats): the new machine is fed them instead. Entries at or below the machine's height are stale.
+   */
+  private nextHeight: { message: ConsensusMessage; height: bigint; nowMs: bigint }[] = [];
   readonly stats: ConsensusStats = {
     messagesAccepted: 0,
     messagesIgnored: 0,
@@ -142,7 +151,9 @@ export class ConsensusDriver {
       }
       if (msgHeight < m.height) return; // already decided here: nothing to do, nothing to relay
     }
-    const r = m.handle({ type: 'message', message, nowMs: this.ports.clock.nowMs() });
+    const nowMs = this.ports.clock.nowMs();
+    const r = m.handle({ type: 'message', message, nowMs });
+    if (r.ignored?.startsWith('buffered')) this.keepForNextHeight(message, msgHeight, nowMs);
     let rejected: string | undefined;
     if (r.ignored !== undefined) {
       if (/signature|not in the set|unknown validator|validator index/i.test(r.ignored)) rejected = r.ignored;
@@ -165,6 +176,13 @@ export class ConsensusDriver {
       this.ports.network.relay(msg, from);
     }
     this.execute(r.actions);
+  }
+
+  private keepForNextHeight(message: ConsensusMessage, height: bigint, nowMs: bigint): void {
+    const atHeight = this.machine?.height ?? 0n;
+    if (this.nextHeight.length > 0 && this.nextHeight[0]!.height <= atHeight)
+      this.nextHeight = this.nextHeight.filter((x) => x.height > atHeight);
+    if (this.nextHeight.length < MAX_REPLAYED_MESSAGES) this.nextHeight.push({ message, height, nowMs });
   }
 
   private verifyElsewhere(message: ConsensusMessage): { ok: true } | { ok: false; reason: string } {
@@ -223,6 +241,14 @@ export class ConsensusDriver {
     );
     this.machine = machine;
     this.execute(machine.start().actions);
+    // What the replaced machine had buffered for the height this one decides (see nextHeight).
+    const replay = this.nextHeight.filter((x) => x.height >= machine.height);
+    this.nextHeight = [];
+    for (const x of replay) {
+      const r = machine.handle({ type: 'message', message: x.message, nowMs: x.nowMs });
+      if (r.ignored?.startsWith('buffered')) this.keepForNextHeight(x.message, x.height, x.nowMs);
+      this.execute(r.actions);
+    }
   }
 
   private gossip(): void {
