@@ -77,7 +77,7 @@ time('ProposerSchedule: next height (walking forward, n=100)', 2000, (i) => {
 
 const t = performance.now();
 const heights = 200;
-const r = simulate({
+const r = await simulate({
   seed: 1,
   n: 4,
   targetHeight: heights,
