@@ -6,17 +6,9 @@
 // survive crashes (a crash cuts the node at a random point among its next few effects and restarts it from
 // what it persisted), a status-based block sync like the node's, and Byzantine validators that
 // equivocate. Messages cross the network as canonical bytes. Same seed, same run.
-import { concatBytes, fromHex, toHex } from '@gridledger/base';
+import { concatBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { buildBlock } from '../src/block.ts';
-import {
-  decodeEvidence,
-  decodeMessage,
-  encodeMessage,
-  hashBlock,
-  proposalSignBytes,
-  voteSignBytes,
-} from '../src/codec.ts';
+import { decodeEvidence, decodeMessage, encodeMessage, hashBlock } from '../src/codec.ts';
 import { ConsensusDriver } from '../src/driver.ts';
 import type {
   ChainTipView,
@@ -29,29 +21,8 @@ import type { Timeouts } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
 import { ProposerSchedule } from '../src/validators.ts';
 import { ChainVerifier, verifyBlock, verifyBlockCommit } from '../src/verify.ts';
-
-/** sfc32: small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 + seed * 7;
-  let c = 0xb7e15162 ^ (seed << 3);
-  let d = 1;
-  const next = (): number => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 20; i++) next();
-  return next;
-}
+import { type AdversaryMode, Equivocator } from './sim-adversary.ts';
+import { EventQueue, prng } from './sim-queue.ts';
 
 export interface Partition {
   atMs: number;
@@ -87,7 +58,7 @@ export interface SimOptions {
    * messages to a random half of the peers; 'split' twins every message and always shows odd-indexed
    * peers the twin, even-indexed ones the original (the strongest split of the honest nodes).
    */
-  adversary?: 'random' | 'split';
+  adversary?: AdversaryMode;
   /** End the run at the first violation (for tests that expect one). */
   stopOnViolation?: boolean;
 }
@@ -128,53 +99,6 @@ type SimEvent =
   | { kind: 'heal'; index: number }
   | { kind: 'crash'; node: number }
   | { kind: 'restart'; node: number };
-
-interface Queued {
-  t: number;
-  seq: number;
-  e: SimEvent;
-}
-
-class Heap {
-  #a: Queued[] = [];
-  get size(): number {
-    return this.#a.length;
-  }
-  #less(x: Queued, y: Queued): boolean {
-    return x.t < y.t || (x.t === y.t && x.seq < y.seq);
-  }
-  push(q: Queued): void {
-    const a = this.#a;
-    a.push(q);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  pop(): Queued | undefined {
-    const a = this.#a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.#less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.#less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 export interface SimResult {
   /** Violations of safety or certificate validity (must be empty). */
@@ -234,7 +158,8 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const schedule = new ProposerSchedule(valset);
   const genesisApp = sha256(new TextEncoder().encode('genesis'));
   const commitMs = o.timeouts.commitMs ?? 1000;
-  const queue = new Heap();
+  const queue = new EventQueue<SimEvent>();
+  const equivocator = new Equivocator(rnd, valset, CHAIN_ID, o.adversary ?? 'random');
   let seq = 0;
   let now = 0;
   let messages = 0;
@@ -320,69 +245,6 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     };
   };
 
-  /** Block hashes the Byzantine validators know per height/round (from proposals they saw or made). */
-  const seenBlocks = new Map<string, Set<string>>();
-  function remember(height: bigint, round: number, hash: Uint8Array): void {
-    const k = `${height}/${round}`;
-    let set = seenBlocks.get(k);
-    if (set === undefined) {
-      set = new Set();
-      seenBlocks.set(k, set);
-    }
-    set.add(toHex(hash));
-  }
-
-  /** Byzantine twist: a conflicting copy of an outgoing proposal or vote. */
-  function conflicting(node: NodeState, m: ConsensusMessage): ConsensusMessage {
-    if (m.kind === 'proposal') {
-      const p = m.proposal;
-      const h = p.block.header;
-      const evil =
-        o.adversary !== 'split' && rnd() < 0.3
-          ? new Uint8Array([0xff, 1])
-          : new Uint8Array([0xba, Number(h.height % 250n), p.round % 250]);
-      const block = buildBlock({
-        chainId: h.chainId,
-        height: h.height,
-        timeMs: h.timeMs + 1n,
-        proposer: h.proposer,
-        lastBlockHash: h.lastBlockHash,
-        appHash: h.appHash,
-        validators: valset,
-        lastCommit: p.block.lastCommit,
-        txs: [...p.block.txs, evil],
-      });
-      const blockHash = hashBlock(block.header);
-      remember(p.height, p.round, blockHash);
-      const signBytes = proposalSignBytes(CHAIN_ID, {
-        height: p.height,
-        round: p.round,
-        polRound: p.polRound,
-        blockHash,
-      });
-      const signature = node.raw.sign({ height: p.height, round: p.round, step: 'proposal', signBytes })!;
-      return { kind: 'proposal', proposal: { ...p, block, signature } };
-    }
-    const v = m.vote;
-    // Support another block of this round when the Byzantine node knows one (the strongest split), else
-    // flip between nil and a made-up hash.
-    const mine = v.blockHash === null ? '' : toHex(v.blockHash);
-    const known = [...(seenBlocks.get(`${v.height}/${v.round}`) ?? [])].filter((x) => x !== mine);
-    const pick =
-      known.length > 0 && (o.adversary === 'split' || rnd() < 0.8)
-        ? known[Math.floor(rnd() * known.length)]
-        : undefined;
-    const blockHash =
-      pick !== undefined
-        ? fromHex(pick)
-        : v.blockHash === null
-          ? sha256(new Uint8Array([v.round & 255, 7]))
-          : null;
-    const signBytes = voteSignBytes(CHAIN_ID, { ...v, blockHash });
-    const signature = node.raw.sign({ height: v.height, round: v.round, step: v.type, signBytes })!;
-    return { kind: 'vote', vote: { ...v, blockHash, signature } };
-  }
-
   function sendWire(from: number, to: number, message: ConsensusWireMessage): void {
     send(from, to, { kind: 'deliver', to, from, message });
   }
@@ -391,7 +253,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   function byzantineBroadcast(node: NodeState, wire: ConsensusWireMessage, others: number[]): void {
     const m = decodeMessage(wire.data);
     const twinOf = (x: ConsensusMessage): ConsensusWireMessage => {
-      const t = conflicting(node, x);
+      const t = equivocator.twin(node.raw, x);
       return { kind: t.kind, data: encodeMessage(t) } as ConsensusWireMessage;
     };
     if (o.adversary === 'split') {
@@ -661,7 +523,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
         if (node.byzantine && e.message.kind === 'proposal') {
           const p = decodeMessage(e.message.data);
           if (p.kind === 'proposal')
-            remember(p.proposal.height, p.proposal.round, hashBlock(p.proposal.block.header));
+            equivocator.remember(p.proposal.height, p.proposal.round, hashBlock(p.proposal.block.header));
         }
         node.driver.onPeerMessage(e.message, String(e.from));
         break;
