@@ -27,7 +27,7 @@ export const GOSSIP_INTERVAL_MS = 300;
 export const PROPOSAL_GOSSIP_EVERY = 4;
 
 /** Most next-height messages kept for a machine that block sync replaces (the machine's own buffer size). */
-export const MAX_REPLAYED_MESSAGES = 10_000;
+const MAX_REPLAYED_MESSAGES = 10_000;
 
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {

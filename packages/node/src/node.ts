@@ -59,7 +59,7 @@ export interface ChainTip {
 }
 
 /** How many blocks' worth of the mempool's head the execution app's proposals choose from. */
-export const PROPOSAL_WINDOW_BLOCKS = 8;
+const PROPOSAL_WINDOW_BLOCKS = 8;
 
 /** The real clock: wall time and Node's timers. */
 const systemClock: ConsensusClock = {
