@@ -32,6 +32,7 @@ export interface Partition {
 
 export interface Crash {
   node: number;
+  /** When the crash is armed: the node then dies before one of its next 0-3 effects (writes or sends). */
   atMs: number;
   /** null: stays down. */
   restartAtMs: number | null;
@@ -51,6 +52,7 @@ export interface SimOptions {
   byzantine: number[];
   crashes: Crash[];
   partitions: Partition[];
+  /** The drivers' gossip interval (ConsensusDriverConfig.gossipIntervalMs); ticks drift by up to 50 ms. */
   gossipEveryMs: number;
   timeouts: Partial<Timeouts>;
   /**
