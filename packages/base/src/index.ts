@@ -11,4 +11,22 @@ export {
   utf8,
 } from './bytes.ts';
 export { ensure, GridledgerError, type GridledgerErrorOptions, InputError } from './errors.ts';
-export { floorDiv, MS_PER_MINUTE, roundHalfAwayFromZero, WH_PER_MWH } from './units.ts';
+export {
+  dollarsPerMWhToMicros,
+  dollarsToMicros,
+  floorDiv,
+  formatMicros,
+  MICROS_PER_USD,
+  MS_PER_MINUTE,
+  microsPerMWhToDollars,
+  microsToDollars,
+  minutesToMs,
+  msToMinutes,
+  mwToW,
+  mwToWh,
+  roundHalfAwayFromZero,
+  W_PER_MW,
+  WH_PER_MWH,
+  whToMw,
+  wToMw,
+} from './units.ts';
