@@ -10,7 +10,13 @@ export {
   toHex,
   utf8,
 } from './bytes.ts';
-export { ensure, GridledgerError, type GridledgerErrorOptions, InputError } from './errors.ts';
+export {
+  ensure,
+  GridledgerError,
+  type GridledgerErrorOptions,
+  InputError,
+  InternalError,
+} from './errors.ts';
 export {
   dollarsPerMWhToMicros,
   dollarsToMicros,
@@ -25,7 +31,6 @@ export {
   mwToW,
   mwToWh,
   roundHalfAwayFromZero,
-  W_PER_MW,
   WH_PER_MWH,
   whToMw,
   wToMw,

@@ -16,15 +16,13 @@
 
 /** Watt-hours in one megawatt-hour. */
 export const WH_PER_MWH = 1_000_000n;
-/** Watts in one megawatt. */
-export const W_PER_MW = 1_000_000n;
 /** Micro-dollars (the cash token's smallest unit, 6 decimals) in one dollar. */
 export const MICROS_PER_USD = 1_000_000n;
 /** Milliseconds in one minute. */
 export const MS_PER_MINUTE = 60_000;
 /** Minutes in one hour. */
 const MINUTES_PER_HOUR = 60;
-/** The float factor of W_PER_MW, WH_PER_MWH and MICROS_PER_USD (all 10^6). */
+/** The float factor of W per MW, WH_PER_MWH and MICROS_PER_USD (10^6). */
 const MEGA = 1e6;
 
 /**

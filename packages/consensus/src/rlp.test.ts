@@ -1,3 +1,4 @@
+import { GridledgerError } from '@gridledger/base';
 import fc from 'fast-check';
 import { fromRlp, toRlp } from 'viem';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +63,13 @@ describe('rlp', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('RlpError', () => {
+  it('is a GridledgerError with code E_RLP and the offset where decoding stopped', () => {
+    const e = new RlpError('trailing bytes', 3);
+    expect(e).toBeInstanceOf(GridledgerError);
+    expect([e.code, e.offset, e.message]).toEqual(['E_RLP', 3, 'trailing bytes at byte 3']);
   });
 });

@@ -2,18 +2,18 @@
 // writes into one buffer sized in a first pass; decoding accepts only the canonical form (shortest length
 // prefixes, single bytes below 0x80 unprefixed, no trailing bytes) so every value has one encoding.
 // About 10x faster here than viem's general-purpose toRlp/fromRlp on blocks of thousands of transactions.
+import { GridledgerError, InternalError } from '@gridledger/base';
 
 /** An RLP item: a byte string or a list of items. */
 export type RlpItem = Uint8Array | RlpItem[];
 
-/** Malformed RLP; `offset` is where decoding stopped. */
-export class RlpError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(`${message} at byte ${offset}`);
+/** Malformed RLP (code `E_RLP`); `offset` is where decoding stopped. */
+export class RlpError extends GridledgerError {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super('E_RLP', `${message} at byte ${offset}`);
     this.name = 'RlpError';
+    this.offset = offset;
   }
 }
 
@@ -83,7 +83,7 @@ export function rlpEncode(item: RlpItem): Uint8Array {
     return at;
   };
   const end = write(item, 0);
-  if (end !== total) throw new Error(`rlpEncode: wrote ${end} of ${total} bytes`);
+  if (end !== total) throw new InternalError(`rlpEncode: wrote ${end} of ${total} bytes`);
   return out;
 }
 

@@ -7,6 +7,7 @@
 // (size, type, chain id, value, gas limit, signature and sender recovery); nonce and registration are
 // state checks made by the application.
 // Gas is priced at zero: any fee fields are accepted and nothing is charged, but the gas limit binds.
+import { GridledgerError } from '@gridledger/base';
 import { keccak256 } from '@gridledger/crypto';
 import { fromRlp } from 'viem';
 import { encodeValue32 } from './commitment.ts';
@@ -130,8 +131,13 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
 /** RLP as viem decodes it to bytes: a byte string or a list. */
 type Rlp = Uint8Array | Rlp[];
 
-/** A field that breaks the encoding rules (caught by prepareSignedTx and reported as `malformed`). */
-class Malformed extends Error {}
+/** A field that breaks the encoding rules (code `E_MALFORMED_TX`; prepareSignedTx reports it as `malformed`). */
+class Malformed extends GridledgerError {
+  constructor(message: string) {
+    super('E_MALFORMED_TX', message);
+    this.name = 'Malformed';
+  }
+}
 
 function bytesField(item: Rlp | undefined, what: string): Uint8Array {
   if (!(item instanceof Uint8Array)) throw new Malformed(`${what}: expected a byte string`);

@@ -6,7 +6,7 @@
 // orders (steps of Wh at µ$/MWh) from its state, and after the interval `deliver` says what actually
 // happened (what its meter reads) given what cleared: it differs from the promise (weather, behaviour,
 // physical limits). All randomness comes from `rng(key)` streams keyed by seed, device and time.
-import { dollarsPerMWhToMicros, MS_PER_MINUTE } from '@gridledger/base';
+import { dollarsPerMWhToMicros, InternalError, MS_PER_MINUTE } from '@gridledger/base';
 import { rng } from './prng.ts';
 import type {
   BatteryParams,
@@ -236,7 +236,8 @@ export function planOrders(
       return s.length === 0 ? [] : [{ side: 'buy', steps: s }];
     }
     case 'battery': {
-      if (state.kind !== 'battery') throw new Error(`device ${d.index}: battery state expected`);
+      if (state.kind !== 'battery')
+        throw new InternalError(`device ${d.index}: battery state expected, got ${state.kind}`);
       const p = d.params;
       const eta = Math.sqrt(p.efficiency);
       const cap = p.capacityKwh * 1000;
@@ -254,7 +255,8 @@ export function planOrders(
       return out;
     }
     case 'flex': {
-      if (state.kind !== 'flex') throw new Error(`device ${d.index}: flex state expected`);
+      if (state.kind !== 'flex')
+        throw new InternalError(`device ${d.index}: flex state expected, got ${state.kind}`);
       const p: FlexParams = d.params;
       const accrual = ((p.dailyKwh * 1000) / 1440) * ctx.minutes;
       const want = Math.max(0, state.backlogWh - Number(pending.boughtWh)) + accrual;
@@ -304,7 +306,8 @@ export function deliver(
       };
     }
     case 'battery': {
-      if (state.kind !== 'battery') throw new Error(`device ${d.index}: battery state expected`);
+      if (state.kind !== 'battery')
+        throw new InternalError(`device ${d.index}: battery state expected, got ${state.kind}`);
       const p = d.params;
       const lim = batteryLimits(p, state.socWh, ctx.minutes);
       const cap = p.capacityKwh * 1000;
@@ -326,7 +329,8 @@ export function deliver(
       };
     }
     case 'flex': {
-      if (state.kind !== 'flex') throw new Error(`device ${d.index}: flex state expected`);
+      if (state.kind !== 'flex')
+        throw new InternalError(`device ${d.index}: flex state expected, got ${state.kind}`);
       const p = d.params;
       const accrual = ((p.dailyKwh * 1000) / 1440) * ctx.minutes;
       const want = state.backlogWh + accrual;
