@@ -18,6 +18,14 @@ export {
   InternalError,
 } from './errors.ts';
 export {
+  RlpError,
+  type RlpItem,
+  rlpDecode,
+  rlpEncode,
+  rlpEncodeInt,
+  rlpIntBytes,
+} from './rlp.ts';
+export {
   dollarsPerMWhToMicros,
   dollarsToMicros,
   floorDiv,
