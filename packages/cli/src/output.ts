@@ -1,5 +1,6 @@
 // Output helpers shared by the commands: readable tables for people, one JSON object for machines,
 // logs and progress on stderr so that stdout stays parseable.
+import { GridledgerError } from '@gridledger/base';
 import Table from 'cli-table3';
 
 /** The two output formats every command accepts with --format. */
@@ -11,10 +12,10 @@ export function parseFormat(value: string): OutputFormat {
   throw new UsageError(`--format must be "table" or "json", got "${value}"`);
 }
 
-/** Error in how a command was called (exit code 2). */
-export class UsageError extends Error {
+/** Error in how a command was called (code `E_USAGE`, exit code 2). */
+export class UsageError extends GridledgerError {
   constructor(message: string) {
-    super(message);
+    super('E_USAGE', message);
     this.name = 'UsageError';
   }
 }

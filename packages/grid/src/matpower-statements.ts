@@ -4,6 +4,8 @@
 // + - * / ^ (and .* ./ .^ elementwise), parentheses, [a b] vectors, `:` and a few math functions.
 // Anything else is rejected with a StatementError that the parser turns into a file:line message.
 
+import { GridledgerError } from '@gridledger/base';
+
 /** A dense real matrix, row-major; a scalar is 1x1. */
 export interface Mat {
   rows: number;
@@ -11,8 +13,13 @@ export interface Mat {
   data: number[];
 }
 
-/** Why a statement could not be evaluated (caught by the parser, which adds file and line). */
-export class StatementError extends Error {}
+/** Why a statement could not be evaluated (code `E_MATPOWER_STATEMENT`; the parser adds file and line). */
+export class StatementError extends GridledgerError {
+  constructor(message: string) {
+    super('E_MATPOWER_STATEMENT', message);
+    this.name = 'StatementError';
+  }
+}
 
 const BUS_NAMES = [
   'PQ',
