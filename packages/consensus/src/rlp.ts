@@ -8,11 +8,10 @@ export type RlpItem = Uint8Array | RlpItem[];
 
 /** Malformed RLP; `offset` is where decoding stopped. */
 export class RlpError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
     super(`${message} at byte ${offset}`);
+    this.offset = offset;
     this.name = 'RlpError';
   }
 }

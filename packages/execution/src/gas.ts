@@ -40,11 +40,12 @@ export function intrinsicGas(data: Uint8Array, schedule: GasSchedule = GAS_SCHED
 
 /** Thrown by {@link GasMeter.charge} when a call exceeds its gas limit; the call reverts. */
 export class OutOfGas extends Error {
-  constructor(
-    readonly needed: bigint,
-    readonly left: bigint,
-  ) {
+  readonly needed: bigint;
+  readonly left: bigint;
+  constructor(needed: bigint, left: bigint) {
     super(`out of gas: needed ${needed}, ${left} left`);
+    this.needed = needed;
+    this.left = left;
     this.name = 'OutOfGas';
   }
 }
@@ -56,8 +57,11 @@ export class OutOfGas extends Error {
  * meter.charge(GAS_SCHEDULE.storageRead);
  */
 export class GasMeter {
+  readonly limit: bigint;
   #used = 0n;
-  constructor(readonly limit: bigint) {}
+  constructor(limit: bigint) {
+    this.limit = limit;
+  }
 
   /** Gas used so far. */
   get used(): bigint {
