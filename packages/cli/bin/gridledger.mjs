@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// Entry point of the `gridledger` command. Runs the TypeScript sources through tsx, so there is no
-// build step between `npm ci` and `npx gridledger`.
-import { register } from 'tsx/esm/api';
+// Entry point of the `gridledger` command: runs the TypeScript sources with no build step. A Node that
+// strips types itself (22.18 and later) runs them as they are; an older Node (20) runs them through tsx.
+import module from 'node:module';
 
-register();
+if (process.features.typescript) module.enableCompileCache?.();
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv);
