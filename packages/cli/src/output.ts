@@ -1,7 +1,11 @@
 // Output helpers shared by the commands: readable tables for people, one JSON object for machines,
 // logs and progress on stderr so that stdout stays parseable.
+import { createRequire } from 'node:module';
 import { GridledgerError } from '@gridledger/base';
-import Table from 'cli-table3';
+import type TableConstructor from 'cli-table3';
+
+// cli-table3 is loaded when a table is first drawn, not when a command module is imported (`--help`).
+const requireCjs = createRequire(import.meta.url);
 
 /** The two output formats every command accepts with --format. */
 export type OutputFormat = 'table' | 'json';
@@ -22,6 +26,7 @@ export class UsageError extends GridledgerError {
 
 /** Renders rows as a text table with the given column headers. */
 export function renderTable(head: string[], rows: (string | number)[][]): string {
+  const Table = requireCjs('cli-table3') as typeof TableConstructor;
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) t.push(r.map((c) => String(c)));
   return t.toString();

@@ -59,8 +59,11 @@ export class OutOfGas extends GridledgerError {
  * meter.charge(GAS_SCHEDULE.storageRead);
  */
 export class GasMeter {
+  readonly limit: bigint;
   #used = 0n;
-  constructor(readonly limit: bigint) {}
+  constructor(limit: bigint) {
+    this.limit = limit;
+  }
 
   /** Gas used so far. */
   get used(): bigint {

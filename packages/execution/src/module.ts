@@ -80,16 +80,29 @@ export interface CallEnv {
  * Every read charges `storageRead`, every write `storageWrite`, every log `logBase + topics + bytes`.
  */
 export class CallContext {
+  readonly state: JournaledState;
+  readonly gas: GasMeter;
+  readonly env: CallEnv;
+  readonly modules: ModuleRegistry;
+  /** True for eth_call-style static calls: writes revert. */
+  readonly isStatic: boolean;
+  readonly schedule: GasSchedule;
   readonly logs: Log[] = [];
   constructor(
-    readonly state: JournaledState,
-    readonly gas: GasMeter,
-    readonly env: CallEnv,
-    readonly modules: ModuleRegistry,
-    /** True for eth_call-style static calls: writes revert. */
-    readonly isStatic = false,
-    readonly schedule: GasSchedule = GAS_SCHEDULE,
-  ) {}
+    state: JournaledState,
+    gas: GasMeter,
+    env: CallEnv,
+    modules: ModuleRegistry,
+    isStatic = false,
+    schedule: GasSchedule = GAS_SCHEDULE,
+  ) {
+    this.state = state;
+    this.gas = gas;
+    this.env = env;
+    this.modules = modules;
+    this.isStatic = isStatic;
+    this.schedule = schedule;
+  }
 
   /** The caller. */
   get sender(): Address {
@@ -178,14 +191,15 @@ export type AbiHandler = (ctx: CallContext, args: readonly unknown[]) => readonl
  * no function or does not decode reverts with empty data, as a Solidity contract without fallback does.
  */
 export class AbiModule implements Module {
+  readonly name: string;
+  readonly address: Address;
+  readonly abi: Abi;
   readonly #bySelector = new Map<string, { fn: AbiFunction; handler: AbiHandler }>();
 
-  constructor(
-    readonly name: string,
-    readonly address: Address,
-    readonly abi: Abi,
-    handlers: Record<string, AbiHandler>,
-  ) {
+  constructor(name: string, address: Address, abi: Abi, handlers: Record<string, AbiHandler>) {
+    this.name = name;
+    this.address = address;
+    this.abi = abi;
     for (const item of abi) {
       if (item.type !== 'function') continue;
       const sig = `${item.name}(${item.inputs.map((i) => i.type).join(',')})`;

@@ -313,12 +313,12 @@ describe('execution JSON-RPC methods', () => {
   it("adapts to another server's error type and selects block logs for subscriptions", async () => {
     const { methods, call, mine, app } = await node();
     class OtherError extends Error {
-      constructor(
-        readonly code: number,
-        message: string,
-        readonly data?: unknown,
-      ) {
+      readonly code: number;
+      readonly data?: unknown;
+      constructor(code: number, message: string, data?: unknown) {
         super(message);
+        this.code = code;
+        this.data = data;
       }
     }
     const adapted = adaptRpcMethods(methods, (c, m, d) => new OtherError(c, m, d));

@@ -21,12 +21,12 @@ export const EXEC_RPC_ERRORS = {
 
 /** The error a handler throws; the server answers `{ code, message, data }` with it. */
 export class ExecutionRpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
+  readonly code: number;
+  readonly data?: unknown;
+  constructor(code: number, message: string, data?: unknown) {
     super(message);
+    this.code = code;
+    this.data = data;
     this.name = 'ExecutionRpcError';
   }
 }

@@ -198,11 +198,14 @@ function elementwise(a: Mat, b: Mat, f: (x: number, y: number) => number, op: st
 
 /** Evaluates statements against a host case; one instance per file. */
 export class StatementEvaluator {
+  private readonly host: StatementHost;
   private readonly scope = new Map<string, Mat>();
   private toks: Tok[] = [];
   private pos = 0;
 
-  constructor(private readonly host: StatementHost) {}
+  constructor(host: StatementHost) {
+    this.host = host;
+  }
 
   /** Evaluates one statement (without its trailing `;`). Throws StatementError if unsupported. */
   run(statement: string): void {

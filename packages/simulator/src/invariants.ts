@@ -91,15 +91,16 @@ export class InvariantTracker {
   network: NetworkJson | undefined;
   readonly meterOf = new Map<Address, bigint>();
 
-  constructor(
-    readonly deps: {
-      chain: ChainClient;
-      config: MarketConfig;
-      devices: readonly SimDevice[];
-      knownAccounts: readonly Address[];
-      verifyClearing: boolean;
-    },
-  ) {
+  readonly deps: {
+    chain: ChainClient;
+    config: MarketConfig;
+    devices: readonly SimDevice[];
+    knownAccounts: readonly Address[];
+    verifyClearing: boolean;
+  };
+
+  constructor(deps: InvariantTracker['deps']) {
+    this.deps = deps;
     for (const d of deps.devices) this.meterOf.set(d.account.address, d.meterId);
   }
 
