@@ -29,7 +29,18 @@ export function branchCurvature(
       const y = model.branchY[l]!;
       const a = end === 0 ? y.gff : y.gtt;
       const b = end === 0 ? y.bff : y.btt;
-      endBlock(out, 16 * (2 * l + end), gr, vm[i]!, vm[end === 0 ? model.brTo[l]! : model.brFrom[l]!]!, a, b, yP[i]!, yQ[i]!, mu[2 * l + end]!);
+      endBlock(
+        out,
+        16 * (2 * l + end),
+        gr,
+        vm[i]!,
+        vm[end === 0 ? model.brTo[l]! : model.brFrom[l]!]!,
+        a,
+        b,
+        yP[i]!,
+        yQ[i]!,
+        mu[2 * l + end]!,
+      );
     }
   }
   return out;
@@ -111,7 +122,14 @@ export function curvatureTimes(
   for (let i = 0; i < model.nBus; i++) out[2 * i + 1] = out[2 * i + 1]! + shuntDiag[i]! * z[2 * i + 1]!;
 }
 
-function applyEnd(w: Float64Array, o: number, i: number, k: number, z: Float64Array, out: Float64Array): void {
+function applyEnd(
+  w: Float64Array,
+  o: number,
+  i: number,
+  k: number,
+  z: Float64Array,
+  out: Float64Array,
+): void {
   const z0 = z[2 * i]!;
   const z1 = z[2 * k]!;
   const z2 = z[2 * i + 1]!;

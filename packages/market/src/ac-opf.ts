@@ -15,13 +15,11 @@ import {
   branchFlows,
   buildAcModel,
   buildAcSolver,
-  busInjections,
   checkAcNetwork,
   factorJacobian,
   type Network,
   solveAcPowerFlow,
   solveJacobian,
-  voltageParts,
 } from '@gridledger/grid';
 import type { Highs } from 'highs';
 import { branchCurvature, reducedHessian } from './ac-hessian.ts';
@@ -41,6 +39,16 @@ export interface AcOpfOptions {
   stepTolerance?: number;
   /** Largest LMP change at convergence, $/MWh (default 1e-4). */
   priceTolerance?: number;
+  /** Called after each iteration (diagnostics). */
+  onIteration?: (info: {
+    iteration: number;
+    maxStep: number;
+    priceMove: number;
+    qpOk: boolean;
+    qpIterations: number;
+    monitored: number;
+    cost: number;
+  }) => void;
 }
 
 /** Prices, voltage and angle of one bus. */
@@ -130,7 +138,8 @@ function indexSteps(model: AcModel, orders: readonly Order[]): Steps | string {
   let k = 0;
   for (const o of orders) {
     const b = model.busIndex.get(o.bus);
-    if (b === undefined) return `order "${o.id}": bus ${o.bus} is not an in-service bus of ${model.network.name}`;
+    if (b === undefined)
+      return `order "${o.id}": bus ${o.bus} is not an in-service bus of ${model.network.name}`;
     for (const st of o.steps) {
       s.bus[k] = b;
       s.sign[k] = o.side === 'sell' ? 1 : -1;
@@ -162,10 +171,12 @@ function genCosts(model: AcModel): GenCostData | string {
   for (let k = 0; k < nG; k++) {
     const g = model.network.generators[model.genRows[k]!]!;
     const cost = g.cost;
-    if (!cost) return `${model.network.name}: generator ${g.index} has no cost (mpc.gencost is needed for an OPF)`;
+    if (!cost)
+      return `${model.network.name}: generator ${g.index} has no cost (mpc.gencost is needed for an OPF)`;
     if (cost.model === 'polynomial') {
       const c = cost.coefficients;
-      if (c.length > 3) return `${model.network.name}: generator ${g.index}: polynomial costs above degree 2 are not supported`;
+      if (c.length > 3)
+        return `${model.network.name}: generator ${g.index}: polynomial costs above degree 2 are not supported`;
       out.c2[k] = c.length === 3 ? c[0]! : 0;
       out.c1[k] = c.length >= 2 ? c[c.length - 2]! : 0;
       out.c0[k] = c.length >= 1 ? c[c.length - 1]! : 0;
@@ -178,7 +189,8 @@ function genCosts(model: AcModel): GenCostData | string {
         const slope = (pts[s]!.cost - pts[s - 1]!.cost) / (pts[s]!.mw - pts[s - 1]!.mw);
         segs.push({ slope, rhs: pts[s - 1]!.cost - slope * pts[s - 1]!.mw });
       }
-      if (segs.length === 0) return `${model.network.name}: generator ${g.index}: piecewise-linear cost needs 2 points`;
+      if (segs.length === 0)
+        return `${model.network.name}: generator ${g.index}: piecewise-linear cost needs 2 points`;
       out.pwl.push(segs);
     }
   }
@@ -251,22 +263,38 @@ function powerFlow(solver: AcSolver, st: State, steps: Steps, genAtBus: Int32Arr
     pSpec[i] = pSpec[i]! + st.pg[k]!;
     qSpec[i] = qSpec[i]! + st.qg[k]!;
   }
-  for (let s = 0; s < st.xs.length; s++) pSpec[steps.bus[s]!] = pSpec[steps.bus[s]!]! + steps.sign[s]! * st.xs[s]!;
+  for (let s = 0; s < st.xs.length; s++)
+    pSpec[steps.bus[s]!] = pSpec[steps.bus[s]!]! + steps.sign[s]! * st.xs[s]!;
   const r = solveAcPowerFlow(solver, { pSpec, qSpec, vm: st.vm, va: st.va, holdV });
   if (r.status !== 'converged') return r.reason ?? r.status;
   return { vm: r.vm, va: r.va, e: r.e, f: r.f, p: r.p, q: r.q };
 }
 
-/** After a power flow: the reference generators take the slack P and Q, PV generators the bus's Q. */
+/**
+ * After a power flow: the reference generators take the slack P, and the generators of each bus the
+ * difference between the bus's computed Q and their current total, shared equally (so the split the QP
+ * chose between generators of one bus is kept).
+ */
 function absorbSlack(model: AcModel, st: State, steps: Steps, pt: Point, genAtBus: Int32Array): void {
   const n = model.nBus;
-  const refP = new Float64Array(n);
-  for (let s = 0; s < st.xs.length; s++) refP[steps.bus[s]!] = refP[steps.bus[s]!]! + steps.sign[s]! * st.xs[s]!;
+  const gapP = new Float64Array(n);
+  const gapQ = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    gapP[i] = pt.p[i]! + model.pdPu[i]!;
+    gapQ[i] = pt.q[i]! + model.qdPu[i]!;
+  }
+  for (let s = 0; s < st.xs.length; s++)
+    gapP[steps.bus[s]!] = gapP[steps.bus[s]!]! - steps.sign[s]! * st.xs[s]!;
+  for (let k = 0; k < st.pg.length; k++) {
+    const i = model.genBus[k]!;
+    gapP[i] = gapP[i]! - st.pg[k]!;
+    gapQ[i] = gapQ[i]! - st.qg[k]!;
+  }
   for (let k = 0; k < st.pg.length; k++) {
     const i = model.genBus[k]!;
     const cnt = genAtBus[i]!;
-    st.qg[k] = (pt.q[i]! + model.qdPu[i]!) / cnt;
-    if (i === model.ref) st.pg[k] = (pt.p[i]! + model.pdPu[i]! - refP[i]!) / cnt;
+    st.qg[k] = st.qg[k]! + gapQ[i]! / cnt;
+    if (i === model.ref) st.pg[k] = st.pg[k]! + gapP[i]! / cnt;
   }
   st.vm = pt.vm;
   st.va = pt.va;
@@ -322,7 +350,11 @@ interface Controls {
   count: number;
 }
 
-function buildControls(model: AcModel, steps: Steps, free: boolean): { ctrl: Controls; pOf: Int32Array; qOf: Int32Array } {
+function buildControls(
+  model: AcModel,
+  steps: Steps,
+  free: boolean,
+): { ctrl: Controls; pOf: Int32Array; qOf: Int32Array } {
   const n = model.nBus;
   const pOf = new Int32Array(n).fill(-1);
   const qOf = new Int32Array(n).fill(-1);
@@ -421,7 +453,13 @@ interface FlowRow {
   grad: Float64Array;
 }
 
-function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: Highs, options: AcOpfOptions): AcOpfResult {
+function iterate(
+  solver: AcSolver,
+  costs: GenCostData,
+  steps: Steps,
+  highs: Highs,
+  options: AcOpfOptions,
+): AcOpfResult {
   const model = solver.model;
   const net = model.network;
   const base = model.baseMVA;
@@ -474,8 +512,25 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
   }
   st.yP.fill(refMarginal);
   let pt = powerFlow(solver, st, steps, genAtBus);
-  const result = (status: AcStatus, reason: string | undefined, it: number, prices?: ReturnType<typeof acBusPrices>, rowsY?: { flow: FlowRow[]; y: Float64Array; flow0: number }): AcOpfResult =>
-    assemble(model, costs, steps, st, typeof pt === 'string' ? undefined : pt, status, reason, it, prices, rowsY);
+  const result = (
+    status: AcStatus,
+    reason: string | undefined,
+    it: number,
+    prices?: ReturnType<typeof acBusPrices>,
+    rowsY?: { flow: FlowRow[]; y: Float64Array; flow0: number },
+  ): AcOpfResult =>
+    assemble(
+      model,
+      costs,
+      steps,
+      st,
+      typeof pt === 'string' ? undefined : pt,
+      status,
+      reason,
+      it,
+      prices,
+      rowsY,
+    );
   if (typeof pt === 'string') return result('not-converged', `the starting power flow failed: ${pt}`, 0);
   absorbSlack(model, st, steps, pt, genAtBus);
 
@@ -504,8 +559,10 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
   for (let c = 0; c < nBaseCols; c++) {
     const col = cols[c]!;
     let tr = Number.POSITIVE_INFINITY;
-    if (col.kind === 'pg' && col.ctrl >= 0) tr = Math.max(1e-4, (0.5 * (gen(col.ref).pmaxMw - gen(col.ref).pminMw)) / base);
-    if (col.kind === 'qg' && col.ctrl >= 0) tr = Math.max(1e-4, (0.5 * (gen(col.ref).qmaxMvar - gen(col.ref).qminMvar)) / base);
+    if (col.kind === 'pg' && col.ctrl >= 0)
+      tr = Math.max(1e-4, (0.5 * (gen(col.ref).pmaxMw - gen(col.ref).pminMw)) / base);
+    if (col.kind === 'qg' && col.ctrl >= 0)
+      tr = Math.max(1e-4, (0.5 * (gen(col.ref).qmaxMvar - gen(col.ref).qminMvar)) / base);
     if (col.kind === 'vr') tr = 0.05;
     if (col.kind === 'step') tr = Math.max(1e-4, (0.5 * steps.quantity[col.ref]!) / base);
     if (!Number.isFinite(tr) && col.ctrl >= 0) tr = 1;
@@ -529,7 +586,8 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
     // Step 2: linearise.
     const p0 = pt;
     assembleJacobian(model, factor, p0.vm, p0.e, p0.f, p0.p, p0.q);
-    if (!factorJacobian(factor)) return result('error', 'the AC Jacobian is singular at the current point', it);
+    if (!factorJacobian(factor))
+      return result('error', 'the AC Jacobian is singular at the current point', it);
     const Z = sensitivities(model, factor, ctrl, p0);
     const { gp, gq } = slackGradients(model, p0);
     // Monitored rows.
@@ -753,7 +811,11 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
     };
     const lp = solveLinearProgram(highs, toLp(qp));
     if (lp.status !== 'optimal') {
-      return result('infeasible', `the linearised problem at iteration ${it} is ${lp.status}: ${lp.reason ?? ''}`.trim(), it);
+      return result(
+        'infeasible',
+        `the linearised problem at iteration ${it} is ${lp.status}: ${lp.reason ?? ''}`.trim(),
+        it,
+      );
     }
     const rowActive = new Int8Array(m);
     const colActive = new Int8Array(nc);
@@ -821,9 +883,20 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
       maxStep = Math.max(maxStep, Math.abs(dc));
       // Trust radius rule.
       const tr = radius[c]!;
+      const reversed = lastStep[c]! !== 0 && dc !== 0 && Math.sign(lastStep[c]!) !== Math.sign(dc);
       if (Math.abs(dc) >= tr * (1 - 1e-9)) {
-        if (lastStep[c]! !== 0 && Math.sign(lastStep[c]!) !== Math.sign(dc)) radius[c] = Math.max(tr / 2, 1e-9);
+        if (reversed) radius[c] = Math.max(tr / 2, 1e-9);
         else radius[c] = Math.min(2 * tr, radius0[c]!);
+      } else if (
+        reversed &&
+        Math.abs(dc) > stepTol &&
+        Math.abs(dc) > 0.5 * Math.abs(lastStep[c]!) &&
+        Math.abs(dc) < 0.01 * radius0[c]!
+      ) {
+        // A reversal far inside the radius by at least half the previous step (a 2-cycle in a nearly
+        // flat direction, seen on case118's Q at bus 116): clamp the radius to this step, so that a further reversal reaches
+        // it and halves it.
+        radius[c] = Math.max(Math.abs(dc), 1e-9);
       }
       if (dc !== 0) lastStep[c] = dc;
     }
@@ -844,7 +917,8 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
     st.vm = vm;
     st.va = va;
     const next = powerFlow(solver, st, steps, genAtBus);
-    if (typeof next === 'string') return result('not-converged', `the power flow failed at iteration ${it}: ${next}`, it);
+    if (typeof next === 'string')
+      return result('not-converged', `the power flow failed at iteration ${it}: ${next}`, it);
     pt = next;
     absorbSlack(model, st, steps, pt, genAtBus);
     let priceMove = Number.POSITIVE_INFINITY;
@@ -853,6 +927,15 @@ function iterate(solver: AcSolver, costs: GenCostData, steps: Steps, highs: High
       for (let i = 0; i < n; i++) priceMove = Math.max(priceMove, Math.abs(prices.lmp[i]! - prevLmp[i]!));
     }
     prevLmp = prices.lmp;
+    options.onIteration?.({
+      iteration: it,
+      maxStep,
+      priceMove,
+      qpOk: qpr.ok,
+      qpIterations: qpr.iterations,
+      monitored: vRows.length + fRows.length,
+      cost: generationCost(model, costs, st.pg),
+    });
     if (maxStep < stepTol && priceMove < priceTol) {
       let worstSlack = 0;
       for (let j = nBaseCols; j < nc; j++) worstSlack = Math.max(worstSlack, d[j]!);
@@ -928,7 +1011,12 @@ function assemble(
     vm: Number.NaN,
     vaDeg: Number.NaN,
   }));
-  const generators: AcGeneratorResult[] = net.generators.map((g) => ({ index: g.index, bus: g.bus, pgMw: 0, qgMvar: 0 }));
+  const generators: AcGeneratorResult[] = net.generators.map((g) => ({
+    index: g.index,
+    bus: g.bus,
+    pgMw: 0,
+    qgMvar: 0,
+  }));
   const branches: AcBranchResult[] = net.branches.map((b) => ({
     index: b.index,
     from: b.from,

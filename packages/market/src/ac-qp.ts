@@ -84,8 +84,11 @@ export function solveDenseQp(
     for (let j = 0; j < n; j++) xmax = Math.max(xmax, Math.abs(x[j]!));
     y.fill(0);
     for (let b = 0; b < rows.length; b++) y[rows[b]!] = sol[free.length + b]!;
-    if (pmax <= 1e-13 * xmax) {
-      // Multipliers at this point: z = g - A_W' y over every column (0 on free ones up to rounding).
+    const step = pmax <= 1e-13 * xmax ? { alpha: 1, col: -1, row: -1, side: 0 } : ratioTest(qp, x, p, ra, ca);
+    if (step.col < 0 && step.row < 0) {
+      // Full step: x + p minimises on the working set; y are its multipliers. Check their signs.
+      for (let j = 0; j < n; j++) x[j] = x[j]! + p[j]!;
+      gradient(qp, x, g);
       for (let j = 0; j < n; j++) {
         let s = g[j]!;
         for (const i of rows) s -= qp.a[i * n + j]! * y[i]!;
@@ -118,7 +121,6 @@ export function solveDenseQp(
       else ca[drop] = 0;
       continue;
     }
-    const step = ratioTest(qp, x, p, ra, ca);
     for (let j = 0; j < n; j++) x[j] = x[j]! + step.alpha * p[j]!;
     if (step.col >= 0) {
       ca[step.col] = step.side;
