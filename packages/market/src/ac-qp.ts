@@ -1,6 +1,6 @@
 // A small dense primal active-set QP, the second stage of each AC-OPF step: started from HiGHS's LP
 // vertex and working set, it finds the exact minimiser of the convex quadratic model. Each iteration
-// solves the equality-constrained QP on the working set ([H_FF + delta I, -A_WF'; A_WF, 0] by dense LU with
+// solves the equality-constrained QP on the working set ([H_FF + diag(delta), -A_WF'; A_WF, 0] by dense LU with
 // partial pivoting, largest magnitude and lowest index on ties), takes the longest feasible step (ratio
 // test against every other row and bound) and, after a full step, releases the multiplier of wrong sign
 // with the largest magnitude. Plain loops in a fixed order: the result is the same bits on every engine.
@@ -56,9 +56,11 @@ export function solveDenseQp(
     if (colActive[j] === -1) x[j] = qp.colLower[j]!;
     if (colActive[j] === 1) x[j] = qp.colUpper[j]!;
   }
-  let maxDiag = 1;
-  for (let j = 0; j < n; j++) maxDiag = Math.max(maxDiag, qp.h[j * n + j]!);
-  const delta = 1e-9 * maxDiag;
+  // Regularisation per column, delta_j = 1e-9 max(1, H_jj): one delta for all columns scaled by the
+  // largest diagonal (1e-9 max diag H) damped the steps of columns without curvature (a PWL generator's
+  // P) so much that the outer iteration stopped short of the optimum on case30pwl.
+  const delta = new Float64Array(n);
+  for (let j = 0; j < n; j++) delta[j] = 1e-9 * Math.max(1, Math.abs(qp.h[j * n + j]!));
   const g = new Float64Array(n);
   const p = new Float64Array(n);
   const y = new Float64Array(m);
@@ -116,7 +118,10 @@ export function solveDenseQp(
           dropIsRow = false;
         }
       }
-      if (drop < 0) return { ok: true, x, y, z, iterations: it };
+      if (drop < 0) {
+        refine(qp, x, g, free, rows, y, z, ca);
+        return { ok: true, x, y, z, iterations: it };
+      }
       if (dropIsRow) ra[drop] = 0;
       else ca[drop] = 0;
       continue;
@@ -128,6 +133,60 @@ export function solveDenseQp(
     } else if (step.row >= 0) ra[step.row] = step.side;
   }
   return fail(qp, x, maxIterations, `no optimum in ${maxIterations} active-set iterations`);
+}
+
+/**
+ * The multipliers at the optimum without the regularisation delta (it biases y by delta * p on columns
+ * with no curvature, e.g. a PWL epigraph column, by up to ~1e-5 of a price): the least-squares solution
+ * of A_WF' y = g_F at the final x (normal equations), kept when its stationarity residual is smaller.
+ */
+function refine(
+  qp: DenseQp,
+  x: Float64Array,
+  g: Float64Array,
+  free: number[],
+  rows: number[],
+  y: Float64Array,
+  z: Float64Array,
+  ca: Active,
+): void {
+  const n = qp.n;
+  const nr = rows.length;
+  if (nr === 0) return;
+  gradient(qp, x, g);
+  const M = new Float64Array(nr * nr);
+  const rhs = new Float64Array(nr);
+  for (let a = 0; a < nr; a++) {
+    const oa = rows[a]! * n;
+    for (const j of free) rhs[a] = rhs[a]! + qp.a[oa + j]! * g[j]!;
+    for (let b = 0; b <= a; b++) {
+      const ob = rows[b]! * n;
+      let s = 0;
+      for (const j of free) s += qp.a[oa + j]! * qp.a[ob + j]!;
+      M[a * nr + b] = s;
+      M[b * nr + a] = s;
+    }
+  }
+  const sol = luSolve(M, rhs, nr);
+  if (!sol) return;
+  const residual = (yy: (i: number) => number) => {
+    let worst = 0;
+    for (const j of free) {
+      let s = g[j]!;
+      for (let a = 0; a < nr; a++) s -= qp.a[rows[a]! * n + j]! * yy(a);
+      worst = Math.max(worst, Math.abs(s));
+    }
+    return worst;
+  };
+  const before = residual((a) => y[rows[a]!]!);
+  const after = residual((a) => sol[a]!);
+  if (!(after < before)) return;
+  for (let a = 0; a < nr; a++) y[rows[a]!] = sol[a]!;
+  for (let j = 0; j < n; j++) {
+    let s = g[j]!;
+    for (const i of rows) s -= qp.a[i * n + j]! * y[i]!;
+    z[j] = ca[j] === 0 ? 0 : s;
+  }
 }
 
 function fail(qp: DenseQp, x: Float64Array, it: number, reason: string): DenseQpResult {
@@ -145,8 +204,8 @@ function gradient(qp: DenseQp, x: Float64Array, g: Float64Array): void {
   }
 }
 
-/** Solves [H_FF + delta I, -A_RF'; A_RF, 0] [p; y] = [-g_F; 0]; undefined when singular. */
-function solveEqp(qp: DenseQp, g: Float64Array, free: number[], rows: number[], delta: number) {
+/** Solves [H_FF + diag(delta), -A_RF'; A_RF, 0] [p; y] = [-g_F; 0]; undefined when singular. */
+function solveEqp(qp: DenseQp, g: Float64Array, free: number[], rows: number[], delta: Float64Array) {
   const nf = free.length;
   const N = nf + rows.length;
   const K = new Float64Array(N * N);
@@ -155,7 +214,7 @@ function solveEqp(qp: DenseQp, g: Float64Array, free: number[], rows: number[], 
   for (let a = 0; a < nf; a++) {
     const ja = free[a]!;
     for (let b = 0; b < nf; b++) K[a * N + b] = qp.h[ja * n + free[b]!]!;
-    K[a * N + a] = K[a * N + a]! + delta;
+    K[a * N + a] = K[a * N + a]! + delta[ja]!;
     rhs[a] = -g[ja]!;
   }
   for (let r = 0; r < rows.length; r++) {
