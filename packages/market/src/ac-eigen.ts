@@ -1,6 +1,6 @@
 // Symmetric eigen-decomposition for the AC-OPF's reduced Hessian: Householder tridiagonalisation and the
 // implicit QL method (the EISPACK tred2/tql2 pair), plain loops in a fixed order and sqrt(x*x + y*y) in
-// place of hypot, so the result is the same bits on every engine. `absEigenModify` replaces every
+// place of hypot (scaled against overflow), so the result is the same bits on every engine. `absEigenModify` replaces every
 // eigenvalue by its absolute value (the modification the method note found to avoid limit cycles).
 
 /**
@@ -10,12 +10,26 @@
  * const { d } = symmetricEigen(Float64Array.of(2, 1, 1, 2), 2); // d = [1, 3] in some order
  */
 export function symmetricEigen(a: Float64Array, n: number): { d: Float64Array; v: Float64Array } {
-  const v = Float64Array.from(a);
+  // Scaled to largest magnitude 1 (entries below 1e-280 of it set to 0), so that no step overflows or
+  // meets subnormal numbers; the eigenvalues are scaled back.
+  let scale = 0;
+  for (let k = 0; k < n * n; k++) scale = Math.max(scale, Math.abs(a[k]!));
+  const v = new Float64Array(n * n);
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   if (n === 0) return { d, v };
+  if (scale === 0 || !Number.isFinite(scale)) {
+    for (let i = 0; i < n; i++) v[i * n + i] = 1;
+    if (!Number.isFinite(scale)) d.fill(Number.NaN);
+    return { d, v };
+  }
+  for (let k = 0; k < n * n; k++) {
+    const x = a[k]! / scale;
+    v[k] = Math.abs(x) < 1e-280 ? 0 : x;
+  }
   tred2(n, v, d, e);
   tql2(n, v, d, e);
+  for (let i = 0; i < n; i++) d[i] = d[i]! * scale;
   return { d, v };
 }
 
@@ -112,7 +126,7 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
         iter++;
         let g = d[l]!;
         let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.sqrt(p * p + 1);
+        let r = hypot2(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l]! / (p + r);
         d[l + 1] = e[l]! * (p + r);
@@ -133,7 +147,7 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
           s2 = s;
           g = c * e[i]!;
           h = c * p;
-          r = Math.sqrt(p * p + e[i]! * e[i]!);
+          r = hypot2(p, e[i]!);
           e[i + 1] = s * r;
           s = e[i]! / r;
           c = p / r;
@@ -149,6 +163,17 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
     d[l] = d[l]! + f;
     e[l] = 0;
   }
+}
+
+/** sqrt(x^2 + y^2) without overflow, from +, *, / and sqrt only (Math.hypot's rounding varies by engine). */
+function hypot2(x: number, y: number): number {
+  const ax = Math.abs(x);
+  const ay = Math.abs(y);
+  const m = ax > ay ? ax : ay;
+  if (m === 0) return 0;
+  const u = ax / m;
+  const w = ay / m;
+  return m * Math.sqrt(u * u + w * w);
 }
 
 /** Applies the Givens rotation of columns i and i+1 of V. */

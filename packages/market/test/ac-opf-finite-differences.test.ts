@@ -3,24 +3,11 @@
 // the same bits. The method note explains why this is the sharp oracle (MATPOWER's lam_P carries its own
 // KKT tolerance).
 import { join } from 'node:path';
-import { loadMatpower, type Network } from '@gridledger/grid';
+import { loadMatpower } from '@gridledger/grid';
 import { describe, expect, it } from 'vitest';
 import { solveAcOpf } from '../src/ac-opf.ts';
 import { GRID_CASES } from './cases.ts';
-
-/** LMP at bus id by central differences of the optimal cost in Pd (step in MW). */
-export async function finiteDifferenceLmp(net: Network, busId: number, stepMw = 0.001): Promise<number> {
-  const at = net.buses.findIndex((b) => b.id === busId);
-  const shifted = (d: number): Network => ({
-    ...net,
-    buses: net.buses.map((b, k) => (k === at ? { ...b, pdMw: b.pdMw + d } : b)),
-  });
-  const up = await solveAcOpf(shifted(stepMw));
-  const down = await solveAcOpf(shifted(-stepMw));
-  expect(up.status).toBe('optimal');
-  expect(down.status).toBe('optimal');
-  return (up.objective - down.objective) / (2 * stepMw);
-}
+import { finiteDifferenceLmp } from './finite-difference.ts';
 
 const cases: [string, number[]][] = [
   ['case9', [5, 7, 9]],
