@@ -169,7 +169,7 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
 function hypot2(x: number, y: number): number {
   const ax = Math.abs(x);
   const ay = Math.abs(y);
-  const m = ax > ay ? ax : ay;
+  const m = Math.max(ax, ay);
   if (m === 0) return 0;
   const u = ax / m;
   const w = ay / m;
