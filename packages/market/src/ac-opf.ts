@@ -25,7 +25,7 @@ import type { Highs } from 'highs';
 import { branchCurvature, reducedHessian } from './ac-hessian.ts';
 import { acBusPrices, type PriceRows } from './ac-prices.ts';
 import { type DenseQp, solveDenseQp } from './ac-qp.ts';
-import { type LinearProgram, loadSolver, solveLinearProgram } from './lp.ts';
+import { type LinearProgram, type LpSolution, loadSolver, solveLinearProgram } from './lp.ts';
 import type { Order } from './types.ts';
 
 /** Outcome of an AC solve. */
@@ -809,7 +809,10 @@ function iterate(
       colLower: Float64Array.from(colLo),
       colUpper: Float64Array.from(colUp),
     };
-    const lp = solveLinearProgram(highs, toLp(qp));
+    // Without controls (a single-source feeder) the rows fix the reference generators and the slacks: that
+    // point is the only feasible one, and the dense QP prices it without an LP.
+    const square = ctrl.count === 0 ? squarePoint(qp, allCols, nBaseCols) : undefined;
+    const lp = square ?? solveLinearProgram(highs, toLp(qp));
     if (lp.status !== 'optimal') {
       return result(
         'infeasible',
@@ -951,6 +954,55 @@ function iterate(
     factor = solver.factor;
   }
   return result('not-converged', `no convergence in ${maxIt} iterations`, maxIt);
+}
+
+/**
+ * The feasible point of a QP without control columns, when it is easy: each reference bus's P and Q
+ * rows shared equally by its generators, each elastic slack at its row's violation, every bound and row
+ * met to 1e-12. Undefined otherwise (the LP then finds a vertex or reports infeasibility).
+ */
+function squarePoint(qp: DenseQp, cols: Column[], nBaseCols: number): LpSolution | undefined {
+  const x = new Float64Array(qp.n);
+  let nP = 0;
+  let nQ = 0;
+  for (let c = 0; c < nBaseCols; c++) {
+    const k = cols[c]!.kind;
+    if (k === 'pg') nP++;
+    else if (k === 'qg') nQ++;
+    else return undefined;
+  }
+  for (let c = 0; c < nBaseCols; c++)
+    x[c] = cols[c]!.kind === 'pg' ? -qp.rowLower[0]! / nP : -qp.rowLower[1]! / nQ;
+  for (let i = 2; i < qp.m; i++) {
+    let ax = 0;
+    for (let j = 0; j < nBaseCols; j++) ax += qp.a[i * qp.n + j]! * x[j]!;
+    for (let j = nBaseCols; j < qp.n; j++) {
+      const a = qp.a[i * qp.n + j]!;
+      if (a === 0 || x[j] !== 0) continue;
+      // a slack column of this row: take up the violation on its side
+      const need = a > 0 ? qp.rowLower[i]! - ax : qp.rowUpper[i]! - ax;
+      if ((a > 0 && need > 0) || (a < 0 && need < 0)) {
+        x[j] = need / a;
+        ax += need;
+      }
+    }
+  }
+  const rowValue = new Float64Array(qp.m);
+  for (let i = 0; i < qp.m; i++) {
+    let ax = 0;
+    for (let j = 0; j < qp.n; j++) ax += qp.a[i * qp.n + j]! * x[j]!;
+    rowValue[i] = ax;
+    if (ax < qp.rowLower[i]! - 1e-12 || ax > qp.rowUpper[i]! + 1e-12) return undefined;
+  }
+  for (let j = 0; j < qp.n; j++) if (x[j]! < qp.colLower[j]! || x[j]! > qp.colUpper[j]!) return undefined;
+  return {
+    status: 'optimal',
+    objective: 0,
+    x,
+    rowValue,
+    rowDual: new Float64Array(qp.m),
+    colDual: new Float64Array(qp.n),
+  };
 }
 
 /** The LP part of a dense QP in the solver's CSR form. */
