@@ -117,14 +117,14 @@ export function branchAdmittance(r: number, x: number, b: number, tap: number, s
 }
 
 /**
- * Builds the AC model of a network.
+ * Builds the AC model of a network (`checked`: the caller has already run {@link checkAcNetwork}).
  * @throws InputError when {@link checkAcNetwork} finds it unusable (no reference bus, islands...).
  * @example
  * const m = buildAcModel(await loadMatpower('case9.m'));
  * m.nBus; // 9
  */
-export function buildAcModel(network: Network): AcModel {
-  const problem = checkAcNetwork(network);
+export function buildAcModel(network: Network, checked = false): AcModel {
+  const problem = checked ? undefined : checkAcNetwork(network);
   if (problem) throw new InputError(problem);
   const base = network.baseMVA;
   const rows: number[] = [];
@@ -162,47 +162,78 @@ export function buildAcModel(network: Network): AcModel {
     brTo.push(t);
     branchY.push(branchAdmittance(br.rPu, br.xPu, br.bPu, br.tap, br.shiftDeg));
   });
-  // Ybus rows: entries gathered per row in branch order, then sorted by column (duplicates summed).
-  const cols: number[][] = Array.from({ length: n }, (_, i) => [i]);
-  const gv: number[][] = Array.from({ length: n }, (_, i) => [gsPu[i]!]);
-  const bv: number[][] = Array.from({ length: n }, (_, i) => [bsPu[i]!]);
-  const add = (i: number, k: number, g: number, b: number) => {
-    cols[i]!.push(k);
-    gv[i]!.push(g);
-    bv[i]!.push(b);
+  // Ybus rows: the shunt first, then the branch terms in branch order; each row stably sorted by column
+  // (insertion sort: rows are short) and duplicates summed in that order.
+  const nb = branchY.length;
+  const count = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) count[i + 1] = 1;
+  for (let l = 0; l < nb; l++) {
+    count[brFrom[l]! + 1]! += 2;
+    count[brTo[l]! + 1]! += 2;
+  }
+  for (let i = 0; i < n; i++) count[i + 1]! += count[i]!;
+  const total = count[n]!;
+  const ci = new Int32Array(total);
+  const cg = new Float64Array(total);
+  const cb = new Float64Array(total);
+  const next = count.slice(0, n);
+  const put = (i: number, k: number, g: number, b: number) => {
+    const at = next[i]!++;
+    ci[at] = k;
+    cg[at] = g;
+    cb[at] = b;
   };
-  for (let l = 0; l < branchY.length; l++) {
+  for (let i = 0; i < n; i++) put(i, i, gsPu[i]!, bsPu[i]!);
+  for (let l = 0; l < nb; l++) {
     const y = branchY[l]!;
     const f = brFrom[l]!;
     const t = brTo[l]!;
-    add(f, f, y.gff, y.bff);
-    add(f, t, y.gft, y.bft);
-    add(t, f, y.gtf, y.btf);
-    add(t, t, y.gtt, y.btt);
+    put(f, f, y.gff, y.bff);
+    put(f, t, y.gft, y.bft);
+    put(t, f, y.gtf, y.btf);
+    put(t, t, y.gtt, y.btt);
   }
   const yp = new Int32Array(n + 1);
-  const yi: number[] = [];
-  const yg: number[] = [];
-  const yb: number[] = [];
+  const yiBuf = new Int32Array(total);
+  const ygBuf = new Float64Array(total);
+  const ybBuf = new Float64Array(total);
   const ydiag = new Int32Array(n);
+  let len = 0;
   for (let i = 0; i < n; i++) {
-    const c = cols[i]!;
-    const order = c.map((_, k) => k).sort((a, b) => c[a]! - c[b]! || a - b);
-    let last = -1;
-    for (const k of order) {
-      if (c[k] === last) {
-        yg[yg.length - 1]! += gv[i]![k]!;
-        yb[yb.length - 1]! += bv[i]![k]!;
+    const lo = count[i]!;
+    const hi = count[i + 1]!;
+    for (let a = lo + 1; a < hi; a++) {
+      const k = ci[a]!;
+      const g = cg[a]!;
+      const b = cb[a]!;
+      let c = a - 1;
+      while (c >= lo && ci[c]! > k) {
+        ci[c + 1] = ci[c]!;
+        cg[c + 1] = cg[c]!;
+        cb[c + 1] = cb[c]!;
+        c--;
+      }
+      ci[c + 1] = k;
+      cg[c + 1] = g;
+      cb[c + 1] = b;
+    }
+    for (let a = lo; a < hi; a++) {
+      if (len > yp[i]! && yiBuf[len - 1] === ci[a]) {
+        ygBuf[len - 1]! += cg[a]!;
+        ybBuf[len - 1]! += cb[a]!;
         continue;
       }
-      last = c[k]!;
-      if (last === i) ydiag[i] = yi.length;
-      yi.push(last);
-      yg.push(gv[i]![k]!);
-      yb.push(bv[i]![k]!);
+      if (ci[a] === i) ydiag[i] = len;
+      yiBuf[len] = ci[a]!;
+      ygBuf[len] = cg[a]!;
+      ybBuf[len] = cb[a]!;
+      len++;
     }
-    yp[i + 1] = yi.length;
+    yp[i + 1] = len;
   }
+  const yi = yiBuf.slice(0, len);
+  const yg = ygBuf.slice(0, len);
+  const yb = ybBuf.slice(0, len);
   const genRows: number[] = [];
   const genBus: number[] = [];
   network.generators.forEach((g, r) => {
@@ -228,9 +259,9 @@ export function buildAcModel(network: Network): AcModel {
     brTo: Int32Array.from(brTo),
     branchY,
     yp,
-    yi: Int32Array.from(yi),
-    yg: Float64Array.from(yg),
-    yb: Float64Array.from(yb),
+    yi,
+    yg,
+    yb,
     ydiag,
     genRows: Int32Array.from(genRows),
     genBus: Int32Array.from(genBus),

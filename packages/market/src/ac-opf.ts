@@ -330,7 +330,7 @@ export async function solveAcOpf(
   });
   const problem = checkAcNetwork(network);
   if (problem) return empty('invalid-network', problem);
-  const model = buildAcModel(network);
+  const model = buildAcModel(network, true);
   const costs = genCosts(model);
   if (typeof costs === 'string') return empty('invalid-network', costs);
   const steps = indexSteps(model, orders);
