@@ -811,7 +811,9 @@ function iterate(
     };
     // Without controls (a single-source feeder) the rows fix the reference generators and the slacks: that
     // point is the only feasible one, and the dense QP prices it without an LP.
-    const square = ctrl.count === 0 ? squarePoint(qp, allCols, nBaseCols) : undefined;
+    // Small problems whose current point is feasible (controls unchanged) start the dense QP there too:
+    // a fresh HiGHS instance costs more than the few active-set steps (case33bw_congested).
+    const square = ctrl.count === 0 || nc <= 24 ? squarePoint(qp, allCols, nBaseCols) : undefined;
     const lp = square ?? solveLinearProgram(highs, toLp(qp));
     if (lp.status !== 'optimal') {
       return result(
@@ -957,22 +959,28 @@ function iterate(
 }
 
 /**
- * The feasible point of a QP without control columns, when it is easy: each reference bus's P and Q
- * rows shared equally by its generators, each elastic slack at its row's violation, every bound and row
- * met to 1e-12. Undefined otherwise (the LP then finds a vertex or reports infeasibility).
+ * A feasible point without an LP, when it is easy: controls unchanged, the reference generators taking
+ * the slack P and Q rows (shared equally), each elastic slack at its row's violation, and every bound and
+ * row met to 1e-12. Without controls it is the only feasible point. Undefined otherwise (the LP then
+ * finds a vertex or reports infeasibility).
  */
 function squarePoint(qp: DenseQp, cols: Column[], nBaseCols: number): LpSolution | undefined {
   const x = new Float64Array(qp.n);
   let nP = 0;
   let nQ = 0;
   for (let c = 0; c < nBaseCols; c++) {
-    const k = cols[c]!.kind;
-    if (k === 'pg') nP++;
-    else if (k === 'qg') nQ++;
+    const col = cols[c]!;
+    if (col.ctrl >= 0 || col.kind === 'pwl') continue;
+    if (col.kind === 'pg') nP++;
+    else if (col.kind === 'qg') nQ++;
     else return undefined;
   }
-  for (let c = 0; c < nBaseCols; c++)
-    x[c] = cols[c]!.kind === 'pg' ? -qp.rowLower[0]! / nP : -qp.rowLower[1]! / nQ;
+  if (nP === 0 || nQ === 0) return undefined;
+  for (let c = 0; c < nBaseCols; c++) {
+    const col = cols[c]!;
+    if (col.ctrl >= 0 || col.kind === 'pwl') continue;
+    x[c] = col.kind === 'pg' ? -qp.rowLower[0]! / nP : -qp.rowLower[1]! / nQ;
+  }
   for (let i = 2; i < qp.m; i++) {
     let ax = 0;
     for (let j = 0; j < nBaseCols; j++) ax += qp.a[i * qp.n + j]! * x[j]!;
