@@ -28,7 +28,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'opf',
     term: 'opf [options] <case.m>',
-    description: 'DC optimal power flow of a MATPOWER case: dispatch, flows, LMPs and line shadow prices',
+    description:
+      'optimal power flow of a MATPOWER case (DC by default, AC with --model ac): dispatch, flows, LMPs and line shadow prices',
     load: async () => (await import('./commands/opf.ts')).registerOpf,
   },
   {

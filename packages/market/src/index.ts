@@ -1,6 +1,16 @@
-// @gridledger/market: DC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
+// @gridledger/market: DC-OPF and AC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
 
+export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
+export {
+  type AcBranchResult,
+  type AcBusResult,
+  type AcGeneratorResult,
+  type AcOpfOptions,
+  type AcOpfResult,
+  type AcStatus,
+  solveAcOpf,
+} from './ac-opf.ts';
 export {
   type AuctionAllocation,
   type AuctionOptions,

@@ -16,12 +16,14 @@ import {
 } from '@gridledger/market';
 import type { Command } from 'commander';
 import { fmt, log, type OutputFormat, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+import { clearAc } from './clear-ac.ts';
 
 interface ClearFlags {
   network: string;
   orders: string;
   format: string;
   intervalMinutes: string;
+  model: string;
 }
 
 /** True when the network is a pure order book on one bus: the auction then gives the same clearing. */
@@ -134,11 +136,37 @@ async function runClear(flags: ClearFlags): Promise<void> {
     orders,
     network.buses.map((b) => b.id),
   );
+  if (flags.model !== 'dc' && flags.model !== 'ac') {
+    throw new UsageError(`--model must be "dc" or "ac", got "${flags.model}"`);
+  }
   let result: ClearingResult;
   let extraParties: SettlementParty[] = [];
   let method: string;
+  let acExtra: { lossesMw: number; iterations: number; buses: Record<string, number>[] } | undefined;
   const t0 = performance.now();
-  if (isSingleBusBook(network)) {
+  if (flags.model === 'ac') {
+    method = 'AC-OPF';
+    log(
+      `clear: ${network.name} has ${network.buses.length} buses: clearing with the AC-OPF (clearNetworkAc)`,
+    );
+    const { ac, view } = await clearAc(network, orders);
+    result = view;
+    extraParties = caseSettlementParties(network, ac.generatorsMw);
+    acExtra = {
+      lossesMw: ac.lossesMw,
+      iterations: ac.iterations,
+      buses: ac.buses.map((b) => ({
+        id: b.id,
+        lmp: b.lmp,
+        lmpEnergy: b.lmpEnergy,
+        lmpLoss: b.lmpLoss,
+        lmpCongestion: b.lmpCongestion,
+        lmpVoltage: b.lmpVoltage,
+        lmpQ: b.lmpQ,
+        vm: b.vm,
+      })),
+    };
+  } else if (isSingleBusBook(network)) {
     method = 'single-bus auction';
     log(
       `clear: ${network.name} is one bus without generators or load: using the single-bus auction (fast path)`,
@@ -166,8 +194,9 @@ async function runClear(flags: ClearFlags): Promise<void> {
   }
   printJson({
     status: result.status,
+    ...(acExtra ? { model: 'ac', lossesMw: acExtra.lossesMw, iterations: acExtra.iterations } : {}),
     welfare: result.welfare,
-    buses: result.buses.map((b) => ({ id: b.id, lmp: b.lmp })),
+    buses: acExtra ? acExtra.buses : result.buses.map((b) => ({ id: b.id, lmp: b.lmp })),
     orders: result.orders.map((o) => ({
       id: o.id,
       bus: o.bus,
@@ -217,6 +246,7 @@ export function registerClear(program: Command): void {
     )
     .option('--format <format>', 'output: table or json', 'table')
     .option('--interval-minutes <n>', 'length of the market interval for settlement, minutes', '60')
+    .option('--model <model>', 'dc (DC-OPF, default) or ac (AC-OPF with losses and voltage limits)', 'dc')
     .addHelpText(
       'after',
       `
