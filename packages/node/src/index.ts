@@ -16,7 +16,6 @@ export {
   type ExtraAccount,
   initDevNetwork,
 } from './dev-network.ts';
-export { encodeEthReceipt, ethReceiptsRoot, executionRpcMethods } from './execution-rpc.ts';
 export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 export {
   type ConsensusTimeouts,

@@ -1,11 +1,12 @@
-// The node's side of the JSON-RPC server: an RpcBackend over the node's store, mempool (submissions are
-// also gossiped to peers), status and validator set, the execution methods when the app is the
-// execution app (execution-rpc.ts), and starting/stopping the server on the configured address.
+// The node's side of the JSON-RPC server: it implements the port packages/rpc declares (RpcBackend)
+// over the node's store, mempool (submissions are also gossiped to peers), status, validator set, tip
+// and block notifications, and hands over the execution app and the market configuration when genesis
+// chose them (rpc then serves their methods); and it starts and stops the server on the configured
+// address. Every method lives in packages/rpc.
 
 import { keccak256 } from '@gridledger/crypto';
 import { txHash } from '@gridledger/mempool';
 import { ethChainIdOf, type RpcBackend, RpcServer, storeBlockReader } from '@gridledger/rpc';
-import { executionRpcMethods } from './execution-rpc.ts';
 import type { Node } from './node.ts';
 
 /** A running RPC server of a node. */
@@ -14,7 +15,7 @@ export interface RpcHandle {
   close(): Promise<void>;
 }
 
-/** The RpcBackend of a node. */
+/** The RpcBackend (the rpc package's port) of a node. */
 export function nodeRpcBackend(node: Node): RpcBackend {
   return {
     ethChainId: ethChainIdOf(node.home.genesis.chainId),
@@ -33,6 +34,10 @@ export function nodeRpcBackend(node: Node): RpcBackend {
     }),
     validators: () => node.validators.validators.map((v) => ({ publicKey: v.publicKey, power: v.power })),
     onBlock: (listener) => node.onBlock(listener),
+    pendingTxs: () => node.mempool.txs(),
+    tip: () => ({ height: node.tip.height, timeMs: node.tip.timeMs, appHash: node.tip.appHash }),
+    ...(node.execution ? { execution: node.execution } : {}),
+    ...(node.execution && node.energy ? { market: node.energy } : {}),
   };
 }
 
@@ -45,7 +50,6 @@ export async function startRpc(node: Node): Promise<RpcHandle> {
     port,
     maxBodyBytes: Math.max(1024 * 1024, node.home.config.mempool.maxTxBytes * 2 + 1024),
     onInternalError: (method, err) => node.log.error({ method, err }, 'rpc: internal error'),
-    ...(node.execution ? { methods: executionRpcMethods(node, node.execution) } : {}),
   });
   return { address: { host: server.host, port: server.port }, close: () => server.close() };
 }

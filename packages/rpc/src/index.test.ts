@@ -5,6 +5,8 @@ import * as api from './index.ts';
 describe('@gridledger/rpc exports', () => {
   it('exports exactly these runtime names', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'MAX_PRICE_INTERVALS',
+      'MODULE_CODE_MARKER',
       'RPC_ERRORS',
       'RpcDispatcher',
       'RpcError',
@@ -13,9 +15,12 @@ describe('@gridledger/rpc exports', () => {
       'ethChainIdOf',
       'formatEthBlock',
       'formatEthTransaction',
+      'glMarketMethods',
       'invalidParams',
       'mempoolSubmitter',
+      'parseLogFilter',
       'proposerAddress',
+      'selectBlockLogs',
       'storeBlockReader',
     ]);
   });
