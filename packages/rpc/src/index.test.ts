@@ -5,6 +5,7 @@ import * as api from './index.ts';
 describe('@gridledger/rpc exports', () => {
   it('exports exactly these runtime names', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'GRIDLEDGER_RPC_METHODS',
       'MAX_PRICE_INTERVALS',
       'MODULE_CODE_MARKER',
       'RPC_ERRORS',

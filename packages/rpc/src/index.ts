@@ -128,7 +128,7 @@ export type {
   RpcValidator,
   SubmitTxResult,
 } from './port.ts';
-export type { GridledgerRpcMethod, GridledgerRpcSchema } from './schema.ts';
+export { GRIDLEDGER_RPC_METHODS, type GridledgerRpcMethod, type GridledgerRpcSchema } from './schema.ts';
 export { RpcServer, type RpcServerOptions } from './server.ts';
 export { ethChainIdOf, mempoolSubmitter, storeBlockReader } from './store-backend.ts';
 export type { AddressHex, BlockTag, DecimalString, Hex, IntegerParameter } from './wire.ts';

@@ -14,6 +14,9 @@ import {
 } from '@gridledger/energy';
 import { describe, expect, it } from 'vitest';
 import { account, buildGenesis, Chain, line, testMarketConfig } from '../../../energy/test/harness.ts';
+import { buildMethods } from '../methods.ts';
+import type { RpcBackend } from '../port.ts';
+import { GRIDLEDGER_RPC_METHODS } from '../schema.ts';
 import { glMarketMethods } from './gl-market.ts';
 
 const MWH = 1_000_000n;
@@ -177,5 +180,57 @@ describe('gl_marketConfig on a scaled market clock', () => {
       blockNumber: chain.height.toString(),
     });
     expect((view.config as { clock: { scale: string } }).clock.scale).toBe('30');
+  });
+});
+
+describe('the served method table', () => {
+  it('with the execution app and the market is exactly the methods of GridledgerRpcSchema; the key-value table is its chain part', async () => {
+    const operator = account('t operator');
+    const config = testMarketConfig(operator.addr, {});
+    const chain = await Chain.start(buildGenesis(account('t admin'), []), config);
+    const base: RpcBackend = {
+      ethChainId: 1n,
+      latestHeight: () => 0n,
+      getBlock: async () => undefined,
+      commit: async () => undefined,
+      status: () => ({
+        chainId: '1',
+        height: 0n,
+        latestHash: undefined,
+        latestTimeMs: undefined,
+        peers: 0,
+        validator: undefined,
+        catchingUp: false,
+      }),
+      validators: () => [],
+      submitTx: async () => ({ ok: false, code: 'rejected', reason: 'no mempool' }),
+    };
+    const served = (backend: RpcBackend) =>
+      [...buildMethods({ backend, clientVersion: 'test', maxTxBytes: 1024 }).keys()].sort();
+    expect(served({ ...base, execution: chain.app, market: config })).toEqual(
+      [...GRIDLEDGER_RPC_METHODS].sort(),
+    );
+    expect(served(base)).toEqual(
+      [
+        'web3_clientVersion',
+        'net_version',
+        'net_listening',
+        'net_peerCount',
+        'eth_chainId',
+        'eth_blockNumber',
+        'eth_syncing',
+        'eth_getBlockByNumber',
+        'eth_getBlockByHash',
+        'eth_getBlockTransactionCountByNumber',
+        'eth_subscribe',
+        'eth_unsubscribe',
+        'gl_status',
+        'gl_validators',
+        'gl_commit',
+        'gl_query',
+        'gl_sendTx',
+        'broadcast_tx',
+      ].sort(),
+    );
   });
 });
