@@ -28,7 +28,7 @@ export interface RpcServerOptions {
   clientVersion?: string;
   /** Called with unexpected method errors (they are answered as -32603 "internal error"). */
   onInternalError?: (method: string, err: unknown) => void;
-  /** More methods, served beside (and replacing same-named) read-side methods, e.g. the execution layer's. */
+  /** More methods, served beside (and replacing same-named) ones of {@link buildMethods}'s table. */
   methods?: Map<string, RpcMethod>;
 }
 
