@@ -2,12 +2,42 @@
 // over the node's store, mempool (submissions are also gossiped to peers), status, validator set, tip
 // and block notifications, and hands over the execution app and the market configuration when genesis
 // chose them (rpc then serves their methods); and it starts and stops the server on the configured
-// address. Every method lives in packages/rpc.
+// address. Every method lives in packages/rpc. It reads the node through RpcNodeSource, the part of
+// Node it needs, so that this file does not import node.ts.
 
 import { keccak256 } from '@gridledger/crypto';
-import { txHash } from '@gridledger/mempool';
-import { ethChainIdOf, type RpcBackend, RpcServer, storeBlockReader } from '@gridledger/rpc';
-import type { Node } from './node.ts';
+import type { MarketConfig } from '@gridledger/energy';
+import type { ExecutionApp } from '@gridledger/execution';
+import { type Mempool, txHash } from '@gridledger/mempool';
+import {
+  ethChainIdOf,
+  type RpcBackend,
+  RpcServer,
+  type SubmitTxResult,
+  storeBlockReader,
+} from '@gridledger/rpc';
+import type { NodeStore } from '@gridledger/store';
+import type { Logger } from 'pino';
+import type { Home } from './home.ts';
+
+/** What the RPC side reads from a node (the Node class has all of it). */
+export interface RpcNodeSource {
+  readonly home: Pick<Home, 'genesis' | 'config' | 'nodeKey'>;
+  readonly store: NodeStore;
+  readonly mempool: Pick<Mempool, 'txs'>;
+  readonly p2p: { peers(): readonly unknown[] };
+  readonly validators: { readonly validators: readonly { publicKey: Uint8Array; power: bigint }[] };
+  /** This node's index in the validator set (-1 when it is not a validator). */
+  readonly myIndex: number;
+  readonly tip: { height: bigint; hash: Uint8Array; timeMs: bigint; appHash: Uint8Array };
+  readonly execution: ExecutionApp | undefined;
+  readonly energy: MarketConfig | undefined;
+  readonly log: Pick<Logger, 'error'>;
+  /** Hands a transaction to the mempool and gossips it. */
+  submitTx(tx: Uint8Array): Promise<SubmitTxResult>;
+  isCatchingUp(): boolean;
+  onBlock(listener: (height: bigint) => void): () => void;
+}
 
 /** A running RPC server of a node. */
 export interface RpcHandle {
@@ -16,7 +46,7 @@ export interface RpcHandle {
 }
 
 /** The RpcBackend (the rpc package's port) of a node. */
-export function nodeRpcBackend(node: Node): RpcBackend {
+export function nodeRpcBackend(node: RpcNodeSource): RpcBackend {
   return {
     ethChainId: ethChainIdOf(node.home.genesis.chainId),
     ...storeBlockReader(node.store),
@@ -42,7 +72,7 @@ export function nodeRpcBackend(node: Node): RpcBackend {
 }
 
 /** Starts the JSON-RPC server (HTTP and WebSocket on one port) of a node. */
-export async function startRpc(node: Node): Promise<RpcHandle> {
+export async function startRpc(node: RpcNodeSource): Promise<RpcHandle> {
   const { host, port } = node.home.config.rpc;
   const server = await RpcServer.start({
     backend: nodeRpcBackend(node),
