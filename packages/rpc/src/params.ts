@@ -143,3 +143,42 @@ export function requireLatest(v: unknown, latest: bigint): void {
     );
   }
 }
+
+/** A signed raw transaction as 0x-hex (at least one byte) (eth_sendRawTransaction). */
+export function parseRawTransaction(v: unknown): Uint8Array {
+  if (typeof v !== 'string' || !isHex(v) || v.length % 2 !== 0 || v.length < 4)
+    throw invalidParams('transaction must be 0x-hex bytes');
+  return new Uint8Array(Buffer.from(v.slice(2), 'hex'));
+}
+
+/** An optional boolean, false when absent (execution methods' wording). */
+export function parseEthFlag(v: unknown, what: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw invalidParams(`${what} must be true or false`);
+  return v;
+}
+
+/**
+ * A block number or tag of the execution block methods: `latest` for the tags that mean the last
+ * committed block, else the height (`earliest` is 1, the first block).
+ */
+export function parseEthBlockRef(v: unknown): 'latest' | bigint {
+  if (v === 'latest' || v === 'pending' || v === 'safe' || v === 'finalized') return 'latest';
+  if (v === 'earliest') return 1n;
+  if (typeof v === 'string' && /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/.test(v)) return BigInt(v);
+  throw invalidParams(
+    `block must be a hex number or one of "latest", "earliest", "pending", "safe", "finalized", got ${JSON.stringify(v)}`,
+  );
+}
+
+/** A block count: a JSON number or a hex quantity (eth_feeHistory). */
+export function parseBlockCount(v: unknown): bigint {
+  return typeof v === 'number' ? BigInt(v) : parseEthQuantity(v, 'blockCount');
+}
+
+/** A state key of the execution app (gl_getProof): a non-empty string of at most 512 characters. */
+export function parseStateKey(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 512)
+    throw invalidParams('key must be a state key string');
+  return v;
+}

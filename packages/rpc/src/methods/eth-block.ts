@@ -33,7 +33,15 @@ import { hexToBytes } from 'viem';
 import { invalidParams } from '../errors.ts';
 import { data, quantity } from '../hex.ts';
 import type { RpcMethodTable } from '../method.ts';
-import { arity, parseData, parseFlag, parseQuantity } from '../params.ts';
+import {
+  arity,
+  parseData,
+  parseEthBlockRef,
+  parseEthFlag,
+  parseFlag,
+  parseHash,
+  parseQuantity,
+} from '../params.ts';
 import type { RpcBackend, RpcBlock, RpcExecutionApp } from '../port.ts';
 import type { AddressHex, BlockTag, Hex } from '../wire.ts';
 import { type EthTransaction, transactionByHash } from './eth-transaction.ts';
@@ -314,33 +322,23 @@ export function ethExecutionBlockMethods(
   view: ExecutionBlockView,
 ): RpcMethodTable {
   async function blockAt(tag: unknown): Promise<RpcBlock | undefined> {
-    let height: bigint;
-    if (tag === 'latest' || tag === 'pending' || tag === 'safe' || tag === 'finalized')
-      height = backend.tip?.().height ?? (await backend.latestHeight());
-    else if (tag === 'earliest') height = 1n;
-    else if (typeof tag === 'string' && /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/.test(tag)) height = BigInt(tag);
-    else
-      throw invalidParams(
-        `block must be a hex number or one of "latest", "earliest", "pending", "safe", "finalized", got ${JSON.stringify(tag)}`,
-      );
+    const ref = parseEthBlockRef(tag);
+    const height = ref === 'latest' ? (backend.tip?.().height ?? (await backend.latestHeight())) : ref;
     return height === 0n ? undefined : backend.getBlock({ height });
   }
-
-  const fullFlag = (v: unknown): boolean => {
-    if (v === undefined) return false;
-    if (typeof v !== 'boolean') throw invalidParams('full transactions flag must be true or false');
-    return v;
-  };
 
   const m: RpcMethodTable = new Map();
   m.set(
     'eth_getBlockByNumber',
-    async (p): Promise<EthGetBlockByNumberReturnType> => view.ethBlock(await blockAt(p[0]), fullFlag(p[1])),
+    async (p): Promise<EthGetBlockByNumberReturnType> =>
+      view.ethBlock(await blockAt(p[0]), parseEthFlag(p[1], 'full transactions flag')),
   );
   m.set('eth_getBlockByHash', async (p): Promise<EthGetBlockByHashReturnType> => {
-    if (typeof p[0] !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(p[0]))
-      throw invalidParams('block hash must be a 32-byte 0x-hex hash');
-    return view.ethBlock(await backend.getBlock({ hash: hexToBytes(p[0] as Hex) }), fullFlag(p[1]));
+    const hash = parseHash(p[0], 'block hash');
+    return view.ethBlock(
+      await backend.getBlock({ hash: hexToBytes(hash) }),
+      parseEthFlag(p[1], 'full transactions flag'),
+    );
   });
   m.set(
     'eth_getBlockTransactionCountByNumber',

@@ -4,7 +4,7 @@
 import { invalidParams } from '../errors.ts';
 import { quantity } from '../hex.ts';
 import type { RpcMethodTable } from '../method.ts';
-import { arity, parseBlockTag, parseEthQuantity } from '../params.ts';
+import { arity, parseBlockCount, parseBlockTag } from '../params.ts';
 import type { RpcBackend, RpcExecutionApp } from '../port.ts';
 import type { BlockTag, Hex } from '../wire.ts';
 
@@ -79,7 +79,7 @@ export function ethGasMethods(app: RpcExecutionApp): RpcMethodTable {
   m.set('eth_gasPrice', async (): Promise<EthGasPriceReturnType> => '0x0');
   m.set('eth_maxPriorityFeePerGas', async (): Promise<EthMaxPriorityFeePerGasReturnType> => '0x0');
   m.set('eth_feeHistory', async (p): Promise<EthFeeHistoryReturnType> => {
-    const count = typeof p[0] === 'number' ? BigInt(p[0]) : parseEthQuantity(p[0], 'blockCount');
+    const count = parseBlockCount(p[0]);
     const newest = parseBlockTag(p[1], app.height, 'newestBlock');
     if (newest > app.height)
       throw invalidParams(`newestBlock ${newest} is beyond the latest block ${app.height}`);

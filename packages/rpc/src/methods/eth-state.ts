@@ -1,10 +1,9 @@
 // Account state reads (execution app): eth_getBalance (always 0: no native coin), eth_getCode (0xfe
 // at module addresses) and gl_getProof (a sparse-Merkle proof of one state key).
 import { encodeSmtProofJson } from '@gridledger/execution';
-import { invalidParams } from '../errors.ts';
 import { quantity } from '../hex.ts';
 import type { RpcMethodTable } from '../method.ts';
-import { parseAddress, requireLatest } from '../params.ts';
+import { parseAddress, parseStateKey, requireLatest } from '../params.ts';
 import type { RpcExecutionApp } from '../port.ts';
 import type { AddressHex, BlockTag, Hex } from '../wire.ts';
 
@@ -47,10 +46,9 @@ export function ethStateMethods(app: RpcExecutionApp): RpcMethodTable {
     return app.modules.get(a) === undefined ? '0x' : MODULE_CODE_MARKER;
   });
   m.set('gl_getProof', async (p): Promise<GlGetProofReturnType> => {
-    if (typeof p[0] !== 'string' || p[0].length === 0 || p[0].length > 512)
-      throw invalidParams('key must be a state key string');
+    const key = parseStateKey(p[0]);
     if (p[1] !== undefined) requireLatest(p[1], app.height);
-    const { proof, root, height } = app.prove(p[0]);
+    const { proof, root, height } = app.prove(key);
     return {
       height: quantity(height),
       ...(encodeSmtProofJson(proof, root) as Omit<GlGetProofReturnType, 'height'>),

@@ -4,11 +4,11 @@
 // transaction (checkTx then hits the decode cache) and answers refusals in Ethereum's wording.
 import { toHex } from '@gridledger/base';
 import type { Log, StoredReceipt } from '@gridledger/execution';
-import { bytesToHex, isHex, parseTransaction } from 'viem';
-import { invalidParams, RPC_ERRORS, RpcError } from '../errors.ts';
+import { bytesToHex, parseTransaction } from 'viem';
+import { RPC_ERRORS, RpcError } from '../errors.ts';
 import { quantity } from '../hex.ts';
 import type { RpcMethodTable } from '../method.ts';
-import { parseAddress, parseHash, requireLatest } from '../params.ts';
+import { parseAddress, parseHash, parseRawTransaction, requireLatest } from '../params.ts';
 import type { RpcBackend, RpcExecutionApp } from '../port.ts';
 import type { AddressHex, BlockTag, Hex } from '../wire.ts';
 
@@ -231,9 +231,7 @@ export async function transactionByHash(
 export function ethTransactionMethods(backend: RpcBackend, app: RpcExecutionApp): RpcMethodTable {
   const m: RpcMethodTable = new Map();
   m.set('eth_sendRawTransaction', async (p): Promise<EthSendRawTransactionReturnType> => {
-    if (typeof p[0] !== 'string' || !isHex(p[0]) || p[0].length % 2 !== 0 || p[0].length < 4)
-      throw invalidParams('transaction must be 0x-hex bytes');
-    const raw = new Uint8Array(Buffer.from(p[0].slice(2), 'hex'));
+    const raw = parseRawTransaction(p[0]);
     // Recovery on the worker pool (batched with the other requests of this tick); checkTx then hits the cache.
     const [d] = await app.decodeMany([raw]);
     if (d === undefined || !d.ok)
