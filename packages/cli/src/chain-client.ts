@@ -163,12 +163,12 @@ export function resolveAddress(value: string, flag: string, devAccounts: string 
 
 /** A JSON-RPC failure reported by the node (not a transport failure). */
 export class RpcCallError extends GridledgerError {
-  constructor(
-    readonly method: string,
-    readonly rpcCode: number,
-    message: string,
-  ) {
+  readonly method: string;
+  readonly rpcCode: number;
+  constructor(method: string, rpcCode: number, message: string) {
     super('E_RPC', `${method}: ${message}`);
+    this.method = method;
+    this.rpcCode = rpcCode;
     this.name = 'RpcCallError';
   }
 }
@@ -192,12 +192,14 @@ export interface MarketStatus {
 
 /** A connection to one node's JSON-RPC. */
 export class ChainConnection {
+  readonly url: string;
+  readonly chainId: number;
+  readonly chain: Chain;
   readonly client: PublicClient;
-  private constructor(
-    readonly url: string,
-    readonly chainId: number,
-    readonly chain: Chain,
-  ) {
+  private constructor(url: string, chainId: number, chain: Chain) {
+    this.url = url;
+    this.chainId = chainId;
+    this.chain = chain;
     this.client = createPublicClient({
       chain,
       transport: http(url, { timeout: RPC_TIMEOUT_MS }),

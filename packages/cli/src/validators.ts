@@ -33,9 +33,12 @@ export function validatorHomes(dir: string): string[] {
 
 /** Validator processes of one network folder. */
 export class Validators {
+  readonly children: ValidatorProcess[];
   private stopping: Promise<void> | undefined;
 
-  private constructor(readonly children: ValidatorProcess[]) {}
+  private constructor(children: ValidatorProcess[]) {
+    this.children = children;
+  }
 
   /** Starts one node process per validator home in `dir`. */
   static start(dir: string): Validators {

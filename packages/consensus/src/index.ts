@@ -27,6 +27,26 @@ export {
   proposalSignBytes,
   voteSignBytes,
 } from './codec.ts';
+export {
+  ConsensusDriver,
+  type ConsensusStats,
+  GOSSIP_INTERVAL_MS,
+  PROPOSAL_GOSSIP_EVERY,
+} from './driver.ts';
+export type {
+  CancelTimer,
+  ChainTipView,
+  ConsensusChain,
+  ConsensusClock,
+  ConsensusDriverConfig,
+  ConsensusLogger,
+  ConsensusNetwork,
+  ConsensusPorts,
+  ConsensusStore,
+  ConsensusWireMessage,
+  ProposalApp,
+  TxSource,
+} from './driver-ports.ts';
 export { keySigner, type Signer, type SignRequest, signEd25519, verifyEd25519 } from './ed25519.ts';
 export { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
 export {

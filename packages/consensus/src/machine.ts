@@ -3,7 +3,7 @@
 // CometBFT's weighted round robin (validators.ts); a decided block carries the certificate assembled from
 // the 2f+1 precommits that decided it.
 //
-// ## How an adapter drives it (packages/node)
+// ## How an adapter drives it (ConsensusDriver in driver.ts does this, through the ports of driver-ports.ts)
 // 1. Build it for the next height to decide: `new ConsensusMachine(config, start)` where `start` holds the
 //    last committed header and certificate, the app hash after it (Application.info / finalizeBlock) and
 //    the WalState saved for this height, if any (after a crash). Build the `signer` as

@@ -1,47 +1,28 @@
-// Deterministic in-process network simulator for the consensus machine: a seeded PRNG drives message
-// delays, drops, duplicates, partitions (that heal), crashes (with restart from persisted WAL/sign-guard
-// state, cut at a random point of an action list) and Byzantine validators that equivocate. Nodes run the
-// real ConsensusMachine with real ed25519 signatures and a hash-chain application; messages cross the
-// "network" as canonical bytes. Same seed, same run.
-import { concatBytes, fromHex, toHex } from '@gridledger/base';
+// Deterministic in-process network simulator for consensus: every validator runs the real
+// ConsensusDriver (src/driver.ts) over the real ConsensusMachine, with real ed25519 signatures and a
+// hash-chain application. This file implements only the driver's ports, in simulation: a simulated clock
+// (deterministic timers on one event queue), a simulated network (a seeded PRNG drives message delays,
+// drops, duplicates and partitions that heal; a seen-filter as in p2p), an in-memory WAL and chain that
+// survive crashes (a crash cuts the node at a random point among its next few effects and restarts it from
+// what it persisted), a status-based block sync like the node's, and Byzantine validators that
+// equivocate. Messages cross the network as canonical bytes. Same seed, same run.
+import { concatBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { buildBlock } from '../src/block.ts';
-import { decodeMessage, encodeMessage, hashBlock, proposalSignBytes, voteSignBytes } from '../src/codec.ts';
+import { decodeEvidence, decodeMessage, encodeMessage, hashBlock } from '../src/codec.ts';
+import { ConsensusDriver } from '../src/driver.ts';
+import type {
+  ChainTipView,
+  ConsensusLogger,
+  ConsensusPorts,
+  ConsensusWireMessage,
+} from '../src/driver-ports.ts';
 import { keySigner, type Signer } from '../src/ed25519.ts';
-import { SignGuard, type SignState } from '../src/guard.ts';
-import {
-  type ConsensusAction,
-  type ConsensusEvent,
-  ConsensusMachine,
-  type Timeouts,
-  type WalState,
-} from '../src/machine.ts';
+import type { Timeouts } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
 import { ProposerSchedule } from '../src/validators.ts';
-import { ChainVerifier, verifyBlockCommit } from '../src/verify.ts';
-
-/** sfc32: small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 + seed * 7;
-  let c = 0xb7e15162 ^ (seed << 3);
-  let d = 1;
-  const next = (): number => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 20; i++) next();
-  return next;
-}
+import { ChainVerifier, verifyBlock, verifyBlockCommit } from '../src/verify.ts';
+import { type AdversaryMode, Equivocator } from './sim-adversary.ts';
+import { EventQueue, prng } from './sim-queue.ts';
 
 export interface Partition {
   atMs: number;
@@ -51,6 +32,7 @@ export interface Partition {
 
 export interface Crash {
   node: number;
+  /** When the crash is armed: the node then dies before one of its next 0-3 effects (writes or sends). */
   atMs: number;
   /** null: stays down. */
   restartAtMs: number | null;
@@ -70,6 +52,7 @@ export interface SimOptions {
   byzantine: number[];
   crashes: Crash[];
   partitions: Partition[];
+  /** The drivers' gossip interval (ConsensusDriverConfig.gossipIntervalMs); ticks drift by up to 50 ms. */
   gossipEveryMs: number;
   timeouts: Partial<Timeouts>;
   /**
@@ -77,83 +60,47 @@ export interface SimOptions {
    * messages to a random half of the peers; 'split' twins every message and always shows odd-indexed
    * peers the twin, even-indexed ones the original (the strongest split of the honest nodes).
    */
-  adversary?: 'random' | 'split';
+  adversary?: AdversaryMode;
   /** End the run at the first violation (for tests that expect one). */
   stopOnViolation?: boolean;
+}
+
+interface PeerView {
+  height: number;
+  /** When this peer was first seen exactly one block ahead (the node's grace period before syncing). */
+  aheadSinceMs: number | undefined;
 }
 
 interface NodeState {
   index: number;
   raw: Signer;
   byzantine: boolean;
-  machine: ConsensusMachine | null;
+  /** The running driver; null while the node is down. */
+  driver: ConsensusDriver | null;
   incarnation: number;
-  /** Durable: what the node persisted (survives crashes). */
-  wal: WalState | null;
-  signState: SignState | null;
+  /** Durable (survives crashes): the write-ahead log by height, the chain, the evidence store. */
+  wal: Map<bigint, Uint8Array[]>;
   chain: { block: Block; commit: CommitCertificate; appHash: Uint8Array }[];
   evidence: Evidence[];
-  crashArmed: boolean;
+  /** Effects (writes and sends) still allowed before an armed crash cuts the node. */
+  crashBudget: number | null;
   restarts: number;
-  lastSyncAskMs: number;
+  /** Volatile: hashes of what the node broadcast or relayed (p2p's seen-filter), peers' heights. */
+  seen: Set<string>;
+  peers: Map<number, PeerView>;
+  syncAskedUpTo: number;
+  syncAskedAtMs: number;
 }
 
 type SimEvent =
-  | { kind: 'deliver'; to: number; from: number; bytes: Uint8Array }
-  | { kind: 'machine'; to: number; incarnation: number; event: ConsensusEvent }
-  | { kind: 'gossip'; node: number }
-  | { kind: 'syncAsk'; to: number; from: number; height: bigint }
-  | { kind: 'syncAnswer'; to: number; block: Block; commit: CommitCertificate }
+  | { kind: 'deliver'; to: number; from: number; message: ConsensusWireMessage }
+  | { kind: 'status'; to: number; from: number; height: number }
+  | { kind: 'syncAsk'; to: number; from: number; fromHeight: number; toHeight: number }
+  | { kind: 'syncAnswer'; to: number; from: number; blocks: { block: Block; commit: CommitCertificate }[] }
+  | { kind: 'call'; run: () => void }
   | { kind: 'heal'; index: number }
   | { kind: 'crash'; node: number }
   | { kind: 'restart'; node: number };
-
-interface Queued {
-  t: number;
-  seq: number;
-  e: SimEvent;
-}
-
-class Heap {
-  #a: Queued[] = [];
-  get size(): number {
-    return this.#a.length;
-  }
-  #less(x: Queued, y: Queued): boolean {
-    return x.t < y.t || (x.t === y.t && x.seq < y.seq);
-  }
-  push(q: Queued): void {
-    const a = this.#a;
-    a.push(q);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  pop(): Queued | undefined {
-    const a = this.#a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.#less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.#less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 export interface SimResult {
   /** Violations of safety or certificate validity (must be empty). */
@@ -168,19 +115,41 @@ export interface SimResult {
   simMs: number;
   messages: number;
   restarts: number;
-  /** Sign requests the guards refused (a restarted node not re-signing). */
+  /** Highest round in which a block was decided. */
   maxRound: number;
+  /** Blocks applied by block sync rather than decided by the node's own consensus. */
+  syncedBlocks: number;
   nodes: { height: number; chain: { block: Block; commit: CommitCertificate }[] }[];
-  machines: (ConsensusMachine | null)[];
+  /** Where each node's driver stood at the end (undefined while down): for debugging a stuck run. */
+  positions: ({ height: bigint; round: number; step: string } | undefined)[];
   /** Simulated time (ms) at which each height was first decided by an honest node, by height. */
   decisionTimesMs: number[];
 }
 
 const EPOCH_MS = 1_700_000_000_000n;
 export const CHAIN_ID = 'gl-sim';
+/** Largest total of a block's transactions (the sim's proposals are a few bytes). */
+const MAX_BLOCK_TX_BYTES = 1 << 20;
+/** How often a node announces its height, and how often it checks whether to sync (as the node does). */
+const STATUS_EVERY_MS = 1000;
+const SYNC_TICK_MS = 100;
+/** Most blocks asked for in one sync request (the node's SYNC_BATCH). */
+const SYNC_BATCH = 20;
 
-/** Runs one simulation to completion (target height for all live honest nodes, or the time limit). */
-export function simulate(o: SimOptions): SimResult {
+const silent: ConsensusLogger = {
+  isLevelEnabled: () => false,
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+/**
+ * Runs one simulation to completion (target height for all live honest nodes, or the time limit). The
+ * drivers' promises are settled between events (in-memory ports, no I/O), so the run is deterministic.
+ */
+export async function simulate(o: SimOptions): Promise<SimResult> {
   const rnd = prng(o.seed);
   const signers = Array.from({ length: o.n }, (_, i) =>
     keySigner(sha256(new TextEncoder().encode(`sim/${i}`))),
@@ -190,10 +159,13 @@ export function simulate(o: SimOptions): SimResult {
   };
   const schedule = new ProposerSchedule(valset);
   const genesisApp = sha256(new TextEncoder().encode('genesis'));
-  const queue = new Heap();
+  const commitMs = o.timeouts.commitMs ?? 1000;
+  const queue = new EventQueue<SimEvent>();
+  const equivocator = new Equivocator(rnd, valset, CHAIN_ID, o.adversary ?? 'random');
   let seq = 0;
   let now = 0;
   let messages = 0;
+  let syncedBlocks = 0;
   const at = (t: number, e: SimEvent) => queue.push({ t, seq: seq++, e });
   const violations: string[] = [];
   const committed = new Map<bigint, string>();
@@ -205,15 +177,17 @@ export function simulate(o: SimOptions): SimResult {
     index,
     raw,
     byzantine: o.byzantine.includes(index),
-    machine: null,
+    driver: null,
     incarnation: 0,
-    wal: null,
-    signState: null,
+    wal: new Map(),
     chain: [],
     evidence: [],
-    crashArmed: false,
+    crashBudget: null,
     restarts: 0,
-    lastSyncAskMs: -1e9,
+    seen: new Set(),
+    peers: new Map(),
+    syncAskedUpTo: 0,
+    syncAskedAtMs: -1e9,
   }));
 
   const partitionOf = (t: number): Partition | undefined =>
@@ -233,203 +207,70 @@ export function simulate(o: SimOptions): SimResult {
     if (rnd() < o.dupRate) at(now + delay(), e);
   }
 
-  function sendMsg(from: number, to: number, m: ConsensusMessage | Uint8Array): void {
-    const bytes = m instanceof Uint8Array ? m : encodeMessage(m);
-    send(from, to, { kind: 'deliver', to, from, bytes });
-  }
-
-  function boot(node: NodeState): void {
-    const last = node.chain[node.chain.length - 1];
-    const height = BigInt(node.chain.length + 1);
-    const signer = node.byzantine ? node.raw : new SignGuard(node.raw, node.signState);
-    node.incarnation++;
-    node.machine = new ConsensusMachine(
-      { chainId: CHAIN_ID, validators: valset, signer, timeouts: o.timeouts, proposerSchedule: schedule },
-      {
-        height,
-        lastBlock: last?.block.header ?? null,
-        lastCommit: last?.commit ?? null,
-        appHash: last?.appHash ?? genesisApp,
-        genesisTimeMs: EPOCH_MS,
-        recovered: node.wal?.height === height ? node.wal : null,
+  /**
+   * The clock of one incarnation of a node: `after` and `every` put callbacks on the one event queue
+   * (`every` drifts by up to 50 ms); nothing fires once the node crashed.
+   */
+  function clockFor(node: NodeState): ConsensusPorts['clock'] {
+    const inc = node.incarnation;
+    return {
+      nowMs: () => EPOCH_MS + BigInt(now),
+      after(delayMs, callback) {
+        let cancelled = false;
+        at(now + delayMs, { kind: 'call', run: () => cancelled || node.incarnation !== inc || callback() });
+        return () => {
+          cancelled = true;
+        };
       },
-    );
-    run(node, node.machine.start().actions);
+      every(intervalMs, callback) {
+        let cancelled = false;
+        const tick = () => {
+          if (cancelled || node.incarnation !== inc) return;
+          callback();
+          at(now + intervalMs + Math.floor(rnd() * 50), { kind: 'call', run: tick });
+        };
+        at(now + Math.floor(rnd() * intervalMs), { kind: 'call', run: tick });
+        return () => {
+          cancelled = true;
+        };
+      },
+    };
   }
 
-  function feed(node: NodeState, event: ConsensusEvent, from?: number): void {
-    const m = node.machine;
-    if (m === null) return;
-    const r = m.handle(event);
-    run(node, r.actions);
-    if (r.behind !== undefined && from !== undefined && now - node.lastSyncAskMs > 50) {
-      node.lastSyncAskMs = now;
-      send(node.index, from, { kind: 'syncAsk', to: from, from: node.index, height: r.behind });
-    }
+  const tipOf = (node: NodeState): ChainTipView => {
+    const last = node.chain[node.chain.length - 1];
+    return {
+      height: BigInt(node.chain.length),
+      header: last?.block.header ?? null,
+      cert: last?.commit ?? null,
+      appHash: last?.appHash ?? genesisApp,
+    };
+  };
+
+  function sendWire(from: number, to: number, message: ConsensusWireMessage): void {
+    send(from, to, { kind: 'deliver', to, from, message });
   }
 
-  /** Byzantine twist: a conflicting copy of an outgoing proposal or vote, or null. */
-  /** Block hashes the Byzantine validators know per height/round (from proposals they saw or made). */
-  const seenBlocks = new Map<string, Set<string>>();
-  function remember(height: bigint, round: number, hash: Uint8Array): void {
-    const k = `${height}/${round}`;
-    let set = seenBlocks.get(k);
-    if (set === undefined) {
-      set = new Set();
-      seenBlocks.set(k, set);
-    }
-    set.add(toHex(hash));
-  }
-
-  function conflicting(node: NodeState, m: ConsensusMessage): ConsensusMessage | null {
-    if (m.kind === 'proposal') {
-      const p = m.proposal;
-      const h = p.block.header;
-      const evil =
-        o.adversary !== 'split' && rnd() < 0.3
-          ? new Uint8Array([0xff, 1])
-          : new Uint8Array([0xba, Number(h.height % 250n), p.round % 250]);
-      const block = buildBlock({
-        chainId: h.chainId,
-        height: h.height,
-        timeMs: h.timeMs + 1n,
-        proposer: h.proposer,
-        lastBlockHash: h.lastBlockHash,
-        appHash: h.appHash,
-        validators: valset,
-        lastCommit: p.block.lastCommit,
-        txs: [...p.block.txs, evil],
-      });
-      const blockHash = hashBlock(block.header);
-      remember(p.height, p.round, blockHash);
-      const signBytes = proposalSignBytes(CHAIN_ID, {
-        height: p.height,
-        round: p.round,
-        polRound: p.polRound,
-        blockHash,
-      });
-      const signature = node.raw.sign({ height: p.height, round: p.round, step: 'proposal', signBytes })!;
-      return { kind: 'proposal', proposal: { ...p, block, signature } };
-    }
-    const v = m.vote;
-    // Support another block of this round when the Byzantine node knows one (the strongest split), else
-    // flip between nil and a made-up hash.
-    const mine = v.blockHash === null ? '' : toHex(v.blockHash);
-    const known = [...(seenBlocks.get(`${v.height}/${v.round}`) ?? [])].filter((x) => x !== mine);
-    const pick =
-      known.length > 0 && (o.adversary === 'split' || rnd() < 0.8)
-        ? known[Math.floor(rnd() * known.length)]
-        : undefined;
-    const blockHash =
-      pick !== undefined
-        ? fromHex(pick)
-        : v.blockHash === null
-          ? sha256(new Uint8Array([v.round & 255, 7]))
-          : null;
-    const signBytes = voteSignBytes(CHAIN_ID, { ...v, blockHash });
-    const signature = node.raw.sign({ height: v.height, round: v.round, step: v.type, signBytes })!;
-    return { kind: 'vote', vote: { ...v, blockHash, signature } };
-  }
-
-  function broadcast(node: NodeState, m: ConsensusMessage): void {
-    const others = nodes.filter((x) => x.index !== node.index).map((x) => x.index);
-    if (!node.byzantine) {
-      const bytes = encodeMessage(m);
-      for (const to of others) sendMsg(node.index, to, bytes);
-      return;
-    }
+  /** A Byzantine node's broadcast: a conflicting twin of some messages to some peers. */
+  function byzantineBroadcast(node: NodeState, wire: ConsensusWireMessage, others: number[]): void {
+    const m = decodeMessage(wire.data);
+    const twinOf = (x: ConsensusMessage): ConsensusWireMessage => {
+      const t = equivocator.twin(node.raw, x);
+      return { kind: t.kind, data: encodeMessage(t) } as ConsensusWireMessage;
+    };
     if (o.adversary === 'split') {
       // Always equivocate, and always show the same half of the network the same version.
-      const twin = conflicting(node, m);
-      for (const to of others) sendMsg(node.index, to, twin !== null && to % 2 === 1 ? twin : m);
+      const twin = twinOf(m);
+      for (const to of others) sendWire(node.index, to, to % 2 === 1 ? twin : wire);
       return;
     }
-    const twin = rnd() < 0.7 ? conflicting(node, m) : null;
-    for (const to of others) sendMsg(node.index, to, twin !== null && rnd() < 0.5 ? twin : m);
+    const twin = rnd() < 0.7 ? twinOf(m) : null;
+    for (const to of others) sendWire(node.index, to, twin !== null && rnd() < 0.5 ? twin : wire);
   }
 
-  function run(node: NodeState, actions: ConsensusAction[]): void {
-    let list = actions;
-    const crashing = node.crashArmed && actions.length > 0;
-    if (crashing) {
-      // Crash in the middle of executing this action list: everything after the cut is lost.
-      list = list.slice(0, Math.floor(rnd() * (list.length + 1)));
-    }
-    for (const a of list) {
-      const inc = node.incarnation;
-      switch (a.type) {
-        case 'persist':
-          node.wal = a.wal;
-          if (a.wal.signState !== null) node.signState = a.wal.signState;
-          break;
-        case 'broadcast':
-          broadcast(node, a.message);
-          break;
-        case 'scheduleTimeout':
-          at(now + a.delayMs, {
-            kind: 'machine',
-            to: node.index,
-            incarnation: inc,
-            event: { type: 'timeout', kind: a.kind, height: a.height, round: a.round },
-          });
-          break;
-        case 'requestProposal': {
-          const txs: Uint8Array[] = [];
-          const k = Math.floor(rnd() * 4);
-          for (let i = 0; i < k; i++)
-            txs.push(new Uint8Array([node.index, Number(a.height % 256n), i, Math.floor(rnd() * 256)]));
-          at(now + 1, {
-            kind: 'machine',
-            to: node.index,
-            incarnation: inc,
-            event: {
-              type: 'proposalTxs',
-              height: a.height,
-              round: a.round,
-              txs,
-              timeMs: EPOCH_MS + BigInt(now),
-            },
-          });
-          break;
-        }
-        case 'validateBlock': {
-          // The application rejects any block holding a transaction that starts with 0xff.
-          const valid = !a.block.txs.some((t) => t[0] === 0xff);
-          at(now + 1, {
-            kind: 'machine',
-            to: node.index,
-            incarnation: inc,
-            event: { type: 'blockValidated', height: a.height, blockHash: a.blockHash, valid },
-          });
-          break;
-        }
-        case 'decide': {
-          onDecide(node, a.block, a.commit, a.round);
-          const prev = node.chain[node.chain.length - 1]?.appHash ?? genesisApp;
-          const appHash = sha256(concatBytes(prev, ...a.block.txs.map((t) => sha256(t))));
-          node.chain.push({ block: a.block, commit: a.commit, appHash });
-          at(now + 2, {
-            kind: 'machine',
-            to: node.index,
-            incarnation: inc,
-            event: { type: 'blockExecuted', height: a.block.header.height, appHash },
-          });
-          break;
-        }
-        case 'evidence':
-          node.evidence.push(a.evidence);
-          break;
-      }
-    }
-    if (crashing) {
-      node.crashArmed = false;
-      node.machine = null;
-      node.incarnation++;
-    }
-  }
-
-  function onDecide(node: NodeState, block: Block, commit: CommitCertificate, round: number): void {
+  function onDecide(node: NodeState, block: Block, commit: CommitCertificate): void {
     const h = block.header.height;
+    const round = commit.round;
     if (round > maxRound) maxRound = round;
     const hashHex = toHex(hashBlock(block.header));
     if (node.byzantine) return;
@@ -448,7 +289,207 @@ export function simulate(o: SimOptions): SimResult {
       violations.push(`SAFETY: height ${h}: node ${node.index} committed ${hashHex}, another ${prior}`);
   }
 
-  // Schedule faults and gossip.
+  /** Appends a block to the node's durable chain (the hash-chain application executes it). */
+  function append(node: NodeState, block: Block, commit: CommitCertificate): void {
+    const prev = node.chain[node.chain.length - 1]?.appHash ?? genesisApp;
+    const appHash = sha256(concatBytes(prev, ...block.txs.map((t) => sha256(t))));
+    node.chain.push({ block, commit, appHash });
+  }
+
+  function broadcastStatus(node: NodeState): void {
+    for (const to of nodes)
+      if (to.index !== node.index)
+        send(node.index, to.index, {
+          kind: 'status',
+          to: to.index,
+          from: node.index,
+          height: node.chain.length,
+        });
+  }
+
+  /** The node's block sync: asks the highest peer ahead, at once if 2+ blocks ahead, after a grace if 1. */
+  function syncTick(node: NodeState): void {
+    const tip = node.chain.length;
+    let best: [number, number] | undefined;
+    for (const [id, s] of node.peers) {
+      if (s.height <= tip) {
+        s.aheadSinceMs = undefined;
+        continue;
+      }
+      if (s.height === tip + 1) {
+        s.aheadSinceMs ??= now;
+        if (now - s.aheadSinceMs < commitMs + 1000) continue;
+      }
+      if (best === undefined || s.height > best[1]) best = [id, s.height];
+    }
+    if (best === undefined) return;
+    const from = tip + 1;
+    if (node.syncAskedUpTo >= from && now - node.syncAskedAtMs < 1000) return;
+    const to = Math.min(best[1], from + SYNC_BATCH - 1);
+    node.syncAskedUpTo = to;
+    node.syncAskedAtMs = now;
+    send(node.index, best[0], {
+      kind: 'syncAsk',
+      to: best[0],
+      from: node.index,
+      fromHeight: from,
+      toHeight: to,
+    });
+  }
+
+  /** A block from sync: certificate and link checked as the node does, then committed as source `sync`. */
+  function applySynced(node: NodeState, block: Block, commit: CommitCertificate): boolean {
+    const h = block.header.height;
+    if (h !== BigInt(node.chain.length + 1)) return false;
+    const tip = tipOf(node);
+    const c = verifyBlockCommit(block, commit, valset, CHAIN_ID);
+    const link = verifyBlock(block, {
+      chainId: CHAIN_ID,
+      validators: valset,
+      previous: tip.header,
+      appHash: tip.appHash,
+    });
+    if (!c.ok || !link.ok) return false;
+    const hashHex = toHex(hashBlock(block.header));
+    const prior = committed.get(h);
+    if (!node.byzantine && prior !== undefined && prior !== hashHex)
+      violations.push(
+        `SAFETY: height ${h}: node ${node.index} synced ${hashHex}, another committed ${prior}`,
+      );
+    append(node, block, commit);
+    syncedBlocks++;
+    node.driver?.onCommitted(h, 'sync');
+    return true;
+  }
+
+  function crash(node: NodeState): void {
+    node.crashBudget = null;
+    node.driver?.stop();
+    node.driver = null;
+    node.incarnation++;
+    node.seen.clear();
+    node.peers.clear();
+  }
+
+  /** The driver's ports for one incarnation of a node: everything it does goes through {@link effect}. */
+  function portsFor(node: NodeState): ConsensusPorts {
+    const inc = node.incarnation;
+    /** True when a write or send may happen; an armed crash cuts the node before one of its next effects. */
+    const effect = (): boolean => {
+      if (node.incarnation !== inc || node.driver === null) return false;
+      if (node.crashBudget !== null && node.crashBudget-- <= 0) {
+        crash(node);
+        return false;
+      }
+      return true;
+    };
+    const others = () => nodes.filter((x) => x.index !== node.index).map((x) => x.index);
+    const never = new Promise<never>(() => {});
+    return {
+      chain: {
+        tip: () => tipOf(node),
+        commitDecided(block, commit) {
+          onDecide(node, block, commit);
+          // Executing and saving the block takes 2 ms; a crash before that loses it (the WAL keeps the lock).
+          return new Promise((resolve) =>
+            at(now + 2, {
+              kind: 'call',
+              run: () => {
+                if (!effect()) return;
+                const h = block.header.height;
+                if (h !== BigInt(node.chain.length + 1)) return resolve(false);
+                append(node, block, commit);
+                node.driver?.onCommitted(h, 'consensus');
+                broadcastStatus(node);
+                resolve(true);
+              },
+            }),
+          );
+        },
+      },
+      store: {
+        async appendWal(height, entry) {
+          if (!effect()) return never;
+          const list = node.wal.get(height) ?? [];
+          list.push(entry);
+          node.wal.set(height, list);
+          return list.length - 1;
+        },
+        async loadWal(height) {
+          return [...(node.wal.get(height) ?? [])];
+        },
+        async pruneWal(height) {
+          for (const h of [...node.wal.keys()]) if (h < height) node.wal.delete(h);
+        },
+        async saveEvidence(_id, bytes) {
+          if (!effect()) return never;
+          node.evidence.push(decodeEvidence(bytes));
+        },
+      },
+      txs: { reap: () => [] },
+      app: {
+        prepareProposal({ height }) {
+          // The hash-chain application proposes a few made-up transactions, 1 ms later.
+          const txs: Uint8Array[] = [];
+          const k = Math.floor(rnd() * 4);
+          for (let i = 0; i < k; i++)
+            txs.push(new Uint8Array([node.index, Number(height % 256n), i, Math.floor(rnd() * 256)]));
+          return new Promise((resolve) => at(now + 1, { kind: 'call', run: () => resolve(txs) }));
+        },
+        processProposal({ txs }) {
+          // It rejects any block holding a transaction that starts with 0xff.
+          const valid = !txs.some((t) => t[0] === 0xff);
+          return new Promise((resolve) => at(now + 1, { kind: 'call', run: () => resolve(valid) }));
+        },
+      },
+      network: {
+        broadcast(message) {
+          if (!effect()) return;
+          node.seen.add(wireKey(message));
+          if (node.byzantine) byzantineBroadcast(node, message, others());
+          else for (const to of others()) sendWire(node.index, to, message);
+        },
+        relay(message, fromPeer) {
+          if (!effect()) return;
+          node.seen.add(wireKey(message));
+          for (const to of others()) if (String(to) !== fromPeer) sendWire(node.index, to, message);
+        },
+        send(peer, message) {
+          if (effect()) sendWire(node.index, Number(peer), message);
+        },
+        disconnect() {
+          // A full mesh without connections to drop: the peer's later messages still arrive.
+        },
+        peerCount: () => nodes.filter((x) => x.index !== node.index && x.driver !== null).length,
+      },
+      clock: clockFor(node),
+      log: silent,
+    };
+  }
+
+  function boot(node: NodeState): void {
+    node.incarnation++;
+    const driver = new ConsensusDriver(
+      {
+        chainId: CHAIN_ID,
+        validators: valset,
+        genesisTimeMs: EPOCH_MS,
+        signer: node.raw,
+        timeouts: o.timeouts,
+        maxBlockTxBytes: MAX_BLOCK_TX_BYTES,
+        gossipIntervalMs: o.gossipEveryMs,
+        proposerSchedule: schedule,
+      },
+      portsFor(node),
+    );
+    node.driver = driver;
+    void driver.start();
+    const clock = clockFor(node);
+    clock.every(STATUS_EVERY_MS, () => broadcastStatus(node));
+    clock.every(SYNC_TICK_MS, () => syncTick(node));
+  }
+
+  // Schedule faults.
   for (const c of o.crashes) {
     at(c.atMs, { kind: 'crash', node: c.node });
     if (c.restartAtMs !== null) at(c.restartAtMs, { kind: 'restart', node: c.node });
@@ -457,7 +498,6 @@ export function simulate(o: SimOptions): SimResult {
     at(p.healAtMs, { kind: 'heal', index });
   });
   const healState: { height: bigint; round: number }[] = [];
-  for (const n of nodes) at(Math.floor(rnd() * o.gossipEveryMs), { kind: 'gossip', node: n.index });
   for (const n of nodes) boot(n);
 
   const permanentlyDown = new Set(o.crashes.filter((c) => c.restartAtMs === null).map((c) => c.node));
@@ -465,82 +505,91 @@ export function simulate(o: SimOptions): SimResult {
   // Done when every live honest node reached the target and a block was decided after every heal.
   const lastHealMs = Math.max(0, ...o.partitions.map((p) => p.healAtMs));
   const done = () => live.every((x) => x.chain.length >= o.targetHeight) && lastDecisionMs >= lastHealMs;
+  // The drivers' continuations (in-memory ports resolve at once) all run before the next event.
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+  await settle();
   while (queue.size > 0 && now <= o.maxSimMs && !done() && !(o.stopOnViolation && violations.length > 0)) {
     const q = queue.pop()!;
     now = q.t;
     const e = q.e;
     switch (e.kind) {
+      case 'call':
+        e.run();
+        break;
       case 'deliver': {
         const node = nodes[e.to]!;
-        if (node.machine === null) break;
-        const message = decodeMessage(e.bytes);
-        if (node.byzantine && message.kind === 'proposal')
-          remember(message.proposal.height, message.proposal.round, hashBlock(message.proposal.block.header));
-        feed(node, { type: 'message', message, nowMs: EPOCH_MS + BigInt(now) }, e.from);
-        break;
-      }
-      case 'machine': {
-        const node = nodes[e.to]!;
-        if (node.machine === null || node.incarnation !== e.incarnation) break;
-        feed(node, e.event);
-        break;
-      }
-      case 'gossip': {
-        const node = nodes[e.node]!;
-        if (node.machine !== null) {
-          const msgs = node.machine.gossip().map((m) => encodeMessage(m));
-          for (const to of nodes)
-            if (to.index !== node.index) for (const b of msgs) sendMsg(node.index, to.index, b);
+        if (node.driver === null) break;
+        // As p2p does: drop what this node sent or relayed before (echoes, repeats of what it took).
+        if (node.seen.has(wireKey(e.message))) break;
+        if (node.byzantine && e.message.kind === 'proposal') {
+          const p = decodeMessage(e.message.data);
+          if (p.kind === 'proposal')
+            equivocator.remember(p.proposal.height, p.proposal.round, hashBlock(p.proposal.block.header));
         }
-        at(now + o.gossipEveryMs + Math.floor(rnd() * 50), e);
+        node.driver.onPeerMessage(e.message, String(e.from));
+        break;
+      }
+      case 'status': {
+        const node = nodes[e.to]!;
+        if (node.driver === null) break;
+        const s = node.peers.get(e.from) ?? { height: 0, aheadSinceMs: undefined };
+        if (e.height !== s.height) s.aheadSinceMs = undefined;
+        s.height = e.height;
+        node.peers.set(e.from, s);
         break;
       }
       case 'syncAsk': {
         const node = nodes[e.to]!;
-        const entry = node.chain[Number(e.height) - 1];
-        if (node.machine !== null && entry !== undefined)
-          send(node.index, e.from, {
-            kind: 'syncAnswer',
-            to: e.from,
-            block: entry.block,
-            commit: entry.commit,
-          });
+        if (node.driver === null) break;
+        const blocks = node.chain
+          .slice(e.fromHeight - 1, Math.min(e.toHeight, e.fromHeight + SYNC_BATCH - 1))
+          .map(({ block, commit }) => ({ block, commit }));
+        if (blocks.length > 0)
+          send(node.index, e.from, { kind: 'syncAnswer', to: e.from, from: node.index, blocks });
         break;
       }
       case 'syncAnswer': {
         const node = nodes[e.to]!;
-        if (node.machine !== null) feed(node, { type: 'syncCommit', block: e.block, commit: e.commit });
+        if (node.driver === null) break;
+        for (const b of e.blocks) if (!applySynced(node, b.block, b.commit)) break;
         break;
       }
       case 'heal': {
         let height = 0n;
         let round = 0;
         for (const x of nodes) {
-          if (x.byzantine || x.machine === null) continue;
-          if (x.machine.height > height) {
-            height = x.machine.height;
+          const pos = x.driver?.position();
+          if (x.byzantine || pos === undefined) continue;
+          if (pos.height > height) {
+            height = pos.height;
             round = 0;
           }
-          if (x.machine.height === height && x.machine.round > round) round = x.machine.round;
+          if (pos.height === height && pos.round > round) round = pos.round;
         }
         healState[e.index] = { height, round };
         break;
       }
-      case 'crash':
-        nodes[e.node]!.crashArmed = true;
+      case 'crash': {
+        // Armed: the node dies before one of its next few effects (a write or a send).
+        const node = nodes[e.node]!;
+        if (node.driver !== null) node.crashBudget = Math.floor(rnd() * 4);
         break;
+      }
       case 'restart': {
         const node = nodes[e.node]!;
-        node.crashArmed = false;
-        if (node.machine === null) {
+        node.crashBudget = null;
+        if (node.driver === null) {
           node.restarts++;
           boot(node);
         }
         break;
       }
     }
+    await settle();
   }
+  const positions = nodes.map((n) => n.driver?.position());
+  for (const n of nodes) n.driver?.stop();
 
   // Whole-chain checks of every honest node.
   for (const n of nodes) {
@@ -574,13 +623,25 @@ export function simulate(o: SimOptions): SimResult {
     messages,
     restarts: nodes.reduce((s, x) => s + x.restarts, 0),
     maxRound,
+    syncedBlocks,
     nodes: nodes.map((x) => ({
       height: x.chain.length,
       chain: x.chain.map(({ block, commit }) => ({ block, commit })),
     })),
-    machines: nodes.map((x) => x.machine),
+    positions,
     decisionTimesMs: [...decidedAt.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, d]) => d.t),
   };
+}
+
+const wireKeys = new WeakMap<Uint8Array, string>();
+/** The p2p seen-filter's key of a message: the hash of its bytes (p2p hashes the whole frame). */
+function wireKey(m: ConsensusWireMessage): string {
+  let key = wireKeys.get(m.data);
+  if (key === undefined) {
+    key = `${m.kind}:${toHex(sha256(m.data))}`;
+    wireKeys.set(m.data, key);
+  }
+  return key;
 }
 
 const TIMEOUTS = {

@@ -3,6 +3,7 @@
 // price are merged; a book with more price levels than the chart can show is reduced to at most
 // `maxPoints` levels by cumulative energy (each kept level carries the price where its bucket ends), so
 // 10,000 devices still give a small message. Also the cleared summary of the book (who traded most).
+import { microsPerMWhToDollars } from '@gridledger/base';
 
 /** An order as `gl_orders` answers it (integers as decimal strings). */
 export interface RpcOrder {
@@ -37,7 +38,7 @@ export interface UpstreamLevels {
 }
 
 /** Cash micro-units per MWh to $/MWh (display only). */
-export const microsToDollars = (micros: bigint | string): number => Number(BigInt(micros)) / 1e6;
+export const microsToDollars = (micros: bigint | string): number => microsPerMWhToDollars(BigInt(micros));
 
 function levels(
   steps: { wh: bigint; price: bigint }[],

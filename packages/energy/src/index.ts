@@ -9,11 +9,9 @@ export {
   type EngineOrderSource,
   engineOrderId,
   engineOrdersOf,
-  priceToDollars,
   readClearingInputs,
   UPSTREAM_BUY_ID,
   UPSTREAM_SELL_ID,
-  whToMw,
 } from './clearing.ts';
 export {
   type ClearingRecord,

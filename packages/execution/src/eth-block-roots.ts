@@ -2,13 +2,11 @@
 // (EIP-2718 typed for EIP-1559 transactions) and the ordered Merkle-Patricia tries over a block's
 // receipts and raw transactions (receiptsRoot, transactionsRoot), as the reference trie
 // (@ethereumjs/mpt) computes them. The JSON-RPC block formats them for the wire
-// (packages/rpc/src/methods/eth-block.ts).
+// (packages/rpc/src/methods/eth-block.ts). RLP integers and lists come from @gridledger/base's rlp.ts.
 import { createMPT } from '@ethereumjs/mpt';
-import { type Hex, hexToBytes, numberToHex, toHex, toRlp } from 'viem';
+import { fromHex, rlpEncode, rlpEncodeInt, rlpIntBytes } from '@gridledger/base';
+import { type Hex, toHex } from 'viem';
 import type { StoredReceipt } from './receipts.ts';
-
-/** An RLP integer: the minimal big-endian bytes, empty for zero (viem pads odd hex digits). */
-const rlpUint = (v: bigint): Hex => (v === 0n ? '0x' : numberToHex(v));
 
 /**
  * The consensus-layer encoding of a receipt: rlp([status, cumulativeGasUsed, logsBloom, logs]),
@@ -16,15 +14,12 @@ const rlpUint = (v: bigint): Hex => (v === 0n ? '0x' : numberToHex(v));
  * @example encodeEthReceipt(await app.loadReceipt(hash))
  */
 export function encodeEthReceipt(r: StoredReceipt): Uint8Array {
-  const body = toRlp(
-    [
-      rlpUint(BigInt(r.status)),
-      rlpUint(r.cumulativeGasUsed),
-      r.logsBloom,
-      r.logs.map((l) => [l.address, l.topics, l.data]),
-    ],
-    'bytes',
-  );
+  const body = rlpEncode([
+    rlpIntBytes(BigInt(r.status)),
+    rlpIntBytes(r.cumulativeGasUsed),
+    fromHex(r.logsBloom),
+    r.logs.map((l) => [fromHex(l.address), l.topics.map((t) => fromHex(t)), fromHex(l.data)]),
+  ]);
   if (r.type === 'legacy') return body;
   const out = new Uint8Array(body.length + 1);
   out[0] = 0x02;
@@ -52,6 +47,6 @@ export async function ethTransactionsRoot(raws: Uint8Array[]): Promise<Hex> {
 
 async function orderedTrieRoot(values: Uint8Array[]): Promise<Hex> {
   const trie = await createMPT();
-  for (const [i, v] of values.entries()) await trie.put(hexToBytes(toRlp(rlpUint(BigInt(i)))), v);
+  for (const [i, v] of values.entries()) await trie.put(rlpEncodeInt(BigInt(i)), v);
   return toHex(trie.root());
 }

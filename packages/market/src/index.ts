@@ -36,7 +36,6 @@ export { loadOrders } from './orders-file.ts';
 export {
   caseSettlementParties,
   DEFAULT_INTERVAL_MINUTES,
-  MICROS_PER_USD,
   type PartySettlement,
   type Settlement,
   type SettlementOptions,

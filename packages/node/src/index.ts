@@ -1,6 +1,9 @@
-// @gridledger/node: the validator node. Owns the home folder layout and the adapter that runs the pure
-// consensus state machine with real timers, p2p, mempool, store, application and JSON-RPC.
+// @gridledger/node: the validator node. Owns the home folder layout and the node that runs the
+// consensus driver with real timers, p2p, mempool, store, application and JSON-RPC.
 
+// The consensus driver lives in @gridledger/consensus since its ports were split out; re-exported here so
+// this package's API is unchanged.
+export { ConsensusDriver, type ConsensusStats, GOSSIP_INTERVAL_MS } from '@gridledger/consensus';
 export {
   type AppKind,
   type LoadedApp,
@@ -8,7 +11,6 @@ export {
   type NodeApp,
   RECOVERY_WORKERS,
 } from './app-select.ts';
-export { ConsensusDriver, type ConsensusStats, GOSSIP_INTERVAL_MS } from './consensus-driver.ts';
 export {
   type DevInitOptions,
   type DevInitResult,

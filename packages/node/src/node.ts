@@ -1,19 +1,24 @@
-// The validator node: the adapter that composes the pure consensus state machine with the outside
-// world. Owns the real clock (timers), the p2p network, the mempool, the store, the application (kvapp or
-// the execution app, as genesis says: app-select.ts), the JSON-RPC server, the block-commit pipeline (execute, save atomically, commit), block
-// sync for a node that is behind, and the sign guard that is persisted before any vote or proposal
-// leaves the process. Holds no consensus rules itself: those live in @gridledger/consensus.
+// The validator node: composes the consensus driver (@gridledger/consensus, driver.ts) with the outside
+// world by building the driver's ports from its real parts: the clock and timers, the p2p network, the
+// mempool, the store (WAL, evidence), the application (kvapp or the execution app, as genesis says:
+// app-select.ts) and pino. Owns the JSON-RPC server, the block-commit pipeline (execute, save atomically,
+// commit) and block sync for a node that is behind. Holds no consensus rules itself: those live in
+// @gridledger/consensus.
 import { createWriteStream } from 'node:fs';
 import { GridledgerError, toHex } from '@gridledger/base';
 import {
   type Block,
   type CommitCertificate,
+  type ConsensusClock,
+  ConsensusDriver,
+  type ConsensusNetwork,
   decodeBlock,
   decodeCommit,
   encodeBlock,
   encodeCommit,
   type Header,
   hashBlock,
+  keySigner,
   type ValidatorSet,
   validatorIndex,
   verifyBlock,
@@ -26,7 +31,6 @@ import { MAX_TXS_PER_MESSAGE, P2pNetwork, type PeerMessage } from '@gridledger/p
 import { NodeStore } from '@gridledger/store';
 import { type Logger, pino } from 'pino';
 import { type AppKind, type LoadedApp, loadNodeApp, type NodeApp } from './app-select.ts';
-import { ConsensusDriver } from './consensus-driver.ts';
 import { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 import type { Home } from './home.ts';
 import { MempoolPruner } from './mempool-prune.ts';
@@ -53,6 +57,22 @@ export interface ChainTip {
   /** Time of the last block, or the genesis time. */
   timeMs: bigint;
 }
+
+/** How many blocks' worth of the mempool's head the execution app's proposals choose from. */
+const PROPOSAL_WINDOW_BLOCKS = 8;
+
+/** The real clock: wall time and Node's timers. */
+const systemClock: ConsensusClock = {
+  nowMs: () => BigInt(Date.now()),
+  after(delayMs, callback) {
+    const t = setTimeout(callback, delayMs);
+    return () => clearTimeout(t);
+  },
+  every(intervalMs, callback) {
+    const t = setInterval(callback, intervalMs);
+    return () => clearInterval(t);
+  },
+};
 
 /** Options of {@link Node.create}. */
 export interface NodeOptions {
@@ -151,7 +171,41 @@ export class Node {
       backoffMaxMs: 2000,
       logger: log,
     });
-    this.consensus = new ConsensusDriver(this);
+    const p2p = this.p2p;
+    const network: ConsensusNetwork = {
+      broadcast: (m) => void p2p.broadcast(m),
+      relay: (m, fromPeer) => void p2p.relay(m, fromPeer),
+      send: (peer, m) => void p2p.send(peer, m),
+      disconnect: (peer, reason) => p2p.disconnect(peer, reason),
+      peerCount: () => p2p.peers().length,
+    };
+    this.consensus = new ConsensusDriver(
+      {
+        chainId: home.genesis.chainId,
+        validators: this.validators,
+        genesisTimeMs: genesisTimeMs(home.genesis),
+        signer: this.myIndex >= 0 ? keySigner(home.nodeKey.secretKey) : null,
+        timeouts: cfg.consensus,
+        maxBlockTxBytes: cfg.maxBlockTxBytes,
+        // The execution app picks the block from a window several blocks deep: transactions it cannot
+        // include yet (behind a nonce gap a lost transaction left) must not fill the whole block's worth
+        // of the FIFO head and starve the block (seen at saturation: blocks of 70 transfers with a
+        // backlog of thousands). prepareProposal keeps the block within maxBlockTxBytes.
+        proposalWindowBlocks: loaded.kind === 'execution' ? PROPOSAL_WINDOW_BLOCKS : 1,
+      },
+      {
+        chain: {
+          tip: () => this.tip,
+          commitDecided: (block, cert) => this.commitBlock(block, cert, 'consensus'),
+        },
+        store,
+        txs: this.mempool,
+        app,
+        network,
+        clock: systemClock,
+        log,
+      },
+    );
   }
 
   /** Opens the store and the application of a home; checks they agree on the last committed height. */

@@ -21,9 +21,12 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
  * d.push(chunk); // -> Uint8Array[] of complete bodies
  */
 export class FrameDecoder {
+  private readonly maxFrameBytes: number;
   private chunks: Uint8Array[] = [];
   private buffered = 0;
-  constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.maxFrameBytes = maxFrameBytes;
+  }
 
   /** Appends a chunk and returns every frame body completed by it; throws {@link P2pProtocolError}. */
   push(chunk: Uint8Array): Uint8Array[] {

@@ -86,6 +86,10 @@ interface DialTarget {
 }
 
 class Connection {
+  readonly socket: Socket;
+  readonly outbound: boolean;
+  readonly remoteAddress: string;
+  readonly target: DialTarget | undefined;
   state: 'handshake' | 'open' | 'closed' = 'handshake';
   readonly myNonce = new Uint8Array(randomBytes(32));
   theirHello: HelloMessage | undefined;
@@ -96,12 +100,16 @@ class Connection {
   readonly decoder: FrameDecoder;
   timer: NodeJS.Timeout | undefined;
   constructor(
-    readonly socket: Socket,
-    readonly outbound: boolean,
-    readonly remoteAddress: string,
+    socket: Socket,
+    outbound: boolean,
+    remoteAddress: string,
     maxFrameBytes: number,
-    readonly target: DialTarget | undefined,
+    target: DialTarget | undefined,
   ) {
+    this.socket = socket;
+    this.outbound = outbound;
+    this.remoteAddress = remoteAddress;
+    this.target = target;
     this.decoder = new FrameDecoder(maxFrameBytes);
   }
   isClosed(): boolean {

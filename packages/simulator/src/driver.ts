@@ -214,6 +214,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunResult> 
 }
 
 class Simulation {
+  readonly opts: RunScenarioOptions;
   readonly chain: ChainClient;
   readonly devices: SimDevice[];
   readonly byAddress = new Map<Address, number>();
@@ -229,7 +230,8 @@ class Simulation {
   ordered = 0;
   lastDelivered = -1n;
 
-  constructor(readonly opts: RunScenarioOptions) {
+  constructor(opts: RunScenarioOptions) {
+    this.opts = opts;
     this.chain = new ChainClient(opts.rpcUrls, opts.signal);
     this.devices = buildPopulation(opts.scenario);
     this.devices.forEach((d, i) => {

@@ -13,7 +13,7 @@
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
 //   market's own balance equals the escrow its orders record.
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
-import { roundHalfAwayFromZero } from '@gridledger/base';
+import { dollarsPerMWhToMicros, msToMinutes, WH_PER_MWH } from '@gridledger/base';
 import {
   engineOrderId,
   engineOrdersOf,
@@ -91,15 +91,16 @@ export class InvariantTracker {
   network: NetworkJson | undefined;
   readonly meterOf = new Map<Address, bigint>();
 
-  constructor(
-    readonly deps: {
-      chain: ChainClient;
-      config: MarketConfig;
-      devices: readonly SimDevice[];
-      knownAccounts: readonly Address[];
-      verifyClearing: boolean;
-    },
-  ) {
+  readonly deps: {
+    chain: ChainClient;
+    config: MarketConfig;
+    devices: readonly SimDevice[];
+    knownAccounts: readonly Address[];
+    verifyClearing: boolean;
+  };
+
+  constructor(deps: InvariantTracker['deps']) {
+    this.deps = deps;
     for (const d of deps.devices) this.meterOf.set(d.account.address, d.meterId);
   }
 
@@ -169,7 +170,7 @@ export class InvariantTracker {
     );
     const limits = new Map(grid.branches.filter((b) => b.overridden).map((b) => [b.index, b.limitMw]));
     const network = networkFromJson(this.network, limits);
-    const minutes = Number(cfg.intervalMs / 60_000n);
+    const minutes = msToMinutes(cfg.intervalMs);
     const rows = (await this.orders(k))
       .filter((o) => o.status !== 'cancelled')
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
@@ -180,7 +181,7 @@ export class InvariantTracker {
       { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [up.account] },
     ])) as [bigint];
     const affordable =
-      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * 1_000_000n) / up.exportPriceMicrosPerMWh;
+      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
     if (affordable < 2n * up.capacityWh) {
       return [
         this.fail(
@@ -212,7 +213,7 @@ export class InvariantTracker {
       ];
     const out: string[] = [];
     for (const b of result.buses) {
-      const mine = roundHalfAwayFromZero(b.lmp * 1e6);
+      const mine = dollarsPerMWhToMicros(b.lmp);
       const theirs = stored[String(b.id)];
       if (theirs === undefined || BigInt(theirs) !== mine) {
         out.push(

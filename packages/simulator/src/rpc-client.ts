@@ -30,17 +30,19 @@ export const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
 
 /** A JSON-RPC client for one node URL. */
 export class RpcClient {
+  readonly url: string;
+  readonly options: {
+    maxBatch?: number;
+    maxBatchBytes?: number;
+    parallel?: number;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  };
   #id = 0;
-  constructor(
-    readonly url: string,
-    readonly options: {
-      maxBatch?: number;
-      maxBatchBytes?: number;
-      parallel?: number;
-      timeoutMs?: number;
-      signal?: AbortSignal;
-    } = {},
-  ) {}
+  constructor(url: string, options: RpcClient['options'] = {}) {
+    this.url = url;
+    this.options = options;
+  }
 
   /** Posts with up to 3 attempts on transport errors (a loaded node may drop a connection). */
   async #post(body: unknown): Promise<unknown> {

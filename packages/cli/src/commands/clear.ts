@@ -1,7 +1,7 @@
 // `gridledger clear`: clears an order book on a MATPOWER network and settles it in integers. One-bus
 // networks without generators or load take the fast single-bus auction; all others the DC-OPF clearing.
 // Composes @gridledger/grid and @gridledger/market; holds no market logic.
-import { GridledgerError } from '@gridledger/base';
+import { formatMicros, GridledgerError } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import {
   type ClearingResult,
@@ -49,12 +49,6 @@ function more(total: number, what: string): string[] {
     : [];
 }
 
-const usd = (micros: bigint): string => {
-  const neg = micros < 0n;
-  const a = neg ? -micros : micros;
-  return `${neg ? '-' : ''}${a / 1_000_000n}.${(a % 1_000_000n).toString().padStart(6, '0')}`;
-};
-
 function printTable(result: ClearingResult, settlement: Settlement, method: string): void {
   const out: string[] = [];
   out.push(
@@ -76,9 +70,9 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
           fmt(result.welfare, 4),
           fmt(result.congestionRent, 4),
           settlement.intervalMinutes,
-          usd(settlement.buyersPayMicros),
-          usd(settlement.sellersReceiveMicros),
-          usd(settlement.congestionRentMicros),
+          formatMicros(settlement.buyersPayMicros),
+          formatMicros(settlement.sellersReceiveMicros),
+          formatMicros(settlement.congestionRentMicros),
         ],
       ],
     ),
@@ -105,7 +99,7 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
           fmt(o.cleared, 4),
           fmt(o.price, 4),
           s ? String(s.energyWh) : '-',
-          s ? usd(s.amountMicros) : '-',
+          s ? formatMicros(s.amountMicros) : '-',
         ];
       }),
     ),

@@ -1,10 +1,10 @@
 // `gridledger interval show <k>`: one market interval of a running chain: its status and clock (gate,
 // start, end, settlement deadline in market time), congestion rent, upstream exchange, LMP by bus, its
 // orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
+import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
 import type { Command } from 'commander';
 import { addChainOptions, ChainConnection, type ChainFlags, parseIntervalFlag } from '../chain-client.ts';
-import { formatMicros } from '../market-units.ts';
 import { parseFormat, printJson, renderTable } from '../output.ts';
 import { ordersTable, type RpcOrder } from './order.ts';
 

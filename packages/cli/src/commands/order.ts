@@ -1,6 +1,7 @@
 // `gridledger order place|cancel|list`: a participant's orders on the energy market of a running chain.
 // place and cancel sign a market-module transaction with viem and wait for its receipt (a call the
 // chain would refuse is refused before anything is sent, with the chain's reason); list reads gl_orders.
+import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
 import type { Command } from 'commander';
 import { parseEventLogs } from 'viem';
@@ -14,7 +15,7 @@ import {
   resolveSigner,
   sendCall,
 } from '../chain-client.ts';
-import { formatMicros, formatStep, parseSteps, parseUintFlag } from '../market-units.ts';
+import { formatStep, parseSteps, parseUintFlag } from '../market-units.ts';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 
 /** An order as gl_orders returns it. */

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { fromRlp, toRlp } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { RlpError, type RlpItem, rlpDecode, rlpEncode } from './rlp.ts';
+import { GridledgerError } from './errors.ts';
+import { RlpError, type RlpItem, rlpDecode, rlpEncode, rlpEncodeInt, rlpIntBytes } from './rlp.ts';
 
 const item: fc.Arbitrary<RlpItem> = fc.letrec<{ item: RlpItem }>((tie) => ({
   item: fc.oneof(
@@ -61,6 +62,39 @@ describe('rlp', () => {
         expect(fromRlp(b, 'bytes')).toEqual(x);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('RlpError', () => {
+  it('is a GridledgerError with code E_RLP and the offset where decoding stopped', () => {
+    const e = new RlpError('trailing bytes', 3);
+    expect(e).toBeInstanceOf(GridledgerError);
+    expect([e.code, e.offset, e.message]).toEqual(['E_RLP', 3, 'trailing bytes at byte 3']);
+  });
+});
+
+describe('RLP integers', () => {
+  it('writes minimal big-endian bytes, empty for zero, and refuses negatives', () => {
+    expect(rlpIntBytes(0n)).toEqual(new Uint8Array(0));
+    expect(rlpIntBytes(1n)).toEqual(Uint8Array.of(1));
+    expect(rlpIntBytes(1024n)).toEqual(Uint8Array.of(4, 0));
+    expect(rlpIntBytes(2n ** 256n - 1n)).toEqual(new Uint8Array(32).fill(0xff));
+    expect(() => rlpIntBytes(-1n)).toThrow(/expected a non-negative integer, got -1/);
+    expect(rlpEncodeInt(0n)).toEqual(Uint8Array.of(0x80));
+    expect(rlpEncodeInt(0x7fn)).toEqual(Uint8Array.of(0x7f));
+    expect(rlpEncodeInt(0x80n)).toEqual(Uint8Array.of(0x81, 0x80));
+    expect(rlpEncodeInt(1337n)).toEqual(Uint8Array.of(0x82, 0x05, 0x39));
+  });
+  it("agrees with viem's toRlp of the integer's minimal hex, and decodes back", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), (v) => {
+        const hex =
+          v === 0n ? '0x' : `0x${v.toString(16).padStart(Math.ceil(v.toString(16).length / 2) * 2, '0')}`;
+        expect(Buffer.from(rlpEncodeInt(v)).toString('hex')).toBe(toRlp(hex as `0x${string}`).slice(2));
+        const back = rlpDecode(rlpEncodeInt(v)) as Uint8Array;
+        expect(back.length === 0 ? 0n : BigInt(`0x${Buffer.from(back).toString('hex')}`)).toBe(v);
+      }),
     );
   });
 });

@@ -1,38 +1,33 @@
-// Runs the pure consensus state machine inside the node: feeds it peer messages, timer events and
-// application answers, and executes its actions strictly in order. The sign guard's state and the
-// round/lock state (WalState) are appended to the store's write-ahead log and fsynced BEFORE any later
-// action (in particular the broadcast of a newly signed vote or proposal) runs, so a node killed at any
-// moment restarts with a guard that refuses to sign anything conflicting with what it already sent.
-// Block sync that jumps over the machine's height replaces the machine with a fresh one at the new tip.
+// The consensus driver: runs the pure consensus state machine (machine.ts) against the world through
+// the ports of driver-ports.ts. Feeds it peer messages, timer events and application answers, and executes
+// its actions strictly in order. The sign guard's state and the round/lock state (WalState) are appended
+// to the write-ahead log and made durable BEFORE any later action (in particular the broadcast of a newly
+// signed vote or proposal) runs, so a node killed at any moment restarts with a guard that refuses to sign
+// anything conflicting with what it already sent. A block committed by block sync past the machine's
+// height replaces the machine with a fresh one at the new tip. Owns no I/O: the validator node gives it
+// real timers, p2p, store and application; the simulation (test/sim.ts) a simulated clock and network.
 import { toHex } from '@gridledger/base';
-import {
-  type ConsensusAction,
-  ConsensusMachine,
-  type ConsensusMessage,
-  decodeMessage,
-  decodeWalState,
-  encodeEvidence,
-  encodeMessage,
-  encodeWalState,
-  keySigner,
-  SignGuard,
-  type SignState,
-  verifyProposalSignature,
-  verifyVote,
-  type WalState,
-} from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
-import type { PeerMessage } from '@gridledger/p2p';
-import { genesisTimeMs } from './genesis.ts';
-import type { Node } from './node.ts';
+import { decodeMessage, encodeEvidence, encodeMessage } from './codec.ts';
+import type {
+  CancelTimer,
+  ConsensusDriverConfig,
+  ConsensusPorts,
+  ConsensusWireMessage,
+} from './driver-ports.ts';
+import { SignGuard, type SignState } from './guard.ts';
+import { type ConsensusAction, ConsensusMachine, type WalState } from './machine.ts';
+import type { ConsensusMessage } from './types.ts';
+import { verifyProposalSignature, verifyVote } from './verify.ts';
+import { decodeWalState, encodeWalState } from './wal.ts';
 
 /** How often the current round's proposal and votes are re-sent to peers (repairs lost messages). */
 export const GOSSIP_INTERVAL_MS = 300;
 /** Proposals carry whole blocks: they are re-sent only on every 4th gossip tick (~1.2 s). */
 export const PROPOSAL_GOSSIP_EVERY = 4;
 
-/** How many blocks' worth of the mempool's head the execution app's proposals choose from. */
-export const PROPOSAL_WINDOW_BLOCKS = 8;
+/** Most next-height messages kept for a machine that block sync replaces (the machine's own buffer size). */
+const MAX_REPLAYED_MESSAGES = 10_000;
 
 /** Counters of what the driver refused, for logs, tests and metrics. */
 export interface ConsensusStats {
@@ -43,18 +38,33 @@ export interface ConsensusStats {
   walWrites: number;
 }
 
-/** The adapter between a {@link Node} and a {@link ConsensusMachine}. */
+/**
+ * Runs a {@link ConsensusMachine} against its ports: one driver per validator process (the node builds
+ * the ports from its store, mempool, p2p network, timers and logger).
+ * @example
+ * const driver = new ConsensusDriver({ chainId, validators, genesisTimeMs, signer, maxBlockTxBytes }, ports);
+ * await driver.start();
+ * network.onMessage((m, from) => driver.onPeerMessage(m, from));
+ * // after each committed block: driver.onCommitted(height, 'consensus' | 'sync')
+ */
 export class ConsensusDriver {
-  private readonly node: Node;
+  private readonly config: ConsensusDriverConfig;
+  private readonly ports: ConsensusPorts;
   private machine: ConsensusMachine | undefined;
   private guard: SignGuard | null = null;
   /** Incremented whenever the machine is replaced; stale timers and actions check it. */
   private generation = 0;
   private actionQueue: Promise<void> = Promise.resolve();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private gossipTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<CancelTimer>();
+  private gossipTimer: CancelTimer | undefined;
   private gossipTicks = 0;
   private stopped = false;
+  /**
+   * The messages the machine buffered for its next height. A machine that block sync replaces loses its
+   * buffer, and their re-gossip never arrives again (they were relayed, so p2p's seen-filter drops
+   * repeats): the new machine is fed them instead. Entries at or below the machine's height are stale.
+   */
+  private nextHeight: { message: ConsensusMessage; height: bigint; nowMs: bigint }[] = [];
   readonly stats: ConsensusStats = {
     messagesAccepted: 0,
     messagesIgnored: 0,
@@ -63,8 +73,9 @@ export class ConsensusDriver {
     walWrites: 0,
   };
 
-  constructor(node: Node) {
-    this.node = node;
+  constructor(config: ConsensusDriverConfig, ports: ConsensusPorts) {
+    this.config = config;
+    this.ports = ports;
   }
 
   /** Current consensus height/round/step, for logs and status. */
@@ -75,15 +86,13 @@ export class ConsensusDriver {
 
   /** Builds the machine at tip + 1 (recovering the WAL of that height after a crash) and starts it. */
   async start(): Promise<void> {
-    const tip = this.node.tip;
+    const tip = this.ports.chain.tip();
     const recovered = await this.lastWal(tip.height + 1n);
     let signState: SignState | null = recovered?.signState ?? null;
     if (signState === null) signState = (await this.lastWal(tip.height))?.signState ?? null;
-    if (this.node.myIndex >= 0) {
-      this.guard = new SignGuard(keySigner(this.node.home.nodeKey.secretKey), signState);
-    }
+    if (this.config.signer !== null) this.guard = new SignGuard(this.config.signer, signState);
     if (recovered) {
-      this.node.log.info(
+      this.ports.log.info(
         {
           height: recovered.height,
           round: recovered.round,
@@ -94,15 +103,17 @@ export class ConsensusDriver {
       );
     }
     this.replaceMachine(recovered);
-    this.gossipTimer = setInterval(() => this.gossip(), GOSSIP_INTERVAL_MS);
+    this.gossipTimer = this.ports.clock.every(this.config.gossipIntervalMs ?? GOSSIP_INTERVAL_MS, () =>
+      this.gossip(),
+    );
   }
 
   /** Stops timers; queued actions finish (see {@link flush}). */
   stop(): void {
     this.stopped = true;
     this.generation++;
-    clearInterval(this.gossipTimer);
-    for (const t of this.timers) clearTimeout(t);
+    this.gossipTimer?.();
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
   }
 
@@ -112,7 +123,7 @@ export class ConsensusDriver {
   }
 
   /** A proposal or vote from a peer: decode, feed the machine, relay it when the machine took it. */
-  onPeerMessage(msg: PeerMessage, from: string): void {
+  onPeerMessage(msg: ConsensusWireMessage, from: string): void {
     if (this.stopped || !this.machine || (msg.kind !== 'proposal' && msg.kind !== 'vote')) return;
     let message: ConsensusMessage;
     try {
@@ -120,7 +131,7 @@ export class ConsensusDriver {
       if (message.kind !== msg.kind) throw new Error(`a ${message.kind} sent as a ${msg.kind}`);
     } catch (err) {
       this.stats.malformedMessages++;
-      this.node.p2p.disconnect(from, `malformed ${msg.kind}: ${(err as Error).message}`);
+      this.ports.network.disconnect(from, `malformed ${msg.kind}: ${(err as Error).message}`);
       return;
     }
     // The machine verifies messages for the height it decides; those for other heights (buffered for
@@ -131,16 +142,18 @@ export class ConsensusDriver {
       const check = this.verifyElsewhere(message);
       if (!check.ok) {
         this.stats.messagesIgnored++;
-        this.node.log.warn(
+        this.ports.log.warn(
           { peer: from.slice(0, 18), reason: check.reason },
           'consensus: rejected peer message',
         );
-        this.node.p2p.disconnect(from, `invalid ${msg.kind}: ${check.reason}`);
+        this.ports.network.disconnect(from, `invalid ${msg.kind}: ${check.reason}`);
         return;
       }
       if (msgHeight < m.height) return; // already decided here: nothing to do, nothing to relay
     }
-    const r = m.handle({ type: 'message', message, nowMs: BigInt(Date.now()) });
+    const nowMs = this.ports.clock.nowMs();
+    const r = m.handle({ type: 'message', message, nowMs });
+    if (r.ignored?.startsWith('buffered')) this.keepForNextHeight(message, msgHeight, nowMs);
     let rejected: string | undefined;
     if (r.ignored !== undefined) {
       if (/signature|not in the set|unknown validator|validator index/i.test(r.ignored)) rejected = r.ignored;
@@ -153,43 +166,50 @@ export class ConsensusDriver {
     if (rejected !== undefined) {
       this.stats.messagesIgnored++;
       // A bad signature cannot come from an honest relay (relays forward only what verified): drop the peer.
-      this.node.log.warn({ peer: from.slice(0, 18), reason: rejected }, 'consensus: rejected peer message');
-      this.node.p2p.disconnect(from, `invalid ${msg.kind}: ${rejected}`);
+      this.ports.log.warn({ peer: from.slice(0, 18), reason: rejected }, 'consensus: rejected peer message');
+      this.ports.network.disconnect(from, `invalid ${msg.kind}: ${rejected}`);
     } else if (r.ignored !== undefined && !/^buffered/.test(r.ignored)) {
       this.stats.messagesIgnored++;
-      this.node.log.trace({ peer: from.slice(0, 18), reason: r.ignored }, 'consensus: message ignored');
+      this.ports.log.trace({ peer: from.slice(0, 18), reason: r.ignored }, 'consensus: message ignored');
     } else {
       this.stats.messagesAccepted++;
-      this.node.p2p.relay(msg, from);
+      this.ports.network.relay(msg, from);
     }
     this.execute(r.actions);
   }
 
+  private keepForNextHeight(message: ConsensusMessage, height: bigint, nowMs: bigint): void {
+    const atHeight = this.machine?.height ?? 0n;
+    if (this.nextHeight.length > 0 && this.nextHeight[0]!.height <= atHeight)
+      this.nextHeight = this.nextHeight.filter((x) => x.height > atHeight);
+    if (this.nextHeight.length < MAX_REPLAYED_MESSAGES) this.nextHeight.push({ message, height, nowMs });
+  }
+
   private verifyElsewhere(message: ConsensusMessage): { ok: true } | { ok: false; reason: string } {
-    const { chainId } = this.node.home.genesis;
-    if (message.kind === 'vote') return verifyVote(message.vote, this.node.validators, chainId);
+    const { chainId, validators } = this.config;
+    if (message.kind === 'vote') return verifyVote(message.vote, validators, chainId);
     const p = message.proposal;
     if (p.height < 1n || p.round < 0)
       return { ok: false, reason: `proposal for height ${p.height} round ${p.round}` };
-    const proposer = this.node.validators.validators[this.machine!.proposerIndex(p.height, p.round)]!;
+    const proposer = validators.validators[this.machine!.proposerIndex(p.height, p.round)]!;
     return verifyProposalSignature(p, proposer.publicKey, chainId);
   }
 
   /** A new peer gets what we hold for the current round at once. */
   onPeerConnected(peerId: string): void {
     if (!this.machine) return;
-    for (const m of this.machine.gossip()) this.node.p2p.send(peerId, toPeerMessage(m));
+    for (const m of this.machine.gossip()) this.ports.network.send(peerId, toWireMessage(m));
   }
 
   /**
-   * Called by the node after it committed block `height`. For a block this machine decided, feeds
+   * Called by the chain's owner after it committed block `height`. For a block this machine decided, feeds
    * `blockExecuted`; for one applied by block sync, replaces the machine with one at the new tip.
    */
   onCommitted(height: bigint, source: 'consensus' | 'sync'): void {
     const m = this.machine;
     if (this.stopped || !m) return;
     if (source === 'consensus' && m.height === height && m.decided) {
-      const r = m.handle({ type: 'blockExecuted', height, appHash: this.node.tip.appHash });
+      const r = m.handle({ type: 'blockExecuted', height, appHash: this.ports.chain.tip().appHash });
       this.execute(r.actions);
       return;
     }
@@ -198,35 +218,45 @@ export class ConsensusDriver {
 
   private replaceMachine(recovered: WalState | null | undefined): void {
     this.generation++;
-    for (const t of this.timers) clearTimeout(t);
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
-    const tip = this.node.tip;
-    const cfg = this.node.home.config;
+    const tip = this.ports.chain.tip();
+    const { chainId, validators, timeouts, proposerSchedule, genesisTimeMs } = this.config;
     const machine = new ConsensusMachine(
       {
-        chainId: this.node.home.genesis.chainId,
-        validators: this.node.validators,
+        chainId,
+        validators,
         signer: this.guard,
-        timeouts: cfg.consensus,
+        ...(timeouts ? { timeouts } : {}),
+        ...(proposerSchedule ? { proposerSchedule } : {}),
       },
       {
         height: tip.height + 1n,
         lastBlock: tip.header,
         lastCommit: tip.cert,
         appHash: tip.appHash,
-        genesisTimeMs: genesisTimeMs(this.node.home.genesis),
+        genesisTimeMs,
         recovered: recovered ?? null,
       },
     );
     this.machine = machine;
     this.execute(machine.start().actions);
+    // What the replaced machine had buffered for the height this one decides (see nextHeight).
+    const replay = this.nextHeight.filter((x) => x.height >= machine.height);
+    this.nextHeight = [];
+    for (const x of replay) {
+      const r = machine.handle({ type: 'message', message: x.message, nowMs: x.nowMs });
+      if (r.ignored?.startsWith('buffered')) this.keepForNextHeight(x.message, x.height, x.nowMs);
+      this.execute(r.actions);
+    }
   }
 
   private gossip(): void {
-    if (this.stopped || !this.machine || this.node.p2p.peers().length === 0) return;
+    if (this.stopped || !this.machine || this.ports.network.peerCount() === 0) return;
     // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
-    const proposals = this.gossipTicks++ % PROPOSAL_GOSSIP_EVERY === 0;
-    for (const m of this.machine.gossip({ proposals })) this.node.p2p.broadcast(toPeerMessage(m));
+    const every = this.config.proposalGossipEvery ?? PROPOSAL_GOSSIP_EVERY;
+    const proposals = this.gossipTicks++ % every === 0;
+    for (const m of this.machine.gossip({ proposals })) this.ports.network.broadcast(toWireMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
@@ -243,48 +273,46 @@ export class ConsensusDriver {
         try {
           await this.run(a, gen);
         } catch (err) {
-          this.node.log.error({ err, action: a.type }, 'consensus: action failed');
+          this.ports.log.error({ err, action: a.type }, 'consensus: action failed');
         }
       }
     });
   }
 
   private async run(a: ConsensusAction, gen: number): Promise<void> {
-    const node = this.node;
-    if (node.log.isLevelEnabled('debug')) node.log.debug({ action: describeAction(a) }, 'consensus: action');
+    const { store, network, log } = this.ports;
+    if (log.isLevelEnabled('debug')) log.debug({ action: describeAction(a) }, 'consensus: action');
     switch (a.type) {
       case 'persist':
-        await node.store.appendWal(a.wal.height, encodeWalState(a.wal));
+        await store.appendWal(a.wal.height, encodeWalState(a.wal));
         this.stats.walWrites++;
         return;
       case 'broadcast':
-        node.p2p.broadcast(toPeerMessage(a.message));
+        network.broadcast(toWireMessage(a.message));
         return;
       case 'scheduleTimeout': {
-        const t = setTimeout(() => {
-          this.timers.delete(t);
+        const cancel = this.ports.clock.after(a.delayMs, () => {
+          this.timers.delete(cancel);
           if (gen !== this.generation || this.stopped || !this.machine) return;
           this.execute(
             this.machine.handle({ type: 'timeout', kind: a.kind, height: a.height, round: a.round }).actions,
           );
-        }, a.delayMs);
-        this.timers.add(t);
+        });
+        this.timers.add(cancel);
         return;
       }
       case 'requestProposal': {
-        const cfg = node.home.config;
-        // The execution app picks the block from a window several blocks deep: transactions it cannot
-        // include yet (behind a nonce gap a lost transaction left) must not fill the whole block's worth
-        // of the FIFO head and starve the block (seen at saturation: blocks of 70 transfers with a
-        // backlog of thousands). prepareProposal keeps the block within maxBlockTxBytes.
-        const window = node.appKind === 'execution' ? PROPOSAL_WINDOW_BLOCKS : 1;
-        const candidates = node.mempool.reap({ maxBytes: cfg.maxBlockTxBytes * window });
-        const now = BigInt(Date.now());
-        const txs = await node.app.prepareProposal({
+        const { maxBlockTxBytes, proposalWindowBlocks = 1 } = this.config;
+        // A window of proposalWindowBlocks blocks' worth of the pool's head (the node widens it for the
+        // execution app, whose prepareProposal skips what it cannot include yet); the app keeps the
+        // block itself within maxBlockTxBytes.
+        const candidates = this.ports.txs.reap({ maxBytes: maxBlockTxBytes * proposalWindowBlocks });
+        const now = this.ports.clock.nowMs();
+        const txs = await this.ports.app.prepareProposal({
           height: a.height,
           timeMs: now,
           txs: candidates,
-          maxBytes: cfg.maxBlockTxBytes,
+          maxBytes: maxBlockTxBytes,
         });
         if (gen !== this.generation || !this.machine) return;
         this.execute(
@@ -295,7 +323,7 @@ export class ConsensusDriver {
       }
       case 'validateBlock': {
         const b = a.block;
-        const valid = await node.app.processProposal({
+        const valid = await this.ports.app.processProposal({
           height: b.header.height,
           timeMs: b.header.timeMs,
           txs: b.txs,
@@ -308,14 +336,14 @@ export class ConsensusDriver {
         return;
       }
       case 'decide': {
-        const applied = await node.commitBlock(a.block, a.commit, 'consensus');
-        if (applied) await node.store.pruneWal(a.block.header.height);
+        const applied = await this.ports.chain.commitDecided(a.block, a.commit);
+        if (applied) await store.pruneWal(a.block.header.height);
         return;
       }
       case 'evidence': {
         const bytes = encodeEvidence(a.evidence);
-        await node.store.saveEvidence(sha256(bytes), bytes);
-        node.log.warn(
+        await store.saveEvidence(sha256(bytes), bytes);
+        log.warn(
           { kind: a.evidence.kind, id: toHex(sha256(bytes)).slice(0, 18) },
           'consensus: evidence of equivocation stored',
         );
@@ -326,13 +354,13 @@ export class ConsensusDriver {
 
   private async lastWal(height: bigint): Promise<WalState | undefined> {
     if (height < 1n) return undefined;
-    const entries = await this.node.store.loadWal(height);
+    const entries = await this.ports.store.loadWal(height);
     const last = entries[entries.length - 1];
     return last === undefined ? undefined : decodeWalState(last);
   }
 }
 
-function toPeerMessage(m: ConsensusMessage): PeerMessage {
+function toWireMessage(m: ConsensusMessage): ConsensusWireMessage {
   return { kind: m.kind, data: encodeMessage(m) };
 }
 

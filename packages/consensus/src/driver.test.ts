@@ -1,0 +1,151 @@
+// The consensus driver against in-memory ports: the WAL is durable before anything newly signed leaves,
+// a malformed message costs its sender the connection, and a machine replaced by block sync is fed the
+// next-height messages the old one had buffered (their re-gossip would be dropped by p2p's seen-filter).
+// The whole driver under faults is exercised by test/simulation.test.ts.
+import { describe, expect, it } from 'vitest';
+import { buildBlock, ZERO_HASH } from './block.ts';
+import { decodeMessage, encodeMessage, hashBlock } from './codec.ts';
+import { ConsensusDriver } from './driver.ts';
+import type { ChainTipView, ConsensusPorts, ConsensusWireMessage } from './driver-ports.ts';
+import { makeValidators, signCommit, signVote } from './testkit.ts';
+import type { Block, CommitCertificate } from './types.ts';
+import { ProposerSchedule } from './validators.ts';
+import { decodeWalState } from './wal.ts';
+
+const CHAIN = 'gl-driver';
+const { signers, valset } = makeValidators(4, undefined, 'driver');
+const schedule = new ProposerSchedule(valset);
+const APP0 = new Uint8Array(32).fill(0xaa);
+const GENESIS_MS = 1_000_000n;
+
+/** Lets every pending continuation of the driver's action queue run (the ports answer at once). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A driver for validator `me` whose ports record, in order, what it wrote and sent. */
+function harness(me: number) {
+  const events: string[] = [];
+  const wal = new Map<bigint, Uint8Array[]>();
+  const sent: ConsensusWireMessage[] = [];
+  const disconnected: string[] = [];
+  const chain: { block: Block; commit: CommitCertificate }[] = [];
+  const tip = (): ChainTipView => {
+    const last = chain[chain.length - 1];
+    return {
+      height: BigInt(chain.length),
+      header: last?.block.header ?? null,
+      cert: last?.commit ?? null,
+      appHash: APP0,
+    };
+  };
+  const ports: ConsensusPorts = {
+    chain: {
+      tip,
+      commitDecided: async () => false,
+    },
+    store: {
+      async appendWal(height, entry) {
+        events.push(`wal ${decodeWalState(entry).signState?.step ?? 0}`);
+        wal.set(height, [...(wal.get(height) ?? []), entry]);
+      },
+      loadWal: async (height) => wal.get(height) ?? [],
+      async pruneWal() {},
+      async saveEvidence() {},
+    },
+    txs: { reap: () => [] },
+    app: {
+      prepareProposal: async () => [new Uint8Array([1, 2, 3])],
+      processProposal: async () => true,
+    },
+    network: {
+      broadcast(m) {
+        events.push(`broadcast ${m.kind}`);
+        sent.push(m);
+      },
+      relay(m) {
+        events.push(`relay ${m.kind}`);
+      },
+      send() {},
+      disconnect(peer) {
+        disconnected.push(peer);
+      },
+      peerCount: () => 3,
+    },
+    clock: { nowMs: () => GENESIS_MS + 100n, after: () => () => {}, every: () => () => {} },
+    log: {
+      isLevelEnabled: () => false,
+      trace() {},
+      debug() {},
+      info() {},
+      warn() {},
+      error() {},
+    },
+  };
+  const driver = new ConsensusDriver(
+    {
+      chainId: CHAIN,
+      validators: valset,
+      genesisTimeMs: GENESIS_MS,
+      signer: signers[me]!,
+      maxBlockTxBytes: 1 << 20,
+    },
+    ports,
+  );
+  return { driver, events, sent, disconnected, chain };
+}
+
+describe('ConsensusDriver', () => {
+  it('makes the WalState with the sign guard durable before it broadcasts what it signed', async () => {
+    const proposer = schedule.proposer(1n, 0);
+    const h = harness(proposer);
+    await h.driver.start();
+    await settle();
+    // The round's WalState (nothing signed yet); then prepareProposal answered and the machine signed the
+    // proposal and its prevote for it: one WalState whose guard state is the prevote (sign step 2, which
+    // also refuses any other proposal of the round) is durable before either is sent.
+    expect(h.events).toEqual(['wal 0', 'wal 2', 'broadcast proposal', 'broadcast vote']);
+    const first = decodeMessage(h.sent[0]!.data);
+    expect(first.kind === 'proposal' && first.proposal.block.txs).toEqual([new Uint8Array([1, 2, 3])]);
+    expect(h.driver.stats.walWrites).toBe(2);
+  });
+
+  it('disconnects the sender of a message that does not decode', async () => {
+    const h = harness(0);
+    await h.driver.start();
+    h.driver.onPeerMessage({ kind: 'vote', data: new Uint8Array([0xc0, 1]) }, 'peer-x');
+    expect(h.disconnected).toEqual(['peer-x']);
+    expect(h.driver.stats.malformedMessages).toBe(1);
+  });
+
+  it('feeds a machine that block sync replaced the next-height messages the old one had buffered', async () => {
+    const me = schedule.proposer(1n, 0) === 0 ? 1 : 0;
+    const h = harness(me);
+    await h.driver.start();
+    await settle();
+    // Two of four validators (> 1/3 of the power) prevote at height 2, round 1: received at height 1,
+    // the machine buffers them and the driver relays them.
+    const others = [0, 1, 2, 3].filter((i) => i !== me).slice(0, 2);
+    for (const i of others) {
+      const vote = signVote(CHAIN, signers[i]!, i, 'prevote', 2n, 1, null);
+      h.driver.onPeerMessage({ kind: 'vote', data: encodeMessage({ kind: 'vote', vote }) }, `peer-${i}`);
+    }
+    expect(h.events.filter((e) => e === 'relay vote')).toHaveLength(2);
+    expect(h.driver.position()).toMatchObject({ height: 1n, round: 0 });
+    // Block sync commits block 1: the machine is replaced by one at height 2, which gets the two votes
+    // again and skips to their round (Algorithm 1, line 55).
+    const block = buildBlock({
+      chainId: CHAIN,
+      height: 1n,
+      timeMs: GENESIS_MS + 10n,
+      proposer: signers[schedule.proposer(1n, 0)]!.publicKey,
+      lastBlockHash: ZERO_HASH,
+      appHash: APP0,
+      validators: valset,
+      lastCommit: null,
+      txs: [],
+    });
+    h.chain.push({ block, commit: signCommit(CHAIN, signers, [0, 1, 2], 1n, 0, hashBlock(block.header)) });
+    h.driver.onCommitted(1n, 'sync');
+    expect(h.driver.position()).toMatchObject({ height: 2n, round: 1 });
+    h.driver.stop();
+  });
+});
