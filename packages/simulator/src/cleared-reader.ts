@@ -20,17 +20,8 @@ const usdPerMWh = (microsPerMWh: bigint) => Number(microsPerMWh) / 1e6;
 export async function processCleared(sim: Simulation, clock: MarketClockView): Promise<void> {
   for (const run of sim.runs.values()) {
     if (run.cleared !== undefined || clock.clearNext <= run.k) continue;
-    const iv = await sim.chain.main.call<{
-      status: string;
-      startMs: string;
-      congestionRent: string;
-      promises: string[];
-      lmpMicrosPerMWh: Record<string, string> | null;
-      upstream: { soldWh: string; boughtWh: string };
-    }>('gl_interval', [run.k.toString()]);
-    const orders = await sim.chain.main.call<
-      { id: string; owner: Address; bus: number; side: 'buy' | 'sell'; status: string; clearedWh: string }[]
-    >('gl_orders', [run.k.toString()]);
+    const iv = await sim.chain.main.interval(run.k);
+    const orders = await sim.chain.main.orders(run.k);
     const cleared = new Map<number, Cleared>();
     let soldWh = 0n;
     let ours = 0;

@@ -36,7 +36,6 @@ export {
 export { type Rng, rng } from './prng.ts';
 export { READINGS_PER_TX } from './readings.ts';
 export { type IntervalReport, type RunTotals, type SimEvent, totalsOf } from './report.ts';
-export { RpcCallError, RpcClient, type RpcOutcome, type RpcRequest } from './rpc-client.ts';
 export {
   DEFAULT_SCENARIO_PATH,
   DEVICE_KINDS,
