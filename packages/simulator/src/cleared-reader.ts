@@ -2,7 +2,6 @@
 // LMPs, the congestion rent and promises (the report's first half), the failure reason of a failed
 // clearing, and why some of the devices' orders are not on chain.
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
-import type { Address } from '@gridledger/execution';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { MarketClockView } from './chain.ts';
 import type { Cleared } from './devices.ts';
