@@ -1,7 +1,7 @@
 // The recent blocks the dashboard has seen (newest first, at most BLOCK_BUFFER) and the chain view's
 // statistics over them: transactions per second and block time over the last 30 s of block time, and
 // the mean time from a block's timestamp to the dashboard seeing it.
-import type { NewHead } from './rpc-client.ts';
+import type { EthBlock, EthBlockHeader } from '@gridledger/rpc';
 import type { BlockRow, ChainView } from './view.ts';
 
 /** Blocks kept for the chain statistics; the view shows the newest 20. */
@@ -10,14 +10,15 @@ const BLOCK_BUFFER = 400;
 const avg = (xs: number[]) => (xs.length === 0 ? 0 : Math.round(xs.reduce((s, x) => s + x, 0) / xs.length));
 
 /** A head's time in ms (its timestampMs when the node sends one). */
-const timeMsOf = (head: NewHead) => Number(BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
+const timeMsOf = (head: Pick<EthBlockHeader, 'timestamp' | 'timestampMs'>) =>
+  Number(BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
 
 /** The recent blocks, newest first. */
 export class BlockLog {
   #rows: BlockRow[] = [];
 
   /** Adds a block as its newHeads notification came; false when it is already there. */
-  addHead(head: NewHead, receivedMs: number): boolean {
+  addHead(head: EthBlockHeader, receivedMs: number): boolean {
     const number = Number(BigInt(head.number));
     if (this.#rows.some((b) => b.number === number)) return false;
     const timeMs = timeMsOf(head);
@@ -35,7 +36,7 @@ export class BlockLog {
   }
 
   /** Adds blocks from before the first notification (eth_getBlockByNumber), finality unknown. */
-  addEarlier(blocks: readonly (NewHead & { transactions: unknown[] })[]): void {
+  addEarlier(blocks: readonly EthBlock[]): void {
     for (const b of blocks) {
       if (this.#rows.some((x) => x.number === Number(BigInt(b.number)))) continue;
       this.#rows.push({

@@ -1,19 +1,20 @@
 // The cleared interval's view: LMPs in $/MWh, line loadings and congestion (a non-zero line price or
 // |flow| at its limit), the supply and demand curves with the upstream tariff, the book's summary and
 // the interval's trades, from gl_interval, gl_orders and gl_gridState.
+import type { MarketConfigJson } from '@gridledger/energy';
+import type { GlGridStateReturnType, GlIntervalReturnType } from '@gridledger/rpc';
 import { type BookSummary, buildCurves, microsToDollars, type RpcOrder } from './curves.ts';
-import type { GridStateRpc, IntervalRpc, MarketConfigRpc } from './market-rpc.ts';
 import type { ClearedView, FlowRow, TradeRow } from './view.ts';
 
 /** An interval's LMP by bus, $/MWh (empty before it cleared or when it failed). */
-export function lmpsOf(iv: IntervalRpc): Record<string, number> {
+export function lmpsOf(iv: GlIntervalReturnType): Record<string, number> {
   const lmps: Record<string, number> = {};
   for (const [bus, v] of Object.entries(iv.lmpMicrosPerMWh ?? {})) lmps[bus] = microsToDollars(v);
   return lmps;
 }
 
 /** Each branch's flow in MW, loading and whether it is congested. */
-export function flowsOf(grid: GridStateRpc | null): FlowRow[] {
+export function flowsOf(grid: GlGridStateReturnType): FlowRow[] {
   return (grid?.branches ?? []).map((b) => {
     const flowMw = b.flowW === undefined ? 0 : Number(BigInt(b.flowW)) / 1e6;
     const mu = BigInt(b.muFromMicros ?? '0') !== 0n || BigInt(b.muToMicros ?? '0') !== 0n;
@@ -25,13 +26,13 @@ export function flowsOf(grid: GridStateRpc | null): FlowRow[] {
 /** The view of cleared interval `k`. */
 export function buildClearedView(args: {
   k: number;
-  iv: IntervalRpc;
+  iv: GlIntervalReturnType;
   lmps: Record<string, number>;
   orders: RpcOrder[];
   summary: BookSummary;
-  grid: GridStateRpc | null;
+  grid: GlGridStateReturnType;
   trades: TradeRow[];
-  upstream: MarketConfigRpc['config']['upstream'] | undefined;
+  upstream: MarketConfigJson['upstream'] | undefined;
 }): ClearedView {
   const { k, iv, lmps, orders, summary, grid, trades, upstream: up } = args;
   const values = Object.values(lmps);

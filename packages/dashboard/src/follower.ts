@@ -9,23 +9,32 @@
 // the validators' table (validator-poll.ts), the module calls' encodings (token-calls.ts).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { RpcClient, type RpcOutcome, type RpcRequest, subscribeNewHeads } from '@gridledger/client';
 import {
   decodeMarketConfigJson,
   MARKET_ADDRESS,
   type MarketConfig,
+  type MarketConfigJson,
   marketTimeMs,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
 } from '@gridledger/energy';
+import type {
+  EthBlock,
+  EthBlockHeader,
+  EthLog,
+  GlGridStateReturnType,
+  GlIntervalReturnType,
+  GlMarketConfigReturnType,
+  GlPricesReturnType,
+} from '@gridledger/rpc';
 import type { Logger } from 'pino';
 import { encodeFunctionData, type Hex, pad } from 'viem';
 import { BlockLog } from './block-log.ts';
 import { buildClearedView, lmpsOf } from './cleared-view.ts';
 import { microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
-import type { GridStateRpc, IntervalRpc, MarketConfigRpc } from './market-rpc.ts';
 import { buildNetworkView } from './network-view.ts';
 import { HISTORY_INTERVALS, PriceHistory } from './price-history.ts';
-import { type NewHead, type RpcCall, type RpcOutcome, rpcBatch, subscribeNewHeads } from './rpc-client.ts';
 import {
   balanceOfData,
   decodePromise,
@@ -59,7 +68,7 @@ export interface FollowerOptions {
 }
 
 const ok = <T>(r: RpcOutcome | undefined): T | undefined => (r?.ok ? (r.result as T) : undefined);
-const errOf = (r: RpcOutcome | undefined) => (r && !r.ok ? r : undefined);
+const errOf = (r: RpcOutcome | undefined) => (r && !r.ok ? r.error : undefined);
 
 /**
  * Keeps the dashboard's view of one chain.
@@ -86,9 +95,9 @@ export class ChainFollower {
   #sub: { close(): void } | undefined;
   #rpcUrl: string;
   readonly #blocks = new BlockLog();
-  #pendingHeads: { head: NewHead; receivedMs: number }[] = [];
+  #pendingHeads: { head: EthBlockHeader; receivedMs: number }[] = [];
   #processingHeads = false;
-  #config: MarketConfigRpc['config'] | undefined;
+  #config: MarketConfigJson | undefined;
   #clock: MarketConfig | undefined;
   #lastCleared = -1;
   #lastSettled = -1;
@@ -102,6 +111,7 @@ export class ChainFollower {
   #networkTried = -1;
   #backfilled = false;
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  readonly #clients = new Map<string, RpcClient>();
 
   constructor(opts: FollowerOptions) {
     if (opts.rpcUrls.length === 0) throw new Error('dashboard: expected at least one JSON-RPC URL');
@@ -188,6 +198,14 @@ export class ChainFollower {
     } else this.#watched.set(a, n - 1);
   }
 
+  /** The client of one node: batches of 100 in sequence, 10 s each, no retry (the next block reads again). */
+  #rpc(url: string): RpcClient {
+    let c = this.#clients.get(url);
+    if (c === undefined)
+      this.#clients.set(url, (c = new RpcClient(url, { timeoutMs: 10_000, parallel: 1, attempts: 1 })));
+    return c;
+  }
+
   #emit(sections: Partial<DashboardView>): void {
     Object.assign(this.view, sections);
     for (const fn of this.#listeners) fn(sections);
@@ -242,7 +260,7 @@ export class ChainFollower {
   }
 
   /** Shows a new block at once (its transaction count and the market follow with the block's batch). */
-  #showHead(head: NewHead, receivedMs: number, url: string): void {
+  #showHead(head: EthBlockHeader, receivedMs: number, url: string): void {
     if (!this.#blocks.addHead(head, receivedMs)) return;
     const chain = this.#chainView(url);
     if (chain) chain.feedMs = Date.now() - receivedMs;
@@ -254,13 +272,12 @@ export class ChainFollower {
     const from = Math.max(1, first - 19);
     if (from >= first) return;
     const heights = Array.from({ length: first - from }, (_, i) => `0x${(from + i).toString(16)}`);
-    const res = await rpcBatch(
-      url,
+    const res = await this.#rpc(url).batch(
       heights.map((h) => ({ method: 'eth_getBlockByNumber', params: [h, false] })),
     );
     this.#blocks.addEarlier(
       res.flatMap((r) => {
-        const b = ok<NewHead & { transactions: unknown[] }>(r);
+        const b = ok<EthBlock>(r);
         return b ? [b] : [];
       }),
     );
@@ -284,10 +301,10 @@ export class ChainFollower {
   }
 
   /** The per-block batch: small reads only. */
-  async #onHeads(heads: { head: NewHead; receivedMs: number }[]): Promise<void> {
+  async #onHeads(heads: { head: EthBlockHeader; receivedMs: number }[]): Promise<void> {
     const url = this.#rpcUrl;
     const watched = [...this.#watched.keys()];
-    const calls: RpcCall[] = heads.map(({ head }) => ({
+    const calls: RpcRequest[] = heads.map(({ head }) => ({
       method: 'eth_getBlockTransactionCountByNumber',
       params: [head.number],
     }));
@@ -306,7 +323,7 @@ export class ChainFollower {
       this.#backfilled = true;
       await this.#backfill(url, Number(BigInt(heads[0].head.number))).catch(() => {});
     }
-    const res = await rpcBatch(url, calls);
+    const res = await this.#rpc(url).batch(calls);
     // The blocks' transaction counts (the rows were shown when their notifications came).
     for (let i = 0; i < heads.length; i++) {
       this.#blocks.setTxCount(Number(BigInt(heads[i]!.head.number)), ok<string | null>(res[i]));
@@ -314,7 +331,7 @@ export class ChainFollower {
     const sections: Partial<DashboardView> = { chain: this.#chainView(url) };
     // Market clock.
     const mcOutcome = res[heads.length];
-    const mc = ok<MarketConfigRpc>(mcOutcome);
+    const mc = ok<GlMarketConfigReturnType>(mcOutcome);
     if (mc === undefined) {
       const e = errOf(mcOutcome);
       const note =
@@ -335,10 +352,10 @@ export class ChainFollower {
         }
       }
       const open = BigInt(mc.openInterval ?? mc.config.firstInterval);
-      let openIv = openGuess === open ? ok<IntervalRpc>(res[heads.length + 1]) : undefined;
+      let openIv = openGuess === open ? ok<GlIntervalReturnType>(res[heads.length + 1]) : undefined;
       if (openIv === undefined && mc.openInterval !== null) {
-        const [iv] = await rpcBatch(url, [{ method: 'gl_interval', params: [open.toString()] }]);
-        openIv = ok<IntervalRpc>(iv);
+        const [iv] = await this.#rpc(url).batch([{ method: 'gl_interval', params: [open.toString()] }]);
+        openIv = ok<GlIntervalReturnType>(iv);
       }
       const market: MarketView = {
         intervalMs: Number(mc.config.intervalMs),
@@ -382,7 +399,7 @@ export class ChainFollower {
   }
 
   /** The first interval whose gate is still open at this block (as gl_marketConfig computes it). */
-  #openIntervalAt(head: NewHead): bigint | undefined {
+  #openIntervalAt(head: EthBlockHeader): bigint | undefined {
     const c = this.#clock;
     if (c === undefined) return undefined;
     const now = marketTimeMs(c, BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
@@ -436,15 +453,15 @@ export class ChainFollower {
     });
   }
 
-  async #loadNetwork(interval: number | undefined): Promise<GridStateRpc | null> {
-    const [r] = await rpcBatch(this.#rpcUrl, [
+  async #loadNetwork(interval: number | undefined): Promise<GlGridStateReturnType> {
+    const [r] = await this.#rpc(this.#rpcUrl).batch([
       { method: 'gl_gridState', params: interval === undefined ? [] : [String(interval)] },
     ]);
-    const g = ok<GridStateRpc | null>(r) ?? null;
+    const g = ok<GlGridStateReturnType>(r) ?? null;
     if (g === null) return null;
     if (this.view.network === null || this.view.network.version !== g.version) {
       // gl_gridState leaves out branch status: the registry's network JSON has it (open tie switches).
-      const [jr] = await rpcBatch(this.#rpcUrl, [
+      const [jr] = await this.#rpc(this.#rpcUrl).batch([
         {
           method: 'eth_call',
           params: [
@@ -463,19 +480,21 @@ export class ChainFollower {
   }
 
   async #loadHistory(from: number, to: number): Promise<void> {
-    const [r] = await rpcBatch(this.#rpcUrl, [{ method: 'gl_prices', params: [String(from), String(to)] }]);
-    const rows = ok<{ interval: string; startMs: string; bus: number; lmpMicrosPerMWh: string }[]>(r) ?? [];
+    const [r] = await this.#rpc(this.#rpcUrl).batch([
+      { method: 'gl_prices', params: [String(from), String(to)] },
+    ]);
+    const rows = ok<GlPricesReturnType>(r) ?? [];
     this.#history.addRows(rows);
   }
 
   /** The heavy read of one cleared interval. */
   async #loadCleared(k: number): Promise<void> {
     const url = this.#rpcUrl;
-    const [ivR, ordersR] = await rpcBatch(url, [
+    const [ivR, ordersR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       { method: 'gl_orders', params: [String(k)] },
     ]);
-    const iv = ok<IntervalRpc>(ivR);
+    const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
     const orders = ok<RpcOrder[]>(ordersR) ?? [];
     const grid = await this.#loadNetwork(k);
@@ -512,7 +531,7 @@ export class ChainFollower {
   async #loadSettled(k: number): Promise<void> {
     const url = this.#rpcUrl;
     const head = BigInt(this.view.chain?.height ?? 0);
-    const [ivR, logsR] = await rpcBatch(url, [
+    const [ivR, logsR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       {
         method: 'eth_getLogs',
@@ -526,9 +545,9 @@ export class ChainFollower {
         ],
       },
     ]);
-    const iv = ok<IntervalRpc>(ivR);
+    const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
-    const logs = ok<{ data: Hex }[]>(logsR) ?? [];
+    const logs = ok<EthLog[]>(logsR) ?? [];
     const creditsWh = logs[0] ? Number(BigInt(logs[0].data.slice(0, 66))) : null;
     this.#emit({
       settled: {
@@ -555,7 +574,7 @@ export class ChainFollower {
     const url = this.#rpcUrl;
     const head = BigInt(this.view.chain?.height ?? 0);
     const data = balanceOfData(a);
-    const res = await rpcBatch(url, [
+    const res = await this.#rpc(url).batch([
       { method: 'eth_call', params: [{ to: this.#tokens.cash, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.credits, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.promises, data }, 'latest'] },
@@ -571,9 +590,7 @@ export class ChainFollower {
         ],
       },
     ]);
-    const ids = [
-      ...new Set((ok<{ topics: Hex[] }[]>(res[3]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString())),
-    ]
+    const ids = [...new Set((ok<EthLog[]>(res[3]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString()))]
       .reverse()
       .slice(0, 20);
     const promises = await this.#fetchPromises(ids);
@@ -606,8 +623,7 @@ export class ChainFollower {
   /** The promises' records (`promiseOf`), in one batch; ids that fail to decode are left out. */
   async #fetchPromises(ids: string[]): Promise<TradeRow[]> {
     if (ids.length === 0) return [];
-    const res = await rpcBatch(
-      this.#rpcUrl,
+    const res = await this.#rpc(this.#rpcUrl).batch(
       ids.map((id) => ({
         method: 'eth_call',
         params: [{ to: MARKET_ADDRESS, data: promiseOfData(BigInt(id)) }, 'latest'],

@@ -1,9 +1,9 @@
 // The map's network: gl_gridState's buses and branches with the registry's branch status (open tie
 // switches are drawn out of service and left out of the layout), laid out as a tree from the root bus.
 import { REGISTRY_ABI } from '@gridledger/energy';
+import type { GlGridStateReturnType } from '@gridledger/rpc';
 import { decodeFunctionResult, type Hex } from 'viem';
 import { layoutNetwork } from './layout.ts';
-import type { GridStateRpc } from './market-rpc.ts';
 import type { NetworkView } from './view.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { NetworkView } from './view.ts';
  * @param upstreamBus the market's upstream bus, the layout's root (default: the reference bus)
  */
 export function buildNetworkView(
-  g: GridStateRpc,
+  g: NonNullable<GlGridStateReturnType>,
   networkJsonData: unknown,
   upstreamBus: number | undefined,
 ): NetworkView {

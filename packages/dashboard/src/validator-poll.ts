@@ -1,7 +1,7 @@
 // The validators' table: each node's gl_status (index, key, height, peers, catching up) polled with a
 // short timeout; a node that does not answer is "down" (keeping the identity it had), one more than 3
 // blocks below the highest is "behind".
-import { rpcBatch } from './rpc-client.ts';
+import { RpcClient } from '@gridledger/client';
 import type { ValidatorRow } from './view.ts';
 
 /**
@@ -15,17 +15,7 @@ export async function pollValidators(
   const rows = await Promise.all(
     urls.map(async (url): Promise<ValidatorRow> => {
       try {
-        const [s] = await rpcBatch(url, [{ method: 'gl_status' }], 1500);
-        const st =
-          s?.ok === true
-            ? (s.result as {
-                height: string;
-                peers: number | string;
-                catchingUp: boolean;
-                validator: { publicKey: string; index: number } | null;
-              })
-            : undefined;
-        if (st === undefined) throw new Error('no status');
+        const st = await new RpcClient(url, { timeoutMs: 1500, attempts: 1 }).status();
         return {
           url,
           index: st.validator?.index ?? null,
