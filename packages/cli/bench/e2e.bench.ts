@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RpcClient } from '@gridledger/client';
+import { RpcClient, subscribeNewHeads } from '@gridledger/client';
 import { blockTimeAtMs, gateMs, MARKET_ABI, MARKET_ADDRESS, type MarketConfig } from '@gridledger/energy';
 import { initDevNetwork } from '@gridledger/node';
 import {
@@ -29,7 +29,6 @@ import {
   withDevices,
 } from '@gridledger/simulator';
 import { encodeEventTopics, type Hex } from 'viem';
-import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { renderTable } from '../src/output.ts';
 import { Validators } from '../src/validators.ts';
@@ -96,17 +95,8 @@ async function scenarioFor(network: string, devices: number): Promise<Scenario> 
 /** Records when node0 announces each block (newHeads over WebSocket). */
 function watchHeads(rpcUrl: string) {
   const seen = new Map<bigint, number>();
-  const ws = new WebSocket(rpcUrl.replace(/^http/, 'ws'));
-  ws.on('open', () =>
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] })),
-  );
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { params?: { result?: { number?: string } } };
-    const n = m.params?.result?.number;
-    if (n !== undefined) seen.set(BigInt(n), Date.now());
-  });
-  ws.on('error', () => {});
-  return { seen, close: () => ws.close() };
+  const sub = subscribeNewHeads(rpcUrl, (head) => seen.set(BigInt(head.number), Date.now()));
+  return { seen, close: () => sub.close() };
 }
 
 const topic = (name: 'IntervalCleared' | 'IntervalSettled', k: bigint) =>
