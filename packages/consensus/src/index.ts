@@ -1,5 +1,4 @@
 // @gridledger/consensus: Tendermint-style BFT as a pure state machine; block, vote and certificate types.
-export type { Application, CheckTxResult, TxResult } from './app.ts';
 export { type BlockParts, buildBlock, buildCommit, ZERO_HASH } from './block.ts';
 export {
   CodecError,

@@ -1,25 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The ExecutionApp in memory. Durability through the node store (disk and memory instances agreeing, a
+// restart resuming) is tested above both: packages/node/test/execution-store.test.ts.
 import { toHex } from '@gridledger/base';
-import { sha256 } from '@gridledger/crypto';
-import { NodeStore } from '@gridledger/store';
 import { decodeErrorResult, encodeFunctionData } from 'viem';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { admin, alice, bob, genesis, issuer, mallory, signCall } from '../test/fixtures.ts';
 import { ACCOUNTS_ADDRESS, CASH_ADDRESS } from './addresses.ts';
 import { ExecutionApp } from './app.ts';
 import { ACCOUNTS_ABI } from './modules/accounts.ts';
 import { ERC20_ABI, ERC20_ISSUER_ABI } from './modules/erc20.ts';
-import { verifySmtProof } from './smt.ts';
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gl-exec-app-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const proposer = new Uint8Array(32);
 const hashOf = (app: ExecutionApp, raw: Uint8Array) => {
@@ -30,19 +18,8 @@ const hashOf = (app: ExecutionApp, raw: Uint8Array) => {
 const transfer = (to: `0x${string}`, v: bigint) =>
   encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [to, v] });
 
-async function runBlock(app: ExecutionApp, height: bigint, txs: Uint8Array[], store?: NodeStore) {
+async function runBlock(app: ExecutionApp, height: bigint, txs: Uint8Array[]) {
   const res = await app.finalizeBlock({ height, timeMs: 1000n * height, proposer, txs });
-  if (store !== undefined) {
-    await store.saveBlock(
-      {
-        height,
-        hash: sha256(new Uint8Array([Number(height)])),
-        block: new Uint8Array([1]),
-        cert: new Uint8Array([2]),
-      },
-      app.pendingCommit(height),
-    );
-  }
   await app.commit(height);
   return res;
 }
@@ -185,43 +162,6 @@ describe('ExecutionApp', () => {
       { ok: true },
       { ok: false, info: 'nonce too low: next nonce 1, tx nonce 0' },
     ]);
-  });
-
-  it('is deterministic and durable: disk and memory instances agree on every root and receipt, and a restart resumes', async () => {
-    let store = await NodeStore.open(dir, { sync: false });
-    let disk = await ExecutionApp.load({ chainId: 1337n, genesis, storage: store });
-    const mem = await ExecutionApp.load({ chainId: 1337n, genesis });
-    expect(await disk.info()).toEqual(await mem.info());
-    const blocks = await scriptBlocks();
-    const hashes: `0x${string}`[] = [];
-    for (const [i, txs] of blocks.entries()) {
-      const h = BigInt(i + 1);
-      const a = await runBlock(disk, h, txs, store);
-      const b = await runBlock(mem, h, txs);
-      expect(toHex(a.appHash)).toBe(toHex(b.appHash));
-      expect(a.txResults).toEqual(b.txResults);
-      for (const tx of txs) {
-        const d = disk.decode(tx);
-        if (d.ok) hashes.push(d.tx.hash);
-      }
-    }
-    for (const hash of hashes) expect(await disk.loadReceipt(hash)).toEqual(await mem.loadReceipt(hash));
-    expect(await disk.loadBlock(3n)).toEqual(await mem.loadBlock(3n));
-    // Mallory was registered and funded in block 2, so her block-3 transfer succeeded.
-    expect((await mem.loadReceipt(hashes.at(-1)!))!.status).toBe(1);
-    const info = await disk.info();
-    await store.close();
-    store = await NodeStore.open(dir);
-    disk = await ExecutionApp.load({ chainId: 1337n, genesis, storage: store });
-    expect(await disk.info()).toEqual(info);
-    expect(disk.lastTimeMs).toBe(3000n);
-    expect(await disk.loadReceipt(hashes[0]!)).toEqual(await mem.loadReceipt(hashes[0]!));
-    const key = `${CASH_ADDRESS}:bal:${bob.addr}`;
-    const { proof, root } = disk.prove(key);
-    expect(proof.value).toBe(mem.stateValue(key));
-    expect(verifySmtProof(root, proof)).toBe(true);
-    expect(toHex(root)).toBe(toHex(info.appHash));
-    await store.close();
   });
 
   it('rolls back a re-executed uncommitted height', async () => {

@@ -9,15 +9,17 @@
 // id, an unregistered sender or a nonce other than the sender's next one fails alone (TxResult ok:false,
 // no receipt, no state change, no nonce use). Any other transaction gets a receipt and uses its nonce,
 // whether its call succeeds, reverts or runs out of gas.
-import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
-import type { Application, CheckTxResult, TxResult } from '@gridledger/consensus';
 import {
   type AppCommit,
   type AppInfo,
+  type Application,
+  type CheckTxResult,
   type KVStore,
   MemoryKVStore,
   type StateWrite,
-} from '@gridledger/store';
+  type TxResult,
+} from '@gridledger/app-api';
+import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
 import type { Hex } from 'viem';
 import { CommittedState } from './commitment.ts';
 import { applyCall, type CallOutcome } from './executor.ts';

@@ -5,7 +5,7 @@
 // restart gives the same root. Store layout inside the application's state namespace:
 //   0x01 || utf8(key) -> value as 32-byte big-endian      (state leaves; absent = 0)
 // Other prefixes (receipts, blocks) belong to the application (app.ts), not to the commitment.
-import type { KVStore, StateWrite } from '@gridledger/store';
+import type { KVStore, StateWrite } from '@gridledger/app-api';
 import { type SmtProof, SparseMerkleTree } from './smt.ts';
 import { JournaledState } from './state.ts';
 

@@ -2,9 +2,16 @@
 // transactions (tx.ts) deterministically on an in-memory MerkleKvState, and persists through the node
 // store: finalizeBlock stages the block's writes, the node commits them with the block in one batch
 // (store.saveBlock(block, app.pendingCommit(h))), then app.commit(h) makes them the committed state.
+import {
+  type AppCommit,
+  type AppInfo,
+  type Application,
+  type CheckTxResult,
+  type KVStore,
+  StateBatch,
+  type TxResult,
+} from '@gridledger/app-api';
 import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
-import type { Application, CheckTxResult, TxResult } from '@gridledger/consensus';
-import { type AppCommit, type AppInfo, type KVStore, StateBatch } from '@gridledger/store';
 import { MerkleKvState } from './merkle-state.ts';
 import { decodeKvTx } from './tx.ts';
 

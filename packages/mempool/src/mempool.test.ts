@@ -1,5 +1,5 @@
+import type { CheckTxResult } from '@gridledger/app-api';
 import { toHex, utf8 } from '@gridledger/base';
-import type { CheckTxResult } from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
 import { KvApp } from '@gridledger/kvapp';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -2,8 +2,8 @@
 // application on entry, deduplicated by sha256 hash (also against recently committed ones), bounded in
 // count and bytes, reaped in arrival order (FIFO) for proposals, and pruned of committed transactions
 // after each block (optionally re-checking the rest against the new state).
+import type { Application } from '@gridledger/app-api';
 import { InputError } from '@gridledger/base';
-import type { Application } from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
 
 /** Options of {@link Mempool}. */

@@ -7,12 +7,12 @@
 // native secp256k1 binding is there (SenderRecoveryPool), inline otherwise. When the execution genesis
 // carries `energy` (the market configuration's JSON, @gridledger/energy), the app runs the energy
 // extension: the registry, market and meters modules with clearing and settlement in every block.
-import type { Application } from '@gridledger/consensus';
+import type { AppCommit, Application } from '@gridledger/app-api';
 import { decodeMarketConfigJson, energyExtension, type MarketConfig } from '@gridledger/energy';
 import { decodeGenesisJson, ExecutionApp, SenderRecoveryPool } from '@gridledger/execution';
 import { KvApp } from '@gridledger/kvapp';
 import { ethChainIdOf } from '@gridledger/rpc';
-import type { AppCommit, NodeStore } from '@gridledger/store';
+import type { NodeStore } from '@gridledger/store';
 import type { Home } from './home.ts';
 
 /** What the node needs from an application: the consensus interface plus the store commit hook. */

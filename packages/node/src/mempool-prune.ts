@@ -5,7 +5,7 @@
 // (prepareProposal) and blocks re-check every transaction. So the node turns the inline re-check off
 // and this pruner drops what the app now refuses (nonces used, senders removed) every few blocks, in
 // chunks that yield to the event loop between them.
-import type { Application, CheckTxResult } from '@gridledger/consensus';
+import type { Application, CheckTxResult } from '@gridledger/app-api';
 import { type Mempool, txHash } from '@gridledger/mempool';
 
 /**

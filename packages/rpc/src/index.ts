@@ -1,17 +1,9 @@
-// @gridledger/rpc: the JSON-RPC 2.0 read side (HTTP + WebSocket on one port) and transaction submission.
-// Owns the wire shapes (Ethereum block JSON, gl_* results) and the RpcBackend interface a node implements.
-export type {
-  RpcBackend,
-  RpcBlock,
-  RpcCommit,
-  RpcCommitSignature,
-  RpcStatus,
-  RpcValidator,
-  SubmitTxResult,
-} from './backend.ts';
+// @gridledger/rpc: every JSON-RPC 2.0 method the node serves (HTTP + WebSocket on one port), one module
+// per namespace in methods/, each exporting its parameter and result types; the port a node implements
+// (RpcBackend); the one error type (RpcError); the server and dispatcher.
 export { type DispatcherOptions, RpcDispatcher, type RpcResponse } from './dispatch.ts';
 export { invalidParams, RPC_ERRORS, RpcError } from './errors.ts';
-export { formatEthBlock, formatEthTransaction, proposerAddress } from './eth-block.ts';
+export type { RpcContext, RpcMethod, RpcMethodTable } from './method.ts';
 // The wire contract: each method's parameter and result types (viem's `XParameters` / `XReturnType`).
 export type {
   EthBlock,
@@ -23,6 +15,12 @@ export type {
   EthGetBlockTransactionCountByNumberParameters,
   EthGetBlockTransactionCountByNumberReturnType,
   EthKvTransaction,
+} from './methods/eth-block.ts';
+export {
+  type ExecutionBlockView,
+  formatEthBlock,
+  formatEthTransaction,
+  proposerAddress,
 } from './methods/eth-block.ts';
 export type {
   EthCallParameters,
@@ -46,6 +44,7 @@ export type {
   EthSyncingReturnType,
 } from './methods/eth-chain.ts';
 export type { EthGetLogsParameters, EthGetLogsReturnType, EthLogFilterRequest } from './methods/eth-logs.ts';
+export { type LogFilter, type LogLimits, parseLogFilter, selectBlockLogs } from './methods/eth-logs.ts';
 export type {
   EthGetBalanceParameters,
   EthGetBalanceReturnType,
@@ -54,6 +53,7 @@ export type {
   GlGetProofParameters,
   GlGetProofReturnType,
 } from './methods/eth-state.ts';
+export { MODULE_CODE_MARKER } from './methods/eth-state.ts';
 export type {
   EthSubscribeParameters,
   EthSubscribeReturnType,
@@ -105,6 +105,7 @@ export type {
   GlPricesParameters,
   GlPricesReturnType,
 } from './methods/gl-market.ts';
+export { type GlMarketDeps, glMarketMethods, MAX_PRICE_INTERVALS } from './methods/gl-market.ts';
 export type {
   NetListeningParameters,
   NetListeningReturnType,
@@ -115,8 +116,19 @@ export type {
   Web3ClientVersionParameters,
   Web3ClientVersionReturnType,
 } from './methods/web3-net.ts';
-export { buildMethods, type MethodOptions, type RpcContext, type RpcMethod } from './methods.ts';
-export type { GridledgerRpcMethod, GridledgerRpcSchema } from './schema.ts';
+export { buildMethods, type MethodOptions } from './methods.ts';
+export type {
+  RpcBackend,
+  RpcBlock,
+  RpcCommit,
+  RpcCommitSignature,
+  RpcExecutionApp,
+  RpcStatus,
+  RpcTip,
+  RpcValidator,
+  SubmitTxResult,
+} from './port.ts';
+export { GRIDLEDGER_RPC_METHODS, type GridledgerRpcMethod, type GridledgerRpcSchema } from './schema.ts';
 export { RpcServer, type RpcServerOptions } from './server.ts';
 export { ethChainIdOf, mempoolSubmitter, storeBlockReader } from './store-backend.ts';
 export type { AddressHex, BlockTag, DecimalString, Hex, IntegerParameter } from './wire.ts';

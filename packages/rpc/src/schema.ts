@@ -152,3 +152,48 @@ export interface GridledgerRpcSchema {
 
 /** The name of a method the node serves. */
 export type GridledgerRpcMethod = keyof GridledgerRpcSchema;
+
+/** Every method name of {@link GridledgerRpcSchema}, at run time (a test checks the served table against it). */
+export const GRIDLEDGER_RPC_METHODS = [
+  'web3_clientVersion',
+  'net_version',
+  'net_listening',
+  'net_peerCount',
+  'eth_chainId',
+  'eth_blockNumber',
+  'eth_syncing',
+  'eth_gasPrice',
+  'eth_maxPriorityFeePerGas',
+  'eth_feeHistory',
+  'eth_getBlockByNumber',
+  'eth_getBlockByHash',
+  'eth_getBlockTransactionCountByNumber',
+  'eth_sendRawTransaction',
+  'eth_getTransactionByHash',
+  'eth_getTransactionReceipt',
+  'eth_getTransactionCount',
+  'eth_call',
+  'eth_estimateGas',
+  'eth_getBalance',
+  'eth_getCode',
+  'gl_getProof',
+  'eth_getLogs',
+  'eth_subscribe',
+  'eth_unsubscribe',
+  'gl_status',
+  'gl_validators',
+  'gl_commit',
+  'gl_query',
+  'gl_sendTx',
+  'broadcast_tx',
+  'gl_marketConfig',
+  'gl_interval',
+  'gl_orders',
+  'gl_prices',
+  'gl_gridState',
+] as const satisfies readonly GridledgerRpcMethod[];
+
+// Compile-time check that the list above names every method of the schema.
+type Unlisted = Exclude<GridledgerRpcMethod, (typeof GRIDLEDGER_RPC_METHODS)[number]>;
+const _everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void _everyMethodListed;

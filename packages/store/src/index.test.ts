@@ -4,12 +4,6 @@ import * as api from './index.ts';
 
 describe('@gridledger/store exports', () => {
   it('exports exactly these runtime names', () => {
-    expect(Object.keys(api).sort()).toEqual([
-      'MAX_STATE_KEY_BYTES',
-      'MemoryKVStore',
-      'NodeStore',
-      'StateBatch',
-      'StoreError',
-    ]);
+    expect(Object.keys(api).sort()).toEqual(['NodeStore', 'StoreError']);
   });
 });

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StateBatch } from '@gridledger/app-api';
 import { InputError, toHex, utf8 } from '@gridledger/base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NodeStore, StateBatch, StoreError } from './index.ts';
-import { MemoryKVStore } from './memory-kv.ts';
+import { NodeStore, StoreError } from './index.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -127,17 +127,5 @@ describe('NodeStore', () => {
     await store.close();
     await expect(store.loadBlock(1n)).rejects.toThrow(/closed/);
     await expect(store.saveBlock(blockOf(1n))).rejects.toThrow(/closed/);
-  });
-});
-
-describe('StateBatch and MemoryKVStore', () => {
-  it('keeps the last write per key and applies deletes', async () => {
-    const b = new StateBatch().put(utf8('x'), utf8('1')).put(utf8('y'), utf8('2')).put(utf8('x'), utf8('3'));
-    b.del(utf8('y'));
-    expect(b.size).toBe(2);
-    const kv = new MemoryKVStore();
-    kv.apply([{ key: utf8('y'), value: utf8('old') }, ...b.writes()]);
-    expect(await collect(kv.entries())).toEqual(['x=3']);
-    expect(() => new StateBatch().put(new Uint8Array(0), utf8('v'))).toThrow(/1\.\.1024 bytes/);
   });
 });

@@ -5,10 +5,10 @@
 // state of exactly that height. Blocks and certificates are opaque encoded bytes here: the consensus
 // codecs own their format, the store owns only where they live.
 import { mkdirSync } from 'node:fs';
+import { type AppCommit, type AppInfo, type KVStore, MAX_STATE_KEY_BYTES } from '@gridledger/app-api';
 import { equalBytes, GridledgerError, type GridledgerErrorOptions, InputError, utf8 } from '@gridledger/base';
 import { ClassicLevel } from 'classic-level';
 import { decodeHeight, encodeHeight, NS, nsKey, nsRange } from './keys.ts';
-import { type KVStore, MAX_STATE_KEY_BYTES, type StateWrite } from './state-batch.ts';
 
 /** An I/O or integrity failure of the node database (code `E_STORE`). */
 export class StoreError extends GridledgerError {
@@ -30,18 +30,6 @@ export interface BlockRecord {
 export interface SaveBlockInput extends BlockRecord {
   /** The encoded commit certificate (2f+1 precommits) for this height. */
   cert: Uint8Array;
-}
-
-/** The application's part of a block commit: its state writes and the state root after the block. */
-export interface AppCommit {
-  writes: readonly StateWrite[];
-  appHash: Uint8Array;
-}
-
-/** The last committed application state: its height and root. */
-export interface AppInfo {
-  height: bigint;
-  appHash: Uint8Array;
 }
 
 /** Options of {@link NodeStore.open}. */

@@ -2,9 +2,11 @@
 // printing each committed height on stdout. Block h writes count=h, k<h>=<1 KiB>, and deletes k<h-2>.
 // With ARM and DELAY arguments it SIGKILLs itself DELAY ms (or at the next setImmediate when DELAY is
 // "now") after starting the write of its ARM-th block, so the kill lands while a batch is in flight.
+
+import { StateBatch } from '@gridledger/app-api';
 import { bigintToBytes, utf8 } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { NodeStore, StateBatch } from '@gridledger/store';
+import { NodeStore } from '@gridledger/store';
 
 const [dir, arm, delay] = process.argv.slice(2);
 if (dir === undefined) throw new Error('usage: crash-writer.ts DIR');

@@ -7,12 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StateBatch } from '@gridledger/app-api';
 import { utf8 } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { KvApp } from '@gridledger/kvapp';
 import { Mempool } from '@gridledger/mempool';
+import { NodeStore } from '@gridledger/store';
 import Table from 'cli-table3';
-import { NodeStore, StateBatch } from '../src/index.ts';
 
 const rows: string[][] = [];
 

@@ -1,21 +1,25 @@
 // Determinism: random blocks of ERC-20 and accounts operations (valid, reverting, out of gas, replayed
 // and out-of-order nonces) applied to independent ExecutionApp instances, one on disk with sender
 // recovery on worker threads and one in memory with inline recovery, give identical state roots, results
-// and receipts at every height; the disk instance reopens to the same root.
+// and receipts at every height; the disk instance reopens to the same root. Here, above both the app and
+// the store (moved from packages/execution/test: the execution layer does not import the store).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
+import {
+  CASH_ADDRESS,
+  ERC20_ABI,
+  ERC20_ISSUER_ABI,
+  ExecutionApp,
+  SenderRecoveryPool,
+} from '@gridledger/execution';
 import { NodeStore } from '@gridledger/store';
 import fc from 'fast-check';
 import { encodeFunctionData } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CASH_ADDRESS } from '../src/addresses.ts';
-import { ExecutionApp } from '../src/app.ts';
-import { ERC20_ABI, ERC20_ISSUER_ABI } from '../src/modules/erc20.ts';
-import { SenderRecoveryPool } from '../src/recover-pool.ts';
-import { alice, bob, genesis, issuer, signCall } from './fixtures.ts';
+import { alice, bob, genesis, issuer, signCall } from '../../execution/test/fixtures.ts';
 
 const pool = SenderRecoveryPool.create(2)!;
 afterAll(async () => {

@@ -1,6 +1,11 @@
-// What the RPC server needs from a node: a small interface the node implements (see store-backend.ts
-// for adapters over the node store and mempool). Blocks come in a neutral shape; the server turns them
-// into Ethereum's block JSON (eth-block.ts).
+// The port: what the JSON-RPC server needs from a running node, declared here and implemented by the
+// node (packages/node/src/rpc-backend.ts; store-backend.ts has adapters over the node store and
+// mempool). Chain reads (latest block, blocks, certificates, block hashes), mempool add and find,
+// status, state reads and queries of the application, and block notifications for subscriptions. With
+// the execution app the node also hands over the app's read side (RpcExecutionApp) and, when genesis
+// enables the market, its configuration. rpc never imports node.
+import type { MarketConfig } from '@gridledger/energy';
+import type { ExecutionApp } from '@gridledger/execution';
 
 /** A committed block as the RPC server shows it. Hashes are 32 bytes. */
 export interface RpcBlock {
@@ -61,6 +66,35 @@ export type SubmitTxResult =
   | { ok: true; hash: Uint8Array }
   | { ok: false; hash?: Uint8Array; code: string; reason: string };
 
+/**
+ * What the execution methods read from the execution app: decoding and checking transactions, static
+ * calls, nonces, receipts and executed blocks, state values and proofs.
+ */
+export type RpcExecutionApp = Pick<
+  ExecutionApp,
+  | 'chainId'
+  | 'height'
+  | 'blockGasLimit'
+  | 'modules'
+  | 'decode'
+  | 'decodeMany'
+  | 'checkTx'
+  | 'staticCall'
+  | 'nonceOf'
+  | 'pendingNonceOf'
+  | 'loadReceipt'
+  | 'loadBlock'
+  | 'stateValue'
+  | 'prove'
+>;
+
+/** The node's tip: last committed height, its time, and the application state root after it. */
+export interface RpcTip {
+  height: bigint;
+  timeMs: bigint;
+  appHash: Uint8Array;
+}
+
 /** Everything the RPC server reads from (and the one thing it writes to) a node. */
 export interface RpcBackend {
   /** The chain id as a number, for eth_chainId and net_version (see {@link ethChainIdOf}). */
@@ -81,4 +115,16 @@ export interface RpcBackend {
   query?(key: Uint8Array): Promise<{ height: bigint; value: Uint8Array | undefined }>;
   /** Calls `listener` after each committed block; returns an unsubscribe function (enables eth_subscribe newHeads). */
   onBlock?(listener: (height: bigint) => void): () => void;
+  /** The hash of committed block `height` (cheaper than getBlock: no decoding). */
+  blockHash?(height: bigint): Promise<Uint8Array | undefined>;
+  /** The height of the committed block with hash `hash`. */
+  blockHeight?(hash: Uint8Array): Promise<bigint | undefined>;
+  /** The transactions waiting in the mempool (eth_getTransactionByHash answers pending ones). */
+  pendingTxs?(): Iterable<Uint8Array>;
+  /** The node's tip (stateRoot of the latest block, the market clock). */
+  tip?(): RpcTip;
+  /** The execution app when genesis chose it: enables the execution methods (eth_call, receipts, logs...). */
+  execution?: RpcExecutionApp;
+  /** The energy market's configuration when genesis enables it (with `execution`): enables gl_market methods. */
+  market?: MarketConfig;
 }

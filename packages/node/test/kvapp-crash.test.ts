@@ -1,15 +1,16 @@
 // A node killed at any moment restarts at its last committed height with the same state root: the kv
 // commit pipeline runs in a child process that is SIGKILLed mid-run, then the app is reloaded from the
 // store (which re-derives and checks the root) and compared with an in-memory replay of the same blocks.
+// Here, above both the app and the store (moved from packages/kvapp/test).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toHex, utf8 } from '@gridledger/base';
+import { KvApp } from '@gridledger/kvapp';
 import { NodeStore } from '@gridledger/store';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KvApp } from '../src/index.ts';
 import { blockTxs } from './kv-crash-blocks.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,7 @@
 // The application interface: how consensus drives the state machine it orders transactions for
-// (after CometBFT's ABCI++). The key-value app in @gridledger/node and, later, the execution layer
-// implement it. Header convention (as CometBFT): block h's header carries the app hash returned by
+// (after CometBFT's ABCI++). The key-value app (@gridledger/kvapp) and the execution app
+// (@gridledger/execution) implement it, the node's consensus driver calls it; it lives in the base layer so
+// that neither side imports the other. Header convention (as CometBFT): block h's header carries the app hash returned by
 // finalizeBlock of block h-1, so a commit certificate for h also attests the state after h-1.
 
 /** Result of a mempool admission check. */

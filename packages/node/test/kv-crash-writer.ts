@@ -1,9 +1,9 @@
-// Child process of crash.test.ts: runs the kv application's commit pipeline (finalizeBlock, saveBlock
+// Child process of kvapp-crash.test.ts (moved from packages/kvapp/test: the app does not import the store): runs the kv application's commit pipeline (finalizeBlock, saveBlock
 // with the app's writes, commit) on blocks from blockTxs() until killed, printing each committed height.
 import { utf8 } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
+import { KvApp } from '@gridledger/kvapp';
 import { NodeStore } from '@gridledger/store';
-import { KvApp } from '../src/index.ts';
 import { blockTxs } from './kv-crash-blocks.ts';
 
 const dir = process.argv[2];

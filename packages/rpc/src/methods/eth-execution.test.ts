@@ -1,4 +1,17 @@
+// The execution app's JSON-RPC methods (eth-chain, eth-state, eth-call, eth-transaction, eth-logs)
+// through the dispatcher over an in-process node: viem unmodified sends a cash transfer, waits for its
+// receipt, reads balances and events; pending transactions, reverts with OpenZeppelin's errors, Ethereum
+// wording for refused transactions, log filters, state proofs and the subscriptions' log selection.
 import { fromHex } from '@gridledger/base';
+import {
+  ACCOUNTS_ADDRESS,
+  CASH_ADDRESS,
+  ERC20_ABI,
+  ERC20_ISSUER_ABI,
+  ExecutionApp,
+  PROMISES_ADDRESS,
+  verifySmtProof,
+} from '@gridledger/execution';
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -7,43 +20,55 @@ import {
   custom,
   defineChain,
   encodeFunctionData,
+  hexToBytes,
   keccak256,
   serializeTransaction,
   toHex,
 } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { alice, bob, genesis, issuer, mallory, signCall } from '../test/fixtures.ts';
-import { ACCOUNTS_ADDRESS, CASH_ADDRESS, PROMISES_ADDRESS } from './addresses.ts';
-import { ExecutionApp } from './app.ts';
-import { ERC20_ABI, ERC20_ISSUER_ABI } from './modules/erc20.ts';
-import {
-  adaptRpcMethods,
-  buildExecutionRpcMethods,
-  ExecutionRpcError,
-  parseLogFilter,
-  selectBlockLogs,
-} from './rpc.ts';
-import { verifySmtProof } from './smt.ts';
+import { alice, bob, genesis, issuer, mallory, signCall } from '../../../execution/test/fixtures.ts';
+import { RpcDispatcher, type RpcResponse } from '../dispatch.ts';
+import { RpcError } from '../errors.ts';
+import { buildMethods } from '../methods.ts';
+import type { RpcBackend } from '../port.ts';
+import { parseLogFilter, selectBlockLogs } from './eth-logs.ts';
 
 /** An in-process node: mempool = accepted transactions, `mine()` runs one block through the app. */
 async function node() {
   const app = await ExecutionApp.load({ chainId: 1337n, genesis });
   const mempool: Uint8Array[] = [];
   const blockHash = (h: bigint) => keccak256(toHex(`block ${h}`));
-  const methods = buildExecutionRpcMethods({
-    app,
+  const backend: RpcBackend = {
+    ethChainId: 1337n,
+    latestHeight: () => app.height,
+    getBlock: async () => undefined,
+    commit: async () => undefined,
+    status: () => ({
+      chainId: '1337',
+      height: app.height,
+      latestHash: undefined,
+      latestTimeMs: undefined,
+      peers: 0,
+      validator: undefined,
+      catchingUp: false,
+    }),
+    validators: () => [],
     submitTx: async (raw) => {
       const r = await app.checkTx(raw);
-      if (r.ok) mempool.push(raw);
-      return r;
+      if (!r.ok) return { ok: false, code: 'rejected', reason: r.reason };
+      mempool.push(raw);
+      return { ok: true, hash: hexToBytes(keccak256(raw)) };
     },
-    blockHash,
-    heightOfBlockHash: (hash) => {
-      for (let h = 1n; h <= app.height; h++) if (blockHash(h) === hash) return h;
+    blockHash: async (h) => hexToBytes(blockHash(h)),
+    blockHeight: async (hash) => {
+      for (let h = 1n; h <= app.height; h++) if (blockHash(h) === toHex(hash)) return h;
       return undefined;
     },
-    pendingTx: (hash) => mempool.find((raw) => keccak256(raw) === hash),
-  });
+    pendingTxs: () => mempool,
+    execution: app,
+  };
+  const methods = buildMethods({ backend, clientVersion: 'test', maxTxBytes: 1 << 20 });
+  const dispatcher = new RpcDispatcher(methods);
   const mine = async () => {
     const h = app.height + 1n;
     const txs = await app.prepareProposal({
@@ -55,10 +80,11 @@ async function node() {
     await app.finalizeBlock({ height: h, timeMs: h * 1000n, proposer: new Uint8Array(32), txs });
     await app.commit(h);
   };
+  // Every request goes through the dispatcher: an error answer becomes an Error with its code and data.
   const call = async (method: string, params: unknown[]) => {
-    const fn = methods.get(method);
-    if (fn === undefined) throw new Error(`no method ${method}`);
-    return fn(params);
+    const r = (await dispatcher.handle({ jsonrpc: '2.0', id: 1, method, params })) as RpcResponse;
+    if ('error' in r) throw Object.assign(new Error(r.error.message), r.error);
+    return r.result;
   };
   // The transport viem uses: every request goes straight to the handler table.
   const chain = defineChain({
@@ -69,7 +95,7 @@ async function node() {
   });
   const transport = custom({
     request: async ({ method, params }: { method: string; params?: unknown[] }) => {
-      // Block methods belong to the chain's RPC (@gridledger/rpc); this stand-in answers what viem reads.
+      // The in-process node has no consensus blocks: this stand-in answers what viem reads of them.
       if (method === 'eth_blockNumber') return toHex(app.height);
       if (method === 'eth_getBlockByNumber') {
         const h = app.height;
@@ -84,13 +110,7 @@ async function node() {
           transactions: [],
         };
       }
-      try {
-        return await call(method, params ?? []);
-      } catch (err) {
-        if (err instanceof ExecutionRpcError)
-          throw Object.assign(new Error(err.message), { code: err.code, data: err.data });
-        throw err;
-      }
+      return call(method, params ?? []);
     },
   });
   const client = createPublicClient({ chain, transport });
@@ -310,23 +330,16 @@ describe('execution JSON-RPC methods', () => {
     expect(ok).toBe(true);
   });
 
-  it("adapts to another server's error type and selects block logs for subscriptions", async () => {
+  it('throws the one RpcError type from every handler, and selects block logs for subscriptions', async () => {
     const { methods, call, mine, app } = await node();
-    class OtherError extends Error {
-      constructor(
-        readonly code: number,
-        message: string,
-        readonly data?: unknown,
-      ) {
-        super(message);
-      }
-    }
-    const adapted = adaptRpcMethods(methods, (c, m, d) => new OtherError(c, m, d));
     const mint = encodeFunctionData({ abi: ERC20_ISSUER_ABI, functionName: 'mint', args: [bob.address, 1n] });
     await expect(
-      adapted.get('eth_call')!([{ from: alice.addr, to: CASH_ADDRESS, data: mint }], {}),
-    ).rejects.toBeInstanceOf(OtherError);
-    expect(await adapted.get('eth_gasPrice')!([], {})).toBe('0x0');
+      methods.get('eth_call')!([{ from: alice.addr, to: CASH_ADDRESS, data: mint }], {}),
+    ).rejects.toBeInstanceOf(RpcError);
+    await expect(
+      methods.get('eth_call')!([{ from: alice.addr, to: CASH_ADDRESS, data: mint }], {}),
+    ).rejects.toMatchObject({ rpcCode: 3, code: 'E_RPC_EXECUTION_REVERTED' });
+    expect(await methods.get('eth_gasPrice')!([], {})).toBe('0x0');
     const t = encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [bob.address, 1n] });
     await call('eth_sendRawTransaction', [toHex(await signCall(alice, CASH_ADDRESS, t, 0))]);
     await mine();

@@ -1,10 +1,10 @@
 // The Ethereum receipts and transactions roots shown in blocks: the empty-trie root for none, and for one
 // the root computed by hand from the trie rules (a single leaf node: hex-prefixed key rlp(0) = 0x80).
 import { keccak256 as keccak } from '@gridledger/crypto';
-import type { StoredReceipt } from '@gridledger/execution';
 import { bytesToHex, concatHex, type Hex, toRlp } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { encodeEthReceipt, ethReceiptsRoot, ethTransactionsRoot } from './execution-rpc.ts';
+import { encodeEthReceipt, ethReceiptsRoot, ethTransactionsRoot } from './eth-block-roots.ts';
+import type { StoredReceipt } from './receipts.ts';
 
 const EMPTY_TRIE = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421';
 

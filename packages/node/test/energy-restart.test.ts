@@ -1,15 +1,12 @@
 // Durability: the energy state is committed through the node store like any module state. A node that
 // stops after the clearing block and restarts from its store reaches the same app hash, and settles the
-// interval to the same state as a node that never stopped.
+// interval to the same state as a node that never stopped. Here, above both the energy modules and the
+// store (moved from packages/energy/test: the execution layer does not import the store).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { CREDITS_ADDRESS, ExecutionApp } from '@gridledger/execution';
-import { NodeStore } from '@gridledger/store';
-import { encodeFunctionData, hexToBytes } from 'viem';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   energyExtension,
   MARKET_ABI,
@@ -20,8 +17,19 @@ import {
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
   readingDomain,
-} from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, line, type TestAccount, testMarketConfig } from './harness.ts';
+} from '@gridledger/energy';
+import { CREDITS_ADDRESS, ExecutionApp } from '@gridledger/execution';
+import { NodeStore } from '@gridledger/store';
+import { encodeFunctionData, hexToBytes } from 'viem';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  account,
+  buildGenesis,
+  CHAIN_ID,
+  line,
+  type TestAccount,
+  testMarketConfig,
+} from '../../energy/test/harness.ts';
 
 const HOUR = 3_600_000n;
 const K = 3n;

@@ -1,0 +1,9 @@
+// The public API of @gridledger/app-api: a change to this list is an API change and shows up in review.
+import { describe, expect, it } from 'vitest';
+import * as api from './index.ts';
+
+describe('@gridledger/app-api exports', () => {
+  it('exports exactly these runtime names', () => {
+    expect(Object.keys(api).sort()).toEqual(['MAX_STATE_KEY_BYTES', 'MemoryKVStore', 'StateBatch']);
+  });
+});
