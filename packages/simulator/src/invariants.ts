@@ -36,6 +36,7 @@ import {
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
 import { clearNetwork, settleClearing } from '@gridledger/market';
+import type { GlOrder } from '@gridledger/rpc';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
 import type { Cleared } from './devices.ts';
@@ -65,17 +66,6 @@ const PROMISE_SETTLED = ev('PromiseSettled', MARKET_ABI);
 const TRANSFER = ev('Transfer', ERC20_ABI);
 const topicOf = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 const addrTopic = (a: string) => `0x${a.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
-
-interface OrderRow {
-  id: string;
-  owner: Address;
-  bus: number;
-  side: 'buy' | 'sell';
-  steps: { energyWh: string; priceMicrosPerMWh: string }[];
-  status: string;
-  escrow: string;
-  clearedWh: string;
-}
 
 /** Checks invariants over RPC as intervals clear and settle. */
 export class InvariantTracker {
@@ -121,8 +111,8 @@ export class InvariantTracker {
     ])) as [bigint, bigint];
   }
 
-  async orders(k: bigint): Promise<OrderRow[]> {
-    return this.deps.chain.main.call<OrderRow[]>('gl_orders', [k.toString()]);
+  async orders(k: bigint): Promise<GlOrder[]> {
+    return this.deps.chain.main.orders(k);
   }
 
   /** After interval k cleared: rent >= 0, and the stored clearing equals the engine's. */
@@ -130,12 +120,7 @@ export class InvariantTracker {
     this.firstInterval ??= k;
     const out: string[] = [];
     const c = this.deps.chain;
-    const iv = await c.main.call<{
-      status: string;
-      orders: string;
-      congestionRent: string;
-      lmpMicrosPerMWh: Record<string, string> | null;
-    }>('gl_interval', [k.toString()]);
+    const iv = await c.main.interval(k);
     // No orders at the gate: the chain marks the interval settled without clearing anything.
     if (iv.orders === '0') return out;
     if (iv.status === 'failed')
@@ -164,11 +149,10 @@ export class InvariantTracker {
         args: [],
       }),
     ) as NetworkJson;
-    const grid = await c.main.call<{ branches: { index: number; limitMw: number; overridden: boolean }[] }>(
-      'gl_gridState',
-      [],
+    const grid = await c.main.gridState();
+    const limits = new Map(
+      (grid?.branches ?? []).filter((b) => b.overridden).map((b) => [b.index, b.limitMw]),
     );
-    const limits = new Map(grid.branches.filter((b) => b.overridden).map((b) => [b.index, b.limitMw]));
     const network = networkFromJson(this.network, limits);
     const minutes = msToMinutes(cfg.intervalMs);
     const rows = (await this.orders(k))
@@ -254,9 +238,7 @@ export class InvariantTracker {
   ): Promise<string[]> {
     const c = this.deps.chain;
     const out: string[] = [];
-    const iv = await c.main.call<{ status: string; orders: string; promises: string[] }>('gl_interval', [
-      k.toString(),
-    ]);
+    const iv = await c.main.interval(k);
     if (iv.status === 'failed' || iv.orders === '0') return out;
     const ids = iv.promises.map((x) => BigInt(x));
     const views = await c.views<{ settled: boolean; deliveredWh: bigint; energyWh: bigint }>(

@@ -3,6 +3,7 @@
 // chain would refuse is refused before anything is sent, with the chain's reason); list reads gl_orders.
 import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
+import type { GlOrder } from '@gridledger/rpc';
 import type { Command } from 'commander';
 import { parseEventLogs } from 'viem';
 import {
@@ -18,22 +19,8 @@ import {
 import { formatStep, parseSteps, parseUintFlag } from '../market-units.ts';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 
-/** An order as gl_orders returns it. */
-export interface RpcOrder {
-  id: string;
-  owner: string;
-  bus: number;
-  side: 'buy' | 'sell';
-  steps: { energyWh: string; priceMicrosPerMWh: string }[];
-  status: string;
-  escrow: string;
-  clearedWh: string;
-  priceMicrosPerMWh: string;
-  amount: string;
-}
-
 /** The orders table shared with `interval show`. */
-export function ordersTable(orders: readonly RpcOrder[]): string {
+export function ordersTable(orders: readonly GlOrder[]): string {
   return renderTable(
     [
       'id',
@@ -200,10 +187,10 @@ export function registerOrder(program: Command): void {
     const owner = o.owner === undefined ? undefined : resolveAddress(o.owner, '--owner', o.devAccounts);
     const conn = await ChainConnection.open(o.rpc);
     const interval = await conn.resolveInterval(spec, '--interval');
-    const orders = await conn.request<RpcOrder[]>('gl_orders', [
-      interval.toString(),
-      ...(owner ? [owner] : []),
-    ]);
+    const orders = await conn.request(
+      'gl_orders',
+      owner ? [interval.toString(), owner] : [interval.toString()],
+    );
     if (format === 'json')
       return printJson({ interval: interval.toString(), ...(owner ? { owner } : {}), orders });
     if (orders.length === 0) {
