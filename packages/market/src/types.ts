@@ -38,7 +38,15 @@ export interface OrderResult {
 /** Price at one bus. */
 export interface BusPrice {
   id: number;
+  /** $/MWh: the midpoint of [lmpLow, lmpHigh] (the finite end when one is open). */
   lmp: number;
+  /**
+   * Lowest and highest price of this bus over the optimal duals with the dispatch fixed, $/MWh
+   * (docs/market-rules.md §6a); -Infinity / +Infinity where the range is open (null in JSON). Set by
+   * clearNetwork, solveOpf and clearSingleBus; optional so that hand-built prices need not state them.
+   */
+  lmpLow?: number;
+  lmpHigh?: number;
   lmpEnergy: number;
   lmpCongestion: number;
 }
