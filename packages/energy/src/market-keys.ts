@@ -70,6 +70,12 @@ export const marketKeys = {
     status: `${M}:iv:${k}:st`,
     /** LMP per bus, signed cash units per MWh. */
     lmp: (bus: number) => `${M}:iv:${k}:lmp:${bus}`,
+    /**
+     * The bus's range of clearing prices (docs/market-rules.md §6a), signed cash units per MWh; an open
+     * end is ±(2^127 − 1).
+     */
+    lmpLow: (bus: number) => `${M}:iv:${k}:lmplo:${bus}`,
+    lmpHigh: (bus: number) => `${M}:iv:${k}:lmphi:${bus}`,
     /** Flow per branch, signed W (from-end). */
     flowW: (branch: number) => `${M}:iv:${k}:flow:${branch}`,
     /** Flow per branch computed at settlement from the metered injections (digital twin), signed W. */
