@@ -33,11 +33,19 @@ export function shareTiesProRata(model: DcModel, steps: StepIndex, d: DispatchSo
   if (x.length < col0 + nS || x[col0] !== d.stepMw[0]) {
     throw new Error('shareTiesProRata: the program does not have the step columns where expected');
   }
+  // Only steps priced at their bus's LMP can be split arbitrarily: a step strictly in or out of the money
+  // has a non-zero reduced cost, and so has every step of its group (same column), all at their bounds.
+  const z = d.solution.colDual;
+  const { bus, sign, price, quantity } = steps;
+  const candidates: number[] = [];
+  for (let s = 0; s < nS; s++) {
+    if (Math.abs(z[col0 + s]!) <= 1e-7 * Math.max(1, Math.abs(price[s]!))) candidates.push(s);
+  }
+  if (candidates.length < 2) return 0;
   // Group by (bus, sign, price): sort step indices by that key; the price compares as a number, so -0 and
   // 0 are one price.
-  const order = new Int32Array(nS);
-  for (let s = 0; s < nS; s++) order[s] = s;
-  const { bus, sign, price, quantity } = steps;
+  const order = Int32Array.from(candidates);
+  const nC = order.length;
   order.sort(
     (a, b) =>
       bus[a]! - bus[b]! ||
@@ -45,10 +53,10 @@ export function shareTiesProRata(model: DcModel, steps: StepIndex, d: DispatchSo
       (price[a]! < price[b]! ? -1 : price[a]! > price[b]! ? 1 : a - b),
   );
   let shared = 0;
-  for (let g = 0; g < nS; ) {
+  for (let g = 0; g < nC; ) {
     let e = g + 1;
     const s0 = order[g]!;
-    while (e < nS) {
+    while (e < nC) {
       const t = order[e]!;
       if (bus[t] !== bus[s0] || sign[t] !== sign[s0] || price[t] !== price[s0]) break;
       e++;
