@@ -69,8 +69,6 @@ function priceWeights(
   const p = d.program;
   const limits: (LimitRef & { row: number })[] = [];
   const wStart = new Int32Array(n + 1);
-  const wRow: number[] = [];
-  const wVal: number[] = [];
   if (formulation === 'b-theta') {
     // Rows: one balance row per bus, one flow row per limited branch (branch order), then the rest.
     let r = n;
@@ -78,32 +76,39 @@ function priceWeights(
       if (model.network.branches[model.branchRows[k]!]!.rateAMw > 0)
         limits.push({ branch: k, kind: 'flow', row: r++ });
     }
+    const wRow = new Int32Array(n);
     for (let b = 0; b < n; b++) {
-      wRow.push(b);
-      wVal.push(1);
-      wStart[b + 1] = wRow.length;
+      wRow[b] = b;
+      wStart[b + 1] = b + 1;
     }
-  } else {
-    // Rows: island balances, piecewise-linear cuts, then the limits in the order they were added.
-    const refs = (d as DispatchSolution & { limitBranches?: LimitRef[] }).limitBranches ?? [];
-    const first = p.numRows - refs.length;
-    const ptdfs = refs.map((l, j) => {
-      limits.push({ ...l, row: first + j });
-      return ptdfRow(model, l.branch);
-    });
-    for (let b = 0; b < n; b++) {
-      wRow.push(model.busIsland[b]!);
-      wVal.push(1);
-      ptdfs.forEach((f, j) => {
-        if (f[b] !== 0) {
-          wRow.push(first + j);
-          wVal.push(f[b]!);
-        }
-      });
-      wStart[b + 1] = wRow.length;
-    }
+    return { wStart, wRow, wVal: new Float64Array(n).fill(1), limits };
   }
-  return { wStart, wRow: Int32Array.from(wRow), wVal: Float64Array.from(wVal), limits };
+  // Rows: island balances, piecewise-linear cuts, then the limits in the order they were added.
+  const pd = d as DispatchSolution & { limitBranches?: LimitRef[]; limitPtdf?: Float64Array[] };
+  const refs = pd.limitBranches ?? [];
+  const first = p.numRows - refs.length;
+  // The PTDF rows of the solve when it kept them (constraint-generation.ts), else solved again.
+  const kept = pd.limitPtdf?.length === refs.length ? pd.limitPtdf : undefined;
+  const ptdfs = refs.map((l, j) => {
+    limits.push({ ...l, row: first + j });
+    return kept?.[j] ?? ptdfRow(model, l.branch);
+  });
+  // Typed arrays sized for the densest case (every PTDF entry non-zero).
+  const wRow = new Int32Array(n * (1 + ptdfs.length));
+  const wVal = new Float64Array(n * (1 + ptdfs.length));
+  let len = 0;
+  for (let b = 0; b < n; b++) {
+    wRow[len] = model.busIsland[b]!;
+    wVal[len++] = 1;
+    for (let j = 0; j < ptdfs.length; j++) {
+      const v = ptdfs[j]![b]!;
+      if (v === 0) continue;
+      wRow[len] = first + j;
+      wVal[len++] = v;
+    }
+    wStart[b + 1] = len;
+  }
+  return { wStart, wRow: wRow.subarray(0, len), wVal: wVal.subarray(0, len), limits };
 }
 
 /**
@@ -243,25 +248,26 @@ export function publishMidpointPrices(
   // Per island: the sum of its prices, bounded to recognise an open range. Objective: all prices.
   const busesOf = new Int32Array(nIsl);
   for (let b = 0; b < n; b++) busesOf[model.busIsland[b]!]!++;
-  const islandW = Array.from({ length: nIsl }, () => new Map<number, number>());
+  // Σ_{b in s} W_b per island s, dense over the (few) rows; the objective is their sum.
+  const islandW = new Float64Array(nIsl * R);
   const objective = new Float64Array(R);
   for (let b = 0; b < n; b++) {
-    const m = islandW[model.busIsland[b]!]!;
+    const o = model.busIsland[b]! * R;
     for (let k = wStart[b]!; k < wStart[b + 1]!; k++) {
-      m.set(wRow[k]!, (m.get(wRow[k]!) ?? 0) + wVal[k]!);
+      islandW[o + wRow[k]!]! += wVal[k]!;
       objective[wRow[k]!]! += wVal[k]!;
     }
   }
   const islandRow0 = lower.length;
   for (let s = 0; s < nIsl; s++) {
-    const m = islandW[s]!;
-    const rows = [...m.keys()].sort((a, b) => a - b);
-    addRow(
-      rows,
-      rows.map((r) => m.get(r)!),
-      -OPEN_PRICE * busesOf[s]!,
-      OPEN_PRICE * busesOf[s]!,
-    );
+    const rows: number[] = [];
+    const vals: number[] = [];
+    for (let r = 0; r < R; r++) {
+      if (rowIsland[r] !== s || islandW[s * R + r] === 0) continue;
+      rows.push(r);
+      vals.push(islandW[s * R + r]!);
+    }
+    addRow(rows, vals, -OPEN_PRICE * busesOf[s]!, OPEN_PRICE * busesOf[s]!);
   }
   const lp = (sense: 1 | -1): LinearProgram => ({
     numCols: R,
