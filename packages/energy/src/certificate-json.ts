@@ -1,6 +1,7 @@
 // The stored form of a clearing's optimality certificate: JSON with typed arrays as plain arrays and
 // infinite bounds as the strings "Infinity" / "-Infinity", so anyone can read it back from state and
-// run verifyCertificate (of @gridledger/market) without re-solving.
+// run verifyCertificate (of @gridledger/market) without re-solving. It carries each bus's price range
+// (`priceRange`: bus ids, lmpLow, lmpHigh) when the clearing published one.
 import type { Certificate } from '@gridledger/market';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -33,6 +34,15 @@ export function encodeCertificateJson(c: Certificate): Json {
       index: Array.from(p.index),
       value: arr(p.value),
     },
+    ...(c.priceRange
+      ? {
+          priceRange: {
+            busIds: c.priceRange.busIds,
+            lmpLow: arr(c.priceRange.lmpLow),
+            lmpHigh: arr(c.priceRange.lmpHigh),
+          },
+        }
+      : {}),
   } as Json;
 }
 
@@ -42,7 +52,17 @@ export function decodeCertificateJson(j: unknown): Certificate {
   const p = o.program as Record<string, unknown>;
   const f = (v: unknown) => Float64Array.from(v as (number | string)[], unnum);
   const i = (v: unknown) => Int32Array.from(v as number[]);
+  const range = o.priceRange as Record<string, unknown> | undefined;
   return {
+    ...(range
+      ? {
+          priceRange: {
+            busIds: Array.from(range.busIds as number[]),
+            lmpLow: f(range.lmpLow),
+            lmpHigh: f(range.lmpHigh),
+          },
+        }
+      : {}),
     format: 'gridledger-kkt-v1',
     objective: unnum(o.objective as number),
     x: f(o.x),

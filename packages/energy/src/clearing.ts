@@ -4,8 +4,10 @@
 // clearNetwork (HiGHS wasm; inputs in a fixed order: orders by id, then upstream sell, upstream buy),
 // verifies the certificate, settles in integers with settleClearing, moves cash, records prices, flows,
 // congestion prices and quantities in state, the result and certificate as a ClearingRecorded log with
-// their keccak256 hashes in state (clearing-record.ts), and mints one promise per merit-order trade
-// (consecutive token ids, attributes packed by promise-record.ts).
+// their keccak256 hashes in state (clearing-record.ts), and mints one promise per trade of the
+// grid-respecting decomposition (trades.ts: same bus first, then along the cleared flows, never across
+// islands; merit by the cleared steps' prices), with consecutive token ids, attributes packed by
+// promise-record.ts.
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
 import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
@@ -42,7 +44,7 @@ import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from '.
 import { networkFromJson } from './network-json.ts';
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
-import { decomposeTrades, type TradeParty } from './trades.ts';
+import { decomposeTradesOnGrid, type GridTradeParty } from './trades.ts';
 import { encodeSigned, maxBig, minBig } from './words.ts';
 
 /** Engine id of an order. */
@@ -284,8 +286,10 @@ function applyClearing(
 
   let paidIn = 0n;
   let paidOut = 0n;
-  const sellers: TradeParty[] = [];
-  const buyers: TradeParty[] = [];
+  const sellers: GridTradeParty[] = [];
+  const buyers: GridTradeParty[] = [];
+  const engineResult = new Map(result.orders.map((r) => [r.id, r]));
+  const merit = (o: StoredOrder) => clearedStepPrice(o, engineResult.get(engineOrderId(o.id))!.clearedSteps);
   const owners = new Map<bigint, Address>();
   for (const o of inputs.orders) {
     const p = byId.get(engineOrderId(o.id))!;
@@ -299,7 +303,7 @@ function applyClearing(
       amount = minBig(p.amountMicros, o.escrow);
       release = o.escrow - amount;
       paidIn += amount;
-      if (wh > 0n) buyers.push({ orderId: o.id, meritPrice: maxPrice(o), energyWh: wh });
+      if (wh > 0n) buyers.push({ orderId: o.id, meritPrice: merit(o), energyWh: wh, bus: o.bus });
     } else {
       amount = p.amountMicros;
       const keep = sellCollateral(config, wh);
@@ -315,7 +319,7 @@ function applyClearing(
         paidOut += amount;
         release += amount;
       }
-      if (wh > 0n) sellers.push({ orderId: o.id, meritPrice: minPrice(o), energyWh: wh });
+      if (wh > 0n) sellers.push({ orderId: o.id, meritPrice: merit(o), energyWh: wh, bus: o.bus });
     }
     if (release > 0n) cash.transfer(ctx, MARKET_ADDRESS, o.owner, release);
     if (release < 0n) throw revertReason(`order ${o.id}: negative release`);
@@ -342,7 +346,12 @@ function applyClearing(
     if (upSell.amountMicros < 0n) throw revertReason('upstream offer cleared at a negative price');
     paidOut += upSell.amountMicros;
     if (upSell.amountMicros > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upSell.amountMicros);
-    sellers.push({ orderId: 0n, meritPrice: up.importPriceMicrosPerMWh, energyWh: upSell.energyWh });
+    sellers.push({
+      orderId: 0n,
+      meritPrice: up.importPriceMicrosPerMWh,
+      energyWh: upSell.energyWh,
+      bus: up.bus,
+    });
   }
   let upPaid = 0n;
   if (upBuy.energyWh > 0n) {
@@ -350,7 +359,12 @@ function applyClearing(
     if (upPaid < 0n) throw revertReason('upstream bid cleared at a negative price');
     paidIn += upPaid;
     if (upBuyEscrow - upPaid > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upBuyEscrow - upPaid);
-    buyers.push({ orderId: 0n, meritPrice: up.exportPriceMicrosPerMWh, energyWh: upBuy.energyWh });
+    buyers.push({
+      orderId: 0n,
+      meritPrice: up.exportPriceMicrosPerMWh,
+      energyWh: upBuy.energyWh,
+      bus: up.bus,
+    });
   }
   owners.set(0n, up.account);
   // Congestion rent: what buyers paid minus what sellers received, to the grid operator.
@@ -359,7 +373,11 @@ function applyClearing(
   if (rent < 0n) cash.transfer(ctx, config.gridOperator, MARKET_ADDRESS, -rent);
 
   // Records: prices per bus, flows, congestion prices, upstream, result and certificate.
-  for (const b of result.buses) ctx.write(iv.lmp(b.id), encodeSigned(priceAt.get(b.id)!));
+  for (const b of result.buses) {
+    ctx.write(iv.lmp(b.id), encodeSigned(priceAt.get(b.id)!));
+    ctx.write(iv.lmpLow(b.id), encodeSigned(rangeEnd(b.lmpLow ?? b.lmp)));
+    ctx.write(iv.lmpHigh(b.id), encodeSigned(rangeEnd(b.lmpHigh ?? b.lmp)));
+  }
   for (const br of result.branches) {
     ctx.write(iv.flowW(br.index), encodeSigned(mwToW(br.flowMw)));
     ctx.write(iv.muFrom(br.index), encodeSigned(dollarsPerMWhToMicros(br.muFrom)));
@@ -385,8 +403,20 @@ function applyClearing(
   ctx.write(iv.clearedAtHeight, ctx.env.height);
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.clearingRecorded, { interval: k, ...record });
 
-  // Promises: merit-order trades, one ERC-721 token each, to the buyer.
-  const { trades } = decomposeTrades(sellers, buyers);
+  // Promises: trades that respect the grid, one ERC-721 token each, to the buyer.
+  const minutes = intervalMinutes(config);
+  const inService = new Map(inputs.network.branches.map((b) => [b.index, b.status !== 0]));
+  const { trades } = decomposeTradesOnGrid(
+    sellers,
+    buyers,
+    result.branches.map((b) => ({
+      index: b.index,
+      from: b.from,
+      to: b.to,
+      inService: inService.get(b.index) ?? false,
+      flowWh: (b.flowMw * minutes * 1e6) / 60,
+    })),
+  );
   const busById = new Map(inputs.orders.map((o) => [o.id, o.bus]));
   const busOf = (id: bigint) => (id === 0n ? up.bus : busById.get(id)!);
   let next = ctx.read(marketKeys.nextPromise) || 1n;
@@ -447,10 +477,26 @@ function applyClearing(
   });
 }
 
-function maxPrice(o: StoredOrder): bigint {
-  return o.steps.reduce((a, s) => maxBig(a, s.priceMicrosPerMWh), 0n);
+/**
+ * An order's merit price for the promises: the price of its marginal cleared step (a sell order's
+ * highest-priced step that cleared, a buy order's lowest), so a step that does not clear (a 1-Wh step at
+ * an extreme price) cannot move it. Steps that cleared less than 1e-9 MW count as not cleared.
+ */
+export function clearedStepPrice(o: StoredOrder, clearedMw: readonly number[]): bigint {
+  let out: bigint | undefined;
+  o.steps.forEach((s, k) => {
+    if (!((clearedMw[k] ?? 0) > 1e-9)) return;
+    const p = s.priceMicrosPerMWh;
+    if (out === undefined) out = p;
+    else out = o.side === 'sell' ? maxBig(out, p) : minBig(out, p);
+  });
+  return out ?? o.steps[0]!.priceMicrosPerMWh;
 }
 
-function minPrice(o: StoredOrder): bigint {
-  return o.steps.reduce((a, s) => minBig(a, s.priceMicrosPerMWh), o.steps[0]!.priceMicrosPerMWh);
+/** A range end in cash units per MWh; an open end is stored as ±(2^127 − 1), beyond any price. */
+const OPEN_END = (1n << 127n) - 1n;
+function rangeEnd(p: number): bigint {
+  if (p === Number.POSITIVE_INFINITY) return OPEN_END;
+  if (p === Number.NEGATIVE_INFINITY) return -OPEN_END;
+  return dollarsPerMWhToMicros(p);
 }

@@ -23,6 +23,8 @@ export interface MarketConfigJson {
   imbalance: { shortfallPriceMicrosPerMWh: string; surplusPriceMicrosPerMWh: string };
   maxOrdersPerAccount: number;
   maxStepsPerOrder: number;
+  minStepWh?: string;
+  maxOrderWh?: string;
   clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
 }
 
@@ -51,6 +53,8 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
     },
     maxOrdersPerAccount: c.maxOrdersPerAccount,
     maxStepsPerOrder: c.maxStepsPerOrder,
+    ...(c.minStepWh === undefined ? {} : { minStepWh: c.minStepWh.toString() }),
+    ...(c.maxOrderWh === undefined ? {} : { maxOrderWh: c.maxOrderWh.toString() }),
     ...(c.clock === undefined
       ? {}
       : {
@@ -115,6 +119,8 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
     },
     maxOrdersPerAccount: num(o, 'maxOrdersPerAccount', where),
     maxStepsPerOrder: num(o, 'maxStepsPerOrder', where),
+    ...(o.minStepWh === undefined ? {} : { minStepWh: int(o, 'minStepWh', where) }),
+    ...(o.maxOrderWh === undefined ? {} : { maxOrderWh: int(o, 'maxOrderWh', where) }),
     ...(clock === undefined
       ? {}
       : {

@@ -51,6 +51,13 @@ export interface MarketConfig {
   maxOrdersPerAccount: number;
   /** Most steps of one order. */
   maxStepsPerOrder: number;
+  /** Smallest energy of one order step, Wh (default 1; e.g. 1000 for 1 kWh): no dust steps. */
+  minStepWh?: bigint;
+  /**
+   * Most energy of one order (sum of its steps), Wh (default: no cap beyond the step limits). Stands in
+   * for the capacity of the participant's meters at the bus until meter capacity is registered.
+   */
+  maxOrderWh?: bigint;
   /** Market time from block time (default: market time = block time). */
   clock?: MarketClock;
 }
@@ -105,6 +112,12 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
     if (!Number.isSafeInteger(v) || v <= 0)
       throw new InputError(`market config: expected ${name} > 0, got ${v}`);
   }
+  if (c.minStepWh !== undefined) {
+    pos(c.minStepWh, 'minStepWh');
+    if (c.minStepWh > MAX_STEP_WH)
+      throw new InputError(`market config: expected minStepWh <= ${MAX_STEP_WH}, got ${c.minStepWh}`);
+  }
+  if (c.maxOrderWh !== undefined) pos(c.maxOrderWh, 'maxOrderWh');
   if (c.clock !== undefined) {
     nonneg(c.clock.blockOriginMs, 'clock.blockOriginMs');
     nonneg(c.clock.marketOriginMs, 'clock.marketOriginMs');

@@ -44,6 +44,8 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
+    ...(c.minStepWh === undefined ? [] : ([['minStepWh', c.minStepWh]] as [string, bigint][])),
+    ...(c.maxOrderWh === undefined ? [] : ([['maxOrderWh', c.maxOrderWh]] as [string, bigint][])),
     ...(c.clock === undefined
       ? []
       : ([

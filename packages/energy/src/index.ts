@@ -5,6 +5,7 @@ export { ENERGY_ADDRESSES, MARKET_ADDRESS, METERS_ADDRESS, REGISTRY_ADDRESS } fr
 export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
 export {
   type ClearingInputs,
+  clearedStepPrice,
   clearInterval,
   type EngineOrderSource,
   engineOrderId,
@@ -107,7 +108,16 @@ export {
   settleInterval,
   storedRent,
 } from './settlement.ts';
-export { decomposeTrades, shareProRata, type Trade, type TradeParty } from './trades.ts';
+export {
+  decomposeTrades,
+  decomposeTradesOnGrid,
+  type GridBranch,
+  type GridTradeParty,
+  type Route,
+  shareProRata,
+  type Trade,
+  type TradeParty,
+} from './trades.ts';
 export {
   decodeSigned,
   encodeSigned,

@@ -67,9 +67,19 @@ export const marketKeys = {
     orders: `${M}:iv:${k}:n`,
     order: (i: number) => `${M}:iv:${k}:o:${i}`,
     liveOf: (a: Address) => `${M}:iv:${k}:acct:${a}`,
+    /** An owner's orders at a bus on one side (0 buy, 1 sell), for self-trade prevention: count, ids. */
+    ownCount: (a: Address, bus: bigint, side: bigint) => `${M}:iv:${k}:own:${a}:${bus}:${side}:n`,
+    ownOrder: (a: Address, bus: bigint, side: bigint, i: bigint) =>
+      `${M}:iv:${k}:own:${a}:${bus}:${side}:${i}`,
     status: `${M}:iv:${k}:st`,
     /** LMP per bus, signed cash units per MWh. */
     lmp: (bus: number) => `${M}:iv:${k}:lmp:${bus}`,
+    /**
+     * The bus's range of clearing prices (docs/market-rules.md §6a), signed cash units per MWh; an open
+     * end is ±(2^127 − 1).
+     */
+    lmpLow: (bus: number) => `${M}:iv:${k}:lmplo:${bus}`,
+    lmpHigh: (bus: number) => `${M}:iv:${k}:lmphi:${bus}`,
     /** Flow per branch, signed W (from-end). */
     flowW: (branch: number) => `${M}:iv:${k}:flow:${branch}`,
     /** Flow per branch computed at settlement from the metered injections (digital twin), signed W. */

@@ -30,7 +30,7 @@ import {
 import { decodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { PROMISE_RECORD_WORDS, promiseWordKey, readPromiseRecord } from './promise-record.ts';
 import { registryKeys } from './registry.ts';
-import { decodeSigned, type StateReader } from './words.ts';
+import { decodeSigned, maxBig, minBig, type StateReader } from './words.ts';
 
 /** The market's ABI (functions, views and every event the market emits, in the block too). */
 export const MARKET_ABI = parseAbi([
@@ -205,10 +205,11 @@ export class MarketModule extends AbiModule {
         if (steps.length === 0 || steps.length > config.maxStepsPerOrder) {
           throw revertReason(`market: expected 1..${config.maxStepsPerOrder} steps, got ${steps.length}`);
         }
+        const minStepWh = config.minStepWh ?? 1n;
         steps.forEach((s, j) => {
-          if (s.energyWh <= 0n || s.energyWh > MAX_STEP_WH) {
+          if (s.energyWh < minStepWh || s.energyWh > MAX_STEP_WH) {
             throw revertReason(
-              `market: step ${j + 1}: energyWh must be in 1..${MAX_STEP_WH}, got ${s.energyWh}`,
+              `market: step ${j + 1}: energyWh must be in ${minStepWh}..${MAX_STEP_WH}, got ${s.energyWh}`,
             );
           }
           if (s.priceMicrosPerMWh > MAX_PRICE_MICROS_PER_MWH) {
@@ -217,14 +218,43 @@ export class MarketModule extends AbiModule {
             );
           }
         });
+        const total = steps.reduce((a, s) => a + s.energyWh, 0n);
+        if (config.maxOrderWh !== undefined && total > config.maxOrderWh) {
+          throw revertReason(
+            `market: the order's ${total} Wh exceed the cap of ${config.maxOrderWh} Wh per order`,
+          );
+        }
         const iv = marketKeys.interval(k);
+        // Self-trade prevention: an owner's buy and sell at one bus and interval that would cross.
+        const sideBig = BigInt(side as number);
+        const other = 1n - sideBig;
+        const nOther = ctx.read(iv.ownCount(who, b, other));
+        for (let i = 0n; i < nOther; i++) {
+          const id = ctx.read(iv.ownOrder(who, b, other, i));
+          const ok = marketKeys.order(id);
+          if (ctx.read(ok.status) !== ORDER_STATUS.open) continue;
+          const prices: bigint[] = [];
+          const n = Number(ctx.read(ok.steps));
+          for (let j = 0; j < n; j++) prices.push(ctx.read(ok.stepPrice(j)));
+          const bid = sideBig === 0n ? steps : prices.map((p) => ({ priceMicrosPerMWh: p }));
+          const offer = sideBig === 0n ? prices.map((p) => ({ priceMicrosPerMWh: p })) : steps;
+          const maxBid = bid.reduce((a, s) => maxBig(a, s.priceMicrosPerMWh), -1n);
+          const minOffer = offer.reduce(
+            (a, s) => (a < 0n ? s.priceMicrosPerMWh : minBig(a, s.priceMicrosPerMWh)),
+            -1n,
+          );
+          if (maxBid >= minOffer) {
+            throw revertReason(
+              `market: self-trade: ${who}'s order ${id} at bus ${b} in interval ${k} would cross this ${sideBig === 0n ? 'buy' : 'sell'} (bid ${maxBid} >= offer ${minOffer})`,
+            );
+          }
+        }
         const live = ctx.read(iv.liveOf(who));
         if (live >= BigInt(config.maxOrdersPerAccount)) {
           throw revertReason(
             `market: ${who} already has ${live} orders in interval ${k} (limit ${config.maxOrdersPerAccount})`,
           );
         }
-        const total = steps.reduce((a, s) => a + s.energyWh, 0n);
         const escrow = side === 0 ? buyEscrow(steps) : sellCollateral(config, total);
         const cash = cashOf(ctx);
         const balance = cash.balanceOf(ctx.state, who);
@@ -250,6 +280,9 @@ export class MarketModule extends AbiModule {
         ctx.write(iv.order(Number(slot)), id);
         ctx.write(iv.orders, slot + 1n);
         ctx.write(iv.liveOf(who), live + 1n);
+        const own = ctx.read(iv.ownCount(who, b, sideBig));
+        ctx.write(iv.ownOrder(who, b, sideBig, own), id);
+        ctx.write(iv.ownCount(who, b, sideBig), own + 1n);
         ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.placed, { id, owner: who, interval: k, bus: b, side, escrow });
         return [id];
       },

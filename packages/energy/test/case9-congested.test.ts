@@ -16,7 +16,9 @@ import { clearNetwork, settleClearing, verifyCertificate } from '@gridledger/mar
 import { decodeEventLog } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  clearedStepPrice,
   decodeSigned,
+  decomposeTradesOnGrid,
   findClearingRecord,
   MARKET_ABI,
   MARKET_ADDRESS,
@@ -299,6 +301,10 @@ describe('energy market on chain, case9_congested', () => {
       const onChain = chain.view<bigint>(MARKET_ADDRESS, MARKET_ABI, 'lmp', [K, BigInt(bus.id)]);
       expect(onChain).toBe(BigInt(Math.round(bus.lmp * 1e6)));
       lmps.set(bus.id, onChain);
+      // Its range (market-rules §6a) beside it, in state for gl_prices.
+      const iv = marketKeys.interval(K);
+      expect(decodeSigned(chain.state.get(iv.lmpLow(bus.id)))).toBe(BigInt(Math.round(bus.lmpLow! * 1e6)));
+      expect(decodeSigned(chain.state.get(iv.lmpHigh(bus.id)))).toBe(BigInt(Math.round(bus.lmpHigh! * 1e6)));
     }
     expect(new Set(lmps.values()).size).toBeGreaterThan(1);
     const line8 = offChain.branches.find((br) => br.index === 8)!;
@@ -339,32 +345,67 @@ describe('energy market on chain, case9_congested', () => {
     expect(b.record!.logs.length).toBeGreaterThan(0);
   });
 
-  it('mints one promise per merit-order trade to the buyer, with its attributes', async () => {
+  // The promise bob transfers to frank before settlement (one of alice's: she delivers, so it earns credits).
+  let transferId = 0n;
+  it('mints one promise per trade of the grid-respecting decomposition to the buyer, with its attributes', async () => {
     const n = chain.view<[number, bigint, bigint, bigint]>(MARKET_ADDRESS, MARKET_ABI, 'intervalState', [
       K,
     ])[3];
-    let total = 0n;
-    const first = chain.view<{
+    type P = {
       seller: string;
       buyer: string;
+      sellerOrder: bigint;
+      buyerOrder: bigint;
       energyWh: bigint;
       sellerBus: bigint;
       buyerBus: bigint;
-    }>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [1n]);
-    // Merit order: cheapest seller (alice, 20 $/MWh) with the highest bidder (bob, 100 $/MWh).
-    expect(first.seller).toBe(alice.address);
-    expect(first.buyer).toBe(bob.address);
-    expect(first.sellerBus).toBe(2n);
-    expect(first.buyerBus).toBe(9n);
+    };
+    const minted: P[] = [];
     for (let id = 1n; id <= n; id++) {
-      const p = chain.view<{ buyer: string; energyWh: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [
-        id,
-      ]);
+      const p = chain.view<P>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [id]);
       expect(chain.view<string>(PROMISES_ADDRESS, ERC721_ABI, 'ownerOf', [id])).toBe(p.buyer);
-      total += p.energyWh;
+      minted.push(p);
+      if (transferId === 0n && p.buyer === bob.address && p.seller === alice.address) transferId = id;
     }
-    const sold = settledOff.parties.filter((p) => p.side === 'sell').reduce((a, p) => a + p.energyWh, 0n);
-    expect(total).toBe(sold);
+    expect(transferId).toBeGreaterThan(0n);
+    // The same trades as decomposeTradesOnGrid of the off-chain clearing (orders 1..5, upstream as 0).
+    const party = (id: string) => settledOff.parties.find((p) => p.id === id)!;
+    const orderOf = (id: string) => (id.startsWith('up-') ? 0n : BigInt(id.slice(1)));
+    const busOfOrder = (id: string) => offChain.orders.find((o) => o.id === id)!.bus;
+    const parties = offChain.orders
+      .map((o) => ({ o, p: party(o.id) }))
+      .filter(({ p }) => p.energyWh > 0n)
+      .map(({ o, p }) => ({
+        side: o.side,
+        party: {
+          orderId: orderOf(o.id),
+          meritPrice: o.id.startsWith('up-')
+            ? (o.side === 'sell' ? 80n : 5n) * USD
+            : clearedStepPrice(
+                { side: o.side, steps: ORDERS[Number(orderOf(o.id)) - 1]!.steps } as never,
+                o.clearedSteps,
+              ),
+          energyWh: p.energyWh,
+          bus: busOfOrder(o.id),
+        },
+      }));
+    const expected = decomposeTradesOnGrid(
+      parties.filter((x) => x.side === 'sell').map((x) => x.party),
+      parties.filter((x) => x.side === 'buy').map((x) => x.party),
+      offChain.branches.map((b) => ({ ...b, inService: true, flowWh: b.flowMw * 1e6 })),
+    );
+    expect(minted.map((p) => [p.sellerOrder, p.buyerOrder, p.energyWh])).toEqual(
+      expected.trades.map((t) => [t.sellerOrder, t.buyerOrder, t.energyWh]),
+    );
+    // Per party, the promised Wh are its cleared Wh.
+    for (const { party: q, side } of parties) {
+      const promised = minted
+        .filter((p) => (side === 'sell' ? p.sellerOrder : p.buyerOrder) === q.orderId)
+        .reduce((a, p) => a + p.energyWh, 0n);
+      expect(promised).toBe(q.energyWh);
+    }
+    // Routes follow the cleared flows: none is residue on this network.
+    expect(expected.routes.every((r) => !r.residue)).toBe(true);
   });
 
   it('rejects an order after the gate and an early reading; transfers a promise', async () => {
@@ -386,7 +427,11 @@ describe('energy market on chain, case9_congested', () => {
     expect(b.outcomes[0]!.reason).toContain('gate of interval 10 closed');
     expect(b.outcomes[1]!.reason).toContain('the interval ends at');
     expect(chain.snapshotExceptNonces()).toBe(before);
-    const t = await chain.tx(bob, PROMISES_ADDRESS, ERC721_ABI, 'transferFrom', [bob.addr, frank.addr, 1n]);
+    const t = await chain.tx(bob, PROMISES_ADDRESS, ERC721_ABI, 'transferFrom', [
+      bob.addr,
+      frank.addr,
+      transferId,
+    ]);
     const b2 = await chain.block(GATE + 2n, [t]);
     expect(b2.outcomes[0]!.ok).toBe(true);
   });
@@ -472,7 +517,7 @@ describe('energy market on chain, case9_congested', () => {
     const delivered = readings.get('alice')!.exportedWh + sold('erin');
     const supply = chain.view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'totalSupply');
     expect(supply).toBe(delivered);
-    // Credits go to the holders: bob's promise 1 now belongs to frank.
+    // Credits go to the holders: bob's promise from alice now belongs to frank.
     const n = chain.view<[number, bigint, bigint, bigint]>(MARKET_ADDRESS, MARKET_ABI, 'intervalState', [
       K,
     ])[3];
@@ -488,7 +533,7 @@ describe('energy market on chain, case9_congested', () => {
       }>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [id]);
       expect(p.settled).toBe(true);
       expect(p.deliveredWh).toBeLessThanOrEqual(p.energyWh);
-      const holder = id === 1n ? frank.address : p.buyer;
+      const holder = id === transferId ? frank.address : p.buyer;
       byHolder.set(holder, (byHolder.get(holder) ?? 0n) + p.deliveredWh);
       sumDelivered += p.deliveredWh;
     }

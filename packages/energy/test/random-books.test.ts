@@ -93,8 +93,11 @@ describe('random books on case9_congested', () => {
       const book: O[] = [];
       for (let i = 0; i < traders.length; i++) {
         const n = 1 + Math.floor(rand() * 3);
+        // One side per trader: an owner's buy and sell that cross are refused (self-trade prevention).
+        let side: 0 | 1 | undefined;
         for (let j = 0; j < n; j++) {
-          const side = rand() < 0.5 ? 0 : 1;
+          const draw = rand() < 0.5 ? 0 : 1;
+          side ??= draw;
           const steps = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => ({
             energyWh: BigInt(1 + Math.floor(rand() * 80_000)) * 1_000n,
             priceMicrosPerMWh: BigInt(Math.floor((side === 0 ? 20 + rand() * 80 : 1 + rand() * 70) * 1e6)),

@@ -314,7 +314,16 @@ export function clearSingleBus(orders: readonly Order[], options: AuctionOptions
   return {
     status: 'optimal',
     welfare: a.welfare,
-    buses: [{ id: a.bus, lmp: a.price, lmpEnergy: a.price, lmpCongestion: 0 }],
+    buses: [
+      {
+        id: a.bus,
+        lmp: a.price,
+        lmpLow: a.priceRange.low,
+        lmpHigh: a.priceRange.high,
+        lmpEnergy: a.price,
+        lmpCongestion: 0,
+      },
+    ],
     orders: results,
     branches: [],
     congestionRent: 0,

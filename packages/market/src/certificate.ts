@@ -25,6 +25,12 @@ export interface Certificate {
   colDual: Float64Array;
   /** Objective value claimed for x. */
   objective: number;
+  /**
+   * Each bus's range of optimal prices with x fixed ($/MWh, network order; +-Infinity where open), as
+   * clearNetwork and solveOpf publish it (dual-range.ts). The duals above are its midpoint. Not checked
+   * by verifyCertificate (that would need the dual-range LPs); it says what the market chose among.
+   */
+  priceRange?: { busIds: number[]; lmpLow: Float64Array; lmpHigh: Float64Array };
 }
 
 /** Measured violations of each condition and whether all are within tolerance. */
@@ -41,7 +47,11 @@ export interface CertificateCheck {
 }
 
 /** Packages a solved program as a certificate (copies nothing: the arrays are the solver's copies). */
-export function buildCertificate(program: LinearProgram, solution: LpSolution): Certificate {
+export function buildCertificate(
+  program: LinearProgram,
+  solution: LpSolution,
+  priceRange?: Certificate['priceRange'],
+): Certificate {
   return {
     format: 'gridledger-kkt-v1',
     program,
@@ -49,6 +59,7 @@ export function buildCertificate(program: LinearProgram, solution: LpSolution): 
     rowDual: solution.rowDual,
     colDual: solution.colDual,
     objective: solution.objective,
+    ...(priceRange ? { priceRange } : {}),
   };
 }
 

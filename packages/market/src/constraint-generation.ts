@@ -31,8 +31,11 @@ export interface PtdfOptions {
   coarseAboveSteps?: number;
 }
 
-/** A PTDF dispatch solution with the limits its final program contains. */
-export type PtdfDispatch = DispatchSolution & { limitBranches: LimitRef[] };
+/**
+ * A PTDF dispatch solution with the limits its final program contains (and, when optimal, their PTDF
+ * rows, which the dual-range LPs reuse).
+ */
+export type PtdfDispatch = DispatchSolution & { limitBranches: LimitRef[]; limitPtdf?: Float64Array[] };
 
 /**
  * Solves the PTDF program of `cc` (plus `extra` columns) by constraint generation, starting from the
@@ -169,6 +172,7 @@ export function ptdfCore(
         rounds,
         solveMs,
         limitBranches: limitBranches(),
+        limitPtdf: limits.map((l) => l.ptdf),
       };
     }
   };

@@ -25,6 +25,7 @@ export {
   type CertificateCheck,
   verifyCertificate,
 } from './certificate.ts';
+export type { BusPriceRanges, PriceRangeOptions } from './dual-range.ts';
 export { type LinearProgram, type LpSolution, loadSolver, solveLinearProgram } from './lp.ts';
 export { clearNetwork, type NetworkClearingResult } from './network-clearing.ts';
 export {

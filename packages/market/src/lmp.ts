@@ -6,7 +6,7 @@
 // split of each bus's LMP into its energy part (the LMP of its island's reference bus) and congestion part.
 import type { DcModel } from '@gridledger/grid';
 import type { DispatchSolution } from './dispatch-solution.ts';
-import type { BusPrice } from './types.ts';
+import type { BusPrice, BusPriceRanges } from './types.ts';
 
 /**
  * LMPs of the b-theta formulation: the duals of the first `busCount` rows (one balance row per bus).
@@ -62,13 +62,20 @@ export function toEndShadowPrice(y: number): number {
 }
 
 /**
- * Per-bus prices in network order: LMP, energy part (the LMP of the island's reference bus) and
- * congestion part (LMP minus energy part), with the bus angle in degrees. Buses out of the model are NaN.
+ * Per-bus prices in network order: LMP, its range over the optimal duals (`range`, dual-range.ts; without
+ * it, zero width), energy part (the LMP of the island's reference bus) and congestion part (LMP minus
+ * energy part), with the bus angle in degrees. Buses out of the model are NaN.
  */
-export function busPrices(model: DcModel, d: DispatchSolution): (BusPrice & { vaDeg: number })[] {
+export function busPrices(
+  model: DcModel,
+  d: DispatchSolution,
+  range?: BusPriceRanges,
+): (BusPrice & { vaDeg: number })[] {
   const out: (BusPrice & { vaDeg: number })[] = model.network.buses.map((b) => ({
     id: b.id,
     lmp: Number.NaN,
+    lmpLow: Number.NaN,
+    lmpHigh: Number.NaN,
     lmpEnergy: Number.NaN,
     lmpCongestion: Number.NaN,
     vaDeg: Number.NaN,
@@ -77,9 +84,27 @@ export function busPrices(model: DcModel, d: DispatchSolution): (BusPrice & { va
     const bp = out[r]!;
     const energy = d.lmp[model.islandRef[model.busIsland[i]!]!]!;
     bp.lmp = d.lmp[i]!;
+    bp.lmpLow = range ? range.lmpLow[i]! : d.lmp[i]!;
+    bp.lmpHigh = range ? range.lmpHigh[i]! : d.lmp[i]!;
     bp.lmpEnergy = energy;
     bp.lmpCongestion = d.lmp[i]! - energy;
     bp.vaDeg = (d.thetaRad[i]! * 180) / Math.PI;
   });
   return out;
+}
+
+/**
+ * The price ranges as the certificate carries them: bus ids, lows and highs in network order.
+ * @example certificateRange(result.buses).lmpLow[0]
+ */
+export function certificateRange(buses: readonly BusPrice[]): {
+  busIds: number[];
+  lmpLow: Float64Array;
+  lmpHigh: Float64Array;
+} {
+  return {
+    busIds: buses.map((b) => b.id),
+    lmpLow: Float64Array.from(buses, (b) => b.lmpLow ?? b.lmp),
+    lmpHigh: Float64Array.from(buses, (b) => b.lmpHigh ?? b.lmp),
+  };
 }

@@ -13,7 +13,7 @@
 import { InputError } from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
 import { buildCertificate, type Certificate } from './certificate.ts';
-import { busPrices } from './lmp.ts';
+import { busPrices, certificateRange } from './lmp.ts';
 import { branchResults, type DispatchOptions, solveDispatch } from './opf.ts';
 import type { BusPrice, ClearingResult, Order, OrderResult } from './types.ts';
 
@@ -22,6 +22,8 @@ export interface NetworkClearingResult extends ClearingResult {
   certificate: Certificate;
   /** MW produced per network generator row (0 for status 0 rows). */
   generatorsMw: number[];
+  /** ms inside HiGHS for the dispatch, and for pro rata and the dual-range LPs (`fair`). */
+  timingMs: { solve: number; fair: number };
 }
 
 function checkSteps(orders: readonly Order[]): void {
@@ -55,13 +57,17 @@ export async function clearNetwork(
   options: DispatchOptions = {},
 ): Promise<NetworkClearingResult> {
   checkSteps(orders);
-  const { model, steps, dispatch: d } = await solveDispatch(network, orders, options);
-  const buses: BusPrice[] = busPrices(model, d).map(({ id, lmp, lmpEnergy, lmpCongestion }) => ({
-    id,
-    lmp,
-    lmpEnergy,
-    lmpCongestion,
-  }));
+  const { model, steps, dispatch: d, range, fairMs } = await solveDispatch(network, orders, options);
+  const buses: BusPrice[] = busPrices(model, d, range).map(
+    ({ id, lmp, lmpLow, lmpHigh, lmpEnergy, lmpCongestion }) => ({
+      id,
+      lmp,
+      lmpLow,
+      lmpHigh,
+      lmpEnergy,
+      lmpCongestion,
+    }),
+  );
   const branches = branchResults(model, d);
   const optimal = d.status === 'optimal';
   const orderResults: OrderResult[] = orders.map((o, k) => {
@@ -97,7 +103,8 @@ export async function clearNetwork(
     orders: orderResults,
     branches,
     congestionRent: optimal ? rent : Number.NaN,
-    certificate: buildCertificate(d.program, d.solution),
+    certificate: buildCertificate(d.program, d.solution, certificateRange(buses)),
     generatorsMw,
+    timingMs: { solve: d.solveMs, fair: fairMs },
   };
 }

@@ -7,8 +7,10 @@ import { buildCertificate, type Certificate } from './certificate.ts';
 import type { PtdfOptions } from './constraint-generation.ts';
 import type { DispatchSolution } from './dispatch-solution.ts';
 import { indexSteps, type StepIndex } from './dispatch-steps.ts';
-import { busPrices } from './lmp.ts';
+import { type BusPriceRanges, type PriceRangeOptions, publishMidpointPrices } from './dual-range.ts';
+import { busPrices, certificateRange } from './lmp.ts';
 import { loadSolver } from './lp.ts';
+import { shareTiesProRata } from './pro-rata.ts';
 import { solvePtdf } from './ptdf-formulation.ts';
 import type { BranchResult, BusPrice, ClearingStatus, Order } from './types.ts';
 
@@ -16,7 +18,7 @@ import type { BranchResult, BusPrice, ClearingStatus, Order } from './types.ts';
 export type Formulation = 'ptdf' | 'b-theta';
 
 /** Options of {@link solveOpf} and clearNetwork. */
-export interface DispatchOptions extends PtdfOptions {
+export interface DispatchOptions extends PtdfOptions, PriceRangeOptions {
   /** Default "ptdf" (constraint generation); "b-theta" is MATPOWER's bus-angle form. */
   formulation?: Formulation;
   /** A DC model already built for this network (saves the factorisation when solving repeatedly). */
@@ -51,15 +53,27 @@ export interface OpfResult {
   formulation: Formulation;
   /** Solver calls (constraint-generation rounds for "ptdf"). */
   rounds: number;
-  timingMs: { build: number; solve: number; extract: number };
+  /** ms: build, solve (inside HiGHS), extract, and fair (pro rata and the dual-range LPs). */
+  timingMs: { build: number; solve: number; extract: number; fair: number };
 }
 
-/** Solves the dispatch problem of a network and order steps; shared by solveOpf and clearNetwork. */
+/**
+ * Solves the dispatch problem of a network and order steps; shared by solveOpf and clearNetwork. After the
+ * solve, tied steps share pro rata (pro-rata.ts) and the prices move to the midpoint of their range of
+ * optimal duals (dual-range.ts); `fairMs` is the time those two steps took.
+ */
 export async function solveDispatch(
   network: Network,
   orders: readonly Order[],
   options: DispatchOptions = {},
-): Promise<{ model: DcModel; steps: StepIndex; dispatch: DispatchSolution; buildMs: number }> {
+): Promise<{
+  model: DcModel;
+  steps: StepIndex;
+  dispatch: DispatchSolution;
+  buildMs: number;
+  range: BusPriceRanges;
+  fairMs: number;
+}> {
   const highs = await loadSolver();
   const t0 = performance.now();
   const model = options.model ?? buildDcModel(network);
@@ -70,7 +84,10 @@ export async function solveDispatch(
       ? solveBTheta(model, steps, highs)
       : solvePtdf(model, steps, highs, options);
   const buildMs = t1 - t0 + (performance.now() - t1 - dispatch.solveMs);
-  return { model, steps, dispatch, buildMs };
+  const t2 = performance.now();
+  shareTiesProRata(model, steps, dispatch);
+  const range = publishMidpointPrices(model, steps, dispatch, options.formulation ?? 'ptdf', highs, options);
+  return { model, steps, dispatch, buildMs, range, fairMs: performance.now() - t2 };
 }
 
 /** Per-branch results in network order (out-of-service rows have zero flow and duals). */
@@ -102,15 +119,15 @@ export function branchResults(model: DcModel, d: DispatchSolution): BranchResult
  * r.buses[0].lmp; // $/MWh
  */
 export async function solveOpf(network: Network, options: DispatchOptions = {}): Promise<OpfResult> {
-  const { model, dispatch: d, buildMs } = await solveDispatch(network, [], options);
+  const { model, dispatch: d, buildMs, range, fairMs } = await solveDispatch(network, [], options);
   const t0 = performance.now();
   const generators: OpfGenerator[] = network.generators.map((g) => ({ index: g.index, bus: g.bus, pgMw: 0 }));
   model.genRows.forEach((r, k) => {
     generators[r]!.pgMw = d.pgMw[k]!;
   });
-  const buses = busPrices(model, d);
+  const buses = busPrices(model, d, range);
   const branches = branchResults(model, d);
-  const certificate = buildCertificate(d.program, d.solution);
+  const certificate = buildCertificate(d.program, d.solution, certificateRange(buses));
   const extract = performance.now() - t0;
   return {
     case: network.name,
@@ -124,6 +141,6 @@ export async function solveOpf(network: Network, options: DispatchOptions = {}):
     certificate,
     formulation: options.formulation ?? 'ptdf',
     rounds: d.rounds,
-    timingMs: { build: buildMs, solve: d.solveMs, extract },
+    timingMs: { build: buildMs, solve: d.solveMs, extract, fair: fairMs },
   };
 }

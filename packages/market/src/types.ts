@@ -38,7 +38,15 @@ export interface OrderResult {
 /** Price at one bus. */
 export interface BusPrice {
   id: number;
+  /** $/MWh: the midpoint of [lmpLow, lmpHigh] (the finite end when one is open). */
   lmp: number;
+  /**
+   * Lowest and highest price of this bus over the optimal duals with the dispatch fixed, $/MWh
+   * (docs/market-rules.md §6a); -Infinity / +Infinity where the range is open (null in JSON). Set by
+   * clearNetwork, solveOpf and clearSingleBus; optional so that hand-built prices need not state them.
+   */
+  lmpLow?: number;
+  lmpHigh?: number;
   lmpEnergy: number;
   lmpCongestion: number;
 }
@@ -67,4 +75,15 @@ export interface ClearingResult {
   branches: BranchResult[];
   /** What buyers pay minus what sellers receive, $/h; never negative at optimum. */
   congestionRent: number;
+}
+
+/** Each bus's range of optimal prices and the duals published. */
+export interface BusPriceRanges {
+  /** Per bus (internal order), $/MWh; -Infinity / +Infinity where the range is open. */
+  lmpLow: Float64Array;
+  lmpHigh: Float64Array;
+  /** Milliseconds spent building and solving the two LPs. */
+  ms: number;
+  /** False when the dual-range LPs failed and the solver's vertex was kept (ranges of zero width). */
+  solved: boolean;
 }

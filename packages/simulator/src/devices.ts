@@ -251,7 +251,11 @@ export function planOrders(
       const buy = steps([[lim.chargeWh, $ * (1 - p.spread)]]);
       const sell = steps([[lim.dischargeWh, $ * (1 + p.spread)]]);
       if (buy.length > 0) out.push({ side: 'buy', steps: buy });
-      if (sell.length > 0) out.push({ side: 'sell', steps: sell });
+      // The market refuses an owner's sell that would cross its own buy (self-trade prevention): with no
+      // spread (or a price of 0) the battery only charges.
+      const crosses =
+        buy.length > 0 && sell.length > 0 && sell[0]!.priceMicrosPerMWh <= buy[0]!.priceMicrosPerMWh;
+      if (sell.length > 0 && !crosses) out.push({ side: 'sell', steps: sell });
       return out;
     }
     case 'flex': {

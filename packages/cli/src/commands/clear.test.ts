@@ -91,7 +91,7 @@ describe('gridledger clear', () => {
     ]);
     expect(j.status).toBe('optimal');
     expect(j.welfare).toBe(65);
-    expect(j.buses).toEqual([{ id: 1, lmp: 40 }]);
+    expect(j.buses).toEqual([{ id: 1, lmp: 40, lmpLow: 40, lmpHigh: 40 }]);
     expect(j.orders).toEqual([
       { id: 'b1', bus: 1, side: 'buy', cleared: 4, price: 40 },
       { id: 's1', bus: 1, side: 'sell', cleared: 3, price: 40 },
@@ -113,6 +113,59 @@ describe('gridledger clear', () => {
     expect(j.settlement.sellersReceive).toBe('40000000');
     expect(j.settlement.congestionRent).toBe('0');
   });
+
+  // Issue 13's hand-made books: the network path (a copper-plate two-bus case) shares ties pro rata and
+  // prices at the midpoint of the range, as the one-bus auction does; whatever the order of the rows.
+  it('gives the one-bus answers on a copper-plate two-bus case: pro rata ties, midpoint prices', async () => {
+    const twoBus = file(
+      'two.m',
+      `function mpc = two
+mpc.version = '2';
+mpc.baseMVA = 100;
+mpc.bus = [
+\t1\t3\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.1\t0.9;
+\t2\t1\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.1\t0.9;
+];
+mpc.gen = [];
+mpc.branch = [
+\t1\t2\t0\t0.01\t0\t0\t0\t0\t0\t0\t1\t-360\t360;
+];
+`,
+    );
+    const books: [string, string, Record<string, number>, number, number, number][] = [
+      ['range.csv', 'b1,1,buy,40,3\ns1,1,sell,20,3\n', { b1: 3, s1: 3 }, 30, 20, 40],
+      [
+        'chain.csv',
+        'b1,1,buy,40,3\ns1,1,sell,20,3\nup-sell,1,sell,100,1000\nup-buy,1,buy,20,1000\n',
+        { b1: 3, s1: 3, 'up-sell': 0, 'up-buy': 0 },
+        30,
+        20,
+        40,
+      ],
+      ['tie.csv', 'sA,1,sell,30,3\nsB,1,sell,30,3\nb1,1,buy,40,4\n', { sA: 2, sB: 2, b1: 4 }, 30, 30, 30],
+      [
+        'tie-swapped.csv',
+        'sB,1,sell,30,3\nsA,1,sell,30,3\nb1,1,buy,40,4\n',
+        { sA: 2, sB: 2, b1: 4 },
+        30,
+        30,
+        30,
+      ],
+    ];
+    for (const [name, rows, want, lmp, low, high] of books) {
+      const csv = file(name, `id,bus,side,price,quantity\n${rows}`);
+      // The one-bus case takes the auction (tested in @gridledger/market); once here for the range.
+      for (const net of name === 'range.csv' ? [oneBus, twoBus] : [twoBus]) {
+        const r = await run(['clear', '--network', net, '--orders', csv, '--format', 'json']);
+        expect(r.code).toBe(0);
+        const j = JSON.parse(r.stdout);
+        for (const b of j.buses) expect(b).toEqual({ id: b.id, lmp, lmpLow: low, lmpHigh: high });
+        expect(
+          Object.fromEntries(j.orders.map((o: { id: string; cleared: number }) => [o.id, o.cleared])),
+        ).toEqual(want);
+      }
+    }
+  }, 240_000);
 
   it('prints tables by default, at most 40 orders of them', async () => {
     const extra = Array.from({ length: 45 }, (_, i) => `x${i},1,sell,99,1`).join('\n');

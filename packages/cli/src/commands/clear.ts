@@ -81,10 +81,17 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
   );
   out.push(
     renderTable(
-      ['bus', 'LMP $/MWh', 'energy', 'congestion'],
+      ['bus', 'LMP $/MWh', 'low', 'high', 'energy', 'congestion'],
       result.buses
         .slice(0, TABLE_ROWS)
-        .map((b) => [b.id, fmt(b.lmp, 4), fmt(b.lmpEnergy, 4), fmt(b.lmpCongestion, 4)]),
+        .map((b) => [
+          b.id,
+          fmt(b.lmp, 4),
+          fmt(b.lmpLow, 4),
+          fmt(b.lmpHigh, 4),
+          fmt(b.lmpEnergy, 4),
+          fmt(b.lmpCongestion, 4),
+        ]),
     ),
     ...more(result.buses.length, 'buses'),
   );
@@ -196,7 +203,9 @@ async function runClear(flags: ClearFlags): Promise<void> {
     status: result.status,
     ...(acExtra ? { model: 'ac', lossesMw: acExtra.lossesMw, iterations: acExtra.iterations } : {}),
     welfare: result.welfare,
-    buses: acExtra ? acExtra.buses : result.buses.map((b) => ({ id: b.id, lmp: b.lmp })),
+    buses: acExtra
+      ? acExtra.buses
+      : result.buses.map((b) => ({ id: b.id, lmp: b.lmp, lmpLow: b.lmpLow, lmpHigh: b.lmpHigh })),
     orders: result.orders.map((o) => ({
       id: o.id,
       bus: o.bus,

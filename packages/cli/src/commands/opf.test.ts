@@ -29,7 +29,15 @@ describe('gridledger opf', () => {
     expect(j.case).toBe('case9_congested');
     expect(j.status).toBe('optimal');
     expect(j.objective).toBeCloseTo(5710.052461420207, 4);
-    expect(Object.keys(j.buses[0])).toEqual(['id', 'lmp', 'lmpEnergy', 'lmpCongestion', 'vaDeg']);
+    expect(Object.keys(j.buses[0])).toEqual([
+      'id',
+      'lmp',
+      'lmpLow',
+      'lmpHigh',
+      'lmpEnergy',
+      'lmpCongestion',
+      'vaDeg',
+    ]);
     expect(j.buses[8].lmp).toBeCloseTo(39.15476297342252, 3);
     expect(Object.keys(j.generators[0])).toEqual(['index', 'bus', 'pgMw']);
     expect(Object.keys(j.branches[0])).toEqual(['index', 'from', 'to', 'flowMw', 'muFrom', 'muTo']);

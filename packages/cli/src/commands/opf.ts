@@ -20,6 +20,8 @@ export function opfJson(
     buses: r.buses.map((b) => ({
       id: b.id,
       lmp: b.lmp,
+      lmpLow: b.lmpLow,
+      lmpHigh: b.lmpHigh,
       lmpEnergy: b.lmpEnergy,
       lmpCongestion: b.lmpCongestion,
       vaDeg: b.vaDeg,

@@ -107,10 +107,29 @@ describe('gl_interval, gl_prices, gl_orders, gl_gridState on a 3-bus network', (
     const prices = (await call('gl_prices', [String(K), String(K), 2])) as {
       bus: number;
       lmpMicrosPerMWh: string;
+      lmpLowMicrosPerMWh: string | null;
+      lmpHighMicrosPerMWh: string | null;
     }[];
+    const low = prices[0]?.lmpLowMicrosPerMWh ?? null;
+    const high = prices[0]?.lmpHighMicrosPerMWh ?? null;
     expect(prices).toEqual([
-      { interval: String(K), startMs: String(K * HOUR), bus: 2, lmpMicrosPerMWh: iv.lmpMicrosPerMWh['2'] },
+      {
+        interval: String(K),
+        startMs: String(K * HOUR),
+        bus: 2,
+        lmpMicrosPerMWh: iv.lmpMicrosPerMWh['2'],
+        lmpLowMicrosPerMWh: low,
+        lmpHighMicrosPerMWh: high,
+      },
     ]);
+    // the published LMP is the midpoint of the bus's range of optimal prices (market-rules §6a)
+    const lmp = BigInt(prices[0]!.lmpMicrosPerMWh);
+    if (low !== null) expect(BigInt(low) <= lmp).toBe(true);
+    if (high !== null) expect(lmp <= BigInt(high)).toBe(true);
+    if (low !== null && high !== null) {
+      const mid = BigInt(low) + BigInt(high);
+      expect(mid === 2n * lmp || mid === 2n * lmp + 1n || mid === 2n * lmp - 1n).toBe(true);
+    }
     expect(BigInt(prices[0]!.lmpMicrosPerMWh)).toBe(
       chain.view<bigint>(MARKET_ADDRESS, MARKET_ABI, 'lmp', [K, 2n]),
     );

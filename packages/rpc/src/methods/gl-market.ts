@@ -99,6 +99,12 @@ export interface GlPrice {
   startMs: DecimalString;
   bus: number;
   lmpMicrosPerMWh: DecimalString;
+  /**
+   * The lowest and highest price of this bus over all optimal duals with the dispatch fixed
+   * (docs/market-rules.md §6a); the published LMP is the midpoint. null where that side is open.
+   */
+  lmpLowMicrosPerMWh: DecimalString | null;
+  lmpHighMicrosPerMWh: DecimalString | null;
 }
 
 /** gl_prices: interval range (inclusive, at most 1,000 intervals), and optionally one bus. */
@@ -267,6 +273,8 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
           startMs: intervalStartMs(config, k).toString(),
           bus: b.id,
           lmpMicrosPerMWh: decodeSigned(s.get(iv.lmp(b.id))).toString(),
+          lmpLowMicrosPerMWh: rangeEndOf(decodeSigned(s.get(iv.lmpLow(b.id)))),
+          lmpHighMicrosPerMWh: rangeEndOf(decodeSigned(s.get(iv.lmpHigh(b.id)))),
         });
       }
     }
@@ -302,4 +310,10 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
     };
   });
   return m;
+}
+
+/** A stored price-range end: an open end is stored as ±(2^127 − 1) (energy/src/clearing.ts) and served as null. */
+const OPEN_RANGE_END = (1n << 127n) - 1n;
+function rangeEndOf(v: bigint): DecimalString | null {
+  return v === OPEN_RANGE_END || v === -OPEN_RANGE_END ? null : v.toString();
 }
