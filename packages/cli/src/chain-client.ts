@@ -37,7 +37,7 @@ import { UsageError } from './output.ts';
 /** Where `gridledger start` serves node0's JSON-RPC. */
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:26601';
 /** Where `gridledger start` writes the development keys (relative to the working folder). */
-export const DEFAULT_DEV_ACCOUNTS = '.gridledger/testnet/dev-accounts.json';
+const DEFAULT_DEV_ACCOUNTS = '.gridledger/testnet/dev-accounts.json';
 /** How long one JSON-RPC request may take before the command gives up. */
 const RPC_TIMEOUT_MS = 15_000;
 /** How long to wait for a sent transaction's receipt. */

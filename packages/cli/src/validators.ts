@@ -13,7 +13,7 @@ import { loadHome } from '@gridledger/node';
 export const GRIDLEDGER_BIN = fileURLToPath(new URL('../bin/gridledger.mjs', import.meta.url));
 
 /** Grace period between SIGTERM and SIGKILL when stopping validators. */
-export const STOP_GRACE_MS = 10_000;
+const STOP_GRACE_MS = 10_000;
 
 /** One running validator process. */
 export interface ValidatorProcess {

@@ -14,7 +14,7 @@ export function lmpsOf(iv: GlIntervalReturnType): Record<string, number> {
 }
 
 /** Each branch's flow in MW, loading and whether it is congested. */
-export function flowsOf(grid: GlGridStateReturnType): FlowRow[] {
+function flowsOf(grid: GlGridStateReturnType): FlowRow[] {
   return (grid?.branches ?? []).map((b) => {
     const flowMw = b.flowW === undefined ? 0 : Number(BigInt(b.flowW)) / 1e6;
     const mu = BigInt(b.muFromMicros ?? '0') !== 0n || BigInt(b.muToMicros ?? '0') !== 0n;

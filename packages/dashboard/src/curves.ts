@@ -100,7 +100,7 @@ export function buildCurves(
 }
 
 /** One party's cleared position in an interval. */
-export interface PartyTotal {
+interface PartyTotal {
   address: string;
   side: 'buy' | 'sell';
   clearedWh: number;

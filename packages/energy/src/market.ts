@@ -74,7 +74,7 @@ export const MARKET_EVENTS = {
 };
 
 /** ceil(a / b) for a >= 0, b > 0. */
-export const ceilDivPos = (a: bigint, b: bigint) => (a + b - 1n) / b;
+const ceilDivPos = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 /** Escrow of a buy order: ceil(Σ energyWh·price / 10^6) cash units. */
 export function buyEscrow(steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[]): bigint {

@@ -28,7 +28,7 @@ const hexOf = (b: Uint8Array): Hex =>
   `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
 
 /** A receipt before its logs bloom is stored (the bloom is computed when the receipt is served). */
-export type BlockReceipt = Omit<StoredReceipt, 'logsBloom'>;
+type BlockReceipt = Omit<StoredReceipt, 'logsBloom'>;
 
 /** What executing a block produced. */
 export interface ExecutedBlock {

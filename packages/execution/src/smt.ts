@@ -6,7 +6,7 @@
 //   leaf       = sha256(0x00 || path || value as 32-byte big-endian)
 //   inner      = sha256(0x01 || left || right)
 import { hash as oneShotHash } from 'node:crypto';
-import { bigintToBytes, bytesToBigint, equalBytes, InputError, toHex } from '@gridledger/base';
+import { bigintToBytes, equalBytes, InputError, toHex } from '@gridledger/base';
 
 /** The hash of an empty subtree. */
 export const EMPTY_HASH: Uint8Array = new Uint8Array(32);
@@ -259,9 +259,4 @@ export function encodeSmtProofJson(proof: SmtProof, root: Uint8Array) {
         ? null
         : { path: toHex(proof.other.path), value: `0x${proof.other.value.toString(16)}` },
   };
-}
-
-/** Decodes a value stored as 32 big-endian bytes. */
-export function decodeValue32(bytes: Uint8Array): bigint {
-  return bytesToBigint(bytes);
 }

@@ -131,9 +131,6 @@ export interface StatementHost {
   setField(name: string, value: Mat): void;
 }
 
-/** Variables of the statement section (user variables and MATPOWER constants). */
-export type Scope = Map<string, number[] | Mat>;
-
 type Tok =
   | { t: 'num'; v: number }
   | { t: 'id'; v: string }

@@ -104,7 +104,7 @@ function endBlock(
 }
 
 /** out = W z for a full-length state vector z (theta_i at 2i, |V_i| at 2i+1). */
-export function curvatureTimes(
+function curvatureTimes(
   model: AcModel,
   blocks: Float64Array,
   shuntDiag: Float64Array,

@@ -229,7 +229,7 @@ function solveEqp(qp: DenseQp, g: Float64Array, free: number[], rows: number[], 
 }
 
 /** Dense LU with partial pivoting (largest magnitude, lowest index on ties); solves in place. */
-export function luSolve(K: Float64Array, b: Float64Array, N: number): Float64Array | undefined {
+function luSolve(K: Float64Array, b: Float64Array, N: number): Float64Array | undefined {
   let scale = 0;
   for (let k = 0; k < N * N; k++) scale = Math.max(scale, Math.abs(K[k]!));
   const tiny = 1e-14 * (scale || 1);

@@ -40,7 +40,7 @@ import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 /** Most blocks asked for or served in one block-request. */
 export const SYNC_BATCH = 20;
 /** Largest `txs` gossip message (bytes of transactions): well under the p2p frame limit. */
-export const GOSSIP_BATCH_BYTES = 1024 * 1024;
+const GOSSIP_BATCH_BYTES = 1024 * 1024;
 
 /** What the node knows about the tip of its own chain. */
 export interface ChainTip {

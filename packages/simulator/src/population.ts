@@ -1,9 +1,3 @@
-// The simulated population of a scenario: its device groups, then households (each a load, and a PV
-// panel, EV, battery or flexible load with the scenario's shares), spread over their buses. Every device
-// is an agent with its own participant key and its own meter (id, signing key); the scenario's shares
-// of meters are late, missing or faulty (signing with a key that is not the registered one), chosen by
-// a seeded shuffle. Deterministic from the seed.
-import type { Address } from '@gridledger/execution';
 import type { DeviceSpec } from './devices.ts';
 import { rng } from './prng.ts';
 import type { DeviceKind, Scenario } from './scenario.ts';
@@ -106,7 +100,3 @@ export function countByKind(devices: readonly SimDevice[]): Record<DeviceKind, n
   for (const d of devices) c[d.spec.kind]++;
   return c;
 }
-
-/** Addresses of all device accounts. */
-export const deviceAddresses = (devices: readonly SimDevice[]): Address[] =>
-  devices.map((d) => d.account.address);

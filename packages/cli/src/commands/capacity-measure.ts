@@ -19,7 +19,7 @@ interface MeasureBench {
 }
 
 /** The benchmarks --measure knows, by name. */
-export const MEASURE_BENCHES: Record<string, MeasureBench> = {
+const MEASURE_BENCHES: Record<string, MeasureBench> = {
   chain: {
     script: 'packages/node/bench/chain.bench.ts',
     args: (d) => ['--duration', String(d)],

@@ -6,7 +6,7 @@ import { type AcOpfResult, loadSolver, solveAcOpf } from '@gridledger/market';
 import { fmt, log, type OutputFormat, printJson, renderTable } from '../output.ts';
 
 /** Timings of one `opf --model ac` run, ms: parse, model build, solve, and all three (`total`). */
-export interface AcOpfTiming {
+interface AcOpfTiming {
   parse: number;
   build: number;
   solve: number;
@@ -14,7 +14,7 @@ export interface AcOpfTiming {
 }
 
 /** The JSON document `opf --model ac --format json` prints. */
-export function acOpfJson(r: AcOpfResult, timingMs: AcOpfTiming) {
+function acOpfJson(r: AcOpfResult, timingMs: AcOpfTiming) {
   return {
     case: r.case,
     model: 'ac',

@@ -65,7 +65,7 @@ const EV = {
 
 const A = ACCOUNTS_ADDRESS;
 /** State key of the admin. */
-export const adminKey = `${A}:admin`;
+const adminKey = `${A}:admin`;
 /** State key of an account's registration flag. */
 export const registeredKey = (a: Address) => `${A}:reg:${a}`;
 /** State key of an account's role flag. */
