@@ -9,6 +9,7 @@
 // the validators' table (validator-poll.ts), the module calls' encodings (token-calls.ts).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { InputError } from '@gridledger/base';
 import { RpcClient, type RpcOutcome, type RpcRequest, subscribeNewHeads } from '@gridledger/client';
 import {
   decodeMarketConfigJson,
@@ -114,7 +115,8 @@ export class ChainFollower {
   readonly #clients = new Map<string, RpcClient>();
 
   constructor(opts: FollowerOptions) {
-    if (opts.rpcUrls.length === 0) throw new Error('dashboard: expected at least one JSON-RPC URL');
+    if (opts.rpcUrls.length === 0)
+      throw new InputError('dashboard: expected at least one JSON-RPC URL (pass rpcUrls)');
     this.#opts = opts;
     this.#log = opts.log;
     this.#tokens = opts.tokens ?? TOKEN_ADDRESSES;

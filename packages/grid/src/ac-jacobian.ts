@@ -3,6 +3,7 @@
 // Ybus nonzero, and a block LU without pivoting in minimum-degree order (the 2x2 pivots' determinants are
 // checked), with forward and transposed solves. The symbolic part (order, fill) is built once per model;
 // a radial feeder has no fill. Loops run in a fixed order, so results are the same bits on every engine.
+import { InternalError } from '@gridledger/base';
 import type { AcModel } from './ac-admittance.ts';
 import { buildSymmetricCsr, minimumDegreeOrder } from './sparse.ts';
 import { cosDet, sinDet } from './trig.ts';
@@ -129,7 +130,7 @@ export function buildJacobianPattern(model: AcModel): AcJacobianPattern {
 
 function findIn(a: Int32Array, from: number, to: number, v: number): number {
   for (let p = from; p < to; p++) if (a[p] === v) return p;
-  throw new Error(`internal: block ${v} missing from the fill pattern`);
+  throw new InternalError(`block ${v} missing from the fill pattern`);
 }
 
 /** Rectangular parts e = |V| cos(theta), f = |V| sin(theta) of every bus (deterministic trig). */

@@ -4,6 +4,7 @@
 // by input position). After the solve, each group's total is shared again in proportion to the steps'
 // quantities. The row activities, the objective, the flows and every dual stay as they were, so the
 // optimality certificate still holds (its `x` is updated in place).
+import { InternalError } from '@gridledger/base';
 import type { DcModel } from '@gridledger/grid';
 import type { DispatchSolution } from './dispatch-solution.ts';
 import type { StepIndex } from './dispatch-steps.ts';
@@ -31,7 +32,7 @@ export function shareTiesProRata(model: DcModel, steps: StepIndex, d: DispatchSo
   const col0 = stepColumnStart(model);
   const x = d.solution.x;
   if (x.length < col0 + nS || x[col0] !== d.stepMw[0]) {
-    throw new Error('shareTiesProRata: the program does not have the step columns where expected');
+    throw new InternalError('shareTiesProRata: the program does not have the step columns where expected');
   }
   // Only steps priced at their bus's LMP can be split arbitrarily: a step strictly in or out of the money
   // has a non-zero reduced cost, and so has every step of its group (same column), all at their bounds.
