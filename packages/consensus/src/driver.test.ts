@@ -2,13 +2,13 @@
 // a malformed message costs its sender the connection, and a machine replaced by block sync is fed the
 // next-height messages the old one had buffered (their re-gossip would be dropped by p2p's seen-filter).
 // The whole driver under faults is exercised by test/simulation.test.ts.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildBlock, ZERO_HASH } from './block.ts';
 import { decodeMessage, encodeMessage, hashBlock } from './codec.ts';
 import { ConsensusDriver } from './driver.ts';
 import type { ChainTipView, ConsensusPorts, ConsensusWireMessage } from './driver-ports.ts';
 import { makeValidators, signCommit, signVote } from './testkit.ts';
-import type { Block, CommitCertificate } from './types.ts';
+import { type Block, type CommitCertificate, MAX_ROUND } from './types.ts';
 import { ProposerSchedule } from './validators.ts';
 import { decodeWalState } from './wal.ts';
 
@@ -22,7 +22,7 @@ const GENESIS_MS = 1_000_000n;
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A driver for validator `me` whose ports record, in order, what it wrote and sent. */
-function harness(me: number) {
+function harness(me: number, proposerSchedule?: ProposerSchedule) {
   const events: string[] = [];
   const wal = new Map<bigint, Uint8Array[]>();
   const sent: ConsensusWireMessage[] = [];
@@ -87,6 +87,7 @@ function harness(me: number) {
       genesisTimeMs: GENESIS_MS,
       signer: signers[me]!,
       maxBlockTxBytes: 1 << 20,
+      ...(proposerSchedule ? { proposerSchedule } : {}),
     },
     ports,
   );
@@ -147,5 +148,78 @@ describe('ConsensusDriver', () => {
     h.driver.onCommitted(1n, 'sync');
     expect(h.driver.position()).toMatchObject({ height: 2n, round: 1 });
     h.driver.stop();
+  });
+
+  // Issue 17, C2: a proposal for a far height or round made the driver walk the proposer schedule one
+  // step per height/round before it looked at the signature (height +2^50: years; round 2^31-2: minutes).
+  describe('bounds a peer message before any work on it', () => {
+    /** A harness whose schedule records what it was asked and refuses (instead of walking) a far target. */
+    function bounded() {
+      const sched = new ProposerSchedule(valset);
+      const asked: string[] = [];
+      const real = sched.proposer.bind(sched);
+      vi.spyOn(sched, 'proposer').mockImplementation((height: bigint, round: number) => {
+        asked.push(`${height}/${round}`);
+        if (height > 10n || round > 1000) throw new Error(`walked to ${height}/${round}`);
+        return real(height, round);
+      });
+      const me = schedule.proposer(1n, 0) === 0 ? 1 : 0;
+      return { h: harness(me, sched), asked };
+    }
+    /** A 313-byte-class proposal: an empty block at (height, round), signed by someone (it is never checked). */
+    function farProposal(height: bigint, round: number): ConsensusWireMessage {
+      const block = buildBlock({
+        chainId: CHAIN,
+        height,
+        timeMs: GENESIS_MS + 10n,
+        proposer: signers[0]!.publicKey,
+        lastBlockHash: ZERO_HASH,
+        appHash: APP0,
+        validators: valset,
+        lastCommit: null,
+        txs: [],
+      });
+      const proposal = { height, round, polRound: -1, block, signature: new Uint8Array(64).fill(7) };
+      return { kind: 'proposal', data: encodeMessage({ kind: 'proposal', proposal }) };
+    }
+
+    it('drops a proposal for height +2^50 unverified, without walking the schedule', async () => {
+      const { h, asked } = bounded();
+      await h.driver.start();
+      await settle();
+      const before = asked.length;
+      h.driver.onPeerMessage(farProposal(1n + 2n ** 50n, 0), 'peer-far');
+      expect(asked.slice(before)).toEqual([]);
+      expect(h.events).not.toContain('relay proposal');
+      expect(h.driver.stats.messagesOutOfBounds).toBe(1);
+      h.driver.stop();
+    });
+
+    it('drops a proposal for round 2^31-2 at the current and the next height, and its sender', async () => {
+      const { h, asked } = bounded();
+      await h.driver.start();
+      await settle();
+      const before = asked.length;
+      h.driver.onPeerMessage(farProposal(1n, MAX_ROUND), 'peer-r1');
+      h.driver.onPeerMessage(farProposal(2n, MAX_ROUND), 'peer-r2');
+      const vote = signVote(CHAIN, signers[2]!, 2, 'prevote', 1n, MAX_ROUND, null);
+      h.driver.onPeerMessage({ kind: 'vote', data: encodeMessage({ kind: 'vote', vote }) }, 'peer-r3');
+      expect(asked.slice(before)).toEqual([]);
+      expect(h.events.filter((e) => e.startsWith('relay'))).toEqual([]);
+      expect(h.disconnected).toEqual(['peer-r1', 'peer-r2', 'peer-r3']);
+      expect(h.driver.stats.messagesOutOfBounds).toBe(3);
+      h.driver.stop();
+    });
+
+    it('still verifies and relays an in-bounds next-height vote', async () => {
+      const { h } = bounded();
+      await h.driver.start();
+      await settle();
+      const vote = signVote(CHAIN, signers[2]!, 2, 'prevote', 2n, 3, null);
+      h.driver.onPeerMessage({ kind: 'vote', data: encodeMessage({ kind: 'vote', vote }) }, 'peer-ok');
+      expect(h.events).toContain('relay vote');
+      expect(h.disconnected).toEqual([]);
+      h.driver.stop();
+    });
   });
 });
