@@ -2,9 +2,11 @@
 // a malformed message costs its sender the connection, and a machine replaced by block sync is fed the
 // next-height messages the old one had buffered (their re-gossip would be dropped by p2p's seen-filter).
 // The whole driver under faults is exercised by test/simulation.test.ts.
+
+import { toHex } from '@gridledger/base';
 import { describe, expect, it, vi } from 'vitest';
 import { buildBlock, ZERO_HASH } from './block.ts';
-import { decodeMessage, encodeMessage, hashBlock } from './codec.ts';
+import { decodeMessage, encodeMessage, hashBlock, proposalSignBytes } from './codec.ts';
 import { ConsensusDriver } from './driver.ts';
 import type { ChainTipView, ConsensusPorts, ConsensusWireMessage } from './driver-ports.ts';
 import { makeValidators, signCommit, signVote } from './testkit.ts';
@@ -22,9 +24,17 @@ const GENESIS_MS = 1_000_000n;
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A driver for validator `me` whose ports record, in order, what it wrote and sent. */
-function harness(me: number, proposerSchedule?: ProposerSchedule) {
+function harness(
+  me: number,
+  proposerSchedule?: ProposerSchedule,
+  options: { wal?: Map<bigint, Uint8Array[]>; holdWal?: () => boolean } = {},
+) {
   const events: string[] = [];
-  const wal = new Map<bigint, Uint8Array[]>();
+  /** Durable WAL entries by height (pass one map to a second harness to restart from it). */
+  const wal = options.wal ?? new Map<bigint, Uint8Array[]>();
+  /** The gossip tick and the timers the driver scheduled, to fire by hand. */
+  const ticks: (() => void)[] = [];
+  const timers: (() => void)[] = [];
   const sent: ConsensusWireMessage[] = [];
   const disconnected: string[] = [];
   const chain: { block: Block; commit: CommitCertificate }[] = [];
@@ -44,6 +54,8 @@ function harness(me: number, proposerSchedule?: ProposerSchedule) {
     },
     store: {
       async appendWal(height, entry) {
+        // A held write never becomes durable: the process is killed before its fsync returns.
+        if (options.holdWal?.()) return new Promise(() => {});
         events.push(`wal ${decodeWalState(entry).signState?.step ?? 0}`);
         wal.set(height, [...(wal.get(height) ?? []), entry]);
       },
@@ -64,13 +76,26 @@ function harness(me: number, proposerSchedule?: ProposerSchedule) {
       relay(m) {
         events.push(`relay ${m.kind}`);
       },
-      send() {},
+      send(_peer, m) {
+        events.push(`send ${m.kind}`);
+        sent.push(m);
+      },
       disconnect(peer) {
         disconnected.push(peer);
       },
       peerCount: () => 3,
     },
-    clock: { nowMs: () => GENESIS_MS + 100n, after: () => () => {}, every: () => () => {} },
+    clock: {
+      nowMs: () => GENESIS_MS + 100n,
+      after: (_ms, callback) => {
+        timers.push(callback);
+        return () => {};
+      },
+      every: (_ms, callback) => {
+        ticks.push(callback);
+        return () => {};
+      },
+    },
     log: {
       isLevelEnabled: () => false,
       trace() {},
@@ -91,7 +116,7 @@ function harness(me: number, proposerSchedule?: ProposerSchedule) {
     },
     ports,
   );
-  return { driver, events, sent, disconnected, chain };
+  return { driver, events, sent, disconnected, chain, wal, ticks, timers };
 }
 
 describe('ConsensusDriver', () => {
@@ -148,6 +173,56 @@ describe('ConsensusDriver', () => {
     h.driver.onCommitted(1n, 'sync');
     expect(h.driver.position()).toMatchObject({ height: 2n, round: 1 });
     h.driver.stop();
+  });
+
+  // Issue 17, H3: the 300 ms gossip tick (and a new peer's catch-up) sent our own vote from the machine's
+  // state before the WAL entry covering it was durable; killed in that window, the restarted validator
+  // had no record of the vote and signed a conflicting one (valid equivocation evidence against itself).
+  it('never gossips its own vote before the WAL entry covering it is durable (crash in the window)', async () => {
+    const proposer = schedule.proposer(1n, 0);
+    const me = proposer === 0 ? 1 : 0;
+    let hold = false;
+    const first = harness(me, undefined, { holdWal: () => hold });
+    await first.driver.start();
+    await settle();
+    const block = buildBlock({
+      chainId: CHAIN,
+      height: 1n,
+      timeMs: GENESIS_MS + 10n,
+      proposer: signers[proposer]!.publicKey,
+      lastBlockHash: ZERO_HASH,
+      appHash: APP0,
+      validators: valset,
+      lastCommit: null,
+      txs: [],
+    });
+    const blockHash = hashBlock(block.header);
+    const signBytes = proposalSignBytes(CHAIN, { height: 1n, round: 0, polRound: -1, blockHash });
+    const signature = signers[proposer]!.sign({ height: 1n, round: 0, step: 'proposal', signBytes })!;
+    const proposal = { height: 1n, round: 0, polRound: -1, block, signature };
+    // From here the WAL write of our prevote for the block never completes (the window).
+    hold = true;
+    first.driver.onPeerMessage(
+      { kind: 'proposal', data: encodeMessage({ kind: 'proposal', proposal }) },
+      'p',
+    );
+    await settle();
+    await settle();
+    first.driver.onPeerConnected('new-peer');
+    for (const tick of first.ticks) tick();
+    first.driver.stop();
+    // Restart from the durable WAL (round 0, nothing signed); the propose timeout has passed: prevote nil.
+    const second = harness(me, undefined, { wal: first.wal });
+    await second.driver.start();
+    await settle();
+    for (const fire of second.timers.splice(0)) fire();
+    await settle();
+    second.driver.stop();
+    const mine = [...first.sent, ...second.sent]
+      .map((m) => decodeMessage(m.data))
+      .flatMap((m) => (m.kind === 'vote' && m.vote.validatorIndex === me ? [m.vote] : []))
+      .filter((v) => v.type === 'prevote' && v.height === 1n && v.round === 0);
+    expect(mine.map((v) => (v.blockHash ? toHex(v.blockHash) : 'nil'))).toEqual(['nil']);
   });
 
   // Issue 17, C2: a proposal for a far height or round made the driver walk the proposer schedule one

@@ -6,7 +6,7 @@
 // anything conflicting with what it already sent. A block committed by block sync past the machine's
 // height replaces the machine with a fresh one at the new tip. Owns no I/O: the validator node gives it
 // real timers, p2p, store and application; the simulation (test/sim.ts) a simulated clock and network.
-import { toHex } from '@gridledger/base';
+import { equalBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { decodeMessage, encodeEvidence, encodeMessage } from './codec.ts';
 import type {
@@ -15,7 +15,7 @@ import type {
   ConsensusPorts,
   ConsensusWireMessage,
 } from './driver-ports.ts';
-import { SignGuard, type SignState } from './guard.ts';
+import { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
 import { type ConsensusAction, ConsensusMachine, MAX_ROUNDS_AHEAD, type WalState } from './machine.ts';
 import type { ConsensusMessage } from './types.ts';
 import { ProposerSchedule } from './validators.ts';
@@ -57,6 +57,11 @@ export class ConsensusDriver {
   private readonly schedule: ProposerSchedule;
   private machine: ConsensusMachine | undefined;
   private guard: SignGuard | null = null;
+  /**
+   * The last sign state whose WAL entry is durable. Our own votes and proposals leave only through a
+   * `broadcast` queued behind their `persist`, or through gossip, which sends only those at or below it.
+   */
+  private durable: SignState | null = null;
   /** Incremented whenever the machine is replaced; stale timers and actions check it. */
   private generation = 0;
   private actionQueue: Promise<void> = Promise.resolve();
@@ -98,6 +103,7 @@ export class ConsensusDriver {
     let signState: SignState | null = recovered?.signState ?? null;
     if (signState === null) signState = (await this.lastWal(tip.height))?.signState ?? null;
     if (this.config.signer !== null) this.guard = new SignGuard(this.config.signer, signState);
+    this.durable = signState;
     if (recovered) {
       this.ports.log.info(
         {
@@ -250,10 +256,36 @@ export class ConsensusDriver {
     return verifyProposalSignature(p, validators.validators[index]!.publicKey, chainId);
   }
 
-  /** A new peer gets what we hold for the current round at once. */
+  /** A new peer gets what we hold for the current round at once (our own messages once durable). */
   onPeerConnected(peerId: string): void {
     if (!this.machine) return;
-    for (const m of this.machine.gossip()) this.ports.network.send(peerId, toWireMessage(m));
+    for (const m of this.machine.gossip())
+      if (this.isSendable(m)) this.ports.network.send(peerId, toWireMessage(m));
+  }
+
+  /**
+   * False for a vote or proposal of our own whose WAL entry is not durable yet (finding H3: gossip read
+   * the machine's state and sent a vote before its fsync; killed in that window, the restarted validator
+   * had no record of it and could sign a conflicting one). Others' messages are always sendable.
+   */
+  private isSendable(m: ConsensusMessage): boolean {
+    const machine = this.machine!;
+    const me = machine.validatorIndex;
+    if (me < 0) return true;
+    let at: { height: bigint; round: number; step: number };
+    if (m.kind === 'vote') {
+      if (m.vote.validatorIndex !== me) return true;
+      at = { height: m.vote.height, round: m.vote.round, step: SIGN_STEP[m.vote.type] };
+    } else if (m.kind === 'proposal') {
+      const ours = this.config.validators.validators[me]!.publicKey;
+      if (!equalBytes(m.proposal.block.header.proposer, ours)) return true;
+      at = { height: m.proposal.height, round: m.proposal.round, step: SIGN_STEP.proposal };
+    } else return true;
+    const d = this.durable;
+    if (d === null) return false;
+    if (at.height !== d.height) return at.height < d.height;
+    if (at.round !== d.round) return at.round < d.round;
+    return at.step <= d.step;
   }
 
   /**
@@ -311,7 +343,8 @@ export class ConsensusDriver {
     // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
     const every = this.config.proposalGossipEvery ?? PROPOSAL_GOSSIP_EVERY;
     const proposals = this.gossipTicks++ % every === 0;
-    for (const m of this.machine.gossip({ proposals })) this.ports.network.broadcast(toWireMessage(m));
+    for (const m of this.machine.gossip({ proposals }))
+      if (this.isSendable(m)) this.ports.network.broadcast(toWireMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
@@ -341,6 +374,8 @@ export class ConsensusDriver {
       case 'persist':
         await store.appendWal(a.wal.height, encodeWalState(a.wal));
         this.stats.walWrites++;
+        // Entries are appended in order and each sign state is at or beyond the one before.
+        if (a.wal.signState) this.durable = a.wal.signState;
         return;
       case 'broadcast':
         network.broadcast(toWireMessage(a.message));
