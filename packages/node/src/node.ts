@@ -474,7 +474,11 @@ export class Node {
   }
 
   private onBlockResponse(height: bigint, data: Uint8Array, from: string): void {
-    if (data.length === 0 || height <= this.tip.height) return;
+    if (data.length === 0) {
+      this.syncPeers().onEmptyResponse(from, height); // it cannot back the height it announced
+      return;
+    }
+    if (height <= this.tip.height) return;
     if (height > this.tip.height + BigInt(SYNC_BATCH) * 2n) return; // not asked for
     let block: Block;
     let cert: CommitCertificate;
