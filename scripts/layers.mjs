@@ -109,6 +109,8 @@ let ts;
 /** Module resolutions TypeScript's pre-processor does not see: `require.resolve('x')` and
  * `createRequire(url)('x')` (how the native add-ons are loaded). */
 const RESOLVE_CALLS = [
+  // a plain `require('x')` call (not a method such as `registry.require('0x…')`)
+  /(?<![.\w$])require\(\s*['"]([^'"]+)['"]\s*\)/g,
   /\brequire\.resolve\(\s*['"]([^'"]+)['"]/g,
   /\bcreateRequire\([^()]*(?:\([^()]*\))?[^()]*\)\(\s*['"]([^'"]+)['"]/g,
 ];
@@ -116,7 +118,7 @@ const RESOLVE_CALLS = [
 /** The module specifiers a file imports, in order of appearance (type-only and dynamic ones included). */
 export function importsOf(text) {
   ts ??= createRequire(import.meta.url)('typescript');
-  const specs = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+  const specs = ts.preProcessFile(text, true, false).importedFiles.map((f) => f.fileName);
   for (const re of RESOLVE_CALLS) for (const m of text.matchAll(re)) specs.push(m[1]);
   return specs;
 }

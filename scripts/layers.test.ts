@@ -266,9 +266,11 @@ describe('importsOf', () => {
       "const r = createRequire(import.meta.url)('native/bindings');",
       "const p = require.resolve('pkg/package.json');",
       "/* import 'block-comment' */",
+      "const legacy = require('legacy');",
+      "const m = registry.require('0x0000000000000000000000000000000000000002', Module);",
     ].join('\n');
     expect(importsOf(text).sort()).toEqual(
-      ['./b.ts', 'a', 'c', 'd', 'multi', 'native/bindings', 'pkg/package.json', 'side'].sort(),
+      ['./b.ts', 'a', 'c', 'd', 'legacy', 'multi', 'native/bindings', 'pkg/package.json', 'side'].sort(),
     );
   });
 });

@@ -32,6 +32,19 @@ export class InputError extends GridledgerError {
   }
 }
 
+/**
+ * A broken invariant inside gridledger (code `E_INTERNAL`): not the user's doing, a bug. The message says
+ * which invariant broke; report it with the message and what was running.
+ * @example
+ * throw new InternalError('rlpEncode: wrote 10 of 12 bytes');
+ */
+export class InternalError extends GridledgerError {
+  constructor(message: string, options: GridledgerErrorOptions = {}) {
+    super('E_INTERNAL', `${message} (a bug in gridledger: please report it with this message)`, options);
+    this.name = 'InternalError';
+  }
+}
+
 /** Asserts a condition, throwing {@link InputError} with the given message when it fails. */
 export function ensure(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new InputError(typeof message === 'function' ? message() : message);

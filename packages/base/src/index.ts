@@ -10,5 +10,36 @@ export {
   toHex,
   utf8,
 } from './bytes.ts';
-export { ensure, GridledgerError, type GridledgerErrorOptions, InputError } from './errors.ts';
-export { floorDiv, MS_PER_MINUTE, roundHalfAwayFromZero, WH_PER_MWH } from './units.ts';
+export {
+  ensure,
+  GridledgerError,
+  type GridledgerErrorOptions,
+  InputError,
+  InternalError,
+} from './errors.ts';
+export {
+  RlpError,
+  type RlpItem,
+  rlpDecode,
+  rlpEncode,
+  rlpEncodeInt,
+  rlpIntBytes,
+} from './rlp.ts';
+export {
+  dollarsPerMWhToMicros,
+  dollarsToMicros,
+  floorDiv,
+  formatMicros,
+  MICROS_PER_USD,
+  MS_PER_MINUTE,
+  microsPerMWhToDollars,
+  microsToDollars,
+  minutesToMs,
+  msToMinutes,
+  mwToW,
+  mwToWh,
+  roundHalfAwayFromZero,
+  WH_PER_MWH,
+  whToMw,
+  wToMw,
+} from './units.ts';

@@ -16,20 +16,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RpcClient, subscribeNewHeads } from '@gridledger/client';
 import { blockTimeAtMs, gateMs, MARKET_ABI, MARKET_ADDRESS, type MarketConfig } from '@gridledger/energy';
 import { initDevNetwork } from '@gridledger/node';
 import {
   DEFAULT_SCENARIO_PATH,
   pacedForChain,
   parseScenario,
-  RpcClient,
   runScenario,
   type Scenario,
   scenarioGenesis,
   withDevices,
 } from '@gridledger/simulator';
 import { encodeEventTopics, type Hex } from 'viem';
-import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { renderTable } from '../src/output.ts';
 import { Validators } from '../src/validators.ts';
@@ -96,17 +95,8 @@ async function scenarioFor(network: string, devices: number): Promise<Scenario> 
 /** Records when node0 announces each block (newHeads over WebSocket). */
 function watchHeads(rpcUrl: string) {
   const seen = new Map<bigint, number>();
-  const ws = new WebSocket(rpcUrl.replace(/^http/, 'ws'));
-  ws.on('open', () =>
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] })),
-  );
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { params?: { result?: { number?: string } } };
-    const n = m.params?.result?.number;
-    if (n !== undefined) seen.set(BigInt(n), Date.now());
-  });
-  ws.on('error', () => {});
-  return { seen, close: () => ws.close() };
+  const sub = subscribeNewHeads(rpcUrl, (head) => seen.set(BigInt(head.number), Date.now()));
+  return { seen, close: () => sub.close() };
 }
 
 const topic = (name: 'IntervalCleared' | 'IntervalSettled', k: bigint) =>
@@ -115,9 +105,9 @@ const topic = (name: 'IntervalCleared' | 'IntervalSettled', k: bigint) =>
   >[0]);
 
 async function logBlock(rpc: RpcClient, name: 'IntervalCleared' | 'IntervalSettled', k: bigint) {
-  const logs = (await rpc.call('eth_getLogs', [
+  const logs = await rpc.request('eth_getLogs', [
     { address: MARKET_ADDRESS, fromBlock: '0x1', toBlock: 'latest', topics: topic(name, k) },
-  ])) as { blockNumber: Hex }[];
+  ]);
   return logs[0] === undefined ? undefined : BigInt(logs[0].blockNumber);
 }
 
@@ -211,14 +201,12 @@ async function runOne(network: string, devices: number, basePort: number): Promi
     }
     // Committed transactions per second at the busiest: the most transactions in any WINDOW consecutive
     // blocks after setup, over the time those blocks took (the order bursts saturate the chain).
-    const tip = BigInt((await rpc.call('eth_blockNumber')) as Hex);
+    const tip = BigInt(await rpc.request('eth_blockNumber', []));
     const from = tip > 600n ? tip - 600n : 1n;
     const blocks: { ts: number; txs: number }[] = [];
     for (let h = from; h <= tip; h++) {
-      const b = (await rpc.call('eth_getBlockByNumber', [`0x${h.toString(16)}`, false])) as {
-        timestamp: Hex;
-        transactions: unknown[];
-      };
+      const b = await rpc.request('eth_getBlockByNumber', [`0x${h.toString(16)}`, false]);
+      if (b === null) continue;
       blocks.push({ ts: Number(BigInt(b.timestamp)) * 1000, txs: b.transactions.length });
     }
     const WINDOW = 5;

@@ -1,5 +1,6 @@
 // Chain access for the market commands (order, meter, interval): the shared --rpc and key flags, the
-// signing key from --key, --key-file or --account with --dev-accounts, a JSON-RPC connection that says
+// signing key from --key, --key-file or --account with --dev-accounts, a JSON-RPC connection
+// (@gridledger/client, typed by @gridledger/rpc's wire types) that says
 // clearly when the node cannot be reached or does not run the energy market, the market's view
 // (gl_marketConfig), and sending one module call with viem: estimated first (a call the chain would
 // reject is refused with its revert reason and nothing is sent), then signed, sent and awaited, its
@@ -7,19 +8,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GridledgerError, InputError } from '@gridledger/base';
+import {
+  gridledgerChain,
+  type ParametersOf,
+  publicClientOf,
+  type ResultOf,
+  RpcCallError,
+  RpcClient,
+  walletClientOf,
+} from '@gridledger/client';
+import type { GlMarketConfigReturnType, GridledgerRpcMethod } from '@gridledger/rpc';
 import type { Command } from 'commander';
 import {
   type Abi,
   BaseError,
   type Chain,
   ContractFunctionRevertedError,
-  createPublicClient,
-  createWalletClient,
   decodeErrorResult,
-  defineChain,
   encodeFunctionData,
   type Hex,
-  http,
   type Log,
   type PublicClient,
   parseAbi,
@@ -161,48 +168,19 @@ export function resolveAddress(value: string, flag: string, devAccounts: string 
   return a.address.toLowerCase() as Hex;
 }
 
-/** A JSON-RPC failure reported by the node (not a transport failure). */
-export class RpcCallError extends GridledgerError {
-  constructor(
-    readonly method: string,
-    readonly rpcCode: number,
-    message: string,
-  ) {
-    super('E_RPC', `${method}: ${message}`);
-    this.name = 'RpcCallError';
-  }
-}
-
-/** The market's state as gl_marketConfig returns it (integers as decimal strings). */
-export interface MarketStatus {
-  config: Record<string, unknown> & {
-    intervalMs: string;
-    gateLeadMs: string;
-    settlementDelayMs: string;
-    chainId: string;
-    maxStepsPerOrder: number | string;
-  };
-  blockNumber: string;
-  blockTimeMs: string;
-  marketTimeMs: string;
-  openInterval: string;
-  clearNext: string;
-  settleNext: string;
-}
-
-/** A connection to one node's JSON-RPC. */
+/** A connection to one node's JSON-RPC: the typed client, and viem's public client for contract calls. */
 export class ChainConnection {
   readonly client: PublicClient;
-  private constructor(
-    readonly url: string,
-    readonly chainId: number,
-    readonly chain: Chain,
-  ) {
-    this.client = createPublicClient({
-      chain,
-      transport: http(url, { timeout: RPC_TIMEOUT_MS }),
-      pollingInterval: 250,
-    });
+  readonly rpc: RpcClient;
+  readonly url: string;
+  readonly chainId: number;
+  readonly chain: Chain;
+  private constructor(url: string, chainId: number, chain: Chain) {
+    this.url = url;
+    this.chainId = chainId;
+    this.chain = chain;
+    this.client = publicClientOf(chain, url, RPC_TIMEOUT_MS);
+    this.rpc = rpcClientOf(url);
   }
 
   /**
@@ -213,29 +191,27 @@ export class ChainConnection {
     if (!/^https?:\/\/[^\s/]+/.test(url)) {
       throw new InputError(`--rpc: expected an http:// or https:// URL, got "${url}"`);
     }
-    const id = await rpcRequest<string>(url, 'eth_chainId', []);
+    const id = await rpcRequest(url, 'eth_chainId', []);
     const chainId = Number(BigInt(id));
-    const chain = defineChain({
-      id: chainId,
-      name: 'gridledger',
-      nativeCurrency: { name: 'none', symbol: 'NONE', decimals: 18 },
-      rpcUrls: { default: { http: [url] } },
-    });
-    return new ChainConnection(url, chainId, chain);
+    return new ChainConnection(url, chainId, gridledgerChain(url, chainId));
   }
 
-  /** One JSON-RPC call; a node error becomes an {@link RpcCallError}. */
-  request<T>(method: string, params: unknown[]): Promise<T> {
-    return rpcRequest<T>(this.url, method, params);
+  /** One JSON-RPC call; a node error becomes an {@link RpcCallError}, an unreachable node an InputError. */
+  async request<M extends GridledgerRpcMethod>(method: M, params: ParametersOf<M>): Promise<ResultOf<M>> {
+    try {
+      return await this.rpc.request(method, params);
+    } catch (err) {
+      throw cliErrorOf(err, this.url);
+    }
   }
 
   /**
    * The market's configuration and clock (gl_marketConfig).
    * @throws InputError when the node does not run the energy market.
    */
-  async market(): Promise<MarketStatus> {
+  async market(): Promise<GlMarketConfigReturnType> {
     try {
-      return await this.request<MarketStatus>('gl_marketConfig', []);
+      return await this.request('gl_marketConfig', []);
     } catch (err) {
       if (err instanceof RpcCallError && err.rpcCode === -32601) {
         throw new InputError(`the node at ${this.url} does not run the energy market (no gl_marketConfig)`, {
@@ -250,7 +226,7 @@ export class ChainConnection {
   async resolveInterval(spec: IntervalSpec, flag: string): Promise<bigint> {
     if (typeof spec === 'bigint') return spec;
     const m = await this.market();
-    if (spec === 'next') return BigInt(m.openInterval);
+    if (spec === 'next') return BigInt(m.openInterval ?? m.config.firstInterval);
     const next = BigInt(m.clearNext);
     if (next === 0n) throw new InputError(`${flag} last: no interval has been cleared yet`);
     return next - 1n;
@@ -271,35 +247,38 @@ export function parseIntervalFlag(value: string, flag: string): IntervalSpec {
   throw new InputError(`${flag}: expected an interval number, "next" or "last", got "${value}"`);
 }
 
-/** A raw JSON-RPC request with a clear error for an unreachable node. */
-export async function rpcRequest<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-      signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new InputError(`cannot reach the JSON-RPC endpoint ${url} (${why})`, {
+/** One node's typed client as the CLI uses it: 15 s per request, no retry (the user runs it again). */
+const rpcClientOf = (url: string) => new RpcClient(url, { timeoutMs: RPC_TIMEOUT_MS, attempts: 1 });
+
+/** A client failure as the error the CLI prints: an unreachable node or a non-JSON-RPC answer says what to do. */
+function cliErrorOf(err: unknown, url: string): unknown {
+  if (!(err instanceof RpcCallError) || err.rpcCode !== undefined) return err;
+  if (err.transport) {
+    const cause = err.cause as { message?: string; cause?: { code?: string; message?: string } } | undefined;
+    const why = cause?.cause?.code ?? cause?.cause?.message ?? cause?.message ?? err.message;
+    return new InputError(`cannot reach the JSON-RPC endpoint ${url} (${why})`, {
       details: 'is a node running there? Start one with `gridledger start`, or pass --rpc URL',
     });
   }
-  const text = await res.text();
-  let json: { result?: T; error?: { code: number; message: string } };
+  return new InputError(`${url} did not answer JSON-RPC: ${err.message}`, {
+    details: 'check the --rpc URL: it should be a gridledger node (node0 of `gridledger start` is on :26601)',
+  });
+}
+
+/**
+ * One JSON-RPC call to `url`, typed by the wire contract, with a clear error for an unreachable node.
+ * @throws InputError when the node cannot be reached or does not speak JSON-RPC; RpcCallError with the node's error.
+ */
+async function rpcRequest<M extends GridledgerRpcMethod>(
+  url: string,
+  method: M,
+  params: ParametersOf<M>,
+): Promise<ResultOf<M>> {
   try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InputError(`${url} did not answer JSON-RPC (HTTP ${res.status}): ${text.slice(0, 120)}`, {
-      details:
-        'check the --rpc URL: it should be a gridledger node (node0 of `gridledger start` is on :26601)',
-    });
+    return await rpcClientOf(url).request(method, params);
+  } catch (err) {
+    throw cliErrorOf(err, url);
   }
-  if (json.error !== undefined) throw new RpcCallError(method, json.error.code, json.error.message);
-  return json.result as T;
 }
 
 const ERROR_STRING = parseAbi(['error Error(string)']);
@@ -357,11 +336,7 @@ export async function sendCall(
     if (reason !== undefined) return { ok: false, stage: 'estimate', reason };
     throw asChainError(err, conn.url);
   }
-  const wallet = createWalletClient({
-    account,
-    chain: conn.chain,
-    transport: http(conn.url, { timeout: RPC_TIMEOUT_MS }),
-  });
+  const wallet = walletClientOf(account, conn.chain, conn.url, RPC_TIMEOUT_MS);
   let hash: Hex;
   try {
     hash = await wallet.sendTransaction({
@@ -391,16 +366,14 @@ export async function sendCall(
   if (receipt.status === 'success') {
     return { ok: true, hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, logs: receipt.logs };
   }
-  const raw = await conn.request<{ revertReason?: string; error?: string }>('eth_getTransactionReceipt', [
-    hash,
-  ]);
+  const raw = await conn.request('eth_getTransactionReceipt', [hash]);
   return {
     ok: false,
     stage: 'block',
     reason:
-      raw.revertReason !== undefined && raw.revertReason !== '0x'
+      raw?.revertReason !== undefined && raw.revertReason !== '0x'
         ? decodeRevertReason(raw.revertReason)
-        : (raw.error ?? 'reverted'),
+        : (raw?.error ?? 'reverted'),
     hash,
     blockNumber: receipt.blockNumber,
   };

@@ -1,7 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const bin = new URL('../bin/gridledger.mjs', import.meta.url).pathname;
+const launcher = new URL('../bin/gridledger', import.meta.url).pathname;
+const linked = new URL('../../../node_modules/.bin/gridledger', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'gl-launcher-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('gridledger CLI', () => {
   it('prints help with the commands', () => {
@@ -13,5 +20,24 @@ describe('gridledger CLI', () => {
     const r = spawnSync('node', [bin, 'frobnicate'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown command/);
+  });
+});
+
+describe('the gridledger launcher (bin/gridledger)', () => {
+  it('runs through the npm bin link and prints the same help as gridledger.mjs', () => {
+    const viaLink = spawnSync(linked, ['--help'], { encoding: 'utf8' });
+    expect(viaLink.status, viaLink.stderr).toBe(0);
+    expect(viaLink.stdout).toBe(execFileSync('node', [bin, '--help'], { encoding: 'utf8' }));
+  });
+  it('hands gridledger.mjs and every argument unchanged to the Node named by GRIDLEDGER_NODE', () => {
+    const fake = join(dir, 'fake-node');
+    writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\nexit 7\n');
+    chmodSync(fake, 0o755);
+    const r = spawnSync(launcher, ['opf', 'my case.m', '--format', 'json'], {
+      encoding: 'utf8',
+      env: { ...process.env, GRIDLEDGER_NODE: fake },
+    });
+    expect(r.status).toBe(7);
+    expect(r.stdout.split('\n')).toEqual([bin, 'opf', 'my case.m', '--format', 'json', '']);
   });
 });

@@ -1,2 +1,2 @@
 // @gridledger/cli: the command-line program. Composes the other packages; holds no domain logic.
-export { buildProgram, main } from './main.ts';
+export { buildProgram, main, programFor } from './main.ts';

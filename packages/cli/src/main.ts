@@ -1,46 +1,51 @@
-// The `gridledger` program: registers each command module and turns expected errors into a clear
-// message and an exit code instead of a stack trace.
+// The `gridledger` program: registers the command that runs (each command's module is imported only
+// when that command runs, so `--help` loads no solver, chain or Ethereum library) and turns expected
+// errors into a clear message and an exit code instead of a stack trace.
 import { GridledgerError } from '@gridledger/base';
-import { Command, CommanderError } from 'commander';
-import { registerCapacity } from './commands/capacity.ts';
-import { registerClear } from './commands/clear.ts';
-import { registerInit } from './commands/init.ts';
-import { registerInterval } from './commands/interval.ts';
-import { registerMeter } from './commands/meter.ts';
-import { registerNode } from './commands/node.ts';
-import { registerOpf } from './commands/opf.ts';
-import { registerOrder } from './commands/order.ts';
-import { registerSimulate } from './commands/simulate.ts';
-import { registerStart } from './commands/start.ts';
-import { registerTestnet } from './commands/testnet.ts';
-import { registerVerify } from './commands/verify.ts';
+import { Command, CommanderError, Help } from 'commander';
+import { COMMANDS, commandOf } from './command-table.ts';
 import { UsageError } from './output.ts';
 
-/** Builds the command tree. */
-export function buildProgram(): Command {
-  const program = new Command('gridledger')
+function programRoot(): Command {
+  return new Command('gridledger')
     .description('transactive energy: grid-aware market clearing settled on a permissioned BFT chain')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerStart(program);
-  registerOpf(program);
-  registerClear(program);
-  registerCapacity(program);
-  registerInit(program);
-  registerNode(program);
-  registerTestnet(program);
-  registerSimulate(program);
-  registerVerify(program);
-  registerOrder(program);
-  registerMeter(program);
-  registerInterval(program);
+}
+
+/** Builds the whole command tree (imports every command's module). */
+export async function buildProgram(): Promise<Command> {
+  const program = programRoot();
+  const registers = await Promise.all(COMMANDS.map((c) => c.load()));
+  for (const register of registers) register(program);
   return program;
+}
+
+/**
+ * The program for one argv: the command that runs, registered from its module; or, when none of the
+ * table's commands runs (`--help`, `--version`, an unknown name), every command as the table describes
+ * it, which is what the top-level help and commander's unknown-command message need.
+ */
+export async function programFor(argv: readonly string[]): Promise<Command> {
+  const program = programRoot();
+  const entry = commandOf(argv);
+  if (entry !== undefined) {
+    (await entry.load())(program);
+    return program;
+  }
+  const terms = new Map(COMMANDS.map((c) => [c.name, c.term]));
+  for (const c of COMMANDS) program.command(c.name).description(c.description);
+  return program.configureHelp({
+    subcommandTerm(this: Help, cmd: Command): string {
+      return terms.get(cmd.name()) ?? Help.prototype.subcommandTerm.call(this, cmd);
+    },
+  });
 }
 
 /** Runs the CLI with the given argv and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await programFor(argv);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,7 +1,7 @@
 // The CLI's market units: WH@PRICE steps to integers (exact decimals, no floats), bad steps refused
 // with a message naming the step, and micro-units printed back as dollars.
 import { describe, expect, it } from 'vitest';
-import { formatMicros, formatStep, parseDollarsToMicros, parseStep, parseSteps } from './market-units.ts';
+import { formatStep, parseDollarsToMicros, parseStep, parseSteps } from './market-units.ts';
 
 describe('order steps at the command line', () => {
   it('parses WH@PRICE exactly', () => {
@@ -35,9 +35,7 @@ describe('order steps at the command line', () => {
     expect(() => parseSteps(undefined)).toThrow(/at least one --step/);
   });
 
-  it('prints micro-units as dollars', () => {
-    expect(formatMicros(45_500_000n)).toBe('45.500000');
-    expect(formatMicros('-1')).toBe('-0.000001');
+  it('prints steps with prices in dollars', () => {
     expect(formatStep({ energyWh: '2000', priceMicrosPerMWh: '45500000' })).toBe('2000 Wh @ 45.5');
     expect(formatStep({ energyWh: 1n, priceMicrosPerMWh: 100_000_000n })).toBe('1 Wh @ 100');
     expect(formatStep({ energyWh: 1n, priceMicrosPerMWh: 0n })).toBe('1 Wh @ 0');

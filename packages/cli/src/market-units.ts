@@ -1,7 +1,7 @@
 // The market commands' units at the command line: order steps written as `WH@PRICE` (energy in Wh, an
 // integer; price in $/MWh with up to 6 decimals) become the chain's integers (Wh, µ$ per MWh), and
 // integer amounts print back as dollars. Parsing is exact decimal arithmetic on strings: no floats.
-import { InputError } from '@gridledger/base';
+import { formatMicros, InputError, MICROS_PER_USD } from '@gridledger/base';
 
 /** One order step in the chain's units. */
 export interface StepInput {
@@ -23,7 +23,7 @@ export function parseDollarsToMicros(text: string, where: string): bigint {
       `${where}: expected a price in $/MWh such as 45.5 (digits, at most 6 decimals, not negative), got "${text}"`,
     );
   }
-  return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
+  return BigInt(m[1]!) * MICROS_PER_USD + BigInt((m[2] ?? '').padEnd(6, '0'));
 }
 
 /**
@@ -64,17 +64,6 @@ export function parseUintFlag(text: string, flag: string, max = 2n ** 64n - 1n):
     throw new InputError(`${flag}: expected a whole number in 0..${max}, got "${text}"`);
   }
   return BigInt(text);
-}
-
-/**
- * Integer micro-units as a decimal with 6 places (µ$ → $, µ$/MWh → $/MWh).
- * @example formatMicros(45_500_000n) === '45.500000'
- */
-export function formatMicros(micros: bigint | string): string {
-  const v = BigInt(micros);
-  const neg = v < 0n;
-  const a = neg ? -v : v;
-  return `${neg ? '-' : ''}${a / 1_000_000n}.${(a % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
 /** A step as the CLI prints it: `2000 Wh @ 45.5 $/MWh`. */

@@ -1,6 +1,11 @@
 // Output helpers shared by the commands: readable tables for people, one JSON object for machines,
 // logs and progress on stderr so that stdout stays parseable.
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import { GridledgerError } from '@gridledger/base';
+import type TableConstructor from 'cli-table3';
+
+// cli-table3 is loaded when a table is first drawn, not when a command module is imported (`--help`).
+const requireCjs = createRequire(import.meta.url);
 
 /** The two output formats every command accepts with --format. */
 export type OutputFormat = 'table' | 'json';
@@ -11,16 +16,17 @@ export function parseFormat(value: string): OutputFormat {
   throw new UsageError(`--format must be "table" or "json", got "${value}"`);
 }
 
-/** Error in how a command was called (exit code 2). */
-export class UsageError extends Error {
+/** Error in how a command was called (code `E_USAGE`, exit code 2). */
+export class UsageError extends GridledgerError {
   constructor(message: string) {
-    super(message);
+    super('E_USAGE', message);
     this.name = 'UsageError';
   }
 }
 
 /** Renders rows as a text table with the given column headers. */
 export function renderTable(head: string[], rows: (string | number)[][]): string {
+  const Table = requireCjs('cli-table3') as typeof TableConstructor;
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) t.push(r.map((c) => String(c)));
   return t.toString();

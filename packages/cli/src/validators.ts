@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GridledgerError } from '@gridledger/base';
+import { RpcClient } from '@gridledger/client';
 import { loadHome } from '@gridledger/node';
 
 /** Path of the `gridledger` executable script, for spawning child nodes. */
@@ -33,9 +34,12 @@ export function validatorHomes(dir: string): string[] {
 
 /** Validator processes of one network folder. */
 export class Validators {
+  readonly children: ValidatorProcess[];
   private stopping: Promise<void> | undefined;
 
-  private constructor(readonly children: ValidatorProcess[]) {}
+  private constructor(children: ValidatorProcess[]) {
+    this.children = children;
+  }
 
   /** Starts one node process per validator home in `dir`. */
   static start(dir: string): Validators {
@@ -71,14 +75,11 @@ export class Validators {
             `${c.name} exited with code ${c.proc.exitCode} (see its node.log)`,
           );
         try {
-          const res = await fetch(c.rpcUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
-            signal: AbortSignal.timeout(2_000),
-          });
-          const body = (await res.json()) as { result?: string };
-          if (body.result !== undefined && BigInt(body.result) > 0n) pending.delete(c);
+          const head = await new RpcClient(c.rpcUrl, { timeoutMs: 2_000, attempts: 1 }).request(
+            'eth_blockNumber',
+            [],
+          );
+          if (BigInt(head) > 0n) pending.delete(c);
         } catch {
           // not up yet
         }

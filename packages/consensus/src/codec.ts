@@ -1,10 +1,17 @@
-// Canonical binary encoding of the consensus types (RLP, see rlp.ts: lists of byte strings, integers big-endian with no
-// leading zeros), hashes derived from it (block, validator set, commit) and the domain-separated bytes that
-// votes and proposals sign. Decoders validate every field and reject any non-canonical input: a value has
+// Canonical binary encoding of the consensus types (RLP, @gridledger/base's rlp.ts: lists of byte strings,
+// integers big-endian with no leading zeros), hashes derived from it (block, validator set, commit) and the
+// domain-separated bytes that votes and proposals sign. Decoders validate every field and reject any non-canonical input: a value has
 // exactly one encoding, and decode(encode(x)) equals x.
-import { GridledgerError, utf8 } from '@gridledger/base';
+import {
+  GridledgerError,
+  RlpError,
+  type RlpItem,
+  rlpDecode,
+  rlpEncode,
+  rlpIntBytes,
+  utf8,
+} from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { RlpError, type RlpItem, rlpDecode, rlpEncode } from './rlp.ts';
 import {
   type Block,
   type CommitCertificate,
@@ -50,12 +57,7 @@ function encUint(v: bigint | number, where: string, max: bigint = MAX_UINT63): U
   if (typeof v === 'number' && !Number.isSafeInteger(v))
     throw new CodecError(`${where}: expected an integer, got ${v}`);
   if (x < 0n || x > max) throw new CodecError(`${where}: expected an integer in 0..${max}, got ${x}`);
-  if (x === 0n) return EMPTY;
-  let hex = x.toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return rlpIntBytes(x);
 }
 
 function bytesOf(item: Item | undefined, where: string): Uint8Array {

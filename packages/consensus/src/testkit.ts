@@ -1,5 +1,6 @@
 // Test helpers shared by the consensus tests: deterministic validator keys and signed votes/certificates.
 // Not exported from index.ts.
+import { GridledgerError } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { buildCommit } from './block.ts';
 import { voteSignBytes } from './codec.ts';
@@ -33,7 +34,12 @@ export function signVote(
 ): Vote {
   const signBytes = voteSignBytes(chainId, { type, height, round, blockHash });
   const signature = signer.sign({ height, round, step: type, signBytes });
-  if (signature === null) throw new Error('signer refused');
+  if (signature === null) {
+    throw new GridledgerError(
+      'E_SIGNER_REFUSED',
+      `signer refused to sign a ${type} at height ${height} round ${round} (a sign guard signs one vote per height, round and step)`,
+    );
+  }
   return { type, height, round, blockHash, validatorIndex: index, signature };
 }
 

@@ -1,9 +1,9 @@
 // Canonical bytes of the consensus write-ahead state (WalState): what a validator persists before it
 // sends anything newly signed, and reloads after a crash (see machine.ts).
+import { type RlpItem, rlpDecode, rlpEncode } from '@gridledger/base';
 import { CodecError, decodeBlock, encodeBlock } from './codec.ts';
 import type { SignState } from './guard.ts';
 import type { WalState } from './machine.ts';
-import { type RlpItem, rlpDecode, rlpEncode } from './rlp.ts';
 
 type Item = RlpItem;
 

@@ -2,12 +2,13 @@
 // through noble-curves. Messages are 32-byte digests (keccak256), signed without a further prehash.
 // Sender recovery, the per-transaction hot path, uses libsecp256k1 through the `secp256k1` package's
 // prebuilt binary when it loads (about 14-25x faster here, `npm run bench:crypto`) and noble otherwise;
-// both give the same answer for every input (tested), so nodes may differ in which one they load.
+// both give the same answer for every input (tested), so nodes may differ in which one they load. The
+// binding is loaded by native.mjs, the one loader of the native add-ons.
 
-import { createRequire } from 'node:module';
 import { InputError, toHex } from '@gridledger/base';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak256 } from './hash.ts';
+import { nativeSecp256k1 as native } from './native.mjs';
 
 /** Generates a random 32-byte secp256k1 private key. */
 export function secp256k1PrivateKey(): Uint8Array {
@@ -35,21 +36,6 @@ export function secp256k1SignRecoverable(digest: Uint8Array, privateKey: Uint8Ar
   out[64] = rec[0]!;
   return out;
 }
-
-interface NativeSecp256k1 {
-  ecdsaRecover(signature: Uint8Array, recid: number, digest: Uint8Array, compressed: boolean): Uint8Array;
-}
-
-function loadNative(): NativeSecp256k1 | undefined {
-  try {
-    // The binding itself (node-gyp-build loads prebuilds/<platform>/*.node), never the pure-JS fallback.
-    return createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
 
 /** Which implementation recovers senders in this process: the native libsecp256k1 binding or noble. */
 export function secp256k1Backend(): 'libsecp256k1' | 'noble' {

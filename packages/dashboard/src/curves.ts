@@ -3,19 +3,18 @@
 // price are merged; a book with more price levels than the chart can show is reduced to at most
 // `maxPoints` levels by cumulative energy (each kept level carries the price where its bucket ends), so
 // 10,000 devices still give a small message. Also the cleared summary of the book (who traded most).
+import { microsPerMWhToDollars } from '@gridledger/base';
 
-/** An order as `gl_orders` answers it (integers as decimal strings). */
-export interface RpcOrder {
-  id: string;
+import type { GlOrder } from '@gridledger/rpc';
+
+/** The fields of a `gl_orders` order (@gridledger/rpc's GlOrder) the curves and the summary read. */
+export type RpcOrder = Pick<
+  GlOrder,
+  'id' | 'bus' | 'side' | 'steps' | 'clearedWh' | 'priceMicrosPerMWh' | 'amount'
+> & {
   owner: string;
-  bus: number;
-  side: 'buy' | 'sell';
-  steps: { energyWh: string; priceMicrosPerMWh: string }[];
   status: string;
-  clearedWh: string;
-  priceMicrosPerMWh: string;
-  amount: string;
-}
+};
 
 /** One level of a curve: energy so far (kWh) once this level is taken, at its price ($/MWh). */
 export type CurvePoint = [cumulativeKWh: number, priceDollarsPerMWh: number];
@@ -37,7 +36,7 @@ export interface UpstreamLevels {
 }
 
 /** Cash micro-units per MWh to $/MWh (display only). */
-export const microsToDollars = (micros: bigint | string): number => Number(BigInt(micros)) / 1e6;
+export const microsToDollars = (micros: bigint | string): number => microsPerMWhToDollars(BigInt(micros));
 
 function levels(
   steps: { wh: bigint; price: bigint }[],

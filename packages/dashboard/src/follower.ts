@@ -4,53 +4,50 @@
 // participants. Heavy reads (the cleared interval's orders, grid state, promises; the price history)
 // run once per cleared interval, on their own queue, so a large book never delays the next block.
 // Validators are polled with `gl_status` once a second. Changes go to `onUpdate` listeners by section.
+// What it shows is built elsewhere: the recent blocks and their statistics (block-log.ts), the price
+// history (price-history.ts), the network map (network-view.ts), the cleared interval (cleared-view.ts),
+// the validators' table (validator-poll.ts), the module calls' encodings (token-calls.ts).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { RpcClient, type RpcOutcome, type RpcRequest, subscribeNewHeads } from '@gridledger/client';
 import {
   decodeMarketConfigJson,
-  MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
+  type MarketConfigJson,
   marketTimeMs,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
 } from '@gridledger/energy';
-import type { Logger } from 'pino';
-import { decodeFunctionResult, encodeEventTopics, encodeFunctionData, erc20Abi, type Hex, pad } from 'viem';
-import { buildCurves, microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
-import { layoutNetwork } from './layout.ts';
-import { type NewHead, type RpcCall, type RpcOutcome, rpcBatch, subscribeNewHeads } from './rpc-client.ts';
 import type {
-  BlockRow,
-  ClearedView,
-  DashboardView,
-  FlowRow,
-  MarketView,
-  NetworkView,
-  ParticipantsView,
-  ParticipantView,
-  TradeRow,
-  ValidatorRow,
-} from './view.ts';
+  EthBlock,
+  EthBlockHeader,
+  EthLog,
+  GlGridStateReturnType,
+  GlIntervalReturnType,
+  GlMarketConfigReturnType,
+  GlPricesReturnType,
+} from '@gridledger/rpc';
+import type { Logger } from 'pino';
+import { encodeFunctionData, type Hex, pad } from 'viem';
+import { BlockLog } from './block-log.ts';
+import { buildClearedView, lmpsOf } from './cleared-view.ts';
+import { microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
+import { buildNetworkView } from './network-view.ts';
+import { HISTORY_INTERVALS, PriceHistory } from './price-history.ts';
+import {
+  balanceOfData,
+  decodePromise,
+  INTERVAL_SETTLED_TOPIC,
+  promiseOfData,
+  TOKEN_ADDRESSES,
+  type TokenAddresses,
+  TRANSFER_TOPIC,
+  uintOf,
+} from './token-calls.ts';
+import { pollValidators } from './validator-poll.ts';
+import type { DashboardView, MarketView, ParticipantsView, ParticipantView, TradeRow } from './view.ts';
 
-/** Addresses of the cash (ERC-20), credits (ERC-20) and promises (ERC-721) tokens. */
-export interface TokenAddresses {
-  cash: string;
-  credits: string;
-  promises: string;
-}
-
-/** The fixed token module addresses (execution package; also in addresses.json). */
-export const TOKEN_ADDRESSES: Readonly<TokenAddresses> = {
-  cash: '0x0000000000000000000000000000000000001001',
-  credits: '0x0000000000000000000000000000000000001002',
-  promises: '0x0000000000000000000000000000000000001003',
-};
-
-/** Intervals of LMP history kept per bus (a day of 5-minute intervals). */
-export const HISTORY_INTERVALS = 288;
-/** Blocks kept for the chain statistics; the view shows the newest 20. */
-const BLOCK_BUFFER = 400;
 /** Most participants watched at once (balances are read every block). */
 export const MAX_WATCHED = 16;
 /** Promises of an interval shown as trades. */
@@ -70,89 +67,8 @@ export interface FollowerOptions {
   pollMs?: number;
 }
 
-interface MarketConfigRpc {
-  config: {
-    intervalMs: string;
-    firstInterval: string;
-    upstream: {
-      bus: number;
-      importPriceMicrosPerMWh: string;
-      exportPriceMicrosPerMWh: string;
-      capacityWh: string;
-    };
-  };
-  blockNumber: string | null;
-  blockTimeMs: string | null;
-  marketTimeMs: string | null;
-  openInterval: string | null;
-  clearNext: string;
-  settleNext: string;
-}
-
-interface IntervalRpc {
-  interval: string;
-  status: string;
-  startMs: string;
-  endMs: string;
-  orders: string;
-  promises: string[];
-  congestionRent: string;
-  upstream: { soldWh: string; boughtWh: string };
-  lmpMicrosPerMWh: Record<string, string> | null;
-  expectedReadings: string;
-  reportedReadings: string;
-}
-
-interface GridStateRpc {
-  name: string;
-  version: string;
-  buses: { id: number; type: number }[];
-  branches: {
-    index: number;
-    from: number;
-    to: number;
-    limitMw: number;
-    flowW?: string;
-    muFromMicros?: string;
-    muToMicros?: string;
-  }[];
-}
-
 const ok = <T>(r: RpcOutcome | undefined): T | undefined => (r?.ok ? (r.result as T) : undefined);
-const errOf = (r: RpcOutcome | undefined) => (r && !r.ok ? r : undefined);
-
-const promiseOfData = (tokenId: bigint) =>
-  encodeFunctionData({ abi: MARKET_ABI, functionName: 'promiseOf', args: [tokenId] });
-const balanceOfData = (address: string) =>
-  encodeFunctionData({ abi: erc20Abi, functionName: 'balanceOf', args: [address as Hex] });
-const TRANSFER_TOPIC = encodeEventTopics({ abi: erc20Abi, eventName: 'Transfer' })[0] as Hex;
-const INTERVAL_SETTLED_TOPIC = encodeEventTopics({ abi: MARKET_ABI, eventName: 'IntervalSettled' })[0] as Hex;
-
-function decodePromise(tokenId: string, data: unknown): TradeRow | undefined {
-  if (typeof data !== 'string') return undefined;
-  try {
-    const p = decodeFunctionResult({ abi: MARKET_ABI, functionName: 'promiseOf', data: data as Hex });
-    return {
-      tokenId,
-      seller: p.seller.toLowerCase(),
-      buyer: p.buyer.toLowerCase(),
-      sellerBus: Number(p.sellerBus),
-      buyerBus: Number(p.buyerBus),
-      energyWh: Number(p.energyWh),
-      sellerPrice: microsToDollars(p.sellerPriceMicrosPerMWh),
-      buyerPrice: microsToDollars(p.buyerPriceMicrosPerMWh),
-      settled: p.settled,
-      deliveredWh: Number(p.deliveredWh),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const avg = (xs: number[]) => (xs.length === 0 ? 0 : Math.round(xs.reduce((s, x) => s + x, 0) / xs.length));
-
-const uintOf = (data: unknown): string | null =>
-  typeof data === 'string' && /^0x[0-9a-fA-F]+$/.test(data) ? BigInt(data).toString() : null;
+const errOf = (r: RpcOutcome | undefined) => (r && !r.ok ? r.error : undefined);
 
 /**
  * Keeps the dashboard's view of one chain.
@@ -178,16 +94,15 @@ export class ChainFollower {
   #timers: NodeJS.Timeout[] = [];
   #sub: { close(): void } | undefined;
   #rpcUrl: string;
-  #blocks: BlockRow[] = [];
-  #pendingHeads: { head: NewHead; receivedMs: number }[] = [];
+  readonly #blocks = new BlockLog();
+  #pendingHeads: { head: EthBlockHeader; receivedMs: number }[] = [];
   #processingHeads = false;
-  #config: MarketConfigRpc['config'] | undefined;
+  #config: MarketConfigJson | undefined;
   #clock: MarketConfig | undefined;
   #lastCleared = -1;
   #lastSettled = -1;
   #heavy: Promise<void> = Promise.resolve();
-  /** Price history: interval -> { startMs, lmp by bus }. */
-  readonly #history = new Map<number, { startMs: number; lmps: Record<string, number> }>();
+  readonly #history = new PriceHistory();
   #historyLoaded = false;
   /** Book summaries of recent cleared intervals (for the suggested participant). */
   readonly #summaries = new Map<number, { orders: RpcOrder[]; topBuyer: string | null }>();
@@ -196,6 +111,7 @@ export class ChainFollower {
   #networkTried = -1;
   #backfilled = false;
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  readonly #clients = new Map<string, RpcClient>();
 
   constructor(opts: FollowerOptions) {
     if (opts.rpcUrls.length === 0) throw new Error('dashboard: expected at least one JSON-RPC URL');
@@ -249,9 +165,7 @@ export class ChainFollower {
 
   /** LMP history of one bus over the kept intervals, oldest first: [interval start (market ms), $/MWh]. */
   history(bus: number): [number, number][] {
-    return [...this.#history.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .flatMap(([, h]) => (h.lmps[bus] === undefined ? [] : [[h.startMs, h.lmps[bus]!] as [number, number]]));
+    return this.#history.series(bus);
   }
 
   /** Adds a watcher of `address` (balances every block); returns its current view when known. */
@@ -282,6 +196,14 @@ export class ChainFollower {
       this.#watched.delete(a);
       this.#participants.delete(a);
     } else this.#watched.set(a, n - 1);
+  }
+
+  /** The client of one node: batches of 100 in sequence, 10 s each, no retry (the next block reads again). */
+  #rpc(url: string): RpcClient {
+    let c = this.#clients.get(url);
+    if (c === undefined)
+      this.#clients.set(url, (c = new RpcClient(url, { timeoutMs: 10_000, parallel: 1, attempts: 1 })));
+    return c;
   }
 
   #emit(sections: Partial<DashboardView>): void {
@@ -338,20 +260,8 @@ export class ChainFollower {
   }
 
   /** Shows a new block at once (its transaction count and the market follow with the block's batch). */
-  #showHead(head: NewHead, receivedMs: number, url: string): void {
-    const number = Number(BigInt(head.number));
-    if (this.#blocks.some((b) => b.number === number)) return;
-    const timeMs = Number(BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
-    this.#blocks.unshift({
-      number,
-      hash: head.hash,
-      timeMs,
-      txCount: null,
-      finalityMs: Math.max(0, receivedMs - timeMs),
-      proposer: head.miner ?? '',
-    });
-    this.#blocks.sort((a, b) => b.number - a.number);
-    this.#blocks.length = Math.min(this.#blocks.length, BLOCK_BUFFER);
+  #showHead(head: EthBlockHeader, receivedMs: number, url: string): void {
+    if (!this.#blocks.addHead(head, receivedMs)) return;
     const chain = this.#chainView(url);
     if (chain) chain.feedMs = Date.now() - receivedMs;
     this.#emit({ chain });
@@ -362,23 +272,15 @@ export class ChainFollower {
     const from = Math.max(1, first - 19);
     if (from >= first) return;
     const heights = Array.from({ length: first - from }, (_, i) => `0x${(from + i).toString(16)}`);
-    const res = await rpcBatch(
-      url,
+    const res = await this.#rpc(url).batch(
       heights.map((h) => ({ method: 'eth_getBlockByNumber', params: [h, false] })),
     );
-    for (const r of res) {
-      const b = ok<NewHead & { transactions: unknown[] }>(r);
-      if (!b || this.#blocks.some((x) => x.number === Number(BigInt(b.number)))) continue;
-      this.#blocks.push({
-        number: Number(BigInt(b.number)),
-        hash: b.hash,
-        timeMs: Number(BigInt(b.timestampMs ?? BigInt(b.timestamp) * 1000n)),
-        txCount: b.transactions.length,
-        finalityMs: null,
-        proposer: b.miner ?? '',
-      });
-    }
-    this.#blocks.sort((a, b) => b.number - a.number);
+    this.#blocks.addEarlier(
+      res.flatMap((r) => {
+        const b = ok<EthBlock>(r);
+        return b ? [b] : [];
+      }),
+    );
   }
 
   async #drainHeads(): Promise<void> {
@@ -399,10 +301,10 @@ export class ChainFollower {
   }
 
   /** The per-block batch: small reads only. */
-  async #onHeads(heads: { head: NewHead; receivedMs: number }[]): Promise<void> {
+  async #onHeads(heads: { head: EthBlockHeader; receivedMs: number }[]): Promise<void> {
     const url = this.#rpcUrl;
     const watched = [...this.#watched.keys()];
-    const calls: RpcCall[] = heads.map(({ head }) => ({
+    const calls: RpcRequest[] = heads.map(({ head }) => ({
       method: 'eth_getBlockTransactionCountByNumber',
       params: [head.number],
     }));
@@ -421,18 +323,15 @@ export class ChainFollower {
       this.#backfilled = true;
       await this.#backfill(url, Number(BigInt(heads[0].head.number))).catch(() => {});
     }
-    const res = await rpcBatch(url, calls);
+    const res = await this.#rpc(url).batch(calls);
     // The blocks' transaction counts (the rows were shown when their notifications came).
     for (let i = 0; i < heads.length; i++) {
-      const number = Number(BigInt(heads[i]!.head.number));
-      const row = this.#blocks.find((b) => b.number === number);
-      const count = ok<string | null>(res[i]);
-      if (row && typeof count === 'string') row.txCount = Number(BigInt(count));
+      this.#blocks.setTxCount(Number(BigInt(heads[i]!.head.number)), ok<string | null>(res[i]));
     }
     const sections: Partial<DashboardView> = { chain: this.#chainView(url) };
     // Market clock.
     const mcOutcome = res[heads.length];
-    const mc = ok<MarketConfigRpc>(mcOutcome);
+    const mc = ok<GlMarketConfigReturnType>(mcOutcome);
     if (mc === undefined) {
       const e = errOf(mcOutcome);
       const note =
@@ -453,10 +352,10 @@ export class ChainFollower {
         }
       }
       const open = BigInt(mc.openInterval ?? mc.config.firstInterval);
-      let openIv = openGuess === open ? ok<IntervalRpc>(res[heads.length + 1]) : undefined;
+      let openIv = openGuess === open ? ok<GlIntervalReturnType>(res[heads.length + 1]) : undefined;
       if (openIv === undefined && mc.openInterval !== null) {
-        const [iv] = await rpcBatch(url, [{ method: 'gl_interval', params: [open.toString()] }]);
-        openIv = ok<IntervalRpc>(iv);
+        const [iv] = await this.#rpc(url).batch([{ method: 'gl_interval', params: [open.toString()] }]);
+        openIv = ok<GlIntervalReturnType>(iv);
       }
       const market: MarketView = {
         intervalMs: Number(mc.config.intervalMs),
@@ -500,7 +399,7 @@ export class ChainFollower {
   }
 
   /** The first interval whose gate is still open at this block (as gl_marketConfig computes it). */
-  #openIntervalAt(head: NewHead): bigint | undefined {
+  #openIntervalAt(head: EthBlockHeader): bigint | undefined {
     const c = this.#clock;
     if (c === undefined) return undefined;
     const now = marketTimeMs(c, BigInt(head.timestampMs ?? BigInt(head.timestamp) * 1000n));
@@ -509,31 +408,7 @@ export class ChainFollower {
   }
 
   #chainView(url: string): DashboardView['chain'] {
-    const blocks = this.#blocks;
-    const newest = blocks[0];
-    let tps = 0;
-    let avgBlockMs = 0;
-    if (newest) {
-      const window = blocks.filter((b) => b.timeMs > newest.timeMs - 30_000);
-      const oldest = window[window.length - 1]!;
-      const spanMs = newest.timeMs - oldest.timeMs;
-      if (spanMs > 0) {
-        tps = (window.slice(0, -1).reduce((s, b) => s + (b.txCount ?? 0), 0) * 1000) / spanMs;
-        avgBlockMs = spanMs / (window.length - 1);
-      }
-    }
-    const recent = blocks.slice(0, 20);
-    return {
-      rpcUrl: url,
-      height: newest?.number ?? 0,
-      blocks: recent,
-      tps: Math.round(tps * 10) / 10,
-      avgBlockMs: Math.round(avgBlockMs),
-      feedMs: 0,
-      readMs: this.view.chain?.readMs ?? 0,
-      loopStallMs: this.view.chain?.loopStallMs ?? 0,
-      avgFinalityMs: avg(recent.flatMap((b) => (b.finalityMs === null ? [] : [b.finalityMs]))),
-    };
+    return this.#blocks.view(url, this.view.chain);
   }
 
   /** Schedules the heavy reads the new market clock calls for. */
@@ -578,15 +453,15 @@ export class ChainFollower {
     });
   }
 
-  async #loadNetwork(interval: number | undefined): Promise<GridStateRpc | null> {
-    const [r] = await rpcBatch(this.#rpcUrl, [
+  async #loadNetwork(interval: number | undefined): Promise<GlGridStateReturnType> {
+    const [r] = await this.#rpc(this.#rpcUrl).batch([
       { method: 'gl_gridState', params: interval === undefined ? [] : [String(interval)] },
     ]);
-    const g = ok<GridStateRpc | null>(r) ?? null;
+    const g = ok<GlGridStateReturnType>(r) ?? null;
     if (g === null) return null;
     if (this.view.network === null || this.view.network.version !== g.version) {
       // gl_gridState leaves out branch status: the registry's network JSON has it (open tie switches).
-      const [jr] = await rpcBatch(this.#rpcUrl, [
+      const [jr] = await this.#rpc(this.#rpcUrl).batch([
         {
           method: 'eth_call',
           params: [
@@ -598,114 +473,45 @@ export class ChainFollower {
           ],
         },
       ]);
-      const outOfService = new Set<number>();
-      try {
-        const text = decodeFunctionResult({
-          abi: REGISTRY_ABI,
-          functionName: 'networkJson',
-          data: ok<Hex>(jr)!,
-        });
-        for (const b of (JSON.parse(text) as { branches: { index: number; status: number }[] }).branches)
-          if (b.status === 0) outOfService.add(b.index);
-      } catch {
-        // every branch drawn in service
-      }
-      const root = this.#config?.upstream.bus ?? g.buses.find((b) => b.type === 3)?.id ?? null;
-      const pos = layoutNetwork(
-        g.buses.map((b) => b.id),
-        g.branches.filter((b) => !outOfService.has(b.index)).map((b) => [b.from, b.to] as const),
-        root ?? undefined,
-      );
-      const network: NetworkView = {
-        name: g.name,
-        version: g.version,
-        root,
-        buses: g.buses.map((b) => ({
-          id: b.id,
-          type: b.type,
-          x: pos.get(b.id)?.x ?? 0,
-          y: pos.get(b.id)?.y ?? 0,
-        })),
-        branches: g.branches.map((b) => ({
-          index: b.index,
-          from: b.from,
-          to: b.to,
-          limitMw: b.limitMw,
-          inService: !outOfService.has(b.index),
-        })),
-      };
+      const network = buildNetworkView(g, ok(jr), this.#config?.upstream.bus);
       this.#emit({ network, marketNote: null });
     }
     return g;
   }
 
   async #loadHistory(from: number, to: number): Promise<void> {
-    const [r] = await rpcBatch(this.#rpcUrl, [{ method: 'gl_prices', params: [String(from), String(to)] }]);
-    const rows = ok<{ interval: string; startMs: string; bus: number; lmpMicrosPerMWh: string }[]>(r) ?? [];
-    for (const row of rows) {
-      const k = Number(row.interval);
-      const h = this.#history.get(k) ?? { startMs: Number(row.startMs), lmps: {} };
-      h.lmps[row.bus] = microsToDollars(row.lmpMicrosPerMWh);
-      this.#history.set(k, h);
-    }
-    this.#trimHistory();
-  }
-
-  #trimHistory(): void {
-    const keys = [...this.#history.keys()].sort((a, b) => a - b);
-    for (const k of keys.slice(0, Math.max(0, keys.length - HISTORY_INTERVALS))) this.#history.delete(k);
+    const [r] = await this.#rpc(this.#rpcUrl).batch([
+      { method: 'gl_prices', params: [String(from), String(to)] },
+    ]);
+    const rows = ok<GlPricesReturnType>(r) ?? [];
+    this.#history.addRows(rows);
   }
 
   /** The heavy read of one cleared interval. */
   async #loadCleared(k: number): Promise<void> {
     const url = this.#rpcUrl;
-    const [ivR, ordersR] = await rpcBatch(url, [
+    const [ivR, ordersR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       { method: 'gl_orders', params: [String(k)] },
     ]);
-    const iv = ok<IntervalRpc>(ivR);
+    const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
     const orders = ok<RpcOrder[]>(ordersR) ?? [];
     const grid = await this.#loadNetwork(k);
-    const lmps: Record<string, number> = {};
-    for (const [bus, v] of Object.entries(iv.lmpMicrosPerMWh ?? {})) lmps[bus] = microsToDollars(v);
-    const values = Object.values(lmps);
-    if (values.length > 0) {
-      this.#history.set(k, { startMs: Number(iv.startMs), lmps });
-      this.#trimHistory();
-    }
-    const flows: FlowRow[] = (grid?.branches ?? []).map((b) => {
-      const flowMw = b.flowW === undefined ? 0 : Number(BigInt(b.flowW)) / 1e6;
-      const mu = BigInt(b.muFromMicros ?? '0') !== 0n || BigInt(b.muToMicros ?? '0') !== 0n;
-      const loading = b.limitMw > 0 ? Math.abs(flowMw) / b.limitMw : 0;
-      return { index: b.index, flowMw, limitMw: b.limitMw, loading, congested: mu || loading >= 0.999 };
-    });
+    const lmps = lmpsOf(iv);
+    if (Object.values(lmps).length > 0) this.#history.set(k, Number(iv.startMs), lmps);
     const trades = await this.#fetchPromises(iv.promises.slice(0, TRADES_SHOWN));
-    const up = this.#config?.upstream;
     const summary = summariseBook(orders);
-    const cleared: ClearedView = {
-      interval: k,
-      status: iv.status,
-      startMs: Number(iv.startMs),
-      endMs: Number(iv.endMs),
+    const cleared = buildClearedView({
+      k,
+      iv,
       lmps,
-      lmpMin: values.length ? Math.min(...values) : 0,
-      lmpMax: values.length ? Math.max(...values) : 0,
-      congestionRent: microsToDollars(iv.congestionRent),
-      flows,
-      curves: buildCurves(
-        orders,
-        up && {
-          importPriceMicrosPerMWh: BigInt(up.importPriceMicrosPerMWh),
-          exportPriceMicrosPerMWh: BigInt(up.exportPriceMicrosPerMWh),
-          capacityWh: BigInt(up.capacityWh),
-        },
-      ),
+      orders,
       summary,
-      upstream: { soldWh: Number(iv.upstream.soldWh), boughtWh: Number(iv.upstream.boughtWh) },
-      promises: iv.promises.length,
+      grid,
       trades,
-    };
+      upstream: this.#config?.upstream,
+    });
     this.#summaries.set(k, { orders, topBuyer: summary.topBuyers[0]?.address ?? null });
     for (const old of [...this.#summaries.keys()]) if (old < k - 8) this.#summaries.delete(old);
     const participants: ParticipantsView = {
@@ -725,7 +531,7 @@ export class ChainFollower {
   async #loadSettled(k: number): Promise<void> {
     const url = this.#rpcUrl;
     const head = BigInt(this.view.chain?.height ?? 0);
-    const [ivR, logsR] = await rpcBatch(url, [
+    const [ivR, logsR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       {
         method: 'eth_getLogs',
@@ -739,9 +545,9 @@ export class ChainFollower {
         ],
       },
     ]);
-    const iv = ok<IntervalRpc>(ivR);
+    const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
-    const logs = ok<{ data: Hex }[]>(logsR) ?? [];
+    const logs = ok<EthLog[]>(logsR) ?? [];
     const creditsWh = logs[0] ? Number(BigInt(logs[0].data.slice(0, 66))) : null;
     this.#emit({
       settled: {
@@ -768,7 +574,7 @@ export class ChainFollower {
     const url = this.#rpcUrl;
     const head = BigInt(this.view.chain?.height ?? 0);
     const data = balanceOfData(a);
-    const res = await rpcBatch(url, [
+    const res = await this.#rpc(url).batch([
       { method: 'eth_call', params: [{ to: this.#tokens.cash, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.credits, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.promises, data }, 'latest'] },
@@ -784,9 +590,7 @@ export class ChainFollower {
         ],
       },
     ]);
-    const ids = [
-      ...new Set((ok<{ topics: Hex[] }[]>(res[3]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString())),
-    ]
+    const ids = [...new Set((ok<EthLog[]>(res[3]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString()))]
       .reverse()
       .slice(0, 20);
     const promises = await this.#fetchPromises(ids);
@@ -819,8 +623,7 @@ export class ChainFollower {
   /** The promises' records (`promiseOf`), in one batch; ids that fail to decode are left out. */
   async #fetchPromises(ids: string[]): Promise<TradeRow[]> {
     if (ids.length === 0) return [];
-    const res = await rpcBatch(
-      this.#rpcUrl,
+    const res = await this.#rpc(this.#rpcUrl).batch(
       ids.map((id) => ({
         method: 'eth_call',
         params: [{ to: MARKET_ADDRESS, data: promiseOfData(BigInt(id)) }, 'latest'],
@@ -830,40 +633,7 @@ export class ChainFollower {
   }
 
   async #pollValidators(): Promise<void> {
-    const rows = await Promise.all(
-      this.#opts.rpcUrls.map(async (url): Promise<ValidatorRow> => {
-        try {
-          const [s] = await rpcBatch(url, [{ method: 'gl_status' }], 1500);
-          const st = ok<{
-            height: string;
-            peers: number | string;
-            catchingUp: boolean;
-            validator: { publicKey: string; index: number } | null;
-          }>(s);
-          if (st === undefined) throw new Error('no status');
-          return {
-            url,
-            index: st.validator?.index ?? null,
-            publicKey: st.validator?.publicKey ?? null,
-            height: Number(st.height),
-            peers: Number(st.peers),
-            status: st.catchingUp ? 'behind' : 'up',
-          };
-        } catch {
-          return { url, index: null, publicKey: null, height: null, peers: null, status: 'down' };
-        }
-      }),
-    );
-    const top = Math.max(0, ...rows.map((r) => r.height ?? 0));
-    for (const r of rows)
-      if (r.status === 'up' && r.height !== null && r.height < top - 3) r.status = 'behind';
-    for (const r of rows) {
-      const prev = this.view.validators.find((v) => v.url === r.url);
-      if (r.status === 'down' && prev) {
-        r.index = prev.index;
-        r.publicKey = prev.publicKey;
-      }
-    }
+    const rows = await pollValidators(this.#opts.rpcUrls, this.view.validators);
     if (JSON.stringify(rows) !== JSON.stringify(this.view.validators)) this.#emit({ validators: rows });
   }
 }

@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { GridledgerError, InputError } from '@gridledger/base';
 import { type Logger, pino } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ChainFollower, TOKEN_ADDRESSES, type TokenAddresses } from './follower.ts';
+import { ChainFollower } from './follower.ts';
+import { TOKEN_ADDRESSES, type TokenAddresses } from './token-calls.ts';
 import type { ClientMessage, ServerMessage } from './view.ts';
 
 /** Options of {@link startDashboard}. */

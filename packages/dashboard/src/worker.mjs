@@ -1,10 +1,13 @@
 // The dashboard's own thread: startDashboard runs the server and its chain follower here by default,
 // so a busy caller (the simulator signing thousands of transactions in `gridledger start`) cannot stall
-// the feed. Plain JavaScript that registers tsx for the TypeScript sources, like bin/gridledger.mjs.
+// the feed. Plain JavaScript that, like bin/gridledger.mjs, registers tsx for the TypeScript sources
+// only on a Node that does not strip types itself (Node 20).
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (!process.features.typescript) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const { startDashboardHere } = await import('./server.ts');
 const { pino } = await import('pino');
 try {

@@ -8,7 +8,7 @@
 // (consecutive token ids, attributes packed by promise-record.ts).
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
-import { roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
+import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
 import {
   type Address,
   CASH_ADDRESS,
@@ -51,11 +51,6 @@ export const engineOrderId = (id: bigint) => `o${id}`;
 export const UPSTREAM_SELL_ID = 'up-sell';
 export const UPSTREAM_BUY_ID = 'up-buy';
 
-/** MW held over an interval of `minutes` to deliver `wh`. */
-export const whToMw = (wh: bigint, minutes: number) => (Number(wh) * 60) / (minutes * 1e6);
-/** $/MWh of a price in cash units per MWh. */
-export const priceToDollars = (p: bigint) => Number(p) / 1e6;
-
 /** What clearing an interval needs, read from state. */
 export interface ClearingInputs {
   interval: bigint;
@@ -93,7 +88,7 @@ export function engineOrdersOf(
     bus: o.bus,
     side: o.side,
     steps: o.steps.map((s) => ({
-      price: priceToDollars(s.priceMicrosPerMWh),
+      price: microsPerMWhToDollars(s.priceMicrosPerMWh),
       quantity: whToMw(s.energyWh, minutes),
     })),
   }));
@@ -103,7 +98,10 @@ export function engineOrdersOf(
       bus: up.bus,
       side: 'sell',
       steps: [
-        { price: priceToDollars(up.importPriceMicrosPerMWh), quantity: whToMw(up.capacityWh, minutes) },
+        {
+          price: microsPerMWhToDollars(up.importPriceMicrosPerMWh),
+          quantity: whToMw(up.capacityWh, minutes),
+        },
       ],
     },
     {
@@ -111,7 +109,10 @@ export function engineOrdersOf(
       bus: up.bus,
       side: 'buy',
       steps: [
-        { price: priceToDollars(up.exportPriceMicrosPerMWh), quantity: whToMw(upstreamBuyWh, minutes) },
+        {
+          price: microsPerMWhToDollars(up.exportPriceMicrosPerMWh),
+          quantity: whToMw(upstreamBuyWh, minutes),
+        },
       ],
     },
   );
@@ -273,7 +274,7 @@ function applyClearing(
   const up = config.upstream;
   const byId = new Map(settlement.parties.map((p) => [p.id, p]));
   const priceAt = new Map<number, bigint>();
-  for (const b of result.buses) priceAt.set(b.id, roundHalfAwayFromZero(b.lmp * 1e6));
+  for (const b of result.buses) priceAt.set(b.id, dollarsPerMWhToMicros(b.lmp));
 
   // Upstream bid: escrow what it may pay.
   const upBuy = byId.get(UPSTREAM_BUY_ID)!;
@@ -360,9 +361,9 @@ function applyClearing(
   // Records: prices per bus, flows, congestion prices, upstream, result and certificate.
   for (const b of result.buses) ctx.write(iv.lmp(b.id), encodeSigned(priceAt.get(b.id)!));
   for (const br of result.branches) {
-    ctx.write(iv.flowW(br.index), encodeSigned(roundHalfAwayFromZero(br.flowMw * 1e6)));
-    ctx.write(iv.muFrom(br.index), encodeSigned(roundHalfAwayFromZero(br.muFrom * 1e6)));
-    ctx.write(iv.muTo(br.index), encodeSigned(roundHalfAwayFromZero(br.muTo * 1e6)));
+    ctx.write(iv.flowW(br.index), encodeSigned(mwToW(br.flowMw)));
+    ctx.write(iv.muFrom(br.index), encodeSigned(dollarsPerMWhToMicros(br.muFrom)));
+    ctx.write(iv.muTo(br.index), encodeSigned(dollarsPerMWhToMicros(br.muTo)));
   }
   ctx.write(iv.rent, encodeSigned(rent));
   ctx.write(iv.upSoldWh, upSell.energyWh);

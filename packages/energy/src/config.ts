@@ -3,7 +3,7 @@
 // (`clock`: identity unless genesis says otherwise, so simulations can run a 5-minute interval every few
 // seconds): interval k covers market times [k·L, (k+1)·L) ms; its gate closes gateLeadMs before it starts;
 // its readings are accepted from its end until its settlement deadline, settlementDelayMs after its end.
-import { InputError } from '@gridledger/base';
+import { InputError, MS_PER_MINUTE, msToMinutes } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
 
 /** The upstream grid connection: supplier and buyer of last resort at one bus. */
@@ -78,7 +78,7 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
   };
   pos(c.chainId, 'chainId');
   pos(c.intervalMs, 'intervalMs');
-  if (c.intervalMs % 60_000n !== 0n) {
+  if (c.intervalMs % BigInt(MS_PER_MINUTE) !== 0n) {
     throw new InputError(`market config: expected intervalMs to be whole minutes, got ${c.intervalMs}`);
   }
   nonneg(c.gateLeadMs, 'gateLeadMs');
@@ -152,4 +152,4 @@ export const gateMs = (c: MarketConfig, k: bigint) => k * c.intervalMs - c.gateL
 /** Settlement deadline of interval k, ms: readings are accepted while end <= block time < deadline. */
 export const deadlineMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs + c.settlementDelayMs;
 /** Interval length in whole minutes. */
-export const intervalMinutes = (c: MarketConfig) => Number(c.intervalMs / 60_000n);
+export const intervalMinutes = (c: MarketConfig) => msToMinutes(c.intervalMs);

@@ -9,11 +9,9 @@ export {
   type EngineOrderSource,
   engineOrderId,
   engineOrdersOf,
-  priceToDollars,
   readClearingInputs,
   UPSTREAM_BUY_ID,
   UPSTREAM_SELL_ID,
-  whToMw,
 } from './clearing.ts';
 export {
   type ClearingRecord,
@@ -100,7 +98,6 @@ export {
   registryKeys,
   registryView,
 } from './registry.ts';
-export { buildEnergyRpcMethods, type EnergyRpcDeps, MAX_PRICE_INTERVALS } from './rpc.ts';
 export {
   FLOW_DEVIATION_W,
   meteredInjectionsMw,
@@ -111,4 +108,12 @@ export {
   storedRent,
 } from './settlement.ts';
 export { decomposeTrades, shareProRata, type Trade, type TradeParty } from './trades.ts';
-export { decodeSigned, encodeSigned, readBlob, readJsonBlob, writeBlob, writeJsonBlob } from './words.ts';
+export {
+  decodeSigned,
+  encodeSigned,
+  readBlob,
+  readJsonBlob,
+  type StateReader,
+  writeBlob,
+  writeJsonBlob,
+} from './words.ts';

@@ -173,7 +173,8 @@ export const PROMISE_ATTRIBUTES = [
  * @example new MarketModule(config)
  */
 export class MarketModule extends AbiModule {
-  constructor(readonly config: MarketConfig) {
+  readonly config: MarketConfig;
+  constructor(config: MarketConfig) {
     const cashOf = (ctx: CallContext) => ctx.modules.require(CASH_ADDRESS, Erc20Module);
     super('market', MARKET_ADDRESS, MARKET_ABI, {
       placeOrder: (ctx, [interval, bus, side, rawSteps]) => {
@@ -344,5 +345,6 @@ export class MarketModule extends AbiModule {
         ];
       },
     });
+    this.config = config;
   }
 }

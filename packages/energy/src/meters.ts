@@ -85,7 +85,8 @@ export function readingView(
  * @example new MetersModule(config)
  */
 export class MetersModule extends AbiModule {
-  constructor(readonly config: MarketConfig) {
+  readonly config: MarketConfig;
+  constructor(config: MarketConfig) {
     super('meters', METERS_ADDRESS, METERS_ABI, {
       submitReadings: (ctx, [rawReadings, rawSigs]) => {
         const readings = rawReadings as readonly Reading[];
@@ -151,5 +152,6 @@ export class MetersModule extends AbiModule {
         ];
       },
     });
+    this.config = config;
   }
 }

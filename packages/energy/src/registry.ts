@@ -9,6 +9,7 @@
 //   :m:<meter>:key|bus|owner    a meter (key and owner as uint160; bus as bus id + 1)
 //   :pm:<owner>:<bus>:n, :pm:<owner>:<bus>:<i>   the meters of an owner at a bus
 //   :pb:<account>:<bus>         1 when the participant may trade at the bus
+import { wToMw } from '@gridledger/base';
 import {
   AbiModule,
   type Address,
@@ -85,7 +86,7 @@ export const registryView = {
     const out = new Map<number, number>();
     for (const b of network.branches) {
       const v = s.get(K.limit(b.index));
-      if (v !== 0n) out.set(b.index, Number(v - 1n) / 1e6);
+      if (v !== 0n) out.set(b.index, wToMw(v - 1n));
     }
     return out;
   },

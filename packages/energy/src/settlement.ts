@@ -13,7 +13,7 @@
 // Remaining collateral is released to the party. Then the digital twin: the DC flows of the metered
 // injections (upstream balancing at its bus) are stored per branch, with a FlowDeviation event where they
 // differ from the cleared flows or break a limit.
-import { roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
+import { mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
 import {
   type Address,
   CASH_ADDRESS,
@@ -217,7 +217,7 @@ export function meteredInjectionsMw(
     total += x;
   }
   wh.set(config.upstream.bus, (wh.get(config.upstream.bus) ?? 0n) - total);
-  return new Map([...wh].map(([b, x]) => [b, (Number(x) * 60) / (minutes * 1e6)]));
+  return new Map([...wh].map(([b, x]) => [b, whToMw(x, minutes)]));
 }
 
 /**
@@ -240,10 +240,10 @@ function recordActualFlows(
   const pf = solveDcPowerFlow(net, []);
   const iv = marketKeys.interval(k);
   net.branches.forEach((br, i) => {
-    const actual = roundHalfAwayFromZero(pf.flowMw[i]! * 1e6);
+    const actual = mwToW(pf.flowMw[i]!);
     ctx.write(iv.actualFlowW(br.index), encodeSigned(actual));
     const cleared = decodeSigned(ctx.state.get(iv.flowW(br.index)));
-    const limitW = roundHalfAwayFromZero(br.rateAMw * 1e6);
+    const limitW = mwToW(br.rateAMw);
     const abs = (x: bigint) => (x < 0n ? -x : x);
     const overLimit = limitW > 0n && abs(actual) > limitW;
     if (overLimit || abs(actual - cleared) > FLOW_DEVIATION_W) {

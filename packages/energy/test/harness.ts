@@ -53,10 +53,13 @@ export class Chain {
   /** A second app fed the same blocks: every block's app hash must match (determinism). */
   mirror: ExecutionApp | undefined;
 
-  private constructor(
-    readonly app: ExecutionApp,
-    readonly config: MarketConfig,
-  ) {}
+  readonly app: ExecutionApp;
+  readonly config: MarketConfig;
+
+  private constructor(app: ExecutionApp, config: MarketConfig) {
+    this.app = app;
+    this.config = config;
+  }
 
   static async start(genesis: ExecutionGenesis, config: MarketConfig): Promise<Chain> {
     const ext = energyExtension(config);

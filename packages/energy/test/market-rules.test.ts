@@ -7,7 +7,6 @@ import { clearNetwork } from '@gridledger/market';
 import { decodeEventLog } from 'viem';
 import { describe, expect, it } from 'vitest';
 import {
-  buildEnergyRpcMethods,
   checkEnergyInvariants,
   MARKET_ABI,
   MARKET_ADDRESS,
@@ -133,37 +132,7 @@ describe('market rules on a 3-bus network', () => {
     }
     expect(Math.abs(ref.branches[1]!.flowMw)).toBeCloseTo(5, 6);
     expect(new Set(ref.buses.map((x) => x.lmp.toFixed(6))).size).toBeGreaterThan(1);
-    // The JSON-RPC views agree with the module views.
-    const rpc = buildEnergyRpcMethods({ app: chain.app, config: config(1) });
-    const iv = (await rpc.get('gl_interval')!([Number(K)])) as {
-      status: string;
-      lmpMicrosPerMWh: Record<string, string>;
-      orders: string;
-    };
-    expect(iv.status).toBe('cleared');
-    expect(iv.orders).toBe('2');
-    const prices = (await rpc.get('gl_prices')!([String(K), String(K), 2])) as {
-      bus: number;
-      lmpMicrosPerMWh: string;
-    }[];
-    expect(prices).toEqual([
-      { interval: String(K), startMs: String(K * HOUR), bus: 2, lmpMicrosPerMWh: iv.lmpMicrosPerMWh['2'] },
-    ]);
-    expect(BigInt(prices[0]!.lmpMicrosPerMWh)).toBe(
-      chain.view<bigint>(MARKET_ADDRESS, MARKET_ABI, 'lmp', [K, 2n]),
-    );
-    const orders = (await rpc.get('gl_orders')!([String(K), buyer.address])) as {
-      status: string;
-      side: string;
-    }[];
-    expect(orders).toMatchObject([{ id: '2', side: 'buy', status: 'cleared' }]);
-    const grid = (await rpc.get('gl_gridState')!([String(K)])) as {
-      branches: { limitMw: number; overridden: boolean; flowW: string }[];
-    };
-    expect(grid.branches[1]).toMatchObject({ limitMw: 5, overridden: true });
-    expect(Math.abs(Number(grid.branches[1]!.flowW))).toBe(5_000_000);
-    await expect(rpc.get('gl_prices')!([5, 4])).rejects.toThrow('fromInterval <= toInterval');
-    await expect(rpc.get('gl_orders')!(['x'])).rejects.toThrow('interval: expected a non-negative integer');
+    // The JSON-RPC views of this interval: packages/rpc/src/methods/gl-market.test.ts.
 
     const soldWh = chain.view<{ clearedWh: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'order', [1n]).clearedWh;
     const boughtWh = chain.view<{ clearedWh: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'order', [2n]).clearedWh;

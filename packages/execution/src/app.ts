@@ -1,14 +1,14 @@
-// The execution application behind consensus (Application of @gridledger/consensus): checks Ethereum
-// transactions for the mempool, orders proposals by sender and nonce, executes decided blocks through
-// the modules with gas, receipts and logs, and commits one sparse-Merkle state root per block. Store
-// writes (state leaves, receipts, block records) are handed to the node through `pendingCommit(h)` and
-// saved atomically with the block (NodeStore.saveBlock), as the kv app does; `commit(h)` then checks
-// the store recorded them. Without storage (simulations, tests) it keeps everything in memory.
+// The execution application behind consensus (Application of @gridledger/app-api): composes the
+// transaction decoder (tx-decoding.ts), the admission and proposal checks (admission.ts) and block
+// execution (block-execution.ts) over the committed state, and commits one sparse-Merkle state root per
+// block; it owns the commit protocol, the loading of stored state and the read views (static calls,
+// nonces, proofs, receipts, blocks). Store writes (state leaves, receipts, block records) are handed to
+// the node through `pendingCommit(h)` and saved atomically with the block (NodeStore.saveBlock), as the
+// kv app does; `commit(h)` then checks the store recorded them. Without storage (simulations, tests) it
+// keeps everything in memory.
 //
-// Transaction validity in a block: a transaction that does not decode, has a bad signature or chain
-// id, an unregistered sender or a nonce other than the sender's next one fails alone (TxResult ok:false,
-// no receipt, no state change, no nonce use). Any other transaction gets a receipt and uses its nonce,
-// whether its call succeeds, reverts or runs out of gas.
+// Transaction validity in a block is block-execution.ts's: a transaction that does not decode or check
+// fails alone (no receipt, no state change); any other gets a receipt and uses its nonce.
 import {
   type AppCommit,
   type AppInfo,
@@ -17,40 +17,28 @@ import {
   type KVStore,
   MemoryKVStore,
   type StateWrite,
-  type TxResult,
 } from '@gridledger/app-api';
 import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
 import type { Hex } from 'viem';
+import { admissionRefusal, isAcceptableProposal, selectProposalTxs } from './admission.ts';
+import { executeBlock, pushBlockRecords } from './block-execution.ts';
 import { CommittedState } from './commitment.ts';
 import { applyCall, type CallOutcome } from './executor.ts';
-import { type ExecutionExtension, SYSTEM_TX_HASH } from './extension.ts';
+import type { ExecutionExtension } from './extension.ts';
 import { applyGenesis, createPlatformModules, type ExecutionGenesis } from './genesis.ts';
-import type { Address, ModuleRegistry } from './module.ts';
-import { accountsView, nonceKey } from './modules/accounts.ts';
+import type { Address, Log, ModuleRegistry } from './module.ts';
+import { accountsView } from './modules/accounts.ts';
 import {
   blockStoreKey,
-  bloomHex,
-  bloomMerge,
   decodeRecord,
-  encodeRecord,
-  logsBloom,
   receiptStoreKey,
   type StoredBlock,
   type StoredReceipt,
 } from './receipts.ts';
-import { recoverAddress } from './recover.ts';
 import type { SenderRecoveryPool } from './recover-pool.ts';
 import type { SmtProof } from './smt.ts';
-import {
-  DEFAULT_MAX_TX_BYTES,
-  DEFAULT_MAX_TX_GAS,
-  type DecodeTxResult,
-  decodeSignedTx,
-  finishSignedTx,
-  type PreparedTx,
-  prepareSignedTx,
-  type SignedTx,
-} from './tx.ts';
+import { DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TX_GAS, type DecodeTxResult } from './tx.ts';
+import { TxDecoder, txCacheKey } from './tx-decoding.ts';
 
 /** Where the application keeps its committed state: a NodeStore fits (its `state` and `loadAppInfo`). */
 export interface ExecutionStorage {
@@ -89,15 +77,6 @@ export interface ExecutionAppOptions {
   extensions?: readonly ExecutionExtension[];
 }
 
-/**
- * The decoded-transaction cache's key of raw bytes: their latin1 string (Node converts natively into a
- * flat string; viem's hex is built by concatenation and costs a flattening at every Map lookup).
- */
-const txCacheKey = (raw: Uint8Array): string =>
-  Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-const hexOf = (b: Uint8Array): Hex =>
-  `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
-
 /** The default block gas limit. */
 export const DEFAULT_BLOCK_GAS_LIMIT = 200_000_000n;
 
@@ -128,11 +107,9 @@ export class ExecutionApp implements Application {
   readonly #cs: CommittedState;
   readonly #storage: ExecutionStorage | undefined;
   readonly #kv: KVStore;
-  readonly #limits: { chainId: bigint; maxTxBytes: number; maxTxGas: bigint };
+  readonly #maxTxGas: bigint;
   readonly #maxNonceGap: bigint;
-  readonly #cacheSize: number;
-  readonly #pool: SenderRecoveryPool | undefined;
-  readonly #txCache = new Map<string, DecodeTxResult>();
+  readonly #decoder: TxDecoder;
   /** Next nonce per sender counting transactions accepted by checkTx (for `pending` counts). */
   readonly #pendingNonce = new Map<Address, bigint>();
   #height = 0n;
@@ -152,14 +129,17 @@ export class ExecutionApp implements Application {
     this.#cs = cs;
     this.#storage = options.storage;
     this.#kv = options.storage?.state ?? new MemoryKVStore();
-    this.#limits = {
-      chainId: options.chainId,
-      maxTxBytes: options.maxTxBytes ?? DEFAULT_MAX_TX_BYTES,
-      maxTxGas: options.maxTxGas ?? DEFAULT_MAX_TX_GAS,
-    };
+    this.#maxTxGas = options.maxTxGas ?? DEFAULT_MAX_TX_GAS;
     this.#maxNonceGap = options.maxNonceGap ?? 1000n;
-    this.#cacheSize = options.txCacheSize ?? 50_000;
-    this.#pool = options.recoveryPool;
+    this.#decoder = new TxDecoder(
+      {
+        chainId: options.chainId,
+        maxTxBytes: options.maxTxBytes ?? DEFAULT_MAX_TX_BYTES,
+        maxTxGas: this.#maxTxGas,
+      },
+      options.txCacheSize ?? 50_000,
+      options.recoveryPool,
+    );
     this.#committedRoot = cs.root();
   }
 
@@ -205,54 +185,15 @@ export class ExecutionApp implements Application {
 
   /** Decodes and checks a transaction statelessly (recovering inline), remembering the result by its bytes. */
   decode(raw: Uint8Array): DecodeTxResult {
-    const key = txCacheKey(raw);
-    const hit = this.#txCache.get(key);
-    if (hit !== undefined) return hit;
-    return this.#remember(key, decodeSignedTx(raw, this.#limits));
+    return this.#decoder.decode(raw);
   }
 
   /**
    * Decodes many transactions; the senders not yet cached are recovered in one batch on the recovery
    * pool's worker threads when there is one.
    */
-  async decodeMany(raws: Uint8Array[]): Promise<DecodeTxResult[]> {
-    const results: DecodeTxResult[] = new Array(raws.length);
-    const misses: { i: number; key: string; prepared: PreparedTx }[] = [];
-    raws.forEach((raw, i) => {
-      const key = txCacheKey(raw);
-      const hit = this.#txCache.get(key);
-      if (hit !== undefined) {
-        results[i] = hit;
-        return;
-      }
-      const prepared = prepareSignedTx(raw, this.#limits);
-      if (prepared.ok) misses.push({ i, key, prepared });
-      else results[i] = this.#remember(key, prepared);
-    });
-    if (misses.length === 0) return results;
-    const senders =
-      this.#pool === undefined
-        ? misses.map(({ prepared: p }) => recoverAddress(p.signingHash, p.signature, p.recoveryId))
-        : await this.#pool.recover(
-            misses.map(({ prepared: p }) => ({
-              digest: p.signingHash,
-              signature: p.signature,
-              recoveryId: p.recoveryId,
-            })),
-          );
-    misses.forEach(({ i, key, prepared }, n) => {
-      results[i] = this.#remember(key, finishSignedTx(prepared, senders[n] ?? null));
-    });
-    return results;
-  }
-
-  #remember(key: string, r: DecodeTxResult): DecodeTxResult {
-    if (this.#txCache.size >= this.#cacheSize) {
-      const oldest = this.#txCache.keys().next().value;
-      if (oldest !== undefined) this.#txCache.delete(oldest);
-    }
-    this.#txCache.set(key, r);
-    return r;
+  decodeMany(raws: Uint8Array[]): Promise<DecodeTxResult[]> {
+    return this.#decoder.decodeMany(raws);
   }
 
   /**
@@ -263,7 +204,7 @@ export class ExecutionApp implements Application {
     const [r] = await this.decodeMany([raw]);
     if (r === undefined) return { ok: false, reason: 'malformed transaction' };
     if (!r.ok) return { ok: false, reason: r.reason };
-    const refused = this.#stateCheck(r.tx);
+    const refused = admissionRefusal(this.#cs.state, r.tx, this.#maxNonceGap);
     if (refused !== undefined) return refused;
     const { from, nonce } = r.tx;
     const next = accountsView.nonce(this.#cs.state, from);
@@ -278,28 +219,10 @@ export class ExecutionApp implements Application {
    * not in the cache (call checkTx). For re-checking a mempool after blocks (the node's pruner).
    */
   recheckTx(raw: Uint8Array): CheckTxResult | undefined {
-    const r = this.#txCache.get(txCacheKey(raw));
+    const r = this.#decoder.cached(raw);
     if (r === undefined) return undefined;
     if (!r.ok) return { ok: false, reason: r.reason };
-    return this.#stateCheck(r.tx) ?? { ok: true };
-  }
-
-  /** The state checks of admission: registered sender, nonce not used and not too far ahead. */
-  #stateCheck(tx: SignedTx): { ok: false; reason: string } | undefined {
-    const { from, nonce } = tx;
-    const state = this.#cs.state;
-    if (!accountsView.isRegistered(state, from)) {
-      return { ok: false, reason: `sender not registered: ${from} is not a registered account` };
-    }
-    const next = accountsView.nonce(state, from);
-    if (nonce < next) return { ok: false, reason: `nonce too low: next nonce ${next}, tx nonce ${nonce}` };
-    if (nonce > next + this.#maxNonceGap) {
-      return {
-        ok: false,
-        reason: `nonce too high: next nonce ${next}, tx nonce ${nonce} (at most ${this.#maxNonceGap} ahead)`,
-      };
-    }
-    return undefined;
+    return admissionRefusal(this.#cs.state, r.tx, this.#maxNonceGap) ?? { ok: true };
   }
 
   /**
@@ -316,48 +239,8 @@ export class ExecutionApp implements Application {
     txs: Uint8Array[];
     maxBytes: number;
   }): Promise<Uint8Array[]> {
-    const bySender = new Map<Address, SignedTx[]>();
-    for (const r of await this.decodeMany(req.txs)) {
-      if (!r.ok) continue;
-      let list = bySender.get(r.tx.from);
-      if (list === undefined) {
-        if (!accountsView.isRegistered(this.#cs.state, r.tx.from)) continue;
-        bySender.set(r.tx.from, (list = []));
-      }
-      list.push(r.tx);
-    }
-    // Each sender's executable chain: consecutive nonces from its next one.
-    const chains: SignedTx[][] = [];
-    for (const [sender, list] of bySender) {
-      list.sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
-      let next = accountsView.nonce(this.#cs.state, sender);
-      const chain: SignedTx[] = [];
-      for (const tx of list) {
-        if (tx.nonce < next) continue;
-        if (tx.nonce > next) break;
-        chain.push(tx);
-        next++;
-      }
-      if (chain.length > 0) chains.push(chain);
-    }
-    const out: Uint8Array[] = [];
-    let bytes = 0;
-    let gas = 0n;
-    // A sender whose next transaction does not fit is done (its later nonces cannot go before it).
-    let open = chains.map((chain) => ({ chain, at: 0 }));
-    while (open.length > 0) {
-      const still: typeof open = [];
-      for (const c of open) {
-        const tx = c.chain[c.at]!;
-        if (bytes + tx.raw.length > req.maxBytes || gas + tx.gasLimit > this.blockGasLimit) continue;
-        out.push(tx.raw);
-        bytes += tx.raw.length;
-        gas += tx.gasLimit;
-        if (++c.at < c.chain.length) still.push(c);
-      }
-      open = still;
-    }
-    return out;
+    const decoded = await this.decodeMany(req.txs);
+    return selectProposalTxs(this.#cs.state, decoded, req.maxBytes, this.blockGasLimit);
   }
 
   /**
@@ -365,19 +248,8 @@ export class ExecutionApp implements Application {
    * exactly its next nonce (counting earlier transactions of the block), and the gas limits fit the block.
    */
   async processProposal(req: { height: bigint; timeMs: bigint; txs: Uint8Array[] }): Promise<boolean> {
-    const next = new Map<Address, bigint>();
-    let gas = 0n;
-    for (const r of await this.decodeMany(req.txs)) {
-      if (!r.ok) return false;
-      const { from, nonce, gasLimit } = r.tx;
-      if (!accountsView.isRegistered(this.#cs.state, from)) return false;
-      const expected = next.get(from) ?? accountsView.nonce(this.#cs.state, from);
-      if (nonce !== expected) return false;
-      next.set(from, nonce + 1n);
-      gas += gasLimit;
-      if (gas > this.blockGasLimit) return false;
-    }
-    return true;
+    const decoded = await this.decodeMany(req.txs);
+    return isAcceptableProposal(this.#cs.state, decoded, this.blockGasLimit);
   }
 
   /**
@@ -394,95 +266,23 @@ export class ExecutionApp implements Application {
       );
     }
     const state = this.#cs.state;
-    const txResults: TxResult[] = [];
-    const receipts: Omit<StoredReceipt, 'logsBloom'>[] = [];
-    const block: StoredBlock = {
-      height: req.height,
-      timeMs: req.timeMs,
-      gasUsed: 0n,
-      txHashes: [],
-      logsBloom: '0x',
-      logs: [],
-    };
-    const bloom = new Uint8Array(256);
+    const systemLogs: Log[][] = [];
     for (const ext of this.#extensions) {
-      const logs =
-        (await ext.beginBlock?.(state, this.modules, { height: req.height, timeMs: req.timeMs })) ?? [];
-      for (const log of logs)
-        block.logs.push({ ...log, txHash: SYSTEM_TX_HASH, txIndex: 0, logIndex: block.logs.length });
-      bloomMerge(bloom, logsBloom(logs));
-    }
-    let cumulative = 0n;
-    for (const [n, r] of decoded.entries()) {
-      const raw = req.txs[n]!;
-      if (!r.ok) {
-        txResults.push({ ok: false, info: r.reason });
-        continue;
-      }
-      const tx = r.tx;
-      if (!accountsView.isRegistered(state, tx.from)) {
-        txResults.push({ ok: false, info: `sender not registered: ${tx.from}` });
-        continue;
-      }
-      const next = accountsView.nonce(state, tx.from);
-      if (tx.nonce !== next) {
-        txResults.push({
-          ok: false,
-          info: `${tx.nonce < next ? 'nonce too low' : 'nonce too high'}: next nonce ${next}, tx nonce ${tx.nonce}`,
-        });
-        continue;
-      }
-      state.set(nonceKey(tx.from), next + 1n);
-      const out = applyCall(
-        state,
-        this.modules,
-        { sender: tx.from, height: req.height, timeMs: req.timeMs },
-        tx.to,
-        tx.data,
-        tx.gasLimit,
+      systemLogs.push(
+        (await ext.beginBlock?.(state, this.modules, { height: req.height, timeMs: req.timeMs })) ?? [],
       );
-      cumulative += out.gasUsed;
-      const txIndex = receipts.length;
-      const firstLogIndex = block.logs.length;
-      for (const [i, log] of out.logs.entries()) {
-        block.logs.push({ ...log, txHash: tx.hash, txIndex, logIndex: firstLogIndex + i });
-      }
-      logsBloom(out.logs, bloom);
-      receipts.push({
-        txHash: tx.hash,
-        height: req.height,
-        txIndex,
-        firstLogIndex,
-        from: tx.from,
-        to: tx.to,
-        nonce: tx.nonce,
-        type: tx.type,
-        gasLimit: tx.gasLimit,
-        gasUsed: out.gasUsed,
-        cumulativeGasUsed: cumulative,
-        status: out.ok ? 1 : 0,
-        logs: out.logs,
-        revertData: out.revertData,
-        error: out.error,
-        raw: hexOf(raw),
-      });
-      block.txHashes.push(tx.hash);
-      txResults.push(out.ok ? { ok: true } : { ok: false, info: out.error });
     }
-    block.gasUsed = cumulative;
-    block.logsBloom = bloomHex(bloom);
+    const executed = executeBlock(state, this.modules, req, systemLogs, decoded);
     const { root, writes } = this.#cs.finalize();
-    const all = req.height === 1n ? [...this.#genesisWrites, ...writes] : writes;
-    for (const rec of receipts) all.push({ key: receiptStoreKey(rec.txHash), value: encodeRecord(rec) });
-    all.push({ key: blockStoreKey(req.height), value: encodeRecord(block) });
+    const all = pushBlockRecords(req.height === 1n ? [...this.#genesisWrites, ...writes] : writes, executed);
     this.#pending = {
       height: req.height,
       appHash: root,
       writes: all,
-      block,
+      block: executed.block,
       rawKeys: req.txs.map(txCacheKey),
     };
-    return { appHash: root.slice(), txResults };
+    return { appHash: root.slice(), txResults: executed.txResults };
   }
 
   /** The store writes and root of the finalized, not yet committed block `height`, for NodeStore.saveBlock. */
@@ -522,7 +322,7 @@ export class ExecutionApp implements Application {
     this.#committedRoot = p.appHash;
     this.#lastTimeMs = p.block.timeMs;
     this.#genesisWrites = [];
-    for (const key of p.rawKeys) this.#txCache.delete(key);
+    this.#decoder.forget(p.rawKeys);
     for (const [sender, n] of this.#pendingNonce) {
       if (n <= accountsView.nonce(this.#cs.state, sender)) this.#pendingNonce.delete(sender);
     }
@@ -561,7 +361,7 @@ export class ExecutionApp implements Application {
         },
         req.to.toLowerCase() as Address,
         req.data,
-        req.gas ?? this.#limits.maxTxGas,
+        req.gas ?? this.#maxTxGas,
       );
     } finally {
       state.revert(snap);

@@ -2,6 +2,8 @@
 // exists (transaction base, calldata bytes, logs) and flat, documented prices for module storage.
 // Gas is priced at zero on this chain: it bounds work, it costs nothing.
 
+import { GridledgerError } from '@gridledger/base';
+
 /** Gas prices of every metered action. Changing a number is a consensus change. */
 export const GAS_SCHEDULE = {
   /** Every transaction (Ethereum's G_transaction). */
@@ -39,13 +41,14 @@ export function intrinsicGas(data: Uint8Array, schedule: GasSchedule = GAS_SCHED
 }
 
 /** Thrown by {@link GasMeter.charge} when a call exceeds its gas limit; the call reverts. */
-export class OutOfGas extends Error {
-  constructor(
-    readonly needed: bigint,
-    readonly left: bigint,
-  ) {
-    super(`out of gas: needed ${needed}, ${left} left`);
+export class OutOfGas extends GridledgerError {
+  readonly needed: bigint;
+  readonly left: bigint;
+  constructor(needed: bigint, left: bigint) {
+    super('E_OUT_OF_GAS', `out of gas: needed ${needed}, ${left} left (raise the transaction's gas limit)`);
     this.name = 'OutOfGas';
+    this.needed = needed;
+    this.left = left;
   }
 }
 
@@ -56,8 +59,11 @@ export class OutOfGas extends Error {
  * meter.charge(GAS_SCHEDULE.storageRead);
  */
 export class GasMeter {
+  readonly limit: bigint;
   #used = 0n;
-  constructor(readonly limit: bigint) {}
+  constructor(limit: bigint) {
+    this.limit = limit;
+  }
 
   /** Gas used so far. */
   get used(): bigint {

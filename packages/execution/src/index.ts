@@ -1,6 +1,6 @@
 // @gridledger/execution: the state machine behind consensus. Owns Ethereum transaction checking, the
 // journaled module state and its sparse Merkle commitment, the gas schedule, the built-in ABI modules
-// (accounts, ERC-20, ERC-721), receipts and logs, the ExecutionApp and its JSON-RPC method table.
+// (accounts, ERC-20, ERC-721), receipts and logs, Ethereum's block encodings (receipts and transactions roots), the ExecutionApp.
 export {
   ACCOUNTS_ADDRESS,
   CASH_ADDRESS,
@@ -25,6 +25,7 @@ export {
   encodeGenesisJson,
   writeDevAccounts,
 } from './dev-accounts.ts';
+export { encodeEthReceipt, ethReceiptsRoot, ethTransactionsRoot } from './eth-block-roots.ts';
 export { type ApplyCallOptions, applyCall, type CallOutcome } from './executor.ts';
 export { GAS_SCHEDULE, GasMeter, type GasSchedule, intrinsicGas, OutOfGas } from './gas.ts';
 export { applyGenesis, CASH_DECIMALS, createPlatformModules, type ExecutionGenesis } from './genesis.ts';
@@ -76,18 +77,6 @@ export {
 } from './receipts.ts';
 export { recoverAddress, recoverAddressNative, recoverAddressNoble, recoveryBackend } from './recover.ts';
 export { type RecoveryRequest, SenderRecoveryPool } from './recover-pool.ts';
-export {
-  adaptRpcMethods,
-  buildExecutionRpcMethods,
-  EXEC_RPC_ERRORS,
-  type ExecutionRpcDeps,
-  ExecutionRpcError,
-  type ExecutionRpcMethod,
-  type LogFilter,
-  MODULE_CODE_MARKER,
-  parseLogFilter,
-  selectBlockLogs,
-} from './rpc.ts';
 export {
   EMPTY_HASH,
   encodeSmtProofJson,

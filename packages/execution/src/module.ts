@@ -4,6 +4,7 @@
 // `Revert` carrying Solidity revert data (Error(string), Panic(uint256) or a custom error); the
 // executor turns it (and OutOfGas) into a failed receipt and undoes the call's state changes.
 // The interface is ABI-shaped on purpose: a later EVM reaches modules as precompiles at these addresses.
+import { GridledgerError } from '@gridledger/base';
 import {
   type Abi,
   type AbiEvent,
@@ -35,10 +36,13 @@ export interface Log {
 }
 
 /** A call that reverted, with its Solidity revert data (empty, Error(string), Panic or a custom error). */
-export class Revert extends Error {
-  constructor(readonly data: Hex) {
-    super(`execution reverted${data === '0x' ? '' : ` (${data.slice(0, 10)})`}`);
+export class Revert extends GridledgerError {
+  /** The revert data as Solidity returns it. */
+  readonly data: Hex;
+  constructor(data: Hex) {
+    super('E_REVERT', `execution reverted${data === '0x' ? '' : ` (${data.slice(0, 10)})`}`);
     this.name = 'Revert';
+    this.data = data;
   }
 }
 
@@ -76,16 +80,29 @@ export interface CallEnv {
  * Every read charges `storageRead`, every write `storageWrite`, every log `logBase + topics + bytes`.
  */
 export class CallContext {
+  readonly state: JournaledState;
+  readonly gas: GasMeter;
+  readonly env: CallEnv;
+  readonly modules: ModuleRegistry;
+  /** True for eth_call-style static calls: writes revert. */
+  readonly isStatic: boolean;
+  readonly schedule: GasSchedule;
   readonly logs: Log[] = [];
   constructor(
-    readonly state: JournaledState,
-    readonly gas: GasMeter,
-    readonly env: CallEnv,
-    readonly modules: ModuleRegistry,
-    /** True for eth_call-style static calls: writes revert. */
-    readonly isStatic = false,
-    readonly schedule: GasSchedule = GAS_SCHEDULE,
-  ) {}
+    state: JournaledState,
+    gas: GasMeter,
+    env: CallEnv,
+    modules: ModuleRegistry,
+    isStatic = false,
+    schedule: GasSchedule = GAS_SCHEDULE,
+  ) {
+    this.state = state;
+    this.gas = gas;
+    this.env = env;
+    this.modules = modules;
+    this.isStatic = isStatic;
+    this.schedule = schedule;
+  }
 
   /** The caller. */
   get sender(): Address {
@@ -143,7 +160,12 @@ export interface PreparedEvent {
 /** Precomputes an event's topic0 and indexed/data parameters. */
 export function prepareEvent(abi: Abi, name: string): PreparedEvent {
   const ev = abi.find((x): x is AbiEvent => x.type === 'event' && x.name === name);
-  if (ev === undefined) throw new Error(`prepareEvent: no event ${name} in the ABI`);
+  if (ev === undefined) {
+    throw new GridledgerError(
+      'E_MODULE',
+      `prepareEvent: the ABI has no event named "${name}" (check the spelling, or add the event to the ABI)`,
+    );
+  }
   return {
     abi: ev,
     topic0: toEventSelector(ev),
@@ -169,19 +191,25 @@ export type AbiHandler = (ctx: CallContext, args: readonly unknown[]) => readonl
  * no function or does not decode reverts with empty data, as a Solidity contract without fallback does.
  */
 export class AbiModule implements Module {
+  readonly name: string;
+  readonly address: Address;
+  readonly abi: Abi;
   readonly #bySelector = new Map<string, { fn: AbiFunction; handler: AbiHandler }>();
 
-  constructor(
-    readonly name: string,
-    readonly address: Address,
-    readonly abi: Abi,
-    handlers: Record<string, AbiHandler>,
-  ) {
+  constructor(name: string, address: Address, abi: Abi, handlers: Record<string, AbiHandler>) {
+    this.name = name;
+    this.address = address;
+    this.abi = abi;
     for (const item of abi) {
       if (item.type !== 'function') continue;
       const sig = `${item.name}(${item.inputs.map((i) => i.type).join(',')})`;
       const handler = handlers[sig] ?? handlers[item.name];
-      if (handler === undefined) throw new Error(`module ${name}: no handler for ${sig}`);
+      if (handler === undefined) {
+        throw new GridledgerError(
+          'E_MODULE',
+          `module ${name}: the ABI declares ${sig} but no handler was given (add one keyed "${sig}" or "${item.name}")`,
+        );
+      }
       this.#bySelector.set(toFunctionSelector(item), { fn: item, handler });
     }
   }
@@ -221,7 +249,10 @@ export class ModuleRegistry {
   add(m: Module): this {
     const a = m.address.toLowerCase() as Address;
     if (this.#byAddress.has(a))
-      throw new Error(`ModuleRegistry: address ${a} already holds ${this.#byAddress.get(a)!.name}`);
+      throw new GridledgerError(
+        'E_MODULE',
+        `ModuleRegistry: address ${a} already holds module ${this.#byAddress.get(a)!.name} (give ${m.name} another address)`,
+      );
     this.#byAddress.set(a, m);
     return this;
   }
@@ -234,7 +265,12 @@ export class ModuleRegistry {
   /** The module at `address`, typed; throws when absent or of another class. */
   require<T extends Module>(address: Address, cls: abstract new (...a: never[]) => T): T {
     const m = this.get(address);
-    if (!(m instanceof cls)) throw new Error(`ModuleRegistry: no ${cls.name} at ${address}`);
+    if (!(m instanceof cls)) {
+      throw new GridledgerError(
+        'E_MODULE',
+        `ModuleRegistry: no ${cls.name} at ${address} (${m === undefined ? 'no module there' : `${m.name} is there`}; add the module to the chain's registry first)`,
+      );
+    }
     return m;
   }
 

@@ -5,6 +5,7 @@
 // without it (callers then recover inline).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { GridledgerError } from '@gridledger/base';
 import { recoveryBackend } from './recover.ts';
 
 /** One recovery request: the signing hash, r || s and the recovery id. */
@@ -69,7 +70,13 @@ export class SenderRecoveryPool {
 
   /** Recovers the 20-byte address of each request (null when it does not recover). */
   recover(items: RecoveryRequest[]): Promise<(Uint8Array | null)[]> {
-    if (this.#closed) return Promise.reject(new Error('SenderRecoveryPool is closed'));
+    if (this.#closed)
+      return Promise.reject(
+        new GridledgerError(
+          'E_CLOSED',
+          'SenderRecoveryPool is closed: create a new pool (SenderRecoveryPool.create) to recover more senders',
+        ),
+      );
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#queue.push({ items, resolve, reject });

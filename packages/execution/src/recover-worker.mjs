@@ -1,30 +1,14 @@
 // Worker thread of SenderRecoveryPool (recover-pool.ts): recovers Ethereum addresses from batches of
 // (digest 32 bytes, r || s 64 bytes, recovery id 1 byte) records with the native libsecp256k1 binding.
 // Output: per record 1 status byte (1 ok, 0 invalid) and 20 address bytes. Plain JavaScript so that it
-// loads in any host (node, tsx, vitest) without a TypeScript loader.
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+// loads in any host (node, tsx, vitest) without a TypeScript loader; the add-ons come from
+// @gridledger/crypto's one loader (native.mjs). The pool starts workers only when the binding loads.
 import { parentPort } from 'node:worker_threads';
+import { nativeSecp256k1 as native, nativeKeccak256 } from '@gridledger/crypto/native';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 
-const require = createRequire(import.meta.url);
-const native = require('secp256k1/bindings');
-
-/** keccak256 of a public key: the `keccak` package's native binary as @gridledger/crypto loads it, or noble. */
-const keccak = (() => {
-  try {
-    const Keccak = require('node-gyp-build')(dirname(require.resolve('keccak/package.json')));
-    return (data) => {
-      const s = new Keccak();
-      s.initialize(1088, 512);
-      s.absorb(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      s.absorbLastFewBits(0x01);
-      return s.squeeze(32);
-    };
-  } catch {
-    return keccak_256;
-  }
-})();
+/** keccak256 of a public key: the native Keccak when it loads, or noble. */
+const keccak = nativeKeccak256 ?? keccak_256;
 
 parentPort.on('message', ({ id, input, count }) => {
   const inp = new Uint8Array(input);

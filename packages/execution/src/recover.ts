@@ -1,24 +1,9 @@
 // secp256k1 sender recovery, the hot path of transaction checking. Uses the native libsecp256k1
 // binding (`secp256k1` npm package, prebuilt binary loaded without install scripts) when it loads, and
-// noble-curves (pure JavaScript, ~20x slower) otherwise. Both return the same 20-byte address.
-import { createRequire } from 'node:module';
+// noble-curves (pure JavaScript, ~20x slower) otherwise. Both return the same 20-byte address. The
+// binding comes from @gridledger/crypto's one loader of native add-ons.
 import { keccak256, secp256k1RecoverAddress } from '@gridledger/crypto';
-
-interface NativeSecp256k1 {
-  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
-}
-
-function loadNative(): NativeSecp256k1 | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const mod = require('secp256k1/bindings') as NativeSecp256k1;
-    return typeof mod.ecdsaRecover === 'function' ? mod : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
+import { nativeSecp256k1 as native } from '@gridledger/crypto/native';
 
 /** Which implementation {@link recoverAddress} uses: `native` (libsecp256k1) or `noble` (JavaScript). */
 export const recoveryBackend: 'native' | 'noble' = native === undefined ? 'noble' : 'native';

@@ -7,6 +7,7 @@
 // (size, type, chain id, value, gas limit, signature and sender recovery); nonce and registration are
 // state checks made by the application.
 // Gas is priced at zero: any fee fields are accepted and nothing is charged, but the gas limit binds.
+import { GridledgerError, rlpEncodeInt } from '@gridledger/base';
 import { keccak256 } from '@gridledger/crypto';
 import { fromRlp } from 'viem';
 import { encodeValue32 } from './commitment.ts';
@@ -130,8 +131,13 @@ export function prepareSignedTx(raw: Uint8Array, limits: TxLimits): PreparedTx |
 /** RLP as viem decodes it to bytes: a byte string or a list. */
 type Rlp = Uint8Array | Rlp[];
 
-/** A field that breaks the encoding rules (caught by prepareSignedTx and reported as `malformed`). */
-class Malformed extends Error {}
+/** A field that breaks the encoding rules (code `E_MALFORMED_TX`; prepareSignedTx reports it as `malformed`). */
+class Malformed extends GridledgerError {
+  constructor(message: string) {
+    super('E_MALFORMED_TX', message);
+    this.name = 'Malformed';
+  }
+}
 
 function bytesField(item: Rlp | undefined, what: string): Uint8Array {
   if (!(item instanceof Uint8Array)) throw new Malformed(`${what}: expected a byte string`);
@@ -194,19 +200,6 @@ function listHeader(length: number): Uint8Array {
   const out = new Uint8Array(1 + k);
   out[0] = 0xf7 + k;
   for (let i = k, m = length; i >= 1; i--, m = Math.floor(m / 256)) out[i] = m % 256;
-  return out;
-}
-
-/** The canonical RLP encoding of an integer. */
-function encodeInt(v: bigint): Uint8Array {
-  if (v === 0n) return Uint8Array.of(0x80);
-  let h = v.toString(16);
-  if (h.length % 2 === 1) h = `0${h}`;
-  const b = Buffer.from(h, 'hex');
-  if (b.length === 1 && b[0]! < 0x80) return Uint8Array.from(b);
-  const out = new Uint8Array(1 + b.length);
-  out[0] = 0x80 + b.length;
-  out.set(b, 1);
   return out;
 }
 
@@ -287,7 +280,7 @@ function prepareLegacy(raw: Uint8Array, items: Rlp[], limits: TxLimits): Prepare
     return reject('no-replay-protection', 'only replay-protected (EIP-155) transactions allowed over RPC');
   const chainId = (v - 35n) / 2n;
   const sig = [items[6] as Uint8Array, bytesField(items[7], 'r'), bytesField(items[8], 's')];
-  const tail = new Uint8Array([...encodeInt(chainId), 0x80, 0x80]);
+  const tail = new Uint8Array([...rlpEncodeInt(chainId), 0x80, 0x80]);
   return finishPrepare(raw, limits, {
     type: 'legacy',
     chainId,

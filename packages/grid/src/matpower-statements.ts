@@ -4,6 +4,8 @@
 // + - * / ^ (and .* ./ .^ elementwise), parentheses, [a b] vectors, `:` and a few math functions.
 // Anything else is rejected with a StatementError that the parser turns into a file:line message.
 
+import { GridledgerError } from '@gridledger/base';
+
 /** A dense real matrix, row-major; a scalar is 1x1. */
 export interface Mat {
   rows: number;
@@ -11,8 +13,13 @@ export interface Mat {
   data: number[];
 }
 
-/** Why a statement could not be evaluated (caught by the parser, which adds file and line). */
-export class StatementError extends Error {}
+/** Why a statement could not be evaluated (code `E_MATPOWER_STATEMENT`; the parser adds file and line). */
+export class StatementError extends GridledgerError {
+  constructor(message: string) {
+    super('E_MATPOWER_STATEMENT', message);
+    this.name = 'StatementError';
+  }
+}
 
 const BUS_NAMES = [
   'PQ',
@@ -191,11 +198,14 @@ function elementwise(a: Mat, b: Mat, f: (x: number, y: number) => number, op: st
 
 /** Evaluates statements against a host case; one instance per file. */
 export class StatementEvaluator {
+  private readonly host: StatementHost;
   private readonly scope = new Map<string, Mat>();
   private toks: Tok[] = [];
   private pos = 0;
 
-  constructor(private readonly host: StatementHost) {}
+  constructor(host: StatementHost) {
+    this.host = host;
+  }
 
   /** Evaluates one statement (without its trailing `;`). Throws StatementError if unsupported. */
   run(statement: string): void {

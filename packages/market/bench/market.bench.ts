@@ -1,7 +1,8 @@
 // `npm run bench:market`: the market engine's benchmark. DC-OPF with LMPs on MATPOWER cases (parse,
 // build, solve, extract, beside MATPOWER's recorded time where a reference exists), clearing of 10^5
 // orders spread over case118's buses through clearNetwork, and the single-bus auction rows
-// (bench/single-bus.ts). Prints a table, or one JSON object with --format json. Numbers are the best of
+// (bench/single-bus.ts), and the AC-OPF rows (bench/ac-opf.ts; --no-large-ac skips the 10,000-bus
+// feeder). Prints a table, or one JSON object with --format json. Numbers are the best of
 // a few runs in this process after one warm-up solve; the machine's load is printed with them.
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -11,6 +12,7 @@ import { loadSolver } from '../src/lp.ts';
 import { clearNetwork } from '../src/network-clearing.ts';
 import { solveOpf } from '../src/opf.ts';
 import type { Order } from '../src/types.ts';
+import { acLines, benchAc } from './ac-opf.ts';
 import { benchSingleBus } from './single-bus.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
@@ -168,8 +170,9 @@ async function main(): Promise<void> {
   const clearing = [await benchNetworkClearing('case118', 1e5)];
   say('single-bus auction...');
   const singleBus = benchSingleBus();
+  const ac = await benchAc(say, !process.argv.includes('--no-large-ac'));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ loadAverage: loadavg(), opf, clearing, singleBus })}\n`);
+    process.stdout.write(`${JSON.stringify({ loadAverage: loadavg(), opf, clearing, singleBus, ac })}\n`);
     return;
   }
   const f = (x: number | null, d = 1) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -199,6 +202,8 @@ async function main(): Promise<void> {
       `${String(r.orders).padEnd(9)} orders: solve ${f(r.solveMs)} / ${f(r.solveMedianMs)}, clear ${f(r.clearMs)} / ${f(r.clearMedianMs)}, price ${f(r.priceUsdPerMWh, 2)} $/MWh, cleared ${f(r.clearedMw, 3)} MW`,
     );
   }
+  lines.push('');
+  lines.push(...acLines(ac));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -1,6 +1,16 @@
-// @gridledger/market: DC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
+// @gridledger/market: DC-OPF and AC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
 
+export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
+export {
+  type AcBranchResult,
+  type AcBusResult,
+  type AcGeneratorResult,
+  type AcOpfOptions,
+  type AcOpfResult,
+  type AcStatus,
+  solveAcOpf,
+} from './ac-opf.ts';
 export {
   type AuctionAllocation,
   type AuctionOptions,
@@ -36,7 +46,6 @@ export { loadOrders } from './orders-file.ts';
 export {
   caseSettlementParties,
   DEFAULT_INTERVAL_MINUTES,
-  MICROS_PER_USD,
   type PartySettlement,
   type Settlement,
   type SettlementOptions,

@@ -13,7 +13,8 @@
 import { InputError } from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
 import { buildCertificate, type Certificate } from './certificate.ts';
-import { branchResults, busPrices, type DispatchOptions, solveDispatch } from './opf.ts';
+import { busPrices } from './lmp.ts';
+import { branchResults, type DispatchOptions, solveDispatch } from './opf.ts';
 import type { BusPrice, ClearingResult, Order, OrderResult } from './types.ts';
 
 /** Result of {@link clearNetwork}: the clearing plus its optimality certificate. */

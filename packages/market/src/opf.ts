@@ -2,19 +2,17 @@
 // report dispatch, angles, flows, LMPs split into energy and congestion parts, branch shadow prices per
 // direction (MATPOWER's mu_Sf / mu_St), the objective, timings and the optimality certificate.
 import { buildDcModel, type DcModel, type Network } from '@gridledger/grid';
+import { solveBTheta } from './b-theta-formulation.ts';
 import { buildCertificate, type Certificate } from './certificate.ts';
+import type { PtdfOptions } from './constraint-generation.ts';
+import type { DispatchSolution } from './dispatch-solution.ts';
+import { indexSteps, type StepIndex } from './dispatch-steps.ts';
+import { busPrices } from './lmp.ts';
 import { loadSolver } from './lp.ts';
-import {
-  type DispatchSolution,
-  indexSteps,
-  type PtdfOptions,
-  type StepIndex,
-  solveBTheta,
-  solvePtdf,
-} from './opf-formulation.ts';
+import { solvePtdf } from './ptdf-formulation.ts';
 import type { BranchResult, BusPrice, ClearingStatus, Order } from './types.ts';
 
-/** The two formulations of the same problem (see opf-formulation.ts). */
+/** The two formulations of the same problem (b-theta-formulation.ts, ptdf-formulation.ts). */
 export type Formulation = 'ptdf' | 'b-theta';
 
 /** Options of {@link solveOpf} and clearNetwork. */
@@ -73,26 +71,6 @@ export async function solveDispatch(
       : solvePtdf(model, steps, highs, options);
   const buildMs = t1 - t0 + (performance.now() - t1 - dispatch.solveMs);
   return { model, steps, dispatch, buildMs };
-}
-
-/** Per-bus prices in network order: LMP, energy part (island reference bus LMP) and congestion part. */
-export function busPrices(model: DcModel, d: DispatchSolution): (BusPrice & { vaDeg: number })[] {
-  const out: (BusPrice & { vaDeg: number })[] = model.network.buses.map((b) => ({
-    id: b.id,
-    lmp: Number.NaN,
-    lmpEnergy: Number.NaN,
-    lmpCongestion: Number.NaN,
-    vaDeg: Number.NaN,
-  }));
-  model.busRows.forEach((r, i) => {
-    const bp = out[r]!;
-    const energy = d.lmp[model.islandRef[model.busIsland[i]!]!]!;
-    bp.lmp = d.lmp[i]!;
-    bp.lmpEnergy = energy;
-    bp.lmpCongestion = d.lmp[i]! - energy;
-    bp.vaDeg = (d.thetaRad[i]! * 180) / Math.PI;
-  });
-  return out;
 }
 
 /** Per-branch results in network order (out-of-service rows have zero flow and duals). */

@@ -1,12 +1,16 @@
 // Settlement maths: the one boundary where a clearing's floats (MW, $/MWh) become integers (Wh,
 // micro-dollars) for an interval of given length, with a rounding rule under which money balances
 // exactly. The rule and its reasoning are in docs/market-rules.md ("Settlement in integers").
-import { floorDiv, InputError, roundHalfAwayFromZero, WH_PER_MWH } from '@gridledger/base';
+import {
+  dollarsPerMWhToMicros,
+  floorDiv,
+  InputError,
+  mwToWh,
+  roundHalfAwayFromZero,
+  WH_PER_MWH,
+} from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
 import type { ClearingResult, OrderResult, Side } from './types.ts';
-
-/** Micro-dollars (µUSD, 10^-6 $) per dollar: the settlement currency's smallest unit. */
-export const MICROS_PER_USD = 1_000_000n;
 
 /** Default market interval, minutes. */
 export const DEFAULT_INTERVAL_MINUTES = 60;
@@ -276,7 +280,7 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
   }
   const priceByBus = new Map<number, bigint>();
   const setPrice = (bus: number, lmp: number) => {
-    if (Number.isFinite(lmp)) priceByBus.set(bus, roundHalfAwayFromZero(lmp * 1e6));
+    if (Number.isFinite(lmp)) priceByBus.set(bus, dollarsPerMWhToMicros(lmp));
   };
   for (const b of result.buses) setPrice(b.id, b.lmp);
   for (const o of result.orders) if (!priceByBus.has(o.bus)) setPrice(o.bus, o.price);
@@ -298,7 +302,7 @@ export function settleClearing(result: ClearingResult, options: SettlementOption
     }
     const buy = (p.side === 'buy') !== mw < 0;
     isBuy[i] = buy ? 1 : 0;
-    exact[i] = (Math.abs(mw) * minutes * 1e6) / 60;
+    exact[i] = mwToWh(Math.abs(mw), minutes);
     if (!priceByBus.has(p.bus)) {
       const kind = i < nOrders ? 'order' : (p as SettlementParty).kind;
       throw new InputError(`settlement: no finite price at bus ${p.bus} for ${kind} "${p.id}"`);

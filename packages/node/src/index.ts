@@ -18,7 +18,6 @@ export {
   type ExtraAccount,
   initDevNetwork,
 } from './dev-network.ts';
-export { encodeEthReceipt, ethReceiptsRoot, executionRpcMethods } from './execution-rpc.ts';
 export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 export {
   type ConsensusTimeouts,
@@ -38,6 +37,6 @@ export {
 } from './home.ts';
 export { MempoolPruner, PRUNE_CHUNK } from './mempool-prune.ts';
 export { type ChainTip, Node, type NodeAddresses, type NodeOptions, SYNC_BATCH } from './node.ts';
-export { nodeRpcBackend, type RpcHandle, startRpc } from './rpc-backend.ts';
+export { nodeRpcBackend, type RpcHandle, type RpcNodeSource, startRpc } from './rpc-backend.ts';
 export { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 export { type StoredChainCheck, verifyStoredChain } from './verify-chain.ts';

@@ -1,12 +1,43 @@
-// The node's side of the JSON-RPC server: an RpcBackend over the node's store, mempool (submissions are
-// also gossiped to peers), status and validator set, the execution methods when the app is the
-// execution app (execution-rpc.ts), and starting/stopping the server on the configured address.
+// The node's side of the JSON-RPC server: it implements the port packages/rpc declares (RpcBackend)
+// over the node's store, mempool (submissions are also gossiped to peers), status, validator set, tip
+// and block notifications, and hands over the execution app and the market configuration when genesis
+// chose them (rpc then serves their methods); and it starts and stops the server on the configured
+// address. Every method lives in packages/rpc. It reads the node through RpcNodeSource, the part of
+// Node it needs, so that this file does not import node.ts.
 
 import { keccak256 } from '@gridledger/crypto';
-import { txHash } from '@gridledger/mempool';
-import { ethChainIdOf, type RpcBackend, RpcServer, storeBlockReader } from '@gridledger/rpc';
-import { executionRpcMethods } from './execution-rpc.ts';
-import type { Node } from './node.ts';
+import type { MarketConfig } from '@gridledger/energy';
+import type { ExecutionApp } from '@gridledger/execution';
+import { type Mempool, txHash } from '@gridledger/mempool';
+import {
+  ethChainIdOf,
+  type RpcBackend,
+  RpcServer,
+  type SubmitTxResult,
+  storeBlockReader,
+} from '@gridledger/rpc';
+import type { NodeStore } from '@gridledger/store';
+import type { Logger } from 'pino';
+import type { Home } from './home.ts';
+
+/** What the RPC side reads from a node (the Node class has all of it). */
+export interface RpcNodeSource {
+  readonly home: Pick<Home, 'genesis' | 'config' | 'nodeKey'>;
+  readonly store: NodeStore;
+  readonly mempool: Pick<Mempool, 'txs'>;
+  readonly p2p: { peers(): readonly unknown[] };
+  readonly validators: { readonly validators: readonly { publicKey: Uint8Array; power: bigint }[] };
+  /** This node's index in the validator set (-1 when it is not a validator). */
+  readonly myIndex: number;
+  readonly tip: { height: bigint; hash: Uint8Array; timeMs: bigint; appHash: Uint8Array };
+  readonly execution: ExecutionApp | undefined;
+  readonly energy: MarketConfig | undefined;
+  readonly log: Pick<Logger, 'error'>;
+  /** Hands a transaction to the mempool and gossips it. */
+  submitTx(tx: Uint8Array): Promise<SubmitTxResult>;
+  isCatchingUp(): boolean;
+  onBlock(listener: (height: bigint) => void): () => void;
+}
 
 /** A running RPC server of a node. */
 export interface RpcHandle {
@@ -14,8 +45,8 @@ export interface RpcHandle {
   close(): Promise<void>;
 }
 
-/** The RpcBackend of a node. */
-export function nodeRpcBackend(node: Node): RpcBackend {
+/** The RpcBackend (the rpc package's port) of a node. */
+export function nodeRpcBackend(node: RpcNodeSource): RpcBackend {
   return {
     ethChainId: ethChainIdOf(node.home.genesis.chainId),
     ...storeBlockReader(node.store),
@@ -33,11 +64,15 @@ export function nodeRpcBackend(node: Node): RpcBackend {
     }),
     validators: () => node.validators.validators.map((v) => ({ publicKey: v.publicKey, power: v.power })),
     onBlock: (listener) => node.onBlock(listener),
+    pendingTxs: () => node.mempool.txs(),
+    tip: () => ({ height: node.tip.height, timeMs: node.tip.timeMs, appHash: node.tip.appHash }),
+    ...(node.execution ? { execution: node.execution } : {}),
+    ...(node.execution && node.energy ? { market: node.energy } : {}),
   };
 }
 
 /** Starts the JSON-RPC server (HTTP and WebSocket on one port) of a node. */
-export async function startRpc(node: Node): Promise<RpcHandle> {
+export async function startRpc(node: RpcNodeSource): Promise<RpcHandle> {
   const { host, port } = node.home.config.rpc;
   const server = await RpcServer.start({
     backend: nodeRpcBackend(node),
@@ -45,7 +80,6 @@ export async function startRpc(node: Node): Promise<RpcHandle> {
     port,
     maxBodyBytes: Math.max(1024 * 1024, node.home.config.mempool.maxTxBytes * 2 + 1024),
     onInternalError: (method, err) => node.log.error({ method, err }, 'rpc: internal error'),
-    ...(node.execution ? { methods: executionRpcMethods(node, node.execution) } : {}),
   });
   return { address: { host: server.host, port: server.port }, close: () => server.close() };
 }

@@ -5,6 +5,7 @@
 // all 4 nodes agree on every block (hash, state root, receipts root, bloom) and every receipt.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ethTransactionsRoot } from '@gridledger/execution';
 import { Contract, JsonRpcProvider, Wallet, WebSocketProvider } from 'ethers';
 import {
   createPublicClient,
@@ -23,7 +24,6 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ethTransactionsRoot } from '../src/execution-rpc.ts';
 import { initDevNetwork } from '../src/index.ts';
 import { freePortRange, TEST_TIMEOUTS, TestNet } from './harness.ts';
 

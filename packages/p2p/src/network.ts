@@ -105,6 +105,11 @@ interface DialTarget {
 export const PRE_HANDSHAKE_MAX_FRAME_BYTES = 1024;
 
 class Connection {
+  readonly socket: Socket;
+  readonly outbound: boolean;
+  readonly remoteAddress: string;
+  readonly remoteIp: string;
+  readonly target: DialTarget | undefined;
   state: 'handshake' | 'open' | 'closed' = 'handshake';
   readonly ephemeral: EphemeralKeyPair = newEphemeralKeyPair();
   theirHello: HelloMessage | undefined;
@@ -117,12 +122,17 @@ class Connection {
   readonly decoder: FrameDecoder;
   timer: NodeJS.Timeout | undefined;
   constructor(
-    readonly socket: Socket,
-    readonly outbound: boolean,
-    readonly remoteAddress: string,
-    readonly remoteIp: string,
-    readonly target: DialTarget | undefined,
+    socket: Socket,
+    outbound: boolean,
+    remoteAddress: string,
+    remoteIp: string,
+    target: DialTarget | undefined,
   ) {
+    this.socket = socket;
+    this.outbound = outbound;
+    this.remoteAddress = remoteAddress;
+    this.remoteIp = remoteIp;
+    this.target = target;
     this.decoder = new FrameDecoder(PRE_HANDSHAKE_MAX_FRAME_BYTES);
   }
   isClosed(): boolean {

@@ -3,7 +3,7 @@
 // every request was a notification). Errors use the standard codes.
 import { GridledgerError } from '@gridledger/base';
 import { RPC_ERRORS, RpcError } from './errors.ts';
-import type { RpcContext, RpcMethod } from './methods.ts';
+import type { RpcContext, RpcMethod } from './method.ts';
 
 type Id = string | number | null;
 
@@ -119,7 +119,7 @@ export class RpcDispatcher {
         const result = await method((r.params as unknown[] | undefined) ?? [], ctx);
         response = { jsonrpc: '2.0', id: replyId, result: result === undefined ? null : result };
       } catch (err) {
-        if (err instanceof RpcError) response = errorResponse(replyId, err.code, err.message, err.data);
+        if (err instanceof RpcError) response = errorResponse(replyId, err.rpcCode, err.message, err.data);
         else if (err instanceof GridledgerError && err.code === 'E_INPUT') {
           response = errorResponse(replyId, RPC_ERRORS.INVALID_PARAMS, `invalid params: ${err.message}`);
         } else {

@@ -5,6 +5,9 @@ import * as api from './index.ts';
 describe('@gridledger/rpc exports', () => {
   it('exports exactly these runtime names', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'GRIDLEDGER_RPC_METHODS',
+      'MAX_PRICE_INTERVALS',
+      'MODULE_CODE_MARKER',
       'RPC_ERRORS',
       'RpcDispatcher',
       'RpcError',
@@ -13,9 +16,12 @@ describe('@gridledger/rpc exports', () => {
       'ethChainIdOf',
       'formatEthBlock',
       'formatEthTransaction',
+      'glMarketMethods',
       'invalidParams',
       'mempoolSubmitter',
+      'parseLogFilter',
       'proposerAddress',
+      'selectBlockLogs',
       'storeBlockReader',
     ]);
   });

@@ -5,10 +5,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { InputError } from '@gridledger/base';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { RpcBackend } from './backend.ts';
 import { RpcDispatcher } from './dispatch.ts';
 import { RPC_ERRORS, RpcError } from './errors.ts';
-import { buildMethods, type RpcContext, type RpcMethod } from './methods.ts';
+import type { RpcContext, RpcMethod } from './method.ts';
+import { buildMethods } from './methods.ts';
+import type { RpcBackend } from './port.ts';
 
 /** Options of {@link RpcServer.start}. */
 export interface RpcServerOptions {
@@ -27,7 +28,7 @@ export interface RpcServerOptions {
   clientVersion?: string;
   /** Called with unexpected method errors (they are answered as -32603 "internal error"). */
   onInternalError?: (method: string, err: unknown) => void;
-  /** More methods, served beside (and replacing same-named) read-side methods, e.g. the execution layer's. */
+  /** More methods, served beside (and replacing same-named) ones of {@link buildMethods}'s table. */
   methods?: Map<string, RpcMethod>;
 }
 
@@ -204,7 +205,7 @@ export class RpcServer {
       subscribe: (_name, unsubscribe, start) => {
         if (subs.size >= this.#maxSubscriptions) {
           throw new RpcError(
-            -32005,
+            RPC_ERRORS.LIMIT_EXCEEDED,
             `limit exceeded: at most ${this.#maxSubscriptions} subscriptions per connection`,
           );
         }

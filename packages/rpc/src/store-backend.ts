@@ -1,12 +1,13 @@
 // Adapters that build most of an RpcBackend from the node's parts: blocks and certificates from the
 // NodeStore (decoded with the consensus codecs), transaction submission through the Mempool, and the
-// numeric chain id Ethereum tools expect. The node supplies status() and validators() itself.
+// numeric chain id Ethereum tools expect. The node supplies status(), validators() and the rest of the
+// port itself.
 import { bytesToBigint, utf8 } from '@gridledger/base';
 import { decodeBlock, decodeCommit } from '@gridledger/consensus';
 import { sha256 } from '@gridledger/crypto';
 import { type Mempool, txHash } from '@gridledger/mempool';
 import type { NodeStore } from '@gridledger/store';
-import type { RpcBackend, RpcBlock } from './backend.ts';
+import type { RpcBackend, RpcBlock } from './port.ts';
 
 /**
  * The numeric chain id shown by eth_chainId / net_version for a gridledger chain id: the number itself
@@ -21,9 +22,13 @@ export function ethChainIdOf(chainId: string): bigint {
 }
 
 /** Reads blocks and certificates for the RPC server from the node store. */
-export function storeBlockReader(store: NodeStore): Pick<RpcBackend, 'latestHeight' | 'getBlock' | 'commit'> {
+export function storeBlockReader(
+  store: NodeStore,
+): Pick<RpcBackend, 'latestHeight' | 'getBlock' | 'commit' | 'blockHash' | 'blockHeight'> {
   return {
     latestHeight: () => store.latestHeight(),
+    blockHash: async (height) => (await store.loadBlock(height))?.hash,
+    blockHeight: async (hash) => (await store.loadBlockByHash(hash))?.height,
     async getBlock(ref) {
       const rec = 'height' in ref ? await store.loadBlock(ref.height) : await store.loadBlockByHash(ref.hash);
       if (rec === undefined) return undefined;

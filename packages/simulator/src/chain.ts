@@ -1,8 +1,9 @@
-// The driver's view of a running chain over JSON-RPC: one client per node, the market clock
+// The driver's view of a running chain over JSON-RPC (@gridledger/client): one client per node, the market clock
 // (gl_marketConfig), ABI-encoded views through eth_call (batched), signed transactions with locally
 // tracked nonces sent as batches of eth_sendRawTransaction (each sender always through the same node,
 // so its nonces arrive in order), receipts, and logs scanned in bounded block ranges.
 import { GridledgerError, InputError } from '@gridledger/base';
+import { RpcClient } from '@gridledger/client';
 import { decodeMarketConfigJson, type MarketConfig } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import {
@@ -13,7 +14,6 @@ import {
   type Hex,
   parseAbi,
 } from 'viem';
-import { RpcClient } from './rpc-client.ts';
 import { type KeyPair, signTransaction } from './signer.ts';
 
 const ERROR_ABI = parseAbi(['error Error(string)']);
@@ -87,7 +87,7 @@ export class ChainClient {
 
   /** Reads eth_chainId; throws a clear error when the node is not an energy-market chain. */
   async connect(): Promise<MarketClockView> {
-    this.chainId = BigInt(await this.main.call<string>('eth_chainId'));
+    this.chainId = await this.main.chainId();
     try {
       return await this.clock();
     } catch (err) {
@@ -101,15 +101,7 @@ export class ChainClient {
 
   /** The market clock at the latest block. */
   async clock(): Promise<MarketClockView> {
-    const r = await this.main.call<{
-      config: unknown;
-      blockNumber: string | null;
-      blockTimeMs: string | null;
-      marketTimeMs: string | null;
-      openInterval: string | null;
-      clearNext: string;
-      settleNext: string;
-    }>('gl_marketConfig');
+    const r = await this.main.marketConfig();
     const config = decodeMarketConfigJson(r.config);
     const big = (v: string | null, fallback: bigint) => (v === null ? fallback : BigInt(v));
     return {
@@ -126,7 +118,7 @@ export class ChainClient {
   /** Many views through eth_call on the main node; throws on a revert unless `allowRevert`. */
   async views<T = unknown>(calls: readonly Call[], allowRevert = false): Promise<(T | undefined)[]> {
     const reqs = calls.map((c) => ({
-      method: 'eth_call',
+      method: 'eth_call' as const,
       params: [
         { to: c.to, data: encodeFunctionData(c as Parameters<typeof encodeFunctionData>[0]) },
         'latest',
@@ -142,7 +134,7 @@ export class ChainClient {
       return decodeFunctionResult({
         abi: c.abi,
         functionName: c.functionName,
-        data: r.result as Hex,
+        data: r.result,
       } as Parameters<typeof decodeFunctionResult>[0]) as T;
     });
   }
@@ -155,11 +147,11 @@ export class ChainClient {
   /** Sets each account's next nonce from the chain (eth_getTransactionCount, pending). */
   async syncNonces(addresses: readonly Address[]): Promise<void> {
     const res = await this.main.batch(
-      addresses.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'pending'] })),
+      addresses.map((a) => ({ method: 'eth_getTransactionCount' as const, params: [a, 'pending'] })),
     );
     res.forEach((r, i) => {
       if (!r.ok) throw new GridledgerError('E_RPC', `eth_getTransactionCount: ${r.error.message}`);
-      this.nonces.set(addresses[i]!, Number(BigInt(r.result as string)));
+      this.nonces.set(addresses[i]!, Number(BigInt(r.result)));
     });
   }
 
@@ -209,7 +201,7 @@ export class ChainClient {
     await Promise.all(
       [...byNode].map(async ([node, list]) => {
         const res = await this.nodes[node]!.batch(
-          list.map((x) => ({ method: 'eth_sendRawTransaction', params: [x.raw] })),
+          list.map((x) => ({ method: 'eth_sendRawTransaction' as const, params: [x.raw] })),
         );
         res.forEach((r, j) => {
           if (r.ok || /already known/.test(r.error.message)) return; // a retried batch
@@ -234,18 +226,11 @@ export class ChainClient {
   /** Receipts of the given hashes (undefined while not yet in a block). */
   async receipts(hashes: readonly Hex[]): Promise<(TxReceipt | undefined)[]> {
     const res = await this.main.batch(
-      hashes.map((h) => ({ method: 'eth_getTransactionReceipt', params: [h] })),
+      hashes.map((h) => ({ method: 'eth_getTransactionReceipt' as const, params: [h] })),
     );
     return res.map((r) => {
       if (!r.ok || r.result === null || r.result === undefined) return undefined;
-      const x = r.result as {
-        status: string;
-        blockNumber: string;
-        gasUsed: string;
-        revertReason?: string;
-        error?: string;
-        logs: { address: string; topics: Hex[]; data: Hex }[];
-      };
+      const x = r.result;
       const ok = BigInt(x.status) === 1n;
       return {
         status: ok ? 'success' : 'reverted',
@@ -299,7 +284,7 @@ export class ChainClient {
     const range = async (a: bigint, b: bigint): Promise<void> => {
       let res: { topics: Hex[]; data: Hex; blockNumber: string }[];
       try {
-        res = await this.main.call('eth_getLogs', [
+        res = await this.main.request('eth_getLogs', [
           { address, topics, fromBlock: `0x${a.toString(16)}`, toBlock: `0x${b.toString(16)}` },
         ]);
       } catch (err) {

@@ -1,7 +1,8 @@
 // The default scenario congests from its first intervals: the devices' orders for the first hour from
 // 11:00, cleared off-chain like the chain does (orders, then the upstream offer and bid), fill line 15-16
 // to its 0.2 MW limit in the export direction, and prices behind it (buses 16-18) are below the rest.
-import { networkFromJson, networkToJson, priceToDollars, whToMw } from '@gridledger/energy';
+import { microsPerMWhToDollars as priceToDollars, whToMw } from '@gridledger/base';
+import { networkFromJson, networkToJson } from '@gridledger/energy';
 import { clearNetwork, type Order } from '@gridledger/market';
 import { describe, expect, it } from 'vitest';
 import { initialState, planOrders } from './devices.ts';

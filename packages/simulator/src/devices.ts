@@ -6,6 +6,7 @@
 // orders (steps of Wh at µ$/MWh) from its state, and after the interval `deliver` says what actually
 // happened (what its meter reads) given what cleared: it differs from the promise (weather, behaviour,
 // physical limits). All randomness comes from `rng(key)` streams keyed by seed, device and time.
+import { dollarsPerMWhToMicros, InternalError, MS_PER_MINUTE } from '@gridledger/base';
 import { rng } from './prng.ts';
 import type {
   BatteryParams,
@@ -65,7 +66,7 @@ export type DeviceState =
   | { kind: 'battery'; socWh: number; expectedPriceMicros: number }
   | { kind: 'flex'; backlogWh: number };
 
-const micros = (dollarsPerMWh: number) => BigInt(Math.max(0, Math.round(dollarsPerMWh * 1e6)));
+const micros = (dollarsPerMWh: number) => dollarsPerMWhToMicros(Math.max(0, dollarsPerMWh));
 const wh = (x: number) => BigInt(Math.max(0, Math.floor(x)));
 const hourOf = (ms: number) => (((ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
 const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
@@ -87,17 +88,17 @@ export function clearSkyShare(p: PvParams, h: number): number {
 
 /** The neighbourhood's cloud cover in [0, 1] for the 30-minute block containing `ms` (shared by all panels). */
 function cloudCover(seed: string, ms: number): number {
-  const block = Math.floor(ms / (30 * 60_000));
+  const block = Math.floor(ms / (30 * MS_PER_MINUTE));
   const a = rng(`${seed}/clouds/${block}`).next();
   const b = rng(`${seed}/clouds/${block + 1}`).next();
-  const f = (ms % (30 * 60_000)) / (30 * 60_000);
+  const f = (ms % (30 * MS_PER_MINUTE)) / (30 * MS_PER_MINUTE);
   return a * (1 - f) + b * f;
 }
 
 /** PV energy over an interval, Wh: `actual` adds the panel's own noise to the shared clouds. */
 export function pvEnergyWh(d: DeviceSpec & { kind: 'pv' }, ctx: IntervalContext, actual: boolean): number {
   const p = d.params;
-  const mid = ctx.startMs + (ctx.minutes * 60_000) / 2;
+  const mid = ctx.startMs + (ctx.minutes * MS_PER_MINUTE) / 2;
   const sky = clearSkyShare(p, hourOf(mid));
   if (sky === 0) return 0;
   const shared = cloudCover(ctx.seed, mid);
@@ -128,7 +129,7 @@ export function loadShape(h: number): number {
 function loadExpectedWh(d: DeviceSpec & { kind: 'load' }, ctx: IntervalContext): number {
   const p: LoadParams = d.params;
   const size = 0.7 + 0.6 * rng(key(ctx.seed, d, 'size')).next();
-  const mid = ctx.startMs + (ctx.minutes * 60_000) / 2;
+  const mid = ctx.startMs + (ctx.minutes * MS_PER_MINUTE) / 2;
   return ((p.dailyKwh * 1000) / 24) * size * loadShape(hourOf(mid)) * (ctx.minutes / 60);
 }
 
@@ -235,7 +236,8 @@ export function planOrders(
       return s.length === 0 ? [] : [{ side: 'buy', steps: s }];
     }
     case 'battery': {
-      if (state.kind !== 'battery') throw new Error(`device ${d.index}: battery state expected`);
+      if (state.kind !== 'battery')
+        throw new InternalError(`device ${d.index}: battery state expected, got ${state.kind}`);
       const p = d.params;
       const eta = Math.sqrt(p.efficiency);
       const cap = p.capacityKwh * 1000;
@@ -253,7 +255,8 @@ export function planOrders(
       return out;
     }
     case 'flex': {
-      if (state.kind !== 'flex') throw new Error(`device ${d.index}: flex state expected`);
+      if (state.kind !== 'flex')
+        throw new InternalError(`device ${d.index}: flex state expected, got ${state.kind}`);
       const p: FlexParams = d.params;
       const accrual = ((p.dailyKwh * 1000) / 1440) * ctx.minutes;
       const want = Math.max(0, state.backlogWh - Number(pending.boughtWh)) + accrual;
@@ -303,7 +306,8 @@ export function deliver(
       };
     }
     case 'battery': {
-      if (state.kind !== 'battery') throw new Error(`device ${d.index}: battery state expected`);
+      if (state.kind !== 'battery')
+        throw new InternalError(`device ${d.index}: battery state expected, got ${state.kind}`);
       const p = d.params;
       const lim = batteryLimits(p, state.socWh, ctx.minutes);
       const cap = p.capacityKwh * 1000;
@@ -325,7 +329,8 @@ export function deliver(
       };
     }
     case 'flex': {
-      if (state.kind !== 'flex') throw new Error(`device ${d.index}: flex state expected`);
+      if (state.kind !== 'flex')
+        throw new InternalError(`device ${d.index}: flex state expected, got ${state.kind}`);
       const p = d.params;
       const accrual = ((p.dailyKwh * 1000) / 1440) * ctx.minutes;
       const want = state.backlogWh + accrual;

@@ -3,6 +3,7 @@
 // times faster than block time from the scenario's start) and the device accounts to register and fund.
 // Used with `initDevNetwork({ ..., energy, extraAccounts })` of @gridledger/node (the grid operator and
 // admin are the dev accounts).
+import { dollarsPerMWhToMicros, dollarsToMicros, minutesToMs } from '@gridledger/base';
 import { checkMarketConfig, type MarketConfig } from '@gridledger/energy';
 import { type Address, buildDevAccounts, type RoleName } from '@gridledger/execution';
 import { ethChainIdOf } from '@gridledger/rpc';
@@ -32,8 +33,6 @@ export interface ScenarioGenesis {
   devices: SimDevice[];
 }
 
-const micros = (dollars: number) => BigInt(Math.round(dollars * 1e6));
-
 /**
  * The market configuration and device accounts of a scenario.
  * @example
@@ -44,7 +43,7 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
   const devices = buildPopulation(s);
   const gridOperator =
     opts.gridOperator ?? buildDevAccounts().accounts.find((a) => a.role === 'grid-operator')!.address;
-  const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
+  const intervalMs = minutesToMs(s.intervalMinutes);
   const allowance = opts.setupAllowanceMs ?? 8_000n + 10n * BigInt(devices.length);
   const clock = {
     blockOriginMs: opts.genesisTimeMs + allowance,
@@ -62,19 +61,19 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     upstream: {
       bus: s.upstream.bus,
       account: gridOperator,
-      importPriceMicrosPerMWh: micros(s.upstream.importPricePerMWh),
-      exportPriceMicrosPerMWh: micros(s.upstream.exportPricePerMWh),
+      importPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.importPricePerMWh),
+      exportPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.exportPricePerMWh),
       capacityWh: BigInt(Math.round(s.upstream.capacityKwhPerInterval * 1000)),
     },
     imbalance: {
-      shortfallPriceMicrosPerMWh: micros(s.imbalance.shortfallPricePerMWh),
-      surplusPriceMicrosPerMWh: micros(s.imbalance.surplusPricePerMWh),
+      shortfallPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.shortfallPricePerMWh),
+      surplusPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.surplusPricePerMWh),
     },
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
     clock,
   });
-  const cash = micros(s.cashPerDevice);
+  const cash = dollarsToMicros(s.cashPerDevice);
   return {
     energy,
     devices,

@@ -17,16 +17,7 @@ export {
   planOrders,
   pvEnergyWh,
 } from './devices.ts';
-export {
-  type IntervalReport,
-  READINGS_PER_TX,
-  type RunResult,
-  type RunScenarioOptions,
-  type RunTotals,
-  runScenario,
-  type SimEvent,
-  totalsOf,
-} from './driver.ts';
+export { type RunResult, runScenario } from './driver.ts';
 export { type ScenarioGenesis, type ScenarioGenesisOptions, scenarioGenesis } from './genesis.ts';
 export {
   INVARIANT_NAMES,
@@ -43,7 +34,8 @@ export {
   type SimDevice,
 } from './population.ts';
 export { type Rng, rng } from './prng.ts';
-export { RpcCallError, RpcClient, type RpcOutcome, type RpcRequest } from './rpc-client.ts';
+export { READINGS_PER_TX } from './readings.ts';
+export { type IntervalReport, type RunTotals, type SimEvent, totalsOf } from './report.ts';
 export {
   DEFAULT_SCENARIO_PATH,
   DEVICE_KINDS,
@@ -71,3 +63,4 @@ export {
   signReading,
   signTransaction,
 } from './signer.ts';
+export type { RunScenarioOptions } from './simulation.ts';

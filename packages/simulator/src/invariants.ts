@@ -13,7 +13,7 @@
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
 //   market's own balance equals the escrow its orders record.
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
-import { roundHalfAwayFromZero } from '@gridledger/base';
+import { dollarsPerMWhToMicros, msToMinutes, WH_PER_MWH } from '@gridledger/base';
 import {
   engineOrderId,
   engineOrdersOf,
@@ -36,6 +36,7 @@ import {
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
 import { clearNetwork, settleClearing } from '@gridledger/market';
+import type { GlOrder } from '@gridledger/rpc';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
 import type { Cleared } from './devices.ts';
@@ -66,17 +67,6 @@ const TRANSFER = ev('Transfer', ERC20_ABI);
 const topicOf = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 const addrTopic = (a: string) => `0x${a.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
 
-interface OrderRow {
-  id: string;
-  owner: Address;
-  bus: number;
-  side: 'buy' | 'sell';
-  steps: { energyWh: string; priceMicrosPerMWh: string }[];
-  status: string;
-  escrow: string;
-  clearedWh: string;
-}
-
 /** Checks invariants over RPC as intervals clear and settle. */
 export class InvariantTracker {
   readonly ok: Record<InvariantName, boolean> = Object.fromEntries(
@@ -91,15 +81,16 @@ export class InvariantTracker {
   network: NetworkJson | undefined;
   readonly meterOf = new Map<Address, bigint>();
 
-  constructor(
-    readonly deps: {
-      chain: ChainClient;
-      config: MarketConfig;
-      devices: readonly SimDevice[];
-      knownAccounts: readonly Address[];
-      verifyClearing: boolean;
-    },
-  ) {
+  readonly deps: {
+    chain: ChainClient;
+    config: MarketConfig;
+    devices: readonly SimDevice[];
+    knownAccounts: readonly Address[];
+    verifyClearing: boolean;
+  };
+
+  constructor(deps: InvariantTracker['deps']) {
+    this.deps = deps;
     for (const d of deps.devices) this.meterOf.set(d.account.address, d.meterId);
   }
 
@@ -120,8 +111,8 @@ export class InvariantTracker {
     ])) as [bigint, bigint];
   }
 
-  async orders(k: bigint): Promise<OrderRow[]> {
-    return this.deps.chain.main.call<OrderRow[]>('gl_orders', [k.toString()]);
+  async orders(k: bigint): Promise<GlOrder[]> {
+    return this.deps.chain.main.orders(k);
   }
 
   /** After interval k cleared: rent >= 0, and the stored clearing equals the engine's. */
@@ -129,12 +120,7 @@ export class InvariantTracker {
     this.firstInterval ??= k;
     const out: string[] = [];
     const c = this.deps.chain;
-    const iv = await c.main.call<{
-      status: string;
-      orders: string;
-      congestionRent: string;
-      lmpMicrosPerMWh: Record<string, string> | null;
-    }>('gl_interval', [k.toString()]);
+    const iv = await c.main.interval(k);
     // No orders at the gate: the chain marks the interval settled without clearing anything.
     if (iv.orders === '0') return out;
     if (iv.status === 'failed')
@@ -163,13 +149,12 @@ export class InvariantTracker {
         args: [],
       }),
     ) as NetworkJson;
-    const grid = await c.main.call<{ branches: { index: number; limitMw: number; overridden: boolean }[] }>(
-      'gl_gridState',
-      [],
+    const grid = await c.main.gridState();
+    const limits = new Map(
+      (grid?.branches ?? []).filter((b) => b.overridden).map((b) => [b.index, b.limitMw]),
     );
-    const limits = new Map(grid.branches.filter((b) => b.overridden).map((b) => [b.index, b.limitMw]));
     const network = networkFromJson(this.network, limits);
-    const minutes = Number(cfg.intervalMs / 60_000n);
+    const minutes = msToMinutes(cfg.intervalMs);
     const rows = (await this.orders(k))
       .filter((o) => o.status !== 'cancelled')
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
@@ -180,7 +165,7 @@ export class InvariantTracker {
       { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [up.account] },
     ])) as [bigint];
     const affordable =
-      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * 1_000_000n) / up.exportPriceMicrosPerMWh;
+      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
     if (affordable < 2n * up.capacityWh) {
       return [
         this.fail(
@@ -212,7 +197,7 @@ export class InvariantTracker {
       ];
     const out: string[] = [];
     for (const b of result.buses) {
-      const mine = roundHalfAwayFromZero(b.lmp * 1e6);
+      const mine = dollarsPerMWhToMicros(b.lmp);
       const theirs = stored[String(b.id)];
       if (theirs === undefined || BigInt(theirs) !== mine) {
         out.push(
@@ -253,9 +238,7 @@ export class InvariantTracker {
   ): Promise<string[]> {
     const c = this.deps.chain;
     const out: string[] = [];
-    const iv = await c.main.call<{ status: string; orders: string; promises: string[] }>('gl_interval', [
-      k.toString(),
-    ]);
+    const iv = await c.main.interval(k);
     if (iv.status === 'failed' || iv.orders === '0') return out;
     const ids = iv.promises.map((x) => BigInt(x));
     const views = await c.views<{ settled: boolean; deliveredWh: bigint; energyWh: bigint }>(

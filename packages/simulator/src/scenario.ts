@@ -2,10 +2,11 @@
 // name the file, the field path and what was expected, resolution of the network file (relative to the
 // scenario file, or `grid-cases:<name>` in the shared grid-cases folder) and checks against the loaded
 // network (buses exist). Field meanings are documented in docs/scenarios.md.
+
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '@gridledger/base';
+import { InputError, MS_PER_MINUTE } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -271,7 +272,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
   if (m.lateShare + m.missingShare + m.faultyShare > 1) {
     throw new InputError(`${source}: meters: expected lateShare + missingShare + faultyShare <= 1`);
   }
-  const intervalMs = s.intervalMinutes * 60_000;
+  const intervalMs = s.intervalMinutes * MS_PER_MINUTE;
   const wallMs = s.wallSecondsPerInterval * 1000;
   if (!Number.isInteger(wallMs) || intervalMs % wallMs !== 0) {
     throw new InputError(
@@ -417,7 +418,7 @@ export function pacedForChain(s: Scenario, ordersPerSecond = PACED_ORDERS_PER_SE
  * @throws InputError when `wallSeconds` does not divide the interval into whole milliseconds
  */
 export function withPacing(s: Scenario, wallSeconds: number): Scenario {
-  const intervalMs = s.intervalMinutes * 60_000;
+  const intervalMs = s.intervalMinutes * MS_PER_MINUTE;
   const wallMs = wallSeconds * 1000;
   if (!Number.isInteger(wallMs) || wallMs <= 0 || intervalMs % wallMs !== 0)
     throw new InputError(

@@ -3,7 +3,7 @@
 // EIP-1559 transactions and EIP-712 meter-reading signatures. Signing uses libsecp256k1 (the
 // `secp256k1` package's prebuilt binding) when it loads, noble otherwise; both give the same bytes
 // (RFC 6979 deterministic nonces).
-import { createRequire } from 'node:module';
+import { nativeSecp256k1 as native } from '@gridledger/crypto/native';
 import type { Reading } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -16,20 +16,6 @@ import {
   type TransactionSerializableEIP1559,
 } from 'viem';
 import { readingDigestBytes } from './encode.ts';
-
-interface NativeSecp {
-  publicKeyCreate(seckey: Uint8Array, compressed: boolean): Uint8Array;
-  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
-}
-
-function loadNative(): NativeSecp | undefined {
-  try {
-    return createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp;
-  } catch {
-    return undefined;
-  }
-}
-const native = loadNative();
 
 /** A secp256k1 key and its Ethereum address. */
 export interface KeyPair {

@@ -1,7 +1,7 @@
 // `gridledger clear`: clears an order book on a MATPOWER network and settles it in integers. One-bus
 // networks without generators or load take the fast single-bus auction; all others the DC-OPF clearing.
 // Composes @gridledger/grid and @gridledger/market; holds no market logic.
-import { GridledgerError } from '@gridledger/base';
+import { formatMicros, GridledgerError } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import {
   type ClearingResult,
@@ -16,12 +16,14 @@ import {
 } from '@gridledger/market';
 import type { Command } from 'commander';
 import { fmt, log, type OutputFormat, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+import { clearAc } from './clear-ac.ts';
 
 interface ClearFlags {
   network: string;
   orders: string;
   format: string;
   intervalMinutes: string;
+  model: string;
 }
 
 /** True when the network is a pure order book on one bus: the auction then gives the same clearing. */
@@ -49,12 +51,6 @@ function more(total: number, what: string): string[] {
     : [];
 }
 
-const usd = (micros: bigint): string => {
-  const neg = micros < 0n;
-  const a = neg ? -micros : micros;
-  return `${neg ? '-' : ''}${a / 1_000_000n}.${(a % 1_000_000n).toString().padStart(6, '0')}`;
-};
-
 function printTable(result: ClearingResult, settlement: Settlement, method: string): void {
   const out: string[] = [];
   out.push(
@@ -76,9 +72,9 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
           fmt(result.welfare, 4),
           fmt(result.congestionRent, 4),
           settlement.intervalMinutes,
-          usd(settlement.buyersPayMicros),
-          usd(settlement.sellersReceiveMicros),
-          usd(settlement.congestionRentMicros),
+          formatMicros(settlement.buyersPayMicros),
+          formatMicros(settlement.sellersReceiveMicros),
+          formatMicros(settlement.congestionRentMicros),
         ],
       ],
     ),
@@ -105,7 +101,7 @@ function printTable(result: ClearingResult, settlement: Settlement, method: stri
           fmt(o.cleared, 4),
           fmt(o.price, 4),
           s ? String(s.energyWh) : '-',
-          s ? usd(s.amountMicros) : '-',
+          s ? formatMicros(s.amountMicros) : '-',
         ];
       }),
     ),
@@ -140,11 +136,37 @@ async function runClear(flags: ClearFlags): Promise<void> {
     orders,
     network.buses.map((b) => b.id),
   );
+  if (flags.model !== 'dc' && flags.model !== 'ac') {
+    throw new UsageError(`--model must be "dc" or "ac", got "${flags.model}"`);
+  }
   let result: ClearingResult;
   let extraParties: SettlementParty[] = [];
   let method: string;
+  let acExtra: { lossesMw: number; iterations: number; buses: Record<string, number>[] } | undefined;
   const t0 = performance.now();
-  if (isSingleBusBook(network)) {
+  if (flags.model === 'ac') {
+    method = 'AC-OPF';
+    log(
+      `clear: ${network.name} has ${network.buses.length} buses: clearing with the AC-OPF (clearNetworkAc)`,
+    );
+    const { ac, view } = await clearAc(network, orders);
+    result = view;
+    extraParties = caseSettlementParties(network, ac.generatorsMw);
+    acExtra = {
+      lossesMw: ac.lossesMw,
+      iterations: ac.iterations,
+      buses: ac.buses.map((b) => ({
+        id: b.id,
+        lmp: b.lmp,
+        lmpEnergy: b.lmpEnergy,
+        lmpLoss: b.lmpLoss,
+        lmpCongestion: b.lmpCongestion,
+        lmpVoltage: b.lmpVoltage,
+        lmpQ: b.lmpQ,
+        vm: b.vm,
+      })),
+    };
+  } else if (isSingleBusBook(network)) {
     method = 'single-bus auction';
     log(
       `clear: ${network.name} is one bus without generators or load: using the single-bus auction (fast path)`,
@@ -172,8 +194,9 @@ async function runClear(flags: ClearFlags): Promise<void> {
   }
   printJson({
     status: result.status,
+    ...(acExtra ? { model: 'ac', lossesMw: acExtra.lossesMw, iterations: acExtra.iterations } : {}),
     welfare: result.welfare,
-    buses: result.buses.map((b) => ({ id: b.id, lmp: b.lmp })),
+    buses: acExtra ? acExtra.buses : result.buses.map((b) => ({ id: b.id, lmp: b.lmp })),
     orders: result.orders.map((o) => ({
       id: o.id,
       bus: o.bus,
@@ -223,6 +246,7 @@ export function registerClear(program: Command): void {
     )
     .option('--format <format>', 'output: table or json', 'table')
     .option('--interval-minutes <n>', 'length of the market interval for settlement, minutes', '60')
+    .option('--model <model>', 'dc (DC-OPF, default) or ac (AC-OPF with losses and voltage limits)', 'dc')
     .addHelpText(
       'after',
       `

@@ -1,29 +1,12 @@
 // `gridledger interval show <k>`: one market interval of a running chain: its status and clock (gate,
 // start, end, settlement deadline in market time), congestion rent, upstream exchange, LMP by bus, its
 // orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
+import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
 import type { Command } from 'commander';
 import { addChainOptions, ChainConnection, type ChainFlags, parseIntervalFlag } from '../chain-client.ts';
-import { formatMicros } from '../market-units.ts';
 import { parseFormat, printJson, renderTable } from '../output.ts';
-import { ordersTable, type RpcOrder } from './order.ts';
-
-/** An interval as gl_interval returns it. */
-interface RpcInterval {
-  interval: string;
-  status: string;
-  gateMs: string;
-  startMs: string;
-  endMs: string;
-  deadlineMs: string;
-  orders: string;
-  promises: string[];
-  congestionRent: string;
-  upstream: { soldWh: string; boughtWh: string; receivedMicros: string; paidMicros: string };
-  lmpMicrosPerMWh: Record<string, string> | null;
-  expectedReadings: string;
-  reportedReadings: string;
-}
+import { ordersTable } from './order.ts';
 
 /** Most promises read one by one for the table and the JSON (the count is always complete). */
 const MAX_PROMISES_SHOWN = 200;
@@ -54,8 +37,8 @@ export function registerInterval(program: Command): void {
     const market = await conn.market();
     const k = await conn.resolveInterval(spec, 'interval');
     const [iv, orders] = await Promise.all([
-      conn.request<RpcInterval>('gl_interval', [k.toString()]),
-      conn.request<RpcOrder[]>('gl_orders', [k.toString()]),
+      conn.request('gl_interval', [k.toString()]),
+      conn.request('gl_orders', [k.toString()]),
     ]);
     const ids = iv.promises.slice(0, MAX_PROMISES_SHOWN);
     const promises = await Promise.all(
@@ -94,7 +77,7 @@ export function registerInterval(program: Command): void {
         promiseList: promises,
       });
     }
-    const now = BigInt(market.marketTimeMs);
+    const now = BigInt(market.marketTimeMs ?? 0);
     const when = (ms: string) => {
       const t = BigInt(ms);
       const d = t - now;

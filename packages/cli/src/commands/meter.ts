@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GridledgerError, InputError } from '@gridledger/base';
+import { RpcCallError } from '@gridledger/client';
 import {
   MAX_READINGS_PER_TX,
   METERS_ABI,
@@ -26,7 +27,6 @@ import {
   type ChainFlags,
   DEFAULT_RPC_URL,
   decodeRevertReason,
-  RpcCallError,
   resolveSigner,
   sendCall,
 } from '../chain-client.ts';

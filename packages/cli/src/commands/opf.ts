@@ -1,9 +1,10 @@
-// `gridledger opf <case.m>`: DC optimal power flow of a MATPOWER case with LMPs. A readable summary by
+// `gridledger opf <case.m>`: DC (default) or AC (--model ac, opf-ac.ts) optimal power flow of a MATPOWER case with LMPs. A readable summary by
 // default; with --format json exactly one JSON object on stdout (logs on stderr).
 import { loadMatpower } from '@gridledger/grid';
 import { loadSolver, type OpfResult, solveOpf } from '@gridledger/market';
 import type { Command } from 'commander';
 import { fmt, log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
+import { runAcOpf } from './opf-ac.ts';
 
 /** The JSON document `opf --format json` prints (see issue item 6). */
 export function opfJson(
@@ -40,12 +41,26 @@ export function opfJson(
 export function registerOpf(program: Command): void {
   program
     .command('opf')
-    .description('DC optimal power flow of a MATPOWER case: dispatch, flows, LMPs and line shadow prices')
+    .description(
+      'optimal power flow of a MATPOWER case (DC by default, AC with --model ac): dispatch, flows, LMPs and line shadow prices',
+    )
     .argument('<case.m>', 'MATPOWER case file (format version 2)')
     .option('--format <format>', 'output format: table or json', 'table')
     .option('--formulation <name>', 'ptdf (constraint generation) or b-theta (bus angles)', 'ptdf')
-    .action(async (file: string, opts: { format: string; formulation: string }) => {
+    .option(
+      '--model <model>',
+      'dc (DC-OPF) or ac (AC-OPF: losses, voltages, LMP components; docs/ac-opf.md)',
+      'dc',
+    )
+    .action(async (file: string, opts: { format: string; formulation: string; model: string }) => {
       const format = parseFormat(opts.format);
+      if (opts.model !== 'dc' && opts.model !== 'ac') {
+        throw new UsageError(`--model must be "dc" or "ac", got "${opts.model}"`);
+      }
+      if (opts.model === 'ac') {
+        await runAcOpf(file, format);
+        return;
+      }
       if (opts.formulation !== 'ptdf' && opts.formulation !== 'b-theta') {
         throw new UsageError(`--formulation must be "ptdf" or "b-theta", got "${opts.formulation}"`);
       }

@@ -1,7 +1,9 @@
 // `gridledger order place|cancel|list`: a participant's orders on the energy market of a running chain.
 // place and cancel sign a market-module transaction with viem and wait for its receipt (a call the
 // chain would refuse is refused before anything is sent, with the chain's reason); list reads gl_orders.
+import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
+import type { GlOrder } from '@gridledger/rpc';
 import type { Command } from 'commander';
 import { parseEventLogs } from 'viem';
 import {
@@ -14,25 +16,11 @@ import {
   resolveSigner,
   sendCall,
 } from '../chain-client.ts';
-import { formatMicros, formatStep, parseSteps, parseUintFlag } from '../market-units.ts';
+import { formatStep, parseSteps, parseUintFlag } from '../market-units.ts';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 
-/** An order as gl_orders returns it. */
-export interface RpcOrder {
-  id: string;
-  owner: string;
-  bus: number;
-  side: 'buy' | 'sell';
-  steps: { energyWh: string; priceMicrosPerMWh: string }[];
-  status: string;
-  escrow: string;
-  clearedWh: string;
-  priceMicrosPerMWh: string;
-  amount: string;
-}
-
 /** The orders table shared with `interval show`. */
-export function ordersTable(orders: readonly RpcOrder[]): string {
+export function ordersTable(orders: readonly GlOrder[]): string {
   return renderTable(
     [
       'id',
@@ -199,10 +187,10 @@ export function registerOrder(program: Command): void {
     const owner = o.owner === undefined ? undefined : resolveAddress(o.owner, '--owner', o.devAccounts);
     const conn = await ChainConnection.open(o.rpc);
     const interval = await conn.resolveInterval(spec, '--interval');
-    const orders = await conn.request<RpcOrder[]>('gl_orders', [
-      interval.toString(),
-      ...(owner ? [owner] : []),
-    ]);
+    const orders = await conn.request(
+      'gl_orders',
+      owner ? [interval.toString(), owner] : [interval.toString()],
+    );
     if (format === 'json')
       return printJson({ interval: interval.toString(), ...(owner ? { owner } : {}), orders });
     if (orders.length === 0) {

@@ -7,6 +7,7 @@
 //   <addr>:reg:<account>              1 when registered
 //   <addr>:role:<ROLE_NAME>:<account> 1 when the account holds the role
 //   <addr>:nonce:<account>            next nonce
+import { InputError } from '@gridledger/base';
 import { keccak256, parseAbi, toHex } from 'viem';
 import { ACCOUNTS_ADDRESS } from '../addresses.ts';
 import {
@@ -95,7 +96,11 @@ export function applyAccountsGenesis(s: JournaledState, g: AccountsGenesis): voi
     const a = acct.address.toLowerCase() as Address;
     s.set(registeredKey(a), 1n);
     for (const r of acct.roles) {
-      if (!ROLE_NAMES.includes(r)) throw new Error(`genesis: unknown role ${r} for ${a}`);
+      if (!ROLE_NAMES.includes(r)) {
+        throw new InputError(
+          `genesis: unknown role ${r} for ${a} (expected one of ${ROLE_NAMES.join(', ')})`,
+        );
+      }
       s.set(roleKey(r, a), 1n);
     }
   }
