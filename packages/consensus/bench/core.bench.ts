@@ -69,7 +69,7 @@ for (const [count, size] of [
 }
 
 time('ProposerSchedule: proposer of height 100,000 from genesis (n=4)', 3, () => {
-  new ProposerSchedule(valset).proposer(100_000n, 0);
+  new ProposerSchedule(valset).advanceTo(100_000n);
 });
 const sched = new ProposerSchedule(makeValidators(100, undefined, 'b100').valset);
 time('ProposerSchedule: next height (walking forward, n=100)', 2000, (i) => {

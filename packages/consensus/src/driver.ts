@@ -6,7 +6,7 @@
 // anything conflicting with what it already sent. A block committed by block sync past the machine's
 // height replaces the machine with a fresh one at the new tip. Owns no I/O: the validator node gives it
 // real timers, p2p, store and application; the simulation (test/sim.ts) a simulated clock and network.
-import { toHex } from '@gridledger/base';
+import { equalBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { decodeMessage, encodeEvidence, encodeMessage } from './codec.ts';
 import type {
@@ -15,9 +15,10 @@ import type {
   ConsensusPorts,
   ConsensusWireMessage,
 } from './driver-ports.ts';
-import { SignGuard, type SignState } from './guard.ts';
-import { type ConsensusAction, ConsensusMachine, type WalState } from './machine.ts';
+import { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
+import { type ConsensusAction, ConsensusMachine, MAX_ROUNDS_AHEAD, type WalState } from './machine.ts';
 import type { ConsensusMessage } from './types.ts';
+import { ProposerSchedule } from './validators.ts';
 import { verifyProposalSignature, verifyVote } from './verify.ts';
 import { decodeWalState, encodeWalState } from './wal.ts';
 
@@ -34,6 +35,8 @@ export interface ConsensusStats {
   messagesAccepted: number;
   messagesIgnored: number;
   malformedMessages: number;
+  /** Dropped unverified: not for the current or next height, or too many rounds ahead (see checkBounds). */
+  messagesOutOfBounds: number;
   signaturesRefused: number;
   walWrites: number;
 }
@@ -50,8 +53,15 @@ export interface ConsensusStats {
 export class ConsensusDriver {
   private readonly config: ConsensusDriverConfig;
   private readonly ports: ConsensusPorts;
+  /** One proposer schedule for the successive machines (it keeps the current and the next height). */
+  private readonly schedule: ProposerSchedule;
   private machine: ConsensusMachine | undefined;
   private guard: SignGuard | null = null;
+  /**
+   * The last sign state whose WAL entry is durable. Our own votes and proposals leave only through a
+   * `broadcast` queued behind their `persist`, or through gossip, which sends only those at or below it.
+   */
+  private durable: SignState | null = null;
   /** Incremented whenever the machine is replaced; stale timers and actions check it. */
   private generation = 0;
   private actionQueue: Promise<void> = Promise.resolve();
@@ -69,6 +79,7 @@ export class ConsensusDriver {
     messagesAccepted: 0,
     messagesIgnored: 0,
     malformedMessages: 0,
+    messagesOutOfBounds: 0,
     signaturesRefused: 0,
     walWrites: 0,
   };
@@ -76,6 +87,7 @@ export class ConsensusDriver {
   constructor(config: ConsensusDriverConfig, ports: ConsensusPorts) {
     this.config = config;
     this.ports = ports;
+    this.schedule = config.proposerSchedule ?? new ProposerSchedule(config.validators);
   }
 
   /** Current consensus height/round/step, for logs and status. */
@@ -91,6 +103,7 @@ export class ConsensusDriver {
     let signState: SignState | null = recovered?.signState ?? null;
     if (signState === null) signState = (await this.lastWal(tip.height))?.signState ?? null;
     if (this.config.signer !== null) this.guard = new SignGuard(this.config.signer, signState);
+    this.durable = signState;
     if (recovered) {
       this.ports.log.info(
         {
@@ -134,10 +147,29 @@ export class ConsensusDriver {
       this.ports.network.disconnect(from, `malformed ${msg.kind}: ${(err as Error).message}`);
       return;
     }
-    // The machine verifies messages for the height it decides; those for other heights (buffered for
-    // later, or stale) are verified here, so nothing unverified is relayed and a forger is dropped at once.
     const m = this.machine;
     const msgHeight = message.kind === 'vote' ? message.vote.height : message.proposal.height;
+    // Bounds before any work: only the current and the next height, at most MAX_ROUNDS_AHEAD rounds ahead,
+    // are verified at all (finding C2: the proposer of a far height or round took years to compute).
+    const bounds = this.checkBounds(message, msgHeight);
+    if (bounds !== null) {
+      this.stats.messagesOutOfBounds++;
+      if (bounds.penalise) {
+        this.ports.log.warn(
+          { peer: from.slice(0, 18), reason: bounds.reason },
+          'consensus: out-of-bounds message',
+        );
+        this.ports.network.disconnect(from, `${msg.kind} out of bounds: ${bounds.reason}`);
+      } else {
+        this.ports.log.trace(
+          { peer: from.slice(0, 18), reason: bounds.reason },
+          'consensus: message ignored',
+        );
+      }
+      return;
+    }
+    // The machine verifies messages for the height it decides; those for the next height (buffered for
+    // later) are verified here, so nothing unverified is relayed and a forger is dropped at once.
     if (msgHeight !== m.height) {
       const check = this.verifyElsewhere(message);
       if (!check.ok) {
@@ -149,7 +181,6 @@ export class ConsensusDriver {
         this.ports.network.disconnect(from, `invalid ${msg.kind}: ${check.reason}`);
         return;
       }
-      if (msgHeight < m.height) return; // already decided here: nothing to do, nothing to relay
     }
     const nowMs = this.ports.clock.nowMs();
     const r = m.handle({ type: 'message', message, nowMs });
@@ -185,20 +216,76 @@ export class ConsensusDriver {
     if (this.nextHeight.length < MAX_REPLAYED_MESSAGES) this.nextHeight.push({ message, height, nowMs });
   }
 
+  /**
+   * Null when the message is within bounds: its height is the machine's or the next one, and its round at
+   * most MAX_ROUNDS_AHEAD beyond the machine's round (beyond 0 for the next height). Older heights are
+   * decided here and newer ones than the next come from peers ahead of us (block sync catches up): both
+   * are dropped unverified without blame. A round too far ahead is something no honest peer sends within
+   * ~87 minutes of one height's failed rounds: its sender is disconnected.
+   */
+  private checkBounds(
+    message: ConsensusMessage,
+    height: bigint,
+  ): { reason: string; penalise: boolean } | null {
+    const m = this.machine!;
+    if (height < m.height) return { reason: `old height ${height} (at ${m.height})`, penalise: false };
+    if (height > m.height + 1n)
+      return { reason: `height ${height} beyond the next (at ${m.height})`, penalise: false };
+    const round = message.kind === 'vote' ? message.vote.round : message.proposal.round;
+    const base = height === m.height ? m.round : 0;
+    if (round > base + MAX_ROUNDS_AHEAD)
+      return {
+        reason: `round ${round} more than ${MAX_ROUNDS_AHEAD} ahead of ${base} at height ${height}`,
+        penalise: true,
+      };
+    return null;
+  }
+
   private verifyElsewhere(message: ConsensusMessage): { ok: true } | { ok: false; reason: string } {
     const { chainId, validators } = this.config;
     if (message.kind === 'vote') return verifyVote(message.vote, validators, chainId);
     const p = message.proposal;
     if (p.height < 1n || p.round < 0)
       return { ok: false, reason: `proposal for height ${p.height} round ${p.round}` };
-    const proposer = validators.validators[this.machine!.proposerIndex(p.height, p.round)]!;
-    return verifyProposalSignature(p, proposer.publicKey, chainId);
+    let index: number;
+    try {
+      index = this.machine!.proposerIndex(p.height, p.round);
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+    return verifyProposalSignature(p, validators.validators[index]!.publicKey, chainId);
   }
 
-  /** A new peer gets what we hold for the current round at once. */
+  /** A new peer gets what we hold for the current round at once (our own messages once durable). */
   onPeerConnected(peerId: string): void {
     if (!this.machine) return;
-    for (const m of this.machine.gossip()) this.ports.network.send(peerId, toWireMessage(m));
+    for (const m of this.machine.gossip())
+      if (this.isSendable(m)) this.ports.network.send(peerId, toWireMessage(m));
+  }
+
+  /**
+   * False for a vote or proposal of our own whose WAL entry is not durable yet (finding H3: gossip read
+   * the machine's state and sent a vote before its fsync; killed in that window, the restarted validator
+   * had no record of it and could sign a conflicting one). Others' messages are always sendable.
+   */
+  private isSendable(m: ConsensusMessage): boolean {
+    const machine = this.machine!;
+    const me = machine.validatorIndex;
+    if (me < 0) return true;
+    let at: { height: bigint; round: number; step: number };
+    if (m.kind === 'vote') {
+      if (m.vote.validatorIndex !== me) return true;
+      at = { height: m.vote.height, round: m.vote.round, step: SIGN_STEP[m.vote.type] };
+    } else if (m.kind === 'proposal') {
+      const ours = this.config.validators.validators[me]!.publicKey;
+      if (!equalBytes(m.proposal.block.header.proposer, ours)) return true;
+      at = { height: m.proposal.height, round: m.proposal.round, step: SIGN_STEP.proposal };
+    } else return true;
+    const d = this.durable;
+    if (d === null) return false;
+    if (at.height !== d.height) return at.height < d.height;
+    if (at.round !== d.round) return at.round < d.round;
+    return at.step <= d.step;
   }
 
   /**
@@ -221,14 +308,14 @@ export class ConsensusDriver {
     for (const cancel of this.timers) cancel();
     this.timers.clear();
     const tip = this.ports.chain.tip();
-    const { chainId, validators, timeouts, proposerSchedule, genesisTimeMs } = this.config;
+    const { chainId, validators, timeouts, genesisTimeMs } = this.config;
     const machine = new ConsensusMachine(
       {
         chainId,
         validators,
         signer: this.guard,
         ...(timeouts ? { timeouts } : {}),
-        ...(proposerSchedule ? { proposerSchedule } : {}),
+        proposerSchedule: this.schedule,
       },
       {
         height: tip.height + 1n,
@@ -256,7 +343,8 @@ export class ConsensusDriver {
     // Votes on every tick; proposals (whole blocks) on every PROPOSAL_GOSSIP_EVERY-th tick only.
     const every = this.config.proposalGossipEvery ?? PROPOSAL_GOSSIP_EVERY;
     const proposals = this.gossipTicks++ % every === 0;
-    for (const m of this.machine.gossip({ proposals })) this.ports.network.broadcast(toWireMessage(m));
+    for (const m of this.machine.gossip({ proposals }))
+      if (this.isSendable(m)) this.ports.network.broadcast(toWireMessage(m));
   }
 
   /** Queues actions of the current machine; they run in order, each awaited. */
@@ -286,6 +374,8 @@ export class ConsensusDriver {
       case 'persist':
         await store.appendWal(a.wal.height, encodeWalState(a.wal));
         this.stats.walWrites++;
+        // Entries are appended in order and each sign state is at or beyond the one before.
+        if (a.wal.signState) this.durable = a.wal.signState;
         return;
       case 'broadcast':
         network.broadcast(toWireMessage(a.message));

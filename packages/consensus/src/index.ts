@@ -56,6 +56,7 @@ export {
   ConsensusMachine,
   DEFAULT_TIMEOUTS,
   type HandleResult,
+  MAX_ROUNDS_AHEAD,
   type MachineConfig,
   type MachineStart,
   type Step,
@@ -78,7 +79,15 @@ export type {
   VoteType,
 } from './types.ts';
 export { MAX_ROUND, MAX_TOTAL_POWER } from './types.ts';
-export { isOneThird, isTwoThirds, ProposerSchedule, totalPower, validatorIndex } from './validators.ts';
+export {
+  isOneThird,
+  isTwoThirds,
+  MAX_PROPOSER_HEIGHT_WALK,
+  MAX_PROPOSER_ROUND_WALK,
+  ProposerSchedule,
+  totalPower,
+  validatorIndex,
+} from './validators.ts';
 export {
   type BlockContext,
   type ChainCheck,

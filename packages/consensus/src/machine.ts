@@ -61,6 +61,13 @@ export interface Timeouts {
   commitMs: number;
 }
 
+/**
+ * Rounds ahead of the machine's own (of round 0 for the next height) within which a peer's message is
+ * looked at; later ones are dropped before any work (an honest peer gets 100 rounds ahead only after
+ * about 87 minutes of failed rounds at one height with the default timeouts).
+ */
+export const MAX_ROUNDS_AHEAD = 100;
+
 /** Defaults: a block about every second; with one of four validators down, one every few seconds. */
 export const DEFAULT_TIMEOUTS: Timeouts = {
   proposeMs: 1000,
@@ -81,7 +88,7 @@ export interface MachineConfig {
   timeouts?: Partial<Timeouts>;
   /** Messages for the next height kept until we get there (default 10,000). */
   maxBufferedMessages?: number;
-  /** Rounds ahead of ours for which messages are kept (default 100); later ones are ignored. */
+  /** Rounds ahead of ours for which messages are kept (default MAX_ROUNDS_AHEAD); later ones are ignored. */
   maxRoundsAhead?: number;
   /**
    * A new proposal (polRound -1) whose block time is more than this far ahead of the receiver's clock
@@ -305,7 +312,7 @@ export class ConsensusMachine {
     this.#myIndex = config.signer === null ? -1 : validatorIndex(config.validators, config.signer.publicKey);
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
     this.#maxBuffered = config.maxBufferedMessages ?? 10_000;
-    this.#maxRoundsAhead = config.maxRoundsAhead ?? 100;
+    this.#maxRoundsAhead = config.maxRoundsAhead ?? MAX_ROUNDS_AHEAD;
     this.#maxFutureMs = BigInt(config.maxFutureBlockTimeMs ?? 5000);
     if (start.height < 1n)
       throw new ConsensusError(`machine start: height must be >= 1, got ${start.height}`);
@@ -365,8 +372,15 @@ export class ConsensusMachine {
   get decided(): { block: Block; commit: CommitCertificate; round: number } | null {
     return this.#decided;
   }
-  /** Index of the proposer of (height, round). */
+  /**
+   * Index of the proposer of (height, round), for this machine's height or the next one only (the
+   * schedule is first walked to this machine's own height, which it trusts); throws RangeError for any
+   * other height or a round beyond the schedule's walk limit.
+   */
   proposerIndex(height: bigint, round: number): number {
+    if (height !== this.#height && height !== this.#height + 1n)
+      throw new RangeError(`proposerIndex: height ${height} is neither ${this.#height} nor the next`);
+    this.#schedule.advanceTo(this.#height);
     return this.#schedule.proposer(height, round);
   }
 
@@ -578,7 +592,7 @@ export class ConsensusMachine {
     this.#dirty = true;
     const rs = this.#roundState(round);
     this.#timeout('propose', round);
-    if (this.#myIndex < 0 || this.#schedule.proposer(this.#height, round) !== this.#myIndex) return;
+    if (this.#myIndex < 0 || this.proposerIndex(this.#height, round) !== this.#myIndex) return;
     if (rs.proposals.size > 0) return;
     if (this.#validKey !== null && this.#validRound < round) {
       const block = this.#blocks.get(this.#validKey);
@@ -698,7 +712,7 @@ export class ConsensusMachine {
     if (h !== null) return h;
     if (p.round > this.#round + this.#maxRoundsAhead)
       return { ignored: `proposal for round ${p.round}, too far ahead` };
-    const proposerIdx = this.#schedule.proposer(this.#height, p.round);
+    const proposerIdx = this.proposerIndex(this.#height, p.round);
     const rs = this.#rounds.get(p.round);
     const key = keyOf(hashBlock(p.block.header));
     const prior = rs?.proposals.get(key);

@@ -30,25 +30,47 @@ export function validatorIndex(vs: ValidatorSet, publicKey: Uint8Array): number 
 
 const PRIORITY_WINDOW_FACTOR = 2n;
 
+/** Most heights `proposer` walks forward in one call beyond the latest it computed (the next height). */
+export const MAX_PROPOSER_HEIGHT_WALK = 1n;
+/**
+ * Most round steps `proposer` takes in one call at a height (rounds are walked incrementally from a
+ * per-height cache). Reaching round 10,000 at one height takes ~290 days of timeouts with the defaults.
+ */
+export const MAX_PROPOSER_ROUND_WALK = 10_000;
+
+/** The priorities at the start of one height, its round-0 proposer and a cache for its later rounds. */
+interface HeightState {
+  height: bigint;
+  priorities: bigint[];
+  proposer: number;
+  /** Priorities after `count` round steps at this height and their proposer (rounds > 0). */
+  rounds: { count: number; priorities: bigint[]; proposer: number } | null;
+}
+
 /**
  * The proposer of every (height, round), as CometBFT computes it: the set at height 1 is the genesis set
  * with all priorities 0 incremented once; the set at height h+1 is the set at h incremented once; the
  * proposer of round r > 0 is the set at h incremented r more times. Priorities at a height only depend on
- * the height, never on the rounds it took, so every node agrees. Heights are walked forward from the
- * latest one computed (going back restarts from genesis), O(validators) per height.
+ * the height, never on the rounds it took, so every node agrees.
+ *
+ * The schedule keeps two heights, the latest it reached and the one before (a machine's height and the
+ * next one, whose messages arrive early), each with its round cache. `proposer` answers for those two and
+ * walks forward at most {@link MAX_PROPOSER_HEIGHT_WALK} height and {@link MAX_PROPOSER_ROUND_WALK} round
+ * steps; anything further (a peer's message for a far height or round) is refused with a RangeError
+ * instead of computed. Long walks are for trusted heights only (the node's own chain tip): `advanceTo`,
+ * O(validators) per height, restarting from genesis when asked for an earlier height.
  * @example
  * const s = new ProposerSchedule(valset);
- * const idx = s.proposer(5n, 0); // index into valset.validators
+ * s.advanceTo(tipHeight + 1n);
+ * const idx = s.proposer(tipHeight + 1n, 0); // index into valset.validators
  */
 export class ProposerSchedule {
   readonly #vs: ValidatorSet;
   readonly #total: bigint;
   readonly #addresses: Uint8Array[];
-  #height = 0n;
-  #priorities: bigint[] = [];
-  #proposer = -1;
-  /** Cache for rounds > 0 at the current height: priorities after `#roundCount` steps and their proposer. */
-  #roundCache: { count: number; priorities: bigint[]; proposer: number } | null = null;
+  #latest!: HeightState;
+  #previous: HeightState | null = null;
+  #steps = 0;
 
   /**
    * @param addresses tie-break keys, one per validator (default: first 20 bytes of sha256 of the public
@@ -66,30 +88,74 @@ export class ProposerSchedule {
     this.#reset();
   }
 
-  #reset(): void {
-    this.#priorities = this.#vs.validators.map(() => 0n);
-    this.#proposer = this.#increment(this.#priorities, 1);
-    this.#height = 1n;
-    this.#roundCache = null;
+  /** Priority increments performed since construction (each O(validators)): for tests and benchmarks. */
+  get steps(): number {
+    return this.#steps;
   }
 
-  /** Index of the proposer of `height` (>= 1) at `round` (>= 0). */
+  #reset(): void {
+    const priorities = this.#vs.validators.map(() => 0n);
+    const proposer = this.#increment(priorities, 1);
+    this.#latest = { height: 1n, priorities, proposer, rounds: null };
+    this.#previous = null;
+  }
+
+  #forward(): void {
+    const priorities = this.#latest.priorities.slice();
+    const proposer = this.#increment(priorities, 1);
+    this.#previous = this.#latest;
+    this.#latest = { height: this.#latest.height + 1n, priorities, proposer, rounds: null };
+  }
+
+  /**
+   * Walks to `height` (>= 1), however far: for heights the caller trusts (its own chain's next height).
+   * An earlier height than the two kept restarts from genesis.
+   */
+  advanceTo(height: bigint): void {
+    if (height < 1n) throw new RangeError(`advanceTo: expected height >= 1, got ${height}`);
+    if (height < this.#latest.height && height !== this.#previous?.height) this.#reset();
+    while (this.#latest.height < height) this.#forward();
+  }
+
+  /**
+   * Index of the proposer of `height` (>= 1) at `round` (>= 0). Throws RangeError for a height below the
+   * two kept or more than MAX_PROPOSER_HEIGHT_WALK beyond the latest, or a round more than
+   * MAX_PROPOSER_ROUND_WALK steps from the height's round cache (call `advanceTo` for a trusted height).
+   */
   proposer(height: bigint, round: number): number {
     if (height < 1n || !Number.isInteger(round) || round < 0)
       throw new RangeError(`proposer: expected height >= 1 and round >= 0, got ${height}/${round}`);
-    if (height < this.#height) this.#reset();
-    while (this.#height < height) {
-      this.#proposer = this.#increment(this.#priorities, 1);
-      this.#height += 1n;
-      this.#roundCache = null;
-    }
-    if (round === 0) return this.#proposer;
-    let c = this.#roundCache;
+    if (height > this.#latest.height + MAX_PROPOSER_HEIGHT_WALK)
+      throw new RangeError(
+        `proposer: height ${height} is more than ${MAX_PROPOSER_HEIGHT_WALK} beyond ${this.#latest.height} (advanceTo a trusted height first)`,
+      );
+    if (height > this.#latest.height && round > MAX_PROPOSER_ROUND_WALK)
+      throw new RangeError(
+        `proposer: round ${round} is more than ${MAX_PROPOSER_ROUND_WALK} steps from round 0 at height ${height}`,
+      );
+    while (this.#latest.height < height) this.#forward();
+    const state =
+      height === this.#latest.height
+        ? this.#latest
+        : height === this.#previous?.height
+          ? this.#previous
+          : undefined;
+    if (state === undefined)
+      throw new RangeError(
+        `proposer: height ${height} is before the heights kept (${this.#previous?.height ?? this.#latest.height}..${this.#latest.height}; advanceTo it first)`,
+      );
+    if (round === 0) return state.proposer;
+    let c = state.rounds;
+    const from = c === null || c.count > round ? 0 : c.count;
+    if (round - from > MAX_PROPOSER_ROUND_WALK)
+      throw new RangeError(
+        `proposer: round ${round} is more than ${MAX_PROPOSER_ROUND_WALK} steps from round ${from} at height ${height}`,
+      );
     if (c === null || c.count > round) {
-      const p = this.#priorities.slice();
+      const p = state.priorities.slice();
       this.#prepare(p);
-      c = { count: 0, priorities: p, proposer: this.#proposer };
-      this.#roundCache = c;
+      c = { count: 0, priorities: p, proposer: state.proposer };
+      state.rounds = c;
     }
     while (c.count < round) {
       c.proposer = this.#step(c.priorities);
@@ -98,10 +164,11 @@ export class ProposerSchedule {
     return c.proposer;
   }
 
-  /** The priorities at the start of `height` (for inspection and tests). */
+  /** The priorities at the start of `height` (walks there, as `advanceTo`; for inspection and tests). */
   priorities(height: bigint): bigint[] {
+    this.advanceTo(height);
     this.proposer(height, 0);
-    return this.#priorities.slice();
+    return (height === this.#latest.height ? this.#latest : this.#previous!).priorities.slice();
   }
 
   #increment(p: bigint[], times: number): number {
@@ -132,6 +199,7 @@ export class ProposerSchedule {
   }
 
   #step(p: bigint[]): number {
+    this.#steps++;
     let best = 0;
     for (let i = 0; i < p.length; i++) {
       p[i] = p[i]! + this.#vs.validators[i]!.power;

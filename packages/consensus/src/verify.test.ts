@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBlock, ZERO_HASH } from './block.ts';
 import { hashBlock } from './codec.ts';
 import { makeValidators, signCommit } from './testkit.ts';
-import type { Block, CommitCertificate } from './types.ts';
+import { type Block, type CommitCertificate, MAX_ROUND } from './types.ts';
 import { ProposerSchedule } from './validators.ts';
 import { ChainVerifier, verifyBlockChain, verifyCommit } from './verify.ts';
 
@@ -179,12 +179,39 @@ describe('ProposerSchedule (CometBFT weighted round robin)', () => {
     }
     expect(counts).toEqual([100, 200, 700]);
     const t = new ProposerSchedule(w.valset);
+    t.advanceTo(500n);
     expect(t.proposer(500n, 0)).toBe(seq[499]);
+    t.advanceTo(3n);
     expect(t.proposer(3n, 0)).toBe(seq[2]);
     // Round r at height h: r further increments of the set at h (so round 1 at h is never the round-0 proposer
     // when powers are equal).
     const e = new ProposerSchedule(valset);
     for (let h = 1n; h < 20n; h++) expect(e.proposer(h, 1)).not.toBe(e.proposer(h, 0));
+    e.advanceTo(5n);
     expect([0, 1, 2, 3].map((r) => e.proposer(5n, r)).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  // Issue 17, C2: the schedule walked one step per height or round to any target a peer named.
+  it('refuses a far height or round without walking, and keeps the current and next height', () => {
+    const s = new ProposerSchedule(valset);
+    s.advanceTo(1000n);
+    const walked = s.steps;
+    expect(() => s.proposer(1000n + 2n ** 50n, 0)).toThrow(RangeError);
+    expect(() => s.proposer(1000n, MAX_ROUND)).toThrow(/more than 10000 steps/);
+    expect(() => s.proposer(1001n, MAX_ROUND)).toThrow(RangeError);
+    expect(() => s.proposer(998n, 0)).toThrow(/before the heights kept/);
+    expect(s.steps).toBe(walked);
+    // The next height costs one step; going back to the current one costs nothing (it used to restart
+    // from genesis: 1,000 steps), and so do both again; the height before stays kept too.
+    expect(() => s.proposer(999n, 0)).not.toThrow();
+    const b = s.proposer(1000n, 0);
+    const a = s.proposer(1001n, 0);
+    expect(s.steps).toBe(walked + 1);
+    expect([s.proposer(1001n, 0), s.proposer(1000n, 0)]).toEqual([a, b]);
+    expect(s.steps).toBe(walked + 1);
+    const fresh = new ProposerSchedule(valset);
+    fresh.advanceTo(1001n);
+    expect(fresh.proposer(1001n, 0)).toBe(a);
+    expect(fresh.proposer(1000n, 3)).toBe(s.proposer(1000n, 3));
   });
 });

@@ -36,6 +36,7 @@ import type { Home } from './home.ts';
 import { MempoolPruner } from './mempool-prune.ts';
 import { type RpcHandle, startRpc } from './rpc-backend.ts';
 import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
+import { SyncPeers } from './sync-peers.ts';
 
 /** Most blocks asked for or served in one block-request. */
 export const SYNC_BATCH = 20;
@@ -85,12 +86,6 @@ export interface NodeAddresses {
   rpc: { host: string; port: number };
 }
 
-interface PeerState {
-  height: bigint;
-  /** When this peer was first seen exactly one block ahead of us (for the grace period before syncing). */
-  aheadSinceMs: number | undefined;
-}
-
 /**
  * A running validator.
  * @example
@@ -119,10 +114,8 @@ export class Node {
   tip: ChainTip;
   readonly consensus: ConsensusDriver;
   private rpc: RpcHandle | undefined;
-  private readonly peerStates = new Map<string, PeerState>();
+  private sync: SyncPeers | undefined;
   private readonly pendingSync = new Map<bigint, { block: Block; cert: CommitCertificate; from: string }>();
-  private syncRequestedUpTo = 0n;
-  private syncRequestedAtMs = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private commitQueue: Promise<unknown> = Promise.resolve();
@@ -270,7 +263,7 @@ export class Node {
       if (event === 'connected') {
         this.p2p.send(peerId, this.statusMessage());
         this.consensus.onPeerConnected(peerId);
-      } else this.peerStates.delete(peerId);
+      } else this.syncPeers().onDisconnected(peerId);
     });
     let p2p: { host: string; port: number };
     try {
@@ -320,8 +313,7 @@ export class Node {
 
   /** True while some peer reports a height above ours + 1. */
   isCatchingUp(): boolean {
-    for (const p of this.peerStates.values()) if (p.height > this.tip.height + 1n) return true;
-    return false;
+    return this.syncPeers().isCatchingUp(this.tip.height);
   }
 
   /**
@@ -455,10 +447,7 @@ export class Node {
           });
         return;
       case 'status': {
-        const s = this.peerStates.get(from) ?? { height: 0n, aheadSinceMs: undefined };
-        if (msg.height !== s.height) s.aheadSinceMs = undefined;
-        s.height = msg.height;
-        this.peerStates.set(from, s);
+        this.syncPeers().onStatus(from, msg.height);
         return;
       }
       case 'block-request':
@@ -485,7 +474,11 @@ export class Node {
   }
 
   private onBlockResponse(height: bigint, data: Uint8Array, from: string): void {
-    if (data.length === 0 || height <= this.tip.height) return;
+    if (data.length === 0) {
+      this.syncPeers().onEmptyResponse(from, height); // it cannot back the height it announced
+      return;
+    }
+    if (height <= this.tip.height) return;
     if (height > this.tip.height + BigInt(SYNC_BATCH) * 2n) return; // not asked for
     let block: Block;
     let cert: CommitCertificate;
@@ -532,30 +525,18 @@ export class Node {
     }
   }
 
+  /** The block-sync peer choice (built on first use: it needs the configured commit timeout). */
+  private syncPeers(): SyncPeers {
+    this.sync ??= new SyncPeers({ batch: SYNC_BATCH, graceMs: this.home.config.consensus.commitMs + 1000 });
+    return this.sync;
+  }
+
   /** Asks a peer for blocks when it is ahead: at once if it is 2+ blocks ahead, after a grace period if 1. */
   private syncTick(): void {
     if (this.stopped) return;
-    const now = Date.now();
-    let best: [string, bigint] | undefined;
-    for (const [id, s] of this.peerStates) {
-      if (s.height <= this.tip.height) {
-        s.aheadSinceMs = undefined;
-        continue;
-      }
-      if (s.height === this.tip.height + 1n) {
-        s.aheadSinceMs ??= now;
-        if (now - s.aheadSinceMs < this.home.config.consensus.commitMs + 1000) continue;
-      }
-      if (!best || s.height > best[1]) best = [id, s.height];
-    }
-    if (!best) return;
-    const from = this.tip.height + 1n;
-    // Do not re-ask while the previous request is still being answered (1 s timeout).
-    if (this.syncRequestedUpTo >= from && now - this.syncRequestedAtMs < 1000) return;
-    const to = best[1] < from + BigInt(SYNC_BATCH) - 1n ? best[1] : from + BigInt(SYNC_BATCH) - 1n;
-    this.syncRequestedUpTo = to;
-    this.syncRequestedAtMs = now;
-    this.log.debug({ peer: best[0].slice(0, 18), from, to }, 'block-sync: requesting blocks');
-    this.p2p.send(best[0], { kind: 'block-request', fromHeight: from, toHeight: to });
+    const r = this.syncPeers().next(this.tip.height, Date.now());
+    if (!r) return;
+    this.log.debug({ peer: r.peer.slice(0, 18), from: r.from, to: r.to }, 'block-sync: requesting blocks');
+    this.p2p.send(r.peer, { kind: 'block-request', fromHeight: r.from, toHeight: r.to });
   }
 }

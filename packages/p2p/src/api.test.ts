@@ -5,6 +5,7 @@ import * as api from './index.ts';
 it('exports exactly these values', () => {
   expect(Object.keys(api).sort()).toEqual([
     'DEFAULT_MAX_FRAME_BYTES',
+    'FrameCipher',
     'FrameDecoder',
     'GOSSIP_KINDS',
     'MAX_TXS_PER_MESSAGE',
@@ -12,11 +13,15 @@ it('exports exactly these values', () => {
     'P2P_PROTOCOL_VERSION',
     'P2pNetwork',
     'P2pProtocolError',
+    'PRE_HANDSHAKE_MAX_FRAME_BYTES',
+    'SEAL_OVERHEAD_BYTES',
+    'authSignBytes',
     'decodeMessage',
+    'deriveSession',
     'encodeFrame',
     'encodeMessage',
-    'handshakeSignBytes',
-    'signHandshake',
-    'verifyHandshake',
+    'handshakeTranscript',
+    'newEphemeralKeyPair',
+    'verifyAuth',
   ]);
 });

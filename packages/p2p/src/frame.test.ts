@@ -43,7 +43,7 @@ describe('messages', () => {
       kind: fc.constant('hello' as const),
       version: fc.integer({ min: 0, max: 255 }),
       chainId: fc.string({ minLength: 1, maxLength: 20 }),
-      nonce: bytes(32, 32),
+      ephemeralKey: bytes(32, 32),
     }),
     fc.record({ kind: fc.constant('auth' as const), publicKey: bytes(32, 32), signature: bytes(64, 64) }),
     fc.record({

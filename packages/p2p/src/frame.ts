@@ -15,37 +15,54 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
 }
 
 /**
- * Incremental frame decoder: feed it stream chunks, get whole frame bodies back.
+ * Incremental frame decoder: feed it stream chunks, get whole frame bodies back. The limit may change
+ * between frames (`limit`): p2p allows 1 KiB before the handshake is done and the full size after, so
+ * frames are taken one at a time with `append` and `next` when the limit depends on the previous frame.
  * @example
  * const d = new FrameDecoder(1024);
  * d.push(chunk); // -> Uint8Array[] of complete bodies
  */
 export class FrameDecoder {
-  private readonly maxFrameBytes: number;
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  /** Largest body accepted for the next frame; a larger declared length throws before it is buffered. */
+  limit: number;
   constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
-    this.maxFrameBytes = maxFrameBytes;
+    this.limit = maxFrameBytes;
   }
 
   /** Appends a chunk and returns every frame body completed by it; throws {@link P2pProtocolError}. */
   push(chunk: Uint8Array): Uint8Array[] {
+    this.append(chunk);
+    const frames: Uint8Array[] = [];
+    for (let f = this.next(); f !== undefined; f = this.next()) frames.push(f);
+    return frames;
+  }
+
+  /** Appends a chunk of the stream (no decoding yet). */
+  append(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const frames: Uint8Array[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, false);
-      if (len === 0) throw new P2pProtocolError('frame with an empty body');
-      if (len > this.maxFrameBytes) {
-        throw new P2pProtocolError(`frame of ${len} bytes exceeds the limit of ${this.maxFrameBytes}`);
-      }
-      if (this.buffered < 4 + len) break;
-      const all = this.take(4 + len);
-      frames.push(all.subarray(4));
-    }
-    return frames;
+  }
+
+  /**
+   * The next complete frame body, or undefined when it has not fully arrived. Throws
+   * {@link P2pProtocolError} for an empty frame or one whose declared length is above `limit`.
+   */
+  next(): Uint8Array | undefined {
+    if (this.buffered < 4) return undefined;
+    const head = this.peek(4);
+    const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, false);
+    if (len === 0) throw new P2pProtocolError('frame with an empty body');
+    if (len > this.limit)
+      throw new P2pProtocolError(`frame of ${len} bytes exceeds the limit of ${this.limit}`);
+    if (this.buffered < 4 + len) return undefined;
+    return this.take(4 + len).subarray(4);
+  }
+
+  /** Bytes received and not yet returned as frames. */
+  get bufferedBytes(): number {
+    return this.buffered;
   }
 
   private peek(n: number): Uint8Array {

@@ -1,8 +1,19 @@
-// @gridledger/p2p: the validator-to-validator transport. TCP, length-prefixed frames, an ed25519
-// challenge-response handshake restricted to the validator set, typed messages and gossip deduplication.
+// @gridledger/p2p: the validator-to-validator transport. TCP, length-prefixed frames, an authenticated
+// encrypted channel (ephemeral X25519, the transcript signed with the ed25519 validator key, frames sealed
+// with ChaCha20-Poly1305) restricted to the validator set, typed messages and gossip deduplication.
 export { P2pProtocolError } from './errors.ts';
 export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './frame.ts';
-export { handshakeSignBytes, signHandshake, verifyHandshake } from './handshake.ts';
+export {
+  authSignBytes,
+  deriveSession,
+  type EphemeralKeyPair,
+  FrameCipher,
+  type HandshakeSession,
+  handshakeTranscript,
+  newEphemeralKeyPair,
+  SEAL_OVERHEAD_BYTES,
+  verifyAuth,
+} from './handshake.ts';
 export {
   type AuthMessage,
   decodeMessage,
@@ -22,4 +33,5 @@ export {
   type P2pStats,
   type PeerHandler,
   type PeerInfo,
+  PRE_HANDSHAKE_MAX_FRAME_BYTES,
 } from './network.ts';

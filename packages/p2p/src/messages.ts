@@ -5,7 +5,7 @@ import { utf8 } from '@gridledger/base';
 import { P2pProtocolError } from './errors.ts';
 
 /** Wire protocol version carried in the handshake. */
-export const P2P_PROTOCOL_VERSION = 1;
+export const P2P_PROTOCOL_VERSION = 2;
 
 /** Type bytes on the wire. */
 export const MessageType = {
@@ -23,15 +23,18 @@ export const MessageType = {
 /** Most transactions in one `txs` message. */
 export const MAX_TXS_PER_MESSAGE = 10_000;
 
-/** Handshake step 1: each side announces its protocol version, chain and a fresh random challenge. */
+/** Handshake step 1 (in clear): protocol version, chain and a fresh ephemeral X25519 public key. */
 export interface HelloMessage {
   kind: 'hello';
   version: number;
   chainId: string;
-  nonce: Uint8Array;
+  ephemeralKey: Uint8Array;
 }
 
-/** Handshake step 2: each side proves it holds its validator key by signing the other side's challenge. */
+/**
+ * Handshake step 2 (sealed with the derived key): the validator key and its signature over the
+ * handshake transcript (handshake.ts).
+ */
 export interface AuthMessage {
   kind: 'auth';
   publicKey: Uint8Array;
@@ -76,11 +79,11 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       const chain = utf8(msg.chainId);
       if (chain.length > MAX_CHAIN_ID_BYTES)
         throw new RangeError(`chain id longer than ${MAX_CHAIN_ID_BYTES} bytes`);
-      if (msg.nonce.length !== 32) throw new RangeError('hello nonce must be 32 bytes');
+      if (msg.ephemeralKey.length !== 32) throw new RangeError('hello ephemeral key must be 32 bytes');
       const out = new Uint8Array(1 + 1 + 32 + 1 + chain.length);
       out[0] = MessageType.hello;
       out[1] = msg.version;
-      out.set(msg.nonce, 2);
+      out.set(msg.ephemeralKey, 2);
       out[34] = chain.length;
       out.set(chain, 35);
       return out;
@@ -176,7 +179,7 @@ export function decodeMessage(body: Uint8Array): WireMessage {
       } catch {
         throw new P2pProtocolError('hello: chain id is not UTF-8');
       }
-      return { kind: 'hello', version: body[1]!, nonce: body.slice(2, 34), chainId };
+      return { kind: 'hello', version: body[1]!, ephemeralKey: body.slice(2, 34), chainId };
     }
     case MessageType.auth:
       need(body, 97, 'auth');

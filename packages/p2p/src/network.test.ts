@@ -3,9 +3,15 @@ import { toHex, utf8 } from '@gridledger/base';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from './frame.ts';
-import { signHandshake } from './handshake.ts';
-import { decodeMessage, encodeMessage, type PeerMessage, type WireMessage } from './messages.ts';
-import { P2pNetwork, type P2pOptions } from './network.ts';
+import { deriveSession, type HandshakeSession, newEphemeralKeyPair } from './handshake.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  P2P_PROTOCOL_VERSION,
+  type PeerMessage,
+  type WireMessage,
+} from './messages.ts';
+import { P2pNetwork, type P2pOptions, PRE_HANDSHAKE_MAX_FRAME_BYTES } from './network.ts';
 
 const CHAIN = 'test-chain';
 const keys = [1, 2, 3, 4].map((i) => ed25519KeyPair(new Uint8Array(32).fill(i)));
@@ -48,24 +54,49 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promi
   }
 }
 
-/** A hand-driven client: does the handshake with `signWith`, claiming `claimKey`'s public key. */
-function rawClient(port: number, signWith: Ed25519KeyPair, claimKey = signWith, chainId = CHAIN) {
+/**
+ * A hand-driven client speaking the handshake of handshake.ts: it authenticates with `signWith`, claiming
+ * `claimKey`'s public key (or sends no auth at all). `sendSealed` writes a message on the channel once it is up.
+ */
+function rawClient(
+  port: number,
+  signWith: Ed25519KeyPair,
+  claimKey = signWith,
+  chainId = CHAIN,
+  sendAuth = true,
+) {
   const socket = connect({ host: '127.0.0.1', port });
   sockets.push(socket);
   const dec = new FrameDecoder();
   const received: WireMessage[] = [];
   let closed = false;
-  const nonce = new Uint8Array(32).fill(7);
+  const own = newEphemeralKeyPair();
+  let session: HandshakeSession | undefined;
   socket.on('connect', () =>
-    socket.write(encodeFrame(encodeMessage({ kind: 'hello', version: 1, chainId, nonce }))),
+    socket.write(
+      encodeFrame(
+        encodeMessage({ kind: 'hello', version: P2P_PROTOCOL_VERSION, chainId, ephemeralKey: own.publicKey }),
+      ),
+    ),
   );
   socket.on('data', (chunk: Buffer) => {
     for (const body of dec.push(new Uint8Array(chunk))) {
-      const m = decodeMessage(body);
+      const m = decodeMessage(session ? session.receive.open(body) : body);
       received.push(m);
       if (m.kind === 'hello') {
-        const signature = signHandshake(chainId, m.nonce, nonce, signWith.secretKey);
-        socket.write(encodeFrame(encodeMessage({ kind: 'auth', publicKey: claimKey.publicKey, signature })));
+        session = deriveSession({
+          version: P2P_PROTOCOL_VERSION,
+          chainId,
+          own,
+          theirEphemeral: m.ephemeralKey,
+          validatorSecretKey: signWith.secretKey,
+        });
+        const auth = encodeMessage({
+          kind: 'auth',
+          publicKey: claimKey.publicKey,
+          signature: session.signature,
+        });
+        if (sendAuth) socket.write(encodeFrame(session.send.seal(auth)));
       }
     }
   });
@@ -73,7 +104,8 @@ function rawClient(port: number, signWith: Ed25519KeyPair, claimKey = signWith, 
   socket.on('close', () => {
     closed = true;
   });
-  return { socket, received, isClosed: () => closed };
+  const sendSealed = (body: Uint8Array) => socket.write(encodeFrame(session!.send.seal(body)));
+  return { socket, received, isClosed: () => closed, sendSealed };
 }
 
 describe('p2p network', () => {
@@ -107,6 +139,139 @@ describe('p2p network', () => {
     expect(c.got).toHaveLength(1);
   });
 
+  // Issue 17, C1: a client with no key relayed node0's challenge to node1 and node1's answer back, and
+  // node0 took it for node1. The relay here forwards whole frames between the two real nodes (it needs to
+  // understand nothing), then speaks for itself: what it says must never reach node0 as node1's.
+  describe('a keyless relay between two validators', () => {
+    async function relayBetween(mangle: (frameFromB: number, body: Uint8Array) => Uint8Array[]) {
+      const a = await startNode(keys[0]!);
+      const b = await startNode(keys[1]!);
+      const toA = connect({ host: '127.0.0.1', port: a.port });
+      const toB = connect({ host: '127.0.0.1', port: b.port });
+      sockets.push(toA, toB);
+      let aClosed = false;
+      for (const s of [toA, toB]) s.on('error', () => {});
+      toA.on('close', () => {
+        aClosed = true;
+      });
+      const fromA = new FrameDecoder();
+      const fromB = new FrameDecoder();
+      let nFromB = 0;
+      toA.on('data', (chunk: Buffer) => {
+        for (const body of fromA.push(new Uint8Array(chunk))) toB.write(encodeFrame(body));
+      });
+      toB.on('data', (chunk: Buffer) => {
+        for (const body of fromB.push(new Uint8Array(chunk)))
+          for (const out of mangle(nFromB++, body)) toA.write(encodeFrame(out));
+      });
+      return { a, b, toA, isAClosed: () => aClosed };
+    }
+
+    it('cannot speak as node1: its own frame closes the connection and is never delivered', async () => {
+      const r = await relayBetween((_, body) => [body]);
+      // Wait until node0 took the relayed connection for node1 (an end-to-end channel with the real node1).
+      await until(() => r.a.net.peers().length === 1, 'node0 connected through the relay');
+      expect(r.a.net.peers()[0]!.id).toBe(r.b.net.id);
+      r.toA.write(encodeFrame(encodeMessage({ kind: 'tx', data: utf8('from the relay') })));
+      await until(r.isAClosed, 'node0 closes the relayed connection');
+      expect(r.a.got.filter(([m]) => m.kind === 'tx')).toEqual([]);
+      expect(r.a.net.peers()).toHaveLength(0);
+    });
+
+    it('a tampered or a replayed frame closes the connection, and neither is delivered', async () => {
+      const tamper = await relayBetween((i, body) => {
+        if (i < 2) return [body]; // hello and auth pass unchanged
+        const t = body.slice();
+        t[t.length - 1]! ^= 1;
+        return [t];
+      });
+      await until(() => tamper.a.net.peers().length === 1, 'connected (tamper)');
+      tamper.b.net.send(tamper.a.net.id, { kind: 'tx', data: utf8('tampered in flight') });
+      await until(tamper.isAClosed, 'tampered frame closes the connection');
+      expect(tamper.a.got).toEqual([]);
+
+      let replayed = false;
+      const replay = await relayBetween((i, body) => {
+        if (i < 2 || replayed) return [body];
+        replayed = true;
+        return [body, body];
+      });
+      await until(() => replay.a.net.peers().length === 1, 'connected (replay)');
+      replay.b.net.send(replay.a.net.id, { kind: 'tx', data: utf8('sent once') });
+      await until(replay.isAClosed, 'replayed frame closes the connection');
+      expect(replay.a.got.map(([m]) => m)).toEqual([{ kind: 'tx', data: utf8('sent once') }]);
+    });
+  });
+
+  it('refuses a relay that puts its own ephemeral key in the middle: the signed transcripts differ', async () => {
+    // The relay does the handshake with node0 itself (its own ephemeral key) and forwards node1's auth,
+    // which signs node1's transcript with the relay, not this one.
+    const a = await startNode(keys[0]!);
+    const b = await startNode(keys[1]!);
+    const toB = rawClient(b.port, stranger, stranger, CHAIN, false);
+    await until(() => toB.received.some((m) => m.kind === 'auth'), 'node1 answered the relay');
+    const node1Auth = toB.received.find((m) => m.kind === 'auth')!;
+    const toA = connect({ host: '127.0.0.1', port: a.port });
+    sockets.push(toA);
+    toA.on('error', () => {});
+    let closed = false;
+    toA.on('close', () => {
+      closed = true;
+    });
+    const own = newEphemeralKeyPair();
+    const dec = new FrameDecoder();
+    toA.write(
+      encodeFrame(
+        encodeMessage({
+          kind: 'hello',
+          version: P2P_PROTOCOL_VERSION,
+          chainId: CHAIN,
+          ephemeralKey: own.publicKey,
+        }),
+      ),
+    );
+    toA.on('data', (chunk: Buffer) => {
+      for (const body of dec.push(new Uint8Array(chunk))) {
+        if (decodeMessage(body).kind !== 'hello') continue;
+        const m = decodeMessage(body) as { ephemeralKey: Uint8Array };
+        const s = deriveSession({
+          version: P2P_PROTOCOL_VERSION,
+          chainId: CHAIN,
+          own,
+          theirEphemeral: m.ephemeralKey,
+          validatorSecretKey: stranger.secretKey,
+        });
+        toA.write(encodeFrame(s.send.seal(encodeMessage(node1Auth))));
+      }
+    });
+    await until(() => closed, 'node0 refuses the forwarded auth');
+    expect(a.net.peers()).toHaveLength(0);
+    expect(a.net.stats.handshakesRejected).toBe(1);
+  });
+
+  it('refuses a frame over 1 KiB before the handshake, and caps handshakes in progress per IP', async () => {
+    const a = await startNode(keys[0]!, { maxUnauthenticatedPerIp: 2, handshakeTimeoutMs: 5000 });
+    const big = connect({ host: '127.0.0.1', port: a.port });
+    sockets.push(big);
+    big.on('error', () => {});
+    big.resume();
+    let bigClosed = false;
+    big.on('close', () => {
+      bigClosed = true;
+    });
+    big.write(encodeFrame(new Uint8Array(PRE_HANDSHAKE_MAX_FRAME_BYTES + 1)));
+    await until(() => bigClosed, 'closed for a large pre-handshake frame');
+    const idle = [0, 1, 2].map(() => {
+      const s = connect({ host: '127.0.0.1', port: a.port });
+      sockets.push(s);
+      s.on('error', () => {});
+      s.resume();
+      return s;
+    });
+    await until(() => a.net.stats.connectionsRefused === 1, 'the third idle handshake is refused');
+    for (const s of idle) s.destroy();
+  });
+
   it('refuses a peer that signs with a different key than it claims', async () => {
     const a = await startNode(keys[0]!);
     const impostor = rawClient(a.port, stranger, keys[1]!);
@@ -122,7 +287,7 @@ describe('p2p network', () => {
     await until(() => outsider.isClosed() && otherChain.isClosed(), 'both disconnected');
     expect(a.net.peers()).toHaveLength(0);
     expect(a.net.stats.handshakesRejected).toBe(2);
-    // the outsider got our hello (it had to, to sign the challenge) but no auth from us
+    // the client on another chain got our hello but never our auth (no key was derived with it)
     expect(otherChain.received.some((m) => m.kind === 'auth')).toBe(false);
   });
 
@@ -130,7 +295,7 @@ describe('p2p network', () => {
     const a = await startNode(keys[0]!);
     const good = rawClient(a.port, keys[1]!);
     await until(() => a.net.peers().length === 1, 'raw client authenticated');
-    good.socket.write(encodeFrame(new Uint8Array([0xee, 1, 2, 3])));
+    good.sendSealed(new Uint8Array([0xee, 1, 2, 3]));
     await until(good.isClosed, 'closed for unknown type');
     const oversized = rawClient(a.port, keys[2]!);
     await until(() => a.net.peers().length === 1, 'second client authenticated');

@@ -1,15 +1,21 @@
 // The p2p adapter: a TCP server and dialer between validators. Owns sockets, the handshake state of each
-// connection, duplicate-connection resolution, reconnect with exponential backoff to persistent peers,
-// and gossip deduplication. It does not decode consensus objects: the node does, and tells this layer
-// what to relay.
-import { randomBytes } from 'node:crypto';
+// connection and its sealed channel (handshake.ts), caps on connections (total, unauthenticated, per IP),
+// duplicate-connection resolution, reconnect with exponential backoff to persistent peers, and gossip
+// deduplication. It does not decode consensus objects: the node does, and tells this layer what to relay.
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { equalBytes, InputError, toHex } from '@gridledger/base';
+import { InputError, toHex } from '@gridledger/base';
 import { type Ed25519KeyPair, sha256 } from '@gridledger/crypto';
 import { type Logger, pino } from 'pino';
 import { P2pProtocolError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './frame.ts';
-import { signHandshake, verifyHandshake } from './handshake.ts';
+import {
+  deriveSession,
+  type EphemeralKeyPair,
+  type HandshakeSession,
+  newEphemeralKeyPair,
+  SEAL_OVERHEAD_BYTES,
+  verifyAuth,
+} from './handshake.ts';
 import {
   decodeMessage,
   encodeMessage,
@@ -38,6 +44,14 @@ export interface P2pOptions {
   maxFrameBytes?: number;
   /** A connection not authenticated within this time is closed (default 3000 ms). */
   handshakeTimeoutMs?: number;
+  /** Most connections at once, inbound and outbound (default 128); further inbound ones are refused. */
+  maxConnections?: number;
+  /** Most inbound connections still in their handshake (default 32). */
+  maxUnauthenticated?: number;
+  /** Most inbound connections from one IP address (default 32). */
+  maxConnectionsPerIp?: number;
+  /** Most inbound connections from one IP address still in their handshake (default 8). */
+  maxUnauthenticatedPerIp?: number;
   /** First reconnect delay (default 100 ms); doubles on each failure up to backoffMaxMs. */
   backoffInitialMs?: number;
   /** Largest reconnect delay (default 5000 ms). */
@@ -62,6 +76,8 @@ export interface PeerInfo {
 /** Counters for observing the network (tests and metrics). */
 export interface P2pStats {
   connectionsOpened: number;
+  /** Inbound connections closed at once because a connection cap was reached. */
+  connectionsRefused: number;
   handshakesRejected: number;
   protocolErrors: number;
   duplicatesDropped: number;
@@ -85,14 +101,20 @@ interface DialTarget {
   self: boolean;
 }
 
+/** Largest frame body accepted before the handshake is done (hello and the sealed auth are ~100 bytes). */
+export const PRE_HANDSHAKE_MAX_FRAME_BYTES = 1024;
+
 class Connection {
   readonly socket: Socket;
   readonly outbound: boolean;
   readonly remoteAddress: string;
+  readonly remoteIp: string;
   readonly target: DialTarget | undefined;
   state: 'handshake' | 'open' | 'closed' = 'handshake';
-  readonly myNonce = new Uint8Array(randomBytes(32));
+  readonly ephemeral: EphemeralKeyPair = newEphemeralKeyPair();
   theirHello: HelloMessage | undefined;
+  /** The sealed channel, from the peer's hello on. */
+  session: HandshakeSession | undefined;
   peerId: string | undefined;
   corked = false;
   messagesIn = 0;
@@ -103,14 +125,15 @@ class Connection {
     socket: Socket,
     outbound: boolean,
     remoteAddress: string,
-    maxFrameBytes: number,
+    remoteIp: string,
     target: DialTarget | undefined,
   ) {
     this.socket = socket;
     this.outbound = outbound;
     this.remoteAddress = remoteAddress;
+    this.remoteIp = remoteIp;
     this.target = target;
-    this.decoder = new FrameDecoder(maxFrameBytes);
+    this.decoder = new FrameDecoder(PRE_HANDSHAKE_MAX_FRAME_BYTES);
   }
   isClosed(): boolean {
     return this.state === 'closed';
@@ -143,6 +166,7 @@ export class P2pNetwork {
   private listenPort = 0;
   readonly stats: P2pStats = {
     connectionsOpened: 0,
+    connectionsRefused: 0,
     handshakesRejected: 0,
     protocolErrors: 0,
     duplicatesDropped: 0,
@@ -157,6 +181,10 @@ export class P2pNetwork {
       host: '127.0.0.1',
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       handshakeTimeoutMs: 3000,
+      maxConnections: 128,
+      maxUnauthenticated: 32,
+      maxConnectionsPerIp: 32,
+      maxUnauthenticatedPerIp: 8,
       backoffInitialMs: 100,
       backoffMaxMs: 5000,
       seenCacheSize: 100_000,
@@ -288,8 +316,39 @@ export class P2pNetwork {
       socket.destroy();
       return;
     }
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.setup(new Connection(socket, false, remote, this.opts.maxFrameBytes, undefined));
+    const ip = socket.remoteAddress ?? '?';
+    const refusal = this.capReached(ip);
+    if (refusal !== undefined) {
+      this.stats.connectionsRefused++;
+      this.log.warn({ remote: ip, reason: refusal }, 'p2p: inbound connection refused');
+      socket.destroy();
+      return;
+    }
+    const remote = `${ip}:${socket.remotePort}`;
+    this.setup(new Connection(socket, false, remote, ip, undefined));
+  }
+
+  /** Why a new inbound connection from `ip` is refused, or undefined when every cap has room. */
+  private capReached(ip: string): string | undefined {
+    let unauthenticated = 0;
+    let fromIp = 0;
+    let unauthenticatedFromIp = 0;
+    for (const c of this.conns) {
+      if (c.outbound) continue;
+      const pending = c.state === 'handshake';
+      if (pending) unauthenticated++;
+      if (c.remoteIp === ip) {
+        fromIp++;
+        if (pending) unauthenticatedFromIp++;
+      }
+    }
+    const o = this.opts;
+    if (this.conns.size >= o.maxConnections) return `${this.conns.size} connections (the cap)`;
+    if (unauthenticated >= o.maxUnauthenticated) return `${unauthenticated} handshakes in progress (the cap)`;
+    if (fromIp >= o.maxConnectionsPerIp) return `${fromIp} connections from ${ip} (the cap)`;
+    if (unauthenticatedFromIp >= o.maxUnauthenticatedPerIp)
+      return `${unauthenticatedFromIp} handshakes in progress from ${ip} (the cap)`;
+    return undefined;
   }
 
   private dial(t: DialTarget): void {
@@ -302,7 +361,7 @@ export class P2pNetwork {
       return;
     }
     const socket = tcpConnect({ host: t.host, port: t.port });
-    const conn = new Connection(socket, true, t.address, this.opts.maxFrameBytes, t);
+    const conn = new Connection(socket, true, t.address, t.host, t);
     t.conn = conn;
     this.setup(conn);
   }
@@ -326,15 +385,18 @@ export class P2pNetwork {
     c.socket.setNoDelay(true);
     c.timer = setTimeout(() => this.reject(c, 'handshake timed out'), this.opts.handshakeTimeoutMs);
     c.timer.unref?.();
+    // The hello is the one frame in clear (it carries the ephemeral key the channel's keys come from).
     const sendHello = () => {
-      this.write(
-        c,
-        encodeMessage({
-          kind: 'hello',
-          version: P2P_PROTOCOL_VERSION,
-          chainId: this.opts.chainId,
-          nonce: c.myNonce,
-        }),
+      if (c.isClosed() || c.socket.destroyed) return;
+      c.socket.write(
+        encodeFrame(
+          encodeMessage({
+            kind: 'hello',
+            version: P2P_PROTOCOL_VERSION,
+            chainId: this.opts.chainId,
+            ephemeralKey: c.ephemeral.publicKey,
+          }),
+        ),
       );
     };
     if (c.outbound) c.socket.once('connect', sendHello);
@@ -342,9 +404,11 @@ export class P2pNetwork {
     c.socket.on('data', (chunk: Buffer) => {
       if (c.isClosed()) return;
       try {
-        for (const body of c.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-          if (c.isClosed()) return;
+        // One frame at a time: the frame limit rises once the handshake is done.
+        c.decoder.append(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        for (let body = c.decoder.next(); body !== undefined; body = c.decoder.next()) {
           this.handleFrame(c, body);
+          if (c.isClosed()) return;
         }
       } catch (err) {
         if (err instanceof P2pProtocolError) {
@@ -363,12 +427,13 @@ export class P2pNetwork {
     c.socket.on('close', () => this.onClosed(c));
   }
 
-  private handleFrame(c: Connection, body: Uint8Array): void {
-    const msg: WireMessage = decodeMessage(body);
+  private handleFrame(c: Connection, frame: Uint8Array): void {
     if (c.state === 'handshake') {
-      this.handleHandshake(c, msg);
+      this.handleHandshake(c, frame);
       return;
     }
+    const body = c.session!.receive.open(frame);
+    const msg: WireMessage = decodeMessage(body);
     if (msg.kind === 'hello' || msg.kind === 'auth')
       throw new P2pProtocolError(`unexpected ${msg.kind} after handshake`);
     c.messagesIn++;
@@ -380,9 +445,11 @@ export class P2pNetwork {
     for (const h of this.messageHandlers) h(msg, c.peerId!);
   }
 
-  private handleHandshake(c: Connection, msg: WireMessage): void {
-    if (msg.kind === 'hello') {
-      if (c.theirHello) throw new P2pProtocolError('second hello');
+  /** The peer's hello (in clear), then its auth (sealed); anything else closes the connection. */
+  private handleHandshake(c: Connection, frame: Uint8Array): void {
+    if (!c.theirHello) {
+      const msg = decodeMessage(frame);
+      if (msg.kind !== 'hello') throw new P2pProtocolError(`${msg.kind} before hello`);
       if (msg.version !== P2P_PROTOCOL_VERSION) {
         throw new P2pProtocolError(
           `peer speaks protocol version ${msg.version}, we speak ${P2P_PROTOCOL_VERSION}`,
@@ -391,32 +458,43 @@ export class P2pNetwork {
       if (msg.chainId !== this.opts.chainId) {
         throw new P2pProtocolError(`peer is on chain "${msg.chainId}", we are on "${this.opts.chainId}"`);
       }
-      if (equalBytes(msg.nonce, c.myNonce)) throw new P2pProtocolError('peer echoed our challenge');
       c.theirHello = msg;
-      const signature = signHandshake(this.opts.chainId, msg.nonce, c.myNonce, this.opts.nodeKey.secretKey);
-      this.write(c, encodeMessage({ kind: 'auth', publicKey: this.opts.nodeKey.publicKey, signature }));
+      c.session = deriveSession({
+        version: P2P_PROTOCOL_VERSION,
+        chainId: this.opts.chainId,
+        own: c.ephemeral,
+        theirEphemeral: msg.ephemeralKey,
+        validatorSecretKey: this.opts.nodeKey.secretKey,
+      });
+      this.write(
+        c,
+        encodeMessage({
+          kind: 'auth',
+          publicKey: this.opts.nodeKey.publicKey,
+          signature: c.session.signature,
+        }),
+      );
       return;
     }
-    if (msg.kind === 'auth') {
-      if (!c.theirHello) throw new P2pProtocolError('auth before hello');
-      if (!verifyHandshake(this.opts.chainId, c.myNonce, c.theirHello.nonce, msg.publicKey, msg.signature)) {
-        throw new P2pProtocolError(
-          'handshake signature does not verify: peer does not hold the key it claims',
-        );
-      }
-      const peerId = toHex(msg.publicKey);
-      if (peerId === this.id) {
-        if (c.target) c.target.self = true;
-        throw new P2pProtocolError('connected to self');
-      }
-      if (!this.opts.isAllowedPeer(msg.publicKey)) {
-        throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
-      }
-      c.peerId = peerId;
-      this.open(c);
-      return;
+    const session = c.session!;
+    const msg = decodeMessage(session.receive.open(frame));
+    if (msg.kind !== 'auth') throw new P2pProtocolError(`${msg.kind} before the handshake finished`);
+    if (!verifyAuth(session.transcript, c.theirHello.ephemeralKey, msg.publicKey, msg.signature)) {
+      throw new P2pProtocolError(
+        "handshake signature does not verify over this connection's transcript: peer does not hold the key it claims",
+      );
     }
-    throw new P2pProtocolError(`${msg.kind} before the handshake finished`);
+    const peerId = toHex(msg.publicKey);
+    if (peerId === this.id) {
+      if (c.target) c.target.self = true;
+      throw new P2pProtocolError('connected to self');
+    }
+    if (!this.opts.isAllowedPeer(msg.publicKey)) {
+      throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
+    }
+    c.peerId = peerId;
+    c.decoder.limit = this.opts.maxFrameBytes + SEAL_OVERHEAD_BYTES;
+    this.open(c);
   }
 
   private open(c: Connection): void {
@@ -474,7 +552,8 @@ export class P2pNetwork {
         c.socket.uncork();
       });
     }
-    c.socket.write(encodeFrame(body));
+    // Everything after our hello is sealed (the session exists from the peer's hello on).
+    c.socket.write(encodeFrame(c.session ? c.session.send.seal(body) : body));
     if (c.state === 'open') {
       c.messagesOut++;
       this.stats.messagesOut++;
