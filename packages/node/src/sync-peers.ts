@@ -12,9 +12,9 @@ export interface SyncRequest {
 }
 
 /** A request not answered by a single block within this time counts against its peer. */
-export const SYNC_REQUEST_DEADLINE_MS = 1000;
+const SYNC_REQUEST_DEADLINE_MS = 1000;
 /** How long a peer that missed a deadline or could not back its height is not asked (nor believed). */
-export const SYNC_BENCH_MS = 10_000;
+const SYNC_BENCH_MS = 10_000;
 
 interface PeerState {
   height: bigint;
