@@ -45,8 +45,14 @@ let highsPromise: Promise<Highs> | undefined;
 /**
  * Loads (once per process) the HiGHS WebAssembly module, then solves one tiny LP and one tiny QP on
  * throw-away instances so that the engine has compiled the solver's code before the first timed solve.
+ * `warmUp: false` skips those two solves (a one-shot command that solves once gains nothing from them);
+ * results do not depend on it.
  */
-export function loadSolver(): Promise<Highs> {
+export function loadSolver(options: { warmUp?: boolean } = {}): Promise<Highs> {
+  if (options.warmUp === false) {
+    highsPromise ??= loadHighs();
+    return highsPromise;
+  }
   highsPromise ??= loadHighs().then((highs) => {
     const tiny = (q: number): LinearProgram => ({
       numCols: 2,

@@ -58,7 +58,7 @@ function acOpfJson(r: AcOpfResult, timingMs: AcOpfTiming) {
  * @throws InputError when the network cannot be modelled for AC (no reference bus, islands, costs).
  */
 export async function runAcOpf(file: string, format: OutputFormat): Promise<void> {
-  await loadSolver(); // loading the WebAssembly module is not part of the timed work
+  await loadSolver({ warmUp: false }); // loading the WebAssembly module is not part of the timed work
   const t0 = performance.now();
   const network = await loadMatpower(file);
   const t1 = performance.now();

@@ -66,7 +66,7 @@ export function registerOpf(program: Command): void {
       if (opts.formulation !== 'ptdf' && opts.formulation !== 'b-theta') {
         throw new UsageError(`--formulation must be "ptdf" or "b-theta", got "${opts.formulation}"`);
       }
-      await loadSolver(); // loading the WebAssembly module is not part of the timed work
+      await loadSolver({ warmUp: false }); // loading the WebAssembly module is not part of the timed work
       const t0 = performance.now();
       const network = await loadMatpower(file);
       const t1 = performance.now();
