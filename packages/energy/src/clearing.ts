@@ -500,3 +500,8 @@ function rangeEnd(p: number): bigint {
   if (p === Number.NEGATIVE_INFINITY) return -OPEN_END;
   return dollarsPerMWhToMicros(p);
 }
+
+/** Reads a stored price-range end back: µ$/MWh, or null where that side of the range is open. */
+export function storedRangeEnd(stored: bigint): bigint | null {
+  return stored === OPEN_END || stored === -OPEN_END ? null : stored;
+}

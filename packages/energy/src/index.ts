@@ -11,6 +11,7 @@ export {
   engineOrderId,
   engineOrdersOf,
   readClearingInputs,
+  storedRangeEnd,
   UPSTREAM_BUY_ID,
   UPSTREAM_SELL_ID,
 } from './clearing.ts';

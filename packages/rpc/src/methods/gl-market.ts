@@ -19,6 +19,7 @@ import {
   registryKeys,
   registryView,
   type StateReader,
+  storedRangeEnd,
 } from '@gridledger/energy';
 import type { RpcMethodTable } from '../method.ts';
 import { marketParamError, parseInteger, parseOwner } from '../params.ts';
@@ -312,8 +313,7 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
   return m;
 }
 
-/** A stored price-range end: an open end is stored as ±(2^127 − 1) (energy/src/clearing.ts) and served as null. */
-const OPEN_RANGE_END = (1n << 127n) - 1n;
-function rangeEndOf(v: bigint): DecimalString | null {
-  return v === OPEN_RANGE_END || v === -OPEN_RANGE_END ? null : v.toString();
+/** A stored price-range end as served: decimal µ$/MWh, or null where the range is open. */
+function rangeEndOf(stored: bigint): DecimalString | null {
+  return storedRangeEnd(stored)?.toString() ?? null;
 }
