@@ -115,7 +115,14 @@ describe('dashboard in chromium', () => {
       60_000,
     );
     expect(points).toBeGreaterThan(0);
-    await expect(page.locator('[data-testid=bus-history-chart] canvas').count()).resolves.toBe(1);
+    // the chart draws on the frame after its points arrive: wait for its canvas, then expect exactly one
+    const canvases = await waitFor(
+      'the price history chart',
+      () => page.locator('[data-testid=bus-history-chart] canvas').count(),
+      (n) => n > 0,
+      20_000,
+    );
+    expect(canvases).toBe(1);
     await page.mouse.move(5, 5); // leave the map: its hover highlight would dim the other buses
     await page.waitForTimeout(300);
     await saveScreenshot(page, '03-bus-history');
