@@ -37,6 +37,7 @@ import {
 } from '@gridledger/market';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
+import { recordClearedNetwork } from './cleared-network.ts';
 import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
@@ -401,6 +402,7 @@ function applyClearing(
   ctx.write(iv.resultHash, BigInt(record.resultHash));
   ctx.write(iv.certificateHash, BigInt(record.certificateHash));
   ctx.write(iv.clearedAtHeight, ctx.env.height);
+  recordClearedNetwork(ctx, k, inputs.network);
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.clearingRecorded, { interval: k, ...record });
 
   // Promises: trades that respect the grid, one ERC-721 token each, to the buyer.

@@ -2,7 +2,8 @@
 // configuration written into state, so the state root commits to it) and its begin-block step, which in
 // every block (before the transactions) first clears each interval whose gate the block's market time
 // (config.ts: the market clock) has reached, in interval order, then settles cleared intervals in order while each is ready (all expected
-// readings in, or its deadline passed); failed intervals are skipped.
+// readings in, or its deadline passed); failed intervals are skipped. Each interval's clearing and
+// settlement runs contained (contained.ts): a throw reverts it and fails that interval, not the block.
 import {
   type ExecutionAppOptions,
   type JournaledState,
@@ -13,6 +14,7 @@ import {
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
 import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
+import { runContained } from './contained.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
@@ -70,7 +72,8 @@ export async function beginMarketBlock(
   const now = marketTimeMs(config, env.timeMs);
   let k = state.get(marketKeys.clearNext);
   while (gateMs(config, k) <= now) {
-    logs.push(...(await clearInterval(state, modules, config, env, k)));
+    const clear = () => clearInterval(state, modules, config, env, k);
+    logs.push(...(await runContained(state, modules, env, k, 'clearing', clear)));
     k++;
     state.set(marketKeys.clearNext, k);
   }
@@ -79,7 +82,8 @@ export async function beginMarketBlock(
     const st = state.get(marketKeys.interval(s).status);
     if (st === INTERVAL_STATUS.cleared) {
       if (!readyToSettle(state, deadlineMs(config, s), now, s)) break;
-      logs.push(...settleInterval(state, modules, config, env, s));
+      const settle = () => settleInterval(state, modules, config, env, s);
+      logs.push(...(await runContained(state, modules, env, s, 'settlement', settle)));
     }
     s++;
     state.set(marketKeys.settleNext, s);

@@ -3,6 +3,7 @@
 // settlement into ERC-20 credits) and the ExecutionApp extension that runs clearing and settlement.
 export { ENERGY_ADDRESSES, MARKET_ADDRESS, METERS_ADDRESS, REGISTRY_ADDRESS } from './addresses.ts';
 export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
+export { clearedNetworkKeys, clearedNetworkOf } from './cleared-network.ts';
 export {
   type ClearingInputs,
   clearedStepPrice,

@@ -46,11 +46,17 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
     for (const id of promises) {
       const owner = valueToAddress(state.get(`${PROMISES_ADDRESS}:owner:${id}`));
       const settled = state.get(marketKeys.promise(id).settled) === 1n;
-      if (st === INTERVAL_STATUS.settled && (!settled || owner !== ZERO_ADDRESS)) {
-        out.push(`promise ${id}: interval ${k} is settled but the promise is not burned and settled`);
+      // A failed interval with promises failed at settlement: they are burned without credits.
+      const done = st === INTERVAL_STATUS.settled || st === INTERVAL_STATUS.failed;
+      const word = st === INTERVAL_STATUS.settled ? 'settled' : 'failed';
+      if (done && (!settled || owner !== ZERO_ADDRESS)) {
+        out.push(`promise ${id}: interval ${k} is ${word} but the promise is not burned and settled`);
       }
-      if (st !== INTERVAL_STATUS.settled && (settled || owner === ZERO_ADDRESS)) {
+      if (!done && (settled || owner === ZERO_ADDRESS)) {
         out.push(`promise ${id}: settled or burned before its interval ${k} settled`);
+      }
+      if (st === INTERVAL_STATUS.failed && state.get(marketKeys.promise(id).deliveredWh) !== 0n) {
+        out.push(`promise ${id}: interval ${k} failed but the promise delivered credits`);
       }
     }
     if (st === INTERVAL_STATUS.settled) {

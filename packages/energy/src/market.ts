@@ -54,6 +54,7 @@ export const MARKET_ABI = parseAbi([
   'event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount)',
   'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
   'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
+  'event SettlementFailed(uint64 indexed interval, string reason, uint256 released, uint256 promises)',
   'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
   'event ClearingRecorded(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash, string result, string certificate)',
 ]);
@@ -69,6 +70,7 @@ export const MARKET_EVENTS = {
   imbalance: prepareEvent(MARKET_ABI, 'ImbalanceSettled'),
   paymentFailed: prepareEvent(MARKET_ABI, 'PaymentFailed'),
   intervalSettled: prepareEvent(MARKET_ABI, 'IntervalSettled'),
+  settlementFailed: prepareEvent(MARKET_ABI, 'SettlementFailed'),
   flowDeviation: prepareEvent(MARKET_ABI, 'FlowDeviation'),
   clearingRecorded: prepareEvent(MARKET_ABI, 'ClearingRecorded'),
 };

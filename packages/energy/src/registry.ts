@@ -22,9 +22,10 @@ import {
   valueToAddress,
   ZERO_ADDRESS,
 } from '@gridledger/execution';
+import { buildDcModel } from '@gridledger/grid';
 import { parseAbi } from 'viem';
 import { REGISTRY_ADDRESS } from './addresses.ts';
-import { checkNetworkJson, type NetworkJson } from './network-json.ts';
+import { checkNetworkJson, type NetworkJson, networkFromJson } from './network-json.ts';
 import { readJsonBlob, type StateReader, writeJsonBlob } from './words.ts';
 
 /** The registry's ABI. */
@@ -131,6 +132,12 @@ export class RegistryModule extends AbiModule {
         }
         const r = checkNetworkJson(parsed);
         if (!r.ok) throw revertReason(`registry: ${r.reason}`);
+        // The model must build (a non-singular susceptance matrix): clearing and settlement build it.
+        try {
+          buildDcModel(networkFromJson(r.network));
+        } catch (e) {
+          throw revertReason(`registry: ${(e as Error).message}`);
+        }
         const old = registryView.network(ctx.state);
         if (old !== undefined) {
           for (const b of old.buses) ctx.write(K.bus(b.id), 0n);

@@ -29,11 +29,11 @@ import {
 } from '@gridledger/execution';
 import { solveDcPowerFlow } from '@gridledger/grid';
 import { MARKET_ADDRESS } from './addresses.ts';
+import { clearedNetworkOf } from './cleared-network.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
-import { networkFromJson } from './network-json.ts';
 import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
@@ -221,8 +221,8 @@ export function meteredInjectionsMw(
 }
 
 /**
- * The digital twin: DC power flow of the metered injections on the registered network with the limits
- * in force; stores each branch's actual flow (W) and emits FlowDeviation where it differs from the cleared
+ * The digital twin: DC power flow of the metered injections on the network the interval cleared on,
+ * with the limits in force at its gate (cleared-network.ts); stores each branch's actual flow (W) and emits FlowDeviation where it differs from the cleared
  * flow by more than FLOW_DEVIATION_W or breaks the branch's limit.
  */
 function recordActualFlows(
@@ -231,10 +231,8 @@ function recordActualFlows(
   k: bigint,
   positions: readonly PartyPosition[],
 ): void {
-  const json = registryView.network(ctx.state);
-  if (json === undefined) return;
-  const limits = registryView.limitsMw(ctx.state, json);
-  const net = networkFromJson(json, limits);
+  const net = clearedNetworkOf(ctx.state, k);
+  if (net === undefined) return;
   const inj = meteredInjectionsMw(config, positions);
   for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
   const pf = solveDcPowerFlow(net, []);

@@ -8,6 +8,7 @@ import { ACCOUNTS_ADDRESS, CASH_ADDRESS } from './addresses.ts';
 import { ExecutionApp } from './app.ts';
 import { ACCOUNTS_ABI } from './modules/accounts.ts';
 import { ERC20_ABI, ERC20_ISSUER_ABI } from './modules/erc20.ts';
+import type { JournaledState } from './state.ts';
 
 const proposer = new Uint8Array(32);
 const hashOf = (app: ExecutionApp, raw: Uint8Array) => {
@@ -180,6 +181,30 @@ describe('ExecutionApp', () => {
     await expect(app.finalizeBlock({ height: 3n, timeMs: 0n, proposer, txs: [] })).rejects.toThrow(
       /expected height 1, got 3/,
     );
+  });
+
+  it('reverts its journal when a block throws part-way (issue 17, H4): a retry starts clean', async () => {
+    let fail = true;
+    const ext = {
+      name: 'throws-once',
+      beginBlock: async (state: JournaledState) => {
+        state.set('half:done', 7n);
+        if (fail) throw new Error('begin-block failure');
+        return [];
+      },
+    };
+    const app = await ExecutionApp.load({ chainId: 1337n, genesis, extensions: [ext] });
+    const fresh = await ExecutionApp.load({ chainId: 1337n, genesis, extensions: [{ ...ext }] });
+    const txs = [await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0)];
+    await expect(app.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs })).rejects.toThrow(
+      'begin-block failure',
+    );
+    expect(app.stateValue('half:done')).toBe(0n);
+    // The retry writes 'half:done' again and nothing else is left over: same root as a clean run.
+    fail = false;
+    const again = await app.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs });
+    const expected = await fresh.finalizeBlock({ height: 1n, timeMs: 0n, proposer, txs });
+    expect(toHex(again.appHash)).toBe(toHex(expected.appHash));
   });
 
   it('fails a transaction whose sender the admin removed earlier in the same block, without using its nonce', async () => {

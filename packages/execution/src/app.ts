@@ -267,13 +267,22 @@ export class ExecutionApp implements Application {
     }
     const state = this.#cs.state;
     const systemLogs: Log[][] = [];
-    for (const ext of this.#extensions) {
-      systemLogs.push(
-        (await ext.beginBlock?.(state, this.modules, { height: req.height, timeMs: req.timeMs })) ?? [],
-      );
+    let executed: ReturnType<typeof executeBlock>;
+    let finalized: ReturnType<CommittedState['finalize']>;
+    try {
+      for (const ext of this.#extensions) {
+        systemLogs.push(
+          (await ext.beginBlock?.(state, this.modules, { height: req.height, timeMs: req.timeMs })) ?? [],
+        );
+      }
+      executed = executeBlock(state, this.modules, req, systemLogs, decoded);
+      finalized = this.#cs.finalize();
+    } catch (e) {
+      // Nothing half-done stays in the journal: a retry of this height starts from the committed state.
+      this.#cs.rollback();
+      throw e;
     }
-    const executed = executeBlock(state, this.modules, req, systemLogs, decoded);
-    const { root, writes } = this.#cs.finalize();
+    const { root, writes } = finalized;
     const all = pushBlockRecords(req.height === 1n ? [...this.#genesisWrites, ...writes] : writes, executed);
     this.#pending = {
       height: req.height,

@@ -65,11 +65,12 @@ export class CommittedState {
   finalize(): { root: Uint8Array; writes: StateWrite[] } {
     const changed = this.state.changedKeys();
     const writes: StateWrite[] = [];
+    // Set first: a rollback after a throw part-way through the loop restores every key it touched.
+    this.#finalized = changed;
     for (const [key, value] of changed) {
       this.tree.set(key, value);
       writes.push({ key: leafStoreKey(key), value: value === 0n ? null : encodeValue32(value) });
     }
-    this.#finalized = changed;
     return { root: this.tree.root(), writes };
   }
 

@@ -17,7 +17,8 @@ export interface ExecutionExtension {
   genesis?(state: JournaledState, modules: ModuleRegistry): void;
   /**
    * Runs at the start of each block with the block's height and time; may await (e.g. a solver), must be
-   * deterministic, and returns the logs it emitted. A throw aborts the block (a consensus bug, not a revert).
+   * deterministic, and returns the logs it emitted. A throw aborts the block (a consensus bug, not a revert)
+   * and finalizeBlock reverts every write the block made, so a retry starts from the committed state.
    */
   beginBlock?(
     state: JournaledState,
