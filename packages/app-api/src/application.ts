@@ -4,8 +4,24 @@
 // that neither side imports the other. Header convention (as CometBFT): block h's header carries the app hash returned by
 // finalizeBlock of block h-1, so a commit certificate for h also attests the state after h-1.
 
-/** Result of a mempool admission check. */
-export type CheckTxResult = { ok: true } | { ok: false; reason: string };
+/**
+ * How the mempool orders an admitted transaction of an application with per-sender nonces (the execution
+ * app): one transaction per (sender, nonce), executable ones (consecutive nonces from the sender's next)
+ * apart from queued ones behind a gap.
+ */
+export interface TxOrdering {
+  sender: string;
+  nonce: bigint;
+  /** The sender's next nonce in the latest committed state. */
+  nextNonce: bigint;
+  /** Fee per gas offered: a transaction replacing another of the same (sender, nonce) must raise it. */
+  feePerGas: bigint;
+  /** A settlement input (meter readings, order cancellations): kept in the mempool's reserved lane. */
+  reserved: boolean;
+}
+
+/** Result of a mempool admission check (with the transaction's ordering where the application has one). */
+export type CheckTxResult = { ok: true; ordering?: TxOrdering } | { ok: false; reason: string };
 
 /** Result of executing one transaction inside a block. */
 export interface TxResult {

@@ -3,6 +3,6 @@
 // application reads and writes, and what it commits with a block; owns no implementation of either side.
 
 export type { AppCommit, AppInfo } from './app-state.ts';
-export type { Application, CheckTxResult, TxResult } from './application.ts';
+export type { Application, CheckTxResult, TxOrdering, TxResult } from './application.ts';
 export { MemoryKVStore } from './memory-kv.ts';
 export { type KVStore, MAX_STATE_KEY_BYTES, StateBatch, type StateWrite } from './state-batch.ts';

@@ -19,6 +19,7 @@ import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
 import { RegistryModule } from './registry.ts';
+import { isSettlementInput } from './reserved-lane.ts';
 import { readyToSettle, settleInterval } from './settlement.ts';
 import { encodeSigned } from './words.ts';
 
@@ -115,5 +116,6 @@ export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
       state.set(marketKeys.nextPromise, maxId + 1n);
     },
     beginBlock: (state, modules, env) => beginMarketBlock(state, modules, config, env),
+    reservedLane: isSettlementInput,
   };
 }

@@ -59,7 +59,11 @@ describe('ExecutionApp', () => {
     const tx = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 1n), 0);
     const unknown = await signCall(alice, CASH_ADDRESS, transfer(bob.addr, 2n), 1);
     expect(app.recheckTx(tx)).toBeUndefined();
-    expect(await app.checkTx(tx)).toEqual({ ok: true });
+    // The mempool's ordering of the transaction (issue 17, H1): sender, nonce, committed next nonce, fee.
+    expect(await app.checkTx(tx)).toEqual({
+      ok: true,
+      ordering: { sender: alice.addr, nonce: 0n, nextNonce: 0n, feePerGas: 0n, reserved: false },
+    });
     expect(app.recheckTx(tx)).toEqual({ ok: true });
     expect(app.recheckTx(unknown)).toBeUndefined();
     const forged = tx.slice();
@@ -104,7 +108,7 @@ describe('ExecutionApp', () => {
   it('rejects bad transactions at checkTx with Ethereum-style reasons', async () => {
     const app = await ExecutionApp.load({ chainId: 1337n, genesis });
     const t = (v: bigint) => transfer(bob.addr, v);
-    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 0))).toEqual({ ok: true });
+    expect(await app.checkTx(await signCall(alice, CASH_ADDRESS, t(1n), 0))).toMatchObject({ ok: true });
     expect(await app.checkTx(await signCall(mallory, CASH_ADDRESS, t(1n), 0))).toEqual({
       ok: false,
       reason: `sender not registered: ${mallory.addr} is not a registered account`,
@@ -210,7 +214,7 @@ describe('ExecutionApp', () => {
   it('fails a transaction whose sender the admin removed earlier in the same block, without using its nonce', async () => {
     const app = await ExecutionApp.load({ chainId: 1337n, genesis });
     const bobTx = await signCall(bob, CASH_ADDRESS, transfer(alice.addr, 1n), 0);
-    expect(await app.checkTx(bobTx)).toEqual({ ok: true });
+    expect(await app.checkTx(bobTx)).toMatchObject({ ok: true });
     const remove = await signCall(
       admin,
       ACCOUNTS_ADDRESS,

@@ -17,6 +17,7 @@ import {
   type KVStore,
   MemoryKVStore,
   type StateWrite,
+  type TxOrdering,
 } from '@gridledger/app-api';
 import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
 import type { Hex } from 'viem';
@@ -210,7 +211,15 @@ export class ExecutionApp implements Application {
     const next = accountsView.nonce(this.#cs.state, from);
     const p = this.#pendingNonce.get(from) ?? next;
     if (nonce === p || (p < next && nonce === next)) this.#pendingNonce.set(from, nonce + 1n);
-    return { ok: true };
+    const to = r.tx.to.toLowerCase() as Address;
+    const ordering: TxOrdering = {
+      sender: from,
+      nonce,
+      nextNonce: next,
+      feePerGas: r.tx.maxFeePerGas ?? r.tx.gasPrice ?? 0n,
+      reserved: this.#extensions.some((ext) => ext.reservedLane?.(to, r.tx.data) === true),
+    };
+    return { ok: true, ordering };
   }
 
   /**

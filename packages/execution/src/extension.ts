@@ -2,7 +2,7 @@
 // step run after the platform genesis, and a begin-block step run at the start of every finalizeBlock
 // (before the block's transactions) whose logs are recorded in the block with the zero transaction hash.
 // Added for @gridledger/energy (market clearing and settlement in the block); kept minimal on purpose.
-import type { Log, Module, ModuleRegistry } from './module.ts';
+import type { Address, Log, Module, ModuleRegistry } from './module.ts';
 import type { JournaledState } from './state.ts';
 
 /** Transaction hash under which begin-block (system) logs are recorded: 32 zero bytes. */
@@ -25,4 +25,9 @@ export interface ExecutionExtension {
     modules: ModuleRegistry,
     env: { height: bigint; timeMs: bigint },
   ): Promise<Log[]>;
+  /**
+   * True for a call the mempool keeps in its reserved lane (a settlement input such as a meter reading
+   * or an order cancellation), so spam of other calls cannot keep it out (checkTx's `ordering.reserved`).
+   */
+  reservedLane?(to: Address, data: Uint8Array): boolean;
 }

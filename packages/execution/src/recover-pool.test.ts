@@ -47,7 +47,7 @@ describe('SenderRecoveryPool', () => {
       await signCall(alice, CASH_ADDRESS, t(2n), 1),
       await signCall(bob, CASH_ADDRESS, t(3n), 0),
     ];
-    expect(await withPool.checkTx(txs[0]!)).toEqual({ ok: true });
+    expect(await withPool.checkTx(txs[0]!)).toMatchObject({ ok: true });
     const req = { height: 1n, timeMs: 0n, proposer: new Uint8Array(32), txs };
     const a = await withPool.finalizeBlock(req);
     const b = await inline.finalizeBlock(req);

@@ -147,6 +147,8 @@ export class Node {
       maxTxBytes: cfg.mempool.maxTxBytes,
       // The execution app's mempool is re-checked off the commit path (mempool-prune.ts).
       recheck: loaded.kind !== 'execution',
+      // Lanes (pending / queued / reserved) follow each sender's committed nonce.
+      ...(loaded.execution ? { nonceOf: (s: string) => loaded.execution!.nonceOf(s as `0x${string}`) } : {}),
     });
     if (loaded.kind === 'execution') {
       const pruner = new MempoolPruner(this.mempool, app);
