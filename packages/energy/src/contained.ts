@@ -7,6 +7,8 @@
 // (PromiseSettled with 0 Wh). Money moved at clearing stays moved: the trades were priced and paid.
 // Events: IntervalCleared with status failed (a clearing failure, as for a clearing the engine refused)
 // or SettlementFailed (a settlement failure), each with the reason.
+
+import { performance } from 'node:perf_hooks';
 import {
   CASH_ADDRESS,
   CallContext,
@@ -26,6 +28,12 @@ import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 
 /** Which begin-block step of an interval failed. */
 export type IntervalStep = 'clearing' | 'settlement';
+
+/**
+ * Told how long each interval step took and whether it failed (the node's metrics). Only measures: the
+ * clock it reads never reaches the state.
+ */
+export type IntervalStepObserver = (step: IntervalStep, seconds: number, failed: boolean) => void;
 
 /** Longest reason recorded in an event, characters. */
 const MAX_REASON_CHARS = 300;
@@ -58,13 +66,19 @@ export async function runContained(
   k: bigint,
   which: IntervalStep,
   step: () => Log[] | Promise<Log[]>,
+  observe?: IntervalStepObserver,
 ): Promise<Log[]> {
   const snap = state.snapshot();
+  const t0 = performance.now();
+  let failed = false;
   try {
     return await step();
   } catch (e) {
+    failed = true;
     state.revert(snap);
     return failInterval(state, modules, env, k, which, `${which} error: ${errorReason(e)}`);
+  } finally {
+    observe?.(which, (performance.now() - t0) / 1000, failed);
   }
 }
 

@@ -14,7 +14,7 @@ import {
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
 import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
-import { runContained } from './contained.ts';
+import { type IntervalStepObserver, runContained } from './contained.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
@@ -68,13 +68,14 @@ export async function beginMarketBlock(
   modules: ModuleRegistry,
   config: MarketConfig,
   env: { height: bigint; timeMs: bigint },
+  observe?: IntervalStepObserver,
 ): Promise<Log[]> {
   const logs: Log[] = [];
   const now = marketTimeMs(config, env.timeMs);
   let k = state.get(marketKeys.clearNext);
   while (gateMs(config, k) <= now) {
     const clear = () => clearInterval(state, modules, config, env, k);
-    logs.push(...(await runContained(state, modules, env, k, 'clearing', clear)));
+    logs.push(...(await runContained(state, modules, env, k, 'clearing', clear, observe)));
     k++;
     state.set(marketKeys.clearNext, k);
   }
@@ -84,7 +85,7 @@ export async function beginMarketBlock(
     if (st === INTERVAL_STATUS.cleared) {
       if (!readyToSettle(state, deadlineMs(config, s), now, s)) break;
       const settle = () => settleInterval(state, modules, config, env, s);
-      logs.push(...(await runContained(state, modules, env, s, 'settlement', settle)));
+      logs.push(...(await runContained(state, modules, env, s, 'settlement', settle, observe)));
     }
     s++;
     state.set(marketKeys.settleNext, s);
@@ -96,7 +97,10 @@ export async function beginMarketBlock(
  * The energy extension for `ExecutionApp.load({ ..., extensions: [energyExtension(config)] })`.
  * @example const app = await ExecutionApp.load({ chainId, genesis, extensions: [energyExtension(config)] });
  */
-export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
+export function energyExtension(
+  rawConfig: MarketConfig,
+  options: { observeIntervalSteps?: IntervalStepObserver } = {},
+): EnergyExtension {
   const config = checkMarketConfig(rawConfig);
   return {
     name: 'energy',
@@ -115,7 +119,8 @@ export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
       }
       state.set(marketKeys.nextPromise, maxId + 1n);
     },
-    beginBlock: (state, modules, env) => beginMarketBlock(state, modules, config, env),
+    beginBlock: (state, modules, env) =>
+      beginMarketBlock(state, modules, config, env, options.observeIntervalSteps),
     reservedLane: isSettlementInput,
   };
 }

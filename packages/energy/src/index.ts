@@ -39,6 +39,7 @@ export {
   type UpstreamConfig,
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
+export type { IntervalStep, IntervalStepObserver } from './contained.ts';
 export {
   beginMarketBlock,
   configKeys,

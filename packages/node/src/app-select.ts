@@ -8,7 +8,12 @@
 // carries `energy` (the market configuration's JSON, @gridledger/energy), the app runs the energy
 // extension: the registry, market and meters modules with clearing and settlement in every block.
 import type { AppCommit, Application } from '@gridledger/app-api';
-import { decodeMarketConfigJson, energyExtension, type MarketConfig } from '@gridledger/energy';
+import {
+  decodeMarketConfigJson,
+  energyExtension,
+  type IntervalStepObserver,
+  type MarketConfig,
+} from '@gridledger/energy';
 import { decodeGenesisJson, ExecutionApp, SenderRecoveryPool } from '@gridledger/execution';
 import { KvApp } from '@gridledger/kvapp';
 import { ethChainIdOf } from '@gridledger/rpc';
@@ -42,7 +47,11 @@ export const RECOVERY_WORKERS = 1;
  * Loads the application genesis.json names, over the node's store.
  * @example const { app, close } = await loadNodeApp(home, store);
  */
-export async function loadNodeApp(home: Home, store: NodeStore): Promise<LoadedApp> {
+export async function loadNodeApp(
+  home: Home,
+  store: NodeStore,
+  options: { observeIntervalSteps?: IntervalStepObserver } = {},
+): Promise<LoadedApp> {
   const kind: AppKind = home.genesis.app ?? 'kv';
   if (kind === 'kv') {
     return {
@@ -65,7 +74,7 @@ export async function loadNodeApp(home: Home, store: NodeStore): Promise<LoadedA
       storage: store,
       maxTxBytes: home.config.mempool.maxTxBytes,
       ...(pool ? { recoveryPool: pool } : {}),
-      ...(energy ? { extensions: [energyExtension(energy)] } : {}),
+      ...(energy ? { extensions: [energyExtension(energy, options)] } : {}),
     });
     return { kind, app, execution: app, energy, close: async () => pool?.close() };
   } catch (err) {

@@ -59,6 +59,8 @@ const configSchema = z.object({
     maxFrameBytes: z.number().int().positive().optional(),
   }),
   rpc: z.object({ host: z.string().min(1), port }),
+  /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */
+  metrics: z.object({ host: z.string().min(1), port }).optional(),
   consensus: timeoutsSchema,
   mempool: z.object({
     maxTxs: z.number().int().positive(),

@@ -34,6 +34,7 @@ import { type AppKind, type LoadedApp, loadNodeApp, type NodeApp } from './app-s
 import { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 import type { Home } from './home.ts';
 import { MempoolPruner } from './mempool-prune.ts';
+import { NodeMetrics } from './metrics.ts';
 import { type RpcHandle, startRpc } from './rpc-backend.ts';
 import { decodeSyncBlock, encodeSyncBlock } from './sync-codec.ts';
 import { SyncPeers } from './sync-peers.ts';
@@ -108,6 +109,10 @@ export class Node {
   readonly #closeApp: () => Promise<void>;
   readonly mempool: Mempool;
   readonly p2p: P2pNetwork;
+  /** Prometheus metrics (served at GET /metrics when config.metrics is set). */
+  readonly metrics: NodeMetrics;
+  /** Where /metrics is served, once started (config.metrics set). */
+  metricsAddress: { host: string; port: number } | undefined;
   readonly validators: ValidatorSet;
   /** This node's index in the validator set, or -1. */
   readonly myIndex: number;
@@ -126,8 +131,16 @@ export class Node {
   #gossipQueue = new Map<string | undefined, Uint8Array[]>();
   #gossipScheduled = false;
 
-  private constructor(home: Home, log: Logger, store: NodeStore, loaded: LoadedApp, tip: ChainTip) {
+  private constructor(
+    home: Home,
+    log: Logger,
+    store: NodeStore,
+    loaded: LoadedApp,
+    tip: ChainTip,
+    metrics: NodeMetrics,
+  ) {
     const app = loaded.app;
+    this.metrics = metrics;
     this.home = home;
     this.log = log;
     this.store = store;
@@ -213,8 +226,11 @@ export class Node {
       );
     const store = await NodeStore.open(home.dataDir);
     let loaded: LoadedApp | undefined;
+    const metrics = new NodeMetrics();
     try {
-      loaded = await loadNodeApp(home, store);
+      loaded = await loadNodeApp(home, store, {
+        observeIntervalSteps: (step, seconds, failed) => metrics.observeIntervalStep(step, seconds, failed),
+      });
       const app = loaded.app;
       const info = await app.info();
       const height = store.latestHeight();
@@ -250,7 +266,7 @@ export class Node {
           timeMs: block.header.timeMs,
         };
       }
-      return new Node(home, log, store, loaded, tip);
+      return new Node(home, log, store, loaded, tip, metrics);
     } catch (err) {
       await loaded?.close();
       await store.close();
@@ -271,6 +287,16 @@ export class Node {
     try {
       p2p = await this.p2p.start();
       this.rpc = await startRpc(this);
+      const m = this.home.config.metrics;
+      if (m !== undefined) {
+        this.metrics.attach({
+          height: () => this.tip.height,
+          mempoolLanes: () => this.mempool.laneSizes(),
+          peers: () => this.p2p.peers().length,
+          p2pBytes: () => this.p2p.stats,
+        });
+        this.metricsAddress = await this.metrics.serve(m);
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -279,7 +305,13 @@ export class Node {
     this.syncTimer = setInterval(() => this.syncTick(), 100);
     this.statusTimer = setInterval(() => this.p2p.broadcast(this.statusMessage()), 1000);
     this.log.info(
-      { height: this.tip.height, validatorIndex: this.myIndex, p2p, rpc: this.rpc.address },
+      {
+        height: this.tip.height,
+        validatorIndex: this.myIndex,
+        p2p,
+        rpc: this.rpc.address,
+        metrics: this.metricsAddress,
+      },
       'node started',
     );
     return { p2p, rpc: this.rpc.address };
@@ -293,6 +325,7 @@ export class Node {
     clearInterval(this.statusTimer);
     this.consensus.stop();
     await this.rpc?.close();
+    await this.metrics.close();
     await this.p2p.stop();
     await this.commitQueue.catch(() => {});
     await this.consensus.flush();
@@ -391,6 +424,7 @@ export class Node {
       await this.app.commit(h);
       this.tip = { height: h, header: block.header, hash, cert, appHash, timeMs: block.header.timeMs };
       if (source === 'sync') this.syncedBlocks++;
+      this.metrics.observeCommit(cert.round, source);
       this.log.info(
         { height: h, hash: toHex(hash).slice(0, 18), txs: block.txs.length, round: cert.round, source },
         'committed block',

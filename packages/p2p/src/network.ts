@@ -83,6 +83,9 @@ export interface P2pStats {
   duplicatesDropped: number;
   messagesIn: number;
   messagesOut: number;
+  /** Bytes read from and written to sockets (frames, sealed), every connection. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** Receives each authenticated message with the id of the peer it came from. */
@@ -172,6 +175,8 @@ export class P2pNetwork {
     duplicatesDropped: 0,
     messagesIn: 0,
     messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 
   constructor(options: P2pOptions) {
@@ -402,6 +407,7 @@ export class P2pNetwork {
     if (c.outbound) c.socket.once('connect', sendHello);
     else sendHello();
     c.socket.on('data', (chunk: Buffer) => {
+      this.stats.bytesIn += chunk.length;
       if (c.isClosed()) return;
       try {
         // One frame at a time: the frame limit rises once the handshake is done.
@@ -553,7 +559,9 @@ export class P2pNetwork {
       });
     }
     // Everything after our hello is sealed (the session exists from the peer's hello on).
-    c.socket.write(encodeFrame(c.session ? c.session.send.seal(body) : body));
+    const frame = encodeFrame(c.session ? c.session.send.seal(body) : body);
+    this.stats.bytesOut += frame.length;
+    c.socket.write(frame);
     if (c.state === 'open') {
       c.messagesOut++;
       this.stats.messagesOut++;
