@@ -1,8 +1,10 @@
 // The RPC server: JSON-RPC 2.0 over HTTP POST and over WebSocket on the same port (node:http + ws).
 // Bodies are bounded (413 and a JSON-RPC error when larger), every failure becomes a JSON-RPC error
 // response, and nothing a client sends stops the server. Binds to 127.0.0.1 unless told otherwise.
+// Limits (issue 17): connections in total and per IP, requests per second per IP (429 / -32005),
+// subscriptions per WebSocket, and a WebSocket's unsent bytes (a subscriber that does not read is closed).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { InputError } from '@gridledger/base';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { RpcDispatcher } from './dispatch.ts';
@@ -10,6 +12,7 @@ import { RPC_ERRORS, RpcError } from './errors.ts';
 import type { RpcContext, RpcMethod } from './method.ts';
 import { buildMethods } from './methods.ts';
 import type { RpcBackend } from './port.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 /** Options of {@link RpcServer.start}. */
 export interface RpcServerOptions {
@@ -24,6 +27,20 @@ export interface RpcServerOptions {
   maxBatch?: number;
   /** Most subscriptions per WebSocket connection (default 16). */
   maxSubscriptions?: number;
+  /** Most open connections (HTTP and WebSocket, default 1,024); more are closed at once. */
+  maxConnections?: number;
+  /** Most open connections from one IP address (default 128). */
+  maxConnectionsPerIp?: number;
+  /**
+   * Requests per second one IP address may send (HTTP requests and WebSocket messages; a batch counts
+   * as one; default 1,000, with a burst of twice that); beyond it: HTTP 429 / a JSON-RPC error -32005.
+   */
+  maxRequestsPerSecondPerIp?: number;
+  /**
+   * A WebSocket whose unsent notifications exceed this many bytes (a subscriber that does not read) is
+   * closed (default 16 MiB).
+   */
+  maxWsBufferedBytes?: number;
   /** web3_clientVersion's answer (default "gridledger/0.1.0/node-<version>"). */
   clientVersion?: string;
   /** Called with unexpected method errors (they are answered as -32603 "internal error"). */
@@ -51,6 +68,10 @@ export class RpcServer {
   readonly #dispatcher: RpcDispatcher;
   readonly #maxBodyBytes: number;
   readonly #maxSubscriptions: number;
+  readonly #maxConnectionsPerIp: number;
+  readonly #rate: RateLimiter;
+  readonly #maxWsBufferedBytes: number;
+  readonly #connectionsPerIp = new Map<string, number>();
   readonly host: string;
   readonly port: number;
 
@@ -58,7 +79,16 @@ export class RpcServer {
     http: Server,
     wss: WebSocketServer,
     dispatcher: RpcDispatcher,
-    opts: Required<Pick<RpcServerOptions, 'maxBodyBytes' | 'maxSubscriptions'>>,
+    opts: Required<
+      Pick<
+        RpcServerOptions,
+        | 'maxBodyBytes'
+        | 'maxSubscriptions'
+        | 'maxConnectionsPerIp'
+        | 'maxRequestsPerSecondPerIp'
+        | 'maxWsBufferedBytes'
+      >
+    >,
     host: string,
     port: number,
   ) {
@@ -67,6 +97,9 @@ export class RpcServer {
     this.#dispatcher = dispatcher;
     this.#maxBodyBytes = opts.maxBodyBytes;
     this.#maxSubscriptions = opts.maxSubscriptions;
+    this.#maxConnectionsPerIp = opts.maxConnectionsPerIp;
+    this.#rate = new RateLimiter(opts.maxRequestsPerSecondPerIp);
+    this.#maxWsBufferedBytes = opts.maxWsBufferedBytes;
     this.host = host;
     this.port = port;
   }
@@ -102,6 +135,7 @@ export class RpcServer {
     const http = createServer();
     http.keepAliveTimeout = 60_000;
     http.headersTimeout = 65_000;
+    http.maxConnections = options.maxConnections ?? 1024;
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
@@ -122,14 +156,21 @@ export class RpcServer {
       http,
       wss,
       dispatcher,
-      { maxBodyBytes, maxSubscriptions: options.maxSubscriptions ?? 16 },
+      {
+        maxBodyBytes,
+        maxSubscriptions: options.maxSubscriptions ?? 16,
+        maxConnectionsPerIp: options.maxConnectionsPerIp ?? 128,
+        maxRequestsPerSecondPerIp: options.maxRequestsPerSecondPerIp ?? 1000,
+        maxWsBufferedBytes: options.maxWsBufferedBytes ?? 16 * 1024 * 1024,
+      },
       host,
       port,
     );
+    http.on('connection', (socket) => server.#onSocket(socket));
     http.on('request', (req, res) => server.#onRequest(req, res));
     http.on('upgrade', (req, socket, head) => {
       socket.on('error', () => {});
-      wss.handleUpgrade(req, socket, head, (ws) => server.#onConnection(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => server.#onConnection(ws, req.socket.remoteAddress ?? ''));
     });
     return server;
   }
@@ -143,8 +184,27 @@ export class RpcServer {
     await closed;
   }
 
+  /** Counts connections per IP; closes one over the per-IP cap at once. */
+  #onSocket(socket: Socket): void {
+    const ip = socket.remoteAddress ?? '';
+    const n = (this.#connectionsPerIp.get(ip) ?? 0) + 1;
+    this.#connectionsPerIp.set(ip, n);
+    socket.once('close', () => {
+      const left = (this.#connectionsPerIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.#connectionsPerIp.delete(ip);
+      else this.#connectionsPerIp.set(ip, left);
+    });
+    if (n > this.#maxConnectionsPerIp) socket.destroy();
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => {});
+    if (!this.#rate.take(req.socket.remoteAddress ?? '')) {
+      res.writeHead(429, { ...JSON_HEADERS, 'retry-after': '1' });
+      res.end(errorBody(RPC_ERRORS.LIMIT_EXCEEDED, `limit exceeded: ${this.#rate.describe()}`));
+      req.resume();
+      return;
+    }
     if (req.method !== 'POST') {
       res.writeHead(405, { ...JSON_HEADERS, allow: 'POST' });
       res.end(
@@ -198,7 +258,7 @@ export class RpcServer {
     });
   }
 
-  #onConnection(ws: WebSocket): void {
+  #onConnection(ws: WebSocket, ip: string): void {
     const subs = new Map<string, () => void>();
     let next = 1;
     const ctx: RpcContext = {
@@ -213,6 +273,11 @@ export class RpcServer {
         subs.set(id, unsubscribe);
         start((result) => {
           if (subs.has(id) && ws.readyState === ws.OPEN) {
+            // Backpressure: a subscriber that does not read is dropped, not buffered without bound.
+            if (ws.bufferedAmount > this.#maxWsBufferedBytes) {
+              ws.close(1008, 'subscriber too slow: notifications not read');
+              return;
+            }
             ws.send(
               JSON.stringify({
                 jsonrpc: '2.0',
@@ -238,6 +303,11 @@ export class RpcServer {
       subs.clear();
     });
     ws.on('message', (raw) => {
+      if (!this.#rate.take(ip)) {
+        if (ws.readyState === ws.OPEN)
+          ws.send(errorBody(RPC_ERRORS.LIMIT_EXCEEDED, `limit exceeded: ${this.#rate.describe()}`));
+        return;
+      }
       const text = Array.isArray(raw)
         ? Buffer.concat(raw).toString('utf8')
         : Buffer.isBuffer(raw)

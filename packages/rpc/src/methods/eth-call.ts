@@ -68,11 +68,19 @@ function revertError(revertData: Hex): RpcError {
   return new RpcError(RPC_ERRORS.EXECUTION_REVERTED, message, revertData);
 }
 
-/** eth_call and eth_estimateGas against the latest committed state. */
-export function ethCallMethods(app: RpcExecutionApp): RpcMethodTable {
+/** Most gas one eth_call or eth_estimateGas may use (as geth's RPCGasCap): a larger `gas` is capped. */
+export const RPC_GAS_CAP = 50_000_000n;
+
+/** The call with its gas capped at `cap` (issue 17: a huge gas would run unbounded work on the node). */
+function capGas(call: ReturnType<typeof parseCall>, cap: bigint): ReturnType<typeof parseCall> {
+  return call.gas !== undefined && call.gas > cap ? { ...call, gas: cap } : call;
+}
+
+/** eth_call and eth_estimateGas against the latest committed state (gas capped at `gasCap`). */
+export function ethCallMethods(app: RpcExecutionApp, gasCap: bigint = RPC_GAS_CAP): RpcMethodTable {
   const m: RpcMethodTable = new Map();
   m.set('eth_call', async (p): Promise<EthCallReturnType> => {
-    const call = parseCall(p[0]);
+    const call = capGas(parseCall(p[0]), gasCap);
     requireLatest(p[1], app.height);
     const out = app.staticCall(call);
     if (out.error === 'out of gas') throw new RpcError(RPC_ERRORS.SERVER_ERROR, 'out of gas');
@@ -80,7 +88,7 @@ export function ethCallMethods(app: RpcExecutionApp): RpcMethodTable {
     return out.returnData;
   });
   m.set('eth_estimateGas', async (p): Promise<EthEstimateGasReturnType> => {
-    const call = parseCall(p[0]);
+    const call = capGas(parseCall(p[0]), gasCap);
     if (p[1] !== undefined) requireLatest(p[1], app.height);
     const out = app.staticCall(call);
     if (out.error === 'out of gas') {
