@@ -26,6 +26,7 @@ export {
   checkMarketConfig,
   deadlineMs,
   gateMs,
+  type ImbalanceConfig,
   intervalEndMs,
   intervalMinutes,
   intervalStartMs,
@@ -101,6 +102,12 @@ export {
   promiseWordKey,
   readPromiseRecord,
 } from './promise-record.ts';
+export {
+  dcRealtimePrices,
+  type RealtimePricer,
+  type RealtimePrices,
+  type RealtimePricingInput,
+} from './realtime-prices.ts';
 export {
   MAX_METER_CAPACITY_W,
   MAX_NETWORK_JSON_BYTES,
