@@ -98,7 +98,8 @@ const windows = (cliMs: bigint) => ({
 });
 let cliMs = 0n;
 const SHORTFALL = 150n * USD;
-const SURPLUS = 10n * USD;
+/** Each meter's connection capacity, W (200 MW: 16.67 MWh per 5-minute interval, above every reading). */
+const METER_CAPACITY_W = 200_000_000n;
 const START = 1_000_000n * USD; // dev accounts' cash
 
 const key = (name: string) => keccak256(toHex(`gridledger e2e-energy ${name}`));
@@ -158,7 +159,7 @@ class EnergyNet extends TestNet {
       },
       imbalance: {
         penaltyMicrosPerMWh: 5n * USD,
-        priceCapMicrosPerMWh: SHORTFALL,
+        priceCapMicrosPerMWh: SHORTFALL - 5n * USD, // collateral at cap + δ = the shortfall price
         priceFloorMicrosPerMWh: 0n,
         nonReportingPenaltyMicros: 1n * USD,
         trueUpDelayMs: 0n,
@@ -343,7 +344,7 @@ beforeAll(async () => {
           REGISTRY_ADDRESS,
           REGISTRY_ABI,
           'registerMeter',
-          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address, 100_000_000_000n],
+          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address, METER_CAPACITY_W],
         ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
     ),
     ...METERS.map(
@@ -897,13 +898,25 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect((await credits(who('bob'))) + (await credits(who('dave'))) + (await credits(who('frank')))).toBe(
       delivered,
     );
-    // Cash: shortfalls pay 150 $/MWh (ceil), surpluses are paid 10 $/MWh (floor), collateral released.
-    const owe = (wh: bigint) => (wh * SHORTFALL + MWH - 1n) / MWH;
-    const get = (wh: bigint) => (wh * SURPLUS) / MWH;
-    const aliceOwe = owe(sold('alice') - readings.get('alice')!.exportedWh);
-    const carolOwe = owe(sold('carol'));
-    const erinGet = get(200_000n);
-    const daveGet = get(400_000n);
+    // Cash: each deviation at its bus's band, short ceil(|dev| · (max(λ_fwd, λ_rt) + δ)), long
+    // floor(dev · (min(λ_fwd, λ_rt) − δ)); carol's withheld reading is estimated at her capacity × 5 min
+    // imported, plus the 1 $ non-reporting penalty; collateral released.
+    const fwd = (n: Name) => BigInt(iv.lmpMicrosPerMWh[String(BUS[n])]);
+    const rtp = (n: Name) => BigInt(iv.realtimeLmpMicrosPerMWh[String(BUS[n])]);
+    const delta = 5n * USD;
+    const fdiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+    const band = (n: Name, dev: bigint) =>
+      dev < 0n
+        ? fdiv(dev * ((fwd(n) > rtp(n) ? fwd(n) : rtp(n)) + delta), MWH)
+        : fdiv(dev * ((fwd(n) < rtp(n) ? fwd(n) : rtp(n)) - delta), MWH);
+    const estimateWh = (METER_CAPACITY_W * L) / 3_600_000n;
+    const aliceOwe = -band('alice', readings.get('alice')!.exportedWh - sold('alice'));
+    const carolOwe = -band('carol', -estimateWh - sold('carol')) + USD;
+    const erinGet = band('erin', 200_000n);
+    const daveGet = band('dave', 400_000n);
+    // Withholding loses against reporting nothing delivered; under-consuming gets back less than it paid.
+    expect(carolOwe).toBeGreaterThan(-band('carol', -sold('carol')));
+    expect(daveGet * MWH).toBeLessThan(400_000n * fwd('dave'));
     // Each account's whole story from before its order: clearing amounts, then imbalances; collateral all back.
     const was = (a: { address: string }) => startCash.get(a.address)!;
     expect(await cash(who('alice'))).toBe(was(who('alice')) + amount('alice') - aliceOwe);
