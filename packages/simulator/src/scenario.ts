@@ -133,7 +133,7 @@ export const scenarioSchema = z.strictObject({
       nonReportingPenalty: z.number().min(0).max(1_000_000).default(0.5),
       liquidatedDamagesPerMWh: price.default(20),
       buyMarginShare: share.default(0),
-      trueUpIntervals: z.number().int().nonnegative().max(1000).default(2),
+      trueUpIntervals: z.number().int().nonnegative().max(1000).default(0),
     })
     .default({
       penaltyPerMWh: 5,
@@ -142,7 +142,7 @@ export const scenarioSchema = z.strictObject({
       nonReportingPenalty: 0.5,
       liquidatedDamagesPerMWh: 20,
       buyMarginShare: 0,
-      trueUpIntervals: 2,
+      trueUpIntervals: 0,
     }),
   prosumers: z
     .strictObject({
