@@ -103,7 +103,6 @@ const config: MarketConfig = {
     nonReportingPenaltyMicros: 1n * USD,
     trueUpDelayMs: 0n,
     liquidatedDamagesMicrosPerMWh: 0n,
-    buyMarginBps: 0n,
     balanceToleranceWh: 1_000n,
   },
   maxOrdersPerAccount: Math.ceil(N / ACCOUNTS),

@@ -13,7 +13,6 @@ export const IMBALANCE_FIELDS = [
   'nonReportingPenaltyMicros',
   'trueUpDelayMs',
   'liquidatedDamagesMicrosPerMWh',
-  'buyMarginBps',
   'balanceToleranceWh',
 ] as const satisfies readonly (keyof ImbalanceConfig)[];
 
@@ -40,7 +39,6 @@ export interface MarketConfigJson {
     nonReportingPenaltyMicros: string;
     trueUpDelayMs: string;
     liquidatedDamagesMicrosPerMWh: string;
-    buyMarginBps: string;
     balanceToleranceWh: string;
   };
   maxOrdersPerAccount: number;

@@ -54,11 +54,6 @@ export interface ImbalanceConfig {
   /** Liquidated damages a seller pays the holder of its undelivered promise, µ$/MWh undelivered. */
   liquidatedDamagesMicrosPerMWh: bigint;
   /**
-   * Buy orders post imbalance margin on this share (basis points) of the capacity × interval of the
-   * owner's meters at the bus, at the collateral price (cap + δ); sell orders post it on their energy.
-   */
-  buyMarginBps: bigint;
-  /**
    * Energy-balance check: the interval is flagged when the participants' metered net injection plus the
    * upstream meter's net injection is farther from zero than this, Wh (DC model: no losses).
    */
@@ -162,7 +157,6 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
   nonneg(im.nonReportingPenaltyMicros, 'imbalance.nonReportingPenaltyMicros');
   nonneg(im.trueUpDelayMs, 'imbalance.trueUpDelayMs');
   nonneg(im.liquidatedDamagesMicrosPerMWh, 'imbalance.liquidatedDamagesMicrosPerMWh');
-  nonneg(im.buyMarginBps, 'imbalance.buyMarginBps');
   nonneg(im.balanceToleranceWh, 'imbalance.balanceToleranceWh');
   if (c.upstream.meter !== undefined) nonneg(c.upstream.meter, 'upstream.meter');
   for (const [v, name] of [

@@ -90,7 +90,6 @@ const config: MarketConfig = {
     nonReportingPenaltyMicros: 1n * USD,
     trueUpDelayMs: 0n,
     liquidatedDamagesMicrosPerMWh: 0n,
-    buyMarginBps: 0n,
     balanceToleranceWh: 1_000n,
   },
   maxOrdersPerAccount: 3,

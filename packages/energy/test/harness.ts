@@ -221,7 +221,6 @@ export function testMarketConfig(
       nonReportingPenaltyMicros: 1n * usd,
       trueUpDelayMs: HOUR,
       liquidatedDamagesMicrosPerMWh: 0n,
-      buyMarginBps: 0n,
       balanceToleranceWh: 1_000n,
       ...imbalance,
     },

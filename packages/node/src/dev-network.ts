@@ -88,7 +88,6 @@ export function defaultDevMarketConfig(
       nonReportingPenaltyMicros: usd(1),
       trueUpDelayMs: 600_000n,
       liquidatedDamagesMicrosPerMWh: usd(20),
-      buyMarginBps: 0n,
       balanceToleranceWh: 1_000n,
     },
     maxOrdersPerAccount: 8,

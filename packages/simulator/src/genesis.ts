@@ -72,7 +72,6 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
       nonReportingPenaltyMicros: dollarsToMicros(s.imbalance.nonReportingPenalty),
       trueUpDelayMs: BigInt(s.imbalance.trueUpIntervals) * intervalMs,
       liquidatedDamagesMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.liquidatedDamagesPerMWh),
-      buyMarginBps: BigInt(Math.round(s.imbalance.buyMarginShare * 10_000)),
       balanceToleranceWh: 1_000n,
     },
     maxOrdersPerAccount: 2,

@@ -132,7 +132,6 @@ export const scenarioSchema = z.strictObject({
       priceFloorPerMWh: z.number().min(-1_000_000).max(1_000_000).default(0),
       nonReportingPenalty: z.number().min(0).max(1_000_000).default(0.5),
       liquidatedDamagesPerMWh: price.default(20),
-      buyMarginShare: share.default(0),
       trueUpIntervals: z.number().int().nonnegative().max(1000).default(0),
     })
     .default({
@@ -141,7 +140,6 @@ export const scenarioSchema = z.strictObject({
       priceFloorPerMWh: 0,
       nonReportingPenalty: 0.5,
       liquidatedDamagesPerMWh: 20,
-      buyMarginShare: 0,
       trueUpIntervals: 0,
     }),
   prosumers: z
@@ -219,7 +217,6 @@ export interface Scenario {
     priceFloorPerMWh: number;
     nonReportingPenalty: number;
     liquidatedDamagesPerMWh: number;
-    buyMarginShare: number;
     trueUpIntervals: number;
   };
   prosumers: {
