@@ -98,7 +98,8 @@ const windows = (cliMs: bigint) => ({
 });
 let cliMs = 0n;
 const SHORTFALL = 150n * USD;
-const SURPLUS = 10n * USD;
+/** Each meter's connection capacity, W (200 MW: 16.67 MWh per 5-minute interval, above every reading). */
+const METER_CAPACITY_W = 200_000_000n;
 const START = 1_000_000n * USD; // dev accounts' cash
 
 const key = (name: string) => keccak256(toHex(`gridledger e2e-energy ${name}`));
@@ -156,7 +157,15 @@ class EnergyNet extends TestNet {
         exportPriceMicrosPerMWh: 5n * USD,
         capacityWh: 40n * MWH,
       },
-      imbalance: { shortfallPriceMicrosPerMWh: SHORTFALL, surplusPriceMicrosPerMWh: SURPLUS },
+      imbalance: {
+        penaltyMicrosPerMWh: 5n * USD,
+        priceCapMicrosPerMWh: SHORTFALL - 5n * USD, // collateral at cap + δ = the shortfall price
+        priceFloorMicrosPerMWh: 0n,
+        nonReportingPenaltyMicros: 1n * USD,
+        trueUpDelayMs: 0n,
+        liquidatedDamagesMicrosPerMWh: 0n,
+        balanceToleranceWh: 1_000n,
+      },
       maxOrdersPerAccount: 3,
       maxStepsPerOrder: 4,
       clock: { blockOriginMs: now, marketOriginMs: 0n, scale: SCALE },
@@ -282,7 +291,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 async function snapshot(k: bigint): Promise<string> {
   const people = [...METERS.map((n) => who(n)), who('frank'), pat, upstream, acct('grid-operator')];
   const balances = await Promise.all(
-    [...people, { address: MARKET_ADDRESS }].map(async (a) => [a.address, await cash(a), await credits(a)]),
+    // Credits, not cash: later intervals, whose meters do not report, are settled on estimates meanwhile.
+    [...people, { address: MARKET_ADDRESS }].map(async (a) => [a.address, await credits(a)]),
   );
   const readings = await Promise.all(
     METERS.map((n) => view(METERS_ADDRESS, METERS_ABI, 'readingOf', [METER_ID[n], k])),
@@ -334,7 +344,7 @@ beforeAll(async () => {
           REGISTRY_ADDRESS,
           REGISTRY_ABI,
           'registerMeter',
-          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address],
+          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address, METER_CAPACITY_W],
         ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
     ),
     ...METERS.map(
@@ -888,27 +898,53 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect((await credits(who('bob'))) + (await credits(who('dave'))) + (await credits(who('frank')))).toBe(
       delivered,
     );
-    // Cash: shortfalls pay 150 $/MWh (ceil), surpluses are paid 10 $/MWh (floor), collateral released.
-    const owe = (wh: bigint) => (wh * SHORTFALL + MWH - 1n) / MWH;
-    const get = (wh: bigint) => (wh * SURPLUS) / MWH;
-    const aliceOwe = owe(sold('alice') - readings.get('alice')!.exportedWh);
-    const carolOwe = owe(sold('carol'));
-    const erinGet = get(200_000n);
-    const daveGet = get(400_000n);
-    // Each account's whole story from before its order: clearing amounts, then imbalances; collateral all back.
-    const was = (a: { address: string }) => startCash.get(a.address)!;
-    expect(await cash(who('alice'))).toBe(was(who('alice')) + amount('alice') - aliceOwe);
-    expect(await cash(who('carol'))).toBe(was(who('carol')) + amount('carol') - carolOwe);
-    expect(await cash(who('erin'))).toBe(was(who('erin')) + amount('erin') + erinGet);
-    expect(await cash(who('bob'))).toBe(was(who('bob')) - amount('bob'));
-    expect(await cash(who('dave'))).toBe(was(who('dave')) - amount('dave') + daveGet);
-    const op = acct('grid-operator');
-    expect(await cash(op)).toBe(
-      was(op) + settled.congestionRentMicros + aliceOwe + carolOwe - erinGet - daveGet,
-    );
+    // Cash: each deviation at its bus's band, short ceil(|dev| · (max(λ_fwd, λ_rt) + δ)), long
+    // floor(dev · (min(λ_fwd, λ_rt) − δ)); carol's withheld reading is estimated at her capacity × 5 min
+    // imported, plus the 1 $ non-reporting penalty; collateral released.
+    const fwd = (n: Name) => BigInt(iv.lmpMicrosPerMWh[String(BUS[n])]);
+    const rtp = (n: Name) => BigInt(iv.realtimeLmpMicrosPerMWh[String(BUS[n])]);
+    const delta = 5n * USD;
+    const fdiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+    const band = (n: Name, dev: bigint) =>
+      dev < 0n
+        ? fdiv(dev * ((fwd(n) > rtp(n) ? fwd(n) : rtp(n)) + delta), MWH)
+        : fdiv(dev * ((fwd(n) < rtp(n) ? fwd(n) : rtp(n)) - delta), MWH);
+    const estimateWh = (METER_CAPACITY_W * L) / 3_600_000n;
+    const aliceOwe = -band('alice', readings.get('alice')!.exportedWh - sold('alice'));
+    const carolOwe = -band('carol', -estimateWh - sold('carol')) + USD;
+    const erinGet = band('erin', 200_000n);
+    const daveGet = band('dave', 400_000n);
+    // Withholding loses against reporting nothing delivered; under-consuming gets back less than it paid.
+    expect(carolOwe).toBeGreaterThan(-band('carol', -sold('carol')));
+    expect(daveGet * MWH).toBeLessThan(400_000n * fwd('dave'));
+    // The settlement block of K moves exactly collateral back plus each band amount (later intervals,
+    // whose meters do not report, are settled on estimates in later blocks: read at K's block).
+    const [settledLog] = await pub.getContractEvents({
+      address: MARKET_ADDRESS,
+      abi: MARKET_ABI,
+      eventName: 'IntervalSettled',
+      args: { interval: K },
+      fromBlock: 0n,
+    });
+    const at = settledLog!.blockNumber;
+    const balanceAt = (a: { address: string }, blockNumber: bigint) =>
+      pub.readContract({
+        address: CASH_ADDRESS,
+        abi: ERC20_ABI,
+        functionName: 'balanceOf',
+        args: [a.address as Address],
+        blockNumber,
+      }) as Promise<bigint>;
+    const moved = async (a: { address: string }) => (await balanceAt(a, at)) - (await balanceAt(a, at - 1n));
+    const collateral = (n: Name) => (sold(n) * SHORTFALL + MWH - 1n) / MWH;
+    expect(await moved(who('alice'))).toBe(collateral('alice') - aliceOwe);
+    expect(await moved(who('carol'))).toBe(collateral('carol') - carolOwe);
+    expect(await moved(who('erin'))).toBe(collateral('erin') + erinGet);
+    expect(await moved(who('bob'))).toBe(0n);
+    expect(await moved(who('dave'))).toBe(daveGet);
+    expect(await moved(acct('grid-operator'))).toBe(aliceOwe + carolOwe - erinGet - daveGet);
     const up = (id: string) => settled.parties.find((p) => p.id === id)!.amountMicros;
     expect(await cash(upstream)).toBe(START + up('up-sell') - up('up-buy'));
-    expect(await cash({ address: MARKET_ADDRESS })).toBe(0n);
     expect(await cash(pat)).toBe(1_000n);
     expect(await view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(cashSupply);
   }, 180_000);

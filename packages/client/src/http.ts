@@ -5,6 +5,7 @@
 // transaction does not hide the others' results. A request that gets no answer (refused, reset, timed
 // out) is tried again, `attempts` times in all.
 import type {
+  GlAccountReturnType,
   GlGridStateReturnType,
   GlIntervalReturnType,
   GlMarketConfigReturnType,
@@ -250,6 +251,11 @@ export class RpcClient {
   /** gl_prices: LMPs of the priced intervals from..to (inclusive), optionally one bus. */
   prices(from: IntegerParameter | bigint, to: IntegerParameter | bigint): Promise<GlPricesReturnType> {
     return this.request('gl_prices', [from.toString(), to.toString()]);
+  }
+
+  /** gl_account: an account's cash, collateral, debt, what is owed to it, and credits. */
+  account(a: `0x${string}`): Promise<GlAccountReturnType> {
+    return this.request('gl_account', [a]);
   }
 
   /** gl_gridState: the registered network, with an interval's flows and line prices when given. */

@@ -3,7 +3,18 @@
 // field and names the one that is wrong, then applies checkMarketConfig's rules.
 import { InputError } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
-import { checkMarketConfig, type MarketConfig } from './config.ts';
+import { checkMarketConfig, type ImbalanceConfig, type MarketConfig } from './config.ts';
+
+/** The fields of the imbalance configuration, in their state order. */
+export const IMBALANCE_FIELDS = [
+  'penaltyMicrosPerMWh',
+  'priceCapMicrosPerMWh',
+  'priceFloorMicrosPerMWh',
+  'nonReportingPenaltyMicros',
+  'trueUpDelayMs',
+  'liquidatedDamagesMicrosPerMWh',
+  'balanceToleranceWh',
+] as const satisfies readonly (keyof ImbalanceConfig)[];
 
 /** The JSON form of {@link MarketConfig}. */
 export interface MarketConfigJson {
@@ -19,8 +30,17 @@ export interface MarketConfigJson {
     importPriceMicrosPerMWh: string;
     exportPriceMicrosPerMWh: string;
     capacityWh: string;
+    meter?: string;
   };
-  imbalance: { shortfallPriceMicrosPerMWh: string; surplusPriceMicrosPerMWh: string };
+  imbalance: {
+    penaltyMicrosPerMWh: string;
+    priceCapMicrosPerMWh: string;
+    priceFloorMicrosPerMWh: string;
+    nonReportingPenaltyMicros: string;
+    trueUpDelayMs: string;
+    liquidatedDamagesMicrosPerMWh: string;
+    balanceToleranceWh: string;
+  };
   maxOrdersPerAccount: number;
   maxStepsPerOrder: number;
   minStepWh?: string;
@@ -46,11 +66,11 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
       importPriceMicrosPerMWh: c.upstream.importPriceMicrosPerMWh.toString(),
       exportPriceMicrosPerMWh: c.upstream.exportPriceMicrosPerMWh.toString(),
       capacityWh: c.upstream.capacityWh.toString(),
+      ...(c.upstream.meter === undefined ? {} : { meter: c.upstream.meter.toString() }),
     },
-    imbalance: {
-      shortfallPriceMicrosPerMWh: c.imbalance.shortfallPriceMicrosPerMWh.toString(),
-      surplusPriceMicrosPerMWh: c.imbalance.surplusPriceMicrosPerMWh.toString(),
-    },
+    imbalance: Object.fromEntries(
+      IMBALANCE_FIELDS.map((k) => [k, c.imbalance[k].toString()]),
+    ) as MarketConfigJson['imbalance'],
     maxOrdersPerAccount: c.maxOrdersPerAccount,
     maxStepsPerOrder: c.maxStepsPerOrder,
     ...(c.minStepWh === undefined ? {} : { minStepWh: c.minStepWh.toString() }),
@@ -112,11 +132,11 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
       importPriceMicrosPerMWh: int(up, 'importPriceMicrosPerMWh', `${where}.upstream`),
       exportPriceMicrosPerMWh: int(up, 'exportPriceMicrosPerMWh', `${where}.upstream`),
       capacityWh: int(up, 'capacityWh', `${where}.upstream`),
+      ...(up.meter === undefined ? {} : { meter: int(up, 'meter', `${where}.upstream`) }),
     },
-    imbalance: {
-      shortfallPriceMicrosPerMWh: int(im, 'shortfallPriceMicrosPerMWh', `${where}.imbalance`),
-      surplusPriceMicrosPerMWh: int(im, 'surplusPriceMicrosPerMWh', `${where}.imbalance`),
-    },
+    imbalance: Object.fromEntries(
+      IMBALANCE_FIELDS.map((k) => [k, int(im, k, `${where}.imbalance`)]),
+    ) as unknown as ImbalanceConfig,
     maxOrdersPerAccount: num(o, 'maxOrdersPerAccount', where),
     maxStepsPerOrder: num(o, 'maxStepsPerOrder', where),
     ...(o.minStepWh === undefined ? {} : { minStepWh: int(o, 'minStepWh', where) }),

@@ -14,6 +14,7 @@ import {
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
 import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
+import { IMBALANCE_FIELDS } from './config-json.ts';
 import { type IntervalStepObserver, runContained } from './contained.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
@@ -43,8 +44,8 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ['upstream.importPrice', c.upstream.importPriceMicrosPerMWh],
     ['upstream.exportPrice', c.upstream.exportPriceMicrosPerMWh],
     ['upstream.capacityWh', c.upstream.capacityWh],
-    ['imbalance.shortfallPrice', c.imbalance.shortfallPriceMicrosPerMWh],
-    ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
+    ...IMBALANCE_FIELDS.map((k) => [`imbalance.${k}`, c.imbalance[k]] as [string, bigint]),
+    ...(c.upstream.meter === undefined ? [] : ([['upstream.meter', c.upstream.meter]] as [string, bigint][])),
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
     ...(c.minStepWh === undefined ? [] : ([['minStepWh', c.minStepWh]] as [string, bigint][])),

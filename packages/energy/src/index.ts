@@ -27,6 +27,7 @@ export {
   checkMarketConfig,
   deadlineMs,
   gateMs,
+  type ImbalanceConfig,
   intervalEndMs,
   intervalMinutes,
   intervalStartMs,
@@ -40,6 +41,14 @@ export {
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
 export type { IntervalStep, IntervalStepObserver } from './contained.ts';
+export {
+  DEBTS_ABI,
+  debtKeys,
+  debtView,
+  payDebtsFromBalance,
+  payNetOfDebts,
+  recordDebt,
+} from './debts.ts';
 export {
   beginMarketBlock,
   configKeys,
@@ -96,6 +105,13 @@ export {
   readPromiseRecord,
 } from './promise-record.ts';
 export {
+  dcRealtimePrices,
+  type RealtimePricer,
+  type RealtimePrices,
+  type RealtimePricingInput,
+} from './realtime-prices.ts';
+export {
+  MAX_METER_CAPACITY_W,
   MAX_NETWORK_JSON_BYTES,
   REGISTRY_ABI,
   RegistryModule,

@@ -17,7 +17,14 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, testMarketConfig } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  CHAIN_ID,
+  Chain,
+  TEST_METER_CAPACITY_W,
+  testMarketConfig,
+} from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const HOUR = 3_600_000n;
@@ -49,7 +56,7 @@ describe('random books on case9_congested', () => {
           exportPriceMicrosPerMWh: 2n * USD,
           capacityWh: 300_000_000n,
         },
-        imbalance: { shortfallPriceMicrosPerMWh: 120n * USD, surplusPriceMicrosPerMWh: 5n * USD },
+        imbalance: { priceCapMicrosPerMWh: 120n * USD },
         maxOrdersPerAccount: 3,
         maxStepsPerOrder: 3,
       });
@@ -78,6 +85,7 @@ describe('random books on case9_congested', () => {
             meters[i]!.addr,
             BigInt(buses[i]!),
             t.addr,
+            TEST_METER_CAPACITY_W,
           ]),
         );
         setup.push(

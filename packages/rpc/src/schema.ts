@@ -67,6 +67,8 @@ import type {
   GlValidatorsReturnType,
 } from './methods/gl-chain.ts';
 import type {
+  GlAccountParameters,
+  GlAccountReturnType,
   GlGridStateParameters,
   GlGridStateReturnType,
   GlIntervalParameters,
@@ -148,6 +150,7 @@ export interface GridledgerRpcSchema {
   gl_orders: { Parameters: GlOrdersParameters; ReturnType: GlOrdersReturnType };
   gl_prices: { Parameters: GlPricesParameters; ReturnType: GlPricesReturnType };
   gl_gridState: { Parameters: GlGridStateParameters; ReturnType: GlGridStateReturnType };
+  gl_account: { Parameters: GlAccountParameters; ReturnType: GlAccountReturnType };
 }
 
 /** The name of a method the node serves. */
@@ -191,6 +194,7 @@ export const GRIDLEDGER_RPC_METHODS = [
   'gl_orders',
   'gl_prices',
   'gl_gridState',
+  'gl_account',
 ] as const satisfies readonly GridledgerRpcMethod[];
 
 // Compile-time check that the list above names every method of the schema.

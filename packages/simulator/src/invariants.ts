@@ -91,8 +91,14 @@ export class InvariantTracker {
 
   constructor(deps: InvariantTracker['deps']) {
     this.deps = deps;
-    for (const d of deps.devices) this.meterOf.set(d.account.address, d.meterId);
+    for (const d of deps.devices) {
+      this.meterOf.set(d.account.address, d.meterId);
+      if (d.fault === 'late') this.lateOwners.add(d.account.address);
+    }
   }
+
+  /** Owners whose meters report after the deadline: settled on the estimate (no export), trued up later. */
+  readonly lateOwners = new Set<Address>();
 
   fail(name: InvariantName, message: string): string {
     this.ok[name] = false;
@@ -277,7 +283,8 @@ export class InvariantTracker {
           ),
         );
     });
-    // Credits: Σ over parties (owner, bus) of min(sold Wh, exported Wh of its meters), from primary records.
+    // Credits: Σ over parties (owner, bus) of min(sold Wh, max(0, exported − imported Wh of its meter)) (net
+    // local delivery; a missing reading delivers nothing), from primary records.
     const rows = await this.orders(k);
     const sold = new Map<string, { owner: Address; bus: number; wh: bigint }>();
     for (const o of rows) {
@@ -309,8 +316,9 @@ export class InvariantTracker {
     let expected = 0n;
     parties.forEach((p, i) => {
       const r = readings[i]!;
-      const exported = r[0] ? r[2] : 0n;
-      expected += exported < p.wh ? exported : p.wh;
+      const net = r[0] && !this.lateOwners.has(p.owner) ? r[2] - r[1] : 0n;
+      const delivered = net <= 0n ? 0n : net;
+      expected += delivered < p.wh ? delivered : p.wh;
     });
     this.expectedCredits += expected;
     if (!info.settledLogSeen)

@@ -1,6 +1,6 @@
 // `gridledger interval show <k>`: one market interval of a running chain: its status and clock (gate,
-// start, end, settlement deadline in market time), congestion rent, upstream exchange, LMP by bus, its
-// orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
+// start, end, settlement deadline in market time), congestion rent, upstream exchange, LMP by bus (and the
+// real-time prices once settled), its orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
 import { formatMicros } from '@gridledger/base';
 import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
 import type { Command } from 'commander';
@@ -126,12 +126,20 @@ export function registerInterval(program: Command): void {
       ),
     );
     if (iv.lmpMicrosPerMWh !== null) {
+      // Forward (cleared) prices, and once settled the real-time (ex-post) prices beside them.
+      const rt = iv.realtimeLmpMicrosPerMWh;
       out.push(
         renderTable(
-          ['bus', 'LMP $/MWh'],
-          Object.entries(iv.lmpMicrosPerMWh).map(([bus, p]) => [bus, formatMicros(p)]),
+          rt === null ? ['bus', 'LMP $/MWh'] : ['bus', 'LMP $/MWh', 'real-time $/MWh'],
+          Object.entries(iv.lmpMicrosPerMWh).map(([bus, p]) =>
+            rt === null ? [bus, formatMicros(p)] : [bus, formatMicros(p), formatMicros(rt[bus] ?? '0')],
+          ),
         ),
       );
+      if (rt !== null && !iv.realtimePriced)
+        out.push('real-time prices: the forward prices stood in (the network changed or the pricer failed)');
+      if (iv.energyBalance !== null)
+        out.push(`energy balance: mismatch ${iv.energyBalance.mismatchWh} Wh, ${iv.energyBalance.status}`);
     } else out.push(`no prices: the interval is ${iv.status}`);
     if (orders.length > 0) out.push(ordersTable(orders));
     if (promises.length > 0) {

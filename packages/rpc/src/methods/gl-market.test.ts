@@ -4,6 +4,7 @@
 // params by name; on the scaled clock of market-clock.test.ts, gl_marketConfig reports market time, the
 // open interval and the next interval to clear.
 import {
+  decodeSigned,
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
@@ -65,12 +66,14 @@ describe('gl_interval, gl_prices, gl_orders, gl_gridState on a 3-bus network', (
         mSeller.addr,
         3n,
         seller.addr,
+        100_000_000_000n,
       ]),
       await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
         2n,
         mBuyer.addr,
         2n,
         buyer.addr,
+        100_000_000_000n,
       ]),
       await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [3n]]),
       await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [2n]]),
@@ -101,6 +104,8 @@ describe('gl_interval, gl_prices, gl_orders, gl_gridState on a 3-bus network', (
       status: string;
       lmpMicrosPerMWh: Record<string, string>;
       orders: string;
+      realtimeLmpMicrosPerMWh: null;
+      energyBalance: null;
     };
     expect(iv.status).toBe('cleared');
     expect(iv.orders).toBe('2');
@@ -146,6 +151,28 @@ describe('gl_interval, gl_prices, gl_orders, gl_gridState on a 3-bus network', (
     await expect(call('gl_prices', [5, 4])).rejects.toThrow('fromInterval <= toInterval');
     await expect(call('gl_orders', ['x'])).rejects.toThrow('interval: expected a non-negative integer');
     await expect(call('gl_orders', ['x'])).rejects.toMatchObject({ rpcCode: -32602 });
+    // gl_account: the seller's collateral is held until settlement; nothing owed.
+    const acct = (await call('gl_account', [seller.address])) as Record<string, unknown>;
+    expect(acct).toMatchObject({ debtMicros: '0', dueMicros: '0', inDefault: false, claims: [] });
+    expect(BigInt(acct.collateralMicros as string)).toBe(
+      chain.view<{ escrow: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'order', [1n]).escrow,
+    );
+    await expect(call('gl_account', ['0x12'])).rejects.toMatchObject({ rpcCode: -32602 });
+    // At the deadline (no readings: both estimated), gl_interval shows the real-time prices beside the
+    // forward ones.
+    expect(iv).toMatchObject({ realtimeLmpMicrosPerMWh: null, energyBalance: null });
+    await chain.block(GATE + 2n * HOUR, []);
+    const settled = (await call('gl_interval', [Number(K)])) as {
+      status: string;
+      realtimePriced: boolean;
+      realtimeLmpMicrosPerMWh: Record<string, string>;
+    };
+    expect(settled.status).toBe('settled');
+    expect(settled.realtimePriced).toBe(true);
+    expect(Object.keys(settled.realtimeLmpMicrosPerMWh)).toEqual(['1', '2', '3']);
+    expect(BigInt(settled.realtimeLmpMicrosPerMWh['2']!)).toBe(
+      decodeSigned(chain.state.get(marketKeys.interval(K).rtLmp(2))),
+    );
   });
 });
 

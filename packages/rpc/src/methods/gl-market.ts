@@ -1,8 +1,10 @@
 // The energy market's views (served when genesis enables the market): gl_marketConfig, gl_interval,
-// gl_orders, gl_prices, gl_gridState. They read the latest committed state; integers are decimal
+// gl_orders, gl_prices, gl_gridState, gl_account. They read the latest committed state; integers are decimal
 // strings, addresses lower case.
+
 import {
   deadlineMs,
+  debtView,
   decodeSigned,
   encodeMarketConfigJson,
   gateMs,
@@ -21,6 +23,7 @@ import {
   type StateReader,
   storedRangeEnd,
 } from '@gridledger/energy';
+import { CASH_ADDRESS, CREDITS_ADDRESS } from '@gridledger/execution';
 import type { RpcMethodTable } from '../method.ts';
 import { marketParamError, parseInteger, parseOwner } from '../params.ts';
 import type { RpcExecutionApp } from '../port.ts';
@@ -68,8 +71,33 @@ export interface GlIntervalReturnType {
   };
   /** LMP by bus id, once the interval is priced (cleared or settled); null before. */
   lmpMicrosPerMWh: Record<string, DecimalString> | null;
+  /**
+   * Real-time (ex-post) price by bus id once settled (docs/market-rules.md §10a); null before.
+   * `realtimePriced` false: the network changed or the pricer failed, and the forward prices stood in.
+   */
+  realtimeLmpMicrosPerMWh: Record<string, DecimalString> | null;
+  realtimePriced: boolean;
+  /** The energy-balance check against the upstream meter, when it ran: mismatch and what became of it. */
+  energyBalance: { mismatchWh: DecimalString; status: 'ok' | 'held' | 'released' | 'cancelled' } | null;
   expectedReadings: DecimalString;
   reportedReadings: DecimalString;
+}
+
+/** gl_account: the account. */
+export type GlAccountParameters = [account: AddressHex];
+/** gl_account: an account's money in the market: cash, collateral held, debts and what is owed to it. */
+export interface GlAccountReturnType {
+  account: AddressHex;
+  cashMicros: DecimalString;
+  /** Escrow the market holds on its orders (buy escrow before clearing, sell collateral until settlement). */
+  collateralMicros: DecimalString;
+  /** What it owes (in default while > 0: it cannot place orders) and what is owed to it. */
+  debtMicros: DecimalString;
+  dueMicros: DecimalString;
+  inDefault: boolean;
+  /** Its unpaid claims, oldest first. */
+  claims: { creditor: AddressHex; amountMicros: DecimalString }[];
+  creditsWh: DecimalString;
 }
 
 /** An order's status. */
@@ -221,8 +249,44 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
         priced && net !== undefined
           ? Object.fromEntries(net.buses.map((b) => [b.id, decodeSigned(s.get(iv.lmp(b.id))).toString()]))
           : null,
+      realtimeLmpMicrosPerMWh:
+        st === INTERVAL_STATUS.settled && net !== undefined
+          ? Object.fromEntries(net.buses.map((b) => [b.id, decodeSigned(s.get(iv.rtLmp(b.id))).toString()]))
+          : null,
+      realtimePriced: s.get(iv.rtPriced) === 1n,
+      energyBalance:
+        s.get(iv.balanceMismatchWh) === 0n && s.get(iv.flagged) === 0n
+          ? null
+          : {
+              mismatchWh: decodeSigned(s.get(iv.balanceMismatchWh)).toString(),
+              status: (['ok', 'held', 'released', 'cancelled'] as const)[Number(s.get(iv.flagged))] ?? 'ok',
+            },
       expectedReadings: s.get(iv.expectedCount).toString(),
       reportedReadings: s.get(iv.reportedCount).toString(),
+    };
+  });
+
+  m.set('gl_account', async (p): Promise<GlAccountReturnType> => {
+    const a = parseOwner(p[0], 'account');
+    // Collateral: the escrow the market holds on the account's orders (open ones and cleared sells not
+    // yet settled). One scan of the orders: an operator's view, not a hot path.
+    let collateral = 0n;
+    const last = s.get(marketKeys.nextOrder);
+    for (let id = 1n; id < last; id++) {
+      const k = marketKeys.order(id);
+      if (s.get(k.owner) === BigInt(a)) collateral += s.get(k.escrow);
+    }
+    return {
+      account: a,
+      cashMicros: s.get(`${CASH_ADDRESS}:bal:${a}`).toString(),
+      collateralMicros: collateral.toString(),
+      debtMicros: debtView.debtOf(s, a).toString(),
+      dueMicros: debtView.dueTo(s, a).toString(),
+      inDefault: debtView.debtOf(s, a) > 0n,
+      claims: debtView
+        .claimsOf(s, a)
+        .map((c) => ({ creditor: c.creditor, amountMicros: c.amount.toString() })),
+      creditsWh: s.get(`${CREDITS_ADDRESS}:bal:${a}`).toString(),
     };
   });
 
