@@ -41,7 +41,6 @@ import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
-import { networkFromJson } from './network-json.ts';
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { decomposeTradesOnGrid, type GridTradeParty } from './trades.ts';
@@ -134,7 +133,7 @@ export function readClearingInputs(
   if (!json.buses.some((b) => b.id === config.upstream.bus)) {
     return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
   }
-  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  const network = registryView.engineNetwork(state, json);
   const _minutes = intervalMinutes(config);
   const up = config.upstream;
   const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);

@@ -82,6 +82,7 @@ export {
   type NetworkJsonBus,
   networkFromJson,
   networkToJson,
+  ZERO_LIMIT_MW,
 } from './network-json.ts';
 export {
   decodePromiseRecord,
