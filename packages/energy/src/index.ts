@@ -95,6 +95,7 @@ export {
   readPromiseRecord,
 } from './promise-record.ts';
 export {
+  MAX_METER_CAPACITY_W,
   MAX_NETWORK_JSON_BYTES,
   REGISTRY_ABI,
   RegistryModule,
