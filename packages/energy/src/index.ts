@@ -45,6 +45,14 @@ export {
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
 export {
+  DEBTS_ABI,
+  debtKeys,
+  debtView,
+  payDebtsFromBalance,
+  payNetOfDebts,
+  recordDebt,
+} from './debts.ts';
+export {
   beginMarketBlock,
   configKeys,
   configWords,
