@@ -96,7 +96,16 @@ const config: MarketConfig = {
     exportPriceMicrosPerMWh: 5n * USD,
     capacityWh: 2_000n * MWH,
   },
-  imbalance: { shortfallPriceMicrosPerMWh: 150n * USD, surplusPriceMicrosPerMWh: 10n * USD },
+  imbalance: {
+    penaltyMicrosPerMWh: 5n * USD,
+    priceCapMicrosPerMWh: 150n * USD,
+    priceFloorMicrosPerMWh: 0n,
+    nonReportingPenaltyMicros: 1n * USD,
+    trueUpDelayMs: 0n,
+    liquidatedDamagesMicrosPerMWh: 0n,
+    buyMarginBps: 0n,
+    balanceToleranceWh: 1_000n,
+  },
   maxOrdersPerAccount: Math.ceil(N / ACCOUNTS),
   maxStepsPerOrder: 4,
 };

@@ -45,7 +45,7 @@ import { payNetOfDebts, recordDebt } from './debts.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { encodePromiseRecord } from './promise-record.ts';
-import { registryView } from './registry.ts';
+import { registryKeys, registryView } from './registry.ts';
 import { tariffView } from './tariffs.ts';
 import { decomposeTradesOnGrid, type GridTradeParty, shareProRata } from './trades.ts';
 import { encodeSigned, maxBig, minBig } from './words.ts';
@@ -228,8 +228,12 @@ export async function clearInterval(
   }
   const inputs = read.inputs;
   if (inputs.orders.length === 0) {
-    // Nothing to clear or settle.
-    ctx.write(marketKeys.interval(k).status, INTERVAL_STATUS.settled);
+    // Nothing to clear; the interval's meters are still settled (at real-time prices) when there are any.
+    const iv = marketKeys.interval(k);
+    const meters = ctx.read(registryKeys.meterCount);
+    ctx.write(iv.expectedCount, meters);
+    ctx.write(iv.networkVersion, ctx.read(registryKeys.netVersion));
+    ctx.write(iv.status, meters > 0n ? INTERVAL_STATUS.cleared : INTERVAL_STATUS.settled);
     return ctx.logs;
   }
   let result: NetworkClearingResult;
@@ -494,18 +498,9 @@ function applyClearing(
   ctx.write(marketKeys.nextPromise, next);
   ctx.write(iv.promises, BigInt(count));
 
-  // Meters settlement waits for: those of every cleared party at its bus.
-  let expected = 0n;
-  for (const o of inputs.orders) {
-    if (byId.get(engineOrderId(o.id))!.energyWh === 0n) continue;
-    for (const m of registryView.metersAt(ctx.state, o.owner, o.bus)) {
-      if (ctx.read(iv.expected(m)) === 0n) {
-        ctx.write(iv.expected(m), 1n);
-        expected++;
-      }
-    }
-  }
-  ctx.write(iv.expectedCount, expected);
+  // Settlement settles every meter registered by now, and prices the metered state on this network.
+  ctx.write(iv.expectedCount, ctx.read(registryKeys.meterCount));
+  ctx.write(iv.networkVersion, ctx.read(registryKeys.netVersion));
   ctx.write(iv.status, INTERVAL_STATUS.cleared);
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.intervalCleared, {
     interval: k,

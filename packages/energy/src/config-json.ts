@@ -3,7 +3,19 @@
 // field and names the one that is wrong, then applies checkMarketConfig's rules.
 import { InputError } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
-import { checkMarketConfig, type MarketConfig } from './config.ts';
+import { checkMarketConfig, type ImbalanceConfig, type MarketConfig } from './config.ts';
+
+/** The fields of the imbalance configuration, in their state order. */
+export const IMBALANCE_FIELDS = [
+  'penaltyMicrosPerMWh',
+  'priceCapMicrosPerMWh',
+  'priceFloorMicrosPerMWh',
+  'nonReportingPenaltyMicros',
+  'trueUpDelayMs',
+  'liquidatedDamagesMicrosPerMWh',
+  'buyMarginBps',
+  'balanceToleranceWh',
+] as const satisfies readonly (keyof ImbalanceConfig)[];
 
 /** The JSON form of {@link MarketConfig}. */
 export interface MarketConfigJson {
@@ -21,8 +33,18 @@ export interface MarketConfigJson {
     capacityWh: string;
     tariff?: { fromMinute: number; importPriceMicrosPerMWh: string; exportPriceMicrosPerMWh: string }[];
     tariffLeadMs?: string;
+    meter?: string;
   };
-  imbalance: { shortfallPriceMicrosPerMWh: string; surplusPriceMicrosPerMWh: string };
+  imbalance: {
+    penaltyMicrosPerMWh: string;
+    priceCapMicrosPerMWh: string;
+    priceFloorMicrosPerMWh: string;
+    nonReportingPenaltyMicros: string;
+    trueUpDelayMs: string;
+    liquidatedDamagesMicrosPerMWh: string;
+    buyMarginBps: string;
+    balanceToleranceWh: string;
+  };
   maxOrdersPerAccount: number;
   maxStepsPerOrder: number;
   minStepWh?: string;
@@ -58,11 +80,11 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
             })),
           }),
       ...(c.upstream.tariffLeadMs === undefined ? {} : { tariffLeadMs: c.upstream.tariffLeadMs.toString() }),
+      ...(c.upstream.meter === undefined ? {} : { meter: c.upstream.meter.toString() }),
     },
-    imbalance: {
-      shortfallPriceMicrosPerMWh: c.imbalance.shortfallPriceMicrosPerMWh.toString(),
-      surplusPriceMicrosPerMWh: c.imbalance.surplusPriceMicrosPerMWh.toString(),
-    },
+    imbalance: Object.fromEntries(
+      IMBALANCE_FIELDS.map((k) => [k, c.imbalance[k].toString()]),
+    ) as MarketConfigJson['imbalance'],
     maxOrdersPerAccount: c.maxOrdersPerAccount,
     maxStepsPerOrder: c.maxStepsPerOrder,
     ...(c.minStepWh === undefined ? {} : { minStepWh: c.minStepWh.toString() }),
@@ -144,11 +166,11 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
       ...(up.tariffLeadMs === undefined
         ? {}
         : { tariffLeadMs: int(up, 'tariffLeadMs', `${where}.upstream`) }),
+      ...(up.meter === undefined ? {} : { meter: int(up, 'meter', `${where}.upstream`) }),
     },
-    imbalance: {
-      shortfallPriceMicrosPerMWh: int(im, 'shortfallPriceMicrosPerMWh', `${where}.imbalance`),
-      surplusPriceMicrosPerMWh: int(im, 'surplusPriceMicrosPerMWh', `${where}.imbalance`),
-    },
+    imbalance: Object.fromEntries(
+      IMBALANCE_FIELDS.map((k) => [k, int(im, k, `${where}.imbalance`)]),
+    ) as unknown as ImbalanceConfig,
     maxOrdersPerAccount: num(o, 'maxOrdersPerAccount', where),
     maxStepsPerOrder: num(o, 'maxStepsPerOrder', where),
     ...(o.minStepWh === undefined ? {} : { minStepWh: int(o, 'minStepWh', where) }),

@@ -37,6 +37,11 @@ export interface UpstreamConfig {
   tariffLeadMs?: bigint;
   /** Most energy per interval in each direction, Wh. */
   capacityWh: bigint;
+  /**
+   * The connection's own meter (a registered meter id at the upstream bus), read for the energy-balance
+   * check; it is not settled as a party. Absent: no check.
+   */
+  meter?: bigint;
 }
 
 /**
@@ -48,6 +53,36 @@ export interface MarketClock {
   blockOriginMs: bigint;
   marketOriginMs: bigint;
   scale: bigint;
+}
+
+/**
+ * The second settlement: deviations from the cleared position are settled at real-time nodal prices
+ * inside a penalty band (a short party pays at least max(λ_forward, λ_rt) + δ, a long party is paid at
+ * most min(λ_forward, λ_rt) − δ); prices in cash units (µ$) per MWh.
+ */
+export interface ImbalanceConfig {
+  /** δ, the penalty band's half-width, µ$/MWh (> 0, so no deviation beats the forward position). */
+  penaltyMicrosPerMWh: bigint;
+  /** Highest real-time price, µ$/MWh: the price of withdrawals the network could not have served. */
+  priceCapMicrosPerMWh: bigint;
+  /** Lowest real-time price, µ$/MWh (may be negative): the price of injections the network could not carry. */
+  priceFloorMicrosPerMWh: bigint;
+  /** Charged per missing reading (meter and interval) on top of the adverse estimate, µ$. */
+  nonReportingPenaltyMicros: bigint;
+  /** A reading may still arrive this long after the settlement deadline and is settled by a true-up, ms. */
+  trueUpDelayMs: bigint;
+  /** Liquidated damages a seller pays the holder of its undelivered promise, µ$/MWh undelivered. */
+  liquidatedDamagesMicrosPerMWh: bigint;
+  /**
+   * Buy orders post imbalance margin on this share (basis points) of the capacity × interval of the
+   * owner's meters at the bus, at the collateral price (cap + δ); sell orders post it on their energy.
+   */
+  buyMarginBps: bigint;
+  /**
+   * Energy-balance check: the interval is flagged when the participants' metered net injection plus the
+   * upstream meter's net injection is farther from zero than this, Wh (DC model: no losses).
+   */
+  balanceToleranceWh: bigint;
 }
 
 /** The market's configuration, written into state at genesis. */
@@ -65,8 +100,8 @@ export interface MarketConfig {
   /** First interval index the market trades (earlier intervals are never cleared). */
   firstInterval: bigint;
   upstream: UpstreamConfig;
-  /** Imbalance prices, cash units per MWh: a shortfall pays the first, a surplus is paid the second. */
-  imbalance: { shortfallPriceMicrosPerMWh: bigint; surplusPriceMicrosPerMWh: bigint };
+  /** The second (real-time) settlement's parameters (docs/market-rules.md §10a). */
+  imbalance: ImbalanceConfig;
   /** Most live orders of one account in one interval. */
   maxOrdersPerAccount: number;
   /** Most steps of one order. */
@@ -125,11 +160,36 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
   if (!Number.isSafeInteger(c.upstream.bus) || c.upstream.bus < 0) {
     throw new InputError(`market config: expected upstream.bus as a bus number, got ${c.upstream.bus}`);
   }
-  nonneg(c.imbalance.shortfallPriceMicrosPerMWh, 'imbalance.shortfallPriceMicrosPerMWh');
-  nonneg(c.imbalance.surplusPriceMicrosPerMWh, 'imbalance.surplusPriceMicrosPerMWh');
-  if (c.imbalance.surplusPriceMicrosPerMWh > c.imbalance.shortfallPriceMicrosPerMWh) {
-    throw new InputError('market config: expected the surplus imbalance price <= the shortfall price');
+  const im = c.imbalance;
+  pos(im.penaltyMicrosPerMWh, 'imbalance.penaltyMicrosPerMWh');
+  nonneg(im.priceCapMicrosPerMWh, 'imbalance.priceCapMicrosPerMWh');
+  if (typeof im.priceFloorMicrosPerMWh !== 'bigint' || im.priceFloorMicrosPerMWh > im.priceCapMicrosPerMWh) {
+    throw new InputError(
+      `market config: expected imbalance.priceFloorMicrosPerMWh <= priceCapMicrosPerMWh as a bigint, got ${String(im.priceFloorMicrosPerMWh)}`,
+    );
   }
+  for (const v of [im.priceCapMicrosPerMWh, im.priceFloorMicrosPerMWh, im.penaltyMicrosPerMWh]) {
+    if (v > MAX_PRICE_MICROS_PER_MWH || v < -MAX_PRICE_MICROS_PER_MWH)
+      throw new InputError(
+        `market config: expected imbalance prices within ±${MAX_PRICE_MICROS_PER_MWH}, got ${v}`,
+      );
+  }
+  if (im.priceCapMicrosPerMWh < c.upstream.importPriceMicrosPerMWh) {
+    throw new InputError(
+      'market config: expected imbalance.priceCapMicrosPerMWh >= the upstream import price',
+    );
+  }
+  if (im.priceFloorMicrosPerMWh > c.upstream.exportPriceMicrosPerMWh) {
+    throw new InputError(
+      'market config: expected imbalance.priceFloorMicrosPerMWh <= the upstream export price',
+    );
+  }
+  nonneg(im.nonReportingPenaltyMicros, 'imbalance.nonReportingPenaltyMicros');
+  nonneg(im.trueUpDelayMs, 'imbalance.trueUpDelayMs');
+  nonneg(im.liquidatedDamagesMicrosPerMWh, 'imbalance.liquidatedDamagesMicrosPerMWh');
+  nonneg(im.buyMarginBps, 'imbalance.buyMarginBps');
+  nonneg(im.balanceToleranceWh, 'imbalance.balanceToleranceWh');
+  if (c.upstream.meter !== undefined) nonneg(c.upstream.meter, 'upstream.meter');
   for (const [v, name] of [
     [c.maxOrdersPerAccount, 'maxOrdersPerAccount'],
     [c.maxStepsPerOrder, 'maxStepsPerOrder'],
@@ -231,6 +291,16 @@ export const intervalEndMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.interv
 export const gateMs = (c: MarketConfig, k: bigint) => k * c.intervalMs - c.gateLeadMs;
 /** Settlement deadline of interval k, ms: readings are accepted while end <= block time < deadline. */
 export const deadlineMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs + c.settlementDelayMs;
+/**
+ * The price imbalance collateral is sized at, µ$/MWh: the cap plus δ, the most a short Wh can cost at
+ * real-time prices (a forward price above the cap can cost more; the rest becomes a debt).
+ */
+export const collateralPriceMicrosPerMWh = (c: MarketConfig) =>
+  c.imbalance.priceCapMicrosPerMWh + c.imbalance.penaltyMicrosPerMWh;
+
+/** The last market time a late reading of interval k is accepted (and trued up), exclusive, ms. */
+export const trueUpDeadlineMs = (c: MarketConfig, k: bigint) => deadlineMs(c, k) + c.imbalance.trueUpDelayMs;
+
 /** Energy a connection of `capacityW` can carry in one interval, Wh (floored). */
 export const capacityWhPerInterval = (c: MarketConfig, capacityW: bigint) =>
   (capacityW * c.intervalMs) / MS_PER_HOUR;

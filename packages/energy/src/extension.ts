@@ -13,6 +13,7 @@ import {
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
 import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
+import { IMBALANCE_FIELDS } from './config-json.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
@@ -41,8 +42,8 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ['upstream.importPrice', c.upstream.importPriceMicrosPerMWh],
     ['upstream.exportPrice', c.upstream.exportPriceMicrosPerMWh],
     ['upstream.capacityWh', c.upstream.capacityWh],
-    ['imbalance.shortfallPrice', c.imbalance.shortfallPriceMicrosPerMWh],
-    ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
+    ...IMBALANCE_FIELDS.map((k) => [`imbalance.${k}`, c.imbalance[k]] as [string, bigint]),
+    ...(c.upstream.meter === undefined ? [] : ([['upstream.meter', c.upstream.meter]] as [string, bigint][])),
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
     ...(c.upstream.tariffLeadMs === undefined
@@ -91,7 +92,7 @@ export async function beginMarketBlock(
     const st = state.get(marketKeys.interval(s).status);
     if (st === INTERVAL_STATUS.cleared) {
       if (!readyToSettle(state, deadlineMs(config, s), now, s)) break;
-      logs.push(...settleInterval(state, modules, config, env, s));
+      logs.push(...(await settleInterval(state, modules, config, env, s)));
     }
     s++;
     state.set(marketKeys.settleNext, s);

@@ -35,6 +35,7 @@ export {
   DEFAULT_TARIFF_LEAD_MS,
   deadlineMs,
   gateMs,
+  type ImbalanceConfig,
   initialTariff,
   intervalEndMs,
   intervalMinutes,
@@ -114,6 +115,12 @@ export {
   promiseWordKey,
   readPromiseRecord,
 } from './promise-record.ts';
+export {
+  dcRealtimePrices,
+  type RealtimePricer,
+  type RealtimePrices,
+  type RealtimePricingInput,
+} from './realtime-prices.ts';
 export {
   MAX_METER_CAPACITY_W,
   MAX_NETWORK_JSON_BYTES,

@@ -2,6 +2,7 @@
 // (issue 5, item 7). Each is computed from primary records (orders, readings, balances), not from the
 // running totals the modules keep, so a bookkeeping error shows up as a violation.
 import {
+  type Address,
   CASH_ADDRESS,
   CREDITS_ADDRESS,
   type JournaledState,
@@ -10,12 +11,13 @@ import {
   ZERO_ADDRESS,
 } from '@gridledger/execution';
 import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
-import { debtView } from './debts.ts';
+import { debtKeys, debtView } from './debts.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
-import { promiseEnergyWh } from './promise-record.ts';
-import { partyPositions } from './settlement.ts';
-import { decodeSigned, minBig } from './words.ts';
+import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
+import { readingView } from './reading-store.ts';
+import { registryView } from './registry.ts';
+import { decodeSigned, maxBig } from './words.ts';
 
 /** Range of intervals to check. */
 export interface InvariantScope {
@@ -58,8 +60,27 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
       }
     }
     if (st === INTERVAL_STATUS.settled) {
-      for (const p of partyPositions(state, k)) {
-        creditsExpected += minBig(p.exportedWh, p.soldWh);
+      // Credits only for net local delivery: per seller party, delivered <= max(0, exported - imported)
+      // over its readings (a missing reading counts as neither here; its estimate imported more).
+      const deliveredBy = new Map<string, { owner: Address; bus: bigint; wh: bigint }>();
+      for (const id of promises) {
+        const wh = state.get(marketKeys.promise(id).deliveredWh);
+        creditsExpected += wh;
+        const o = marketView.order(state, promiseSellerOrder(state, id));
+        if (o === undefined) continue;
+        const key = `${o.owner}:${o.bus}`;
+        const g = deliveredBy.get(key) ?? { owner: o.owner, bus: BigInt(o.bus), wh: 0n };
+        g.wh += wh;
+        deliveredBy.set(key, g);
+      }
+      for (const g of deliveredBy.values()) {
+        let net = 0n;
+        for (const m of registryView.metersAt(state, g.owner, g.bus)) {
+          const r = readingView(state, m, k);
+          if (r !== undefined) net += r.exportedWh - r.importedWh;
+        }
+        if (g.wh > maxBig(0n, net))
+          out.push(`interval ${k}: ${g.owner} at bus ${g.bus} credited ${g.wh} Wh > net delivery ${net}`);
       }
       const sumDelivered = promises.reduce((a, id) => a + state.get(marketKeys.promise(id).deliveredWh), 0n);
       const sumPromised = promises.reduce((a, id) => a + promiseEnergyWh(state, id), 0n);
@@ -80,6 +101,14 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
     out.push(`rent: the fund holds and is owed ${fund} but the intervals recorded ${rentRecorded}`);
   const credits = state.get(`${CREDITS_ADDRESS}:supply`);
   if (credits !== creditsExpected)
-    out.push(`credits: supply ${credits} != metered deliveries ${creditsExpected}`);
+    out.push(`credits: supply ${credits} != delivered Wh of settled promises ${creditsExpected}`);
+  // Debts: a record of money owed, never money itself: Σ debts = Σ dues = the recorded total, and each
+  // debtor's claims add up to its debt (so balances + dues − debts still sum to the cash supply).
+  const sum = (prefix: string) => state.entriesWithPrefix(prefix).reduce((a, [, v]) => a + v, 0n);
+  const debts = sum(`${MARKET_ADDRESS}:debt:`);
+  const dues = sum(`${MARKET_ADDRESS}:due:`);
+  const total = state.get(debtKeys.total);
+  if (debts !== dues || debts !== total)
+    out.push(`debts: Σ debts ${debts}, Σ dues ${dues}, recorded total ${total} differ`);
   return out;
 }

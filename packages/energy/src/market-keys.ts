@@ -105,10 +105,29 @@ export const marketKeys = {
     /** Number of promises of the interval; their token ids are firstPromise .. firstPromise + n - 1. */
     promises: `${M}:iv:${k}:pn`,
     firstPromise: `${M}:iv:${k}:p1`,
-    /** Meters whose reading settlement waits for (1 each), their number, and how many reported. */
-    expected: (meter: bigint) => `${M}:iv:${k}:em:${meter}`,
+    /**
+     * The interval's meters are the first `expectedCount` registered (every meter registered before its
+     * clearing); settlement waits for their readings until the deadline; how many reported.
+     */
     expectedCount: `${M}:iv:${k}:emn`,
     reportedCount: `${M}:iv:${k}:got`,
+    /** The registry's network version at the clearing (real-time prices need the same network). */
+    networkVersion: `${M}:iv:${k}:netv`,
+    /** Real-time (ex-post) price per bus, signed µ$/MWh (settlement). */
+    rtLmp: (bus: number) => `${M}:iv:${k}:rtlmp:${bus}`,
+    /** 1 when the real-time prices were computed (else deviations settled at the forward prices). */
+    rtPriced: `${M}:iv:${k}:rtok`,
+    /** Energy-balance mismatch, signed Wh; flagged: 1 held, 2 released, 3 cancelled by the operator. */
+    balanceMismatchWh: `${M}:iv:${k}:bal`,
+    flagged: `${M}:iv:${k}:flag`,
+    /** Payments held by a flagged energy balance: count, and each (account, µ$). */
+    heldCount: `${M}:iv:${k}:held:n`,
+    heldTo: (i: bigint) => `${M}:iv:${k}:held:${i}:to`,
+    heldAmount: (i: bigint) => `${M}:iv:${k}:held:${i}:amt`,
+    /** A party's settled deviation (signed Wh), for a true-up by a late reading. */
+    deviationWh: (owner: Address, bus: number) => `${M}:iv:${k}:dev:${owner}:${bus}`,
+    /** 1 + the import estimated for a meter with no reading at settlement, Wh (0: it had a reading). */
+    estimatedImportWh: (meter: bigint) => `${M}:iv:${k}:est:${meter}`,
   }),
   promise: (id: bigint) => ({
     settled: `${M}:p:${id}:settled`,

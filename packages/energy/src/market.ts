@@ -18,6 +18,7 @@ import {
 import { parseAbi } from 'viem';
 import { MARKET_ADDRESS } from './addresses.ts';
 import {
+  collateralPriceMicrosPerMWh,
   deadlineMs,
   gateMs,
   intervalEndMs,
@@ -27,36 +28,44 @@ import {
   type MarketConfig,
   marketTimeMs,
 } from './config.ts';
+import { DEBTS_ABI, debtKeys, payDebtsFromBalance } from './debts.ts';
 import { decodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { PROMISE_RECORD_WORDS, promiseWordKey, readPromiseRecord } from './promise-record.ts';
 import { registryKeys } from './registry.ts';
+import { SETTLEMENT_EVENTS_ABI } from './settlement-events.ts';
 import { decodeSigned, maxBig, minBig, type StateReader } from './words.ts';
 
 /** The market's ABI (functions, views and every event the market emits, in the block too). */
-export const MARKET_ABI = parseAbi([
-  'struct Step { uint64 energyWh; uint64 priceMicrosPerMWh; }',
-  'struct OrderView { address owner; uint64 interval; uint256 bus; uint8 side; uint256 escrow; uint8 status; uint256 clearedWh; int256 priceMicrosPerMWh; int256 amount; }',
-  'struct PromiseView { uint64 interval; address seller; address buyer; uint256 sellerOrder; uint256 buyerOrder; uint256 sellerBus; uint256 buyerBus; uint256 energyWh; int256 sellerPriceMicrosPerMWh; int256 buyerPriceMicrosPerMWh; bool settled; uint256 deliveredWh; }',
-  'function placeOrder(uint64 interval, uint256 bus, uint8 side, Step[] steps) returns (uint256 id)',
-  'function cancelOrder(uint256 id)',
-  'function order(uint256 id) view returns (OrderView)',
-  'function orderSteps(uint256 id) view returns (Step[])',
-  'function intervalState(uint64 interval) view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises)',
-  'function lmp(uint64 interval, uint256 bus) view returns (int256)',
-  'function promiseOf(uint256 tokenId) view returns (PromiseView)',
-  'function clock(uint64 interval) view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs)',
-  'event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow)',
-  'event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released)',
-  'event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises)',
-  'event OrderCleared(uint256 indexed id, address indexed owner, uint256 energyWh, int256 priceMicrosPerMWh, int256 amount, uint256 released)',
-  'event TradeRecorded(uint256 indexed promiseId, uint256 indexed sellerOrder, uint256 indexed buyerOrder, uint256 energyWh)',
-  'event PromiseSettled(uint256 indexed promiseId, address indexed holder, uint256 deliveredWh)',
-  'event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount)',
-  'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
-  'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
-  'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
-  'event ClearingRecorded(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash, string result, string certificate)',
-]);
+export const MARKET_ABI = [
+  ...parseAbi([
+    'struct Step { uint64 energyWh; uint64 priceMicrosPerMWh; }',
+    'struct OrderView { address owner; uint64 interval; uint256 bus; uint8 side; uint256 escrow; uint8 status; uint256 clearedWh; int256 priceMicrosPerMWh; int256 amount; }',
+    'struct PromiseView { uint64 interval; address seller; address buyer; uint256 sellerOrder; uint256 buyerOrder; uint256 sellerBus; uint256 buyerBus; uint256 energyWh; int256 sellerPriceMicrosPerMWh; int256 buyerPriceMicrosPerMWh; bool settled; uint256 deliveredWh; }',
+    'function placeOrder(uint64 interval, uint256 bus, uint8 side, Step[] steps) returns (uint256 id)',
+    'function cancelOrder(uint256 id)',
+    'function payDebts() returns (uint256 paid)',
+    'function debtOf(address account) view returns (uint256 debt, uint256 due)',
+    'function order(uint256 id) view returns (OrderView)',
+    'function orderSteps(uint256 id) view returns (Step[])',
+    'function intervalState(uint64 interval) view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises)',
+    'function lmp(uint64 interval, uint256 bus) view returns (int256)',
+    'function promiseOf(uint256 tokenId) view returns (PromiseView)',
+    'function clock(uint64 interval) view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs)',
+    'event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow)',
+    'event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released)',
+    'event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises)',
+    'event OrderCleared(uint256 indexed id, address indexed owner, uint256 energyWh, int256 priceMicrosPerMWh, int256 amount, uint256 released)',
+    'event TradeRecorded(uint256 indexed promiseId, uint256 indexed sellerOrder, uint256 indexed buyerOrder, uint256 energyWh)',
+    'event PromiseSettled(uint256 indexed promiseId, address indexed holder, uint256 deliveredWh)',
+    'event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount)',
+    'event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason)',
+    'event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises)',
+    'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
+    'event ClearingRecorded(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash, string result, string certificate)',
+  ]),
+  ...SETTLEMENT_EVENTS_ABI,
+  ...DEBTS_ABI,
+] as const;
 
 /** Prepared events of the market (also used by clearing and settlement). */
 export const MARKET_EVENTS = {
@@ -73,6 +82,13 @@ export const MARKET_EVENTS = {
   clearingRecorded: prepareEvent(MARKET_ABI, 'ClearingRecorded'),
 };
 
+/** An account in default (any unpaid debt) may not place orders until it pays (debts.ts). */
+function refuseDefaulter(ctx: CallContext, who: Address): void {
+  const debt = ctx.read(debtKeys.debt(who));
+  if (debt > 0n)
+    throw revertReason(`market: ${who} is in default, owing ${debt} µ$: pay it with payDebts() first`);
+}
+
 /** ceil(a / b) for a >= 0, b > 0. */
 const ceilDivPos = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
@@ -84,9 +100,9 @@ export function buyEscrow(steps: readonly { energyWh: bigint; priceMicrosPerMWh:
   );
 }
 
-/** Collateral of a sell order for `energyWh`: ceil(energyWh · shortfall price / 10^6) cash units. */
+/** Collateral of a sell order for `energyWh`: ceil(energyWh · (price cap + δ) / 10^6) cash units. */
 export function sellCollateral(config: MarketConfig, energyWh: bigint): bigint {
-  return ceilDivPos(energyWh * config.imbalance.shortfallPriceMicrosPerMWh, WH_PER_MWH);
+  return ceilDivPos(energyWh * collateralPriceMicrosPerMWh(config), WH_PER_MWH);
 }
 
 /** An order as stored. */
@@ -183,6 +199,7 @@ export class MarketModule extends AbiModule {
         const who = ctx.sender;
         if (!hasRole(ctx, 'PARTICIPANT_ROLE', who))
           throw revertReason(`market: ${who} lacks PARTICIPANT_ROLE`);
+        refuseDefaulter(ctx, who);
         if ((side as number) !== 0 && (side as number) !== 1) {
           throw revertReason(`market: side must be 0 (buy) or 1 (sell), got ${side}`);
         }
@@ -286,6 +303,11 @@ export class MarketModule extends AbiModule {
         ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.placed, { id, owner: who, interval: k, bus: b, side, escrow });
         return [id];
       },
+      payDebts: (ctx) => [payDebtsFromBalance(ctx, ctx.sender)],
+      debtOf: (ctx, [account]) => [
+        ctx.read(debtKeys.debt(account as Address)),
+        ctx.read(debtKeys.due(account as Address)),
+      ],
       cancelOrder: (ctx, [id]) => {
         const o = marketKeys.order(id as bigint);
         const owner = ctx.read(o.owner);

@@ -5,9 +5,18 @@
 // The transaction reverts as a whole, naming the reading, for an unknown meter, a signature that does
 // not recover to the meter's key, a second reading of the same meter and interval (also within the
 // batch), a reading whose imported + exported Wh exceed the meter's registered capacity × the interval,
-// a reading before its interval ended, or at/after its settlement deadline (or once settled).
-// State keys (prefix <meters address>): :r:<meter>:<interval>:imp, :exp (Wh), :seen (1).
-import { AbiModule, type Address, prepareEvent, recoverAddress, revertReason } from '@gridledger/execution';
+// a reading before its interval ended, or at/after its settlement deadline (or once settled), except
+// a reading the settlement estimated, which is taken until the true-up deadline and trued up
+// (true-up.ts). The grid operator resolves an interval flagged by the energy-balance check
+// (`resolveEnergyBalance`: pay or cancel the held payments). State keys: reading-store.ts.
+import {
+  AbiModule,
+  type Address,
+  hasRole,
+  prepareEvent,
+  recoverAddress,
+  revertReason,
+} from '@gridledger/execution';
 import { bytesToHex, type Hex, hashTypedData, hexToBytes, parseAbi } from 'viem';
 import { METERS_ADDRESS } from './addresses.ts';
 import {
@@ -16,16 +25,22 @@ import {
   intervalEndMs,
   type MarketConfig,
   marketTimeMs,
+  trueUpDeadlineMs,
 } from './config.ts';
+import { BALANCE_FLAG, resolveHeld } from './energy-balance.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
+import { meterKeys, readingView } from './reading-store.ts';
 import { registryKeys, registryView } from './registry.ts';
-import type { StateReader } from './words.ts';
+import { trueUp } from './true-up.ts';
+
+export { meterKeys, readingView } from './reading-store.ts';
 
 /** The meters module's ABI. */
 export const METERS_ABI = parseAbi([
   'struct Reading { uint256 meter; uint64 interval; uint64 importedWh; uint64 exportedWh; }',
   'function submitReadings(Reading[] readings, bytes[] signatures)',
   'function readingOf(uint256 meter, uint64 interval) view returns (bool seen, uint256 importedWh, uint256 exportedWh)',
+  'function resolveEnergyBalance(uint64 interval, bool release) returns (uint256 amount)',
   'event ReadingAccepted(uint256 indexed meter, uint64 indexed interval, uint256 importedWh, uint256 exportedWh)',
 ]);
 
@@ -69,24 +84,6 @@ export function readingDigest(chainId: bigint, r: Reading): Hex {
 export const MAX_READINGS_PER_TX = 200;
 
 const EV = { accepted: prepareEvent(METERS_ABI, 'ReadingAccepted') };
-const T = METERS_ADDRESS;
-/** State keys of the meters module. */
-export const meterKeys = {
-  imported: (m: bigint, k: bigint) => `${T}:r:${m}:${k}:imp`,
-  exported: (m: bigint, k: bigint) => `${T}:r:${m}:${k}:exp`,
-  seen: (m: bigint, k: bigint) => `${T}:r:${m}:${k}:seen`,
-};
-
-/** Unmetered reading lookup (undefined when the meter has not reported for the interval). */
-export function readingView(
-  s: StateReader,
-  meter: bigint,
-  k: bigint,
-): { importedWh: bigint; exportedWh: bigint } | undefined {
-  if (s.get(meterKeys.seen(meter, k)) !== 1n) return undefined;
-  return { importedWh: s.get(meterKeys.imported(meter, k)), exportedWh: s.get(meterKeys.exported(meter, k)) };
-}
-
 /**
  * The meters module.
  * @example new MetersModule(config)
@@ -116,9 +113,14 @@ export class MetersModule extends AbiModule {
             );
           }
           const status = ctx.read(marketKeys.interval(r.interval).status);
-          if (t >= deadlineMs(config, r.interval) || status === INTERVAL_STATUS.settled) {
+          // A settled interval takes a late reading only in place of an estimate, until the true-up deadline.
+          const late =
+            status === INTERVAL_STATUS.settled &&
+            t < trueUpDeadlineMs(config, r.interval) &&
+            ctx.read(marketKeys.interval(r.interval).estimatedImportWh(r.meter)) !== 0n;
+          if (!late && (t >= deadlineMs(config, r.interval) || status === INTERVAL_STATUS.settled)) {
             throw revertReason(
-              `${where}: the settlement deadline (${deadlineMs(config, r.interval)} ms) has passed or the interval is settled`,
+              `${where}: the settlement deadline (${deadlineMs(config, r.interval)} ms) has passed or the interval is settled (a reading that was estimated is taken until ${trueUpDeadlineMs(config, r.interval)} ms)`,
             );
           }
           const sig = hexToBytes(sigs[i]!);
@@ -131,8 +133,11 @@ export class MetersModule extends AbiModule {
               ? recoverAddress(digest, sig.subarray(0, 64), v % 27)
               : null;
           const signer = rec === null ? undefined : (bytesToHex(rec) as Address);
-          if (signer !== meter.key)
-            throw revertReason(`${where}: not signed by the meter's key ${meter.key}`);
+          // The grid operator's head-end may sign readings on a participant's behalf.
+          if (signer !== meter.key && (signer === undefined || !hasRole(ctx, 'GRID_OPERATOR_ROLE', signer)))
+            throw revertReason(
+              `${where}: not signed by the meter's key ${meter.key} or the grid operator's head-end`,
+            );
           if (ctx.read(meterKeys.seen(r.meter, r.interval)) === 1n)
             throw revertReason(`${where}: already reported`);
           const maxWh = capacityWhPerInterval(config, meter.capacityW);
@@ -145,7 +150,7 @@ export class MetersModule extends AbiModule {
           ctx.write(meterKeys.imported(r.meter, r.interval), r.importedWh);
           ctx.write(meterKeys.exported(r.meter, r.interval), r.exportedWh);
           const iv = marketKeys.interval(r.interval);
-          if (ctx.read(iv.expected(r.meter)) === 1n)
+          if (ctx.read(registryKeys.meterIndex(r.meter)) <= ctx.read(iv.expectedCount))
             ctx.write(iv.reportedCount, ctx.read(iv.reportedCount) + 1n);
           ctx.emit(METERS_ADDRESS, EV.accepted, {
             meter: r.meter,
@@ -153,8 +158,29 @@ export class MetersModule extends AbiModule {
             importedWh: r.importedWh,
             exportedWh: r.exportedWh,
           });
+          if (late) {
+            trueUp(
+              ctx,
+              config,
+              r.interval,
+              { meter: r.meter, owner: meter.owner, bus: Number(meter.bus) },
+              r,
+            );
+          }
         });
         return [];
+      },
+      resolveEnergyBalance: (ctx, [interval, release]) => {
+        if (!hasRole(ctx, 'GRID_OPERATOR_ROLE', ctx.sender))
+          throw revertReason(
+            `meters: resolveEnergyBalance needs GRID_OPERATOR_ROLE, ${ctx.sender} does not hold it`,
+          );
+        const k = interval as bigint;
+        if (ctx.read(marketKeys.interval(k).flagged) !== BALANCE_FLAG.held)
+          throw revertReason(
+            `meters: interval ${k} has no payments held by the energy-balance check (not held)`,
+          );
+        return [resolveHeld(ctx, config, k, release as boolean)];
       },
       readingOf: (ctx, [meter, interval]) => {
         const seen = ctx.read(meterKeys.seen(meter as bigint, interval as bigint)) === 1n;

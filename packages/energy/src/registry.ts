@@ -13,7 +13,7 @@
 //   :lim:<branch>               overriding limit in W plus one (0 = none)
 //   :st:<branch>                status override: 0 = as registered, 1 = in service, 2 = out of service
 //   :m:<meter>:key|bus|owner    a meter (key and owner as uint160; bus as bus id + 1)
-//   :m:<meter>:cap              the meter's connection capacity, W
+//   :m:<meter>:cap, :idx        the meter's connection capacity, W; its registration index + 1
 //   :ms:n, :ms:<i>              every registered meter id, in registration order (settlement settles all)
 //   :pm:<owner>:<bus>:n, :pm:<owner>:<bus>:<i>   the meters of an owner at a bus
 //   :pb:<account>:<bus>         1 when the participant may trade at the bus
@@ -79,6 +79,8 @@ export const registryKeys = {
   meterBus: (m: bigint) => `${R}:m:${m}:bus`,
   meterOwner: (m: bigint) => `${R}:m:${m}:owner`,
   meterCapacity: (m: bigint) => `${R}:m:${m}:cap`,
+  /** The meter's registration index plus one (0: not registered). */
+  meterIndex: (m: bigint) => `${R}:m:${m}:idx`,
   meterCount: `${R}:ms:n`,
   meterAt: (i: bigint | number) => `${R}:ms:${i}`,
   ownerMeters: (owner: Address, bus: bigint | number) => `${R}:pm:${owner}:${bus}:n`,
@@ -144,9 +146,9 @@ export const registryView = {
       capacityW: s.get(K.meterCapacity(meter)),
     };
   },
-  /** Every registered meter id, in registration order. */
-  allMeters(s: StateReader): bigint[] {
-    const n = Number(s.get(K.meterCount));
+  /** The first `count` registered meter ids (default: all), in registration order. */
+  allMeters(s: StateReader, count?: bigint): bigint[] {
+    const n = Number(count ?? s.get(K.meterCount));
     const out: bigint[] = [];
     for (let i = 0; i < n; i++) out.push(s.get(K.meterAt(i)));
     return out;
@@ -254,6 +256,7 @@ export class RegistryModule extends AbiModule {
         ctx.write(K.ownerMeters(owner as Address, bus as bigint), n + 1n);
         const all = ctx.read(K.meterCount);
         ctx.write(K.meterAt(all), m);
+        ctx.write(K.meterIndex(m), all + 1n);
         ctx.write(K.meterCount, all + 1n);
         ctx.emit(R, EV.meter, { meter: m, key, bus, owner, capacityW: cap });
         return [];

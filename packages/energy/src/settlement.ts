@@ -1,207 +1,232 @@
-// Settlement of one cleared interval (called by the begin-block step once all expected readings are in
-// or the deadline has passed; a missing reading counts as zero). Per party (owner at a bus, over all its
-// cleared orders there; meters of that owner at that bus summed):
-//   delivered  = min(sold Wh, metered export Wh), shared among the party's promises pro rata to their Wh
-//                (shareProRata: floors, then the largest remainders, ties to the lower token id), minted as
-//                credits (ERC-20, Wh) to each promise's holder; every promise of the interval is burned
-//                (its attributes are kept as the record); upstream-sold promises deliver no credits;
-//   imbalance  = (export - import) - (sold - bought) Wh. Negative: the party pays
-//                ceil(|imbalance| · shortfall price / 10^6) to the grid operator, from its sell collateral,
-//                then its cash balance; what it cannot pay is a PaymentFailed event. Positive: the grid
-//                operator pays floor(imbalance · surplus price / 10^6), or, when its balance cannot cover
-//                it, pays nothing and a PaymentFailed event says why. Money is only ever moved, never made.
-// Remaining collateral is released to the party. Then the digital twin: the DC flows of the metered
-// injections (upstream balancing at its bus) are stored per branch, with a FlowDeviation event where they
-// differ from the cleared flows or break a limit.
-import { mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
+// The second settlement of one cleared interval (called by the begin-block step once every meter of the
+// interval has reported or its deadline has passed). docs/market-rules.md §10a states the rules; here is
+// the order every validator applies them in:
+// 1. Positions (settlement-positions.ts): every party (owner at a bus) with a cleared order or a meter
+//    of the interval; a missing reading is replaced by the adverse estimate (import = capacity ×
+//    interval, export 0), recorded for a true-up, and charged the non-reporting penalty.
+// 2. Real-time prices (realtime-prices.ts) from the metered net injections on the network the interval
+//    cleared on (if the operator registered another network since, the forward prices stand in), stored
+//    per bus.
+// 3. Credits for net local delivery and promises burned, liquidated damages (settlement-credits.ts).
+// 4. The energy-balance check against the upstream meter (energy-balance.ts).
+// 5. Deviations (penalty-band.ts): deviation = metered net injection − cleared net position; a short
+//    party pays the grid operator at max(λ_fwd, λ_rt) + δ (from its collateral, then cash, else a debt),
+//    a long party is paid at min(λ_fwd, λ_rt) − δ by the grid operator (what it cannot pay it owes; held
+//    when the interval is flagged). Receipts are netted against debts (debts.ts). Remaining collateral
+//    is released (netted too).
+// 6. The digital twin: DC flows of the metered injections stored per branch, FlowDeviation events.
+import { mwToW, whToMw } from '@gridledger/base';
 import {
   type Address,
-  CASH_ADDRESS,
   CallContext,
-  CREDITS_ADDRESS,
-  Erc20Module,
-  Erc721Module,
   GasMeter,
   type JournaledState,
   type Log,
   type ModuleRegistry,
-  PROMISES_ADDRESS,
 } from '@gridledger/execution';
 import { solveDcPowerFlow } from '@gridledger/grid';
 import { MARKET_ADDRESS } from './addresses.ts';
+import { type CollateralPool, chargeParty, payOrOwe } from './collateral.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
-import { MARKET_EVENTS, marketView } from './market.ts';
-import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
-import { readingView } from './meters.ts';
-import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
-import { registryView } from './registry.ts';
-import { shareProRata } from './trades.ts';
-import { decodeSigned, encodeSigned, minBig, type StateReader } from './words.ts';
+import { payNetOfDebts } from './debts.ts';
+import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './energy-balance.ts';
+import { MARKET_EVENTS } from './market.ts';
+import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
+import { bandPrices, deviationAmount } from './penalty-band.ts';
+import { dcRealtimePrices, type RealtimePricer } from './realtime-prices.ts';
+import { registryKeys, registryView } from './registry.ts';
+import { settleCredits } from './settlement-credits.ts';
+import { SETTLEMENT_EVENTS } from './settlement-events.ts';
+import { deviationWh, type PartyPosition, partyPositions } from './settlement-positions.ts';
+import { tariffView } from './tariffs.ts';
+import { decodeSigned, encodeSigned, type StateReader } from './words.ts';
 
-/** One party's position and metered energy in an interval. */
-export interface PartyPosition {
-  owner: Address;
-  bus: number;
-  soldWh: bigint;
-  boughtWh: bigint;
-  importedWh: bigint;
-  exportedWh: bigint;
-  /** Ids of its cleared sell orders. */
-  sellOrders: bigint[];
-}
+export { type PartyPosition, partyPositions } from './settlement-positions.ts';
 
-/** Positions of every party with a cleared order in interval `k`, sorted by owner then bus. */
-export function partyPositions(state: StateReader, k: bigint): PartyPosition[] {
-  const groups = new Map<string, PartyPosition>();
-  for (const o of marketView.ordersOf(state, k)) {
-    if (o.status !== ORDER_STATUS.cleared) continue;
-    const key = `${o.owner}:${o.bus}`;
-    let g = groups.get(key);
-    if (g === undefined) {
-      g = {
-        owner: o.owner,
-        bus: o.bus,
-        soldWh: 0n,
-        boughtWh: 0n,
-        importedWh: 0n,
-        exportedWh: 0n,
-        sellOrders: [],
-      };
-      for (const m of registryView.metersAt(state, o.owner, o.bus)) {
-        const r = readingView(state, m, k);
-        if (r !== undefined) {
-          g.importedWh += r.importedWh;
-          g.exportedWh += r.exportedWh;
-        }
-      }
-      groups.set(key, g);
-    }
-    if (o.side === 'sell') {
-      g.soldWh += o.clearedWh;
-      g.sellOrders.push(o.id);
-    } else g.boughtWh += o.clearedWh;
-  }
-  return [...groups.values()].sort((a, b) =>
-    a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.bus - b.bus,
-  );
-}
+/**
+ * Forward price at `bus` in interval `k`, µ$/MWh; an interval that had no orders (no forward market)
+ * takes its real-time price.
+ */
+export const forwardPrice = (state: StateReader, k: bigint, bus: number) => {
+  const iv = marketKeys.interval(k);
+  return state.get(iv.clearedAtHeight) === 0n
+    ? decodeSigned(state.get(iv.rtLmp(bus)))
+    : decodeSigned(state.get(iv.lmp(bus)));
+};
+/** Real-time price at `bus` in settled interval `k`, µ$/MWh. */
+export const realtimePrice = (state: StateReader, k: bigint, bus: number) =>
+  decodeSigned(state.get(marketKeys.interval(k).rtLmp(bus)));
 
-/** Settles interval `k` into `state`; returns the logs. */
-export function settleInterval(
+/** Settles interval `k` into `state`; returns the logs. `pricer` computes the real-time prices (DC by default). */
+export async function settleInterval(
   state: JournaledState,
   modules: ModuleRegistry,
   config: MarketConfig,
   env: { height: bigint; timeMs: bigint },
   k: bigint,
-): Log[] {
+  pricer: RealtimePricer = dcRealtimePrices,
+): Promise<Log[]> {
   const ctx = new CallContext(state, new GasMeter(1n << 62n), { sender: MARKET_ADDRESS, ...env }, modules);
-  const cash = modules.require(CASH_ADDRESS, Erc20Module);
-  const credits = modules.require(CREDITS_ADDRESS, Erc20Module);
-  const nft = modules.require(PROMISES_ADDRESS, Erc721Module);
   const iv = marketKeys.interval(k);
-  const positions = partyPositions(state, k);
-  const partyOfOrder = new Map<bigint, PartyPosition>();
-  for (const p of positions) for (const id of p.sellOrders) partyOfOrder.set(id, p);
-
-  // Credits: per seller party, its delivery shared among its promises.
-  const promiseIds = marketView.promisesOf(state, k).sort((a, b) => (a < b ? -1 : 1));
-  const byParty = new Map<PartyPosition | undefined, bigint[]>();
-  for (const id of promiseIds) {
-    const p = partyOfOrder.get(promiseSellerOrder(state, id));
-    let list = byParty.get(p);
-    if (list === undefined) byParty.set(p, (list = []));
-    list.push(id);
-  }
-  let creditsWh = 0n;
-  for (const [party, ids] of byParty) {
-    const delivered = party === undefined ? 0n : minBig(party.exportedWh, party.soldWh);
-    const shares = shareProRata(
-      delivered,
-      ids.map((id) => promiseEnergyWh(state, id)),
-    );
-    ids.forEach((id, i) => {
-      const holder = nft.ownerOf(state, id);
-      const wh = shares[i]!;
-      if (wh > 0n) credits.mintInternal(ctx, holder, wh);
-      creditsWh += wh;
-      nft.burnInternal(ctx, id);
-      ctx.write(marketKeys.promise(id).settled, 1n);
-      ctx.write(marketKeys.promise(id).deliveredWh, wh);
-      ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.promiseSettled, { promiseId: id, holder, deliveredWh: wh });
-    });
-  }
-
-  // Imbalances against the grid operator; collateral released.
   const go = config.gridOperator;
+  const positions = partyPositions(state, config, k);
+
+  // Collateral of each party: the escrow left on its cleared orders.
+  const pools = new Map<PartyPosition, CollateralPool>();
   for (const p of positions) {
-    let collateral = 0n;
-    for (const id of p.sellOrders) {
-      collateral += state.get(marketKeys.order(id).escrow);
+    let left = 0n;
+    for (const id of [...p.sellOrders, ...p.buyOrders]) {
+      left += state.get(marketKeys.order(id).escrow);
       ctx.write(marketKeys.order(id).escrow, 0n);
     }
-    const imbalance = p.exportedWh - p.importedWh - (p.soldWh - p.boughtWh);
-    let amount = 0n;
-    if (imbalance < 0n) {
-      const owe = (-imbalance * config.imbalance.shortfallPriceMicrosPerMWh + WH_PER_MWH - 1n) / WH_PER_MWH;
-      const fromCollateral = minBig(owe, collateral);
-      if (fromCollateral > 0n) cash.transfer(ctx, MARKET_ADDRESS, go, fromCollateral);
-      collateral -= fromCollateral;
-      const rest = owe - fromCollateral;
-      const bal = cash.balanceOf(state, p.owner);
-      const fromBalance = minBig(rest, bal);
-      if (fromBalance > 0n) cash.transfer(ctx, p.owner, go, fromBalance);
-      if (fromBalance < rest) {
-        ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.paymentFailed, {
-          interval: k,
-          from: p.owner,
-          to: go,
-          amount: rest - fromBalance,
-          reason: `imbalance charge of ${owe} exceeds collateral and balance by ${rest - fromBalance}`,
-        });
-      }
-      amount = -(fromCollateral + fromBalance);
-    } else if (imbalance > 0n) {
-      const due = (imbalance * config.imbalance.surplusPriceMicrosPerMWh) / WH_PER_MWH;
-      const bal = cash.balanceOf(state, go);
-      if (due > bal) {
-        ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.paymentFailed, {
-          interval: k,
-          from: go,
-          to: p.owner,
-          amount: due,
-          reason: `grid operator balance ${bal} cannot cover the imbalance payment ${due}`,
-        });
-      } else if (due > 0n) {
-        cash.transfer(ctx, go, p.owner, due);
-        amount = due;
-      }
+    pools.set(p, { leftMicros: left });
+  }
+
+  // 1. Estimates and the non-reporting penalty.
+  for (const p of positions) {
+    for (const m of p.missing) {
+      ctx.write(iv.estimatedImportWh(m.meter), m.estimatedImportWh + 1n);
+      const penalty = config.imbalance.nonReportingPenaltyMicros;
+      chargeParty(ctx, {
+        payer: p.owner,
+        payee: go,
+        amount: penalty,
+        pool: pools.get(p)!,
+        interval: k,
+        reason: `no reading of meter ${m.meter}`,
+      });
+      ctx.emit(MARKET_ADDRESS, SETTLEMENT_EVENTS.estimated, {
+        interval: k,
+        meter: m.meter,
+        importedWh: m.estimatedImportWh,
+        penalty,
+      });
     }
-    if (collateral > 0n) cash.transfer(ctx, MARKET_ADDRESS, p.owner, collateral);
+  }
+
+  // 2. Real-time prices.
+  const rt = await realtimePrices(state, config, k, positions, pricer);
+  const json = registryView.network(state);
+  for (const b of json?.buses ?? []) {
+    const price = rt?.get(b.id) ?? decodeSigned(state.get(iv.lmp(b.id)));
+    ctx.write(iv.rtLmp(b.id), encodeSigned(price));
+  }
+  ctx.write(iv.rtPriced, rt === undefined ? 0n : 1n);
+
+  // 3. Credits, promises, liquidated damages.
+  const { creditsWh, promises } = settleCredits(ctx, config, k, positions, pools);
+
+  // 4. Energy balance.
+  const mismatch = balanceMismatchWh(state, config, k, positions);
+  const flagged = recordBalanceCheck(ctx, config, k, mismatch);
+
+  // 5. Deviations, then collateral released.
+  for (const p of positions) {
+    const dev = deviationWh(p);
+    ctx.write(iv.deviationWh(p.owner, p.bus), encodeSigned(dev));
+    const band = bandPrices(
+      forwardPrice(state, k, p.bus),
+      realtimePrice(state, k, p.bus),
+      config.imbalance.penaltyMicrosPerMWh,
+    );
+    const amount = deviationAmount(dev, band);
+    settleAmount(ctx, config, k, p.owner, amount, pools.get(p)!, flagged);
+    const left = pools.get(p)!.leftMicros;
+    if (left > 0n) payNetOfDebts(ctx, MARKET_ADDRESS, p.owner, left);
     ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.imbalance, {
       interval: k,
       party: p.owner,
       bus: BigInt(p.bus),
-      imbalanceWh: imbalance,
+      imbalanceWh: dev,
       amount,
     });
   }
+  if (flagged) emitFlag(ctx, k, mismatch!);
+
+  // 6. Digital twin.
   recordActualFlows(ctx, config, k, positions);
   ctx.write(iv.status, INTERVAL_STATUS.settled);
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.intervalSettled, {
     interval: k,
     creditsWh,
-    promises: BigInt(promiseIds.length),
+    promises: BigInt(promises),
   });
   return ctx.logs;
+}
+
+/**
+ * Moves a settlement amount between a party and the grid operator: negative, the party pays (collateral,
+ * cash, else a debt); positive, the operator pays (what it cannot, it owes), or holds it when the
+ * interval's energy balance is flagged.
+ */
+export function settleAmount(
+  ctx: CallContext,
+  config: MarketConfig,
+  k: bigint,
+  party: Address,
+  amount: bigint,
+  pool: CollateralPool,
+  flagged: boolean,
+): void {
+  if (amount < 0n) {
+    chargeParty(ctx, {
+      payer: party,
+      payee: config.gridOperator,
+      amount: -amount,
+      pool,
+      interval: k,
+      reason: 'imbalance charge',
+    });
+  } else if (amount > 0n) {
+    if (flagged) holdPayment(ctx, k, party, amount);
+    else
+      payOrOwe(ctx, {
+        payer: config.gridOperator,
+        payee: party,
+        amount,
+        interval: k,
+        reason: 'imbalance payment',
+      });
+  }
+}
+
+/**
+ * The real-time prices of interval `k`, or undefined when they cannot be computed (no network, the network
+ * changed since the clearing, or the pricer failed): the forward prices then stand in.
+ */
+async function realtimePrices(
+  state: StateReader,
+  config: MarketConfig,
+  k: bigint,
+  positions: readonly PartyPosition[],
+  pricer: RealtimePricer,
+): Promise<Map<number, bigint> | undefined> {
+  const json = registryView.network(state);
+  if (json === undefined) return undefined;
+  if (state.get(registryKeys.netVersion) !== state.get(marketKeys.interval(k).networkVersion))
+    return undefined;
+  const network = registryView.engineNetwork(state, json);
+  const minutes = intervalMinutes(config);
+  const wh = new Map<number, bigint>();
+  for (const p of positions) wh.set(p.bus, (wh.get(p.bus) ?? 0n) + p.exportedWh - p.importedWh);
+  const injectionMw = new Map([...wh].map(([b, x]) => [b, whToMw(x, minutes)]));
+  const r = await pricer({
+    network,
+    injectionMw,
+    // The interval's upstream prices are its tariff (tariffs.ts), not the genesis constants.
+    upstream: { bus: config.upstream.bus, ...tariffView.pricesAt(state, config, k) },
+    priceCapMicrosPerMWh: config.imbalance.priceCapMicrosPerMWh,
+    priceFloorMicrosPerMWh: config.imbalance.priceFloorMicrosPerMWh,
+  });
+  return r.ok ? r.pricesMicrosPerMWh : undefined;
 }
 
 /** A flow deviation is reported when |actual - cleared| exceeds this many W (or the limit is broken). */
 export const FLOW_DEVIATION_W = 1_000n;
 
 /**
- * The metered net injection of each cleared party's bus, MW over the interval ((export - import) Wh),
- * with the upstream connection balancing the total at its bus (a missing reading counts as zero; meters
- * of parties without cleared orders are not counted).
+ * The metered net injection of each party's bus, MW over the interval ((export - import) Wh, estimates
+ * for missing readings), with the upstream connection balancing the total at its bus. Every meter counts.
  */
 export function meteredInjectionsMw(
   config: MarketConfig,

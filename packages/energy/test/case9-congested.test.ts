@@ -67,6 +67,8 @@ const meterKeys: Record<string, TestAccount> = Object.fromEntries(
 const METER_ID: Record<string, bigint> = { alice: 101n, carol: 102n, erin: 103n, bob: 104n, dave: 105n };
 const BUS: Record<string, number> = { alice: 2, carol: 3, erin: 3, bob: 9, dave: 5 };
 const START = 100_000n * USD;
+/** Each meter's connection capacity, W (200 MW: above every reading; carol's missing one is estimated at it). */
+const CASE9_METER_CAPACITY_W = 200_000_000n;
 
 const config: MarketConfig = {
   chainId: CHAIN_ID,
@@ -82,7 +84,16 @@ const config: MarketConfig = {
     exportPriceMicrosPerMWh: 5n * USD,
     capacityWh: 500n * MWH,
   },
-  imbalance: { shortfallPriceMicrosPerMWh: 150n * USD, surplusPriceMicrosPerMWh: 10n * USD },
+  imbalance: {
+    penaltyMicrosPerMWh: 5n * USD,
+    priceCapMicrosPerMWh: 145n * USD,
+    priceFloorMicrosPerMWh: 0n,
+    nonReportingPenaltyMicros: 1n * USD,
+    trueUpDelayMs: 0n,
+    liquidatedDamagesMicrosPerMWh: 0n,
+    buyMarginBps: 0n,
+    balanceToleranceWh: 1_000n,
+  },
   maxOrdersPerAccount: 3,
   maxStepsPerOrder: 4,
 };
@@ -176,7 +187,7 @@ describe('energy market on chain, case9_congested', () => {
               meterKeys[n]!.addr,
               BigInt(BUS[n]!),
               account(n).addr,
-              TEST_METER_CAPACITY_W,
+              CASE9_METER_CAPACITY_W,
             ])
             .then((r) => ({ r, i })),
         ),
@@ -563,20 +574,30 @@ describe('energy market on chain, case9_congested', () => {
     expect(credits(frank)).toBe(byHolder.get(frank.address) ?? 0n);
     expect(credits(frank)).toBeGreaterThan(0n);
     expect(credits(bob) + credits(dave) + credits(upstream) + credits(frank)).toBe(delivered);
-    // Imbalance cash: shortfalls pay 150 $/MWh (ceil), surpluses get 10 $/MWh (floor); collateral released.
+    // Deviations at the band of each bus: short pays ceil(|dev| · (max(λ_fwd, λ_rt) + 5)), long is paid
+    // floor(dev · (min(λ_fwd, λ_rt) − 5)); carol's missing reading is estimated at her capacity × 1 h
+    // imported, plus the 1 $ penalty; collateral released.
+    const iv = marketKeys.interval(K);
+    const fwd = (n: string) => decodeSigned(chain.state.get(iv.lmp(BUS[n]!)));
+    const rt = (n: string) => decodeSigned(chain.state.get(iv.rtLmp(BUS[n]!)));
+    const delta = 5n * USD;
+    const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+    const amount = (n: string, dev: bigint) =>
+      dev < 0n
+        ? floorDiv(dev * ((fwd(n) > rt(n) ? fwd(n) : rt(n)) + delta), MWH)
+        : floorDiv(dev * ((fwd(n) < rt(n) ? fwd(n) : rt(n)) - delta), MWH);
     const collateral = (n: string) => (sold(n) * 150n * USD + MWH - 1n) / MWH;
-    const owe = (wh: bigint) => (wh * 150n * USD + MWH - 1n) / MWH;
-    const get = (wh: bigint) => (wh * 10n * USD) / MWH;
-    const aliceOwe = owe(sold('alice') - readings.get('alice')!.exportedWh);
-    const carolOwe = owe(sold('carol'));
-    const erinGet = get(2n * MWH);
-    const daveGet = get(5n * MWH);
-    expect(cash(alice)).toBe(beforeCash.get(alice.addr)! + collateral('alice') - aliceOwe);
-    expect(cash(carol)).toBe(beforeCash.get(carol.addr)! + collateral('carol') - carolOwe);
-    expect(cash(erin)).toBe(beforeCash.get(erin.addr)! + collateral('erin') + erinGet);
+    const aliceAmt = amount('alice', readings.get('alice')!.exportedWh - sold('alice'));
+    const carolAmt = amount('carol', -(CASE9_METER_CAPACITY_W / 1_000_000n) * MWH - sold('carol')) - USD;
+    const erinAmt = amount('erin', 2n * MWH);
+    const daveAmt = amount('dave', 5n * MWH);
+    expect(aliceAmt).toBeLessThan(0n);
+    expect(cash(alice)).toBe(beforeCash.get(alice.addr)! + collateral('alice') + aliceAmt);
+    expect(cash(carol)).toBe(beforeCash.get(carol.addr)! + collateral('carol') + carolAmt);
+    expect(cash(erin)).toBe(beforeCash.get(erin.addr)! + collateral('erin') + erinAmt);
     expect(cash(bob)).toBe(beforeCash.get(bob.addr)!);
-    expect(cash(dave)).toBe(beforeCash.get(dave.addr)! + daveGet);
-    expect(cash(operator)).toBe(beforeCash.get(operator.addr)! + aliceOwe + carolOwe - erinGet - daveGet);
+    expect(cash(dave)).toBe(beforeCash.get(dave.addr)! + daveAmt);
+    expect(cash(operator)).toBe(beforeCash.get(operator.addr)! - aliceAmt - carolAmt - erinAmt - daveAmt);
     expect(chain.view<bigint>(CASH_ADDRESS, ERC20_ABI, 'balanceOf', [MARKET_ADDRESS])).toBe(0n);
     expect(b.record!.logs.some((l) => l.address === MARKET_ADDRESS)).toBe(true);
     // Digital twin: the flows of the metered injections (upstream balancing at bus 1), recomputed here.
@@ -585,7 +606,8 @@ describe('energy market on chain, case9_congested', () => {
     let total = 0;
     for (const name of ['alice', 'carol', 'erin', 'bob', 'dave']) {
       const r = readings.get(name);
-      const x = r === undefined ? 0 : Number(r.exportedWh - r.importedWh) / 1e6;
+      const x =
+        r === undefined ? -Number(CASE9_METER_CAPACITY_W) / 1e6 : Number(r.exportedWh - r.importedWh) / 1e6;
       inj.set(BUS[name]!, (inj.get(BUS[name]!) ?? 0) + x);
       total += x;
     }

@@ -183,7 +183,8 @@ export const TEST_METER_CAPACITY_W = 100_000_000_000n;
 
 /**
  * A test market configuration: hour intervals, no gate lead, readings for an hour, upstream at bus 1
- * run by the grid operator (100 / 1 $/MWh, 1 GWh), imbalance 200 / 10 $/MWh, 2 orders of 2 steps;
+ * run by the grid operator (100 / 1 $/MWh, 1 GWh), real-time prices within [0, 200] $/MWh with δ = 5,
+ * a 1 $ non-reporting penalty, true-up for an hour, no damages or buy margin, 2 orders of 2 steps;
  * `over` replaces any field (`upstream` and `imbalance` field by field).
  */
 export function testMarketConfig(
@@ -213,7 +214,17 @@ export function testMarketConfig(
       capacityWh: 10n ** 9n,
       ...upstream,
     },
-    imbalance: { shortfallPriceMicrosPerMWh: 200n * usd, surplusPriceMicrosPerMWh: 10n * usd, ...imbalance },
+    imbalance: {
+      penaltyMicrosPerMWh: 5n * usd,
+      priceCapMicrosPerMWh: 200n * usd,
+      priceFloorMicrosPerMWh: 0n,
+      nonReportingPenaltyMicros: 1n * usd,
+      trueUpDelayMs: HOUR,
+      liquidatedDamagesMicrosPerMWh: 0n,
+      buyMarginBps: 0n,
+      balanceToleranceWh: 1_000n,
+      ...imbalance,
+    },
   };
 }
 

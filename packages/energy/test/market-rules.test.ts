@@ -1,7 +1,7 @@
 // Market rules on a 3-bus network, in process: a line limit set by the grid operator applies at the next
 // gate; the per-account order limit; settlement before the deadline once every expected reading is in;
-// an imbalance payment the grid operator cannot cover fails loudly (event and reason) and creates no
-// money; an interval that cannot clear (upstream bus not in the network) fails and releases every escrow.
+// an imbalance payment the grid operator cannot cover is paid as far as its cash goes and the rest queued
+// as its debt (creates no money); an interval that cannot clear (upstream bus not in the network) fails and releases every escrow.
 import { CASH_ADDRESS, CREDITS_ADDRESS, ERC20_ABI } from '@gridledger/execution';
 import { clearNetwork } from '@gridledger/market';
 import { decodeEventLog } from 'viem';
@@ -22,6 +22,7 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
+import { decodeSigned } from '../src/words.ts';
 import {
   account,
   buildGenesis,
@@ -62,6 +63,8 @@ function config(upstreamBus: number): MarketConfig {
     firstInterval: K,
     upstream: { bus: upstreamBus, capacityWh: 100n * MWH },
     maxOrdersPerAccount: 1,
+    // Real-time prices no lower than the upstream's 1 $/MWh bid and δ = 0.5: a surplus is always paid.
+    imbalance: { priceFloorMicrosPerMWh: USD, penaltyMicrosPerMWh: USD / 2n },
   });
 }
 
@@ -108,7 +111,7 @@ function events(logs: { address: string; topics: `0x${string}`[]; data: `0x${str
 }
 
 describe('market rules on a 3-bus network', () => {
-  it('line limit applies at the next gate; order limit; early settlement; uncovered imbalance payment fails loudly', async () => {
+  it('line limit applies at the next gate; order limit; early settlement; uncovered imbalance payment is queued as a debt', async () => {
     const chain = await start(1);
     const cash = (a: { addr: `0x${string}` }) =>
       chain.view<bigint>(CASH_ADDRESS, ERC20_ABI, 'balanceOf', [a.addr]);
@@ -156,7 +159,7 @@ describe('market rules on a 3-bus network', () => {
         primaryType: 'Reading',
         message: r,
       });
-    const rs: Reading = { meter: 1n, interval: K, importedWh: 0n, exportedWh: soldWh + 1_000n * MWH };
+    const rs: Reading = { meter: 1n, interval: K, importedWh: 0n, exportedWh: soldWh + 10_000n * MWH };
     const rb: Reading = { meter: 2n, interval: K, importedWh: boughtWh, exportedWh: 0n };
     const submit = await chain.tx(buyer, METERS_ADDRESS, METERS_ABI, 'submitReadings', [
       [rs, rb],
@@ -168,17 +171,26 @@ describe('market rules on a 3-bus network', () => {
     const sellerBefore = cash(seller);
     const settle = await chain.block(END + 1n, []);
     expect(chain.view<[number]>(MARKET_ADDRESS, MARKET_ABI, 'intervalState', [K])[0]).toBe(3);
+    // The operator pays the 10,000 MWh surplus at min(λ_fwd, λ_rt) − δ as far as its cash goes and owes
+    // the rest (a queued debt, paid from its next receipts), instead of dropping it.
+    const iv = marketKeys.interval(K);
+    const fwd = decodeSigned(chain.state.get(iv.lmp(3)));
+    const rt = decodeSigned(chain.state.get(iv.rtLmp(3)));
+    const due = (10_000n * MWH * ((fwd < rt ? fwd : rt) - USD / 2n)) / MWH;
+    expect(due).toBeGreaterThan(opBefore);
     const ev = events(settle.record!.logs);
-    const failed = ev.find((e) => e.eventName === 'PaymentFailed');
-    expect(failed?.args).toMatchObject({
+    const owed = ev.find((e) => e.eventName === 'DebtRecorded');
+    expect(owed?.args).toMatchObject({
+      debtor: operator.address,
+      creditor: seller.address,
       interval: K,
-      from: operator.address,
-      to: seller.address,
-      amount: 10_000n * USD, // 1,000 MWh surplus at 10 $/MWh
+      amount: due - opBefore,
     });
-    expect((failed!.args as { reason: string }).reason).toContain('cannot cover the imbalance payment');
-    expect(cash(operator)).toBe(opBefore);
-    expect(cash(seller)).toBe(sellerBefore + (soldWh * 200n * USD + MWH - 1n) / MWH); // collateral back, no payment
+    expect(cash(operator)).toBe(0n);
+    const [, dueToSeller] = chain.view<[bigint, bigint]>(MARKET_ADDRESS, MARKET_ABI, 'debtOf', [seller.addr]);
+    expect(dueToSeller).toBe(due - opBefore);
+    // Collateral back (at the cap 200 + δ 0.5), and all the operator had.
+    expect(cash(seller)).toBe(sellerBefore + (soldWh * 200_500_000n + MWH - 1n) / MWH + opBefore);
     expect(chain.view<bigint>(CREDITS_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(soldWh);
     expect(chain.view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply')).toBe(supply0);
     expect(chain.invariantFailures).toEqual([]);

@@ -56,7 +56,7 @@ describe('random books on case9_congested', () => {
           exportPriceMicrosPerMWh: 2n * USD,
           capacityWh: 300_000_000n,
         },
-        imbalance: { shortfallPriceMicrosPerMWh: 120n * USD, surplusPriceMicrosPerMWh: 5n * USD },
+        imbalance: { priceCapMicrosPerMWh: 120n * USD },
         maxOrdersPerAccount: 3,
         maxStepsPerOrder: 3,
       });

@@ -57,7 +57,8 @@ export interface DevInitResult extends InitResult {
 /**
  * The development market: 5-minute intervals on block time starting with the first after genesis, gate 1 minute before the interval, readings
  * until 10 minutes after it, upstream at bus 1 selling at 100 $/MWh and buying at 20 $/MWh (10 MWh per
- * interval), imbalance 200 / 10 $/MWh, 8 orders per account and interval, 16 steps per order.
+ * interval), real-time prices within [0, 200] $/MWh with a 5 $/MWh penalty band, 1 $ per missing reading,
+ * true-up for 10 minutes, damages 20 $/MWh, 8 orders per account and interval, 16 steps per order.
  * @example defaultDevMarketConfig(1337n, gridOperator)
  */
 export function defaultDevMarketConfig(
@@ -80,7 +81,16 @@ export function defaultDevMarketConfig(
       exportPriceMicrosPerMWh: usd(20),
       capacityWh: 10_000_000n,
     },
-    imbalance: { shortfallPriceMicrosPerMWh: usd(200), surplusPriceMicrosPerMWh: usd(10) },
+    imbalance: {
+      penaltyMicrosPerMWh: usd(5),
+      priceCapMicrosPerMWh: usd(200),
+      priceFloorMicrosPerMWh: 0n,
+      nonReportingPenaltyMicros: usd(1),
+      trueUpDelayMs: 600_000n,
+      liquidatedDamagesMicrosPerMWh: usd(20),
+      buyMarginBps: 0n,
+      balanceToleranceWh: 1_000n,
+    },
     maxOrdersPerAccount: 8,
     maxStepsPerOrder: 16,
   });

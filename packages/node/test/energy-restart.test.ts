@@ -41,7 +41,7 @@ const meter = account('d meter');
 const config = testMarketConfig(operator.addr, {
   firstInterval: K,
   upstream: { importPriceMicrosPerMWh: 90_000_000n },
-  imbalance: { shortfallPriceMicrosPerMWh: 100_000_000n, surplusPriceMicrosPerMWh: 5_000_000n },
+  imbalance: { priceCapMicrosPerMWh: 100_000_000n },
 });
 const genesis = buildGenesis(admin, [
   { who: operator, roles: ['GRID_OPERATOR_ROLE'], cash: 10n ** 9n },

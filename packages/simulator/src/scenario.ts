@@ -126,8 +126,24 @@ export const scenarioSchema = z.strictObject({
     })
     .default({ importPricePerMWh: 120, exportPricePerMWh: 30, capacityKwhPerInterval: 5000 }),
   imbalance: z
-    .strictObject({ shortfallPricePerMWh: price.default(200), surplusPricePerMWh: price.default(10) })
-    .default({ shortfallPricePerMWh: 200, surplusPricePerMWh: 10 }),
+    .strictObject({
+      penaltyPerMWh: z.number().positive().max(1_000_000).default(5),
+      priceCapPerMWh: price.default(200),
+      priceFloorPerMWh: z.number().min(-1_000_000).max(1_000_000).default(0),
+      nonReportingPenalty: z.number().min(0).max(1_000_000).default(0.5),
+      liquidatedDamagesPerMWh: price.default(20),
+      buyMarginShare: share.default(0),
+      trueUpIntervals: z.number().int().nonnegative().max(1000).default(2),
+    })
+    .default({
+      penaltyPerMWh: 5,
+      priceCapPerMWh: 200,
+      priceFloorPerMWh: 0,
+      nonReportingPenalty: 0.5,
+      liquidatedDamagesPerMWh: 20,
+      buyMarginShare: 0,
+      trueUpIntervals: 2,
+    }),
   prosumers: z
     .strictObject({
       count: z.number().int().nonnegative().default(100),
@@ -197,7 +213,15 @@ export interface Scenario {
     exportPricePerMWh: number;
     capacityKwhPerInterval: number;
   };
-  imbalance: { shortfallPricePerMWh: number; surplusPricePerMWh: number };
+  imbalance: {
+    penaltyPerMWh: number;
+    priceCapPerMWh: number;
+    priceFloorPerMWh: number;
+    nonReportingPenalty: number;
+    liquidatedDamagesPerMWh: number;
+    buyMarginShare: number;
+    trueUpIntervals: number;
+  };
   prosumers: {
     count: number;
     buses: number[];
@@ -265,8 +289,13 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
       `${source}: upstream: expected exportPricePerMWh < importPricePerMWh, got ${s.upstream.exportPricePerMWh} >= ${s.upstream.importPricePerMWh}`,
     );
   }
-  if (s.imbalance.surplusPricePerMWh > s.imbalance.shortfallPricePerMWh) {
-    throw new InputError(`${source}: imbalance: expected surplusPricePerMWh <= shortfallPricePerMWh`);
+  if (
+    s.imbalance.priceCapPerMWh < s.upstream.importPricePerMWh ||
+    s.imbalance.priceFloorPerMWh > s.upstream.exportPricePerMWh
+  ) {
+    throw new InputError(
+      `${source}: imbalance: expected priceFloorPerMWh <= upstream.exportPricePerMWh and priceCapPerMWh >= upstream.importPricePerMWh`,
+    );
   }
   const m = s.meters;
   if (m.lateShare + m.missingShare + m.faultyShare > 1) {
