@@ -30,6 +30,8 @@ export interface MarketConfigJson {
     importPriceMicrosPerMWh: string;
     exportPriceMicrosPerMWh: string;
     capacityWh: string;
+    tariff?: { fromMinute: number; importPriceMicrosPerMWh: string; exportPriceMicrosPerMWh: string }[];
+    tariffLeadMs?: string;
     meter?: string;
   };
   imbalance: {
@@ -66,6 +68,16 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
       importPriceMicrosPerMWh: c.upstream.importPriceMicrosPerMWh.toString(),
       exportPriceMicrosPerMWh: c.upstream.exportPriceMicrosPerMWh.toString(),
       capacityWh: c.upstream.capacityWh.toString(),
+      ...(c.upstream.tariff === undefined
+        ? {}
+        : {
+            tariff: c.upstream.tariff.map((p) => ({
+              fromMinute: p.fromMinute,
+              importPriceMicrosPerMWh: p.importPriceMicrosPerMWh.toString(),
+              exportPriceMicrosPerMWh: p.exportPriceMicrosPerMWh.toString(),
+            })),
+          }),
+      ...(c.upstream.tariffLeadMs === undefined ? {} : { tariffLeadMs: c.upstream.tariffLeadMs.toString() }),
       ...(c.upstream.meter === undefined ? {} : { meter: c.upstream.meter.toString() }),
     },
     imbalance: Object.fromEntries(
@@ -132,6 +144,26 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
       importPriceMicrosPerMWh: int(up, 'importPriceMicrosPerMWh', `${where}.upstream`),
       exportPriceMicrosPerMWh: int(up, 'exportPriceMicrosPerMWh', `${where}.upstream`),
       capacityWh: int(up, 'capacityWh', `${where}.upstream`),
+      ...(up.tariff === undefined
+        ? {}
+        : {
+            tariff: (() => {
+              if (!Array.isArray(up.tariff))
+                throw new InputError(`${where}.upstream.tariff: expected an array of periods`);
+              return up.tariff.map((t: unknown, j: number) => {
+                const path = `${where}.upstream.tariff[${j}]`;
+                const q = obj(t, path);
+                return {
+                  fromMinute: num(q, 'fromMinute', path),
+                  importPriceMicrosPerMWh: int(q, 'importPriceMicrosPerMWh', path),
+                  exportPriceMicrosPerMWh: int(q, 'exportPriceMicrosPerMWh', path),
+                };
+              });
+            })(),
+          }),
+      ...(up.tariffLeadMs === undefined
+        ? {}
+        : { tariffLeadMs: int(up, 'tariffLeadMs', `${where}.upstream`) }),
       ...(up.meter === undefined ? {} : { meter: int(up, 'meter', `${where}.upstream`) }),
     },
     imbalance: Object.fromEntries(

@@ -22,6 +22,7 @@ import { MetersModule } from './meters.ts';
 import { RegistryModule } from './registry.ts';
 import { isSettlementInput } from './reserved-lane.ts';
 import { readyToSettle, settleInterval } from './settlement.ts';
+import { TariffModule } from './tariffs.ts';
 import { encodeSigned } from './words.ts';
 
 /** The extension type ExecutionApp accepts. */
@@ -48,6 +49,17 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ...(c.upstream.meter === undefined ? [] : ([['upstream.meter', c.upstream.meter]] as [string, bigint][])),
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
+    ...(c.upstream.tariffLeadMs === undefined
+      ? []
+      : ([['upstream.tariffLeadMs', c.upstream.tariffLeadMs]] as [string, bigint][])),
+    ...(c.upstream.tariff ?? []).flatMap(
+      (p, j) =>
+        [
+          [`upstream.tariff.${j}.fromMinute`, BigInt(p.fromMinute)],
+          [`upstream.tariff.${j}.importPrice`, p.importPriceMicrosPerMWh],
+          [`upstream.tariff.${j}.exportPrice`, p.exportPriceMicrosPerMWh],
+        ] as [string, bigint][],
+    ),
     ...(c.minStepWh === undefined ? [] : ([['minStepWh', c.minStepWh]] as [string, bigint][])),
     ...(c.maxOrderWh === undefined ? [] : ([['maxOrderWh', c.maxOrderWh]] as [string, bigint][])),
     ...(c.clock === undefined
@@ -105,7 +117,12 @@ export function energyExtension(
   const config = checkMarketConfig(rawConfig);
   return {
     name: 'energy',
-    modules: () => [new RegistryModule(), new MarketModule(config), new MetersModule(config)],
+    modules: () => [
+      new RegistryModule(),
+      new MarketModule(config),
+      new MetersModule(config),
+      new TariffModule(config),
+    ],
     genesis: (state) => {
       for (const [name, v] of configWords(config)) state.set(configKeys(name), encodeSigned(v));
       state.set(marketKeys.clearNext, config.firstInterval);

@@ -1,7 +1,14 @@
 // @gridledger/energy: the energy market on chain as built-in execution modules (grid registry, market
 // with escrowed orders, in-block clearing with LMPs, ERC-721 promises, EIP-712 meter readings,
 // settlement into ERC-20 credits) and the ExecutionApp extension that runs clearing and settlement.
-export { ENERGY_ADDRESSES, MARKET_ADDRESS, METERS_ADDRESS, REGISTRY_ADDRESS } from './addresses.ts';
+export {
+  ENERGY_ADDRESSES,
+  MARKET_ADDRESS,
+  METERS_ADDRESS,
+  REGISTRY_ADDRESS,
+  RENT_FUND_ADDRESS,
+  TARIFFS_ADDRESS,
+} from './addresses.ts';
 export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
 export { clearedNetworkKeys, clearedNetworkOf } from './cleared-network.ts';
 export {
@@ -25,18 +32,23 @@ export {
 export {
   blockTimeAtMs,
   checkMarketConfig,
+  checkTariffPeriods,
+  DEFAULT_TARIFF_LEAD_MS,
   deadlineMs,
   gateMs,
   type ImbalanceConfig,
+  initialTariff,
   intervalEndMs,
   intervalMinutes,
   intervalStartMs,
   MAX_CLOCK_SCALE,
   MAX_PRICE_MICROS_PER_MWH,
   MAX_STEP_WH,
+  MAX_TARIFF_PERIODS,
   type MarketClock,
   type MarketConfig,
   marketTimeMs,
+  type TariffPeriod,
   type UpstreamConfig,
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
@@ -93,6 +105,7 @@ export {
   type NetworkJsonBus,
   networkFromJson,
   networkToJson,
+  ZERO_LIMIT_MW,
 } from './network-json.ts';
 export {
   decodePromiseRecord,
@@ -127,6 +140,17 @@ export {
   settleInterval,
   storedRent,
 } from './settlement.ts';
+export {
+  firstTariffInterval,
+  intervalMinuteOfDay,
+  MAX_PENDING_TARIFFS,
+  TARIFFS_ABI,
+  TariffModule,
+  type TariffSchedule,
+  tariffKeys,
+  tariffLeadMs,
+  tariffView,
+} from './tariffs.ts';
 export {
   decomposeTrades,
   decomposeTradesOnGrid,

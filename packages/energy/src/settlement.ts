@@ -32,13 +32,13 @@ import { payNetOfDebts } from './debts.ts';
 import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './energy-balance.ts';
 import { MARKET_EVENTS } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
-import { networkFromJson } from './network-json.ts';
 import { bandPrices, deviationAmount } from './penalty-band.ts';
 import { dcRealtimePrices, type RealtimePricer } from './realtime-prices.ts';
 import { registryKeys, registryView } from './registry.ts';
 import { settleCredits } from './settlement-credits.ts';
 import { SETTLEMENT_EVENTS } from './settlement-events.ts';
 import { deviationWh, type PartyPosition, partyPositions } from './settlement-positions.ts';
+import { tariffView } from './tariffs.ts';
 import { decodeSigned, encodeSigned, type StateReader } from './words.ts';
 
 export { type PartyPosition, partyPositions } from './settlement-positions.ts';
@@ -205,7 +205,7 @@ async function realtimePrices(
   if (json === undefined) return undefined;
   if (state.get(registryKeys.netVersion) !== state.get(marketKeys.interval(k).networkVersion))
     return undefined;
-  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  const network = registryView.engineNetwork(state, json);
   const minutes = intervalMinutes(config);
   const wh = new Map<number, bigint>();
   for (const p of positions) wh.set(p.bus, (wh.get(p.bus) ?? 0n) + p.exportedWh - p.importedWh);
@@ -213,7 +213,8 @@ async function realtimePrices(
   const r = await pricer({
     network,
     injectionMw,
-    upstream: config.upstream,
+    // The interval's upstream prices are its tariff (tariffs.ts), not the genesis constants.
+    upstream: { bus: config.upstream.bus, ...tariffView.pricesAt(state, config, k) },
     priceCapMicrosPerMWh: config.imbalance.priceCapMicrosPerMWh,
     priceFloorMicrosPerMWh: config.imbalance.priceFloorMicrosPerMWh,
   });
@@ -256,8 +257,7 @@ function recordActualFlows(
 ): void {
   const json = registryView.network(ctx.state);
   if (json === undefined) return;
-  const limits = registryView.limitsMw(ctx.state, json);
-  const net = networkFromJson(json, limits);
+  const net = registryView.engineNetwork(ctx.state, json);
   const inj = meteredInjectionsMw(config, positions);
   for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
   const pf = solveDcPowerFlow(net, []);

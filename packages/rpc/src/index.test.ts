@@ -6,6 +6,7 @@ describe('@gridledger/rpc exports', () => {
   it('exports exactly these runtime names', () => {
     expect(Object.keys(api).sort()).toEqual([
       'GRIDLEDGER_RPC_METHODS',
+      'MAX_ACCOUNT_ORDER_SCAN',
       'MAX_PRICE_INTERVALS',
       'MODULE_CODE_MARKER',
       'RPC_ERRORS',
@@ -16,6 +17,7 @@ describe('@gridledger/rpc exports', () => {
       'ethChainIdOf',
       'formatEthBlock',
       'formatEthTransaction',
+      'glAccountMethods',
       'glMarketMethods',
       'invalidParams',
       'mempoolSubmitter',

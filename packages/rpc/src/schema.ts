@@ -54,6 +54,7 @@ import type {
   EthSendRawTransactionParameters,
   EthSendRawTransactionReturnType,
 } from './methods/eth-transaction.ts';
+import type { GlAccountParameters, GlAccountReturnType } from './methods/gl-account.ts';
 import type {
   GlCommitParameters,
   GlCommitReturnType,

@@ -83,23 +83,6 @@ export interface GlIntervalReturnType {
   reportedReadings: DecimalString;
 }
 
-/** gl_account: the account. */
-export type GlAccountParameters = [account: AddressHex];
-/** gl_account: an account's money in the market: cash, collateral held, debts and what is owed to it. */
-export interface GlAccountReturnType {
-  account: AddressHex;
-  cashMicros: DecimalString;
-  /** Escrow the market holds on its orders (buy escrow before clearing, sell collateral until settlement). */
-  collateralMicros: DecimalString;
-  /** What it owes (in default while > 0: it cannot place orders) and what is owed to it. */
-  debtMicros: DecimalString;
-  dueMicros: DecimalString;
-  inDefault: boolean;
-  /** Its unpaid claims, oldest first. */
-  claims: { creditor: AddressHex; amountMicros: DecimalString }[];
-  creditsWh: DecimalString;
-}
-
 /** An order's status. */
 export type GlOrderStatus = 'open' | 'cancelled' | 'cleared' | 'released' | 'unknown';
 
@@ -150,10 +133,14 @@ export interface GlGridBranch {
   index: number;
   from: number;
   to: number;
-  /** The limit in force (MW, 0 = unlimited). */
+  /** The limit in force, MW: the case's (0 = unlimited) or the grid operator's override (0 = carries nothing). */
   limitMw: number;
   /** Whether the grid operator overrode the case's limit. */
   overridden: boolean;
+  /** Whether the branch is in service (the case's status, or the grid operator's override). */
+  inService: boolean;
+  /** Whether the grid operator overrode the case's status. */
+  statusOverridden: boolean;
   flowW?: DecimalString;
   muFromMicros?: DecimalString;
   muToMicros?: DecimalString;
@@ -266,30 +253,6 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
     };
   });
 
-  m.set('gl_account', async (p): Promise<GlAccountReturnType> => {
-    const a = parseOwner(p[0], 'account');
-    // Collateral: the escrow the market holds on the account's orders (open ones and cleared sells not
-    // yet settled). One scan of the orders: an operator's view, not a hot path.
-    let collateral = 0n;
-    const last = s.get(marketKeys.nextOrder);
-    for (let id = 1n; id < last; id++) {
-      const k = marketKeys.order(id);
-      if (s.get(k.owner) === BigInt(a)) collateral += s.get(k.escrow);
-    }
-    return {
-      account: a,
-      cashMicros: s.get(`${CASH_ADDRESS}:bal:${a}`).toString(),
-      collateralMicros: collateral.toString(),
-      debtMicros: debtView.debtOf(s, a).toString(),
-      dueMicros: debtView.dueTo(s, a).toString(),
-      inDefault: debtView.debtOf(s, a) > 0n,
-      claims: debtView
-        .claimsOf(s, a)
-        .map((c) => ({ creditor: c.creditor, amountMicros: c.amount.toString() })),
-      creditsWh: s.get(`${CREDITS_ADDRESS}:bal:${a}`).toString(),
-    };
-  });
-
   m.set('gl_orders', async (p): Promise<GlOrdersReturnType> => {
     const k = parseInteger(p[0], 'interval');
     const owner = p[1] === undefined || p[1] === null ? undefined : parseOwner(p[1], 'owner');
@@ -351,6 +314,7 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
     if (net === undefined) return null;
     const k = p[0] === undefined || p[0] === null ? undefined : parseInteger(p[0], 'interval');
     const limits = registryView.limitsMw(s, net);
+    const status = registryView.statusOverrides(s, net);
     const iv = k === undefined ? undefined : marketKeys.interval(k);
     const st = iv === undefined ? 0n : s.get(iv.status);
     const priced = st === INTERVAL_STATUS.cleared || st === INTERVAL_STATUS.settled;
@@ -364,6 +328,8 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
         to: b.to,
         limitMw: limits.get(b.index) ?? b.rateAMw,
         overridden: limits.has(b.index),
+        inService: status.get(b.index) ?? b.status !== 0,
+        statusOverridden: status.has(b.index),
         ...(priced && iv !== undefined
           ? {
               flowW: decodeSigned(s.get(iv.flowW(b.index))).toString(),
