@@ -34,7 +34,8 @@ export function recordClearedNetwork(ctx: CallContext, k: bigint, network: Netwo
 
 /**
  * The network interval `k` cleared on, with the limits and statuses in force at its gate. For an
- * interval cleared before the record existed: the registered network with the limits in force now.
+ * interval cleared before the record existed (or without a clearing): the registered network with the
+ * limits and line statuses in force now.
  * Undefined when neither exists.
  */
 export function clearedNetworkOf(state: StateReader, k: bigint): Network | undefined {
@@ -44,5 +45,5 @@ export function clearedNetworkOf(state: StateReader, k: bigint): Network | undef
     if (json !== undefined) return networkFromJson(json);
   }
   const json = registryView.network(state);
-  return json === undefined ? undefined : networkFromJson(json, registryView.limitsMw(state, json));
+  return json === undefined ? undefined : registryView.engineNetwork(state, json);
 }

@@ -30,11 +30,11 @@ import { type CollateralPool, chargeParty, payOrOwe } from './collateral.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { payNetOfDebts } from './debts.ts';
 import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './energy-balance.ts';
+import { clearedNetworkOf } from './cleared-network.ts';
 import { MARKET_EVENTS } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { bandPrices, deviationAmount } from './penalty-band.ts';
 import { dcRealtimePrices, type RealtimePricer } from './realtime-prices.ts';
-import { registryKeys, registryView } from './registry.ts';
 import { settleCredits } from './settlement-credits.ts';
 import { SETTLEMENT_EVENTS } from './settlement-events.ts';
 import { deviationWh, type PartyPosition, partyPositions } from './settlement-positions.ts';
@@ -106,8 +106,7 @@ export async function settleInterval(
 
   // 2. Real-time prices.
   const rt = await realtimePrices(state, config, k, positions, pricer);
-  const json = registryView.network(state);
-  for (const b of json?.buses ?? []) {
+  for (const b of clearedNetworkOf(state, k)?.buses ?? []) {
     const price = rt?.get(b.id) ?? decodeSigned(state.get(iv.lmp(b.id)));
     ctx.write(iv.rtLmp(b.id), encodeSigned(price));
   }
@@ -191,8 +190,8 @@ export function settleAmount(
 }
 
 /**
- * The real-time prices of interval `k`, or undefined when they cannot be computed (no network, the network
- * changed since the clearing, or the pricer failed): the forward prices then stand in.
+ * The real-time prices of interval `k` on the network it cleared on (cleared-network.ts), or undefined when
+ * they cannot be computed (no network, or the pricer failed): the forward prices then stand in.
  */
 async function realtimePrices(
   state: StateReader,
@@ -201,11 +200,8 @@ async function realtimePrices(
   positions: readonly PartyPosition[],
   pricer: RealtimePricer,
 ): Promise<Map<number, bigint> | undefined> {
-  const json = registryView.network(state);
-  if (json === undefined) return undefined;
-  if (state.get(registryKeys.netVersion) !== state.get(marketKeys.interval(k).networkVersion))
-    return undefined;
-  const network = registryView.engineNetwork(state, json);
+  const network = clearedNetworkOf(state, k);
+  if (network === undefined) return undefined;
   const minutes = intervalMinutes(config);
   const wh = new Map<number, bigint>();
   for (const p of positions) wh.set(p.bus, (wh.get(p.bus) ?? 0n) + p.exportedWh - p.importedWh);
@@ -255,9 +251,8 @@ function recordActualFlows(
   k: bigint,
   positions: readonly PartyPosition[],
 ): void {
-  const json = registryView.network(ctx.state);
-  if (json === undefined) return;
-  const net = registryView.engineNetwork(ctx.state, json);
+  const net = clearedNetworkOf(ctx.state, k);
+  if (net === undefined) return;
   const inj = meteredInjectionsMw(config, positions);
   for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
   const pf = solveDcPowerFlow(net, []);

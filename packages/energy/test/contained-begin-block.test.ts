@@ -71,6 +71,8 @@ const OTHER: NetworkJson = {
   branches: [line(1, 1, 2, 0.3), line(2, 1, 3, 0.05)],
 };
 
+/** Each meter's connection capacity, W (far above what the test's readings need). */
+const CAPACITY_W = 1_000_000_000_000n;
 const admin = account('h4 admin');
 const operator = account('h4 operator');
 const seller = account('h4 seller');
@@ -100,12 +102,14 @@ async function start(opts: { mirror: boolean }) {
       mSeller.addr,
       3n,
       seller.addr,
+      CAPACITY_W,
     ]),
     await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
       2n,
       mBuyer.addr,
       2n,
       buyer.addr,
+      CAPACITY_W,
     ]),
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [3n]]),
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [2n]]),
@@ -195,7 +199,7 @@ describe('contained begin-block work (issue 17, H4)', () => {
     expect(marketEvents(settle.record!.logs).some((e) => e.eventName === 'IntervalSettled')).toBe(true);
     // The twin ran on NET (three branches, its limits), not on OTHER (two branches, a 1 kW limit).
     const net = networkFromJson(NET);
-    const inj = meteredInjectionsMw(config, partyPositions(chain.state, K));
+    const inj = meteredInjectionsMw(config, partyPositions(chain.state, config, K));
     for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
     const pf = solveDcPowerFlow(net, []);
     const iv = marketKeys.interval(K);

@@ -95,8 +95,6 @@ export type {
   GlValidatorsReturnType,
 } from './methods/gl-chain.ts';
 export type {
-  GlAccountParameters,
-  GlAccountReturnType,
   GlGridBranch,
   GlGridStateParameters,
   GlGridStateReturnType,

@@ -68,8 +68,6 @@ import type {
   GlValidatorsReturnType,
 } from './methods/gl-chain.ts';
 import type {
-  GlAccountParameters,
-  GlAccountReturnType,
   GlGridStateParameters,
   GlGridStateReturnType,
   GlIntervalParameters,

@@ -18,6 +18,7 @@ import { account, buildGenesis, Chain, line, testMarketConfig } from '../../../e
 import { buildMethods } from '../methods.ts';
 import type { RpcBackend } from '../port.ts';
 import { GRIDLEDGER_RPC_METHODS } from '../schema.ts';
+import { glAccountMethods } from './gl-account.ts';
 import { glMarketMethods } from './gl-market.ts';
 
 const MWH = 1_000_000n;
@@ -98,7 +99,10 @@ describe('gl_interval, gl_prices, gl_orders, gl_gridState on a 3-bus network', (
     await chain.block(GATE, []);
 
     // The JSON-RPC views agree with the module views.
-    const rpc = glMarketMethods({ app: chain.app, config });
+    const rpc = new Map([
+      ...glMarketMethods({ app: chain.app, config }),
+      ...glAccountMethods({ app: chain.app }),
+    ]);
     const call = (method: string, params: unknown[]) => rpc.get(method)!(params, {});
     const iv = (await call('gl_interval', [Number(K)])) as {
       status: string;
