@@ -26,11 +26,11 @@ import {
 } from '@gridledger/execution';
 import { solveDcPowerFlow } from '@gridledger/grid';
 import { MARKET_ADDRESS } from './addresses.ts';
+import { clearedNetworkOf } from './cleared-network.ts';
 import { type CollateralPool, chargeParty, payOrOwe } from './collateral.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { payNetOfDebts } from './debts.ts';
 import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './energy-balance.ts';
-import { clearedNetworkOf } from './cleared-network.ts';
 import { MARKET_EVENTS } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { bandPrices, deviationAmount } from './penalty-band.ts';
