@@ -11,7 +11,9 @@
 // - cashSupplyChangesOnlyByIssuer: the cash supply's change over the run equals the issuer's mints minus
 //   burns (Transfer events from / to the zero address);
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
-//   market's own balance equals the escrow its orders record.
+//   market's own balance equals the escrow its orders record;
+// - noStrategyGains: no strategic participant of the scenario gained over its truthful twin (profit.ts;
+//   set by the driver at the end).
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
 import { dollarsPerMWhToMicros, msToMinutes, WH_PER_MWH } from '@gridledger/base';
 import {
@@ -54,6 +56,7 @@ export const INVARIANT_NAMES = [
   'creditsEqualMeteredDeliveries',
   'cashSupplyChangesOnlyByIssuer',
   'cashBalancesPlusEscrowEqualSupply',
+  'noStrategyGains',
 ] as const;
 export type InvariantName = (typeof INVARIANT_NAMES)[number];
 

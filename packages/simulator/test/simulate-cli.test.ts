@@ -96,6 +96,7 @@ describe('gridledger simulate', () => {
         'deliveredWithinPromised',
         'everyIntervalCleared',
         'promisesSettledExactlyOnce',
+        'noStrategyGains',
       ].sort(),
     );
     expect(
@@ -103,6 +104,8 @@ describe('gridledger simulate', () => {
       log,
     ).toBe(true);
     expect(j.failures).toEqual([]);
+    // No strategies in this scenario: none reported, and noStrategyGains holds.
+    expect(j.strategies).toEqual([]);
     expect(j.totals.intervals).toBe(2);
     expect(j.totals.creditsMintedWh).toBe(j.intervals[0].creditsMintedWh + j.intervals[1].creditsMintedWh);
     expect(err).toContain('settled');
