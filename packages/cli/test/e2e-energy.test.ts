@@ -334,7 +334,7 @@ beforeAll(async () => {
           REGISTRY_ADDRESS,
           REGISTRY_ABI,
           'registerMeter',
-          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address],
+          [METER_ID[n], meterKey[n].address, BigInt(BUS[n]), who(n).address, 100_000_000_000n],
         ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
     ),
     ...METERS.map(

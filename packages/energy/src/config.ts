@@ -164,5 +164,9 @@ export const intervalEndMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.interv
 export const gateMs = (c: MarketConfig, k: bigint) => k * c.intervalMs - c.gateLeadMs;
 /** Settlement deadline of interval k, ms: readings are accepted while end <= block time < deadline. */
 export const deadlineMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs + c.settlementDelayMs;
+/** Energy a connection of `capacityW` can carry in one interval, Wh (floored). */
+export const capacityWhPerInterval = (c: MarketConfig, capacityW: bigint) =>
+  (capacityW * c.intervalMs) / MS_PER_HOUR;
+const MS_PER_HOUR = 3_600_000n;
 /** Interval length in whole minutes. */
 export const intervalMinutes = (c: MarketConfig) => msToMinutes(c.intervalMs);

@@ -39,6 +39,14 @@ export {
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
 export {
+  DEBTS_ABI,
+  debtKeys,
+  debtView,
+  payDebtsFromBalance,
+  payNetOfDebts,
+  recordDebt,
+} from './debts.ts';
+export {
   beginMarketBlock,
   configKeys,
   configWords,
@@ -94,6 +102,7 @@ export {
   readPromiseRecord,
 } from './promise-record.ts';
 export {
+  MAX_METER_CAPACITY_W,
   MAX_NETWORK_JSON_BYTES,
   REGISTRY_ABI,
   RegistryModule,

@@ -4,12 +4,19 @@
 //   Reading(uint256 meter,uint64 interval,uint64 importedWh,uint64 exportedWh)
 // The transaction reverts as a whole, naming the reading, for an unknown meter, a signature that does
 // not recover to the meter's key, a second reading of the same meter and interval (also within the
-// batch), a reading before its interval ended, or at/after its settlement deadline (or once settled).
+// batch), a reading whose imported + exported Wh exceed the meter's registered capacity × the interval,
+// a reading before its interval ended, or at/after its settlement deadline (or once settled).
 // State keys (prefix <meters address>): :r:<meter>:<interval>:imp, :exp (Wh), :seen (1).
 import { AbiModule, type Address, prepareEvent, recoverAddress, revertReason } from '@gridledger/execution';
 import { bytesToHex, type Hex, hashTypedData, hexToBytes, parseAbi } from 'viem';
 import { METERS_ADDRESS } from './addresses.ts';
-import { deadlineMs, intervalEndMs, type MarketConfig, marketTimeMs } from './config.ts';
+import {
+  capacityWhPerInterval,
+  deadlineMs,
+  intervalEndMs,
+  type MarketConfig,
+  marketTimeMs,
+} from './config.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { registryKeys, registryView } from './registry.ts';
 import type { StateReader } from './words.ts';
@@ -128,6 +135,12 @@ export class MetersModule extends AbiModule {
             throw revertReason(`${where}: not signed by the meter's key ${meter.key}`);
           if (ctx.read(meterKeys.seen(r.meter, r.interval)) === 1n)
             throw revertReason(`${where}: already reported`);
+          const maxWh = capacityWhPerInterval(config, meter.capacityW);
+          if (r.importedWh + r.exportedWh > maxWh) {
+            throw revertReason(
+              `${where}: imported ${r.importedWh} + exported ${r.exportedWh} Wh exceeds the meter's capacity of ${meter.capacityW} W × the interval = ${maxWh} Wh`,
+            );
+          }
           ctx.write(meterKeys.seen(r.meter, r.interval), 1n);
           ctx.write(meterKeys.imported(r.meter, r.interval), r.importedWh);
           ctx.write(meterKeys.exported(r.meter, r.interval), r.exportedWh);

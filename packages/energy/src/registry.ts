@@ -1,12 +1,15 @@
 // The grid registry module (0x…1010): the grid operator registers the network (buses and branches as
 // JSON, see network-json.ts), overrides line limits (used from the next clearing on: a clearing reads
-// the limits in force at its gate's block) and registers meters (id, signing-key address, bus, owner);
+// the limits in force at its gate's block) and registers meters (id, signing-key address, bus, owner,
+// connection capacity in W: a reading above capacity × interval is refused);
 // the accounts admin registers participants and the buses each may trade at.
 // State keys (prefix <registry address>):
 //   :net:len, :net:<i>          the network JSON (blob, see words.ts); :netv its version (1, 2, ...)
 //   :bus:<id>                   1 when the registered network has bus <id>
 //   :lim:<branch>               overriding limit in W plus one (0 = none)
 //   :m:<meter>:key|bus|owner    a meter (key and owner as uint160; bus as bus id + 1)
+//   :m:<meter>:cap              the meter's connection capacity, W
+//   :ms:n, :ms:<i>              every registered meter id, in registration order (settlement settles all)
 //   :pm:<owner>:<bus>:n, :pm:<owner>:<bus>:<i>   the meters of an owner at a bus
 //   :pb:<account>:<bus>         1 when the participant may trade at the bus
 import { wToMw } from '@gridledger/base';
@@ -32,17 +35,17 @@ export const REGISTRY_ABI = parseAbi([
   'function registerNetwork(string networkJson)',
   'function setLineLimit(uint256 branch, uint256 limitW)',
   'function clearLineLimit(uint256 branch)',
-  'function registerMeter(uint256 meter, address key, uint256 bus, address owner)',
+  'function registerMeter(uint256 meter, address key, uint256 bus, address owner, uint256 capacityW)',
   'function registerParticipant(address account, uint256[] buses)',
   'function networkVersion() view returns (uint256)',
   'function networkJson() view returns (string)',
   'function hasBus(uint256 bus) view returns (bool)',
   'function lineLimit(uint256 branch) view returns (bool overridden, uint256 limitW)',
-  'function meterOf(uint256 meter) view returns (address key, uint256 bus, address owner)',
+  'function meterOf(uint256 meter) view returns (address key, uint256 bus, address owner, uint256 capacityW)',
   'function canTrade(address account, uint256 bus) view returns (bool)',
   'event NetworkRegistered(uint256 indexed version, uint256 buses, uint256 branches)',
   'event LineLimitSet(uint256 indexed branch, bool overridden, uint256 limitW)',
-  'event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner)',
+  'event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner, uint256 capacityW)',
   'event ParticipantRegistered(address indexed account, uint256[] buses)',
 ]);
 
@@ -63,11 +66,17 @@ export const registryKeys = {
   meterKey: (m: bigint) => `${R}:m:${m}:key`,
   meterBus: (m: bigint) => `${R}:m:${m}:bus`,
   meterOwner: (m: bigint) => `${R}:m:${m}:owner`,
+  meterCapacity: (m: bigint) => `${R}:m:${m}:cap`,
+  meterCount: `${R}:ms:n`,
+  meterAt: (i: bigint | number) => `${R}:ms:${i}`,
   ownerMeters: (owner: Address, bus: bigint | number) => `${R}:pm:${owner}:${bus}:n`,
   ownerMeter: (owner: Address, bus: bigint | number, i: number) => `${R}:pm:${owner}:${bus}:${i}`,
   participantBus: (a: Address, bus: bigint | number) => `${R}:pb:${a}:${bus}`,
 };
 const K = registryKeys;
+
+/** Largest meter connection capacity, W (10^12 W = 1 TW: a bound against overflow, not a rating). */
+export const MAX_METER_CAPACITY_W = 1_000_000_000_000n;
 
 /** Largest network JSON accepted, bytes. */
 export const MAX_NETWORK_JSON_BYTES = 100_000;
@@ -90,14 +99,25 @@ export const registryView = {
     }
     return out;
   },
-  meter(s: StateReader, meter: bigint): { key: Address; bus: bigint; owner: Address } | undefined {
+  meter(
+    s: StateReader,
+    meter: bigint,
+  ): { key: Address; bus: bigint; owner: Address; capacityW: bigint } | undefined {
     const key = s.get(K.meterKey(meter));
     if (key === 0n) return undefined;
     return {
       key: valueToAddress(key),
       bus: s.get(K.meterBus(meter)) - 1n,
       owner: valueToAddress(s.get(K.meterOwner(meter))),
+      capacityW: s.get(K.meterCapacity(meter)),
     };
+  },
+  /** Every registered meter id, in registration order. */
+  allMeters(s: StateReader): bigint[] {
+    const n = Number(s.get(K.meterCount));
+    const out: bigint[] = [];
+    for (let i = 0; i < n; i++) out.push(s.get(K.meterAt(i)));
+    return out;
   },
   /** Meter ids of `owner` at `bus`, in registration order. */
   metersAt(s: StateReader, owner: Address, bus: bigint | number): bigint[] {
@@ -162,20 +182,30 @@ export class RegistryModule extends AbiModule {
         ctx.emit(R, EV.limit, { branch, overridden: false, limitW: 0n });
         return [];
       },
-      registerMeter: (ctx, [meter, key, bus, owner]) => {
+      registerMeter: (ctx, [meter, key, bus, owner, capacityW]) => {
         onlyGridOperator(ctx, 'registerMeter');
         const m = meter as bigint;
+        const cap = capacityW as bigint;
         if (key === ZERO_ADDRESS || owner === ZERO_ADDRESS)
           throw revertReason('registry: meter key and owner must be non-zero');
+        if (cap <= 0n || cap > MAX_METER_CAPACITY_W) {
+          throw revertReason(
+            `registry: meter capacity must be 1..${MAX_METER_CAPACITY_W} W (the connection's rating), got ${cap}`,
+          );
+        }
         if (ctx.read(K.meterKey(m)) !== 0n) throw revertReason(`registry: meter ${m} is already registered`);
         if (ctx.read(K.bus(bus as bigint)) !== 1n) throw revertReason(`registry: unknown bus ${bus}`);
         ctx.write(K.meterKey(m), addressToValue(key as Address));
         ctx.write(K.meterBus(m), (bus as bigint) + 1n);
         ctx.write(K.meterOwner(m), addressToValue(owner as Address));
+        ctx.write(K.meterCapacity(m), cap);
         const n = ctx.read(K.ownerMeters(owner as Address, bus as bigint));
         ctx.write(K.ownerMeter(owner as Address, bus as bigint, Number(n)), m);
         ctx.write(K.ownerMeters(owner as Address, bus as bigint), n + 1n);
-        ctx.emit(R, EV.meter, { meter: m, key, bus, owner });
+        const all = ctx.read(K.meterCount);
+        ctx.write(K.meterAt(all), m);
+        ctx.write(K.meterCount, all + 1n);
+        ctx.emit(R, EV.meter, { meter: m, key, bus, owner, capacityW: cap });
         return [];
       },
       registerParticipant: (ctx, [account, buses]) => {
@@ -204,7 +234,7 @@ export class RegistryModule extends AbiModule {
       meterOf: (ctx, [meter]) => {
         const m = registryView.meter(ctx.state, meter as bigint);
         ctx.read(K.meterKey(meter as bigint));
-        return m === undefined ? [ZERO_ADDRESS, 0n, ZERO_ADDRESS] : [m.key, m.bus, m.owner];
+        return m === undefined ? [ZERO_ADDRESS, 0n, ZERO_ADDRESS, 0n] : [m.key, m.bus, m.owner, m.capacityW];
       },
       canTrade: (ctx, [account, bus]) => [
         ctx.read(K.participantBus(account as Address, bus as bigint)) === 1n,

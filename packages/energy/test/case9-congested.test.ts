@@ -34,7 +34,14 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, type TestAccount } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  CHAIN_ID,
+  Chain,
+  TEST_METER_CAPACITY_W,
+  type TestAccount,
+} from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const MWH = 1_000_000n; // Wh
@@ -168,6 +175,7 @@ describe('energy market on chain, case9_congested', () => {
               meterKeys[n]!.addr,
               BigInt(BUS[n]!),
               account(n).addr,
+              TEST_METER_CAPACITY_W,
             ])
             .then((r) => ({ r, i })),
         ),
@@ -250,8 +258,19 @@ describe('energy market on chain, case9_congested', () => {
           frank.addr,
           42n,
           frank.addr,
+          TEST_METER_CAPACITY_W,
         ]),
         'unknown bus 42',
+      ],
+      [
+        await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+          999n,
+          frank.addr,
+          1n,
+          frank.addr,
+          0n,
+        ]),
+        'meter capacity must be 1..',
       ],
       [
         await chain.tx(bob, REGISTRY_ADDRESS, REGISTRY_ABI, 'setLineLimit', [8n, 1n]),

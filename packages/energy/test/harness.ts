@@ -178,6 +178,8 @@ export function buildGenesis(
 
 /** One hour, ms: the interval length of most energy tests. */
 export const HOUR = 3_600_000n;
+/** The connection capacity the tests register meters with, W (100 GW: no test reading comes near it). */
+export const TEST_METER_CAPACITY_W = 100_000_000_000n;
 
 /**
  * A test market configuration: hour intervals, no gate lead, readings for an hour, upstream at bus 1

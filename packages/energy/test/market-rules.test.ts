@@ -22,7 +22,15 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, line, testMarketConfig } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  CHAIN_ID,
+  Chain,
+  line,
+  TEST_METER_CAPACITY_W,
+  testMarketConfig,
+} from './harness.ts';
 
 const MWH = 1_000_000n;
 const USD = 1_000_000n;
@@ -73,12 +81,14 @@ async function start(upstreamBus: number) {
       mSeller.addr,
       3n,
       seller.addr,
+      TEST_METER_CAPACITY_W,
     ]),
     await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
       2n,
       mBuyer.addr,
       2n,
       buyer.addr,
+      TEST_METER_CAPACITY_W,
     ]),
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [3n]]),
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [2n]]),

@@ -17,7 +17,14 @@ import {
   type Reading,
   readingDomain,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, testMarketConfig } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  CHAIN_ID,
+  Chain,
+  TEST_METER_CAPACITY_W,
+  testMarketConfig,
+} from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const HOUR = 3_600_000n;
@@ -78,6 +85,7 @@ describe('random books on case9_congested', () => {
             meters[i]!.addr,
             BigInt(buses[i]!),
             t.addr,
+            TEST_METER_CAPACITY_W,
           ]),
         );
         setup.push(

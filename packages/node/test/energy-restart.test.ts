@@ -118,6 +118,7 @@ describe('energy state across a restart', () => {
             meter.addr,
             2n,
             seller.addr,
+            100_000_000_000n,
           ]),
           await tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
           await tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [1n]]),
