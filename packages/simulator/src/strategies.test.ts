@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '@gridledger/base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deliver, initialState, planOrders } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import { loadScenario } from './scenario.ts';
 import { readsAlone, reportedReading, stashOf, strategicOrders } from './strategies.ts';
@@ -124,8 +125,9 @@ describe('strategies in a scenario', () => {
     expect(reportedReading(pair('withhold-reading').a, m, 5)).toBeUndefined();
     expect(reportedReading(pair('withhold-reading').b, m, 5)).toEqual(m);
     const inflate = pair('inflate-reading');
-    // 3 × 20 kW × 5 min = 5 kWh.
-    expect(reportedReading(inflate.a, m, 5)).toEqual({ importedWh: 4000n, exportedWh: 5000n });
+    // 3 × its registered 40 kW (twice its 20 kW peak) × 5 min = 10 kWh.
+    expect(connectionCapacityW(inflate.a.spec)).toBe(40_000n);
+    expect(reportedReading(inflate.a, m, 5)).toEqual({ importedWh: 4000n, exportedWh: 10_000n });
     expect(readsAlone(inflate.a)).toBe(true);
     expect(readsAlone(inflate.b)).toBe(false);
   });

@@ -3,6 +3,7 @@
 // the second account default-and-run controls (its move of cash there: run-away.ts).
 // The strategies and their knobs: strategy-schema.ts; profit and gains: profit.ts; docs/scenarios.md.
 import type { Metered, PlannedOrder } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
 import type { SimDevice } from './population.ts';
 import { type KeyPair, keyFromLabel } from './signer.ts';
 
@@ -68,13 +69,14 @@ export function strategicOrders(d: SimDevice, planned: PlannedOrder[], ranAway: 
 
 /**
  * What device `d`'s meter reports for an interval of `minutes` in which it metered `metered`: the same,
- * nothing (withhold-reading), or an export `inflateFactor` times what its capacity allows (inflate-reading).
+ * nothing (withhold-reading), or an export `inflateFactor` times what its registered connection capacity
+ * allows over the interval (inflate-reading).
  */
 export function reportedReading(d: SimDevice, metered: Metered, minutes: number): Metered | undefined {
   const st = strategicSpec(d);
   if (st?.kind === 'withhold-reading') return undefined;
   if (st?.kind === 'inflate-reading') {
-    const capacityWh = Number(st.params.peakKw) * 1000 * (minutes / 60);
+    const capacityWh = Number(connectionCapacityW(d.spec)) * (minutes / 60);
     return { importedWh: metered.importedWh, exportedWh: BigInt(Math.floor(st.inflateFactor * capacityWh)) };
   }
   return metered;

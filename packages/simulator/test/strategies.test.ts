@@ -3,9 +3,9 @@
 // report names each strategy with its profit, its twin's and the gain, and every other invariant holds.
 // Exploit-first: "<kind> does not pay" asserts gain ≤ 0. On the second settlement of main (fixed
 // imbalance prices, a missing reading counts as zero, unbounded readings, parties without a cleared
-// order unsettled, forgotten debts) every strategy gains, so each is marked `it.fails` (vitest passes an
-// it.fails test only while its assertion fails): when the settlement rules close an exploit, that test
-// starts failing and must become a plain `it`.
+// order unsettled, forgotten debts) every strategy gained; those that still gain are in STILL_GAINS and
+// marked `it.fails` (vitest passes an it.fails test only while its assertion fails): when the settlement
+// rules close an exploit, that test starts failing and the strategy leaves STILL_GAINS.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,19 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The strategies that still gain on this branch's settlement. inflate-reading stopped paying when meters
+ * got a registered capacity (a reading above capacity × interval is refused, so it counts as missing).
+ */
+const STILL_GAINS = new Set<StrategyKind>([
+  'free-rider',
+  'phantom-buyer',
+  'phantom-seller',
+  'over-deliver',
+  'withhold-reading',
+  'default-and-run',
+]);
+
 const of = (kind: StrategyKind) => result.strategies.find((s) => s.kind === kind)!;
 
 describe('strategic participants beside truthful twins (in-process chain)', () => {
@@ -94,9 +107,9 @@ describe('strategic participants beside truthful twins (in-process chain)', () =
     expect(noStrategyGains).toBe(result.strategies.every((s) => s.gainUsd <= 0));
   });
 
-  // Exploit-first (see the header): each fails on main's settlement.
+  // Exploit-first (see the header): those the settlement still lets gain are it.fails.
   for (const kind of STRATEGY_KINDS) {
-    it.fails(`${kind} does not pay`, () => {
+    (STILL_GAINS.has(kind) ? it.fails : it)(`${kind} does not pay`, () => {
       expect(of(kind).gainUsd, JSON.stringify(of(kind))).toBeLessThanOrEqual(0);
     });
   }
