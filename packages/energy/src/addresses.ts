@@ -7,10 +7,16 @@ export const REGISTRY_ADDRESS: Address = '0x000000000000000000000000000000000000
 export const MARKET_ADDRESS: Address = '0x0000000000000000000000000000000000001011';
 /** Meter readings: EIP-712 signed interval readings. */
 export const METERS_ADDRESS: Address = '0x0000000000000000000000000000000000001012';
+/**
+ * The congestion rent fund: a cash balance no key controls. Each interval's congestion rent is paid into
+ * it (not to the grid operator, who sets the line limits); its balance is public (cash balanceOf).
+ */
+export const RENT_FUND_ADDRESS: Address = '0x0000000000000000000000000000000000001013';
 
 /** Every energy module address by name. */
 export const ENERGY_ADDRESSES = {
   registry: REGISTRY_ADDRESS,
   market: MARKET_ADDRESS,
   meters: METERS_ADDRESS,
+  rentFund: RENT_FUND_ADDRESS,
 } as const;

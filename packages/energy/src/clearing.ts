@@ -35,13 +35,12 @@ import {
   settleClearing,
   verifyCertificate,
 } from '@gridledger/market';
-import { MARKET_ADDRESS } from './addresses.ts';
+import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
 import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
-import { networkFromJson } from './network-json.ts';
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { decomposeTradesOnGrid, type GridTradeParty } from './trades.ts';
@@ -134,7 +133,7 @@ export function readClearingInputs(
   if (!json.buses.some((b) => b.id === config.upstream.bus)) {
     return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
   }
-  const network = networkFromJson(json, registryView.limitsMw(state, json));
+  const network = registryView.engineNetwork(state, json);
   const _minutes = intervalMinutes(config);
   const up = config.upstream;
   const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
@@ -367,10 +366,12 @@ function applyClearing(
     });
   }
   owners.set(0n, up.account);
-  // Congestion rent: what buyers paid minus what sellers received, to the grid operator.
+  // Congestion rent: what buyers paid minus what sellers received, into the rent fund (docs/market-rules.md
+  // §rent: not to the grid operator, who sets the limits that create it). A negative rent (none at an
+  // optimal DC clearing; rounding favours the rent) is drawn from the fund, or fails the interval.
   const rent = paidIn - paidOut;
-  if (rent > 0n) cash.transfer(ctx, MARKET_ADDRESS, config.gridOperator, rent);
-  if (rent < 0n) cash.transfer(ctx, config.gridOperator, MARKET_ADDRESS, -rent);
+  if (rent > 0n) cash.transfer(ctx, MARKET_ADDRESS, RENT_FUND_ADDRESS, rent);
+  if (rent < 0n) cash.transfer(ctx, RENT_FUND_ADDRESS, MARKET_ADDRESS, -rent);
 
   // Records: prices per bus, flows, congestion prices, upstream, result and certificate.
   for (const b of result.buses) {

@@ -1,7 +1,13 @@
 // @gridledger/energy: the energy market on chain as built-in execution modules (grid registry, market
 // with escrowed orders, in-block clearing with LMPs, ERC-721 promises, EIP-712 meter readings,
 // settlement into ERC-20 credits) and the ExecutionApp extension that runs clearing and settlement.
-export { ENERGY_ADDRESSES, MARKET_ADDRESS, METERS_ADDRESS, REGISTRY_ADDRESS } from './addresses.ts';
+export {
+  ENERGY_ADDRESSES,
+  MARKET_ADDRESS,
+  METERS_ADDRESS,
+  REGISTRY_ADDRESS,
+  RENT_FUND_ADDRESS,
+} from './addresses.ts';
 export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
 export {
   type ClearingInputs,
@@ -90,6 +96,7 @@ export {
   type NetworkJsonBus,
   networkFromJson,
   networkToJson,
+  ZERO_LIMIT_MW,
 } from './network-json.ts';
 export {
   decodePromiseRecord,

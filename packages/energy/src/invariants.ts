@@ -9,7 +9,7 @@ import {
   valueToAddress,
   ZERO_ADDRESS,
 } from '@gridledger/execution';
-import { MARKET_ADDRESS } from './addresses.ts';
+import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { promiseEnergyWh } from './promise-record.ts';
@@ -34,6 +34,8 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
   const held = state.get(`${CASH_ADDRESS}:bal:${MARKET_ADDRESS}`);
   if (held !== escrow) out.push(`cash: market holds ${held} but records escrow ${escrow}`);
 
+  // Rent accounted for: the rent fund holds exactly the rents recorded (summed in the loop below).
+  let rentRecorded = 0n;
   // Per interval: rent >= 0, credits = metered deliveries of settled intervals, promises settled once.
   let creditsExpected = 0n;
   const clearNext = state.get(marketKeys.clearNext);
@@ -42,6 +44,7 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
     const st = state.get(iv.status);
     const rent = decodeSigned(state.get(iv.rent));
     if (rent < 0n) out.push(`interval ${k}: congestion rent ${rent} < 0`);
+    rentRecorded += rent;
     const promises = marketView.promisesOf(state, k);
     for (const id of promises) {
       const owner = valueToAddress(state.get(`${PROMISES_ADDRESS}:owner:${id}`));
@@ -69,6 +72,9 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
         out.push(`order ${o.id}: cancelled with escrow`);
     }
   }
+  const fund = state.get(`${CASH_ADDRESS}:bal:${RENT_FUND_ADDRESS}`);
+  if (fund !== rentRecorded)
+    out.push(`rent: the fund holds ${fund} but the intervals recorded ${rentRecorded}`);
   const credits = state.get(`${CREDITS_ADDRESS}:supply`);
   if (credits !== creditsExpected)
     out.push(`credits: supply ${credits} != metered deliveries ${creditsExpected}`);

@@ -87,7 +87,7 @@ export const marketKeys = {
     /** Congestion prices per branch, cash units per MWh per MW, rounded; from->to and to->from. */
     muFrom: (branch: number) => `${M}:iv:${k}:muf:${branch}`,
     muTo: (branch: number) => `${M}:iv:${k}:mut:${branch}`,
-    /** Congestion rent paid to the grid operator, signed cash units. */
+    /** Congestion rent paid into the rent fund (RENT_FUND_ADDRESS), signed cash units. */
     rent: `${M}:iv:${k}:rent`,
     /** Upstream cleared energy, Wh, and its LMP-valued amounts (signed). */
     upSoldWh: `${M}:iv:${k}:up:swh`,

@@ -116,10 +116,34 @@ export function checkNetworkJson(
 }
 
 /**
- * The engine's network for an on-chain network, with line limits overridden (`limitsMw`, by branch
- * index): no generators, no loads.
+ * The engine's rate for an on-chain limit of 0: the engine reads a rate of 0 as unlimited (MATPOWER's
+ * convention), so a line limited to 0 W is given the smallest non-zero on-chain limit, 1 W (10^-6 MW):
+ * at most 1 W crosses it (the clearing's integer apportionment rounds that to 0 or 1 Wh per hour), and
+ * the digital twin flags any metered flow above 1 W.
  */
-export function networkFromJson(n: NetworkJson, limitsMw: ReadonlyMap<number, number> = new Map()): Network {
+export const ZERO_LIMIT_MW = 1e-6;
+
+/**
+ * The engine's network for an on-chain network, with line limits overridden (`limitsMw`, by branch index;
+ * an override of 0 means the line carries nothing, see {@link ZERO_LIMIT_MW}) and status overridden
+ * (`inService`, by branch index; an out-of-service branch gets status 0, which the engine leaves out):
+ * no generators, no loads. The registered `rateAMw` of 0 still means unlimited.
+ */
+export function networkFromJson(
+  n: NetworkJson,
+  limitsMw: ReadonlyMap<number, number> = new Map(),
+  inService: ReadonlyMap<number, boolean> = new Map(),
+): Network {
+  const rate = (b: NetworkJsonBranch) => {
+    const o = limitsMw.get(b.index);
+    if (o === undefined) return b.rateAMw;
+    return o > 0 ? o : ZERO_LIMIT_MW;
+  };
+  const status = (b: NetworkJsonBranch) => {
+    const o = inService.get(b.index);
+    if (o === undefined) return b.status;
+    return o ? 1 : 0;
+  };
   return {
     name: n.name,
     baseMVA: n.baseMVA,
@@ -146,12 +170,12 @@ export function networkFromJson(n: NetworkJson, limitsMw: ReadonlyMap<number, nu
       rPu: 0,
       xPu: b.xPu,
       bPu: 0,
-      rateAMw: limitsMw.get(b.index) ?? b.rateAMw,
+      rateAMw: rate(b),
       rateBMw: 0,
       rateCMw: 0,
       tap: b.tap,
       shiftDeg: b.shiftDeg,
-      status: b.status,
+      status: status(b),
       angminDeg: b.angminDeg,
       angmaxDeg: b.angmaxDeg,
     })),

@@ -1,12 +1,17 @@
 // The grid registry module (0x…1010): the grid operator registers the network (buses and branches as
-// JSON, see network-json.ts), overrides line limits (used from the next clearing on: a clearing reads
-// the limits in force at its gate's block) and registers meters (id, signing-key address, bus, owner,
-// connection capacity in W: a reading above capacity × interval is refused);
-// the accounts admin registers participants and the buses each may trade at.
+// JSON, see network-json.ts), overrides line limits and line status (in or out of service; both used from
+// the next clearing on: a clearing reads the limits and status in force at its gate's block) and
+// registers meters (id, signing-key address, bus, owner, connection capacity in W: a reading above
+// capacity × interval is refused); the accounts admin registers participants and the buses each may
+// trade at. An on-chain limit is what it says: 0 W means the line carries nothing (only a MATPOWER
+// file's RATE_A = 0 means unlimited, when the file is read). An out-of-service branch is removed from the
+// network the clearing and the digital twin use (registryView.engineNetwork); the islands that leaves
+// are priced and decomposed apart by the engine.
 // State keys (prefix <registry address>):
 //   :net:len, :net:<i>          the network JSON (blob, see words.ts); :netv its version (1, 2, ...)
 //   :bus:<id>                   1 when the registered network has bus <id>
 //   :lim:<branch>               overriding limit in W plus one (0 = none)
+//   :st:<branch>                status override: 0 = as registered, 1 = in service, 2 = out of service
 //   :m:<meter>:key|bus|owner    a meter (key and owner as uint160; bus as bus id + 1)
 //   :m:<meter>:cap              the meter's connection capacity, W
 //   :ms:n, :ms:<i>              every registered meter id, in registration order (settlement settles all)
@@ -25,9 +30,10 @@ import {
   valueToAddress,
   ZERO_ADDRESS,
 } from '@gridledger/execution';
+import type { Network } from '@gridledger/grid';
 import { parseAbi } from 'viem';
 import { REGISTRY_ADDRESS } from './addresses.ts';
-import { checkNetworkJson, type NetworkJson } from './network-json.ts';
+import { checkNetworkJson, type NetworkJson, networkFromJson } from './network-json.ts';
 import { readJsonBlob, type StateReader, writeJsonBlob } from './words.ts';
 
 /** The registry's ABI. */
@@ -35,16 +41,20 @@ export const REGISTRY_ABI = parseAbi([
   'function registerNetwork(string networkJson)',
   'function setLineLimit(uint256 branch, uint256 limitW)',
   'function clearLineLimit(uint256 branch)',
+  'function setLineStatus(uint256 branch, bool inService)',
+  'function clearLineStatus(uint256 branch)',
   'function registerMeter(uint256 meter, address key, uint256 bus, address owner, uint256 capacityW)',
   'function registerParticipant(address account, uint256[] buses)',
   'function networkVersion() view returns (uint256)',
   'function networkJson() view returns (string)',
   'function hasBus(uint256 bus) view returns (bool)',
   'function lineLimit(uint256 branch) view returns (bool overridden, uint256 limitW)',
+  'function lineStatus(uint256 branch) view returns (bool inService, bool overridden)',
   'function meterOf(uint256 meter) view returns (address key, uint256 bus, address owner, uint256 capacityW)',
   'function canTrade(address account, uint256 bus) view returns (bool)',
   'event NetworkRegistered(uint256 indexed version, uint256 buses, uint256 branches)',
   'event LineLimitSet(uint256 indexed branch, bool overridden, uint256 limitW)',
+  'event LineStatusSet(uint256 indexed branch, bool overridden, bool inService)',
   'event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner, uint256 capacityW)',
   'event ParticipantRegistered(address indexed account, uint256[] buses)',
 ]);
@@ -52,6 +62,7 @@ export const REGISTRY_ABI = parseAbi([
 const EV = {
   network: prepareEvent(REGISTRY_ABI, 'NetworkRegistered'),
   limit: prepareEvent(REGISTRY_ABI, 'LineLimitSet'),
+  status: prepareEvent(REGISTRY_ABI, 'LineStatusSet'),
   meter: prepareEvent(REGISTRY_ABI, 'MeterRegistered'),
   participant: prepareEvent(REGISTRY_ABI, 'ParticipantRegistered'),
 };
@@ -63,6 +74,7 @@ export const registryKeys = {
   netVersion: `${R}:netv`,
   bus: (id: bigint | number) => `${R}:bus:${id}`,
   limit: (branch: bigint | number) => `${R}:lim:${branch}`,
+  status: (branch: bigint | number) => `${R}:st:${branch}`,
   meterKey: (m: bigint) => `${R}:m:${m}:key`,
   meterBus: (m: bigint) => `${R}:m:${m}:bus`,
   meterOwner: (m: bigint) => `${R}:m:${m}:owner`,
@@ -90,7 +102,7 @@ function onlyGridOperator(ctx: CallContext, what: string): void {
 /** Unmetered reads of the registry for the market, meters and views. */
 export const registryView = {
   network: (s: StateReader) => readJsonBlob<NetworkJson>(s, K.net),
-  /** Overridden limits, MW, by branch index. */
+  /** Overridden limits, MW, by branch index (0 = the line carries nothing). */
   limitsMw(s: StateReader, network: NetworkJson): Map<number, number> {
     const out = new Map<number, number>();
     for (const b of network.branches) {
@@ -98,6 +110,26 @@ export const registryView = {
       if (v !== 0n) out.set(b.index, wToMw(v - 1n));
     }
     return out;
+  },
+  /** Overridden status (true = in service), by branch index. */
+  statusOverrides(s: StateReader, network: NetworkJson): Map<number, boolean> {
+    const out = new Map<number, boolean>();
+    for (const b of network.branches) {
+      const v = s.get(K.status(b.index));
+      if (v !== 0n) out.set(b.index, v === 1n);
+    }
+    return out;
+  },
+  /**
+   * The network the clearing and the digital twin use: the registered network with the limits and status
+   * in force (out-of-service branches have status 0, which the engine and the power flow leave out).
+   */
+  engineNetwork(s: StateReader, network: NetworkJson): Network {
+    return networkFromJson(
+      network,
+      registryView.limitsMw(s, network),
+      registryView.statusOverrides(s, network),
+    );
   },
   meter(
     s: StateReader,
@@ -154,7 +186,10 @@ export class RegistryModule extends AbiModule {
         const old = registryView.network(ctx.state);
         if (old !== undefined) {
           for (const b of old.buses) ctx.write(K.bus(b.id), 0n);
-          for (const b of old.branches) ctx.write(K.limit(b.index), 0n);
+          for (const b of old.branches) {
+            ctx.write(K.limit(b.index), 0n);
+            ctx.write(K.status(b.index), 0n);
+          }
         }
         for (const b of r.network.buses) ctx.write(K.bus(b.id), 1n);
         writeJsonBlob(ctx, K.net, r.network);
@@ -180,6 +215,21 @@ export class RegistryModule extends AbiModule {
         this.#requireBranch(ctx, branch as bigint);
         ctx.write(K.limit(branch as bigint), 0n);
         ctx.emit(R, EV.limit, { branch, overridden: false, limitW: 0n });
+        return [];
+      },
+      setLineStatus: (ctx, [branch, inService]) => {
+        onlyGridOperator(ctx, 'setLineStatus');
+        this.#requireBranch(ctx, branch as bigint);
+        ctx.write(K.status(branch as bigint), inService ? 1n : 2n);
+        ctx.emit(R, EV.status, { branch, overridden: true, inService });
+        return [];
+      },
+      clearLineStatus: (ctx, [branch]) => {
+        onlyGridOperator(ctx, 'clearLineStatus');
+        const n = this.#requireBranch(ctx, branch as bigint);
+        ctx.write(K.status(branch as bigint), 0n);
+        const registered = n.branches[Number(branch as bigint) - 1]!.status !== 0;
+        ctx.emit(R, EV.status, { branch, overridden: false, inService: registered });
         return [];
       },
       registerMeter: (ctx, [meter, key, bus, owner, capacityW]) => {
@@ -231,6 +281,13 @@ export class RegistryModule extends AbiModule {
         const v = ctx.read(K.limit(branch as bigint));
         return [v !== 0n, v === 0n ? 0n : v - 1n];
       },
+      lineStatus: (ctx, [branch]) => {
+        const v = ctx.read(K.status(branch as bigint));
+        if (v !== 0n) return [v === 1n, true];
+        const n = registryView.network(ctx.state);
+        const b = n?.branches[Number(branch as bigint) - 1];
+        return [b !== undefined && b.status !== 0, false];
+      },
       meterOf: (ctx, [meter]) => {
         const m = registryView.meter(ctx.state, meter as bigint);
         ctx.read(K.meterKey(meter as bigint));
@@ -242,11 +299,12 @@ export class RegistryModule extends AbiModule {
     });
   }
 
-  #requireBranch(ctx: CallContext, branch: bigint): void {
+  #requireBranch(ctx: CallContext, branch: bigint): NetworkJson {
     const n = registryView.network(ctx.state);
     if (n === undefined) throw revertReason('registry: no network registered');
     if (branch < 1n || branch > BigInt(n.branches.length)) {
       throw revertReason(`registry: unknown branch ${branch} (the network has ${n.branches.length})`);
     }
+    return n;
   }
 }

@@ -33,7 +33,6 @@ import { intervalMinutes, type MarketConfig } from './config.ts';
 import { MARKET_EVENTS, marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { readingView } from './meters.ts';
-import { networkFromJson } from './network-json.ts';
 import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
 import { registryView } from './registry.ts';
 import { shareProRata } from './trades.ts';
@@ -233,8 +232,7 @@ function recordActualFlows(
 ): void {
   const json = registryView.network(ctx.state);
   if (json === undefined) return;
-  const limits = registryView.limitsMw(ctx.state, json);
-  const net = networkFromJson(json, limits);
+  const net = registryView.engineNetwork(ctx.state, json);
   const inj = meteredInjectionsMw(config, positions);
   for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
   const pf = solveDcPowerFlow(net, []);

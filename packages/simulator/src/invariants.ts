@@ -156,7 +156,10 @@ export class InvariantTracker {
     const limits = new Map(
       (grid?.branches ?? []).filter((b) => b.overridden).map((b) => [b.index, b.limitMw]),
     );
-    const network = networkFromJson(this.network, limits);
+    const status = new Map(
+      (grid?.branches ?? []).filter((b) => b.statusOverridden).map((b) => [b.index, b.inService]),
+    );
+    const network = networkFromJson(this.network, limits, status);
     const minutes = msToMinutes(cfg.intervalMs);
     const rows = (await this.orders(k))
       .filter((o) => o.status !== 'cancelled')

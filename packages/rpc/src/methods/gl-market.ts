@@ -122,10 +122,14 @@ export interface GlGridBranch {
   index: number;
   from: number;
   to: number;
-  /** The limit in force (MW, 0 = unlimited). */
+  /** The limit in force, MW: the case's (0 = unlimited) or the grid operator's override (0 = carries nothing). */
   limitMw: number;
   /** Whether the grid operator overrode the case's limit. */
   overridden: boolean;
+  /** Whether the branch is in service (the case's status, or the grid operator's override). */
+  inService: boolean;
+  /** Whether the grid operator overrode the case's status. */
+  statusOverridden: boolean;
   flowW?: DecimalString;
   muFromMicros?: DecimalString;
   muToMicros?: DecimalString;
@@ -287,6 +291,7 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
     if (net === undefined) return null;
     const k = p[0] === undefined || p[0] === null ? undefined : parseInteger(p[0], 'interval');
     const limits = registryView.limitsMw(s, net);
+    const status = registryView.statusOverrides(s, net);
     const iv = k === undefined ? undefined : marketKeys.interval(k);
     const st = iv === undefined ? 0n : s.get(iv.status);
     const priced = st === INTERVAL_STATUS.cleared || st === INTERVAL_STATUS.settled;
@@ -300,6 +305,8 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
         to: b.to,
         limitMw: limits.get(b.index) ?? b.rateAMw,
         overridden: limits.has(b.index),
+        inService: status.get(b.index) ?? b.status !== 0,
+        statusOverridden: status.has(b.index),
         ...(priced && iv !== undefined
           ? {
               flowW: decodeSigned(s.get(iv.flowW(b.index))).toString(),
