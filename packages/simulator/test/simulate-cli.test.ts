@@ -97,6 +97,7 @@ describe('gridledger simulate', () => {
         'everyIntervalCleared',
         'promisesSettledExactlyOnce',
         'noStrategyGains',
+        'rentAccountedFor',
       ].sort(),
     );
     expect(
