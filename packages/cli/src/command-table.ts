@@ -88,7 +88,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'meter',
     term: 'meter',
-    description: 'sign and submit meter readings for the energy market',
+    description: 'register meters, sign and submit meter readings for the energy market',
     load: async () => (await import('./commands/meter.ts')).registerMeter,
   },
   {
@@ -96,6 +96,25 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'interval',
     description: 'inspect market intervals of a running chain',
     load: async () => (await import('./commands/interval.ts')).registerInterval,
+  },
+  {
+    name: 'grid',
+    term: 'grid',
+    description:
+      "the grid operator's network, line limits and status, and upstream tariffs on a running chain",
+    load: async () => (await import('./commands/grid.ts')).registerGrid,
+  },
+  {
+    name: 'participant',
+    term: 'participant',
+    description: 'register market participants and the buses they may trade at',
+    load: async () => (await import('./commands/participant.ts')).registerParticipant,
+  },
+  {
+    name: 'account',
+    term: 'account',
+    description: "an account's cash, collateral, debts, promises and credits on the energy market",
+    load: async () => (await import('./commands/account.ts')).registerAccount,
   },
 ];
 

@@ -12,6 +12,8 @@ export const METERS_ADDRESS: Address = '0x00000000000000000000000000000000000010
  * it (not to the grid operator, who sets the line limits); its balance is public (cash balanceOf).
  */
 export const RENT_FUND_ADDRESS: Address = '0x0000000000000000000000000000000000001013';
+/** Upstream tariffs: the import and export prices by time of day, changed by the grid operator with notice. */
+export const TARIFFS_ADDRESS: Address = '0x0000000000000000000000000000000000001014';
 
 /** Every energy module address by name. */
 export const ENERGY_ADDRESSES = {
@@ -19,4 +21,5 @@ export const ENERGY_ADDRESSES = {
   market: MARKET_ADDRESS,
   meters: METERS_ADDRESS,
   rentFund: RENT_FUND_ADDRESS,
+  tariffs: TARIFFS_ADDRESS,
 } as const;

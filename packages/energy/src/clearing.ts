@@ -1,16 +1,18 @@
 // Clearing of one interval inside the block (called by the begin-block step of extension.ts): reads the
-// interval's open orders and the registered network with its line limits, adds the upstream connection
-// as an offer (import price) and a bid (export price, capped by what its account can pay), solves with
+// interval's open orders, the registered network with the line limits and status in force, and the
+// upstream tariff in force for the interval (tariffs.ts); adds the upstream connection as an offer
+// (import price) and a bid (export price), both at its full capacity (the upstream is the grid: its bid
+// is not capped by its account's cash; what it cannot pay is recorded as its debt, debts.ts); solves with
 // clearNetwork (HiGHS wasm; inputs in a fixed order: orders by id, then upstream sell, upstream buy),
-// verifies the certificate, settles in integers with settleClearing, moves cash, records prices, flows,
-// congestion prices and quantities in state, the result and certificate as a ClearingRecorded log with
-// their keccak256 hashes in state (clearing-record.ts), and mints one promise per trade of the
-// grid-respecting decomposition (trades.ts: same bus first, then along the cleared flows, never across
-// islands; merit by the cleared steps' prices), with consecutive token ids, attributes packed by
-// promise-record.ts.
+// verifies the certificate, settles in integers with settleClearing, moves cash, pays the congestion rent
+// into the rent fund, records prices, flows, congestion prices and quantities in state, the result and
+// certificate as a ClearingRecorded log with their keccak256 hashes in state (clearing-record.ts), and
+// mints one promise per trade of the grid-respecting decomposition (trades.ts: same bus first, then along
+// the cleared flows, never across islands; merit by the cleared steps' prices), with consecutive token
+// ids, attributes packed by promise-record.ts.
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
-import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
+import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, whToMw } from '@gridledger/base';
 import {
   type Address,
   CASH_ADDRESS,
@@ -39,11 +41,13 @@ import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
 import { encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
+import { payNetOfDebts, recordDebt } from './debts.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryView } from './registry.ts';
-import { decomposeTradesOnGrid, type GridTradeParty } from './trades.ts';
+import { tariffView } from './tariffs.ts';
+import { decomposeTradesOnGrid, type GridTradeParty, shareProRata } from './trades.ts';
 import { encodeSigned, maxBig, minBig } from './words.ts';
 
 /** Engine id of an order. */
@@ -60,8 +64,14 @@ export interface ClearingInputs {
   orders: StoredOrder[];
   /** Engine orders: orders by id, then the upstream offer and bid. */
   engineOrders: Order[];
-  /** Upstream bid capacity after its account's cash cap, Wh. */
-  upstreamBuyWh: bigint;
+  /** The upstream tariff in force for the interval, µ$/MWh. */
+  tariff: UpstreamTariff;
+}
+
+/** The upstream's prices for one interval, µ$/MWh (tariffs.ts). */
+export interface UpstreamTariff {
+  importPriceMicrosPerMWh: bigint;
+  exportPriceMicrosPerMWh: bigint;
 }
 
 /** An order as the engine's inputs need it: integer steps (Wh, µ$/MWh). */
@@ -74,13 +84,14 @@ export interface EngineOrderSource {
 
 /**
  * The engine's order book of an interval: the orders (ids by {@link engineOrderId}, MW over the interval,
- * $/MWh), then the upstream offer at its import price and its bid at its export price for `upstreamBuyWh`.
- * Used by the clearing and by anyone re-computing it off-chain (the simulator's invariant check).
+ * $/MWh), then the upstream offer at the interval's import price and its bid at its export price, both for
+ * the upstream's capacity. Used by the clearing and by anyone re-computing it off-chain (the simulator's
+ * invariant check; the tariff of interval k is the tariffs module's `tariffAt(k)`).
  */
 export function engineOrdersOf(
   orders: readonly EngineOrderSource[],
   config: MarketConfig,
-  upstreamBuyWh: bigint,
+  tariff: UpstreamTariff,
 ): Order[] {
   const minutes = intervalMinutes(config);
   const up = config.upstream;
@@ -100,7 +111,7 @@ export function engineOrdersOf(
       side: 'sell',
       steps: [
         {
-          price: microsPerMWhToDollars(up.importPriceMicrosPerMWh),
+          price: microsPerMWhToDollars(tariff.importPriceMicrosPerMWh),
           quantity: whToMw(up.capacityWh, minutes),
         },
       ],
@@ -111,8 +122,8 @@ export function engineOrdersOf(
       side: 'buy',
       steps: [
         {
-          price: microsPerMWhToDollars(up.exportPriceMicrosPerMWh),
-          quantity: whToMw(upstreamBuyWh, minutes),
+          price: microsPerMWhToDollars(tariff.exportPriceMicrosPerMWh),
+          quantity: whToMw(up.capacityWh, minutes),
         },
       ],
     },
@@ -134,14 +145,9 @@ export function readClearingInputs(
     return { ok: false, reason: `upstream bus ${config.upstream.bus} is not in the network`, orders };
   }
   const network = registryView.engineNetwork(state, json);
-  const _minutes = intervalMinutes(config);
-  const up = config.upstream;
-  const balance = state.get(`${CASH_ADDRESS}:bal:${up.account}`);
-  const affordable =
-    up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (balance * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
-  const upstreamBuyWh = minBig(affordable, up.capacityWh);
-  const engineOrders = engineOrdersOf(orders, config, upstreamBuyWh);
-  return { ok: true, inputs: { interval: k, network, orders, engineOrders, upstreamBuyWh } };
+  const tariff = tariffView.pricesAt(state, config, k);
+  const engineOrders = engineOrdersOf(orders, config, tariff);
+  return { ok: true, inputs: { interval: k, network, orders, engineOrders, tariff } };
 }
 
 function systemContext(
@@ -277,11 +283,31 @@ function applyClearing(
   const priceAt = new Map<number, bigint>();
   for (const b of result.buses) priceAt.set(b.id, dollarsPerMWhToMicros(b.lmp));
 
-  // Upstream bid: escrow what it may pay.
+  // Upstream: it owes what it bought minus what it sold, both at its bus's LMP (signed). It pays what its
+  // cash covers now; the shortfall is its debt to the interval's sellers (pro rata to what they are owed,
+  // each paid that much less now), any rest to the rent fund (paid that much less rent).
   const upBuy = byId.get(UPSTREAM_BUY_ID)!;
   const upSell = byId.get(UPSTREAM_SELL_ID)!;
-  const upBuyEscrow = (inputs.upstreamBuyWh * up.exportPriceMicrosPerMWh + WH_PER_MWH - 1n) / WH_PER_MWH;
-  if (upBuy.energyWh > 0n) cash.transfer(ctx, up.account, MARKET_ADDRESS, upBuyEscrow);
+  const upOwes = upBuy.amountMicros - upSell.amountMicros;
+  let upShortfall = 0n;
+  if (upOwes > 0n) {
+    const pay = minBig(cash.balanceOf(ctx.state, up.account), upOwes);
+    if (pay > 0n) cash.transfer(ctx, up.account, MARKET_ADDRESS, pay);
+    upShortfall = upOwes - pay;
+  }
+  const owedSellers = inputs.orders.filter(
+    (o) => o.side === 'sell' && byId.get(engineOrderId(o.id))!.amountMicros > 0n,
+  );
+  const owedTotal = owedSellers.reduce((a, o) => a + byId.get(engineOrderId(o.id))!.amountMicros, 0n);
+  const fromSellers = minBig(upShortfall, owedTotal);
+  const cuts = new Map<bigint, bigint>();
+  shareProRata(
+    fromSellers,
+    owedSellers.map((o) => byId.get(engineOrderId(o.id))!.amountMicros),
+  ).forEach((x, i) => {
+    cuts.set(owedSellers[i]!.id, x);
+  });
+  const upDebtReason = 'the upstream account could not pay for what it bought';
 
   let paidIn = 0n;
   let paidOut = 0n;
@@ -316,7 +342,15 @@ function applyClearing(
         paidIn -= amount;
       } else {
         paidOut += amount;
-        release += amount;
+        const cut = cuts.get(o.id) ?? 0n;
+        release += amount - cut;
+        recordDebt(ctx, {
+          debtor: up.account,
+          creditor: o.owner,
+          amount: cut,
+          interval: k,
+          reason: upDebtReason,
+        });
       }
       if (wh > 0n) sellers.push({ orderId: o.id, meritPrice: merit(o), energyWh: wh, bus: o.bus });
     }
@@ -340,27 +374,22 @@ function applyClearing(
       released: release,
     });
   }
-  // Upstream: receives for what it sold, pays for what it bought (from its escrow).
-  if (upSell.amountMicros !== 0n || upSell.energyWh > 0n) {
-    if (upSell.amountMicros < 0n) throw revertReason('upstream offer cleared at a negative price');
-    paidOut += upSell.amountMicros;
-    if (upSell.amountMicros > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upSell.amountMicros);
+  // Upstream: its trades as parties of the decomposition; what it is owed, netted against its debts.
+  paidOut += upSell.amountMicros;
+  paidIn += upBuy.amountMicros;
+  if (upOwes < 0n) payNetOfDebts(ctx, MARKET_ADDRESS, up.account, -upOwes);
+  if (upSell.energyWh > 0n) {
     sellers.push({
       orderId: 0n,
-      meritPrice: up.importPriceMicrosPerMWh,
+      meritPrice: inputs.tariff.importPriceMicrosPerMWh,
       energyWh: upSell.energyWh,
       bus: up.bus,
     });
   }
-  let upPaid = 0n;
   if (upBuy.energyWh > 0n) {
-    upPaid = minBig(upBuy.amountMicros, upBuyEscrow);
-    if (upPaid < 0n) throw revertReason('upstream bid cleared at a negative price');
-    paidIn += upPaid;
-    if (upBuyEscrow - upPaid > 0n) cash.transfer(ctx, MARKET_ADDRESS, up.account, upBuyEscrow - upPaid);
     buyers.push({
       orderId: 0n,
-      meritPrice: up.exportPriceMicrosPerMWh,
+      meritPrice: inputs.tariff.exportPriceMicrosPerMWh,
       energyWh: upBuy.energyWh,
       bus: up.bus,
     });
@@ -369,9 +398,18 @@ function applyClearing(
   // Congestion rent: what buyers paid minus what sellers received, into the rent fund (docs/market-rules.md
   // §rent: not to the grid operator, who sets the limits that create it). A negative rent (none at an
   // optimal DC clearing; rounding favours the rent) is drawn from the fund, or fails the interval.
+  // What of the upstream's shortfall the sellers could not carry is owed to the fund instead.
   const rent = paidIn - paidOut;
-  if (rent > 0n) cash.transfer(ctx, MARKET_ADDRESS, RENT_FUND_ADDRESS, rent);
-  if (rent < 0n) cash.transfer(ctx, RENT_FUND_ADDRESS, MARKET_ADDRESS, -rent);
+  const toFund = rent - (upShortfall - fromSellers);
+  if (toFund > 0n) cash.transfer(ctx, MARKET_ADDRESS, RENT_FUND_ADDRESS, toFund);
+  if (toFund < 0n) cash.transfer(ctx, RENT_FUND_ADDRESS, MARKET_ADDRESS, -toFund);
+  recordDebt(ctx, {
+    debtor: up.account,
+    creditor: RENT_FUND_ADDRESS,
+    amount: upShortfall - fromSellers,
+    interval: k,
+    reason: upDebtReason,
+  });
 
   // Records: prices per bus, flows, congestion prices, upstream, result and certificate.
   for (const b of result.buses) {
@@ -388,7 +426,7 @@ function applyClearing(
   ctx.write(iv.upSoldWh, upSell.energyWh);
   ctx.write(iv.upBoughtWh, upBuy.energyWh);
   ctx.write(iv.upReceived, encodeSigned(upSell.amountMicros));
-  ctx.write(iv.upPaid, encodeSigned(upPaid));
+  ctx.write(iv.upPaid, encodeSigned(upBuy.amountMicros));
   const record = encodeClearingRecord(
     {
       welfare: result.welfare,

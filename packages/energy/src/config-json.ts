@@ -19,6 +19,8 @@ export interface MarketConfigJson {
     importPriceMicrosPerMWh: string;
     exportPriceMicrosPerMWh: string;
     capacityWh: string;
+    tariff?: { fromMinute: number; importPriceMicrosPerMWh: string; exportPriceMicrosPerMWh: string }[];
+    tariffLeadMs?: string;
   };
   imbalance: { shortfallPriceMicrosPerMWh: string; surplusPriceMicrosPerMWh: string };
   maxOrdersPerAccount: number;
@@ -46,6 +48,16 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
       importPriceMicrosPerMWh: c.upstream.importPriceMicrosPerMWh.toString(),
       exportPriceMicrosPerMWh: c.upstream.exportPriceMicrosPerMWh.toString(),
       capacityWh: c.upstream.capacityWh.toString(),
+      ...(c.upstream.tariff === undefined
+        ? {}
+        : {
+            tariff: c.upstream.tariff.map((p) => ({
+              fromMinute: p.fromMinute,
+              importPriceMicrosPerMWh: p.importPriceMicrosPerMWh.toString(),
+              exportPriceMicrosPerMWh: p.exportPriceMicrosPerMWh.toString(),
+            })),
+          }),
+      ...(c.upstream.tariffLeadMs === undefined ? {} : { tariffLeadMs: c.upstream.tariffLeadMs.toString() }),
     },
     imbalance: {
       shortfallPriceMicrosPerMWh: c.imbalance.shortfallPriceMicrosPerMWh.toString(),
@@ -112,6 +124,26 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
       importPriceMicrosPerMWh: int(up, 'importPriceMicrosPerMWh', `${where}.upstream`),
       exportPriceMicrosPerMWh: int(up, 'exportPriceMicrosPerMWh', `${where}.upstream`),
       capacityWh: int(up, 'capacityWh', `${where}.upstream`),
+      ...(up.tariff === undefined
+        ? {}
+        : {
+            tariff: (() => {
+              if (!Array.isArray(up.tariff))
+                throw new InputError(`${where}.upstream.tariff: expected an array of periods`);
+              return up.tariff.map((t: unknown, j: number) => {
+                const path = `${where}.upstream.tariff[${j}]`;
+                const q = obj(t, path);
+                return {
+                  fromMinute: num(q, 'fromMinute', path),
+                  importPriceMicrosPerMWh: int(q, 'importPriceMicrosPerMWh', path),
+                  exportPriceMicrosPerMWh: int(q, 'exportPriceMicrosPerMWh', path),
+                };
+              });
+            })(),
+          }),
+      ...(up.tariffLeadMs === undefined
+        ? {}
+        : { tariffLeadMs: int(up, 'tariffLeadMs', `${where}.upstream`) }),
     },
     imbalance: {
       shortfallPriceMicrosPerMWh: int(im, 'shortfallPriceMicrosPerMWh', `${where}.imbalance`),

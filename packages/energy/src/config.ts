@@ -6,15 +6,35 @@
 import { InputError, MS_PER_MINUTE, msToMinutes } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
 
+/**
+ * One period of a time-of-day tariff: from `fromMinute` (minutes after 00:00 of market time, UTC) to the
+ * next period's start, the upstream sells at the import price and buys at the export price.
+ */
+export interface TariffPeriod {
+  fromMinute: number;
+  importPriceMicrosPerMWh: bigint;
+  exportPriceMicrosPerMWh: bigint;
+}
+
 /** The upstream grid connection: supplier and buyer of last resort at one bus. */
 export interface UpstreamConfig {
   bus: number;
-  /** Account that pays for exports bought and receives payment for imports sold (default: grid operator). */
+  /**
+   * Account that pays for exports bought and receives payment for imports sold (default: grid operator).
+   * Its bid is not capped by its cash: what it cannot pay becomes its debt (clearing.ts).
+   */
   account: Address;
-  /** Price at which the upstream sells to the local market, cash units per MWh. */
+  /** Price at which the upstream sells to the local market, cash units per MWh (the initial schedule when `tariff` is absent). */
   importPriceMicrosPerMWh: bigint;
   /** Price at which the upstream buys from the local market (must be below the import price). */
   exportPriceMicrosPerMWh: bigint;
+  /**
+   * The initial time-of-day tariff (default: one period at the two prices above); the grid operator
+   * replaces it on chain (tariffs.ts) with `tariffLeadMs` notice.
+   */
+  tariff?: TariffPeriod[];
+  /** Notice for a tariff change, ms of market time (default one day): it applies to intervals whose gate is at least this long after it. */
+  tariffLeadMs?: bigint;
   /** Most energy per interval in each direction, Wh. */
   capacityWh: bigint;
 }
@@ -97,6 +117,11 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
   if (c.upstream.exportPriceMicrosPerMWh >= c.upstream.importPriceMicrosPerMWh) {
     throw new InputError('market config: expected upstream export price < import price');
   }
+  if (c.upstream.tariff !== undefined) {
+    const bad = checkTariffPeriods(c.upstream.tariff);
+    if (bad !== undefined) throw new InputError(`market config: upstream.tariff: ${bad}`);
+  }
+  if (c.upstream.tariffLeadMs !== undefined) pos(c.upstream.tariffLeadMs, 'upstream.tariffLeadMs');
   if (!Number.isSafeInteger(c.upstream.bus) || c.upstream.bus < 0) {
     throw new InputError(`market config: expected upstream.bus as a bus number, got ${c.upstream.bus}`);
   }
@@ -135,6 +160,48 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
     gridOperator: addr(c.gridOperator, 'gridOperator'),
     upstream: { ...c.upstream, account: addr(c.upstream.account, 'upstream.account') },
   };
+}
+
+/** Most periods of one tariff schedule (half-hourly for a day). */
+export const MAX_TARIFF_PERIODS = 48;
+/** Minutes in a day. */
+export const MINUTES_PER_DAY = 1440;
+/** Default notice for a tariff change: one day of market time, ms. */
+export const DEFAULT_TARIFF_LEAD_MS = 86_400_000n;
+
+/**
+ * Why a tariff schedule is malformed, or undefined when it is well formed: 1..48 periods, the first from
+ * minute 0, starts strictly increasing below 1440, each export price below its import price, prices at
+ * most MAX_PRICE_MICROS_PER_MWH.
+ */
+export function checkTariffPeriods(periods: readonly TariffPeriod[]): string | undefined {
+  if (periods.length < 1 || periods.length > MAX_TARIFF_PERIODS)
+    return `expected 1..${MAX_TARIFF_PERIODS} periods, got ${periods.length}`;
+  for (const [j, p] of periods.entries()) {
+    const prev = j === 0 ? -1 : periods[j - 1]!.fromMinute;
+    if (!Number.isSafeInteger(p.fromMinute) || p.fromMinute <= prev || p.fromMinute >= MINUTES_PER_DAY)
+      return `period ${j + 1}: expected a start minute above ${prev} and below ${MINUTES_PER_DAY}, got ${p.fromMinute}`;
+    if (j === 0 && p.fromMinute !== 0) return `period 1 must start at minute 0 (00:00), got ${p.fromMinute}`;
+    for (const v of [p.importPriceMicrosPerMWh, p.exportPriceMicrosPerMWh])
+      if (typeof v !== 'bigint' || v < 0n || v > MAX_PRICE_MICROS_PER_MWH)
+        return `period ${j + 1}: expected prices in 0..${MAX_PRICE_MICROS_PER_MWH} µ$/MWh, got ${String(v)}`;
+    if (p.exportPriceMicrosPerMWh >= p.importPriceMicrosPerMWh)
+      return `period ${j + 1}: expected the export price below the import price`;
+  }
+  return undefined;
+}
+
+/** The genesis tariff schedule: `upstream.tariff`, or one period at the flat prices. */
+export function initialTariff(c: MarketConfig): TariffPeriod[] {
+  return (
+    c.upstream.tariff ?? [
+      {
+        fromMinute: 0,
+        importPriceMicrosPerMWh: c.upstream.importPriceMicrosPerMWh,
+        exportPriceMicrosPerMWh: c.upstream.exportPriceMicrosPerMWh,
+      },
+    ]
+  );
 }
 
 /**

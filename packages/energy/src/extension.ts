@@ -18,6 +18,7 @@ import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
 import { RegistryModule } from './registry.ts';
 import { readyToSettle, settleInterval } from './settlement.ts';
+import { TariffModule } from './tariffs.ts';
 import { encodeSigned } from './words.ts';
 
 /** The extension type ExecutionApp accepts. */
@@ -44,6 +45,17 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ['imbalance.surplusPrice', c.imbalance.surplusPriceMicrosPerMWh],
     ['maxOrdersPerAccount', BigInt(c.maxOrdersPerAccount)],
     ['maxStepsPerOrder', BigInt(c.maxStepsPerOrder)],
+    ...(c.upstream.tariffLeadMs === undefined
+      ? []
+      : ([['upstream.tariffLeadMs', c.upstream.tariffLeadMs]] as [string, bigint][])),
+    ...(c.upstream.tariff ?? []).flatMap(
+      (p, j) =>
+        [
+          [`upstream.tariff.${j}.fromMinute`, BigInt(p.fromMinute)],
+          [`upstream.tariff.${j}.importPrice`, p.importPriceMicrosPerMWh],
+          [`upstream.tariff.${j}.exportPrice`, p.exportPriceMicrosPerMWh],
+        ] as [string, bigint][],
+    ),
     ...(c.minStepWh === undefined ? [] : ([['minStepWh', c.minStepWh]] as [string, bigint][])),
     ...(c.maxOrderWh === undefined ? [] : ([['maxOrderWh', c.maxOrderWh]] as [string, bigint][])),
     ...(c.clock === undefined
@@ -95,7 +107,12 @@ export function energyExtension(rawConfig: MarketConfig): EnergyExtension {
   const config = checkMarketConfig(rawConfig);
   return {
     name: 'energy',
-    modules: () => [new RegistryModule(), new MarketModule(config), new MetersModule(config)],
+    modules: () => [
+      new RegistryModule(),
+      new MarketModule(config),
+      new MetersModule(config),
+      new TariffModule(config),
+    ],
     genesis: (state) => {
       for (const [name, v] of configWords(config)) state.set(configKeys(name), encodeSigned(v));
       state.set(marketKeys.clearNext, config.firstInterval);

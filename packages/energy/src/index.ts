@@ -7,6 +7,7 @@ export {
   METERS_ADDRESS,
   REGISTRY_ADDRESS,
   RENT_FUND_ADDRESS,
+  TARIFFS_ADDRESS,
 } from './addresses.ts';
 export { decodeCertificateJson, encodeCertificateJson } from './certificate-json.ts';
 export {
@@ -30,17 +31,22 @@ export {
 export {
   blockTimeAtMs,
   checkMarketConfig,
+  checkTariffPeriods,
+  DEFAULT_TARIFF_LEAD_MS,
   deadlineMs,
   gateMs,
+  initialTariff,
   intervalEndMs,
   intervalMinutes,
   intervalStartMs,
   MAX_CLOCK_SCALE,
   MAX_PRICE_MICROS_PER_MWH,
   MAX_STEP_WH,
+  MAX_TARIFF_PERIODS,
   type MarketClock,
   type MarketConfig,
   marketTimeMs,
+  type TariffPeriod,
   type UpstreamConfig,
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
@@ -125,6 +131,17 @@ export {
   settleInterval,
   storedRent,
 } from './settlement.ts';
+export {
+  firstTariffInterval,
+  intervalMinuteOfDay,
+  MAX_PENDING_TARIFFS,
+  TARIFFS_ABI,
+  TariffModule,
+  type TariffSchedule,
+  tariffKeys,
+  tariffLeadMs,
+  tariffView,
+} from './tariffs.ts';
 export {
   decomposeTrades,
   decomposeTradesOnGrid,

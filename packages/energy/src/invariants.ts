@@ -10,6 +10,7 @@ import {
   ZERO_ADDRESS,
 } from '@gridledger/execution';
 import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
+import { debtView } from './debts.ts';
 import { marketView } from './market.ts';
 import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { promiseEnergyWh } from './promise-record.ts';
@@ -34,7 +35,7 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
   const held = state.get(`${CASH_ADDRESS}:bal:${MARKET_ADDRESS}`);
   if (held !== escrow) out.push(`cash: market holds ${held} but records escrow ${escrow}`);
 
-  // Rent accounted for: the rent fund holds exactly the rents recorded (summed in the loop below).
+  // Rent accounted for: the rent fund holds (or is owed) exactly the rents recorded (summed below).
   let rentRecorded = 0n;
   // Per interval: rent >= 0, credits = metered deliveries of settled intervals, promises settled once.
   let creditsExpected = 0n;
@@ -72,9 +73,11 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
         out.push(`order ${o.id}: cancelled with escrow`);
     }
   }
-  const fund = state.get(`${CASH_ADDRESS}:bal:${RENT_FUND_ADDRESS}`);
+  // What the upstream could not pay of the rent is owed to the fund (debts.ts): held + owed = recorded.
+  const fund =
+    state.get(`${CASH_ADDRESS}:bal:${RENT_FUND_ADDRESS}`) + debtView.dueTo(state, RENT_FUND_ADDRESS);
   if (fund !== rentRecorded)
-    out.push(`rent: the fund holds ${fund} but the intervals recorded ${rentRecorded}`);
+    out.push(`rent: the fund holds and is owed ${fund} but the intervals recorded ${rentRecorded}`);
   const credits = state.get(`${CREDITS_ADDRESS}:supply`);
   if (credits !== creditsExpected)
     out.push(`credits: supply ${credits} != metered deliveries ${creditsExpected}`);

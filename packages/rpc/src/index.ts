@@ -76,6 +76,12 @@ export type {
   EthSendRawTransactionReturnType,
   EthTransaction,
 } from './methods/eth-transaction.ts';
+export {
+  type GlAccountParameters,
+  type GlAccountReturnType,
+  glAccountMethods,
+  MAX_ACCOUNT_ORDER_SCAN,
+} from './methods/gl-account.ts';
 export type {
   GlCommitParameters,
   GlCommitReturnType,

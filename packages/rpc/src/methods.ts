@@ -10,6 +10,7 @@ import { ethLogMethods, type LogLimits } from './methods/eth-logs.ts';
 import { ethStateMethods } from './methods/eth-state.ts';
 import { ethExecutionSubscribeMethods, ethSubscribeMethods } from './methods/eth-subscribe.ts';
 import { ethTransactionMethods } from './methods/eth-transaction.ts';
+import { glAccountMethods } from './methods/gl-account.ts';
 import { glChainMethods } from './methods/gl-chain.ts';
 import { glMarketMethods } from './methods/gl-market.ts';
 import { web3NetMethods } from './methods/web3-net.ts';
@@ -64,6 +65,7 @@ export function buildMethods(options: MethodOptions): RpcMethodTable {
               : { number: tip.height, timeMs: tip.timeMs };
           },
         }),
+        glAccountMethods({ app }),
       );
     }
   }

@@ -54,6 +54,7 @@ import type {
   EthSendRawTransactionParameters,
   EthSendRawTransactionReturnType,
 } from './methods/eth-transaction.ts';
+import type { GlAccountParameters, GlAccountReturnType } from './methods/gl-account.ts';
 import type {
   GlCommitParameters,
   GlCommitReturnType,
@@ -148,6 +149,7 @@ export interface GridledgerRpcSchema {
   gl_orders: { Parameters: GlOrdersParameters; ReturnType: GlOrdersReturnType };
   gl_prices: { Parameters: GlPricesParameters; ReturnType: GlPricesReturnType };
   gl_gridState: { Parameters: GlGridStateParameters; ReturnType: GlGridStateReturnType };
+  gl_account: { Parameters: GlAccountParameters; ReturnType: GlAccountReturnType };
 }
 
 /** The name of a method the node serves. */
@@ -191,6 +193,7 @@ export const GRIDLEDGER_RPC_METHODS = [
   'gl_orders',
   'gl_prices',
   'gl_gridState',
+  'gl_account',
 ] as const satisfies readonly GridledgerRpcMethod[];
 
 // Compile-time check that the list above names every method of the schema.

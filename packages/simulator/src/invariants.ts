@@ -17,7 +17,7 @@
 // - noStrategyGains: no strategic participant of the scenario gained over its truthful twin (profit.ts;
 //   set by the driver at the end).
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
-import { dollarsPerMWhToMicros, msToMinutes, WH_PER_MWH } from '@gridledger/base';
+import { dollarsPerMWhToMicros, msToMinutes } from '@gridledger/base';
 import {
   engineOrderId,
   engineOrdersOf,
@@ -31,6 +31,8 @@ import {
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
   RENT_FUND_ADDRESS,
+  TARIFFS_ABI,
+  TARIFFS_ADDRESS,
 } from '@gridledger/energy';
 import {
   type Address,
@@ -173,22 +175,12 @@ export class InvariantTracker {
     const rows = (await this.orders(k))
       .filter((o) => o.status !== 'cancelled')
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const up = cfg.upstream;
-    // The upstream bid is capped by what its account can pay at the gate; the driver checks the cap does
-    // not bind (the account holds far more), or says it cannot verify.
-    const [upCash] = (await c.views<bigint>([
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [up.account] },
-    ])) as [bigint];
-    const affordable =
-      up.exportPriceMicrosPerMWh === 0n ? up.capacityWh : (upCash * WH_PER_MWH) / up.exportPriceMicrosPerMWh;
-    if (affordable < 2n * up.capacityWh) {
-      return [
-        this.fail(
-          'clearingMatchesEngine',
-          `interval ${k}: cannot verify: the upstream account's cash may have capped its bid at the gate`,
-        ),
-      ];
-    }
+    const _up = cfg.upstream;
+    // The upstream bid is not capped by its cash (what it cannot pay is its debt); its prices are the
+    // tariff in force for the interval.
+    const [tariff] = (await c.views<readonly [bigint, bigint]>([
+      { to: TARIFFS_ADDRESS, abi: TARIFFS_ABI, functionName: 'tariffAt', args: [k] },
+    ])) as [readonly [bigint, bigint]];
     const orders = engineOrdersOf(
       rows.map((o) => ({
         id: BigInt(o.id),
@@ -200,7 +192,7 @@ export class InvariantTracker {
         })),
       })),
       cfg,
-      up.capacityWh,
+      { importPriceMicrosPerMWh: tariff[0], exportPriceMicrosPerMWh: tariff[1] },
     );
     const result = await clearNetwork(network, orders);
     if (result.status !== 'optimal')

@@ -1,4 +1,4 @@
-// `gridledger meter sign|submit`: meter readings for the energy market. `sign` makes the EIP-712 signed
+// `gridledger meter register|sign|submit`: meters for the energy market (register: meter-register.ts). `sign` makes the EIP-712 signed
 // reading a meter's key produces (offline with --chain-id, or the chain id read from --rpc) and prints it
 // as one JSON object, or appends it as a line to a file; `submit` reads such files, checks each reading
 // against the chain alone (eth_call, nothing sent) so that one bad reading does not sink the others, sends
@@ -32,6 +32,7 @@ import {
 } from '../chain-client.ts';
 import { parseUintFlag } from '../market-units.ts';
 import { log, parseFormat, printJson, renderTable } from '../output.ts';
+import { addMeterRegister } from './meter-register.ts';
 
 /** A signed reading as `meter sign` writes it (integers as decimal strings). */
 export interface SignedReadingJson {
@@ -72,8 +73,9 @@ type SignFlags = ChainFlags & {
 export function registerMeter(program: Command): void {
   const meter = program
     .command('meter')
-    .description('sign and submit meter readings for the energy market')
+    .description('register meters, sign and submit meter readings for the energy market')
     .addHelpText('after', EXAMPLES);
+  addMeterRegister(meter);
 
   addKeyOptions(
     meter
