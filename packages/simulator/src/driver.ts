@@ -79,8 +79,7 @@ async function run(sim: Simulation): Promise<RunResult> {
     verifyClearing: sim.opts.verifyClearing ?? true,
   });
   await sim.invariants.start();
-  const importPrice = sim.config.upstream.importPriceMicrosPerMWh;
-  sim.profit = new ProfitTracker(sim.chain, sim.devices, sim.opts.scenario.seed, () => importPrice);
+  sim.profit = new ProfitTracker(sim.chain, sim.devices, sim.opts.scenario.seed);
   await sim.profit.start();
   let stopped: 'done' | 'aborted';
   try {

@@ -1,12 +1,14 @@
 // Profit of each strategic participant and of its truthful twin, measured the same way for both: the
-// change in money of every account the participant controls (cash + collateral − debts) from before its
-// first order to after the last interval settled, plus the net energy its device really consumed (what
-// it metered, before any strategy changed the report) valued at each interval's upstream import price.
-// gainUsd = strategic profit − twin profit; the run's invariant noStrategyGains holds when no gain > 0.
-// Money is read over RPC through MONEY_PARTS, so what the chain adds (collateral, debts) plugs in there.
-import { MICROS_PER_USD, microsToDollars, WH_PER_MWH } from '@gridledger/base';
-import { type Address, CASH_ADDRESS, ERC20_ABI } from '@gridledger/execution';
-import type { Call, ChainClient } from './chain.ts';
+// change in money of every account the participant controls from before its first order to after the
+// last interval settled, plus the net energy its device really consumed (what it metered, before any
+// strategy changed the report) valued at each interval's upstream import price (the tariff in force,
+// tariffAt). Money is what gl_account reports: cash + escrow and collateral the market holds for it +
+// what others owe it − its debts. gainUsd = strategic profit − twin profit; the run's invariant
+// noStrategyGains holds when no gain > 0.
+import { GridledgerError, MICROS_PER_USD, microsToDollars, WH_PER_MWH } from '@gridledger/base';
+import { TARIFFS_ABI, TARIFFS_ADDRESS } from '@gridledger/energy';
+import type { Address } from '@gridledger/execution';
+import type { ChainClient } from './chain.ts';
 import type { Metered } from './devices.ts';
 import type { SimDevice } from './population.ts';
 import { stashOf } from './strategies.ts';
@@ -24,24 +26,20 @@ export interface StrategyResult {
   gainUsd: number;
 }
 
-/**
- * The parts of an account's money, each a view read per account: a sign and a call. Cash today; the
- * collateral an account has posted (+) and the debts it owes (−) join here when the chain records them.
- */
-const MONEY_PARTS: { sign: 1n | -1n; call: (a: Address) => Call }[] = [
-  {
-    sign: 1n,
-    call: (a) => ({ to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [a] }),
-  },
-];
-
-/** Money of each account (µ$): Σ sign · part over MONEY_PARTS. */
+/** Money of each account (µ$): cash + escrow + collateral + dues − debt, from gl_account. */
 async function moneyOf(chain: ChainClient, accounts: readonly Address[]): Promise<bigint[]> {
-  const calls = accounts.flatMap((a) => MONEY_PARTS.map((p) => p.call(a)));
-  const values = await chain.views<bigint>(calls);
-  return accounts.map((_, i) =>
-    MONEY_PARTS.reduce((sum, p, j) => sum + p.sign * (values[i * MONEY_PARTS.length + j] ?? 0n), 0n),
-  );
+  const res = await chain.main.batch(accounts.map((a) => ({ method: 'gl_account' as const, params: [a] })));
+  return res.map((r, i) => {
+    if (!r.ok) throw new GridledgerError('E_RPC', `gl_account ${accounts[i]}: ${r.error.message}`);
+    const x = r.result;
+    return (
+      BigInt(x.cashMicros) +
+      BigInt(x.escrowMicros) +
+      BigInt(x.collateralMicros) +
+      BigInt(x.dueMicros) -
+      BigInt(x.debtMicros)
+    );
+  });
 }
 
 /** Tracks the strategic participants' and twins' money and energy over a run. */
@@ -53,26 +51,18 @@ export class ProfitTracker {
   /** The accounts each member controls. */
   readonly accounts = new Map<number, Address[]>();
   readonly startMoney = new Map<number, bigint>();
-  /** Σ net consumed Wh × import price / 10^6 per member, µ$. */
-  readonly energyValue = new Map<number, bigint>();
-  /** The upstream import price of interval k, µ$/MWh. */
-  readonly importPriceAt: (k: bigint) => bigint;
+  /** Net Wh each member really consumed, by interval. */
+  readonly consumedWh = new Map<number, Map<bigint, bigint>>();
 
-  constructor(
-    chain: ChainClient,
-    devices: readonly SimDevice[],
-    seed: string,
-    importPriceAt: (k: bigint) => bigint,
-  ) {
+  constructor(chain: ChainClient, devices: readonly SimDevice[], seed: string) {
     this.chain = chain;
     this.devices = devices;
-    this.importPriceAt = importPriceAt;
     this.members = devices.flatMap((d, i) => (d.strategy === undefined ? [] : [i]));
     for (const i of this.members) {
       const d = devices[i]!;
       const stash = stashOf(seed, d);
       this.accounts.set(i, stash === undefined ? [d.account.address] : [d.account.address, stash.address]);
-      this.energyValue.set(i, 0n);
+      this.consumedWh.set(i, new Map());
     }
   }
 
@@ -97,17 +87,22 @@ export class ProfitTracker {
 
   /** Records what device i really metered in interval k (before its strategy changes the report). */
   recordEnergy(i: number, k: bigint, metered: Metered): void {
-    const v = this.energyValue.get(i);
-    if (v === undefined) return;
-    const netWh = metered.importedWh - metered.exportedWh;
-    this.energyValue.set(i, v + (netWh * this.importPriceAt(k)) / WH_PER_MWH);
+    this.consumedWh.get(i)?.set(k, metered.importedWh - metered.exportedWh);
   }
 
   /** Each strategy's profit, its twin's and the gain (call when every interval is settled). */
   async finish(): Promise<StrategyResult[]> {
     if (this.members.length === 0) return [];
     const end = await this.#money();
-    const profit = (i: number) => end.get(i)! - this.startMoney.get(i)! + this.energyValue.get(i)!;
+    const ks = [...new Set([...this.consumedWh.values()].flatMap((m) => [...m.keys()]))];
+    const tariffs = await this.chain.views<readonly [bigint, bigint]>(
+      ks.map((k) => ({ to: TARIFFS_ADDRESS, abi: TARIFFS_ABI, functionName: 'tariffAt', args: [k] })),
+    );
+    const importPrice = new Map(ks.map((k, j) => [k, tariffs[j]![0]]));
+    // Σ net Wh × import price / 10^6 (exact per member: the division comes after the sum).
+    const energyValue = (i: number) =>
+      [...this.consumedWh.get(i)!].reduce((a, [k, wh]) => a + wh * importPrice.get(k)!, 0n) / WH_PER_MWH;
+    const profit = (i: number) => end.get(i)! - this.startMoney.get(i)! + energyValue(i);
     const out: StrategyResult[] = [];
     for (const i of this.members) {
       const d = this.devices[i]!;
