@@ -9,6 +9,7 @@ import { type MarketClockView, sleep } from './chain.ts';
 import { processCleared } from './cleared-reader.ts';
 import { initialState } from './devices.ts';
 import { INVARIANT_NAMES, type InvariantResults, InvariantTracker } from './invariants.ts';
+import { startMetering } from './meter-only.ts';
 import { placeOrders } from './orders.ts';
 import { noGains, ProfitTracker, type StrategyResult } from './profit.ts';
 import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
@@ -131,6 +132,7 @@ async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
     }
     await processCleared(sim, clock);
     await runAway(sim);
+    startMetering(sim, clock);
     await placeOrders(sim, clock);
     await deliverEnded(sim, clock);
     await sendLate(sim, clock);

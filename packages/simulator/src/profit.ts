@@ -31,14 +31,11 @@ async function moneyOf(chain: ChainClient, accounts: readonly Address[]): Promis
   const res = await chain.main.batch(accounts.map((a) => ({ method: 'gl_account' as const, params: [a] })));
   return res.map((r, i) => {
     if (!r.ok) throw new GridledgerError('E_RPC', `gl_account ${accounts[i]}: ${r.error.message}`);
-    const x = r.result;
-    return (
-      BigInt(x.cashMicros) +
-      BigInt(x.escrowMicros) +
-      BigInt(x.collateralMicros) +
-      BigInt(x.dueMicros) -
-      BigInt(x.debtMicros)
-    );
+    // Every field optional: gridops' gl_account has escrowMicros beside collateralMicros, settle's counts
+    // buy escrow inside collateralMicros; whichever the merged chain serves, each µ$ is counted once.
+    const x = r.result as unknown as Partial<Record<string, unknown>>;
+    const v = (f: string) => (typeof x[f] === 'string' ? BigInt(x[f] as string) : 0n);
+    return v('cashMicros') + v('escrowMicros') + v('collateralMicros') + v('dueMicros') - v('debtMicros');
   });
 }
 
