@@ -7,7 +7,8 @@
 //   exactly one PromiseSettled event;
 // - deliveredWithinPromised: no promise is credited more than its energy;
 // - creditsEqualMeteredDeliveries: credits minted per interval (event) and the credit supply's growth
-//   over the run equal Σ min(sold, exported) over the parties, from the orders and the stored readings;
+//   over the run equal Σ min(sold, max(0, exported − imported)) over the parties (credits for net local
+//   delivery only), from the orders and the stored readings;
 // - cashSupplyChangesOnlyByIssuer: the cash supply's change over the run equals the issuer's mints minus
 //   burns (Transfer events from / to the zero address);
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
@@ -284,7 +285,7 @@ export class InvariantTracker {
           ),
         );
     });
-    // Credits: Σ over parties (owner, bus) of min(sold Wh, exported Wh of its meters), from primary records.
+    // Credits: Σ over parties (owner, bus) of min(sold Wh, net export Wh of its meters), from primary records.
     const rows = await this.orders(k);
     const sold = new Map<string, { owner: Address; bus: number; wh: bigint }>();
     for (const o of rows) {
@@ -316,7 +317,8 @@ export class InvariantTracker {
     let expected = 0n;
     parties.forEach((p, i) => {
       const r = readings[i]!;
-      const exported = r[0] ? r[2] : 0n;
+      // Net delivery: energy imported and re-exported in the interval is not local delivery.
+      const exported = r[0] && r[2] > r[1] ? r[2] - r[1] : 0n;
       expected += exported < p.wh ? exported : p.wh;
     });
     this.expectedCredits += expected;
