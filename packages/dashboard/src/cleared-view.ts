@@ -1,7 +1,8 @@
 // The cleared interval's view: LMPs in $/MWh, line loadings and congestion (a non-zero line price or
 // |flow| at its limit), the supply and demand curves with the upstream tariff, the book's summary and
-// the interval's trades, from gl_interval, gl_orders and gl_gridState.
-import type { MarketConfigJson } from '@gridledger/energy';
+// the interval's trades, from gl_interval, gl_orders and gl_gridState; where the rent goes (the rent
+// fund and its balance).
+import { type MarketConfigJson, RENT_FUND_ADDRESS } from '@gridledger/energy';
 import type { GlGridStateReturnType, GlIntervalReturnType } from '@gridledger/rpc';
 import { type BookSummary, buildCurves, microsToDollars, type RpcOrder } from './curves.ts';
 import type { ClearedView, FlowRow, TradeRow } from './view.ts';
@@ -33,6 +34,8 @@ export function buildClearedView(args: {
   grid: GlGridStateReturnType;
   trades: TradeRow[];
   upstream: MarketConfigJson['upstream'] | undefined;
+  /** The rent fund's cash balance, µ$ (undefined when the read failed). */
+  rentFundMicros: bigint | undefined;
 }): ClearedView {
   const { k, iv, lmps, orders, summary, grid, trades, upstream: up } = args;
   const values = Object.values(lmps);
@@ -45,6 +48,10 @@ export function buildClearedView(args: {
     lmpMin: values.length ? Math.min(...values) : 0,
     lmpMax: values.length ? Math.max(...values) : 0,
     congestionRent: microsToDollars(iv.congestionRent),
+    rentFund: {
+      address: RENT_FUND_ADDRESS,
+      balance: args.rentFundMicros === undefined ? null : microsToDollars(args.rentFundMicros),
+    },
     flows: flowsOf(grid),
     curves: buildCurves(
       orders,

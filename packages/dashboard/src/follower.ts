@@ -19,6 +19,7 @@ import {
   marketTimeMs,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
+  RENT_FUND_ADDRESS,
 } from '@gridledger/energy';
 import type {
   EthBlock,
@@ -492,10 +493,15 @@ export class ChainFollower {
   /** The heavy read of one cleared interval. */
   async #loadCleared(k: number): Promise<void> {
     const url = this.#rpcUrl;
-    const [ivR, ordersR] = await this.#rpc(url).batch([
+    const [ivR, ordersR, fundR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       { method: 'gl_orders', params: [String(k)] },
+      {
+        method: 'eth_call',
+        params: [{ to: this.#tokens.cash, data: balanceOfData(RENT_FUND_ADDRESS) }, 'latest'],
+      },
     ]);
+    const fund = ok<string>(fundR);
     const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
     const orders = ok<RpcOrder[]>(ordersR) ?? [];
@@ -513,6 +519,7 @@ export class ChainFollower {
       grid,
       trades,
       upstream: this.#config?.upstream,
+      rentFundMicros: fund === undefined || fund === '0x' ? undefined : BigInt(fund),
     });
     this.#summaries.set(k, { orders, topBuyer: summary.topBuyers[0]?.address ?? null });
     for (const old of [...this.#summaries.keys()]) if (old < k - 8) this.#summaries.delete(old);

@@ -102,6 +102,8 @@ export interface ClearedView {
   lmpMin: number;
   lmpMax: number;
   congestionRent: number;
+  /** Where the congestion rent goes: the published rent fund, and its cash now ($; null when unread). */
+  rentFund: { address: string; balance: number | null };
   flows: FlowRow[];
   curves: import('./curves.ts').Curves;
   summary: import('./curves.ts').BookSummary;

@@ -2,8 +2,9 @@
 // running platform: `gridledger start --reset` (test/platform.ts: 4 validator processes, the simulator on
 // the default scenario, case33bw_congested, and the dashboard). Checks: the page loads without console errors,
 // blocks advance on screen, the grid map draws at least two distinct LMP colours (read back from the
-// canvas pixels at the bus centres), clicking a bus shows its price history, and the participant view
-// shows credits after a settled interval. Screenshots go to artifacts/screenshots/ (gitignored);
+// canvas pixels at the bus centres), the congestion rent's destination (the rent fund) is shown,
+// clicking a bus shows its price history, and the participant view shows credits after a settled
+// interval. Screenshots go to artifacts/screenshots/ (gitignored);
 // GL_README_SCREENSHOT=1 also refreshes docs/img/dashboard.png.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,9 @@ describe('dashboard in chromium', () => {
     const drawn = (await page.evaluate('window.__dashboardProbes.drawnBusColours()')) as string[];
     const drawnSet = new Set(drawn);
     expect(colours.filter((c) => drawnSet.has(c)).length).toBeGreaterThanOrEqual(2);
+    // The congestion rent's destination: the published rent fund (0x…1013), holding the rent so far.
+    const rent = await page.locator('[data-testid=rent-destination]').textContent();
+    expect(rent).toMatch(/rent fund 0x0000…1013 \(holds \d+\.\d\d \$\)/);
     await saveScreenshot(page, '02-lmp-colours');
   }, 200_000);
 

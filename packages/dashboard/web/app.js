@@ -175,6 +175,9 @@ function Curves({ cleared }) {
       <span>cleared <b>${kwh(s.clearedBuyWh + cleared.upstream.boughtWh, 1)}</b></span>
       <span>LMP <b>${num(cleared.lmpMin, 2)}–${num(cleared.lmpMax, 2)}</b> $/MWh</span>
       <span>congestion rent <b>${num(cleared.congestionRent, 4)} $</b></span>
+      <span data-testid="rent-destination" title=${cleared.rentFund.address}>→ rent fund ${short(cleared.rentFund.address)}${
+        cleared.rentFund.balance === null ? '' : html` (holds <b>${num(cleared.rentFund.balance, 2)} $</b>)`
+      }</span>
     </p>
     <${Chart} testid="curves-chart" height=${300} option=${curvesOption(cleared)} />
   </div>`;

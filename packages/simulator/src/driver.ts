@@ -9,10 +9,13 @@ import { type MarketClockView, sleep } from './chain.ts';
 import { processCleared } from './cleared-reader.ts';
 import { initialState } from './devices.ts';
 import { INVARIANT_NAMES, type InvariantResults, InvariantTracker } from './invariants.ts';
+import { startMetering } from './meter-only.ts';
 import { placeOrders } from './orders.ts';
+import { noGains, ProfitTracker, type StrategyResult } from './profit.ts';
 import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
 import { registerScenario } from './registration.ts';
 import { type IntervalReport, type RunTotals, totalsOf } from './report.ts';
+import { runAway } from './run-away.ts';
 import { reportSettled } from './settlement-report.ts';
 import { type RunScenarioOptions, Simulation } from './simulation.ts';
 
@@ -23,6 +26,8 @@ export interface RunResult {
   /** Every invariant failure, described. */
   failures: string[];
   totals: RunTotals;
+  /** The scenario's strategic participants: profit, the truthful twin's, the gain (after a done run). */
+  strategies: StrategyResult[];
   /** Why the run ended: the K intervals are done, or the signal aborted. */
   stopped: 'done' | 'aborted';
 }
@@ -46,6 +51,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunResult> 
       invariants: Object.fromEntries(INVARIANT_NAMES.map((n) => [n, true])) as InvariantResults,
       failures: [],
       totals: totalsOf(sim.reports, sim.devices.length),
+      strategies: [],
       stopped: 'aborted',
     };
   }
@@ -74,6 +80,8 @@ async function run(sim: Simulation): Promise<RunResult> {
     verifyClearing: sim.opts.verifyClearing ?? true,
   });
   await sim.invariants.start();
+  sim.profit = new ProfitTracker(sim.chain, sim.devices, sim.opts.scenario.seed);
+  await sim.profit.start();
   let stopped: 'done' | 'aborted';
   try {
     stopped = await loop(sim);
@@ -83,6 +91,16 @@ async function run(sim: Simulation): Promise<RunResult> {
     stopped = 'aborted';
   }
   // The whole-chain checks need a quiet chain and live nodes: only when the K intervals are done.
+  let strategies: StrategyResult[] = [];
+  if (stopped === 'done') {
+    strategies = await sim.profit.finish();
+    if (!noGains(strategies))
+      for (const s of strategies.filter((x) => !noGains([x])))
+        sim.invariants.fail(
+          'noStrategyGains',
+          `${s.name} (${s.kind}, bus ${s.bus}) gained ${s.gainUsd} $ over its truthful twin (profit ${s.profitUsd} $ vs ${s.truthfulProfitUsd} $)`,
+        );
+  }
   const final =
     stopped === 'done'
       ? await sim.invariants.finish(sim.reports.length > 0)
@@ -92,6 +110,7 @@ async function run(sim: Simulation): Promise<RunResult> {
     invariants: final.results,
     failures: final.failures,
     totals: totalsOf(sim.reports, sim.devices.length),
+    strategies,
     stopped,
   };
 }
@@ -112,6 +131,8 @@ async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
       continue;
     }
     await processCleared(sim, clock);
+    await runAway(sim);
+    startMetering(sim, clock);
     await placeOrders(sim, clock);
     await deliverEnded(sim, clock);
     await sendLate(sim, clock);

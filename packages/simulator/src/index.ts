@@ -34,6 +34,7 @@ export {
   type SimDevice,
 } from './population.ts';
 export { type Rng, rng } from './prng.ts';
+export type { StrategyResult } from './profit.ts';
 export { READINGS_PER_TX } from './readings.ts';
 export { type IntervalReport, type RunTotals, type SimEvent, totalsOf } from './report.ts';
 export {
@@ -64,3 +65,4 @@ export {
   signTransaction,
 } from './signer.ts';
 export type { RunScenarioOptions } from './simulation.ts';
+export { STRATEGY_KINDS, type StrategyKind, type StrategySpec } from './strategy-schema.ts';

@@ -18,6 +18,8 @@ export interface ReadingTx {
 /** What the driver keeps of one interval, from its orders to its report. */
 export interface IntervalRun {
   k: bigint;
+  /** Metered only (before the devices' first orders, meter-only.ts): no orders, no report. */
+  meterOnly?: boolean;
   planned: Map<number, PlannedOrder[]>;
   /** The order transactions sent (to explain orders missing on chain). */
   orderTxs: SentTx[];

@@ -7,11 +7,16 @@
 //   exactly one PromiseSettled event;
 // - deliveredWithinPromised: no promise is credited more than its energy;
 // - creditsEqualMeteredDeliveries: credits minted per interval (event) and the credit supply's growth
-//   over the run equal Σ min(sold, exported) over the parties, from the orders and the stored readings;
+//   over the run equal Σ min(sold, max(0, exported − imported)) over the parties (credits for net local
+//   delivery only), from the orders and the stored readings;
 // - cashSupplyChangesOnlyByIssuer: the cash supply's change over the run equals the issuer's mints minus
 //   burns (Transfer events from / to the zero address);
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
-//   market's own balance equals the escrow its orders record.
+//   market's own balance equals the escrow its orders record;
+// - rentAccountedFor: the published rent fund's cash grew over the run by exactly the congestion rent
+//   recorded for the intervals cleared in it (the rent is not kept by whoever sets the line limits);
+// - noStrategyGains: no strategic participant of the scenario gained over its truthful twin (profit.ts;
+//   set by the driver at the end).
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
 import { dollarsPerMWhToMicros, msToMinutes } from '@gridledger/base';
 import {
@@ -26,6 +31,7 @@ import {
   networkFromJson,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
+  RENT_FUND_ADDRESS,
   TARIFFS_ABI,
   TARIFFS_ADDRESS,
 } from '@gridledger/energy';
@@ -56,6 +62,8 @@ export const INVARIANT_NAMES = [
   'creditsEqualMeteredDeliveries',
   'cashSupplyChangesOnlyByIssuer',
   'cashBalancesPlusEscrowEqualSupply',
+  'rentAccountedFor',
+  'noStrategyGains',
 ] as const;
 export type InvariantName = (typeof INVARIANT_NAMES)[number];
 
@@ -77,6 +85,9 @@ export class InvariantTracker {
   readonly failures: string[] = [];
   startBlock = 0n;
   cashStart = 0n;
+  /** The rent fund's cash at the start, and the rent recorded for the intervals cleared since, µ$. */
+  rentFundStart = 0n;
+  rentRecorded = 0n;
   creditsStart = 0n;
   expectedCredits = 0n;
   firstInterval: bigint | undefined;
@@ -113,10 +124,11 @@ export class InvariantTracker {
   async start(): Promise<void> {
     const c = this.deps.chain;
     this.startBlock = (await c.clock()).blockNumber;
-    [this.cashStart, this.creditsStart] = (await c.views<bigint>([
+    [this.cashStart, this.creditsStart, this.rentFundStart] = (await c.views<bigint>([
       { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
       { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-    ])) as [bigint, bigint];
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [RENT_FUND_ADDRESS] },
+    ])) as [bigint, bigint, bigint];
   }
 
   async orders(k: bigint): Promise<GlOrder[]> {
@@ -138,6 +150,7 @@ export class InvariantTracker {
           `interval ${k}: the clearing failed (IntervalCleared has the reason)`,
         ),
       );
+    if (iv.status !== 'failed') this.rentRecorded += BigInt(iv.congestionRent);
     if (BigInt(iv.congestionRent) < 0n)
       out.push(this.fail('congestionRentNonNegative', `interval ${k}: rent ${iv.congestionRent} µ$ < 0`));
     if (this.deps.verifyClearing && iv.status !== 'failed' && iv.lmpMicrosPerMWh !== null) {
@@ -333,11 +346,17 @@ export class InvariantTracker {
   async finish(any: boolean): Promise<{ results: InvariantResults; failures: string[] }> {
     const c = this.deps.chain;
     const head = (await c.clock()).blockNumber;
-    const [cash, credits, marketCash] = (await c.views<bigint>([
+    const [cash, credits, marketCash, rentFund] = (await c.views<bigint>([
       { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
       { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
       { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [MARKET_ADDRESS] },
-    ])) as [bigint, bigint, bigint];
+      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [RENT_FUND_ADDRESS] },
+    ])) as [bigint, bigint, bigint, bigint];
+    if (rentFund - this.rentFundStart !== this.rentRecorded)
+      this.fail(
+        'rentAccountedFor',
+        `the rent fund ${RENT_FUND_ADDRESS} grew by ${rentFund - this.rentFundStart} µ$ over the run, the intervals cleared in it recorded ${this.rentRecorded} µ$ of congestion rent`,
+      );
     if (any && credits - this.creditsStart !== this.expectedCredits) {
       this.fail(
         'creditsEqualMeteredDeliveries',

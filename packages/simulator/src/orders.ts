@@ -11,6 +11,7 @@ import { encodePlaceOrder } from './encode.ts';
 import { pendingOf } from './interval-run.ts';
 import type { KeyPair } from './signer.ts';
 import type { Simulation } from './simulation.ts';
+import { strategicOrders } from './strategies.ts';
 
 /** Gas limits: generous over the measured use (placeOrder ~103k-114k, ~28k per reading). */
 const ORDER_GAS = (steps: number) => 120_000n + 20_000n * BigInt(steps);
@@ -51,7 +52,7 @@ export async function placeOrders(sim: Simulation, clock: MarketClockView): Prom
   const txs: { key: KeyPair; call: { to: Address; data: Hex }; gas: bigint }[] = [];
   sim.devices.forEach((d, i) => {
     const pending = pendingOf(undelivered, i, d.spec.kind);
-    const orders = planOrders(d.spec, sim.states[i]!, ctx, pending);
+    const orders = strategicOrders(d, planOrders(d.spec, sim.states[i]!, ctx, pending), sim.ranAway.has(i));
     if (orders.length === 0) return;
     planned.set(i, orders);
     for (const o of orders) {

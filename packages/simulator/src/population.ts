@@ -2,6 +2,7 @@ import type { DeviceSpec } from './devices.ts';
 import { rng } from './prng.ts';
 import type { DeviceKind, Scenario } from './scenario.ts';
 import { type KeyPair, keyFromLabel } from './signer.ts';
+import type { StrategySpec } from './strategy-schema.ts';
 
 /** How a device's meter misbehaves. */
 export type MeterFault = 'none' | 'late' | 'missing' | 'faulty';
@@ -22,7 +23,15 @@ export interface SimDevice {
   fault: MeterFault;
   /** The key a faulty meter signs with (not the registered one). */
   wrongKey: KeyPair | undefined;
+  /** A strategic participant or its truthful twin (scenario `strategies:`); undefined for the others. */
+  strategy?: { spec: StrategySpec; role: 'strategic' | 'truthful' };
 }
+
+/**
+ * Physical index of strategy j's device pair: the strategic device and its twin share it, so their
+ * weather, sizes and noise (every draw keyed by seed and index) are the same.
+ */
+const STRATEGY_INDEX_BASE = 100_000_000;
 
 /** Device kinds of household `h` (every household has a load), from the composition shares. */
 export function householdKinds(s: Scenario, h: number): DeviceKind[] {
@@ -81,7 +90,7 @@ export function buildPopulation(s: Scenario): SimDevice[] {
             : 'none',
     );
   });
-  return out.map((d, i) => {
+  const devices: SimDevice[] = out.map((d, i) => {
     const f = fault.get(i) ?? 'none';
     return {
       ...d,
@@ -92,6 +101,29 @@ export function buildPopulation(s: Scenario): SimDevice[] {
       wrongKey: f === 'faulty' ? keyFromLabel(`gridledger sim/${s.seed}/wrong-meter/${i}`) : undefined,
     };
   });
+  // Strategic participants and their twins, after the devices (honest, on-time meters).
+  for (const st of s.strategies) {
+    for (const role of ['strategic', 'truthful'] as const) {
+      const i = devices.length;
+      devices.push({
+        spec: {
+          index: STRATEGY_INDEX_BASE + st.no,
+          kind: st.deviceKind,
+          bus: st.bus,
+          params: st.params,
+        } as DeviceSpec,
+        household: undefined,
+        group: `${st.name} (${role})`,
+        account: keyFromLabel(`gridledger sim/${s.seed}/strategy/${st.no}/${role}`),
+        meterId: METER_ID_BASE + BigInt(i),
+        meterKey: keyFromLabel(`gridledger sim/${s.seed}/strategy/${st.no}/${role}/meter`),
+        fault: 'none',
+        wrongKey: undefined,
+        strategy: { spec: st, role },
+      });
+    }
+  }
+  return devices;
 }
 
 /** Counts of devices by kind. */

@@ -16,6 +16,7 @@ import { encodeSubmitReadings } from './encode.ts';
 import type { IntervalRun, ReadingTx } from './interval-run.ts';
 import { signReading } from './signer.ts';
 import type { Simulation } from './simulation.ts';
+import { readsAlone, reportedReading } from './strategies.ts';
 
 /** Gas limit of a submitReadings transaction: generous over the measured ~28k per reading. */
 const READINGS_GAS = (n: number) => 60_000n + 40_000n * BigInt(n);
@@ -47,14 +48,16 @@ export async function deliverEnded(sim: Simulation, clock: MarketClockView): Pro
       };
       const out = deliver(d.spec, sim.states[i]!, ctx, run.cleared!.get(i) ?? { boughtWh: 0n, soldWh: 0n });
       sim.states[i] = out.state;
-      if (d.fault === 'missing') return;
-      const reading: Reading = { meter: d.meterId, interval: run.k, ...out.metered };
-      run.metered.set(i, out.metered);
+      sim.profit.recordEnergy(i, run.k, out.metered);
+      const metered = reportedReading(d, out.metered, ctx.minutes);
+      if (d.fault === 'missing' || metered === undefined) return;
+      const reading: Reading = { meter: d.meterId, interval: run.k, ...metered };
+      run.metered.set(i, metered);
       const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
       const signature = signReading(key.privateKey, sim.config.chainId, reading);
       const item = { device: i, reading, signature };
       if (d.fault === 'late') run.late.push(item);
-      else if (d.fault === 'faulty') faulty.push(item);
+      else if (d.fault === 'faulty' || readsAlone(d)) faulty.push(item);
       else normal.push(item);
     });
     run.delivered = true;

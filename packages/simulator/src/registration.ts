@@ -5,38 +5,11 @@ import { GridledgerError } from '@gridledger/base';
 import { networkToJson, REGISTRY_ABI, REGISTRY_ADDRESS } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import type { Call, SentTx } from './chain.ts';
-import type { DeviceSpec } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
 import type { Simulation } from './simulation.ts';
 
 /** Registrations in flight per sender (the mempool takes nonces at most 1,000 ahead of the next). */
 const SETUP_WINDOW = 1000;
-
-/** A household's service connection, W (about 100 A at 230 V): the floor of every device's capacity. */
-const SERVICE_CAPACITY_W = 25_000;
-
-/**
- * The connection capacity registered with a device's meter, W: the household service, or twice the
- * device's own rating where that is larger (the chain refuses readings above capacity × interval).
- */
-function connectionCapacityW(spec: DeviceSpec): bigint {
-  let ratingKw: number;
-  switch (spec.kind) {
-    case 'pv':
-      ratingKw = spec.params.peakKw;
-      break;
-    case 'ev':
-      ratingKw = spec.params.chargerKw;
-      break;
-    case 'battery':
-    case 'flex':
-      ratingKw = spec.params.powerKw;
-      break;
-    case 'load':
-      ratingKw = spec.params.dailyKwh / 4; // a day's energy in 4 hours at full draw
-      break;
-  }
-  return BigInt(Math.max(SERVICE_CAPACITY_W, Math.ceil(ratingKw * 2000)));
-}
 
 /** Registers the network, meters and participants that are not registered yet. */
 export async function registerScenario(sim: Simulation): Promise<void> {

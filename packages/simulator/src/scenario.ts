@@ -10,6 +10,7 @@ import { InputError, MS_PER_MINUTE } from '@gridledger/base';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type RawStrategy, resolveStrategy, type StrategySpec, strategiesSchema } from './strategy-schema.ts';
 
 /** The shared MATPOWER cases folder (`../shared/grid-cases` beside the repository). */
 export const GRID_CASES_DIR = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
@@ -175,6 +176,7 @@ export const scenarioSchema = z.strictObject({
     .default({ lateShare: 0, missingShare: 0, faultyShare: 0 }),
   validators: z.number().int().min(1).max(100).default(4),
   cashPerDevice: positive.default(10_000),
+  strategies: strategiesSchema,
 });
 
 type RawScenario = z.output<typeof scenarioSchema>;
@@ -232,6 +234,8 @@ export interface Scenario {
   cashPerDevice: number;
   /** When set (`--devices N`), exactly this many device agents: the groups, then households until N. */
   devices: number | undefined;
+  /** Strategic participants, each with a truthful twin (added after the devices, whatever `devices` is). */
+  strategies: StrategySpec[];
 }
 
 function formatIssues(source: string, error: z.ZodError): string {
@@ -347,6 +351,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
       params,
     };
   });
+  const strategies = s.strategies.map((x, i) => strategyOf(x, i, source, defaults, buses));
   return {
     name: s.name,
     description: s.description,
@@ -369,7 +374,27 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     validators: s.validators,
     cashPerDevice: s.cashPerDevice,
     devices: undefined,
+    strategies,
   };
+}
+
+/** A strategy entry resolved: its bus in the network, its device's parameters over the defaults. */
+function strategyOf(
+  x: RawStrategy,
+  i: number,
+  source: string,
+  defaults: DeviceParamsByKind,
+  buses: (v: number[], where: string) => number[],
+): StrategySpec {
+  buses([x.bus], `strategies.${i}.bus`);
+  const spec = resolveStrategy(x, i, {});
+  const schema = DEVICE_PARAMS[spec.deviceKind];
+  const given = schema.partial().safeParse(x.device ?? {});
+  if (!given.success)
+    throw new InputError(`invalid scenario ${source}`, {
+      details: formatIssues(`${source}: strategies.${i}.device (${spec.deviceKind})`, given.error),
+    });
+  return { ...spec, params: schema.parse({ ...defaults[spec.deviceKind], ...given.data }) };
 }
 
 /**

@@ -20,6 +20,10 @@ export async function reportSettled(sim: Simulation, clock: MarketClockView): Pr
     if (!run.delivered) return; // settled before the driver delivered (it fell behind): deliver first
     if (run.late.length > 0 && !run.lateSent) return;
     if (run.readingTxs.some((t) => !t.receipt)) return;
+    if (run.meterOnly) {
+      run.reported = true;
+      continue;
+    }
     const logs = await sim.chain.logs(
       MARKET_ADDRESS,
       [INTERVAL_SETTLED, `0x${run.k.toString(16).padStart(64, '0')}` as Hex],

@@ -9,6 +9,7 @@ import type { DeviceState } from './devices.ts';
 import type { IntervalRun } from './interval-run.ts';
 import type { InvariantTracker } from './invariants.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
+import type { ProfitTracker } from './profit.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
 import type { Scenario } from './scenario.ts';
 import { type KeyPair, keyFromPrivate } from './signer.ts';
@@ -54,6 +55,10 @@ export class Simulation {
   readonly submitter: KeyPair;
   config!: MarketConfig;
   invariants!: InvariantTracker;
+  /** Money and energy of the strategic participants and their twins. */
+  profit!: ProfitTracker;
+  /** default-and-run devices that have moved their cash away. */
+  readonly ranAway = new Set<number>();
   nextOrder = -1n;
   ordered = 0;
   lastDelivered = -1n;

@@ -96,6 +96,8 @@ describe('gridledger simulate', () => {
         'deliveredWithinPromised',
         'everyIntervalCleared',
         'promisesSettledExactlyOnce',
+        'noStrategyGains',
+        'rentAccountedFor',
       ].sort(),
     );
     expect(
@@ -103,6 +105,8 @@ describe('gridledger simulate', () => {
       log,
     ).toBe(true);
     expect(j.failures).toEqual([]);
+    // No strategies in this scenario: none reported, and noStrategyGains holds.
+    expect(j.strategies).toEqual([]);
     expect(j.totals.intervals).toBe(2);
     expect(j.totals.creditsMintedWh).toBe(j.intervals[0].creditsMintedWh + j.intervals[1].creditsMintedWh);
     expect(err).toContain('settled');

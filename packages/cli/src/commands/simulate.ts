@@ -2,7 +2,8 @@
 // (scenarioGenesis: market with its clock, device accounts) in DIR (default a temporary folder, removed
 // afterwards), starts the validators as child processes (validators.ts), runs the devices with runScenario
 // until K intervals are cleared and settled, prints the per-interval table (or one JSON object as the last
-// stdout line), stops every process, and exits non-zero when an invariant failed.
+// stdout line), with the scenario's strategic participants (profit, truthful twin's profit, gain; invariant
+// noStrategyGains), stops every process, and exits non-zero when an invariant failed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import {
   type RunResult,
   runScenario,
   type SimEvent,
+  type StrategyResult,
   scenarioGenesis,
   withDevices,
 } from '@gridledger/simulator';
@@ -154,12 +156,22 @@ export function registerSimulate(program: Command): void {
             Object.fromEntries(SIMULATE_INTERVAL_FIELDS.map((f) => [f, i[f]])),
           ),
           invariants: r.invariants,
+          strategies: r.strategies.map((x) => ({
+            kind: x.kind,
+            name: x.name,
+            account: x.account,
+            bus: x.bus,
+            profitUsd: x.profitUsd,
+            truthfulProfitUsd: x.truthfulProfitUsd,
+            gainUsd: x.gainUsd,
+          })),
           totals: r.totals,
           lmpByBus: Object.fromEntries(r.intervals.map((i) => [i.interval, i.lmpByBus])),
           failures: r.failures,
         });
       } else {
         process.stdout.write(`${renderIntervals(r.intervals)}\n`);
+        if (r.strategies.length > 0) process.stdout.write(`${renderStrategies(r.strategies)}\n`);
         process.stdout.write(
           `${renderTable(
             ['invariant', 'holds'],
@@ -209,6 +221,22 @@ export function renderIntervals(rows: readonly IntervalReport[]): string {
       r.readingsRejected,
       fmt(r.creditsMintedWh / 1000, 2),
       fmt(r.meteredDeliveredWh / 1000, 2),
+    ]),
+  );
+}
+
+/** The strategies table: each strategic participant's profit, its truthful twin's and the gain ($). */
+export function renderStrategies(rows: readonly StrategyResult[]): string {
+  return renderTable(
+    ['strategy', 'kind', 'bus', 'account', 'profit $', 'twin profit $', 'gain $'],
+    rows.map((x) => [
+      x.name,
+      x.kind,
+      x.bus,
+      x.account,
+      fmt(x.profitUsd, 4),
+      fmt(x.truthfulProfitUsd, 4),
+      `${fmt(x.gainUsd, 4)}${x.gainUsd > 0 ? ' GAINS' : ''}`,
     ]),
   );
 }

@@ -1,0 +1,86 @@
+// What the strategic participants of a scenario do differently from their truthful twins (the twin plays
+// its device exactly as any other device does): the orders they place, what their meters report, and
+// the second account default-and-run controls (its move of cash there: run-away.ts).
+// The strategies and their knobs: strategy-schema.ts; profit and gains: profit.ts; docs/scenarios.md.
+import type { Metered, PlannedOrder } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
+import type { SimDevice } from './population.ts';
+import { type KeyPair, keyFromLabel } from './signer.ts';
+
+/** The device's strategy when it is the strategic one of its pair (undefined for twins and others). */
+const strategicSpec = (d: SimDevice) => (d.strategy?.role === 'strategic' ? d.strategy.spec : undefined);
+
+/** The second account a strategic participant controls (default-and-run moves its cash there). */
+export function stashOf(seed: string, d: SimDevice): KeyPair | undefined {
+  const st = strategicSpec(d);
+  return st?.kind === 'default-and-run'
+    ? keyFromLabel(`gridledger sim/${seed}/strategy/${st.no}/stash`)
+    : undefined;
+}
+
+function scaled(steps: PlannedOrder['steps'], share: number): PlannedOrder['steps'] {
+  return steps
+    .map((s) => ({ ...s, energyWh: BigInt(Math.floor(Number(s.energyWh) * share)) }))
+    .filter((s) => s.energyWh >= 1n);
+}
+
+/**
+ * The orders device `d` places, given what its device would plan truthfully (`planned`) and whether it
+ * has already moved its cash away (`ranAway`, default-and-run: it places no more orders).
+ */
+export function strategicOrders(d: SimDevice, planned: PlannedOrder[], ranAway: boolean): PlannedOrder[] {
+  const st = strategicSpec(d);
+  if (st === undefined) return planned;
+  const params = st.params as { bidPricePerMWh?: number; offerPricePerMWh?: number };
+  const onSide = (side: 'buy' | 'sell', add: PlannedOrder['steps'][number]): PlannedOrder[] => {
+    const has = planned.some((o) => o.side === side);
+    if (!has) return [...planned, { side, steps: [add] }];
+    return planned.map((o) => (o.side === side ? { ...o, steps: [...o.steps, add] } : o));
+  };
+  switch (st.kind) {
+    case 'free-rider':
+      return [];
+    case 'phantom-buyer': {
+      const price =
+        planned.find((o) => o.side === 'buy')?.steps[0]?.priceMicrosPerMWh ??
+        BigInt(Math.round((params.bidPricePerMWh ?? 0) * 1e6));
+      return onSide('buy', { energyWh: BigInt(st.phantomWh), priceMicrosPerMWh: price });
+    }
+    case 'phantom-seller': {
+      const price =
+        planned.find((o) => o.side === 'sell')?.steps[0]?.priceMicrosPerMWh ??
+        BigInt(Math.round((params.offerPricePerMWh ?? 0) * 1e6));
+      return onSide('sell', { energyWh: BigInt(st.phantomWh), priceMicrosPerMWh: price });
+    }
+    case 'over-deliver':
+      return planned
+        .map((o) => (o.side === 'sell' ? { ...o, steps: scaled(o.steps, st.soldShare) } : o))
+        .filter((o) => o.steps.length > 0);
+    case 'default-and-run':
+      if (ranAway) return [];
+      return planned
+        .map((o) => (o.side === 'buy' ? { ...o, steps: scaled(o.steps, st.boughtShare) } : o))
+        .filter((o) => o.steps.length > 0);
+    case 'withhold-reading':
+    case 'inflate-reading':
+      return planned;
+  }
+}
+
+/**
+ * What device `d`'s meter reports for an interval of `minutes` in which it metered `metered`: the same,
+ * nothing (withhold-reading), or an export `inflateFactor` times what its registered connection capacity
+ * allows over the interval (inflate-reading).
+ */
+export function reportedReading(d: SimDevice, metered: Metered, minutes: number): Metered | undefined {
+  const st = strategicSpec(d);
+  if (st?.kind === 'withhold-reading') return undefined;
+  if (st?.kind === 'inflate-reading') {
+    const capacityWh = Number(connectionCapacityW(d.spec)) * (minutes / 60);
+    return { importedWh: metered.importedWh, exportedWh: BigInt(Math.floor(st.inflateFactor * capacityWh)) };
+  }
+  return metered;
+}
+
+/** True when `d`'s readings go in a transaction of their own (so a rejection does not take others along). */
+export const readsAlone = (d: SimDevice) => strategicSpec(d)?.kind === 'inflate-reading';
