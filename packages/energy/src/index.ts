@@ -22,8 +22,10 @@ export {
   findClearingRecord,
 } from './clearing-record.ts';
 export {
+  BPS,
   blockTimeAtMs,
   checkMarketConfig,
+  clearingMs,
   deadlineMs,
   gateMs,
   intervalEndMs,
@@ -35,6 +37,7 @@ export {
   type MarketClock,
   type MarketConfig,
   marketTimeMs,
+  type SealedBidsConfig,
   type UpstreamConfig,
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';
@@ -57,6 +60,7 @@ export {
   sellCollateral,
 } from './market.ts';
 export {
+  COMMIT_STATUS,
   decodeOrderOutcome,
   encodeOrderOutcome,
   INTERVAL_STATUS,
@@ -100,6 +104,14 @@ export {
   registryKeys,
   registryView,
 } from './registry.ts';
+export {
+  COMMIT_STATUS_NAME,
+  commitmentHash,
+  type SealedOrder,
+  type SealedStep,
+  type StoredCommitment,
+  sealedView,
+} from './sealed-orders.ts';
 export {
   FLOW_DEVIATION_W,
   meteredInjectionsMw,

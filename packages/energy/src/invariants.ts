@@ -31,6 +31,8 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
   let escrow = 0n;
   const last = state.get(marketKeys.nextOrder);
   for (let id = 1n; id < last; id++) escrow += state.get(marketKeys.order(id).escrow);
+  const lastCommit = state.get(marketKeys.nextCommit);
+  for (let id = 1n; id < lastCommit; id++) escrow += state.get(marketKeys.commit(id).deposit);
   const held = state.get(`${CASH_ADDRESS}:bal:${MARKET_ADDRESS}`);
   if (held !== escrow) out.push(`cash: market holds ${held} but records escrow ${escrow}`);
 
