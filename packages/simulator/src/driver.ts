@@ -1,6 +1,6 @@
 // runScenario: drives a scenario's devices against a running chain over JSON-RPC. It connects, runs the
 // setup (registration.ts), then polls the market clock and runs each phase on what changed: orders before
-// the gate (orders.ts), reading what cleared (cleared-reader.ts), metering and readings after the
+// the gate (orders.ts), reveals after it on a market with sealed bids (sealed.ts), reading what cleared (cleared-reader.ts), metering and readings after the
 // interval ends (readings.ts), and a report once it is settled (settlement-report.ts). Runs K intervals
 // or until the AbortSignal; per-interval reports and progress go to callbacks; the state the phases share
 // is a Simulation (simulation.ts). Invariants: invariants.ts.
@@ -13,6 +13,7 @@ import { placeOrders } from './orders.ts';
 import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
 import { registerScenario } from './registration.ts';
 import { type IntervalReport, type RunTotals, totalsOf } from './report.ts';
+import { revealOrders } from './sealed.ts';
 import { reportSettled } from './settlement-report.ts';
 import { type RunScenarioOptions, Simulation } from './simulation.ts';
 
@@ -112,6 +113,7 @@ async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
       continue;
     }
     await processCleared(sim, clock);
+    await revealOrders(sim, clock);
     await placeOrders(sim, clock);
     await deliverEnded(sim, clock);
     await sendLate(sim, clock);

@@ -51,11 +51,12 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     scale: s.clockScale,
   };
   const marketAtGenesis = clock.marketOriginMs - allowance * clock.scale;
+  const gateLeadMs = BigInt(s.gateLeadIntervals) * intervalMs;
   const energy = checkMarketConfig({
     chainId: ethChainIdOf(opts.chainId ?? 'gridledger-local'),
     gridOperator,
     intervalMs,
-    gateLeadMs: BigInt(s.gateLeadIntervals) * intervalMs,
+    gateLeadMs,
     settlementDelayMs: BigInt(s.settlementDelayIntervals) * intervalMs,
     firstInterval: marketAtGenesis / intervalMs + 1n,
     upstream: {
@@ -72,6 +73,8 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
     clock,
+    // Sealed bids: reveals in the first half of the gate lead (docs/market-rules.md §6b).
+    ...(s.sealedBids ? { sealed: { revealWindowMs: gateLeadMs / 2n, forfeitBps: 1_000n } } : {}),
   });
   const cash = dollarsToMicros(s.cashPerDevice);
   return {
