@@ -13,7 +13,7 @@ import { placeOrders } from './orders.ts';
 import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
 import { registerScenario } from './registration.ts';
 import { type IntervalReport, type RunTotals, totalsOf } from './report.ts';
-import { revealOrders } from './sealed.ts';
+import { revealLoop, revealsDue } from './sealed.ts';
 import { reportSettled } from './settlement-report.ts';
 import { type RunScenarioOptions, Simulation } from './simulation.ts';
 
@@ -97,10 +97,21 @@ async function run(sim: Simulation): Promise<RunResult> {
   };
 }
 
-/** The main loop: poll the clock and act on what changed. */
+/** The main loop: poll the clock and act on what changed (reveals in a loop of their own beside it). */
 async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
-  const target = sim.opts.intervals;
   const poll = sim.opts.pollMs ?? 250;
+  let stopped = false;
+  const reveals = revealLoop(sim, poll, () => stopped);
+  try {
+    return await mainLoop(sim, poll);
+  } finally {
+    stopped = true;
+    await reveals;
+  }
+}
+
+async function mainLoop(sim: Simulation, poll: number): Promise<'done' | 'aborted'> {
+  const target = sim.opts.intervals;
   for (;;) {
     if (sim.signal?.aborted) return 'aborted';
     let clock: MarketClockView;
@@ -112,8 +123,8 @@ async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
       await sleep(1000, sim.signal);
       continue;
     }
-    await processCleared(sim, clock);
-    await revealOrders(sim, clock);
+    // Reading a clearing verifies it (a solve that holds the thread for seconds): not while reveals are due.
+    if (!revealsDue(sim, clock)) await processCleared(sim, clock);
     await placeOrders(sim, clock);
     await deliverEnded(sim, clock);
     await sendLate(sim, clock);

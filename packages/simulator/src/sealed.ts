@@ -1,7 +1,7 @@
 // Sealed bids for the devices (docs/market-rules.md §6b): the commitment transactions of their planned
 // orders (hash, salt and deposit; orders.ts sends them before the gate) and the reveals, sent once the
 // chain's market time has passed the gate and before the reveal window closes. The salts stay in the
-// driver's memory (IntervalRun.sealed) until the reveal.
+// driver's memory (IntervalRun.sealed) until the reveal. The driver runs revealLoop beside its main loop.
 import { randomBytes } from 'node:crypto';
 import {
   buyEscrow,
@@ -15,7 +15,7 @@ import {
 } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import { bytesToHex, encodeFunctionData, type Hex, parseEventLogs } from 'viem';
-import type { MarketClockView } from './chain.ts';
+import { type MarketClockView, sleep } from './chain.ts';
 import type { SealedOrderEntry } from './interval-run.ts';
 import type { KeyPair } from './signer.ts';
 import type { Simulation } from './simulation.ts';
@@ -62,7 +62,7 @@ export function commitCall(
 }
 
 /** Sends the reveals of every interval whose gate the chain has passed and whose window is open. */
-export async function revealOrders(sim: Simulation, clock: MarketClockView): Promise<void> {
+async function revealOrders(sim: Simulation, clock: MarketClockView): Promise<void> {
   for (const run of sim.runs.values()) {
     if (run.sealed === undefined || run.revealed) continue;
     if (clock.marketTimeMs < gateMs(sim.config, run.k)) continue;
@@ -122,3 +122,31 @@ export const sealedEntry = (
   salt: Hex,
   commit: SealedOrderEntry['commit'],
 ): SealedOrderEntry => ({ device, ...order, salt, commit });
+
+/**
+ * Whether reveals are next: an interval with unrevealed commitments whose predecessor has cleared (so its
+ * gate, and its reveal window, come next). The driver defers reading clearings meanwhile.
+ */
+export function revealsDue(sim: Simulation, clock: MarketClockView): boolean {
+  for (const run of sim.runs.values())
+    if (run.sealed !== undefined && !run.revealed && clock.clearNext >= run.k) return true;
+  return false;
+}
+
+/**
+ * Reveals in a loop of its own until `stopped()`: the reveal window (half the gate lead, a few seconds of
+ * wall time in a fast simulation) must not wait behind the main loop's slower phases (verifying a
+ * clearing, metering).
+ */
+export async function revealLoop(sim: Simulation, pollMs: number, stopped: () => boolean): Promise<void> {
+  if (sim.config.sealed === undefined) return;
+  while (!stopped() && !sim.signal?.aborted) {
+    try {
+      await revealOrders(sim, await sim.chain.clock());
+    } catch (err) {
+      if (sim.signal?.aborted) return;
+      sim.emit({ type: 'warning', message: `reveals: ${(err as Error).message}` });
+    }
+    await sleep(pollMs, sim.signal);
+  }
+}
