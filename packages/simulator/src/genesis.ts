@@ -73,8 +73,9 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
     clock,
-    // Sealed bids: reveals in the first half of the gate lead (docs/market-rules.md §6b).
-    ...(s.sealedBids ? { sealed: { revealWindowMs: gateLeadMs / 2n, forfeitBps: 1_000n } } : {}),
+    // Sealed bids: reveals through the whole gate lead, the clearing as the interval starts
+    // (docs/market-rules.md §6b): at a fast clock a gate lead is a few seconds of wall time, a few blocks.
+    ...(s.sealedBids ? { sealed: { revealWindowMs: gateLeadMs, forfeitBps: 1_000n } } : {}),
   });
   const cash = dollarsToMicros(s.cashPerDevice);
   return {

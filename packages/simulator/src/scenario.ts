@@ -116,7 +116,7 @@ export const scenarioSchema = z.strictObject({
     hour: 11,
   }),
   gateLeadIntervals: z.number().int().min(0).max(100).default(1),
-  /** Sealed bids (commit before the gate, reveal in the first half of the gate lead); needs a gate lead. */
+  /** Sealed bids (commit before the gate, reveal during the gate lead); needs a gate lead. */
   sealedBids: z.boolean().default(true),
   settlementDelayIntervals: z.number().int().min(1).max(100).default(2),
   upstream: z
@@ -326,7 +326,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
   });
   if (s.sealedBids && s.gateLeadIntervals === 0) {
     throw new InputError(
-      `${source}: sealedBids needs gateLeadIntervals >= 1 (reveals take the first half of the gate lead); set sealedBids: false for an open book`,
+      `${source}: sealedBids needs gateLeadIntervals >= 1 (reveals take the gate lead); set sealedBids: false for an open book`,
     );
   }
   return {

@@ -70,7 +70,7 @@ async function revealOrders(sim: Simulation, clock: MarketClockView): Promise<vo
     if (clock.marketTimeMs >= clearingMs(sim.config, run.k) || clock.clearNext > run.k) {
       sim.emit({
         type: 'warning',
-        message: `interval ${run.k}: its reveal window closed before the devices could reveal`,
+        message: `interval ${run.k}: its reveal window (to market time ${clearingMs(sim.config, run.k)} ms) closed before the devices could reveal (market time ${clock.marketTimeMs} ms at block ${clock.blockNumber})`,
       });
       continue;
     }
@@ -134,8 +134,8 @@ export function revealsDue(sim: Simulation, clock: MarketClockView): boolean {
 }
 
 /**
- * Reveals in a loop of its own until `stopped()`: the reveal window (half the gate lead, a few seconds of
- * wall time in a fast simulation) must not wait behind the main loop's slower phases (verifying a
+ * Reveals in a loop of its own until `stopped()`: the reveal window (the gate lead, a few seconds of wall
+ * time in a fast simulation) must not wait behind the main loop's slower phases (verifying a
  * clearing, metering).
  */
 export async function revealLoop(sim: Simulation, pollMs: number, stopped: () => boolean): Promise<void> {
