@@ -11,8 +11,9 @@ import {
 } from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { marketView } from './market.ts';
-import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
+import { COMMIT_STATUS, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { promiseEnergyWh } from './promise-record.ts';
+import { sealedView } from './sealed-orders.ts';
 import { partyPositions } from './settlement.ts';
 import { decodeSigned, minBig } from './words.ts';
 
@@ -69,6 +70,11 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
         out.push(`order ${o.id}: still open after its interval cleared`);
       if (o.status === ORDER_STATUS.cancelled && o.escrow !== 0n)
         out.push(`order ${o.id}: cancelled with escrow`);
+    }
+    for (const c of sealedView.commitmentsOf(state, k)) {
+      if (c.status === COMMIT_STATUS.committed)
+        out.push(`commitment ${c.id}: still committed after its interval's reveal window closed`);
+      else if (c.deposit !== 0n) out.push(`commitment ${c.id}: ${c.deposit} deposit held after it closed`);
     }
   }
   const credits = state.get(`${CREDITS_ADDRESS}:supply`);
