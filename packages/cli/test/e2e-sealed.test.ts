@@ -1,11 +1,12 @@
 // Fair clearing on a real 4-validator testnet (separate `gridledger node` processes, the node test
 // harness), with sealed bids as `gridledger init --dev` configures them (1 kWh minimum step, commit
 // before the gate, reveal in a window after it; docs/market-rules.md §6b) on a copper-plate two-bus
-// network, a 5-minute interval every 30 s of wall time. Participants order through `gridledger order
-// place` (commit, wait for the gate, reveal) and by hand (`--no-reveal`, then `order reveal`). Checked:
-// the book is sealed until the gate (gl_orders shows commitments only, the state has no order,
-// placeOrder is refused) and no commitment is taken after it; an order below the minimum step is refused
-// (by the CLI before sending, and by the chain at its reveal); two tied sellers share pro rata; the
+// network, a 5-minute interval every 30 s of wall time. One participant orders through `gridledger order
+// place` (commit, wait for the gate, reveal; later `--no-reveal`, then `order reveal`), the others commit
+// and reveal with viem. Checked: the book is sealed until the gate (gl_orders shows commitments only,
+// the state has no order, placeOrder is refused) and no commitment is taken after it; an order below
+// the minimum step is refused at its reveal (and by `order place` before it sends anything); two tied
+// sellers share pro rata; the
 // copper plate prices both buses at the midpoint of the price range; an unrevealed commitment forfeits
 // 10 % of its deposit to the grid operator.
 import { spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ import {
   http,
   keccak256,
   type PublicClient,
+  parseEventLogs,
   toHex,
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
@@ -197,7 +199,7 @@ async function intervalWithTime(wallMs: bigint): Promise<bigint> {
 }
 /** How long one CLI run takes here now (measured first), and the wall time before a gate to leave. */
 let cliMs = 0n;
-const headroomMs = () => (cliMs * 3n + 20_000n > 40_000n ? cliMs * 3n + 20_000n : 40_000n);
+const headroomMs = () => (cliMs * 3n + 20_000n > 45_000n ? cliMs * 3n + 20_000n : 45_000n);
 const cleared = (k: bigint) => async () => BigInt((await market()).clearNext) > k;
 
 const step = (energyWh: bigint, usd: bigint) => ({ energyWh, priceMicrosPerMWh: usd * USD });
@@ -235,10 +237,38 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** Commits `who`'s order by hand (viem); returns the order, its salt and its commitment id. */
+async function commitByHand(
+  who: PrivateKeyAccount,
+  k: bigint,
+  bus: bigint,
+  side: 0 | 1,
+  steps: ReturnType<typeof step>[],
+  deposit: bigint,
+) {
+  const o = {
+    owner: who.address.toLowerCase() as Address,
+    interval: k,
+    bus,
+    side,
+    steps,
+    salt: keccak256(toHex(`${who.address} ${k}`)),
+  };
+  const hash = await send(who, MARKET_ADDRESS, MARKET_ABI, 'commitOrder', [k, commitmentHash(o), deposit]);
+  const r = await pub.waitForTransactionReceipt({ hash, timeout: 60_000, pollingInterval: 200 });
+  const ev = parseEventLogs({ abi: MARKET_ABI, logs: r.logs, eventName: 'OrderCommitted' })[0];
+  if (ev === undefined)
+    throw new Error(`commitment of ${who.address} failed: ${(await outcome(hash)).reason}`);
+  return { ...o, id: ev.args.id };
+}
+const revealByHand = (who: PrivateKeyAccount, c: Awaited<ReturnType<typeof commitByHand>>) =>
+  call(who, MARKET_ADDRESS, MARKET_ABI, 'revealOrder', [c.id, c.bus, c.side, c.steps, c.salt]);
+
 describe('sealed bids and fair clearing on a 4-validator testnet', () => {
   it('seals the book until the gate, refuses dust, shares a tie pro rata, prices a copper plate at the midpoint', async () => {
     // Interval K: two tied sellers (3 kWh at 30 $/MWh each, bus 2) and a buyer of 4 kWh at 40 (bus 1).
-    // Room before the gate for four CLI runs at once (a loaded machine may take 20 s to start one).
+    // Seller A orders through `gridledger order place` (commit, wait for the gate, reveal); the others
+    // commit and reveal by hand.
     const K = await intervalWithTime(headroomMs());
     const sellA = cli([
       'order',
@@ -253,74 +283,22 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
       '--step',
       '3000@30',
     ]);
-    const sellB = cli([
-      'order',
-      'place',
-      ...flags('participant-2'),
-      '--interval',
-      String(K),
-      '--bus',
-      '2',
-      '--side',
-      'sell',
-      '--step',
-      '3000@30',
-    ]);
-    const buy = cli([
-      'order',
-      'place',
-      ...flags('participant-3'),
-      '--interval',
-      String(K),
-      '--bus',
-      '1',
-      '--side',
-      'buy',
-      '--step',
-      '4000@40',
-    ]);
-    // Below the minimum step: refused by the CLI before anything is sent.
-    const dust = cli([
-      'order',
-      'place',
-      ...flags('participant-4'),
-      '--interval',
-      String(K),
-      '--bus',
-      '1',
-      '--side',
-      'buy',
-      '--step',
-      '999@90',
-    ]);
-    // ... and by the chain at its reveal (committed by hand, so the CLI's check is not in the way).
-    const dave = acct('participant-4');
-    const dustOrder = {
-      owner: dave.address.toLowerCase() as Address,
-      interval: K,
-      bus: 1n,
-      side: 0,
-      steps: [step(999n, 90n)],
-      salt: keccak256(toHex('dust')),
-    };
-    expect(
-      await call(dave, MARKET_ADDRESS, MARKET_ABI, 'commitOrder', [K, commitmentHash(dustOrder), 10n * USD]),
-    ).toEqual({ ok: true, reason: undefined });
+    const [bob, carol, dave] = [acct('participant-2'), acct('participant-3'), acct('participant-4')];
+    const sellB = await commitByHand(bob, K, 2n, 1, [step(3n * KWH, 30n)], USD);
+    const buy = await commitByHand(carol, K, 1n, 0, [step(4n * KWH, 40n)], USD);
+    // Below the minimum step: committed (a hash says nothing), refused by the chain at its reveal.
+    const dust = await commitByHand(dave, K, 1n, 0, [step(999n, 90n)], 10n * USD);
     // A bid in the clear is refused: the market takes commitments only.
     const clear = await call(dave, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 1n, 0, [step(KWH, 90n)]]);
     expect(clear.reason).toContain('bids are sealed');
-    const refused = await dust;
-    expect(refused.code).toBe(1);
-    expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain("999 Wh is below the market's minimum step of 1000 Wh");
 
     // Before the gate: commitments only, no order in state or in gl_orders.
     try {
       await waitFor('the four commitments', async () => (await glOrders(K)).length === 4);
     } catch (err) {
-      const runs = await Promise.race([Promise.all([sellA, sellB, buy]), sleep(5_000).then(() => [])]);
+      const run = await Promise.race([sellA, sleep(5_000).then(() => undefined)]);
       throw new Error(
-        `${(err as Error).message}: gl_orders ${JSON.stringify(await glOrders(K))}, market ${JSON.stringify(await market())}, K ${K}; CLI: ${runs.map((r) => `${r.code} ${r.stderr}`).join(' | ')}`,
+        `${(err as Error).message}: gl_orders ${JSON.stringify(await glOrders(K))}, K ${K}, market time ${(await market()).marketTimeMs}; CLI: ${run?.code} ${run?.stderr}`,
       );
     }
     const opBefore = await cash(acct('grid-operator').address);
@@ -338,7 +316,7 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
       }),
     ).toEqual([0, 0n, 0n, 0n]);
 
-    // After the gate: no commitment is taken; the dust order's reveal is refused with the reason.
+    // After the gate: no commitment is taken; the reveals go in, the dust order's is refused.
     await waitFor('the gate', async () => BigInt((await market()).marketTimeMs) >= gate(K));
     const late = await call(dave, MARKET_ADDRESS, MARKET_ABI, 'commitOrder', [
       K,
@@ -346,102 +324,93 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
       USD,
     ]);
     expect(late.reason).toContain(`gate of interval ${K} closed`);
-    const dustReveal = await call(dave, MARKET_ADDRESS, MARKET_ABI, 'revealOrder', [
-      4n,
-      1n,
-      0,
-      dustOrder.steps,
-      dustOrder.salt,
-    ]);
-    expect(dustReveal.reason).toContain('step 1: energyWh must be in 1000..');
-
-    // The CLI revealed the three orders; the interval clears when the reveal window closes.
-    const placed = await Promise.all([sellA, sellB, buy]);
-    for (const p of placed) expect(p.code, p.stderr).toBe(0);
-    const [a, b, c] = placed.map((p) => JSON.parse(p.stdout));
+    expect([await revealByHand(bob, sellB), await revealByHand(carol, buy)]).toEqual(
+      Array(2).fill({ ok: true, reason: undefined }),
+    );
+    expect((await revealByHand(dave, dust)).reason).toContain('step 1: energyWh must be in 1000..');
+    const placed = await sellA;
+    expect(placed.code, placed.stderr).toBe(0);
+    expect(placed.stderr).toContain(`waiting for the gate of interval ${K}`);
+    const a = JSON.parse(placed.stdout);
     expect(a.commitment.deposit).toBe(String((3n * KWH * 200n * USD) / 1_000_000n)); // sell collateral
-    expect(c.escrow).toBe(String((4n * KWH * 40n * USD) / 1_000_000n));
-    expect(placed[0]!.stderr).toContain(`waiting for the gate of interval ${K}`);
+    expect(a.escrow).toBe(a.commitment.deposit);
+    // Interval K clears when the reveal window closes.
     await waitFor(`interval ${K} to clear`, cleared(K));
     const orders = await glOrders(K);
     expect(orders.map((o) => o.kind)).toEqual(['order', 'order', 'order']);
-    const byId = new Map(orders.map((o) => [o.id, o]));
     // Tied sellers share the 4 kWh pro rata; the sellers' partly cleared step pins the price at 30.
-    expect([byId.get(a.id).clearedWh, byId.get(b.id).clearedWh, byId.get(c.id).clearedWh]).toEqual([
-      '2000',
-      '2000',
-      '4000',
-    ]);
+    const byOwner = new Map(orders.map((o) => [o.owner, o]));
+    expect(
+      [acct('participant-1'), bob, carol].map((w) => byOwner.get(w.address.toLowerCase()).clearedWh),
+    ).toEqual(['2000', '2000', '4000']);
     expect(orders.map((o) => o.priceMicrosPerMWh)).toEqual(Array(3).fill(String(30n * USD)));
+    // `order place` refuses a step below the minimum before it sends anything.
+    const refused = await cli([
+      'order',
+      'place',
+      ...flags('participant-4'),
+      '--interval',
+      String(K + 4n),
+      '--bus',
+      '1',
+      '--side',
+      'buy',
+      '--step',
+      '999@90',
+    ]);
+    expect([refused.code, refused.stdout]).toEqual([1, '']);
+    expect(refused.stderr).toContain("999 Wh is below the market's minimum step of 1000 Wh");
     // The unrevealed dust commitment forfeited 10 % of its 10 $ to the grid operator.
     expect(await cash(dave.address)).toBe(daveBefore + 9n * USD);
     expect((await cash(acct('grid-operator').address)) - opBefore).toBe(USD);
 
-    // Interval K+1, by hand: commit with --no-reveal, reveal with `order reveal`; a 4 kWh seller at 30
-    // (bus 2) and a 4 kWh buyer at 40 (bus 1) clear fully: the copper plate prices both buses at 35.
+    // A later interval: the seller commits with `order place --no-reveal` and reveals with `order
+    // reveal`; a 4 kWh seller at 30 (bus 2) and a 4 kWh buyer at 40 (bus 1) clear fully: the copper
+    // plate prices both buses at the midpoint 35 of the range [30, 40].
     const K2 = await intervalWithTime(headroomMs());
-    const [s2, b2] = await Promise.all([
-      cli([
-        'order',
-        'place',
-        ...flags('participant-1'),
-        '--interval',
-        String(K2),
-        '--bus',
-        '2',
-        '--side',
-        'sell',
-        '--step',
-        '4000@30',
-        '--no-reveal',
-      ]),
-      cli([
-        'order',
-        'place',
-        ...flags('participant-3'),
-        '--interval',
-        String(K2),
-        '--bus',
-        '1',
-        '--side',
-        'buy',
-        '--step',
-        '4000@40',
-        '--no-reveal',
-      ]),
+    const s2 = await cli([
+      'order',
+      'place',
+      ...flags('participant-1'),
+      '--interval',
+      String(K2),
+      '--bus',
+      '2',
+      '--side',
+      'sell',
+      '--step',
+      '4000@30',
+      '--no-reveal',
     ]);
-    expect([s2.code, b2.code], s2.stderr + b2.stderr).toEqual([0, 0]);
-    const c2 = [JSON.parse(s2.stdout), JSON.parse(b2.stdout)];
-    expect(c2.map((x) => x.id)).toEqual([null, null]);
+    expect(s2.code, s2.stderr).toBe(0);
+    const c2 = JSON.parse(s2.stdout);
+    expect(c2.id).toBe(null);
+    expect(s2.stderr).toContain(`reveal it after the gate with: gridledger order reveal ${c2.commitment.id}`);
     const stored = JSON.parse(readFileSync(join(work, '.gridledger', 'sealed-orders.json'), 'utf8'));
-    expect(stored.orders.filter((o: { interval: string }) => o.interval === String(K2))).toHaveLength(2);
-    // Bad inputs of `order reveal`: an unknown commitment, another owner's.
-    const unknown = await cli(['order', 'reveal', '999', ...flags('participant-1')]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no stored commitment 999');
-    const notMine = await cli(['order', 'reveal', c2[1].commitment.id, ...flags('participant-1')]);
-    expect(notMine.code).toBe(1);
-    expect(notMine.stderr).toContain(`no stored commitment ${c2[1].commitment.id}`);
-    const reveals = await Promise.all([
-      cli(['order', 'reveal', c2[0].commitment.id, ...flags('participant-1')]),
-      cli(['order', 'reveal', c2[1].commitment.id, ...flags('participant-3')]),
-    ]);
-    for (const r of reveals) expect(r.code, r.stderr).toBe(0);
+    expect(stored.orders.find((o: { commitId?: string }) => o.commitId === c2.commitment.id)).toMatchObject({
+      interval: String(K2),
+      side: 1,
+    });
+    const buy2 = await commitByHand(carol, K2, 1n, 0, [step(4n * KWH, 40n)], USD);
+    const revealed = await cli(['order', 'reveal', c2.commitment.id, ...flags('participant-1')]);
+    expect(revealed.code, revealed.stderr).toBe(0);
+    expect(JSON.parse(revealed.stdout)).toMatchObject({
+      interval: String(K2),
+      side: 'sell',
+      commitment: null,
+    });
+    expect(await revealByHand(carol, buy2)).toEqual({ ok: true, reason: undefined });
     await waitFor(`interval ${K2} to clear`, cleared(K2));
     const prices = await net.rpc(0, 'gl_prices', [K2.toString(), K2.toString()]);
-    expect(prices.map((p: { lmpMicrosPerMWh: string }) => p.lmpMicrosPerMWh)).toEqual([
-      String(35n * USD),
-      String(35n * USD),
-    ]);
-    expect(prices.map((p: { lmpLowMicrosPerMWh: string }) => p.lmpLowMicrosPerMWh)).toEqual([
-      String(30n * USD),
-      String(30n * USD),
-    ]);
-    expect(prices.map((p: { lmpHighMicrosPerMWh: string }) => p.lmpHighMicrosPerMWh)).toEqual([
-      String(40n * USD),
-      String(40n * USD),
-    ]);
-    const o2 = await glOrders(K2);
-    expect(o2.map((o) => o.clearedWh)).toEqual(['4000', '4000']);
+    expect(prices.map((p: { lmpMicrosPerMWh: string }) => p.lmpMicrosPerMWh)).toEqual(
+      Array(2).fill(String(35n * USD)),
+    );
+    expect(prices.map((p: { lmpLowMicrosPerMWh: string }) => p.lmpLowMicrosPerMWh)).toEqual(
+      Array(2).fill(String(30n * USD)),
+    );
+    expect(prices.map((p: { lmpHighMicrosPerMWh: string }) => p.lmpHighMicrosPerMWh)).toEqual(
+      Array(2).fill(String(40n * USD)),
+    );
+    expect((await glOrders(K2)).map((o) => o.clearedWh)).toEqual(['4000', '4000']);
   }, 600_000);
 });
