@@ -87,11 +87,17 @@ const EXAMPLES = `
 Steps are WH@PRICE: energy in Wh (whole number) @ limit price in $/MWh (up to 6 decimals); a buy step
 buys up to WH at any price up to PRICE, a sell step sells down to PRICE. A buy order escrows its most
 expensive outcome, a sell order collateral at the shortfall price (docs/market-rules.md §10).
+With sealed bids (the default of init --dev and start; §6b) place commits the order with that escrow as
+its deposit, keeps the salt in .gridledger/sealed-orders.json (--state-dir), waits for the gate and
+reveals; --no-reveal stops after the commitment, and order reveal <commitment> reveals it later (before
+the reveal window closes: an unrevealed commitment forfeits part of its deposit).
 
 Examples:
   gridledger order place --account participant-1 --interval next --bus 5 --side buy --step 2000@45.5
   gridledger order place --key-file alice.key --interval 1234 --bus 2 --side sell \\
       --step 60000000@20 --step 40000000@21 --format json
+  gridledger order place --account participant-1 --interval next --bus 5 --side buy --step 2000@45.5 --no-reveal
+  gridledger order reveal 3 --account participant-1
   gridledger order cancel 17 --account participant-1
   gridledger order list --interval next --owner participant-1
   gridledger order list --interval 1234 --owner 0x1234...abcd --format json`;
@@ -242,23 +248,33 @@ export function registerOrder(program: Command): void {
     order
       .command('cancel')
       .description('cancel one of your open orders before its gate closes; its escrow is returned')
-      .argument('<id>', 'order id')
+      .argument('<id>', 'order id (with --commitment: commitment id)')
+      .option(
+        '--commitment',
+        'sealed bids: cancel a commitment before the gate (its whole deposit is returned)',
+      )
       .addHelpText('after', EXAMPLES),
     true,
-  ).action(async (idText: string, o: ChainFlags) => {
+  ).action(async (idText: string, o: ChainFlags & { commitment?: boolean }) => {
     const format = parseFormat(o.format);
-    const id = parseUintFlag(idText, 'order id');
+    const what = o.commitment === true ? 'commitment' : 'order';
+    const id = parseUintFlag(idText, `${what} id`);
     const account = resolveSigner(o, 'order cancel');
     const conn = await ChainConnection.open(o.rpc);
     const out = await sendCall(conn, account, {
       to: MARKET_ADDRESS,
       abi: MARKET_ABI,
-      functionName: 'cancelOrder',
+      functionName: what === 'commitment' ? 'cancelCommitment' : 'cancelOrder',
       args: [id],
     });
-    if (!out.ok) throw rejected(`cancel of order ${id}`, out);
-    const ev = parseEventLogs({ abi: MARKET_ABI, logs: out.logs, eventName: 'OrderCancelled' })[0];
+    if (!out.ok) throw rejected(`cancel of ${what} ${id}`, out);
+    const ev = parseEventLogs({
+      abi: MARKET_ABI,
+      logs: out.logs,
+      eventName: what === 'commitment' ? 'CommitmentCancelled' : 'OrderCancelled',
+    })[0];
     const result = {
+      ...(what === 'commitment' ? { commitment: true } : {}),
       id: id.toString(),
       released: (ev?.args.released ?? 0n).toString(),
       transaction: out.hash,
@@ -266,7 +282,7 @@ export function registerOrder(program: Command): void {
     };
     if (format === 'json') return printJson(result);
     process.stdout.write(
-      `${renderTable(['order', 'released $', 'block', 'transaction'], [[result.id, formatMicros(result.released), result.blockNumber, result.transaction]])}\n`,
+      `${renderTable([what, 'released $', 'block', 'transaction'], [[result.id, formatMicros(result.released), result.blockNumber, result.transaction]])}\n`,
     );
   });
 
