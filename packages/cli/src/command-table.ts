@@ -82,7 +82,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'order',
     term: 'order',
-    description: 'place, cancel and list orders on the energy market of a running chain',
+    description:
+      'place (sealed: commit and reveal), reveal, cancel and list orders on the energy market of a running chain',
     load: async () => (await import('./commands/order.ts')).registerOrder,
   },
   {

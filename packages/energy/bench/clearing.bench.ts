@@ -4,7 +4,9 @@
 // loaded machine it is the steadier number. Each block's time is split into the market's begin-block step (clearing or settlement) and the rest
 // (transactions, state commitment, commit). `--cpu-prof place|clear|settle` writes a V8 CPU profile of
 // that phase alone to bench-energy-<phase>.cpuprofile (open it in Chrome DevTools).
-// Run: npm run bench:energy [-- N] [--format json] [--cpu-prof clear]
+// `--sealed`: the market takes sealed bids (docs/market-rules.md §6b): the orders are committed before the
+// gate and revealed after it, and the clearing block (which first closes the reveal window) is timed.
+// Run: npm run bench:energy [-- N] [--format json] [--cpu-prof clear] [--sealed]
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
@@ -16,6 +18,7 @@ import { loadMatpower } from '@gridledger/grid';
 import { encodeFunctionData, hexToBytes, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
+  commitmentHash,
   energyExtension,
   MARKET_ABI,
   MARKET_ADDRESS,
@@ -28,7 +31,11 @@ import {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { format: { type: 'string', default: 'table' }, 'cpu-prof': { type: 'string' } },
+  options: {
+    format: { type: 'string', default: 'table' },
+    'cpu-prof': { type: 'string' },
+    sealed: { type: 'boolean', default: false },
+  },
 });
 const N = Number(positionals[0] ?? 10_000);
 const profilePhase = values['cpu-prof'];
@@ -63,6 +70,8 @@ async function profiled<T>(phase: string, fn: () => Promise<T>): Promise<T> {
 const ACCOUNTS = 100;
 const CHAIN_ID = 1337n;
 const HOUR = 3_600_000n;
+const MINUTE = 60_000n;
+const SEALED = values.sealed === true;
 const K = 10n;
 const USD = 1_000_000n;
 const MWH = 1_000_000n;
@@ -107,7 +116,12 @@ const config: MarketConfig = {
   },
   maxOrdersPerAccount: Math.ceil(N / ACCOUNTS),
   maxStepsPerOrder: 4,
+  ...(SEALED
+    ? { gateLeadMs: 10n * MINUTE, sealed: { revealWindowMs: 5n * MINUTE, forfeitBps: 1_000n } }
+    : {}),
 };
+const GATE = K * HOUR - config.gateLeadMs;
+const CLEARING = GATE + (config.sealed?.revealWindowMs ?? 0n);
 
 const nonces = new Map<Address, number>();
 async function sign(who: (typeof traders)[number], to: Address, data: `0x${string}`, gas = 400_000n) {
@@ -206,6 +220,7 @@ await block(1_000n, setup);
 
 const tSign = performance.now();
 const orders: Uint8Array[] = [];
+const revealData: `0x${string}`[] = [];
 for (let i = 0; i < N; i++) {
   const side = i % 2;
   const bus = buses[Math.floor(rand() * buses.length)]!;
@@ -215,14 +230,39 @@ for (let i = 0; i < N; i++) {
       priceMicrosPerMWh: BigInt(Math.floor((side === 0 ? 30 + rand() * 70 : 5 + rand() * 70) * 1e6)),
     },
   ];
+  const who = traders[i % ACCOUNTS]!;
+  if (!SEALED) {
+    orders.push(
+      await sign(
+        who,
+        MARKET_ADDRESS,
+        encodeFunctionData({ abi: MARKET_ABI, functionName: 'placeOrder', args: [K, bus, side, steps] }),
+      ),
+    );
+    continue;
+  }
+  const salt = keccak256(toHex(`bench salt ${i}`));
+  const hash = commitmentHash({ owner: who.addr, interval: K, bus, side, steps, salt });
   orders.push(
     await sign(
-      traders[i % ACCOUNTS]!,
+      who,
       MARKET_ADDRESS,
-      encodeFunctionData({ abi: MARKET_ABI, functionName: 'placeOrder', args: [K, bus, side, steps] }),
+      encodeFunctionData({ abi: MARKET_ABI, functionName: 'commitOrder', args: [K, hash, 10n ** 9n] }),
     ),
   );
+  // Commitment ids are 1..N in order (every commitment is accepted).
+  revealData.push(
+    encodeFunctionData({
+      abi: MARKET_ABI,
+      functionName: 'revealOrder',
+      args: [BigInt(i + 1), bus, side, steps, salt],
+    }),
+  );
 }
+// Reveals are signed after the commitments (nonces follow them).
+const reveals: Uint8Array[] = [];
+for (let i = 0; i < revealData.length; i++)
+  reveals.push(await sign(traders[i % ACCOUNTS]!, MARKET_ADDRESS, revealData[i]!));
 const signMs = performance.now() - tSign;
 let placeMs = 0;
 blockCpuMs = 0;
@@ -233,9 +273,13 @@ await profiled('place', async () => {
 });
 
 const placeCpuMs = blockCpuMs;
+blockCpuMs = 0;
+for (let i = 0; i < reveals.length; i += perBlock)
+  await block(GATE + BigInt(i), reveals.slice(i, i + perBlock));
+const revealCpuMs = blockCpuMs;
 beginMs = 0;
 blockCpuMs = 0;
-const clearMs = await profiled('clear', () => block(K * HOUR, []));
+const clearMs = await profiled('clear', () => block(CLEARING, []));
 const clearStepMs = beginMs;
 const clearCpuMs = blockCpuMs;
 const clearWrites = lastWrites;
@@ -260,11 +304,13 @@ const load = loadavg()[0]!;
 
 const result = {
   orders: N,
+  sealed: SEALED,
   accounts: ACCOUNTS,
   placeBlocks: Math.ceil(N / perBlock),
   placeMs: Math.round(placeMs),
   placeUsPerOrder: Math.round((placeMs * 1000) / N),
   placeCpuMs: Math.round(placeCpuMs),
+  revealCpuMs: Math.round(revealCpuMs),
   clearBlockMs: Math.round(clearMs),
   clearStepMs: Math.round(clearStepMs),
   clearCpuMs: Math.round(clearCpuMs),
@@ -284,7 +330,7 @@ if (values.format === 'table') {
     ['orders (case118)', `${N} from ${ACCOUNTS} accounts, signed with viem in ${signMs.toFixed(0)} ms`],
     [
       `execute the orders (${result.placeBlocks} blocks)`,
-      `${result.placeMs} ms (${result.placeUsPerOrder} µs/order), CPU ${result.placeCpuMs} ms`,
+      `${result.placeMs} ms (${result.placeUsPerOrder} µs/order), CPU ${result.placeCpuMs} ms${SEALED ? ` (commitments); reveals CPU ${result.revealCpuMs} ms` : ''}`,
     ],
     [
       'clearing block',

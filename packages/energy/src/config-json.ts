@@ -48,6 +48,7 @@ export interface MarketConfigJson {
   minStepWh?: string;
   maxOrderWh?: string;
   clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
+  sealed?: { revealWindowMs: string; forfeitBps: string };
 }
 
 /**
@@ -96,6 +97,14 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
             scale: c.clock.scale.toString(),
           },
         }),
+    ...(c.sealed === undefined
+      ? {}
+      : {
+          sealed: {
+            revealWindowMs: c.sealed.revealWindowMs.toString(),
+            forfeitBps: c.sealed.forfeitBps.toString(),
+          },
+        }),
   };
 }
 
@@ -131,6 +140,7 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
   const up = obj(o.upstream, `${where}.upstream`);
   const im = obj(o.imbalance, `${where}.imbalance`);
   const clock = o.clock === undefined ? undefined : obj(o.clock, `${where}.clock`);
+  const sealed = o.sealed === undefined ? undefined : obj(o.sealed, `${where}.sealed`);
   const config: MarketConfig = {
     chainId: int(o, 'chainId', where),
     gridOperator: addr(o, 'gridOperator', where),
@@ -180,6 +190,14 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
             blockOriginMs: int(clock, 'blockOriginMs', `${where}.clock`),
             marketOriginMs: int(clock, 'marketOriginMs', `${where}.clock`),
             scale: int(clock, 'scale', `${where}.clock`),
+          },
+        }),
+    ...(sealed === undefined
+      ? {}
+      : {
+          sealed: {
+            revealWindowMs: int(sealed, 'revealWindowMs', `${where}.sealed`),
+            forfeitBps: int(sealed, 'forfeitBps', `${where}.sealed`),
           },
         }),
   };

@@ -3,6 +3,8 @@
 // (`clock`: identity unless genesis says otherwise, so simulations can run a 5-minute interval every few
 // seconds): interval k covers market times [k·L, (k+1)·L) ms; its gate closes gateLeadMs before it starts;
 // its readings are accepted from its end until its settlement deadline, settlementDelayMs after its end.
+// With sealed bids the gate closes the commitments and a reveal window follows; the interval clears when
+// it closes (clearingMs).
 import { InputError, MS_PER_MINUTE, msToMinutes } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
 
@@ -110,7 +112,24 @@ export interface MarketConfig {
   maxOrderWh?: bigint;
   /** Market time from block time (default: market time = block time). */
   clock?: MarketClock;
+  /**
+   * Sealed bids (commit-reveal, docs/market-rules.md §6b; sealed-orders.ts). Absent: an open book, orders
+   * placed in the clear until the gate and cleared at the gate. Everything a user creates (`init`,
+   * `start`, the simulator's scenarios) turns it on.
+   */
+  sealed?: SealedBidsConfig;
 }
+
+/** Sealed bids: commitments until the gate, reveals in a window after it, clearing when it closes. */
+export interface SealedBidsConfig {
+  /** Reveal window after the gate, ms of market time (0 < revealWindowMs <= gateLeadMs). */
+  revealWindowMs: bigint;
+  /** Share of an unrevealed commitment's deposit forfeited to the grid operator, basis points (0..10000). */
+  forfeitBps: bigint;
+}
+
+/** Basis points in one (the unit of {@link SealedBidsConfig.forfeitBps}). */
+export const BPS = 10_000n;
 
 /** Largest clock scale (one millisecond of block time may stand for at most ~16.7 minutes). */
 export const MAX_CLOCK_SCALE = 1_000_000n;
@@ -197,6 +216,17 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
       throw new InputError(`market config: expected minStepWh <= ${MAX_STEP_WH}, got ${c.minStepWh}`);
   }
   if (c.maxOrderWh !== undefined) pos(c.maxOrderWh, 'maxOrderWh');
+  if (c.sealed !== undefined) {
+    pos(c.sealed.revealWindowMs, 'sealed.revealWindowMs');
+    if (c.sealed.revealWindowMs > c.gateLeadMs) {
+      throw new InputError(
+        `market config: expected sealed.revealWindowMs <= gateLeadMs (${c.gateLeadMs}) so an interval clears before it starts, got ${c.sealed.revealWindowMs}`,
+      );
+    }
+    nonneg(c.sealed.forfeitBps, 'sealed.forfeitBps');
+    if (c.sealed.forfeitBps > BPS)
+      throw new InputError(`market config: expected sealed.forfeitBps <= ${BPS}, got ${c.sealed.forfeitBps}`);
+  }
   if (c.clock !== undefined) {
     nonneg(c.clock.blockOriginMs, 'clock.blockOriginMs');
     nonneg(c.clock.marketOriginMs, 'clock.marketOriginMs');
@@ -283,6 +313,11 @@ export const intervalStartMs = (c: MarketConfig, k: bigint) => k * c.intervalMs;
 export const intervalEndMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs;
 /** Gate closure of interval k, ms: orders for k are accepted while block time < gate. */
 export const gateMs = (c: MarketConfig, k: bigint) => k * c.intervalMs - c.gateLeadMs;
+/**
+ * Clearing time of interval k, ms: the gate, or with sealed bids the end of the reveal window (reveals
+ * are accepted while gate <= market time < clearing time); the first block at or past it clears k.
+ */
+export const clearingMs = (c: MarketConfig, k: bigint) => gateMs(c, k) + (c.sealed?.revealWindowMs ?? 0n);
 /** Settlement deadline of interval k, ms: readings are accepted while end <= block time < deadline. */
 export const deadlineMs = (c: MarketConfig, k: bigint) => (k + 1n) * c.intervalMs + c.settlementDelayMs;
 /**

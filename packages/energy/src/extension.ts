@@ -1,6 +1,7 @@
 // The energy market as an ExecutionApp extension: its three modules, its genesis (the market
 // configuration written into state, so the state root commits to it) and its begin-block step, which in
-// every block (before the transactions) first clears each interval whose gate the block's market time
+// every block (before the transactions) first clears each interval whose gate (with sealed bids: the end
+// of its reveal window, after forfeiting unrevealed commitments) the block's market time
 // (config.ts: the market clock) has reached, in interval order, then settles cleared intervals in order while each is ready (all expected
 // readings in, or its deadline passed); failed intervals are skipped. Each interval's clearing and
 // settlement runs contained (contained.ts): a throw reverts it and fails that interval, not the block.
@@ -13,7 +14,7 @@ import {
 } from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
-import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
+import { checkMarketConfig, clearingMs, deadlineMs, type MarketConfig, marketTimeMs } from './config.ts';
 import { IMBALANCE_FIELDS } from './config-json.ts';
 import { type IntervalStepObserver, runContained } from './contained.ts';
 import { MarketModule } from './market.ts';
@@ -21,6 +22,7 @@ import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
 import { RegistryModule } from './registry.ts';
 import { isSettlementInput } from './reserved-lane.ts';
+import { closeReveal } from './sealed-orders.ts';
 import { readyToSettle, settleInterval } from './settlement.ts';
 import { TariffModule } from './tariffs.ts';
 import { encodeSigned } from './words.ts';
@@ -69,6 +71,12 @@ export function configWords(c: MarketConfig): [string, bigint][] {
           ['clock.marketOriginMs', c.clock.marketOriginMs],
           ['clock.scale', c.clock.scale],
         ] as [string, bigint][])),
+    ...(c.sealed === undefined
+      ? []
+      : ([
+          ['sealed.revealWindowMs', c.sealed.revealWindowMs],
+          ['sealed.forfeitBps', c.sealed.forfeitBps],
+        ] as [string, bigint][])),
   ];
 }
 
@@ -86,7 +94,8 @@ export async function beginMarketBlock(
   const logs: Log[] = [];
   const now = marketTimeMs(config, env.timeMs);
   let k = state.get(marketKeys.clearNext);
-  while (gateMs(config, k) <= now) {
+  while (clearingMs(config, k) <= now) {
+    logs.push(...closeReveal(state, modules, config, env, k));
     const clear = () => clearInterval(state, modules, config, env, k);
     logs.push(...(await runContained(state, modules, env, k, 'clearing', clear, observe)));
     k++;

@@ -30,9 +30,11 @@ export {
   findClearingRecord,
 } from './clearing-record.ts';
 export {
+  BPS,
   blockTimeAtMs,
   checkMarketConfig,
   checkTariffPeriods,
+  clearingMs,
   DEFAULT_TARIFF_LEAD_MS,
   deadlineMs,
   gateMs,
@@ -48,6 +50,7 @@ export {
   type MarketClock,
   type MarketConfig,
   marketTimeMs,
+  type SealedBidsConfig,
   type TariffPeriod,
   type UpstreamConfig,
 } from './config.ts';
@@ -80,6 +83,7 @@ export {
   sellCollateral,
 } from './market.ts';
 export {
+  COMMIT_STATUS,
   decodeOrderOutcome,
   encodeOrderOutcome,
   INTERVAL_STATUS,
@@ -131,6 +135,14 @@ export {
   registryKeys,
   registryView,
 } from './registry.ts';
+export {
+  COMMIT_STATUS_NAME,
+  commitmentHash,
+  type SealedOrder,
+  type SealedStep,
+  type StoredCommitment,
+  sealedView,
+} from './sealed-orders.ts';
 export {
   FLOW_DEVIATION_W,
   meteredInjectionsMw,

@@ -13,10 +13,11 @@ import {
 import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
 import { debtKeys, debtView } from './debts.ts';
 import { marketView } from './market.ts';
-import { INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
+import { COMMIT_STATUS, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { promiseEnergyWh, promiseSellerOrder } from './promise-record.ts';
 import { readingView } from './reading-store.ts';
 import { registryView } from './registry.ts';
+import { sealedView } from './sealed-orders.ts';
 import { decodeSigned, maxBig } from './words.ts';
 
 /** Range of intervals to check. */
@@ -34,6 +35,8 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
   let escrow = 0n;
   const last = state.get(marketKeys.nextOrder);
   for (let id = 1n; id < last; id++) escrow += state.get(marketKeys.order(id).escrow);
+  const lastCommit = state.get(marketKeys.nextCommit);
+  for (let id = 1n; id < lastCommit; id++) escrow += state.get(marketKeys.commit(id).deposit);
   const held = state.get(`${CASH_ADDRESS}:bal:${MARKET_ADDRESS}`);
   if (held !== escrow) out.push(`cash: market holds ${held} but records escrow ${escrow}`);
 
@@ -98,6 +101,11 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
         out.push(`order ${o.id}: still open after its interval cleared`);
       if (o.status === ORDER_STATUS.cancelled && o.escrow !== 0n)
         out.push(`order ${o.id}: cancelled with escrow`);
+    }
+    for (const c of sealedView.commitmentsOf(state, k)) {
+      if (c.status === COMMIT_STATUS.committed)
+        out.push(`commitment ${c.id}: still committed after its interval's reveal window closed`);
+      else if (c.deposit !== 0n) out.push(`commitment ${c.id}: ${c.deposit} deposit held after it closed`);
     }
   }
   // What the upstream could not pay of the rent is owed to the fund (debts.ts): held + owed = recorded.

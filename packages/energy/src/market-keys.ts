@@ -9,6 +9,8 @@ const M = MARKET_ADDRESS;
 export const ORDER_STATUS = { open: 1n, cancelled: 2n, cleared: 3n, released: 4n } as const;
 /** Interval status values (0 = not cleared yet). */
 export const INTERVAL_STATUS = { cleared: 1n, failed: 2n, settled: 3n } as const;
+/** Sealed-bid commitment status values (sealed-orders.ts). */
+export const COMMIT_STATUS = { committed: 1n, revealed: 2n, cancelled: 3n, forfeited: 4n } as const;
 /** Side codes in the ABI and state. */
 export const SIDE = { buy: 0n, sell: 1n } as const;
 
@@ -45,6 +47,26 @@ export const marketKeys = {
   settleNext: `${M}:settleNext`,
   /** Next promise token id (ids start at 1). */
   nextPromise: `${M}:pnext`,
+  /** Next sealed-bid commitment id (ids start at 1; sealed-orders.ts). */
+  nextCommit: `${M}:cnext`,
+  /**
+   * The commitment id of an owner's commitment hash (0: none), so no owner commits one hash twice (per
+   * owner: a copy of another's hash by front-running must not block the original).
+   */
+  commitByHash: (owner: Address, hash: bigint) => `${M}:ch:${owner}:${hash}`,
+  commit: (id: bigint) => ({
+    owner: `${M}:c:${id}:owner`,
+    interval: `${M}:c:${id}:iv`,
+    /** keccak256(abi.encode(owner, interval, bus, side, steps, salt)) as a uint256. */
+    hash: `${M}:c:${id}:h`,
+    /** Cash the market holds for the commitment (0 once revealed, cancelled or forfeited). */
+    deposit: `${M}:c:${id}:dep`,
+    /** The deposit as committed (kept after release, for views). */
+    committed: `${M}:c:${id}:dep0`,
+    status: `${M}:c:${id}:st`,
+    /** The order its reveal placed. */
+    order: `${M}:c:${id}:o`,
+  }),
   order: (id: bigint) => ({
     owner: `${M}:o:${id}:owner`,
     interval: `${M}:o:${id}:iv`,
@@ -71,6 +93,10 @@ export const marketKeys = {
     ownCount: (a: Address, bus: bigint, side: bigint) => `${M}:iv:${k}:own:${a}:${bus}:${side}:n`,
     ownOrder: (a: Address, bus: bigint, side: bigint, i: bigint) =>
       `${M}:iv:${k}:own:${a}:${bus}:${side}:${i}`,
+    /** Sealed-bid commitments of the interval: count, ids by slot, an account's live commitments. */
+    commits: `${M}:iv:${k}:cn`,
+    commitAt: (i: bigint) => `${M}:iv:${k}:c:${i}`,
+    commitsOf: (a: Address) => `${M}:iv:${k}:cacct:${a}`,
     status: `${M}:iv:${k}:st`,
     /** LMP per bus, signed cash units per MWh. */
     lmp: (bus: number) => `${M}:iv:${k}:lmp:${bus}`,

@@ -1,4 +1,5 @@
-// The market module (0x…1011): participants place and cancel orders for an interval until its gate;
+// The market module (0x…1011): participants place and cancel orders for an interval until its gate (on a
+// market with sealed bids they commit and reveal instead: sealed-orders.ts, whose handlers it serves);
 // the module escrows cash (buy: the most the order could cost at its limit prices; sell: collateral for
 // its imbalance exposure at the shortfall price) in its own cash balance. Clearing, promises and
 // settlement run in the block (clearing.ts, settlement.ts, extension.ts); this file also holds the views.
@@ -32,6 +33,8 @@ import { DEBTS_ABI, debtKeys, payDebtsFromBalance } from './debts.ts';
 import { decodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS, SIDE } from './market-keys.ts';
 import { PROMISE_RECORD_WORDS, promiseWordKey, readPromiseRecord } from './promise-record.ts';
 import { registryKeys } from './registry.ts';
+import { SEALED_ORDER_SIGNATURES } from './sealed-abi.ts';
+import { type PlaceRevealed, sealedOrderHandlers } from './sealed-orders.ts';
 import { SETTLEMENT_EVENTS_ABI } from './settlement-events.ts';
 import { decodeSigned, maxBig, minBig, type StateReader } from './words.ts';
 
@@ -63,6 +66,7 @@ export const MARKET_ABI = [
     'event SettlementFailed(uint64 indexed interval, string reason, uint256 released, uint256 promises)',
     'event FlowDeviation(uint64 indexed interval, uint256 indexed branch, int256 clearedFlowW, int256 actualFlowW, uint256 limitW, bool overLimit)',
     'event ClearingRecorded(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash, string result, string certificate)',
+    ...SEALED_ORDER_SIGNATURES,
   ]),
   ...SETTLEMENT_EVENTS_ABI,
   ...DEBTS_ABI,
@@ -194,8 +198,19 @@ export class MarketModule extends AbiModule {
   readonly config: MarketConfig;
   constructor(config: MarketConfig) {
     const cashOf = (ctx: CallContext) => ctx.modules.require(CASH_ADDRESS, Erc20Module);
+    // placeOrder's body, also entered by a sealed bid's reveal (sealed-orders.ts) with `revealed` set.
+    let place: (ctx: CallContext, args: readonly unknown[], revealed?: boolean) => unknown[] = () => [];
+    const placeRevealed: PlaceRevealed = (ctx, args) => place(ctx, args, true)[0] as bigint;
+    const escrowOf = (side: number, steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[]) =>
+      side === 0
+        ? buyEscrow(steps)
+        : sellCollateral(
+            config,
+            steps.reduce((a, s) => a + s.energyWh, 0n),
+          );
     super('market', MARKET_ADDRESS, MARKET_ABI, {
-      placeOrder: (ctx, [interval, bus, side, rawSteps]) => {
+      ...sealedOrderHandlers(config, placeRevealed, escrowOf),
+      placeOrder: (place = (ctx, [interval, bus, side, rawSteps], revealed = false) => {
         const k = interval as bigint;
         const b = bus as bigint;
         const who = ctx.sender;
@@ -210,8 +225,11 @@ export class MarketModule extends AbiModule {
             `market: interval ${k} is before the market's first interval ${config.firstInterval}`,
           );
         }
+        if (config.sealed !== undefined && !revealed) {
+          throw revertReason('market: bids are sealed: commitOrder before the gate, revealOrder after it');
+        }
         const now = marketTimeMs(config, ctx.env.timeMs);
-        if (now >= gateMs(config, k) || k < ctx.read(marketKeys.clearNext)) {
+        if (!revealed && (now >= gateMs(config, k) || k < ctx.read(marketKeys.clearNext))) {
           throw revertReason(
             `market: gate of interval ${k} closed at ${gateMs(config, k)} ms, market time is ${now}`,
           );
@@ -304,7 +322,7 @@ export class MarketModule extends AbiModule {
         ctx.write(iv.ownCount(who, b, sideBig), own + 1n);
         ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.placed, { id, owner: who, interval: k, bus: b, side, escrow });
         return [id];
-      },
+      }),
       payDebts: (ctx) => [payDebtsFromBalance(ctx, ctx.sender)],
       debtOf: (ctx, [account]) => [
         ctx.read(debtKeys.debt(account as Address)),

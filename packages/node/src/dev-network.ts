@@ -58,7 +58,8 @@ export interface DevInitResult extends InitResult {
  * The development market: 5-minute intervals on block time starting with the first after genesis, gate 1 minute before the interval, readings
  * until 10 minutes after it, upstream at bus 1 selling at 100 $/MWh and buying at 20 $/MWh (10 MWh per
  * interval), real-time prices within [0, 200] $/MWh with a 5 $/MWh penalty band, 1 $ per missing reading,
- * true-up for 10 minutes, damages 20 $/MWh, 8 orders per account and interval, 16 steps per order.
+ * true-up for 10 minutes, damages 20 $/MWh, 8 orders per account and interval, 16 steps per order, steps
+ * of at least 1 kWh, sealed bids (reveal window 30 s after the gate, 10 % of an unrevealed deposit forfeited).
  * @example defaultDevMarketConfig(1337n, gridOperator)
  */
 export function defaultDevMarketConfig(
@@ -92,6 +93,8 @@ export function defaultDevMarketConfig(
     },
     maxOrdersPerAccount: 8,
     maxStepsPerOrder: 16,
+    minStepWh: 1_000n,
+    sealed: { revealWindowMs: 30_000n, forfeitBps: 1_000n },
   });
 }
 

@@ -165,8 +165,14 @@ describe('execution app on a 4-validator testnet, real clients', () => {
   it('the dev genesis runs the energy market: gl_marketConfig and the energy module addresses', async () => {
     expect(addresses.market).toBe('0x0000000000000000000000000000000000001011');
     const { json } = await net.rpcRaw(1, { jsonrpc: '2.0', id: 1, method: 'gl_marketConfig', params: [] });
-    const v = json.result as { config: { intervalMs: string; gridOperator: string }; openInterval: string };
+    const v = json.result as {
+      config: { intervalMs: string; gridOperator: string; minStepWh?: string; sealed?: unknown };
+      openInterval: string;
+    };
     expect(v.config.intervalMs).toBe('300000');
+    // init --dev: steps of at least 1 kWh, sealed bids (docs/market-rules.md §6b).
+    expect(v.config.minStepWh).toBe('1000');
+    expect(v.config.sealed).toEqual({ revealWindowMs: '30000', forfeitBps: '1000' });
     expect(v.config.gridOperator).toBe(acct('grid-operator').address.toLowerCase());
     // Block times are wall-clock ms: the open interval is the one after now's, at least.
     expect(BigInt(v.openInterval)).toBeGreaterThan(BigInt(Date.now()) / 300_000n);

@@ -95,6 +95,8 @@ export type {
   GlValidatorsReturnType,
 } from './methods/gl-chain.ts';
 export type {
+  GlCommitment,
+  GlCommitmentStatus,
   GlGridBranch,
   GlGridStateParameters,
   GlGridStateReturnType,

@@ -25,7 +25,7 @@ export async function processCleared(sim: Simulation, clock: MarketClockView): P
     let soldWh = 0n;
     let ours = 0;
     for (const o of orders) {
-      if (o.status === 'cancelled') continue;
+      if (o.kind !== 'order' || o.status === 'cancelled') continue;
       const wh = BigInt(o.clearedWh);
       if (o.side === 'sell') soldWh += wh;
       const i = sim.byAddress.get(o.owner);
@@ -49,7 +49,7 @@ export async function processCleared(sim: Simulation, clock: MarketClockView): P
       interval: run.k.toString(),
       startIso: new Date(Number(iv.startMs)).toISOString(),
       status: iv.status === 'failed' ? 'failed' : 'cleared',
-      ordersPlaced: orders.filter((o) => o.status !== 'cancelled').length,
+      ordersPlaced: orders.filter((o) => o.kind === 'order' && o.status !== 'cancelled').length,
       ordersRejected: Math.max(0, plannedCount - ours),
       clearedWh: Number(soldWh + BigInt(iv.upstream.soldWh)),
       lmpMin: prices.length === 0 ? 0 : Math.min(...prices),

@@ -1,6 +1,6 @@
 // runScenario: drives a scenario's devices against a running chain over JSON-RPC. It connects, runs the
 // setup (registration.ts), then polls the market clock and runs each phase on what changed: orders before
-// the gate (orders.ts), reading what cleared (cleared-reader.ts), metering and readings after the
+// the gate (orders.ts), reveals after it on a market with sealed bids (sealed.ts), reading what cleared (cleared-reader.ts), metering and readings after the
 // interval ends (readings.ts), and a report once it is settled (settlement-report.ts). Runs K intervals
 // or until the AbortSignal; per-interval reports and progress go to callbacks; the state the phases share
 // is a Simulation (simulation.ts). Invariants: invariants.ts.
@@ -16,6 +16,7 @@ import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
 import { registerScenario } from './registration.ts';
 import { type IntervalReport, type RunTotals, totalsOf } from './report.ts';
 import { runAway } from './run-away.ts';
+import { revealLoop, revealsDue } from './sealed.ts';
 import { reportSettled } from './settlement-report.ts';
 import { type RunScenarioOptions, Simulation } from './simulation.ts';
 
@@ -115,10 +116,21 @@ async function run(sim: Simulation): Promise<RunResult> {
   };
 }
 
-/** The main loop: poll the clock and act on what changed. */
+/** The main loop: poll the clock and act on what changed (reveals in a loop of their own beside it). */
 async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
-  const target = sim.opts.intervals;
   const poll = sim.opts.pollMs ?? 250;
+  let stopped = false;
+  const reveals = revealLoop(sim, poll, () => stopped);
+  try {
+    return await mainLoop(sim, poll);
+  } finally {
+    stopped = true;
+    await reveals;
+  }
+}
+
+async function mainLoop(sim: Simulation, poll: number): Promise<'done' | 'aborted'> {
+  const target = sim.opts.intervals;
   for (;;) {
     if (sim.signal?.aborted) return 'aborted';
     let clock: MarketClockView;
@@ -130,7 +142,8 @@ async function loop(sim: Simulation): Promise<'done' | 'aborted'> {
       await sleep(1000, sim.signal);
       continue;
     }
-    await processCleared(sim, clock);
+    // Reading a clearing verifies it (a solve that holds the thread for seconds): not while reveals are due.
+    if (!revealsDue(sim, clock)) await processCleared(sim, clock);
     await runAway(sim);
     startMetering(sim, clock);
     await placeOrders(sim, clock);

@@ -51,11 +51,12 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     scale: s.clockScale,
   };
   const marketAtGenesis = clock.marketOriginMs - allowance * clock.scale;
+  const gateLeadMs = BigInt(s.gateLeadIntervals) * intervalMs;
   const energy = checkMarketConfig({
     chainId: ethChainIdOf(opts.chainId ?? 'gridledger-local'),
     gridOperator,
     intervalMs,
-    gateLeadMs: BigInt(s.gateLeadIntervals) * intervalMs,
+    gateLeadMs,
     settlementDelayMs: BigInt(s.settlementDelayIntervals) * intervalMs,
     firstInterval: marketAtGenesis / intervalMs + 1n,
     upstream: {
@@ -77,6 +78,9 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
     clock,
+    // Sealed bids: reveals through the whole gate lead, the clearing as the interval starts
+    // (docs/market-rules.md §6b): at a fast clock a gate lead is a few seconds of wall time, a few blocks.
+    ...(s.sealedBids ? { sealed: { revealWindowMs: gateLeadMs, forfeitBps: 1_000n } } : {}),
   });
   const cash = dollarsToMicros(s.cashPerDevice);
   return {

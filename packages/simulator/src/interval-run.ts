@@ -15,6 +15,17 @@ export interface ReadingTx {
   receipt?: TxReceipt;
 }
 
+/** A sealed order (docs/market-rules.md §6b) between its commitment and its reveal. */
+export interface SealedOrderEntry {
+  device: number;
+  bus: number;
+  side: 0 | 1;
+  steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+  salt: Hex;
+  /** The commitOrder transaction. */
+  commit: SentTx;
+}
+
 /** What the driver keeps of one interval, from its orders to its report. */
 export interface IntervalRun {
   k: bigint;
@@ -25,6 +36,9 @@ export interface IntervalRun {
   orderTxs: SentTx[];
   ordersSent: number;
   ordersRejectedAtSubmit: number;
+  /** With sealed bids: the committed orders, and whether their reveals were sent. */
+  sealed?: SealedOrderEntry[];
+  revealed?: boolean;
   cleared?: Map<number, Cleared>;
   lmpMicros?: Map<number, bigint>;
   clearedBlock?: bigint;

@@ -132,7 +132,8 @@ export class InvariantTracker {
   }
 
   async orders(k: bigint): Promise<GlOrder[]> {
-    return this.deps.chain.main.orders(k);
+    // Asked once the interval cleared: orders only (commitments show only before the reveal closes).
+    return (await this.deps.chain.main.orders(k)).filter((o): o is GlOrder => o.kind === 'order');
   }
 
   /** After interval k cleared: rent >= 0, and the stored clearing equals the engine's. */

@@ -1,6 +1,7 @@
 // The devices' orders: for each interval, once at most `orderAheadIntervals` earlier gates are open,
 // every device plans its orders from its state and what it expects from undelivered intervals, signs
-// them and sends them (each sender through its own node).
+// them and sends them (each sender through its own node); with sealed bids it sends their commitments
+// and sealed.ts reveals them after the gate.
 import { MARKET_ADDRESS } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import type { Hex } from 'viem';
@@ -8,7 +9,9 @@ import type { MarketClockView } from './chain.ts';
 import type { IntervalContext, PlannedOrder } from './devices.ts';
 import { planOrders } from './devices.ts';
 import { encodePlaceOrder } from './encode.ts';
+import type { SealedOrderEntry } from './interval-run.ts';
 import { pendingOf } from './interval-run.ts';
+import { COMMIT_GAS, commitCall, sealedEntry } from './sealed.ts';
 import type { KeyPair } from './signer.ts';
 import type { Simulation } from './simulation.ts';
 import { strategicOrders } from './strategies.ts';
@@ -50,17 +53,32 @@ export async function placeOrders(sim: Simulation, clock: MarketClockView): Prom
   };
   const planned = new Map<number, PlannedOrder[]>();
   const txs: { key: KeyPair; call: { to: Address; data: Hex }; gas: bigint }[] = [];
+  // With sealed bids each order goes out as its commitment; its salt waits for the reveal (sealed.ts).
+  const sealing = sim.config.sealed !== undefined;
+  const sealedOrders: {
+    device: number;
+    order: Pick<SealedOrderEntry, 'bus' | 'side' | 'steps'>;
+    salt: Hex;
+  }[] = [];
   sim.devices.forEach((d, i) => {
     const pending = pendingOf(undelivered, i, d.spec.kind);
     const orders = strategicOrders(d, planOrders(d.spec, sim.states[i]!, ctx, pending), sim.ranAway.has(i));
     if (orders.length === 0) return;
     planned.set(i, orders);
     for (const o of orders) {
+      const side = o.side === 'buy' ? 0 : 1;
+      if (sealing) {
+        const order = { bus: d.spec.bus, side, steps: o.steps } as const;
+        const c = commitCall(sim.config, d.account.address, k, order);
+        sealedOrders.push({ device: i, order, salt: c.salt });
+        txs.push({ key: d.account, call: { to: MARKET_ADDRESS, data: c.data }, gas: COMMIT_GAS });
+        continue;
+      }
       txs.push({
         key: d.account,
         call: {
           to: MARKET_ADDRESS,
-          data: encodePlaceOrder(k, d.spec.bus, o.side === 'buy' ? 0 : 1, o.steps),
+          data: encodePlaceOrder(k, d.spec.bus, side, o.steps),
         },
         gas: ORDER_GAS(o.steps.length),
       });
@@ -79,6 +97,12 @@ export async function placeOrders(sim: Simulation, clock: MarketClockView): Prom
     orderTxs: sent,
     ordersSent: txs.length,
     ordersRejectedAtSubmit: rejected.length,
+    ...(sealing
+      ? {
+          sealed: sealedOrders.map((x, j) => sealedEntry(x.device, x.order, x.salt, sent[j]!)),
+          revealed: false,
+        }
+      : {}),
     delivered: false,
     metered: new Map(),
     late: [],

@@ -38,6 +38,7 @@ export type SimEvent =
   | { type: 'setup'; step: string; detail?: string }
   | { type: 'ready'; devices: number; firstInterval: string }
   | { type: 'orders'; interval: string; orders: number; rejected: number; ms: number }
+  | { type: 'reveals'; interval: string; reveals: number }
   | { type: 'cleared'; interval: string; status: string; lmpMin: number; lmpMax: number; promises: number }
   | { type: 'readings'; interval: string; readings: number; transactions: number; ms: number }
   | { type: 'settled'; report: IntervalReport }

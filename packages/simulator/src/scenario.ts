@@ -117,6 +117,8 @@ export const scenarioSchema = z.strictObject({
     hour: 11,
   }),
   gateLeadIntervals: z.number().int().min(0).max(100).default(1),
+  /** Sealed bids (commit before the gate, reveal during the gate lead); needs a gate lead. */
+  sealedBids: z.boolean().default(true),
   settlementDelayIntervals: z.number().int().min(1).max(100).default(2),
   upstream: z
     .strictObject({
@@ -206,6 +208,7 @@ export interface Scenario {
   /** Simulated start, ms since the epoch (UTC, read as local solar time by the device models). */
   startMs: number;
   gateLeadIntervals: number;
+  sealedBids: boolean;
   settlementDelayIntervals: number;
   upstream: {
     bus: number;
@@ -351,6 +354,11 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
       params,
     };
   });
+  if (s.sealedBids && s.gateLeadIntervals === 0) {
+    throw new InputError(
+      `${source}: sealedBids needs gateLeadIntervals >= 1 (reveals take the gate lead); set sealedBids: false for an open book`,
+    );
+  }
   const strategies = s.strategies.map((x, i) => strategyOf(x, i, source, defaults, buses));
   return {
     name: s.name,
@@ -364,6 +372,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     clockScale: BigInt(intervalMs / wallMs),
     startMs,
     gateLeadIntervals: s.gateLeadIntervals,
+    sealedBids: s.sealedBids,
     settlementDelayIntervals: s.settlementDelayIntervals,
     upstream: { ...s.upstream, bus: upBus },
     imbalance: s.imbalance,

@@ -3,7 +3,7 @@
 // and a non-zero exit code with nothing on stdout; `meter sign --chain-id` signs offline, and the
 // signature recovers to the meter key over the EIP-712 reading. The same commands against a real
 // chain are in packages/cli/test/e2e-energy.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { READING_TYPES, readingDomain } from '@gridledger/energy';
@@ -24,6 +24,10 @@ writeFileSync(
     accounts: [{ name: 'meter-1', address: privateKeyToAccount(KEY).address, privateKey: KEY }],
   }),
 );
+/** A state dir whose sealed-orders file is not one. */
+const badState = join(dir, 'bad-state');
+mkdirSync(badState);
+writeFileSync(join(badState, 'sealed-orders.json'), '{"orders": 3}');
 /** A port nothing listens on (this package's range is 27400-27599). */
 const CLOSED = 'http://127.0.0.1:27598';
 
@@ -146,6 +150,18 @@ describe('market commands: bad input is refused with a message that says what to
       /--owner: expected a 0x address \(40 hex digits\) or a development account name, got "bob"/,
     ],
     [['order', 'cancel', 'seven', '--key-file', keyFile], 1, /order id: expected a whole number/],
+    [['order', 'reveal', 'x1', '--key-file', keyFile], 1, /commitment id: expected a whole number/],
+    [['order', 'reveal', '3', '--rpc', CLOSED], 2, /order reveal needs a signing key/],
+    [
+      ['order', 'reveal', '3', '--rpc', CLOSED, '--key-file', keyFile, '--state-dir', join(dir, 'empty')],
+      1,
+      /no stored commitment 3 of 0x[0-9a-f]{40} in .*empty\/sealed-orders\.json\nonly commitments made by `gridledger order place --no-reveal`/,
+    ],
+    [
+      ['order', 'reveal', '3', '--rpc', CLOSED, '--key-file', keyFile, '--state-dir', badState],
+      1,
+      /sealed-orders\.json: not a sealed-orders file .*\nmove it away or pass another --state-dir/,
+    ],
     [['interval', 'show', 'next', '--rpc', CLOSED], 1, /cannot reach the JSON-RPC endpoint/],
     [
       [

@@ -263,6 +263,9 @@ function progressPrinter(total: number): (e: SimEvent) => void {
       case 'orders':
         line = `interval ${e.interval}: ${e.orders} orders signed and sent in ${e.ms} ms${e.rejected ? `, ${e.rejected} rejected` : ''}`;
         break;
+      case 'reveals':
+        line = `interval ${e.interval}: ${e.reveals} sealed orders revealed`;
+        break;
       case 'cleared':
         line = `interval ${e.interval}: ${e.status}, LMP ${e.lmpMin.toFixed(2)}..${e.lmpMax.toFixed(2)} $/MWh, ${e.promises} promises`;
         break;

@@ -3,6 +3,7 @@
 // strings, addresses lower case.
 
 import {
+  COMMIT_STATUS_NAME,
   deadlineMs,
   debtView,
   decodeSigned,
@@ -21,6 +22,7 @@ import {
   registryKeys,
   registryView,
   type StateReader,
+  sealedView,
   storedRangeEnd,
 } from '@gridledger/energy';
 import { CASH_ADDRESS, CREDITS_ADDRESS } from '@gridledger/execution';
@@ -88,6 +90,7 @@ export type GlOrderStatus = 'open' | 'cancelled' | 'cleared' | 'released' | 'unk
 
 /** One order as gl_orders answers it. */
 export interface GlOrder {
+  kind: 'order';
   id: DecimalString;
   owner: AddressHex;
   bus: number;
@@ -100,10 +103,30 @@ export interface GlOrder {
   amount: DecimalString;
 }
 
+/** A sealed-bid commitment's status (docs/market-rules.md §6b). */
+export type GlCommitmentStatus = 'committed' | 'revealed' | 'cancelled' | 'forfeited';
+
+/** One sealed-bid commitment as gl_orders answers it before its interval's reveal window closes. */
+export interface GlCommitment {
+  kind: 'commitment';
+  id: DecimalString;
+  owner: AddressHex;
+  /** keccak256(abi.encode(owner, interval, bus, side, steps, salt)). */
+  commitment: `0x${string}`;
+  /** The deposit as committed. */
+  deposit: DecimalString;
+  status: GlCommitmentStatus;
+  /** The order its reveal placed, once revealed. */
+  order: DecimalString | null;
+}
+
 /** gl_orders: the interval, and optionally one owner. */
 export type GlOrdersParameters = [interval: IntegerParameter, owner?: AddressHex | null];
-/** gl_orders: the interval's orders (any status). */
-export type GlOrdersReturnType = GlOrder[];
+/**
+ * gl_orders: the interval's orders (any status); on a market with sealed bids, until the interval's
+ * reveal window closes (it is cleared), its commitments instead (the orders stay sealed until then).
+ */
+export type GlOrdersReturnType = (GlOrder | GlCommitment)[];
 
 /** One price point of gl_prices. */
 export interface GlPrice {
@@ -256,10 +279,25 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
   m.set('gl_orders', async (p): Promise<GlOrdersReturnType> => {
     const k = parseInteger(p[0], 'interval');
     const owner = p[1] === undefined || p[1] === null ? undefined : parseOwner(p[1], 'owner');
+    if (config.sealed !== undefined && k >= s.get(marketKeys.clearNext)) {
+      return sealedView
+        .commitmentsOf(s, k)
+        .filter((c) => owner === undefined || c.owner === owner)
+        .map((c) => ({
+          kind: 'commitment' as const,
+          id: c.id.toString(),
+          owner: c.owner,
+          commitment: c.hash,
+          deposit: c.committedDeposit.toString(),
+          status: COMMIT_STATUS_NAME[String(c.status)] ?? 'committed',
+          order: c.order === 0n ? null : c.order.toString(),
+        }));
+    }
     return marketView
       .ordersOf(s, k)
       .filter((o) => owner === undefined || o.owner === owner)
       .map((o) => ({
+        kind: 'order' as const,
         id: o.id.toString(),
         owner: o.owner,
         bus: o.bus,
