@@ -4,13 +4,8 @@
 // power factor, priced at their bus's AC LMP; as in the DC engine (network-clearing.ts).
 import { InputError } from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
-import {
-  type AcBranchResult,
-  type AcBusResult,
-  type AcOpfOptions,
-  type AcStatus,
-  solveAcOpf,
-} from './ac-opf.ts';
+import { solveAcOpf } from './ac-opf.ts';
+import type { AcBranchResult, AcBusResult, AcOpfOptions, AcStatus } from './ac-opf-types.ts';
 import type { Order, OrderResult } from './types.ts';
 
 /** Result of {@link clearNetworkAc}. */

@@ -2,15 +2,15 @@
 // optimality certificates. Knows nothing of blockchains.
 
 export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
-export {
-  type AcBranchResult,
-  type AcBusResult,
-  type AcGeneratorResult,
-  type AcOpfOptions,
-  type AcOpfResult,
-  type AcStatus,
-  solveAcOpf,
-} from './ac-opf.ts';
+export { solveAcOpf } from './ac-opf.ts';
+export type {
+  AcBranchResult,
+  AcBusResult,
+  AcGeneratorResult,
+  AcOpfOptions,
+  AcOpfResult,
+  AcStatus,
+} from './ac-opf-types.ts';
 export {
   type AuctionAllocation,
   type AuctionOptions,
