@@ -6,8 +6,11 @@ import {
   type AcJacobianFactor,
   type AcModel,
   type AcSolver,
+  eliminationRoots,
+  type SolveSupport,
   solveAcPowerFlow,
-  solveJacobian,
+  solveJacobianOn,
+  solveSupport,
 } from '@gridledger/grid';
 import type { Steps } from './ac-opf-inputs.ts';
 
@@ -131,19 +134,83 @@ export function buildControls(
   return { ctrl: { kind: Int8Array.from(kind), bus: Int32Array.from(bus), count: kind.length }, pOf, qOf };
 }
 
-/** Sensitivities Z_c of the state to each control (one forward solve each). */
+/**
+ * Where each control's sensitivity can be nonzero (the elimination trees of its right-hand side, plus r
+ * for |V_r|), the branches touching it, and the reused sensitivity vectors. Built once per solve.
+ */
+export interface SensitivityPlan {
+  support: SolveSupport[];
+  /** Internal buses of each control's support, ascending (r included for |V_r|). */
+  buses: Int32Array[];
+  /** Internal branches with an end in each control's support, ascending. */
+  branches: Int32Array[];
+  /** Z_c, full-length state vectors, zero outside the support. */
+  Z: Float64Array[];
+  rhs: Float64Array;
+  work: Float64Array;
+}
+
+/** The sparsity plan of the sensitivities of the controls on a solver's network. */
+export function planSensitivities(solver: AcSolver, ctrl: Controls): SensitivityPlan {
+  const model = solver.model;
+  const pattern = solver.factor.pattern;
+  const n = model.nBus;
+  const r = model.ref;
+  const roots = eliminationRoots(pattern);
+  const neighbours: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === r) continue;
+    for (let a = model.yp[i]!; a < model.yp[i + 1]!; a++) if (model.yi[a] === r) neighbours.push(i);
+  }
+  const plan: SensitivityPlan = {
+    support: [],
+    buses: [],
+    branches: [],
+    Z: [],
+    rhs: new Float64Array(2 * n),
+    work: new Float64Array(2 * pattern.nBlocks),
+  };
+  const mark = new Uint8Array(n);
+  // P and Q controls of one bus (and of buses in one elimination tree) share their support.
+  const byRoot = new Map<number, { sup: SolveSupport; buses: Int32Array; branches: Int32Array }>();
+  for (let c = 0; c < ctrl.count; c++) {
+    const vr = ctrl.kind[c] === 2;
+    const root = vr ? -1 : roots[pattern.position[ctrl.bus[c]!]!]!;
+    let entry = byRoot.get(root);
+    if (!entry) {
+      const sup = solveSupport(model, pattern, roots, vr ? neighbours : [ctrl.bus[c]!]);
+      const buses = vr ? Int32Array.from([...sup.buses, r]).sort() : sup.buses;
+      mark.fill(0);
+      for (const i of buses) mark[i] = 1;
+      const br: number[] = [];
+      for (let l = 0; l < model.brFrom.length; l++)
+        if (mark[model.brFrom[l]!] || mark[model.brTo[l]!]) br.push(l);
+      entry = { sup, buses, branches: Int32Array.from(br) };
+      if (!vr) byRoot.set(root, entry);
+    }
+    plan.support.push(entry.sup);
+    plan.buses.push(entry.buses);
+    plan.branches.push(entry.branches);
+    plan.Z.push(new Float64Array(2 * n));
+  }
+  return plan;
+}
+
+/**
+ * Sensitivities Z_c of the state to each control (one forward solve each, on its support), written into
+ * the plan's vectors (valid until the next call).
+ */
 export function sensitivities(
   model: AcModel,
   fac: AcJacobianFactor,
   ctrl: Controls,
   pt: Point,
+  plan: SensitivityPlan,
 ): Float64Array[] {
   const n = model.nBus;
   const r = model.ref;
-  const Z: Float64Array[] = [];
-  const rhs = new Float64Array(2 * n);
+  const rhs = plan.rhs;
   for (let c = 0; c < ctrl.count; c++) {
-    rhs.fill(0);
     const kind = ctrl.kind[c]!;
     if (kind === 2) {
       // -dF/d|V_r| over the neighbours of r
@@ -160,11 +227,12 @@ export function sensitivities(
         }
       }
     } else rhs[2 * ctrl.bus[c]! + kind] = 1;
-    const z = solveJacobian(fac, rhs);
+    const z = plan.Z[c]!;
+    solveJacobianOn(fac, plan.support[c]!, rhs, z, plan.work);
     if (kind === 2) z[2 * r + 1] = 1;
-    Z.push(z);
+    rhs.fill(0);
   }
-  return Z;
+  return plan.Z;
 }
 
 /** Gradients of P_r and Q_r over the full state (the |V_r| entry included, theta_r unused). */
@@ -193,9 +261,16 @@ export function slackGradients(model: AcModel, pt: Point): { gp: Float64Array; g
   return { gp, gq };
 }
 
-/** Dot product of two full-length state vectors. */
-export function dotFull(a: Float64Array, b: Float64Array): number {
+/**
+ * Dot product of a full-length state vector with a sensitivity that is zero outside `buses` (ascending):
+ * the same sum, in the same order, as over every entry, without the zero terms.
+ */
+export function dotOn(a: Float64Array, z: Float64Array, buses: Int32Array): number {
   let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
+  for (let t = 0; t < buses.length; t++) {
+    const j = 2 * buses[t]!;
+    s += a[j]! * z[j]!;
+    s += a[j + 1]! * z[j + 1]!;
+  }
   return s;
 }

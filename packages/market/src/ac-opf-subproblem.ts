@@ -6,7 +6,7 @@
 import { type AcModel, type Bus, branchEnd } from '@gridledger/grid';
 import { branchCurvature, reducedHessian } from './ac-hessian.ts';
 import { type GenCostData, pwlValue, type Steps } from './ac-opf-inputs.ts';
-import { type Controls, dotFull, type Point, type State } from './ac-opf-state.ts';
+import { type Controls, dotOn, type Point, type SensitivityPlan, type State } from './ac-opf-state.ts';
 import type { DenseQp } from './ac-qp.ts';
 
 /** One QP column: a generator's P or Q, |V_r|, an order step, a PWL epigraph or an elastic slack. */
@@ -34,6 +34,8 @@ export interface Layout {
   costs: GenCostData;
   steps: Steps;
   ctrl: Controls;
+  /** Sparsity of the controls' sensitivities. */
+  plan: SensitivityPlan;
   /** Base columns (generators P, Q, |V_r|, steps, PWL epigraphs); slacks are added per iteration. */
   cols: Column[];
   /** Flow limit per internal branch, p.u. (0 unrated). */
@@ -219,7 +221,7 @@ export function buildSubproblem(
   const rup = new Float64Array(m);
   // Coefficients of controls on each state-function row.
   const ctrlCoef = (grad: Float64Array, out: Float64Array) => {
-    for (let c = 0; c < ctrl.count; c++) out[c] = dotFull(grad, Z[c]!);
+    for (let c = 0; c < ctrl.count; c++) out[c] = dotOn(grad, Z[c]!, lay.plan.buses[c]!);
   };
   const coef = new Float64Array(ctrl.count);
   const fillRow = (row: number) => {
@@ -309,7 +311,10 @@ function hessian(lay: Layout, st: State, p0: Point, Z: Float64Array[], nc: numbe
   const blocks = branchCurvature(model, p0.vm, p0.e, p0.f, st.yP, st.yQ, st.mu);
   const shuntDiag = new Float64Array(n);
   for (let i = 0; i < n; i++) shuntDiag[i] = 2 * (st.yP[i]! * model.gsPu[i]! - st.yQ[i]! * model.bsPu[i]!);
-  const Hr = ctrl.count > 0 ? reducedHessian(model, blocks, shuntDiag, Z) : new Float64Array(0);
+  const Hr =
+    ctrl.count > 0
+      ? reducedHessian(model, blocks, shuntDiag, Z, lay.plan.buses, lay.plan.branches)
+      : new Float64Array(0);
   const H = new Float64Array(nc * nc);
   for (let a = 0; a < nBaseCols; a++) {
     const ca = cols[a]!;

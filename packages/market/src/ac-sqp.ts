@@ -12,6 +12,7 @@ import { assemble } from './ac-opf-result.ts';
 import {
   absorbSlack,
   buildControls,
+  planSensitivities,
   powerFlow,
   type State,
   sensitivities,
@@ -84,7 +85,7 @@ export function iterate(
     assembleJacobian(model, factor, p0.vm, p0.e, p0.f, p0.p, p0.q);
     if (!factorJacobian(factor))
       return result('error', 'the AC Jacobian is singular at the current point', it);
-    const Z = sensitivities(model, factor, ctrl, p0);
+    const Z = sensitivities(model, factor, ctrl, p0, lay.plan);
     const { gp, gq } = slackGradients(model, p0);
     const { vRows, fRows } = monitoredRows(lay, st, p0);
     // Step 3: the QP.
@@ -160,7 +161,9 @@ export function iterate(
       const z = Z[c]!;
       const u = du[c]!;
       if (u === 0) continue;
-      for (let i = 0; i < n; i++) {
+      const sup = lay.plan.buses[c]!;
+      for (let t = 0; t < sup.length; t++) {
+        const i = sup[t]!;
         if (i === r) continue;
         va[i] = va[i]! + z[2 * i]! * u;
         vm[i] = vm[i]! + z[2 * i + 1]! * u;
@@ -289,7 +292,17 @@ function layout(solver: AcSolver, costs: GenCostData, steps: Steps): Layout {
     penalty = Math.max(penalty, m);
   }
   for (let s = 0; s < nS; s++) penalty = Math.max(penalty, Math.abs(steps.price[s]!));
-  return { model, costs, steps, ctrl, cols, rate, refBus, penalty: 1000 * Math.max(penalty, 1) * base };
+  return {
+    model,
+    costs,
+    steps,
+    ctrl,
+    plan: planSensitivities(solver, ctrl),
+    cols,
+    rate,
+    refBus,
+    penalty: 1000 * Math.max(penalty, 1) * base,
+  };
 }
 
 /** Trust radius per base column (infinite for non-controls), its starting value and the last step. */
