@@ -8,6 +8,7 @@
 // grid-respecting decomposition (trades.ts: same bus first, then along the cleared flows, never across
 // islands; merit by the cleared steps' prices), with consecutive token ids, attributes packed by
 // promise-record.ts.
+// Markets with `pricing: 'ac'` clear with the AC model instead (clearing-ac.ts); the rest is shared.
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
 import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, WH_PER_MWH, whToMw } from '@gridledger/base';
@@ -28,6 +29,7 @@ import {
 } from '@gridledger/execution';
 import type { Network } from '@gridledger/grid';
 import {
+  type ClearingResult,
   clearNetwork,
   type NetworkClearingResult,
   type Order,
@@ -37,8 +39,9 @@ import {
 } from '@gridledger/market';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
-import { encodeClearingRecord } from './clearing-record.ts';
-import { intervalMinutes, type MarketConfig } from './config.ts';
+import { clearIntervalAc } from './clearing-ac.ts';
+import { type ClearingRecordFields, encodeClearingRecord } from './clearing-record.ts';
+import { intervalMinutes, type MarketConfig, pricingOf } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
 import { networkFromJson } from './network-json.ts';
@@ -227,32 +230,31 @@ export async function clearInterval(
     ctx.write(marketKeys.interval(k).status, INTERVAL_STATUS.settled);
     return ctx.logs;
   }
-  let result: NetworkClearingResult;
-  try {
-    result = await clearNetwork(inputs.network, inputs.engineOrders);
-  } catch (e) {
-    failInterval(ctx, k, inputs.orders, `clearing error: ${(e as Error).message}`);
-    return ctx.logs;
-  }
-  if (result.status !== 'optimal') {
-    failInterval(
-      ctx,
-      k,
-      inputs.orders,
-      `clearing ${result.status}${result.reason ? `: ${result.reason}` : ''}`,
-    );
-    return ctx.logs;
-  }
-  const check = verifyCertificate(result.certificate);
-  if (!check.ok) {
-    failInterval(ctx, k, inputs.orders, `certificate rejected: ${check.failures.slice(0, 2).join('; ')}`);
-    return ctx.logs;
+  let result: ClearingResult;
+  let record: ClearingRecordFields;
+  if (pricingOf(config) === 'ac') {
+    // AC pricing (clearing-ac.ts): solved, certified and checked there.
+    const ac = await clearIntervalAc(inputs.network, inputs.engineOrders, config);
+    if (!ac.ok) {
+      failInterval(ctx, k, inputs.orders, ac.reason);
+      return ctx.logs;
+    }
+    result = ac.result;
+    record = ac.record;
+  } else {
+    const dc = await clearIntervalDc(inputs);
+    if (!dc.ok) {
+      failInterval(ctx, k, inputs.orders, dc.reason);
+      return ctx.logs;
+    }
+    result = dc.result;
+    record = dc.record;
   }
   const settlement = settleClearing(result, { intervalMinutes: intervalMinutes(config) });
   const snap = state.snapshot();
   const applyCtx = systemContext(state, modules, env);
   try {
-    applyClearing(applyCtx, config, inputs, result, settlement);
+    applyClearing(applyCtx, config, inputs, result, settlement, record);
     return applyCtx.logs;
   } catch (e) {
     const reason = revertText(e);
@@ -262,12 +264,43 @@ export async function clearInterval(
   }
 }
 
+/** The DC clearing of an interval with its certificate checked, and its record. */
+async function clearIntervalDc(
+  inputs: ClearingInputs,
+): Promise<
+  { ok: true; result: ClearingResult; record: ClearingRecordFields } | { ok: false; reason: string }
+> {
+  let result: NetworkClearingResult;
+  try {
+    result = await clearNetwork(inputs.network, inputs.engineOrders);
+  } catch (e) {
+    return { ok: false, reason: `clearing error: ${(e as Error).message}` };
+  }
+  if (result.status !== 'optimal')
+    return { ok: false, reason: `clearing ${result.status}${result.reason ? `: ${result.reason}` : ''}` };
+  const check = verifyCertificate(result.certificate);
+  if (!check.ok)
+    return { ok: false, reason: `certificate rejected: ${check.failures.slice(0, 2).join('; ')}` };
+  const record = encodeClearingRecord(
+    {
+      welfare: result.welfare,
+      congestionRent: result.congestionRent,
+      buses: result.buses,
+      branches: result.branches,
+      orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
+    },
+    encodeCertificateJson(result.certificate),
+  );
+  return { ok: true, result, record };
+}
+
 function applyClearing(
   ctx: CallContext,
   config: MarketConfig,
   inputs: ClearingInputs,
-  result: NetworkClearingResult,
+  result: ClearingResult,
   settlement: Settlement,
+  record: ClearingRecordFields,
 ): void {
   const k = inputs.interval;
   const iv = marketKeys.interval(k);
@@ -388,16 +421,6 @@ function applyClearing(
   ctx.write(iv.upBoughtWh, upBuy.energyWh);
   ctx.write(iv.upReceived, encodeSigned(upSell.amountMicros));
   ctx.write(iv.upPaid, encodeSigned(upPaid));
-  const record = encodeClearingRecord(
-    {
-      welfare: result.welfare,
-      congestionRent: result.congestionRent,
-      buses: result.buses,
-      branches: result.branches,
-      orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
-    },
-    encodeCertificateJson(result.certificate),
-  );
   ctx.write(iv.resultHash, BigInt(record.resultHash));
   ctx.write(iv.certificateHash, BigInt(record.certificateHash));
   ctx.write(iv.clearedAtHeight, ctx.env.height);

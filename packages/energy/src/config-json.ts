@@ -3,7 +3,7 @@
 // field and names the one that is wrong, then applies checkMarketConfig's rules.
 import { InputError } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
-import { checkMarketConfig, type MarketConfig } from './config.ts';
+import { checkMarketConfig, MARKET_PRICINGS, type MarketConfig, type MarketPricing } from './config.ts';
 
 /** The JSON form of {@link MarketConfig}. */
 export interface MarketConfigJson {
@@ -26,6 +26,8 @@ export interface MarketConfigJson {
   minStepWh?: string;
   maxOrderWh?: string;
   clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
+  /** "dc" (default) or "ac". */
+  pricing?: MarketPricing;
 }
 
 /**
@@ -64,6 +66,7 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
             scale: c.clock.scale.toString(),
           },
         }),
+    ...(c.pricing === undefined ? {} : { pricing: c.pricing }),
   };
 }
 
@@ -99,6 +102,8 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
   const up = obj(o.upstream, `${where}.upstream`);
   const im = obj(o.imbalance, `${where}.imbalance`);
   const clock = o.clock === undefined ? undefined : obj(o.clock, `${where}.clock`);
+  if (o.pricing !== undefined && !MARKET_PRICINGS.includes(o.pricing as MarketPricing))
+    throw new InputError(`${where}.pricing: expected "dc" or "ac", got ${JSON.stringify(o.pricing)}`);
   const config: MarketConfig = {
     chainId: int(o, 'chainId', where),
     gridOperator: addr(o, 'gridOperator', where),
@@ -130,6 +135,7 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
             scale: int(clock, 'scale', `${where}.clock`),
           },
         }),
+    ...(o.pricing === undefined ? {} : { pricing: o.pricing as MarketPricing }),
   };
   try {
     return checkMarketConfig(config);

@@ -12,7 +12,14 @@ import {
 } from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
-import { checkMarketConfig, deadlineMs, gateMs, type MarketConfig, marketTimeMs } from './config.ts';
+import {
+  checkMarketConfig,
+  deadlineMs,
+  gateMs,
+  MARKET_PRICINGS,
+  type MarketConfig,
+  marketTimeMs,
+} from './config.ts';
 import { MarketModule } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { MetersModule } from './meters.ts';
@@ -53,6 +60,10 @@ export function configWords(c: MarketConfig): [string, bigint][] {
           ['clock.marketOriginMs', c.clock.marketOriginMs],
           ['clock.scale', c.clock.scale],
         ] as [string, bigint][])),
+    // Only a non-default model is written, so DC markets keep their genesis state (and root).
+    ...(c.pricing === undefined || c.pricing === 'dc'
+      ? []
+      : ([['pricing', BigInt(MARKET_PRICINGS.indexOf(c.pricing))]] as [string, bigint][])),
   ];
 }
 

@@ -16,6 +16,13 @@ export {
   UPSTREAM_SELL_ID,
 } from './clearing.ts';
 export {
+  type AcClearingRecord,
+  type AcIntervalClearing,
+  acNetworkOf,
+  clearIntervalAc,
+  findAcClearingRecord,
+} from './clearing-ac.ts';
+export {
   type ClearingRecord,
   type ClearingRecordFields,
   encodeClearingRecord,
@@ -34,7 +41,9 @@ export {
   MAX_STEP_WH,
   type MarketClock,
   type MarketConfig,
+  type MarketPricing,
   marketTimeMs,
+  pricingOf,
   type UpstreamConfig,
 } from './config.ts';
 export { decodeMarketConfigJson, encodeMarketConfigJson, type MarketConfigJson } from './config-json.ts';

@@ -80,4 +80,9 @@ export interface AcOpfResult {
   /** MW cleared per order step (flattened in order), when orders were given. */
   stepMw: number[];
   timingMs: { build: number; solve: number };
+  /**
+   * When optimal: KKT residuals of the final QP (stationarity in $/h per p.u., the largest row or bound
+   * violation in p.u.); both near 0 at convergence, since the final step is below the step tolerance.
+   */
+  residuals?: { qpStationarity: number; qpPrimal: number };
 }

@@ -27,7 +27,7 @@ import {
 } from './ac-opf-subproblem.ts';
 import type { AcOpfOptions, AcOpfResult, AcStatus } from './ac-opf-types.ts';
 import { type AcBusPrices, acBusPrices, type PriceRows } from './ac-prices.ts';
-import { solveDenseQp } from './ac-qp.ts';
+import { type DenseQp, solveDenseQp } from './ac-qp.ts';
 import { solveLinearProgram } from './lp.ts';
 
 /** Runs the SQP on a built solver (model, pattern, factors) and returns the assembled result. */
@@ -117,6 +117,7 @@ export function iterate(
     const qpr = solveDenseQp(qp, lp.x, rowActive, colActive);
     const d = qpr.ok ? qpr.x : lp.x;
     const y = qpr.ok ? qpr.y : lp.rowDual;
+    const zCol = qpr.ok ? qpr.z : lp.colDual;
     // Step 4: prices.
     const pr: PriceRows = {
       slackP: new Float64Array(2 * n),
@@ -202,11 +203,42 @@ export function iterate(
           it,
         );
       }
-      return result('optimal', undefined, it, prices, { flow: fRows, y, flow0: 2 + vRows.length });
+      const out = result('optimal', undefined, it, prices, { flow: fRows, y, flow0: 2 + vRows.length });
+      out.residuals = kktResiduals(qp, d, y, zCol);
+      return out;
     }
     factor = solver.factor;
   }
   return result('not-converged', `no convergence in ${maxIt} iterations`, maxIt);
+}
+
+/**
+ * KKT residuals of the final QP at its solution d with row multipliers y and bound multipliers z:
+ * stationarity max_j |c_j + (H d)_j - (A' y)_j - z_j| ($/h per p.u.) and the largest row or bound
+ * violation (p.u.).
+ */
+function kktResiduals(
+  qp: DenseQp,
+  d: Float64Array,
+  y: Float64Array,
+  z: Float64Array,
+): { qpStationarity: number; qpPrimal: number } {
+  const { n, m } = qp;
+  let stat = 0;
+  for (let j = 0; j < n; j++) {
+    let g = qp.c[j]! - z[j]!;
+    for (let k = 0; k < n; k++) g += qp.h[j * n + k]! * d[k]!;
+    for (let i = 0; i < m; i++) g -= qp.a[i * n + j]! * y[i]!;
+    stat = Math.max(stat, Math.abs(g));
+  }
+  let primal = 0;
+  for (let i = 0; i < m; i++) {
+    let ax = 0;
+    for (let j = 0; j < n; j++) ax += qp.a[i * n + j]! * d[j]!;
+    primal = Math.max(primal, qp.rowLower[i]! - ax, ax - qp.rowUpper[i]!);
+  }
+  for (let j = 0; j < n; j++) primal = Math.max(primal, qp.colLower[j]! - d[j]!, d[j]! - qp.colUpper[j]!);
+  return { qpStationarity: stat, qpPrimal: primal };
 }
 
 /** Step 0: generator outputs clipped to their limits, generator-bus |V| clipped, flat elsewhere. */

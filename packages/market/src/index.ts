@@ -1,6 +1,17 @@
 // @gridledger/market: DC-OPF and AC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
 
+export {
+  type AcCertificate,
+  type AcCertificateBranch,
+  type AcCertificateBus,
+  type AcCertificateCheck,
+  type AcCertificateTolerances,
+  buildAcCertificate,
+  decodeAcCertificateJson,
+  encodeAcCertificateJson,
+  verifyAcCertificate,
+} from './ac-certificate.ts';
 export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
 export { solveAcOpf } from './ac-opf.ts';
 export type {
