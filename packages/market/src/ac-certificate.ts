@@ -287,7 +287,10 @@ export function verifyAcCertificate(
     for (let j = 0; j < 4; j++)
       if (Math.abs(got[j]! - want[j]!) > tPu) fail(`branch ${br.index}: flow differs from the voltages'`);
     if (br.rateAMw > 0) {
-      const sMax = Math.max(Math.sqrt(got[0]! ** 2 + got[1]! ** 2), Math.sqrt(got[2]! ** 2 + got[3]! ** 2));
+      const sMax = Math.max(
+        Math.sqrt(got[0]! * got[0]! + got[1]! * got[1]!),
+        Math.sqrt(got[2]! * got[2]! + got[3]! * got[3]!),
+      );
       if (sMax > br.rateAMw / base + tPu)
         fail(`branch ${br.index}: ${sMax * base} MVA above RATE_A ${br.rateAMw}`);
     }
