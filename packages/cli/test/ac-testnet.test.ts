@@ -174,8 +174,17 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
     expect(lmp(2)).toBeGreaterThan(lmp(1));
     expect(lmp(18)).toBeGreaterThan(lmp(6));
     expect(lmp(6)).toBeGreaterThan(lmp(2));
+    // Each point carries the AC components (summing to the LMP) and the voltage, falling along the feeder.
+    const at = (bus: number) => prices[0].find((p: { bus: number }) => p.bus === bus).ac;
+    const a18 = at(18);
+    const sum = ['lmpEnergy', 'lmpLoss', 'lmpCongestion', 'lmpVoltage']
+      .map((c) => BigInt(a18[`${c}MicrosPerMWh`]))
+      .reduce((x, y) => x + y, 0n);
+    expect(sum - lmp(18) <= 3n && lmp(18) - sum <= 3n).toBe(true);
+    expect(BigInt(a18.vmMicroPu)).toBeLessThan(BigInt(at(2).vmMicroPu));
     const intervals = await Promise.all(ALL.map((k) => net.rpc(k, 'gl_interval', [K.toString()])));
     for (const iv of intervals) expect(iv.lmpMicrosPerMWh).toEqual(intervals[0].lmpMicrosPerMWh);
     expect(BigInt(intervals[0].congestionRent)).toBeGreaterThan(0n);
+    expect(BigInt(intervals[0].lossesW)).toBeGreaterThan(0n);
   });
 });

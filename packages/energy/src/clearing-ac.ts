@@ -9,6 +9,7 @@
 // Prices enter state through the same rounding as DC (µ$/MWh, round half away from zero), so the stored
 // LMPs equal the certificate's. The real-time prices of settlement (realtime-prices.ts) stay DC: a
 // market priced AC ahead clears its real-time imbalances with the DC model until they are moved here.
+import type { CallContext } from '@gridledger/execution';
 import type { Network } from '@gridledger/grid';
 import {
   type AcCertificate,
@@ -20,13 +21,14 @@ import {
   type Order,
   verifyAcCertificate,
 } from '@gridledger/market';
+import { MARKET_ADDRESS } from './addresses.ts';
 import {
   type ClearingRecordFields,
   encodeClearingRecord,
   findClearingRecordTexts,
 } from './clearing-record.ts';
 import type { MarketConfig } from './config.ts';
-import type { StateReader } from './words.ts';
+import { decodeSigned, encodeSigned, type StateReader } from './words.ts';
 
 /**
  * The engine's network for AC pricing: the registered network plus the upstream's reactive source at
@@ -61,8 +63,66 @@ export function acNetworkOf(network: Network, config: MarketConfig): Network | s
 
 /** An AC clearing ready to settle: its DC-shaped view and its record, or why the interval fails. */
 export type AcIntervalClearing =
-  | { ok: true; result: ClearingResult; record: ClearingRecordFields; lossesMw: number }
+  | {
+      ok: true;
+      result: ClearingResult;
+      record: ClearingRecordFields;
+      lossesMw: number;
+      certificate: AcCertificate;
+    }
   | { ok: false; reason: string };
+
+/**
+ * State keys of an AC-priced interval's extra words (beside marketKeys.interval(k)'s): `priced` (1),
+ * losses (W), and per bus |V| (µp.u.) and the LMP's energy, loss, congestion and voltage components
+ * (µ$/MWh, the certificate's).
+ */
+export const acIntervalKeys = (k: bigint) => ({
+  priced: `${MARKET_ADDRESS}:iv:${k}:ac`,
+  lossesW: `${MARKET_ADDRESS}:iv:${k}:ac:lossW`,
+  vm: (bus: number) => `${MARKET_ADDRESS}:iv:${k}:ac:vm:${bus}`,
+  energy: (bus: number) => `${MARKET_ADDRESS}:iv:${k}:ac:en:${bus}`,
+  loss: (bus: number) => `${MARKET_ADDRESS}:iv:${k}:ac:loss:${bus}`,
+  congestion: (bus: number) => `${MARKET_ADDRESS}:iv:${k}:ac:cong:${bus}`,
+  voltage: (bus: number) => `${MARKET_ADDRESS}:iv:${k}:ac:volt:${bus}`,
+});
+
+/** Writes an AC clearing's extra words (acIntervalKeys) in the clearing block. */
+export function writeAcInterval(ctx: CallContext, k: bigint, cert: AcCertificate): void {
+  const K = acIntervalKeys(k);
+  ctx.write(K.priced, 1n);
+  ctx.write(K.lossesW, encodeSigned(cert.lossesW));
+  for (const b of cert.buses) {
+    ctx.write(K.vm(b.id), encodeSigned(b.vmPicoPu / 1_000_000n));
+    ctx.write(K.energy(b.id), encodeSigned(b.lmpEnergy));
+    ctx.write(K.loss(b.id), encodeSigned(b.lmpLoss));
+    ctx.write(K.congestion(b.id), encodeSigned(b.lmpCongestion));
+    ctx.write(K.voltage(b.id), encodeSigned(b.lmpVoltage));
+  }
+}
+
+/** One bus's AC words of an interval as gl_prices serves them, or undefined when not AC-priced. */
+export function readAcBus(
+  s: StateReader,
+  k: bigint,
+  bus: number,
+): { vmMicroPu: bigint; energy: bigint; loss: bigint; congestion: bigint; voltage: bigint } | undefined {
+  const K = acIntervalKeys(k);
+  if (s.get(K.priced) !== 1n) return undefined;
+  return {
+    vmMicroPu: decodeSigned(s.get(K.vm(bus))),
+    energy: decodeSigned(s.get(K.energy(bus))),
+    loss: decodeSigned(s.get(K.loss(bus))),
+    congestion: decodeSigned(s.get(K.congestion(bus))),
+    voltage: decodeSigned(s.get(K.voltage(bus))),
+  };
+}
+
+/** An AC-priced interval's losses (W), or undefined when not AC-priced. */
+export function readAcLossesW(s: StateReader, k: bigint): bigint | undefined {
+  const K = acIntervalKeys(k);
+  return s.get(K.priced) === 1n ? decodeSigned(s.get(K.lossesW)) : undefined;
+}
 
 /**
  * Clears an interval's engine orders (clearing.ts engineOrdersOf) on its registered network with the AC
@@ -121,7 +181,7 @@ export async function clearIntervalAc(
     },
     encodeAcCertificateJson(certificate),
   );
-  return { ok: true, result, record, lossesMw: ac.lossesMw };
+  return { ok: true, result, record, lossesMw: ac.lossesMw, certificate };
 }
 
 /** An AC clearing record read back from the chain and checked against the hashes in state. */

@@ -29,6 +29,7 @@ import {
 } from '@gridledger/execution';
 import type { Network } from '@gridledger/grid';
 import {
+  type AcCertificate,
   type ClearingResult,
   clearNetwork,
   type NetworkClearingResult,
@@ -39,7 +40,7 @@ import {
 } from '@gridledger/market';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
-import { clearIntervalAc } from './clearing-ac.ts';
+import { clearIntervalAc, writeAcInterval } from './clearing-ac.ts';
 import { type ClearingRecordFields, encodeClearingRecord } from './clearing-record.ts';
 import { intervalMinutes, type MarketConfig, pricingOf } from './config.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
@@ -232,6 +233,7 @@ export async function clearInterval(
   }
   let result: ClearingResult;
   let record: ClearingRecordFields;
+  let acCertificate: AcCertificate | undefined;
   if (pricingOf(config) === 'ac') {
     // AC pricing (clearing-ac.ts): solved, certified and checked there.
     const ac = await clearIntervalAc(inputs.network, inputs.engineOrders, config);
@@ -241,6 +243,7 @@ export async function clearInterval(
     }
     result = ac.result;
     record = ac.record;
+    acCertificate = ac.certificate;
   } else {
     const dc = await clearIntervalDc(inputs);
     if (!dc.ok) {
@@ -255,6 +258,7 @@ export async function clearInterval(
   const applyCtx = systemContext(state, modules, env);
   try {
     applyClearing(applyCtx, config, inputs, result, settlement, record);
+    if (acCertificate) writeAcInterval(applyCtx, k, acCertificate);
     return applyCtx.logs;
   } catch (e) {
     const reason = revertText(e);

@@ -18,9 +18,12 @@ export {
 export {
   type AcClearingRecord,
   type AcIntervalClearing,
+  acIntervalKeys,
   acNetworkOf,
   clearIntervalAc,
   findAcClearingRecord,
+  readAcBus,
+  readAcLossesW,
 } from './clearing-ac.ts';
 export {
   type ClearingRecord,

@@ -28,6 +28,8 @@ import {
   networkToJson,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
+  readAcBus,
+  readAcLossesW,
   readClearingInputs,
   registryView,
 } from '../src/index.ts';
@@ -116,7 +118,16 @@ describe("pricing: 'ac' on chain", () => {
     const check = verifyAcCertificate(acNet, read.inputs.engineOrders, rec.certificate);
     expect(check.failures).toEqual([]);
     expect(check.powerFlowResidualPu).toBeLessThan(1e-7);
-    for (const b of rec.certificate.buses) expect(lmp(b.id)).toBe(b.lmp);
+    for (const b of rec.certificate.buses) {
+      expect(lmp(b.id)).toBe(b.lmp);
+      // The AC words beside the LMP (served by gl_prices): the certificate's components and |V|.
+      const a = readAcBus(chain.state, K, b.id)!;
+      expect(a.loss).toBe(b.lmpLoss);
+      expect(a.congestion).toBe(b.lmpCongestion);
+      expect(a.vmMicroPu).toBe(b.vmPicoPu / 1_000_000n);
+    }
+    expect(readAcLossesW(chain.state, K)).toBe(rec.certificate.lossesW);
+    expect(readAcBus(chain.state, K + 1n, 1)).toBeUndefined();
     const result = rec.result as {
       pricing: string;
       lossesMw: number;
