@@ -72,6 +72,7 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
     clock,
+    ...(s.pricing === 'ac' ? { pricing: 'ac' as const } : {}),
   });
   const cash = dollarsToMicros(s.cashPerDevice);
   return {

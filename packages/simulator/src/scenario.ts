@@ -115,6 +115,8 @@ export const scenarioSchema = z.strictObject({
     date: '2026-06-21',
     hour: 11,
   }),
+  /** The market's pricing model: 'dc' (default) or 'ac' (AC-OPF with losses and voltages, docs/ac-opf.md). */
+  pricing: z.enum(['dc', 'ac']).default('dc'),
   gateLeadIntervals: z.number().int().min(0).max(100).default(1),
   settlementDelayIntervals: z.number().int().min(1).max(100).default(2),
   upstream: z
