@@ -191,6 +191,8 @@ export interface Scenario {
   clockScale: bigint;
   /** Simulated start, ms since the epoch (UTC, read as local solar time by the device models). */
   startMs: number;
+  /** The market's pricing model (genesis `pricing`; the network is registered with its AC data for 'ac'). */
+  pricing: 'dc' | 'ac';
   gateLeadIntervals: number;
   settlementDelayIntervals: number;
   upstream: {
@@ -334,6 +336,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     wallSecondsPerInterval: s.wallSecondsPerInterval,
     clockScale: BigInt(intervalMs / wallMs),
     startMs,
+    pricing: s.pricing,
     gateLeadIntervals: s.gateLeadIntervals,
     settlementDelayIntervals: s.settlementDelayIntervals,
     upstream: { ...s.upstream, bus: upBus },
