@@ -45,17 +45,24 @@ export interface ClearingRecord {
   certificateHash: Hex;
 }
 
+/** A clearing record's texts, checked against the hashes in state. */
+export interface ClearingRecordTexts {
+  result: string;
+  certificate: string;
+  resultHash: Hex;
+  certificateHash: Hex;
+}
+
 /**
- * Finds interval `k`'s ClearingRecorded log among `logs` (for example the logs of the block at
- * `marketKeys.interval(k).clearedAtHeight`), decodes it, and checks both texts against the hashes in
- * `state`. Returns undefined when there is no such log; throws when a text does not match its hash.
- * @example const rec = findClearingRecord(block.logs, state, 10n); verifyCertificate(rec!.certificate)
+ * Finds interval `k`'s ClearingRecorded log among `logs` and checks both texts against the hashes in
+ * `state` (whatever the pricing model). Undefined when there is no such log.
+ * @throws GridledgerError (E_CLEARING_RECORD) when a text does not match its hash.
  */
-export function findClearingRecord(
+export function findClearingRecordTexts(
   logs: readonly { topics: readonly Hex[]; data: Hex }[],
   state: StateReader,
   k: bigint,
-): ClearingRecord | undefined {
+): ClearingRecordTexts | undefined {
   for (const log of logs) {
     if (log.topics[0] !== MARKET_EVENTS.clearingRecorded.topic0) continue;
     const ev = decodeEventLog({
@@ -78,12 +85,41 @@ export function findClearingRecord(
     check(ev.args.result, ev.args.resultHash, iv.resultHash, 'result');
     check(ev.args.certificate, ev.args.certificateHash, iv.certificateHash, 'certificate');
     return {
-      interval: k,
-      result: JSON.parse(ev.args.result),
-      certificate: decodeCertificateJson(JSON.parse(ev.args.certificate)),
+      result: ev.args.result,
+      certificate: ev.args.certificate,
       resultHash: ev.args.resultHash,
       certificateHash: ev.args.certificateHash,
     };
   }
   return undefined;
+}
+
+/**
+ * Finds interval `k`'s ClearingRecorded log of a DC-priced market among `logs` (for example the logs of
+ * the block at `marketKeys.interval(k).clearedAtHeight`), decodes it, and checks both texts against the
+ * hashes in `state`. Returns undefined when there is no such log; throws when a text does not match its
+ * hash, or when the record is an AC clearing's (read those with clearing-ac.ts findAcClearingRecord).
+ * @example const rec = findClearingRecord(block.logs, state, 10n); verifyCertificate(rec!.certificate)
+ */
+export function findClearingRecord(
+  logs: readonly { topics: readonly Hex[]; data: Hex }[],
+  state: StateReader,
+  k: bigint,
+): ClearingRecord | undefined {
+  const t = findClearingRecordTexts(logs, state, k);
+  if (t === undefined) return undefined;
+  const cert = JSON.parse(t.certificate) as { format?: string };
+  if (cert.format === 'gridledger-ac-v1') {
+    throw new GridledgerError(
+      'E_CLEARING_RECORD',
+      `clearing record of interval ${k} is an AC clearing's: read it with findAcClearingRecord`,
+    );
+  }
+  return {
+    interval: k,
+    result: JSON.parse(t.result),
+    certificate: decodeCertificateJson(cert),
+    resultHash: t.resultHash,
+    certificateHash: t.certificateHash,
+  };
 }

@@ -10,6 +10,7 @@
 // mints one promise per trade of the grid-respecting decomposition (trades.ts: same bus first, then along
 // the cleared flows, never across islands; merit by the cleared steps' prices), with consecutive token
 // ids, attributes packed by promise-record.ts.
+// Markets with `pricing: 'ac'` clear with the AC model instead (clearing-ac.ts); the rest is shared.
 // Any failure (not optimal, certificate rejected, a payment that cannot be covered) leaves the interval
 // `failed` with its reason and releases every escrow: no money is created or lost.
 import { dollarsPerMWhToMicros, microsPerMWhToDollars, mwToW, whToMw } from '@gridledger/base';
@@ -30,6 +31,8 @@ import {
 } from '@gridledger/execution';
 import type { Network } from '@gridledger/grid';
 import {
+  type AcCertificate,
+  type ClearingResult,
   clearNetwork,
   type NetworkClearingResult,
   type Order,
@@ -40,8 +43,9 @@ import {
 import { MARKET_ADDRESS, RENT_FUND_ADDRESS } from './addresses.ts';
 import { encodeCertificateJson } from './certificate-json.ts';
 import { recordClearedNetwork } from './cleared-network.ts';
-import { encodeClearingRecord } from './clearing-record.ts';
-import { intervalMinutes, type MarketConfig } from './config.ts';
+import { clearIntervalAc, writeAcInterval } from './clearing-ac.ts';
+import { type ClearingRecordFields, encodeClearingRecord } from './clearing-record.ts';
+import { intervalMinutes, type MarketConfig, pricingOf } from './config.ts';
 import { payNetOfDebts, recordDebt } from './debts.ts';
 import { MARKET_EVENTS, marketView, type StoredOrder, sellCollateral } from './market.ts';
 import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from './market-keys.ts';
@@ -237,32 +241,34 @@ export async function clearInterval(
     ctx.write(iv.status, meters > 0n ? INTERVAL_STATUS.cleared : INTERVAL_STATUS.settled);
     return ctx.logs;
   }
-  let result: NetworkClearingResult;
-  try {
-    result = await clearNetwork(inputs.network, inputs.engineOrders);
-  } catch (e) {
-    failInterval(ctx, k, inputs.orders, `clearing error: ${(e as Error).message}`);
-    return ctx.logs;
-  }
-  if (result.status !== 'optimal') {
-    failInterval(
-      ctx,
-      k,
-      inputs.orders,
-      `clearing ${result.status}${result.reason ? `: ${result.reason}` : ''}`,
-    );
-    return ctx.logs;
-  }
-  const check = verifyCertificate(result.certificate);
-  if (!check.ok) {
-    failInterval(ctx, k, inputs.orders, `certificate rejected: ${check.failures.slice(0, 2).join('; ')}`);
-    return ctx.logs;
+  let result: ClearingResult;
+  let record: ClearingRecordFields;
+  let acCertificate: AcCertificate | undefined;
+  if (pricingOf(config) === 'ac') {
+    // AC pricing (clearing-ac.ts): solved, certified and checked there.
+    const ac = await clearIntervalAc(inputs.network, inputs.engineOrders, config);
+    if (!ac.ok) {
+      failInterval(ctx, k, inputs.orders, ac.reason);
+      return ctx.logs;
+    }
+    result = ac.result;
+    record = ac.record;
+    acCertificate = ac.certificate;
+  } else {
+    const dc = await clearIntervalDc(inputs);
+    if (!dc.ok) {
+      failInterval(ctx, k, inputs.orders, dc.reason);
+      return ctx.logs;
+    }
+    result = dc.result;
+    record = dc.record;
   }
   const settlement = settleClearing(result, { intervalMinutes: intervalMinutes(config) });
   const snap = state.snapshot();
   const applyCtx = systemContext(state, modules, env);
   try {
-    applyClearing(applyCtx, config, inputs, result, settlement);
+    applyClearing(applyCtx, config, inputs, result, settlement, record);
+    if (acCertificate) writeAcInterval(applyCtx, k, acCertificate);
     return applyCtx.logs;
   } catch (e) {
     const reason = revertText(e);
@@ -272,12 +278,43 @@ export async function clearInterval(
   }
 }
 
+/** The DC clearing of an interval with its certificate checked, and its record. */
+async function clearIntervalDc(
+  inputs: ClearingInputs,
+): Promise<
+  { ok: true; result: ClearingResult; record: ClearingRecordFields } | { ok: false; reason: string }
+> {
+  let result: NetworkClearingResult;
+  try {
+    result = await clearNetwork(inputs.network, inputs.engineOrders);
+  } catch (e) {
+    return { ok: false, reason: `clearing error: ${(e as Error).message}` };
+  }
+  if (result.status !== 'optimal')
+    return { ok: false, reason: `clearing ${result.status}${result.reason ? `: ${result.reason}` : ''}` };
+  const check = verifyCertificate(result.certificate);
+  if (!check.ok)
+    return { ok: false, reason: `certificate rejected: ${check.failures.slice(0, 2).join('; ')}` };
+  const record = encodeClearingRecord(
+    {
+      welfare: result.welfare,
+      congestionRent: result.congestionRent,
+      buses: result.buses,
+      branches: result.branches,
+      orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
+    },
+    encodeCertificateJson(result.certificate),
+  );
+  return { ok: true, result, record };
+}
+
 function applyClearing(
   ctx: CallContext,
   config: MarketConfig,
   inputs: ClearingInputs,
-  result: NetworkClearingResult,
+  result: ClearingResult,
   settlement: Settlement,
+  record: ClearingRecordFields,
 ): void {
   const k = inputs.interval;
   const iv = marketKeys.interval(k);
@@ -432,16 +469,6 @@ function applyClearing(
   ctx.write(iv.upBoughtWh, upBuy.energyWh);
   ctx.write(iv.upReceived, encodeSigned(upSell.amountMicros));
   ctx.write(iv.upPaid, encodeSigned(upBuy.amountMicros));
-  const record = encodeClearingRecord(
-    {
-      welfare: result.welfare,
-      congestionRent: result.congestionRent,
-      buses: result.buses,
-      branches: result.branches,
-      orders: result.orders.map((o) => ({ id: o.id, cleared: o.cleared, price: o.price })),
-    },
-    encodeCertificateJson(result.certificate),
-  );
   ctx.write(iv.resultHash, BigInt(record.resultHash));
   ctx.write(iv.certificateHash, BigInt(record.certificateHash));
   ctx.write(iv.clearedAtHeight, ctx.env.height);

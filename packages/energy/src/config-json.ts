@@ -3,7 +3,13 @@
 // field and names the one that is wrong, then applies checkMarketConfig's rules.
 import { InputError } from '@gridledger/base';
 import type { Address } from '@gridledger/execution';
-import { checkMarketConfig, type ImbalanceConfig, type MarketConfig } from './config.ts';
+import {
+  checkMarketConfig,
+  type ImbalanceConfig,
+  MARKET_PRICINGS,
+  type MarketConfig,
+  type MarketPricing,
+} from './config.ts';
 
 /** The fields of the imbalance configuration, in their state order. */
 export const IMBALANCE_FIELDS = [
@@ -49,6 +55,8 @@ export interface MarketConfigJson {
   maxOrderWh?: string;
   clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
   sealed?: { revealWindowMs: string; forfeitBps: string };
+  /** "dc" (default) or "ac". */
+  pricing?: MarketPricing;
 }
 
 /**
@@ -105,6 +113,7 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
             forfeitBps: c.sealed.forfeitBps.toString(),
           },
         }),
+    ...(c.pricing === undefined ? {} : { pricing: c.pricing }),
   };
 }
 
@@ -141,6 +150,8 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
   const im = obj(o.imbalance, `${where}.imbalance`);
   const clock = o.clock === undefined ? undefined : obj(o.clock, `${where}.clock`);
   const sealed = o.sealed === undefined ? undefined : obj(o.sealed, `${where}.sealed`);
+  if (o.pricing !== undefined && !MARKET_PRICINGS.includes(o.pricing as MarketPricing))
+    throw new InputError(`${where}.pricing: expected "dc" or "ac", got ${JSON.stringify(o.pricing)}`);
   const config: MarketConfig = {
     chainId: int(o, 'chainId', where),
     gridOperator: addr(o, 'gridOperator', where),
@@ -200,6 +211,7 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
             forfeitBps: int(sealed, 'forfeitBps', `${where}.sealed`),
           },
         }),
+    ...(o.pricing === undefined ? {} : { pricing: o.pricing as MarketPricing }),
   };
   try {
     return checkMarketConfig(config);

@@ -118,6 +118,11 @@ export interface MarketConfig {
    * `start`, the simulator's scenarios) turns it on.
    */
   sealed?: SealedBidsConfig;
+  /**
+   * The pricing model of the clearing (default 'dc'): 'dc' clears with the lossless DC-OPF, 'ac' with the
+   * AC-OPF (losses, voltage limits, apparent-power limits; clearing-ac.ts, docs/ac-opf.md "On chain").
+   */
+  pricing?: MarketPricing;
 }
 
 /** Sealed bids: commitments until the gate, reveals in a window after it, clearing when it closes. */
@@ -130,6 +135,15 @@ export interface SealedBidsConfig {
 
 /** Basis points in one (the unit of {@link SealedBidsConfig.forfeitBps}). */
 export const BPS = 10_000n;
+
+/** The clearing's pricing model. */
+export type MarketPricing = 'dc' | 'ac';
+
+/** Pricing models in their state-word order (the config word stores the index). */
+export const MARKET_PRICINGS: readonly MarketPricing[] = ['dc', 'ac'];
+
+/** The configuration's pricing model ('dc' when absent). */
+export const pricingOf = (c: MarketConfig): MarketPricing => c.pricing ?? 'dc';
 
 /** Largest clock scale (one millisecond of block time may stand for at most ~16.7 minutes). */
 export const MAX_CLOCK_SCALE = 1_000_000n;
@@ -233,6 +247,9 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
     pos(c.clock.scale, 'clock.scale');
     if (c.clock.scale > MAX_CLOCK_SCALE)
       throw new InputError(`market config: expected clock.scale <= ${MAX_CLOCK_SCALE}, got ${c.clock.scale}`);
+  }
+  if (c.pricing !== undefined && !MARKET_PRICINGS.includes(c.pricing)) {
+    throw new InputError(`market config: expected pricing "dc" or "ac", got ${JSON.stringify(c.pricing)}`);
   }
   const addr = (a: Address, name: string) => {
     if (!/^0x[0-9a-fA-F]{40}$/.test(a))

@@ -14,7 +14,14 @@ import {
 } from '@gridledger/execution';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearInterval } from './clearing.ts';
-import { checkMarketConfig, clearingMs, deadlineMs, type MarketConfig, marketTimeMs } from './config.ts';
+import {
+  checkMarketConfig,
+  clearingMs,
+  deadlineMs,
+  MARKET_PRICINGS,
+  type MarketConfig,
+  marketTimeMs,
+} from './config.ts';
 import { IMBALANCE_FIELDS } from './config-json.ts';
 import { type IntervalStepObserver, runContained } from './contained.ts';
 import { MarketModule } from './market.ts';
@@ -77,6 +84,10 @@ export function configWords(c: MarketConfig): [string, bigint][] {
           ['sealed.revealWindowMs', c.sealed.revealWindowMs],
           ['sealed.forfeitBps', c.sealed.forfeitBps],
         ] as [string, bigint][])),
+    // Only a non-default model is written, so DC markets keep their genesis state (and root).
+    ...(c.pricing === undefined || c.pricing === 'dc'
+      ? []
+      : ([['pricing', BigInt(MARKET_PRICINGS.indexOf(c.pricing))]] as [string, bigint][])),
   ];
 }
 

@@ -24,6 +24,16 @@ export {
   UPSTREAM_SELL_ID,
 } from './clearing.ts';
 export {
+  type AcClearingRecord,
+  type AcIntervalClearing,
+  acIntervalKeys,
+  acNetworkOf,
+  clearIntervalAc,
+  findAcClearingRecord,
+  readAcBus,
+  readAcLossesW,
+} from './clearing-ac.ts';
+export {
   type ClearingRecord,
   type ClearingRecordFields,
   encodeClearingRecord,
@@ -49,7 +59,9 @@ export {
   MAX_TARIFF_PERIODS,
   type MarketClock,
   type MarketConfig,
+  type MarketPricing,
   marketTimeMs,
+  pricingOf,
   type SealedBidsConfig,
   type TariffPeriod,
   type UpstreamConfig,

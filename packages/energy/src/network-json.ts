@@ -8,6 +8,10 @@ export interface NetworkJsonBus {
   id: number;
   /** MATPOWER bus type (3 = reference). */
   type: number;
+  /** AC pricing only (absent: 0.9 / 1.1 p.u., and 1 p.u. at the reference): voltage limits and setpoint. */
+  vminPu?: number;
+  vmaxPu?: number;
+  vmPu?: number;
 }
 
 /** One branch of the on-chain network (index = 1-based row, as in the case file). */
@@ -23,6 +27,9 @@ export interface NetworkJsonBranch {
   status: number;
   angminDeg: number;
   angmaxDeg: number;
+  /** AC pricing only (absent: 0): series resistance and total line charging, p.u. */
+  rPu?: number;
+  bPu?: number;
 }
 
 /** The network as the registry stores it. */
@@ -33,12 +40,20 @@ export interface NetworkJson {
   branches: NetworkJsonBranch[];
 }
 
-/** The on-chain form of a parsed case (generators and loads dropped). */
-export function networkToJson(net: Network): NetworkJson {
+/**
+ * The on-chain form of a parsed case (generators and loads dropped); with `ac`, also what AC pricing
+ * needs: resistance and charging of branches, voltage limits and setpoints of buses.
+ */
+export function networkToJson(net: Network, options: { ac?: boolean } = {}): NetworkJson {
+  const ac = options.ac === true;
   return {
     name: net.name,
     baseMVA: net.baseMVA,
-    buses: net.buses.map((b) => ({ id: b.id, type: b.type })),
+    buses: net.buses.map((b) => ({
+      id: b.id,
+      type: b.type,
+      ...(ac ? { vminPu: b.vminPu, vmaxPu: b.vmaxPu, vmPu: b.vmPu } : {}),
+    })),
     branches: net.branches.map((b) => ({
       index: b.index,
       from: b.from,
@@ -50,6 +65,7 @@ export function networkToJson(net: Network): NetworkJson {
       status: b.status,
       angminDeg: b.angminDeg,
       angmaxDeg: b.angmaxDeg,
+      ...(ac ? { rPu: b.rPu, bPu: b.bPu } : {}),
     })),
   };
 }
@@ -58,7 +74,8 @@ export function networkToJson(net: Network): NetworkJson {
  * Checks an untrusted JSON value; returns the network or a reason.
  * Rules: a finite positive baseMVA; 1..100,000 buses with distinct non-negative integer ids and exactly
  * one reference bus (type 3); branches between known buses with finite non-zero reactance, rateAMw >= 0,
- * index equal to its 1-based position.
+ * index equal to its 1-based position. The optional AC fields, where present: vminPu, vmaxPu, vmPu in
+ * (0, 2] with vminPu <= vmaxPu; rPu >= 0; bPu finite.
  */
 export function checkNetworkJson(
   v: unknown,
@@ -83,7 +100,14 @@ export function checkNetworkJson(
     if (ids.has(x.id as number)) return fail(`bus ${x.id}: duplicate id`);
     ids.add(x.id as number);
     if (x.type === 3) refs++;
-    buses.push({ id: x.id as number, type: x.type as number });
+    const bus: NetworkJsonBus = { id: x.id as number, type: x.type as number };
+    for (const f of ['vminPu', 'vmaxPu', 'vmPu'] as const) {
+      if (x[f] === undefined) continue;
+      if (!fin(x[f]) || x[f] <= 0 || x[f] > 2) return fail(`bus ${x.id}: expected ${f} in (0, 2]`);
+      bus[f] = x[f];
+    }
+    if ((bus.vminPu ?? 0.9) > (bus.vmaxPu ?? 1.1)) return fail(`bus ${x.id}: expected vminPu <= vmaxPu`);
+    buses.push(bus);
   }
   if (refs !== 1) return fail(`expected exactly one reference bus (type 3), got ${refs}`);
   const branches: NetworkJsonBranch[] = [];
@@ -96,6 +120,8 @@ export function checkNetworkJson(
     if (!fin(x.rateAMw) || x.rateAMw < 0) return fail(`${where}: expected rateAMw >= 0`);
     for (const f of ['tap', 'shiftDeg', 'status', 'angminDeg', 'angmaxDeg'] as const)
       if (!fin(x[f])) return fail(`${where}: expected a finite ${f}`);
+    if (x.rPu !== undefined && (!fin(x.rPu) || x.rPu < 0)) return fail(`${where}: expected rPu >= 0`);
+    if (x.bPu !== undefined && !fin(x.bPu)) return fail(`${where}: expected a finite bPu`);
     branches.push({
       index: i + 1,
       from: x.from as number,
@@ -107,6 +133,8 @@ export function checkNetworkJson(
       status: x.status as number,
       angminDeg: x.angminDeg as number,
       angmaxDeg: x.angmaxDeg as number,
+      ...(x.rPu === undefined ? {} : { rPu: x.rPu as number }),
+      ...(x.bPu === undefined ? {} : { bPu: x.bPu as number }),
     });
   }
   return {
@@ -155,21 +183,21 @@ export function networkFromJson(
       gsMw: 0,
       bsMvar: 0,
       area: 1,
-      vmPu: 1,
+      vmPu: b.vmPu ?? 1,
       vaDeg: 0,
       baseKv: 0,
       zone: 1,
-      vmaxPu: 1.1,
-      vminPu: 0.9,
+      vmaxPu: b.vmaxPu ?? 1.1,
+      vminPu: b.vminPu ?? 0.9,
     })),
     generators: [],
     branches: n.branches.map((b) => ({
       index: b.index,
       from: b.from,
       to: b.to,
-      rPu: 0,
+      rPu: b.rPu ?? 0,
       xPu: b.xPu,
-      bPu: 0,
+      bPu: b.bPu ?? 0,
       rateAMw: rate(b),
       rateBMw: 0,
       rateCMw: 0,

@@ -21,6 +21,12 @@ export {
   voltageParts,
 } from './ac-jacobian.ts';
 export {
+  eliminationRoots,
+  type SolveSupport,
+  solveJacobianOn,
+  solveSupport,
+} from './ac-jacobian-reach.ts';
+export {
   type AcPowerFlowInput,
   type AcPowerFlowOptions,
   type AcPowerFlowResult,

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadMatpower, type Network } from '@gridledger/grid';
-import { type AcOpfResult, solveAcOpf } from '../src/ac-opf.ts';
+import { solveAcOpf } from '../src/ac-opf.ts';
+import type { AcOpfResult } from '../src/ac-opf-types.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../cli/bin/gridledger.mjs', import.meta.url));

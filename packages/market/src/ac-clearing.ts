@@ -4,13 +4,8 @@
 // power factor, priced at their bus's AC LMP; as in the DC engine (network-clearing.ts).
 import { InputError } from '@gridledger/base';
 import type { Network } from '@gridledger/grid';
-import {
-  type AcBranchResult,
-  type AcBusResult,
-  type AcOpfOptions,
-  type AcStatus,
-  solveAcOpf,
-} from './ac-opf.ts';
+import { solveAcOpf } from './ac-opf.ts';
+import type { AcBranchResult, AcBusResult, AcOpfOptions, AcOpfResult, AcStatus } from './ac-opf-types.ts';
 import type { Order, OrderResult } from './types.ts';
 
 /** Result of {@link clearNetworkAc}. */
@@ -24,10 +19,19 @@ export interface AcClearingResult {
   branches: AcBranchResult[];
   /** What buyers (and fixed loads) pay minus what sellers (and generators) receive at their LMPs, $/h. */
   surplus: number;
+  /**
+   * The surplus split by price component, $/h: Σ_i component_i x net withdrawal_i. `energy + loss` is the
+   * loss surplus (marginal-loss prices collect about twice the cost of the losses, and pay the energy that
+   * covers them), `congestion` the congestion rent, `voltage` the value of binding voltage limits and
+   * of reactive power at the reference. The four sum to `surplus` (to rounding).
+   */
+  surplusSplit: { energy: number; loss: number; congestion: number; voltage: number };
   /** MW produced per network generator row (0 for status 0 rows). */
   generatorsMw: number[];
   lossesMw: number;
   iterations: number;
+  /** The AC-OPF's own result (generators' P and Q, cleared MW per step, KKT residuals). */
+  opf: AcOpfResult;
 }
 
 /**
@@ -72,6 +76,7 @@ export async function clearNetworkAc(
   });
   const generatorsMw = r.generators.map((g) => g.pgMw);
   let surplus = Number.NaN;
+  const surplusSplit = { energy: Number.NaN, loss: Number.NaN, congestion: Number.NaN, voltage: Number.NaN };
   if (ok) {
     surplus = 0;
     for (const b of network.buses) {
@@ -82,6 +87,27 @@ export async function clearNetworkAc(
       surplus -= (lmpAt.get(g.bus) ?? 0) * g.pgMw;
     });
     for (const o of orderResults) surplus += (o.side === 'buy' ? 1 : -1) * o.price * o.cleared;
+    // Net withdrawal per bus (loads, buys minus generation, sells), in bus-id order of first appearance.
+    const withdrawal = new Map<number, number>();
+    const add = (bus: number, mw: number) => withdrawal.set(bus, (withdrawal.get(bus) ?? 0) + mw);
+    for (const b of network.buses) if (b.type !== 4) add(b.id, b.pdMw);
+    r.generators.forEach((g) => {
+      add(g.bus, -g.pgMw);
+    });
+    for (const o of orderResults) add(o.bus, (o.side === 'buy' ? 1 : -1) * o.cleared);
+    surplusSplit.energy = 0;
+    surplusSplit.loss = 0;
+    surplusSplit.congestion = 0;
+    surplusSplit.voltage = 0;
+    const at = new Map(r.buses.map((b) => [b.id, b]));
+    for (const [bus, w] of withdrawal) {
+      const b = at.get(bus);
+      if (b === undefined || !Number.isFinite(b.lmp)) continue;
+      surplusSplit.energy += b.lmpEnergy * w;
+      surplusSplit.loss += b.lmpLoss * w;
+      surplusSplit.congestion += b.lmpCongestion * w;
+      surplusSplit.voltage += b.lmpVoltage * w;
+    }
   }
   return {
     status: r.status,
@@ -91,8 +117,10 @@ export async function clearNetworkAc(
     orders: orderResults,
     branches: r.branches,
     surplus,
+    surplusSplit,
     generatorsMw,
     lossesMw: r.lossesMw,
     iterations: r.iterations,
+    opf: r,
   };
 }

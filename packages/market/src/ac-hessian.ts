@@ -103,23 +103,31 @@ function endBlock(
   for (let r = 1; r < 4; r++) for (let c = 0; c < r; c++) out[o + 4 * r + c] = out[o + 4 * c + r]!;
 }
 
-/** out = W z for a full-length state vector z (theta_i at 2i, |V_i| at 2i+1). */
+/**
+ * out = W z for a full-length state vector z that is zero outside `buses` (ascending); `branches` lists,
+ * ascending, the branches with an end in `buses`. Same sums in the same order as over every branch.
+ */
 function curvatureTimes(
   model: AcModel,
   blocks: Float64Array,
   shuntDiag: Float64Array,
   z: Float64Array,
+  buses: Int32Array,
+  branches: Int32Array,
   out: Float64Array,
 ): void {
   out.fill(0);
-  const nl = model.branchRows.length;
   const from = model.brFrom;
   const to = model.brTo;
-  for (let l = 0; l < nl; l++) {
+  for (let t = 0; t < branches.length; t++) {
+    const l = branches[t]!;
     applyEnd(blocks, 32 * l, from[l]!, to[l]!, z, out);
     applyEnd(blocks, 32 * l + 16, to[l]!, from[l]!, z, out);
   }
-  for (let i = 0; i < model.nBus; i++) out[2 * i + 1] = out[2 * i + 1]! + shuntDiag[i]! * z[2 * i + 1]!;
+  for (let t = 0; t < buses.length; t++) {
+    const i = buses[t]!;
+    out[2 * i + 1] = out[2 * i + 1]! + shuntDiag[i]! * z[2 * i + 1]!;
+  }
 }
 
 function applyEnd(
@@ -140,29 +148,38 @@ function applyEnd(
   out[2 * k + 1] = out[2 * k + 1]! + (w[o + 12]! * z0 + w[o + 13]! * z1 + w[o + 14]! * z2 + w[o + 15]! * z3);
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+/** z . w over the entries of `buses` (ascending), where z is zero elsewhere. */
+function dotOnBuses(z: Float64Array, w: Float64Array, buses: Int32Array): number {
   let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
+  for (let t = 0; t < buses.length; t++) {
+    const j = 2 * buses[t]!;
+    s += z[j]! * w[j]!;
+    s += z[j + 1]! * w[j + 1]!;
+  }
   return s;
 }
 
 /**
  * H_r = modify(Z' W Z) over the controls (row-major k x k), given the sensitivities Z_c (full-length
- * state vectors, the reference |V| entry 1 for the |V_r| control).
+ * state vectors, the reference |V| entry 1 for the |V_r| control), each zero outside its `buses`, and the
+ * branches touching those buses. The sparse sums equal the dense ones bit for bit (only zero terms are
+ * left out); on a feeder, a DER's sensitivity covers its lateral only, so this is O(k^2 x lateral).
  */
 export function reducedHessian(
   model: AcModel,
   blocks: Float64Array,
   shuntDiag: Float64Array,
   Z: Float64Array[],
+  buses: Int32Array[],
+  branches: Int32Array[],
 ): Float64Array {
   const k = Z.length;
   const H = new Float64Array(k * k);
   const wz = new Float64Array(2 * model.nBus);
   for (let c = 0; c < k; c++) {
-    curvatureTimes(model, blocks, shuntDiag, Z[c]!, wz);
+    curvatureTimes(model, blocks, shuntDiag, Z[c]!, buses[c]!, branches[c]!, wz);
     for (let d = 0; d <= c; d++) {
-      const v = dot(Z[d]!, wz);
+      const v = dotOnBuses(Z[d]!, wz, buses[d]!);
       H[c * k + d] = v;
       H[d * k + c] = v;
     }

@@ -1,16 +1,27 @@
 // @gridledger/market: DC-OPF and AC-OPF with LMPs, order clearing, single-bus auction, settlement maths and
 // optimality certificates. Knows nothing of blockchains.
 
-export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
 export {
-  type AcBranchResult,
-  type AcBusResult,
-  type AcGeneratorResult,
-  type AcOpfOptions,
-  type AcOpfResult,
-  type AcStatus,
-  solveAcOpf,
-} from './ac-opf.ts';
+  type AcCertificate,
+  type AcCertificateBranch,
+  type AcCertificateBus,
+  type AcCertificateCheck,
+  type AcCertificateTolerances,
+  buildAcCertificate,
+  decodeAcCertificateJson,
+  encodeAcCertificateJson,
+  verifyAcCertificate,
+} from './ac-certificate.ts';
+export { type AcClearingResult, clearNetworkAc } from './ac-clearing.ts';
+export { solveAcOpf } from './ac-opf.ts';
+export type {
+  AcBranchResult,
+  AcBusResult,
+  AcGeneratorResult,
+  AcOpfOptions,
+  AcOpfResult,
+  AcStatus,
+} from './ac-opf-types.ts';
 export {
   type AuctionAllocation,
   type AuctionOptions,

@@ -81,6 +81,7 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     // Sealed bids: reveals through the whole gate lead, the clearing as the interval starts
     // (docs/market-rules.md §6b): at a fast clock a gate lead is a few seconds of wall time, a few blocks.
     ...(s.sealedBids ? { sealed: { revealWindowMs: gateLeadMs, forfeitBps: 1_000n } } : {}),
+    ...(s.pricing === 'ac' ? { pricing: 'ac' as const } : {}),
   });
   const cash = dollarsToMicros(s.cashPerDevice);
   return {

@@ -2,7 +2,8 @@
 // - everyIntervalCleared: no traded interval's clearing failed;
 // - congestionRentNonNegative: every interval's stored rent >= 0;
 // - clearingMatchesEngine: the stored LMPs (µ$/MWh) and cleared Wh per order equal what the off-chain
-//   engine (clearNetwork + settleClearing) computes from the same orders, network and upstream offer;
+//   engine (clearNetwork, or clearIntervalAc for AC-priced markets, + settleClearing) computes from the
+//   same orders, network and upstream offer;
 // - promisesSettledExactlyOnce: every promise of a settled interval is marked settled, burned, and has
 //   exactly one PromiseSettled event;
 // - deliveredWithinPromised: no promise is credited more than its energy;
@@ -20,6 +21,7 @@
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
 import { dollarsPerMWhToMicros, msToMinutes } from '@gridledger/base';
 import {
+  clearIntervalAc,
   engineOrderId,
   engineOrdersOf,
   MARKET_ABI,
@@ -29,6 +31,7 @@ import {
   METERS_ADDRESS,
   type NetworkJson,
   networkFromJson,
+  pricingOf,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
   RENT_FUND_ADDRESS,
@@ -43,7 +46,7 @@ import {
   ERC721_ABI,
   PROMISES_ADDRESS,
 } from '@gridledger/execution';
-import { clearNetwork, settleClearing } from '@gridledger/market';
+import { type ClearingResult, clearNetwork, settleClearing } from '@gridledger/market';
 import type { GlOrder } from '@gridledger/rpc';
 import { decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
@@ -202,14 +205,28 @@ export class InvariantTracker {
       cfg,
       { importPriceMicrosPerMWh: tariff[0], exportPriceMicrosPerMWh: tariff[1] },
     );
-    const result = await clearNetwork(network, orders);
-    if (result.status !== 'optimal')
-      return [
-        this.fail(
-          'clearingMatchesEngine',
-          `interval ${k}: the engine says ${result.status}, the chain cleared`,
-        ),
-      ];
+    // The engine of the market's pricing model: DC, or AC (clearing-ac.ts, the same function the chain runs).
+    let result: ClearingResult;
+    if (pricingOf(cfg) === 'ac') {
+      const ac = await clearIntervalAc(network, orders, cfg);
+      if (!ac.ok)
+        return [
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k}: the AC engine says ${ac.reason}, the chain cleared`,
+          ),
+        ];
+      result = ac.result;
+    } else {
+      result = await clearNetwork(network, orders);
+      if (result.status !== 'optimal')
+        return [
+          this.fail(
+            'clearingMatchesEngine',
+            `interval ${k}: the engine says ${result.status}, the chain cleared`,
+          ),
+        ];
+    }
     const out: string[] = [];
     for (const b of result.buses) {
       const mine = dollarsPerMWhToMicros(b.lmp);

@@ -21,7 +21,8 @@ export async function registerScenario(sim: Simulation): Promise<void> {
     functionName: 'networkVersion',
     args: [],
   });
-  const json = networkToJson(s.network);
+  // AC pricing needs the branches' resistance and the buses' voltage limits too.
+  const json = networkToJson(s.network, { ac: s.pricing === 'ac' });
   await c.syncNonces([sim.admin.address, sim.operator.address, sim.submitter.address]);
   if (version === 0n) {
     sim.emit({ type: 'setup', step: 'network', detail: `${json.name}: ${json.buses.length} buses` });

@@ -116,6 +116,8 @@ export const scenarioSchema = z.strictObject({
     date: '2026-06-21',
     hour: 11,
   }),
+  /** The market's pricing model: 'dc' (default) or 'ac' (AC-OPF with losses and voltages, docs/ac-opf.md). */
+  pricing: z.enum(['dc', 'ac']).default('dc'),
   gateLeadIntervals: z.number().int().min(0).max(100).default(1),
   /** Sealed bids (commit before the gate, reveal during the gate lead); needs a gate lead. */
   sealedBids: z.boolean().default(true),
@@ -207,6 +209,8 @@ export interface Scenario {
   clockScale: bigint;
   /** Simulated start, ms since the epoch (UTC, read as local solar time by the device models). */
   startMs: number;
+  /** The market's pricing model (genesis `pricing`; the network is registered with its AC data for 'ac'). */
+  pricing: 'dc' | 'ac';
   gateLeadIntervals: number;
   sealedBids: boolean;
   settlementDelayIntervals: number;
@@ -371,6 +375,7 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     wallSecondsPerInterval: s.wallSecondsPerInterval,
     clockScale: BigInt(intervalMs / wallMs),
     startMs,
+    pricing: s.pricing,
     gateLeadIntervals: s.gateLeadIntervals,
     sealedBids: s.sealedBids,
     settlementDelayIntervals: s.settlementDelayIntervals,

@@ -149,7 +149,14 @@ async function runClear(flags: ClearFlags): Promise<void> {
   let result: ClearingResult;
   let extraParties: SettlementParty[] = [];
   let method: string;
-  let acExtra: { lossesMw: number; iterations: number; buses: Record<string, number>[] } | undefined;
+  let acExtra:
+    | {
+        lossesMw: number;
+        iterations: number;
+        buses: Record<string, number>[];
+        surplusSplit: { energy: number; loss: number; congestion: number; voltage: number };
+      }
+    | undefined;
   const t0 = performance.now();
   if (flags.model === 'ac') {
     method = 'AC-OPF';
@@ -162,6 +169,7 @@ async function runClear(flags: ClearFlags): Promise<void> {
     acExtra = {
       lossesMw: ac.lossesMw,
       iterations: ac.iterations,
+      surplusSplit: ac.surplusSplit,
       buses: ac.buses.map((b) => ({
         id: b.id,
         lmp: b.lmp,
@@ -220,6 +228,16 @@ async function runClear(flags: ClearFlags): Promise<void> {
       muTo: b.muTo,
     })),
     congestionRent: result.congestionRent,
+    // AC: the rent is the merchandising surplus; its split by price component ($/h, docs/ac-opf.md).
+    ...(acExtra
+      ? {
+          rentSplit: {
+            losses: acExtra.surplusSplit.energy + acExtra.surplusSplit.loss,
+            congestion: acExtra.surplusSplit.congestion,
+            voltage: acExtra.surplusSplit.voltage,
+          },
+        }
+      : {}),
     settlement: {
       intervalMinutes: settlement.intervalMinutes,
       energyUnit: 'Wh',

@@ -154,6 +154,11 @@ describe('gridledger clear --model ac', () => {
     expect(ev.price).toBeGreaterThan(pv.price);
     expect(Object.keys(j.buses[0])).toContain('lmpLoss');
     expect(BigInt(j.settlement.buyersPay)).toBeGreaterThan(BigInt(j.settlement.sellersReceive));
+    // The rent is the merchandising surplus: here all loss surplus (no limit binds), split by component.
+    const split = j.rentSplit;
+    expect(split.losses + split.congestion + split.voltage).toBeCloseTo(j.congestionRent, 6);
+    expect(split.losses).toBeGreaterThan(0);
+    expect(Math.abs(split.congestion)).toBeLessThan(1e-9);
   });
   it('refuses an unknown model', () => {
     const r = run('clear', '--network', join(CASES, 'case33bw.m'), '--orders', orders, '--model', 'acdc');

@@ -19,6 +19,8 @@ import {
   marketView,
   type NetworkJsonBus,
   ORDER_STATUS,
+  readAcBus,
+  readAcLossesW,
   registryKeys,
   registryView,
   type StateReader,
@@ -81,6 +83,8 @@ export interface GlIntervalReturnType {
   realtimePriced: boolean;
   /** The energy-balance check against the upstream meter, when it ran: mismatch and what became of it. */
   energyBalance: { mismatchWh: DecimalString; status: 'ok' | 'held' | 'released' | 'cancelled' } | null;
+  /** AC-priced intervals only: the network's losses, W (the rent then includes the loss surplus). */
+  lossesW?: DecimalString;
   expectedReadings: DecimalString;
   reportedReadings: DecimalString;
 }
@@ -140,6 +144,17 @@ export interface GlPrice {
    */
   lmpLowMicrosPerMWh: DecimalString | null;
   lmpHighMicrosPerMWh: DecimalString | null;
+  /**
+   * AC-priced intervals only (docs/ac-opf.md "On chain"): the LMP's components (µ$/MWh, summing to it
+   * within 3) and the bus's voltage magnitude (µp.u.).
+   */
+  ac?: {
+    lmpEnergyMicrosPerMWh: DecimalString;
+    lmpLossMicrosPerMWh: DecimalString;
+    lmpCongestionMicrosPerMWh: DecimalString;
+    lmpVoltageMicrosPerMWh: DecimalString;
+    vmMicroPu: DecimalString;
+  };
 }
 
 /** gl_prices: interval range (inclusive, at most 1,000 intervals), and optionally one bus. */
@@ -271,6 +286,7 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
               mismatchWh: decodeSigned(s.get(iv.balanceMismatchWh)).toString(),
               status: (['ok', 'held', 'released', 'cancelled'] as const)[Number(s.get(iv.flagged))] ?? 'ok',
             },
+      ...(readAcLossesW(s, k) === undefined ? {} : { lossesW: readAcLossesW(s, k)!.toString() }),
       expectedReadings: s.get(iv.expectedCount).toString(),
       reportedReadings: s.get(iv.reportedCount).toString(),
     };
@@ -314,6 +330,21 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
       }));
   });
 
+  const acPoint = (st: StateReader, k: bigint, bus: number): Pick<GlPrice, 'ac'> => {
+    const a = readAcBus(st, k, bus);
+    return a === undefined
+      ? {}
+      : {
+          ac: {
+            lmpEnergyMicrosPerMWh: a.energy.toString(),
+            lmpLossMicrosPerMWh: a.loss.toString(),
+            lmpCongestionMicrosPerMWh: a.congestion.toString(),
+            lmpVoltageMicrosPerMWh: a.voltage.toString(),
+            vmMicroPu: a.vmMicroPu.toString(),
+          },
+        };
+  };
+
   m.set('gl_prices', async (p): Promise<GlPricesReturnType> => {
     const from = parseInteger(p[0], 'fromInterval');
     const to = parseInteger(p[1], 'toInterval');
@@ -341,6 +372,7 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
           lmpMicrosPerMWh: decodeSigned(s.get(iv.lmp(b.id))).toString(),
           lmpLowMicrosPerMWh: rangeEndOf(decodeSigned(s.get(iv.lmpLow(b.id)))),
           lmpHighMicrosPerMWh: rangeEndOf(decodeSigned(s.get(iv.lmpHigh(b.id)))),
+          ...acPoint(s, k, b.id),
         });
       }
     }
