@@ -2,7 +2,10 @@
 // the market deployed once, each test isolated by evm_snapshot / evm_revert. Every rule's happy path, and
 // every bad input reverts with its reason (by eth_call, and mined as reverted when sent anyway) and
 // changes nothing (the views read the same before and after).
-import { type Abi, type Address, hexToBigInt } from 'viem';
+
+import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
+import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
@@ -391,4 +394,131 @@ describe('tokens', () => {
   });
 });
 
-export { meters };
+describe('meters', () => {
+  type R = { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+  // The native module's type and domain fields; only verifyingContract is this deployment's Meters.
+  const domain = () => ({ ...readingDomain(31337n), verifyingContract: w.addresses.meters });
+  const sign = (key: PrivateKeyAccount, r: R) =>
+    key.signTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r });
+  const probe = () => async () => ({
+    r1: await read(w, meters(w, 'readingOf', [1n, w.k0])),
+    r2: await read(w, meters(w, 'readingOf', [2n, w.k0])),
+  });
+  const endOf = (k: bigint) => (k + 1n) * INTERVAL_MS;
+
+  it('signs over the native EIP-712 type and domain fields', async () => {
+    const r = { meter: 1n, interval: w.k0, importedWh: 5n, exportedWh: 7n };
+    expect(await read(w, meters(w, 'readingDigest', [r]))).toBe(
+      hashTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r }),
+    );
+    const d = await read<readonly unknown[]>(w, meters(w, 'eip712Domain', []));
+    expect(d.slice(1, 4)).toEqual(['gridledger-meters', '1', 31337n]);
+    expect((d[4] as string).toLowerCase()).toBe(w.addresses.meters.toLowerCase());
+  });
+
+  it('accepts signed readings after the interval ends and rejects replayed, forged, tampered, unknown, early and late ones', async () => {
+    const k = w.k0;
+    const r1 = { meter: 1n, interval: k, importedWh: 100n, exportedWh: 2_000n };
+    const r2 = { meter: 2n, interval: k, importedWh: 300n, exportedWh: 0n };
+    const s1 = await sign(w.meterKey, r1);
+    const s2 = await sign(w.meterKey, r2);
+    const p = probe();
+    await mineAt(w, endOf(k) - 1000n);
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1]]),
+      `the interval ends at ${endOf(k)} ms`,
+      p,
+    );
+    await mineAt(w, endOf(k));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      'reading 1 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, exportedWh: 3_000n }], [s1]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, meter: 9n }], [s1]]),
+      'unknown meter',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r1],
+        [s1, s1],
+      ]),
+      'reading 2 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1, s2]]),
+      '1 readings but 2 signatures',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1.slice(0, 130) as Hex]]),
+      'expected a 65-byte signature',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[], []]),
+      'expected 1..200 readings, got 0',
+      p,
+    );
+    const gas = await send(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r2],
+        [s1, s2],
+      ]),
+    );
+    expect(gas).toBeGreaterThan(0n);
+    expect(await read(w, meters(w, 'readingOf', [1n, k]))).toEqual([true, 100n, 2_000n]);
+    const p2 = probe();
+    await expectRevert(w, w.carol, meters(w, 'submitReadings', [[r1], [s1]]), 'already reported', p2);
+    // v as 0/1 is accepted as 27/28, as natively
+    const r3 = { meter: 1n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    const s3 = await sign(w.meterKey, r3);
+    const v = Number.parseInt(s3.slice(130), 16) - 27;
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS - 1000n);
+    await send(w, w.carol, meters(w, 'submitReadings', [[r3], [`${s3.slice(0, 130)}0${v}` as Hex]]));
+    // at the deadline it is too late
+    const r4 = { meter: 2n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS);
+    const p3 = probe();
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r4], [await sign(w.meterKey, r4)]]),
+      'the settlement deadline',
+      p3,
+    );
+  });
+});

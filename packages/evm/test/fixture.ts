@@ -188,8 +188,18 @@ export const promisesCall = (w: World, functionName: string, args: readonly unkn
   args,
 });
 
-/** Sends `call` from `from`, expects success; returns the gas used. */
+/**
+ * Time stands still between mineAt calls: the next block gets the latest block's timestamp (anvil allows
+ * equal timestamps), so a transaction runs at the time its eth_call saw, whatever the wall clock did.
+ */
+export async function holdTime(w: World): Promise<void> {
+  const b = await rpc<{ timestamp: Hex }>(w, 'eth_getBlockByNumber', ['latest', false]);
+  await rpc(w, 'evm_setNextBlockTimestamp', [Number(BigInt(b.timestamp))]);
+}
+
+/** Sends `call` from `from` (at the latest block's time), expects success; returns the gas used. */
 export async function send(w: World, from: PrivateKeyAccount, call: Call): Promise<bigint> {
+  await holdTime(w);
   return (await sendCall(await w.clients(from), call.address, call.abi, call.functionName, call.args))
     .gasUsed;
 }
@@ -241,6 +251,7 @@ export async function expectRevert(
   const before = await probe();
   expect(await revertReason(w, from, call)).toContain(reason);
   const c = await w.clients(from);
+  await holdTime(w);
   const hash = await c.wallet.writeContract({ ...call, gas: 3_000_000n } as Parameters<
     typeof c.wallet.writeContract
   >[0]);
