@@ -9,10 +9,10 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
   cashProbe,
-  expectRevert,
   GATE_LEAD_MS,
   INTERVAL_MS,
   market,
@@ -26,7 +26,7 @@ import {
   send,
   setUpWorld,
   type World,
-} from './fixture.ts';
+} from './world.ts';
 
 let w: World;
 let snapshot: string;
