@@ -54,8 +54,9 @@ interface IMarketClearingView {
     function registry() external view returns (address);
 }
 
-/** The registry's network views. */
+/** The registry's network views (networkJson for the operator; the verifier reads the others). */
 interface IRegistryNetworkView {
+    function networkJson() external view returns (string memory);
     function networkVersion() external view returns (uint256);
     function buses() external view returns (uint256[] memory);
     function lineLimit(uint256 branch) external view returns (bool overridden, uint256 limitW);
