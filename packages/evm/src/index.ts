@@ -1,6 +1,6 @@
-// @gridledger/evm: the energy market on any EVM chain. This part: the integer certificate of a DC clearing
-// that the ClearingVerifier contract checks (contracts/clearing/), its producer from the engine's
-// clearing and its reference checker.
+// @gridledger/evm: the energy market as Solidity contracts (contracts/ at the repository root) for any EVM
+// chain — their generated ABIs and bytecode, the anvil launcher and the viem deploy helper.
+export { type Anvil, AnvilError, type AnvilOptions, anvilBinary, startAnvil } from './anvil.ts';
 export {
   type CertificateRejection,
   type CertificateVerdict,
@@ -19,3 +19,53 @@ export {
   PRAD_PER_RAD,
 } from './certificate/format.ts';
 export { engineOrders, type ProducedCertificate, produceDcCertificate } from './certificate/produce.ts';
+export {
+  type ClearedOrderArgs,
+  type ClearingArgs,
+  clearingArgs,
+  type NetworkPartArgs,
+  networkPartArgs,
+  orderChunks,
+} from './certificate/submission.ts';
+export {
+  type DeployVerifierOptions,
+  deployVerifier,
+  revertName,
+  type SubmissionGas,
+  submitClearing,
+  type VerifierClients,
+} from './certificate/verifier-client.ts';
+export {
+  DEV_MNEMONIC,
+  type DeployMarketOptions,
+  deployContract,
+  deployMarket,
+  devAccount,
+  type EvmClients,
+  type EvmMarketConfig,
+  evmClients,
+  type MarketAddresses,
+  sendCall,
+  setClearingVerifier,
+} from './deploy.ts';
+export { BookCommitmentAbi, BookCommitmentBytecode } from './generated/BookCommitment.ts';
+export { ClearingVerifierAbi } from './generated/ClearingVerifier.ts';
+export { CreditsAbi } from './generated/Credits.ts';
+export { IClearingSinkAbi, IMarketBookAbi } from './generated/IClearingSink.ts';
+export { MarketAbi } from './generated/Market.ts';
+export { MarketEngineAbi } from './generated/MarketEngine.ts';
+export { MetersAbi } from './generated/Meters.ts';
+export { PromisesAbi } from './generated/Promises.ts';
+export { RegistryAbi } from './generated/Registry.ts';
+export { TestStablecoinAbi } from './generated/TestStablecoin.ts';
+export {
+  clearIntervalOnChain,
+  dueIntervals,
+  firstInterval,
+  type IntervalClearing,
+  marketIntervalMinutes,
+  type OperatorContracts,
+  readBook,
+  readNetwork,
+  verifierNetwork,
+} from './operator/operator.ts';
