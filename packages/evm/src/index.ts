@@ -2,6 +2,40 @@
 // chain — their generated ABIs and bytecode, the anvil launcher and the viem deploy helper.
 export { type Anvil, AnvilError, type AnvilOptions, anvilBinary, startAnvil } from './anvil.ts';
 export {
+  type CertificateRejection,
+  type CertificateVerdict,
+  checkDcCertificate,
+} from './certificate/check.ts';
+export {
+  type BookOrder,
+  type BookStep,
+  type CertificateTolerances,
+  type ClearingBook,
+  type DcCertificate,
+  DEFAULT_TOLERANCES,
+  type IntegerBranch,
+  type IntegerNetwork,
+  integerNetwork,
+  PRAD_PER_RAD,
+} from './certificate/format.ts';
+export { engineOrders, type ProducedCertificate, produceDcCertificate } from './certificate/produce.ts';
+export {
+  type ClearedOrderArgs,
+  type ClearingArgs,
+  clearingArgs,
+  type NetworkPartArgs,
+  networkPartArgs,
+  orderChunks,
+} from './certificate/submission.ts';
+export {
+  type DeployVerifierOptions,
+  deployVerifier,
+  revertName,
+  type SubmissionGas,
+  submitClearing,
+  type VerifierClients,
+} from './certificate/verifier-client.ts';
+export {
   DEV_MNEMONIC,
   type DeployMarketOptions,
   deployContract,
@@ -14,6 +48,8 @@ export {
   sendCall,
   setClearingVerifier,
 } from './deploy.ts';
+export { BookCommitmentAbi, BookCommitmentBytecode } from './generated/BookCommitment.ts';
+export { ClearingVerifierAbi } from './generated/ClearingVerifier.ts';
 export { CreditsAbi } from './generated/Credits.ts';
 export { IClearingSinkAbi, IMarketBookAbi } from './generated/IClearingSink.ts';
 export { MarketAbi } from './generated/Market.ts';
@@ -22,3 +58,14 @@ export { MetersAbi } from './generated/Meters.ts';
 export { PromisesAbi } from './generated/Promises.ts';
 export { RegistryAbi } from './generated/Registry.ts';
 export { TestStablecoinAbi } from './generated/TestStablecoin.ts';
+export {
+  clearIntervalOnChain,
+  dueIntervals,
+  firstInterval,
+  type IntervalClearing,
+  marketIntervalMinutes,
+  type OperatorContracts,
+  readBook,
+  readNetwork,
+  verifierNetwork,
+} from './operator/operator.ts';
