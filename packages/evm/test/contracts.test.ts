@@ -9,6 +9,7 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
@@ -21,6 +22,7 @@ import {
   promisesCall,
   read,
   registry,
+  revertReason,
   rpc,
   SETTLEMENT_DELAY_MS,
   send,
@@ -520,5 +522,149 @@ describe('meters', () => {
       'the settlement deadline',
       p3,
     );
+  });
+});
+
+describe('clearing through the verifier, and settlement', () => {
+  interface PromiseView {
+    interval: bigint;
+    seller: Address;
+    buyer: Address;
+    sellerOrder: bigint;
+    buyerOrder: bigint;
+    sellerBus: bigint;
+    buyerBus: bigint;
+    energyWh: bigint;
+    sellerPriceMicrosPerMWh: bigint;
+    buyerPriceMicrosPerMWh: bigint;
+    settled: boolean;
+    deliveredWh: bigint;
+  }
+  const creditsOf = (a: Address) =>
+    read<bigint>(w, {
+      address: w.addresses.credits,
+      abi: CreditsAbi as Abi,
+      functionName: 'balanceOf',
+      args: [a],
+    });
+  const promiseOwner = (id: bigint) => read<Address>(w, promisesCall(w, 'ownerOf', [id]));
+
+  /** Bob sells 60,000 Wh at 30 $/MWh at bus 3, alice buys 50,000 Wh at 80 $/MWh at bus 2; line 2-3 binds. */
+  async function clearCongested(): Promise<bigint> {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const op = await w.clients(w.operator);
+    const r = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
+    expect(r?.orders).toBe(2);
+    return k;
+  }
+
+  it('applies a verified clearing: prices by bus, payments, collateral, rent, promises', async () => {
+    const k = await clearCongested();
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(80_000_000n);
+    expect(await read(w, market(w, 'lmp', [k, 3n]))).toBe(30_000_000n);
+    const alice = await read<OrderView>(w, market(w, 'order', [1n]));
+    const bob = await read<OrderView>(w, market(w, 'order', [2n]));
+    // 0.3 MW over 5 minutes = 25,000 Wh across line 2-3
+    expect(alice).toMatchObject({ status: 3, clearedWh: 25_000n });
+    expect(bob).toMatchObject({ status: 3, clearedWh: 25_000n });
+    // alice pays 25,000 · 80 / 10^6 = 2 $; bob receives 0.75 $ and keeps 25,000 · 200 / 10^6 = 5 $ collateral
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(ALICE_CASH + 750_000n - 5_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
+    // rent 2 − 0.75 = 1.25 $ to the grid operator
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+    expect(await cashOf(w.operator.address)).toBe(ALICE_CASH + 1_250_000n);
+    const p = await read<PromiseView>(w, market(w, 'promiseOf', [1n]));
+    expect(p).toMatchObject({
+      interval: k,
+      seller: w.bob.address,
+      buyer: w.alice.address,
+      sellerOrder: 2n,
+      buyerOrder: 1n,
+      sellerBus: 3n,
+      buyerBus: 2n,
+      energyWh: 25_000n,
+      sellerPriceMicrosPerMWh: 30_000_000n,
+      buyerPriceMicrosPerMWh: 80_000_000n,
+      settled: false,
+    });
+    expect(await promiseOwner(1n)).toBe(w.alice.address);
+    // a second clearing of the same interval, or the verifier's path by anyone else, is refused
+    const probe = cashProbe(w);
+    const again = market(w, 'failClearing', [k, 'again']);
+    await expectRevert(w, w.operator, again, 'only the clearing verifier', probe);
+    await expectRevert(w, w.bob, market(w, 'cancelOrder', [2n]), 'order 2 is not open', probe);
+  });
+
+  it('settles metered delivery into credits for the holder, charges the shortfall, and only once', async () => {
+    const k = await clearCongested();
+    // alice sells her promise to carol before settlement: the credits go to carol
+    await send(w, w.alice, promisesCall(w, 'transferFrom', [w.alice.address, w.carol.address, 1n]));
+    const end = (k + 1n) * INTERVAL_MS;
+    await mineAt(w, end);
+    const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
+      w.meterKey.signTypedData({
+        domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+    // bob's meter exported 20,000 of the 25,000 Wh sold; alice's is still missing
+    const rb = { meter: 2n, interval: k, importedWh: 0n, exportedWh: 20_000n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[rb], [await sign(rb)]]));
+    const probe = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for meter 1', probe);
+    const ra = { meter: 1n, interval: k, importedWh: 25_000n, exportedWh: 0n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[ra], [await sign(ra)]]));
+    const bobBefore = await cashOf(w.bob.address);
+    const operatorBefore = await cashOf(w.operator.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // credits: min(25,000 sold, 20,000 exported) to the promise's holder
+    expect(await creditsOf(w.carol.address)).toBe(20_000n);
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    // bob's shortfall of 5,000 Wh costs ceil(5,000 · 200 / 10^6 $) = 1 $ from his collateral; 4 $ back
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore + 4_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(0n);
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([3, 1_250_000n, 2n, 1n]);
+    expect(await read<PromiseView>(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      settled: true,
+      deliveredWh: 20_000n,
+    });
+    // the promise is burned; settling again, or a late reading, is refused and changes nothing
+    expect(await revertReason(w, w.carol, promisesCall(w, 'ownerOf', [1n]))).toBeDefined();
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), `interval ${k} is already settled`, probe);
+    const r3 = { meter: 3n, interval: k, importedWh: 0n, exportedWh: 1n };
+    await send(w, w.operator, registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address]));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r3], [await sign(r3)]]),
+      'or the interval is settled',
+      probe,
+    );
+    // cash is only moved: the four accounts and the market hold what was minted
+    const total = (
+      await Promise.all([w.alice, w.bob, w.carol, w.operator].map((a) => cashOf(a.address)))
+    ).reduce((a, b) => a + b, 0n);
+    expect(total + (await cashOf(w.addresses.market))).toBe(4n * ALICE_CASH);
+  });
+
+  it('settles at the deadline with missing readings counted as zero', async () => {
+    const k = await clearCongested();
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    const bobBefore = await cashOf(w.bob.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // nothing metered: no credits; bob is 25,000 Wh short (5 $, all his collateral), alice 25,000 Wh long
+    // and is paid floor(25,000 · 10 / 10^6 $) = 0.25 $ by the grid operator
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n + 250_000n);
   });
 });

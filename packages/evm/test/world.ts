@@ -4,6 +4,8 @@
 import { type Abi, type Address, BaseError, ContractFunctionRevertedError, type Hex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { type Anvil, startAnvil } from '../src/anvil.ts';
+import { DEFAULT_TOLERANCES, integerNetwork } from '../src/certificate/format.ts';
+import { deployVerifier } from '../src/certificate/verifier-client.ts';
 import {
   deployMarket,
   devAccount,
@@ -12,29 +14,44 @@ import {
   evmClients,
   type MarketAddresses,
   sendCall,
+  setClearingVerifier,
 } from '../src/deploy.ts';
 import { MarketAbi } from '../src/generated/Market.ts';
 import { MetersAbi } from '../src/generated/Meters.ts';
 import { PromisesAbi } from '../src/generated/Promises.ts';
 import { RegistryAbi } from '../src/generated/Registry.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { readNetwork } from '../src/operator/operator.ts';
 
 /** Interval length of the test market: 5 minutes. */
 export const INTERVAL_MS = 300_000n;
 export const GATE_LEAD_MS = 60_000n;
 export const SETTLEMENT_DELAY_MS = 600_000n;
-/** A small network: buses 1..3 (upstream at 1), two branches. */
+/**
+ * A small network: buses 1..3, the upstream at 1; line 2-3 carries at most 0.3 MW (25,000 Wh in a 5-minute
+ * interval), so a seller at 3 and a buyer at 2 congest it.
+ */
+const branch = (index: number, from: number, to: number, rateAMw: number) => ({
+  index,
+  from,
+  to,
+  xPu: 0.1,
+  rateAMw,
+  tap: 0,
+  shiftDeg: 0,
+  status: 1,
+  angminDeg: -360,
+  angmaxDeg: 360,
+});
 export const NETWORK_JSON = JSON.stringify({
-  baseMva: 100,
+  name: 'evm-test-3bus',
+  baseMVA: 100,
   buses: [
     { id: 1, type: 3 },
     { id: 2, type: 1 },
     { id: 3, type: 1 },
   ],
-  branches: [
-    { index: 1, from: 1, to: 2, x: 0.1, rateAMw: 10 },
-    { index: 2, from: 2, to: 3, x: 0.1, rateAMw: 10 },
-  ],
+  branches: [branch(1, 1, 2, 10), branch(2, 2, 3, 0.3)],
 });
 
 /** Everything a test needs: the node, the accounts and their clients, the deployment. */
@@ -52,6 +69,8 @@ export interface World {
   /** The first interval the market trades (its gate is hours ahead of the genesis block). */
   k0: bigint;
   deployGas: Record<string, bigint>;
+  /** The ClearingVerifier named by the market. */
+  verifier: Address;
 }
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
@@ -121,7 +140,18 @@ export async function setUpWorld(): Promise<World> {
       2n ** 256n - 1n,
     ]);
   }
+  const { network, version } = await readNetwork(op, addresses.registry);
+  const minutes = Number(INTERVAL_MS / 60_000n);
+  const verifier = await deployVerifier(op, {
+    market: addresses.market,
+    networkVersion: version,
+    network: integerNetwork(network, minutes),
+    intervalMinutes: minutes,
+    tolerances: DEFAULT_TOLERANCES,
+  });
+  await setClearingVerifier(d, addresses.market, verifier.address);
   return {
+    verifier: verifier.address,
     anvil,
     addresses,
     deployer,
