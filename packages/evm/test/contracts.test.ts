@@ -7,9 +7,17 @@ import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { produceDcCertificate } from '../src/certificate/produce.ts';
+import {
+  type ClearingArgs,
+  clearingArgs,
+  networkPartArgs,
+  orderChunks,
+} from '../src/certificate/submission.ts';
+import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
-import { clearIntervalOnChain } from '../src/operator/operator.ts';
+import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '../src/operator/operator.ts';
 import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
@@ -666,5 +674,119 @@ describe('clearing through the verifier, and settlement', () => {
     expect(await creditsOf(w.alice.address)).toBe(0n);
     expect(await cashOf(w.bob.address)).toBe(bobBefore);
     expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n + 250_000n);
+  });
+});
+
+describe('clearings the market refuses after the verifier passed them', () => {
+  /** Opens an operator session for interval k (begin + orders) and returns the honest clearing for finish. */
+  async function session(k: bigint): Promise<ClearingArgs> {
+    const op = await w.clients(w.operator);
+    const contracts = { market: w.addresses.market, verifier: w.verifier };
+    const book = await readBook(op, contracts, k);
+    const { network } = await readNetwork(op, w.addresses.registry);
+    const net = await verifierNetwork(op, w.verifier, network, 5);
+    const produced = await produceDcCertificate(network, net, book, 5);
+    const v = (fn: string, args: unknown[]) => ({
+      address: w.verifier,
+      abi: ClearingVerifierAbi as Abi,
+      functionName: fn,
+      args,
+    });
+    await send(w, w.operator, v('begin', [k, networkPartArgs(produced.certificate)]));
+    for (const ch of orderChunks(book, produced.certificate, 100)) {
+      await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
+    }
+    return clearingArgs(net, book, produced, 5);
+  }
+  const finish = (c: ClearingArgs) => ({
+    address: w.verifier,
+    abi: ClearingVerifierAbi as Abi,
+    functionName: 'finish',
+    args: [c],
+  });
+
+  it('refuses trades that do not add up or name the wrong side, and applies the honest one after', async () => {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const honest = await session(k);
+    expect(honest.trades).toEqual([{ sellerOrder: 2n, buyerOrder: 1n, energyWh: 25_000n }]);
+    const p = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    const t = honest.trades[0]!;
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, energyWh: 24_999n }] }),
+      'the trades of order 1 sum to 24999 Wh, it cleared 25000',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [] }),
+      'the trades of order 1 sum to 0 Wh',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 1n, buyerOrder: 2n }] }),
+      'is not a sell order',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 7n }] }),
+      'a trade names order 7, not in the clearing',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({
+        ...honest,
+        trades: [
+          { ...t, sellerOrder: 0n },
+          { ...t, buyerOrder: 0n },
+        ],
+      }),
+      "the upstream's trades do not sum to its import and export",
+      p,
+    );
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+  });
+
+  it('sells from the upstream at its import price; its promises mint no credits', async () => {
+    const k = w.k0;
+    // alice buys 10,000 Wh at up to 120 $/MWh: only the upstream sells (100 $/MWh at bus 1)
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(10_000n, 120_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const operatorBefore = await cashOf(w.operator.address);
+    const honest = await session(k);
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(100_000_000n);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 1_000_000n);
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await read(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      sellerOrder: 0n,
+      seller: w.operator.address,
+      energyWh: 10_000n,
+    });
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    expect(
+      await read(w, {
+        address: w.addresses.credits,
+        abi: CreditsAbi as Abi,
+        functionName: 'totalSupply',
+        args: [],
+      }),
+    ).toBe(0n);
   });
 });
