@@ -2,14 +2,26 @@
 // the market deployed once, each test isolated by evm_snapshot / evm_revert. Every rule's happy path, and
 // every bad input reverts with its reason (by eth_call, and mined as reverted when sent anyway) and
 // changes nothing (the views read the same before and after).
-import { type Abi, type Address, hexToBigInt } from 'viem';
+
+import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
+import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { produceDcCertificate } from '../src/certificate/produce.ts';
+import {
+  type ClearingArgs,
+  clearingArgs,
+  networkPartArgs,
+  orderChunks,
+} from '../src/certificate/submission.ts';
+import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '../src/operator/operator.ts';
+import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
   cashProbe,
-  expectRevert,
   GATE_LEAD_MS,
   INTERVAL_MS,
   market,
@@ -18,12 +30,13 @@ import {
   promisesCall,
   read,
   registry,
+  revertReason,
   rpc,
   SETTLEMENT_DELAY_MS,
   send,
   setUpWorld,
   type World,
-} from './fixture.ts';
+} from './world.ts';
 
 let w: World;
 let snapshot: string;
@@ -391,4 +404,389 @@ describe('tokens', () => {
   });
 });
 
-export { meters };
+describe('meters', () => {
+  type R = { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+  // The native module's type and domain fields; only verifyingContract is this deployment's Meters.
+  const domain = () => ({ ...readingDomain(31337n), verifyingContract: w.addresses.meters });
+  const sign = (key: PrivateKeyAccount, r: R) =>
+    key.signTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r });
+  const probe = () => async () => ({
+    r1: await read(w, meters(w, 'readingOf', [1n, w.k0])),
+    r2: await read(w, meters(w, 'readingOf', [2n, w.k0])),
+  });
+  const endOf = (k: bigint) => (k + 1n) * INTERVAL_MS;
+
+  it('signs over the native EIP-712 type and domain fields', async () => {
+    const r = { meter: 1n, interval: w.k0, importedWh: 5n, exportedWh: 7n };
+    expect(await read(w, meters(w, 'readingDigest', [r]))).toBe(
+      hashTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r }),
+    );
+    const d = await read<readonly unknown[]>(w, meters(w, 'eip712Domain', []));
+    expect(d.slice(1, 4)).toEqual(['gridledger-meters', '1', 31337n]);
+    expect((d[4] as string).toLowerCase()).toBe(w.addresses.meters.toLowerCase());
+  });
+
+  it('accepts signed readings after the interval ends and rejects replayed, forged, tampered, unknown, early and late ones', async () => {
+    const k = w.k0;
+    const r1 = { meter: 1n, interval: k, importedWh: 100n, exportedWh: 2_000n };
+    const r2 = { meter: 2n, interval: k, importedWh: 300n, exportedWh: 0n };
+    const s1 = await sign(w.meterKey, r1);
+    const s2 = await sign(w.meterKey, r2);
+    const p = probe();
+    await mineAt(w, endOf(k) - 1000n);
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1]]),
+      `the interval ends at ${endOf(k)} ms`,
+      p,
+    );
+    await mineAt(w, endOf(k));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      'reading 1 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, exportedWh: 3_000n }], [s1]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, meter: 9n }], [s1]]),
+      'unknown meter',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r1],
+        [s1, s1],
+      ]),
+      'reading 2 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1, s2]]),
+      '1 readings but 2 signatures',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1.slice(0, 130) as Hex]]),
+      'expected a 65-byte signature',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[], []]),
+      'expected 1..200 readings, got 0',
+      p,
+    );
+    const gas = await send(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r2],
+        [s1, s2],
+      ]),
+    );
+    expect(gas).toBeGreaterThan(0n);
+    expect(await read(w, meters(w, 'readingOf', [1n, k]))).toEqual([true, 100n, 2_000n]);
+    const p2 = probe();
+    await expectRevert(w, w.carol, meters(w, 'submitReadings', [[r1], [s1]]), 'already reported', p2);
+    // v as 0/1 is accepted as 27/28, as natively
+    const r3 = { meter: 1n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    const s3 = await sign(w.meterKey, r3);
+    const v = Number.parseInt(s3.slice(130), 16) - 27;
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS - 1000n);
+    await send(w, w.carol, meters(w, 'submitReadings', [[r3], [`${s3.slice(0, 130)}0${v}` as Hex]]));
+    // at the deadline it is too late
+    const r4 = { meter: 2n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS);
+    const p3 = probe();
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r4], [await sign(w.meterKey, r4)]]),
+      'the settlement deadline',
+      p3,
+    );
+  });
+});
+
+describe('clearing through the verifier, and settlement', () => {
+  interface PromiseView {
+    interval: bigint;
+    seller: Address;
+    buyer: Address;
+    sellerOrder: bigint;
+    buyerOrder: bigint;
+    sellerBus: bigint;
+    buyerBus: bigint;
+    energyWh: bigint;
+    sellerPriceMicrosPerMWh: bigint;
+    buyerPriceMicrosPerMWh: bigint;
+    settled: boolean;
+    deliveredWh: bigint;
+  }
+  const creditsOf = (a: Address) =>
+    read<bigint>(w, {
+      address: w.addresses.credits,
+      abi: CreditsAbi as Abi,
+      functionName: 'balanceOf',
+      args: [a],
+    });
+  const promiseOwner = (id: bigint) => read<Address>(w, promisesCall(w, 'ownerOf', [id]));
+
+  /** Bob sells 60,000 Wh at 30 $/MWh at bus 3, alice buys 50,000 Wh at 80 $/MWh at bus 2; line 2-3 binds. */
+  async function clearCongested(): Promise<bigint> {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const op = await w.clients(w.operator);
+    const r = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
+    expect(r?.orders).toBe(2);
+    return k;
+  }
+
+  it('applies a verified clearing: prices by bus, payments, collateral, rent, promises', async () => {
+    const k = await clearCongested();
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(80_000_000n);
+    expect(await read(w, market(w, 'lmp', [k, 3n]))).toBe(30_000_000n);
+    const alice = await read<OrderView>(w, market(w, 'order', [1n]));
+    const bob = await read<OrderView>(w, market(w, 'order', [2n]));
+    // 0.3 MW over 5 minutes = 25,000 Wh across line 2-3
+    expect(alice).toMatchObject({ status: 3, clearedWh: 25_000n });
+    expect(bob).toMatchObject({ status: 3, clearedWh: 25_000n });
+    // alice pays 25,000 · 80 / 10^6 = 2 $; bob receives 0.75 $ and keeps 25,000 · 200 / 10^6 = 5 $ collateral
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(ALICE_CASH + 750_000n - 5_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
+    // rent 2 − 0.75 = 1.25 $ to the grid operator
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+    expect(await cashOf(w.operator.address)).toBe(ALICE_CASH + 1_250_000n);
+    const p = await read<PromiseView>(w, market(w, 'promiseOf', [1n]));
+    expect(p).toMatchObject({
+      interval: k,
+      seller: w.bob.address,
+      buyer: w.alice.address,
+      sellerOrder: 2n,
+      buyerOrder: 1n,
+      sellerBus: 3n,
+      buyerBus: 2n,
+      energyWh: 25_000n,
+      sellerPriceMicrosPerMWh: 30_000_000n,
+      buyerPriceMicrosPerMWh: 80_000_000n,
+      settled: false,
+    });
+    expect(await promiseOwner(1n)).toBe(w.alice.address);
+    // a second clearing of the same interval, or the verifier's path by anyone else, is refused
+    const probe = cashProbe(w);
+    const again = market(w, 'failClearing', [k, 'again']);
+    await expectRevert(w, w.operator, again, 'only the clearing verifier', probe);
+    await expectRevert(w, w.bob, market(w, 'cancelOrder', [2n]), 'order 2 is not open', probe);
+  });
+
+  it('settles metered delivery into credits for the holder, charges the shortfall, and only once', async () => {
+    const k = await clearCongested();
+    // alice sells her promise to carol before settlement: the credits go to carol
+    await send(w, w.alice, promisesCall(w, 'transferFrom', [w.alice.address, w.carol.address, 1n]));
+    const end = (k + 1n) * INTERVAL_MS;
+    await mineAt(w, end);
+    const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
+      w.meterKey.signTypedData({
+        domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+    // bob's meter exported 20,000 of the 25,000 Wh sold; alice's is still missing
+    const rb = { meter: 2n, interval: k, importedWh: 0n, exportedWh: 20_000n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[rb], [await sign(rb)]]));
+    const probe = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for meter 1', probe);
+    const ra = { meter: 1n, interval: k, importedWh: 25_000n, exportedWh: 0n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[ra], [await sign(ra)]]));
+    const bobBefore = await cashOf(w.bob.address);
+    const operatorBefore = await cashOf(w.operator.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // credits: min(25,000 sold, 20,000 exported) to the promise's holder
+    expect(await creditsOf(w.carol.address)).toBe(20_000n);
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    // bob's shortfall of 5,000 Wh costs ceil(5,000 · 200 / 10^6 $) = 1 $ from his collateral; 4 $ back
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore + 4_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(0n);
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([3, 1_250_000n, 2n, 1n]);
+    expect(await read<PromiseView>(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      settled: true,
+      deliveredWh: 20_000n,
+    });
+    // the promise is burned; settling again, or a late reading, is refused and changes nothing
+    expect(await revertReason(w, w.carol, promisesCall(w, 'ownerOf', [1n]))).toBeDefined();
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), `interval ${k} is already settled`, probe);
+    const r3 = { meter: 3n, interval: k, importedWh: 0n, exportedWh: 1n };
+    await send(w, w.operator, registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address]));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r3], [await sign(r3)]]),
+      'or the interval is settled',
+      probe,
+    );
+    // cash is only moved: the four accounts and the market hold what was minted
+    const total = (
+      await Promise.all([w.alice, w.bob, w.carol, w.operator].map((a) => cashOf(a.address)))
+    ).reduce((a, b) => a + b, 0n);
+    expect(total + (await cashOf(w.addresses.market))).toBe(4n * ALICE_CASH);
+  });
+
+  it('settles at the deadline with missing readings counted as zero', async () => {
+    const k = await clearCongested();
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    const bobBefore = await cashOf(w.bob.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // nothing metered: no credits; bob is 25,000 Wh short (5 $, all his collateral), alice 25,000 Wh long
+    // and is paid floor(25,000 · 10 / 10^6 $) = 0.25 $ by the grid operator
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n + 250_000n);
+  });
+});
+
+describe('clearings the market refuses after the verifier passed them', () => {
+  /** Opens an operator session for interval k (begin + orders) and returns the honest clearing for finish. */
+  async function session(k: bigint): Promise<ClearingArgs> {
+    const op = await w.clients(w.operator);
+    const contracts = { market: w.addresses.market, verifier: w.verifier };
+    const book = await readBook(op, contracts, k);
+    const { network } = await readNetwork(op, w.addresses.registry);
+    const net = await verifierNetwork(op, w.verifier, network, 5);
+    const produced = await produceDcCertificate(network, net, book, 5);
+    const v = (fn: string, args: unknown[]) => ({
+      address: w.verifier,
+      abi: ClearingVerifierAbi as Abi,
+      functionName: fn,
+      args,
+    });
+    await send(w, w.operator, v('begin', [k, networkPartArgs(produced.certificate)]));
+    for (const ch of orderChunks(book, produced.certificate, 100)) {
+      await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
+    }
+    return clearingArgs(net, book, produced, 5);
+  }
+  const finish = (c: ClearingArgs) => ({
+    address: w.verifier,
+    abi: ClearingVerifierAbi as Abi,
+    functionName: 'finish',
+    args: [c],
+  });
+
+  it('refuses trades that do not add up or name the wrong side, and applies the honest one after', async () => {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const honest = await session(k);
+    expect(honest.trades).toEqual([{ sellerOrder: 2n, buyerOrder: 1n, energyWh: 25_000n }]);
+    const p = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    const t = honest.trades[0]!;
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, energyWh: 24_999n }] }),
+      'the trades of order 1 sum to 24999 Wh, it cleared 25000',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [] }),
+      'the trades of order 1 sum to 0 Wh',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 1n, buyerOrder: 2n }] }),
+      'is not a sell order',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 7n }] }),
+      'a trade names order 7, not in the clearing',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({
+        ...honest,
+        trades: [
+          { ...t, sellerOrder: 0n },
+          { ...t, buyerOrder: 0n },
+        ],
+      }),
+      "the upstream's trades do not sum to its import and export",
+      p,
+    );
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+  });
+
+  it('sells from the upstream at its import price; its promises mint no credits', async () => {
+    const k = w.k0;
+    // alice buys 10,000 Wh at up to 120 $/MWh: only the upstream sells (100 $/MWh at bus 1)
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(10_000n, 120_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const operatorBefore = await cashOf(w.operator.address);
+    const honest = await session(k);
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(100_000_000n);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 1_000_000n);
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await read(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      sellerOrder: 0n,
+      seller: w.operator.address,
+      energyWh: 10_000n,
+    });
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    expect(
+      await read(w, {
+        address: w.addresses.credits,
+        abi: CreditsAbi as Abi,
+        functionName: 'totalSupply',
+        args: [],
+      }),
+    ).toBe(0n);
+  });
+});
