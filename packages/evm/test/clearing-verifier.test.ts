@@ -268,6 +268,8 @@ describe('ClearingVerifier on anvil', () => {
         { ...part, muForward: part.muForward.map((m, i) => (i === free ? 5n : m)) },
       ]),
     ).toBe(`DualWithoutBinding(${free})`);
+    // Before the gate: an interval still taking orders cannot be cleared.
+    expect(await rejected('begin', [k + 1000n, part])).toBe(`GateNotClosed(${k + 1000n})`);
     // Chunk out of order: before any session, and with a session but the wrong first position.
     const chunks = orderChunks(b, cert, 5);
     expect(await rejected('submitOrders', [k, 0n, chunks[0]!.orders])).toMatch(/^NoSession/);
@@ -456,6 +458,9 @@ describe('ClearingVerifier on anvil', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { kind: string; interval: string; orders?: number });
     const mine_ = outcomes.find((x) => x.interval === k.toString());
+    process.stdout.write(
+      `real Market, case9_congested, 3 orders: ${JSON.stringify((mine_ as { gas?: unknown })?.gas)} gas\n`,
+    );
     expect(mine_, op.stdout).toMatchObject({ kind: 'cleared', orders: 3 });
     const [st] = (await admin.public.readContract({
       address: addrs.market!,
