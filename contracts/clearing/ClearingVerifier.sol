@@ -15,6 +15,7 @@
 // The same conditions, arithmetic and error names are in packages/evm/src/certificate/check.ts.
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IClearingSink, IMarketBook} from "../interfaces/IClearingSink.sol";
 
 /** What the verifier reads from the market besides the book (views of evm's Market). */
@@ -60,10 +61,6 @@ interface IRegistryNetworkView {
     function networkVersion() external view returns (uint256);
     function buses() external view returns (uint256[] memory);
     function lineLimit(uint256 branch) external view returns (bool overridden, uint256 limitW);
-}
-
-interface IERC20Balance {
-    function balanceOf(address who) external view returns (uint256);
 }
 
 contract ClearingVerifier {
@@ -238,7 +235,7 @@ contract ClearingVerifier {
         IMarketClearingView.Upstream memory up = marketView.config().upstream;
         uint256 buyWh = up.capacityWh;
         if (up.exportPriceMicrosPerMWh > 0) {
-            uint256 affordable = IERC20Balance(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / up.exportPriceMicrosPerMWh;
+            uint256 affordable = IERC20(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / up.exportPriceMicrosPerMWh;
             if (affordable < buyWh) buyWh = affordable;
         }
         return (

@@ -59,13 +59,20 @@ export { PromisesAbi } from './generated/Promises.ts';
 export { RegistryAbi } from './generated/Registry.ts';
 export { TestStablecoinAbi } from './generated/TestStablecoin.ts';
 export {
+  deployPlatform,
+  type EvmAddresses,
+  type EvmDeployConfig,
+  loadDeployConfig,
+} from './operator/deploy-platform.ts';
+export {
   clearIntervalOnChain,
   dueIntervals,
-  firstInterval,
   type IntervalClearing,
   marketIntervalMinutes,
   type OperatorContracts,
   readBook,
   readNetwork,
+  startInterval,
   verifierNetwork,
 } from './operator/operator.ts';
+export { type IntervalOutcome, type OperatorRunOptions, runOperator } from './operator/run.ts';

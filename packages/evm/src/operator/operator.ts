@@ -185,28 +185,40 @@ export async function clearIntervalOnChain(
 
 /**
  * The intervals due for clearing now: from `from` on, those whose gate has closed and that are still
- * open (status 0), up to the first whose gate is still ahead.
+ * open (status 0), up to the first whose gate is still ahead (`next`, where to look the next time).
  */
 export async function dueIntervals(
   c: EvmClients,
   market: Address,
   from: bigint,
   max = 64,
-): Promise<bigint[]> {
+): Promise<{ due: bigint[]; next: bigint }> {
   const read = reader(c);
   const now = await read<bigint>(market, marketAbi, 'marketTimeMs');
-  const out: bigint[] = [];
-  for (let k = from; out.length < max; k++) {
+  const due: bigint[] = [];
+  let k = from;
+  for (; due.length < max; k++) {
     const [gateMs] = await read<[bigint, bigint, bigint, bigint]>(market, marketAbi, 'clock', [k]);
     if (gateMs > now) break;
     const [status] = await read<[number, bigint, bigint, bigint]>(market, marketAbi, 'intervalState', [k]);
-    if (status === 0) out.push(k);
+    if (status === 0) due.push(k);
   }
-  return out;
+  return { due, next: k };
 }
 
-/** The first interval of the market (its configuration's firstInterval). */
-export async function firstInterval(c: EvmClients, market: Address): Promise<bigint> {
-  const cfg = await reader(c)<{ firstInterval: bigint }>(market, marketAbi, 'config');
-  return cfg.firstInterval;
+/**
+ * Where an operator starts looking: the first interval whose settlement deadline has not passed (an
+ * older one can only expire), and not before the market's first interval.
+ */
+export async function startInterval(c: EvmClients, market: Address): Promise<bigint> {
+  const read = reader(c);
+  const cfg = await read<{ firstInterval: bigint; intervalMs: bigint; settlementDelayMs: bigint }>(
+    market,
+    marketAbi,
+    'config',
+  );
+  const now = await read<bigint>(market, marketAbi, 'marketTimeMs');
+  const past = now > cfg.settlementDelayMs ? (now - cfg.settlementDelayMs) / cfg.intervalMs : 0n;
+  const k = past > 0n ? past - 1n : 0n;
+  return k > cfg.firstInterval ? k : cfg.firstInterval;
 }
