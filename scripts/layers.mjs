@@ -7,7 +7,7 @@
 //  - a package without `"gridledger": {"layer": ...}` in its package.json, or with an unknown layer;
 //  - a file importing a package in a higher layer (relative paths into another package count too);
 //  - a `@gridledger/*` or npm import not declared in the importing package's package.json (runtime files
-//    use `dependencies`; test and bench files may also use `devDependencies` and the root's tooling), and
+//    use `dependencies` or `optionalDependencies`; test and bench files may also use `devDependencies` and the root's tooling), and
 //    a `dependencies` entry that only test or bench files import (it belongs in `devDependencies`);
 //  - a package.json dependency on a higher layer, or on an unknown `@gridledger/*` package;
 //  - any cycle between packages (declared dependencies and imports), and any cycle between files
@@ -75,7 +75,8 @@ export function readWorkspace(root) {
       dir,
       layer: LAYERS.includes(layer) ? layer : undefined,
       description: pkg.description ?? '',
-      deps: new Set(Object.keys(pkg.dependencies ?? {})),
+      // optionalDependencies are runtime dependencies that may be absent (a binary for one platform)
+      deps: new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]),
       devDeps: new Set(Object.keys(pkg.devDependencies ?? {})),
     });
   }

@@ -73,6 +73,20 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/simulate.ts')).registerSimulate,
   },
   {
+    name: 'deploy',
+    term: 'deploy [options]',
+    description:
+      "deploy and configure the market's contracts and the clearing verifier on an EVM JSON-RPC endpoint; write addresses.json",
+    load: async () => (await import('./commands/evm-deploy.ts')).registerDeploy,
+  },
+  {
+    name: 'operator',
+    term: 'operator [options]',
+    description:
+      "clear an EVM deployment: read each interval's book after the gate, solve it, submit it with its certificate to the clearing verifier",
+    load: async () => (await import('./commands/evm-operator.ts')).registerOperator,
+  },
+  {
     name: 'verify',
     term: 'verify [options]',
     description:

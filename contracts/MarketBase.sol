@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+// The market's configuration, interval clock and storage (docs/market-rules.md §10), shared by its
+// parts: MarketOrders (orders, escrow, views), MarketClearing (the verifier's results), MarketSettlement
+// (readings → credits and imbalances). Units as the native modules: Wh, µ$ per MWh, µ$, ms of market time.
+// Market time = marketOriginMs + (block.timestamp·1000 − blockOriginMs) · scale (EVM blocks carry whole
+// seconds, so market time moves in steps of 1000·scale ms).
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {Credits} from "./Credits.sol";
+import {Meters} from "./Meters.sol";
+import {Promises} from "./Promises.sol";
+import {Registry} from "./Registry.sol";
+
+abstract contract MarketBase {
+    using Strings for uint256;
+
+    /** Largest energy of one order step, Wh (as the native market). */
+    uint256 public constant MAX_STEP_WH = 1e12;
+    /** Largest price of one order step, µ$ per MWh. */
+    uint256 public constant MAX_PRICE_MICROS_PER_MWH = 1e12;
+    uint256 internal constant WH_PER_MWH = 1e6;
+
+    uint8 internal constant ORDER_OPEN = 1;
+    uint8 internal constant ORDER_CANCELLED = 2;
+    uint8 internal constant ORDER_CLEARED = 3;
+    uint8 internal constant ORDER_RELEASED = 4;
+    uint8 internal constant INTERVAL_CLEARED = 1;
+    uint8 internal constant INTERVAL_FAILED = 2;
+    uint8 internal constant INTERVAL_SETTLED = 3;
+
+    struct Upstream {
+        uint256 bus;
+        address account;
+        uint64 importPriceMicrosPerMWh;
+        uint64 exportPriceMicrosPerMWh;
+        uint64 capacityWh;
+    }
+
+    struct MarketClock {
+        uint64 blockOriginMs;
+        uint64 marketOriginMs;
+        uint64 scale;
+    }
+
+    /** The market's configuration (fixed at deployment; as the native MarketConfig, chain id aside). */
+    struct Config {
+        address gridOperator;
+        uint64 intervalMs;
+        uint64 gateLeadMs;
+        uint64 settlementDelayMs;
+        uint64 firstInterval;
+        Upstream upstream;
+        uint64 shortfallPriceMicrosPerMWh;
+        uint64 surplusPriceMicrosPerMWh;
+        uint32 maxOrdersPerAccount;
+        uint32 maxStepsPerOrder;
+        /** Smallest step, Wh (>= 1). */
+        uint64 minStepWh;
+        /** Most Wh of one order (0: no cap). */
+        uint64 maxOrderWh;
+        /** scale 1 and origins 0: market time is block time. */
+        MarketClock clock;
+    }
+
+    struct Step {
+        uint64 energyWh;
+        uint64 priceMicrosPerMWh;
+    }
+
+    /** An order in three words and its steps (packed: an order's first write is the costliest gas). */
+    struct Order {
+        address owner;
+        uint64 interval;
+        uint8 side;
+        uint8 status;
+        uint64 bus;
+        uint128 escrow;
+        uint64 clearedWh;
+        int128 priceMicrosPerMWh;
+        int128 amount;
+        Step[] steps;
+    }
+
+    struct PromiseRecord {
+        uint64 interval;
+        address seller;
+        address buyer;
+        uint256 sellerOrder;
+        uint256 buyerOrder;
+        uint256 sellerBus;
+        uint256 buyerBus;
+        uint64 energyWh;
+        int256 sellerPriceMicrosPerMWh;
+        int256 buyerPriceMicrosPerMWh;
+        bool settled;
+        uint256 deliveredWh;
+    }
+
+    /** A party of a cleared interval: an owner at a bus, over its cleared orders there. */
+    struct Party {
+        address owner;
+        uint256 bus;
+        uint64 soldWh;
+        uint64 boughtWh;
+        uint256 collateral;
+        uint256[] soldPromises;
+    }
+
+    struct IntervalRecord {
+        uint8 status;
+        int256 congestionRent;
+        uint256 firstPromise;
+        uint256 promises;
+        uint64 upstreamImportWh;
+        uint64 upstreamExportWh;
+        bytes32 resultHash;
+        bytes32 certificateHash;
+        uint256[] orderIds;
+        Party[] parties;
+    }
+
+    Config internal _config;
+    IERC20 public immutable cash;
+    Registry public immutable registry;
+    Meters public immutable meters;
+    Promises public immutable promises;
+    Credits public immutable credits;
+    /** The one contract whose clearings the market accepts (set once, at initialisation). */
+    address public clearingVerifier;
+    address internal immutable _deployer;
+
+    uint256 public nextOrderId = 1;
+    uint256 public nextPromiseId = 1;
+    mapping(uint256 id => Order) internal _orders;
+    mapping(uint64 interval => IntervalRecord) internal _intervals;
+    mapping(uint64 interval => mapping(address owner => uint256)) internal _live;
+    mapping(uint64 interval => mapping(address owner => mapping(uint256 bus => mapping(uint8 side => uint256[])))) internal _own;
+    mapping(uint64 interval => mapping(uint256 bus => int256)) internal _lmp;
+    mapping(uint64 interval => mapping(uint256 bus => int256)) internal _lmpLow;
+    mapping(uint64 interval => mapping(uint256 bus => int256)) internal _lmpHigh;
+    mapping(uint64 interval => mapping(uint256 bus => bool)) internal _priced;
+    mapping(uint64 interval => int256[]) internal _flows;
+    mapping(uint256 promiseId => PromiseRecord) internal _promises;
+    mapping(uint64 interval => mapping(address owner => mapping(uint256 bus => uint256))) internal _partyIndex;
+
+    event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
+    event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
+    event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
+    event OrderCleared(uint256 indexed id, address indexed owner, uint256 energyWh, int256 priceMicrosPerMWh, int256 amount, uint256 released);
+    event TradeRecorded(uint256 indexed promiseId, uint256 indexed sellerOrder, uint256 indexed buyerOrder, uint256 energyWh);
+    event PromiseSettled(uint256 indexed promiseId, address indexed holder, uint256 deliveredWh);
+    event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount);
+    event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason);
+    event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises);
+    event ClearingHashes(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash);
+
+    constructor(Config memory c, IERC20 cash_, Registry registry_, Meters meters_, Promises promises_, Credits credits_) {
+        _checkConfig(c);
+        _config = c;
+        cash = cash_;
+        registry = registry_;
+        meters = meters_;
+        promises = promises_;
+        credits = credits_;
+        _deployer = msg.sender;
+    }
+
+    function _checkConfig(Config memory c) private pure {
+        require(c.gridOperator != address(0), "market config: expected gridOperator as a non-zero address");
+        require(c.upstream.account != address(0), "market config: expected upstream.account as a non-zero address");
+        require(c.intervalMs > 0 && c.intervalMs % 60_000 == 0, "market config: expected intervalMs > 0 in whole minutes");
+        require(c.settlementDelayMs > 0, "market config: expected settlementDelayMs > 0");
+        require(
+            c.upstream.exportPriceMicrosPerMWh < c.upstream.importPriceMicrosPerMWh,
+            "market config: expected upstream export price < import price"
+        );
+        require(
+            c.surplusPriceMicrosPerMWh <= c.shortfallPriceMicrosPerMWh,
+            "market config: expected the surplus imbalance price <= the shortfall price"
+        );
+        require(c.maxOrdersPerAccount > 0, "market config: expected maxOrdersPerAccount > 0");
+        require(c.maxStepsPerOrder > 0, "market config: expected maxStepsPerOrder > 0");
+        require(c.minStepWh >= 1 && c.minStepWh <= MAX_STEP_WH, "market config: expected minStepWh in 1..10^12");
+        require(c.clock.scale >= 1 && c.clock.scale <= 1_000_000, "market config: expected clock.scale in 1..10^6");
+    }
+
+    /** Names the clearing verifier once (the deployer, at initialisation). */
+    function setClearingVerifier(address verifier) external {
+        require(msg.sender == _deployer, "market: only the deployer sets the clearing verifier");
+        require(clearingVerifier == address(0), "market: the clearing verifier is already set");
+        require(verifier != address(0), "market: the clearing verifier must be non-zero");
+        clearingVerifier = verifier;
+    }
+
+    function config() external view returns (Config memory) {
+        return _config;
+    }
+
+    /** Market time at this block, ms (floored at 0). */
+    function marketTimeMs() public view returns (uint256) {
+        MarketClock memory k = _config.clock;
+        int256 t = int256(uint256(k.marketOriginMs))
+            + (int256(block.timestamp * 1000) - int256(uint256(k.blockOriginMs))) * int256(uint256(k.scale));
+        return t < 0 ? 0 : uint256(t);
+    }
+
+    /** Gate of interval k, ms (may be negative for the first intervals). */
+    function _gateMs(uint64 k) internal view returns (int256) {
+        return int256(uint256(k) * _config.intervalMs) - int256(uint256(_config.gateLeadMs));
+    }
+
+    function _gateClosed(uint64 k) internal view returns (bool) {
+        return int256(marketTimeMs()) >= _gateMs(k);
+    }
+
+    function _deadlineMs(uint64 k) internal view returns (uint256) {
+        return (uint256(k) + 1) * _config.intervalMs + _config.settlementDelayMs;
+    }
+
+    /** Gate, start, end and settlement deadline of interval k in market time, ms (gate floored at 0). */
+    function clock(uint64 k) public view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs) {
+        int256 g = _gateMs(k);
+        return (
+            g < 0 ? 0 : uint256(g),
+            uint256(k) * _config.intervalMs,
+            (uint256(k) + 1) * _config.intervalMs,
+            _deadlineMs(k)
+        );
+    }
+
+    /** ceil(a / 10^6) and floor(a / 10^6) for signed a (both toward the operator's side of a payment). */
+    function _ceilMicros(int256 a) internal pure returns (int256) {
+        int256 q = a / int256(WH_PER_MWH);
+        return (a % int256(WH_PER_MWH) > 0) ? q + 1 : q;
+    }
+
+    function _floorMicros(int256 a) internal pure returns (int256) {
+        int256 q = a / int256(WH_PER_MWH);
+        return (a % int256(WH_PER_MWH) < 0) ? q - 1 : q;
+    }
+
+    function _u(uint256 v) internal pure returns (string memory) {
+        return v.toString();
+    }
+}

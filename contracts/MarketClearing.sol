@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+// Applying a clearing (docs/market-rules.md §10 "Clearing" and "Promises"): only the clearing verifier
+// calls applyClearing / failClearing (IClearingSink), after checking the certificate; the market checks
+// that the result fits its book (exactly the open orders, cleared Wh within each order, prices for every
+// bus, trades that add up per order) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
+// at most its escrow; a seller receives floor(Wh·P/10^6) and keeps ceil(Wh·shortfall/10^6) of its escrow
+// as collateral; the upstream account is paid / pays with transferFrom; the rent goes to the grid
+// operator). If no clearing arrives before the settlement deadline anyone may expire the interval,
+// releasing every escrow (EVM difference: there is no block step that clears by itself).
+pragma solidity ^0.8.24;
+
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IClearingSink} from "./interfaces/IClearingSink.sol";
+import {MarketBase} from "./MarketBase.sol";
+
+abstract contract MarketClearing is MarketBase, IClearingSink {
+    using Strings for uint256;
+    using Strings for address;
+
+    /** Money moved by one clearing (kept in memory while it is applied). */
+    struct Totals {
+        int256 buyersPay;
+        int256 sellersReceive;
+        uint256[] tradedWh;
+        uint64 upSold;
+        uint64 upBought;
+    }
+
+    function _onlyVerifier() private view {
+        if (msg.sender != clearingVerifier || clearingVerifier == address(0)) {
+            revert(string.concat("market: only the clearing verifier ", clearingVerifier.toHexString(), " may submit a clearing, not ", msg.sender.toHexString()));
+        }
+    }
+
+    function _requireClearable(uint64 k) private view {
+        if (_intervals[k].status != 0) revert(string.concat("market: interval ", _u(k), " is already cleared or failed"));
+        if (!_gateClosed(k)) revert(string.concat("market: gate of interval ", _u(k), " has not closed"));
+        if (k < _config.firstInterval) revert(string.concat("market: interval ", _u(k), " is before the market's first interval"));
+    }
+
+    /// @inheritdoc IClearingSink
+    function applyClearing(Clearing calldata c) external {
+        _onlyVerifier();
+        uint64 k = c.interval;
+        _requireClearable(k);
+        IntervalRecord storage iv = _intervals[k];
+        _recordPrices(c);
+        Totals memory t;
+        t.tradedWh = new uint256[](c.orderIds.length);
+        _payOrders(c, t);
+        _mintPromises(c, t);
+        for (uint256 i = 0; i < c.orderIds.length; i++) {
+            if (t.tradedWh[i] != c.clearedWh[i]) {
+                revert(string.concat("market: the trades of order ", c.orderIds[i].toString(), " sum to ", t.tradedWh[i].toString(), " Wh, it cleared ", _u(c.clearedWh[i])));
+            }
+        }
+        if (t.upSold != c.upstreamImportWh || t.upBought != c.upstreamExportWh) {
+            revert("market: the upstream's trades do not sum to its import and export");
+        }
+        _payUpstream(c, t);
+        int256 rent = t.buyersPay - t.sellersReceive;
+        if (rent < 0) revert(string.concat("market: the clearing's congestion rent is negative (", _s(rent), " micros)"));
+        if (rent > 0) require(cash.transfer(_config.gridOperator, uint256(rent)), "market: the cash token refused the rent");
+        iv.status = INTERVAL_CLEARED;
+        iv.congestionRent = rent;
+        iv.upstreamImportWh = c.upstreamImportWh;
+        iv.upstreamExportWh = c.upstreamExportWh;
+        iv.resultHash = c.resultHash;
+        iv.certificateHash = c.certificateHash;
+        emit ClearingHashes(k, c.resultHash, c.certificateHash);
+        emit IntervalCleared(k, INTERVAL_CLEARED, "", rent, iv.promises);
+    }
+
+    function _s(int256 v) internal pure returns (string memory) {
+        return Strings.toStringSigned(v);
+    }
+
+    function _recordPrices(Clearing calldata c) private {
+        uint256[] memory buses = registry.buses();
+        uint256 n = buses.length;
+        if (c.busIds.length != n || c.lmpMicrosPerMWh.length != n || c.lmpLowMicrosPerMWh.length != n || c.lmpHighMicrosPerMWh.length != n) {
+            revert(string.concat("market: expected a price and range for each of the network's ", n.toString(), " buses"));
+        }
+        for (uint256 i = 0; i < n; i++) {
+            if (c.busIds[i] != buses[i]) revert(string.concat("market: bus ", (i + 1).toString(), " of the clearing is ", c.busIds[i].toString(), ", expected ", buses[i].toString()));
+            _lmp[c.interval][buses[i]] = c.lmpMicrosPerMWh[i];
+            _lmpLow[c.interval][buses[i]] = c.lmpLowMicrosPerMWh[i];
+            _lmpHigh[c.interval][buses[i]] = c.lmpHighMicrosPerMWh[i];
+            _priced[c.interval][buses[i]] = true;
+        }
+        if (c.branchFlowW.length != registry.branchCount()) {
+            revert(string.concat("market: expected a flow for each of the network's ", registry.branchCount().toString(), " branches"));
+        }
+        _flows[c.interval] = c.branchFlowW;
+    }
+
+    /** Checks the order list is exactly the open orders and pays each at its bus's price. */
+    function _payOrders(Clearing calldata c, Totals memory t) private {
+        uint256[] storage ids = _intervals[c.interval].orderIds;
+        if (c.clearedWh.length != c.orderIds.length) revert("market: orderIds and clearedWh differ in length");
+        uint256 w;
+        for (uint256 i = 0; i < ids.length; i++) {
+            Order storage o = _orders[ids[i]];
+            if (o.status != ORDER_OPEN) continue;
+            if (w >= c.orderIds.length || c.orderIds[w] != ids[i]) {
+                revert(string.concat("market: the clearing must list the interval's open orders in id order; order ", ids[i].toString(), " is missing or out of place"));
+            }
+            _payOrder(c.interval, ids[i], o, c.clearedWh[w], t);
+            w++;
+        }
+        if (w != c.orderIds.length) revert("market: the clearing lists orders that are not open in its interval");
+    }
+
+    function _payOrder(uint64 k, uint256 id, Order storage o, uint64 wh, Totals memory t) private {
+        uint256 total;
+        for (uint256 j = 0; j < o.steps.length; j++) total += o.steps[j].energyWh;
+        if (wh > total) revert(string.concat("market: order ", id.toString(), " cleared ", _u(wh), " Wh of its ", total.toString()));
+        int256 price = _lmp[k][o.bus];
+        int256 value = int256(uint256(wh)) * price;
+        int256 amount;
+        uint256 released;
+        if (o.side == 0) {
+            amount = _ceilMicros(value);
+            int256 escrow = int256(uint256(o.escrow));
+            int256 paid = amount > escrow ? escrow : amount;
+            t.buyersPay += paid;
+            int256 back = escrow - paid;
+            if (back < 0) revert(string.concat("market: order ", id.toString(), " cannot be paid at a negative price"));
+            released = uint256(back);
+            o.escrow = 0;
+        } else {
+            amount = _floorMicros(value);
+            uint256 keep = _ceilDivU(uint256(wh) * _config.shortfallPriceMicrosPerMWh, WH_PER_MWH);
+            if (keep > o.escrow) keep = o.escrow;
+            int256 out = int256(uint256(o.escrow) - keep) + amount;
+            if (out < 0) revert(string.concat("market: order ", id.toString(), " cannot pay its negative price"));
+            t.sellersReceive += amount;
+            released = uint256(out);
+            o.escrow = uint128(keep);
+        }
+        if (price > type(int128).max || price < type(int128).min || amount > type(int128).max || amount < type(int128).min) {
+            revert(string.concat("market: order ", id.toString(), "'s price or amount does not fit 128 bits"));
+        }
+        o.clearedWh = wh;
+        o.priceMicrosPerMWh = int128(price);
+        o.amount = int128(amount);
+        o.status = wh > 0 ? ORDER_CLEARED : ORDER_RELEASED;
+        if (released > 0) require(cash.transfer(o.owner, released), "market: the cash token refused a payment");
+        if (wh > 0) _joinParty(k, o, wh);
+        emit OrderCleared(id, o.owner, wh, price, amount, released);
+    }
+
+    function _ceilDivU(uint256 a, uint256 b) private pure returns (uint256) {
+        return a == 0 ? 0 : (a - 1) / b + 1;
+    }
+
+    function _joinParty(uint64 k, Order storage o, uint64 wh) private {
+        IntervalRecord storage iv = _intervals[k];
+        uint256 p = _partyIndex[k][o.owner][o.bus];
+        if (p == 0) {
+            iv.parties.push();
+            p = iv.parties.length;
+            _partyIndex[k][o.owner][o.bus] = p;
+            iv.parties[p - 1].owner = o.owner;
+            iv.parties[p - 1].bus = o.bus;
+        }
+        Party storage party = iv.parties[p - 1];
+        if (o.side == 0) party.boughtWh += wh;
+        else {
+            party.soldWh += wh;
+            party.collateral += o.escrow;
+            o.escrow = 0;
+        }
+    }
+
+    /** Position of order `id` in the clearing's ascending list, or reverts. */
+    function _indexOf(Clearing calldata c, uint256 id) private pure returns (uint256) {
+        uint256 lo = 0;
+        uint256 hi = c.orderIds.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (c.orderIds[mid] < id) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == c.orderIds.length || c.orderIds[lo] != id) revert(string.concat("market: a trade names order ", id.toString(), ", not in the clearing"));
+        return lo;
+    }
+
+    function _mintPromises(Clearing calldata c, Totals memory t) private {
+        IntervalRecord storage iv = _intervals[c.interval];
+        uint256 first = nextPromiseId;
+        Upstream storage up = _config.upstream;
+        int256 upPrice = _lmp[c.interval][up.bus];
+        for (uint256 i = 0; i < c.trades.length; i++) {
+            Trade calldata tr = c.trades[i];
+            if (tr.energyWh == 0) revert("market: a trade of 0 Wh");
+            if (tr.sellerOrder == 0 && tr.buyerOrder == 0) revert("market: a trade between the upstream and itself");
+            PromiseRecord storage p = _promises[first + i];
+            p.interval = c.interval;
+            p.sellerOrder = tr.sellerOrder;
+            p.buyerOrder = tr.buyerOrder;
+            p.energyWh = tr.energyWh;
+            if (tr.sellerOrder == 0) {
+                t.upSold += tr.energyWh;
+                (p.seller, p.sellerBus, p.sellerPriceMicrosPerMWh) = (up.account, up.bus, upPrice);
+            } else {
+                uint256 si = _indexOf(c, tr.sellerOrder);
+                Order storage s = _orders[tr.sellerOrder];
+                if (s.side != 1) revert(string.concat("market: trade seller order ", tr.sellerOrder.toString(), " is not a sell order"));
+                t.tradedWh[si] += tr.energyWh;
+                (p.seller, p.sellerBus, p.sellerPriceMicrosPerMWh) = (s.owner, s.bus, s.priceMicrosPerMWh);
+                _intervals[c.interval].parties[_partyIndex[c.interval][s.owner][s.bus] - 1].soldPromises.push(first + i);
+            }
+            if (tr.buyerOrder == 0) {
+                t.upBought += tr.energyWh;
+                (p.buyer, p.buyerBus, p.buyerPriceMicrosPerMWh) = (up.account, up.bus, upPrice);
+            } else {
+                uint256 bi = _indexOf(c, tr.buyerOrder);
+                Order storage b = _orders[tr.buyerOrder];
+                if (b.side != 0) revert(string.concat("market: trade buyer order ", tr.buyerOrder.toString(), " is not a buy order"));
+                t.tradedWh[bi] += tr.energyWh;
+                (p.buyer, p.buyerBus, p.buyerPriceMicrosPerMWh) = (b.owner, b.bus, b.priceMicrosPerMWh);
+            }
+            promises.mint(p.buyer, first + i);
+            emit TradeRecorded(first + i, tr.sellerOrder, tr.buyerOrder, tr.energyWh);
+        }
+        nextPromiseId = first + c.trades.length;
+        iv.firstPromise = first;
+        iv.promises = c.trades.length;
+    }
+
+    /** The upstream is paid for what it sold and pays (transferFrom its account) for what it bought. */
+    function _payUpstream(Clearing calldata c, Totals memory t) private {
+        Upstream storage up = _config.upstream;
+        if (c.upstreamImportWh > up.capacityWh || c.upstreamExportWh > up.capacityWh) {
+            revert(string.concat("market: the upstream exchange exceeds its capacity of ", _u(up.capacityWh), " Wh"));
+        }
+        int256 price = _lmp[c.interval][up.bus];
+        if (c.upstreamImportWh > 0) {
+            int256 receive_ = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
+            t.sellersReceive += receive_;
+            if (receive_ > 0) require(cash.transfer(up.account, uint256(receive_)), "market: the cash token refused the upstream payment");
+        }
+        if (c.upstreamExportWh > 0) {
+            int256 pay = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);
+            t.buyersPay += pay;
+            if (pay > 0) {
+                uint256 p = uint256(pay);
+                if (cash.balanceOf(up.account) < p || cash.allowance(up.account, address(this)) < p) {
+                    revert(string.concat("market: the upstream account cannot pay ", p.toString(), " for its export (balance or allowance to the market)"));
+                }
+                require(cash.transferFrom(up.account, address(this), p), "market: the cash token refused the upstream's payment");
+            }
+        }
+    }
+
+    /// @inheritdoc IClearingSink
+    function failClearing(uint64 interval, string calldata reason) external {
+        _onlyVerifier();
+        _requireClearable(interval);
+        _fail(interval, reason);
+    }
+
+    /** Anyone: an interval not cleared by its settlement deadline fails and every escrow is released. */
+    function expireClearing(uint64 interval) external {
+        _requireClearable(interval);
+        if (marketTimeMs() < _deadlineMs(interval)) {
+            revert(string.concat("market: interval ", _u(interval), " may still be cleared until ", _deadlineMs(interval).toString(), " ms"));
+        }
+        _fail(interval, "no clearing before the settlement deadline");
+    }
+
+    function _fail(uint64 k, string memory reason) private {
+        uint256[] storage ids = _intervals[k].orderIds;
+        for (uint256 i = 0; i < ids.length; i++) {
+            Order storage o = _orders[ids[i]];
+            if (o.status != ORDER_OPEN) continue;
+            uint256 e = o.escrow;
+            o.escrow = 0;
+            o.status = ORDER_RELEASED;
+            if (e > 0) require(cash.transfer(o.owner, e), "market: the cash token refused a release");
+            emit OrderCleared(ids[i], o.owner, 0, 0, 0, e);
+        }
+        _intervals[k].status = INTERVAL_FAILED;
+        emit IntervalCleared(k, INTERVAL_FAILED, reason, 0, 0);
+    }
+}

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+// The clearing verifier: checks an interval's DC clearing off its integer optimality certificate, in gas
+// linear in the book and the network, and hands it to the market (IClearingSink.applyClearing), the only
+// way a clearing reaches it. Anyone may act as operator; each operator's submission is its own session.
+// A session is three kinds of transaction (docs/evm.md "Verifiable clearing"):
+//   begin        the network part: prices π, flows f, angles θ, limit duals μ⁺/μ⁻, the upstream's
+//                cleared Wh; checks Kirchhoff, limits, dual signs and complementarity, stationarity at
+//                the angles, the upstream's steps; stores π and the running balance per bus;
+//   submitOrders the book in chunks, in ascending order: per step bounds and complementary slackness
+//                with the bus price, per bus the balance; a keccak chain of the orders as submitted and
+//                one of their cleared Wh;
+//   finish       the clearing for the market: its prices, flows and per-order Wh must be the ones
+//                checked; the market's open orders (read from it) must hash to the submitted chain; every
+//                bus must balance exactly; then the market applies it.
+// The same conditions, arithmetic and error names are in packages/evm/src/certificate/check.ts.
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IClearingSink, IMarketBook} from "../interfaces/IClearingSink.sol";
+
+/** What the verifier reads from the market besides the book (views of evm's Market). */
+interface IMarketClearingView {
+    struct Upstream {
+        uint256 bus;
+        address account;
+        uint64 importPriceMicrosPerMWh;
+        uint64 exportPriceMicrosPerMWh;
+        uint64 capacityWh;
+    }
+
+    struct MarketClock {
+        uint64 blockOriginMs;
+        uint64 marketOriginMs;
+        uint64 scale;
+    }
+
+    struct Config {
+        address gridOperator;
+        uint64 intervalMs;
+        uint64 gateLeadMs;
+        uint64 settlementDelayMs;
+        uint64 firstInterval;
+        Upstream upstream;
+        uint64 shortfallPriceMicrosPerMWh;
+        uint64 surplusPriceMicrosPerMWh;
+        uint32 maxOrdersPerAccount;
+        uint32 maxStepsPerOrder;
+        uint64 minStepWh;
+        uint64 maxOrderWh;
+        MarketClock clock;
+    }
+
+    function config() external view returns (Config memory);
+    function cash() external view returns (address);
+    function registry() external view returns (address);
+}
+
+/** The registry's network views (networkJson for the operator; the verifier reads the others). */
+interface IRegistryNetworkView {
+    function networkJson() external view returns (string memory);
+    function networkVersion() external view returns (uint256);
+    function buses() external view returns (uint256[] memory);
+    function lineLimit(uint256 branch) external view returns (bool overridden, uint256 limitW);
+}
+
+contract ClearingVerifier {
+    int256 internal constant PRAD_PER_RAD = 1e12;
+    int256 internal constant WH_PER_MWH = 1e6;
+    /** Bounds on |π| (µ$/MWh) and |f| (W) so that the packed per-bus state cannot wrap. */
+    int256 internal constant MAX_PRICE = 2 ** 100;
+    int256 internal constant MAX_FLOW = 2 ** 100;
+
+    /** One branch in integers (by index − 1); see packages/evm/src/certificate/format.ts. */
+    struct Branch {
+        uint32 from;
+        uint32 to;
+        bool inService;
+        uint64 limitW;
+        int96 susceptanceWPerRad;
+        int64 shiftPrad;
+    }
+
+    /** The stated tolerances (docs/evm.md). */
+    struct Tolerances {
+        uint64 priceMicrosPerMWh;
+        uint64 flowW;
+        uint64 quantityWh;
+    }
+
+    /** The network part of a certificate (vectors by bus position and branch index − 1). */
+    struct NetworkPart {
+        int256[] lmpMicrosPerMWh;
+        int256[] flowW;
+        int256[] anglePrad;
+        uint256[] muForward;
+        uint256[] muBackward;
+        uint64 upstreamSoldWh;
+        uint64 upstreamBoughtWh;
+    }
+
+    /** One open order as the market lists it, with its cleared Wh per step. */
+    struct ClearedOrder {
+        uint256 id;
+        address owner;
+        uint256 bus;
+        uint8 side;
+        IMarketBook.Step[] steps;
+        uint64[] clearedWh;
+    }
+
+    struct Session {
+        uint64 interval;
+        uint32 nextOrder;
+        bool open;
+        uint64 upstreamSoldWh;
+        uint64 upstreamBoughtWh;
+        bytes32 bookChain;
+        bytes32 resultChain;
+        bytes32 pricesHash;
+        bytes32 flowsHash;
+    }
+
+    error NotAdmin();
+    error NetworkLocked();
+    error NetworkNotReady();
+    error NetworkChanged(uint256 registryVersion, uint256 verifierVersion);
+    error BusesDiffer();
+    error GateNotClosed(uint64 interval);
+    error IntervalNotOpen(uint64 interval, uint8 status);
+    error ShapeMismatch(uint256 what);
+    error UnknownBus(uint256 order);
+    error FlowOutOfService(uint256 branch);
+    error FlowOverLimit(uint256 branch);
+    error KirchhoffViolated(uint256 branch);
+    error DualWithoutBinding(uint256 branch);
+    error AngleStationarityViolated(uint256 bus);
+    error UpstreamStepViolated(bool sell);
+    error QuantityOutOfRange(uint256 order, uint256 step);
+    error ReducedCostViolated(uint256 order, uint256 step);
+    error BusImbalance(uint256 bus);
+    error NoSession(uint64 interval, address operator);
+    error ChunkOutOfOrder(uint256 expected, uint256 got);
+    error PricesDiffer();
+    error FlowsDiffer();
+    error ResultsDiffer();
+    error UpstreamDiffers();
+    error BookDiffers(uint256 marketOrders, uint256 submittedOrders);
+
+    event NetworkSet(uint256 networkVersion, uint256 buses, uint256 branches);
+    event ClearingBegun(uint64 indexed interval, address indexed operator);
+    event ClearingVerified(uint64 indexed interval, address indexed operator, uint256 orders);
+
+    IClearingSink public immutable market;
+    IMarketClearingView public immutable marketView;
+    address public immutable admin;
+    /** k = 60 / interval minutes: W per Wh cleared over the interval. */
+    int256 public immutable wattsPerWh;
+
+    Tolerances public tolerances;
+    uint256 public networkVersion;
+    bool public locked;
+    uint256[] internal _busIds;
+    mapping(uint256 => uint256) internal _busPosPlusOne;
+    Branch[] internal _branches;
+
+    mapping(bytes32 => Session) internal _sessions;
+    /** Per session and bus: π (high 128 bits) and the running balance in W (low 128 bits). */
+    mapping(bytes32 => mapping(uint256 => uint256)) internal _busState;
+
+    constructor(address market_, uint64 intervalMinutes, Tolerances memory tolerances_) {
+        require(intervalMinutes > 0 && 60 % intervalMinutes == 0, "verifier: the interval must divide an hour");
+        market = IClearingSink(market_);
+        marketView = IMarketClearingView(market_);
+        admin = msg.sender;
+        wattsPerWh = int256(uint256(60 / intervalMinutes));
+        tolerances = tolerances_;
+    }
+
+    // ---- network (the admin, once, before lock) ----
+
+    /** Starts the integer network for the registry's network version `version`; clears any earlier one. */
+    function setNetwork(uint256 version, uint256[] calldata ids) external {
+        if (msg.sender != admin) revert NotAdmin();
+        if (locked) revert NetworkLocked();
+        for (uint256 i = 0; i < _busIds.length; i++) delete _busPosPlusOne[_busIds[i]];
+        delete _branches;
+        _busIds = ids;
+        for (uint256 i = 0; i < ids.length; i++) _busPosPlusOne[ids[i]] = i + 1;
+        networkVersion = version;
+    }
+
+    /** Appends branches (by index − 1), in chunks for a large network. */
+    function addBranches(Branch[] calldata list) external {
+        if (msg.sender != admin) revert NotAdmin();
+        if (locked) revert NetworkLocked();
+        uint256 n = _busIds.length;
+        for (uint256 i = 0; i < list.length; i++) {
+            if (list[i].from >= n || list[i].to >= n) revert ShapeMismatch(3);
+            _branches.push(list[i]);
+        }
+    }
+
+    /** Fixes the network after checking it against the registry's (version and bus ids). */
+    function lockNetwork() external {
+        if (msg.sender != admin) revert NotAdmin();
+        if (locked) revert NetworkLocked();
+        _checkRegistry();
+        locked = true;
+        emit NetworkSet(networkVersion, _busIds.length, _branches.length);
+    }
+
+    function _checkRegistry() internal view returns (IRegistryNetworkView reg) {
+        reg = IRegistryNetworkView(marketView.registry());
+        uint256 v = reg.networkVersion();
+        if (v != networkVersion) revert NetworkChanged(v, networkVersion);
+        if (keccak256(abi.encode(reg.buses())) != keccak256(abi.encode(_busIds))) revert BusesDiffer();
+    }
+
+    function busIds() external view returns (uint256[] memory) {
+        return _busIds;
+    }
+
+    function branches() external view returns (Branch[] memory) {
+        return _branches;
+    }
+
+    // ---- a session ----
+
+    function _key(uint64 interval, address operator) internal pure returns (bytes32) {
+        return keccak256(abi.encode(interval, operator));
+    }
+
+    /** The upstream's offer and bid for this interval: capacity, and the bid capped by what its cash pays. */
+    function upstreamBook() public view returns (uint256 bus, IMarketBook.Step memory sell, IMarketBook.Step memory buy) {
+        IMarketClearingView.Upstream memory up = marketView.config().upstream;
+        uint256 buyWh = up.capacityWh;
+        if (up.exportPriceMicrosPerMWh > 0) {
+            uint256 affordable = IERC20(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / up.exportPriceMicrosPerMWh;
+            if (affordable < buyWh) buyWh = affordable;
+        }
+        return (
+            up.bus,
+            IMarketBook.Step(up.capacityWh, up.importPriceMicrosPerMWh),
+            IMarketBook.Step(uint64(buyWh), up.exportPriceMicrosPerMWh)
+        );
+    }
+
+    /** Opens (or restarts) the caller's session for `interval` with the network part of its certificate. */
+    function begin(uint64 interval, NetworkPart calldata p) external {
+        if (!locked) revert NetworkNotReady();
+        IRegistryNetworkView reg = _checkRegistry();
+        {
+            (uint8 status,,,) = IMarketBook(address(market)).intervalState(interval);
+            if (status != 0) revert IntervalNotOpen(interval, status);
+            (uint256 gateMs,,,) = IMarketBook(address(market)).clock(interval);
+            if (IMarketBook(address(market)).marketTimeMs() < gateMs) revert GateNotClosed(interval);
+        }
+        uint256 n = _busIds.length;
+        uint256 m = _branches.length;
+        if (
+            p.lmpMicrosPerMWh.length != n || p.anglePrad.length != n || p.flowW.length != m
+                || p.muForward.length != m || p.muBackward.length != m
+        ) revert ShapeMismatch(0);
+        for (uint256 i = 0; i < n; i++) {
+            if (_abs(p.lmpMicrosPerMWh[i]) > MAX_PRICE) revert ShapeMismatch(4);
+        }
+        for (uint256 l = 0; l < m; l++) {
+            if (_abs(p.flowW[l]) > MAX_FLOW) revert ShapeMismatch(5);
+        }
+        int256[] memory balance = new int256[](n);
+        int256[] memory stat = new int256[](n);
+        int256[] memory bSum = new int256[](n);
+        Tolerances memory tol = tolerances;
+        for (uint256 l = 0; l < m; l++) {
+            Branch memory br = _branches[l];
+            (bool overridden, uint256 limitOverride) = reg.lineLimit(l + 1);
+            int256 limit = int256(overridden ? limitOverride : uint256(br.limitW));
+            _checkBranch(l, br, limit, p, tol);
+            if (!br.inService) continue;
+            int256 b = int256(br.susceptanceWPerRad);
+            int256 eta = p.lmpMicrosPerMWh[br.from] - p.lmpMicrosPerMWh[br.to] + int256(p.muForward[l])
+                - int256(p.muBackward[l]);
+            stat[br.from] += b * eta;
+            stat[br.to] -= b * eta;
+            bSum[br.from] += b;
+            bSum[br.to] += b;
+            balance[br.from] -= p.flowW[l];
+            balance[br.to] += p.flowW[l];
+        }
+        for (uint256 i = 0; i < n; i++) {
+            if (_abs(stat[i]) > int256(uint256(tol.priceMicrosPerMWh)) * _abs(bSum[i])) revert AngleStationarityViolated(i);
+        }
+        {
+            (uint256 upBus, IMarketBook.Step memory sell, IMarketBook.Step memory buy) = upstreamBook();
+            uint256 pos = _busPosPlusOne[upBus];
+            if (pos == 0) revert UnknownBus(type(uint256).max);
+            int256 price = p.lmpMicrosPerMWh[pos - 1];
+            if (!_stepOk(sell, p.upstreamSoldWh, price, true, tol)) revert UpstreamStepViolated(true);
+            if (!_stepOk(buy, p.upstreamBoughtWh, price, false, tol)) revert UpstreamStepViolated(false);
+            balance[pos - 1] += (int256(uint256(p.upstreamSoldWh)) - int256(uint256(p.upstreamBoughtWh))) * wattsPerWh;
+        }
+        bytes32 key = _key(interval, msg.sender);
+        mapping(uint256 => uint256) storage state = _busState[key];
+        for (uint256 i = 0; i < n; i++) state[i] = _pack(p.lmpMicrosPerMWh[i], balance[i]);
+        _sessions[key] = Session({
+            interval: interval,
+            nextOrder: 0,
+            open: true,
+            upstreamSoldWh: p.upstreamSoldWh,
+            upstreamBoughtWh: p.upstreamBoughtWh,
+            bookChain: bytes32(0),
+            resultChain: bytes32(0),
+            pricesHash: keccak256(abi.encode(p.lmpMicrosPerMWh)),
+            flowsHash: keccak256(abi.encode(p.flowW))
+        });
+        emit ClearingBegun(interval, msg.sender);
+    }
+
+    function _checkBranch(uint256 l, Branch memory br, int256 limit, NetworkPart calldata p, Tolerances memory tol)
+        internal
+        pure
+    {
+        int256 f = p.flowW[l];
+        uint256 mf = p.muForward[l];
+        uint256 mb = p.muBackward[l];
+        if (mf > uint256(MAX_PRICE) || mb > uint256(MAX_PRICE)) revert DualWithoutBinding(l);
+        if (!br.inService) {
+            if (f != 0 || mf != 0 || mb != 0) revert FlowOutOfService(l);
+            return;
+        }
+        int256 tf = int256(uint256(tol.flowW));
+        if (limit > 0) {
+            if (_abs(f) > limit + tf) revert FlowOverLimit(l);
+            if (mf > 0 && f < limit - tf) revert DualWithoutBinding(l);
+            if (mb > 0 && f > -limit + tf) revert DualWithoutBinding(l);
+        } else if (mf != 0 || mb != 0) {
+            revert DualWithoutBinding(l);
+        }
+        int256 dTheta = p.anglePrad[br.from] - p.anglePrad[br.to] - int256(br.shiftPrad);
+        if (_abs(f * PRAD_PER_RAD - int256(br.susceptanceWPerRad) * dTheta) > tf * PRAD_PER_RAD) {
+            revert KirchhoffViolated(l);
+        }
+    }
+
+    /** Bounds and complementary slackness of one step at bus price `price`. */
+    function _stepOk(IMarketBook.Step memory s, uint64 q, int256 price, bool sell, Tolerances memory tol)
+        internal
+        pure
+        returns (bool)
+    {
+        if (q > s.energyWh) return false;
+        int256 p = int256(uint256(s.priceMicrosPerMWh));
+        int256 r = sell ? p - price : price - p;
+        int256 tp = int256(uint256(tol.priceMicrosPerMWh));
+        if (r > tp && q > tol.quantityWh) return false;
+        if (r < -tp && uint256(q) + tol.quantityWh < s.energyWh) return false;
+        return true;
+    }
+
+    /**
+     * Checks the next chunk of the book (orders `first`.. in ascending order, as the market lists them)
+     * against the prices of the caller's session.
+     */
+    function submitOrders(uint64 interval, uint256 first, ClearedOrder[] calldata orders) external {
+        bytes32 key = _key(interval, msg.sender);
+        Session storage s = _sessions[key];
+        if (!s.open) revert NoSession(interval, msg.sender);
+        if (first != s.nextOrder) revert ChunkOutOfOrder(s.nextOrder, first);
+        mapping(uint256 => uint256) storage state = _busState[key];
+        Tolerances memory tol = tolerances;
+        bytes32 book = s.bookChain;
+        bytes32 results = s.resultChain;
+        for (uint256 k = 0; k < orders.length; k++) {
+            ClearedOrder calldata o = orders[k];
+            uint256 idx = first + k;
+            if (o.clearedWh.length != o.steps.length) revert ShapeMismatch(2);
+            uint256 pos = _busPosPlusOne[o.bus];
+            if (pos == 0) revert UnknownBus(idx);
+            (int256 price, int256 bal) = _unpack(state[pos - 1]);
+            uint256 total;
+            for (uint256 j = 0; j < o.steps.length; j++) {
+                uint64 q = o.clearedWh[j];
+                IMarketBook.Step calldata st = o.steps[j];
+                if (q > st.energyWh) revert QuantityOutOfRange(idx, j);
+                if (!_stepOk(st, q, price, o.side == 1, tol)) revert ReducedCostViolated(idx, j);
+                total += q;
+            }
+            bal += (o.side == 1 ? int256(total) : -int256(total)) * wattsPerWh;
+            state[pos - 1] = _pack(price, bal);
+            book = keccak256(abi.encode(book, o.id, o.owner, o.bus, o.side, o.steps));
+            results = keccak256(abi.encode(results, o.id, uint64(total)));
+        }
+        s.bookChain = book;
+        s.resultChain = results;
+        s.nextOrder = uint32(first + orders.length);
+    }
+
+    /** Ends the caller's session: the clearing must be the one checked; the market then applies it. */
+    function finish(IClearingSink.Clearing calldata c) external {
+        bytes32 key = _key(c.interval, msg.sender);
+        Session storage s = _sessions[key];
+        if (!s.open) revert NoSession(c.interval, msg.sender);
+        if (keccak256(abi.encode(c.lmpMicrosPerMWh)) != s.pricesHash) revert PricesDiffer();
+        if (keccak256(abi.encode(c.busIds)) != keccak256(abi.encode(_busIds))) revert BusesDiffer();
+        if (keccak256(abi.encode(c.branchFlowW)) != s.flowsHash) revert FlowsDiffer();
+        if (c.upstreamImportWh != s.upstreamSoldWh || c.upstreamExportWh != s.upstreamBoughtWh) revert UpstreamDiffers();
+        if (c.orderIds.length != c.clearedWh.length || c.orderIds.length != s.nextOrder) revert ResultsDiffer();
+        {
+            bytes32 results;
+            for (uint256 k = 0; k < c.orderIds.length; k++) {
+                results = keccak256(abi.encode(results, c.orderIds[k], c.clearedWh[k]));
+            }
+            if (results != s.resultChain) revert ResultsDiffer();
+        }
+        {
+            IMarketBook.BookOrder[] memory open = IMarketBook(address(market)).openOrders(c.interval);
+            bytes32 book;
+            for (uint256 k = 0; k < open.length; k++) {
+                IMarketBook.BookOrder memory o = open[k];
+                book = keccak256(abi.encode(book, o.id, o.owner, o.bus, o.side, o.steps));
+            }
+            if (open.length != s.nextOrder || book != s.bookChain) revert BookDiffers(open.length, s.nextOrder);
+        }
+        mapping(uint256 => uint256) storage state = _busState[key];
+        uint256 n = _busIds.length;
+        for (uint256 i = 0; i < n; i++) {
+            (, int256 bal) = _unpack(state[i]);
+            if (bal != 0) revert BusImbalance(i);
+            state[i] = 0;
+        }
+        delete _sessions[key];
+        emit ClearingVerified(c.interval, msg.sender, c.orderIds.length);
+        market.applyClearing(c);
+    }
+
+    function _pack(int256 price, int256 balance) internal pure returns (uint256) {
+        return (uint256(uint128(int128(price))) << 128) | uint256(uint128(int128(balance)));
+    }
+
+    function _unpack(uint256 v) internal pure returns (int256 price, int256 balance) {
+        price = int256(int128(uint128(v >> 128)));
+        balance = int256(int128(uint128(v)));
+    }
+
+    function _abs(int256 x) internal pure returns (int256) {
+        return x < 0 ? -x : x;
+    }
+}

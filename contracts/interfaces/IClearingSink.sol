@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// The seam between the clearing verifier and the market: the verifier (one contract, its address fixed
+// when the market is initialised) checks an interval's clearing off the certificate, then hands the
+// result to the market through applyClearing (or failClearing); the market accepts neither from anyone
+// else. The market reads the book for the operator through IMarketBook. Units as the native modules:
+// energy Wh, prices µ$ per MWh (int256, may be negative), flows W, money µ$ (the cash token's 6 decimals).
+pragma solidity ^0.8.24;
+
+/** What the verifier hands the market for one interval, after checking the certificate. */
+interface IClearingSink {
+    /**
+     * One bilateral trade of the interval (one ERC-721 promise minted to the buyer's owner). Order id 0
+     * stands for the upstream connection (seller of imports, buyer of exports) at the upstream bus.
+     */
+    struct Trade {
+        uint256 sellerOrder;
+        uint256 buyerOrder;
+        uint64 energyWh;
+    }
+
+    /**
+     * The clearing of one interval, in integers (docs/market-rules.md §7 rounding already applied by the
+     * operator; the verifier checked it against the certificate).
+     *  - busIds / lmpMicrosPerMWh / lmpLowMicrosPerMWh / lmpHighMicrosPerMWh: per bus of the registered
+     *    network, the published price (§6a midpoint) and its range (open end: ±(2^127 − 1));
+     *  - branchFlowW: cleared flow per branch, by branch index − 1;
+     *  - orderIds / clearedWh: every OPEN order of the interval, ascending id, with its cleared Wh
+     *    (0 for an order that clears nothing); the market pays each at its bus's price;
+     *  - upstreamImportWh / upstreamExportWh: what the upstream connection sold / bought;
+     *  - trades: the promises; per order the trades' Wh sum to its cleared Wh, and the upstream's to its;
+     *  - resultHash / certificateHash: keccak256 of the engine's result and certificate texts
+     *    (the texts themselves travel in the verifier's calldata/events, not here).
+     */
+    struct Clearing {
+        uint64 interval;
+        uint256[] busIds;
+        int256[] lmpMicrosPerMWh;
+        int256[] lmpLowMicrosPerMWh;
+        int256[] lmpHighMicrosPerMWh;
+        int256[] branchFlowW;
+        uint256[] orderIds;
+        uint64[] clearedWh;
+        uint64 upstreamImportWh;
+        uint64 upstreamExportWh;
+        Trade[] trades;
+        bytes32 resultHash;
+        bytes32 certificateHash;
+    }
+
+    /**
+     * Applies a checked clearing: pays at the bus prices from escrow, keeps sellers' collateral, pays the
+     * rent to the grid operator, mints the promises. Reverts (changing nothing) unless called by the
+     * verifier, for an interval whose gate has not closed or that is not open, or when the orders are not
+     * exactly the interval's open orders, a cleared quantity exceeds its order, or the trades do not add up.
+     */
+    function applyClearing(Clearing calldata clearing) external;
+
+    /** Marks an interval failed with a reason (not optimal, infeasible): every escrow is released. */
+    function failClearing(uint64 interval, string calldata reason) external;
+}
+
+/** The order book as the operator reads it (views of the market). */
+interface IMarketBook {
+    struct Step {
+        uint64 energyWh;
+        uint64 priceMicrosPerMWh;
+    }
+
+    struct BookOrder {
+        uint256 id;
+        address owner;
+        uint256 bus;
+        uint8 side; // 0 buy, 1 sell
+        Step[] steps;
+    }
+
+    /** The interval's open orders, ascending id (the clearing's input, in the order it must list them). */
+    function openOrders(uint64 interval) external view returns (BookOrder[] memory);
+
+    /** Gate, start, end and settlement deadline of an interval in market time, ms. */
+    function clock(uint64 interval) external view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs);
+
+    /** Market time at the latest block, ms (block.timestamp · 1000 through the market clock). */
+    function marketTimeMs() external view returns (uint256);
+
+    /** 0 not cleared yet, 1 cleared, 2 failed, 3 settled (as the native market's intervalState). */
+    function intervalState(uint64 interval)
+        external
+        view
+        returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises);
+}

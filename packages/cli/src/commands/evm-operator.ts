@@ -1,0 +1,117 @@
+// `gridledger operator --rpc URL --contracts FILE --key-file F`: the clearing operator of an EVM
+// deployment (packages/evm: runOperator). Reads each interval's book from the contracts after its gate,
+// solves it with the engine, builds the integer certificate and submits it to the ClearingVerifier in
+// chunks; its output is a pure function of the on-chain book. Runs until Ctrl-C, or once with --once.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatMicros, InputError } from '@gridledger/base';
+import { evmClients, type IntervalOutcome, runOperator } from '@gridledger/evm';
+import type { Command } from 'commander';
+import type { Address } from 'viem';
+import { resolveSigner } from '../chain-client.ts';
+import { log, parseFormat, printJson, UsageError } from '../output.ts';
+
+const HELP = `
+--contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier").
+Anyone may run an operator: two operators on the same chain state submit the same clearing.
+
+Examples:
+  gridledger operator --rpc http://127.0.0.1:8545 --contracts addresses.json --key-file operator.key
+  gridledger operator --rpc http://127.0.0.1:8545 --contracts addresses.json --key-file operator.key --once --format json`;
+
+/** The market and verifier addresses of an addresses.json. */
+function readContracts(file: string): { market: Address; verifier: Address } {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new InputError(`--contracts ${path} is not JSON`);
+  }
+  const addr = (k: string): Address => {
+    const v = j[k];
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) {
+      throw new InputError(
+        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
+      );
+    }
+    return v as Address;
+  };
+  return { market: addr('market'), verifier: addr('verifier') };
+}
+
+function describe(o: IntervalOutcome): string {
+  if (o.kind === 'empty') return `interval ${o.interval}: no open orders, nothing to clear`;
+  if (o.kind === 'error') return `interval ${o.interval}: NOT cleared: ${o.reason}`;
+  return `interval ${o.interval}: cleared ${o.orders} orders, ${o.clearedWh} Wh (upstream +${o.upstreamImportWh}/-${o.upstreamExportWh} Wh), LMP ${formatMicros(o.minLmpMicrosPerMWh)}..${formatMicros(o.maxLmpMicrosPerMWh)} $/MWh, ${o.gas.total} gas in ${o.transactions} transactions`;
+}
+
+/** Registers the `operator` command. */
+export function registerOperator(program: Command): void {
+  program
+    .command('operator')
+    .description(
+      "clear an EVM deployment: read each interval's book after the gate, solve it, submit it with its certificate to the clearing verifier",
+    )
+    .requiredOption('--rpc <url>', 'JSON-RPC endpoint of the EVM chain')
+    .requiredOption('--contracts <file>', 'addresses.json of the deployment')
+    .requiredOption('--key-file <file>', "file holding the operator's secp256k1 private key (64 hex digits)")
+    .option('--once', 'clear the intervals due now and exit')
+    .option('--chunk <orders>', 'orders per submitOrders transaction', '100')
+    .option('--poll-ms <ms>', 'wait between looks for due intervals', '2000')
+    .option('--format <format>', 'table or json (one JSON object per interval)', 'table')
+    .addHelpText('after', HELP)
+    .action(
+      async (o: {
+        rpc: string;
+        contracts: string;
+        keyFile: string;
+        once?: boolean;
+        chunk: string;
+        pollMs: string;
+        format: string;
+      }) => {
+        const format = parseFormat(o.format);
+        const chunk = Number(o.chunk);
+        const pollMs = Number(o.pollMs);
+        if (!Number.isSafeInteger(chunk) || chunk < 1)
+          throw new UsageError(`--chunk must be a whole number >= 1, got "${o.chunk}"`);
+        if (!Number.isSafeInteger(pollMs) || pollMs < 100)
+          throw new UsageError(`--poll-ms must be a whole number >= 100, got "${o.pollMs}"`);
+        const contracts = readContracts(o.contracts);
+        const account = resolveSigner({ rpc: o.rpc, format: o.format, keyFile: o.keyFile }, 'operator');
+        let clients: Awaited<ReturnType<typeof evmClients>>;
+        try {
+          clients = await evmClients(o.rpc, account);
+        } catch (e) {
+          throw new InputError(`cannot reach --rpc ${o.rpc}: ${(e as Error).message.split('\n')[0]}`);
+        }
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        if (format === 'table')
+          log(
+            `operator ${account.address} on ${o.rpc}: market ${contracts.market}, verifier ${contracts.verifier}`,
+          );
+        try {
+          await runOperator(clients, {
+            contracts,
+            chunkOrders: chunk,
+            pollMs,
+            once: o.once === true,
+            signal: stop.signal,
+            onOutcome: (r) => {
+              if (format === 'json') printJson(r);
+              else process.stdout.write(`${describe(r)}\n`);
+            },
+          });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    );
+}

@@ -1,0 +1,177 @@
+// Deploying the market's contracts with viem on any EVM JSON-RPC endpoint: registry, cash (a given ERC-20,
+// or the test stablecoin), promises, credits, meters, the market engine and the market, then the one-time
+// wiring (the market mints promises and credits, the meters follow the market's clock). The clearing
+// verifier is named afterwards (setClearingVerifier), once it is deployed with the market's address.
+import { InputError } from '@gridledger/base';
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { CreditsAbi, CreditsBytecode } from './generated/Credits.ts';
+import { MarketAbi, MarketBytecode } from './generated/Market.ts';
+import { MarketEngineAbi, MarketEngineBytecode } from './generated/MarketEngine.ts';
+import { MetersAbi, MetersBytecode } from './generated/Meters.ts';
+import { PromisesAbi, PromisesBytecode } from './generated/Promises.ts';
+import { RegistryAbi, RegistryBytecode } from './generated/Registry.ts';
+import { TestStablecoinAbi, TestStablecoinBytecode } from './generated/TestStablecoin.ts';
+
+/** The mnemonic of anvil's (and hardhat's) development accounts. */
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/** Development account `i` of {@link DEV_MNEMONIC} (anvil funds the first ten with 10,000 ETH). */
+export const devAccount = (i: number) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i });
+
+/** The market's configuration as the contract takes it (Market.Config; units as the native MarketConfig). */
+export interface EvmMarketConfig {
+  gridOperator: Address;
+  intervalMs: bigint;
+  gateLeadMs: bigint;
+  settlementDelayMs: bigint;
+  firstInterval: bigint;
+  upstream: {
+    bus: bigint;
+    account: Address;
+    importPriceMicrosPerMWh: bigint;
+    exportPriceMicrosPerMWh: bigint;
+    capacityWh: bigint;
+  };
+  shortfallPriceMicrosPerMWh: bigint;
+  surplusPriceMicrosPerMWh: bigint;
+  maxOrdersPerAccount: number;
+  maxStepsPerOrder: number;
+  /** >= 1. */
+  minStepWh: bigint;
+  /** 0: no cap. */
+  maxOrderWh: bigint;
+  /** scale 1n and origins 0n: market time is block time. */
+  clock: { blockOriginMs: bigint; marketOriginMs: bigint; scale: bigint };
+}
+
+/** Where the contracts of one deployment live (`addresses.json`). */
+export interface MarketAddresses {
+  chainId: number;
+  registry: Address;
+  cash: Address;
+  promises: Address;
+  credits: Address;
+  meters: Address;
+  engine: Address;
+  market: Address;
+}
+
+/** Clients for one endpoint and one signing account. */
+export interface EvmClients {
+  public: PublicClient<Transport, Chain>;
+  wallet: WalletClient<Transport, Chain, Account>;
+}
+
+/** Public and wallet clients for `url` signing with `account` (chain id read from the node). */
+export async function evmClients(url: string, account: Account): Promise<EvmClients> {
+  const probe = createPublicClient({ transport: http(url) });
+  const id = await probe.getChainId();
+  const chain = defineChain({
+    id,
+    name: `evm-${id}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  });
+  return {
+    public: createPublicClient({ chain, transport: http(url) }) as PublicClient<Transport, Chain>,
+    wallet: createWalletClient({ chain, transport: http(url), account }),
+  };
+}
+
+/** Deploys one contract and waits for its receipt; returns its address and the gas the deployment used. */
+export async function deployContract(
+  c: EvmClients,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly unknown[],
+): Promise<{ address: Address; gasUsed: bigint }> {
+  const hash = await c.wallet.deployContract({ abi, bytecode, args } as Parameters<
+    typeof c.wallet.deployContract
+  >[0]);
+  const r = await c.public.waitForTransactionReceipt({ hash });
+  if (r.status !== 'success' || r.contractAddress == null) {
+    throw new InputError(`deploy: the deployment transaction ${hash} reverted`);
+  }
+  return { address: r.contractAddress, gasUsed: r.gasUsed };
+}
+
+/** Sends one contract call and waits for a successful receipt. */
+export async function sendCall(
+  c: EvmClients,
+  address: Address,
+  abi: Abi,
+  functionName: string,
+  args: readonly unknown[],
+): Promise<{ gasUsed: bigint }> {
+  const hash = await c.wallet.writeContract({ address, abi, functionName, args } as Parameters<
+    typeof c.wallet.writeContract
+  >[0]);
+  const r = await c.public.waitForTransactionReceipt({ hash });
+  if (r.status !== 'success') throw new InputError(`deploy: ${functionName} (${hash}) reverted`);
+  return { gasUsed: r.gasUsed };
+}
+
+/** Options of {@link deployMarket}. */
+export interface DeployMarketOptions {
+  config: EvmMarketConfig;
+  /** The cash ERC-20 (6 decimals); absent: a TestStablecoin owned by the deployer is deployed. */
+  cash?: Address;
+  /** Registers participants (DEFAULT_ADMIN_ROLE of the registry); default the deployer. */
+  accountsAdmin?: Address;
+}
+
+/**
+ * Deploys and wires the market's contracts from `c.wallet`'s account. The clearing verifier is set later
+ * with {@link setClearingVerifier} (only this deployer may, once).
+ * @example const addrs = await deployMarket(clients, { config });
+ */
+export async function deployMarket(
+  c: EvmClients,
+  opts: DeployMarketOptions,
+): Promise<{ addresses: MarketAddresses; gasUsed: Record<string, bigint> }> {
+  const me = c.wallet.account.address;
+  const cfg = opts.config;
+  const gas: Record<string, bigint> = {};
+  const deploy = async (name: string, abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
+    const d = await deployContract(c, abi, bytecode, args);
+    gas[name] = d.gasUsed;
+    return d.address;
+  };
+  const registry = await deploy('registry', RegistryAbi, RegistryBytecode, [
+    opts.accountsAdmin ?? me,
+    cfg.gridOperator,
+  ]);
+  const cash = opts.cash ?? (await deploy('cash', TestStablecoinAbi, TestStablecoinBytecode, [me]));
+  const promises = await deploy('promises', PromisesAbi, PromisesBytecode, []);
+  const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
+  const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
+  const common = [cfg, cash, registry, meters, promises, credits] as const;
+  const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);
+  const market = await deploy('market', MarketAbi, MarketBytecode, [...common, engine]);
+  await sendCall(c, promises, PromisesAbi, 'setMinter', [market]);
+  await sendCall(c, credits, CreditsAbi, 'setMinter', [market]);
+  await sendCall(c, meters, MetersAbi, 'setMarket', [market]);
+  return {
+    addresses: { chainId: c.public.chain.id, registry, cash, promises, credits, meters, engine, market },
+    gasUsed: gas,
+  };
+}
+
+/** Names the clearing verifier of a deployed market (its deployer, once). */
+export async function setClearingVerifier(c: EvmClients, market: Address, verifier: Address): Promise<void> {
+  await sendCall(c, market, MarketAbi, 'setClearingVerifier', [verifier]);
+}

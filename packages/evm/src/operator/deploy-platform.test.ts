@@ -1,0 +1,66 @@
+// The deployment configuration (market.json): defaults, and every bad field named in the error.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDeployConfig } from './deploy-platform.ts';
+
+const CASES = fileURLToPath(new URL('../../../../../shared/grid-cases/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'gl-evm-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const me = '0x00000000000000000000000000000000000000aa' as const;
+const file = (name: string, v: unknown) => {
+  const p = join(dir, name);
+  writeFileSync(p, typeof v === 'string' ? v : JSON.stringify(v));
+  return p;
+};
+
+describe('loadDeployConfig', () => {
+  it('defaults to DC pricing on case33bw_congested with 5-minute intervals, the deployer as grid operator', async () => {
+    const c = await loadDeployConfig(undefined, me, CASES);
+    expect(c.pricing).toBe('dc');
+    expect(c.network.name).toBe('case33bw_congested');
+    expect(c.market.intervalMs).toBe(300_000n);
+    expect(c.market.gridOperator).toBe(me);
+    expect(c.market.upstream.bus).toBe(1n);
+    expect(c.tolerances.flowW).toBe(50n);
+  });
+
+  it('reads a network, prices as strings or numbers, and tolerances', async () => {
+    const c = await loadDeployConfig(
+      file('ok.json', {
+        network: `${CASES}case9.m`,
+        market: { intervalMs: '900000', upstream: { importPriceMicrosPerMWh: 70_000_000 } },
+        tolerances: { flowW: '10' },
+      }),
+      me,
+      CASES,
+    );
+    expect(c.network.buses.length).toBe(9);
+    expect(c.market.intervalMs).toBe(900_000n);
+    expect(c.market.upstream.importPriceMicrosPerMWh).toBe(70_000_000n);
+    expect(c.tolerances.flowW).toBe(10n);
+  });
+
+  it('names the wrong field', async () => {
+    const bad: [unknown, RegExp][] = [
+      ['{not json', /is not JSON/],
+      [[1, 2], /expected a JSON object/],
+      [{ pricing: 'ac' }, /pricing: only "dc"/],
+      [
+        { market: { intervalMs: '420000' } },
+        /market\.intervalMs: expected whole minutes that divide an hour/,
+      ],
+      [{ market: { gateLeadMs: 'soon' } }, /market\.gateLeadMs: expected an integer/],
+      [{ market: { upstream: { bus: 99 } } }, /market\.upstream\.bus: bus 99 is not in network/],
+      [{ market: { gridOperator: '0x12' } }, /market\.gridOperator: expected a 0x address/],
+      [{ network: `${dir}/missing.json` }, /network: .* is neither a MATPOWER \.m file nor readable JSON/],
+      [{ network: { buses: [] } }, /network: expected baseMVA > 0/],
+    ];
+    for (const [v, re] of bad) {
+      await expect(loadDeployConfig(file('bad.json', v), me, CASES)).rejects.toThrow(re);
+    }
+    await expect(loadDeployConfig(join(dir, 'absent.json'), me, CASES)).rejects.toThrow(/cannot be read/);
+  });
+});

@@ -1,0 +1,214 @@
+// `gridledger deploy`'s work: the deployment configuration (market.json: pricing, network, market
+// parameters, certificate tolerances; every field optional, defaults below), and deploying it on any EVM
+// endpoint: the market's contracts (deploy.ts), the network registered in the registry, the
+// ClearingVerifier with its integer network, named as the market's verifier. The result is what
+// `addresses.json` holds.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError } from '@gridledger/base';
+import { checkNetworkJson, type NetworkJson, networkFromJson, networkToJson } from '@gridledger/energy';
+import { loadMatpower } from '@gridledger/grid';
+import type { Abi, Address } from 'viem';
+import { type CertificateTolerances, DEFAULT_TOLERANCES, integerNetwork } from '../certificate/format.ts';
+import { deployVerifier } from '../certificate/verifier-client.ts';
+import {
+  deployMarket,
+  type EvmClients,
+  type EvmMarketConfig,
+  type MarketAddresses,
+  sendCall,
+  setClearingVerifier,
+} from '../deploy.ts';
+import { RegistryAbi } from '../generated/Registry.ts';
+
+/** A deployment: what `gridledger deploy` reads from `--config`. */
+export interface EvmDeployConfig {
+  /** Only DC pricing is verifiable on an EVM chain. */
+  pricing: 'dc';
+  network: NetworkJson;
+  market: EvmMarketConfig;
+  tolerances: CertificateTolerances;
+}
+
+/** `addresses.json`: the market's contracts and the verifier. */
+export interface EvmAddresses extends MarketAddresses {
+  verifier: Address;
+  /** The registry's network version the verifier was built for. */
+  networkVersion: string;
+}
+
+const big = (v: unknown, field: string, dflt: bigint): bigint => {
+  if (v === undefined) return dflt;
+  if ((typeof v === 'string' && /^-?\d+$/.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v)))
+    return BigInt(v);
+  throw new InputError(
+    `market.json: ${field}: expected an integer (a number or a decimal string), got ${JSON.stringify(v)}`,
+  );
+};
+
+/**
+ * Reads a deployment configuration; `deployer` is the default grid operator and upstream account.
+ * Defaults: pricing "dc"; the network `case33bw_congested` from the shared grid cases; 5-minute
+ * intervals, gate 1 minute ahead, settlement within 10 minutes; upstream at the reference bus importing at
+ * 60 $/MWh and exporting at 20 $/MWh up to 10 MWh; imbalance 120 / 10 $/MWh; the default tolerances.
+ * @throws InputError naming the field that is wrong.
+ */
+export async function loadDeployConfig(
+  path: string | undefined,
+  deployer: Address,
+  casesDir: string,
+): Promise<EvmDeployConfig> {
+  let raw: Record<string, unknown> = {};
+  let base = process.cwd();
+  if (path !== undefined) {
+    const file = resolve(path);
+    base = dirname(file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new InputError(`--config ${file} cannot be read`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError(`--config ${file} is not JSON: ${(e as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new InputError(`--config ${file}: expected a JSON object`);
+  }
+  if (raw.pricing !== undefined && raw.pricing !== 'dc') {
+    throw new InputError(
+      `market.json: pricing: only "dc" is verifiable on an EVM chain, got ${JSON.stringify(raw.pricing)}`,
+    );
+  }
+  const netSpec = raw.network ?? resolve(casesDir, 'case33bw_congested.m');
+  let network: NetworkJson;
+  if (typeof netSpec === 'string') {
+    const p = resolve(base, netSpec);
+    if (p.endsWith('.m')) network = networkToJson(await loadMatpower(p));
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(p, 'utf8'));
+      } catch {
+        throw new InputError(`market.json: network: ${p} is neither a MATPOWER .m file nor readable JSON`);
+      }
+      const c = checkNetworkJson(parsed);
+      if (!c.ok) throw new InputError(`market.json: ${c.reason}`);
+      network = c.network;
+    }
+  } else {
+    const c = checkNetworkJson(netSpec);
+    if (!c.ok) throw new InputError(`market.json: ${c.reason}`);
+    network = c.network;
+  }
+  const m = (raw.market ?? {}) as Record<string, unknown>;
+  const up = (m.upstream ?? {}) as Record<string, unknown>;
+  const ref = network.buses.find((b) => b.type === 3)?.id ?? network.buses[0]!.id;
+  const addr = (v: unknown, field: string): Address => {
+    if (v === undefined) return deployer;
+    if (typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v)) return v as Address;
+    throw new InputError(
+      `market.json: ${field}: expected a 0x address of 20 bytes, got ${JSON.stringify(v)}`,
+    );
+  };
+  const MWH = 1_000_000n;
+  const market: EvmMarketConfig = {
+    gridOperator: addr(m.gridOperator, 'market.gridOperator'),
+    intervalMs: big(m.intervalMs, 'market.intervalMs', 300_000n),
+    gateLeadMs: big(m.gateLeadMs, 'market.gateLeadMs', 60_000n),
+    settlementDelayMs: big(m.settlementDelayMs, 'market.settlementDelayMs', 600_000n),
+    firstInterval: big(m.firstInterval, 'market.firstInterval', 0n),
+    upstream: {
+      bus: big(up.bus, 'market.upstream.bus', BigInt(ref)),
+      account: addr(up.account, 'market.upstream.account'),
+      importPriceMicrosPerMWh: big(
+        up.importPriceMicrosPerMWh,
+        'market.upstream.importPriceMicrosPerMWh',
+        60n * MWH,
+      ),
+      exportPriceMicrosPerMWh: big(
+        up.exportPriceMicrosPerMWh,
+        'market.upstream.exportPriceMicrosPerMWh',
+        20n * MWH,
+      ),
+      capacityWh: big(up.capacityWh, 'market.upstream.capacityWh', 10n * MWH),
+    },
+    shortfallPriceMicrosPerMWh: big(
+      m.shortfallPriceMicrosPerMWh,
+      'market.shortfallPriceMicrosPerMWh',
+      120n * MWH,
+    ),
+    surplusPriceMicrosPerMWh: big(m.surplusPriceMicrosPerMWh, 'market.surplusPriceMicrosPerMWh', 10n * MWH),
+    maxOrdersPerAccount: Number(big(m.maxOrdersPerAccount, 'market.maxOrdersPerAccount', 16n)),
+    maxStepsPerOrder: Number(big(m.maxStepsPerOrder, 'market.maxStepsPerOrder', 8n)),
+    minStepWh: big(m.minStepWh, 'market.minStepWh', 1n),
+    maxOrderWh: big(m.maxOrderWh, 'market.maxOrderWh', 0n),
+    clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
+  };
+  if (market.intervalMs % 60_000n !== 0n || 60n % (market.intervalMs / 60_000n || 61n) !== 0n) {
+    throw new InputError(
+      `market.json: market.intervalMs: expected whole minutes that divide an hour (the certificate's units), got ${market.intervalMs}`,
+    );
+  }
+  if (!network.buses.some((b) => BigInt(b.id) === market.upstream.bus)) {
+    throw new InputError(
+      `market.json: market.upstream.bus: bus ${market.upstream.bus} is not in network ${network.name}`,
+    );
+  }
+  const t = (raw.tolerances ?? {}) as Record<string, unknown>;
+  const tolerances: CertificateTolerances = {
+    priceMicrosPerMWh: big(
+      t.priceMicrosPerMWh,
+      'tolerances.priceMicrosPerMWh',
+      DEFAULT_TOLERANCES.priceMicrosPerMWh,
+    ),
+    flowW: big(t.flowW, 'tolerances.flowW', DEFAULT_TOLERANCES.flowW),
+    quantityWh: big(t.quantityWh, 'tolerances.quantityWh', DEFAULT_TOLERANCES.quantityWh),
+  };
+  return { pricing: 'dc', network, market, tolerances };
+}
+
+/**
+ * Deploys the market's contracts, registers the network (the deployer must be the grid operator for
+ * that), and deploys and names the ClearingVerifier.
+ * @throws InputError when the network's bus ids are not ascending or a transaction reverts.
+ */
+export async function deployPlatform(
+  c: EvmClients,
+  cfg: EvmDeployConfig,
+): Promise<{ addresses: EvmAddresses; gasUsed: Record<string, bigint> }> {
+  const ids = cfg.network.buses.map((b) => BigInt(b.id));
+  if (ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) {
+    throw new InputError(`network ${cfg.network.name}: the registry needs its bus ids in ascending order`);
+  }
+  if (cfg.market.gridOperator.toLowerCase() !== c.wallet.account.address.toLowerCase()) {
+    throw new InputError('market.gridOperator must be the deploying key, which registers the network');
+  }
+  const minutes = Number(cfg.market.intervalMs / 60_000n);
+  const net = integerNetwork(networkFromJson(cfg.network), minutes);
+  const { addresses, gasUsed } = await deployMarket(c, { config: cfg.market });
+  gasUsed.registerNetwork = (
+    await sendCall(c, addresses.registry, RegistryAbi as Abi, 'registerNetwork', [
+      JSON.stringify(cfg.network),
+      ids,
+      BigInt(cfg.network.branches.length),
+    ])
+  ).gasUsed;
+  const version = (await c.public.readContract({
+    address: addresses.registry,
+    abi: RegistryAbi as Abi,
+    functionName: 'networkVersion',
+  })) as bigint;
+  const v = await deployVerifier(c, {
+    market: addresses.market,
+    networkVersion: version,
+    network: net,
+    intervalMinutes: minutes,
+    tolerances: cfg.tolerances,
+  });
+  gasUsed.verifier = v.gasUsed;
+  await setClearingVerifier(c, addresses.market, v.address);
+  return { addresses: { ...addresses, verifier: v.address, networkVersion: version.toString() }, gasUsed };
+}

@@ -1,0 +1,224 @@
+// The clearing operator: a pure function of the on-chain book. For each interval whose gate has closed and
+// that is still open, it reads the book from the contracts (the market's open orders, the upstream's
+// offer and bid as the verifier computes them, the registry's network with its line-limit overrides),
+// clears it with the engine (@gridledger/market's clearNetwork, as the native market does), builds the
+// integer certificate and submits it to the ClearingVerifier in chunks. Anyone may run one; two
+// operators with the same chain state submit the same clearing, and the first to finish wins.
+import { InputError } from '@gridledger/base';
+import { checkNetworkJson, networkFromJson } from '@gridledger/energy';
+import type { Network } from '@gridledger/grid';
+import type { Abi, Address } from 'viem';
+import { type ClearingBook, type IntegerNetwork, integerNetwork } from '../certificate/format.ts';
+import { produceDcCertificate } from '../certificate/produce.ts';
+import {
+  type VerifierClients as EvmClients,
+  type SubmissionGas,
+  submitClearing,
+} from '../certificate/verifier-client.ts';
+import {
+  ClearingVerifierAbi,
+  IMarketClearingViewAbi,
+  IRegistryNetworkViewAbi,
+} from '../generated/ClearingVerifier.ts';
+import { IMarketBookAbi } from '../generated/IClearingSink.ts';
+
+/** The contracts an operator talks to (from `addresses.json`; the registry is the market's). */
+export interface OperatorContracts {
+  market: Address;
+  verifier: Address;
+}
+
+/** What clearing one interval did. */
+export interface IntervalClearing {
+  interval: bigint;
+  orders: number;
+  /** Cleared Wh of the orders (sum over buyers and sellers) and the upstream's exchange. */
+  clearedWh: bigint;
+  upstreamImportWh: bigint;
+  upstreamExportWh: bigint;
+  /** Price range over the buses, µ$/MWh. */
+  minLmpMicrosPerMWh: bigint;
+  maxLmpMicrosPerMWh: bigint;
+  gas: SubmissionGas;
+  transactions: number;
+}
+
+// The market through the interfaces the verifier uses (contracts/interfaces, contracts/clearing): any
+// contract serving them (the Market, the BookCommitment of the tests) can be cleared.
+const marketAbi = [...IMarketBookAbi, ...IMarketClearingViewAbi] as Abi;
+const registryAbi = IRegistryNetworkViewAbi as Abi;
+const verifierAbi = ClearingVerifierAbi as Abi;
+
+type ReadFn = <T>(address: Address, abi: Abi, functionName: string, args?: readonly unknown[]) => Promise<T>;
+
+function reader(c: EvmClients): ReadFn {
+  return async <T>(address: Address, abi: Abi, functionName: string, args: readonly unknown[] = []) =>
+    (await c.public.readContract({ address, abi, functionName, args })) as T;
+}
+
+/** The interval length of the market, minutes. */
+export async function marketIntervalMinutes(c: EvmClients, market: Address): Promise<number> {
+  const cfg = await reader(c)<{ intervalMs: bigint }>(market, marketAbi, 'config');
+  const minutes = Number(cfg.intervalMs) / 60_000;
+  if (!Number.isSafeInteger(minutes)) {
+    throw new InputError(`the market's interval of ${cfg.intervalMs} ms is not a whole number of minutes`);
+  }
+  return minutes;
+}
+
+/**
+ * The registry's network with its line-limit overrides, as the engine takes it, and its version.
+ * @throws InputError when no network is registered or its JSON is malformed.
+ */
+export async function readNetwork(
+  c: EvmClients,
+  registry: Address,
+): Promise<{ network: Network; version: bigint }> {
+  const read = reader(c);
+  const version = await read<bigint>(registry, registryAbi, 'networkVersion');
+  if (version === 0n) throw new InputError('no network is registered in the registry: register one first');
+  const text = await read<string>(registry, registryAbi, 'networkJson');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError("the registry's network is not valid JSON");
+  }
+  const checked = checkNetworkJson(parsed);
+  if (!checked.ok) throw new InputError(`the registry's network is malformed: ${checked.reason}`);
+  const limits = new Map<number, number>();
+  for (const br of checked.network.branches) {
+    const [overridden, limitW] = await read<[boolean, bigint]>(registry, registryAbi, 'lineLimit', [
+      BigInt(br.index),
+    ]);
+    if (overridden) limits.set(br.index, Number(limitW) / 1e6);
+  }
+  return { network: networkFromJson(checked.network, limits), version };
+}
+
+/** The book of interval `k` as the contracts hold it now. */
+export async function readBook(
+  c: EvmClients,
+  contracts: OperatorContracts,
+  k: bigint,
+): Promise<ClearingBook> {
+  const read = reader(c);
+  const open = await read<
+    readonly {
+      id: bigint;
+      owner: Address;
+      bus: bigint;
+      side: number;
+      steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+    }[]
+  >(contracts.market, marketAbi, 'openOrders', [k]);
+  const [bus, sell, buy] = await read<
+    [bigint, { energyWh: bigint; priceMicrosPerMWh: bigint }, { energyWh: bigint; priceMicrosPerMWh: bigint }]
+  >(contracts.verifier, verifierAbi, 'upstreamBook');
+  return {
+    interval: k,
+    orders: open.map((o) => ({
+      id: o.id,
+      owner: o.owner,
+      bus: o.bus,
+      side: o.side === 1 ? ('sell' as const) : ('buy' as const),
+      steps: o.steps.map((s) => ({ energyWh: s.energyWh, priceMicrosPerMWh: s.priceMicrosPerMWh })),
+    })),
+    upstream: {
+      bus,
+      sell: { energyWh: sell.energyWh, priceMicrosPerMWh: sell.priceMicrosPerMWh },
+      buy: { energyWh: buy.energyWh, priceMicrosPerMWh: buy.priceMicrosPerMWh },
+    },
+  };
+}
+
+/** Integer network of the verifier (as deployed) for the engine's network. */
+export async function verifierNetwork(
+  c: EvmClients,
+  verifier: Address,
+  network: Network,
+  minutes: number,
+): Promise<IntegerNetwork> {
+  const net = integerNetwork(network, minutes);
+  const ids = await reader(c)<readonly bigint[]>(verifier, verifierAbi, 'busIds');
+  if (ids.length !== net.busIds.length || ids.some((id, i) => id !== net.busIds[i])) {
+    throw new InputError(
+      "the verifier's buses differ from the registry's network: redeploy the verifier for this network",
+    );
+  }
+  return net;
+}
+
+/**
+ * Clears interval `k`: reads its book, solves, certifies and submits. Returns undefined when the
+ * interval has no open orders (nothing to clear).
+ * @throws InputError when the verifier rejects the clearing (its error's name in the message).
+ */
+export async function clearIntervalOnChain(
+  c: EvmClients,
+  contracts: OperatorContracts,
+  k: bigint,
+  chunkOrders = 100,
+): Promise<IntervalClearing | undefined> {
+  const minutes = await marketIntervalMinutes(c, contracts.market);
+  const book = await readBook(c, contracts, k);
+  if (book.orders.length === 0) return undefined;
+  const registry = await reader(c)<Address>(contracts.market, marketAbi, 'registry');
+  const { network } = await readNetwork(c, registry);
+  const net = await verifierNetwork(c, contracts.verifier, network, minutes);
+  const produced = await produceDcCertificate(network, net, book, minutes);
+  const gas = await submitClearing(c, contracts.verifier, net, book, produced, minutes, chunkOrders);
+  const cert = produced.certificate;
+  const lmps = cert.lmpMicrosPerMWh;
+  return {
+    interval: k,
+    orders: book.orders.length,
+    clearedWh: cert.clearedWh.flat().reduce((a, b) => a + b, 0n),
+    upstreamImportWh: cert.upstreamSoldWh,
+    upstreamExportWh: cert.upstreamBoughtWh,
+    minLmpMicrosPerMWh: lmps.reduce((a, b) => (b < a ? b : a)),
+    maxLmpMicrosPerMWh: lmps.reduce((a, b) => (b > a ? b : a)),
+    gas,
+    transactions: 2 + gas.chunks.length,
+  };
+}
+
+/**
+ * The intervals due for clearing now: from `from` on, those whose gate has closed and that are still
+ * open (status 0), up to the first whose gate is still ahead (`next`, where to look the next time).
+ */
+export async function dueIntervals(
+  c: EvmClients,
+  market: Address,
+  from: bigint,
+  max = 64,
+): Promise<{ due: bigint[]; next: bigint }> {
+  const read = reader(c);
+  const now = await read<bigint>(market, marketAbi, 'marketTimeMs');
+  const due: bigint[] = [];
+  let k = from;
+  for (; due.length < max; k++) {
+    const [gateMs] = await read<[bigint, bigint, bigint, bigint]>(market, marketAbi, 'clock', [k]);
+    if (gateMs > now) break;
+    const [status] = await read<[number, bigint, bigint, bigint]>(market, marketAbi, 'intervalState', [k]);
+    if (status === 0) due.push(k);
+  }
+  return { due, next: k };
+}
+
+/**
+ * Where an operator starts looking: the first interval whose settlement deadline has not passed (an
+ * older one can only expire), and not before the market's first interval.
+ */
+export async function startInterval(c: EvmClients, market: Address): Promise<bigint> {
+  const read = reader(c);
+  const cfg = await read<{ firstInterval: bigint; intervalMs: bigint; settlementDelayMs: bigint }>(
+    market,
+    marketAbi,
+    'config',
+  );
+  const now = await read<bigint>(market, marketAbi, 'marketTimeMs');
+  const past = now > cfg.settlementDelayMs ? (now - cfg.settlementDelayMs) / cfg.intervalMs : 0n;
+  const k = past > 0n ? past - 1n : 0n;
+  return k > cfg.firstInterval ? k : cfg.firstInterval;
+}

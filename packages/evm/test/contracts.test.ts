@@ -1,0 +1,795 @@
+// The market's contracts on a real Ethereum node (anvil from npm), through viem: one anvil for the file,
+// the market deployed once, each test isolated by evm_snapshot / evm_revert. Every rule's happy path, and
+// every bad input reverts with its reason (by eth_call, and mined as reverted when sent anyway) and
+// changes nothing (the views read the same before and after).
+
+import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
+import type { PrivateKeyAccount } from 'viem/accounts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { produceDcCertificate } from '../src/certificate/produce.ts';
+import {
+  type ClearingArgs,
+  clearingArgs,
+  networkPartArgs,
+  orderChunks,
+} from '../src/certificate/submission.ts';
+import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
+import { CreditsAbi } from '../src/generated/Credits.ts';
+import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '../src/operator/operator.ts';
+import { expectRevert } from './fixture.ts';
+import {
+  ALICE_CASH,
+  cashProbe,
+  GATE_LEAD_MS,
+  INTERVAL_MS,
+  market,
+  meters,
+  mineAt,
+  promisesCall,
+  read,
+  registry,
+  revertReason,
+  rpc,
+  SETTLEMENT_DELAY_MS,
+  send,
+  setUpWorld,
+  type World,
+} from './world.ts';
+
+let w: World;
+let snapshot: string;
+
+beforeAll(async () => {
+  w = await setUpWorld();
+  snapshot = await rpc<string>(w, 'evm_snapshot');
+});
+
+afterAll(async () => {
+  const pid = w?.anvil.process.pid;
+  await w?.anvil.close();
+  // anvil and its process group are gone
+  if (pid !== undefined) expect(() => process.kill(-pid, 0)).toThrow();
+});
+
+beforeEach(async () => {
+  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
+  snapshot = await rpc<string>(w, 'evm_snapshot');
+});
+
+const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+const gateOf = (k: bigint) => k * INTERVAL_MS - GATE_LEAD_MS;
+const cashOf = (a: Address) =>
+  read<bigint>(w, {
+    address: w.addresses.cash,
+    abi: TestStablecoinAbi as Abi,
+    functionName: 'balanceOf',
+    args: [a],
+  });
+
+interface OrderView {
+  owner: Address;
+  interval: bigint;
+  bus: bigint;
+  side: number;
+  escrow: bigint;
+  status: number;
+  clearedWh: bigint;
+}
+
+describe('anvil', () => {
+  it('runs from the npm package on a free port and answers eth_chainId', async () => {
+    expect(w.anvil.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(hexToBigInt(await rpc<`0x${string}`>(w, 'eth_chainId'))).toBe(31337n);
+  });
+});
+
+describe('registry', () => {
+  const probe = () => async () => ({
+    version: await read<bigint>(w, registry(w, 'networkVersion', [])),
+    json: await read<string>(w, registry(w, 'networkJson', [])),
+    meter9: await read<unknown>(w, registry(w, 'meterOf', [9n])),
+    carol2: await read<boolean>(w, registry(w, 'canTrade', [w.carol.address, 2n])),
+    limit1: await read<unknown>(w, registry(w, 'lineLimit', [1n])),
+  });
+
+  it('holds the network, meters, participants and limit overrides', async () => {
+    expect(await read(w, registry(w, 'networkVersion', []))).toBe(1n);
+    expect(await read(w, registry(w, 'buses', []))).toEqual([1n, 2n, 3n]);
+    expect(await read(w, registry(w, 'hasBus', [2n]))).toBe(true);
+    expect(await read(w, registry(w, 'hasBus', [4n]))).toBe(false);
+    expect(await read(w, registry(w, 'meterOf', [1n]))).toEqual([w.meterKey.address, 2n, w.alice.address]);
+    expect(await read(w, registry(w, 'metersAt', [w.alice.address, 2n]))).toEqual([1n]);
+    expect(await read(w, registry(w, 'canTrade', [w.alice.address, 2n]))).toBe(true);
+    expect(await read(w, registry(w, 'canTrade', [w.alice.address, 3n]))).toBe(false);
+    await send(w, w.operator, registry(w, 'setLineLimit', [2n, 5_000_000n]));
+    expect(await read(w, registry(w, 'lineLimit', [2n]))).toEqual([true, 5_000_000n]);
+    await send(w, w.operator, registry(w, 'clearLineLimit', [2n]));
+    expect(await read(w, registry(w, 'lineLimit', [2n]))).toEqual([false, 0n]);
+  });
+
+  it('refuses the wrong caller and bad input, changing nothing', async () => {
+    const p = probe();
+    await expectRevert(
+      w,
+      w.alice,
+      registry(w, 'registerNetwork', ['{}', [1n], 0n]),
+      'needs GRID_OPERATOR_ROLE',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerNetwork', ['{}', [2n, 1n], 0n]),
+      'strictly ascending',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerNetwork', ['', [1n], 0n]),
+      'network JSON of 0 bytes',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.alice,
+      registry(w, 'registerMeter', [9n, w.alice.address, 2n, w.alice.address]),
+      'needs GRID_OPERATOR_ROLE',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [9n, w.alice.address, 7n, w.alice.address]),
+      'unknown bus 7',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [1n, w.alice.address, 2n, w.alice.address]),
+      'meter 1 is already registered',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [9n, '0x0000000000000000000000000000000000000000', 2n, w.alice.address]),
+      'must be non-zero',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      registry(w, 'registerParticipant', [w.carol.address, [2n]]),
+      'needs the accounts admin',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.deployer,
+      registry(w, 'registerParticipant', [w.carol.address, [2n, 8n]]),
+      'unknown bus 8',
+      p,
+    );
+    await expectRevert(w, w.operator, registry(w, 'setLineLimit', [3n, 1n]), 'unknown branch 3', p);
+    await expectRevert(w, w.alice, registry(w, 'setLineLimit', [1n, 1n]), 'needs GRID_OPERATOR_ROLE', p);
+  });
+});
+
+describe('orders', () => {
+  it('places an order with escrow, lists it for the operator, cancels it before the gate', async () => {
+    const k = w.k0;
+    const gas = await send(
+      w,
+      w.alice,
+      market(w, 'placeOrder', [k, 2n, 0, [step(2_000n, 50_000_000n), step(1_000n, 40_000_001n)]]),
+    );
+    expect(gas).toBeGreaterThan(0n);
+    // buy escrow = ceil((2000·50e6 + 1000·40000001) / 1e6) = ceil(140000.001) = 140001
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 140_001n);
+    expect(await cashOf(w.addresses.market)).toBe(140_001n);
+    const o = await read<OrderView>(w, market(w, 'order', [1n]));
+    expect(o).toMatchObject({
+      owner: w.alice.address,
+      interval: k,
+      bus: 2n,
+      side: 0,
+      escrow: 140_001n,
+      status: 1,
+    });
+    expect(await read(w, market(w, 'orderSteps', [1n]))).toEqual([
+      step(2_000n, 50_000_000n),
+      step(1_000n, 40_000_001n),
+    ]);
+    // sell collateral = ceil(3000 · 200e6 / 1e6) = 600000
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(3_000n, 10_000_000n)]]));
+    expect(await cashOf(w.bob.address)).toBe(ALICE_CASH - 600_000n);
+    const book = await read<{ id: bigint; owner: Address; side: number }[]>(w, market(w, 'openOrders', [k]));
+    expect(book.map((b) => [b.id, b.owner, b.side])).toEqual([
+      [1n, w.alice.address, 0],
+      [2n, w.bob.address, 1],
+    ]);
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([0, 0n, 2n, 0n]);
+    await send(w, w.alice, market(w, 'cancelOrder', [1n]));
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH);
+    expect((await read<OrderView>(w, market(w, 'order', [1n]))).status).toBe(2);
+    expect((await read<unknown[]>(w, market(w, 'openOrders', [k]))).length).toBe(1);
+  });
+
+  it('refuses every bad order with its reason and changes nothing', async () => {
+    const k = w.k0;
+    const p = cashProbe(w);
+    const place = (interval: bigint, bus: bigint, side: number, steps: unknown[]) =>
+      market(w, 'placeOrder', [interval, bus, side, steps]);
+    const one = [step(1_000n, 30_000_000n)];
+    await expectRevert(w, w.carol, place(k, 2n, 0, one), 'is not a registered participant', p);
+    await expectRevert(w, w.alice, place(k, 3n, 0, one), 'may not trade at bus 3', p);
+    await expectRevert(w, w.alice, place(k, 9n, 0, one), 'unknown bus 9', p);
+    await expectRevert(w, w.alice, place(k, 2n, 2, one), 'side must be 0 (buy) or 1 (sell), got 2', p);
+    await expectRevert(w, w.alice, place(k - 1n, 2n, 0, one), "before the market's first interval", p);
+    await expectRevert(w, w.alice, place(k, 2n, 0, []), 'expected 1..5 steps, got 0', p);
+    await expectRevert(w, w.alice, place(k, 2n, 0, Array(6).fill(one[0])), 'expected 1..5 steps, got 6', p);
+    await expectRevert(w, w.alice, place(k, 2n, 0, [step(0n, 1n)]), 'step 1: energyWh must be in 1..', p);
+    await expectRevert(
+      w,
+      w.alice,
+      place(k, 2n, 0, [step(1n, 10n ** 12n + 1n)]),
+      'step 1: price must be <= ',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.alice,
+      place(k, 2n, 0, [step(50_000_001n, 1n)]),
+      'exceed the cap of 50000000 Wh per order',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.alice,
+      place(k, 2n, 0, [step(40_000_000n, 30_000_000_000n)]),
+      'exceeds the cash balance',
+      p,
+    );
+    // no allowance: alice withdraws it first
+    await send(w, w.alice, {
+      address: w.addresses.cash,
+      abi: TestStablecoinAbi as Abi,
+      functionName: 'approve',
+      args: [w.addresses.market, 0n],
+    });
+    await expectRevert(w, w.alice, place(k, 2n, 0, one), 'exceeds the allowance 0', p);
+  });
+
+  it('refuses a late order (at the gate), a self-trade and more than the live-order limit', async () => {
+    const k = w.k0;
+    const p = cashProbe(w);
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 1, [step(1_000n, 40_000_000n)]]));
+    await expectRevert(
+      w,
+      w.alice,
+      market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 40_000_000n)]]),
+      'self-trade',
+      p,
+    );
+    // a buy below the sell does not cross
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 39_999_999n)]]));
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 30_000_000n)]]));
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 20_000_000n)]]));
+    await expectRevert(
+      w,
+      w.alice,
+      market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 10_000_000n)]]),
+      'already has 4 orders in interval',
+      p,
+    );
+    // one second before the gate is still open; at the gate it is closed
+    await mineAt(w, gateOf(k) - 1000n);
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 0, [step(1_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    await expectRevert(
+      w,
+      w.bob,
+      market(w, 'placeOrder', [k, 3n, 0, [step(1_000n, 30_000_000n)]]),
+      `gate of interval ${k} closed`,
+      p,
+    );
+    await expectRevert(w, w.bob, market(w, 'cancelOrder', [5n]), `gate of interval ${k} has closed`, p);
+  });
+
+  it('refuses a cancellation of an unknown, foreign or closed order', async () => {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 40_000_000n)]]));
+    const p = cashProbe(w);
+    await expectRevert(w, w.alice, market(w, 'cancelOrder', [7n]), 'unknown order 7', p);
+    await expectRevert(w, w.bob, market(w, 'cancelOrder', [1n]), 'is not', p);
+    await send(w, w.alice, market(w, 'cancelOrder', [1n]));
+    const p2 = cashProbe(w);
+    await expectRevert(w, w.alice, market(w, 'cancelOrder', [1n]), 'order 1 is not open', p2);
+  });
+});
+
+describe('clearing seam', () => {
+  const emptyClearing = (k: bigint) => ({
+    interval: k,
+    busIds: [1n, 2n, 3n],
+    lmpMicrosPerMWh: [0n, 0n, 0n],
+    lmpLowMicrosPerMWh: [0n, 0n, 0n],
+    lmpHighMicrosPerMWh: [0n, 0n, 0n],
+    branchFlowW: [0n, 0n],
+    orderIds: [],
+    clearedWh: [],
+    upstreamImportWh: 0n,
+    upstreamExportWh: 0n,
+    trades: [],
+    resultHash: `0x${'00'.repeat(32)}`,
+    certificateHash: `0x${'00'.repeat(32)}`,
+  });
+
+  it('accepts a clearing only from the verifier, and the verifier only once, from the deployer', async () => {
+    const k = w.k0;
+    const p = cashProbe(w);
+    await mineAt(w, gateOf(k));
+    for (const who of [w.alice, w.operator, w.deployer]) {
+      await expectRevert(
+        w,
+        who,
+        market(w, 'applyClearing', [emptyClearing(k)]),
+        'only the clearing verifier',
+        p,
+      );
+      await expectRevert(w, who, market(w, 'failClearing', [k, 'x']), 'only the clearing verifier', p);
+    }
+    await expectRevert(
+      w,
+      w.alice,
+      market(w, 'setClearingVerifier', [w.alice.address]),
+      'only the deployer',
+      p,
+    );
+    await expectRevert(w, w.deployer, market(w, 'settle', [k]), `interval ${k} is not cleared`, p);
+  });
+
+  it('expires an interval nobody cleared by its deadline, releasing every escrow', async () => {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(1_000n, 40_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(1_000n, 10_000_000n)]]));
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS - 1000n);
+    const p = cashProbe(w);
+    await expectRevert(w, w.carol, market(w, 'expireClearing', [k]), 'may still be cleared until', p);
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await send(w, w.carol, market(w, 'expireClearing', [k]));
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH);
+    expect(await cashOf(w.bob.address)).toBe(ALICE_CASH);
+    expect(await cashOf(w.addresses.market)).toBe(0n);
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([2, 0n, 2n, 0n]);
+    const p2 = cashProbe(w);
+    await expectRevert(w, w.carol, market(w, 'expireClearing', [k]), 'already cleared or failed', p2);
+  });
+});
+
+describe('tokens', () => {
+  it('lets only the market mint promises and credits, and names the minters once', async () => {
+    const p = cashProbe(w);
+    await expectRevert(
+      w,
+      w.alice,
+      promisesCall(w, 'mint', [w.alice.address, 1n]),
+      'only the market mints and burns',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.deployer,
+      promisesCall(w, 'setMinter', [w.alice.address]),
+      'the minter is already set',
+      p,
+    );
+    const credits = (fn: string, args: unknown[]) => ({
+      address: w.addresses.credits,
+      abi: CreditsAbi as Abi,
+      functionName: fn,
+      args,
+    });
+    await expectRevert(w, w.alice, credits('mint', [w.alice.address, 1n]), 'only the market mints', p);
+    await expectRevert(
+      w,
+      w.deployer,
+      credits('setMinter', [w.alice.address]),
+      'the minter is already set',
+      p,
+    );
+    expect(await read(w, credits('decimals', []))).toBe(0);
+    expect(await read(w, credits('symbol', []))).toBe('EWH');
+  });
+});
+
+describe('meters', () => {
+  type R = { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+  // The native module's type and domain fields; only verifyingContract is this deployment's Meters.
+  const domain = () => ({ ...readingDomain(31337n), verifyingContract: w.addresses.meters });
+  const sign = (key: PrivateKeyAccount, r: R) =>
+    key.signTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r });
+  const probe = () => async () => ({
+    r1: await read(w, meters(w, 'readingOf', [1n, w.k0])),
+    r2: await read(w, meters(w, 'readingOf', [2n, w.k0])),
+  });
+  const endOf = (k: bigint) => (k + 1n) * INTERVAL_MS;
+
+  it('signs over the native EIP-712 type and domain fields', async () => {
+    const r = { meter: 1n, interval: w.k0, importedWh: 5n, exportedWh: 7n };
+    expect(await read(w, meters(w, 'readingDigest', [r]))).toBe(
+      hashTypedData({ domain: domain(), types: READING_TYPES, primaryType: 'Reading', message: r }),
+    );
+    const d = await read<readonly unknown[]>(w, meters(w, 'eip712Domain', []));
+    expect(d.slice(1, 4)).toEqual(['gridledger-meters', '1', 31337n]);
+    expect((d[4] as string).toLowerCase()).toBe(w.addresses.meters.toLowerCase());
+  });
+
+  it('accepts signed readings after the interval ends and rejects replayed, forged, tampered, unknown, early and late ones', async () => {
+    const k = w.k0;
+    const r1 = { meter: 1n, interval: k, importedWh: 100n, exportedWh: 2_000n };
+    const r2 = { meter: 2n, interval: k, importedWh: 300n, exportedWh: 0n };
+    const s1 = await sign(w.meterKey, r1);
+    const s2 = await sign(w.meterKey, r2);
+    const p = probe();
+    await mineAt(w, endOf(k) - 1000n);
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1]]),
+      `the interval ends at ${endOf(k)} ms`,
+      p,
+    );
+    await mineAt(w, endOf(k));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      'reading 1 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [await sign(w.alice, r1)]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, exportedWh: 3_000n }], [s1]]),
+      "not signed by the meter's key",
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[{ ...r1, meter: 9n }], [s1]]),
+      'unknown meter',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r1],
+        [s1, s1],
+      ]),
+      'reading 2 (meter 1, interval',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1, s2]]),
+      '1 readings but 2 signatures',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r1], [s1.slice(0, 130) as Hex]]),
+      'expected a 65-byte signature',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[], []]),
+      'expected 1..200 readings, got 0',
+      p,
+    );
+    const gas = await send(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [
+        [r1, r2],
+        [s1, s2],
+      ]),
+    );
+    expect(gas).toBeGreaterThan(0n);
+    expect(await read(w, meters(w, 'readingOf', [1n, k]))).toEqual([true, 100n, 2_000n]);
+    const p2 = probe();
+    await expectRevert(w, w.carol, meters(w, 'submitReadings', [[r1], [s1]]), 'already reported', p2);
+    // v as 0/1 is accepted as 27/28, as natively
+    const r3 = { meter: 1n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    const s3 = await sign(w.meterKey, r3);
+    const v = Number.parseInt(s3.slice(130), 16) - 27;
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS - 1000n);
+    await send(w, w.carol, meters(w, 'submitReadings', [[r3], [`${s3.slice(0, 130)}0${v}` as Hex]]));
+    // at the deadline it is too late
+    const r4 = { meter: 2n, interval: k + 1n, importedWh: 1n, exportedWh: 1n };
+    await mineAt(w, endOf(k + 1n) + SETTLEMENT_DELAY_MS);
+    const p3 = probe();
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r4], [await sign(w.meterKey, r4)]]),
+      'the settlement deadline',
+      p3,
+    );
+  });
+});
+
+describe('clearing through the verifier, and settlement', () => {
+  interface PromiseView {
+    interval: bigint;
+    seller: Address;
+    buyer: Address;
+    sellerOrder: bigint;
+    buyerOrder: bigint;
+    sellerBus: bigint;
+    buyerBus: bigint;
+    energyWh: bigint;
+    sellerPriceMicrosPerMWh: bigint;
+    buyerPriceMicrosPerMWh: bigint;
+    settled: boolean;
+    deliveredWh: bigint;
+  }
+  const creditsOf = (a: Address) =>
+    read<bigint>(w, {
+      address: w.addresses.credits,
+      abi: CreditsAbi as Abi,
+      functionName: 'balanceOf',
+      args: [a],
+    });
+  const promiseOwner = (id: bigint) => read<Address>(w, promisesCall(w, 'ownerOf', [id]));
+
+  /** Bob sells 60,000 Wh at 30 $/MWh at bus 3, alice buys 50,000 Wh at 80 $/MWh at bus 2; line 2-3 binds. */
+  async function clearCongested(): Promise<bigint> {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const op = await w.clients(w.operator);
+    const r = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
+    expect(r?.orders).toBe(2);
+    return k;
+  }
+
+  it('applies a verified clearing: prices by bus, payments, collateral, rent, promises', async () => {
+    const k = await clearCongested();
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(80_000_000n);
+    expect(await read(w, market(w, 'lmp', [k, 3n]))).toBe(30_000_000n);
+    const alice = await read<OrderView>(w, market(w, 'order', [1n]));
+    const bob = await read<OrderView>(w, market(w, 'order', [2n]));
+    // 0.3 MW over 5 minutes = 25,000 Wh across line 2-3
+    expect(alice).toMatchObject({ status: 3, clearedWh: 25_000n });
+    expect(bob).toMatchObject({ status: 3, clearedWh: 25_000n });
+    // alice pays 25,000 · 80 / 10^6 = 2 $; bob receives 0.75 $ and keeps 25,000 · 200 / 10^6 = 5 $ collateral
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(ALICE_CASH + 750_000n - 5_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
+    // rent 2 − 0.75 = 1.25 $ to the grid operator
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+    expect(await cashOf(w.operator.address)).toBe(ALICE_CASH + 1_250_000n);
+    const p = await read<PromiseView>(w, market(w, 'promiseOf', [1n]));
+    expect(p).toMatchObject({
+      interval: k,
+      seller: w.bob.address,
+      buyer: w.alice.address,
+      sellerOrder: 2n,
+      buyerOrder: 1n,
+      sellerBus: 3n,
+      buyerBus: 2n,
+      energyWh: 25_000n,
+      sellerPriceMicrosPerMWh: 30_000_000n,
+      buyerPriceMicrosPerMWh: 80_000_000n,
+      settled: false,
+    });
+    expect(await promiseOwner(1n)).toBe(w.alice.address);
+    // a second clearing of the same interval, or the verifier's path by anyone else, is refused
+    const probe = cashProbe(w);
+    const again = market(w, 'failClearing', [k, 'again']);
+    await expectRevert(w, w.operator, again, 'only the clearing verifier', probe);
+    await expectRevert(w, w.bob, market(w, 'cancelOrder', [2n]), 'order 2 is not open', probe);
+  });
+
+  it('settles metered delivery into credits for the holder, charges the shortfall, and only once', async () => {
+    const k = await clearCongested();
+    // alice sells her promise to carol before settlement: the credits go to carol
+    await send(w, w.alice, promisesCall(w, 'transferFrom', [w.alice.address, w.carol.address, 1n]));
+    const end = (k + 1n) * INTERVAL_MS;
+    await mineAt(w, end);
+    const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
+      w.meterKey.signTypedData({
+        domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+    // bob's meter exported 20,000 of the 25,000 Wh sold; alice's is still missing
+    const rb = { meter: 2n, interval: k, importedWh: 0n, exportedWh: 20_000n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[rb], [await sign(rb)]]));
+    const probe = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for meter 1', probe);
+    const ra = { meter: 1n, interval: k, importedWh: 25_000n, exportedWh: 0n };
+    await send(w, w.carol, meters(w, 'submitReadings', [[ra], [await sign(ra)]]));
+    const bobBefore = await cashOf(w.bob.address);
+    const operatorBefore = await cashOf(w.operator.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // credits: min(25,000 sold, 20,000 exported) to the promise's holder
+    expect(await creditsOf(w.carol.address)).toBe(20_000n);
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    // bob's shortfall of 5,000 Wh costs ceil(5,000 · 200 / 10^6 $) = 1 $ from his collateral; 4 $ back
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore + 4_000_000n);
+    expect(await cashOf(w.addresses.market)).toBe(0n);
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([3, 1_250_000n, 2n, 1n]);
+    expect(await read<PromiseView>(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      settled: true,
+      deliveredWh: 20_000n,
+    });
+    // the promise is burned; settling again, or a late reading, is refused and changes nothing
+    expect(await revertReason(w, w.carol, promisesCall(w, 'ownerOf', [1n]))).toBeDefined();
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), `interval ${k} is already settled`, probe);
+    const r3 = { meter: 3n, interval: k, importedWh: 0n, exportedWh: 1n };
+    await send(w, w.operator, registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address]));
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[r3], [await sign(r3)]]),
+      'or the interval is settled',
+      probe,
+    );
+    // cash is only moved: the four accounts and the market hold what was minted
+    const total = (
+      await Promise.all([w.alice, w.bob, w.carol, w.operator].map((a) => cashOf(a.address)))
+    ).reduce((a, b) => a + b, 0n);
+    expect(total + (await cashOf(w.addresses.market))).toBe(4n * ALICE_CASH);
+  });
+
+  it('settles at the deadline with missing readings counted as zero', async () => {
+    const k = await clearCongested();
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    const bobBefore = await cashOf(w.bob.address);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    // nothing metered: no credits; bob is 25,000 Wh short (5 $, all his collateral), alice 25,000 Wh long
+    // and is paid floor(25,000 · 10 / 10^6 $) = 0.25 $ by the grid operator
+    expect(await creditsOf(w.alice.address)).toBe(0n);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n + 250_000n);
+  });
+});
+
+describe('clearings the market refuses after the verifier passed them', () => {
+  /** Opens an operator session for interval k (begin + orders) and returns the honest clearing for finish. */
+  async function session(k: bigint): Promise<ClearingArgs> {
+    const op = await w.clients(w.operator);
+    const contracts = { market: w.addresses.market, verifier: w.verifier };
+    const book = await readBook(op, contracts, k);
+    const { network } = await readNetwork(op, w.addresses.registry);
+    const net = await verifierNetwork(op, w.verifier, network, 5);
+    const produced = await produceDcCertificate(network, net, book, 5);
+    const v = (fn: string, args: unknown[]) => ({
+      address: w.verifier,
+      abi: ClearingVerifierAbi as Abi,
+      functionName: fn,
+      args,
+    });
+    await send(w, w.operator, v('begin', [k, networkPartArgs(produced.certificate)]));
+    for (const ch of orderChunks(book, produced.certificate, 100)) {
+      await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
+    }
+    return clearingArgs(net, book, produced, 5);
+  }
+  const finish = (c: ClearingArgs) => ({
+    address: w.verifier,
+    abi: ClearingVerifierAbi as Abi,
+    functionName: 'finish',
+    args: [c],
+  });
+
+  it('refuses trades that do not add up or name the wrong side, and applies the honest one after', async () => {
+    const k = w.k0;
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
+    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const honest = await session(k);
+    expect(honest.trades).toEqual([{ sellerOrder: 2n, buyerOrder: 1n, energyWh: 25_000n }]);
+    const p = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+    });
+    const t = honest.trades[0]!;
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, energyWh: 24_999n }] }),
+      'the trades of order 1 sum to 24999 Wh, it cleared 25000',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [] }),
+      'the trades of order 1 sum to 0 Wh',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 1n, buyerOrder: 2n }] }),
+      'is not a sell order',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({ ...honest, trades: [{ ...t, sellerOrder: 7n }] }),
+      'a trade names order 7, not in the clearing',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      finish({
+        ...honest,
+        trades: [
+          { ...t, sellerOrder: 0n },
+          { ...t, buyerOrder: 0n },
+        ],
+      }),
+      "the upstream's trades do not sum to its import and export",
+      p,
+    );
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
+  });
+
+  it('sells from the upstream at its import price; its promises mint no credits', async () => {
+    const k = w.k0;
+    // alice buys 10,000 Wh at up to 120 $/MWh: only the upstream sells (100 $/MWh at bus 1)
+    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(10_000n, 120_000_000n)]]));
+    await mineAt(w, gateOf(k));
+    const operatorBefore = await cashOf(w.operator.address);
+    const honest = await session(k);
+    await send(w, w.operator, finish(honest));
+    expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(100_000_000n);
+    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 1_000_000n);
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
+    expect(await read(w, market(w, 'promiseOf', [1n]))).toMatchObject({
+      sellerOrder: 0n,
+      seller: w.operator.address,
+      energyWh: 10_000n,
+    });
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    expect(
+      await read(w, {
+        address: w.addresses.credits,
+        abi: CreditsAbi as Abi,
+        functionName: 'totalSupply',
+        args: [],
+      }),
+    ).toBe(0n);
+  });
+});
