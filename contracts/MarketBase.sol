@@ -69,16 +69,17 @@ abstract contract MarketBase {
         uint64 priceMicrosPerMWh;
     }
 
+    /** An order in three words and its steps (packed: an order's first write is the costliest gas). */
     struct Order {
         address owner;
         uint64 interval;
         uint8 side;
         uint8 status;
+        uint64 bus;
+        uint128 escrow;
         uint64 clearedWh;
-        uint256 bus;
-        uint256 escrow;
-        int256 priceMicrosPerMWh;
-        int256 amount;
+        int128 priceMicrosPerMWh;
+        int128 amount;
         Step[] steps;
     }
 

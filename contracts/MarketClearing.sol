@@ -121,9 +121,10 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         uint256 released;
         if (o.side == 0) {
             amount = _ceilMicros(value);
-            int256 paid = amount > int256(o.escrow) ? int256(o.escrow) : amount;
+            int256 escrow = int256(uint256(o.escrow));
+            int256 paid = amount > escrow ? escrow : amount;
             t.buyersPay += paid;
-            int256 back = int256(o.escrow) - paid;
+            int256 back = escrow - paid;
             if (back < 0) revert(string.concat("market: order ", id.toString(), " cannot be paid at a negative price"));
             released = uint256(back);
             o.escrow = 0;
@@ -131,15 +132,18 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
             amount = _floorMicros(value);
             uint256 keep = _ceilDivU(uint256(wh) * _config.shortfallPriceMicrosPerMWh, WH_PER_MWH);
             if (keep > o.escrow) keep = o.escrow;
-            int256 out = int256(o.escrow - keep) + amount;
+            int256 out = int256(uint256(o.escrow) - keep) + amount;
             if (out < 0) revert(string.concat("market: order ", id.toString(), " cannot pay its negative price"));
             t.sellersReceive += amount;
             released = uint256(out);
-            o.escrow = keep;
+            o.escrow = uint128(keep);
+        }
+        if (price > type(int128).max || price < type(int128).min || amount > type(int128).max || amount < type(int128).min) {
+            revert(string.concat("market: order ", id.toString(), "'s price or amount does not fit 128 bits"));
         }
         o.clearedWh = wh;
-        o.priceMicrosPerMWh = price;
-        o.amount = amount;
+        o.priceMicrosPerMWh = int128(price);
+        o.amount = int128(amount);
         o.status = wh > 0 ? ORDER_CLEARED : ORDER_RELEASED;
         if (released > 0) require(cash.transfer(o.owner, released), "market: the cash token refused a payment");
         if (wh > 0) _joinParty(k, o, wh);

@@ -40,7 +40,7 @@ abstract contract MarketOrders is MarketBase {
             (uint256 gate,,,) = clock(interval);
             revert(string.concat("market: gate of interval ", _u(interval), " closed at ", gate.toString(), " ms, market time is ", marketTimeMs().toString()));
         }
-        if (!registry.hasBus(bus)) revert(string.concat("market: unknown bus ", bus.toString()));
+        if (bus > type(uint64).max || !registry.hasBus(bus)) revert(string.concat("market: unknown bus ", bus.toString()));
         if (!registry.canTrade(who, bus)) revert(string.concat("market: ", who.toHexString(), " may not trade at bus ", bus.toString()));
         uint256 n = steps.length;
         if (n == 0 || n > c.maxStepsPerOrder) {
@@ -89,8 +89,8 @@ abstract contract MarketOrders is MarketBase {
         o.interval = interval;
         o.side = side;
         o.status = ORDER_OPEN;
-        o.bus = bus;
-        o.escrow = escrow;
+        o.bus = uint64(bus);
+        o.escrow = uint128(escrow); // <= maxSteps · 10^12 · 10^12 / 10^6
         for (uint256 j = 0; j < n; j++) o.steps.push(steps[j]);
         _intervals[interval].orderIds.push(id);
         _live[interval][who] = live + 1;

@@ -5,7 +5,19 @@
 
 import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { INTERVAL_MS, market, meters, mineAt, registry, send, setUpWorld } from '../test/world.ts';
+import { clearIntervalOnChain } from '../src/operator/operator.ts';
+import {
+  GATE_LEAD_MS,
+  INTERVAL_MS,
+  market,
+  meters,
+  mineAt,
+  read,
+  registry,
+  SETTLEMENT_DELAY_MS,
+  send,
+  setUpWorld,
+} from '../test/world.ts';
 
 const json =
   process.argv.includes('--format') && process.argv[process.argv.indexOf('--format') + 1] === 'json';
@@ -39,6 +51,16 @@ try {
     'registerMeter',
     await send(w, w.operator, registry(w, 'registerMeter', [99n, w.meterKey.address, 2n, w.alice.address])),
   ]);
+  // the clearing through the verifier (every transaction of the operator's submission)
+  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
+  const op = await w.clients(w.operator);
+  const cleared = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
+  if (cleared === undefined) throw new Error('bench: nothing cleared');
+  rows.push([
+    `clearing of ${cleared.orders} orders, ${cleared.transactions} transactions (verifier + market)`,
+    cleared.gas.total,
+  ]);
+  rows.push(['  of which finish (the market applies it)', cleared.gas.finish]);
   await mineAt(w, (k + 1n) * INTERVAL_MS);
   const domain = { ...readingDomain(31337n), verifyingContract: w.addresses.meters };
   const signed = async (key: PrivateKeyAccount, meter: bigint) => {
@@ -60,6 +82,15 @@ try {
     meters(w, 'submitReadings', [batch.map((b) => b.r), batch.map((b) => b.s)]),
   );
   rows.push([`submitReadings, ${n} readings: per reading`, gasBatch / BigInt(n)]);
+  await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+  const [, , nOrders, nPromises] = await read<[number, bigint, bigint, bigint]>(
+    w,
+    market(w, 'intervalState', [k]),
+  );
+  rows.push([
+    `settle (${nOrders} orders, ${nPromises} promises, 53 meters)`,
+    await send(w, w.carol, market(w, 'settle', [k])),
+  ]);
   if (json) {
     console.log(
       JSON.stringify({

@@ -47,7 +47,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const pid = w?.anvil.process.pid;
   await w?.anvil.close();
+  // anvil and its process group are gone
+  if (pid !== undefined) expect(() => process.kill(-pid, 0)).toThrow();
 });
 
 beforeEach(async () => {
