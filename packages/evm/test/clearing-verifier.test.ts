@@ -14,7 +14,7 @@ import type { Abi, Address } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Anvil, startAnvil } from '../src/anvil.ts';
-import { type ClearingBook, DEFAULT_TOLERANCES, integerNetwork } from '../src/certificate/format.ts';
+import { DEFAULT_TOLERANCES, integerNetwork } from '../src/certificate/format.ts';
 import { produceDcCertificate } from '../src/certificate/produce.ts';
 import { clearingArgs, networkPartArgs, orderChunks } from '../src/certificate/submission.ts';
 import { deployVerifier, revertName, submitClearing } from '../src/certificate/verifier-client.ts';

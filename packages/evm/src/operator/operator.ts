@@ -176,8 +176,8 @@ export async function clearIntervalOnChain(
     clearedWh: cert.clearedWh.flat().reduce((a, b) => a + b, 0n),
     upstreamImportWh: cert.upstreamSoldWh,
     upstreamExportWh: cert.upstreamBoughtWh,
-    minLmpMicrosPerMWh: lmps.reduce((a, b) => (b < a ? b : a)),
-    maxLmpMicrosPerMWh: lmps.reduce((a, b) => (b > a ? b : a)),
+    minLmpMicrosPerMWh: [...lmps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0]!,
+    maxLmpMicrosPerMWh: [...lmps].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))[0]!,
     gas,
     transactions: 2 + gas.chunks.length,
   };
