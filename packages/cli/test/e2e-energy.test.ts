@@ -928,15 +928,25 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       fromBlock: 0n,
     });
     const at = settledLog!.blockNumber;
-    const balanceAt = (a: { address: string }, blockNumber: bigint) =>
-      pub.readContract({
-        address: CASH_ADDRESS,
-        abi: ERC20_ABI,
-        functionName: 'balanceOf',
-        args: [a.address as Address],
-        blockNumber,
-      }) as Promise<bigint>;
-    const moved = async (a: { address: string }) => (await balanceAt(a, at)) - (await balanceAt(a, at - 1n));
+    // The node serves only the latest state, so the block's cash movements come from its Transfer logs
+    // (begin-block settlement transfers are logged like any other).
+    const transfers = await pub.getContractEvents({
+      address: CASH_ADDRESS,
+      abi: ERC20_ABI,
+      eventName: 'Transfer',
+      fromBlock: at,
+      toBlock: at,
+    });
+    const moved = async (a: { address: string }) => {
+      const me = a.address.toLowerCase();
+      let net = 0n;
+      for (const t of transfers) {
+        const { from, to, value } = t.args as { from: string; to: string; value: bigint };
+        if (to.toLowerCase() === me) net += value;
+        if (from.toLowerCase() === me) net -= value;
+      }
+      return net;
+    };
     const collateral = (n: Name) => (sold(n) * SHORTFALL + MWH - 1n) / MWH;
     expect(await moved(who('alice'))).toBe(collateral('alice') - aliceOwe);
     expect(await moved(who('carol'))).toBe(collateral('carol') - carolOwe);
