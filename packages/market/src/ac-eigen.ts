@@ -111,10 +111,14 @@ function tql2(n: number, V: Float64Array, d: Float64Array, e: Float64Array): voi
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
+  // Off-diagonal entries are negligible against the whole matrix's norm (not only the rows before, as
+  // EISPACK's running maximum has it): with a running maximum a tiny leading block left an off-diagonal
+  // of 1e-280 standing beside O(1) diagonals, the shift (d[l+1] - d[l]) / 2e[l] overflowed and the
+  // decomposition returned NaN.
   let tst1 = 0;
+  for (let l = 0; l < n; l++) tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
   const eps = 2 ** -52;
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
     let m = l;
     while (m < n - 1) {
       if (Math.abs(e[m]!) <= eps * tst1) break;
