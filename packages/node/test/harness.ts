@@ -154,6 +154,21 @@ export class TestNet {
     }
   }
 
+  /**
+   * Waits until node k's log, from character `from` on, matches `re` (the node's logger writes its file
+   * asynchronously, so a line logged before the node printed "listening" may reach the file after).
+   */
+  async waitLog(k: number, re: RegExp, from = 0, timeoutMs = 30_000): Promise<void> {
+    const t0 = Date.now();
+    for (;;) {
+      const text = this.log(k).slice(from);
+      if (re.test(text)) return;
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`node${k}'s log did not match ${re} within ${timeoutMs} ms; its end:\n${text.slice(-3000)}`);
+      await sleep(150);
+    }
+  }
+
   /** One JSON-RPC call to node k; returns the whole response object (untyped JSON, as tests read it). */
   // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON-RPC responses
   async rpcRaw(k: number, body: unknown): Promise<{ status: number; json: any }> {

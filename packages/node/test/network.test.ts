@@ -93,8 +93,9 @@ describe('4 validator processes', () => {
       // It must resume from its write-ahead log (round, lock, last signature), and its sign guard refuses
       // anything conflicting: the evidence check at the end would catch a double signature.
       await net.stop(0, 'SIGKILL');
+      const logFrom = net.log(0).length;
       await net.start(0);
-      expect(net.log(0)).toMatch(/recovered from write-ahead log/);
+      await net.waitLog(0, /recovered from write-ahead log/, logFrom);
       await Promise.all([net.start(2), net.start(3)]);
       let top = 0n;
       for (const x of after) if (x > top) top = x;
@@ -117,7 +118,7 @@ describe('4 validator processes', () => {
       await net.waitHeight(ALL, target);
       const st = await net.rpc(1, 'gl_status');
       expect(BigInt(st.height)).toBeGreaterThanOrEqual(target);
-      expect(net.log(1)).toMatch(/"source":"sync"/);
+      await net.waitLog(1, /"source":"sync"/);
     },
     T,
   );
