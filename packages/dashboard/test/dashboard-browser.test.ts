@@ -10,14 +10,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortRange } from '../../node/test/harness.ts';
 import { CHROMIUM, launchBrowser, openWatchedPage, saveScreenshot, type TestBrowser } from './browser.ts';
 import { type Platform, startPlatform } from './platform.ts';
 
-/** Ports of this suite: validators 27300..27307, dashboard 27320. */
-const BASE_PORT = 27300;
 /** The default scenario's solar park and 36 households: congested like the full 124, signed faster. */
 const DEVICES = 40;
-const DASHBOARD_PORT = 27320;
 const PROBES = fileURLToPath(new URL('./page-probes.js', import.meta.url));
 const README_IMAGE = fileURLToPath(new URL('../../../docs/img/dashboard.png', import.meta.url));
 
@@ -44,7 +42,9 @@ beforeAll(async () => {
     throw new Error(
       `${CHROMIUM} is missing: run \`node scripts/ensure-chromium.mjs\` (npm test does) or apt-get install chromium`,
     );
-  platform = await startPlatform({ basePort: BASE_PORT, port: DASHBOARD_PORT, devices: DEVICES });
+  // Validators on basePort..basePort+7, the dashboard on basePort+8: one free range, chosen now.
+  const basePort = await freePortRange(9);
+  platform = await startPlatform({ basePort, port: basePort + 8, devices: DEVICES });
   browser = await launchBrowser();
   ({ page, problems } = await openWatchedPage(browser.context, platform.url, PROBES));
 }, 180_000);

@@ -53,6 +53,7 @@ export interface MarketConfigJson {
   maxStepsPerOrder: number;
   minStepWh?: string;
   maxOrderWh?: string;
+  ordersCappedByMeters?: boolean;
   clock?: { blockOriginMs: string; marketOriginMs: string; scale: string };
   sealed?: { revealWindowMs: string; forfeitBps: string };
   /** "dc" (default) or "ac". */
@@ -96,6 +97,7 @@ export function encodeMarketConfigJson(c: MarketConfig): MarketConfigJson {
     maxStepsPerOrder: c.maxStepsPerOrder,
     ...(c.minStepWh === undefined ? {} : { minStepWh: c.minStepWh.toString() }),
     ...(c.maxOrderWh === undefined ? {} : { maxOrderWh: c.maxOrderWh.toString() }),
+    ...(c.ordersCappedByMeters === undefined ? {} : { ordersCappedByMeters: c.ordersCappedByMeters }),
     ...(c.clock === undefined
       ? {}
       : {
@@ -150,6 +152,10 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
   const im = obj(o.imbalance, `${where}.imbalance`);
   const clock = o.clock === undefined ? undefined : obj(o.clock, `${where}.clock`);
   const sealed = o.sealed === undefined ? undefined : obj(o.sealed, `${where}.sealed`);
+  if (o.ordersCappedByMeters !== undefined && typeof o.ordersCappedByMeters !== 'boolean')
+    throw new InputError(
+      `${where}.ordersCappedByMeters: expected true or false, got ${JSON.stringify(o.ordersCappedByMeters)}`,
+    );
   if (o.pricing !== undefined && !MARKET_PRICINGS.includes(o.pricing as MarketPricing))
     throw new InputError(`${where}.pricing: expected "dc" or "ac", got ${JSON.stringify(o.pricing)}`);
   const config: MarketConfig = {
@@ -194,6 +200,9 @@ export function decodeMarketConfigJson(json: unknown, where = 'energy'): MarketC
     maxStepsPerOrder: num(o, 'maxStepsPerOrder', where),
     ...(o.minStepWh === undefined ? {} : { minStepWh: int(o, 'minStepWh', where) }),
     ...(o.maxOrderWh === undefined ? {} : { maxOrderWh: int(o, 'maxOrderWh', where) }),
+    ...(o.ordersCappedByMeters === undefined
+      ? {}
+      : { ordersCappedByMeters: o.ordersCappedByMeters as boolean }),
     ...(clock === undefined
       ? {}
       : {

@@ -110,6 +110,14 @@ export interface MarketConfig {
    * for the capacity of the participant's meters at the bus until meter capacity is registered.
    */
   maxOrderWh?: bigint;
+  /**
+   * Orders capped by the registered meters (docs/market-rules.md §10 "Orders"): the open orders of one
+   * owner at one bus, interval and side together may not exceed what the owner's meters at that bus carry
+   * in an interval (Σ capacityW × intervalMs); an owner without a meter there cannot trade there. Default
+   * off (markets built by hand in tests); everything a user creates (`init`, `start`, the simulator's
+   * scenarios) turns it on.
+   */
+  ordersCappedByMeters?: boolean;
   /** Market time from block time (default: market time = block time). */
   clock?: MarketClock;
   /**
@@ -230,6 +238,11 @@ export function checkMarketConfig(c: MarketConfig): MarketConfig {
       throw new InputError(`market config: expected minStepWh <= ${MAX_STEP_WH}, got ${c.minStepWh}`);
   }
   if (c.maxOrderWh !== undefined) pos(c.maxOrderWh, 'maxOrderWh');
+  if (c.ordersCappedByMeters !== undefined && typeof c.ordersCappedByMeters !== 'boolean') {
+    throw new InputError(
+      `market config: expected ordersCappedByMeters to be true or false, got ${JSON.stringify(c.ordersCappedByMeters)}`,
+    );
+  }
   if (c.sealed !== undefined) {
     pos(c.sealed.revealWindowMs, 'sealed.revealWindowMs');
     if (c.sealed.revealWindowMs > c.gateLeadMs) {

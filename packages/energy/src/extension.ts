@@ -71,6 +71,7 @@ export function configWords(c: MarketConfig): [string, bigint][] {
     ),
     ...(c.minStepWh === undefined ? [] : ([['minStepWh', c.minStepWh]] as [string, bigint][])),
     ...(c.maxOrderWh === undefined ? [] : ([['maxOrderWh', c.maxOrderWh]] as [string, bigint][])),
+    ...(c.ordersCappedByMeters ? ([['ordersCappedByMeters', 1n]] as [string, bigint][]) : []),
     ...(c.clock === undefined
       ? []
       : ([

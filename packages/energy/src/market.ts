@@ -19,6 +19,7 @@ import {
 import { parseAbi } from 'viem';
 import { MARKET_ADDRESS } from './addresses.ts';
 import {
+  capacityWhPerInterval,
   collateralPriceMicrosPerMWh,
   deadlineMs,
   gateMs,
@@ -93,6 +94,47 @@ function refuseDefaulter(ctx: CallContext, who: Address): void {
   const debt = ctx.read(debtKeys.debt(who));
   if (debt > 0n)
     throw revertReason(`market: ${who} is in default, owing ${debt} µ$: pay it with payDebts() first`);
+}
+
+/**
+ * Orders capped by the registered meters (config.ordersCappedByMeters): the owner's open orders at bus `b`,
+ * interval `k` and `side`, with this one of `total` Wh, may not exceed what its meters at `b` carry in one
+ * interval (Σ capacityW × intervalMs). An offer beyond the connection is a phantom: it could only be
+ * "delivered" by a meter reading the capacity check rejects.
+ */
+function refuseBeyondMeters(
+  ctx: CallContext,
+  config: MarketConfig,
+  who: Address,
+  k: bigint,
+  b: bigint,
+  side: bigint,
+  total: bigint,
+): void {
+  const nMeters = Number(ctx.read(registryKeys.ownerMeters(who, b)));
+  if (nMeters === 0) {
+    throw revertReason(
+      `market: ${who} has no meter registered at bus ${b}: orders are capped by the registered meters' capacity (ask the grid operator to register one)`,
+    );
+  }
+  let capacityW = 0n;
+  for (let i = 0; i < nMeters; i++)
+    capacityW += ctx.read(registryKeys.meterCapacity(ctx.read(registryKeys.ownerMeter(who, b, i))));
+  const capWh = capacityWhPerInterval(config, capacityW);
+  const iv = marketKeys.interval(k);
+  let open = 0n;
+  const n = ctx.read(iv.ownCount(who, b, side));
+  for (let i = 0n; i < n; i++) {
+    const ok = marketKeys.order(ctx.read(iv.ownOrder(who, b, side, i)));
+    if (ctx.read(ok.status) !== ORDER_STATUS.open) continue;
+    const steps = Number(ctx.read(ok.steps));
+    for (let j = 0; j < steps; j++) open += ctx.read(ok.stepWh(j));
+  }
+  if (total + open > capWh) {
+    throw revertReason(
+      `market: the order's ${total} Wh plus ${open} Wh already ${side === 0n ? 'bid' : 'offered'} by ${who} at bus ${b} in interval ${k} exceed its meters' capacity of ${capWh} Wh per interval (${capacityW} W registered there): order less`,
+    );
+  }
 }
 
 /** ceil(a / b) for a >= 0, b > 0. */
@@ -262,6 +304,8 @@ export class MarketModule extends AbiModule {
           );
         }
         const iv = marketKeys.interval(k);
+        if (config.ordersCappedByMeters)
+          refuseBeyondMeters(ctx, config, who, k, b, BigInt(side as number), total);
         // Self-trade prevention: an owner's buy and sell at one bus and interval that would cross.
         const sideBig = BigInt(side as number);
         const other = 1n - sideBig;

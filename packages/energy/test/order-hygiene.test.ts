@@ -138,3 +138,110 @@ describe('order hygiene', () => {
     expect(b4.outcomes.map((o) => o.reason ?? 'ok')).toEqual(['ok', 'ok']);
   });
 });
+
+describe('orders capped by the registered meters (ordersCappedByMeters)', () => {
+  const meterKey = account('h meter key');
+  /** A market whose orders are capped by meters; the trader has a 2 kW and a 3 kW meter at bus 2. */
+  async function startCapped() {
+    const chain = await Chain.start(
+      buildGenesis(admin, [
+        { who: operator, roles: ['GRID_OPERATOR_ROLE'] },
+        { who: trader, roles: ['PARTICIPANT_ROLE'], cash: 100_000n * USD },
+      ]),
+      testMarketConfig(operator.addr, {
+        firstInterval: K,
+        maxOrdersPerAccount: 4,
+        maxStepsPerOrder: 3,
+        minStepWh: 1n,
+        ordersCappedByMeters: true,
+      }),
+    );
+    const txs = [
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(NET)]),
+      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [trader.addr, [1n, 2n]]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        1n,
+        meterKey.addr,
+        2n,
+        trader.addr,
+        2_000n,
+      ]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        2n,
+        meterKey.addr,
+        2n,
+        trader.addr,
+        3_000n,
+      ]),
+    ];
+    const b = await chain.block(1_000n, txs);
+    expect(b.outcomes.map((o) => o.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok']);
+    return chain;
+  }
+
+  it('refuses an offer its connection cannot deliver (the exploit: sell 50 MWh behind 5 kW), state unchanged', async () => {
+    const chain = await startCapped();
+    const before = chain.snapshotExceptNonces();
+    // One-hour intervals: 2 kW + 3 kW carry 5,000 Wh. 50 MWh is a phantom offer.
+    const txs = [
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 2n, 1, [step(50n * MWH, 20n)]]),
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        2n,
+        0,
+        [step(5n * KWH + 1n, 90n)],
+      ]),
+      // No meter at bus 1: nothing can be traded there.
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 1n, 0, [step(KWH, 90n)]]),
+    ];
+    const b = await chain.block(2_000n, txs);
+    expect(b.outcomes.map((o) => o.reason)).toEqual([
+      expect.stringContaining(
+        `the order's 50000000 Wh plus 0 Wh already offered by ${trader.addr} at bus 2 in interval 5 exceed its meters' capacity of 5000 Wh per interval`,
+      ),
+      expect.stringContaining('5001 Wh plus 0 Wh already bid'),
+      expect.stringContaining(`${trader.addr} has no meter registered at bus 1`),
+    ]);
+    expect(chain.snapshotExceptNonces()).toBe(before);
+  });
+
+  it("caps the sum of an owner's orders on one side, not each order alone; a cancellation frees its share", async () => {
+    const chain = await startCapped();
+    const first = [
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 2n, 1, [step(3n * KWH, 20n)]]),
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        2n,
+        1,
+        [step(KWH, 21n), step(KWH, 22n)],
+      ]),
+      // The buy side has its own 5 kWh (a battery may buy or sell; it cannot do both past its rating).
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 2n, 0, [step(5n * KWH, 10n)]]),
+    ];
+    const b = await chain.block(2_000n, first);
+    expect(b.outcomes.map((o) => o.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+    const before = chain.snapshotExceptNonces();
+    const more = await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+      K,
+      2n,
+      1,
+      [step(1n, 23n)],
+    ]);
+    const b2 = await chain.block(3_000n, [more]);
+    expect(b2.outcomes[0]!.reason).toContain("the order's 1 Wh plus 5000 Wh already offered");
+    expect(chain.snapshotExceptNonces()).toBe(before);
+    // In the next interval the capacity is whole again; after cancelling order 1 its 3 kWh are free.
+    const txs = [
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K + 1n,
+        2n,
+        1,
+        [step(5n * KWH, 23n)],
+      ]),
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'cancelOrder', [1n]),
+      await chain.tx(trader, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [K, 2n, 1, [step(3n * KWH, 23n)]]),
+    ];
+    const b3 = await chain.block(4_000n, txs);
+    expect(b3.outcomes.map((o) => o.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+  });
+});

@@ -94,6 +94,7 @@ export function defaultDevMarketConfig(
     maxOrdersPerAccount: 8,
     maxStepsPerOrder: 16,
     minStepWh: 1_000n,
+    ordersCappedByMeters: true,
     sealed: { revealWindowMs: 30_000n, forfeitBps: 1_000n },
   });
 }

@@ -34,7 +34,9 @@ async function portFree(port: number): Promise<boolean> {
 /** A base port P such that P .. P+count-1 are free now. */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 35000);
+    // Below Linux's ephemeral range (32768..60999), so an outgoing connection cannot take a port
+    // between this check and the node binding it.
+    const base = 20000 + Math.floor(Math.random() * (32000 - count - 20000));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
     if (ok) return base;
@@ -164,7 +166,9 @@ export class TestNet {
       const text = this.log(k).slice(from);
       if (re.test(text)) return;
       if (Date.now() - t0 > timeoutMs)
-        throw new Error(`node${k}'s log did not match ${re} within ${timeoutMs} ms; its end:\n${text.slice(-3000)}`);
+        throw new Error(
+          `node${k}'s log did not match ${re} within ${timeoutMs} ms; its end:\n${text.slice(-3000)}`,
+        );
       await sleep(150);
     }
   }

@@ -77,6 +77,8 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     },
     maxOrdersPerAccount: 2,
     maxStepsPerOrder: 4,
+    // Each device's orders within what its meter's connection carries (docs/market-rules.md §10 "Orders").
+    ordersCappedByMeters: true,
     clock,
     // Sealed bids: reveals through the whole gate lead, the clearing as the interval starts
     // (docs/market-rules.md §6b): at a fast clock a gate lead is a few seconds of wall time, a few blocks.

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initDevNetwork, loadHome, Node } from '@gridledger/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortRange } from '../../node/test/harness.ts';
 import { type RunResult, runScenario } from '../src/driver.ts';
 import { scenarioGenesis } from '../src/genesis.ts';
 import { loadScenario } from '../src/scenario.ts';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   initDevNetwork({
     validators: 1,
     outDir: dir,
-    basePort: 27420,
+    basePort: await freePortRange(2),
     genesisTime,
     energy: g.energy,
     extraAccounts: g.extraAccounts,
