@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     pool: 'forks',
+    // Property tests from a fixed seed (FC_SEED to change it): see scripts/vitest-setup.ts.
+    setupFiles: ['scripts/vitest-setup.ts'],
     // Generous: many suites spawn CLI and validator processes, and two suites share the two cores.
     testTimeout: 180_000,
     hookTimeout: 180_000,
