@@ -173,4 +173,75 @@ describe('module framework and accounts', () => {
     ).toBe(true);
     expect(promises.ownerOf(state, 7n)).toBe(bob);
   });
+
+  it('refuses user transfers of cash, credits and promises to a module address (they would be lost); module code still moves funds there', () => {
+    const { state, modules, call } = setup();
+    const cash = modules.require(CASH_ADDRESS, Erc20Module);
+    for (const to of [CASH_ADDRESS, PROMISES_ADDRESS, ACCOUNTS_ADDRESS]) {
+      const r = call(
+        alice,
+        CASH_ADDRESS,
+        encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [to, 10n] }),
+      );
+      expect(r.ok).toBe(false);
+      expect(decodeErrorResult({ abi: ERRORS, data: r.revertData! })).toMatchObject({
+        errorName: 'ERC20InvalidReceiver',
+        args: [to],
+      });
+    }
+    // transferFrom through an allowance: the same.
+    expect(
+      call(
+        alice,
+        CASH_ADDRESS,
+        encodeFunctionData({ abi: ERC20_ABI, functionName: 'approve', args: [bob, 50n] }),
+      ).ok,
+    ).toBe(true);
+    const tf = call(
+      bob,
+      CASH_ADDRESS,
+      encodeFunctionData({
+        abi: ERC20_ABI,
+        functionName: 'transferFrom',
+        args: [alice, CREDITS_ADDRESS, 5n],
+      }),
+    );
+    expect(decodeErrorResult({ abi: ERRORS, data: tf.revertData! })).toMatchObject({
+      errorName: 'ERC20InvalidReceiver',
+      args: [CREDITS_ADDRESS],
+    });
+    expect(cash.balanceOf(state, alice)).toBe(1000n);
+    for (const m of [CASH_ADDRESS, PROMISES_ADDRESS, ACCOUNTS_ADDRESS, CREDITS_ADDRESS])
+      expect(cash.balanceOf(state, m)).toBe(0n);
+    // A promise by plain transferFrom (no receiver check in OpenZeppelin's): refused too.
+    const promises = modules.require(PROMISES_ADDRESS, Erc721Module);
+    const ctx = new CallContext(
+      state,
+      new GasMeter(1_000_000n),
+      { sender: PROMISES_ADDRESS, height: 1n, timeMs: 0n },
+      modules,
+    );
+    promises.mintInternal(ctx, alice, 9n, { energyWh: 1000n });
+    const pt = call(
+      alice,
+      PROMISES_ADDRESS,
+      encodeFunctionData({ abi: ERC721_ABI, functionName: 'transferFrom', args: [alice, CASH_ADDRESS, 9n] }),
+    );
+    expect(decodeErrorResult({ abi: ERRORS, data: pt.revertData! })).toMatchObject({
+      errorName: 'ERC721InvalidReceiver',
+      args: [CASH_ADDRESS],
+    });
+    expect(promises.ownerOf(state, 9n)).toBe(alice);
+    // Module code (the market's escrow) moves cash to a module address as before.
+    cash.transfer(ctx, alice, PROMISES_ADDRESS, 7n);
+    expect(cash.balanceOf(state, PROMISES_ADDRESS)).toBe(7n);
+    // Plain addresses receive as before.
+    expect(
+      call(
+        alice,
+        CASH_ADDRESS,
+        encodeFunctionData({ abi: ERC20_ABI, functionName: 'transfer', args: [bob, 10n] }),
+      ).ok,
+    ).toBe(true);
+  });
 });

@@ -1,7 +1,8 @@
 // ERC-20 token modules, behaving exactly as OpenZeppelin Contracts 5's ERC20 (same functions, return
 // values, checks in the same order, custom errors and events; checked by the differential test):
 // cash (the settlement currency; the holder of CASH_ISSUER_ROLE mints and burns) and energy credits
-// (Wh; minted only by platform modules through `mintInternal`, no external mint).
+// (Wh; minted only by platform modules through `mintInternal`, no external mint). One addition: a user's
+// transfer to a module address reverts (ERC20InvalidReceiver), since no module pays such funds out.
 // State keys: <addr>:supply, <addr>:bal:<owner>, <addr>:allow:<owner>:<spender>.
 import { parseAbi } from 'viem';
 import {
@@ -63,6 +64,16 @@ export interface Erc20Config {
 }
 
 /**
+ * A user's `transfer`/`transferFrom` to a module's address reverts with ERC20InvalidReceiver(to), after
+ * OpenZeppelin's own checks (so every other outcome is OpenZeppelin's): no module pays out what a user
+ * sends it, so the funds would be lost. Module code moves funds to module addresses (the market's escrow)
+ * through {@link Erc20Module.transfer}, which this does not touch.
+ */
+function refuseModuleReceiver(ctx: CallContext, to: Address): void {
+  if (ctx.modules.get(to) !== undefined) throw err('ERC20InvalidReceiver', to);
+}
+
+/**
  * An ERC-20 token module.
  * @example new Erc20Module({ id: 'cash', address: CASH_ADDRESS, name: 'Grid Cash', symbol: 'GCASH', decimals: 6, issuerRole: 'CASH_ISSUER_ROLE' })
  */
@@ -81,6 +92,7 @@ export class Erc20Module extends AbiModule {
       allowance: (ctx, [o, s]) => [ctx.read(k.allow(o as Address, s as Address))],
       transfer: (ctx, [to, v]) => {
         this.transfer(ctx, ctx.sender, to as Address, v as bigint);
+        refuseModuleReceiver(ctx, to as Address);
         return [true];
       },
       approve: (ctx, [s, v]) => {
@@ -90,6 +102,7 @@ export class Erc20Module extends AbiModule {
       transferFrom: (ctx, [from, to, v]) => {
         this.#spendAllowance(ctx, from as Address, ctx.sender, v as bigint);
         this.transfer(ctx, from as Address, to as Address, v as bigint);
+        refuseModuleReceiver(ctx, to as Address);
         return [true];
       },
     };

@@ -3,7 +3,8 @@
 // differential test. Minted and burned only by platform modules (`mintInternal`, `burnInternal`); there
 // is no external mint. `safeTransferFrom` to an address that holds a module reverts with
 // ERC721InvalidReceiver, as OpenZeppelin does for a contract without `onERC721Received` (no module
-// implements it yet); to any other address it transfers.
+// implements it yet); to any other address it transfers. Plain `transferFrom` to a module address reverts
+// too (an addition to OpenZeppelin's, whose transferFrom does not check: the promise would be lost).
 // State keys: <addr>:owner:<id>, <addr>:bal:<owner>, <addr>:appr:<id>, <addr>:op:<owner>:<operator>,
 // <addr>:attr:<id>:<name> (token attributes set by the minting module).
 import { parseAbi } from 'viem';
@@ -98,6 +99,8 @@ export class Erc721Module extends AbiModule {
       },
       transferFrom: (ctx, [from, to, id]) => {
         this.#transferFrom(ctx, from as Address, to as Address, id as bigint);
+        // Not in OpenZeppelin's transferFrom: a promise sent to a module address would be lost.
+        this.#checkReceiver(ctx.modules, to as Address);
         return [];
       },
       approve: (ctx, [to, id]) => {
