@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fromHex, InputError, toHex } from '@gridledger/base';
 import { DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS } from '@gridledger/consensus';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
+import { parseEthChainId, randomEthChainId } from '@gridledger/execution';
 import { z } from 'zod';
 
 /** Default first port: node k listens for peers on base + 2k and serves JSON-RPC on base + 2k + 1. */
@@ -21,6 +22,19 @@ const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected "host:port"');
 
 const genesisSchema = z.object({
   chainId: z.string().min(1).max(64),
+  /**
+   * The Ethereum chain id (EIP-155, eth_chainId, the meters' EIP-712 domain) as a decimal string, chosen
+   * at `gridledger init` (random unless given). Genesis files from before it existed: re-create the network.
+   */
+  ethChainId: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing: the Ethereum chain id (a network made before it was in genesis: re-create it with "gridledger init")'
+          : 'expected a decimal string',
+    })
+    .regex(/^[1-9][0-9]{0,15}$/, 'expected a decimal integer in 1..2^53-1')
+    .refine((v) => BigInt(v) <= 9_007_199_254_740_991n, 'expected a decimal integer in 1..2^53-1'),
   genesisTime: z.string().datetime({ message: 'expected an ISO 8601 time' }),
   validators: z
     .array(
@@ -100,6 +114,11 @@ export interface InitOptions {
   validators: number;
   outDir: string;
   chainId?: string;
+  /**
+   * The Ethereum chain id (EIP-155). Default: the chain id when that is a decimal integer, otherwise a
+   * random one ({@link randomEthChainId}), so that no two networks share it by default.
+   */
+  ethChainId?: bigint;
   basePort?: number;
   host?: string;
   timeouts?: Partial<ConsensusTimeouts>;
@@ -116,6 +135,9 @@ export interface InitOptions {
 /** Paths written by {@link initNetwork}. */
 export interface InitResult {
   genesisPath: string;
+  /** The chain id and the Ethereum chain id (decimal) written into genesis. */
+  chainId: string;
+  ethChainId: string;
   homes: { dir: string; moniker: string; p2pPort: number; rpcPort: number; publicKey: string }[];
 }
 
@@ -143,6 +165,7 @@ export function initNetwork(opts: InitOptions): InitResult {
       `--chain-id: expected 1..64 printable ASCII characters without spaces, got "${chainId}"`,
     );
   }
+  const ethChainId = chooseEthChainId(chainId, opts.ethChainId);
   const out = resolve(opts.outDir);
   if (!isEmptyDir(out))
     throw new InputError(`${out} is not empty: refusing to overwrite an existing network`);
@@ -150,6 +173,7 @@ export function initNetwork(opts: InitOptions): InitResult {
   const keys = Array.from({ length: n }, () => ed25519KeyPair());
   const genesis: Genesis = {
     chainId,
+    ethChainId: ethChainId.toString(),
     genesisTime: (opts.genesisTime ?? new Date()).toISOString(),
     validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: toHex(k.publicKey), power: '10' })),
     ...(opts.app ? { app: opts.app } : {}),
@@ -189,7 +213,24 @@ export function initNetwork(opts: InitOptions): InitResult {
       publicKey: toHex(keys[k]!.publicKey),
     });
   }
-  return { genesisPath, homes };
+  return { genesisPath, chainId, ethChainId: genesis.ethChainId, homes };
+}
+
+/**
+ * The Ethereum chain id of a new network: `ethChainId` when given; otherwise the chain id when it is a
+ * decimal integer (`gridledger init --chain-id 7777`); otherwise a random one. Throws an
+ * {@link InputError} when both are numbers and differ, or `ethChainId` is out of range.
+ * @example chooseEthChainId('7777', undefined) // 7777n
+ */
+export function chooseEthChainId(chainId: string, ethChainId: bigint | undefined): bigint {
+  const fromName = /^[0-9]{1,16}$/.test(chainId) ? parseEthChainId(chainId, '--chain-id') : undefined;
+  if (ethChainId === undefined) return fromName ?? randomEthChainId();
+  const id = parseEthChainId(ethChainId, '--eth-chain-id');
+  if (fromName !== undefined && fromName !== id)
+    throw new InputError(
+      `--eth-chain-id ${id} differs from the numeric --chain-id ${chainId}: give one of them`,
+    );
+  return id;
 }
 
 /** Writes `node_key.json` readable by the owner only (0600). */
