@@ -5,7 +5,11 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fromHex, InputError, toHex } from '@gridledger/base';
-import { DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS } from '@gridledger/consensus';
+import {
+  DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS,
+  DEFAULT_MAX_FUTURE_BLOCK_TIME_MS,
+  DEFAULT_MAX_PAST_BLOCK_TIME_MS,
+} from '@gridledger/consensus';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
 import { parseEthChainId, randomEthChainId } from '@gridledger/execution';
 import { z } from 'zod';
@@ -76,6 +80,13 @@ const configSchema = z.object({
   /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */
   metrics: z.object({ host: z.string().min(1), port }).optional(),
   consensus: timeoutsSchema,
+  /**
+   * Block-time bounds: a new proposal whose time is more than maxFutureMs ahead of, or maxPastMs behind,
+   * this validator's clock gets a nil prevote (default 5,000 ms each; docs/node-and-p2p.md "Block time").
+   */
+  blockTime: z
+    .object({ maxFutureMs: z.number().int().min(100), maxPastMs: z.number().int().min(100) })
+    .optional(),
   mempool: z.object({
     maxTxs: z.number().int().positive(),
     maxBytes: z.number().int().positive(),
@@ -198,6 +209,7 @@ export function initNetwork(opts: InitOptions): InitResult {
       },
       rpc: { host, port: base + 2 * k + 1 },
       consensus: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
+      blockTime: { maxFutureMs: DEFAULT_MAX_FUTURE_BLOCK_TIME_MS, maxPastMs: DEFAULT_MAX_PAST_BLOCK_TIME_MS },
       mempool: { maxTxs: 10_000, maxBytes: 32 * 1024 * 1024, maxTxBytes: 64 * 1024, ...opts.mempool },
       maxBlockTxBytes: 1024 * 1024,
       log: { level: opts.logLevel ?? 'info' },

@@ -194,6 +194,9 @@ export class Node {
         genesisTimeMs: genesisTimeMs(home.genesis),
         signer: this.myIndex >= 0 ? keySigner(home.nodeKey.secretKey) : null,
         timeouts: cfg.consensus,
+        ...(cfg.blockTime
+          ? { maxFutureBlockTimeMs: cfg.blockTime.maxFutureMs, maxPastBlockTimeMs: cfg.blockTime.maxPastMs }
+          : {}),
         maxBlockTxBytes: cfg.maxBlockTxBytes,
         // The execution app picks the block from a window several blocks deep: transactions it cannot
         // include yet (behind a nonce gap a lost transaction left) must not fill the whole block's worth
