@@ -12,6 +12,7 @@ import {
 } from '@gridledger/consensus';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
 import { parseEthChainId, randomEthChainId } from '@gridledger/execution';
+import { parsePeerAddress } from '@gridledger/p2p';
 import { z } from 'zod';
 
 /** Default first port: node k listens for peers on base + 2k and serves JSON-RPC on base + 2k + 1. */
@@ -22,7 +23,14 @@ export const DEFAULT_CHAIN_ID = 'gridledger-local';
 const hex = (bytes: number) =>
   z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `expected 0x and ${bytes * 2} hex digits`);
 const port = z.number().int().min(0).max(65535);
-const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected "host:port"');
+const peerAddress = z.string().refine((s) => {
+  try {
+    parsePeerAddress(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected "host:port" or "pubkey@host:port" (pubkey: the peer\'s validator key, 64 hex digits)');
 
 const genesisSchema = z.object({
   chainId: z.string().min(1).max(64),
@@ -73,7 +81,8 @@ const configSchema = z.object({
   p2p: z.object({
     host: z.string().min(1),
     port,
-    persistentPeers: z.array(hostPort),
+    /** "pubkey@host:port" (the peer must authenticate with that key) or "host:port". */
+    persistentPeers: z.array(peerAddress),
     maxFrameBytes: z.number().int().positive().optional(),
   }),
   rpc: z.object({ host: z.string().min(1), port }),
@@ -159,7 +168,8 @@ export function isEmptyDir(dir: string): boolean {
 
 /**
  * Writes `outDir/genesis.json` and one home per validator, `outDir/node0..node{N-1}`; node k listens
- * on base + 2k (p2p) and base + 2k + 1 (JSON-RPC), and lists every other node as a persistent peer.
+ * on base + 2k (p2p) and base + 2k + 1 (JSON-RPC), and lists every other node as a persistent peer
+ * `pubkey@host:port` (the peer must authenticate with that key).
  * Refuses a non-empty folder so that no key is ever overwritten.
  */
 export function initNetwork(opts: InitOptions): InitResult {
@@ -205,7 +215,7 @@ export function initNetwork(opts: InitOptions): InitResult {
         port: base + 2 * k,
         persistentPeers: Array.from({ length: n }, (_, j) => j)
           .filter((j) => j !== k)
-          .map((j) => `${host}:${base + 2 * j}`),
+          .map((j) => `${toHex(keys[j]!.publicKey).slice(2)}@${host}:${base + 2 * j}`),
       },
       rpc: { host, port: base + 2 * k + 1 },
       consensus: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },

@@ -22,6 +22,7 @@ it('exports exactly these values', () => {
     'encodeMessage',
     'handshakeTranscript',
     'newEphemeralKeyPair',
+    'parsePeerAddress',
     'verifyAuth',
   ]);
 });

@@ -34,4 +34,5 @@ export {
   type PeerHandler,
   type PeerInfo,
   PRE_HANDSHAKE_MAX_FRAME_BYTES,
+  parsePeerAddress,
 } from './network.ts';

@@ -38,7 +38,11 @@ export interface P2pOptions {
   host?: string;
   /** Listen port; 0 picks a free one. */
   port: number;
-  /** Peers to keep connected to, as "host:port". */
+  /**
+   * Peers to keep connected to, as "host:port" or "pubkey@host:port" (pubkey: the peer's ed25519 key, 64
+   * hex digits, 0x optional). With a key, a connection we dial there must authenticate as that key, or
+   * it is refused (a machine at that address holding another validator's key, or a redirected address).
+   */
   persistentPeers?: string[];
   /** Largest frame body accepted or sent (default 4 MiB). */
   maxFrameBytes?: number;
@@ -79,6 +83,8 @@ export interface P2pStats {
   /** Inbound connections closed at once because a connection cap was reached. */
   connectionsRefused: number;
   handshakesRejected: number;
+  /** Dialed persistent peers that authenticated with another key than their `pubkey@` entry names. */
+  peersWithWrongKey: number;
   protocolErrors: number;
   duplicatesDropped: number;
   messagesIn: number;
@@ -102,6 +108,21 @@ interface DialTarget {
   conn: Connection | undefined;
   peerId: string | undefined;
   self: boolean;
+  /** The key the peer at this address must present (0x and lower-case hex, as peer ids), if named. */
+  expectedKey: string | undefined;
+}
+
+/**
+ * Parses a persistent peer, "host:port" or "pubkey@host:port".
+ * @example parsePeerAddress('ab…(64 hex)@10.0.0.2:26600') // { key: '0xab…', host: '10.0.0.2', port: 26600 }
+ */
+export function parsePeerAddress(address: string): { key: string | undefined; host: string; port: number } {
+  const m = /^(?:(?:0x)?([0-9a-fA-F]{64})@)?([^:@\s]+):(\d{1,5})$/.exec(address);
+  if (!m || Number(m[3]) > 65535)
+    throw new InputError(
+      `p2p: persistent peer "${address}" is not host:port or pubkey@host:port (pubkey: 64 hex digits)`,
+    );
+  return { key: m[1] === undefined ? undefined : `0x${m[1].toLowerCase()}`, host: m[2]!, port: Number(m[3]) };
 }
 
 /** Largest frame body accepted before the handshake is done (hello and the sealed auth are ~100 bytes). */
@@ -171,6 +192,7 @@ export class P2pNetwork {
     connectionsOpened: 0,
     connectionsRefused: 0,
     handshakesRejected: 0,
+    peersWithWrongKey: 0,
     protocolErrors: 0,
     duplicatesDropped: 0,
     messagesIn: 0,
@@ -200,17 +222,17 @@ export class P2pNetwork {
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'p2p' });
     this.id = toHex(options.nodeKey.publicKey);
     for (const address of this.opts.persistentPeers) {
-      const m = /^(.+):(\d{1,5})$/.exec(address);
-      if (!m) throw new InputError(`p2p: persistent peer "${address}" is not host:port`);
+      const { key, host, port } = parsePeerAddress(address);
       this.targets.push({
         address,
-        host: m[1]!,
-        port: Number(m[2]),
+        host,
+        port,
         attempt: 0,
         timer: undefined,
         conn: undefined,
         peerId: undefined,
-        self: false,
+        self: key === this.id,
+        expectedKey: key,
       });
     }
   }
@@ -494,6 +516,13 @@ export class P2pNetwork {
     if (peerId === this.id) {
       if (c.target) c.target.self = true;
       throw new P2pProtocolError('connected to self');
+    }
+    const expected = c.outbound ? c.target?.expectedKey : undefined;
+    if (expected !== undefined && peerId !== expected) {
+      this.stats.peersWithWrongKey++;
+      throw new P2pProtocolError(
+        `peer at ${c.remoteAddress} authenticated as ${peerId.slice(0, 18)}…, but the persistent peer entry names ${expected.slice(0, 18)}…`,
+      );
     }
     if (!this.opts.isAllowedPeer(msg.publicKey)) {
       throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
