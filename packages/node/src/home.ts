@@ -84,6 +84,18 @@ const configSchema = z.object({
     /** "pubkey@host:port" (the peer must authenticate with that key) or "host:port". */
     persistentPeers: z.array(peerAddress),
     maxFrameBytes: z.number().int().positive().optional(),
+    /** Per-peer limits after the handshake (default DEFAULT_PEER_LIMITS of @gridledger/p2p). */
+    peerLimits: z
+      .object({
+        messagesPerSecond: z.number().positive(),
+        messageBurst: z.number().positive(),
+        bytesPerSecond: z.number().positive(),
+        byteBurst: z.number().positive(),
+      })
+      .partial()
+      .optional(),
+    /** How long a peer beyond its limits is refused, ms (default 60,000). */
+    peerBanMs: z.number().int().positive().optional(),
   }),
   rpc: z.object({ host: z.string().min(1), port }),
   /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */

@@ -175,6 +175,8 @@ export class Node {
       port: cfg.p2p.port,
       persistentPeers: cfg.p2p.persistentPeers,
       ...(cfg.p2p.maxFrameBytes ? { maxFrameBytes: cfg.p2p.maxFrameBytes } : {}),
+      ...(cfg.p2p.peerLimits ? { peerLimits: cfg.p2p.peerLimits } : {}),
+      ...(cfg.p2p.peerBanMs ? { peerBanMs: cfg.p2p.peerBanMs } : {}),
       backoffInitialMs: 100,
       backoffMaxMs: 2000,
       logger: log,

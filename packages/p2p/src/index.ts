@@ -36,3 +36,4 @@ export {
   PRE_HANDSHAKE_MAX_FRAME_BYTES,
   parsePeerAddress,
 } from './network.ts';
+export { DEFAULT_PEER_LIMITS, type PeerLimits } from './peer-limits.ts';

@@ -378,4 +378,29 @@ describe('p2p network', () => {
         }),
     ).toThrow(/pubkey@host:port/);
   });
+
+  it('disconnects and bans a peer that floods beyond its message rate; it is refused until the ban ends', async () => {
+    const a = await startNode(keys[0]!, {
+      peerLimits: { messagesPerSecond: 100, messageBurst: 200 },
+      peerBanMs: 1500,
+    });
+    const b = await startNode(keys[1]!, { persistentPeers: [`127.0.0.1:${a.port}`] });
+    await until(() => a.net.peers().length === 1, 'connected');
+    // Within the burst: delivered, no ban.
+    for (let i = 0; i < 100; i++)
+      b.net.send(a.net.id, { kind: 'status', height: BigInt(i), latestHash: new Uint8Array(32) });
+    await until(() => a.got.length === 100, 'first 100 delivered');
+    expect(a.net.stats.peersBanned).toBe(0);
+    // A flood: 5,000 messages at once.
+    for (let i = 0; i < 5000; i++)
+      b.net.send(a.net.id, { kind: 'status', height: BigInt(i), latestHash: new Uint8Array(32) });
+    await until(() => a.net.stats.peersBanned === 1 && a.net.peers().length === 0, 'flooder disconnected');
+    expect(a.got.length).toBeLessThan(400);
+    // b redials (persistent peer) and is refused while banned ...
+    const rejected = a.net.stats.handshakesRejected;
+    await until(() => a.net.stats.handshakesRejected > rejected, 'redial refused');
+    expect(a.net.peers()).toHaveLength(0);
+    // ... and accepted once the ban is over.
+    await until(() => a.net.peers().length === 1, 'reconnected after the ban', 8000);
+  });
 });

@@ -25,6 +25,7 @@ import {
   type PeerMessage,
   type WireMessage,
 } from './messages.ts';
+import { DEFAULT_PEER_LIMITS, PeerBans, PeerBudget, type PeerLimits } from './peer-limits.ts';
 
 /** Options of a {@link P2pNetwork}. */
 export interface P2pOptions {
@@ -64,6 +65,13 @@ export interface P2pOptions {
   seenCacheSize?: number;
   /** Largest bytes queued for one slow peer before it is dropped (default 64 MiB). */
   maxQueuedBytesPerPeer?: number;
+  /**
+   * Limits on what one authenticated peer may send (messages and bytes per second, with bursts; default
+   * DEFAULT_PEER_LIMITS). A peer beyond them is disconnected and refused for `peerBanMs`.
+   */
+  peerLimits?: Partial<PeerLimits>;
+  /** How long a peer that exceeded its limits is refused (default 60,000 ms). */
+  peerBanMs?: number;
   logger?: Logger;
 }
 
@@ -85,6 +93,8 @@ export interface P2pStats {
   handshakesRejected: number;
   /** Dialed persistent peers that authenticated with another key than their `pubkey@` entry names. */
   peersWithWrongKey: number;
+  /** Peers disconnected and banned for exceeding their message or byte rate. */
+  peersBanned: number;
   protocolErrors: number;
   duplicatesDropped: number;
   messagesIn: number;
@@ -140,6 +150,8 @@ class Connection {
   /** The sealed channel, from the peer's hello on. */
   session: HandshakeSession | undefined;
   peerId: string | undefined;
+  /** The peer's message and byte allowance, from the handshake on. */
+  budget: PeerBudget | undefined;
   corked = false;
   messagesIn = 0;
   messagesOut = 0;
@@ -175,7 +187,7 @@ class Connection {
 export class P2pNetwork {
   /** Hex of this node's public key. */
   readonly id: string;
-  private readonly opts: Required<Omit<P2pOptions, 'logger' | 'persistentPeers'>> & {
+  private readonly opts: Required<Omit<P2pOptions, 'logger' | 'persistentPeers' | 'peerLimits'>> & {
     persistentPeers: string[];
   };
   private readonly log: Logger;
@@ -184,6 +196,8 @@ export class P2pNetwork {
   private readonly active = new Map<string, Connection>();
   private readonly targets: DialTarget[] = [];
   private readonly seen = new Map<string, true>();
+  private readonly limits: PeerLimits;
+  private readonly bans = new PeerBans();
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly peerHandlers: PeerHandler[] = [];
   private stopped = false;
@@ -193,6 +207,7 @@ export class P2pNetwork {
     connectionsRefused: 0,
     handshakesRejected: 0,
     peersWithWrongKey: 0,
+    peersBanned: 0,
     protocolErrors: 0,
     duplicatesDropped: 0,
     messagesIn: 0,
@@ -216,9 +231,14 @@ export class P2pNetwork {
       backoffMaxMs: 5000,
       seenCacheSize: 100_000,
       maxQueuedBytesPerPeer: 64 * 1024 * 1024,
+      peerBanMs: 60_000,
       persistentPeers: [],
       ...options,
     } as P2pNetwork['opts'];
+    this.limits = { ...DEFAULT_PEER_LIMITS, ...options.peerLimits };
+    for (const [k, v] of Object.entries(this.limits))
+      if (!(Number.isFinite(v) && v > 0))
+        throw new InputError(`p2p: peerLimits.${k} must be a positive number, got ${v}`);
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'p2p' });
     this.id = toHex(options.nodeKey.publicKey);
     for (const address of this.opts.persistentPeers) {
@@ -460,6 +480,15 @@ export class P2pNetwork {
       this.handleHandshake(c, frame);
       return;
     }
+    // Limits first: a flooding peer costs us no decryption or decoding beyond its allowance.
+    const now = Date.now();
+    if (!c.budget!.take(frame.length, now)) {
+      this.stats.peersBanned++;
+      this.bans.ban(c.peerId!, now + this.opts.peerBanMs);
+      throw new P2pProtocolError(
+        `peer exceeded its limits (${this.limits.messagesPerSecond} messages/s, ${this.limits.bytesPerSecond} bytes/s sustained): banned for ${this.opts.peerBanMs} ms`,
+      );
+    }
     const body = c.session!.receive.open(frame);
     const msg: WireMessage = decodeMessage(body);
     if (msg.kind === 'hello' || msg.kind === 'auth')
@@ -527,7 +556,13 @@ export class P2pNetwork {
     if (!this.opts.isAllowedPeer(msg.publicKey)) {
       throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
     }
+    const banned = this.bans.bannedUntil(peerId, Date.now());
+    if (banned !== undefined)
+      throw new P2pProtocolError(
+        `peer ${peerId.slice(0, 18)}… is banned for ${banned - Date.now()} ms more (it exceeded its limits)`,
+      );
     c.peerId = peerId;
+    c.budget = new PeerBudget(this.limits, Date.now());
     c.decoder.limit = this.opts.maxFrameBytes + SEAL_OVERHEAD_BYTES;
     this.open(c);
   }
