@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,37 @@ describe('gridledger CLI', () => {
     const r = spawnSync('node', [bin, 'frobnicate'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown command/);
+  });
+});
+
+describe('gridledger init: the Ethereum chain id', () => {
+  const genesisOf = (out: string) => JSON.parse(readFileSync(join(out, 'genesis.json'), 'utf8'));
+  it('writes a given --eth-chain-id into genesis, a random one by default, and refuses a bad one', () => {
+    const given = join(dir, 'net-given');
+    const r = spawnSync(
+      'node',
+      [bin, 'init', '--validators', '1', '--out', given, '--eth-chain-id', '424242'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Ethereum chain id: 424242/);
+    expect(genesisOf(given).ethChainId).toBe('424242');
+    // --dev: the market's EIP-712 chain id is genesis' (random) one.
+    const dev = join(dir, 'net-dev');
+    expect(spawnSync('node', [bin, 'init', '--validators', '1', '--out', dev, '--dev']).status).toBe(0);
+    expect(genesisOf(dev).ethChainId).toMatch(/^[1-9][0-9]{6,9}$/);
+    expect(genesisOf(dev).appState.energy.chainId).toBe(genesisOf(dev).ethChainId);
+    const bad = spawnSync(
+      'node',
+      [bin, 'init', '--validators', '1', '--out', join(dir, 'net-bad'), '--eth-chain-id', '0x1'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--eth-chain-id must be an integer/);
   });
 });
 

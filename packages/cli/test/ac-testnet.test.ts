@@ -17,7 +17,6 @@ import {
 import { type Address, buildDevAccounts } from '@gridledger/execution';
 import { loadMatpower } from '@gridledger/grid';
 import { initDevNetwork } from '@gridledger/node';
-import { ethChainIdOf } from '@gridledger/rpc';
 import {
   type Abi,
   createPublicClient,
@@ -33,6 +32,8 @@ import { freePortRange, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/ha
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const CHAIN = 'ac-testnet';
+// The network's Ethereum chain id (fixed here; `gridledger init` draws one at random).
+const AC_ETH_CHAIN_ID = 5_100_003n;
 const USD = 1_000_000n;
 const L = 300_000n; // 5-minute intervals (market time)
 const SCALE = 60n; // one interval every 5 s of wall time
@@ -44,7 +45,7 @@ class AcNet extends TestNet {
     this.basePort = basePort;
     const now = BigInt(Date.now());
     this.config = {
-      chainId: ethChainIdOf(CHAIN),
+      chainId: AC_ETH_CHAIN_ID,
       gridOperator,
       intervalMs: L,
       gateLeadMs: L,

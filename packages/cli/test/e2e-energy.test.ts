@@ -42,7 +42,6 @@ import {
 import { loadMatpower } from '@gridledger/grid';
 import { clearNetwork, type Settlement, settleClearing } from '@gridledger/market';
 import { initDevNetwork } from '@gridledger/node';
-import { ethChainIdOf } from '@gridledger/rpc';
 import {
   type Abi,
   createPublicClient,
@@ -82,7 +81,8 @@ async function freeBasePort(): Promise<number> {
   throw new Error(`no 8 free ports in ${FIRST_PORT}..${CLOSED_PORT - 1}`);
 }
 const CHAIN = 'e2e-energy';
-const CHAIN_ID = ethChainIdOf(CHAIN);
+// The network's Ethereum chain id (fixed here; `gridledger init` draws one at random).
+const CHAIN_ID = 5_100_001n;
 const USD = 1_000_000n;
 const MWH = 1_000_000n;
 const L = 300_000n; // 5-minute intervals (market time)

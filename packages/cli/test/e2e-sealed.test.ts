@@ -23,7 +23,6 @@ import {
 } from '@gridledger/energy';
 import { type Address, buildDevAccounts, CASH_ADDRESS, ERC20_ABI } from '@gridledger/execution';
 import { initDevNetwork } from '@gridledger/node';
-import { ethChainIdOf } from '@gridledger/rpc';
 import {
   type Abi,
   createPublicClient,
@@ -42,7 +41,8 @@ import { BIN, freePortRange, sleep, TEST_TIMEOUTS, TestNet } from '../../node/te
 import { decodeRevertReason } from '../src/chain-client.ts';
 
 const CHAIN = 'e2e-sealed';
-const CHAIN_ID = ethChainIdOf(CHAIN);
+// The network's Ethereum chain id (fixed here; `gridledger init` draws one at random).
+const CHAIN_ID = 5_100_002n;
 const USD = 1_000_000n;
 const KWH = 1_000n;
 const L = 300_000n; // 5-minute intervals (market time)

@@ -139,4 +139,7 @@ export interface ConsensusDriverConfig {
   proposalGossipEvery?: number;
   /** A proposer schedule shared by the successive machines (see MachineConfig.proposerSchedule). */
   proposerSchedule?: ProposerSchedule;
+  /** Block-time bounds against our clock for new proposals (see MachineConfig; defaults 5 s each). */
+  maxFutureBlockTimeMs?: number;
+  maxPastBlockTimeMs?: number;
 }

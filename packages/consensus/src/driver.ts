@@ -308,13 +308,16 @@ export class ConsensusDriver {
     for (const cancel of this.timers) cancel();
     this.timers.clear();
     const tip = this.ports.chain.tip();
-    const { chainId, validators, timeouts, genesisTimeMs } = this.config;
+    const { chainId, validators, timeouts, genesisTimeMs, maxFutureBlockTimeMs, maxPastBlockTimeMs } =
+      this.config;
     const machine = new ConsensusMachine(
       {
         chainId,
         validators,
         signer: this.guard,
         ...(timeouts ? { timeouts } : {}),
+        ...(maxFutureBlockTimeMs === undefined ? {} : { maxFutureBlockTimeMs }),
+        ...(maxPastBlockTimeMs === undefined ? {} : { maxPastBlockTimeMs }),
         proposerSchedule: this.schedule,
       },
       {

@@ -9,6 +9,8 @@ describe('@gridledger/consensus public API', () => {
       'ConsensusDriver',
       'ConsensusError',
       'ConsensusMachine',
+      'DEFAULT_MAX_FUTURE_BLOCK_TIME_MS',
+      'DEFAULT_MAX_PAST_BLOCK_TIME_MS',
       'DEFAULT_TIMEOUTS',
       'GOSSIP_INTERVAL_MS',
       'MAX_CHAIN_ID_BYTES',

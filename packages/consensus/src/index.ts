@@ -54,6 +54,8 @@ export {
   ConsensusError,
   type ConsensusEvent,
   ConsensusMachine,
+  DEFAULT_MAX_FUTURE_BLOCK_TIME_MS,
+  DEFAULT_MAX_PAST_BLOCK_TIME_MS,
   DEFAULT_TIMEOUTS,
   type HandleResult,
   MAX_ROUNDS_AHEAD,

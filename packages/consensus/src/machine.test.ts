@@ -282,6 +282,40 @@ describe('ConsensusMachine: block time', () => {
     expect(run(GENESIS_MS + 10n - 5001n)).toBeNull();
     expect(run(undefined)).toEqual(hashBlock(X.header)); // no clock given: no check
   });
+
+  it('prevotes nil for a new proposal whose time is too far behind the local clock (held back)', () => {
+    const X = block(1n, schedule.proposer(1n, 0), 1); // time GENESIS_MS + 10
+    const run = (nowMs: bigint, maxPastBlockTimeMs?: number) => {
+      const m = new ConsensusMachine(
+        {
+          chainId: CHAIN,
+          validators: valset,
+          signer: new SignGuard(signers[me]!, null),
+          ...(maxPastBlockTimeMs === undefined ? {} : { maxPastBlockTimeMs }),
+        },
+        { height: 1n, lastBlock: null, lastCommit: null, appHash: APP0, genesisTimeMs: GENESIS_MS },
+      );
+      m.start();
+      const r = m.handle({
+        type: 'message',
+        message: { kind: 'proposal', proposal: proposal(X, 0, -1) },
+        nowMs,
+      });
+      const out = [...r.actions];
+      for (const a of r.actions)
+        if (a.type === 'validateBlock')
+          out.push(
+            ...m.handle({ type: 'blockValidated', height: a.height, blockHash: a.blockHash, valid: true })
+              .actions,
+          );
+      return votesOut(out)[0]?.blockHash ?? null;
+    };
+    expect(run(GENESIS_MS + 10n + 5000n)).toEqual(hashBlock(X.header)); // exactly at the default 5 s bound
+    expect(run(GENESIS_MS + 10n + 5001n)).toBeNull();
+    expect(run(GENESIS_MS + 10n + 600_000n)).toBeNull(); // a proposer holding time back 10 minutes
+    expect(run(GENESIS_MS + 10n + 1001n, 1000)).toBeNull(); // configured bound
+    expect(run(GENESIS_MS + 10n + 1000n, 1000)).toEqual(hashBlock(X.header));
+  });
 });
 
 describe('ConsensusMachine: decision, next height and block sync', () => {

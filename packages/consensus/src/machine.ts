@@ -24,7 +24,7 @@
 //    - `evidence`: store it (conflicting signatures by one validator).
 // 3. Peer messages: decode with decodeMessage (drop the peer message on CodecError) and feed
 //    `{ type: 'message', message, nowMs: BigInt(Date.now()) }` (nowMs lets the machine prevote nil for a
-//    block time too far in the future, see MachineConfig.maxFutureBlockTimeMs). The result's `ignored` says why a message changed nothing; `behind`
+//    block time outside [nowMs - maxPastBlockTimeMs, nowMs + maxFutureBlockTimeMs], see MachineConfig). The result's `ignored` says why a message changed nothing; `behind`
 //    (a height) means peers have moved past the height we are deciding: fetch block `behind` and its
 //    certificate (block sync) and feed `{ type: 'syncCommit', block, commit }`, which the machine checks
 //    (the block against our chain, the certificate by > 2/3 of the power) before deciding it.
@@ -67,6 +67,10 @@ export interface Timeouts {
  * about 87 minutes of failed rounds at one height with the default timeouts).
  */
 export const MAX_ROUNDS_AHEAD = 100;
+/** Default of MachineConfig.maxFutureBlockTimeMs: a new proposal's time at most this far ahead of our clock. */
+export const DEFAULT_MAX_FUTURE_BLOCK_TIME_MS = 5_000;
+/** Default of MachineConfig.maxPastBlockTimeMs: a new proposal's time at most this far behind our clock. */
+export const DEFAULT_MAX_PAST_BLOCK_TIME_MS = 5_000;
 
 /** Defaults: a block about every second; with one of four validators down, one every few seconds. */
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -93,10 +97,17 @@ export interface MachineConfig {
   /**
    * A new proposal (polRound -1) whose block time is more than this far ahead of the receiver's clock
    * (`nowMs` of the message event) is not timely: we prevote nil for it, so a Byzantine proposer cannot
-   * push chain time (market gate closures) forward. Default 5,000 ms. Re-proposals (polRound >= 0) are
-   * not re-checked (as in CometBFT's proposer-based timestamps).
+   * push chain time (market gate closures) forward. Default {@link DEFAULT_MAX_FUTURE_BLOCK_TIME_MS}.
+   * Re-proposals (polRound >= 0) are not re-checked (as in CometBFT's proposer-based timestamps).
    */
   maxFutureBlockTimeMs?: number;
+  /**
+   * Likewise for a block time more than this far behind the receiver's clock: a proposer cannot hold chain
+   * time back (keep a market gate open) by more than this. It must cover the proposer's block building
+   * and the message delay plus the validators' clock differences. Default
+   * {@link DEFAULT_MAX_PAST_BLOCK_TIME_MS}.
+   */
+  maxPastBlockTimeMs?: number;
   /**
    * A proposer schedule for `validators` to share between successive machines (it walks heights forward
    * from where it is; a new one walks from genesis, O(height x validators)).
@@ -272,6 +283,7 @@ export class ConsensusMachine {
   readonly #maxBuffered: number;
   readonly #maxRoundsAhead: number;
   readonly #maxFutureMs: bigint;
+  readonly #maxPastMs: bigint;
 
   // Chain position.
   #height: bigint;
@@ -313,7 +325,8 @@ export class ConsensusMachine {
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
     this.#maxBuffered = config.maxBufferedMessages ?? 10_000;
     this.#maxRoundsAhead = config.maxRoundsAhead ?? MAX_ROUNDS_AHEAD;
-    this.#maxFutureMs = BigInt(config.maxFutureBlockTimeMs ?? 5000);
+    this.#maxFutureMs = BigInt(config.maxFutureBlockTimeMs ?? DEFAULT_MAX_FUTURE_BLOCK_TIME_MS);
+    this.#maxPastMs = BigInt(config.maxPastBlockTimeMs ?? DEFAULT_MAX_PAST_BLOCK_TIME_MS);
     if (start.height < 1n)
       throw new ConsensusError(`machine start: height must be >= 1, got ${start.height}`);
     if ((start.height === 1n) !== (start.lastBlock === null))
@@ -731,7 +744,7 @@ export class ConsensusMachine {
     const first = [...state.proposals.entries()][0];
     state.proposals.set(key, p);
     state.senders.add(proposerIdx);
-    if (nowMs !== undefined && p.polRound === -1 && p.block.header.timeMs > nowMs + this.#maxFutureMs)
+    if (nowMs !== undefined && p.polRound === -1 && !this.#timely(p.block.header.timeMs, nowMs))
       state.untimely.add(key);
     this.#addBlock(p.block, key);
     if (first !== undefined) {
@@ -753,6 +766,11 @@ export class ConsensusMachine {
       };
     }
     return {};
+  }
+
+  /** A new proposal's block time is within [now - maxPast, now + maxFuture] of the receiver's clock. */
+  #timely(timeMs: bigint, nowMs: bigint): boolean {
+    return timeMs <= nowMs + this.#maxFutureMs && timeMs >= nowMs - this.#maxPastMs;
   }
 
   #onValidated(height: bigint, blockHash: Uint8Array, valid: boolean): Omit<HandleResult, 'actions'> {

@@ -63,6 +63,11 @@ export interface SimOptions {
   adversary?: AdversaryMode;
   /** End the run at the first violation (for tests that expect one). */
   stopOnViolation?: boolean;
+  /** Per-node clock offset in ms (what `nowMs` reads: a skewed or lying clock); default 0. */
+  clockSkewMs?: number[];
+  /** The drivers' block-time bounds (ConsensusDriverConfig; default the machine's, 5 s each). */
+  maxFutureBlockTimeMs?: number;
+  maxPastBlockTimeMs?: number;
 }
 
 interface PeerView {
@@ -124,9 +129,12 @@ export interface SimResult {
   positions: ({ height: bigint; round: number; step: string } | undefined)[];
   /** Simulated time (ms) at which each height was first decided by an honest node, by height. */
   decisionTimesMs: number[];
+  /** The validators' public keys, by index. */
+  validatorKeys: Uint8Array[];
 }
 
-const EPOCH_MS = 1_700_000_000_000n;
+/** Simulated time 0 on the nodes' clocks (ms since the Unix epoch). */
+export const EPOCH_MS = 1_700_000_000_000n;
 export const CHAIN_ID = 'gl-sim';
 /** Largest total of a block's transactions (the sim's proposals are a few bytes). */
 const MAX_BLOCK_TX_BYTES = 1 << 20;
@@ -214,7 +222,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   function clockFor(node: NodeState): ConsensusPorts['clock'] {
     const inc = node.incarnation;
     return {
-      nowMs: () => EPOCH_MS + BigInt(now),
+      nowMs: () => EPOCH_MS + BigInt(now + (o.clockSkewMs?.[node.index] ?? 0)),
       after(delayMs, callback) {
         let cancelled = false;
         at(now + delayMs, { kind: 'call', run: () => cancelled || node.incarnation !== inc || callback() });
@@ -479,6 +487,8 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
         maxBlockTxBytes: MAX_BLOCK_TX_BYTES,
         gossipIntervalMs: o.gossipEveryMs,
         proposerSchedule: schedule,
+        ...(o.maxFutureBlockTimeMs === undefined ? {} : { maxFutureBlockTimeMs: o.maxFutureBlockTimeMs }),
+        ...(o.maxPastBlockTimeMs === undefined ? {} : { maxPastBlockTimeMs: o.maxPastBlockTimeMs }),
       },
       portsFor(node),
     );
@@ -629,6 +639,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       chain: x.chain.map(({ block, commit }) => ({ block, commit })),
     })),
     positions,
+    validatorKeys: signers.map((s) => s.publicKey),
     decisionTimesMs: [...decidedAt.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, d]) => d.t),
   };
 }

@@ -2,9 +2,10 @@
 // seeded delays, drops, duplicates, partitions that heal, one equivocating Byzantine validator and one
 // that crashes (cut before one of its next few writes or sends) and, in most seeds, restarts from its
 // persisted WAL and sign-guard state.
+import { equalBytes } from '@gridledger/base';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMEOUTS } from '../src/machine.ts';
-import { type SimOptions, type SimResult, scenario, simulate } from './sim.ts';
+import { EPOCH_MS, type SimOptions, type SimResult, scenario, simulate } from './sim.ts';
 
 /** Rounds within which a block must be decided again once a partition heals. */
 const HEAL_ROUND_BOUND = 6;
@@ -109,6 +110,51 @@ describe('deterministic simulation', () => {
     expect(up.mean).toBeLessThan(1100);
     expect(down.max).toBeLessThan(3000);
     expect(down.mean).toBeLessThan(1600);
+  });
+
+  it('block time: a proposer with a skewed clock cannot move chain time beyond the bounds', async () => {
+    // Node 0's clock is off by `skew`. Blocks are ~4 s apart (commit timeout), so a proposer that holds
+    // time back (its clock behind: it proposes the previous block's time + 1 ms) would stamp its blocks
+    // ~4 s in the past; one whose clock runs ahead would stamp them a minute in the future. With bounds
+    // of 1 s, the honest validators prevote nil for those proposals and the next round's proposer's
+    // block is decided instead. Every committed block's time is within the bounds of when it was decided.
+    const maxMs = 1000;
+    for (const skew of [-60_000, 60_000]) {
+      const o: SimOptions = {
+        ...scenario(21, 4, 12),
+        dropRate: 0,
+        dupRate: 0,
+        minDelayMs: 5,
+        maxDelayMs: 50,
+        byzantine: [],
+        partitions: [],
+        crashes: [],
+        timeouts: { ...DEFAULT_TIMEOUTS, commitMs: 4000 },
+        clockSkewMs: [skew, 0, 0, 0],
+        maxFutureBlockTimeMs: maxMs,
+        maxPastBlockTimeMs: maxMs,
+      };
+      const r = await simulate(o);
+      expect(r.violations).toEqual([]);
+      expect(r.committedHeight).toBeGreaterThanOrEqual(12);
+      const chain = r.nodes[1]!.chain;
+      let byNode0 = 0;
+      for (const { block } of chain) {
+        const h = Number(block.header.height);
+        const decidedMs = BigInt(r.decisionTimesMs[h - 1]!) + EPOCH_MS;
+        const lagMs = decidedMs - block.header.timeMs;
+        // Decided within a few message delays of the honest prevotes that checked the time.
+        expect(lagMs, `height ${h}: block time ${lagMs} ms before its decision`).toBeLessThanOrEqual(
+          BigInt(maxMs + 500),
+        );
+        expect(-lagMs, `height ${h}: block time ${-lagMs} ms after its decision`).toBeLessThanOrEqual(
+          BigInt(maxMs),
+        );
+        if (equalBytes(block.header.proposer, r.validatorKeys[0]!)) byNode0++;
+      }
+      // Node 0 proposed at its turns and was refused each time: none of its blocks was committed.
+      expect(byNode0, `skew ${skew}`).toBe(0);
+    }
   });
 
   it('is deterministic: the same seed gives the same chain', async () => {

@@ -16,6 +16,7 @@ export {
   type ExecutionStorage,
   type StaticCallResult,
 } from './app.ts';
+export { parseEthChainId, randomEthChainId } from './chain-id.ts';
 export { CommittedState, leafStoreKey, STATE_LEAF_PREFIX } from './commitment.ts';
 export {
   buildDevAccounts,

@@ -80,6 +80,9 @@ const secp = require('secp256k1') as {
   ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
 };
 
+/** The bench network's Ethereum chain id (fixed, so that transfers can be signed before it starts). */
+const BENCH_ETH_CHAIN_ID = 5_100_005n;
+
 class DevNet extends TestNet {
   async initDev(participants: number, timeouts: typeof DEFAULT_TIMEOUTS): Promise<void> {
     this.basePort = basePortArg ?? (await freePortRange(2 * this.n));
@@ -87,6 +90,7 @@ class DevNet extends TestNet {
       validators: this.n,
       outDir: this.dir,
       chainId: 'bench-chain',
+      ethChainId: BENCH_ETH_CHAIN_ID,
       basePort: this.basePort,
       timeouts,
       participants,
@@ -165,7 +169,7 @@ try {
       precommitMs: 1000,
       commitMs,
     });
-    return BigInt((await import('@gridledger/rpc')).ethChainIdOf('bench-chain'));
+    return BENCH_ETH_CHAIN_ID;
   })();
 
   // Pre-sign every transfer: sender i sends its k-th transfer (nonce k) to the next sender.

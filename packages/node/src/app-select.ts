@@ -8,6 +8,7 @@
 // carries `energy` (the market configuration's JSON, @gridledger/energy), the app runs the energy
 // extension: the registry, market and meters modules with clearing and settlement in every block.
 import type { AppCommit, Application } from '@gridledger/app-api';
+import { InputError } from '@gridledger/base';
 import {
   decodeMarketConfigJson,
   energyExtension,
@@ -16,8 +17,8 @@ import {
 } from '@gridledger/energy';
 import { decodeGenesisJson, ExecutionApp, SenderRecoveryPool } from '@gridledger/execution';
 import { KvApp } from '@gridledger/kvapp';
-import { ethChainIdOf } from '@gridledger/rpc';
 import type { NodeStore } from '@gridledger/store';
+import { genesisEthChainId } from './genesis.ts';
 import type { Home } from './home.ts';
 
 /** What the node needs from an application: the consensus interface plus the store commit hook. */
@@ -66,10 +67,16 @@ export async function loadNodeApp(
   const energyJson = home.genesis.appState.energy;
   const energy =
     energyJson === undefined ? undefined : decodeMarketConfigJson(energyJson, 'genesis.json appState.energy');
+  const ethChainId = genesisEthChainId(home.genesis);
+  if (energy && energy.chainId !== ethChainId) {
+    throw new InputError(
+      `${home.dir}/genesis.json: appState.energy.chainId ${energy.chainId} differs from ethChainId ${ethChainId} (meter readings would be signed for another chain)`,
+    );
+  }
   const pool = SenderRecoveryPool.create(RECOVERY_WORKERS);
   try {
     const app = await ExecutionApp.load({
-      chainId: ethChainIdOf(home.genesis.chainId),
+      chainId: ethChainId,
       genesis,
       storage: store,
       maxTxBytes: home.config.mempool.maxTxBytes,

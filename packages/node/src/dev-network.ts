@@ -22,8 +22,13 @@ import {
   type RoleName,
   writeDevAccounts,
 } from '@gridledger/execution';
-import { ethChainIdOf } from '@gridledger/rpc';
-import { DEFAULT_CHAIN_ID, type InitOptions, type InitResult, initNetwork } from './home.ts';
+import {
+  chooseEthChainId,
+  DEFAULT_CHAIN_ID,
+  type InitOptions,
+  type InitResult,
+  initNetwork,
+} from './home.ts';
 
 /** An account added to the dev genesis beside the dev accounts. */
 export interface ExtraAccount {
@@ -39,7 +44,8 @@ export interface DevInitOptions extends Omit<InitOptions, 'app' | 'appState'> {
   participants?: number;
   /**
    * The energy market: a configuration, `false` for none, or omitted for {@link defaultDevMarketConfig}
-   * (the grid operator is the dev grid-operator; the chain id must be the network's).
+   * (the grid operator is the dev grid-operator). A given configuration's chain id is the network's
+   * Ethereum chain id (it must equal `ethChainId` when that is given too).
    */
   energy?: MarketConfig | false;
   /** More accounts registered (and funded) at genesis, e.g. a simulation's devices. */
@@ -118,11 +124,18 @@ export function initDevNetwork(opts: DevInitOptions): DevInitResult {
   const gridOperator = accounts.find((a) => a.role === 'grid-operator')!.address;
   const genesisTime = opts.genesisTime ?? new Date();
   const genesisMs = BigInt(genesisTime.getTime());
+  // The Ethereum chain id: given, or the given market's, or chosen as initNetwork would (random by default).
+  const given = opts.ethChainId ?? (opts.energy ? opts.energy.chainId : undefined);
+  if (opts.energy && opts.ethChainId !== undefined && opts.energy.chainId !== opts.ethChainId) {
+    throw new InputError(
+      `energy.chainId ${opts.energy.chainId} differs from ethChainId ${opts.ethChainId}: the market's EIP-712 domain must name the network's chain id`,
+    );
+  }
+  const ethChainId = chooseEthChainId(opts.chainId ?? DEFAULT_CHAIN_ID, given);
   const energy =
     opts.energy === false
       ? undefined
-      : (opts.energy ??
-        defaultDevMarketConfig(ethChainIdOf(opts.chainId ?? DEFAULT_CHAIN_ID), gridOperator, genesisMs));
+      : (opts.energy ?? defaultDevMarketConfig(ethChainId, gridOperator, genesisMs));
   if (energy) {
     // The first block clears every interval from firstInterval up to its market time, one by one.
     const atGenesis = marketTimeMs(energy, genesisMs) / energy.intervalMs;
@@ -137,7 +150,7 @@ export function initDevNetwork(opts: DevInitOptions): DevInitResult {
     ...encodeGenesisJson(genesis),
     ...(energy ? { energy: encodeMarketConfigJson(energy) } : {}),
   };
-  const r = initNetwork({ ...init, genesisTime, app: 'execution', appState });
+  const r = initNetwork({ ...init, ethChainId, genesisTime, app: 'execution', appState });
   const dir = join(r.genesisPath, '..');
   const written = writeDevAccounts(dir, devOptions);
   if (energy) {

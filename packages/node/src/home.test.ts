@@ -18,7 +18,10 @@ describe('home folders', () => {
     ]);
     const home = loadHome(join(out, 'node1'));
     expect(home.config.chainId).toBe('c-1');
-    expect(home.config.p2p.persistentPeers).toEqual(['127.0.0.1:31000', '127.0.0.1:31004']);
+    expect(home.config.p2p.persistentPeers).toEqual([
+      `${r.homes[0]!.publicKey.slice(2)}@127.0.0.1:31000`,
+      `${r.homes[2]!.publicKey.slice(2)}@127.0.0.1:31004`,
+    ]);
     expect(home.genesis.validators.map((v) => v.publicKey)).toEqual(r.homes.map((h) => h.publicKey));
     expect(statSync(join(out, 'node1', 'node_key.json')).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(r.genesisPath, 'utf8'))).toEqual(home.genesis);
@@ -32,6 +35,12 @@ describe('home folders', () => {
     c.p2p.port = 'x';
     writeFileSync(cfg, JSON.stringify(c));
     expect(() => loadHome(join(out, 'node0'))).toThrow(/config\.json: p2p\.port:/);
+    c.p2p.port = 1;
+    c.p2p.persistentPeers = ['0x12@127.0.0.1:5'];
+    writeFileSync(cfg, JSON.stringify(c));
+    expect(() => loadHome(join(out, 'node0'))).toThrow(
+      /persistentPeers\.0: expected "host:port" or "pubkey@host:port"/,
+    );
     expect(() => loadHome(join(root, 'nowhere'))).toThrow(/not a node home/);
   });
 });

@@ -5,8 +5,14 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fromHex, InputError, toHex } from '@gridledger/base';
-import { DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS } from '@gridledger/consensus';
+import {
+  DEFAULT_TIMEOUTS as CONSENSUS_DEFAULT_TIMEOUTS,
+  DEFAULT_MAX_FUTURE_BLOCK_TIME_MS,
+  DEFAULT_MAX_PAST_BLOCK_TIME_MS,
+} from '@gridledger/consensus';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
+import { parseEthChainId, randomEthChainId } from '@gridledger/execution';
+import { parsePeerAddress } from '@gridledger/p2p';
 import { z } from 'zod';
 
 /** Default first port: node k listens for peers on base + 2k and serves JSON-RPC on base + 2k + 1. */
@@ -17,10 +23,30 @@ export const DEFAULT_CHAIN_ID = 'gridledger-local';
 const hex = (bytes: number) =>
   z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `expected 0x and ${bytes * 2} hex digits`);
 const port = z.number().int().min(0).max(65535);
-const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected "host:port"');
+const peerAddress = z.string().refine((s) => {
+  try {
+    parsePeerAddress(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected "host:port" or "pubkey@host:port" (pubkey: the peer\'s validator key, 64 hex digits)');
 
 const genesisSchema = z.object({
   chainId: z.string().min(1).max(64),
+  /**
+   * The Ethereum chain id (EIP-155, eth_chainId, the meters' EIP-712 domain) as a decimal string, chosen
+   * at `gridledger init` (random unless given). Genesis files from before it existed: re-create the network.
+   */
+  ethChainId: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing: the Ethereum chain id (a network made before it was in genesis: re-create it with "gridledger init")'
+          : 'expected a decimal string',
+    })
+    .regex(/^[1-9][0-9]{0,15}$/, 'expected a decimal integer in 1..2^53-1')
+    .refine((v) => BigInt(v) <= 9_007_199_254_740_991n, 'expected a decimal integer in 1..2^53-1'),
   genesisTime: z.string().datetime({ message: 'expected an ISO 8601 time' }),
   validators: z
     .array(
@@ -55,13 +81,33 @@ const configSchema = z.object({
   p2p: z.object({
     host: z.string().min(1),
     port,
-    persistentPeers: z.array(hostPort),
+    /** "pubkey@host:port" (the peer must authenticate with that key) or "host:port". */
+    persistentPeers: z.array(peerAddress),
     maxFrameBytes: z.number().int().positive().optional(),
+    /** Per-peer limits after the handshake (default DEFAULT_PEER_LIMITS of @gridledger/p2p). */
+    peerLimits: z
+      .object({
+        messagesPerSecond: z.number().positive(),
+        messageBurst: z.number().positive(),
+        bytesPerSecond: z.number().positive(),
+        byteBurst: z.number().positive(),
+      })
+      .partial()
+      .optional(),
+    /** How long a peer beyond its limits is refused, ms (default 60,000). */
+    peerBanMs: z.number().int().positive().optional(),
   }),
   rpc: z.object({ host: z.string().min(1), port }),
   /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */
   metrics: z.object({ host: z.string().min(1), port }).optional(),
   consensus: timeoutsSchema,
+  /**
+   * Block-time bounds: a new proposal whose time is more than maxFutureMs ahead of, or maxPastMs behind,
+   * this validator's clock gets a nil prevote (default 5,000 ms each; docs/node-and-p2p.md "Block time").
+   */
+  blockTime: z
+    .object({ maxFutureMs: z.number().int().min(100), maxPastMs: z.number().int().min(100) })
+    .optional(),
   mempool: z.object({
     maxTxs: z.number().int().positive(),
     maxBytes: z.number().int().positive(),
@@ -100,6 +146,11 @@ export interface InitOptions {
   validators: number;
   outDir: string;
   chainId?: string;
+  /**
+   * The Ethereum chain id (EIP-155). Default: the chain id when that is a decimal integer, otherwise a
+   * random one ({@link randomEthChainId}), so that no two networks share it by default.
+   */
+  ethChainId?: bigint;
   basePort?: number;
   host?: string;
   timeouts?: Partial<ConsensusTimeouts>;
@@ -116,6 +167,9 @@ export interface InitOptions {
 /** Paths written by {@link initNetwork}. */
 export interface InitResult {
   genesisPath: string;
+  /** The chain id and the Ethereum chain id (decimal) written into genesis. */
+  chainId: string;
+  ethChainId: string;
   homes: { dir: string; moniker: string; p2pPort: number; rpcPort: number; publicKey: string }[];
 }
 
@@ -126,7 +180,8 @@ export function isEmptyDir(dir: string): boolean {
 
 /**
  * Writes `outDir/genesis.json` and one home per validator, `outDir/node0..node{N-1}`; node k listens
- * on base + 2k (p2p) and base + 2k + 1 (JSON-RPC), and lists every other node as a persistent peer.
+ * on base + 2k (p2p) and base + 2k + 1 (JSON-RPC), and lists every other node as a persistent peer
+ * `pubkey@host:port` (the peer must authenticate with that key).
  * Refuses a non-empty folder so that no key is ever overwritten.
  */
 export function initNetwork(opts: InitOptions): InitResult {
@@ -143,6 +198,7 @@ export function initNetwork(opts: InitOptions): InitResult {
       `--chain-id: expected 1..64 printable ASCII characters without spaces, got "${chainId}"`,
     );
   }
+  const ethChainId = chooseEthChainId(chainId, opts.ethChainId);
   const out = resolve(opts.outDir);
   if (!isEmptyDir(out))
     throw new InputError(`${out} is not empty: refusing to overwrite an existing network`);
@@ -150,6 +206,7 @@ export function initNetwork(opts: InitOptions): InitResult {
   const keys = Array.from({ length: n }, () => ed25519KeyPair());
   const genesis: Genesis = {
     chainId,
+    ethChainId: ethChainId.toString(),
     genesisTime: (opts.genesisTime ?? new Date()).toISOString(),
     validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: toHex(k.publicKey), power: '10' })),
     ...(opts.app ? { app: opts.app } : {}),
@@ -170,10 +227,11 @@ export function initNetwork(opts: InitOptions): InitResult {
         port: base + 2 * k,
         persistentPeers: Array.from({ length: n }, (_, j) => j)
           .filter((j) => j !== k)
-          .map((j) => `${host}:${base + 2 * j}`),
+          .map((j) => `${toHex(keys[j]!.publicKey).slice(2)}@${host}:${base + 2 * j}`),
       },
       rpc: { host, port: base + 2 * k + 1 },
       consensus: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
+      blockTime: { maxFutureMs: DEFAULT_MAX_FUTURE_BLOCK_TIME_MS, maxPastMs: DEFAULT_MAX_PAST_BLOCK_TIME_MS },
       mempool: { maxTxs: 10_000, maxBytes: 32 * 1024 * 1024, maxTxBytes: 64 * 1024, ...opts.mempool },
       maxBlockTxBytes: 1024 * 1024,
       log: { level: opts.logLevel ?? 'info' },
@@ -189,7 +247,24 @@ export function initNetwork(opts: InitOptions): InitResult {
       publicKey: toHex(keys[k]!.publicKey),
     });
   }
-  return { genesisPath, homes };
+  return { genesisPath, chainId, ethChainId: genesis.ethChainId, homes };
+}
+
+/**
+ * The Ethereum chain id of a new network: `ethChainId` when given; otherwise the chain id when it is a
+ * decimal integer (`gridledger init --chain-id 7777`); otherwise a random one. Throws an
+ * {@link InputError} when both are numbers and differ, or `ethChainId` is out of range.
+ * @example chooseEthChainId('7777', undefined) // 7777n
+ */
+export function chooseEthChainId(chainId: string, ethChainId: bigint | undefined): bigint {
+  const fromName = /^[0-9]{1,16}$/.test(chainId) ? parseEthChainId(chainId, '--chain-id') : undefined;
+  if (ethChainId === undefined) return fromName ?? randomEthChainId();
+  const id = parseEthChainId(ethChainId, '--eth-chain-id');
+  if (fromName !== undefined && fromName !== id)
+    throw new InputError(
+      `--eth-chain-id ${id} differs from the numeric --chain-id ${chainId}: give one of them`,
+    );
+  return id;
 }
 
 /** Writes `node_key.json` readable by the owner only (0600). */

@@ -18,9 +18,10 @@ export {
   type ExtraAccount,
   initDevNetwork,
 } from './dev-network.ts';
-export { genesisTimeMs, genesisValidatorSet } from './genesis.ts';
+export { genesisEthChainId, genesisTimeMs, genesisValidatorSet } from './genesis.ts';
 export {
   type ConsensusTimeouts,
+  chooseEthChainId,
   DEFAULT_BASE_PORT,
   DEFAULT_CHAIN_ID,
   DEFAULT_TIMEOUTS,

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDevAccounts } from '@gridledger/execution';
-import { ethChainIdOf } from '@gridledger/rpc';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePortRange } from '../test/harness.ts';
@@ -35,7 +34,7 @@ describe('GET /metrics', () => {
     const genesisTime = new Date();
     const ms = BigInt(genesisTime.getTime());
     const operator = buildDevAccounts({ participants: 2 }).accounts.find((a) => a.role === 'grid-operator')!;
-    const market = defaultDevMarketConfig(ethChainIdOf('metrics-chain'), operator.address, ms);
+    const market = defaultDevMarketConfig(5_100_004n, operator.address, ms);
     initDevNetwork({
       validators: 1,
       outDir: dir,

@@ -175,6 +175,8 @@ export class Node {
       port: cfg.p2p.port,
       persistentPeers: cfg.p2p.persistentPeers,
       ...(cfg.p2p.maxFrameBytes ? { maxFrameBytes: cfg.p2p.maxFrameBytes } : {}),
+      ...(cfg.p2p.peerLimits ? { peerLimits: cfg.p2p.peerLimits } : {}),
+      ...(cfg.p2p.peerBanMs ? { peerBanMs: cfg.p2p.peerBanMs } : {}),
       backoffInitialMs: 100,
       backoffMaxMs: 2000,
       logger: log,
@@ -194,6 +196,9 @@ export class Node {
         genesisTimeMs: genesisTimeMs(home.genesis),
         signer: this.myIndex >= 0 ? keySigner(home.nodeKey.secretKey) : null,
         timeouts: cfg.consensus,
+        ...(cfg.blockTime
+          ? { maxFutureBlockTimeMs: cfg.blockTime.maxFutureMs, maxPastBlockTimeMs: cfg.blockTime.maxPastMs }
+          : {}),
         maxBlockTxBytes: cfg.maxBlockTxBytes,
         // The execution app picks the block from a window several blocks deep: transactions it cannot
         // include yet (behind a nonce gap a lost transaction left) must not fill the whole block's worth

@@ -9,15 +9,10 @@ import { keccak256 } from '@gridledger/crypto';
 import type { MarketConfig } from '@gridledger/energy';
 import type { ExecutionApp } from '@gridledger/execution';
 import { type Mempool, txHash } from '@gridledger/mempool';
-import {
-  ethChainIdOf,
-  type RpcBackend,
-  RpcServer,
-  type SubmitTxResult,
-  storeBlockReader,
-} from '@gridledger/rpc';
+import { type RpcBackend, RpcServer, type SubmitTxResult, storeBlockReader } from '@gridledger/rpc';
 import type { NodeStore } from '@gridledger/store';
 import type { Logger } from 'pino';
+import { genesisEthChainId } from './genesis.ts';
 import type { Home } from './home.ts';
 
 /** What the RPC side reads from a node (the Node class has all of it). */
@@ -48,7 +43,7 @@ export interface RpcHandle {
 /** The RpcBackend (the rpc package's port) of a node. */
 export function nodeRpcBackend(node: RpcNodeSource): RpcBackend {
   return {
-    ethChainId: ethChainIdOf(node.home.genesis.chainId),
+    ethChainId: genesisEthChainId(node.home.genesis),
     ...storeBlockReader(node.store),
     submitTx: (tx) => node.submitTx(tx),
     // Ethereum transactions are known by keccak256; kv transactions by the mempool's sha256.

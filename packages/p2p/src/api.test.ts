@@ -5,6 +5,7 @@ import * as api from './index.ts';
 it('exports exactly these values', () => {
   expect(Object.keys(api).sort()).toEqual([
     'DEFAULT_MAX_FRAME_BYTES',
+    'DEFAULT_PEER_LIMITS',
     'FrameCipher',
     'FrameDecoder',
     'GOSSIP_KINDS',
@@ -22,6 +23,7 @@ it('exports exactly these values', () => {
     'encodeMessage',
     'handshakeTranscript',
     'newEphemeralKeyPair',
+    'parsePeerAddress',
     'verifyAuth',
   ]);
 });

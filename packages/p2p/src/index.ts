@@ -34,4 +34,6 @@ export {
   type PeerHandler,
   type PeerInfo,
   PRE_HANDSHAKE_MAX_FRAME_BYTES,
+  parsePeerAddress,
 } from './network.ts';
+export { DEFAULT_PEER_LIMITS, type PeerLimits } from './peer-limits.ts';

@@ -349,4 +349,58 @@ describe('p2p network', () => {
     b2.net.send(a.net.id, { kind: 'block-response', height: 1n, data: new Uint8Array([1]) });
     await until(() => a.got.length === 1 && b2.got.length === 1, 'both directions');
   });
+
+  it('a persistent peer named pubkey@host:port must authenticate with that key, or it is refused', async () => {
+    // The address of validator 1 is served by validator 2 (another member of the set: a machine holding
+    // another validator's key, or an address redirected to it).
+    const other = await startNode(keys[2]!);
+    const hex = (k: Ed25519KeyPair) => toHex(k.publicKey).slice(2);
+    const a = await startNode(keys[0]!, { persistentPeers: [`${hex(keys[1]!)}@127.0.0.1:${other.port}`] });
+    await until(() => a.net.stats.peersWithWrongKey >= 2, 'refused twice (it keeps redialling with backoff)');
+    expect(a.net.peers()).toHaveLength(0);
+    expect(other.net.peers()).toHaveLength(0);
+    // Named with the right key (0x optional, any case), the same address connects.
+    const b = await startNode(keys[0]!, {
+      persistentPeers: [`0x${hex(keys[2]!).toUpperCase()}@127.0.0.1:${other.port}`],
+    });
+    await until(() => b.net.peers().length === 1, 'connected to the named key');
+    expect(b.net.peers()[0]!.id).toBe(toHex(keys[2]!.publicKey));
+    expect(b.net.stats.peersWithWrongKey).toBe(0);
+    // A malformed entry is refused when the network is built.
+    expect(
+      () =>
+        new P2pNetwork({
+          chainId: CHAIN,
+          nodeKey: keys[0]!,
+          isAllowedPeer: () => true,
+          port: 0,
+          persistentPeers: ['abcd@127.0.0.1:1'],
+        }),
+    ).toThrow(/pubkey@host:port/);
+  });
+
+  it('disconnects and bans a peer that floods beyond its message rate; it is refused until the ban ends', async () => {
+    const a = await startNode(keys[0]!, {
+      peerLimits: { messagesPerSecond: 100, messageBurst: 200 },
+      peerBanMs: 1500,
+    });
+    const b = await startNode(keys[1]!, { persistentPeers: [`127.0.0.1:${a.port}`] });
+    await until(() => a.net.peers().length === 1, 'connected');
+    // Within the burst: delivered, no ban.
+    for (let i = 0; i < 100; i++)
+      b.net.send(a.net.id, { kind: 'status', height: BigInt(i), latestHash: new Uint8Array(32) });
+    await until(() => a.got.length === 100, 'first 100 delivered');
+    expect(a.net.stats.peersBanned).toBe(0);
+    // A flood: 5,000 messages at once.
+    for (let i = 0; i < 5000; i++)
+      b.net.send(a.net.id, { kind: 'status', height: BigInt(i), latestHash: new Uint8Array(32) });
+    await until(() => a.net.stats.peersBanned === 1 && a.net.peers().length === 0, 'flooder disconnected');
+    expect(a.got.length).toBeLessThan(400);
+    // b redials (persistent peer) and is refused while banned ...
+    const rejected = a.net.stats.handshakesRejected;
+    await until(() => a.net.stats.handshakesRejected > rejected, 'redial refused');
+    expect(a.net.peers()).toHaveLength(0);
+    // ... and accepted once the ban is over.
+    await until(() => a.net.peers().length === 1, 'reconnected after the ban', 8000);
+  });
 });

@@ -25,6 +25,7 @@ import {
   type PeerMessage,
   type WireMessage,
 } from './messages.ts';
+import { DEFAULT_PEER_LIMITS, PeerBans, PeerBudget, type PeerLimits } from './peer-limits.ts';
 
 /** Options of a {@link P2pNetwork}. */
 export interface P2pOptions {
@@ -38,7 +39,11 @@ export interface P2pOptions {
   host?: string;
   /** Listen port; 0 picks a free one. */
   port: number;
-  /** Peers to keep connected to, as "host:port". */
+  /**
+   * Peers to keep connected to, as "host:port" or "pubkey@host:port" (pubkey: the peer's ed25519 key, 64
+   * hex digits, 0x optional). With a key, a connection we dial there must authenticate as that key, or
+   * it is refused (a machine at that address holding another validator's key, or a redirected address).
+   */
   persistentPeers?: string[];
   /** Largest frame body accepted or sent (default 4 MiB). */
   maxFrameBytes?: number;
@@ -60,6 +65,13 @@ export interface P2pOptions {
   seenCacheSize?: number;
   /** Largest bytes queued for one slow peer before it is dropped (default 64 MiB). */
   maxQueuedBytesPerPeer?: number;
+  /**
+   * Limits on what one authenticated peer may send (messages and bytes per second, with bursts; default
+   * DEFAULT_PEER_LIMITS). A peer beyond them is disconnected and refused for `peerBanMs`.
+   */
+  peerLimits?: Partial<PeerLimits>;
+  /** How long a peer that exceeded its limits is refused (default 60,000 ms). */
+  peerBanMs?: number;
   logger?: Logger;
 }
 
@@ -79,6 +91,10 @@ export interface P2pStats {
   /** Inbound connections closed at once because a connection cap was reached. */
   connectionsRefused: number;
   handshakesRejected: number;
+  /** Dialed persistent peers that authenticated with another key than their `pubkey@` entry names. */
+  peersWithWrongKey: number;
+  /** Peers disconnected and banned for exceeding their message or byte rate. */
+  peersBanned: number;
   protocolErrors: number;
   duplicatesDropped: number;
   messagesIn: number;
@@ -102,6 +118,21 @@ interface DialTarget {
   conn: Connection | undefined;
   peerId: string | undefined;
   self: boolean;
+  /** The key the peer at this address must present (0x and lower-case hex, as peer ids), if named. */
+  expectedKey: string | undefined;
+}
+
+/**
+ * Parses a persistent peer, "host:port" or "pubkey@host:port".
+ * @example parsePeerAddress('ab…(64 hex)@10.0.0.2:26600') // { key: '0xab…', host: '10.0.0.2', port: 26600 }
+ */
+export function parsePeerAddress(address: string): { key: string | undefined; host: string; port: number } {
+  const m = /^(?:(?:0x)?([0-9a-fA-F]{64})@)?([^:@\s]+):(\d{1,5})$/.exec(address);
+  if (!m || Number(m[3]) > 65535)
+    throw new InputError(
+      `p2p: persistent peer "${address}" is not host:port or pubkey@host:port (pubkey: 64 hex digits)`,
+    );
+  return { key: m[1] === undefined ? undefined : `0x${m[1].toLowerCase()}`, host: m[2]!, port: Number(m[3]) };
 }
 
 /** Largest frame body accepted before the handshake is done (hello and the sealed auth are ~100 bytes). */
@@ -119,6 +150,8 @@ class Connection {
   /** The sealed channel, from the peer's hello on. */
   session: HandshakeSession | undefined;
   peerId: string | undefined;
+  /** The peer's message and byte allowance, from the handshake on. */
+  budget: PeerBudget | undefined;
   corked = false;
   messagesIn = 0;
   messagesOut = 0;
@@ -154,7 +187,7 @@ class Connection {
 export class P2pNetwork {
   /** Hex of this node's public key. */
   readonly id: string;
-  private readonly opts: Required<Omit<P2pOptions, 'logger' | 'persistentPeers'>> & {
+  private readonly opts: Required<Omit<P2pOptions, 'logger' | 'persistentPeers' | 'peerLimits'>> & {
     persistentPeers: string[];
   };
   private readonly log: Logger;
@@ -163,6 +196,8 @@ export class P2pNetwork {
   private readonly active = new Map<string, Connection>();
   private readonly targets: DialTarget[] = [];
   private readonly seen = new Map<string, true>();
+  private readonly limits: PeerLimits;
+  private readonly bans = new PeerBans();
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly peerHandlers: PeerHandler[] = [];
   private stopped = false;
@@ -171,6 +206,8 @@ export class P2pNetwork {
     connectionsOpened: 0,
     connectionsRefused: 0,
     handshakesRejected: 0,
+    peersWithWrongKey: 0,
+    peersBanned: 0,
     protocolErrors: 0,
     duplicatesDropped: 0,
     messagesIn: 0,
@@ -194,23 +231,28 @@ export class P2pNetwork {
       backoffMaxMs: 5000,
       seenCacheSize: 100_000,
       maxQueuedBytesPerPeer: 64 * 1024 * 1024,
+      peerBanMs: 60_000,
       persistentPeers: [],
       ...options,
     } as P2pNetwork['opts'];
+    this.limits = { ...DEFAULT_PEER_LIMITS, ...options.peerLimits };
+    for (const [k, v] of Object.entries(this.limits))
+      if (!(Number.isFinite(v) && v > 0))
+        throw new InputError(`p2p: peerLimits.${k} must be a positive number, got ${v}`);
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ module: 'p2p' });
     this.id = toHex(options.nodeKey.publicKey);
     for (const address of this.opts.persistentPeers) {
-      const m = /^(.+):(\d{1,5})$/.exec(address);
-      if (!m) throw new InputError(`p2p: persistent peer "${address}" is not host:port`);
+      const { key, host, port } = parsePeerAddress(address);
       this.targets.push({
         address,
-        host: m[1]!,
-        port: Number(m[2]),
+        host,
+        port,
         attempt: 0,
         timer: undefined,
         conn: undefined,
         peerId: undefined,
-        self: false,
+        self: key === this.id,
+        expectedKey: key,
       });
     }
   }
@@ -438,6 +480,15 @@ export class P2pNetwork {
       this.handleHandshake(c, frame);
       return;
     }
+    // Limits first: a flooding peer costs us no decryption or decoding beyond its allowance.
+    const now = Date.now();
+    if (!c.budget!.take(frame.length, now)) {
+      this.stats.peersBanned++;
+      this.bans.ban(c.peerId!, now + this.opts.peerBanMs);
+      throw new P2pProtocolError(
+        `peer exceeded its limits (${this.limits.messagesPerSecond} messages/s, ${this.limits.bytesPerSecond} bytes/s sustained): banned for ${this.opts.peerBanMs} ms`,
+      );
+    }
     const body = c.session!.receive.open(frame);
     const msg: WireMessage = decodeMessage(body);
     if (msg.kind === 'hello' || msg.kind === 'auth')
@@ -495,10 +546,23 @@ export class P2pNetwork {
       if (c.target) c.target.self = true;
       throw new P2pProtocolError('connected to self');
     }
+    const expected = c.outbound ? c.target?.expectedKey : undefined;
+    if (expected !== undefined && peerId !== expected) {
+      this.stats.peersWithWrongKey++;
+      throw new P2pProtocolError(
+        `peer at ${c.remoteAddress} authenticated as ${peerId.slice(0, 18)}…, but the persistent peer entry names ${expected.slice(0, 18)}…`,
+      );
+    }
     if (!this.opts.isAllowedPeer(msg.publicKey)) {
       throw new P2pProtocolError(`peer ${peerId.slice(0, 18)}… is not in the validator set`);
     }
+    const banned = this.bans.bannedUntil(peerId, Date.now());
+    if (banned !== undefined)
+      throw new P2pProtocolError(
+        `peer ${peerId.slice(0, 18)}… is banned for ${banned - Date.now()} ms more (it exceeded its limits)`,
+      );
     c.peerId = peerId;
+    c.budget = new PeerBudget(this.limits, Date.now());
     c.decoder.limit = this.opts.maxFrameBytes + SEAL_OVERHEAD_BYTES;
     this.open(c);
   }

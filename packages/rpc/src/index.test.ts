@@ -14,7 +14,6 @@ describe('@gridledger/rpc exports', () => {
       'RpcError',
       'RpcServer',
       'buildMethods',
-      'ethChainIdOf',
       'formatEthBlock',
       'formatEthTransaction',
       'glAccountMethods',

@@ -138,5 +138,5 @@ export type {
 } from './port.ts';
 export { GRIDLEDGER_RPC_METHODS, type GridledgerRpcMethod, type GridledgerRpcSchema } from './schema.ts';
 export { RpcServer, type RpcServerOptions } from './server.ts';
-export { ethChainIdOf, mempoolSubmitter, storeBlockReader } from './store-backend.ts';
+export { mempoolSubmitter, storeBlockReader } from './store-backend.ts';
 export type { AddressHex, BlockTag, DecimalString, Hex, IntegerParameter } from './wire.ts';

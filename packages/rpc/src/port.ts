@@ -97,7 +97,7 @@ export interface RpcTip {
 
 /** Everything the RPC server reads from (and the one thing it writes to) a node. */
 export interface RpcBackend {
-  /** The chain id as a number, for eth_chainId and net_version (see {@link ethChainIdOf}). */
+  /** The chain id as a number, for eth_chainId and net_version (genesis.json's ethChainId, chosen at `gridledger init`). */
   readonly ethChainId: bigint;
   /** Height of the last committed block (0n when none). */
   latestHeight(): bigint | Promise<bigint>;

@@ -1,25 +1,10 @@
 // Adapters that build most of an RpcBackend from the node's parts: blocks and certificates from the
-// NodeStore (decoded with the consensus codecs), transaction submission through the Mempool, and the
-// numeric chain id Ethereum tools expect. The node supplies status(), validators() and the rest of the
-// port itself.
-import { bytesToBigint, utf8 } from '@gridledger/base';
+// NodeStore (decoded with the consensus codecs) and transaction submission through the Mempool. The node
+// supplies the Ethereum chain id (from genesis), status(), validators() and the rest of the port itself.
 import { decodeBlock, decodeCommit } from '@gridledger/consensus';
-import { sha256 } from '@gridledger/crypto';
 import { type Mempool, txHash } from '@gridledger/mempool';
 import type { NodeStore } from '@gridledger/store';
 import type { RpcBackend, RpcBlock } from './port.ts';
-
-/**
- * The numeric chain id shown by eth_chainId / net_version for a gridledger chain id: the number itself
- * when the chain id is a decimal integer (at most 2^53 - 1), otherwise the first 4 bytes of
- * sha256(chain id) as an unsigned integer (so it fits every Ethereum tool).
- * @example ethChainIdOf('1337') // 1337n
- */
-export function ethChainIdOf(chainId: string): bigint {
-  if (/^[0-9]{1,16}$/.test(chainId) && BigInt(chainId) <= BigInt(Number.MAX_SAFE_INTEGER))
-    return BigInt(chainId);
-  return bytesToBigint(sha256(utf8(chainId)).subarray(0, 4));
-}
 
 /** Reads blocks and certificates for the RPC server from the node store. */
 export function storeBlockReader(

@@ -23,9 +23,11 @@ import { sha256 } from '@gridledger/crypto';
 import { KvApp } from '@gridledger/kvapp';
 import { Mempool } from '@gridledger/mempool';
 import { NodeStore } from '@gridledger/store';
-import { ethChainIdOf, mempoolSubmitter, type RpcBackend, storeBlockReader } from '../src/index.ts';
+import { mempoolSubmitter, type RpcBackend, storeBlockReader } from '../src/index.ts';
 
 export const CHAIN_ID = 'gridledger-rpc-test';
+/** The fixture chain's Ethereum chain id (EIP-155). */
+export const ETH_CHAIN_ID = 4_242_001n;
 
 export interface Chain {
   store: NodeStore;
@@ -97,7 +99,7 @@ export async function openChain(opts: { maxTxs?: number } = {}): Promise<Chain> 
   }
 
   const backend: RpcBackend = {
-    ethChainId: ethChainIdOf(CHAIN_ID),
+    ethChainId: ETH_CHAIN_ID,
     ...storeBlockReader(store),
     ...mempoolSubmitter(mempool),
     async status() {

@@ -7,8 +7,8 @@ import { sha256 } from '@gridledger/crypto';
 import { createPublicClient, http } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ethChainIdOf, proposerAddress, RpcServer } from '../src/index.ts';
-import { CHAIN_ID, type Chain, openChain } from './chain-fixture.ts';
+import { proposerAddress, RpcServer } from '../src/index.ts';
+import { CHAIN_ID, type Chain, ETH_CHAIN_ID, openChain } from './chain-fixture.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC responses, checked field by field by the assertions
 type Json = any;
@@ -53,7 +53,7 @@ async function result(method: string, params?: unknown[]): Promise<Json> {
 describe('RPC read side: happy paths', () => {
   it('answers the node and chain identity methods', async () => {
     expect(await result('web3_clientVersion')).toMatch(/^gridledger\/0\.1\.0\/node-v/);
-    const chainId = ethChainIdOf(CHAIN_ID);
+    const chainId = ETH_CHAIN_ID;
     expect(await result('eth_chainId')).toBe(`0x${chainId.toString(16)}`);
     expect(await result('net_version')).toBe(chainId.toString());
     expect(await result('net_peerCount')).toBe('0x3');
@@ -100,7 +100,7 @@ describe('RPC read side: happy paths', () => {
 
   it('viem parses chain id, block number and blocks', async () => {
     const client = createPublicClient({ transport: http(server.url) });
-    expect(BigInt(await client.getChainId())).toBe(ethChainIdOf(CHAIN_ID));
+    expect(BigInt(await client.getChainId())).toBe(ETH_CHAIN_ID);
     expect(await client.getBlockNumber({ cacheTime: 0 })).toBe(2n);
     const b = await client.getBlock({ blockNumber: 1n });
     expect(b.number).toBe(1n);

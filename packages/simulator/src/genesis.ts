@@ -5,8 +5,7 @@
 // admin are the dev accounts).
 import { dollarsPerMWhToMicros, dollarsToMicros, minutesToMs } from '@gridledger/base';
 import { checkMarketConfig, type MarketConfig } from '@gridledger/energy';
-import { type Address, buildDevAccounts, type RoleName } from '@gridledger/execution';
-import { ethChainIdOf } from '@gridledger/rpc';
+import { type Address, buildDevAccounts, type RoleName, randomEthChainId } from '@gridledger/execution';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -14,8 +13,11 @@ import type { Scenario } from './scenario.ts';
 export interface ScenarioGenesisOptions {
   /** The network's genesis time (block time of the chain's start), ms. */
   genesisTimeMs: bigint;
-  /** The node chain id string (default "gridledger-local"); the market's EIP-712 chain id derives from it. */
-  chainId?: string;
+  /**
+   * The network's Ethereum chain id, which the market's EIP-712 domain names (default: a random one;
+   * `initDevNetwork({ energy })` then writes the market's chain id into genesis).
+   */
+  ethChainId?: bigint;
   /** The grid operator and upstream account (default: the dev grid-operator). */
   gridOperator?: Address;
   /**
@@ -53,7 +55,7 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
   const marketAtGenesis = clock.marketOriginMs - allowance * clock.scale;
   const gateLeadMs = BigInt(s.gateLeadIntervals) * intervalMs;
   const energy = checkMarketConfig({
-    chainId: ethChainIdOf(opts.chainId ?? 'gridledger-local'),
+    chainId: opts.ethChainId ?? randomEthChainId(),
     gridOperator,
     intervalMs,
     gateLeadMs,

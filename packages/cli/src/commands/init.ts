@@ -17,6 +17,13 @@ export function parseIntFlag(name: string, value: string, min: number, max: numb
   return n;
 }
 
+/** Parses `--eth-chain-id` (a decimal integer in 1..2^53-1) or throws a usage error naming it. */
+export function parseChainIdFlag(value: string): bigint {
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || BigInt(value) > 9_007_199_254_740_991n)
+    throw new UsageError(`--eth-chain-id must be an integer in 1..9007199254740991, got "${value}"`);
+  return BigInt(value);
+}
+
 /** Registers the `init` command. */
 export function registerInit(program: Command): void {
   program
@@ -27,6 +34,10 @@ export function registerInit(program: Command): void {
     .requiredOption('--validators <n>', 'number of validators')
     .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
     .option('--chain-id <id>', 'chain id', DEFAULT_CHAIN_ID)
+    .option(
+      '--eth-chain-id <n>',
+      'Ethereum chain id (EIP-155, eth_chainId); default: --chain-id when it is a number, else random',
+    )
     .option(
       '--base-port <p>',
       'node k listens for peers on P+2k and serves JSON-RPC on P+2k+1',
@@ -39,6 +50,7 @@ export function registerInit(program: Command): void {
         validators: string;
         out: string;
         chainId: string;
+        ethChainId?: string;
         basePort: string;
         format: string;
         dev?: boolean;
@@ -48,6 +60,7 @@ export function registerInit(program: Command): void {
           validators: parseIntFlag('--validators', o.validators, 1, 100),
           outDir: o.out,
           chainId: o.chainId,
+          ...(o.ethChainId === undefined ? {} : { ethChainId: parseChainIdFlag(o.ethChainId) }),
           basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
         };
         const r: InitResult & { devAccountsPath?: string; addressesPath?: string } = o.dev
@@ -57,7 +70,9 @@ export function registerInit(program: Command): void {
           printJson(r);
           return;
         }
-        process.stdout.write(`genesis: ${r.genesisPath}\n`);
+        process.stdout.write(
+          `genesis: ${r.genesisPath}\nchain id: ${r.chainId}, Ethereum chain id: ${r.ethChainId}\n`,
+        );
         if (r.devAccountsPath !== undefined)
           process.stdout.write(
             `dev accounts (DEVELOPMENT ONLY): ${r.devAccountsPath}\naddresses: ${r.addressesPath}\n`,

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridledgerError } from '@gridledger/base';
-import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir } from '@gridledger/node';
+import { initDevNetwork, isEmptyDir } from '@gridledger/node';
 import {
   type IntervalReport,
   loadScenario,
@@ -89,7 +89,6 @@ export function registerSimulate(program: Command): void {
       const genesisTime = new Date();
       const g = scenarioGenesis(scenario, {
         genesisTimeMs: BigInt(genesisTime.getTime()),
-        chainId: DEFAULT_CHAIN_ID,
       });
       initDevNetwork({
         validators,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { GridledgerError } from '@gridledger/base';
 import { startDashboard } from '@gridledger/dashboard';
-import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir } from '@gridledger/node';
+import { DEFAULT_CHAIN_ID, initDevNetwork, isEmptyDir, loadGenesis } from '@gridledger/node';
 import {
   DEFAULT_SCENARIO_PATH,
   type IntervalReport,
@@ -91,7 +91,6 @@ export function registerStart(program: Command): void {
         const genesisTime = new Date();
         const g = scenarioGenesis(scenario, {
           genesisTimeMs: BigInt(genesisTime.getTime()),
-          chainId: DEFAULT_CHAIN_ID,
         });
         mkdirSync(dir, { recursive: true });
         initDevNetwork({
@@ -132,6 +131,12 @@ export function registerStart(program: Command): void {
       }
       if (validatorHomes(dir).length === 0)
         throw new UsageError(`${dir} holds no validator homes: use --reset`);
+      // A chain made before genesis carried its Ethereum chain id cannot be resumed.
+      try {
+        loadGenesis(join(dir, 'genesis.json'));
+      } catch (err) {
+        throw new UsageError(`${(err as Error).message}: run \`gridledger start --reset\``);
+      }
 
       const validators = Validators.start(dir);
       const ac = new AbortController();

@@ -12,7 +12,7 @@ import {
 import type { Command } from 'commander';
 import { log, parseFormat, printJson, renderTable, UsageError } from '../output.ts';
 import { GRIDLEDGER_BIN, Validators, validatorHomes } from '../validators.ts';
-import { parseIntFlag } from './init.ts';
+import { parseChainIdFlag, parseIntFlag } from './init.ts';
 
 export { GRIDLEDGER_BIN };
 
@@ -26,6 +26,10 @@ export function registerTestnet(program: Command): void {
     .requiredOption('--validators <n>', 'number of validators')
     .requiredOption('--dir <dir>', 'network folder (created with `init` layout if empty)')
     .option('--chain-id <id>', 'chain id when initialising', DEFAULT_CHAIN_ID)
+    .option(
+      '--eth-chain-id <n>',
+      'Ethereum chain id (EIP-155, eth_chainId) when initialising; default: --chain-id when it is a number, else random',
+    )
     .option('--base-port <p>', 'first port when initialising', String(DEFAULT_BASE_PORT))
     .option('--format <format>', 'table or json (the list of nodes)', 'table')
     .option('--dev', 'when initialising: execution app with development accounts (see init --dev)')
@@ -34,6 +38,7 @@ export function registerTestnet(program: Command): void {
         validators: string;
         dir: string;
         chainId: string;
+        ethChainId?: string;
         basePort: string;
         format: string;
         dev?: boolean;
@@ -46,6 +51,7 @@ export function registerTestnet(program: Command): void {
             validators: n,
             outDir: dir,
             chainId: o.chainId,
+            ...(o.ethChainId === undefined ? {} : { ethChainId: parseChainIdFlag(o.ethChainId) }),
             basePort: parseIntFlag('--base-port', o.basePort, 1, 65535),
           };
           if (o.dev) initDevNetwork(opts);
