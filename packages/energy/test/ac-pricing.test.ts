@@ -335,3 +335,132 @@ describe("pricing: 'ac': real-time prices of the second settlement", () => {
     expect(nan.ok).toBe(false);
   });
 });
+
+describe("pricing: 'ac': credits with losses", () => {
+  // A 2-bus feeder with resistance (10 MVA base, r = 0.05 p.u.): a local seller at bus 2 offers 1 MWh, a
+  // buyer at the substation (bus 1) buys 0.5 MWh; the seller clears 0.5 MWh plus the losses on the line.
+  // Its promises hold only what reached bus 1 (no one holds a promise for the losses): it delivers all it
+  // sold and must not be credited beyond its promises.
+  it('credits no promise beyond its energy when the seller delivers what it sold, losses included', async () => {
+    const seller = account('ac loss seller');
+    const buyer = account('ac loss buyer');
+    const keys = [account('ac loss meter s'), account('ac loss meter b')];
+    const config = testMarketConfig(operator.addr, { firstInterval: K, pricing: 'ac' });
+    const chain = await Chain.start(
+      buildGenesis(admin, [
+        { who: operator, roles: ['GRID_OPERATOR_ROLE'], cash: START },
+        { who: seller, roles: ['PARTICIPANT_ROLE'], cash: START },
+        { who: buyer, roles: ['PARTICIPANT_ROLE'], cash: START },
+      ]),
+      config,
+    );
+    const feeder = {
+      name: 'lossy feeder',
+      baseMVA: 10,
+      buses: [
+        { id: 1, type: 3 },
+        { id: 2, type: 1 },
+      ],
+      branches: [
+        {
+          index: 1,
+          from: 1,
+          to: 2,
+          xPu: 0.1,
+          rPu: 0.05,
+          rateAMw: 0,
+          tap: 0,
+          shiftDeg: 0,
+          status: 1,
+          angminDeg: -360,
+          angmaxDeg: 360,
+        },
+      ],
+    };
+    const setup = [
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(feeder)]),
+      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
+      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [1n]]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        1n,
+        keys[0]!.addr,
+        2n,
+        seller.addr,
+        10_000_000n,
+      ]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        2n,
+        keys[1]!.addr,
+        1n,
+        buyer.addr,
+        10_000_000n,
+      ]),
+    ];
+    const b1 = await chain.block(1_000n, setup);
+    expect(b1.outcomes.map((o) => o.reason ?? 'ok')).toEqual(setup.map(() => 'ok'));
+    const orders = [
+      await chain.tx(seller, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        2n,
+        1,
+        [{ energyWh: 1_000_000n, priceMicrosPerMWh: 10n * USD }],
+      ]),
+      await chain.tx(buyer, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        1n,
+        0,
+        [{ energyWh: 500_000n, priceMicrosPerMWh: 180n * USD }],
+      ]),
+    ];
+    const b2 = await chain.block(2_000n, orders);
+    expect(b2.outcomes.map((o) => o.reason ?? 'ok')).toEqual(orders.map(() => 'ok'));
+    await chain.block(K * HOUR, []);
+    const iv = marketKeys.interval(K);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.cleared);
+    const sold = chain.view<{ clearedWh: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'order', [1n]).clearedWh;
+    // It clears what the buyer takes plus the losses on the way (the upstream bid, 1 $/MWh, is below its offer).
+    expect(sold).toBeGreaterThan(500_000n);
+    type PromiseView = { seller: string; energyWh: bigint; deliveredWh: bigint; settled: boolean };
+    const promiseIds = (() => {
+      const first = chain.state.get(iv.firstPromise);
+      const n = chain.state.get(iv.promises);
+      return Array.from({ length: Number(n) }, (_, i) => first + BigInt(i));
+    })();
+    const promise = (id: bigint) => chain.view<PromiseView>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [id]);
+    const mine = promiseIds.filter((id) => promise(id).seller.toLowerCase() === seller.addr.toLowerCase());
+    const promised = mine.reduce((a, id) => a + promise(id).energyWh, 0n);
+    // Losses: the seller's promises hold less than it sold.
+    expect(promised).toBe(500_000n);
+    expect(sold - promised).toBeGreaterThan(500n);
+    const readings = [
+      { meter: 1n, interval: K, importedWh: 0n, exportedWh: sold },
+      { meter: 2n, interval: K, importedWh: 500_000n, exportedWh: 0n },
+    ];
+    const sig = (key: ReturnType<typeof account>, r: Reading) =>
+      key.signTypedData({
+        domain: readingDomain(CHAIN_ID),
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+    const b3 = await chain.block((K + 1n) * HOUR, [
+      await chain.tx(operator, METERS_ADDRESS, METERS_ABI, 'submitReadings', [
+        readings,
+        [await sig(keys[0]!, readings[0]!), await sig(keys[1]!, readings[1]!)],
+      ]),
+    ]);
+    expect(b3.outcomes[0]!.reason ?? 'ok').toBe('ok');
+    await chain.block((K + 2n) * HOUR, []);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.settled);
+    expect(chain.invariantFailures).toEqual([]);
+    for (const id of promiseIds) {
+      const p = promise(id);
+      expect(p.settled).toBe(true);
+      expect(p.deliveredWh).toBeLessThanOrEqual(p.energyWh);
+    }
+    // Every promise of the seller is delivered in full; the loss energy it sold is credited to no one.
+    expect(mine.reduce((a, id) => a + promise(id).deliveredWh, 0n)).toBe(promised);
+    // It delivered what it sold: no deviation.
+    expect(decodeSigned(chain.state.get(iv.deviationWh(seller.addr, 2)))).toBe(0n);
+  });
+});
