@@ -3,6 +3,9 @@
 // closes and every validator clears the interval with the AC-OPF inside the block. Every validator's state
 // root after the clearing block is bit-equal, and so are the prices each serves (gl_prices, gl_interval):
 // the AC solve is a pure function of the block's input. The prices rise along the feeder (losses).
+// Each participant has a meter; after the interval ends the grid operator's head-end submits their
+// readings, the interval settles at once (every meter reported), and every validator serves the same
+// real-time prices, computed with the AC model on the metered injections (rising along the feeder too).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +13,13 @@ import {
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
+  METERS_ABI,
+  METERS_ADDRESS,
   networkToJson,
+  READING_TYPES,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
+  readingDomain,
 } from '@gridledger/energy';
 import { type Address, buildDevAccounts } from '@gridledger/execution';
 import { loadMatpower } from '@gridledger/grid';
@@ -136,6 +143,17 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
       expect(
         await send(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [acct(name).address, [bus]]),
       ).toBe('success');
+    // One meter per participant (ids 1..3, 1 MW connections); the operator's head-end signs their readings.
+    for (const [i, [name, bus]] of Object.entries(buses).entries())
+      expect(
+        await send(op, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+          BigInt(i + 1),
+          acct(name).address,
+          bus,
+          acct(name).address,
+          1_000_000n,
+        ]),
+      ).toBe('success');
     // The interval to trade: far enough ahead for the orders (20 s of wall time).
     const open = BigInt((await net.rpc(0, 'gl_marketConfig')).openInterval);
     const K = open + 4n;
@@ -195,5 +213,52 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
     for (const iv of intervals) expect(iv.lmpMicrosPerMWh).toEqual(intervals[0].lmpMicrosPerMWh);
     expect(BigInt(intervals[0].congestionRent)).toBeGreaterThan(0n);
     expect(BigInt(intervals[0].lossesW)).toBeGreaterThan(0n);
+
+    // Second settlement: metered 0.7 MW at bus 18 (bought 0.6), 0.4 MW at bus 2, 0.3 MW exported at bus
+    // 33, over the 5-minute interval; submitted by the head-end once the interval has ended.
+    const endMs = BigInt(intervals[0].endMs);
+    const t1 = Date.now();
+    while (BigInt((await net.rpc(0, 'gl_marketConfig')).marketTimeMs) < endMs + L / 10n) {
+      if (Date.now() - t1 > 120_000) throw new Error(`interval ${K} did not end`);
+      await sleep(300);
+    }
+    const readings = [
+      { meter: 1n, interval: K, importedWh: 58_333n, exportedWh: 0n },
+      { meter: 2n, interval: K, importedWh: 33_000n, exportedWh: 0n },
+      { meter: 3n, interval: K, importedWh: 0n, exportedWh: 25_000n },
+    ];
+    const domain = readingDomain(BigInt(await net.rpc(0, 'eth_chainId')));
+    const sigs = await Promise.all(
+      readings.map((message) =>
+        op.signTypedData({ domain, types: READING_TYPES, primaryType: 'Reading', message }),
+      ),
+    );
+    expect(await send(op, METERS_ADDRESS, METERS_ABI, 'submitReadings', [readings, sigs])).toBe('success');
+    const t2 = Date.now();
+    let st = 'cleared';
+    while (st !== 'settled') {
+      if (Date.now() - t2 > 120_000) throw new Error(`interval ${K} did not settle: ${st}`);
+      await sleep(300);
+      st = (await net.rpc(0, 'gl_interval', [K.toString()])).status;
+    }
+    const tip2 = BigInt((await net.rpc(0, 'gl_status')).height);
+    await net.waitHeight(ALL, tip2 + 1n, 120_000);
+    const roots2 = await Promise.all(
+      ALL.map(
+        async (k) => (await net.rpc(k, 'eth_getBlockByNumber', [`0x${tip2.toString(16)}`, false])).stateRoot,
+      ),
+    );
+    expect(new Set(roots2).size).toBe(1);
+    const settled = await Promise.all(ALL.map((k) => net.rpc(k, 'gl_interval', [K.toString()])));
+    for (const iv of settled) {
+      expect(iv.status).toBe('settled');
+      expect(iv.realtimePriced).toBe(true);
+      expect(iv.realtimeLmpMicrosPerMWh).toEqual(settled[0].realtimeLmpMicrosPerMWh);
+    }
+    const rt = (bus: number) => BigInt(settled[0].realtimeLmpMicrosPerMWh[String(bus)] as string);
+    expect(rt(1)).toBe(100n * USD);
+    expect(rt(2)).toBeGreaterThan(rt(1));
+    expect(rt(6)).toBeGreaterThan(rt(2));
+    expect(rt(18)).toBeGreaterThan(rt(6));
   });
 });

@@ -9,6 +9,10 @@
 // Bad input on the chain (order after the gate, at a bus not allowed, with too little cash, malformed
 // steps; forged, replayed, early, late, unknown-meter and tampered readings) is rejected with its reason
 // in the block and changes nothing; bad input at the command line is refused before anything is sent.
+// Two strategies of issue 12 on the same cluster: a free rider (gina: a registered meter at bus 9 that
+// consumes and never trades) and a phantom buyer (hank: buys at bus 5 and consumes nothing); on chain,
+// neither gains over its truthful twin (profit: change in money + net energy consumed at the upstream
+// import price; the twins buy what they consume, or nothing).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -94,7 +98,8 @@ const SCALE = 60n; // market ms per block ms: an interval every 5 s of wall time
  * (about four CLI runs one after another) and the bad orders; after the interval, `meter submit`.
  */
 const windows = (cliMs: bigint) => ({
-  preGateWallMs: cliMs * 5n + 20_000n > 45_000n ? cliMs * 5n + 20_000n : 45_000n,
+  // 60 s at least: the six orders (two CLI runs, four viem) took 50 s once at load 26.
+  preGateWallMs: cliMs * 5n + 20_000n > 60_000n ? cliMs * 5n + 20_000n : 60_000n,
   readingsWallMs: cliMs * 3n + 15_000n > 45_000n ? cliMs * 3n + 15_000n : 45_000n,
 });
 let cliMs = 0n;
@@ -106,6 +111,14 @@ const START = 1_000_000n * USD; // dev accounts' cash
 const key = (name: string) => keccak256(toHex(`gridledger e2e-energy ${name}`));
 const upstream = privateKeyToAccount(key('upstream'));
 const pat = privateKeyToAccount(key('pat')); // a participant with almost no cash
+/** The strategies: gina rides free at bus 9 (meter 106), hank buys at bus 5 and consumes nothing (meter 107). */
+const gina = privateKeyToAccount(key('gina'));
+const hank = privateKeyToAccount(key('hank'));
+const STRATEGY = {
+  gina: { who: gina, meter: 106n, bus: 9, key: privateKeyToAccount(key('meter gina')), consumedWh: 100_000n },
+  hank: { who: hank, meter: 107n, bus: 5, key: privateKeyToAccount(key('meter hank')), boughtWh: 100_000n },
+} as const;
+const IMPORT_PRICE = 80n * USD; // the upstream's import price: the value of energy consumed (issue 12, 8)
 const METERS = ['alice', 'carol', 'erin', 'bob', 'dave'] as const;
 type Name = (typeof METERS)[number];
 const meterKey = Object.fromEntries(METERS.map((n) => [n, privateKeyToAccount(key(`meter ${n}`))])) as Record<
@@ -184,6 +197,8 @@ class EnergyNet extends TestNet {
       extraAccounts: [
         { address: upstream.address.toLowerCase() as Address, roles: [], cash: START },
         { address: pat.address.toLowerCase() as Address, roles: ['PARTICIPANT_ROLE'], cash: 1_000n },
+        { address: gina.address.toLowerCase() as Address, roles: ['PARTICIPANT_ROLE'], cash: START },
+        { address: hank.address.toLowerCase() as Address, roles: ['PARTICIPANT_ROLE'], cash: START },
       ],
     });
   }
@@ -308,9 +323,9 @@ let off: Awaited<ReturnType<typeof clearNetwork>>; // the off-chain engine's cle
 const readings = new Map<Name, Reading>();
 const readingsFile = join(work, 'readings.jsonl');
 let cashSupply: bigint; // no issuer acts: the supply never changes
-const startCash = new Map<string, bigint>();
 let settled: Settlement;
 const orderId = new Map<Name, string>();
+let hankOrder = '';
 const sold = (n: Name) => settled.parties.find((p) => p.id === `o${orderId.get(n)}`)!.energyWh;
 const amount = (n: Name) => settled.parties.find((p) => p.id === `o${orderId.get(n)}`)!.amountMicros;
 
@@ -359,10 +374,21 @@ beforeAll(async () => {
         ] as [PrivateKeyAccount, Address, Abi, string, unknown[]],
     ),
     [admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [pat.address, [9n]]],
+    ...Object.values(STRATEGY).flatMap(
+      (x) =>
+        [
+          [
+            op,
+            REGISTRY_ADDRESS,
+            REGISTRY_ABI,
+            'registerMeter',
+            [x.meter, x.key.address, BigInt(x.bus), x.who.address, METER_CAPACITY_W],
+          ],
+          [admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [x.who.address, [BigInt(x.bus)]]],
+        ] as [PrivateKeyAccount, Address, Abi, string, unknown[]][],
+    ),
   ]);
   expect(reg.map((r) => r.reason ?? 'ok')).toEqual(reg.map(() => 'ok'));
-  for (const a of [...METERS.map((n) => who(n)), who('frank'), upstream, op, pat])
-    startCash.set(a.address, await cash(a));
   cashSupply = await view<bigint>(CASH_ADDRESS, ERC20_ABI, 'totalSupply');
   // The interval to trade: the first whose gate is the pre-gate window of wall time away.
   const open = BigInt((await net.rpc(0, 'gl_marketConfig')).openInterval);
@@ -411,7 +437,19 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     const [a, b, rest] = await Promise.all([
       place('alice', 'json'),
       place('bob', 'table'),
-      sendAll([viemPlace('carol'), viemPlace('erin'), viemPlace('dave')]),
+      sendAll([
+        viemPlace('carol'),
+        viemPlace('erin'),
+        viemPlace('dave'),
+        // The phantom buyer: buys 0.1 MWh at bus 5 (bidding above dave, so it clears in full).
+        [
+          hank,
+          MARKET_ADDRESS,
+          MARKET_ABI,
+          'placeOrder',
+          [K, 5n, 0, [{ energyWh: STRATEGY.hank.boughtWh, priceMicrosPerMWh: 100n * USD }]],
+        ],
+      ]),
     ]);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
@@ -427,7 +465,7 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(b.code).toBe(0);
     expect(b.stdout).toMatch(/escrow \$/);
     expect(b.stdout).toContain('1000.000000'); // 10 MWh at 100 $/MWh
-    expect(rest.map((r) => r.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+    expect(rest.map((r) => r.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok']);
 
     const list = await cli(['order', 'list', '--rpc', rpc(), '--interval', K.toString(), '--format', 'json']);
     expect(list.code).toBe(0);
@@ -437,13 +475,14 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       status: string;
       escrow: string;
     }[];
-    expect(orders).toHaveLength(5);
+    expect(orders).toHaveLength(6);
     expect(orders.every((o) => o.status === 'open')).toBe(true);
     for (const n of METERS) {
       const o = orders.find((x) => x.owner === who(n).address.toLowerCase());
       expect(o, n).toBeDefined();
       orderId.set(n, o!.id);
     }
+    hankOrder = orders.find((x) => x.owner === hank.address.toLowerCase())!.id;
     expect(orders.find((o) => o.id === placed.id)?.owner).toBe(who('alice').address.toLowerCase());
     const mine = await cli([
       'order',
@@ -633,18 +672,51 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       expect(o.amount).toBe(p.amountMicros.toString());
       expect(p.energyWh).toBeGreaterThan(0n);
     }
+    // Each party's cash to and from the market up to K's clearing block (escrow out; payment, refund and
+    // released escrow back), from the Transfer logs: the intervals before K, in which every registered
+    // meter is settled on its estimate once its deadline passes, move cash between the parties and the
+    // grid operator meanwhile, and the node serves only the latest state.
+    const [clearedLog] = await pub.getContractEvents({
+      address: MARKET_ADDRESS,
+      abi: MARKET_ABI,
+      eventName: 'IntervalCleared',
+      args: { interval: K },
+      fromBlock: 0n,
+    });
+    const toClearing = await pub.getContractEvents({
+      address: CASH_ADDRESS,
+      abi: ERC20_ABI,
+      eventName: 'Transfer',
+      fromBlock: 0n,
+      toBlock: clearedLog!.blockNumber,
+    });
+    const withMarket = (a: { address: string }) => {
+      const me = a.address.toLowerCase();
+      const market = MARKET_ADDRESS.toLowerCase();
+      let net = 0n;
+      for (const t of toClearing) {
+        const { from, to, value } = t.args as { from: string; to: string; value: bigint };
+        if (to.toLowerCase() === me && from.toLowerCase() === market) net += value;
+        if (from.toLowerCase() === me && to.toLowerCase() === market) net -= value;
+      }
+      return net;
+    };
     for (const n of METERS) {
-      const c = await cash(who(n));
-      const start = startCash.get(who(n).address)!;
       const collateral = (sold(n) * SHORTFALL + MWH - 1n) / MWH;
-      expect(c, n).toBe(STEPS[n].side === 'buy' ? start - amount(n) : start + amount(n) - collateral);
+      expect(withMarket(who(n)), n).toBe(STEPS[n].side === 'buy' ? -amount(n) : amount(n) - collateral);
     }
+    const hankParty = settled.parties.find((p) => p.id === `o${hankOrder}`)!;
+    expect(hankParty.energyWh).toBe(STRATEGY.hank.boughtWh);
+    expect(withMarket(hank)).toBe(-hankParty.amountMicros);
+    expect(withMarket(gina)).toBe(0n);
     const up = (id: string) => settled.parties.find((p) => p.id === id)!.amountMicros;
     expect(await cash(upstream)).toBe(START + up('up-sell') - up('up-buy'));
     expect(BigInt(iv.congestionRent)).toBe(settled.congestionRentMicros);
     expect(settled.congestionRentMicros).toBeGreaterThan(0n);
-    // The rent goes to the rent fund, not to the grid operator who sets the limits (docs/market-rules.md §10a).
-    expect(await cash(acct('grid-operator'))).toBe(startCash.get(acct('grid-operator').address)!);
+    // The rent goes to the rent fund, not to the grid operator who sets the limits (docs/market-rules.md §10a):
+    // the market pays the operator nothing up to the clearing (estimate charges of earlier intervals go
+    // from the parties to it directly).
+    expect(withMarket(acct('grid-operator'))).toBe(0n);
     expect(await cash({ address: RENT_FUND_ADDRESS })).toBe(settled.congestionRentMicros);
   }, 180_000);
 
@@ -743,6 +815,30 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
       );
       expect([seen, imp, exp]).toEqual([true, readings.get(n)!.importedWh, readings.get(n)!.exportedWh]);
     }
+    // The strategies report truthfully: gina consumed without trading, hank consumed nothing.
+    const ginaReading: Reading = {
+      meter: STRATEGY.gina.meter,
+      interval: K,
+      importedWh: STRATEGY.gina.consumedWh,
+      exportedWh: 0n,
+    };
+    const hankReading: Reading = { meter: STRATEGY.hank.meter, interval: K, importedWh: 0n, exportedWh: 0n };
+    const strat = await sendAll([
+      [
+        gina,
+        METERS_ADDRESS,
+        METERS_ABI,
+        'submitReadings',
+        [
+          [ginaReading, hankReading],
+          [
+            await signReading(STRATEGY.gina.key, ginaReading),
+            await signReading(STRATEGY.hank.key, hankReading),
+          ],
+        ],
+      ],
+    ]);
+    expect(strat.map((r) => r.reason ?? 'ok')).toEqual(['ok']);
   }, 180_000);
 
   it('rejects, in the block, forged, replayed, tampered and unknown-meter readings, state unchanged', async () => {
@@ -795,7 +891,7 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(['cleared', 'settled']).toContain(shown.status); // settled once the deadline passed
     expect(shown.lmpMicrosPerMWh).toEqual(iv.lmpMicrosPerMWh);
     expect(shown.congestionRent).toBe(settled.congestionRentMicros.toString());
-    expect(shown.orderList).toHaveLength(5);
+    expect(shown.orderList).toHaveLength(6);
     expect(shown.promiseList.map((p: { id: string }) => p.id)).toEqual(iv.promises);
     expect(shown.promiseList.find((p: { id: string }) => p.id === passedId.toString()).buyer).toBe(
       who('bob').address.toLowerCase(),
@@ -896,9 +992,12 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(sum).toBe(delivered);
     expect(await credits(who('frank'))).toBe(byHolder.get(who('frank').address)!);
     expect(await credits(who('frank'))).toBeGreaterThan(0n);
-    expect((await credits(who('bob'))) + (await credits(who('dave'))) + (await credits(who('frank')))).toBe(
-      delivered,
-    );
+    expect(
+      (await credits(who('bob'))) +
+        (await credits(who('dave'))) +
+        (await credits(who('frank'))) +
+        (await credits(hank)),
+    ).toBe(delivered);
     // Cash: each deviation at its bus's band, short ceil(|dev| · (max(λ_fwd, λ_rt) + δ)), long
     // floor(dev · (min(λ_fwd, λ_rt) − δ)); carol's withheld reading is estimated at her capacity × 5 min
     // imported, plus the 1 $ non-reporting penalty; collateral released.
@@ -953,7 +1052,34 @@ describe('energy market on a 4-validator testnet through the CLI, case9_congeste
     expect(await moved(who('erin'))).toBe(collateral('erin') + erinGet);
     expect(await moved(who('bob'))).toBe(0n);
     expect(await moved(who('dave'))).toBe(daveGet);
-    expect(await moved(acct('grid-operator'))).toBe(aliceOwe + carolOwe - erinGet - daveGet);
+    // The free rider: its whole consumption is a short deviation at bus 9's band.
+    const bandAt = (bus: number, dev: bigint) => {
+      const f = BigInt(iv.lmpMicrosPerMWh[String(bus)]);
+      const r = BigInt(iv.realtimeLmpMicrosPerMWh[String(bus)]);
+      return dev < 0n
+        ? fdiv(dev * ((f > r ? f : r) + delta), MWH)
+        : fdiv(dev * ((f < r ? f : r) - delta), MWH);
+    };
+    const ginaOwe = -bandAt(9, -STRATEGY.gina.consumedWh);
+    const hankGet = bandAt(5, STRATEGY.hank.boughtWh);
+    expect(await moved(gina)).toBe(-ginaOwe);
+    expect(await moved(hank)).toBe(hankGet);
+    expect(await moved(acct('grid-operator'))).toBe(
+      aliceOwe + carolOwe + ginaOwe - erinGet - daveGet - hankGet,
+    );
+    // Neither strategy gains (issue 12 item 8: Δmoney + net energy consumed × the import price, against a
+    // truthful twin at the same bus). Gina's twin buys her 0.1 MWh forward at bus 9's LMP, for
+    // ceil(E · λ_fwd) at most; she pays more by the band. Hank's twin does nothing (profit 0); hank paid
+    // his cleared amount and got back less for the energy he did not take.
+    const value = (wh: bigint) => (wh * IMPORT_PRICE) / MWH;
+    const ginaProfit = -ginaOwe + value(STRATEGY.gina.consumedWh);
+    const ginaTwinProfit =
+      -((STRATEGY.gina.consumedWh * BigInt(iv.lmpMicrosPerMWh['9']) + MWH - 1n) / MWH) +
+      value(STRATEGY.gina.consumedWh);
+    expect(ginaProfit - ginaTwinProfit).toBeLessThan(0n);
+    const hankPaid = settled.parties.find((p) => p.id === `o${hankOrder}`)!.amountMicros;
+    const hankProfit = -hankPaid + hankGet + value(0n);
+    expect(hankProfit).toBeLessThan(0n);
     const up = (id: string) => settled.parties.find((p) => p.id === id)!.amountMicros;
     expect(await cash(upstream)).toBe(START + up('up-sell') - up('up-buy'));
     expect(await cash(pat)).toBe(1_000n);

@@ -23,9 +23,17 @@ export const clearedNetworkKeys = {
   blob: (hash: bigint) => `${MARKET_ADDRESS}:net:${hash.toString(16)}`,
 };
 
-/** Records `network` (as the engine solved it) as the one interval `k` cleared on. */
-export function recordClearedNetwork(ctx: CallContext, k: bigint, network: Network): void {
-  const bytes = new TextEncoder().encode(JSON.stringify(networkToJson(network)));
+/**
+ * Records `network` (as the engine solved it) as the one interval `k` cleared on; with `ac` (markets priced
+ * AC) with its AC data (resistances, charging, voltage limits), which the real-time AC prices need.
+ */
+export function recordClearedNetwork(
+  ctx: CallContext,
+  k: bigint,
+  network: Network,
+  options: { ac?: boolean } = {},
+): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(networkToJson(network, options)));
   const hash = BigInt(keccak256(bytes));
   const blob = clearedNetworkKeys.blob(hash);
   if (ctx.read(`${blob}:len`) === 0n) writeBlob(ctx, blob, bytes);

@@ -7,8 +7,8 @@
 // certificate checked (verifyAcCertificate) before anything is settled. The clearing record's result
 // carries the AC solution (voltages, losses, price components) and its certificate the integer form.
 // Prices enter state through the same rounding as DC (µ$/MWh, round half away from zero), so the stored
-// LMPs equal the certificate's. The real-time prices of settlement (realtime-prices.ts) stay DC: a
-// market priced AC ahead clears its real-time imbalances with the DC model until they are moved here.
+// LMPs equal the certificate's. The real-time prices of settlement use the same model on the metered
+// injections (realtime-prices.ts acRealtimePrices, on this module's acNetworkAt).
 import type { CallContext } from '@gridledger/execution';
 import type { Network } from '@gridledger/grid';
 import {
@@ -35,7 +35,11 @@ import { decodeSigned, encodeSigned, type StateReader } from './words.ts';
  * the reference bus, or why it cannot be priced AC.
  */
 export function acNetworkOf(network: Network, config: MarketConfig): Network | string {
-  const up = config.upstream.bus;
+  return acNetworkAt(network, config.upstream.bus);
+}
+
+/** acNetworkOf for an upstream connection at bus `up`. */
+export function acNetworkAt(network: Network, up: number): Network | string {
   const ref = network.buses.find((b) => b.type === 3);
   if (ref === undefined || ref.id !== up)
     return `AC pricing needs the upstream bus ${up} to be the network's reference bus (${ref?.id ?? 'none'})`;

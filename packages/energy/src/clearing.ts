@@ -472,7 +472,7 @@ function applyClearing(
   ctx.write(iv.resultHash, BigInt(record.resultHash));
   ctx.write(iv.certificateHash, BigInt(record.certificateHash));
   ctx.write(iv.clearedAtHeight, ctx.env.height);
-  recordClearedNetwork(ctx, k, inputs.network);
+  recordClearedNetwork(ctx, k, inputs.network, { ac: pricingOf(config) === 'ac' });
   ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.clearingRecorded, { interval: k, ...record });
 
   // Promises: trades that respect the grid, one ERC-721 token each, to the buyer.

@@ -1,5 +1,6 @@
 // The per-interval energy-balance check: what the participants' meters say was injected, plus what the
-// upstream connection's own meter says came in, minus the modelled losses (none in the DC model) must be
+// upstream connection's own meter says came in, minus the modelled losses (none in the DC model; with AC
+// prices the real-time AC-OPF's losses at the metered state, realtime-prices.ts) must be
 // zero. A meter inflated within its capacity (a compromised key) passes every bound, but not this: the
 // feeder cannot export energy its connection never saw. A mismatch above the tolerance (participants
 // claiming more net injection than physically balanced) flags the interval, and the payments to the
@@ -22,7 +23,8 @@ export const BALANCE_FLAG = { held: 1n, released: 2n, cancelled: 3n } as const;
 
 /**
  * The mismatch of interval `k`, Wh: Σ parties' (exported − imported) + the upstream meter's
- * (exported − imported) − losses (0, DC). Undefined when the upstream has no meter or it did not report.
+ * (exported − imported) − `lossesWh` (0, DC; the real-time AC model's losses with AC prices). Undefined
+ * when the upstream has no meter or it did not report.
  * Missing participant readings count as their adverse estimates (which can only lower the mismatch).
  */
 export function balanceMismatchWh(
@@ -30,11 +32,12 @@ export function balanceMismatchWh(
   config: MarketConfig,
   k: bigint,
   positions: readonly PartyPosition[],
+  lossesWh = 0n,
 ): bigint | undefined {
   if (config.upstream.meter === undefined) return undefined;
   const up = readingView(state, config.upstream.meter, k);
   if (up === undefined) return undefined;
-  let total = up.exportedWh - up.importedWh;
+  let total = up.exportedWh - up.importedWh - lossesWh;
   for (const p of positions) total += p.exportedWh - p.importedWh;
   return total;
 }

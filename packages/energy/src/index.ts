@@ -134,10 +134,12 @@ export {
   readPromiseRecord,
 } from './promise-record.ts';
 export {
+  acRealtimePrices,
   dcRealtimePrices,
   type RealtimePricer,
   type RealtimePrices,
   type RealtimePricingInput,
+  realtimePricerOf,
 } from './realtime-prices.ts';
 export {
   MAX_METER_CAPACITY_W,

@@ -64,6 +64,9 @@ export function checkEnergyInvariants(state: JournaledState, scope: InvariantSco
       if (!done && (settled || owner === ZERO_ADDRESS)) {
         out.push(`promise ${id}: settled or burned before its interval ${k} settled`);
       }
+      if (state.get(marketKeys.promise(id).deliveredWh) > promiseEnergyWh(state, id)) {
+        out.push(`promise ${id}: delivered more than its energy`);
+      }
       if (st === INTERVAL_STATUS.failed && state.get(marketKeys.promise(id).deliveredWh) !== 0n) {
         out.push(`promise ${id}: interval ${k} failed but the promise delivered credits`);
       }

@@ -1,5 +1,7 @@
 // Credits and promises at settlement: per seller party its net local delivery
-// min(sold, max(0, exported − imported)) is shared among the promises it sold pro rata to their Wh
+// min(sold, max(0, exported − imported)), at most the Wh its promises hold (with AC prices a seller also
+// sells the losses on the way, which no one holds a promise for), is shared among the promises it sold
+// pro rata to their Wh
 // (shareProRata: floors, then the largest remainders, ties to the lower token id) and minted as credits
 // (ERC-20, Wh) to each promise's holder; every promise of the interval is burned (its attributes stay as
 // the record). Upstream-sold promises deliver no credits (no meter on chain stands behind them).
@@ -50,7 +52,11 @@ export function settleCredits(
   let creditsWh = 0n;
   for (const [party, ids] of byParty) {
     const promised = ids.map((id) => promiseEnergyWh(ctx.state, id));
-    const shares = shareProRata(party === undefined ? 0n : deliveredWh(party), promised);
+    // With AC prices a seller sells the losses on the way too, which no promise holds: credits never
+    // exceed the promises (Σ promised <= sold; equal in DC).
+    const total = promised.reduce((a, b) => a + b, 0n);
+    const delivered = party === undefined ? 0n : deliveredWh(party);
+    const shares = shareProRata(delivered < total ? delivered : total, promised);
     ids.forEach((id, i) => {
       const holder = nft.ownerOf(ctx.state, id);
       const wh = shares[i]!;

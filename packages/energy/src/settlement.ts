@@ -34,7 +34,7 @@ import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './
 import { MARKET_EVENTS } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
 import { bandPrices, deviationAmount } from './penalty-band.ts';
-import { dcRealtimePrices, type RealtimePricer } from './realtime-prices.ts';
+import { type RealtimePricer, realtimePricerOf } from './realtime-prices.ts';
 import { settleCredits } from './settlement-credits.ts';
 import { SETTLEMENT_EVENTS } from './settlement-events.ts';
 import { deviationWh, type PartyPosition, partyPositions } from './settlement-positions.ts';
@@ -57,14 +57,17 @@ export const forwardPrice = (state: StateReader, k: bigint, bus: number) => {
 export const realtimePrice = (state: StateReader, k: bigint, bus: number) =>
   decodeSigned(state.get(marketKeys.interval(k).rtLmp(bus)));
 
-/** Settles interval `k` into `state`; returns the logs. `pricer` computes the real-time prices (DC by default). */
+/**
+ * Settles interval `k` into `state`; returns the logs. `pricer` computes the real-time prices (the
+ * market's model by default: AC for `pricing: 'ac'`, else DC).
+ */
 export async function settleInterval(
   state: JournaledState,
   modules: ModuleRegistry,
   config: MarketConfig,
   env: { height: bigint; timeMs: bigint },
   k: bigint,
-  pricer: RealtimePricer = dcRealtimePrices,
+  pricer: RealtimePricer = realtimePricerOf(config),
 ): Promise<Log[]> {
   const ctx = new CallContext(state, new GasMeter(1n << 62n), { sender: MARKET_ADDRESS, ...env }, modules);
   const iv = marketKeys.interval(k);
@@ -107,7 +110,7 @@ export async function settleInterval(
   // 2. Real-time prices.
   const rt = await realtimePrices(state, config, k, positions, pricer);
   for (const b of clearedNetworkOf(state, k)?.buses ?? []) {
-    const price = rt?.get(b.id) ?? decodeSigned(state.get(iv.lmp(b.id)));
+    const price = rt?.prices.get(b.id) ?? decodeSigned(state.get(iv.lmp(b.id)));
     ctx.write(iv.rtLmp(b.id), encodeSigned(price));
   }
   ctx.write(iv.rtPriced, rt === undefined ? 0n : 1n);
@@ -116,7 +119,7 @@ export async function settleInterval(
   const { creditsWh, promises } = settleCredits(ctx, config, k, positions, pools);
 
   // 4. Energy balance.
-  const mismatch = balanceMismatchWh(state, config, k, positions);
+  const mismatch = balanceMismatchWh(state, config, k, positions, rt?.lossesWh ?? 0n);
   const flagged = recordBalanceCheck(ctx, config, k, mismatch);
 
   // 5. Deviations, then collateral released.
@@ -190,8 +193,9 @@ export function settleAmount(
 }
 
 /**
- * The real-time prices of interval `k` on the network it cleared on (cleared-network.ts), or undefined when
- * they cannot be computed (no network, or the pricer failed): the forward prices then stand in.
+ * The real-time prices of interval `k` on the network it cleared on (cleared-network.ts) and the model's
+ * losses over the interval (Wh, rounded down; 0 for DC), or undefined when they cannot be computed (no
+ * network, or the pricer failed): the forward prices then stand in.
  */
 async function realtimePrices(
   state: StateReader,
@@ -199,7 +203,7 @@ async function realtimePrices(
   k: bigint,
   positions: readonly PartyPosition[],
   pricer: RealtimePricer,
-): Promise<Map<number, bigint> | undefined> {
+): Promise<{ prices: Map<number, bigint>; lossesWh: bigint } | undefined> {
   const network = clearedNetworkOf(state, k);
   if (network === undefined) return undefined;
   const minutes = intervalMinutes(config);
@@ -214,7 +218,9 @@ async function realtimePrices(
     priceCapMicrosPerMWh: config.imbalance.priceCapMicrosPerMWh,
     priceFloorMicrosPerMWh: config.imbalance.priceFloorMicrosPerMWh,
   });
-  return r.ok ? r.pricesMicrosPerMWh : undefined;
+  if (!r.ok) return undefined;
+  const lossesWh = ((r.lossesW ?? 0n) * config.intervalMs) / 3_600_000n;
+  return { prices: r.pricesMicrosPerMWh, lossesWh: lossesWh > 0n ? lossesWh : 0n };
 }
 
 /** A flow deviation is reported when |actual - cleared| exceeds this many W (or the limit is broken). */

@@ -5,7 +5,10 @@
 // against its hashes and its certificate verifies, while a tampered one does not; the rent is the
 // merchandising surplus (losses and congestion). Bad input: an AC market whose upstream bus is not the
 // reference bus fails the interval with its reason and releases every escrow; a bad `pricing` value is
-// refused by the config checks.
+// refused by the config checks. The second settlement of an AC market prices the metered injections with
+// the AC model too: real-time prices rise along the feeder where the DC model's are flat, the energy
+// balance against the upstream meter subtracts the model's losses, and an AC real-time solve that cannot
+// run says why (the settlement then falls back to the forward prices).
 import { fileURLToPath } from 'node:url';
 import { CASH_ADDRESS } from '@gridledger/execution';
 import { loadMatpower } from '@gridledger/grid';
@@ -13,7 +16,10 @@ import { verifyAcCertificate } from '@gridledger/market';
 import { describe, expect, it } from 'vitest';
 import {
   acNetworkOf,
+  acRealtimePrices,
   checkMarketConfig,
+  clearedNetworkOf,
+  dcRealtimePrices,
   decodeMarketConfigJson,
   decodeSigned,
   encodeMarketConfigJson,
@@ -23,17 +29,23 @@ import {
   MARKET_ABI,
   MARKET_ADDRESS,
   type MarketConfig,
+  METERS_ABI,
+  METERS_ADDRESS,
   marketKeys,
   networkFromJson,
   networkToJson,
+  READING_TYPES,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
+  type Reading,
+  type RealtimePricingInput,
   readAcBus,
   readAcLossesW,
   readClearingInputs,
+  readingDomain,
   registryView,
 } from '../src/index.ts';
-import { account, buildGenesis, Chain, HOUR, testMarketConfig } from './harness.ts';
+import { account, buildGenesis, CHAIN_ID, Chain, HOUR, testMarketConfig } from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const USD = 1_000_000n;
@@ -45,7 +57,11 @@ const near = account('ac near buyer'); // bus 2
 const der = account('ac der'); // seller at bus 33
 const START = 10n ** 12n;
 
-async function runMarket(config: MarketConfig) {
+/** Meters of the three parties (ids 1..3 at buses 18, 2, 33) and the upstream's (id 1000 at bus 1). */
+const meterKeys = [account('ac meter far'), account('ac meter near'), account('ac meter der')];
+const upMeterKey = account('ac meter upstream');
+
+async function runMarket(config: MarketConfig, options: { meters?: boolean } = {}) {
   const net = await loadMatpower(`${CASES}case33bw.m`);
   const chain = await Chain.start(
     buildGenesis(admin, [
@@ -64,6 +80,33 @@ async function runMarket(config: MarketConfig) {
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [near.addr, [2n]]),
     await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [der.addr, [33n]]),
   ];
+  if (options.meters === true) {
+    const owners = [
+      [far, 18n],
+      [near, 2n],
+      [der, 33n],
+    ] as const;
+    for (const [i, [who, bus]] of owners.entries()) {
+      reg.push(
+        await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+          BigInt(i + 1),
+          meterKeys[i]!.addr,
+          bus,
+          who.addr,
+          10_000_000n,
+        ]),
+      );
+    }
+    reg.push(
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        1000n,
+        upMeterKey.addr,
+        1n,
+        operator.addr,
+        100_000_000n,
+      ]),
+    );
+  }
   const b1 = await chain.block(1_000n, reg);
   expect(b1.outcomes.map((o) => o.reason ?? (o.ok ? 'ok' : o.error))).toEqual(reg.map(() => 'ok'));
   const orders = [
@@ -191,5 +234,233 @@ describe("pricing: 'ac' on chain", () => {
     expect(() => decodeMarketConfigJson({ ...encodeMarketConfigJson(base), pricing: 'AC' })).toThrow(
       /energy\.pricing: expected "dc" or "ac"/,
     );
+  });
+});
+
+describe("pricing: 'ac': real-time prices of the second settlement", () => {
+  const signReading = (key: ReturnType<typeof account>, r: Reading) =>
+    key.signTypedData({
+      domain: readingDomain(CHAIN_ID),
+      types: READING_TYPES,
+      primaryType: 'Reading',
+      message: r,
+    });
+
+  it('prices the metered injections with the AC model: prices rise along the feeder where DC is flat', async () => {
+    const config = testMarketConfig(operator.addr, {
+      firstInterval: K,
+      pricing: 'ac',
+      upstream: { meter: 1000n },
+    });
+    const { chain } = await runMarket(config, { meters: true });
+    const iv = marketKeys.interval(K);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.cleared);
+    // Metered: the far buyer consumed 0.8 MWh (bought 0.6: short 0.2), the near one its 0.4, the DER
+    // exported its 0.3. Hour intervals: MWh = MW.
+    const metered = [
+      { meter: 1n, interval: K, importedWh: 800_000n, exportedWh: 0n },
+      { meter: 2n, interval: K, importedWh: 400_000n, exportedWh: 0n },
+      { meter: 3n, interval: K, importedWh: 0n, exportedWh: 300_000n },
+    ];
+    // The same metered state priced outside the chain, by both models, on the network the interval cleared on.
+    const network = clearedNetworkOf(chain.state, K)!;
+    expect(network.branches[0]!.rPu).toBeGreaterThan(0); // the cleared network keeps its AC data
+    const input: RealtimePricingInput = {
+      network,
+      injectionMw: new Map([
+        [18, -0.8],
+        [2, -0.4],
+        [33, 0.3],
+      ]),
+      upstream: { bus: 1, importPriceMicrosPerMWh: 100n * USD, exportPriceMicrosPerMWh: 1n * USD },
+      priceCapMicrosPerMWh: config.imbalance.priceCapMicrosPerMWh,
+      priceFloorMicrosPerMWh: config.imbalance.priceFloorMicrosPerMWh,
+    };
+    const ac = await acRealtimePrices(input);
+    const dc = await dcRealtimePrices(input);
+    expect(ac.ok && dc.ok).toBe(true);
+    if (!ac.ok || !dc.ok) return;
+    // Pure function of its input: the same bytes twice.
+    const again = await acRealtimePrices(input);
+    expect(again.ok && [...again.pricesMicrosPerMWh]).toEqual([...ac.pricesMicrosPerMWh]);
+    const lossesWh = ac.lossesW!; // hour interval: W = Wh
+    expect(lossesWh).toBeGreaterThan(1_000n);
+    // The upstream meter sees the net consumption plus the losses.
+    const upstream = { meter: 1000n, interval: K, importedWh: 0n, exportedWh: 900_000n + lossesWh };
+    const sigs = [
+      ...(await Promise.all(metered.map((r, i) => signReading(meterKeys[i]!, r)))),
+      await signReading(upMeterKey, upstream),
+    ];
+    const b = await chain.block((K + 1n) * HOUR, [
+      await chain.tx(operator, METERS_ADDRESS, METERS_ABI, 'submitReadings', [[...metered, upstream], sigs]),
+    ]);
+    expect(b.outcomes[0]!.reason ?? 'ok').toBe('ok');
+    await chain.block((K + 2n) * HOUR, []);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.settled);
+    expect(chain.invariantFailures).toEqual([]);
+    expect(chain.state.get(iv.rtPriced)).toBe(1n);
+    const rt = (bus: number) => decodeSigned(chain.state.get(iv.rtLmp(bus)));
+    // Stored prices are the AC pricer's, bit for bit; they rise with distance from the substation.
+    for (const [bus, p] of ac.pricesMicrosPerMWh) expect(rt(bus)).toBe(p);
+    expect(rt(1)).toBe(100n * USD);
+    expect(rt(2)).toBeGreaterThan(rt(1));
+    expect(rt(6)).toBeGreaterThan(rt(2));
+    expect(rt(18)).toBeGreaterThan(rt(6));
+    expect(rt(18)).toBeGreaterThan(101n * USD);
+    // The DC model on the same injections is flat at the import price (no limit binds, no losses).
+    for (const p of dc.pricesMicrosPerMWh.values()) expect(p).toBe(100n * USD);
+    // The far buyer's 0.2 MWh short is charged at max(λ_fwd, λ_rt) + δ at bus 18.
+    expect(decodeSigned(chain.state.get(iv.deviationWh(far.addr, 18)))).toBe(-200_000n);
+    // Energy balance: the upstream meter's surplus over the readings is the modelled losses, not a flag.
+    expect(decodeSigned(chain.state.get(iv.balanceMismatchWh))).toBe(0n);
+    expect(chain.state.get(iv.flagged)).toBe(0n);
+  });
+
+  it('says why it cannot price: upstream bus not the reference, bad metered state', async () => {
+    const net = await loadMatpower(`${CASES}case33bw.m`);
+    const base: RealtimePricingInput = {
+      network: net,
+      injectionMw: new Map([[18, -0.5]]),
+      upstream: { bus: 2, importPriceMicrosPerMWh: 100n * USD, exportPriceMicrosPerMWh: 1n * USD },
+      priceCapMicrosPerMWh: 200n * USD,
+      priceFloorMicrosPerMWh: 0n,
+    };
+    const r = await acRealtimePrices(base);
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/upstream bus 2 .*reference bus \(1\)/) });
+    const nan = await acRealtimePrices({
+      ...base,
+      upstream: { ...base.upstream, bus: 1 },
+      injectionMw: new Map([[18, Number.NaN]]),
+    });
+    expect(nan.ok).toBe(false);
+  });
+});
+
+describe("pricing: 'ac': credits with losses", () => {
+  // A 2-bus feeder with resistance (10 MVA base, r = 0.05 p.u.): a local seller at bus 2 offers 1 MWh, a
+  // buyer at the substation (bus 1) buys 0.5 MWh; the seller clears 0.5 MWh plus the losses on the line.
+  // Its promises hold only what reached bus 1 (no one holds a promise for the losses): it delivers all it
+  // sold and must not be credited beyond its promises.
+  it('credits no promise beyond its energy when the seller delivers what it sold, losses included', async () => {
+    const seller = account('ac loss seller');
+    const buyer = account('ac loss buyer');
+    const keys = [account('ac loss meter s'), account('ac loss meter b')];
+    const config = testMarketConfig(operator.addr, { firstInterval: K, pricing: 'ac' });
+    const chain = await Chain.start(
+      buildGenesis(admin, [
+        { who: operator, roles: ['GRID_OPERATOR_ROLE'], cash: START },
+        { who: seller, roles: ['PARTICIPANT_ROLE'], cash: START },
+        { who: buyer, roles: ['PARTICIPANT_ROLE'], cash: START },
+      ]),
+      config,
+    );
+    const feeder = {
+      name: 'lossy feeder',
+      baseMVA: 10,
+      buses: [
+        { id: 1, type: 3 },
+        { id: 2, type: 1 },
+      ],
+      branches: [
+        {
+          index: 1,
+          from: 1,
+          to: 2,
+          xPu: 0.1,
+          rPu: 0.05,
+          rateAMw: 0,
+          tap: 0,
+          shiftDeg: 0,
+          status: 1,
+          angminDeg: -360,
+          angmaxDeg: 360,
+        },
+      ],
+    };
+    const setup = [
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(feeder)]),
+      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
+      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [1n]]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        1n,
+        keys[0]!.addr,
+        2n,
+        seller.addr,
+        10_000_000n,
+      ]),
+      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+        2n,
+        keys[1]!.addr,
+        1n,
+        buyer.addr,
+        10_000_000n,
+      ]),
+    ];
+    const b1 = await chain.block(1_000n, setup);
+    expect(b1.outcomes.map((o) => o.reason ?? 'ok')).toEqual(setup.map(() => 'ok'));
+    const orders = [
+      await chain.tx(seller, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        2n,
+        1,
+        [{ energyWh: 1_000_000n, priceMicrosPerMWh: 10n * USD }],
+      ]),
+      await chain.tx(buyer, MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+        K,
+        1n,
+        0,
+        [{ energyWh: 500_000n, priceMicrosPerMWh: 180n * USD }],
+      ]),
+    ];
+    const b2 = await chain.block(2_000n, orders);
+    expect(b2.outcomes.map((o) => o.reason ?? 'ok')).toEqual(orders.map(() => 'ok'));
+    await chain.block(K * HOUR, []);
+    const iv = marketKeys.interval(K);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.cleared);
+    const sold = chain.view<{ clearedWh: bigint }>(MARKET_ADDRESS, MARKET_ABI, 'order', [1n]).clearedWh;
+    // It clears what the buyer takes plus the losses on the way (the upstream bid, 1 $/MWh, is below its offer).
+    expect(sold).toBeGreaterThan(500_000n);
+    type PromiseView = { seller: string; energyWh: bigint; deliveredWh: bigint; settled: boolean };
+    const promiseIds = (() => {
+      const first = chain.state.get(iv.firstPromise);
+      const n = chain.state.get(iv.promises);
+      return Array.from({ length: Number(n) }, (_, i) => first + BigInt(i));
+    })();
+    const promise = (id: bigint) => chain.view<PromiseView>(MARKET_ADDRESS, MARKET_ABI, 'promiseOf', [id]);
+    const mine = promiseIds.filter((id) => promise(id).seller.toLowerCase() === seller.addr.toLowerCase());
+    const promised = mine.reduce((a, id) => a + promise(id).energyWh, 0n);
+    // Losses: the seller's promises hold less than it sold.
+    expect(promised).toBe(500_000n);
+    expect(sold - promised).toBeGreaterThan(500n);
+    const readings = [
+      { meter: 1n, interval: K, importedWh: 0n, exportedWh: sold },
+      { meter: 2n, interval: K, importedWh: 500_000n, exportedWh: 0n },
+    ];
+    const sig = (key: ReturnType<typeof account>, r: Reading) =>
+      key.signTypedData({
+        domain: readingDomain(CHAIN_ID),
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+    const b3 = await chain.block((K + 1n) * HOUR, [
+      await chain.tx(operator, METERS_ADDRESS, METERS_ABI, 'submitReadings', [
+        readings,
+        [await sig(keys[0]!, readings[0]!), await sig(keys[1]!, readings[1]!)],
+      ]),
+    ]);
+    expect(b3.outcomes[0]!.reason ?? 'ok').toBe('ok');
+    await chain.block((K + 2n) * HOUR, []);
+    expect(chain.state.get(iv.status)).toBe(INTERVAL_STATUS.settled);
+    expect(chain.invariantFailures).toEqual([]);
+    for (const id of promiseIds) {
+      const p = promise(id);
+      expect(p.settled).toBe(true);
+      expect(p.deliveredWh).toBeLessThanOrEqual(p.energyWh);
+    }
+    // Every promise of the seller is delivered in full; the loss energy it sold is credited to no one.
+    expect(mine.reduce((a, id) => a + promise(id).deliveredWh, 0n)).toBe(promised);
+    // It delivered what it sold: no deviation.
+    expect(decodeSigned(chain.state.get(iv.deviationWh(seller.addr, 2)))).toBe(0n);
   });
 });

@@ -8,8 +8,9 @@
 //   exactly one PromiseSettled event;
 // - deliveredWithinPromised: no promise is credited more than its energy;
 // - creditsEqualMeteredDeliveries: credits minted per interval (event) and the credit supply's growth
-//   over the run equal Σ min(sold, max(0, exported − imported)) over the parties (credits for net local
-//   delivery only), from the orders and the stored readings;
+//   over the run equal Σ min(promised, sold, max(0, exported − imported)) over the parties (credits for
+//   net local delivery only, never beyond the party's promises: with AC prices a seller's sold Wh include
+//   the losses, which no promise holds), from the orders, the promises and the stored readings;
 // - cashSupplyChangesOnlyByIssuer: the cash supply's change over the run equals the issuer's mints minus
 //   burns (Transfer events from / to the zero address);
 // - cashBalancesPlusEscrowEqualSupply: the balances of every known holder sum to the supply, and the
@@ -273,9 +274,13 @@ export class InvariantTracker {
     const iv = await c.main.interval(k);
     if (iv.status === 'failed' || iv.orders === '0') return out;
     const ids = iv.promises.map((x) => BigInt(x));
-    const views = await c.views<{ settled: boolean; deliveredWh: bigint; energyWh: bigint }>(
-      ids.map((id) => ({ to: MARKET_ADDRESS, abi: MARKET_ABI, functionName: 'promiseOf', args: [id] })),
-    );
+    const views = await c.views<{
+      settled: boolean;
+      deliveredWh: bigint;
+      energyWh: bigint;
+      seller: Address;
+      sellerBus: bigint;
+    }>(ids.map((id) => ({ to: MARKET_ADDRESS, abi: MARKET_ABI, functionName: 'promiseOf', args: [id] })));
     const owners = await c.views<Address>(
       ids.map((id) => ({ to: PROMISES_ADDRESS, abi: ERC721_ABI, functionName: 'ownerOf', args: [id] })),
       true,
@@ -340,11 +345,21 @@ export class InvariantTracker {
       })),
     );
     let expected = 0n;
+    // What each seller party's promises hold: its sold Wh under DC; with AC prices less (the losses it
+    // sold on the way are promised to no one), and credits never exceed the promises.
+    const promisedBy = new Map<string, bigint>();
+    for (const v of views) {
+      if (v === undefined) continue;
+      const key = `${v.seller.toLowerCase()}:${Number(v.sellerBus)}`;
+      promisedBy.set(key, (promisedBy.get(key) ?? 0n) + v.energyWh);
+    }
     parties.forEach((p, i) => {
       const r = readings[i]!;
       const net = r[0] && !this.lateOwners.has(p.owner) ? r[2] - r[1] : 0n;
       const delivered = net <= 0n ? 0n : net;
-      expected += delivered < p.wh ? delivered : p.wh;
+      const promised = promisedBy.get(`${p.owner.toLowerCase()}:${p.bus}`) ?? 0n;
+      const cap = promised < p.wh ? promised : p.wh;
+      expected += delivered < cap ? delivered : cap;
     });
     this.expectedCredits += expected;
     if (!info.settledLogSeen)

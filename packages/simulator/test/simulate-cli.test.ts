@@ -2,7 +2,7 @@
 // congested feeder with 10% each of late, missing and faulty meters, 2 intervals, --format json: the JSON
 // shape, prices that differ between buses (behind line 15-16 vs the rest), credits minted, readings
 // rejected for the faulty and late meters, every invariant true, and no process left behind.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -32,6 +32,16 @@ afterAll(async () => {
 });
 
 describe('gridledger simulate', () => {
+  it('refuses a --pricing that is not dc or ac before starting anything', () => {
+    const r = spawnSync(process.execPath, [BIN, 'simulate', '--intervals', '1', '--pricing', 'lossless'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('--pricing: expected dc or ac, got "lossless"');
+  }, 150_000);
+
   it('runs 2 intervals of the congested feeder on 4 validators and reports them as one JSON object', async () => {
     proc = spawn(
       process.execPath,

@@ -49,6 +49,7 @@ interface SimulateFlags {
   dir?: string;
   basePort: string;
   format: string;
+  pricing?: string;
 }
 
 /** Registers the `simulate` command. */
@@ -67,12 +68,16 @@ export function registerSimulate(program: Command): void {
       'network folder, empty or absent (default: a temporary folder, removed afterwards)',
     )
     .option('--base-port <p>', 'node k: p2p P+2k, JSON-RPC P+2k+1', '26900')
+    .option('--pricing <model>', "the market's pricing model, dc or ac (default: the scenario's)")
     .option('--format <format>', 'table or json', 'table')
     .action(async (o: SimulateFlags) => {
       const format = parseFormat(o.format);
       const intervals = parseIntFlag('--intervals', o.intervals, 1, 1_000_000);
       const basePort = parseIntFlag('--base-port', o.basePort, 1, 65535);
+      if (o.pricing !== undefined && o.pricing !== 'dc' && o.pricing !== 'ac')
+        throw new UsageError(`--pricing: expected dc or ac, got ${JSON.stringify(o.pricing)}`);
       let scenario = await loadScenario(o.scenario);
+      if (o.pricing !== undefined) scenario = { ...scenario, pricing: o.pricing };
       if (o.devices !== undefined) {
         const scaled = withDevices(scenario, parseIntFlag('--devices', o.devices, 1, 1_000_000));
         scenario = pacedForChain(scaled);
