@@ -3,7 +3,8 @@
 // submitted 1 and 50 per transaction (per reading), the registry's transactions. Prints a table; with
 // `--format json` the last line is one JSON object.
 
-import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { commitmentHash, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { keccak256, toHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import {
@@ -21,6 +22,75 @@ import {
 
 const json =
   process.argv.includes('--format') && process.argv[process.argv.indexOf('--format') + 1] === 'json';
+
+/**
+ * Gas of sealed bids (a second anvil with a sealed market: 30 s reveal window, 10 % forfeit): commit,
+ * reveal (the order enters the book), cancel, and the forfeit of unrevealed commitments at the close.
+ */
+async function sealedGas(): Promise<[string, bigint][]> {
+  const sw = await setUpWorld({ sealed: { revealWindowMs: 30_000n, forfeitBps: 1000 } });
+  try {
+    const rows: [string, bigint][] = [];
+    const k = sw.k0;
+    const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+    const sealed = (
+      who: PrivateKeyAccount,
+      bus: bigint,
+      side: number,
+      steps: ReturnType<typeof step>[],
+      tag: string,
+    ) => {
+      const salt = keccak256(toHex(tag));
+      return {
+        args: [bus, side, steps, salt] as const,
+        hash: commitmentHash({ owner: who.address, interval: k, bus, side, steps, salt }),
+      };
+    };
+    const first = sealed(sw.alice, 2n, 0, [step(1_000n, 40_000_000n)], 'first');
+    const second = sealed(sw.alice, 2n, 0, [step(1_000n, 30_000_000n)], 'second');
+    const five = sealed(
+      sw.bob,
+      3n,
+      1,
+      [1n, 2n, 3n, 4n, 5n].map((i) => step(1_000n * i, 10_000_000n * i)),
+      'five',
+    );
+    const dep = 10_000_000n;
+    rows.push([
+      'commitOrder (first of the interval)',
+      await send(sw, sw.alice, market(sw, 'commitOrder', [k, first.hash, dep])),
+    ]);
+    rows.push(['commitOrder', await send(sw, sw.alice, market(sw, 'commitOrder', [k, second.hash, dep]))]);
+    await send(sw, sw.bob, market(sw, 'commitOrder', [k, five.hash, dep]));
+    rows.push(['cancelCommitment', await send(sw, sw.alice, market(sw, 'cancelCommitment', [2n]))]);
+    // 8 commitments of the next interval that nobody reveals (4 each: the live-commitment limit)
+    for (let i = 0; i < 8; i++) {
+      const who = i % 2 === 0 ? sw.alice : sw.bob;
+      const salt = keccak256(toHex(`unrevealed ${i}`));
+      const steps = [step(1n, 1n)];
+      const bus = i % 2 === 0 ? 2n : 3n;
+      const hash = commitmentHash({ owner: who.address, interval: k + 1n, bus, side: 0, steps, salt });
+      await send(sw, who, market(sw, 'commitOrder', [k + 1n, hash, 1_000n]));
+    }
+    await mineAt(sw, k * INTERVAL_MS - GATE_LEAD_MS);
+    rows.push([
+      'revealOrder, 1 step (first order of the interval)',
+      await send(sw, sw.alice, market(sw, 'revealOrder', [1n, ...first.args])),
+    ]);
+    rows.push([
+      'revealOrder, 5 steps',
+      await send(sw, sw.bob, market(sw, 'revealOrder', [3n, ...five.args])),
+    ]);
+    await mineAt(sw, (k + 1n) * INTERVAL_MS - GATE_LEAD_MS + 30_000n);
+    const close = await send(sw, sw.carol, market(sw, 'closeReveal', [k + 1n]));
+    rows.push(['closeReveal, 8 unrevealed commitments (each forfeits)', close]);
+    await mineAt(sw, (k + 2n) * INTERVAL_MS - GATE_LEAD_MS + 30_000n);
+    rows.push(['closeReveal, no commitment', await send(sw, sw.carol, market(sw, 'closeReveal', [k + 2n]))]);
+    return rows;
+  } finally {
+    await sw.anvil.close();
+  }
+}
 const w = await setUpWorld();
 try {
   const rows: [string, bigint][] = [];
@@ -91,6 +161,7 @@ try {
     `settle (${nOrders} orders, ${nPromises} promises, 53 meters)`,
     await send(w, w.carol, market(w, 'settle', [k])),
   ]);
+  rows.push(...(await sealedGas()));
   if (json) {
     console.log(
       JSON.stringify({
