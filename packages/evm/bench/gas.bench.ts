@@ -161,15 +161,122 @@ try {
     `settle (${nOrders} orders, ${nPromises} promises, 53 meters)`,
     await send(w, w.carol, market(w, 'settle', [k])),
   ]);
-  rows.push(...(await sealedGas()));
+  const gasA = { clearing: cleared.gas.total, finish: cleared.gas.finish, orders: cleared.orders };
+
+  // Clearing and settlement by book size and meters (no readings: settled at the deadline). B: 8 orders
+  // (alice's 4 buys at bus 2, bob's 4 sells at bus 3); C: 2 orders; D: C's book after 50 more meters
+  // at bob's bus. B − C gives the gas per order and promise, D − C the gas per meter.
+  const book = async (kx: bigint, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await send(
+        w,
+        w.alice,
+        market(w, 'placeOrder', [kx, 2n, 0, [step(10_000n, BigInt(80 - 5 * i) * 1_000_000n)]]),
+      );
+      await send(
+        w,
+        w.bob,
+        market(w, 'placeOrder', [kx, 3n, 1, [step(10_000n, BigInt(20 + 5 * i) * 1_000_000n)]]),
+      );
+    }
+  };
+  const clearAt = async (kx: bigint) => {
+    await mineAt(w, kx * INTERVAL_MS - GATE_LEAD_MS);
+    const r = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, kx);
+    if (r === undefined) throw new Error(`bench: interval ${kx} cleared nothing`);
+    const [, , , promisesX] = await read<[number, bigint, bigint, bigint]>(
+      w,
+      market(w, 'intervalState', [kx]),
+    );
+    return { orders: r.orders, total: r.gas.total, finish: r.gas.finish, promises: Number(promisesX) };
+  };
+  const deadline = (kx: bigint) => (kx + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS;
+  const kB = k + 5n;
+  const kC = k + 6n;
+  await book(kB, 4);
+  await book(kC, 1);
+  const B = await clearAt(kB);
+  const C = await clearAt(kC);
+  await mineAt(w, deadline(kC));
+  const settleB = await send(w, w.carol, market(w, 'settle', [kB]));
+  const settleC = await send(w, w.carol, market(w, 'settle', [kC]));
+  for (let i = 0; i < 50; i++) {
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [200n + BigInt(i), w.meterKey.address, 3n, w.bob.address]),
+    );
+  }
+  const kD = (deadline(kC) + GATE_LEAD_MS) / INTERVAL_MS + 2n;
+  await book(kD, 1);
+  const D = await clearAt(kD);
+  await mineAt(w, deadline(kD));
+  const settleD = await send(w, w.carol, market(w, 'settle', [kD]));
+  rows.push([`clearing of ${B.orders} orders (${B.promises} promises)`, B.total]);
+  rows.push([`  of which finish`, B.finish]);
+  rows.push([`clearing of ${C.orders} orders (${C.promises} promises)`, C.total]);
+  rows.push([`  of which finish`, C.finish]);
+  rows.push([
+    `settle at the deadline, no readings: ${B.orders} orders, ${B.promises} promises, 53 meters`,
+    settleB,
+  ]);
+  rows.push([
+    `settle at the deadline, no readings: ${C.orders} orders, ${C.promises} promises, 53 meters`,
+    settleC,
+  ]);
+  rows.push([
+    `settle at the deadline, no readings: ${D.orders} orders, ${D.promises} promises, 103 meters`,
+    settleD,
+  ]);
+  const sealedRows = await sealedGas();
+  rows.push(...sealedRows);
+  const get = (label: string) => {
+    const r = rows.find(([name]) => name === label);
+    if (r === undefined) throw new Error(`bench: no row "${label}"`);
+    return r[1];
+  };
+  const per = (a: bigint, b: bigint, n: number) => (a - b) / BigInt(n);
+  // The gas model the capacity planner takes (gridledger capacity --chain evm --measured FILE).
+  const dOrders = B.orders - C.orders;
+  const perMeter = per(settleD, settleC, 50);
+  const perPromise = per(settleB, settleC, B.promises - C.promises);
+  const model = {
+    placeOrder: get('placeOrder, 1 step'),
+    /** An interval's first order also creates its lists: once per interval. */
+    firstOrderExtra: get('placeOrder, 1 step (first of the interval)') - get('placeOrder, 1 step'),
+    orderStep: per(get('placeOrder, 5 steps'), get('placeOrder, 1 step'), 4),
+    cancelOrder: get('cancelOrder'),
+    reading: get('submitReadings, 1 reading'),
+    readingBatched: get('submitReadings, 50 readings: per reading'),
+    clearingBase: C.total - per(B.total, C.total, dOrders) * BigInt(C.orders),
+    clearingPerOrder: per(B.total, C.total, dOrders),
+    finishBase: C.finish - per(B.finish, C.finish, dOrders) * BigInt(C.orders),
+    finishPerOrder: per(B.finish, C.finish, dOrders),
+    settleBase: settleC - perMeter * 53n - perPromise * BigInt(C.promises),
+    settlePerMeter: perMeter,
+    settlePerPromise: perPromise,
+    commitOrder: get('commitOrder'),
+    revealOrder:
+      get('revealOrder, 1 step (first order of the interval)') -
+      (get('placeOrder, 1 step (first of the interval)') - get('placeOrder, 1 step')),
+    revealStep: per(get('revealOrder, 5 steps'), get('revealOrder, 1 step (first order of the interval)'), 4),
+    forfeitPerCommitment: per(
+      get('closeReveal, 8 unrevealed commitments (each forfeits)'),
+      get('closeReveal, no commitment'),
+      8,
+    ),
+  };
+  void gasA;
   if (json) {
     console.log(
       JSON.stringify({
         bench: 'evm-gas',
         gas: Object.fromEntries(rows.map(([k2, v]) => [k2, v.toString()])),
+        model: Object.fromEntries(Object.entries(model).map(([k2, v]) => [k2, v.toString()])),
       }),
     );
   } else {
+    for (const [name, gas] of Object.entries(model)) rows.push([`model: ${name}`, gas]);
     const width = Math.max(...rows.map(([name]) => name.length));
     console.log(`${'operation'.padEnd(width)}  gas`);
     for (const [name, gas] of rows) console.log(`${name.padEnd(width)}  ${gas.toLocaleString('en-US')}`);
