@@ -3,6 +3,7 @@
 // submitted 1 and 50 per transaction (per reading), the registry's transactions. Prints a table; with
 // `--format json` the last line is one JSON object.
 
+import { availableParallelism, loadavg } from 'node:os';
 import { commitmentHash, READING_TYPES, readingDomain } from '@gridledger/energy';
 import { keccak256, toHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
@@ -19,9 +20,21 @@ import {
   send,
   setUpWorld,
 } from '../test/world.ts';
+import { compareTransfers } from './transfers.ts';
 
 const json =
   process.argv.includes('--format') && process.argv[process.argv.indexOf('--format') + 1] === 'json';
+/** `--transfers N`: the ERC-20 load of the chain comparison (transfers.ts; 0 skips it). */
+const transfersArg = process.argv.includes('--transfers')
+  ? process.argv[process.argv.indexOf('--transfers') + 1]
+  : '1000';
+const nTransfers = Number(transfersArg);
+if (!(Number.isInteger(nTransfers) && nTransfers >= 0 && nTransfers <= 100_000)) {
+  process.stderr.write(
+    `bench:evm: --transfers: expected a whole number in 0..100000, got "${transfersArg}"\n`,
+  );
+  process.exit(2);
+}
 
 /**
  * Gas of sealed bids (a second anvil with a sealed market: 30 s reveal window, 10 % forfeit): commit,
@@ -267,20 +280,50 @@ try {
     ),
   };
   void gasA;
+  await w.anvil.close();
+  const transfers =
+    nTransfers > 0 ? await compareTransfers(nTransfers, (m) => process.stderr.write(`${m}\n`)) : [];
+  const anvilCpu = transfers[0]?.cpuMsPerTransfer;
+  const cmp = transfers.map((t) => ({
+    ...t,
+    cpuS: Number(t.cpuS.toFixed(2)),
+    cpuMsPerTransfer: Number(t.cpuMsPerTransfer.toFixed(3)),
+    wallS: Number(t.wallS.toFixed(2)),
+    cpuRatioToAnvil: anvilCpu ? Number((t.cpuMsPerTransfer / anvilCpu).toFixed(2)) : null,
+  }));
   if (json) {
     console.log(
       JSON.stringify({
         bench: 'evm-gas',
         gas: Object.fromEntries(rows.map(([k2, v]) => [k2, v.toString()])),
         model: Object.fromEntries(Object.entries(model).map(([k2, v]) => [k2, v.toString()])),
+        transfers: cmp,
+        cores: availableParallelism(),
+        loadAvg1m: Number(loadavg()[0]!.toFixed(1)),
       }),
     );
   } else {
+    if (cmp.length > 0) {
+      const head = ['chain', 'transfers', 'CPU s', 'CPU ms/transfer', 'CPU vs anvil', 'wall s'];
+      const body = cmp.map((t) => [
+        t.chain,
+        String(t.transfers),
+        t.cpuS.toFixed(2),
+        t.cpuMsPerTransfer.toFixed(3),
+        t.cpuRatioToAnvil === null ? '-' : `${t.cpuRatioToAnvil}x`,
+        t.wallS.toFixed(2),
+      ]);
+      const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+      for (const r of [head, ...body]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+      console.log(
+        `(node processes' CPU, user + system, all threads; ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}: CPU, loaded machine)\n`,
+      );
+    }
     for (const [name, gas] of Object.entries(model)) rows.push([`model: ${name}`, gas]);
     const width = Math.max(...rows.map(([name]) => name.length));
     console.log(`${'operation'.padEnd(width)}  gas`);
     for (const [name, gas] of rows) console.log(`${name.padEnd(width)}  ${gas.toLocaleString('en-US')}`);
   }
 } finally {
-  await w.anvil.close();
+  await w.anvil.close().catch(() => undefined);
 }
