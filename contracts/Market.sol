@@ -98,22 +98,25 @@ contract Market is MarketOrders, IClearingSink {
     }
 
     /** Commits to an order of `interval` before its gate with a cash deposit > 0; returns its id. */
-    function commitOrder(uint64, bytes32, uint256) external returns (uint256) {
+    function commitOrder(uint64 interval, bytes32 commitment, uint256 deposit) external returns (uint256 id) {
         _delegateTo(sealedEngine);
     }
 
     /** Reveals a commitment in its reveal window; the order enters the book; returns the order id. */
-    function revealOrder(uint256, uint256, uint8, Step[] calldata, bytes32) external returns (uint256) {
+    function revealOrder(uint256 commitId, uint256 bus, uint8 side, Step[] calldata steps, bytes32 salt)
+        external
+        returns (uint256 orderId)
+    {
         _delegateTo(sealedEngine);
     }
 
     /** Cancels one of the caller's commitments before its gate (the whole deposit back). */
-    function cancelCommitment(uint256) external {
+    function cancelCommitment(uint256 commitId) external {
         _delegateTo(sealedEngine);
     }
 
     /** Anyone, after interval k's reveal window: forfeits its unrevealed commitments (EVM addition). */
-    function closeReveal(uint64) external {
+    function closeReveal(uint64 interval) external {
         _delegateTo(sealedEngine);
     }
 

@@ -4,8 +4,19 @@
 // commitment is the native one (commitmentHash of @gridledger/energy); the operator clears the revealed
 // orders only, and every bad input reverts with its reason and changes nothing.
 
-import { commitmentHash } from '@gridledger/energy';
-import { type Abi, type Address, type Hex, keccak256, parseEventLogs, toHex } from 'viem';
+import { commitmentHash, MARKET_ABI } from '@gridledger/energy';
+import {
+  type Abi,
+  type AbiEvent,
+  type AbiFunction,
+  type Address,
+  type Hex,
+  keccak256,
+  parseEventLogs,
+  toEventSignature,
+  toFunctionSignature,
+  toHex,
+} from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MarketAbi } from '../src/generated/Market.ts';
@@ -121,6 +132,36 @@ const BOB_COLLATERAL = 12_000_000n;
 const DEPOSIT = 20_000_000n;
 
 describe('sealed bids', () => {
+  it("has the native module's sealed-bid functions, views and events (signatures, names, returns)", () => {
+    const names = ['commitOrder', 'revealOrder', 'cancelCommitment', 'commitment', 'revealWindow'];
+    const events = ['OrderCommitted', 'OrderRevealed', 'CommitmentCancelled', 'CommitmentForfeited'];
+    const fn = (abi: Abi, name: string) =>
+      abi.find((x): x is AbiFunction => x.type === 'function' && x.name === name);
+    const ev = (abi: Abi, name: string) =>
+      abi.find((x): x is AbiEvent => x.type === 'event' && x.name === name);
+    const shape = (f: AbiFunction | undefined) =>
+      f === undefined
+        ? undefined
+        : {
+            signature: toFunctionSignature(f),
+            inputs: f.inputs.map((i) => i.name),
+            outputs: f.outputs.map((o) => o.type),
+            view: f.stateMutability === 'view',
+          };
+    for (const name of names) {
+      expect(shape(fn(MarketAbi as Abi, name)), name).toEqual(shape(fn(MARKET_ABI as Abi, name)));
+    }
+    for (const name of events) {
+      const e = ev(MarketAbi as Abi, name);
+      const n = ev(MARKET_ABI as Abi, name);
+      expect(e && toEventSignature(e), name).toBe(n && toEventSignature(n));
+      expect(
+        e?.inputs.map((i) => [i.name, i.indexed === true]),
+        name,
+      ).toEqual(n?.inputs.map((i) => [i.name, i.indexed === true]));
+    }
+  });
+
   it('commits before the gate, reveals in the window, clears the revealed book and forfeits the rest', async () => {
     const k = w.k0;
     const a = seal(w.alice, k, 2n, 0, [step(50_000n, 80_000_000n)], 'a');
