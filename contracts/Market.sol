@@ -2,7 +2,8 @@
 // The energy market on an EVM chain (docs/market-rules.md §10, docs/evm.md): orders and escrow in a cash
 // ERC-20 named at deployment and the views (MarketOrders, here); clearings accepted only from the clearing
 // verifier (IClearingSink) and settlement of metered delivery into credits, whose code lives in
-// MarketEngine and runs on this contract's storage by delegatecall (EIP-170 code-size limit).
+// MarketEngine and runs on this contract's storage by delegatecall (EIP-170 code-size limit); sealed bids,
+// whose code lives in MarketSealed, run the same way (their views are here).
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -11,6 +12,7 @@ import {IClearingSink} from "./interfaces/IClearingSink.sol";
 import {MarketBase} from "./MarketBase.sol";
 import {MarketEngine} from "./MarketEngine.sol";
 import {MarketOrders} from "./MarketOrders.sol";
+import {MarketSealed} from "./MarketSealed.sol";
 import {Meters} from "./Meters.sol";
 import {Promises} from "./Promises.sol";
 import {Registry} from "./Registry.sol";
@@ -18,6 +20,8 @@ import {Registry} from "./Registry.sol";
 contract Market is MarketOrders, IClearingSink {
     /** The clearing and settlement code (deployed with the same arguments as this market). */
     address public immutable engine;
+    /** The sealed bids' code (deployed with the same arguments as this market). */
+    address public immutable sealedEngine;
 
     constructor(
         Config memory c,
@@ -26,7 +30,8 @@ contract Market is MarketOrders, IClearingSink {
         Meters meters_,
         Promises promises_,
         Credits credits_,
-        MarketEngine engine_
+        MarketEngine engine_,
+        MarketSealed sealedEngine_
     ) MarketBase(c, cash_, registry_, meters_, promises_, credits_) {
         require(
             address(engine_.cash()) == address(cash_) && address(engine_.registry()) == address(registry_)
@@ -36,11 +41,20 @@ contract Market is MarketOrders, IClearingSink {
             "market: the engine was deployed with other arguments"
         );
         engine = address(engine_);
+        require(
+            address(sealedEngine_.cash()) == address(cash_) && address(sealedEngine_.registry()) == address(registry_)
+                && keccak256(abi.encode(sealedEngine_.config())) == keccak256(abi.encode(c)),
+            "market: the sealed engine was deployed with other arguments"
+        );
+        sealedEngine = address(sealedEngine_);
     }
 
     /** Runs the same call in the engine on this contract's storage and returns (or reverts) as it does. */
     function _delegate() private {
-        address e = engine;
+        _delegateTo(engine);
+    }
+
+    function _delegateTo(address e) private {
         assembly {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), e, 0, calldatasize(), 0, 0)
@@ -69,5 +83,57 @@ contract Market is MarketOrders, IClearingSink {
     /** Anyone: settles a cleared interval once its readings are in or its deadline has passed. */
     function settle(uint64) external {
         _delegate();
+    }
+
+    // ---- Sealed bids (docs/market-rules.md §6b): MarketSealed's code on this storage; the views here. ----
+
+    /** A commitment as the native `commitment(id)` view returns it. */
+    struct CommitmentView {
+        address owner;
+        uint64 interval;
+        bytes32 commitment;
+        uint256 deposit;
+        uint8 status;
+        uint256 order;
+    }
+
+    /** Commits to an order of `interval` before its gate with a cash deposit > 0; returns its id. */
+    function commitOrder(uint64 interval, bytes32 commitment, uint256 deposit) external returns (uint256 id) {
+        _delegateTo(sealedEngine);
+    }
+
+    /** Reveals a commitment in its reveal window; the order enters the book; returns the order id. */
+    function revealOrder(uint256 commitId, uint256 bus, uint8 side, Step[] calldata steps, bytes32 salt)
+        external
+        returns (uint256 orderId)
+    {
+        _delegateTo(sealedEngine);
+    }
+
+    /** Cancels one of the caller's commitments before its gate (the whole deposit back). */
+    function cancelCommitment(uint256 commitId) external {
+        _delegateTo(sealedEngine);
+    }
+
+    /** Anyone, after interval k's reveal window: forfeits its unrevealed commitments (EVM addition). */
+    function closeReveal(uint64 interval) external {
+        _delegateTo(sealedEngine);
+    }
+
+    function commitment(uint256 commitId) external view returns (CommitmentView memory) {
+        Commitment storage m = _commits[commitId];
+        if (m.owner == address(0)) revert(string.concat("market: unknown commitment ", _u(commitId)));
+        return CommitmentView(m.owner, m.interval, m.hash, m.deposit, m.status, m.order);
+    }
+
+    /** Every commitment id of interval k (any status), ascending (EVM addition, as orderIds). */
+    function commitmentIds(uint64 k) external view returns (uint256[] memory) {
+        return _intervalCommits[k];
+    }
+
+    /** The reveal window of interval k in market time, ms (floored at 0): [gate, gate + revealWindowMs). */
+    function revealWindow(uint64 interval) external view returns (uint256 opensMs, uint256 closesMs) {
+        if (_config.sealedBids.revealWindowMs == 0) revert("market: this market has no sealed bids; place orders with placeOrder");
+        return (_nonNeg(_gateMs(interval)), _nonNeg(_clearingMs(interval)));
     }
 }

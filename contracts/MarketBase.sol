@@ -62,6 +62,16 @@ abstract contract MarketBase {
         uint64 maxOrderWh;
         /** scale 1 and origins 0: market time is block time. */
         MarketClock clock;
+        /** Sealed bids (commit-reveal, docs/market-rules.md §6b); revealWindowMs 0: an open book. */
+        SealedBids sealedBids;
+    }
+
+    /** Commitments until the gate, reveals in a window after it, clearing when it closes (MarketSealed). */
+    struct SealedBids {
+        /** Reveal window after the gate, ms of market time (0: no sealed bids; else <= gateLeadMs). */
+        uint64 revealWindowMs;
+        /** Share of an unrevealed commitment's deposit forfeited to the grid operator, basis points. */
+        uint32 forfeitBps;
     }
 
     struct Step {
@@ -145,6 +155,31 @@ abstract contract MarketBase {
     mapping(uint256 promiseId => PromiseRecord) internal _promises;
     mapping(uint64 interval => mapping(address owner => mapping(uint256 bus => uint256))) internal _partyIndex;
 
+    // ---- Sealed bids (MarketSealed): commitments; kept here so the engine shares the layout. ----
+    uint8 internal constant COMMIT_COMMITTED = 1;
+    uint8 internal constant COMMIT_REVEALED = 2;
+    uint8 internal constant COMMIT_CANCELLED = 3;
+    uint8 internal constant COMMIT_FORFEITED = 4;
+
+    /** A commitment in three words: what the market holds for it until reveal, cancel or forfeit. */
+    struct Commitment {
+        address owner;
+        uint64 interval;
+        uint8 status;
+        bytes32 hash;
+        uint128 deposit;
+        uint128 order;
+    }
+
+    uint256 public nextCommitId = 1;
+    mapping(uint256 id => Commitment) internal _commits;
+    mapping(address owner => mapping(bytes32 hash => uint256 id)) internal _commitByHash;
+    mapping(uint64 interval => uint256[]) internal _intervalCommits;
+    mapping(uint64 interval => mapping(address owner => uint256)) internal _liveCommits;
+    /** The reveal window of the interval was closed (unrevealed commitments forfeited). */
+    mapping(uint64 interval => bool) public revealClosed;
+    // ---- end of sealed bids ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
@@ -155,6 +190,11 @@ abstract contract MarketBase {
     event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason);
     event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises);
     event ClearingHashes(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash);
+    // Sealed bids (as the native sealed-abi.ts).
+    event OrderCommitted(uint256 indexed id, address indexed owner, uint64 indexed interval, bytes32 commitment, uint256 deposit);
+    event OrderRevealed(uint256 indexed commitId, uint256 indexed orderId, address indexed owner, uint256 refunded);
+    event CommitmentCancelled(uint256 indexed id, address indexed owner, uint256 released);
+    event CommitmentForfeited(uint256 indexed id, address indexed owner, address indexed to, uint256 forfeited, uint256 released);
 
     constructor(Config memory c, IERC20 cash_, Registry registry_, Meters meters_, Promises promises_, Credits credits_) {
         _checkConfig(c);
@@ -184,6 +224,12 @@ abstract contract MarketBase {
         require(c.maxStepsPerOrder > 0, "market config: expected maxStepsPerOrder > 0");
         require(c.minStepWh >= 1 && c.minStepWh <= MAX_STEP_WH, "market config: expected minStepWh in 1..10^12");
         require(c.clock.scale >= 1 && c.clock.scale <= 1_000_000, "market config: expected clock.scale in 1..10^6");
+        require(c.sealedBids.revealWindowMs <= c.gateLeadMs, "market config: expected sealed.revealWindowMs <= gateLeadMs");
+        require(c.sealedBids.forfeitBps <= 10_000, "market config: expected sealed.forfeitBps <= 10000");
+        require(
+            c.sealedBids.revealWindowMs > 0 || c.sealedBids.forfeitBps == 0,
+            "market config: expected sealed.forfeitBps 0 without sealed bids (revealWindowMs 0)"
+        );
     }
 
     /** Names the clearing verifier once (the deployer, at initialisation). */
@@ -215,6 +261,11 @@ abstract contract MarketBase {
         return int256(marketTimeMs()) >= _gateMs(k);
     }
 
+    /** When interval k may clear: its gate, or with sealed bids the end of its reveal window, ms. */
+    function _clearingMs(uint64 k) internal view returns (int256) {
+        return _gateMs(k) + int256(uint256(_config.sealedBids.revealWindowMs));
+    }
+
     function _deadlineMs(uint64 k) internal view returns (uint256) {
         return (uint256(k) + 1) * _config.intervalMs + _config.settlementDelayMs;
     }
@@ -228,6 +279,34 @@ abstract contract MarketBase {
             (uint256(k) + 1) * _config.intervalMs,
             _deadlineMs(k)
         );
+    }
+
+    /**
+     * Closes interval k's reveal window (sealed bids): every commitment still unrevealed forfeits
+     * floor(deposit · forfeitBps / 10^4) to the grid operator and gets the rest back (§6b step 3).
+     * The caller checks that the window has closed in time and was not closed before.
+     */
+    function _closeReveal(uint64 k) internal {
+        revealClosed[k] = true;
+        uint256[] storage ids = _intervalCommits[k];
+        uint256 bps = _config.sealedBids.forfeitBps;
+        address to = _config.gridOperator;
+        for (uint256 i = 0; i < ids.length; i++) {
+            Commitment storage c = _commits[ids[i]];
+            if (c.status != COMMIT_COMMITTED) continue;
+            uint256 deposit = c.deposit;
+            uint256 forfeited = deposit * bps / 10_000;
+            uint256 released = deposit - forfeited;
+            c.deposit = 0;
+            c.status = COMMIT_FORFEITED;
+            if (forfeited > 0) require(cash.transfer(to, forfeited), "market: the cash token refused the forfeit");
+            if (released > 0) require(cash.transfer(c.owner, released), "market: the cash token refused a release");
+            emit CommitmentForfeited(ids[i], c.owner, to, forfeited, released);
+        }
+    }
+
+    function _nonNeg(int256 v) internal pure returns (uint256) {
+        return v < 0 ? 0 : uint256(v);
     }
 
     /** ceil(a / 10^6) and floor(a / 10^6) for signed a (both toward the operator's side of a payment). */

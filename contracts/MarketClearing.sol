@@ -32,10 +32,17 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         }
     }
 
-    function _requireClearable(uint64 k) private view {
+    function _requireClearable(uint64 k) private {
         if (_intervals[k].status != 0) revert(string.concat("market: interval ", _u(k), " is already cleared or failed"));
         if (!_gateClosed(k)) revert(string.concat("market: gate of interval ", _u(k), " has not closed"));
         if (k < _config.firstInterval) revert(string.concat("market: interval ", _u(k), " is before the market's first interval"));
+        // Sealed bids: the book is complete when the reveal window closes; the unrevealed forfeit first.
+        if (_config.sealedBids.revealWindowMs > 0) {
+            if (int256(marketTimeMs()) < _clearingMs(k)) {
+                revert(string.concat("market: the reveal window of interval ", _u(k), " closes at ", uint256(_clearingMs(k)).toString(), " ms"));
+            }
+            if (!revealClosed[k]) _closeReveal(k);
+        }
     }
 
     /// @inheritdoc IClearingSink

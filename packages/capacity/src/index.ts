@@ -1,6 +1,14 @@
 // @gridledger/capacity: the load model of a deployment and its assessment against measured capacity.
 
 export {
+  DEFAULT_EVM_GAS,
+  type EvmCapacity,
+  type EvmConstraint,
+  type EvmGas,
+  evmCapacity,
+  parseEvmGas,
+} from './evm.ts';
+export {
   type Assessment,
   type AssessOptions,
   assess,

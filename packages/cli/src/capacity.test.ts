@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_EVM_GAS } from '@gridledger/capacity';
 import { describe, expect, it } from 'vitest';
 
 const bin = new URL('../bin/gridledger.mjs', import.meta.url).pathname;
@@ -66,4 +67,86 @@ describe('gridledger capacity', () => {
       expect(r.stdout).toBe('');
     }
   }, 300_000); // ten CLI processes, each a few seconds on a loaded machine
+
+  it('--chain evm: the devices an EVM network carries per interval, as JSON and as a table', () => {
+    const r = run('--chain', 'evm', '--block-gas', '30M', '--block-time', '2s', '--format', 'json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.network).toEqual({ blockGas: 30_000_000, blockTimeS: 2 });
+    expect(out.sealed).toBe(false);
+    expect(out.constraints.map((c: { name: string }) => c.name)).toContain('finish transaction');
+    const least = Math.min(...out.constraints.map((c: { maxDevices: number }) => c.maxDevices));
+    expect(out.maxDevices).toBe(least);
+    // a bench:evm output file replaces the built-in gas: doubling every number halves the devices (about)
+    const gas = join(dir, 'gas.json');
+    const model = Object.fromEntries(Object.entries(doubleGas()).map(([k, v]) => [k, String(v)]));
+    writeFileSync(gas, `${JSON.stringify({ bench: 'evm-gas', gas: {}, model })}\n`);
+    const r2 = run(
+      '--chain',
+      'evm',
+      '--block-gas',
+      '30M',
+      '--block-time',
+      '2s',
+      '--measured',
+      gas,
+      '--format',
+      'json',
+    );
+    expect(r2.status, r2.stderr).toBe(0);
+    expect(JSON.parse(r2.stdout).maxDevices).toBeLessThan(out.maxDevices);
+    const t = run(
+      '--chain',
+      'evm',
+      '--block-gas',
+      '30M',
+      '--block-time',
+      '12s',
+      '--devices',
+      '1000',
+      '--reveal-window',
+      '30s',
+    );
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/reveals +│ the 30 s reveal window/);
+    expect(t.stdout).toMatch(/carries [0-9,]+ devices per 300 s interval \(sealed bids\); binds first: /);
+  });
+
+  it('--chain evm refuses bad flags with a clear error and nothing on stdout', () => {
+    for (const [args, msg] of [
+      [['--chain', 'evm', '--block-time', '2s'], /--chain evm needs --block-gas G and --block-time T/],
+      [['--chain', 'bitcoin', '--devices', '10'], /--chain: expected native or evm, got "bitcoin"/],
+      [['--devices', '10', '--block-gas', '30M'], /--block-gas is for --chain evm/],
+      [
+        ['--chain', 'evm', '--block-gas', '0', '--block-time', '2s'],
+        /--block-gas: must be greater than zero/,
+      ],
+      [
+        ['--chain', 'evm', '--block-gas', '30M', '--block-time', '500ms'],
+        /--block-time: EVM blocks carry whole seconds/,
+      ],
+      [
+        ['--chain', 'evm', '--block-gas', '30M', '--block-time', '2s', '--reveal-window', '60s'],
+        /shorter than the gate lead/,
+      ],
+      [
+        ['--chain', 'evm', '--block-gas', '30M', '--block-time', '2s', '--sweep', '1e3..1e5'],
+        /--sweep is for the native chain/,
+      ],
+      [
+        ['--chain', 'evm', '--block-gas', '30M', '--block-time', '2s', '--measured', join(dir, 'chain.json')],
+        /no bench:evm gas model found/,
+      ],
+    ] as [string[], RegExp][]) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stdout).toBe('');
+    }
+  }, 300_000);
 });
+
+/** Every built-in gas number doubled. */
+function doubleGas(): Record<string, number> {
+  return Object.fromEntries(Object.entries(DEFAULT_EVM_GAS).map(([k, v]) => [k, v * 2]));
+}

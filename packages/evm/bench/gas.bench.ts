@@ -3,7 +3,9 @@
 // submitted 1 and 50 per transaction (per reading), the registry's transactions. Prints a table; with
 // `--format json` the last line is one JSON object.
 
-import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { availableParallelism, loadavg } from 'node:os';
+import { commitmentHash, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { keccak256, toHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import {
@@ -18,9 +20,90 @@ import {
   send,
   setUpWorld,
 } from '../test/world.ts';
+import { compareTransfers } from './transfers.ts';
 
 const json =
   process.argv.includes('--format') && process.argv[process.argv.indexOf('--format') + 1] === 'json';
+/** `--transfers N`: the ERC-20 load of the chain comparison (transfers.ts; 0 skips it). */
+const transfersArg = process.argv.includes('--transfers')
+  ? process.argv[process.argv.indexOf('--transfers') + 1]
+  : '1000';
+const nTransfers = Number(transfersArg);
+if (!(Number.isInteger(nTransfers) && nTransfers >= 0 && nTransfers <= 100_000)) {
+  process.stderr.write(
+    `bench:evm: --transfers: expected a whole number in 0..100000, got "${transfersArg}"\n`,
+  );
+  process.exit(2);
+}
+
+/**
+ * Gas of sealed bids (a second anvil with a sealed market: 30 s reveal window, 10 % forfeit): commit,
+ * reveal (the order enters the book), cancel, and the forfeit of unrevealed commitments at the close.
+ */
+async function sealedGas(): Promise<[string, bigint][]> {
+  const sw = await setUpWorld({ sealed: { revealWindowMs: 30_000n, forfeitBps: 1000 } });
+  try {
+    const rows: [string, bigint][] = [];
+    const k = sw.k0;
+    const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+    const sealed = (
+      who: PrivateKeyAccount,
+      bus: bigint,
+      side: number,
+      steps: ReturnType<typeof step>[],
+      tag: string,
+    ) => {
+      const salt = keccak256(toHex(tag));
+      return {
+        args: [bus, side, steps, salt] as const,
+        hash: commitmentHash({ owner: who.address, interval: k, bus, side, steps, salt }),
+      };
+    };
+    const first = sealed(sw.alice, 2n, 0, [step(1_000n, 40_000_000n)], 'first');
+    const second = sealed(sw.alice, 2n, 0, [step(1_000n, 30_000_000n)], 'second');
+    const five = sealed(
+      sw.bob,
+      3n,
+      1,
+      [1n, 2n, 3n, 4n, 5n].map((i) => step(1_000n * i, 10_000_000n * i)),
+      'five',
+    );
+    const dep = 10_000_000n;
+    rows.push([
+      'commitOrder (first of the interval)',
+      await send(sw, sw.alice, market(sw, 'commitOrder', [k, first.hash, dep])),
+    ]);
+    rows.push(['commitOrder', await send(sw, sw.alice, market(sw, 'commitOrder', [k, second.hash, dep]))]);
+    await send(sw, sw.bob, market(sw, 'commitOrder', [k, five.hash, dep]));
+    rows.push(['cancelCommitment', await send(sw, sw.alice, market(sw, 'cancelCommitment', [2n]))]);
+    // 8 commitments of the next interval that nobody reveals (4 each: the live-commitment limit)
+    for (let i = 0; i < 8; i++) {
+      const who = i % 2 === 0 ? sw.alice : sw.bob;
+      const salt = keccak256(toHex(`unrevealed ${i}`));
+      const steps = [step(1n, 1n)];
+      const bus = i % 2 === 0 ? 2n : 3n;
+      const hash = commitmentHash({ owner: who.address, interval: k + 1n, bus, side: 0, steps, salt });
+      await send(sw, who, market(sw, 'commitOrder', [k + 1n, hash, 1_000n]));
+    }
+    await mineAt(sw, k * INTERVAL_MS - GATE_LEAD_MS);
+    rows.push([
+      'revealOrder, 1 step (first order of the interval)',
+      await send(sw, sw.alice, market(sw, 'revealOrder', [1n, ...first.args])),
+    ]);
+    rows.push([
+      'revealOrder, 5 steps',
+      await send(sw, sw.bob, market(sw, 'revealOrder', [3n, ...five.args])),
+    ]);
+    await mineAt(sw, (k + 1n) * INTERVAL_MS - GATE_LEAD_MS + 30_000n);
+    const close = await send(sw, sw.carol, market(sw, 'closeReveal', [k + 1n]));
+    rows.push(['closeReveal, 8 unrevealed commitments (each forfeits)', close]);
+    await mineAt(sw, (k + 2n) * INTERVAL_MS - GATE_LEAD_MS + 30_000n);
+    rows.push(['closeReveal, no commitment', await send(sw, sw.carol, market(sw, 'closeReveal', [k + 2n]))]);
+    return rows;
+  } finally {
+    await sw.anvil.close();
+  }
+}
 const w = await setUpWorld();
 try {
   const rows: [string, bigint][] = [];
@@ -91,18 +174,156 @@ try {
     `settle (${nOrders} orders, ${nPromises} promises, 53 meters)`,
     await send(w, w.carol, market(w, 'settle', [k])),
   ]);
+  const gasA = { clearing: cleared.gas.total, finish: cleared.gas.finish, orders: cleared.orders };
+
+  // Clearing and settlement by book size and meters (no readings: settled at the deadline). B: 8 orders
+  // (alice's 4 buys at bus 2, bob's 4 sells at bus 3); C: 2 orders; D: C's book after 50 more meters
+  // at bob's bus. B − C gives the gas per order and promise, D − C the gas per meter.
+  const book = async (kx: bigint, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await send(
+        w,
+        w.alice,
+        market(w, 'placeOrder', [kx, 2n, 0, [step(10_000n, BigInt(80 - 5 * i) * 1_000_000n)]]),
+      );
+      await send(
+        w,
+        w.bob,
+        market(w, 'placeOrder', [kx, 3n, 1, [step(10_000n, BigInt(20 + 5 * i) * 1_000_000n)]]),
+      );
+    }
+  };
+  const clearAt = async (kx: bigint) => {
+    await mineAt(w, kx * INTERVAL_MS - GATE_LEAD_MS);
+    const r = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, kx);
+    if (r === undefined) throw new Error(`bench: interval ${kx} cleared nothing`);
+    const [, , , promisesX] = await read<[number, bigint, bigint, bigint]>(
+      w,
+      market(w, 'intervalState', [kx]),
+    );
+    return { orders: r.orders, total: r.gas.total, finish: r.gas.finish, promises: Number(promisesX) };
+  };
+  const deadline = (kx: bigint) => (kx + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS;
+  const kB = k + 5n;
+  const kC = k + 6n;
+  await book(kB, 4);
+  await book(kC, 1);
+  const B = await clearAt(kB);
+  const C = await clearAt(kC);
+  await mineAt(w, deadline(kC));
+  const settleB = await send(w, w.carol, market(w, 'settle', [kB]));
+  const settleC = await send(w, w.carol, market(w, 'settle', [kC]));
+  for (let i = 0; i < 50; i++) {
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [200n + BigInt(i), w.meterKey.address, 3n, w.bob.address]),
+    );
+  }
+  const kD = (deadline(kC) + GATE_LEAD_MS) / INTERVAL_MS + 2n;
+  await book(kD, 1);
+  const D = await clearAt(kD);
+  await mineAt(w, deadline(kD));
+  const settleD = await send(w, w.carol, market(w, 'settle', [kD]));
+  rows.push([`clearing of ${B.orders} orders (${B.promises} promises)`, B.total]);
+  rows.push([`  of which finish`, B.finish]);
+  rows.push([`clearing of ${C.orders} orders (${C.promises} promises)`, C.total]);
+  rows.push([`  of which finish`, C.finish]);
+  rows.push([
+    `settle at the deadline, no readings: ${B.orders} orders, ${B.promises} promises, 53 meters`,
+    settleB,
+  ]);
+  rows.push([
+    `settle at the deadline, no readings: ${C.orders} orders, ${C.promises} promises, 53 meters`,
+    settleC,
+  ]);
+  rows.push([
+    `settle at the deadline, no readings: ${D.orders} orders, ${D.promises} promises, 103 meters`,
+    settleD,
+  ]);
+  const sealedRows = await sealedGas();
+  rows.push(...sealedRows);
+  const get = (label: string) => {
+    const r = rows.find(([name]) => name === label);
+    if (r === undefined) throw new Error(`bench: no row "${label}"`);
+    return r[1];
+  };
+  const per = (a: bigint, b: bigint, n: number) => (a - b) / BigInt(n);
+  // The gas model the capacity planner takes (gridledger capacity --chain evm --measured FILE).
+  const dOrders = B.orders - C.orders;
+  const perMeter = per(settleD, settleC, 50);
+  const perPromise = per(settleB, settleC, B.promises - C.promises);
+  const model = {
+    placeOrder: get('placeOrder, 1 step'),
+    /** An interval's first order also creates its lists: once per interval. */
+    firstOrderExtra: get('placeOrder, 1 step (first of the interval)') - get('placeOrder, 1 step'),
+    orderStep: per(get('placeOrder, 5 steps'), get('placeOrder, 1 step'), 4),
+    cancelOrder: get('cancelOrder'),
+    reading: get('submitReadings, 1 reading'),
+    readingBatched: get('submitReadings, 50 readings: per reading'),
+    clearingBase: C.total - per(B.total, C.total, dOrders) * BigInt(C.orders),
+    clearingPerOrder: per(B.total, C.total, dOrders),
+    finishBase: C.finish - per(B.finish, C.finish, dOrders) * BigInt(C.orders),
+    finishPerOrder: per(B.finish, C.finish, dOrders),
+    settleBase: settleC - perMeter * 53n - perPromise * BigInt(C.promises),
+    settlePerMeter: perMeter,
+    settlePerPromise: perPromise,
+    commitOrder: get('commitOrder'),
+    revealOrder:
+      get('revealOrder, 1 step (first order of the interval)') -
+      (get('placeOrder, 1 step (first of the interval)') - get('placeOrder, 1 step')),
+    revealStep: per(get('revealOrder, 5 steps'), get('revealOrder, 1 step (first order of the interval)'), 4),
+    forfeitPerCommitment: per(
+      get('closeReveal, 8 unrevealed commitments (each forfeits)'),
+      get('closeReveal, no commitment'),
+      8,
+    ),
+  };
+  void gasA;
+  await w.anvil.close();
+  const transfers =
+    nTransfers > 0 ? await compareTransfers(nTransfers, (m) => process.stderr.write(`${m}\n`)) : [];
+  const anvilCpu = transfers[0]?.cpuMsPerTransfer;
+  const cmp = transfers.map((t) => ({
+    ...t,
+    cpuS: Number(t.cpuS.toFixed(2)),
+    cpuMsPerTransfer: Number(t.cpuMsPerTransfer.toFixed(3)),
+    wallS: Number(t.wallS.toFixed(2)),
+    cpuRatioToAnvil: anvilCpu ? Number((t.cpuMsPerTransfer / anvilCpu).toFixed(2)) : null,
+  }));
   if (json) {
     console.log(
       JSON.stringify({
         bench: 'evm-gas',
         gas: Object.fromEntries(rows.map(([k2, v]) => [k2, v.toString()])),
+        model: Object.fromEntries(Object.entries(model).map(([k2, v]) => [k2, v.toString()])),
+        transfers: cmp,
+        cores: availableParallelism(),
+        loadAvg1m: Number(loadavg()[0]!.toFixed(1)),
       }),
     );
   } else {
+    if (cmp.length > 0) {
+      const head = ['chain', 'transfers', 'CPU s', 'CPU ms/transfer', 'CPU vs anvil', 'wall s'];
+      const body = cmp.map((t) => [
+        t.chain,
+        String(t.transfers),
+        t.cpuS.toFixed(2),
+        t.cpuMsPerTransfer.toFixed(3),
+        t.cpuRatioToAnvil === null ? '-' : `${t.cpuRatioToAnvil}x`,
+        t.wallS.toFixed(2),
+      ]);
+      const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+      for (const r of [head, ...body]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+      console.log(
+        `(node processes' CPU, user + system, all threads; ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}: CPU, loaded machine)\n`,
+      );
+    }
+    for (const [name, gas] of Object.entries(model)) rows.push([`model: ${name}`, gas]);
     const width = Math.max(...rows.map(([name]) => name.length));
     console.log(`${'operation'.padEnd(width)}  gas`);
     for (const [name, gas] of rows) console.log(`${name.padEnd(width)}  ${gas.toLocaleString('en-US')}`);
   }
 } finally {
-  await w.anvil.close();
+  await w.anvil.close().catch(() => undefined);
 }

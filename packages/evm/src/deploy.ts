@@ -21,6 +21,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 import { CreditsAbi, CreditsBytecode } from './generated/Credits.ts';
 import { MarketAbi, MarketBytecode } from './generated/Market.ts';
 import { MarketEngineAbi, MarketEngineBytecode } from './generated/MarketEngine.ts';
+import { MarketSealedAbi, MarketSealedBytecode } from './generated/MarketSealed.ts';
 import { MetersAbi, MetersBytecode } from './generated/Meters.ts';
 import { PromisesAbi, PromisesBytecode } from './generated/Promises.ts';
 import { RegistryAbi, RegistryBytecode } from './generated/Registry.ts';
@@ -56,6 +57,11 @@ export interface EvmMarketConfig {
   maxOrderWh: bigint;
   /** scale 1n and origins 0n: market time is block time. */
   clock: { blockOriginMs: bigint; marketOriginMs: bigint; scale: bigint };
+  /**
+   * Sealed bids (commit-reveal, docs/market-rules.md §6b): a reveal window after the gate (0 < ms <=
+   * gateLeadMs) and the forfeited share of an unrevealed deposit (0..10000 bps). Absent: an open book.
+   */
+  sealed?: { revealWindowMs: bigint; forfeitBps: number };
 }
 
 /** Where the contracts of one deployment live (`addresses.json`). */
@@ -67,6 +73,8 @@ export interface MarketAddresses {
   credits: Address;
   meters: Address;
   engine: Address;
+  /** The sealed bids' code (MarketSealed), run by the market through delegatecall. */
+  sealedEngine: Address;
   market: Address;
 }
 
@@ -159,14 +167,28 @@ export async function deployMarket(
   const promises = await deploy('promises', PromisesAbi, PromisesBytecode, []);
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
-  const common = [cfg, cash, registry, meters, promises, credits] as const;
+  // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
+  const { sealed, ...rest } = cfg;
+  const contractConfig = { ...rest, sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 } };
+  const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);
-  const market = await deploy('market', MarketAbi, MarketBytecode, [...common, engine]);
+  const sealedEngine = await deploy('sealedEngine', MarketSealedAbi, MarketSealedBytecode, common);
+  const market = await deploy('market', MarketAbi, MarketBytecode, [...common, engine, sealedEngine]);
   await sendCall(c, promises, PromisesAbi, 'setMinter', [market]);
   await sendCall(c, credits, CreditsAbi, 'setMinter', [market]);
   await sendCall(c, meters, MetersAbi, 'setMarket', [market]);
   return {
-    addresses: { chainId: c.public.chain.id, registry, cash, promises, credits, meters, engine, market },
+    addresses: {
+      chainId: c.public.chain.id,
+      registry,
+      cash,
+      promises,
+      credits,
+      meters,
+      engine,
+      sealedEngine,
+      market,
+    },
     gasUsed: gas,
   };
 }

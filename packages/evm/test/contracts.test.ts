@@ -310,6 +310,18 @@ describe('orders', () => {
     const p2 = cashProbe(w);
     await expectRevert(w, w.alice, market(w, 'cancelOrder', [1n]), 'order 1 is not open', p2);
   });
+
+  it('refuses sealed bids on a market without them (sealed.test.ts has a sealed market)', async () => {
+    const k = w.k0;
+    const p = cashProbe(w);
+    const none = 'this market has no sealed bids; place orders with placeOrder';
+    const hash = `0x${'11'.repeat(32)}`;
+    await expectRevert(w, w.alice, market(w, 'commitOrder', [k, hash, 1_000n]), none, p);
+    await expectRevert(w, w.alice, market(w, 'revealOrder', [1n, 2n, 0, [step(1n, 1n)], hash]), none, p);
+    await expectRevert(w, w.alice, market(w, 'cancelCommitment', [1n]), none, p);
+    await expectRevert(w, w.alice, market(w, 'closeReveal', [k]), none, p);
+    expect(await revertReason(w, w.alice, market(w, 'revealWindow', [k]))).toContain(none);
+  });
 });
 
 describe('clearing seam', () => {

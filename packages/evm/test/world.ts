@@ -75,8 +75,11 @@ export interface World {
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
 
-/** Starts anvil, deploys the market, registers the network, participants, meters and funds them. */
-export async function setUpWorld(): Promise<World> {
+/**
+ * Starts anvil, deploys the market, registers the network, participants, meters and funds them.
+ * `overrides` change the market's configuration (sealed.test.ts: sealed bids).
+ */
+export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Promise<World> {
   const start = BigInt(Math.floor(Date.now() / 1000));
   const anvil = await startAnvil({ timestamp: start });
   const [deployer, operator, alice, bob, carol, meterKey] = [0, 1, 2, 3, 4, 5].map(devAccount) as unknown as [
@@ -114,6 +117,7 @@ export async function setUpWorld(): Promise<World> {
     minStepWh: 1n,
     maxOrderWh: 50_000_000n,
     clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
+    ...overrides,
   };
   const d = await clients(deployer);
   const { addresses, gasUsed } = await deployMarket(d, { config });

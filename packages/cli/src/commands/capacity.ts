@@ -8,11 +8,15 @@ import {
   type Deployment,
   defaultDeployment,
   deriveLoad,
+  type EvmCapacity,
+  type EvmGas,
+  evmCapacity,
   type Load,
   type Measured,
   mergeMeasured,
   parseCount,
   parseDurationS,
+  parseEvmGas,
   parseMeasured,
   parseSweep,
   sweep,
@@ -41,6 +45,10 @@ interface CapacityFlags {
   measure?: string | true;
   measureDir: string;
   measureDuration: string;
+  chain: string;
+  blockGas?: string;
+  blockTime?: string;
+  revealWindow?: string;
 }
 
 function parseShare(text: string, what: string): number {
@@ -138,6 +146,86 @@ function assessmentRows(a: Assessment): (string | number)[][] {
   ]);
 }
 
+function readEvmGas(files: string[] | undefined): EvmGas | undefined {
+  if (!files || files.length === 0) return undefined;
+  if (files.length > 1)
+    throw new InputError('--chain evm takes one --measured file (bench:evm --format json)');
+  let text: string;
+  try {
+    text = readFileSync(files[0]!, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read measured file ${files[0]}: ${(e as Error).message}`);
+  }
+  return parseEvmGas(text, files[0]);
+}
+
+/** `--chain evm`: the devices an EVM network carries per interval (docs/capacity.md "On an EVM chain"). */
+function runEvm(flags: CapacityFlags, format: 'table' | 'json'): void {
+  if (flags.blockGas === undefined || flags.blockTime === undefined) {
+    throw new InputError(
+      '--chain evm needs --block-gas G and --block-time T, e.g. --block-gas 30M --block-time 2s',
+    );
+  }
+  if (flags.sweep !== undefined)
+    throw new InputError('--sweep is for the native chain; drop it with --chain evm');
+  if (flags.measure !== undefined)
+    throw new InputError(
+      '--measure runs the native benchmarks; with --chain evm pass --measured FILE of bench:evm',
+    );
+  const blockGas = parseCount(flags.blockGas, '--block-gas');
+  const blockTimeS = parseDurationS(flags.blockTime, '--block-time');
+  if (blockTimeS < 1)
+    throw new InputError(
+      `--block-time: EVM blocks carry whole seconds; expected >= 1s, got "${flags.blockTime}"`,
+    );
+  const gas = readEvmGas(flags.measured);
+  const d = deploymentFrom(
+    flags,
+    flags.devices === undefined ? 10_000 : parseCount(flags.devices, '--devices'),
+  );
+  const revealWindowS =
+    flags.revealWindow === undefined ? undefined : parseDurationS(flags.revealWindow, '--reveal-window');
+  const cap: EvmCapacity = evmCapacity(
+    d,
+    { blockGas, blockTimeS },
+    { ...(gas ? { gas } : {}), revealWindowS },
+  );
+  if (format === 'json') {
+    printJson({
+      ...cap,
+      gasSource: flags.measured?.[0] ?? 'built-in bench:evm numbers',
+    });
+    return;
+  }
+  const at = flags.devices !== undefined;
+  console.log(
+    renderTable(
+      [
+        'constraint',
+        'window',
+        'gas available',
+        'gas per device',
+        at ? `gas at ${si(cap.devices, 0)} devices` : 'fixed gas',
+        'max devices',
+      ],
+      cap.constraints.map((c) => [
+        c.name,
+        c.window,
+        si(c.availableGas),
+        si(c.perDeviceGas),
+        si(at ? c.requiredGas : c.fixedGas),
+        si(c.maxDevices, 0),
+      ]),
+    ),
+  );
+  console.log(
+    `an EVM network of ${si(blockGas)} gas every ${blockTimeS} s carries ${cap.maxDevices.toLocaleString('en-US')} devices per ${d.intervalS} s interval (${cap.sealed ? 'sealed bids' : 'open book'}); binds first: ${cap.binding}`,
+  );
+  if (at && cap.devices > cap.maxDevices) log(`note: ${cap.devices} devices exceed it`);
+  if (!flags.measured)
+    log('note: gas from the built-in bench:evm numbers (pass --measured FILE to use your own run)');
+}
+
 /** Registers the `capacity` command. */
 export function registerCapacity(program: Command): void {
   program
@@ -164,8 +252,33 @@ export function registerCapacity(program: Command): void {
     )
     .option('--measure-dir <dir>', 'where --measure keeps the benchmark outputs', '.gridledger/measured')
     .option('--measure-duration <seconds>', 'load duration of bench:chain under --measure', '15')
+    .option(
+      '--chain <chain>',
+      'native (gridledger) or evm (the Solidity contracts on an EVM network)',
+      'native',
+    )
+    .option('--block-gas <gas>', 'with --chain evm: the block gas limit, e.g. 30M')
+    .option('--block-time <duration>', 'with --chain evm: time between blocks, e.g. 2s or 12s')
+    .option(
+      '--reveal-window <duration>',
+      'with --chain evm: sealed bids with this reveal window (default: open book)',
+    )
     .action(async (flags: CapacityFlags) => {
       const format = parseFormat(flags.format);
+      if (flags.chain !== 'native' && flags.chain !== 'evm') {
+        throw new InputError(`--chain: expected native or evm, got "${flags.chain}"`);
+      }
+      if (flags.chain === 'evm') {
+        runEvm(flags, format);
+        return;
+      }
+      for (const [v, name] of [
+        [flags.blockGas, '--block-gas'],
+        [flags.blockTime, '--block-time'],
+        [flags.revealWindow, '--reveal-window'],
+      ] as const) {
+        if (v !== undefined) throw new InputError(`${name} is for --chain evm; add --chain evm or drop it`);
+      }
       if (flags.measure !== undefined) {
         const names = parseMeasureList(flags.measure);
         const seconds = Number(flags.measureDuration);

@@ -41,6 +41,18 @@ describe('loadDeployConfig', () => {
     expect(c.market.intervalMs).toBe(900_000n);
     expect(c.market.upstream.importPriceMicrosPerMWh).toBe(70_000_000n);
     expect(c.tolerances.flowW).toBe(10n);
+    expect(c.market.sealed).toBeUndefined();
+  });
+
+  it('turns sealed bids on: the whole gate lead and 10 % forfeit by default', async () => {
+    const c = await loadDeployConfig(file('sealed.json', { market: { sealed: {} } }), me, CASES);
+    expect(c.market.sealed).toEqual({ revealWindowMs: 60_000n, forfeitBps: 1000 });
+    const d = await loadDeployConfig(
+      file('sealed2.json', { market: { sealed: { revealWindowMs: '30000', forfeitBps: 0 } } }),
+      me,
+      CASES,
+    );
+    expect(d.market.sealed).toEqual({ revealWindowMs: 30_000n, forfeitBps: 0 });
   });
 
   it('names the wrong field', async () => {
@@ -55,6 +67,16 @@ describe('loadDeployConfig', () => {
       [{ market: { gateLeadMs: 'soon' } }, /market\.gateLeadMs: expected an integer/],
       [{ market: { upstream: { bus: 99 } } }, /market\.upstream\.bus: bus 99 is not in network/],
       [{ market: { gridOperator: '0x12' } }, /market\.gridOperator: expected a 0x address/],
+      [
+        { market: { sealed: { revealWindowMs: 60_001 } } },
+        /market\.sealed\.revealWindowMs: expected 1\.\.gateLeadMs/,
+      ],
+      [
+        { market: { sealed: { revealWindowMs: 0 } } },
+        /market\.sealed\.revealWindowMs: expected 1\.\.gateLeadMs/,
+      ],
+      [{ market: { sealed: { forfeitBps: 10_001 } } }, /market\.sealed\.forfeitBps: expected 0\.\.10000/],
+      [{ market: { sealed: { forfeitBps: 'all' } } }, /market\.sealed\.forfeitBps: expected an integer/],
       [{ network: `${dir}/missing.json` }, /network: .* is neither a MATPOWER \.m file nor readable JSON/],
       [{ network: { buses: [] } }, /network: expected baseMVA > 0/],
     ];

@@ -147,6 +147,20 @@ export async function loadDeployConfig(
     maxOrderWh: big(m.maxOrderWh, 'market.maxOrderWh', 0n),
     clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
   };
+  if (m.sealed !== undefined) {
+    const sb = (m.sealed ?? {}) as Record<string, unknown>;
+    const revealWindowMs = big(sb.revealWindowMs, 'market.sealed.revealWindowMs', market.gateLeadMs);
+    const forfeitBps = big(sb.forfeitBps, 'market.sealed.forfeitBps', 1000n);
+    if (revealWindowMs <= 0n || revealWindowMs > market.gateLeadMs) {
+      throw new InputError(
+        `market.json: market.sealed.revealWindowMs: expected 1..gateLeadMs (${market.gateLeadMs}), got ${revealWindowMs}`,
+      );
+    }
+    if (forfeitBps > 10_000n) {
+      throw new InputError(`market.json: market.sealed.forfeitBps: expected 0..10000, got ${forfeitBps}`);
+    }
+    market.sealed = { revealWindowMs, forfeitBps: Number(forfeitBps) };
+  }
   if (market.intervalMs % 60_000n !== 0n || 60n % (market.intervalMs / 60_000n || 61n) !== 0n) {
     throw new InputError(
       `market.json: market.intervalMs: expected whole minutes that divide an hour (the certificate's units), got ${market.intervalMs}`,

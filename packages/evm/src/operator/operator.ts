@@ -1,13 +1,14 @@
-// The clearing operator: a pure function of the on-chain book. For each interval whose gate has closed and
-// that is still open, it reads the book from the contracts (the market's open orders, the upstream's
-// offer and bid as the verifier computes them, the registry's network with its line-limit overrides),
+// The clearing operator: a pure function of the on-chain book. For each interval whose gate (with sealed
+// bids: reveal window) has closed and that is still open, it reads the book from the contracts (the
+// market's open orders, which are the revealed ones with sealed bids; the upstream's offer and bid as the
+// verifier computes them, the registry's network with its line-limit overrides),
 // clears it with the engine (@gridledger/market's clearNetwork, as the native market does), builds the
 // integer certificate and submits it to the ClearingVerifier in chunks. Anyone may run one; two
 // operators with the same chain state submit the same clearing, and the first to finish wins.
 import { InputError } from '@gridledger/base';
 import { checkNetworkJson, networkFromJson } from '@gridledger/energy';
 import type { Network } from '@gridledger/grid';
-import type { Abi, Address } from 'viem';
+import { type Abi, type Address, BaseError, ContractFunctionRevertedError, parseAbi } from 'viem';
 import { type ClearingBook, type IntegerNetwork, integerNetwork } from '../certificate/format.ts';
 import { produceDcCertificate } from '../certificate/produce.ts';
 import {
@@ -48,6 +49,10 @@ export interface IntervalClearing {
 const marketAbi = [...IMarketBookAbi, ...IMarketClearingViewAbi] as Abi;
 const registryAbi = IRegistryNetworkViewAbi as Abi;
 const verifierAbi = ClearingVerifierAbi as Abi;
+/** The one sealed-bid view the operator needs (the Market's; docs/market-rules.md §6b). */
+const sealedAbi = parseAbi([
+  'function revealWindow(uint64 interval) view returns (uint256 opensMs, uint256 closesMs)',
+]) as Abi;
 
 type ReadFn = <T>(address: Address, abi: Abi, functionName: string, args?: readonly unknown[]) => Promise<T>;
 
@@ -184,8 +189,24 @@ export async function clearIntervalOnChain(
 }
 
 /**
- * The intervals due for clearing now: from `from` on, those whose gate has closed and that are still
- * open (status 0), up to the first whose gate is still ahead (`next`, where to look the next time).
+ * Whether the market takes sealed bids (docs/market-rules.md §6b): its `revealWindow` view answers. A
+ * market without them (or a book contract without the view) reverts, and its book is complete at the gate.
+ */
+async function hasSealedBids(c: EvmClients, market: Address, k: bigint): Promise<boolean> {
+  try {
+    await reader(c)(market, sealedAbi, 'revealWindow', [k]);
+    return true;
+  } catch (e) {
+    if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError)) return false;
+    throw e;
+  }
+}
+
+/**
+ * The intervals due for clearing now: from `from` on, those whose gate (with sealed bids: the end of the
+ * reveal window) has passed and that are still open (status 0), up to the first still ahead (`next`,
+ * where to look the next time). The book then holds the revealed orders only: an unrevealed commitment is
+ * no order (the market forfeits it when the clearing is applied).
  */
 export async function dueIntervals(
   c: EvmClients,
@@ -195,11 +216,16 @@ export async function dueIntervals(
 ): Promise<{ due: bigint[]; next: bigint }> {
   const read = reader(c);
   const now = await read<bigint>(market, marketAbi, 'marketTimeMs');
+  const sealed = await hasSealedBids(c, market, from);
   const due: bigint[] = [];
   let k = from;
   for (; due.length < max; k++) {
     const [gateMs] = await read<[bigint, bigint, bigint, bigint]>(market, marketAbi, 'clock', [k]);
-    if (gateMs > now) break;
+    // With sealed bids the book is complete (every reveal in) only when the reveal window closes.
+    const clearsMs = sealed
+      ? (await read<[bigint, bigint]>(market, sealedAbi, 'revealWindow', [k]))[1]
+      : gateMs;
+    if (clearsMs > now) break;
     const [status] = await read<[number, bigint, bigint, bigint]>(market, marketAbi, 'intervalState', [k]);
     if (status === 0) due.push(k);
   }

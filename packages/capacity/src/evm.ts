@@ -1,0 +1,241 @@
+// Capacity of an EVM network for the market's contracts (docs/capacity.md "On an EVM chain"): the gas a
+// deployment spends per interval (orders or sealed commits and reveals, cancellations, readings, the
+// clearing, the settlement), from the gas bench:evm measures on anvil, held against what the network's
+// blocks carry in each window of the interval (block gas limit · window / block time), and the two
+// transactions that must each fit one block (the clearing's `finish`, `settle`). Gives the most devices
+// each constraint allows and the one that binds first.
+import { InputError } from '@gridledger/base';
+import { DEVICE_KINDS, type Deployment, deriveLoad } from './model.ts';
+
+/** Gas of the market's operations (bench:evm's `model`, packages/evm/bench/gas.bench.ts). */
+export interface EvmGas {
+  /** placeOrder of one step (not the interval's first). */
+  placeOrder: number;
+  /** The interval's first order also creates its lists: once per interval. */
+  firstOrderExtra: number;
+  /** Each step beyond the first. */
+  orderStep: number;
+  cancelOrder: number;
+  /** submitReadings of one reading, and per reading in a batch of 50. */
+  reading: number;
+  readingBatched: number;
+  /** The clearing's transactions (verifier begin, chunks, finish with the market's part): base + per order. */
+  clearingBase: number;
+  clearingPerOrder: number;
+  /** Of which the one `finish` transaction. */
+  finishBase: number;
+  finishPerOrder: number;
+  /** settle (one transaction): base (2 parties) + per meter read + per promise. */
+  settleBase: number;
+  settlePerMeter: number;
+  settlePerPromise: number;
+  /** Sealed bids: commitOrder, revealOrder of one step (not the first), each further step. */
+  commitOrder: number;
+  revealOrder: number;
+  revealStep: number;
+  /** closeReveal per unrevealed commitment (forfeit and release). */
+  forfeitPerCommitment: number;
+}
+
+/**
+ * bench:evm on anvil 1.7.1 (solc 0.8.37, via-IR, 200 runs), 3-bus test network; docs/evm.md "Tests and
+ * gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
+ */
+export const DEFAULT_EVM_GAS: EvmGas = {
+  placeOrder: 237_850,
+  firstOrderExtra: 68_388,
+  orderStep: 33_727,
+  cancelOrder: 62_376,
+  reading: 89_787,
+  readingBatched: 44_980,
+  clearingBase: 1_268_136,
+  clearingPerOrder: 161_367,
+  finishBase: 887_199,
+  finishPerOrder: 154_049,
+  settleBase: 113_553,
+  settlePerMeter: 5_908,
+  settlePerPromise: 38_313,
+  commitOrder: 195_389,
+  revealOrder: 235_849,
+  revealStep: 21_661,
+  forfeitPerCommitment: 21_028,
+};
+
+const GAS_FIELDS = Object.keys(DEFAULT_EVM_GAS) as (keyof EvmGas)[];
+
+/**
+ * Reads the gas model from bench:evm's JSON output (`npm run bench:evm -- --format json`): the last line
+ * holding `{"bench":"evm-gas", …, "model": {…}}`.
+ * @throws InputError naming the file and the missing or malformed field.
+ */
+export function parseEvmGas(text: string, source = 'input'): EvmGas {
+  let model: Record<string, unknown> | undefined;
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      const v = JSON.parse(t) as { bench?: unknown; model?: unknown };
+      if (v.bench === 'evm-gas' && typeof v.model === 'object' && v.model !== null) {
+        model = v.model as Record<string, unknown>;
+      }
+    } catch {
+      // not a JSON line
+    }
+  }
+  if (model === undefined) {
+    throw new InputError(
+      `${source}: no bench:evm gas model found; pass the output of \`npm run bench:evm -- --format json\``,
+    );
+  }
+  const out = {} as EvmGas;
+  for (const f of GAS_FIELDS) {
+    const v = model[f];
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : Number.NaN;
+    if (!(Number.isSafeInteger(n) && n >= 0)) {
+      throw new InputError(`${source}: model.${f}: expected whole gas >= 0, got ${JSON.stringify(v)}`);
+    }
+    out[f] = n;
+  }
+  return out;
+}
+
+/** The EVM network: block gas limit and block time. */
+export interface EvmNetwork {
+  blockGas: number;
+  blockTimeS: number;
+}
+
+/** One constraint: gas per device and per interval in a window, against what the window carries. */
+export interface EvmConstraint {
+  name: string;
+  /** What the window is, in words. */
+  window: string;
+  /** Gas the network carries in the window (one block for a single transaction). */
+  availableGas: number;
+  perDeviceGas: number;
+  fixedGas: number;
+  /** Gas at the deployment's device count. */
+  requiredGas: number;
+  maxDevices: number;
+}
+
+/** What an EVM network carries. */
+export interface EvmCapacity {
+  network: EvmNetwork;
+  sealed: boolean;
+  devices: number;
+  /** Per device and interval: orders, steps per order, cancels, readings, cleared orders, promises. */
+  perDevice: { orders: number; stepsPerOrder: number; cancels: number; readings: number; cleared: number };
+  gasPerInterval: number;
+  constraints: EvmConstraint[];
+  /** The most devices the network carries per interval, and the constraint that binds first. */
+  maxDevices: number;
+  binding: string;
+}
+
+/** Options of {@link evmCapacity}. */
+export interface EvmCapacityOptions {
+  gas?: EvmGas;
+  /** Sealed bids with this reveal window (s, <= the gate lead); absent: an open book. */
+  revealWindowS?: number;
+}
+
+/**
+ * The devices an EVM network carries per interval for deployment `d` (its interval, windows, mix and
+ * shares; its device count is where `requiredGas` is evaluated). Formulas E1-E8 in docs/capacity.md.
+ * @throws InputError on a bad network or reveal window.
+ */
+export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOptions = {}): EvmCapacity {
+  const g = opts.gas ?? DEFAULT_EVM_GAS;
+  if (!(Number.isSafeInteger(net.blockGas) && net.blockGas > 0)) {
+    throw new InputError(`block gas must be a whole number > 0, got ${net.blockGas}`);
+  }
+  if (!(Number.isFinite(net.blockTimeS) && net.blockTimeS > 0)) {
+    throw new InputError(`block time must be greater than zero, got ${net.blockTimeS}`);
+  }
+  const sealed = opts.revealWindowS !== undefined;
+  const reveal = opts.revealWindowS ?? 0;
+  if (sealed && !(reveal > 0 && reveal < d.gateLeadS)) {
+    throw new InputError(
+      `reveal window must be above zero and shorter than the gate lead (${d.gateLeadS} s) so the clearing has time, got ${reveal} s`,
+    );
+  }
+  const load = deriveLoad(d);
+  const n = load.devices;
+  let steps = 0;
+  for (const k of DEVICE_KINDS) {
+    steps += d.devices[k] * d.tradingShare * d.profiles[k].ordersPerInterval * d.profiles[k].stepsPerOrder;
+  }
+  const o = load.ordersPerInterval / n; // E1: orders per device
+  const stepsPerOrder = load.ordersPerInterval > 0 ? steps / load.ordersPerInterval : 1;
+  const c = load.cancelsPerInterval / n;
+  const cleared = o * d.clearedShare;
+  const perBlocks = (s: number) => Math.floor(s / net.blockTimeS) * net.blockGas; // whole blocks in s
+  // E2: order gas per device (sealed: the commitment before the gate, the reveal after it)
+  const place = g.placeOrder + (stepsPerOrder - 1) * g.orderStep;
+  const commitGas = o * g.commitOrder + c * g.cancelOrder;
+  const revealGas = o * (g.revealOrder + (stepsPerOrder - 1) * g.revealStep);
+  const orderGas = sealed ? commitGas : o * place + c * g.cancelOrder;
+  // E3: readings (one meter per device)
+  const readingGas = d.readingsPerTx > 1 ? g.readingBatched : g.reading;
+  // E4: clearing, E5: settlement (parties ~ cleared orders; the measured base covers 2 parties)
+  const clearingPerDevice = o * g.clearingPerOrder;
+  const perParty = g.settleBase / 2;
+  const settlePerDevice = g.settlePerMeter + cleared * (perParty + g.settlePerPromise);
+  const fixedOrders = g.firstOrderExtra;
+  const constraints: EvmConstraint[] = [];
+  const add = (
+    name: string,
+    window: string,
+    availableGas: number,
+    perDeviceGas: number,
+    fixedGas: number,
+  ) => {
+    const max =
+      perDeviceGas > 0 ? Math.max(0, Math.floor((availableGas - fixedGas) / perDeviceGas)) : Infinity;
+    constraints.push({
+      name,
+      window,
+      availableGas,
+      perDeviceGas,
+      fixedGas,
+      requiredGas: fixedGas + perDeviceGas * n,
+      maxDevices: max,
+    });
+  };
+  // E6: the whole interval carries everything
+  const total = orderGas + (sealed ? revealGas : 0) + readingGas + clearingPerDevice + settlePerDevice;
+  const fixedTotal = fixedOrders + g.clearingBase + g.settleBase / 2;
+  add('interval', `${d.intervalS} s: everything`, perBlocks(d.intervalS), total, fixedTotal);
+  // E7: each window alone
+  add(
+    sealed ? 'commitments' : 'orders',
+    `the last ${d.submissionWindowS} s before the gate`,
+    perBlocks(d.submissionWindowS),
+    orderGas,
+    sealed ? 0 : fixedOrders,
+  );
+  if (sealed) add('reveals', `the ${reveal} s reveal window`, perBlocks(reveal), revealGas, fixedOrders);
+  add(
+    'clearing',
+    `${d.gateLeadS - reveal} s from the ${sealed ? 'reveal close' : 'gate'} to the interval`,
+    perBlocks(d.gateLeadS - reveal),
+    clearingPerDevice,
+    g.clearingBase,
+  );
+  add('readings', `${d.readingWindowS} s after the interval`, perBlocks(d.readingWindowS), readingGas, 0);
+  // E8: one transaction fits one block
+  add('finish transaction', 'one block', net.blockGas, o * g.finishPerOrder, g.finishBase);
+  add('settle transaction', 'one block', net.blockGas, settlePerDevice, g.settleBase / 2);
+  const bind = constraints.reduce((a, b) => (b.maxDevices < a.maxDevices ? b : a));
+  return {
+    network: net,
+    sealed,
+    devices: n,
+    perDevice: { orders: o, stepsPerOrder, cancels: c, readings: 1, cleared },
+    gasPerInterval: fixedTotal + total * n,
+    constraints,
+    maxDevices: bind.maxDevices,
+    binding: bind.name,
+  };
+}
