@@ -16,6 +16,7 @@ import { intervalLine, registerStart } from '../src/commands/start.ts';
 import { type EvmPlatform, startOnEvm } from '../src/commands/start-evm.ts';
 import { UsageError } from '../src/output.ts';
 
+const ADDRESS_KEYS = ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'];
 const dir = mkdtempSync(join(tmpdir(), 'gl-start-evm-'));
 let platform: EvmPlatform | undefined;
 
@@ -101,7 +102,7 @@ describe('start --chain anvil', () => {
     await expect(fetch(url, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 
-  it('refuses --chain rpc without its flags, a missing addresses.json, and an unknown chain', async () => {
+  it('refuses --chain rpc without its flags, a missing addresses.json, one key for two roles, and an unknown chain', async () => {
     await expect(startOnEvm({ chain: 'rpc', dir, port: 0 }, intervalLine)).rejects.toBeInstanceOf(UsageError);
     await expect(
       startOnEvm({ chain: 'anvil', dir, port: 0, rpc: 'http://127.0.0.1:1' }, intervalLine),
@@ -121,6 +122,24 @@ describe('start --chain anvil', () => {
     );
     await expect(missing).rejects.toBeInstanceOf(InputError);
     await expect(missing).rejects.toThrow(/does not exist: run gridledger deploy first/);
+    writeFileSync(
+      join(dir, 'addresses.json'),
+      JSON.stringify(Object.fromEntries(ADDRESS_KEYS.map((k) => [k, `0x${'12'.repeat(20)}`]))),
+    );
+    await expect(
+      startOnEvm(
+        {
+          chain: 'rpc',
+          dir,
+          port: 0,
+          rpc: 'http://127.0.0.1:1',
+          contracts: join(dir, 'addresses.json'),
+          keyFile: key,
+          operatorKeyFile: key,
+        },
+        intervalLine,
+      ),
+    ).rejects.toThrow(/--operator-key-file must be another account than --key-file/);
     const program = new Command().exitOverride();
     registerStart(program);
     await expect(

@@ -569,7 +569,7 @@ export class ChainFollower {
         method: 'eth_getLogs',
         params: [
           {
-            address: MARKET_ADDRESS,
+            address: this.#opts.evmContracts?.market ?? MARKET_ADDRESS,
             fromBlock: `0x${(head > 50n ? head - 50n : 1n).toString(16)}`,
             toBlock: 'latest',
             topics: [INTERVAL_SETTLED_TOPIC, pad(`0x${k.toString(16)}`, { size: 32 })],

@@ -575,12 +575,15 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     report(run, 'settled', credits, await views.interval(run.k));
   };
 
-  emit({ type: 'ready', devices: devices.length, firstInterval: '?' });
   while (!signal?.aborted && !done()) {
     const mc = await views.marketConfig();
     const nowMs = BigInt(mc.marketTimeMs ?? '0');
     const open = BigInt(mc.openInterval ?? cfg.firstInterval);
-    if (nextOrder < 0n) nextOrder = open + 1n;
+    if (nextOrder < 0n) {
+      // The first interval: the one after the next gate, so its orders have a whole interval to land.
+      nextOrder = open + 1n;
+      emit({ type: 'ready', devices: devices.length, firstInterval: nextOrder.toString() });
+    }
     if (nextOrder < open) {
       emit({
         type: 'warning',

@@ -45,6 +45,8 @@ export interface EvmStartFlags {
   rpc?: string;
   contracts?: string;
   keyFile?: string;
+  /** With rpc: the operator's key (another account than the deployer's); absent: no operator runs here. */
+  operatorKeyFile?: string;
 }
 
 /** A running platform on an EVM chain (what {@link startOnEvm} returns). */
@@ -129,7 +131,7 @@ export async function startOnEvm(
   try {
     let url: string;
     let deployer: LocalAccount;
-    let operator: LocalAccount;
+    let operator: LocalAccount | undefined;
     let addresses: EvmAddresses;
     if (o.chain === 'anvil') {
       anvil = await startAnvil({ gasLimit: 100_000_000n });
@@ -152,13 +154,27 @@ export async function startOnEvm(
       url = o.rpc!;
       addresses = readAddresses(o.contracts!);
       deployer = resolveSigner({ rpc: url, format: 'table', keyFile: o.keyFile! }, 'start --chain rpc');
-      operator = deployer;
+      if (o.operatorKeyFile !== undefined) {
+        operator = resolveSigner(
+          { rpc: url, format: 'table', keyFile: o.operatorKeyFile },
+          'start --chain rpc',
+        );
+        if (operator.address.toLowerCase() === deployer.address.toLowerCase())
+          throw new UsageError(
+            '--operator-key-file must be another account than --key-file (each sends its own transactions)',
+          );
+      } else
+        log(
+          'start: no --operator-key-file: nothing clears here (run `gridledger operator` with another key)',
+        );
     }
-    let operatorClients: EvmClients;
+    let operatorClients: EvmClients | undefined;
     try {
-      operatorClients = await evmClients(url, operator, {
-        pollingIntervalMs: o.chain === 'anvil' ? 250 : 1000,
-      });
+      if (operator !== undefined)
+        operatorClients = await evmClients(url, operator, {
+          pollingIntervalMs: o.chain === 'anvil' ? 250 : 1000,
+        });
+      else await evmClients(url, deployer);
     } catch (e) {
       throw new InputError(`cannot reach ${url}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -172,7 +188,7 @@ export async function startOnEvm(
     process.stdout.write(
       `gridledger is running on ${o.chain === 'anvil' ? 'anvil' : url}: ${scenario.name}\n` +
         `  dashboard   ${dashboard.url}\n` +
-        `  JSON-RPC    ${url}  (anvil: HTTP and WebSocket; viem, ethers and cast work)\n` +
+        `  JSON-RPC    ${url}${o.chain === 'anvil' ? '  (anvil: HTTP and WebSocket; viem, ethers and cast work)' : ''}\n` +
         `  contracts   ${o.chain === 'anvil' ? join(dir, 'addresses.json') : resolve(o.contracts!)}\n` +
         (o.chain === 'anvil'
           ? "  dev keys    anvil's mnemonic: 'test test ... junk' (account 0 deploys, account 1 clears; DEVELOPMENT ONLY)\n"
@@ -184,16 +200,17 @@ export async function startOnEvm(
       log(`start: the ${what} stopped: ${err instanceof Error ? err.message : String(err)}`);
       void stop(`the ${what} failed`);
     };
-    parts.push(
-      runOperator(operatorClients, {
-        contracts: addresses,
-        pollMs: 500,
-        signal: ac.signal,
-        onOutcome: (r) => {
-          if (r.kind === 'error') log(`operator: interval ${r.interval} NOT cleared: ${r.reason}`);
-        },
-      }).catch(failed('operator')),
-    );
+    if (operatorClients !== undefined)
+      parts.push(
+        runOperator(operatorClients, {
+          contracts: addresses,
+          pollMs: 500,
+          signal: ac.signal,
+          onOutcome: (r) => {
+            if (r.kind === 'error') log(`operator: interval ${r.interval} NOT cleared: ${r.reason}`);
+          },
+        }).catch(failed('operator')),
+      );
     parts.push(
       runScenarioOnEvm({
         rpcUrl: url,

@@ -46,6 +46,7 @@ interface StartFlags {
   rpc?: string;
   contracts?: string;
   keyFile?: string;
+  operatorKeyFile?: string;
 }
 
 /** Registers the `start` command. */
@@ -80,6 +81,7 @@ export function registerStart(program: Command): void {
       '--key-file <file>',
       "with --chain rpc: the deployer's key (registers the devices, mints test cash)",
     )
+    .option('--operator-key-file <file>', "with --chain rpc: the clearing operator's key (another account)")
     .addHelpText(
       'after',
       '\nExamples:\n  gridledger start                     # http://127.0.0.1:8080\n  gridledger start --reset --devices 500\n  gridledger start --scenario my-feeder.yaml --port 9000\n  gridledger start --chain anvil --devices 20   # on a local EVM node (docs/evm.md)',
@@ -102,6 +104,7 @@ export function registerStart(program: Command): void {
             ...(o.rpc === undefined ? {} : { rpc: o.rpc }),
             ...(o.contracts === undefined ? {} : { contracts: o.contracts }),
             ...(o.keyFile === undefined ? {} : { keyFile: o.keyFile }),
+            ...(o.operatorKeyFile === undefined ? {} : { operatorKeyFile: o.operatorKeyFile }),
           },
           intervalLine,
         );
@@ -112,8 +115,8 @@ export function registerStart(program: Command): void {
       }
       if (o.chain !== 'gridledger')
         throw new UsageError(`--chain: expected gridledger, anvil or rpc, got "${o.chain}"`);
-      if (o.rpc !== undefined || o.contracts !== undefined || o.keyFile !== undefined)
-        throw new UsageError('--rpc, --contracts and --key-file go with --chain rpc');
+      if ([o.rpc, o.contracts, o.keyFile, o.operatorKeyFile].some((x) => x !== undefined))
+        throw new UsageError('--rpc, --contracts, --key-file and --operator-key-file go with --chain rpc');
       const dir = resolve(o.dir, 'testnet');
       if (o.reset) {
         rmSync(dir, { recursive: true, force: true });
