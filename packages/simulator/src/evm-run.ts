@@ -42,7 +42,7 @@ import {
 } from './devices.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
-import type { Scenario } from './scenario.ts';
+import { type Scenario, withPacing } from './scenario.ts';
 
 /** Block time the deployment and the devices' setup are given before the simulated start, ms. */
 const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
@@ -55,7 +55,6 @@ const GAS = {
   approve: 80_000n,
   order: (steps: number) => 400_000n + 60_000n * BigInt(steps),
   readings: (n: number) => 150_000n + 60_000n * BigInt(n),
-  settle: 25_000_000n,
   expire: 2_000_000n,
 } as const;
 /** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
@@ -107,6 +106,28 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
     },
     tolerances: DEFAULT_TOLERANCES,
   };
+}
+
+/**
+ * Devices a local EVM node and this process keep up with per second of wall time (orders, readings, the
+ * operator's clearing and settlement of a 5-minute interval; measured with anvil on the loaded 2-core
+ * development machine: 10 devices at 10 s per interval kept up, 239 did not).
+ */
+export const EVM_DEVICES_PER_SECOND = 6;
+
+/**
+ * The scenario paced for an EVM chain: one interval in at least devices / {@link EVM_DEVICES_PER_SECOND}
+ * seconds of wall time (the smallest divisor of the interval's seconds at or above that); unchanged when
+ * it already runs that slowly.
+ * @example pacedForEvm(defaultScenario).wallSecondsPerInterval // 50 for its 239 devices
+ */
+export function pacedForEvm(s: Scenario): Scenario {
+  const devices = buildPopulation(s).length;
+  const need = devices / EVM_DEVICES_PER_SECOND;
+  if (s.wallSecondsPerInterval >= need) return s;
+  const intervalS = s.intervalMinutes * 60;
+  for (let d = Math.ceil(need); d <= intervalS; d++) if (intervalS % d === 0) return withPacing(s, d);
+  return withPacing(s, intervalS);
 }
 
 /** Options of {@link runScenarioOnEvm}. */
@@ -240,19 +261,17 @@ class EvmSender {
 const call = (abi: Abi, functionName: string, args: readonly unknown[]): Hex =>
   encodeFunctionData({ abi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
 
-/** The revert reason of a call that fails now, or undefined when it would succeed. */
-async function wouldRevert(
+/** The gas a call needs now with a fifth on top, or undefined when it would revert. */
+async function gasFor(
   client: PublicClient,
   from: Address,
   to: Address,
   data: Hex,
-): Promise<string | undefined> {
+): Promise<bigint | undefined> {
   try {
-    await client.call({ account: from, to, data });
+    return ((await client.estimateGas({ account: from, to, data })) * 6n) / 5n;
+  } catch {
     return undefined;
-  } catch (err) {
-    const e = err as { shortMessage?: string; message: string };
-    return (e.shortMessage ?? e.message).split('\n')[0];
   }
 }
 
@@ -551,8 +570,11 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     // Not again within the same second of market time: the answer would be the same.
     if (run.settleTried === nowMs) return;
     run.settleTried = nowMs;
-    if ((await wouldRevert(client, deployer.address, c.market, data)) !== undefined) return;
-    const [r] = await sender.sendAndWait([{ from: deployer, to: c.market, data, gas: GAS.settle }], signal);
+    // The estimate fails while the readings are still expected (the contract's reason); its gas grows
+    // with the interval's parties and promises.
+    const gas = await gasFor(client, deployer.address, c.market, data);
+    if (gas === undefined) return;
+    const [r] = await sender.sendAndWait([{ from: deployer, to: c.market, data, gas }], signal);
     if (r!.status !== 'success') {
       emit({ type: 'warning', message: `interval ${run.k}: settle reverted` });
       return;

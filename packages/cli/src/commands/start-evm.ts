@@ -22,9 +22,11 @@ import {
 } from '@gridledger/evm';
 import {
   DEFAULT_SCENARIO_PATH,
+  EVM_DEVICES_PER_SECOND,
   evmDeployConfig,
   type IntervalReport,
   loadScenario,
+  pacedForEvm,
   runScenarioOnEvm,
   type Scenario,
   withDevices,
@@ -61,6 +63,12 @@ export interface EvmPlatform {
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/**
+ * anvil's block gas limit: a clearing's last transaction (the verifier's `finish` with the market's
+ * `applyClearing`: payments and a promise per trade) grows with the book, past 30 M gas for the default
+ * scenario's ~250 orders; a local node takes it in one block.
+ */
+const ANVIL_GAS_LIMIT = 1_000_000_000n;
 
 function readAddresses(file: string): EvmAddresses {
   const path = resolve(file);
@@ -104,7 +112,12 @@ export async function startOnEvm(
   }
   mkdirSync(dir, { recursive: true });
   const loaded = await loadScenario(resolve(o.scenario ?? DEFAULT_SCENARIO_PATH));
-  const scenario: Scenario = o.devices === undefined ? loaded : withDevices(loaded, o.devices);
+  const sized: Scenario = o.devices === undefined ? loaded : withDevices(loaded, o.devices);
+  const scenario = pacedForEvm(sized);
+  if (scenario !== sized)
+    log(
+      `start: one ${scenario.intervalMinutes}-minute interval every ${scenario.wallSecondsPerInterval} s of wall time instead of ${sized.wallSecondsPerInterval} s, so that the devices keep up on an EVM chain (at most ${EVM_DEVICES_PER_SECOND} devices per second)`,
+    );
   if (scenario.pricing !== 'dc')
     throw new UsageError(`${scenario.source}: only DC pricing runs on an EVM chain`);
 
@@ -134,7 +147,7 @@ export async function startOnEvm(
     let operator: LocalAccount | undefined;
     let addresses: EvmAddresses;
     if (o.chain === 'anvil') {
-      anvil = await startAnvil({ gasLimit: 100_000_000n });
+      anvil = await startAnvil({ gasLimit: ANVIL_GAS_LIMIT });
       url = anvil.url;
       deployer = devAccount(0);
       operator = devAccount(1);
