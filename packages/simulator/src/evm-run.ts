@@ -46,7 +46,7 @@ import { type Scenario, withPacing } from './scenario.ts';
 
 /** Block time the deployment and the devices' setup are given before the simulated start, ms. */
 const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
-/** Gas per transaction kind (generous over docs/evm.md's measurements; unused gas is not charged). */
+/** Gas per transaction kind (generous over docs/evm.md's measurements: a reading stores three words, about 75,000 gas; unused gas is not charged). */
 const GAS = {
   register: 200_000n,
   meter: 200_000n,
@@ -54,7 +54,7 @@ const GAS = {
   transfer: 21_000n,
   approve: 80_000n,
   order: (steps: number) => 400_000n + 60_000n * BigInt(steps),
-  readings: (n: number) => 150_000n + 60_000n * BigInt(n),
+  readings: (n: number) => 200_000n + 120_000n * BigInt(n),
   expire: 2_000_000n,
 } as const;
 /** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
