@@ -111,15 +111,15 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
 /**
  * Devices a local EVM node and this process keep up with per second of wall time (orders, readings, the
  * operator's clearing and settlement of a 5-minute interval; measured with anvil on the loaded 2-core
- * development machine: 10 devices at 10 s per interval kept up, 239 did not).
+ * development machine: 10 devices at 10 s per interval kept up, 239 did not; 239 at 25 s did).
  */
-export const EVM_DEVICES_PER_SECOND = 6;
+export const EVM_DEVICES_PER_SECOND = 10;
 
 /**
  * The scenario paced for an EVM chain: one interval in at least devices / {@link EVM_DEVICES_PER_SECOND}
  * seconds of wall time (the smallest divisor of the interval's seconds at or above that); unchanged when
  * it already runs that slowly.
- * @example pacedForEvm(defaultScenario).wallSecondsPerInterval // 50 for its 239 devices
+ * @example pacedForEvm(defaultScenario).wallSecondsPerInterval // 25 for its 239 devices
  */
 export function pacedForEvm(s: Scenario): Scenario {
   const devices = buildPopulation(s).length;
