@@ -105,6 +105,18 @@ abstract contract MarketOrders is MarketPlacement {
         return _flows[k];
     }
 
+    // ---- views for the market-view adapter (evmstart: packages/client/src/evm-market-views.ts) ----
+    /** Interval k's promise ids (first, count) and the upstream's cleared import and export, Wh. */
+    function intervalRecord(uint64 k)
+        external
+        view
+        returns (uint256 firstPromise, uint256 promiseCount, uint256 upstreamImportWh, uint256 upstreamExportWh)
+    {
+        IntervalRecord storage r = _intervals[k];
+        return (r.firstPromise, r.promises, r.upstreamImportWh, r.upstreamExportWh);
+    }
+    // ---- end of the market-view adapter's views ----
+
     function promiseOf(uint256 tokenId) external view returns (PromiseRecord memory) {
         PromiseRecord storage p = _promises[tokenId];
         if (p.buyer == address(0)) revert(string.concat("market: unknown promise ", tokenId.toString()));

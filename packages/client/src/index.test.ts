@@ -5,10 +5,14 @@ import * as client from './index.ts';
 it('exports exactly these values', () => {
   expect(Object.keys(client).sort()).toEqual([
     'DEFAULT_MAX_BATCH_BYTES',
+    'EvmMarketViews',
+    'MARKET_VIEW_METHODS',
+    'MarketRpcClient',
     'RpcCallError',
     'RpcClient',
     'gridledgerChain',
     'publicClientOf',
+    'rpcMarketViews',
     'subscribe',
     'subscribeLogs',
     'subscribeNewHeads',

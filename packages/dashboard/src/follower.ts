@@ -10,7 +10,16 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InputError } from '@gridledger/base';
-import { RpcClient, type RpcOutcome, type RpcRequest, subscribeNewHeads } from '@gridledger/client';
+import {
+  type EvmMarketContracts,
+  EvmMarketViews,
+  MarketRpcClient,
+  RpcClient,
+  type RpcClientOptions,
+  type RpcOutcome,
+  type RpcRequest,
+  subscribeNewHeads,
+} from '@gridledger/client';
 import {
   decodeMarketConfigJson,
   MARKET_ADDRESS,
@@ -67,7 +76,18 @@ export interface FollowerOptions {
   tokens?: TokenAddresses;
   /** Validator poll period, ms (default 1000). */
   pollMs?: number;
+  /**
+   * An EVM chain's market contracts (addresses.json): the market views (gl_*) then come from their view
+   * functions and events (EvmMarketViews of @gridledger/client); everything else from the node.
+   */
+  evmContracts?: EvmMarketContracts;
 }
+
+/** A node's client; on an EVM chain its market methods are answered from the contracts. */
+const clientOf = (url: string, options: RpcClientOptions, evm: EvmMarketContracts | undefined): RpcClient =>
+  evm === undefined
+    ? new RpcClient(url, options)
+    : new MarketRpcClient(url, options, new EvmMarketViews(url, evm));
 
 const ok = <T>(r: RpcOutcome | undefined): T | undefined => (r?.ok ? (r.result as T) : undefined);
 const errOf = (r: RpcOutcome | undefined) => (r && !r.ok ? r.error : undefined);
@@ -205,7 +225,10 @@ export class ChainFollower {
   #rpc(url: string): RpcClient {
     let c = this.#clients.get(url);
     if (c === undefined)
-      this.#clients.set(url, (c = new RpcClient(url, { timeoutMs: 10_000, parallel: 1, attempts: 1 })));
+      this.#clients.set(
+        url,
+        (c = clientOf(url, { timeoutMs: 10_000, parallel: 1, attempts: 1 }, this.#opts.evmContracts)),
+      );
     return c;
   }
 
@@ -546,7 +569,7 @@ export class ChainFollower {
         method: 'eth_getLogs',
         params: [
           {
-            address: MARKET_ADDRESS,
+            address: this.#opts.evmContracts?.market ?? MARKET_ADDRESS,
             fromBlock: `0x${(head > 50n ? head - 50n : 1n).toString(16)}`,
             toBlock: 'latest',
             topics: [INTERVAL_SETTLED_TOPIC, pad(`0x${k.toString(16)}`, { size: 32 })],

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GridledgerError, InputError } from '@gridledger/base';
+import type { EvmMarketContracts } from '@gridledger/client';
 import { type Logger, pino } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ChainFollower } from './follower.ts';
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   logger?: Logger;
   /** Validator poll period, ms (default 1000). */
   pollMs?: number;
+  /** An EVM chain's market contracts (addresses.json): the market views come from them (FollowerOptions). */
+  evmContracts?: EvmMarketContracts;
   /**
    * Run in the caller's thread (default false: a worker thread of its own, so a busy caller cannot stall
    * the feed; `logger` then only lends its level, and `follower` is not available).
@@ -172,6 +175,7 @@ export async function startDashboardHere(options: DashboardOptions): Promise<Das
     tokens: readTokens(options.addressesPath, log),
     ...(options.devAccountsPath === undefined ? {} : { devAccountsPath: options.devAccountsPath }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+    ...(options.evmContracts === undefined ? {} : { evmContracts: options.evmContracts }),
   });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -84,9 +84,19 @@ export interface EvmClients {
   wallet: WalletClient<Transport, Chain, Account>;
 }
 
-/** Public and wallet clients for `url` signing with `account` (chain id read from the node). */
-export async function evmClients(url: string, account: Account): Promise<EvmClients> {
+/**
+ * Public and wallet clients for `url` signing with `account` (chain id read from the node). `pollingIntervalMs`:
+ * how often receipts and blocks are polled (viem's default, 4 s, suits public networks; a local node with
+ * 1-second blocks wants less).
+ */
+export async function evmClients(
+  url: string,
+  account: Account,
+  options: { pollingIntervalMs?: number } = {},
+): Promise<EvmClients> {
   const probe = createPublicClient({ transport: http(url) });
+  const polling =
+    options.pollingIntervalMs === undefined ? {} : { pollingInterval: options.pollingIntervalMs };
   const id = await probe.getChainId();
   const chain = defineChain({
     id,
@@ -95,8 +105,8 @@ export async function evmClients(url: string, account: Account): Promise<EvmClie
     rpcUrls: { default: { http: [url] } },
   });
   return {
-    public: createPublicClient({ chain, transport: http(url) }) as PublicClient<Transport, Chain>,
-    wallet: createWalletClient({ chain, transport: http(url), account }),
+    public: createPublicClient({ chain, transport: http(url), ...polling }) as PublicClient<Transport, Chain>,
+    wallet: createWalletClient({ chain, transport: http(url), account, ...polling }),
   };
 }
 

@@ -18,6 +18,13 @@ export {
   pvEnergyWh,
 } from './devices.ts';
 export { type RunResult, runScenario } from './driver.ts';
+export {
+  EVM_DEVICES_PER_SECOND,
+  type EvmRunOptions,
+  evmDeployConfig,
+  pacedForEvm,
+  runScenarioOnEvm,
+} from './evm-run.ts';
 export { type ScenarioGenesis, type ScenarioGenesisOptions, scenarioGenesis } from './genesis.ts';
 export {
   INVARIANT_NAMES,

@@ -42,6 +42,11 @@ interface StartFlags {
   devices?: string;
   port: string;
   basePort: string;
+  chain: string;
+  rpc?: string;
+  contracts?: string;
+  keyFile?: string;
+  operatorKeyFile?: string;
 }
 
 /** Registers the `start` command. */
@@ -65,15 +70,53 @@ export function registerStart(program: Command): void {
       'first port when the chain is created (node k: p2p P+2k, JSON-RPC P+2k+1)',
       '26600',
     )
+    .option(
+      '--chain <chain>',
+      "gridledger (its own 4-validator chain), anvil (a local EVM node, the market's Solidity contracts) or rpc (a deployment on another EVM endpoint)",
+      'gridledger',
+    )
+    .option('--rpc <url>', 'with --chain rpc: the EVM JSON-RPC endpoint')
+    .option('--contracts <file>', 'with --chain rpc: the addresses.json of `gridledger deploy`')
+    .option(
+      '--key-file <file>',
+      "with --chain rpc: the deployer's key (registers the devices, mints test cash)",
+    )
+    .option('--operator-key-file <file>', "with --chain rpc: the clearing operator's key (another account)")
     .addHelpText(
       'after',
-      '\nExamples:\n  gridledger start                     # http://127.0.0.1:8080\n  gridledger start --reset --devices 500\n  gridledger start --scenario my-feeder.yaml --port 9000',
+      '\nExamples:\n  gridledger start                     # http://127.0.0.1:8080\n  gridledger start --reset --devices 500\n  gridledger start --scenario my-feeder.yaml --port 9000\n  gridledger start --chain anvil --devices 20   # on a local EVM node (docs/evm.md)',
     )
     .action(async (o: StartFlags) => {
       const port = parseIntFlag('--port', o.port, 0, 65535);
       const basePort = parseIntFlag('--base-port', o.basePort, 1, 65535);
       const devicesFlag =
         o.devices === undefined ? undefined : parseIntFlag('--devices', o.devices, 1, 100_000);
+      if (o.chain === 'anvil' || o.chain === 'rpc') {
+        const { startOnEvm } = await import('./start-evm.ts');
+        const platform = await startOnEvm(
+          {
+            chain: o.chain,
+            dir: o.dir,
+            port,
+            ...(o.reset ? { reset: true } : {}),
+            ...(o.scenario === undefined ? {} : { scenario: o.scenario }),
+            ...(devicesFlag === undefined ? {} : { devices: devicesFlag }),
+            ...(o.rpc === undefined ? {} : { rpc: o.rpc }),
+            ...(o.contracts === undefined ? {} : { contracts: o.contracts }),
+            ...(o.keyFile === undefined ? {} : { keyFile: o.keyFile }),
+            ...(o.operatorKeyFile === undefined ? {} : { operatorKeyFile: o.operatorKeyFile }),
+          },
+          intervalLine,
+        );
+        process.once('SIGINT', () => void platform.stop('SIGINT'));
+        process.once('SIGTERM', () => void platform.stop('SIGTERM'));
+        await platform.stopped;
+        return;
+      }
+      if (o.chain !== 'gridledger')
+        throw new UsageError(`--chain: expected gridledger, anvil or rpc, got "${o.chain}"`);
+      if ([o.rpc, o.contracts, o.keyFile, o.operatorKeyFile].some((x) => x !== undefined))
+        throw new UsageError('--rpc, --contracts, --key-file and --operator-key-file go with --chain rpc');
       const dir = resolve(o.dir, 'testnet');
       if (o.reset) {
         rmSync(dir, { recursive: true, force: true });
@@ -218,7 +261,7 @@ export function registerStart(program: Command): void {
 }
 
 /** One log line per settled interval. */
-function intervalLine(r: IntervalReport): string {
+export function intervalLine(r: IntervalReport): string {
   const kwh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
   return (
     `interval ${r.interval} (${r.startIso.slice(11, 16)}): ${r.status}, ${r.ordersPlaced} orders, ` +

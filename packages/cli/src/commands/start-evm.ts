@@ -1,0 +1,248 @@
+// `gridledger start --chain anvil | rpc`: the platform on an EVM chain (docs/evm.md "On an EVM chain").
+// With anvil: a local anvil node as a child process on a free port, the market's contracts deployed on it
+// for the scenario (deployPlatform), then interval mining (a block a second: the market's clock is
+// block.timestamp). With rpc: an existing deployment (--contracts addresses.json) on any endpoint (--rpc),
+// the deployer's key from --key-file. Then, on both: the clearing operator (runOperator), the scenario's
+// devices (runScenarioOnEvm) and the dashboard reading the market through the contracts' views
+// (evmContracts). One line per settled interval, as `start` prints on gridledger's own chain. Ctrl-C
+// stops the simulator, the operator, the dashboard and anvil, in that order.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GridledgerError, InputError } from '@gridledger/base';
+import { startDashboard } from '@gridledger/dashboard';
+import {
+  type Anvil,
+  deployPlatform,
+  devAccount,
+  type EvmAddresses,
+  type EvmClients,
+  evmClients,
+  runOperator,
+  startAnvil,
+} from '@gridledger/evm';
+import {
+  DEFAULT_SCENARIO_PATH,
+  EVM_DEVICES_PER_SECOND,
+  evmDeployConfig,
+  type IntervalReport,
+  loadScenario,
+  pacedForEvm,
+  runScenarioOnEvm,
+  type Scenario,
+  withDevices,
+} from '@gridledger/simulator';
+import { pino } from 'pino';
+import type { LocalAccount } from 'viem/accounts';
+import { resolveSigner } from '../chain-client.ts';
+import { log, UsageError } from '../output.ts';
+
+/** The flags `start` takes on an EVM chain. */
+export interface EvmStartFlags {
+  chain: 'anvil' | 'rpc';
+  dir: string;
+  reset?: boolean;
+  scenario?: string;
+  devices?: number;
+  port: number;
+  rpc?: string;
+  contracts?: string;
+  keyFile?: string;
+  /** With rpc: the operator's key (another account than the deployer's); absent: no operator runs here. */
+  operatorKeyFile?: string;
+}
+
+/** A running platform on an EVM chain (what {@link startOnEvm} returns). */
+export interface EvmPlatform {
+  rpcUrl: string;
+  dashboardUrl: string;
+  addresses: EvmAddresses;
+  /** Resolves when the platform has stopped (after `stop()` or a failure of a part). */
+  stopped: Promise<void>;
+  /** Stops the simulator, the operator, the dashboard and anvil; resolves when all have. */
+  stop(why?: string): Promise<void>;
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/**
+ * anvil's block gas limit: a clearing's last transaction (the verifier's `finish` with the market's
+ * `applyClearing`: payments and a promise per trade) grows with the book, past 30 M gas for the default
+ * scenario's ~250 orders; a local node takes it in one block.
+ */
+const ANVIL_GAS_LIMIT = 1_000_000_000n;
+
+function readAddresses(file: string): EvmAddresses {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new InputError(`--contracts ${path} is not JSON`);
+  }
+  for (const k of ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'])
+    if (typeof j[k] !== 'string' || !ADDRESS.test(j[k] as string))
+      throw new InputError(
+        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
+      );
+  return j as unknown as EvmAddresses;
+}
+
+/**
+ * Starts the platform on an EVM chain and returns once the dashboard listens and the devices are set up
+ * to order; `log` gets the progress and the settled intervals' lines.
+ * @throws UsageError / InputError for bad flags, a missing or wrong addresses.json or an unreachable node.
+ */
+export async function startOnEvm(
+  o: EvmStartFlags,
+  intervalLine: (r: IntervalReport) => string,
+): Promise<EvmPlatform> {
+  if (o.chain === 'rpc' && (o.rpc === undefined || o.contracts === undefined || o.keyFile === undefined))
+    throw new UsageError(
+      'start --chain rpc needs --rpc URL, --contracts FILE (addresses.json) and --key-file F (the deployer key)',
+    );
+  if (o.chain === 'anvil' && (o.rpc !== undefined || o.contracts !== undefined))
+    throw new UsageError(
+      'start --chain anvil starts its own node and deployment: leave out --rpc and --contracts',
+    );
+  const dir = resolve(o.dir, 'evm');
+  if (o.reset) {
+    rmSync(dir, { recursive: true, force: true });
+    log(`start: --reset: removed ${dir}`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const loaded = await loadScenario(resolve(o.scenario ?? DEFAULT_SCENARIO_PATH));
+  const sized: Scenario = o.devices === undefined ? loaded : withDevices(loaded, o.devices);
+  const scenario = pacedForEvm(sized);
+  if (scenario !== sized)
+    log(
+      `start: one ${scenario.intervalMinutes}-minute interval every ${scenario.wallSecondsPerInterval} s of wall time instead of ${sized.wallSecondsPerInterval} s, so that the devices keep up on an EVM chain (at most ${EVM_DEVICES_PER_SECOND} devices per second)`,
+    );
+  if (scenario.pricing !== 'dc')
+    throw new UsageError(`${scenario.source}: only DC pricing runs on an EVM chain`);
+
+  const ac = new AbortController();
+  let anvil: Anvil | undefined;
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
+  const parts: Promise<unknown>[] = [];
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  const stop = (why?: string) =>
+    (stopping ??= (async () => {
+      if (why)
+        log(`start: ${why}: stopping the simulator, the operator, the dashboard${anvil ? ' and anvil' : ''}`);
+      ac.abort();
+      await Promise.allSettled(parts);
+      await dashboard?.close();
+      await anvil?.close();
+      if (why !== undefined || dashboard !== undefined) log('start: stopped');
+      resolveStopped();
+    })());
+  try {
+    let url: string;
+    let deployer: LocalAccount;
+    let operator: LocalAccount | undefined;
+    let addresses: EvmAddresses;
+    if (o.chain === 'anvil') {
+      anvil = await startAnvil({ gasLimit: ANVIL_GAS_LIMIT });
+      url = anvil.url;
+      deployer = devAccount(0);
+      operator = devAccount(1);
+      const clients = await evmClients(url, deployer, { pollingIntervalMs: 250 });
+      const block = await clients.public.getBlock({ blockTag: 'latest' });
+      if (existsSync(join(dir, 'addresses.json')))
+        log(
+          'start: anvil keeps no state between runs: deploying afresh (the previous addresses.json is replaced)',
+        );
+      log(`start: deploying the market's contracts on anvil ${url} for "${scenario.name}"`);
+      const cfg = evmDeployConfig(scenario, deployer.address, block.timestamp * 1000n);
+      addresses = (await deployPlatform(clients, cfg)).addresses;
+      writeFileSync(join(dir, 'addresses.json'), `${JSON.stringify(addresses, null, 2)}\n`);
+      // From now on a block every second, transactions or not: the market's clock is block.timestamp.
+      await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
+    } else {
+      url = o.rpc!;
+      addresses = readAddresses(o.contracts!);
+      deployer = resolveSigner({ rpc: url, format: 'table', keyFile: o.keyFile! }, 'start --chain rpc');
+      if (o.operatorKeyFile !== undefined) {
+        operator = resolveSigner(
+          { rpc: url, format: 'table', keyFile: o.operatorKeyFile },
+          'start --chain rpc',
+        );
+        if (operator.address.toLowerCase() === deployer.address.toLowerCase())
+          throw new UsageError(
+            '--operator-key-file must be another account than --key-file (each sends its own transactions)',
+          );
+      } else
+        log(
+          'start: no --operator-key-file: nothing clears here (run `gridledger operator` with another key)',
+        );
+    }
+    let operatorClients: EvmClients | undefined;
+    try {
+      if (operator !== undefined)
+        operatorClients = await evmClients(url, operator, {
+          pollingIntervalMs: o.chain === 'anvil' ? 250 : 1000,
+        });
+      else await evmClients(url, deployer);
+    } catch (e) {
+      throw new InputError(`cannot reach ${url}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    dashboard = await startDashboard({
+      rpcUrls: [url],
+      port: o.port,
+      logger: pino({ level: 'warn', base: { component: 'dashboard' } }, pino.destination(2)),
+      addressesPath: o.chain === 'anvil' ? join(dir, 'addresses.json') : resolve(o.contracts!),
+      evmContracts: addresses,
+    });
+    process.stdout.write(
+      `gridledger is running on ${o.chain === 'anvil' ? 'anvil' : url}: ${scenario.name}\n` +
+        `  dashboard   ${dashboard.url}\n` +
+        `  JSON-RPC    ${url}${o.chain === 'anvil' ? '  (anvil: HTTP and WebSocket; viem, ethers and cast work)' : ''}\n` +
+        `  contracts   ${o.chain === 'anvil' ? join(dir, 'addresses.json') : resolve(o.contracts!)}\n` +
+        (o.chain === 'anvil'
+          ? "  dev keys    anvil's mnemonic: 'test test ... junk' (account 0 deploys, account 1 clears; DEVELOPMENT ONLY)\n"
+          : '') +
+        'Ctrl-C stops everything.\n',
+    );
+    const failed = (what: string) => (err: unknown) => {
+      if (ac.signal.aborted) return;
+      log(`start: the ${what} stopped: ${err instanceof Error ? err.message : String(err)}`);
+      void stop(`the ${what} failed`);
+    };
+    if (operatorClients !== undefined)
+      parts.push(
+        runOperator(operatorClients, {
+          contracts: addresses,
+          pollMs: 500,
+          signal: ac.signal,
+          onOutcome: (r) => {
+            if (r.kind === 'error') log(`operator: interval ${r.interval} NOT cleared: ${r.reason}`);
+          },
+        }).catch(failed('operator')),
+      );
+    parts.push(
+      runScenarioOnEvm({
+        rpcUrl: url,
+        contracts: addresses,
+        scenario,
+        deployer,
+        signal: ac.signal,
+        onInterval: (r) => log(intervalLine(r)),
+        onEvent: (e) => {
+          if (e.type === 'setup') log(`simulator: setup ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
+          else if (e.type === 'warning') log(`simulator: ${e.message}`);
+        },
+      }).catch(failed('simulator')),
+    );
+    return { rpcUrl: url, dashboardUrl: dashboard.url, addresses, stopped, stop };
+  } catch (err) {
+    await stop();
+    throw err instanceof GridledgerError || err instanceof UsageError
+      ? err
+      : new GridledgerError('E_START', `start: ${(err as Error).message}`);
+  }
+}

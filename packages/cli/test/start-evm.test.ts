@@ -1,0 +1,149 @@
+// `gridledger start --chain anvil` in this process (startOnEvm, what the command runs): anvil as a child
+// process, the contracts deployed for the default feeder with 4 devices, the operator clearing at each
+// gate, the devices ordering and metering through viem; the first settled interval's line comes out as
+// `start` prints it, and the dashboard's live feed shows that interval's prices exactly as the contracts
+// hold them. stop() takes everything down, anvil included (also when an assertion fails: afterAll). Bad
+// flags of `--chain` are refused before anything starts.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '@gridledger/base';
+import { EvmMarketViews } from '@gridledger/client';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { intervalLine, registerStart } from '../src/commands/start.ts';
+import { type EvmPlatform, startOnEvm } from '../src/commands/start-evm.ts';
+import { UsageError } from '../src/output.ts';
+
+const ADDRESS_KEYS = ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'];
+const dir = mkdtempSync(join(tmpdir(), 'gl-start-evm-'));
+let platform: EvmPlatform | undefined;
+
+afterAll(async () => {
+  await platform?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface FeedView {
+  market: { openInterval: number } | null;
+  cleared: { interval: number; lmps: Record<string, number> } | null;
+}
+
+/** The dashboard's feed: the snapshot, then each update's sections merged in. */
+function follow(url: string): { view: FeedView; close(): void } {
+  const state = { view: { market: null, cleared: null } as FeedView };
+  const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+  ws.on('message', (m) => {
+    const msg = JSON.parse(m.toString()) as { type: string; view?: FeedView; sections?: Partial<FeedView> };
+    if (msg.type === 'snapshot' && msg.view) state.view = msg.view;
+    else if (msg.type === 'update' && msg.sections) Object.assign(state.view, msg.sections);
+  });
+  ws.on('error', () => {});
+  return {
+    get view() {
+      return state.view;
+    },
+    close: () => ws.close(),
+  };
+}
+
+async function until<T>(what: string, get: () => T | undefined, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('start --chain anvil', () => {
+  it('settles an interval and the dashboard shows its prices from the contracts', async () => {
+    const lines: string[] = [];
+    platform = await startOnEvm({ chain: 'anvil', dir, devices: 4, port: 0 }, (r) => {
+      const line = intervalLine(r);
+      lines.push(line);
+      return line;
+    });
+    expect(platform.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const feed = follow(platform.dashboardUrl);
+    try {
+      const line = await until('the first settled interval', () => lines[0], 80_000);
+      expect(line).toMatch(
+        /^interval \d+ \(\d\d:\d\d\): settled, \d+ orders, [\d.]+ kWh cleared, LMP [\d.]+\.\.[\d.]+ \$\/MWh, \d+ promises, \d+ readings \(0 rejected\), [\d.]+ kWh credited$/,
+      );
+      const k = BigInt(/^interval (\d+)/.exec(line)![1]!);
+      // The feed's latest cleared interval, at or after the settled one, priced at every bus.
+      const cleared = await until(
+        'the dashboard to show a cleared interval',
+        () => {
+          const c = feed.view.cleared;
+          return c !== null && BigInt(c.interval) >= k && Object.keys(c.lmps).length > 0 ? c : undefined;
+        },
+        30_000,
+      );
+      expect(feed.view.market).not.toBeNull();
+      const views = new EvmMarketViews(platform.rpcUrl, platform.addresses);
+      const iv = await views.interval(BigInt(cleared.interval));
+      expect(iv.status === 'cleared' || iv.status === 'settled').toBe(true);
+      const fromContracts = Object.fromEntries(
+        Object.entries(iv.lmpMicrosPerMWh!).map(([bus, p]) => [bus, Number(p) / 1e6]),
+      );
+      expect(Object.keys(fromContracts)).toHaveLength(33);
+      expect(cleared.lmps).toEqual(fromContracts);
+    } finally {
+      feed.close();
+    }
+    const url = platform.rpcUrl;
+    await platform.stop();
+    platform = undefined;
+    // anvil is gone with the platform.
+    await expect(fetch(url, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+
+  it('refuses --chain rpc without its flags, a missing addresses.json, one key for two roles, and an unknown chain', async () => {
+    await expect(startOnEvm({ chain: 'rpc', dir, port: 0 }, intervalLine)).rejects.toBeInstanceOf(UsageError);
+    await expect(
+      startOnEvm({ chain: 'anvil', dir, port: 0, rpc: 'http://127.0.0.1:1' }, intervalLine),
+    ).rejects.toThrow(/leave out --rpc and --contracts/);
+    const key = join(dir, 'k');
+    writeFileSync(key, `${'11'.repeat(32)}\n`);
+    const missing = startOnEvm(
+      {
+        chain: 'rpc',
+        dir,
+        port: 0,
+        rpc: 'http://127.0.0.1:1',
+        contracts: join(dir, 'none.json'),
+        keyFile: key,
+      },
+      intervalLine,
+    );
+    await expect(missing).rejects.toBeInstanceOf(InputError);
+    await expect(missing).rejects.toThrow(/does not exist: run gridledger deploy first/);
+    writeFileSync(
+      join(dir, 'addresses.json'),
+      JSON.stringify(Object.fromEntries(ADDRESS_KEYS.map((k) => [k, `0x${'12'.repeat(20)}`]))),
+    );
+    await expect(
+      startOnEvm(
+        {
+          chain: 'rpc',
+          dir,
+          port: 0,
+          rpc: 'http://127.0.0.1:1',
+          contracts: join(dir, 'addresses.json'),
+          keyFile: key,
+          operatorKeyFile: key,
+        },
+        intervalLine,
+      ),
+    ).rejects.toThrow(/--operator-key-file must be another account than --key-file/);
+    const program = new Command().exitOverride();
+    registerStart(program);
+    await expect(
+      program.parseAsync(['start', '--chain', 'besu', '--dir', dir], { from: 'user' }),
+    ).rejects.toThrow('--chain: expected gridledger, anvil or rpc, got "besu"');
+  });
+});

@@ -1,0 +1,663 @@
+// The scenario's devices on an EVM chain (the Solidity market of @gridledger/evm): the deployment
+// configuration a scenario implies (evmDeployConfig: the same market parameters and clock as its native
+// genesis), and runScenarioOnEvm, which registers the devices and their meters, funds them (gas and test
+// cash) and has them approve the market, then each interval plans orders with the device models and sends
+// them (placeOrder), and after the interval meters what was delivered and sends EIP-712 readings
+// (submitReadings) and settles (settle; expireClearing past a deadline no clearing reached). The clearing
+// itself is the operator's (runOperator of @gridledger/evm). Transactions are signed locally with viem;
+// the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client).
+import { dollarsPerMWhToMicros, dollarsToMicros, GridledgerError, InputError } from '@gridledger/base';
+import { EvmMarketViews } from '@gridledger/client';
+import { networkToJson, READING_TYPES, readingDomain } from '@gridledger/energy';
+import {
+  DEFAULT_TOLERANCES,
+  type EvmAddresses,
+  type EvmDeployConfig,
+  MarketAbi,
+  MetersAbi,
+  RegistryAbi,
+  TestStablecoinAbi,
+} from '@gridledger/evm';
+import {
+  type Abi,
+  type Address,
+  bytesToHex,
+  createPublicClient,
+  decodeEventLog,
+  encodeFunctionData,
+  type Hex,
+  http,
+  maxUint256,
+  type PublicClient,
+} from 'viem';
+import { type LocalAccount, privateKeyToAccount } from 'viem/accounts';
+import { sleep } from './chain.ts';
+import {
+  type Cleared,
+  type DeviceState,
+  deliver,
+  initialState,
+  type PlannedOrder,
+  planOrders,
+} from './devices.ts';
+import { buildPopulation, type SimDevice } from './population.ts';
+import type { IntervalReport, SimEvent } from './report.ts';
+import { type Scenario, withPacing } from './scenario.ts';
+
+/** Block time the deployment and the devices' setup are given before the simulated start, ms. */
+const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
+/** Gas per transaction kind (generous over docs/evm.md's measurements: a reading stores three words, about 75,000 gas; unused gas is not charged). */
+const GAS = {
+  register: 200_000n,
+  meter: 200_000n,
+  mint: 100_000n,
+  transfer: 21_000n,
+  approve: 80_000n,
+  order: (steps: number) => 400_000n + 60_000n * BigInt(steps),
+  readings: (n: number) => 200_000n + 120_000n * BigInt(n),
+  expire: 2_000_000n,
+} as const;
+/** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
+const DEVICE_GAS_WEI = 10n ** 18n;
+/** Readings per submitReadings transaction. */
+const READINGS_PER_TX = 50;
+
+/**
+ * The deployment a scenario implies on an EVM chain (what `gridledger deploy` reads from market.json):
+ * its network, interval, gate and settlement delay, upstream tariff, imbalance prices (shortfall at the
+ * price cap, surplus at the floor) and its clock: simulated time runs `clockScale` times faster than block
+ * time from the scenario's start, placed `setupAllowanceMs` of block time after `nowMs`.
+ * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain).
+ */
+export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): EvmDeployConfig {
+  if (s.pricing !== 'dc')
+    throw new InputError(
+      `${s.source}: pricing "${s.pricing}": only DC pricing runs on an EVM chain (docs/evm.md)`,
+    );
+  const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
+  const allowance = setupAllowanceMs(buildPopulation(s).length);
+  // Block time is whole seconds on an EVM chain: the origin is too.
+  const blockOriginMs = ((nowMs + allowance) / 1000n) * 1000n;
+  const marketOriginMs = BigInt(s.startMs);
+  const marketAtNow = marketOriginMs - (blockOriginMs - nowMs) * s.clockScale;
+  return {
+    pricing: 'dc',
+    network: networkToJson(s.network),
+    market: {
+      gridOperator: deployer,
+      intervalMs,
+      gateLeadMs: BigInt(s.gateLeadIntervals) * intervalMs,
+      settlementDelayMs: BigInt(s.settlementDelayIntervals) * intervalMs,
+      firstInterval: marketAtNow / intervalMs + 1n,
+      upstream: {
+        bus: BigInt(s.upstream.bus),
+        account: deployer,
+        importPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.importPricePerMWh),
+        exportPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.exportPricePerMWh),
+        capacityWh: BigInt(Math.round(s.upstream.capacityKwhPerInterval * 1000)),
+      },
+      shortfallPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh),
+      surplusPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
+      maxOrdersPerAccount: 2,
+      maxStepsPerOrder: 4,
+      minStepWh: 1n,
+      maxOrderWh: 0n,
+      clock: { blockOriginMs, marketOriginMs, scale: s.clockScale },
+    },
+    tolerances: DEFAULT_TOLERANCES,
+  };
+}
+
+/**
+ * Devices a local EVM node and this process keep up with per second of wall time (orders, readings, the
+ * operator's clearing and settlement of a 5-minute interval; measured with anvil on the loaded 2-core
+ * development machine: 10 devices at 10 s per interval kept up, 239 did not; 239 at 25 s did).
+ */
+export const EVM_DEVICES_PER_SECOND = 10;
+
+/**
+ * The scenario paced for an EVM chain: one interval in at least devices / {@link EVM_DEVICES_PER_SECOND}
+ * seconds of wall time (the smallest divisor of the interval's seconds at or above that); unchanged when
+ * it already runs that slowly.
+ * @example pacedForEvm(defaultScenario).wallSecondsPerInterval // 25 for its 239 devices
+ */
+export function pacedForEvm(s: Scenario): Scenario {
+  const devices = buildPopulation(s).length;
+  const need = devices / EVM_DEVICES_PER_SECOND;
+  if (s.wallSecondsPerInterval >= need) return s;
+  const intervalS = s.intervalMinutes * 60;
+  for (let d = Math.ceil(need); d <= intervalS; d++) if (intervalS % d === 0) return withPacing(s, d);
+  return withPacing(s, intervalS);
+}
+
+/** Options of {@link runScenarioOnEvm}. */
+export interface EvmRunOptions {
+  /** The EVM node's JSON-RPC URL. */
+  rpcUrl: string;
+  /** The deployment (addresses.json); its cash must be a TestStablecoin the deployer mints. */
+  contracts: EvmAddresses;
+  scenario: Scenario;
+  /**
+   * The deployer: the registry's admin and grid operator, the stablecoin's owner, the upstream account;
+   * it also sends the readings and settles. Not the operator's account (each keeps its own nonces).
+   */
+  deployer: LocalAccount;
+  /** Stop after this many intervals are settled (or failed); default: until the signal aborts. */
+  intervals?: number;
+  signal?: AbortSignal;
+  onInterval?: (report: IntervalReport) => void;
+  onEvent?: (event: SimEvent) => void;
+  /** Poll period of the market clock, ms (default 500). */
+  pollMs?: number;
+}
+
+/** One interval the devices ordered for, until it is reported. */
+interface EvmIntervalRun {
+  k: bigint;
+  planned: Map<number, PlannedOrder[]>;
+  ordersSent: number;
+  ordersRefused: number;
+  cleared?: Map<number, Cleared>;
+  lmps?: Record<string, string>;
+  delivered: boolean;
+  readingsAccepted: number;
+  readingsRejected: number;
+  settleTried: bigint;
+}
+
+interface Tx {
+  from: LocalAccount;
+  to: Address;
+  data?: Hex;
+  value?: bigint;
+  gas: bigint;
+}
+
+interface Receipt {
+  status: 'success' | 'reverted';
+  logs: { address: Address; topics: Hex[]; data: Hex }[];
+}
+
+/** Local nonces, fees from the latest block, raw transactions sent as one JSON-RPC batch, receipts polled. */
+class EvmSender {
+  readonly client: PublicClient;
+  readonly nonces = new Map<Address, number>();
+  chainId = 0;
+  constructor(client: PublicClient) {
+    this.client = client;
+  }
+
+  async send(txs: readonly Tx[]): Promise<Hex[]> {
+    if (txs.length === 0) return [];
+    this.chainId ||= await this.client.getChainId();
+    const block = await this.client.getBlock({ blockTag: 'latest' });
+    const maxFeePerGas = 2n * (block.baseFeePerGas ?? 0n) + 1_000_000_000n;
+    const fresh = [...new Set(txs.map((t) => t.from.address))].filter((a) => !this.nonces.has(a));
+    const counts = await Promise.all(
+      fresh.map((a) => this.client.getTransactionCount({ address: a, blockTag: 'pending' })),
+    );
+    fresh.forEach((a, i) => {
+      this.nonces.set(a, counts[i]!);
+    });
+    const raws = await Promise.all(
+      txs.map((t) => {
+        const nonce = this.nonces.get(t.from.address)!;
+        this.nonces.set(t.from.address, nonce + 1);
+        return t.from.signTransaction({
+          type: 'eip1559',
+          chainId: this.chainId,
+          nonce,
+          to: t.to,
+          ...(t.data === undefined ? {} : { data: t.data }),
+          ...(t.value === undefined ? {} : { value: t.value }),
+          gas: t.gas,
+          maxFeePerGas,
+          maxPriorityFeePerGas: 1_000_000_000n,
+        });
+      }),
+    );
+    const hashes = await Promise.all(
+      raws.map((raw) => this.client.request({ method: 'eth_sendRawTransaction', params: [raw] })),
+    );
+    return hashes as Hex[];
+  }
+
+  /** Waits for every receipt (a transaction never mined within `timeoutMs` is an error). */
+  async receipts(hashes: readonly Hex[], signal?: AbortSignal, timeoutMs = 120_000): Promise<Receipt[]> {
+    const out = new Map<Hex, Receipt>();
+    const t0 = Date.now();
+    while (out.size < hashes.length) {
+      if (signal?.aborted) throw new GridledgerError('E_ABORTED', 'aborted while waiting for receipts');
+      const missing = hashes.filter((h) => !out.has(h));
+      const rs = await Promise.all(
+        missing.map(
+          (hash) =>
+            this.client.request({ method: 'eth_getTransactionReceipt', params: [hash] }) as Promise<{
+              status: Hex;
+              logs: Receipt['logs'];
+            } | null>,
+        ),
+      );
+      rs.forEach((r, i) => {
+        if (r)
+          out.set(missing[i]!, { status: BigInt(r.status) === 1n ? 'success' : 'reverted', logs: r.logs });
+      });
+      if (out.size === hashes.length) break;
+      if (Date.now() - t0 > timeoutMs)
+        throw new GridledgerError(
+          'E_TIMEOUT',
+          `${hashes.length - out.size} transactions not mined after ${timeoutMs / 1000} s`,
+        );
+      await sleep(250, signal);
+    }
+    return hashes.map((h) => out.get(h)!);
+  }
+
+  async sendAndWait(txs: readonly Tx[], signal?: AbortSignal): Promise<Receipt[]> {
+    return this.receipts(await this.send(txs), signal);
+  }
+}
+
+const call = (abi: Abi, functionName: string, args: readonly unknown[]): Hex =>
+  encodeFunctionData({ abi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+
+/** The gas a call needs now with a fifth on top, or undefined when it would revert. */
+async function gasFor(
+  client: PublicClient,
+  from: Address,
+  to: Address,
+  data: Hex,
+): Promise<bigint | undefined> {
+  try {
+    return ((await client.estimateGas({ account: from, to, data })) * 6n) / 5n;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a scenario's devices against the market contracts until `intervals` are reported or the signal
+ * aborts; returns the reports. The operator clears; this settles.
+ * @example await runScenarioOnEvm({ rpcUrl, contracts, scenario, deployer, intervals: 1, onInterval: console.log });
+ */
+export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport[]> {
+  const signal = o.signal;
+  const emit = (e: SimEvent) => {
+    try {
+      o.onEvent?.(e);
+    } catch {
+      // A listener's failure must not stop the devices.
+    }
+  };
+  const client = createPublicClient({
+    transport: http(o.rpcUrl, { batch: { batchSize: 200 } }),
+  }) as PublicClient;
+  const views = new EvmMarketViews(o.rpcUrl, o.contracts);
+  const sender = new EvmSender(client);
+  const c = o.contracts;
+  const deployer = o.deployer;
+  const devices: SimDevice[] = buildPopulation(o.scenario);
+  const accounts = devices.map((d) => privateKeyToAccount(bytesToHex(d.account.privateKey)));
+  const byAddress = new Map(devices.map((d, i) => [d.account.address.toLowerCase(), i]));
+  const mc0 = await views.marketConfig();
+  const cfg = mc0.config;
+  const chainId = BigInt(cfg.chainId);
+  const intervalMs = BigInt(cfg.intervalMs);
+  const ref = Number(
+    (BigInt(cfg.upstream.importPriceMicrosPerMWh) + BigInt(cfg.upstream.exportPriceMicrosPerMWh)) / 2n,
+  );
+  const states: DeviceState[] = devices.map((d) => initialState(d.spec, ref));
+
+  // ---- setup: participants, meters, gas, cash, allowances ----
+  emit({ type: 'setup', step: 'registering participants and meters', detail: `${devices.length} devices` });
+  const cash = dollarsToMicros(o.scenario.cashPerDevice);
+  const setup: Tx[] = [];
+  for (const d of devices) {
+    const a = d.account.address;
+    const bus = BigInt(d.spec.bus);
+    setup.push(
+      {
+        from: deployer,
+        to: c.registry,
+        data: call(RegistryAbi as Abi, 'registerParticipant', [a, [bus]]),
+        gas: GAS.register,
+      },
+      {
+        from: deployer,
+        to: c.registry,
+        data: call(RegistryAbi as Abi, 'registerMeter', [d.meterId, d.meterKey.address, bus, a]),
+        gas: GAS.meter,
+      },
+      { from: deployer, to: a, value: DEVICE_GAS_WEI, gas: GAS.transfer },
+      { from: deployer, to: c.cash, data: call(TestStablecoinAbi as Abi, 'mint', [a, cash]), gas: GAS.mint },
+    );
+  }
+  // The upstream account (the deployer) pays for exports and the grid operator for surpluses.
+  setup.push({
+    from: deployer,
+    to: c.cash,
+    data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
+    gas: GAS.approve,
+  });
+  setup.push({
+    from: deployer,
+    to: c.cash,
+    data: call(TestStablecoinAbi as Abi, 'mint', [deployer.address, cash * BigInt(devices.length)]),
+    gas: GAS.mint,
+  });
+  const failedSetup = (await sender.sendAndWait(setup, signal)).filter((r) => r.status !== 'success').length;
+  if (failedSetup > 0)
+    throw new GridledgerError(
+      'E_SETUP',
+      `setup: ${failedSetup} of ${setup.length} registration transactions reverted`,
+    );
+  emit({ type: 'setup', step: 'approving the market on the cash token' });
+  const approvals = accounts.map((from) => ({
+    from,
+    to: c.cash,
+    data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
+    gas: GAS.approve,
+  }));
+  const failedApprovals = (await sender.sendAndWait(approvals, signal)).filter(
+    (r) => r.status !== 'success',
+  ).length;
+  if (failedApprovals > 0)
+    throw new GridledgerError('E_SETUP', `setup: ${failedApprovals} approvals reverted`);
+
+  // ---- the loop ----
+  const runs = new Map<bigint, EvmIntervalRun>();
+  const reports: IntervalReport[] = [];
+  let nextOrder = -1n;
+  let ordered = 0;
+  const pollMs = o.pollMs ?? 500;
+  const done = () => o.intervals !== undefined && reports.length >= o.intervals;
+  const ctxOf = (k: bigint, lastPrice?: number) => ({
+    seed: o.scenario.seed,
+    interval: k,
+    startMs: Number(k * intervalMs),
+    minutes: Number(intervalMs / 60_000n),
+    lastPriceMicrosPerMWh: lastPrice,
+  });
+  const pendingFor = (i: number, k: bigint, kind: string): Cleared => {
+    const p = { boughtWh: 0n, soldWh: 0n };
+    for (const r of runs.values()) {
+      if (r.delivered || r.k >= k) continue;
+      const cl = r.cleared?.get(i);
+      if (cl) {
+        p.boughtWh += cl.boughtWh;
+        p.soldWh += cl.soldWh;
+      } else if (r.cleared === undefined && (kind === 'ev' || kind === 'flex'))
+        for (const ord of r.planned.get(i) ?? [])
+          if (ord.side === 'buy') for (const s of ord.steps) p.boughtWh += s.energyWh;
+    }
+    return p;
+  };
+
+  const placeOrders = async (k: bigint) => {
+    const planned = new Map<number, PlannedOrder[]>();
+    const txs: Tx[] = [];
+    devices.forEach((d, i) => {
+      const orders = planOrders(d.spec, states[i]!, ctxOf(k), pendingFor(i, k, d.spec.kind));
+      if (orders.length === 0) return;
+      planned.set(i, orders);
+      for (const ord of orders)
+        txs.push({
+          from: accounts[i]!,
+          to: c.market,
+          data: call(MarketAbi as Abi, 'placeOrder', [
+            k,
+            BigInt(d.spec.bus),
+            ord.side === 'buy' ? 0 : 1,
+            ord.steps.map((s) => ({ energyWh: s.energyWh, priceMicrosPerMWh: s.priceMicrosPerMWh })),
+          ]),
+          gas: GAS.order(ord.steps.length),
+        });
+    });
+    const receipts = await sender.sendAndWait(txs, signal);
+    const refused = receipts.filter((r) => r.status !== 'success').length;
+    if (refused > 0)
+      emit({ type: 'warning', message: `interval ${k}: ${refused} of ${txs.length} orders reverted` });
+    runs.set(k, {
+      k,
+      planned,
+      ordersSent: txs.length,
+      ordersRefused: refused,
+      delivered: false,
+      readingsAccepted: 0,
+      readingsRejected: 0,
+      settleTried: -1n,
+    });
+    emit({ type: 'orders', interval: k.toString(), orders: txs.length, rejected: refused, ms: 0 });
+  };
+
+  const readCleared = async (run: EvmIntervalRun) => {
+    const [orders, iv] = await Promise.all([views.orders(run.k), views.interval(run.k)]);
+    const cleared = new Map<number, Cleared>();
+    for (const ord of orders) {
+      if (ord.kind !== 'order') continue;
+      const i = byAddress.get(ord.owner.toLowerCase());
+      if (i === undefined) continue;
+      const cl = cleared.get(i) ?? { boughtWh: 0n, soldWh: 0n };
+      if (ord.side === 'buy') cl.boughtWh += BigInt(ord.clearedWh);
+      else cl.soldWh += BigInt(ord.clearedWh);
+      cleared.set(i, cl);
+    }
+    run.cleared = cleared;
+    run.lmps = iv.lmpMicrosPerMWh ?? {};
+    const prices = Object.values(run.lmps).map((p) => Number(p) / 1e6);
+    emit({
+      type: 'cleared',
+      interval: run.k.toString(),
+      status: iv.status,
+      lmpMin: prices.length ? Math.min(...prices) : 0,
+      lmpMax: prices.length ? Math.max(...prices) : 0,
+      promises: iv.promises.length,
+    });
+  };
+
+  const sendReadings = async (run: EvmIntervalRun) => {
+    const domain = { ...readingDomain(chainId), verifyingContract: c.meters };
+    const good: {
+      reading: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+      signature: Hex;
+    }[] = [];
+    const forged: typeof good = [];
+    for (const [i, d] of devices.entries()) {
+      const price = run.lmps?.[String(d.spec.bus)];
+      const out = deliver(
+        d.spec,
+        states[i]!,
+        ctxOf(run.k, price === undefined ? undefined : Number(price)),
+        run.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n },
+      );
+      states[i] = out.state;
+      // A missing or late meter does not report this interval (a late reading would come after settlement).
+      if (d.fault === 'missing' || d.fault === 'late') continue;
+      const reading = { meter: d.meterId, interval: run.k, ...out.metered };
+      const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
+      const signature = await privateKeyToAccount(bytesToHex(key.privateKey)).signTypedData({
+        domain,
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: reading,
+      });
+      (d.fault === 'faulty' ? forged : good).push({ reading, signature });
+    }
+    const txs: Tx[] = [];
+    for (let j = 0; j < good.length; j += READINGS_PER_TX) {
+      const part = good.slice(j, j + READINGS_PER_TX);
+      txs.push({
+        from: deployer,
+        to: c.meters,
+        data: call(MetersAbi as Abi, 'submitReadings', [
+          part.map((x) => x.reading),
+          part.map((x) => x.signature),
+        ]),
+        gas: GAS.readings(part.length),
+      });
+    }
+    // A forged reading goes alone: the meters refuse a batch that holds one.
+    for (const x of forged)
+      txs.push({
+        from: deployer,
+        to: c.meters,
+        data: call(MetersAbi as Abi, 'submitReadings', [[x.reading], [x.signature]]),
+        gas: GAS.readings(1),
+      });
+    const receipts = await sender.sendAndWait(txs, signal);
+    receipts.forEach((r, j) => {
+      const n =
+        j < Math.ceil(good.length / READINGS_PER_TX)
+          ? Math.min(READINGS_PER_TX, good.length - j * READINGS_PER_TX)
+          : 1;
+      if (r.status === 'success') run.readingsAccepted += n;
+      else run.readingsRejected += n;
+    });
+    run.delivered = true;
+    emit({
+      type: 'readings',
+      interval: run.k.toString(),
+      readings: run.readingsAccepted,
+      transactions: txs.length,
+      ms: 0,
+    });
+  };
+
+  const report = (
+    run: EvmIntervalRun,
+    status: IntervalReport['status'],
+    creditsWh: bigint,
+    iv: Awaited<ReturnType<typeof views.interval>>,
+  ) => {
+    const lmps = Object.fromEntries(
+      Object.entries(iv.lmpMicrosPerMWh ?? {}).map(([b, p]) => [b, Number(p) / 1e6]),
+    );
+    const prices = Object.values(lmps);
+    let soldWh = BigInt(iv.upstream.soldWh);
+    for (const cl of run.cleared?.values() ?? []) soldWh += cl.soldWh;
+    const r: IntervalReport = {
+      interval: run.k.toString(),
+      startIso: new Date(Number(BigInt(iv.startMs))).toISOString(),
+      status,
+      ordersPlaced: Number(iv.orders),
+      ordersRejected: run.ordersRefused,
+      clearedWh: Number(soldWh),
+      lmpMin: prices.length ? Math.min(...prices) : 0,
+      lmpMax: prices.length ? Math.max(...prices) : 0,
+      lmpByBus: lmps,
+      congestionRent: Number(iv.congestionRent) / 1e6,
+      promisesMinted: iv.promises.length,
+      readingsAccepted: run.readingsAccepted,
+      readingsRejected: run.readingsRejected,
+      creditsMintedWh: Number(creditsWh),
+      meteredDeliveredWh: 0,
+      upstreamSoldWh: Number(iv.upstream.soldWh),
+      upstreamBoughtWh: Number(iv.upstream.boughtWh),
+      invariantFailures: [],
+    };
+    reports.push(r);
+    runs.delete(run.k);
+    emit({ type: 'settled', report: r });
+    try {
+      o.onInterval?.(r);
+    } catch {
+      // A listener's failure must not stop the devices.
+    }
+  };
+
+  const trySettle = async (run: EvmIntervalRun, nowMs: bigint) => {
+    const data = call(MarketAbi as Abi, 'settle', [run.k]);
+    // Not again within the same second of market time: the answer would be the same.
+    if (run.settleTried === nowMs) return;
+    run.settleTried = nowMs;
+    // The estimate fails while the readings are still expected (the contract's reason); its gas grows
+    // with the interval's parties and promises.
+    const gas = await gasFor(client, deployer.address, c.market, data);
+    if (gas === undefined) return;
+    const [r] = await sender.sendAndWait([{ from: deployer, to: c.market, data, gas }], signal);
+    if (r!.status !== 'success') {
+      emit({ type: 'warning', message: `interval ${run.k}: settle reverted` });
+      return;
+    }
+    let credits = 0n;
+    for (const l of r!.logs) {
+      if (l.address.toLowerCase() !== c.market.toLowerCase()) continue;
+      try {
+        const ev = decodeEventLog({
+          abi: MarketAbi as Abi,
+          data: l.data,
+          topics: l.topics as [Hex, ...Hex[]],
+        });
+        if (ev.eventName === 'IntervalSettled')
+          credits = (ev.args as unknown as { creditsWh: bigint }).creditsWh;
+      } catch {
+        // another event
+      }
+    }
+    report(run, 'settled', credits, await views.interval(run.k));
+  };
+
+  while (!signal?.aborted && !done()) {
+    const mc = await views.marketConfig();
+    const nowMs = BigInt(mc.marketTimeMs ?? '0');
+    const open = BigInt(mc.openInterval ?? cfg.firstInterval);
+    if (nextOrder < 0n) {
+      // The first interval: the one after the next gate, so its orders have a whole interval to land.
+      nextOrder = open + 1n;
+      emit({ type: 'ready', devices: devices.length, firstInterval: nextOrder.toString() });
+    }
+    if (nextOrder < open) {
+      emit({
+        type: 'warning',
+        message: `intervals ${nextOrder}..${open - 1n} passed their gate before the devices could order`,
+      });
+      nextOrder = open;
+    }
+    if (nextOrder <= open + 1n && (o.intervals === undefined || ordered < o.intervals)) {
+      await placeOrders(nextOrder);
+      nextOrder++;
+      ordered++;
+    }
+    for (const run of [...runs.values()].sort((a, b) => (a.k < b.k ? -1 : 1))) {
+      const endMs = (run.k + 1n) * intervalMs;
+      if (run.cleared === undefined) {
+        const iv = await views.interval(run.k);
+        if (iv.status === 'cleared') await readCleared(run);
+        else if (iv.status === 'failed') {
+          report(run, 'failed', 0n, iv);
+          continue;
+        } else if (iv.status === 'open' && BigInt(iv.orders) === 0n && nowMs >= BigInt(iv.gateMs)) {
+          emit({
+            type: 'warning',
+            message: `interval ${run.k}: no order reached the market before its gate`,
+          });
+          runs.delete(run.k);
+          continue;
+        } else if (iv.status === 'open' && nowMs >= BigInt(iv.deadlineMs)) {
+          // No clearing came by the deadline: anyone may release the escrow.
+          await sender.sendAndWait(
+            [
+              {
+                from: deployer,
+                to: c.market,
+                data: call(MarketAbi as Abi, 'expireClearing', [run.k]),
+                gas: GAS.expire,
+              },
+            ],
+            signal,
+          );
+          report(run, 'failed', 0n, await views.interval(run.k));
+          continue;
+        }
+      }
+      if (run.cleared === undefined) break; // later intervals deliver after this one
+      if (!run.delivered) {
+        if (nowMs < endMs) break;
+        await sendReadings(run);
+      }
+      await trySettle(run, nowMs);
+    }
+    await sleep(pollMs, signal);
+  }
+  return reports;
+}
