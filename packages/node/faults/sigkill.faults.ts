@@ -3,7 +3,7 @@
 // seeded PRNG picks a validator and a moment to SIGKILL it, 50 times; each time the other three commit
 // on, and the killed one restarts and catches up. At the end no committed transaction is lost (every
 // receipt seen during the run is served by every node at the same block), and every node holds the same
-// block hash and app hash at every height. The seed is printed: GL_FAULT_SEED=<seed> replays the kills.
+// block hash and app hash at every height. One validator is down at a time. The seed is printed: GL_FAULT_SEED=<seed> replays the kills.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARKET_ABI, MARKET_ADDRESS, REGISTRY_ABI, REGISTRY_ADDRESS } from '@gridledger/energy';
@@ -116,7 +116,9 @@ async function transact(
 // biome-ignore lint/suspicious/noExplicitAny: untyped JSON-RPC result
 async function anyRpc(method: string, params: unknown[] = []): Promise<any> {
   for (let attempt = 0; ; attempt++) {
-    const r = await net.rpcRaw(pick(live()), { jsonrpc: '2.0', id: 1, method, params }).catch(() => undefined);
+    const r = await net
+      .rpcRaw(pick(live()), { jsonrpc: '2.0', id: 1, method, params })
+      .catch(() => undefined);
     if (r?.json?.error) throw new Error(`${method}: ${r.json.error.message}`);
     if (r?.json) return r.json.result;
     if (attempt > 200) throw new Error(`${method}: no live node answered`);
@@ -248,18 +250,20 @@ describe('SIGKILL of a random validator at random moments under ERC-20 and order
     const killed = [0, 0, 0, 0];
     const startHeight = await net.height(0);
     for (let i = 0; i < KILLS; i++) {
-      await sleep(Math.floor(random() * 1500));
+      await sleep(Math.floor(random() * 1000));
       const k = Math.floor(random() * 4);
       const others = ALL.filter((x) => x !== k);
       const h = await net.height(others[0]!);
       expect(await net.stop(k, 'SIGKILL')).toBe(128);
       killed[k]!++;
-      await net.waitHeight(others, h + 1n, 120_000); // the other three commit on
-      await net.start(k);
-      const target = await net.height(others[0]!);
-      await net.waitHeight([k], target, 120_000); // and the killed one catches up
+      // The restart (~12 s for an execution node on this loaded machine) overlaps the check that the
+      // other three commit on; the restarted node catches up by block sync while the next kill waits.
+      const restarted = net.start(k);
+      await net.waitHeight(others, h + 1n, 120_000);
+      await restarted;
       expect(failures).toEqual([]);
     }
+    await net.waitHeight(ALL, await net.height(0), 120_000); // every node caught up
     const runMs = Date.now() - t0;
     stopLoad = true;
     await loadDone;
