@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['packages/*/faults/**/*.faults.ts'],
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 900_000,
+    testTimeout: 2_400_000,
     hookTimeout: 240_000,
     reporters: ['default'],
   },

@@ -89,7 +89,6 @@ class Channel {
   theirHello: HelloMessage | undefined;
   /** Raw frames we wrote during the handshake (to replay them). */
   readonly handshakeFrames: Uint8Array[] = [];
-  readonly theirHelloFrame: Uint8Array[] = [];
   open = false;
   closed = false;
   readonly opened: Promise<void>;
@@ -149,7 +148,6 @@ class Channel {
       const hello = decodeMessage(frame);
       if (hello.kind !== 'hello') throw new Error(`expected hello, got ${hello.kind}`);
       this.theirHello = hello;
-      this.theirHelloFrame.push(encodeFrame(frame));
       this.session = deriveSession({
         version: P2P_PROTOCOL_VERSION,
         chainId,
@@ -174,7 +172,7 @@ class Channel {
       this.resolveOpen();
       return;
     }
-    onPeerMessage(this, msg as PeerMessage);
+    onPeerMessage(msg as PeerMessage);
   }
 
   close(): void {
@@ -183,7 +181,7 @@ class Channel {
   }
 }
 
-function onPeerMessage(c: Channel, msg: PeerMessage): void {
+function onPeerMessage(msg: PeerMessage): void {
   if (msg.kind === 'status') {
     if (msg.height > view.height) {
       view.height = msg.height;
@@ -219,7 +217,6 @@ function onPeerMessage(c: Channel, msg: PeerMessage): void {
   // Tendermint needs 2/3 of the power to vote, even for nil, to move on: the liar echoes honest votes.
   if (m.kind === 'vote' && lying && m.vote.validatorIndex !== me)
     voteAlong(m.vote.type, h, r, m.vote.blockHash);
-  void c;
 }
 
 function vote(type: VoteType, height: bigint, round: number, blockHash: Uint8Array | null): Vote {

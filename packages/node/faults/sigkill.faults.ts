@@ -262,6 +262,10 @@ describe('SIGKILL of a random validator at random moments under ERC-20 and order
       await net.waitHeight(others, h + 1n, 120_000);
       await restarted;
       expect(failures).toEqual([]);
+      const done = sent.filter((x) => x.block !== undefined).length;
+      process.stderr.write(
+        `sigkill: kill ${i + 1}/${KILLS} node${k} at height ${h}, ${Math.round((Date.now() - t0) / 1000)} s, txs ${sent.length} sent ${done} committed\n`,
+      );
     }
     await net.waitHeight(ALL, await net.height(0), 120_000); // every node caught up
     const runMs = Date.now() - t0;
@@ -314,5 +318,5 @@ describe('SIGKILL of a random validator at random moments under ERC-20 and order
     expect(c.conflicts).toBe(0);
     expect(committed.length).toBe(sent.length);
     expect(killed.reduce((a, b) => a + b)).toBe(KILLS);
-  }, 900_000);
+  }, 2_400_000);
 });
