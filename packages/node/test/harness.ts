@@ -58,6 +58,8 @@ export class TestNet {
   readonly dir: string;
   readonly n: number;
   basePort = 0;
+  /** How long `start` waits for a node to print where it listens (long fault runs on a loaded machine raise it). */
+  startTimeoutMs = 60_000;
   readonly running = new Map<number, RunningNode>();
 
   constructor(n: number) {
@@ -108,7 +110,10 @@ export class TestNet {
     this.running.set(k, rn);
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      const t = setTimeout(() => reject(new Error(`node${k} did not start within 60 s: ${out}`)), 60_000);
+      const t = setTimeout(
+        () => reject(new Error(`node${k} did not start within ${this.startTimeoutMs / 1000} s: ${out}`)),
+        this.startTimeoutMs,
+      );
       proc.stdout!.on('data', (c: Buffer) => {
         out += c.toString();
         if (out.includes('listening')) {

@@ -1,0 +1,195 @@
+// A Byzantine validator (`npm run test:faults`): validators 0..2 are honest `gridledger node` processes;
+// validator 3's key is held by byzantine-peer.ts, a process that completes the real p2p handshake and then
+// equivocates, proposes twice, sends far-future and oversized messages, replays handshakes and lies about
+// its height. The honest nodes keep committing, never commit conflicting blocks, store the equivocation
+// as evidence, and a restarted honest node catches up while the liar announces height 2^62.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeEvidence } from '@gridledger/consensus';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestNet } from '../test/harness.ts';
+import { chainOf, compareChains, evidenceOf } from './faults-harness.ts';
+
+const net = new TestNet(4);
+const HONEST = [0, 1, 2];
+const BYZANTINE = 3;
+const T = 240_000;
+const SCRIPT = fileURLToPath(new URL('./byzantine-peer.ts', import.meta.url));
+let byz: ChildProcess | undefined;
+let byzExited: Promise<unknown> | undefined;
+const lines: Record<string, unknown>[] = [];
+const figures: Record<string, unknown> = {};
+
+/** Sends one command to the Byzantine process and waits for its JSON answer. */
+async function command(line: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const cmd = line.split(' ')[0]!;
+  const seen = lines.length;
+  byz!.stdin!.write(`${line}\n`);
+  const t0 = Date.now();
+  for (;;) {
+    const hit = lines.slice(seen).find((l) => l.cmd === cmd);
+    if (hit) {
+      figures[line] = hit;
+      return hit;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`byzantine-peer: no answer to "${line}"`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const top = async () => {
+  const hs = await Promise.all(HONEST.map((k) => net.height(k).catch(() => 0n)));
+  return hs.reduce((a, b) => (a > b ? a : b), 0n);
+};
+
+beforeAll(async () => {
+  await net.init('faults-byzantine');
+  await Promise.all(HONEST.map((k) => net.start(k)));
+  await net.waitHeight(HONEST, 3n, 120_000);
+  byz = spawn(
+    process.execPath,
+    ['--import', 'tsx', SCRIPT, net.home(BYZANTINE), ...HONEST.map((k) => String(net.p2pPort(k)))],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  byz.stderr!.on('data', (c: Buffer) => appendFileSync(join(net.dir, 'byzantine.log'), c));
+  byzExited = new Promise((r) => byz!.once('exit', r));
+  let buf = '';
+  byz.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const t0 = Date.now();
+  while (!lines.some((l) => l.cmd === 'ready')) {
+    if (Date.now() - t0 > 120_000) throw new Error('byzantine-peer did not connect');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(lines[0]).toMatchObject({ cmd: 'ready', handshakes: 3, me: BYZANTINE });
+}, T);
+
+afterAll(async () => {
+  process.stderr.write(
+    `byzantine figures: ${JSON.stringify(figures, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`,
+  );
+  try {
+    process.stderr.write(
+      `byzantine-peer stderr:\n${readFileSync(join(net.dir, 'byzantine.log'), 'utf8').slice(-3000)}\n`,
+    );
+  } catch {}
+  if (byz && byz.exitCode === null) {
+    byz.kill('SIGKILL');
+    await byzExited;
+  }
+  await net.destroy();
+}, 60_000);
+
+describe('a Byzantine validator among 3 honest ones', () => {
+  it(
+    'equivocates (a different vote to each peer, then all of them) for 5 heights: the chain goes on',
+    async () => {
+      const h = await top();
+      const r = await command('equivocate 5');
+      expect(r.heights).toHaveLength(5);
+      await net.waitHeight(HONEST, h + 5n, 120_000);
+    },
+    T,
+  );
+
+  it(
+    'signs two proposals for a round it proposes: the chain goes on',
+    async () => {
+      const h = await top();
+      const r = await command('proposals');
+      expect(r.error).toBeUndefined();
+      await net.waitHeight(HONEST, h + 3n, 120_000);
+    },
+    T,
+  );
+
+  it(
+    'far-future messages: heights beyond the next are dropped without blame, a round 200 ahead gets it disconnected',
+    async () => {
+      const h = await top();
+      const r = await command('far');
+      expect(r).toMatchObject({ farHeightClosed: false, farRoundClosed: true });
+      await net.waitHeight(HONEST, h + 2n, 120_000);
+      expect(net.log(0) + net.log(1) + net.log(2)).toMatch(/round \d+ more than 100 ahead/);
+    },
+    T,
+  );
+
+  it(
+    'oversized frames, before and after the handshake, close the connection at the header',
+    async () => {
+      const r = await command('oversize');
+      expect(r).toMatchObject({ afterHandshake: true, beforeHandshake: true });
+      const log = HONEST.map((k) => net.log(k)).join('');
+      expect(log).toMatch(/frame of \d+ bytes exceeds the limit of 4194320/);
+      expect(log).toMatch(/frame of 2048 bytes exceeds the limit of 1024/);
+    },
+    T,
+  );
+
+  it(
+    'replayed handshakes are refused: a recorded hello+auth, a reflected hello, a hello inside the channel',
+    async () => {
+      const r = await command('replay');
+      expect(r).toMatchObject({ replayed: true, reflected: true, helloInChannel: true });
+      const log = HONEST.map((k) => net.log(k)).join('');
+      expect(log).toMatch(/frame does not authenticate/);
+      expect(log).toMatch(/peer echoed our ephemeral key/);
+      expect(log).toMatch(/unexpected hello after handshake/);
+    },
+    T,
+  );
+
+  it(
+    'lies about its height (2^62, never backed) while an honest validator is down: that one catches up',
+    async () => {
+      await command('lie on');
+      await net.stop(2, 'SIGKILL');
+      // Validators 0 and 1 commit with the liar's votes (it votes along with every proposal meanwhile).
+      const h = await top();
+      await net.waitHeight([0, 1], h + 5n, 180_000);
+      await net.start(2);
+      const target = await net.height(0);
+      await net.waitHeight([2], target, 120_000);
+      figures.liarCatchUp = { stoppedAt: h, caughtUpTo: target };
+      await command('lie off');
+    },
+    T,
+  );
+
+  it(
+    'stopped: 0 conflicting commits among honest nodes, the equivocation stored as evidence against validator 3',
+    async () => {
+      const report = await command('report');
+      byz!.stdin!.end();
+      await byzExited;
+      const h = await top();
+      await net.waitHeight(HONEST, h + 2n, 120_000).catch(() => {}); // 3 honest of 4: live on their own
+      await net.stopAll();
+      const chains = await Promise.all(HONEST.map((k) => chainOf(net, k)));
+      const c = compareChains(chains);
+      const kinds: Record<string, number> = {};
+      for (const k of HONEST) {
+        const ev = (await evidenceOf(net, k)).map(decodeEvidence);
+        expect(ev.length).toBeGreaterThan(0);
+        for (const e of ev) {
+          const who = e.kind === 'duplicate-vote' ? e.voteA.validatorIndex : e.validatorIndex;
+          expect(who).toBe(BYZANTINE);
+          kinds[`node${k} ${e.kind}`] = (kinds[`node${k} ${e.kind}`] ?? 0) + 1;
+        }
+      }
+      figures.final = { heights: c.top, common: c.common, conflicts: c.conflicts, evidence: kinds, report };
+      expect(c.conflicts).toBe(0);
+      expect(c.common).toBeGreaterThan(15);
+      expect(Object.keys(kinds).some((k) => k.endsWith('duplicate-proposal'))).toBe(true);
+    },
+    T,
+  );
+});
