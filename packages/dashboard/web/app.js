@@ -211,7 +211,7 @@ function VoltageProfile({ view }) {
   const limited = rows.filter((b) => cleared.ac.buses[b.id].voltageLimited);
   const vmin = Math.min(...network.buses.map((b) => b.vminPu));
   const vmax = Math.max(...network.buses.map((b) => b.vmaxPu));
-  return html`<div data-testid="voltage-profile" data-buses=${rows.length} data-limited=${limited.length}>
+  return html`<div data-testid="voltage-profile" data-interval=${cleared.interval} data-buses=${rows.length} data-limited=${limited.length}>
     <p class="kpis">
       <span>interval <b>${cleared.interval}</b></span>
       <span>|V| <b>${num(Math.min(...vms), 4)}–${num(Math.max(...vms), 4)}</b> p.u. (limits ${num(vmin, 2)}–${num(vmax, 2)})</span>
