@@ -32,6 +32,8 @@ export interface PlatformOptions {
   devices?: number;
   /** A scenario file (default: the built-in one). */
   scenario?: string;
+  /** How long start may take to print the dashboard URL, ms (default 3 minutes). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -74,8 +76,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     })());
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`gridledger start printed no dashboard URL in 3 minutes`)),
-      180_000,
+      () => reject(new Error(`gridledger start printed no dashboard URL in ${(o.startTimeoutMs ?? 180_000) / 1000} s`)),
+      o.startTimeoutMs ?? 180_000,
     );
     const check = () => {
       const m = /dashboard\s+(http:\/\/\S+)/.exec(out);

@@ -20,6 +20,7 @@ const platform = await startPlatform({
   basePort: 27440,
   port: 27460,
   devices: 40,
+  startTimeoutMs: 480_000,
   scenario: writeAcScenario(dir, { hour }),
 });
 const browser = await launchBrowser();

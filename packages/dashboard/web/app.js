@@ -275,11 +275,7 @@ function Accounts({ view }) {
   const inDefault = a.rows.filter((r) => r.inDefault).length;
   return html`<div data-testid="accounts">
     <p class="kpis" data-testid="rent-fund">
-      <span>The congestion rent goes to the <b>rent fund</b> <span class="mono" title=${a.rentFund.address}>${short(a.rentFund.address)}</span>,
-        a cash balance no key controls (not to the grid operator; market rules §10b). It holds
-        <b data-testid="rent-fund-balance">${a.rentFund.balance === null ? '—' : `${num(a.rentFund.balance, 2)} $`}</b>${
-          a.rentFund.due ? html`, and is owed <b>${num(a.rentFund.due, 2)} $</b>` : ''
-        }.</span>
+      <span>The congestion rent goes to the <b>rent fund</b> <span class="mono" title=${a.rentFund.address}>${short(a.rentFund.address)}</span>, a cash balance no key controls (not to the grid operator; market rules §10b). It holds <b data-testid="rent-fund-balance">${a.rentFund.balance === null ? '—' : `${num(a.rentFund.balance, 2)} $`}</b>${a.rentFund.due ? html`, and is owed <b>${num(a.rentFund.due, 2)} $</b>` : ''}.</span>
     </p>
     <p class="kpis">
       <span><b data-testid="accounts-in-default">${inDefault}</b> of ${a.rows.length} listed accounts in default</span>
