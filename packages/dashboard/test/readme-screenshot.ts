@@ -1,5 +1,5 @@
 // Takes the README's dashboard screenshot (docs/img/dashboard.png) from a real run: `gridledger start`
-// on the default scenario with AC prices (`pricing: ac`) starting in the evening, when the feeder imports
+// on the default scenario with AC prices (`pricing: ac`) starting at 22:00, when the feeder imports
 // and its prices rise with distance from the substation (losses), 40 devices; waits until the page shows
 // the voltage profile and a settled interval, then saves the 1600x1100 view.
 // Run: npx tsx packages/dashboard/test/readme-screenshot.ts [--hour H] (ports 27440-27460).
@@ -12,7 +12,7 @@ import { startPlatform, writeAcScenario } from './platform.ts';
 
 const OUT = fileURLToPath(new URL('../../../docs/img/dashboard.png', import.meta.url));
 const i = process.argv.indexOf('--hour');
-const hour = i > 0 ? Number(process.argv[i + 1]) : 19;
+const hour = i > 0 ? Number(process.argv[i + 1]) : 22;
 if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new Error('expected --hour 0..23');
 
 const dir = mkdtempSync(join(tmpdir(), 'gl-readme-'));
@@ -29,7 +29,8 @@ try {
   const t0 = Date.now();
   for (;;) {
     const ready = await page.evaluate(
-      `!!document.querySelector('[data-testid=voltage-profile]') && !!document.querySelector('[data-testid=settlement]') && !!document.querySelector('[data-testid=accounts-table]')`,
+      // a settled interval with orders (its forward prices are positive) and the voltage profile of a later one
+      `!!document.querySelector('[data-testid=voltage-profile]') && !!document.querySelector('[data-testid=accounts-table]') && [...document.querySelectorAll('[data-testid=realtime-prices] tbody tr')].some((tr) => Number(tr.getAttribute('data-forward')) > 0)`,
     );
     if (ready) break;
     if (Date.now() - t0 > 400_000) throw new Error('the page showed no AC interval and settlement in 400 s');
