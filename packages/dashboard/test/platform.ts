@@ -76,7 +76,10 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     })());
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`gridledger start printed no dashboard URL in ${(o.startTimeoutMs ?? 180_000) / 1000} s`)),
+      () =>
+        reject(
+          new Error(`gridledger start printed no dashboard URL in ${(o.startTimeoutMs ?? 180_000) / 1000} s`),
+        ),
       o.startTimeoutMs ?? 180_000,
     );
     const check = () => {

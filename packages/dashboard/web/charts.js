@@ -29,9 +29,9 @@ export function gridMapOption(network, cleared, selectedBus, aspect = 1.6, showO
     return {
       id: String(b.id),
       name: `Bus ${b.id}`,
-      x: (b.x / xr) * aspect,
-      y: b.y / yr,
-      value: lmp ?? null,
+      // Cartesian positions: ECharts 6 misplaces horizontal edges of a graph in its own 'view' system.
+      value: [(b.x / xr) * aspect, b.y / yr],
+      lmp: lmp ?? null,
       ac: ac[b.id] ?? null,
       symbol: root ? 'roundRect' : limited ? 'diamond' : 'circle',
       symbolSize: (big ? 9 : 16) + (selected ? 8 : 0) + (root ? 4 : 0) + (limited ? 6 : 0),
@@ -89,24 +89,25 @@ export function gridMapOption(network, cleared, selectedBus, aspect = 1.6, showO
       formatter: (p) =>
         p.dataType === 'edge'
           ? p.data.tooltipText
-          : `${p.name}<br/>${p.value === null || p.value === undefined ? 'no price yet' : `${num(p.value, 2)} $/MWh`}${
+          : `${p.name}<br/>${p.data.lmp === null || p.data.lmp === undefined ? 'no price yet' : `${num(p.data.lmp, 2)} $/MWh`}${
               p.data.ac ? `<br/>${acTooltip(p.data.ac)}` : ''
             }`,
     },
+    grid: { left: 24, right: 24, top: 28, bottom: 28 },
+    xAxis: { type: 'value', show: false, min: 0, max: aspect },
+    yAxis: { type: 'value', show: false, inverse: true, min: 0, max: 1 },
+    dataZoom: [
+      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+      { type: 'inside', yAxisIndex: 0, filterMode: 'none' },
+    ],
     series: [
       {
         type: 'graph',
         layout: 'none',
-        roam: true,
-        nodeScaleRatio: 0,
-        preserveAspect: true,
+        coordinateSystem: 'cartesian2d',
         data: nodes,
         links,
         emphasis: { scale: 1.4, lineStyle: { width: 5 } },
-        left: 24,
-        right: 24,
-        top: 28,
-        bottom: 28,
       },
     ],
   };
