@@ -6,7 +6,8 @@
 // Validators are polled with `gl_status` once a second. Changes go to `onUpdate` listeners by section.
 // What it shows is built elsewhere: the recent blocks and their statistics (block-log.ts), the price
 // history (price-history.ts), the network map (network-view.ts), the cleared interval (cleared-view.ts),
-// the validators' table (validator-poll.ts), the module calls' encodings (token-calls.ts).
+// the validators' table (validator-poll.ts), the module calls' encodings (token-calls.ts), the settled
+// interval's forward and real-time prices (settled-view.ts), the debt ledger and rent fund (accounts-view.ts).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InputError } from '@gridledger/base';
@@ -34,6 +35,7 @@ import type {
   EthBlock,
   EthBlockHeader,
   EthLog,
+  GlAccountReturnType,
   GlGridStateReturnType,
   GlIntervalReturnType,
   GlMarketConfigReturnType,
@@ -41,11 +43,20 @@ import type {
 } from '@gridledger/rpc';
 import type { Logger } from 'pino';
 import { encodeFunctionData, type Hex, pad } from 'viem';
+import {
+  accountsToList,
+  buildAccountsView,
+  DEBT_RECORDED_TOPIC,
+  debtOfData,
+  debtorOf,
+  MAX_DEBTORS_KEPT,
+} from './accounts-view.ts';
 import { BlockLog } from './block-log.ts';
-import { buildClearedView, lmpsOf } from './cleared-view.ts';
+import { acViewOf, buildClearedView, lmpsOf } from './cleared-view.ts';
 import { microsToDollars, type RpcOrder, summariseBook } from './curves.ts';
 import { buildNetworkView } from './network-view.ts';
 import { HISTORY_INTERVALS, PriceHistory } from './price-history.ts';
+import { buildSettledView } from './settled-view.ts';
 import {
   balanceOfData,
   decodePromise,
@@ -105,6 +116,7 @@ export class ChainFollower {
     network: null,
     cleared: null,
     settled: null,
+    accounts: null,
     participants: { named: [], active: [], suggested: null },
   };
   readonly #opts: FollowerOptions;
@@ -131,6 +143,9 @@ export class ChainFollower {
   readonly #watched = new Map<string, number>();
   readonly #participants = new Map<string, ParticipantView>();
   #networkTried = -1;
+  /** Debtors seen in DebtRecorded logs, newest last, and the next block to look from. */
+  readonly #debtors = new Set<string>();
+  #debtLogsFrom: bigint | undefined;
   #backfilled = false;
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 20 });
   readonly #clients = new Map<string, RpcClient>();
@@ -203,6 +218,7 @@ export class ChainFollower {
         cash: null,
         credits: null,
         promisesHeld: null,
+        account: null,
         orders: [],
         promises: [],
       });
@@ -516,19 +532,26 @@ export class ChainFollower {
   /** The heavy read of one cleared interval. */
   async #loadCleared(k: number): Promise<void> {
     const url = this.#rpcUrl;
-    const [ivR, ordersR, fundR] = await this.#rpc(url).batch([
+    const pricing = this.#config?.pricing === 'ac' ? 'ac' : 'dc';
+    const [ivR, ordersR, fundR, pricesR] = await this.#rpc(url).batch([
       { method: 'gl_interval', params: [String(k)] },
       { method: 'gl_orders', params: [String(k)] },
       {
         method: 'eth_call',
         params: [{ to: this.#tokens.cash, data: balanceOfData(RENT_FUND_ADDRESS) }, 'latest'],
       },
+      // AC prices: each bus's components and voltage (one interval, every bus).
+      ...(pricing === 'ac' ? [{ method: 'gl_prices', params: [String(k), String(k)] }] : []),
     ]);
     const fund = ok<string>(fundR);
     const iv = ok<GlIntervalReturnType>(ivR);
     if (iv === undefined) return;
     const orders = ok<RpcOrder[]>(ordersR) ?? [];
     const grid = await this.#loadNetwork(k);
+    const ac =
+      pricing === 'ac'
+        ? acViewOf(ok<GlPricesReturnType>(pricesR) ?? [], this.view.network?.buses ?? [], iv.lossesW)
+        : null;
     const lmps = lmpsOf(iv);
     if (Object.values(lmps).length > 0) this.#history.set(k, Number(iv.startMs), lmps);
     const trades = await this.#fetchPromises(iv.promises.slice(0, TRADES_SHOWN));
@@ -543,6 +566,8 @@ export class ChainFollower {
       trades,
       upstream: this.#config?.upstream,
       rentFundMicros: fund === undefined || fund === '0x' ? undefined : BigInt(fund),
+      pricing,
+      ac,
     });
     this.#summaries.set(k, { orders, topBuyer: summary.topBuyers[0]?.address ?? null });
     for (const old of [...this.#summaries.keys()]) if (old < k - 8) this.#summaries.delete(old);
@@ -552,6 +577,7 @@ export class ChainFollower {
       suggested: this.#suggested(),
     };
     this.#emit({ cleared, participants });
+    await this.#loadAccounts();
     for (const a of this.#watched.keys()) await this.#loadParticipant(a);
   }
 
@@ -582,13 +608,7 @@ export class ChainFollower {
     const logs = ok<EthLog[]>(logsR) ?? [];
     const creditsWh = logs[0] ? Number(BigInt(logs[0].data.slice(0, 66))) : null;
     this.#emit({
-      settled: {
-        interval: k,
-        creditsWh,
-        promises: iv.promises.length,
-        expectedReadings: Number(iv.expectedReadings),
-        reportedReadings: Number(iv.reportedReadings),
-      },
+      settled: buildSettledView(iv, creditsWh),
       participants: { ...this.view.participants, suggested: this.#suggested() },
     });
     // The shown trades of a now settled interval get their delivered energy.
@@ -597,7 +617,81 @@ export class ChainFollower {
       const trades = await this.#fetchPromises(cleared.trades.map((t) => t.tokenId));
       this.#emit({ cleared: { ...cleared, status: iv.status, trades } });
     }
+    await this.#loadAccounts();
     for (const a of this.#watched.keys()) await this.#loadParticipant(a);
+  }
+
+  /**
+   * The accounts view: new DebtRecorded logs since the last look (the first look goes back
+   * PROMISE_LOOKBACK_BLOCKS), then cash and `debtOf` of each listed account and of the rent fund.
+   */
+  async #loadAccounts(): Promise<void> {
+    const url = this.#rpcUrl;
+    const head = BigInt(this.view.chain?.height ?? 0);
+    if (head === 0n) return;
+    const from = this.#debtLogsFrom ?? (head > PROMISE_LOOKBACK_BLOCKS ? head - PROMISE_LOOKBACK_BLOCKS : 1n);
+    if (from <= head) {
+      const [logsR] = await this.#rpc(url).batch([
+        {
+          method: 'eth_getLogs',
+          params: [
+            {
+              address: MARKET_ADDRESS,
+              fromBlock: `0x${from.toString(16)}`,
+              toBlock: `0x${head.toString(16)}`,
+              topics: [DEBT_RECORDED_TOPIC],
+            },
+          ],
+        },
+      ]);
+      const logs = ok<EthLog[]>(logsR);
+      if (logs !== undefined) {
+        this.#debtLogsFrom = head + 1n;
+        for (const l of logs) {
+          const d = debtorOf(l);
+          if (d === undefined) continue;
+          this.#debtors.delete(d); // re-added as the newest
+          this.#debtors.add(d);
+        }
+        while (this.#debtors.size > MAX_DEBTORS_KEPT)
+          this.#debtors.delete(this.#debtors.values().next().value!);
+      }
+    }
+    const operator = this.#config?.gridOperator.toLowerCase();
+    const upstream = this.#config?.upstream.account.toLowerCase();
+    const fixed = [
+      ...(operator
+        ? [{ address: operator, role: upstream === operator ? 'grid operator, upstream' : 'grid operator' }]
+        : []),
+      ...(upstream && upstream !== operator ? [{ address: upstream, role: 'upstream' }] : []),
+    ];
+    const others = [
+      ...this.view.participants.active.map((a) => ({
+        address: a.address,
+        role: a.side === 'buy' ? 'buyer' : 'seller',
+      })),
+      ...this.view.participants.named
+        .filter((n) => n.role === 'participant')
+        .map((n) => ({ address: n.address, role: n.name })),
+    ];
+    const listed = accountsToList(fixed, [...this.#debtors].reverse(), others);
+    const calls: RpcRequest[] = [];
+    for (const a of [...listed.map((l) => l.address), RENT_FUND_ADDRESS]) {
+      calls.push({
+        method: 'eth_call',
+        params: [{ to: this.#tokens.cash, data: balanceOfData(a) }, 'latest'],
+      });
+      calls.push({ method: 'eth_call', params: [{ to: MARKET_ADDRESS, data: debtOfData(a) }, 'latest'] });
+    }
+    const res = await this.#rpc(url).batch(calls);
+    const n = listed.length;
+    const accounts = buildAccountsView(
+      listed,
+      listed.map((_, i) => ({ cash: ok(res[2 * i]), debtOf: ok(res[2 * i + 1]) })),
+      { address: RENT_FUND_ADDRESS, cash: ok(res[2 * n]), debtOf: ok(res[2 * n + 1]) },
+      this.#debtors.size,
+    );
+    this.#emit({ accounts });
   }
 
   /** A participant's balances, orders in recent cleared intervals and recently received promises. */
@@ -610,6 +704,7 @@ export class ChainFollower {
       { method: 'eth_call', params: [{ to: this.#tokens.cash, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.credits, data }, 'latest'] },
       { method: 'eth_call', params: [{ to: this.#tokens.promises, data }, 'latest'] },
+      { method: 'gl_account', params: [a] },
       {
         method: 'eth_getLogs',
         params: [
@@ -622,7 +717,8 @@ export class ChainFollower {
         ],
       },
     ]);
-    const ids = [...new Set((ok<EthLog[]>(res[3]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString()))]
+    const acc = ok<GlAccountReturnType>(res[3]);
+    const ids = [...new Set((ok<EthLog[]>(res[4]) ?? []).map((l) => BigInt(l.topics[3] ?? '0x0').toString()))]
       .reverse()
       .slice(0, 20);
     const promises = await this.#fetchPromises(ids);
@@ -647,6 +743,17 @@ export class ChainFollower {
       cash: uintOf(ok(res[0])),
       credits: uintOf(ok(res[1])),
       promisesHeld: uintOf(ok(res[2])),
+      account:
+        acc === undefined
+          ? (this.#participants.get(a)?.account ?? null)
+          : {
+              escrowMicros: acc.escrowMicros,
+              collateralMicros: acc.collateralMicros,
+              debtMicros: acc.debtMicros,
+              dueMicros: acc.dueMicros,
+              inDefault: acc.inDefault,
+              claims: acc.claims.length,
+            },
       orders: orders.slice(0, 30),
       promises,
     });

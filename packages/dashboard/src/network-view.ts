@@ -1,10 +1,15 @@
 // The map's network: gl_gridState's buses and branches with the registry's branch status (open tie
-// switches are drawn out of service and left out of the layout), laid out as a tree from the root bus.
+// switches are drawn out of service and left out of the layout), laid out as a tree from the root bus, with
+// each bus's voltage limits (for the voltage profile).
 import { REGISTRY_ABI } from '@gridledger/energy';
 import type { GlGridStateReturnType } from '@gridledger/rpc';
 import { decodeFunctionResult, type Hex } from 'viem';
 import { layoutNetwork } from './layout.ts';
 import type { NetworkView } from './view.ts';
+
+/** The AC model's voltage limits where the registered network gives none (docs/ac-opf.md "On chain"). */
+const DEFAULT_VMIN_PU = 0.9;
+const DEFAULT_VMAX_PU = 1.1;
 
 /**
  * The network view of a grid state.
@@ -43,6 +48,8 @@ export function buildNetworkView(
       type: b.type,
       x: pos.get(b.id)?.x ?? 0,
       y: pos.get(b.id)?.y ?? 0,
+      vminPu: b.vminPu ?? DEFAULT_VMIN_PU,
+      vmaxPu: b.vmaxPu ?? DEFAULT_VMAX_PU,
     })),
     branches: g.branches.map((b) => ({
       index: b.index,

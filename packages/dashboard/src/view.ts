@@ -63,7 +63,11 @@ export interface NetworkView {
   name: string;
   version: string;
   root: number | null;
-  buses: { id: number; type: number; x: number; y: number }[];
+  /**
+   * x: hops from the root (the feeder's depth), y: row. `vminPu`/`vmaxPu`: the bus's voltage limits (the
+   * registered AC data, else the AC model's default 0.9 / 1.1 p.u.).
+   */
+  buses: { id: number; type: number; x: number; y: number; vminPu: number; vmaxPu: number }[];
   branches: { index: number; from: number; to: number; limitMw: number; inService: boolean }[];
 }
 
@@ -92,10 +96,26 @@ export interface TradeRow {
   deliveredWh: number;
 }
 
+/** One bus of an AC-priced interval: the LMP's components ($/MWh, summing to it) and its voltage. */
+export interface AcBusRow {
+  energy: number;
+  loss: number;
+  congestion: number;
+  voltage: number;
+  /** Voltage magnitude, p.u. */
+  vmPu: number;
+  /** At (within 1e-4 p.u. of) a voltage limit, or priced by one (a non-zero voltage component). */
+  voltageLimited: boolean;
+}
+
 /** The last cleared interval. */
 export interface ClearedView {
   interval: number;
   status: string;
+  /** The market's pricing model (gl_marketConfig `pricing`). */
+  pricing: 'dc' | 'ac';
+  /** AC-priced intervals only (null for DC): components and voltage per bus, and the network's losses. */
+  ac: { buses: Record<string, AcBusRow>; lossesKw: number } | null;
   startMs: number;
   endMs: number;
   lmps: Record<string, number>;
@@ -120,6 +140,38 @@ export interface SettledView {
   promises: number;
   expectedReadings: number;
   reportedReadings: number;
+  /** The interval's forward (cleared) LMP by bus, $/MWh. */
+  forward: Record<string, number>;
+  /** Its real-time (ex-post) price by bus, $/MWh (docs/market-rules.md §10a); null when not served. */
+  realtime: Record<string, number> | null;
+  /** False: the real-time pricer could not price it and the forward prices stood in. */
+  realtimePriced: boolean;
+  /** The energy-balance check against the upstream meter, when it ran. */
+  energyBalance: { mismatchWh: number; status: string } | null;
+}
+
+/** One account in the accounts table: its cash and its place in the debt ledger (market `debtOf`). */
+export interface AccountRow {
+  address: string;
+  /** Why it is listed: 'grid operator', 'rent fund', 'debtor' (a DebtRecorded log), 'buyer', 'seller', a dev account's name. */
+  role: string;
+  /** Cash, $ (null when unread). */
+  cash: number | null;
+  /** What it owes, $ (in default when > 0). */
+  debt: number | null;
+  /** What others owe it, $. */
+  due: number | null;
+  inDefault: boolean;
+}
+
+/** The accounts view: who owes what, and the rent fund. */
+export interface AccountsView {
+  /** In default first (largest debt first), then the rest in listing order; at most 24. */
+  rows: AccountRow[];
+  /** Accounts with a DebtRecorded log the dashboard has seen. */
+  debtorsSeen: number;
+  /** Where the congestion rent goes: the published rent fund (docs/market-rules.md §10b). */
+  rentFund: { address: string; balance: number | null; due: number | null };
 }
 
 /** Participants the picker offers. */
@@ -136,6 +188,15 @@ export interface ParticipantView {
   cash: string | null;
   credits: string | null;
   promisesHeld: string | null;
+  /** From gl_account (null until read): µ$ decimal strings. */
+  account: {
+    escrowMicros: string;
+    collateralMicros: string;
+    debtMicros: string;
+    dueMicros: string;
+    inDefault: boolean;
+    claims: number;
+  } | null;
   orders: {
     id: string;
     interval: number;
@@ -158,6 +219,7 @@ export interface DashboardView {
   network: NetworkView | null;
   cleared: ClearedView | null;
   settled: SettledView | null;
+  accounts: AccountsView | null;
   participants: ParticipantsView;
 }
 

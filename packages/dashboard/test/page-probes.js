@@ -15,7 +15,7 @@ window.__dashboardProbes = {
     const ctx = canvas.getContext('2d');
     const ratio = canvas.width / el.clientWidth;
     return data.map((d) => {
-      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [d.x, d.y]);
+      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, d.value);
       const p = ctx.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
       return `#${[p[0], p[1], p[2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
     });
@@ -27,10 +27,10 @@ window.__dashboardProbes = {
     const selected = Number(
       document.querySelector('[data-testid=bus-history]')?.getAttribute('data-bus') ?? -1,
     );
-    const priced = data.filter((d) => d.value !== null && d.value !== undefined);
-    const ref = priced.find((d) => Number(d.id) === selected)?.value ?? priced[0].value;
-    const pick = [...priced].sort((a, b) => Math.abs(b.value - ref) - Math.abs(a.value - ref))[0];
-    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [pick.x, pick.y]);
+    const priced = data.filter((d) => d.lmp !== null && d.lmp !== undefined);
+    const ref = priced.find((d) => Number(d.id) === selected)?.lmp ?? priced[0].lmp;
+    const pick = [...priced].sort((a, b) => Math.abs(b.lmp - ref) - Math.abs(a.lmp - ref))[0];
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, pick.value);
     const box = el.getBoundingClientRect();
     return { bus: Number(pick.id), x: box.left + x, y: box.top + y };
   },

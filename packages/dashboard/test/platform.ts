@@ -1,9 +1,10 @@
 // The running platform the dashboard's browser test and benchmark look at: `gridledger start --reset`
-// as a user runs it (4 validator processes, the simulator on the default scenario, the dashboard), in a
+// as a user runs it (4 validator processes, the simulator on the default scenario or a given one, the
+// dashboard), in a
 // temporary folder with the given ports. stop() sends SIGTERM (start stops the simulator, the dashboard
 // and the validators), SIGKILL after a grace period, and removes the folder.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +28,12 @@ export interface PlatformOptions {
   basePort: number;
   /** Dashboard port. */
   port: number;
-  /** Scale the default scenario's prosumers. */
+  /** Scale the scenario's prosumers. */
   devices?: number;
+  /** A scenario file (default: the built-in one). */
+  scenario?: string;
+  /** How long start may take to print the dashboard URL, ms (default 3 minutes). */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -48,6 +53,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     String(o.basePort),
   ];
   if (o.devices !== undefined) args.push('--devices', String(o.devices));
+  if (o.scenario !== undefined) args.push('--scenario', o.scenario);
   const proc: ChildProcess = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -70,8 +76,11 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     })());
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`gridledger start printed no dashboard URL in 3 minutes`)),
-      180_000,
+      () =>
+        reject(
+          new Error(`gridledger start printed no dashboard URL in ${(o.startTimeoutMs ?? 180_000) / 1000} s`),
+        ),
+      o.startTimeoutMs ?? 180_000,
     );
     const check = () => {
       const m = /dashboard\s+(http:\/\/\S+)/.exec(out);
@@ -96,4 +105,26 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     log: () => err,
     stop,
   };
+}
+
+/** The default scenario's file (packages/simulator/scenarios/default.yaml). */
+const DEFAULT_SCENARIO = fileURLToPath(new URL('../../simulator/scenarios/default.yaml', import.meta.url));
+
+/**
+ * Writes the default scenario with AC prices (`pricing: ac`) and optionally another start hour into
+ * `dir`; returns the file's path. Text edits of the YAML keep its comments and every other field.
+ */
+export function writeAcScenario(dir: string, o: { hour?: number } = {}): string {
+  let text = readFileSync(DEFAULT_SCENARIO, 'utf8');
+  text = /^pricing:.*$/m.test(text)
+    ? text.replace(/^pricing:.*$/m, 'pricing: ac')
+    : `${text.trimEnd()}\npricing: ac\n`;
+  if (o.hour !== undefined) {
+    if (!/^start: \{.*hour: \d+/m.test(text))
+      throw new Error(`no start hour to replace in ${DEFAULT_SCENARIO}`);
+    text = text.replace(/^(start: \{.*hour: )\d+/m, `$1${o.hour}`);
+  }
+  const path = join(dir, 'ac-feeder.yaml');
+  writeFileSync(path, text);
+  return path;
 }

@@ -1,12 +1,19 @@
 // The dashboard page: one WebSocket to the dashboard server (/ws) feeds a preact app (htm templates, no
-// build step) with the view model; ECharts draws the grid map, the supply and demand curves and the
-// LMP history. Clicking a bus asks the server for its price history; picking a participant asks it to
+// build step) with the view model; ECharts draws the grid map, the voltage profile (AC prices), the
+// supply and demand curves, the forward and real-time prices of the last settled interval and the LMP
+// history; tables show the AC price components, the accounts' debts and the rent fund. Clicking a bus asks the server for its price history; picking a participant asks it to
 // watch that account. Nothing here talks to the chain.
 
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { curvesOption, gridMapOption, historyOption } from './charts.js';
+import {
+  curvesOption,
+  gridMapOption,
+  historyOption,
+  settlementOption,
+  voltageProfileOption,
+} from './charts.js';
 import { clock, hhmm, kwh, LMP_STOPS, num, price, short, units } from './format.js';
 
 const html = htm.bind(h);
@@ -99,7 +106,8 @@ function Header({ view, connected }) {
       <span class="pill">${num(chain?.tps ?? 0, 1)} tx/s</span>
       ${
         m
-          ? html`<span class="pill">market time <b>${hhmm(m.marketTimeMs)}</b></span>
+          ? html`<span class="pill" data-testid="pricing">${view?.cleared?.pricing === 'ac' ? 'AC prices' : view?.cleared ? 'DC prices' : 'prices —'}</span>
+            <span class="pill">market time <b>${hhmm(m.marketTimeMs)}</b></span>
             <span class="pill">open interval <b>${m.openInterval}</b> · ${num(m.openOrders)} orders</span>`
           : html`<span class="pill muted">${view?.marketNote ?? 'no market yet'}</span>`
       }
@@ -107,7 +115,7 @@ function Header({ view, connected }) {
   </header>`;
 }
 
-function Legend({ cleared }) {
+function Legend({ cleared, openCount, showOpen, onShowOpen }) {
   if (!cleared) return null;
   const gradient = `linear-gradient(90deg, ${LMP_STOPS.join(', ')})`;
   return html`<div class="legend">
@@ -119,6 +127,12 @@ function Legend({ cleared }) {
     <span class="line-key"><i style="background:#d4ac0d"></i>50–90%</span>
     <span class="line-key"><i style="background:#e67e22"></i>≥90%</span>
     <span class="line-key"><i class="cong"></i>congested</span>
+    ${cleared.ac ? html`<span class="line-key"><i class="vlim"></i>at a voltage limit</span>` : null}
+    ${
+      openCount > 0
+        ? html`<label class="line-key"><input type="checkbox" checked=${showOpen} onChange=${(e) => onShowOpen(e.currentTarget.checked)} />${openCount} open tie switches (dashed)</label>`
+        : null
+    }
   </div>`;
 }
 
@@ -126,9 +140,11 @@ function GridMap({ view, selectedBus, onBus }) {
   const network = view?.network;
   const cleared = view?.cleared;
   const handler = useRef(onBus);
+  const [showOpen, setShowOpen] = useState(false);
   handler.current = onBus;
   if (!network) return html`<p class="empty">${view?.marketNote ?? 'waiting for the network'}</p>`;
-  const option = gridMapOption(network, cleared, selectedBus, 2.2);
+  const option = gridMapOption(network, cleared, selectedBus, 2.2, showOpen);
+  const openCount = network.branches.filter((b) => !b.inService).length;
   const colours = [...new Set(option.series[0].data.map((d) => d.itemStyle.color))];
   const congested = (cleared?.flows ?? []).filter((f) => f.congested).length;
   return html`<div data-testid="grid-map" data-lmp-colors=${colours.join(' ')} data-congested=${congested}>
@@ -141,7 +157,7 @@ function GridMap({ view, selectedBus, onBus }) {
           if (p.dataType === 'node') handler.current(Number(p.data.id));
         })}
     />
-    <${Legend} cleared=${cleared} />
+    <${Legend} cleared=${cleared} openCount=${openCount} showOpen=${showOpen} onShowOpen=${setShowOpen} />
   </div>`;
 }
 
@@ -180,6 +196,106 @@ function Curves({ cleared }) {
       }</span>
     </p>
     <${Chart} testid="curves-chart" height=${300} option=${curvesOption(cleared)} />
+  </div>`;
+}
+
+function VoltageProfile({ view }) {
+  const cleared = view?.cleared;
+  const network = view?.network;
+  if (!cleared || !network) return html`<p class="empty">No interval cleared yet.</p>`;
+  if (!cleared.ac)
+    return html`<p class="empty" data-testid="voltage-profile-dc">This market prices with the lossless DC model: no voltages or losses.
+      A scenario with <code>pricing: ac</code> shows the voltage profile and each price's loss, congestion and voltage parts here.</p>`;
+  const rows = network.buses.filter((b) => cleared.ac.buses[b.id]).sort((a, b) => a.x - b.x || a.y - b.y);
+  const vms = rows.map((b) => cleared.ac.buses[b.id].vmPu);
+  const limited = rows.filter((b) => cleared.ac.buses[b.id].voltageLimited);
+  const vmin = Math.min(...network.buses.map((b) => b.vminPu));
+  const vmax = Math.max(...network.buses.map((b) => b.vmaxPu));
+  return html`<div data-testid="voltage-profile" data-interval=${cleared.interval} data-buses=${rows.length} data-limited=${limited.length}>
+    <p class="kpis">
+      <span>interval <b>${cleared.interval}</b></span>
+      <span>|V| <b>${num(Math.min(...vms), 4)}–${num(Math.max(...vms), 4)}</b> p.u. (limits ${num(vmin, 2)}–${num(vmax, 2)})</span>
+      <span>losses <b data-testid="losses-kw">${num(cleared.ac.lossesKw, 2)} kW</b></span>
+      <span data-testid="voltage-limited">${limited.length === 0 ? 'no bus at a voltage limit' : html`at a voltage limit: <b>${limited.map((b) => b.id).join(', ')}</b>`}</span>
+    </p>
+    <${Chart} testid="voltage-profile-chart" height=${260} option=${voltageProfileOption(network, cleared)} />
+    <div class="scroll short">
+      <table data-testid="ac-components">
+        <thead><tr><th>bus</th><th class="r">depth</th><th class="r">LMP</th><th class="r">energy</th><th class="r">loss</th><th class="r">congestion</th><th class="r">voltage</th><th class="r">|V| p.u.</th><th></th></tr></thead>
+        <tbody>
+          ${rows.map((b) => {
+            const a = cleared.ac.buses[b.id];
+            return html`<tr key=${b.id} data-bus=${b.id} data-lmp=${cleared.lmps[b.id]} data-loss=${a.loss} data-vm=${a.vmPu}>
+              <td>${b.id}</td><td class="r">${b.x}</td><td class="r"><b>${num(cleared.lmps[b.id], 3)}</b></td><td class="r">${num(a.energy, 3)}</td>
+              <td class="r">${num(a.loss, 3)}</td><td class="r">${num(a.congestion, 3)}</td><td class="r">${num(a.voltage, 3)}</td>
+              <td class="r">${num(a.vmPu, 4)}</td><td>${a.voltageLimited ? html`<span class="alert">at limit</span>` : ''}</td></tr>`;
+          })}
+        </tbody>
+      </table>
+    </div>
+  </div>`;
+}
+
+function Settlement({ view }) {
+  const s = view?.settled;
+  if (!s) return html`<p class="empty">No interval settled yet.</p>`;
+  const order = view?.network
+    ? [...view.network.buses].sort((a, b) => a.x - b.x || a.y - b.y).map((b) => String(b.id))
+    : Object.keys(s.forward);
+  const eb = s.energyBalance;
+  return html`<div data-testid="settlement" data-interval=${s.interval}>
+    <p class="kpis">
+      <span>interval <b>${s.interval}</b></span>
+      <span>${s.realtime === null ? 'no real-time prices served' : s.realtimePriced ? 'real-time prices from the metered state' : 'real-time pricer failed: forward prices stood in'}</span>
+      <span>readings ${s.reportedReadings}/${s.expectedReadings}</span>
+      <span>energy balance ${eb === null ? 'within tolerance' : html`<b>${eb.status}</b> (${kwh(eb.mismatchWh, 2)} mismatch)`}</span>
+    </p>
+    <${Chart} testid="settlement-chart" height=${220} option=${settlementOption(view?.network, s)} />
+    <div class="scroll short">
+      <table data-testid="realtime-prices">
+        <thead><tr><th>bus</th><th class="r">forward $/MWh</th><th class="r">real-time $/MWh</th><th class="r">difference</th></tr></thead>
+        <tbody>
+          ${order.map((b) => {
+            const f = s.forward[b];
+            const r = s.realtime?.[b];
+            return html`<tr key=${b} data-bus=${b} data-forward=${f ?? ''} data-realtime=${r ?? ''}>
+              <td>${b}</td><td class="r">${num(f, 2)}</td><td class="r">${num(r, 2)}</td>
+              <td class="r">${r === undefined || f === undefined ? '—' : num(r - f, 2)}</td></tr>`;
+          })}
+        </tbody>
+      </table>
+    </div>
+  </div>`;
+}
+
+function Accounts({ view }) {
+  const a = view?.accounts;
+  if (!a) return html`<p class="empty">No accounts read yet.</p>`;
+  const named = view?.participants?.named ?? [];
+  const inDefault = a.rows.filter((r) => r.inDefault).length;
+  return html`<div data-testid="accounts">
+    <p class="kpis" data-testid="rent-fund">
+      <span>The congestion rent goes to the <b>rent fund</b> <span class="mono" title=${a.rentFund.address}>${short(a.rentFund.address)}</span>, a cash balance no key controls (not to the grid operator; market rules §10b). It holds <b data-testid="rent-fund-balance">${a.rentFund.balance === null ? '—' : `${num(a.rentFund.balance, 2)} $`}</b>${a.rentFund.due ? html`, and is owed <b>${num(a.rentFund.due, 2)} $</b>` : ''}.</span>
+    </p>
+    <p class="kpis">
+      <span><b data-testid="accounts-in-default">${inDefault}</b> of ${a.rows.length} listed accounts in default</span>
+      <span>${a.debtorsSeen} debtors seen in DebtRecorded logs</span>
+    </p>
+    <div class="scroll short">
+      <table data-testid="accounts-table">
+        <thead><tr><th>account</th><th>listed as</th><th class="r">cash $</th><th class="r">debt $</th><th class="r">owed to it $</th><th>status</th></tr></thead>
+        <tbody>
+          ${a.rows.map(
+            (
+              r,
+            ) => html`<tr key=${r.address} data-address=${r.address} data-debt=${r.debt ?? ''} data-default=${String(r.inDefault)}>
+              <td class="mono" title=${r.address}>${name(r.address, named)}</td><td>${r.role}</td>
+              <td class="r">${num(r.cash, 2)}</td><td class="r">${num(r.debt, 2)}</td><td class="r">${num(r.due, 2)}</td>
+              <td>${r.inDefault ? html`<span class="alert">in default</span>` : html`<span class="muted">ok</span>`}</td></tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
   </div>`;
 }
 
@@ -244,6 +360,9 @@ function Participant({ view, participant, selected, onSelect }) {
           <div class="card"><span>cash</span><b data-testid="participant-cash">${units(p.cash, CASH_DECIMALS, 2)}</b></div>
           <div class="card"><span>promises held</span><b data-testid="participant-promises">${p.promisesHeld ?? '—'}</b></div>
           <div class="card"><span>credits</span><b data-testid="participant-credits" data-wh=${p.credits ?? ''}>${p.credits === null ? '—' : kwh(Number(p.credits), 3)}</b></div>
+          <div class="card"><span>collateral</span><b>${p.account ? units(p.account.collateralMicros, CASH_DECIMALS, 2) : '—'}</b></div>
+          <div class="card"><span>debt</span><b data-testid="participant-debt" data-micros=${p.account?.debtMicros ?? ''}>${p.account ? units(p.account.debtMicros, CASH_DECIMALS, 2) : '—'}</b></div>
+          <div class="card"><span>status</span><b data-testid="participant-status">${p.account ? (p.account.inDefault ? html`<span class="alert">in default</span>` : 'ok') : '—'}</b></div>
         </div>
         <div class="scroll short">
           <table>
@@ -347,6 +466,12 @@ function App() {
       <${Panel} title="Price history" sub="LMP per interval (market time, UTC)" testid="panel-history">
         <${BusHistory} history=${state.history} selectedBus=${selectedBus} />
       <//>
+      <${Panel} title="Voltage profile" sub=${cleared?.ac ? '|V| along the feeder, limits dashed · LMP components per bus (AC prices)' : 'AC prices only'} testid="panel-voltage">
+        <${VoltageProfile} view=${view} />
+      <//>
+      <${Panel} title="Second settlement" sub="forward and real-time prices of the last settled interval" testid="panel-settlement">
+        <${Settlement} view=${view} />
+      <//>
       <${Panel} title="Supply and demand" sub="last cleared interval" testid="panel-curves">
         <${Curves} cleared=${cleared} />
       <//>
@@ -359,6 +484,9 @@ function App() {
             chose.current = true;
             setSelected(a);
           }} />
+      <//>
+      <${Panel} title="Accounts and debts" sub="cash, debt ledger, default; where the congestion rent goes" testid="panel-accounts">
+        <${Accounts} view=${view} />
       <//>
       <${Panel} title="Chain" sub=${view?.chain ? `via ${view.chain.rpcUrl}` : ''} testid="panel-chain">
         <${Chain} view=${view} />

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARKET_ABI, MARKET_ADDRESS, REGISTRY_ABI, REGISTRY_ADDRESS } from '@gridledger/energy';
 import { buildDevAccounts } from '@gridledger/execution';
-import { ethChainIdOf } from '@gridledger/rpc';
 import { encodeFunctionData, erc20Abi, type Hex, keccak256, toHex as viemHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,8 @@ import { chainOf, compareChains, faultSeed, seededRandom } from './faults-harnes
 
 const KILLS = Number(process.env.GL_FAULT_KILLS ?? 50);
 const CHAIN = 'faults-sigkill';
+/** The network's Ethereum chain id (fixed, so a replayed seed signs the same transactions). */
+const ETH_CHAIN_ID = 7_000_051n;
 const ALL = [0, 1, 2, 3];
 
 interface DevAccount {
@@ -32,12 +33,13 @@ class DevNet extends TestNet {
     this.basePort = await freePortRange(2 * this.n);
     const genesisTime = new Date();
     const operator = buildDevAccounts({ participants: 6 }).accounts.find((a) => a.role === 'grid-operator')!;
-    // An open book (no sealed bids): an order is one placeOrder transaction.
-    const { sealed: _sealed, ...market } = defaultDevMarketConfig(
-      ethChainIdOf(CHAIN),
-      operator.address,
-      BigInt(genesisTime.getTime()),
-    );
+    // An open book (no sealed bids): an order is one placeOrder transaction; no meters are registered,
+    // so orders are not capped by them (the load, not the market's rules, is under test here).
+    const market = {
+      ...defaultDevMarketConfig(ETH_CHAIN_ID, operator.address, BigInt(genesisTime.getTime())),
+      ordersCappedByMeters: false,
+    };
+    delete market.sealed;
     initDevNetwork({
       validators: this.n,
       outDir: this.dir,
