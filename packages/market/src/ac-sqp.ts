@@ -30,6 +30,9 @@ import { type AcBusPrices, acBusPrices, type PriceRows } from './ac-prices.ts';
 import { type DenseQp, solveDenseQp } from './ac-qp.ts';
 import { solveLinearProgram } from './lp.ts';
 
+/** Stalled iterations in a row, at the iteration limit, that count as converged. */
+const STALL_ITERATIONS = 10;
+
 /** Runs the SQP on a built solver (model, pattern, factors) and returns the assembled result. */
 export function iterate(
   solver: AcSolver,
@@ -79,6 +82,8 @@ export function iterate(
 
   let prevLmp: Float64Array | undefined;
   let factor = solver.factor;
+  // Iterations in a row whose prices held still (priceTol) with steps below STALL_STEP (see the stop rule).
+  let stalled = 0;
   for (let it = 1; it <= maxIt; it++) {
     // Step 2: linearise.
     const p0 = pt;
@@ -193,7 +198,15 @@ export function iterate(
       monitored: vRows.length + fRows.length,
       cost: generationCost(model, costs, st.pg),
     });
-    if (maxStep < stepTol && priceMove < priceTol) {
+    let pStep = 0;
+    for (let c = 0; c < ctrl.count; c++) if (ctrl.kind[c] === 0) pStep = Math.max(pStep, Math.abs(du[c]!));
+    stalled = priceMove < priceTol && pStep < stepTol ? stalled + 1 : 0;
+    // Converged: the step and the prices stopped moving. Or, at the iteration limit only, a flat
+    // direction: for STALL_ITERATIONS iterations the prices held and no real power moved, while the
+    // trust region bounced a control that costs nothing (reactive power, the substation's voltage) along
+    // it: e.g. when nothing trades across a line, or a trade sits at the reference bus. The point is a
+    // converged power flow within the limits, priced; the certificate checks its KKT residuals.
+    if ((maxStep < stepTol && priceMove < priceTol) || (it === maxIt && stalled >= STALL_ITERATIONS)) {
       let worstSlack = 0;
       for (let j = nBaseCols; j < qp.n; j++) worstSlack = Math.max(worstSlack, d[j]!);
       if (worstSlack > 1e-8) {
