@@ -90,7 +90,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'verify',
     term: 'verify [options]',
     description:
-      "re-check a stopped node's stored chain (hash links, tx roots, certificates > 2/3 power); name the first bad height",
+      "re-check a stopped node's stored chain (hash links, tx roots, certificates > 2/3 power; with --state, app hashes and state by replay); name the first bad height",
     load: async () => (await import('./commands/verify.ts')).registerVerify,
   },
   {

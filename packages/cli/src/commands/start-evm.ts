@@ -113,13 +113,18 @@ export async function startOnEvm(
   mkdirSync(dir, { recursive: true });
   const loaded = await loadScenario(resolve(o.scenario ?? DEFAULT_SCENARIO_PATH));
   const sized: Scenario = o.devices === undefined ? loaded : withDevices(loaded, o.devices);
-  const scenario = pacedForEvm(sized);
-  if (scenario !== sized)
+  // EVM deployments price DC (the contracts check the DC certificate; docs/evm.md): a scenario priced AC,
+  // such as the default one, runs priced DC there, and says so.
+  const dcSized: Scenario = sized.pricing === 'dc' ? sized : { ...sized, pricing: 'dc' };
+  if (dcSized !== sized)
     log(
-      `start: one ${scenario.intervalMinutes}-minute interval every ${scenario.wallSecondsPerInterval} s of wall time instead of ${sized.wallSecondsPerInterval} s, so that the devices keep up on an EVM chain (at most ${EVM_DEVICES_PER_SECOND} devices per second)`,
+      `start: ${sized.source} is priced ${sized.pricing}; an EVM chain prices DC (the contracts check the DC-OPF certificate), so this run clears with DC prices`,
     );
-  if (scenario.pricing !== 'dc')
-    throw new UsageError(`${scenario.source}: only DC pricing runs on an EVM chain`);
+  const scenario = pacedForEvm(dcSized);
+  if (scenario !== dcSized)
+    log(
+      `start: one ${scenario.intervalMinutes}-minute interval every ${scenario.wallSecondsPerInterval} s of wall time instead of ${dcSized.wallSecondsPerInterval} s, so that the devices keep up on an EVM chain (at most ${EVM_DEVICES_PER_SECOND} devices per second)`,
+    );
 
   const ac = new AbortController();
   let anvil: Anvil | undefined;
