@@ -5,6 +5,7 @@
 // event instead) is answered as "none" (null, false, 0); docs/evm.md "Market views" lists each field.
 import {
   CreditsAbi,
+  type EvmMarketConfig,
   MarketAbi,
   type MarketAddresses,
   MetersAbi,
@@ -53,27 +54,8 @@ const MAX_ACCOUNT_ORDERS = 2_000;
 /** Intervals scanned per look for the next to clear and to settle. */
 const CURSOR_STEP = 64n;
 
-interface MarketConfigStruct {
-  gridOperator: Address;
-  intervalMs: bigint;
-  gateLeadMs: bigint;
-  settlementDelayMs: bigint;
-  firstInterval: bigint;
-  upstream: {
-    bus: bigint;
-    account: Address;
-    importPriceMicrosPerMWh: bigint;
-    exportPriceMicrosPerMWh: bigint;
-    capacityWh: bigint;
-  };
-  shortfallPriceMicrosPerMWh: bigint;
-  surplusPriceMicrosPerMWh: bigint;
-  maxOrdersPerAccount: number;
-  maxStepsPerOrder: number;
-  minStepWh: bigint;
-  maxOrderWh: bigint;
-  clock: { blockOriginMs: bigint; marketOriginMs: bigint; scale: bigint };
-}
+/** `config()` as the contract returns it: the deployment's configuration (its sealed bids aside). */
+type MarketConfigStruct = Omit<EvmMarketConfig, 'sealed'>;
 
 interface OrderStruct {
   owner: Address;
