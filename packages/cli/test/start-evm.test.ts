@@ -27,13 +27,14 @@ afterAll(async () => {
 });
 
 interface FeedView {
+  validators: { client?: string | null; height: number | null; status: string }[];
   market: { openInterval: number } | null;
   cleared: { interval: number; lmps: Record<string, number> } | null;
 }
 
 /** The dashboard's feed: the snapshot, then each update's sections merged in. */
 function follow(url: string): { view: FeedView; close(): void } {
-  const state = { view: { market: null, cleared: null } as FeedView };
+  const state = { view: { validators: [], market: null, cleared: null } as FeedView };
   const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
   ws.on('message', (m) => {
     const msg = JSON.parse(m.toString()) as { type: string; view?: FeedView; sections?: Partial<FeedView> };
@@ -85,6 +86,14 @@ describe('start --chain anvil', () => {
         30_000,
       );
       expect(feed.view.market).not.toBeNull();
+      // The chain panel shows anvil from the standard methods (it serves no gl_status).
+      const node = await until(
+        'the chain panel to show anvil',
+        () => feed.view.validators.find((v) => v.client && /anvil/i.test(v.client)),
+        10_000,
+      );
+      expect(node.status).toBe('up');
+      expect(node.height).toBeGreaterThan(0);
       const views = new EvmMarketViews(platform.rpcUrl, platform.addresses);
       const iv = await views.interval(BigInt(cleared.interval));
       expect(iv.status === 'cleared' || iv.status === 'settled').toBe(true);
