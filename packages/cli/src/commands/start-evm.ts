@@ -34,7 +34,7 @@ import {
 } from '@gridledger/simulator';
 import { pino } from 'pino';
 import type { LocalAccount } from 'viem/accounts';
-import { resolveSigner } from '../chain-client.ts';
+import { readEvmAddresses, resolveSigner } from '../chain-client.ts';
 import { log, UsageError } from '../output.ts';
 
 /** The flags `start` takes on an EVM chain. */
@@ -63,7 +63,6 @@ export interface EvmPlatform {
   stop(why?: string): Promise<void>;
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /**
  * anvil's block gas limit: a clearing's last transaction (the verifier's `finish` with the market's
  * `applyClearing`: payments and a promise per trade) grows with the book, past 30 M gas for the default
@@ -92,24 +91,6 @@ function readSavedRun(file: string): SavedRun | undefined {
   } catch {
     return undefined;
   }
-}
-
-function readAddresses(file: string): EvmAddresses {
-  const path = resolve(file);
-  if (!existsSync(path))
-    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw new InputError(`--contracts ${path} is not JSON`);
-  }
-  for (const k of ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'])
-    if (typeof j[k] !== 'string' || !ADDRESS.test(j[k] as string))
-      throw new InputError(
-        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
-      );
-  return j as unknown as EvmAddresses;
 }
 
 /**
@@ -203,7 +184,7 @@ export async function startOnEvm(
       const clients = await evmClients(url, deployer, { pollingIntervalMs: 250 });
       const block = await clients.public.getBlock({ blockTag: 'latest' });
       if (resume) {
-        addresses = readAddresses(join(dir, 'addresses.json'));
+        addresses = readEvmAddresses(join(dir, 'addresses.json'));
         const code = await clients.public.getCode({ address: addresses.market });
         if (code === undefined || code === '0x')
           throw new InputError(
@@ -227,7 +208,7 @@ export async function startOnEvm(
       await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     } else {
       url = o.rpc!;
-      addresses = readAddresses(o.contracts!);
+      addresses = readEvmAddresses(o.contracts!);
       deployer = resolveSigner({ rpc: url, format: 'table', keyFile: o.keyFile! }, 'start --chain rpc');
       if (o.operatorKeyFile !== undefined) {
         operator = resolveSigner(
