@@ -14,6 +14,8 @@
 // buyer importing more than it bought, a seller exporting more than it sold): the contracts do not
 // implement the second settlement yet (docs/evm.md "Rules pending"), so their imbalance cash is compared
 // by `expectedImbalanceEquality` alone (each chain against its own rule, and everything else equal).
+// Two more named differences: the meter cap (`expectedMeterCapDifference`, asked of both by eth_call) and
+// where the congestion rent goes (`evmRentToGridOperator`, found by this test).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -438,7 +440,7 @@ function evmRentToGridOperator(rents: readonly bigint[], nativeRentFundDelta: bi
   return total;
 }
 
-/** µ$ of `wh` at `price` µ$/MWh, rounded toward minus infinity (payments to a party) or plus (charges). */
+/** Integer division rounded toward minus infinity (payments to a party), and toward plus infinity (charges). */
 const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 const ceilDiv = (a: bigint, b: bigint) => -floorDiv(-a, b);
 
@@ -454,23 +456,27 @@ describe('same scenario, two chains', () => {
     const deployer = devAccount(0);
     const clients = await evmClients(anvil.url, deployer, { pollingIntervalMs: 100 });
     const now = BigInt(Date.now());
-    const evmCfg0 = evmDeployConfig(scenario, deployer.address, now);
+    const evmCfg = evmDeployConfig(scenario, deployer.address, now);
     // ---- gridledger: genesis on the same market clock (block time → market time) as the contracts ----
     const g = scenarioGenesis(scenario, {
       genesisTimeMs: now,
-      setupAllowanceMs: evmCfg0.market.clock.blockOriginMs - now,
+      setupAllowanceMs: evmCfg.market.clock.blockOriginMs - now,
     });
-    expect(g.energy.clock!.blockOriginMs).toBe(evmCfg0.market.clock.blockOriginMs);
-    expect(g.energy.firstInterval).toBe(evmCfg0.market.firstInterval);
+    expect(g.energy.clock!.blockOriginMs).toBe(evmCfg.market.clock.blockOriginMs);
+    expect(g.energy.firstInterval).toBe(evmCfg.market.firstInterval);
     const energy = g.energy;
-    const deployed = (await deployPlatform(clients, evmCfg0)).addresses;
+    const deployed = (await deployPlatform(clients, evmCfg)).addresses;
     await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     const operatorClients = await evmClients(anvil.url, devAccount(1), { pollingIntervalMs: 100 });
+    const operatorErrors: string[] = [];
     operatorDone = runOperator(operatorClients, {
       contracts: deployed,
       pollMs: 250,
       signal: stopOperator.signal,
-    }).catch((e) => e);
+      onOutcome: (o) => {
+        if (o.kind === 'error') operatorErrors.push(`interval ${o.interval}: ${o.reason}`);
+      },
+    }).catch((e: Error) => operatorErrors.push(`the operator stopped: ${e.message}`));
 
     const basePort = await freePortRange(2);
     const net = initDevNetwork({
@@ -560,6 +566,11 @@ describe('same scenario, two chains', () => {
       'registrations',
     );
     const cash = dollarsToMicros(scenario.cashPerDevice);
+    const evmMeterTakesCapacity =
+      (RegistryAbi as Abi).find(
+        (f): f is Extract<Abi[number], { type: 'function' }> =>
+          f.type === 'function' && f.name === 'registerMeter',
+      )?.inputs.length === 5;
     await evm.sendAll(
       [
         ...devices.flatMap((d) => [
@@ -575,11 +586,13 @@ describe('same scenario, two chains', () => {
           {
             from: deployer,
             to: deployed.registry,
+            // With the connection capacity as natively once the contracts' registry takes it.
             data: calldata(RegistryAbi as Abi, 'registerMeter', [
               d.meterId,
               d.meterKey.address,
               BigInt(d.spec.bus),
               d.account.address,
+              ...(evmMeterTakesCapacity ? [connectionCapacityW(d.spec)] : []),
             ]),
             gas: 200_000n,
           },
@@ -707,7 +720,7 @@ describe('same scenario, two chains', () => {
     while (runs.length < INTERVALS || runs.some((r) => !r.settled.gridledger || !r.settled.anvil)) {
       if (Date.now() > deadline)
         throw new Error(
-          `not done in time: ${JSON.stringify(runs.map((r) => ({ k: String(r.k), cleared: r.cleared !== undefined, delivered: r.delivered, ...r.settled })))}`,
+          `not done in time (operator: ${operatorErrors.join('; ') || 'no error'}): ${JSON.stringify(runs.map((r) => ({ k: String(r.k), cleared: r.cleared !== undefined, delivered: r.delivered, ...r.settled })))}`,
         );
       const [cn, ce] = await Promise.all([ours.clock(), evm.clock()]);
       const open = cn.open > ce.open ? cn.open : ce.open;
@@ -907,8 +920,8 @@ describe('same scenario, two chains', () => {
       },
       evm: (x) =>
         x.imbalanceWh < 0n
-          ? -ceilDiv(-x.imbalanceWh * evmCfg0.market.shortfallPriceMicrosPerMWh, 1_000_000n)
-          : floorDiv(x.imbalanceWh * evmCfg0.market.surplusPriceMicrosPerMWh, 1_000_000n),
+          ? -ceilDiv(-x.imbalanceWh * evmCfg.market.shortfallPriceMicrosPerMWh, 1_000_000n)
+          : floorDiv(x.imbalanceWh * evmCfg.market.surplusPriceMicrosPerMWh, 1_000_000n),
       forward: (x) => lmpOf(x.interval, x.bus),
     });
 
