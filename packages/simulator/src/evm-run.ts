@@ -59,6 +59,8 @@ const GAS = {
 } as const;
 /** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
 const DEVICE_GAS_WEI = 10n ** 18n;
+/** How many intervals before the open one a resumed run looks back for unsettled ones. */
+const RESUME_LOOKBACK = 50n;
 /** Readings per submitReadings transaction. */
 const READINGS_PER_TX = 50;
 
@@ -309,10 +311,31 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   const states: DeviceState[] = devices.map((d) => initialState(d.spec, ref));
 
   // ---- setup: participants, meters, gas, cash, allowances ----
-  emit({ type: 'setup', step: 'registering participants and meters', detail: `${devices.length} devices` });
+  // A device whose meter is registered already was set up by an earlier run on this chain (`start
+  // --chain anvil` resuming its saved state): it keeps its registration, cash and allowance.
+  const owners = await Promise.all(
+    devices.map(
+      (d) =>
+        client.readContract({
+          address: c.registry,
+          abi: RegistryAbi as Abi,
+          functionName: 'meterOf',
+          args: [d.meterId],
+        }) as Promise<readonly [Address, bigint, Address]>,
+    ),
+  );
+  const fresh = devices.filter((_, i) => BigInt(owners[i]![2]) === 0n);
+  const resumed = devices.length - fresh.length;
+  if (resumed > 0)
+    emit({
+      type: 'setup',
+      step: 'resuming',
+      detail: `${resumed} of ${devices.length} devices are registered already`,
+    });
+  emit({ type: 'setup', step: 'registering participants and meters', detail: `${fresh.length} devices` });
   const cash = dollarsToMicros(o.scenario.cashPerDevice);
   const setup: Tx[] = [];
-  for (const d of devices) {
+  for (const d of fresh) {
     const a = d.account.address;
     const bus = BigInt(d.spec.bus);
     setup.push(
@@ -342,7 +365,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   setup.push({
     from: deployer,
     to: c.cash,
-    data: call(TestStablecoinAbi as Abi, 'mint', [deployer.address, cash * BigInt(devices.length)]),
+    data: call(TestStablecoinAbi as Abi, 'mint', [deployer.address, cash * BigInt(fresh.length)]),
     gas: GAS.mint,
   });
   const failedSetup = (await sender.sendAndWait(setup, signal)).filter((r) => r.status !== 'success').length;
@@ -352,12 +375,15 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       `setup: ${failedSetup} of ${setup.length} registration transactions reverted`,
     );
   emit({ type: 'setup', step: 'approving the market on the cash token' });
-  const approvals = accounts.map((from) => ({
-    from,
-    to: c.cash,
-    data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
-    gas: GAS.approve,
-  }));
+  const freshAccounts = new Set(fresh.map((d) => d.account.address.toLowerCase()));
+  const approvals = accounts
+    .filter((a) => freshAccounts.has(a.address.toLowerCase()))
+    .map((from) => ({
+      from,
+      to: c.cash,
+      data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
+      gas: GAS.approve,
+    }));
   const failedApprovals = (await sender.sendAndWait(approvals, signal)).filter(
     (r) => r.status !== 'success',
   ).length;
@@ -367,6 +393,34 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   // ---- the loop ----
   const runs = new Map<bigint, EvmIntervalRun>();
   const reports: IntervalReport[] = [];
+  if (resumed > 0) {
+    // Intervals an earlier run ordered in and did not settle: settled from here (after their deadline,
+    // without readings: the devices do not remember what they delivered before the stop) or released
+    // when no clearing came.
+    const mc = await views.marketConfig();
+    const open = BigInt(mc.openInterval ?? cfg.firstInterval);
+    const first = BigInt(cfg.firstInterval);
+    for (let k = open + 1n; k >= first && k > open - RESUME_LOOKBACK; k--) {
+      const iv = await views.interval(k);
+      if (iv.status === 'settled' || iv.status === 'failed' || BigInt(iv.orders) === 0n) continue;
+      runs.set(k, {
+        k,
+        planned: new Map(),
+        ordersSent: 0,
+        ordersRefused: 0,
+        delivered: true,
+        readingsAccepted: 0,
+        readingsRejected: 0,
+        settleTried: -1n,
+      });
+    }
+    if (runs.size > 0)
+      emit({
+        type: 'setup',
+        step: 'resuming',
+        detail: `intervals ${[...runs.keys()].sort((a, b) => (a < b ? -1 : 1)).join(', ')} were in flight at the stop: they settle without readings`,
+      });
+  }
   let nextOrder = -1n;
   let ordered = 0;
   const pollMs = o.pollMs ?? 500;
