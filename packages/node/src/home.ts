@@ -96,6 +96,10 @@ const configSchema = z.object({
       .optional(),
     /** How long a peer beyond its limits is refused, ms (default 60,000). */
     peerBanMs: z.number().int().positive().optional(),
+    /** Keepalive: a quiet connection is pinged every keepaliveIntervalMs (default 2,000). */
+    keepaliveIntervalMs: z.number().int().positive().optional(),
+    /** A connection that received nothing for keepaliveTimeoutMs is closed (default 10,000; ≥ 2 intervals). */
+    keepaliveTimeoutMs: z.number().int().positive().optional(),
   }),
   rpc: z.object({ host: z.string().min(1), port }),
   /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */
