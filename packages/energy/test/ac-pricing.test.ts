@@ -34,18 +34,23 @@ import {
   marketKeys,
   networkFromJson,
   networkToJson,
-  READING_TYPES,
   REGISTRY_ABI,
   REGISTRY_ADDRESS,
-  type Reading,
   type RealtimePricingInput,
   readAcBus,
   readAcLossesW,
   readClearingInputs,
-  readingDomain,
   registryView,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, HOUR, testMarketConfig } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  Chain,
+  HOUR,
+  signReading,
+  testMarketConfig,
+  twoBusNetwork,
+} from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const USD = 1_000_000n;
@@ -238,14 +243,6 @@ describe("pricing: 'ac' on chain", () => {
 });
 
 describe("pricing: 'ac': real-time prices of the second settlement", () => {
-  const signReading = (key: ReturnType<typeof account>, r: Reading) =>
-    key.signTypedData({
-      domain: readingDomain(CHAIN_ID),
-      types: READING_TYPES,
-      primaryType: 'Reading',
-      message: r,
-    });
-
   it('prices the metered injections with the AC model: prices rise along the feeder where DC is flat', async () => {
     const config = testMarketConfig(operator.addr, {
       firstInterval: K,
@@ -354,29 +351,7 @@ describe("pricing: 'ac': credits with losses", () => {
       ]),
       config,
     );
-    const feeder = {
-      name: 'lossy feeder',
-      baseMVA: 10,
-      buses: [
-        { id: 1, type: 3 },
-        { id: 2, type: 1 },
-      ],
-      branches: [
-        {
-          index: 1,
-          from: 1,
-          to: 2,
-          xPu: 0.1,
-          rPu: 0.05,
-          rateAMw: 0,
-          tap: 0,
-          shiftDeg: 0,
-          status: 1,
-          angminDeg: -360,
-          angmaxDeg: 360,
-        },
-      ],
-    };
+    const feeder = twoBusNetwork('lossy feeder', { baseMVA: 10, rPu: 0.05 });
     const setup = [
       await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(feeder)]),
       await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
@@ -436,17 +411,10 @@ describe("pricing: 'ac': credits with losses", () => {
       { meter: 1n, interval: K, importedWh: 0n, exportedWh: sold },
       { meter: 2n, interval: K, importedWh: 500_000n, exportedWh: 0n },
     ];
-    const sig = (key: ReturnType<typeof account>, r: Reading) =>
-      key.signTypedData({
-        domain: readingDomain(CHAIN_ID),
-        types: READING_TYPES,
-        primaryType: 'Reading',
-        message: r,
-      });
     const b3 = await chain.block((K + 1n) * HOUR, [
       await chain.tx(operator, METERS_ADDRESS, METERS_ABI, 'submitReadings', [
         readings,
-        [await sig(keys[0]!, readings[0]!), await sig(keys[1]!, readings[1]!)],
+        [await signReading(keys[0]!, readings[0]!), await signReading(keys[1]!, readings[1]!)],
       ]),
     ]);
     expect(b3.outcomes[0]!.reason ?? 'ok').toBe('ok');
