@@ -34,8 +34,6 @@ import {
   marketKeys,
   networkFromJson,
   networkToJson,
-  REGISTRY_ABI,
-  REGISTRY_ADDRESS,
   type RealtimePricingInput,
   readAcBus,
   readAcLossesW,
@@ -77,41 +75,29 @@ async function runMarket(config: MarketConfig, options: { meters?: boolean } = {
     ]),
     config,
   );
-  const reg = [
-    await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [
-      JSON.stringify(networkToJson(net, { ac: true })),
-    ]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [far.addr, [18n]]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [near.addr, [2n]]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [der.addr, [33n]]),
-  ];
-  if (options.meters === true) {
-    const owners = [
-      [far, 18n],
-      [near, 2n],
-      [der, 33n],
-    ] as const;
-    for (const [i, [who, bus]] of owners.entries()) {
-      reg.push(
-        await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-          BigInt(i + 1),
-          meterKeys[i]!.addr,
-          bus,
-          who.addr,
-          10_000_000n,
-        ]),
-      );
-    }
-    reg.push(
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        1000n,
-        upMeterKey.addr,
-        1n,
-        operator.addr,
-        100_000_000n,
-      ]),
-    );
-  }
+  const parties = [
+    [far, 18n],
+    [near, 2n],
+    [der, 33n],
+  ] as const;
+  const reg = await chain.registrationTxs(
+    operator,
+    admin,
+    networkToJson(net, { ac: true }),
+    parties.map(([who, bus]) => [who, [bus]] as const),
+    options.meters === true
+      ? [
+          ...parties.map(([owner, bus], i) => ({
+            id: BigInt(i + 1),
+            key: meterKeys[i]!,
+            bus,
+            owner,
+            capacityW: 10_000_000n,
+          })),
+          { id: 1000n, key: upMeterKey, bus: 1n, owner: operator, capacityW: 100_000_000n },
+        ]
+      : [],
+  );
   const b1 = await chain.block(1_000n, reg);
   expect(b1.outcomes.map((o) => o.reason ?? (o.ok ? 'ok' : o.error))).toEqual(reg.map(() => 'ok'));
   const orders = [
@@ -352,25 +338,19 @@ describe("pricing: 'ac': credits with losses", () => {
       config,
     );
     const feeder = twoBusNetwork('lossy feeder', { baseMVA: 10, rPu: 0.05 });
-    const setup = [
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(feeder)]),
-      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
-      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [1n]]),
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        1n,
-        keys[0]!.addr,
-        2n,
-        seller.addr,
-        10_000_000n,
-      ]),
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        2n,
-        keys[1]!.addr,
-        1n,
-        buyer.addr,
-        10_000_000n,
-      ]),
-    ];
+    const setup = await chain.registrationTxs(
+      operator,
+      admin,
+      feeder,
+      [
+        [seller, [2n]],
+        [buyer, [1n]],
+      ],
+      [
+        { id: 1n, key: keys[0]!, bus: 2n, owner: seller, capacityW: 10_000_000n },
+        { id: 2n, key: keys[1]!, bus: 1n, owner: buyer, capacityW: 10_000_000n },
+      ],
+    );
     const b1 = await chain.block(1_000n, setup);
     expect(b1.outcomes.map((o) => o.reason ?? 'ok')).toEqual(setup.map(() => 'ok'));
     const orders = [

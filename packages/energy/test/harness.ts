@@ -28,6 +28,8 @@ import {
   type NetworkJson,
   type NetworkJsonBranch,
   READING_TYPES,
+  REGISTRY_ABI,
+  REGISTRY_ADDRESS,
   type Reading,
   readingDomain,
 } from '../src/index.ts';
@@ -105,6 +107,44 @@ export class Chain {
       data,
     });
     return hexToBytes(signed);
+  }
+
+  /**
+   * The registration of a test grid as signed transactions, in this order: the network (`registerNetwork`
+   * by the grid operator), each participant at its buses (`registerParticipant` by the admin), each meter
+   * (`registerMeter` by the grid operator: id, signing key, bus, owner, capacity in W).
+   */
+  async registrationTxs(
+    operator: TestAccount,
+    admin: TestAccount,
+    network: NetworkJson,
+    participants: readonly (readonly [TestAccount, bigint[]])[],
+    meters: readonly {
+      id: bigint;
+      key: TestAccount;
+      bus: bigint;
+      owner: TestAccount;
+      capacityW: bigint;
+    }[] = [],
+  ): Promise<Uint8Array[]> {
+    const txs = [
+      await this.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(network)]),
+    ];
+    for (const [who, buses] of participants)
+      txs.push(
+        await this.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [who.addr, buses]),
+      );
+    for (const m of meters)
+      txs.push(
+        await this.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+          m.id,
+          m.key.addr,
+          m.bus,
+          m.owner.addr,
+          m.capacityW,
+        ]),
+      );
+    return txs;
   }
 
   /** Executes and commits a block; checks the invariants; returns each tx's outcome with its revert reason. */
