@@ -177,6 +177,8 @@ export class Node {
       ...(cfg.p2p.maxFrameBytes ? { maxFrameBytes: cfg.p2p.maxFrameBytes } : {}),
       ...(cfg.p2p.peerLimits ? { peerLimits: cfg.p2p.peerLimits } : {}),
       ...(cfg.p2p.peerBanMs ? { peerBanMs: cfg.p2p.peerBanMs } : {}),
+      ...(cfg.p2p.keepaliveIntervalMs ? { keepaliveIntervalMs: cfg.p2p.keepaliveIntervalMs } : {}),
+      ...(cfg.p2p.keepaliveTimeoutMs ? { keepaliveTimeoutMs: cfg.p2p.keepaliveTimeoutMs } : {}),
       backoffInitialMs: 100,
       backoffMaxMs: 2000,
       logger: log,
