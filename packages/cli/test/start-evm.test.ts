@@ -95,6 +95,8 @@ describe('start --chain anvil', () => {
       expect(node.status).toBe('up');
       expect(node.height).toBeGreaterThan(0);
       const views = new EvmMarketViews(platform.rpcUrl, platform.addresses);
+      // The default scenario's sealed bids run on the contracts too (commit, then reveal after the gate).
+      expect((await views.marketConfig()).config.sealed).toBeDefined();
       const iv = await views.interval(BigInt(cleared.interval));
       expect(iv.status === 'cleared' || iv.status === 'settled').toBe(true);
       const fromContracts = Object.fromEntries(
