@@ -21,6 +21,7 @@ export {
   encodeVote,
   hashBlock,
   hashCommit,
+  hashEvidenceList,
   hashValidatorSet,
   MAX_CHAIN_ID_BYTES,
   MAX_VALIDATORS,
@@ -81,6 +82,17 @@ export type {
   VoteType,
 } from './types.ts';
 export { MAX_ROUND, MAX_TOTAL_POWER } from './types.ts';
+export {
+  type CommittedEvidence,
+  decodeCommittedEvidence,
+  encodeCommittedEvidence,
+  evidenceKey,
+  JAIL_DELAY_HEIGHTS,
+  type JailRecord,
+  MAX_EVIDENCE_AGE_HEIGHTS,
+  MAX_EVIDENCE_PER_BLOCK,
+  ValidatorHistory,
+} from './validator-history.ts';
 export {
   isOneThird,
   isTwoThirds,
