@@ -1,5 +1,6 @@
 // @gridledger/consensus: Tendermint-style BFT as a pure state machine; block, vote and certificate types.
 export { type BlockParts, buildBlock, buildCommit, ZERO_HASH } from './block.ts';
+export { type ChainCheck, ChainVerifier, verifyBlockChain } from './chain-verifier.ts';
 export {
   CodecError,
   checkValidatorSet,
@@ -104,11 +105,8 @@ export {
 } from './validators.ts';
 export {
   type BlockContext,
-  type ChainCheck,
-  ChainVerifier,
   type Check,
   verifyBlock,
-  verifyBlockChain,
   verifyBlockCommit,
   verifyCommit,
   verifyEvidence,

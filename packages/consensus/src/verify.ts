@@ -14,7 +14,6 @@ import {
 } from './codec.ts';
 import { verifyEd25519 } from './ed25519.ts';
 import type { Block, CommitCertificate, Evidence, Header, Proposal, ValidatorSet, Vote } from './types.ts';
-import { ValidatorHistory } from './validator-history.ts';
 import { isTwoThirds, totalPower } from './validators.ts';
 
 /** Outcome of a check: ok, or a reason a person can read. */
@@ -133,6 +132,11 @@ export function verifyEvidence(e: Evidence, valset: ValidatorSet, chainId: strin
   return fail('evidence: unknown kind');
 }
 
+/** What checks a block's evidence against the chain (ValidatorHistory, validator-history.ts). */
+export interface EvidenceChecker {
+  checkEvidence(evidence: readonly Evidence[], height: bigint, chainId: string): Check;
+}
+
 /** What a block at height h must agree with: the previous block and the state after it. */
 export interface BlockContext {
   chainId: string;
@@ -144,7 +148,7 @@ export interface BlockContext {
    * The chain's validator history, to check the block's evidence (ValidatorHistory.checkEvidence); a
    * block with evidence is refused without it.
    */
-  history?: ValidatorHistory;
+  history?: EvidenceChecker;
   /** Header of block h-1, or null for h = 1. */
   previous: Header | null;
   /** Hash of block h-1 (computed from `previous` when omitted). */
@@ -216,76 +220,4 @@ export function verifyBlockCommit(
     return fail(`block ${h}: certificate is for another block hash`);
   const c = verifyCommit(cert, valset, chainId);
   return c.ok ? OK : fail(`block ${h}: certificate: ${c.reason}`);
-}
-
-/** Result of a whole-chain check: the last good height, and the first bad one with its reason. */
-export type ChainCheck = { ok: true; height: bigint } | { ok: false; height: bigint; reason: string };
-
-/**
- * Streams a chain from height 1 upward and checks each block against the previous one and against its
- * stored certificate, each with the validator set in force at its height: it keeps its own
- * ValidatorHistory from genesis and applies each block's evidence (checked) as it goes. `gridledger
- * verify` feeds it blocks from the store; the first failure names the height. Works for any length of
- * chain in memory bounded by the evidence committed.
- * @example
- * const v = new ChainVerifier(chainId, valset);
- * for (const { block, commit } of stored) { const r = v.push(block, commit); if (!r.ok) break; }
- */
-export class ChainVerifier {
-  readonly #chainId: string;
-  readonly #history: ValidatorHistory;
-  #previous: Header | null = null;
-  #previousHash: Uint8Array | undefined;
-  #failed: ChainCheck | null = null;
-
-  constructor(chainId: string, validators: ValidatorSet) {
-    this.#chainId = chainId;
-    this.#history = new ValidatorHistory(validators);
-  }
-
-  /** The validator history rebuilt from the blocks pushed so far. */
-  get history(): ValidatorHistory {
-    return this.#history;
-  }
-
-  /** Checks the next block and its certificate; after a failure every later push returns that failure. */
-  push(block: Block, commit: CommitCertificate): ChainCheck {
-    if (this.#failed !== null) return this.#failed;
-    const height = this.#previous === null ? 1n : this.#previous.height + 1n;
-    const validators = this.#history.validatorsAt(height);
-    const ctx: BlockContext = {
-      chainId: this.#chainId,
-      validators,
-      previousValidators: this.#history.validatorsAt(height > 1n ? height - 1n : 1n),
-      history: this.#history,
-      previous: this.#previous,
-    };
-    if (this.#previousHash !== undefined) ctx.previousHash = this.#previousHash;
-    let r = verifyBlock(block, ctx);
-    if (r.ok) r = verifyBlockCommit(block, commit, validators, this.#chainId);
-    if (!r.ok) {
-      this.#failed = { ok: false, height, reason: r.reason };
-      return this.#failed;
-    }
-    this.#history.apply(height, block.evidence ?? []);
-    this.#previous = block.header;
-    this.#previousHash = hashBlock(block.header);
-    return { ok: true, height: block.header.height };
-  }
-
-  /** The outcome so far. */
-  result(): ChainCheck {
-    return this.#failed ?? { ok: true, height: this.#previous?.height ?? 0n };
-  }
-}
-
-/** Checks a whole chain given in order from height 1; see {@link ChainVerifier}. */
-export function verifyBlockChain(
-  chainId: string,
-  validators: ValidatorSet,
-  entries: Iterable<{ block: Block; commit: CommitCertificate }>,
-): ChainCheck {
-  const v = new ChainVerifier(chainId, validators);
-  for (const e of entries) if (!v.push(e.block, e.commit).ok) break;
-  return v.result();
 }

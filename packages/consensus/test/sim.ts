@@ -8,6 +8,7 @@
 // equivocate. Messages cross the network as canonical bytes. Same seed, same run.
 import { concatBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
+import { ChainVerifier } from '../src/chain-verifier.ts';
 import { decodeEvidence, decodeMessage, encodeEvidence, encodeMessage, hashBlock } from '../src/codec.ts';
 import { ConsensusDriver } from '../src/driver.ts';
 import type {
@@ -20,7 +21,7 @@ import { keySigner, type Signer } from '../src/ed25519.ts';
 import type { Timeouts } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
 import { ValidatorHistory } from '../src/validator-history.ts';
-import { ChainVerifier, verifyBlock, verifyBlockCommit } from '../src/verify.ts';
+import { verifyBlock, verifyBlockCommit } from '../src/verify.ts';
 import { type AdversaryMode, Equivocator } from './sim-adversary.ts';
 import { EventQueue, prng } from './sim-queue.ts';
 
