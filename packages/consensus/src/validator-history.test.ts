@@ -378,8 +378,7 @@ describe('ConsensusMachine with a validator history', () => {
       q.start();
       const a = q.handle({ type: 'proposalTxs', height: 3n, round: 0, txs: [], timeMs: 5000n, evidence });
       const out = a.actions.find((x) => x.type === 'broadcast' && x.message.kind === 'proposal');
-      return (out as { message: { kind: 'proposal'; proposal: import('./types.ts').Proposal } }).message
-        .proposal;
+      return (out as { message: { kind: 'proposal'; proposal: Proposal } }).message.proposal;
     };
     const good = propose(fresh);
     expect(good.block.evidence).toEqual(fresh);
