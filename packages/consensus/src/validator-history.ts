@@ -37,7 +37,7 @@ export interface JailRecord {
 }
 
 /** The validator an evidence accuses (its index in the genesis order). */
-export function evidenceValidator(e: Evidence): number {
+function evidenceValidator(e: Evidence): number {
   return e.kind === 'duplicate-vote' ? e.voteA.validatorIndex : e.validatorIndex;
 }
 

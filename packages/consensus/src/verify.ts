@@ -133,7 +133,7 @@ export function verifyEvidence(e: Evidence, valset: ValidatorSet, chainId: strin
 }
 
 /** What checks a block's evidence against the chain (ValidatorHistory, validator-history.ts). */
-export interface EvidenceChecker {
+interface EvidenceChecker {
   checkEvidence(evidence: readonly Evidence[], height: bigint, chainId: string): Check;
 }
 
