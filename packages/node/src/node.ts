@@ -322,6 +322,7 @@ export class Node {
           mempoolLanes: () => this.mempool.laneSizes(),
           peers: () => this.p2p.peers().length,
           p2pBytes: () => this.p2p.stats,
+          jailedValidators: () => this.history.jails().length,
         });
         this.metricsAddress = await this.metrics.serve(m);
       }
