@@ -106,8 +106,12 @@ export class ProposerSchedule {
     return this.#steps;
   }
 
+  /** The powers of the set last asked for (sets change only at jail heights: reused by identity). */
+  #cached: { vs: ValidatorSet; powers: bigint[]; total: bigint } | undefined;
+
   #powersAt(height: bigint): { powers: bigint[]; total: bigint } {
     const vs = this.#validatorsAt?.(height) ?? this.#vs;
+    if (this.#cached?.vs === vs) return this.#cached;
     if (vs.validators.length !== this.#vs.validators.length)
       throw new RangeError(
         `ProposerSchedule: the set at height ${height} has ${vs.validators.length} validators, not ${this.#vs.validators.length}`,
@@ -115,7 +119,8 @@ export class ProposerSchedule {
     const powers = vs.validators.map((v) => v.power);
     const total = totalPower(vs);
     if (total <= 0n) throw new RangeError(`ProposerSchedule: no voting power at height ${height}`);
-    return { powers, total };
+    this.#cached = { vs, powers, total };
+    return this.#cached;
   }
 
   #reset(): void {
