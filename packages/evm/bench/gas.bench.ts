@@ -143,8 +143,14 @@ try {
     `clearing of ${cleared.orders} orders, ${cleared.transactions} transactions (verifier + market)`,
     cleared.gas.total,
   ]);
-  rows.push(['  of which finish (verified; the market records prices, pays the upstream)', cleared.gas.finish]);
-  rows.push(['  of which applyChunk (the market applies the orders)', cleared.gas.apply.reduce((a, b) => a + b, 0n)]);
+  rows.push([
+    '  of which finish (verified; the market records prices, pays the upstream)',
+    cleared.gas.finish,
+  ]);
+  rows.push([
+    '  of which applyChunk (the market applies the orders)',
+    cleared.gas.apply.reduce((a, b) => a + b, 0n),
+  ]);
   await mineAt(w, (k + 1n) * INTERVAL_MS);
   const domain = { ...readingDomain(31337n), verifyingContract: w.addresses.meters };
   const signed = async (key: PrivateKeyAccount, meter: bigint) => {
