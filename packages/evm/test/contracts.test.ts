@@ -27,6 +27,7 @@ import {
   type Call,
   cashProbe,
   GATE_LEAD_MS,
+  holdTime,
   INTERVAL_MS,
   market,
   meters,
@@ -812,6 +813,38 @@ describe('chunked clearing: verified in chunks, then applied in the same chunks 
     const rest = await submitClearing(carol, w.verifier, P.net, P.book, P.produced, 5);
     expect([rest.begin, rest.chunks.length, rest.finish, rest.apply.length]).toEqual([0n, 0, 0n, 3]);
     expect(await outcome(k)).toEqual(whole);
+  });
+
+  /** Mines a block at the latest block's time (a new block gas limit takes effect). */
+  async function holdTimeAndMine() {
+    await holdTime(w);
+    await rpc(w, 'evm_mine', []);
+  }
+
+  it('cuts the chunks from the block gas limit: at 3 M gas the same book goes in several chunks', async () => {
+    const k = w.k0;
+    await placeBook(k);
+    const P = await prepared(k);
+    const snap = await rpc<string>(w, 'evm_snapshot');
+    const whole = await (async () => {
+      await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5);
+      return outcome(k);
+    })();
+    expect(await rpc<boolean>(w, 'evm_revert', [snap])).toBe(true);
+    await rpc(w, 'evm_setBlockGasLimit', ['0x2dc6c0']); // 3,000,000, from the next block
+    try {
+      await holdTimeAndMine();
+      expect((await P.op.public.getBlock()).gasLimit).toBe(3_000_000n);
+      const small = await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5);
+      expect(small.chunks.length).toBeGreaterThanOrEqual(2);
+      expect(small.apply.length).toBe(small.chunks.length);
+      for (const g of [small.begin, small.finish, ...small.chunks, ...small.apply])
+        expect(g).toBeLessThan(3_000_000n);
+      expect(await outcome(k)).toEqual(whole);
+    } finally {
+      await rpc(w, 'evm_setBlockGasLimit', ['0x1c9c380']); // 30,000,000
+      await holdTimeAndMine();
+    }
   });
 
   it('refuses a wrong, reordered, duplicate or foreign chunk and an early finish, changing nothing', async () => {
