@@ -186,6 +186,7 @@ contract ClearingVerifier {
     error NegativeRent(int256 rent);
     error NotApplying(uint64 interval);
     error ChunkDiffers(uint256 chunk);
+    error BeingApplied(uint64 interval);
 
     event NetworkSet(uint256 networkVersion, uint256 buses, uint256 branches);
     event ClearingBegun(uint64 indexed interval, address indexed operator);
@@ -298,6 +299,8 @@ contract ClearingVerifier {
     function begin(uint64 interval, NetworkPart calldata p) external {
         if (!locked) revert NetworkNotReady();
         IRegistryNetworkView reg = _checkRegistry();
+        // A verified clearing being applied keeps its checkpoints: no session may restart the interval.
+        if (_applying[interval].session != bytes32(0)) revert BeingApplied(interval);
         {
             (uint8 status,,,) = IMarketBook(address(market)).intervalState(interval);
             if (status != 0) revert IntervalNotOpen(interval, status);

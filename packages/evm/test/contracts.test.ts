@@ -913,6 +913,8 @@ describe('chunked clearing: verified in chunks, then applied in the same chunks 
     await send(w, w.operator, v('finish', [h]));
     // Applying: the interval cannot expire half-applied; chunks must be the verified ones, in order.
     await expectRevert(w, w.carol, market(w, 'expireClearing', [k]), 'is being cleared', p);
+    // nor can a new session restart it (that would drop the checkpoints being applied)
+    await expectRevert(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]), 'BeingApplied', p);
     const applied = (i: number) => P.clearing.orders.slice(2 * i, 2 * i + 2);
     await expectRevert(w, w.carol, v('applyChunk', [k, 1n, applied(1)]), 'ChunkOutOfOrder', p);
     await expectRevert(w, w.carol, v('applyChunk', [k + 1n, 0n, applied(0)]), 'NotApplying', p);
