@@ -66,7 +66,17 @@ contract Market is MarketOrders, IClearingSink {
     }
 
     /// @inheritdoc IClearingSink
-    function applyClearing(Clearing calldata) external {
+    function beginApplying(ClearingHeader calldata, uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IClearingSink
+    function applyOrders(uint64, AppliedOrder[] calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IClearingSink
+    function finishApplying(uint64) external {
         _delegate();
     }
 

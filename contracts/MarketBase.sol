@@ -180,6 +180,23 @@ abstract contract MarketBase {
     mapping(uint64 interval => bool) public revealClosed;
     // ---- end of sealed bids ----
 
+    // ---- Chunked clearing (MarketClearing; docs/evm.md "Chunked clearing") ----
+    /**
+     * An interval whose checked clearing is being applied in chunks (beginApplying .. finishApplying):
+     * the position in its order list, the promise ids left to mint, and the money moved so far.
+     */
+    struct Applying {
+        bool active;
+        uint256 cursor;
+        uint256 nextPromise;
+        uint256 promisesEnd;
+        int256 buyersPay;
+        int256 sellersReceive;
+    }
+
+    mapping(uint64 interval => Applying) internal _applying;
+    // ---- end of chunked clearing ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Applying a clearing (docs/market-rules.md §10 "Clearing" and "Promises"): only the clearing verifier
-// calls applyClearing / failClearing (IClearingSink), after checking the certificate; the market checks
-// that the result fits its book (exactly the open orders, cleared Wh within each order, prices for every
-// bus, trades that add up per order) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
+// calls beginApplying / applyOrders (in chunks) / finishApplying and failClearing (IClearingSink), after
+// checking the whole certificate (docs/evm.md "Chunked clearing": nothing is applied before every chunk
+// passed); the market checks that the result fits its book (exactly the open orders in id order, cleared
+// Wh within each order, prices for every bus, the trades' orders) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
 // at most its escrow; a seller receives floor(Wh·P/10^6) and keeps ceil(Wh·shortfall/10^6) of its escrow
 // as collateral; the upstream account is paid / pays with transferFrom; the rent goes to the grid
 // operator). If no clearing arrives before the settlement deadline anyone may expire the interval,
@@ -17,15 +18,6 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
     using Strings for uint256;
     using Strings for address;
 
-    /** Money moved by one clearing (kept in memory while it is applied). */
-    struct Totals {
-        int256 buyersPay;
-        int256 sellersReceive;
-        uint256[] tradedWh;
-        uint64 upSold;
-        uint64 upBought;
-    }
-
     function _onlyVerifier() private view {
         if (msg.sender != clearingVerifier || clearingVerifier == address(0)) {
             revert(string.concat("market: only the clearing verifier ", clearingVerifier.toHexString(), " may submit a clearing, not ", msg.sender.toHexString()));
@@ -34,6 +26,7 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
 
     function _requireClearable(uint64 k) private {
         if (_intervals[k].status != 0) revert(string.concat("market: interval ", _u(k), " is already cleared or failed"));
+        if (_applying[k].active) revert(string.concat("market: interval ", _u(k), " is being cleared (its checked clearing is applied in chunks)"));
         if (!_gateClosed(k)) revert(string.concat("market: gate of interval ", _u(k), " has not closed"));
         if (k < _config.firstInterval) revert(string.concat("market: interval ", _u(k), " is before the market's first interval"));
         // Sealed bids: the book is complete when the reveal window closes; the unrevealed forfeit first.
@@ -46,35 +39,73 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
     }
 
     /// @inheritdoc IClearingSink
-    function applyClearing(Clearing calldata c) external {
+    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades) external {
         _onlyVerifier();
-        uint64 k = c.interval;
+        uint64 k = h.interval;
         _requireClearable(k);
         IntervalRecord storage iv = _intervals[k];
-        _recordPrices(c);
-        Totals memory t;
-        t.tradedWh = new uint256[](c.orderIds.length);
-        _payOrders(c, t);
-        _mintPromises(c, t);
-        for (uint256 i = 0; i < c.orderIds.length; i++) {
-            if (t.tradedWh[i] != c.clearedWh[i]) {
-                revert(string.concat("market: the trades of order ", c.orderIds[i].toString(), " sum to ", t.tradedWh[i].toString(), " Wh, it cleared ", _u(c.clearedWh[i])));
+        _recordPrices(h);
+        Applying storage a = _applying[k];
+        a.active = true;
+        (a.sellersReceive, a.buyersPay) = _payUpstream(h);
+        uint256 first = nextPromiseId;
+        nextPromiseId = first + trades;
+        a.nextPromise = first;
+        a.promisesEnd = first + trades;
+        iv.firstPromise = first;
+        iv.promises = trades;
+        iv.upstreamImportWh = h.upstreamImportWh;
+        iv.upstreamExportWh = h.upstreamExportWh;
+        iv.resultHash = h.resultHash;
+        iv.certificateHash = h.certificateHash;
+        if (orders > iv.orderIds.length) revert(string.concat("market: the clearing lists ", orders.toString(), " orders, interval ", _u(k), " has ", iv.orderIds.length.toString()));
+    }
+
+    /// @inheritdoc IClearingSink
+    function applyOrders(uint64 k, AppliedOrder[] calldata list) external {
+        _onlyVerifier();
+        Applying storage a = _applying[k];
+        if (!a.active) revert(string.concat("market: interval ", _u(k), " is not being applied"));
+        uint256[] storage ids = _intervals[k].orderIds;
+        uint256 cursor = a.cursor;
+        int256 buyersPay;
+        int256 sellersReceive;
+        for (uint256 i = 0; i < list.length; i++) {
+            AppliedOrder calldata ao = list[i];
+            while (cursor < ids.length && _orders[ids[cursor]].status != ORDER_OPEN) cursor++;
+            if (cursor == ids.length || ids[cursor] != ao.id) {
+                revert(string.concat("market: the clearing must list the interval's open orders in id order; order ", ao.id.toString(), " is not the next open one"));
             }
+            cursor++;
+            Order storage o = _orders[ao.id];
+            (int256 paid, int256 received) = _payOrder(k, ao.id, o, ao.clearedWh);
+            buyersPay += paid;
+            sellersReceive += received;
+            _mintPromises(k, a, ao);
         }
-        if (t.upSold != c.upstreamImportWh || t.upBought != c.upstreamExportWh) {
-            revert("market: the upstream's trades do not sum to its import and export");
+        a.cursor = cursor;
+        a.buyersPay += buyersPay;
+        a.sellersReceive += sellersReceive;
+    }
+
+    /// @inheritdoc IClearingSink
+    function finishApplying(uint64 k) external {
+        _onlyVerifier();
+        Applying storage a = _applying[k];
+        if (!a.active) revert(string.concat("market: interval ", _u(k), " is not being applied"));
+        IntervalRecord storage iv = _intervals[k];
+        uint256[] storage ids = iv.orderIds;
+        for (uint256 i = a.cursor; i < ids.length; i++) {
+            if (_orders[ids[i]].status == ORDER_OPEN) revert(string.concat("market: open order ", ids[i].toString(), " is not in the clearing"));
         }
-        _payUpstream(c, t);
-        int256 rent = t.buyersPay - t.sellersReceive;
+        if (a.nextPromise != a.promisesEnd) revert("market: the clearing's trades are fewer than announced");
+        int256 rent = a.buyersPay - a.sellersReceive;
         if (rent < 0) revert(string.concat("market: the clearing's congestion rent is negative (", _s(rent), " micros)"));
+        delete _applying[k];
         if (rent > 0) require(cash.transfer(_config.gridOperator, uint256(rent)), "market: the cash token refused the rent");
         iv.status = INTERVAL_CLEARED;
         iv.congestionRent = rent;
-        iv.upstreamImportWh = c.upstreamImportWh;
-        iv.upstreamExportWh = c.upstreamExportWh;
-        iv.resultHash = c.resultHash;
-        iv.certificateHash = c.certificateHash;
-        emit ClearingHashes(k, c.resultHash, c.certificateHash);
+        emit ClearingHashes(k, iv.resultHash, iv.certificateHash);
         emit IntervalCleared(k, INTERVAL_CLEARED, "", rent, iv.promises);
     }
 
@@ -82,7 +113,7 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         return Strings.toStringSigned(v);
     }
 
-    function _recordPrices(Clearing calldata c) private {
+    function _recordPrices(ClearingHeader calldata c) private {
         uint256[] memory buses = registry.buses();
         uint256 n = buses.length;
         if (c.busIds.length != n || c.lmpMicrosPerMWh.length != n || c.lmpLowMicrosPerMWh.length != n || c.lmpHighMicrosPerMWh.length != n) {
@@ -101,24 +132,8 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         _flows[c.interval] = c.branchFlowW;
     }
 
-    /** Checks the order list is exactly the open orders and pays each at its bus's price. */
-    function _payOrders(Clearing calldata c, Totals memory t) private {
-        uint256[] storage ids = _intervals[c.interval].orderIds;
-        if (c.clearedWh.length != c.orderIds.length) revert("market: orderIds and clearedWh differ in length");
-        uint256 w;
-        for (uint256 i = 0; i < ids.length; i++) {
-            Order storage o = _orders[ids[i]];
-            if (o.status != ORDER_OPEN) continue;
-            if (w >= c.orderIds.length || c.orderIds[w] != ids[i]) {
-                revert(string.concat("market: the clearing must list the interval's open orders in id order; order ", ids[i].toString(), " is missing or out of place"));
-            }
-            _payOrder(c.interval, ids[i], o, c.clearedWh[w], t);
-            w++;
-        }
-        if (w != c.orderIds.length) revert("market: the clearing lists orders that are not open in its interval");
-    }
-
-    function _payOrder(uint64 k, uint256 id, Order storage o, uint64 wh, Totals memory t) private {
+    /** Pays one order at its bus's price; returns what it paid (buy) and received (sell), µ$. */
+    function _payOrder(uint64 k, uint256 id, Order storage o, uint64 wh) private returns (int256 paid, int256 received) {
         uint256 total;
         for (uint256 j = 0; j < o.steps.length; j++) total += o.steps[j].energyWh;
         if (wh > total) revert(string.concat("market: order ", id.toString(), " cleared ", _u(wh), " Wh of its ", total.toString()));
@@ -129,8 +144,7 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         if (o.side == 0) {
             amount = _ceilMicros(value);
             int256 escrow = int256(uint256(o.escrow));
-            int256 paid = amount > escrow ? escrow : amount;
-            t.buyersPay += paid;
+            paid = amount > escrow ? escrow : amount;
             int256 back = escrow - paid;
             if (back < 0) revert(string.concat("market: order ", id.toString(), " cannot be paid at a negative price"));
             released = uint256(back);
@@ -141,7 +155,7 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
             if (keep > o.escrow) keep = o.escrow;
             int256 out = int256(uint256(o.escrow) - keep) + amount;
             if (out < 0) revert(string.concat("market: order ", id.toString(), " cannot pay its negative price"));
-            t.sellersReceive += amount;
+            received = amount;
             released = uint256(out);
             o.escrow = uint128(keep);
         }
@@ -180,79 +194,61 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         }
     }
 
-    /** Position of order `id` in the clearing's ascending list, or reverts. */
-    function _indexOf(Clearing calldata c, uint256 id) private pure returns (uint256) {
-        uint256 lo = 0;
-        uint256 hi = c.orderIds.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) / 2;
-            if (c.orderIds[mid] < id) lo = mid + 1;
-            else hi = mid;
-        }
-        if (lo == c.orderIds.length || c.orderIds[lo] != id) revert(string.concat("market: a trade names order ", id.toString(), ", not in the clearing"));
-        return lo;
-    }
-
-    function _mintPromises(Clearing calldata c, Totals memory t) private {
-        IntervalRecord storage iv = _intervals[c.interval];
-        uint256 first = nextPromiseId;
+    /** Mints the promises of the trades order `ao` carries (ids reserved by beginApplying, in order). */
+    function _mintPromises(uint64 k, Applying storage a, AppliedOrder calldata ao) private {
         Upstream storage up = _config.upstream;
-        int256 upPrice = _lmp[c.interval][up.bus];
-        for (uint256 i = 0; i < c.trades.length; i++) {
-            Trade calldata tr = c.trades[i];
+        int256 upPrice = _lmp[k][up.bus];
+        uint256 pid = a.nextPromise;
+        for (uint256 i = 0; i < ao.trades.length; i++) {
+            Trade calldata tr = ao.trades[i];
+            if (pid >= a.promisesEnd) revert("market: the clearing's trades are more than announced");
             if (tr.energyWh == 0) revert("market: a trade of 0 Wh");
             if (tr.sellerOrder == 0 && tr.buyerOrder == 0) revert("market: a trade between the upstream and itself");
-            PromiseRecord storage p = _promises[first + i];
-            p.interval = c.interval;
+            PromiseRecord storage p = _promises[pid];
+            p.interval = k;
             p.sellerOrder = tr.sellerOrder;
             p.buyerOrder = tr.buyerOrder;
             p.energyWh = tr.energyWh;
             if (tr.sellerOrder == 0) {
-                t.upSold += tr.energyWh;
                 (p.seller, p.sellerBus, p.sellerPriceMicrosPerMWh) = (up.account, up.bus, upPrice);
             } else {
-                uint256 si = _indexOf(c, tr.sellerOrder);
                 Order storage s = _orders[tr.sellerOrder];
-                if (s.side != 1) revert(string.concat("market: trade seller order ", tr.sellerOrder.toString(), " is not a sell order"));
-                t.tradedWh[si] += tr.energyWh;
-                (p.seller, p.sellerBus, p.sellerPriceMicrosPerMWh) = (s.owner, s.bus, s.priceMicrosPerMWh);
-                _intervals[c.interval].parties[_partyIndex[c.interval][s.owner][s.bus] - 1].soldPromises.push(first + i);
+                if (s.side != 1 || s.interval != k) revert(string.concat("market: trade seller order ", tr.sellerOrder.toString(), " is not a sell order of the interval"));
+                (p.seller, p.sellerBus, p.sellerPriceMicrosPerMWh) = (s.owner, s.bus, _lmp[k][s.bus]);
+                _intervals[k].parties[_partyIndex[k][s.owner][s.bus] - 1].soldPromises.push(pid);
             }
             if (tr.buyerOrder == 0) {
-                t.upBought += tr.energyWh;
                 (p.buyer, p.buyerBus, p.buyerPriceMicrosPerMWh) = (up.account, up.bus, upPrice);
             } else {
-                uint256 bi = _indexOf(c, tr.buyerOrder);
                 Order storage b = _orders[tr.buyerOrder];
-                if (b.side != 0) revert(string.concat("market: trade buyer order ", tr.buyerOrder.toString(), " is not a buy order"));
-                t.tradedWh[bi] += tr.energyWh;
-                (p.buyer, p.buyerBus, p.buyerPriceMicrosPerMWh) = (b.owner, b.bus, b.priceMicrosPerMWh);
+                if (b.side != 0 || b.interval != k) revert(string.concat("market: trade buyer order ", tr.buyerOrder.toString(), " is not a buy order of the interval"));
+                (p.buyer, p.buyerBus, p.buyerPriceMicrosPerMWh) = (b.owner, b.bus, _lmp[k][b.bus]);
             }
-            promises.mint(p.buyer, first + i);
-            emit TradeRecorded(first + i, tr.sellerOrder, tr.buyerOrder, tr.energyWh);
+            promises.mint(p.buyer, pid);
+            emit TradeRecorded(pid, tr.sellerOrder, tr.buyerOrder, tr.energyWh);
+            pid++;
         }
-        nextPromiseId = first + c.trades.length;
-        iv.firstPromise = first;
-        iv.promises = c.trades.length;
+        a.nextPromise = pid;
     }
 
-    /** The upstream is paid for what it sold and pays (transferFrom its account) for what it bought. */
-    function _payUpstream(Clearing calldata c, Totals memory t) private {
+    /**
+     * The upstream is paid for what it sold and pays (transferFrom its account) for what it bought;
+     * returns what it received and paid, µ$.
+     */
+    function _payUpstream(ClearingHeader calldata c) private returns (int256 received, int256 paid) {
         Upstream storage up = _config.upstream;
         if (c.upstreamImportWh > up.capacityWh || c.upstreamExportWh > up.capacityWh) {
             revert(string.concat("market: the upstream exchange exceeds its capacity of ", _u(up.capacityWh), " Wh"));
         }
         int256 price = _lmp[c.interval][up.bus];
         if (c.upstreamImportWh > 0) {
-            int256 receive_ = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
-            t.sellersReceive += receive_;
-            if (receive_ > 0) require(cash.transfer(up.account, uint256(receive_)), "market: the cash token refused the upstream payment");
+            received = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
+            if (received > 0) require(cash.transfer(up.account, uint256(received)), "market: the cash token refused the upstream payment");
         }
         if (c.upstreamExportWh > 0) {
-            int256 pay = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);
-            t.buyersPay += pay;
-            if (pay > 0) {
-                uint256 p = uint256(pay);
+            paid = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);
+            if (paid > 0) {
+                uint256 p = uint256(paid);
                 if (cash.balanceOf(up.account) < p || cash.allowance(up.account, address(this)) < p) {
                     revert(string.concat("market: the upstream account cannot pay ", p.toString(), " for its export (balance or allowance to the market)"));
                 }

@@ -81,6 +81,34 @@ abstract contract MarketOrders is MarketPlacement {
         }
     }
 
+    /** A page of the open orders with their escrows (IMarketBook.bookPage): the verifier's chunks read it. */
+    function bookPage(uint64 k, uint256 cursor, uint256 max)
+        external
+        view
+        returns (IMarketBook.BookOrder[] memory out, uint256[] memory escrows, uint256 next)
+    {
+        uint256[] storage ids = _intervals[k].orderIds;
+        uint256 left = cursor < ids.length ? ids.length - cursor : 0;
+        if (max > left) max = left;
+        out = new IMarketBook.BookOrder[](max);
+        escrows = new uint256[](max);
+        uint256 w;
+        next = cursor;
+        while (next < ids.length && w < max) {
+            Order storage o = _orders[ids[next]];
+            next++;
+            if (o.status != ORDER_OPEN) continue;
+            IMarketBook.Step[] memory steps = new IMarketBook.Step[](o.steps.length);
+            for (uint256 j = 0; j < steps.length; j++) steps[j] = IMarketBook.Step(o.steps[j].energyWh, o.steps[j].priceMicrosPerMWh);
+            out[w] = IMarketBook.BookOrder(ids[next - 1], o.owner, o.bus, o.side, steps);
+            escrows[w++] = o.escrow;
+        }
+        assembly {
+            mstore(out, w)
+            mstore(escrows, w)
+        }
+    }
+
     function intervalState(uint64 k) external view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promiseCount) {
         IntervalRecord storage r = _intervals[k];
         return (r.status, r.congestionRent, r.orderIds.length, r.promises);

@@ -15,6 +15,7 @@ contract BookCommitment is IClearingSink {
         uint256 bus;
         uint8 side;
         IMarketBook.Step[] steps;
+        uint256 escrow;
     }
 
     event OrderPlaced(uint64 indexed interval, uint256 indexed id, address owner);
@@ -35,6 +36,7 @@ contract BookCommitment is IClearingSink {
     mapping(uint64 => uint256[]) internal _intervalOrders;
     mapping(uint64 => uint8) internal _status;
     mapping(uint64 => bytes32) public clearingHash;
+    mapping(uint64 => uint256) internal _applied;
 
     constructor(IMarketClearingView.Config memory c, string memory networkJson_, uint256[] memory busIds, uint256 upstreamCash) {
         deployer = msg.sender;
@@ -90,7 +92,8 @@ contract BookCommitment is IClearingSink {
     }
 
     function intervalState(uint64 k) external view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises) {
-        return (_status[k], 0, _intervalOrders[k].length, 0);
+        uint8 st = _status[k];
+        return (st == 4 ? 0 : st, 0, _intervalOrders[k].length, 0);
     }
 
     // ---- the book ----
@@ -107,7 +110,13 @@ contract BookCommitment is IClearingSink {
         o.owner = msg.sender;
         o.bus = bus;
         o.side = side;
-        for (uint256 j = 0; j < steps.length; j++) o.steps.push(steps[j]);
+        uint256 value;
+        for (uint256 j = 0; j < steps.length; j++) {
+            o.steps.push(steps[j]);
+            value += uint256(steps[j].energyWh) * (side == 0 ? steps[j].priceMicrosPerMWh : _config.shortfallPriceMicrosPerMWh);
+        }
+        // The escrow the market would take (buy: the steps' value; sell: collateral at the shortfall price).
+        o.escrow = value == 0 ? 0 : (value - 1) / 1e6 + 1;
         _intervalOrders[interval].push(id);
         emit OrderPlaced(interval, id, msg.sender);
     }
@@ -121,15 +130,45 @@ contract BookCommitment is IClearingSink {
         }
     }
 
-    // ---- IClearingSink ----
+    function bookPage(uint64 k, uint256 cursor, uint256 max)
+        external
+        view
+        returns (IMarketBook.BookOrder[] memory out, uint256[] memory escrows, uint256 next)
+    {
+        uint256[] storage ids = _intervalOrders[k];
+        uint256 left = cursor < ids.length ? ids.length - cursor : 0;
+        uint256 n = max < left ? max : left;
+        out = new IMarketBook.BookOrder[](n);
+        escrows = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) {
+            StoredOrder storage o = _orders[ids[cursor + i]];
+            out[i] = IMarketBook.BookOrder(ids[cursor + i], o.owner, o.bus, o.side, o.steps);
+            escrows[i] = o.escrow;
+        }
+        next = cursor + n;
+    }
 
-    function applyClearing(Clearing calldata c) external {
+    // ---- IClearingSink: a checked clearing is recorded as a hash chain of its header and applied chunks ----
+
+    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades) external {
         require(msg.sender == verifier, "book: only the verifier applies a clearing");
-        require(_status[c.interval] == 0, "book: the interval is not open");
-        _status[c.interval] = 1;
-        bytes32 h = keccak256(abi.encode(c));
-        clearingHash[c.interval] = h;
-        emit ClearingApplied(c.interval, h, c.orderIds.length);
+        require(_status[h.interval] == 0, "book: the interval is not open");
+        _status[h.interval] = 4;
+        clearingHash[h.interval] = keccak256(abi.encode(h, orders, trades));
+    }
+
+    function applyOrders(uint64 interval, AppliedOrder[] calldata orders) external {
+        require(msg.sender == verifier, "book: only the verifier applies a clearing");
+        require(_status[interval] == 4, "book: the interval is not being applied");
+        clearingHash[interval] = keccak256(abi.encode(clearingHash[interval], orders));
+        _applied[interval] += orders.length;
+    }
+
+    function finishApplying(uint64 interval) external {
+        require(msg.sender == verifier, "book: only the verifier applies a clearing");
+        require(_status[interval] == 4, "book: the interval is not being applied");
+        _status[interval] = 1;
+        emit ClearingApplied(interval, clearingHash[interval], _applied[interval]);
     }
 
     function failClearing(uint64 interval, string calldata reason) external {

@@ -6,12 +6,16 @@
 //   begin        the network part: prices π, flows f, angles θ, limit duals μ⁺/μ⁻, the upstream's
 //                cleared Wh; checks Kirchhoff, limits, dual signs and complementarity, stationarity at
 //                the angles, the upstream's steps; stores π and the running balance per bus;
-//   submitOrders the book in chunks, in ascending order: per step bounds and complementary slackness
-//                with the bus price, per bus the balance; a keccak chain of the orders as submitted and
-//                one of their cleared Wh;
-//   finish       the clearing for the market: its prices, flows and per-order Wh must be the ones
-//                checked; the market's open orders (read from it) must hash to the submitted chain; every
-//                bus must balance exactly; then the market applies it.
+//   submitOrders the book in chunks, in ascending order: each order must be the market's next open
+//                order (read from it page by page, bookPage); per step bounds and complementary slackness
+//                with the bus price, per bus the balance; the trades each order carries (per buy order
+//                balanced across chunks) and the money each moves; a running keccak commitment of the
+//                results (id, Wh, trades), checkpointed after each chunk. Nothing is applied yet;
+//   finish       the header for the market: its prices, flows and upstream exchange must be the ones
+//                checked; no open order after the last chunk; every bus and every buy order balances,
+//                the congestion rent is not negative; then the market begins applying (prices, upstream);
+//   applyChunk   (anyone) the verified chunks again, in order: each must reproduce its checkpoint; the
+//                market pays its orders and mints its promises; the last one finishes the clearing.
 // The same conditions, arithmetic and error names are in packages/evm/src/certificate/check.ts.
 pragma solidity ^0.8.24;
 
@@ -98,7 +102,11 @@ contract ClearingVerifier {
         uint64 upstreamBoughtWh;
     }
 
-    /** One open order as the market lists it, with its cleared Wh per step. */
+    /**
+     * One open order as the market lists it, with its cleared Wh per step and the trades it carries
+     * (IClearingSink.AppliedOrder: a sell order every trade it sells in, a buy order its trades with the
+     * upstream as seller).
+     */
     struct ClearedOrder {
         uint256 id;
         address owner;
@@ -106,6 +114,7 @@ contract ClearingVerifier {
         uint8 side;
         IMarketBook.Step[] steps;
         uint64[] clearedWh;
+        IClearingSink.Trade[] trades;
     }
 
     struct Session {
@@ -114,10 +123,34 @@ contract ClearingVerifier {
         bool open;
         uint64 upstreamSoldWh;
         uint64 upstreamBoughtWh;
-        bytes32 bookChain;
+        /** The upstream's Wh in the trades so far (sold, bought). */
+        uint64 upstreamSoldTraded;
+        uint64 upstreamBoughtTraded;
+        uint32 trades;
+        /** Buy orders whose trades do not yet add up to their cleared Wh. */
+        uint32 unbalancedBuyers;
+        /** Position in the market's order list after the last order checked. */
+        uint256 bookCursor;
+        /** Tells this session's per-order trade balances from an earlier session's. */
+        uint256 nonce;
         bytes32 resultChain;
         bytes32 pricesHash;
         bytes32 flowsHash;
+        /** µ$ the orders pay (buy) and receive (sell) so far, as the market will move them. */
+        int256 buyersPay;
+        int256 sellersReceive;
+    }
+
+    /** The running commitment after one verified chunk: the position after it and the result chain. */
+    struct Checkpoint {
+        uint32 end;
+        bytes32 chain;
+    }
+
+    /** A verified clearing being applied (one per interval). */
+    struct Applying {
+        bytes32 session;
+        uint32 nextChunk;
     }
 
     error NotAdmin();
@@ -145,10 +178,20 @@ contract ClearingVerifier {
     error ResultsDiffer();
     error UpstreamDiffers();
     error BookDiffers(uint256 marketOrders, uint256 submittedOrders);
+    error TradeInvalid(uint256 order, uint256 trade);
+    error TradesDiffer(uint256 order);
+    error BuyersUnbalanced(uint256 buyers);
+    error SellerCannotPay(uint256 order);
+    error AmountTooLarge(uint256 order);
+    error NegativeRent(int256 rent);
+    error NotApplying(uint64 interval);
+    error ChunkDiffers(uint256 chunk);
+    error BeingApplied(uint64 interval);
 
     event NetworkSet(uint256 networkVersion, uint256 buses, uint256 branches);
     event ClearingBegun(uint64 indexed interval, address indexed operator);
     event ClearingVerified(uint64 indexed interval, address indexed operator, uint256 orders);
+    event ClearingChunkApplied(uint64 indexed interval, uint256 chunk, uint256 chunks);
 
     IClearingSink public immutable market;
     IMarketClearingView public immutable marketView;
@@ -166,6 +209,13 @@ contract ClearingVerifier {
     mapping(bytes32 => Session) internal _sessions;
     /** Per session and bus: π (high 128 bits) and the running balance in W (low 128 bits). */
     mapping(bytes32 => mapping(uint256 => uint256)) internal _busState;
+    /** Per session: the running commitment after each verified chunk. */
+    mapping(bytes32 => Checkpoint[]) internal _checkpoints;
+    /** keccak(session key, nonce, buy order id) → its trades' Wh so far minus its cleared Wh. */
+    mapping(bytes32 => int256) internal _buyerGap;
+    uint256 internal _nonces;
+    /** Per interval: the verified clearing being applied. */
+    mapping(uint64 => Applying) internal _applying;
 
     constructor(address market_, uint64 intervalMinutes, Tolerances memory tolerances_) {
         require(intervalMinutes > 0 && 60 % intervalMinutes == 0, "verifier: the interval must divide an hour");
@@ -249,6 +299,8 @@ contract ClearingVerifier {
     function begin(uint64 interval, NetworkPart calldata p) external {
         if (!locked) revert NetworkNotReady();
         IRegistryNetworkView reg = _checkRegistry();
+        // A verified clearing being applied keeps its checkpoints: no session may restart the interval.
+        if (_applying[interval].session != bytes32(0)) revert BeingApplied(interval);
         {
             (uint8 status,,,) = IMarketBook(address(market)).intervalState(interval);
             if (status != 0) revert IntervalNotOpen(interval, status);
@@ -308,11 +360,19 @@ contract ClearingVerifier {
             open: true,
             upstreamSoldWh: p.upstreamSoldWh,
             upstreamBoughtWh: p.upstreamBoughtWh,
-            bookChain: bytes32(0),
+            upstreamSoldTraded: 0,
+            upstreamBoughtTraded: 0,
+            trades: 0,
+            unbalancedBuyers: 0,
+            bookCursor: 0,
+            nonce: ++_nonces,
             resultChain: bytes32(0),
             pricesHash: keccak256(abi.encode(p.lmpMicrosPerMWh)),
-            flowsHash: keccak256(abi.encode(p.flowW))
+            flowsHash: keccak256(abi.encode(p.flowW)),
+            buyersPay: 0,
+            sellersReceive: 0
         });
+        delete _checkpoints[key];
         emit ClearingBegun(interval, msg.sender);
     }
 
@@ -358,21 +418,36 @@ contract ClearingVerifier {
     }
 
     /**
-     * Checks the next chunk of the book (orders `first`.. in ascending order, as the market lists them)
-     * against the prices of the caller's session.
+     * Checks the next chunk of the book (orders `first`.. in ascending order, as the market lists them,
+     * read from it page by page) against the prices of the caller's session: steps, bus balances, the
+     * trades each order carries and the money each moves; extends the running commitment (the result
+     * chain) and records it as the chunk's checkpoint. Applies nothing.
      */
     function submitOrders(uint64 interval, uint256 first, ClearedOrder[] calldata orders) external {
         bytes32 key = _key(interval, msg.sender);
         Session storage s = _sessions[key];
         if (!s.open) revert NoSession(interval, msg.sender);
         if (first != s.nextOrder) revert ChunkOutOfOrder(s.nextOrder, first);
+        if (orders.length == 0) revert ShapeMismatch(6);
+        (IMarketBook.BookOrder[] memory page, uint256[] memory escrows, uint256 next) =
+            IMarketBook(address(market)).bookPage(interval, s.bookCursor, orders.length);
+        if (page.length != orders.length) revert BookDiffers(first + page.length, first + orders.length);
+        uint256 shortfall = marketView.config().shortfallPriceMicrosPerMWh;
         mapping(uint256 => uint256) storage state = _busState[key];
         Tolerances memory tol = tolerances;
-        bytes32 book = s.bookChain;
         bytes32 results = s.resultChain;
+        int256 buyersPay;
+        int256 sellersReceive;
         for (uint256 k = 0; k < orders.length; k++) {
             ClearedOrder calldata o = orders[k];
             uint256 idx = first + k;
+            {
+                IMarketBook.BookOrder memory b = page[k];
+                if (
+                    b.id != o.id || b.owner != o.owner || b.bus != o.bus || b.side != o.side
+                        || keccak256(abi.encode(b.steps)) != keccak256(abi.encode(o.steps))
+                ) revert BookDiffers(idx, idx);
+            }
             if (o.clearedWh.length != o.steps.length) revert ShapeMismatch(2);
             uint256 pos = _busPosPlusOne[o.bus];
             if (pos == 0) revert UnknownBus(idx);
@@ -387,50 +462,196 @@ contract ClearingVerifier {
             }
             bal += (o.side == 1 ? int256(total) : -int256(total)) * wattsPerWh;
             state[pos - 1] = _pack(price, bal);
-            book = keccak256(abi.encode(book, o.id, o.owner, o.bus, o.side, o.steps));
-            results = keccak256(abi.encode(results, o.id, uint64(total)));
+            _checkTrades(s, key, idx, o, total);
+            (int256 paid, int256 received) = _money(idx, o.side, total, price, escrows[k], shortfall);
+            buyersPay += paid;
+            sellersReceive += received;
+            results = keccak256(abi.encode(results, o.id, uint64(total), o.trades));
         }
-        s.bookChain = book;
+        s.buyersPay += buyersPay;
+        s.sellersReceive += sellersReceive;
         s.resultChain = results;
+        s.bookCursor = next;
         s.nextOrder = uint32(first + orders.length);
+        _checkpoints[key].push(Checkpoint(s.nextOrder, results));
     }
 
-    /** Ends the caller's session: the clearing must be the one checked; the market then applies it. */
-    function finish(IClearingSink.Clearing calldata c) external {
+    /**
+     * The trades order `o` carries: a sell order carries trades it sells in (to a buy order or the
+     * upstream), summing to its cleared Wh; a buy order carries its trades with the upstream as seller.
+     * What a buy order gets from sell orders is balanced per buy order across chunks (finish requires
+     * every buy order balanced).
+     */
+    function _checkTrades(Session storage s, bytes32 key, uint256 idx, ClearedOrder calldata o, uint256 total)
+        internal
+    {
+        uint256 carried;
+        uint256 nonce = s.nonce;
+        for (uint256 t = 0; t < o.trades.length; t++) {
+            IClearingSink.Trade calldata tr = o.trades[t];
+            if (tr.energyWh == 0) revert TradeInvalid(idx, t);
+            carried += tr.energyWh;
+            if (o.side == 1) {
+                if (tr.sellerOrder != o.id) revert TradeInvalid(idx, t);
+                if (tr.buyerOrder == 0) s.upstreamBoughtTraded += tr.energyWh;
+                else _addGap(s, keccak256(abi.encode(key, nonce, tr.buyerOrder)), int256(uint256(tr.energyWh)));
+            } else {
+                if (tr.sellerOrder != 0 || tr.buyerOrder != o.id) revert TradeInvalid(idx, t);
+                s.upstreamSoldTraded += tr.energyWh;
+            }
+        }
+        s.trades += uint32(o.trades.length);
+        if (o.side == 1) {
+            if (carried != total) revert TradesDiffer(idx);
+        } else {
+            if (carried > total) revert TradesDiffer(idx);
+            if (carried < total) _addGap(s, keccak256(abi.encode(key, nonce, o.id)), -int256(total - carried));
+        }
+    }
+
+    function _addGap(Session storage s, bytes32 slot, int256 delta) internal {
+        int256 before = _buyerGap[slot];
+        int256 after_ = before + delta;
+        _buyerGap[slot] = after_;
+        if (before == 0 && after_ != 0) s.unbalancedBuyers += 1;
+        else if (before != 0 && after_ == 0) s.unbalancedBuyers -= 1;
+    }
+
+    /** What the market will move for one order (its _payOrder, docs/market-rules.md §7), or reverts. */
+    function _money(uint256 idx, uint8 side, uint256 wh, int256 price, uint256 escrow, uint256 shortfall)
+        internal
+        pure
+        returns (int256 paid, int256 received)
+    {
+        int256 value = int256(wh) * price;
+        int256 amount;
+        if (side == 0) {
+            amount = _ceilMicros(value);
+            paid = amount > int256(escrow) ? int256(escrow) : amount;
+        } else {
+            amount = _floorMicros(value);
+            uint256 keep = wh == 0 ? 0 : (wh * shortfall - 1) / uint256(WH_PER_MWH) + 1;
+            if (keep > escrow) keep = escrow;
+            if (int256(escrow - keep) + amount < 0) revert SellerCannotPay(idx);
+            received = amount;
+        }
+        if (amount > type(int128).max || amount < type(int128).min) revert AmountTooLarge(idx);
+    }
+
+    function _ceilMicros(int256 a) internal pure returns (int256) {
+        int256 q = a / WH_PER_MWH;
+        return (a % WH_PER_MWH > 0) ? q + 1 : q;
+    }
+
+    function _floorMicros(int256 a) internal pure returns (int256) {
+        int256 q = a / WH_PER_MWH;
+        return (a % WH_PER_MWH < 0) ? q - 1 : q;
+    }
+
+    /**
+     * Ends verifying the caller's session: the header must carry the checked prices, flows and upstream
+     * exchange; every open order of the market was checked (none after the last chunk); every bus balances;
+     * every buy order's trades add up, and the upstream's; the congestion rent is not negative. Then the
+     * market starts applying (beginApplying: prices, the upstream's payments) and the verified chunks are
+     * applied by applyChunk (anyone may send them; they must reproduce the checkpoints).
+     */
+    function finish(IClearingSink.ClearingHeader calldata c) external {
         bytes32 key = _key(c.interval, msg.sender);
         Session storage s = _sessions[key];
         if (!s.open) revert NoSession(c.interval, msg.sender);
         if (keccak256(abi.encode(c.lmpMicrosPerMWh)) != s.pricesHash) revert PricesDiffer();
         if (keccak256(abi.encode(c.busIds)) != keccak256(abi.encode(_busIds))) revert BusesDiffer();
         if (keccak256(abi.encode(c.branchFlowW)) != s.flowsHash) revert FlowsDiffer();
-        if (c.upstreamImportWh != s.upstreamSoldWh || c.upstreamExportWh != s.upstreamBoughtWh) revert UpstreamDiffers();
-        if (c.orderIds.length != c.clearedWh.length || c.orderIds.length != s.nextOrder) revert ResultsDiffer();
         {
-            bytes32 results;
-            for (uint256 k = 0; k < c.orderIds.length; k++) {
-                results = keccak256(abi.encode(results, c.orderIds[k], c.clearedWh[k]));
-            }
-            if (results != s.resultChain) revert ResultsDiffer();
+            (IMarketBook.BookOrder[] memory rest,,) = IMarketBook(address(market)).bookPage(c.interval, s.bookCursor, 1);
+            if (rest.length != 0) revert BookDiffers(s.nextOrder + 1, s.nextOrder);
         }
-        {
-            IMarketBook.BookOrder[] memory open = IMarketBook(address(market)).openOrders(c.interval);
-            bytes32 book;
-            for (uint256 k = 0; k < open.length; k++) {
-                IMarketBook.BookOrder memory o = open[k];
-                book = keccak256(abi.encode(book, o.id, o.owner, o.bus, o.side, o.steps));
-            }
-            if (open.length != s.nextOrder || book != s.bookChain) revert BookDiffers(open.length, s.nextOrder);
-        }
+        if (
+            c.upstreamImportWh != s.upstreamSoldWh || c.upstreamExportWh != s.upstreamBoughtWh
+                || s.upstreamSoldTraded != s.upstreamSoldWh || s.upstreamBoughtTraded != s.upstreamBoughtWh
+        ) revert UpstreamDiffers();
+        if (s.unbalancedBuyers != 0) revert BuyersUnbalanced(s.unbalancedBuyers);
         mapping(uint256 => uint256) storage state = _busState[key];
         uint256 n = _busIds.length;
-        for (uint256 i = 0; i < n; i++) {
-            (, int256 bal) = _unpack(state[i]);
-            if (bal != 0) revert BusImbalance(i);
-            state[i] = 0;
+        int256 upPrice;
+        {
+            uint256 upBus = marketView.config().upstream.bus;
+            for (uint256 i = 0; i < n; i++) {
+                (int256 price, int256 bal) = _unpack(state[i]);
+                if (bal != 0) revert BusImbalance(i);
+                if (_busIds[i] == upBus) upPrice = price;
+                state[i] = 0;
+            }
         }
+        int256 rent = s.buyersPay - s.sellersReceive
+            + _ceilMicros(int256(uint256(s.upstreamBoughtWh)) * upPrice)
+            - _floorMicros(int256(uint256(s.upstreamSoldWh)) * upPrice);
+        if (rent < 0) revert NegativeRent(rent);
+        uint256 orders = s.nextOrder;
+        uint256 trades = s.trades;
         delete _sessions[key];
-        emit ClearingVerified(c.interval, msg.sender, c.orderIds.length);
-        market.applyClearing(c);
+        emit ClearingVerified(c.interval, msg.sender, orders);
+        market.beginApplying(c, orders, trades);
+        if (orders == 0) {
+            market.finishApplying(c.interval);
+        } else {
+            _applying[c.interval] = Applying(key, 0);
+        }
+    }
+
+    /**
+     * Applies verified chunk `chunk` of interval `interval` (anyone may send it: the orders must be the
+     * ones verified, reproducing the chunk's checkpoint); the last chunk finishes the clearing.
+     */
+    function applyChunk(uint64 interval, uint256 chunk, IClearingSink.AppliedOrder[] calldata orders) external {
+        Applying storage a = _applying[interval];
+        if (a.session == bytes32(0)) revert NotApplying(interval);
+        if (chunk != a.nextChunk) revert ChunkOutOfOrder(a.nextChunk, chunk);
+        Checkpoint[] storage cps = _checkpoints[a.session];
+        uint256 start = chunk == 0 ? 0 : cps[chunk - 1].end;
+        bytes32 chain = chunk == 0 ? bytes32(0) : cps[chunk - 1].chain;
+        if (orders.length != cps[chunk].end - start) revert ChunkDiffers(chunk);
+        for (uint256 k = 0; k < orders.length; k++) {
+            chain = keccak256(abi.encode(chain, orders[k].id, orders[k].clearedWh, orders[k].trades));
+        }
+        if (chain != cps[chunk].chain) revert ChunkDiffers(chunk);
+        uint256 chunks = cps.length;
+        market.applyOrders(interval, orders);
+        emit ClearingChunkApplied(interval, chunk, chunks);
+        if (chunk + 1 == chunks) {
+            delete _checkpoints[a.session];
+            delete _applying[interval];
+            market.finishApplying(interval);
+        } else {
+            a.nextChunk = uint32(chunk + 1);
+        }
+    }
+
+    /**
+     * An operator's session for `interval`: open, the next order position, each verified chunk's end and
+     * the running commitment so far (to resume it after a crash, or start anew when it differs).
+     */
+    function sessionOf(uint64 interval, address operator)
+        external
+        view
+        returns (bool open, uint256 nextOrder, uint32[] memory chunkEnds, bytes32 resultChain)
+    {
+        bytes32 key = _key(interval, operator);
+        Session storage s = _sessions[key];
+        return (s.open, s.nextOrder, _ends(key), s.resultChain);
+    }
+
+    /** A verified clearing being applied: whether one is, the next chunk, and each chunk's end position. */
+    function applyingOf(uint64 interval) external view returns (bool active, uint256 nextChunk, uint32[] memory chunkEnds) {
+        Applying storage a = _applying[interval];
+        if (a.session == bytes32(0)) return (false, 0, new uint32[](0));
+        return (true, a.nextChunk, _ends(a.session));
+    }
+
+    function _ends(bytes32 key) internal view returns (uint32[] memory ends) {
+        Checkpoint[] storage cps = _checkpoints[key];
+        ends = new uint32[](cps.length);
+        for (uint256 i = 0; i < cps.length; i++) ends[i] = cps[i].end;
     }
 
     function _pack(int256 price, int256 balance) internal pure returns (uint256) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The seam between the clearing verifier and the market: the verifier (one contract, its address fixed
 // when the market is initialised) checks an interval's clearing off the certificate, then hands the
-// result to the market through applyClearing (or failClearing); the market accepts neither from anyone
-// else. The market reads the book for the operator through IMarketBook. Units as the native modules:
+// result to the market through beginApplying, applyOrders (in chunks) and finishApplying (or
+// failClearing); the market accepts none of them from anyone else. The market reads the book for the operator through IMarketBook. Units as the native modules:
 // energy Wh, prices µ$ per MWh (int256, may be negative), flows W, money µ$ (the cash token's 6 decimals).
 pragma solidity ^0.8.24;
 
@@ -19,41 +19,56 @@ interface IClearingSink {
     }
 
     /**
-     * The clearing of one interval, in integers (docs/market-rules.md §7 rounding already applied by the
-     * operator; the verifier checked it against the certificate).
+     * The global part of one interval's clearing, in integers (docs/market-rules.md §7 rounding already
+     * applied by the operator; the verifier checked it against the certificate):
      *  - busIds / lmpMicrosPerMWh / lmpLowMicrosPerMWh / lmpHighMicrosPerMWh: per bus of the registered
      *    network, the published price (§6a midpoint) and its range (open end: ±(2^127 − 1));
      *  - branchFlowW: cleared flow per branch, by branch index − 1;
-     *  - orderIds / clearedWh: every OPEN order of the interval, ascending id, with its cleared Wh
-     *    (0 for an order that clears nothing); the market pays each at its bus's price;
      *  - upstreamImportWh / upstreamExportWh: what the upstream connection sold / bought;
-     *  - trades: the promises; per order the trades' Wh sum to its cleared Wh, and the upstream's to its;
      *  - resultHash / certificateHash: keccak256 of the engine's result and certificate texts
      *    (the texts themselves travel in the verifier's calldata/events, not here).
      */
-    struct Clearing {
+    struct ClearingHeader {
         uint64 interval;
         uint256[] busIds;
         int256[] lmpMicrosPerMWh;
         int256[] lmpLowMicrosPerMWh;
         int256[] lmpHighMicrosPerMWh;
         int256[] branchFlowW;
-        uint256[] orderIds;
-        uint64[] clearedWh;
         uint64 upstreamImportWh;
         uint64 upstreamExportWh;
-        Trade[] trades;
         bytes32 resultHash;
         bytes32 certificateHash;
     }
 
     /**
-     * Applies a checked clearing: pays at the bus prices from escrow, keeps sellers' collateral, pays the
-     * rent to the grid operator, mints the promises. Reverts (changing nothing) unless called by the
-     * verifier, for an interval whose gate has not closed or that is not open, or when the orders are not
-     * exactly the interval's open orders, a cleared quantity exceeds its order, or the trades do not add up.
+     * One open order's result: its cleared Wh (0 for an order that clears nothing) and the trades it
+     * carries — a sell order carries every trade it sells in; a buy order the trades it buys from the
+     * upstream (seller order 0). Every trade is carried by exactly one order.
      */
-    function applyClearing(Clearing calldata clearing) external;
+    struct AppliedOrder {
+        uint256 id;
+        uint64 clearedWh;
+        Trade[] trades;
+    }
+
+    /**
+     * Starts applying a checked clearing (docs/evm.md "Chunked clearing"): records the prices and flows,
+     * pays and charges the upstream, reserves `trades` promise ids. From here the interval can no longer
+     * expire: the verifier hands it the orders in chunks (applyOrders), each already checked, then
+     * finishApplying. Reverts (changing nothing) unless called by the verifier for an interval whose gate
+     * has closed and that is open and not being applied.
+     */
+    function beginApplying(ClearingHeader calldata header, uint256 orders, uint256 trades) external;
+
+    /**
+     * Applies the next orders of the interval's book (ascending id, exactly the open ones): pays each at
+     * its bus's price from escrow, keeps sellers' collateral, mints the promises of the trades they carry.
+     */
+    function applyOrders(uint64 interval, AppliedOrder[] calldata orders) external;
+
+    /** Ends applying: every open order was applied; pays the rent to the grid operator; interval cleared. */
+    function finishApplying(uint64 interval) external;
 
     /** Marks an interval failed with a reason (not optimal, infeasible): every escrow is released. */
     function failClearing(uint64 interval, string calldata reason) external;
@@ -76,6 +91,16 @@ interface IMarketBook {
 
     /** The interval's open orders, ascending id (the clearing's input, in the order it must list them). */
     function openOrders(uint64 interval) external view returns (BookOrder[] memory);
+
+    /**
+     * A page of the open orders: up to `max` of them from position `cursor` of the interval's order list
+     * (any status; the page skips the ones not open), with each one's escrow (µ$), and the cursor after the
+     * last order read (the list's length when the page reached its end).
+     */
+    function bookPage(uint64 interval, uint256 cursor, uint256 max)
+        external
+        view
+        returns (BookOrder[] memory orders, uint256[] memory escrows, uint256 next);
 
     /** Gate, start, end and settlement deadline of an interval in market time, ms. */
     function clock(uint64 interval) external view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs);

@@ -19,7 +19,8 @@ const GAS: EvmGas = {
   clearingBase: 1_000_000,
   clearingPerOrder: 100_000,
   finishBase: 500_000,
-  finishPerOrder: 50_000,
+  chunkBase: 300_000,
+  chunkPerOrder: 150_000,
   settleBase: 200_000,
   settlePerMeter: 10_000,
   settlePerPromise: 20_000,
@@ -46,7 +47,10 @@ describe('EVM capacity (hand-worked example in docs/capacity.md)', () => {
     expect(by.orders).toMatchObject({ availableGas: 300_000_000, perDeviceGas: 100_000, maxDevices: 3000 });
     expect(by.clearing?.maxDevices).toBe(2990); // (300M − 1M) / 100k
     expect(by.readings?.maxDevices).toBe(6000); // 300M / 50k
-    expect(by['finish transaction']?.maxDevices).toBe(190); // (10M − 0.5M) / 50k
+    // the clearing in chunks: (0.8 · 10M − 300k) / 150k = 51 orders per chunk; 100 orders: 2 chunks, the
+    // largest transaction 300k + 51 · 150k
+    expect(by['finish transaction']).toBeUndefined();
+    expect(c.clearingChunks).toEqual({ ordersPerChunk: 51, chunks: 2, largestTxGas: 7_950_000 });
     // settle: 10k per meter + 0.5 cleared · (100k per party + 20k per promise) = 70k; fixed 100k
     expect(by['settle transaction']).toMatchObject({
       perDeviceGas: 70_000,
@@ -86,6 +90,9 @@ describe('EVM capacity (hand-worked example in docs/capacity.md)', () => {
       /block time must be greater than zero/,
     );
     expect(() => evmCapacity(d, NET, { revealWindowS: 60 })).toThrow(/shorter than the gate lead \(60 s\)/);
+    expect(() => evmCapacity(d, { blockGas: 400_000, blockTimeS: 2 }, { gas: GAS })).toThrow(
+      /a block of 400000 gas cannot carry one clearing chunk/,
+    );
   });
 
   it("reads bench:evm's gas model and names what is missing", () => {

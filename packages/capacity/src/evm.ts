@@ -1,9 +1,10 @@
 // Capacity of an EVM network for the market's contracts (docs/capacity.md "On an EVM chain"): the gas a
 // deployment spends per interval (orders or sealed commits and reveals, cancellations, readings, the
 // clearing, the settlement), from the gas bench:evm measures on anvil, held against what the network's
-// blocks carry in each window of the interval (block gas limit · window / block time), and the two
-// transactions that must each fit one block (the clearing's `finish`, `settle`). Gives the most devices
-// each constraint allows and the one that binds first.
+// blocks carry in each window of the interval (block gas limit · window / block time), and the one
+// transaction that must fit one block whatever the book (`settle`; the clearing goes in chunks sized to
+// the block, docs/evm.md "Chunked clearing"). Gives the most devices each constraint allows, the one that
+// binds first, and the clearing's chunks.
 import { InputError } from '@gridledger/base';
 import { DEVICE_KINDS, type Deployment, deriveLoad } from './model.ts';
 
@@ -19,12 +20,14 @@ export interface EvmGas {
   /** submitReadings of one reading, and per reading in a batch of 50. */
   reading: number;
   readingBatched: number;
-  /** The clearing's transactions (verifier begin, chunks, finish with the market's part): base + per order. */
+  /** The clearing's transactions (begin, submitOrders, finish, applyChunk): base + per order. */
   clearingBase: number;
   clearingPerOrder: number;
-  /** Of which the one `finish` transaction. */
+  /** Of which the `finish` transaction (the header: prices, flows, the upstream; not the orders). */
   finishBase: number;
-  finishPerOrder: number;
+  /** The heavier chunk transaction (applyChunk: payments, parties, promises): base + per order. */
+  chunkBase: number;
+  chunkPerOrder: number;
   /** settle (one transaction): base (2 parties) + per meter read + per promise. */
   settleBase: number;
   settlePerMeter: number;
@@ -42,21 +45,22 @@ export interface EvmGas {
  * gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
  */
 export const DEFAULT_EVM_GAS: EvmGas = {
-  placeOrder: 237_850,
+  placeOrder: 237_938,
   firstOrderExtra: 68_388,
   orderStep: 33_727,
-  cancelOrder: 62_376,
-  reading: 89_787,
-  readingBatched: 44_980,
-  clearingBase: 1_268_136,
-  clearingPerOrder: 161_367,
-  finishBase: 887_199,
-  finishPerOrder: 154_049,
-  settleBase: 113_553,
+  cancelOrder: 62_442,
+  reading: 90_074,
+  readingBatched: 45_180,
+  clearingBase: 1_652_178,
+  clearingPerOrder: 175_553,
+  finishBase: 623_220,
+  chunkBase: 436_727,
+  chunkPerOrder: 145_903,
+  settleBase: 113_655,
   settlePerMeter: 5_908,
   settlePerPromise: 38_313,
-  commitOrder: 195_389,
-  revealOrder: 235_849,
+  commitOrder: 195_477,
+  revealOrder: 235_871,
   revealStep: 21_661,
   forfeitPerCommitment: 21_028,
 };
@@ -131,7 +135,15 @@ export interface EvmCapacity {
   /** The most devices the network carries per interval, and the constraint that binds first. */
   maxDevices: number;
   binding: string;
+  /**
+   * The clearing in chunks at the deployment's device count: at most `ordersPerChunk` orders per chunk
+   * (80 % of a block, as the operator cuts them), `chunks` chunks, and the largest transaction's gas.
+   */
+  clearingChunks: { ordersPerChunk: number; chunks: number; largestTxGas: number };
 }
+
+/** Share of a block the operator fills with one chunk (packages/evm chunkGasBudget). */
+const CHUNK_BLOCK_SHARE = 0.8;
 
 /** Options of {@link evmCapacity}. */
 export interface EvmCapacityOptions {
@@ -224,8 +236,20 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     g.clearingBase,
   );
   add('readings', `${d.readingWindowS} s after the interval`, perBlocks(d.readingWindowS), readingGas, 0);
+  // E7: the clearing's chunks, each within 80 % of a block (any book: more chunks, in E4's window)
+  const ordersPerChunk = Math.floor((CHUNK_BLOCK_SHARE * net.blockGas - g.chunkBase) / g.chunkPerOrder);
+  if (!(ordersPerChunk >= 1) || g.finishBase > net.blockGas) {
+    throw new InputError(
+      `a block of ${net.blockGas} gas cannot carry one clearing chunk (${g.chunkBase} + ${g.chunkPerOrder} gas per order within 80 % of it) or the finish transaction (${g.finishBase} gas)`,
+    );
+  }
+  const ordersNow = o * n;
+  const chunks = Math.max(1, Math.ceil(ordersNow / ordersPerChunk));
+  const largestTxGas = Math.max(
+    g.finishBase,
+    g.chunkBase + g.chunkPerOrder * Math.min(Math.ceil(ordersNow), ordersPerChunk),
+  );
   // E8: one transaction fits one block
-  add('finish transaction', 'one block', net.blockGas, o * g.finishPerOrder, g.finishBase);
   add('settle transaction', 'one block', net.blockGas, settlePerDevice, g.settleBase / 2);
   const bind = constraints.reduce((a, b) => (b.maxDevices < a.maxDevices ? b : a));
   return {
@@ -237,5 +261,6 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     constraints,
     maxDevices: bind.maxDevices,
     binding: bind.name,
+    clearingChunks: { ordersPerChunk, chunks, largestTxGas },
   };
 }

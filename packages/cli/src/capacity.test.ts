@@ -74,7 +74,8 @@ describe('gridledger capacity', () => {
     const out = JSON.parse(r.stdout);
     expect(out.network).toEqual({ blockGas: 30_000_000, blockTimeS: 2 });
     expect(out.sealed).toBe(false);
-    expect(out.constraints.map((c: { name: string }) => c.name)).toContain('finish transaction');
+    expect(out.constraints.map((c: { name: string }) => c.name)).toContain('settle transaction');
+    expect(out.clearingChunks.ordersPerChunk).toBeGreaterThan(100);
     const least = Math.min(...out.constraints.map((c: { maxDevices: number }) => c.maxDevices));
     expect(out.maxDevices).toBe(least);
     // a bench:evm output file replaces the built-in gas: doubling every number halves the devices (about)

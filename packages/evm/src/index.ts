@@ -20,18 +20,26 @@ export {
 } from './certificate/format.ts';
 export { engineOrders, type ProducedCertificate, produceDcCertificate } from './certificate/produce.ts';
 export {
+  type AppliedOrderArgs,
+  appliedChunks,
+  CHUNK_GAS,
   type ClearedOrderArgs,
   type ClearingArgs,
+  type ClearingHeaderArgs,
+  chunkEnds,
   clearingArgs,
   type NetworkPartArgs,
   networkPartArgs,
   orderChunks,
+  type TradeArgs,
 } from './certificate/submission.ts';
 export {
+  chunkGasBudget,
   type DeployVerifierOptions,
   deployVerifier,
   revertName,
   type SubmissionGas,
+  type SubmitOptions,
   submitClearing,
   type VerifierClients,
 } from './certificate/verifier-client.ts';

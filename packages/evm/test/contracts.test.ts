@@ -9,11 +9,14 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { produceDcCertificate } from '../src/certificate/produce.ts';
 import {
+  type ClearedOrderArgs,
   type ClearingArgs,
+  chunkEnds,
   clearingArgs,
   networkPartArgs,
   orderChunks,
 } from '../src/certificate/submission.ts';
+import { submitClearing } from '../src/certificate/verifier-client.ts';
 import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
@@ -21,8 +24,10 @@ import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '..
 import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
+  type Call,
   cashProbe,
   GATE_LEAD_MS,
+  holdTime,
   INTERVAL_MS,
   market,
   meters,
@@ -325,18 +330,15 @@ describe('orders', () => {
 });
 
 describe('clearing seam', () => {
-  const emptyClearing = (k: bigint) => ({
+  const emptyHeader = (k: bigint) => ({
     interval: k,
     busIds: [1n, 2n, 3n],
     lmpMicrosPerMWh: [0n, 0n, 0n],
     lmpLowMicrosPerMWh: [0n, 0n, 0n],
     lmpHighMicrosPerMWh: [0n, 0n, 0n],
     branchFlowW: [0n, 0n],
-    orderIds: [],
-    clearedWh: [],
     upstreamImportWh: 0n,
     upstreamExportWh: 0n,
-    trades: [],
     resultHash: `0x${'00'.repeat(32)}`,
     certificateHash: `0x${'00'.repeat(32)}`,
   });
@@ -349,10 +351,12 @@ describe('clearing seam', () => {
       await expectRevert(
         w,
         who,
-        market(w, 'applyClearing', [emptyClearing(k)]),
+        market(w, 'beginApplying', [emptyHeader(k), 0n, 0n]),
         'only the clearing verifier',
         p,
       );
+      await expectRevert(w, who, market(w, 'applyOrders', [k, []]), 'only the clearing verifier', p);
+      await expectRevert(w, who, market(w, 'finishApplying', [k]), 'only the clearing verifier', p);
       await expectRevert(w, who, market(w, 'failClearing', [k, 'x']), 'only the clearing verifier', p);
     }
     await expectRevert(
@@ -692,32 +696,241 @@ describe('clearing through the verifier, and settlement', () => {
   });
 });
 
-describe('clearings the market refuses after the verifier passed them', () => {
-  /** Opens an operator session for interval k (begin + orders) and returns the honest clearing for finish. */
-  async function session(k: bigint): Promise<ClearingArgs> {
+describe('chunked clearing: verified in chunks, then applied in the same chunks (docs/evm.md)', () => {
+  const v = (fn: string, args: readonly unknown[]): Call => ({
+    address: w.verifier,
+    abi: ClearingVerifierAbi as Abi,
+    functionName: fn,
+    args,
+  });
+  /** The operator's honest clearing of interval k, as the contracts hold its book now. */
+  async function prepared(k: bigint) {
     const op = await w.clients(w.operator);
     const contracts = { market: w.addresses.market, verifier: w.verifier };
     const book = await readBook(op, contracts, k);
     const { network } = await readNetwork(op, w.addresses.registry);
     const net = await verifierNetwork(op, w.verifier, network, 5);
     const produced = await produceDcCertificate(network, net, book, 5);
-    const v = (fn: string, args: unknown[]) => ({
-      address: w.verifier,
-      abi: ClearingVerifierAbi as Abi,
-      functionName: fn,
-      args,
-    });
-    await send(w, w.operator, v('begin', [k, networkPartArgs(produced.certificate)]));
-    for (const ch of orderChunks(book, produced.certificate, 100)) {
+    const clearing = clearingArgs(net, book, produced, 5);
+    const sized = book.orders.map((o, i) => ({ steps: o.steps, trades: clearing.orders[i]!.trades }));
+    return { op, book, net, produced, cert: produced.certificate, clearing, sized };
+  }
+  /** Opens an operator session for interval k (begin + orders) and returns the honest clearing. */
+  async function session(k: bigint): Promise<ClearingArgs> {
+    const P = await prepared(k);
+    await send(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]));
+    for (const ch of orderChunks(P.book, P.cert, P.clearing, chunkEnds(P.sized, 10n ** 9n))) {
       await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
     }
-    return clearingArgs(net, book, produced, 5);
+    return P.clearing;
   }
-  const finish = (c: ClearingArgs) => ({
-    address: w.verifier,
-    abi: ClearingVerifierAbi as Abi,
-    functionName: 'finish',
-    args: [c],
+  /** Finishes the verification and applies the clearing in one chunk. */
+  async function finishAndApply(c: ClearingArgs) {
+    await send(w, w.operator, v('finish', [c.header]));
+    await send(w, w.operator, v('applyChunk', [c.header.interval, 0n, c.orders]));
+  }
+  /**
+   * Eight orders alternating buyer (alice, bus 2) and seller (bob, bus 3): line 2-3 congests, alice also
+   * buys from the upstream; the trades cross every chunk of two orders.
+   */
+  async function placeBook(k: bigint) {
+    const buys = [
+      step(50_000n, 80_000_000n),
+      step(20_000n, 120_000_000n),
+      step(30_000n, 60_000_000n),
+      step(10_000n, 25_000_000n),
+    ];
+    const sells = [
+      step(10_000n, 30_000_000n),
+      step(10_000n, 50_000_000n),
+      step(20_000n, 20_000_000n),
+      step(5_000n, 90_000_000n),
+    ];
+    for (let i = 0; i < 4; i++) {
+      await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [buys[i]!]]));
+      await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [sells[i]!]]));
+    }
+    await mineAt(w, gateOf(k));
+  }
+  /** Everything a clearing of interval k changes, as the market's views show it. */
+  async function outcome(k: bigint) {
+    const promises = [];
+    const first = (await read<bigint[]>(w, market(w, 'intervalRecord', [k])))[0]!;
+    const count = (await read<bigint[]>(w, market(w, 'intervalRecord', [k])))[1]!;
+    for (let id = first; id < first + count; id++) promises.push(await read(w, market(w, 'promiseOf', [id])));
+    const orders = [];
+    for (let id = 1n; id <= 8n; id++) orders.push(await read(w, market(w, 'order', [id])));
+    return {
+      state: await read(w, market(w, 'intervalState', [k])),
+      record: await read(w, market(w, 'intervalRecord', [k])),
+      lmp: await Promise.all([1n, 2n, 3n].map((b) => read(w, market(w, 'lmpRange', [k, b])))),
+      flows: await read(w, market(w, 'flows', [k])),
+      orders,
+      promises,
+      cash: await cashProbe(w)(),
+    };
+  }
+
+  it('a book in 4 chunks clears exactly as in one; an interrupted submission resumes; blocks of 30 M gas', async () => {
+    const k = w.k0;
+    await placeBook(k);
+    const P = await prepared(k);
+    expect((await P.op.public.getBlock()).gasLimit).toBe(30_000_000n);
+    // sellers 2 and 6 (chunks 1 and 3 of 4) sell to buyers 1 and 3 (chunks 1 and 2)
+    expect(P.clearing.orders.filter((o) => o.trades.length > 0).map((o) => o.id)).toEqual([2n, 6n]);
+    const snap = await rpc<string>(w, 'evm_snapshot');
+    const one = await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5);
+    expect([one.chunks.length, one.apply.length]).toEqual([1, 1]);
+    const whole = await outcome(k);
+    expect((whole.state as unknown[])[0]).toBe(1);
+    expect(whole.promises.length).toBeGreaterThanOrEqual(2);
+
+    expect(await rpc<boolean>(w, 'evm_revert', [snap])).toBe(true);
+    const snap2 = await rpc<string>(w, 'evm_snapshot');
+    const four = await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5, { maxOrders: 2 });
+    expect([four.chunks.length, four.apply.length]).toEqual([4, 4]);
+    expect(await outcome(k)).toEqual(whole);
+
+    // Interrupted after two verified chunks: the next run continues from the verifier's progress.
+    expect(await rpc<boolean>(w, 'evm_revert', [snap2])).toBe(true);
+    const snap3 = await rpc<string>(w, 'evm_snapshot');
+    const chunks = orderChunks(P.book, P.cert, P.clearing, [2, 4, 6, 8]);
+    await send(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]));
+    for (const ch of chunks.slice(0, 2))
+      await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
+    const resumed = await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5, { maxOrders: 2 });
+    expect(resumed.begin).toBe(0n);
+    expect([resumed.chunks.length, resumed.apply.length]).toEqual([2, 4]);
+    expect(await outcome(k)).toEqual(whole);
+
+    // Interrupted while applying (verified, one chunk applied): anyone's next run applies the rest.
+    expect(await rpc<boolean>(w, 'evm_revert', [snap3])).toBe(true);
+    await send(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]));
+    for (const ch of chunks) await send(w, w.operator, v('submitOrders', [k, ch.first, ch.orders]));
+    await send(w, w.operator, v('finish', [P.clearing.header]));
+    await send(w, w.operator, v('applyChunk', [k, 0n, P.clearing.orders.slice(0, 2)]));
+    const carol = await w.clients(w.carol);
+    const rest = await submitClearing(carol, w.verifier, P.net, P.book, P.produced, 5);
+    expect([rest.begin, rest.chunks.length, rest.finish, rest.apply.length]).toEqual([0n, 0, 0n, 3]);
+    expect(await outcome(k)).toEqual(whole);
+  });
+
+  /** Mines a block at the latest block's time (a new block gas limit takes effect). */
+  async function holdTimeAndMine() {
+    await holdTime(w);
+    await rpc(w, 'evm_mine', []);
+  }
+
+  it('cuts the chunks from the block gas limit: at 3 M gas the same book goes in several chunks', async () => {
+    const k = w.k0;
+    await placeBook(k);
+    const P = await prepared(k);
+    const snap = await rpc<string>(w, 'evm_snapshot');
+    const whole = await (async () => {
+      await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5);
+      return outcome(k);
+    })();
+    expect(await rpc<boolean>(w, 'evm_revert', [snap])).toBe(true);
+    await rpc(w, 'evm_setBlockGasLimit', ['0x2dc6c0']); // 3,000,000, from the next block
+    try {
+      await holdTimeAndMine();
+      expect((await P.op.public.getBlock()).gasLimit).toBe(3_000_000n);
+      const small = await submitClearing(P.op, w.verifier, P.net, P.book, P.produced, 5);
+      expect(small.chunks.length).toBeGreaterThanOrEqual(2);
+      expect(small.apply.length).toBe(small.chunks.length);
+      for (const g of [small.begin, small.finish, ...small.chunks, ...small.apply])
+        expect(g).toBeLessThan(3_000_000n);
+      expect(await outcome(k)).toEqual(whole);
+    } finally {
+      await rpc(w, 'evm_setBlockGasLimit', ['0x1c9c380']); // 30,000,000
+      await holdTimeAndMine();
+    }
+  });
+
+  it('refuses a wrong, reordered, duplicate or foreign chunk and an early finish, changing nothing', async () => {
+    const k = w.k0;
+    await placeBook(k);
+    const P = await prepared(k);
+    const chunks = orderChunks(P.book, P.cert, P.clearing, [2, 4, 6, 8]);
+    const p = async () => ({
+      cash: await cashProbe(w)(),
+      state: await read(w, market(w, 'intervalState', [k])),
+      session: await read(w, v('sessionOf', [k, w.operator.address])),
+      applying: await read(w, v('applyingOf', [k])),
+    });
+    const submit = (kk: bigint, first: bigint, orders: ClearedOrderArgs[]) =>
+      v('submitOrders', [kk, first, orders]);
+    await expectRevert(w, w.operator, submit(k, 0n, chunks[0]!.orders), 'NoSession', p);
+    await send(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]));
+    // finish before any chunk: the market's book has orders not checked
+    await expectRevert(w, w.operator, v('finish', [P.clearing.header]), 'BookDiffers', p);
+    // a chunk out of order, a chunk for another interval
+    await expectRevert(w, w.operator, submit(k, 2n, chunks[1]!.orders), 'ChunkOutOfOrder', p);
+    await expectRevert(w, w.operator, submit(k + 1n, 0n, chunks[0]!.orders), 'NoSession', p);
+    // a wrong fill: the seller's Wh no longer match the trades it carries
+    const sell = chunks[0]!.orders[1]!;
+    expect(sell.side).toBe(1);
+    expect(sell.clearedWh[0]).toBeGreaterThan(0n);
+    const wrongFill = [chunks[0]!.orders[0]!, { ...sell, clearedWh: [sell.clearedWh[0]! - 1n] }];
+    await expectRevert(w, w.operator, submit(k, 0n, wrongFill), 'TradesDiffer', p);
+    // an order that is not the market's (another owner)
+    const foreign = [{ ...chunks[0]!.orders[0]!, owner: w.carol.address }, sell];
+    await expectRevert(w, w.operator, submit(k, 0n, foreign), 'BookDiffers', p);
+    // a trade naming the wrong side
+    const swapped = [
+      chunks[0]!.orders[0]!,
+      {
+        ...sell,
+        trades: sell.trades.map((t) => ({ ...t, sellerOrder: t.buyerOrder, buyerOrder: t.sellerOrder })),
+      },
+    ];
+    await expectRevert(w, w.operator, submit(k, 0n, swapped), 'TradeInvalid', p);
+    await send(w, w.operator, submit(k, 0n, chunks[0]!.orders));
+    // the same chunk again; finish before all chunks
+    await expectRevert(w, w.operator, submit(k, 0n, chunks[0]!.orders), 'ChunkOutOfOrder', p);
+    await expectRevert(w, w.operator, v('finish', [P.clearing.header]), 'BookDiffers', p);
+    for (const ch of chunks.slice(1)) await send(w, w.operator, submit(k, ch.first, ch.orders));
+    // a header with a wrong price, flow or upstream exchange
+    const h = P.clearing.header;
+    const wrongPrice = { ...h, lmpMicrosPerMWh: h.lmpMicrosPerMWh.map((x, i) => (i === 1 ? x + 1n : x)) };
+    await expectRevert(w, w.operator, v('finish', [wrongPrice]), 'PricesDiffer', p);
+    await expectRevert(
+      w,
+      w.operator,
+      v('finish', [{ ...h, branchFlowW: h.branchFlowW.map((f) => f + 1n) }]),
+      'FlowsDiffer',
+      p,
+    );
+    await expectRevert(
+      w,
+      w.operator,
+      v('finish', [{ ...h, upstreamImportWh: h.upstreamImportWh + 1n }]),
+      'UpstreamDiffers',
+      p,
+    );
+    // nothing of the market changed so far
+    expect(await read(w, market(w, 'intervalState', [k]))).toEqual([0, 0n, 8n, 0n]);
+    await send(w, w.operator, v('finish', [h]));
+    // Applying: the interval cannot expire half-applied; chunks must be the verified ones, in order.
+    await expectRevert(w, w.carol, market(w, 'expireClearing', [k]), 'is being cleared', p);
+    // nor can a new session restart it (that would drop the checkpoints being applied)
+    await expectRevert(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]), 'BeingApplied', p);
+    const applied = (i: number) => P.clearing.orders.slice(2 * i, 2 * i + 2);
+    await expectRevert(w, w.carol, v('applyChunk', [k, 1n, applied(1)]), 'ChunkOutOfOrder', p);
+    await expectRevert(w, w.carol, v('applyChunk', [k + 1n, 0n, applied(0)]), 'NotApplying', p);
+    const altered = applied(0).map((o) => ({ ...o, clearedWh: o.clearedWh + 1n }));
+    await expectRevert(w, w.carol, v('applyChunk', [k, 0n, altered]), 'ChunkDiffers', p);
+    await expectRevert(w, w.carol, v('applyChunk', [k, 0n, applied(1)]), 'ChunkDiffers', p);
+    await expectRevert(
+      w,
+      w.carol,
+      v('applyChunk', [k, 0n, [...applied(0), ...applied(1)]]),
+      'ChunkDiffers',
+      p,
+    );
+    for (let i = 0; i < 4; i++) await send(w, w.carol, v('applyChunk', [k, BigInt(i), applied(i)]));
+    expect((await read<unknown[]>(w, market(w, 'intervalState', [k])))[0]).toBe(1);
+    await expectRevert(w, w.carol, v('applyChunk', [k, 3n, applied(3)]), 'NotApplying', p);
   });
 
   it('refuses trades that do not add up or name the wrong side, and applies the honest one after', async () => {
@@ -725,55 +938,47 @@ describe('clearings the market refuses after the verifier passed them', () => {
     await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(50_000n, 80_000_000n)]]));
     await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(60_000n, 30_000_000n)]]));
     await mineAt(w, gateOf(k));
-    const honest = await session(k);
-    expect(honest.trades).toEqual([{ sellerOrder: 2n, buyerOrder: 1n, energyWh: 25_000n }]);
+    const P = await prepared(k);
+    const honest = P.clearing;
+    expect(honest.orders).toEqual([
+      { id: 1n, clearedWh: 25_000n, trades: [] },
+      { id: 2n, clearedWh: 25_000n, trades: [{ sellerOrder: 2n, buyerOrder: 1n, energyWh: 25_000n }] },
+    ]);
     const p = async () => ({
       cash: await cashProbe(w)(),
       state: await read(w, market(w, 'intervalState', [k])),
     });
-    const t = honest.trades[0]!;
+    const [buy, sell] = orderChunks(P.book, P.cert, honest, [2])[0]!.orders as [
+      ClearedOrderArgs,
+      ClearedOrderArgs,
+    ];
+    const t = sell.trades[0]!;
+    const begin = () => send(w, w.operator, v('begin', [k, networkPartArgs(P.cert)]));
+    const chunk = (trades: ClearedOrderArgs['trades']) =>
+      v('submitOrders', [k, 0n, [buy, { ...sell, trades }]]);
+    await begin();
+    await expectRevert(w, w.operator, chunk([{ ...t, energyWh: 24_999n }]), 'TradesDiffer', p);
+    await expectRevert(w, w.operator, chunk([]), 'TradesDiffer', p);
+    await expectRevert(w, w.operator, chunk([{ ...t, energyWh: 0n }, t]), 'TradeInvalid', p);
+    await expectRevert(w, w.operator, chunk([{ ...t, sellerOrder: 1n, buyerOrder: 2n }]), 'TradeInvalid', p);
+    // a buyer carrying a trade with another seller than the upstream
     await expectRevert(
       w,
       w.operator,
-      finish({ ...honest, trades: [{ ...t, energyWh: 24_999n }] }),
-      'the trades of order 1 sum to 24999 Wh, it cleared 25000',
+      v('submitOrders', [k, 0n, [{ ...buy, trades: [t] }, sell]]),
+      'TradeInvalid',
       p,
     );
-    await expectRevert(
-      w,
-      w.operator,
-      finish({ ...honest, trades: [] }),
-      'the trades of order 1 sum to 0 Wh',
-      p,
-    );
-    await expectRevert(
-      w,
-      w.operator,
-      finish({ ...honest, trades: [{ ...t, sellerOrder: 1n, buyerOrder: 2n }] }),
-      'is not a sell order',
-      p,
-    );
-    await expectRevert(
-      w,
-      w.operator,
-      finish({ ...honest, trades: [{ ...t, sellerOrder: 7n }] }),
-      'a trade names order 7, not in the clearing',
-      p,
-    );
-    await expectRevert(
-      w,
-      w.operator,
-      finish({
-        ...honest,
-        trades: [
-          { ...t, sellerOrder: 0n },
-          { ...t, buyerOrder: 0n },
-        ],
-      }),
-      "the upstream's trades do not sum to its import and export",
-      p,
-    );
-    await send(w, w.operator, finish(honest));
+    // sold to an order not in the book: buy order 1 and "order 7" stay unbalanced
+    await send(w, w.operator, chunk([{ ...t, buyerOrder: 7n }]));
+    await expectRevert(w, w.operator, v('finish', [honest.header]), 'BuyersUnbalanced', p);
+    // sold to the upstream, which bought nothing
+    await begin();
+    await send(w, w.operator, chunk([{ ...t, buyerOrder: 0n }]));
+    await expectRevert(w, w.operator, v('finish', [honest.header]), 'UpstreamDiffers', p);
+    await begin();
+    await send(w, w.operator, chunk(sell.trades));
+    await finishAndApply(honest);
     expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
   });
 
@@ -783,8 +988,7 @@ describe('clearings the market refuses after the verifier passed them', () => {
     await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(10_000n, 120_000_000n)]]));
     await mineAt(w, gateOf(k));
     const operatorBefore = await cashOf(w.operator.address);
-    const honest = await session(k);
-    await send(w, w.operator, finish(honest));
+    await finishAndApply(await session(k));
     expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(100_000_000n);
     expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 1_000_000n);
     expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);

@@ -221,6 +221,10 @@ function runEvm(flags: CapacityFlags, format: 'table' | 'json'): void {
   console.log(
     `an EVM network of ${si(blockGas)} gas every ${blockTimeS} s carries ${cap.maxDevices.toLocaleString('en-US')} devices per ${d.intervalS} s interval (${cap.sealed ? 'sealed bids' : 'open book'}); binds first: ${cap.binding}`,
   );
+  const ch = cap.clearingChunks;
+  console.log(
+    `the clearing goes in chunks of at most ${ch.ordersPerChunk.toLocaleString('en-US')} orders (80% of a block): ${ch.chunks} chunk${ch.chunks === 1 ? '' : 's'} at ${si(cap.devices, 0)} devices, the largest transaction ${si(ch.largestTxGas)} gas`,
+  );
   if (at && cap.devices > cap.maxDevices) log(`note: ${cap.devices} devices exceed it`);
   if (!flags.measured)
     log('note: gas from the built-in bench:evm numbers (pass --measured FILE to use your own run)');

@@ -29,7 +29,10 @@ export function registerOperator(program: Command): void {
     .requiredOption('--contracts <file>', 'addresses.json of the deployment')
     .requiredOption('--key-file <file>', "file holding the operator's secp256k1 private key (64 hex digits)")
     .option('--once', 'clear the intervals due now and exit')
-    .option('--chunk <orders>', 'orders per submitOrders transaction', '100')
+    .option(
+      '--chunk <orders>',
+      'at most this many orders per chunk transaction (default: as many as fit 80% of the block gas limit)',
+    )
     .option('--poll-ms <ms>', 'wait between looks for due intervals', '2000')
     .option('--format <format>', 'table or json (one JSON object per interval)', 'table')
     .addHelpText('after', HELP)
@@ -39,14 +42,14 @@ export function registerOperator(program: Command): void {
         contracts: string;
         keyFile: string;
         once?: boolean;
-        chunk: string;
+        chunk?: string;
         pollMs: string;
         format: string;
       }) => {
         const format = parseFormat(o.format);
-        const chunk = Number(o.chunk);
+        const chunk = o.chunk === undefined ? undefined : Number(o.chunk);
         const pollMs = Number(o.pollMs);
-        if (!Number.isSafeInteger(chunk) || chunk < 1)
+        if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1))
           throw new UsageError(`--chunk must be a whole number >= 1, got "${o.chunk}"`);
         if (!Number.isSafeInteger(pollMs) || pollMs < 100)
           throw new UsageError(`--poll-ms must be a whole number >= 100, got "${o.pollMs}"`);
@@ -69,7 +72,7 @@ export function registerOperator(program: Command): void {
         try {
           await runOperator(clients, {
             contracts,
-            chunkOrders: chunk,
+            ...(chunk === undefined ? {} : { chunkOrders: chunk }),
             pollMs,
             once: o.once === true,
             signal: stop.signal,

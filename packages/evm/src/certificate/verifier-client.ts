@@ -1,12 +1,33 @@
 // The clearing verifier from TypeScript: deploying it for a market (the integer network registered in
 // chunks, checked against the registry and locked; the market then names it), and submitting one
-// clearing as begin → submitOrders (chunks) → finish, with the gas of each transaction.
+// clearing as begin → submitOrders (chunks) → finish → applyChunk (the same chunks), with the gas of each
+// transaction; chunks are cut to fit the chain's block gas limit, and a submission interrupted part-way
+// resumes from the verifier's stored progress (docs/evm.md "Chunked clearing").
 import { InputError } from '@gridledger/base';
-import type { Abi, Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from 'viem';
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  encodeAbiParameters,
+  type Hex,
+  keccak256,
+  type PublicClient,
+  parseAbiParameters,
+  type Transport,
+  type WalletClient,
+} from 'viem';
 import { ClearingVerifierAbi, ClearingVerifierBytecode } from '../generated/ClearingVerifier.ts';
 import type { CertificateTolerances, ClearingBook, IntegerNetwork } from './format.ts';
 import type { ProducedCertificate } from './produce.ts';
-import { clearingArgs, networkPartArgs, orderChunks } from './submission.ts';
+import {
+  type AppliedOrderArgs,
+  appliedChunks,
+  chunkEnds,
+  clearingArgs,
+  networkPartArgs,
+  orderChunks,
+} from './submission.ts';
 
 const abi = ClearingVerifierAbi as Abi;
 
@@ -67,11 +88,14 @@ export async function deployVerifier(
   return { address: d.address, gasUsed: gas };
 }
 
-/** Gas of one submitted clearing, per transaction kind. */
+/** Gas of one submitted clearing, per transaction kind (0 / empty for a step done by an earlier run). */
 export interface SubmissionGas {
   begin: bigint;
+  /** `submitOrders`, per chunk (verification). */
   chunks: bigint[];
   finish: bigint;
+  /** `applyChunk`, per chunk (the market applies the verified orders). */
+  apply: bigint[];
   total: bigint;
 }
 
@@ -114,10 +138,52 @@ export function revertName(e: unknown): string {
   return first?.shortMessage ?? String(e);
 }
 
+/** The verifier's running commitment over applied orders (its `submitOrders` / `applyChunk` chain). */
+function resultChain(orders: readonly AppliedOrderArgs[]): Hex {
+  let chain: Hex = `0x${'00'.repeat(32)}`;
+  for (const o of orders) {
+    chain = keccak256(encodeAbiParameters(CHAIN_STEP, [chain, o.id, o.clearedWh, o.trades]));
+  }
+  return chain;
+}
+
+const CHAIN_STEP = parseAbiParameters(
+  'bytes32 chain, uint256 id, uint64 clearedWh, (uint256 sellerOrder, uint256 buyerOrder, uint64 energyWh)[] trades',
+);
+
+/** Options of {@link submitClearing}. */
+export interface SubmitOptions {
+  /** At most this many orders per chunk (default: no cap besides gas). */
+  maxOrders?: number;
+  /** Modelled gas per chunk (default: 80 % of the latest block's gas limit). */
+  gasBudget?: bigint;
+}
+
+/** The gas budget of one chunk: 80 % of the chain's block gas limit (the latest block's). */
+export async function chunkGasBudget(c: Pick<VerifierClients, 'public'>): Promise<bigint> {
+  const block = await c.public.getBlock({ blockTag: 'latest' });
+  return (block.gasLimit * 8n) / 10n;
+}
+
+async function view<T>(
+  c: VerifierClients,
+  verifier: Address,
+  functionName: string,
+  args: readonly unknown[],
+) {
+  return (await c.public.readContract({ address: verifier, abi, functionName, args } as Parameters<
+    typeof c.public.readContract
+  >[0])) as T;
+}
+
 /**
- * Submits a produced certificate to the verifier: begin, the book in chunks of `chunkOrders`, finish.
- * @throws InputError naming the verifier's error when a transaction is rejected (nothing is applied).
- * @example await submitClearing(clients, verifier, net, book, produced, 5, 100)
+ * Submits a produced certificate to the verifier: begin, the book in chunks (verified, nothing applied),
+ * finish (the whole clearing checked; the market starts applying), then the same chunks to apply. Each
+ * chunk's modelled gas fits the budget. When the verifier already holds progress for this interval — a
+ * clearing being applied, or this account's session part-way — it continues from there.
+ * @throws InputError naming the verifier's error when a transaction is rejected (a rejected verification
+ *   step applies nothing; see docs/evm.md for what a rejected apply step means).
+ * @example await submitClearing(clients, verifier, net, book, produced, 5, { maxOrders: 100 })
  */
 export async function submitClearing(
   c: VerifierClients,
@@ -126,14 +192,58 @@ export async function submitClearing(
   book: ClearingBook,
   produced: ProducedCertificate,
   intervalMinutes: number,
-  chunkOrders = 100,
+  options: SubmitOptions = {},
 ): Promise<SubmissionGas> {
   const cert = produced.certificate;
-  const begin = await send(c, verifier, 'begin', [book.interval, networkPartArgs(cert)]);
-  const chunks: bigint[] = [];
-  for (const ch of orderChunks(book, cert, chunkOrders)) {
-    chunks.push(await send(c, verifier, 'submitOrders', [book.interval, ch.first, ch.orders]));
+  const k = book.interval;
+  const clearing = clearingArgs(net, book, produced, intervalMinutes);
+  const budget = options.gasBudget ?? (await chunkGasBudget(c));
+  const sized = book.orders.map((o, i) => ({ steps: o.steps, trades: clearing.orders[i]!.trades }));
+  const gas: SubmissionGas = { begin: 0n, chunks: [], finish: 0n, apply: [], total: 0n };
+  const [applying, nextApply, appliedEnds] = await view<[boolean, bigint, readonly number[]]>(
+    c,
+    verifier,
+    'applyingOf',
+    [k],
+  );
+  let ends: number[];
+  let firstApply = 0;
+  let verified = 0;
+  if (applying) {
+    ends = [...appliedEnds];
+    firstApply = Number(nextApply);
+  } else {
+    const [open, nextOrder, doneEnds, chain] = await view<[boolean, bigint, readonly number[], Hex]>(
+      c,
+      verifier,
+      'sessionOf',
+      [k, c.wallet.account.address],
+    );
+    const done = Number(nextOrder);
+    // Resume an earlier run's session only when what it verified is this clearing's first orders.
+    if (
+      open &&
+      done > 0 &&
+      done <= book.orders.length &&
+      resultChain(clearing.orders.slice(0, done)) === chain
+    ) {
+      ends = [...doneEnds, ...chunkEnds(sized.slice(done), budget, options.maxOrders).map((e) => e + done)];
+      verified = doneEnds.length;
+    } else {
+      gas.begin = await send(c, verifier, 'begin', [k, networkPartArgs(cert)]);
+      ends = chunkEnds(sized, budget, options.maxOrders);
+    }
+    const chunks = orderChunks(book, cert, clearing, ends);
+    for (let i = verified; i < chunks.length; i++) {
+      gas.chunks.push(await send(c, verifier, 'submitOrders', [k, chunks[i]!.first, chunks[i]!.orders]));
+    }
+    gas.finish = await send(c, verifier, 'finish', [clearing.header]);
   }
-  const finish = await send(c, verifier, 'finish', [clearingArgs(net, book, produced, intervalMinutes)]);
-  return { begin, chunks, finish, total: begin + chunks.reduce((a, b) => a + b, 0n) + finish };
+  const apply = appliedChunks(clearing, ends);
+  for (let i = firstApply; i < apply.length; i++) {
+    gas.apply.push(await send(c, verifier, 'applyChunk', [k, BigInt(i), apply[i]!]));
+  }
+  const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
+  gas.total = gas.begin + sum(gas.chunks) + gas.finish + sum(gas.apply);
+  return gas;
 }

@@ -54,6 +54,9 @@ const sealedAbi = parseAbi([
   'function revealWindow(uint64 interval) view returns (uint256 opensMs, uint256 closesMs)',
 ]) as Abi;
 
+/** Orders per bookPage read. */
+const BOOK_PAGE = 200n;
+
 type ReadFn = <T>(address: Address, abi: Abi, functionName: string, args?: readonly unknown[]) => Promise<T>;
 
 function reader(c: EvmClients): ReadFn {
@@ -108,15 +111,26 @@ export async function readBook(
   k: bigint,
 ): Promise<ClearingBook> {
   const read = reader(c);
-  const open = await read<
-    readonly {
-      id: bigint;
-      owner: Address;
-      bus: bigint;
-      side: number;
-      steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
-    }[]
-  >(contracts.market, marketAbi, 'openOrders', [k]);
+  type Row = {
+    id: bigint;
+    owner: Address;
+    bus: bigint;
+    side: number;
+    steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+  };
+  // Page by page (bookPage), so that a large book's read stays within a node's eth_call gas cap.
+  const open: Row[] = [];
+  for (let cursor = 0n; ; ) {
+    const [page, , next] = await read<[readonly Row[], readonly bigint[], bigint]>(
+      contracts.market,
+      marketAbi,
+      'bookPage',
+      [k, cursor, BOOK_PAGE],
+    );
+    open.push(...page);
+    if (page.length < BOOK_PAGE || next === cursor) break;
+    cursor = next;
+  }
   const [bus, sell, buy] = await read<
     [bigint, { energyWh: bigint; priceMicrosPerMWh: bigint }, { energyWh: bigint; priceMicrosPerMWh: bigint }]
   >(contracts.verifier, verifierAbi, 'upstreamBook');
@@ -163,7 +177,7 @@ export async function clearIntervalOnChain(
   c: EvmClients,
   contracts: OperatorContracts,
   k: bigint,
-  chunkOrders = 100,
+  chunkOrders?: number,
 ): Promise<IntervalClearing | undefined> {
   const minutes = await marketIntervalMinutes(c, contracts.market);
   const book = await readBook(c, contracts, k);
@@ -172,7 +186,9 @@ export async function clearIntervalOnChain(
   const { network } = await readNetwork(c, registry);
   const net = await verifierNetwork(c, contracts.verifier, network, minutes);
   const produced = await produceDcCertificate(network, net, book, minutes);
-  const gas = await submitClearing(c, contracts.verifier, net, book, produced, minutes, chunkOrders);
+  const gas = await submitClearing(c, contracts.verifier, net, book, produced, minutes, {
+    ...(chunkOrders === undefined ? {} : { maxOrders: chunkOrders }),
+  });
   const cert = produced.certificate;
   const lmps = cert.lmpMicrosPerMWh;
   return {
@@ -184,7 +200,7 @@ export async function clearIntervalOnChain(
     minLmpMicrosPerMWh: [...lmps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0]!,
     maxLmpMicrosPerMWh: [...lmps].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))[0]!,
     gas,
-    transactions: 2 + gas.chunks.length,
+    transactions: (gas.begin > 0n ? 1 : 0) + gas.chunks.length + (gas.finish > 0n ? 1 : 0) + gas.apply.length,
   };
 }
 

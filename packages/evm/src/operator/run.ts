@@ -21,7 +21,7 @@ export type IntervalOutcome =
 /** Options of {@link runOperator}. */
 export interface OperatorRunOptions {
   contracts: OperatorContracts;
-  /** Orders per submitOrders transaction (default 100). */
+  /** At most this many orders per chunk (default: as many as fit 80 % of the block gas limit). */
   chunkOrders?: number;
   /** Wait between looks, ms (default 2000). */
   pollMs?: number;
@@ -56,7 +56,7 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
       if (o.signal?.aborted) return out;
       let r: IntervalOutcome;
       try {
-        const cleared = await clearIntervalOnChain(c, o.contracts, k, o.chunkOrders ?? 100);
+        const cleared = await clearIntervalOnChain(c, o.contracts, k, o.chunkOrders);
         r = cleared ? { kind: 'cleared', ...cleared } : { kind: 'empty', interval: k };
       } catch (e) {
         if (!(e instanceof GridledgerError)) throw e;
