@@ -64,6 +64,12 @@ abstract contract MarketBase {
         MarketClock clock;
         /** Sealed bids (commit-reveal, docs/market-rules.md §6b); revealWindowMs 0: an open book. */
         SealedBids sealedBids;
+        /**
+         * Orders capped by the registered meters (market-rules §10 "Orders", as the native
+         * ordersCappedByMeters): an owner's open orders at a bus, interval and side may not exceed
+         * Σ capacityW × interval of its meters there.
+         */
+        bool ordersCappedByMeters;
     }
 
     /** Commitments until the gate, reveals in a window after it, clearing when it closes (MarketSealed). */

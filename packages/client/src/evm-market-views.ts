@@ -199,6 +199,7 @@ export class EvmMarketViews implements MarketViews {
         maxStepsPerOrder: c.maxStepsPerOrder,
         minStepWh: s(c.minStepWh),
         ...(c.maxOrderWh === 0n ? {} : { maxOrderWh: s(c.maxOrderWh) }),
+        ...(c.ordersCappedByMeters ? { ordersCappedByMeters: true } : {}),
         clock: {
           blockOriginMs: s(c.clock.blockOriginMs),
           marketOriginMs: s(c.clock.marketOriginMs),

@@ -11,6 +11,7 @@ import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import {
   GATE_LEAD_MS,
   INTERVAL_MS,
+  METER_CAPACITY_W,
   market,
   meters,
   mineAt,
@@ -127,12 +128,22 @@ try {
     await send(
       w,
       w.operator,
-      registry(w, 'registerMeter', [100n + BigInt(i), w.meterKey.address, 2n, w.alice.address]),
+      registry(w, 'registerMeter', [
+        100n + BigInt(i),
+        w.meterKey.address,
+        2n,
+        w.alice.address,
+        METER_CAPACITY_W,
+      ]),
     );
   }
   rows.push([
     'registerMeter',
-    await send(w, w.operator, registry(w, 'registerMeter', [99n, w.meterKey.address, 2n, w.alice.address])),
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [99n, w.meterKey.address, 2n, w.alice.address, METER_CAPACITY_W]),
+    ),
   ]);
   // the clearing through the verifier (every transaction of the operator's submission)
   await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
@@ -217,7 +228,13 @@ try {
     await send(
       w,
       w.operator,
-      registry(w, 'registerMeter', [200n + BigInt(i), w.meterKey.address, 3n, w.bob.address]),
+      registry(w, 'registerMeter', [
+        200n + BigInt(i),
+        w.meterKey.address,
+        3n,
+        w.bob.address,
+        METER_CAPACITY_W,
+      ]),
     );
   }
   const kD = (deadline(kC) + GATE_LEAD_MS) / INTERVAL_MS + 2n;

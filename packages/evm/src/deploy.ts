@@ -62,6 +62,12 @@ export interface EvmMarketConfig {
    * gateLeadMs) and the forfeited share of an unrevealed deposit (0..10000 bps). Absent: an open book.
    */
   sealed?: { revealWindowMs: bigint; forfeitBps: number };
+  /**
+   * Orders capped by the registered meters (market-rules §10 "Orders", the native ordersCappedByMeters):
+   * an owner's open orders at a bus, interval and side <= Σ capacityW × interval of its meters there.
+   * Absent: false.
+   */
+  ordersCappedByMeters?: boolean;
 }
 
 /** Where the contracts of one deployment live (`addresses.json`). */
@@ -178,8 +184,12 @@ export async function deployMarket(
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
   // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
-  const { sealed, ...rest } = cfg;
-  const contractConfig = { ...rest, sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 } };
+  const { sealed, ordersCappedByMeters, ...rest } = cfg;
+  const contractConfig = {
+    ...rest,
+    sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
+    ordersCappedByMeters: ordersCappedByMeters ?? false,
+  };
   const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);
   const sealedEngine = await deploy('sealedEngine', MarketSealedAbi, MarketSealedBytecode, common);

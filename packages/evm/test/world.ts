@@ -74,6 +74,8 @@ export interface World {
 }
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
+/** Capacity of alice's and bob's meters: 1 GW (83,333,333 Wh in a 5-minute interval). */
+export const METER_CAPACITY_W = 1_000_000_000n;
 
 /**
  * Starts anvil, deploys the market, registers the network, participants, meters and funds them.
@@ -130,12 +132,14 @@ export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Prom
     meterKey.address,
     2n,
     alice.address,
+    METER_CAPACITY_W,
   ]);
   await sendCall(op, addresses.registry, RegistryAbi, 'registerMeter', [
     2n,
     meterKey.address,
     3n,
     bob.address,
+    METER_CAPACITY_W,
   ]);
   for (const a of [alice, bob, carol, operator]) {
     await sendCall(d, addresses.cash, TestStablecoinAbi, 'mint', [a.address, ALICE_CASH]);

@@ -40,6 +40,7 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
 import { type Scenario, withPacing } from './scenario.ts';
@@ -325,7 +326,13 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       {
         from: deployer,
         to: c.registry,
-        data: call(RegistryAbi as Abi, 'registerMeter', [d.meterId, d.meterKey.address, bus, a]),
+        data: call(RegistryAbi as Abi, 'registerMeter', [
+          d.meterId,
+          d.meterKey.address,
+          bus,
+          a,
+          connectionCapacityW(d.spec),
+        ]),
         gas: GAS.meter,
       },
       { from: deployer, to: a, value: DEVICE_GAS_WEI, gas: GAS.transfer },

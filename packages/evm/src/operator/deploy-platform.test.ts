@@ -55,6 +55,17 @@ describe('loadDeployConfig', () => {
     expect(d.market.sealed).toEqual({ revealWindowMs: 30_000n, forfeitBps: 0 });
   });
 
+  it('caps orders by the registered meters when asked (absent: not capped)', async () => {
+    const c = await loadDeployConfig(
+      file('capped.json', { market: { ordersCappedByMeters: true } }),
+      me,
+      CASES,
+    );
+    expect(c.market.ordersCappedByMeters).toBe(true);
+    const d = await loadDeployConfig(file('uncapped.json', { market: {} }), me, CASES);
+    expect(d.market.ordersCappedByMeters).toBeUndefined();
+  });
+
   it('names the wrong field', async () => {
     const bad: [unknown, RegExp][] = [
       ['{not json', /is not JSON/],
@@ -77,6 +88,7 @@ describe('loadDeployConfig', () => {
       ],
       [{ market: { sealed: { forfeitBps: 10_001 } } }, /market\.sealed\.forfeitBps: expected 0\.\.10000/],
       [{ market: { sealed: { forfeitBps: 'all' } } }, /market\.sealed\.forfeitBps: expected an integer/],
+      [{ market: { ordersCappedByMeters: 1 } }, /market\.ordersCappedByMeters: expected true or false/],
       [{ network: `${dir}/missing.json` }, /network: .* is neither a MATPOWER \.m file nor readable JSON/],
       [{ network: { buses: [] } }, /network: expected baseMVA > 0/],
     ];

@@ -147,6 +147,14 @@ export async function loadDeployConfig(
     maxOrderWh: big(m.maxOrderWh, 'market.maxOrderWh', 0n),
     clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
   };
+  if (m.ordersCappedByMeters !== undefined) {
+    if (typeof m.ordersCappedByMeters !== 'boolean') {
+      throw new InputError(
+        `market.json: market.ordersCappedByMeters: expected true or false, got ${JSON.stringify(m.ordersCappedByMeters)}`,
+      );
+    }
+    market.ordersCappedByMeters = m.ordersCappedByMeters;
+  }
   if (m.sealed !== undefined) {
     const sb = (m.sealed ?? {}) as Record<string, unknown>;
     const revealWindowMs = big(sb.revealWindowMs, 'market.sealed.revealWindowMs', market.gateLeadMs);
