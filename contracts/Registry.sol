@@ -38,6 +38,8 @@ contract Registry is AccessControl {
     mapping(uint256 meter => Meter) private _meters;
     mapping(address owner => mapping(uint256 bus => uint256[])) private _metersAt;
     mapping(address owner => mapping(uint256 bus => uint256)) private _capacityAt;
+    /** Every meter id in registration order (the second settlement's meters of an interval). */
+    uint256[] private _allMeters;
     mapping(address account => mapping(uint256 bus => bool)) private _canTrade;
     mapping(address account => bool) public isParticipant;
 
@@ -124,6 +126,7 @@ contract Registry is AccessControl {
         _meters[meter] = Meter(key, bus, owner, capacityW);
         _metersAt[owner][bus].push(meter);
         _capacityAt[owner][bus] += capacityW;
+        _allMeters.push(meter);
         emit MeterRegistered(meter, key, bus, owner, capacityW);
     }
 
@@ -163,6 +166,17 @@ contract Registry is AccessControl {
     function meterOf(uint256 meter) external view returns (address key, uint256 bus, address owner, uint256 capacityW) {
         Meter storage m = _meters[meter];
         return (m.key, m.bus, m.owner, m.capacityW);
+    }
+
+    /** How many meters are registered (all owners and buses). */
+    function meterCount() external view returns (uint256) {
+        return _allMeters.length;
+    }
+
+    /** The `i`-th registered meter's id (0-based, registration order). */
+    function meterAt(uint256 i) external view returns (uint256) {
+        if (i >= _allMeters.length) revert(string.concat("registry: no meter at index ", i.toString()));
+        return _allMeters[i];
     }
 
     /** How many meters `owner` has at `bus` and their summed capacity, W (EVM addition: one call for the market). */

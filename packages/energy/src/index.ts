@@ -123,6 +123,7 @@ export {
   networkToJson,
   ZERO_LIMIT_MW,
 } from './network-json.ts';
+export { type BandPrices, bandPrices, deviationAmount } from './penalty-band.ts';
 export {
   decodePromiseRecord,
   encodePromiseRecord,

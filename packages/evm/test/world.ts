@@ -22,6 +22,7 @@ import { PromisesAbi } from '../src/generated/Promises.ts';
 import { RegistryAbi } from '../src/generated/Registry.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { readNetwork } from '../src/operator/operator.ts';
+import { deployRealtimePricer, type RealtimeContracts } from '../src/operator/realtime.ts';
 
 /** Interval length of the test market: 5 minutes. */
 export const INTERVAL_MS = 300_000n;
@@ -71,6 +72,8 @@ export interface World {
   deployGas: Record<string, bigint>;
   /** The ClearingVerifier named by the market. */
   verifier: Address;
+  /** With the second settlement configured: the RealtimeBook and its verifier. */
+  realtime?: RealtimeContracts;
 }
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
@@ -158,7 +161,17 @@ export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Prom
     tolerances: DEFAULT_TOLERANCES,
   });
   await setClearingVerifier(d, addresses.market, verifier.address);
+  const realtime =
+    config.realtime === undefined
+      ? undefined
+      : await deployRealtimePricer(d, addresses.market, {
+          networkVersion: version,
+          network: integerNetwork(network, minutes),
+          intervalMinutes: minutes,
+          tolerances: DEFAULT_TOLERANCES,
+        });
   return {
+    ...(realtime === undefined ? {} : { realtime: { book: realtime.book, verifier: realtime.verifier } }),
     verifier: verifier.address,
     anvil,
     addresses,
