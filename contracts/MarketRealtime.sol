@@ -14,9 +14,9 @@
 //   2. credits for net local delivery min(sold, max(0, exported − imported)), pro rata over the party's
 //      promises (largest remainder, lower id first); every promise burned;
 //   3. deviation = (exported − imported) − (sold − bought): short pays floor(dev · (max(λ_fwd, λ_rt) + δ)
-//      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); without
-//      real-time prices (no injections to price) the forward price stands in; then the rest of the
-//      party's collateral is released.
+//      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); then the rest
+//      of the party's collateral is released. settle(k) waits for the real-time prices (anyone submits
+//      them: the operator is permissionless).
 // A charge comes from the party's collateral, then its cash (transferFrom: its allowance), and the rest is a
 // PaymentFailed event; a payment by the grid operator likewise (no debt ledger on the EVM yet: docs/evm.md).
 pragma solidity ^0.8.24;
@@ -179,13 +179,9 @@ contract MarketRealtime is MarketBase {
         bool priced = realtimePricer != address(0) && IRealtimePrices(realtimePricer).status(k) == 1;
         (Pos[] memory ps, uint256 n, uint256[2][] memory missing, uint256 nMissing) = _positions(k, due, _intervalMeterCount(k));
         if (!priced) {
-            for (uint256 i = 0; i < n; i++) {
-                if (ps[i].exportedWh != ps[i].importedWh) {
-                    revert(string.concat(
-                        "market: interval ", _u(k), " waits for its real-time prices (the operator submits them with a certificate once its readings are in or its deadline has passed)"
-                    ));
-                }
-            }
+            revert(string.concat(
+                "market: interval ", _u(k), " waits for its real-time prices (anyone submits them with a certificate, gridledger operator, once its readings are in or its deadline has passed)"
+            ));
         }
         for (uint256 i = 0; i < n; i++) {
             if (ps[i].party == 0) continue;
@@ -222,7 +218,7 @@ contract MarketRealtime is MarketBase {
         for (uint256 i = 0; i < n; i++) {
             Pos memory q = ps[i];
             int256 dev = int256(q.exportedWh) - int256(q.importedWh) - (int256(q.soldWh) - int256(q.boughtWh));
-            int256 amount = _deviationAmount(k, q.bus, dev, priced);
+            int256 amount = _deviationAmount(k, q.bus, dev);
             if (amount < 0) _charge(k, q, uint256(-amount), "imbalance charge of ");
             else if (amount > 0) _payByOperator(k, q.owner, uint256(amount));
             if (q.pool > 0) require(cash.transfer(q.owner, q.pool), "market: the cash token refused a release");
@@ -233,9 +229,9 @@ contract MarketRealtime is MarketBase {
     }
 
     /** Money the deviation moves to the party, µ$ (negative: it pays), as native deviationAmount. */
-    function _deviationAmount(uint64 k, uint256 bus, int256 dev, bool priced) private view returns (int256) {
+    function _deviationAmount(uint64 k, uint256 bus, int256 dev) private view returns (int256) {
         int256 fwd = _lmp[k][bus];
-        int256 rt = priced ? IRealtimePrices(realtimePricer).realtimePrice(k, bus) : fwd;
+        int256 rt = IRealtimePrices(realtimePricer).realtimePrice(k, bus);
         int256 delta = int256(uint256(_config.realtime.penaltyMicrosPerMWh));
         int256 price = dev < 0 ? (fwd > rt ? fwd : rt) + delta : (fwd < rt ? fwd : rt) - delta;
         return _floorMicros(dev * price);

@@ -234,7 +234,7 @@ describe('the second settlement on the contracts', () => {
 
     // the honest certificate: prices recorded, equal to the native engine's
     const r = await submitRealtimePrices(op, rt, k);
-    expect(r?.orders).toBe(2);
+    expect(r.orders).toBe(2);
     const native = await nativeRealtimePrices(
       new Map([
         [2, -23_500n],
@@ -289,7 +289,7 @@ describe('the second settlement on the contracts', () => {
     await reading(1n, k, 24_000n, 0n);
     // before the deadline the verifier refuses the book (its readings are not final)
     const op = await w.clients(w.operator);
-    await expect(submitRealtimePrices(op, rt, k)).resolves.toBeUndefined();
+    await expect(submitRealtimePrices(op, rt, k)).rejects.toThrow(/GateNotClosed/);
     const deadline = (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS;
     expect((await read<bigint[]>(w, book('clock', [k])))[0]).toBe(deadline);
     await mineAt(w, deadline);
@@ -362,6 +362,35 @@ describe('the second settlement on the contracts', () => {
     expect(after.carol).toBe(before.carol);
     expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob));
     expect(after.market).toBe(0n);
+  });
+
+  it('prices a metered state without injections (an empty book: the upstream alone sets the prices), as native', async () => {
+    const k = await clearForward();
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    // nobody delivers or consumes: bob is short 25,000 Wh, alice long 25,000
+    for (const m of [1n, 2n, 3n]) await reading(m, k, 0n, 0n);
+    const op = await w.clients(w.operator);
+    expect((await submitRealtimePrices(op, rt, k)).orders).toBe(0);
+    const native = await nativeRealtimePrices(
+      new Map([
+        [2, 0n],
+        [3, 0n],
+      ]),
+    );
+    const recorded = new Map<number, bigint>();
+    for (const bus of [1, 2, 3])
+      recorded.set(bus, await read<bigint>(w, book('realtimePrice', [k, BigInt(bus)])));
+    expect(recorded).toEqual(native);
+    const before = await cashAll();
+    await send(w, w.carol, market(w, 'settle', [k]));
+    const after = await cashAll();
+    const amount = {
+      alice: await nativeAmount(k, 2, 25_000n, recorded),
+      bob: await nativeAmount(k, 3, -25_000n, recorded),
+    };
+    expect(after.alice - before.alice).toBe(amount.alice);
+    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
+    expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob));
   });
 
   it('refuses a second real-time pricer and a verifier named by anyone but the deployer', async () => {

@@ -8,11 +8,12 @@
 // market's settle(k) reads them.
 import type { Abi, Address } from 'viem';
 import type { CertificateTolerances, IntegerNetwork } from '../certificate/format.ts';
-import { deployVerifier } from '../certificate/verifier-client.ts';
+import { produceDcCertificate } from '../certificate/produce.ts';
+import { deployVerifier, type SubmissionGas, submitClearing } from '../certificate/verifier-client.ts';
 import { deployContract, type EvmClients, sendCall } from '../deploy.ts';
 import { MarketAbi } from '../generated/Market.ts';
 import { RealtimeBookAbi, RealtimeBookBytecode } from '../generated/RealtimeBook.ts';
-import { clearIntervalOnChain, type IntervalClearing } from './operator.ts';
+import { marketIntervalMinutes, readBook, readNetwork, verifierNetwork } from './operator.ts';
 
 /** Where a market's real-time pricing lives: its RealtimeBook and the verifier that checks it. */
 export interface RealtimeContracts {
@@ -46,16 +47,43 @@ export async function deployRealtimePricer(
   };
 }
 
+/** What pricing one interval in real time did. */
+export interface RealtimePricing {
+  interval: bigint;
+  /** Buses with a metered net injection (the book's orders). */
+  orders: number;
+  /** The certified prices per bus (the verifier's bus order), µ$/MWh, before the book's clamping. */
+  lmpMicrosPerMWh: bigint[];
+  gas: SubmissionGas;
+}
+
 /**
- * Prices interval `k` in real time: clears its fixed-injection book with the engine and submits the
- * certificate. Undefined when the book is empty (no metered injection: the forward prices stand in).
- * @throws InputError when the verifier rejects the certificate (its error's name in the message), e.g.
- * before the readings are final (GateNotClosed) or when the interval is already priced (IntervalNotOpen).
+ * Prices interval `k` in real time: clears its fixed-injection book with the engine (an empty book too:
+ * no metered injection still has prices, the upstream's) and submits the certificate.
+ * @throws InputError when the verifier rejects it (its error's name in the message): before the readings
+ * are final (GateNotClosed), an interval not cleared or already priced (IntervalNotOpen).
  */
 export async function submitRealtimePrices(
   c: EvmClients,
   rt: RealtimeContracts,
   k: bigint,
-): Promise<IntervalClearing | undefined> {
-  return clearIntervalOnChain(c, { market: rt.book, verifier: rt.verifier }, k);
+): Promise<RealtimePricing> {
+  const contracts = { market: rt.book, verifier: rt.verifier };
+  const minutes = await marketIntervalMinutes(c, rt.book);
+  const book = await readBook(c, contracts, k);
+  const registry = (await c.public.readContract({
+    address: rt.book,
+    abi: RealtimeBookAbi as Abi,
+    functionName: 'registry',
+  })) as Address;
+  const { network } = await readNetwork(c, registry);
+  const net = await verifierNetwork(c, rt.verifier, network, minutes);
+  const produced = await produceDcCertificate(network, net, book, minutes);
+  const gas = await submitClearing(c, rt.verifier, net, book, produced, minutes);
+  return {
+    interval: k,
+    orders: book.orders.length,
+    lmpMicrosPerMWh: produced.certificate.lmpMicrosPerMWh,
+    gas,
+  };
 }
