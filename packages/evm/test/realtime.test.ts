@@ -26,6 +26,7 @@ import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain, readBook, readNetwork } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
+import { runOperator } from '../src/operator/run.ts';
 import { expectRevert } from './fixture.ts';
 import {
   type Call,
@@ -391,6 +392,28 @@ describe('the second settlement on the contracts', () => {
     expect(after.alice - before.alice).toBe(amount.alice);
     expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
     expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob));
+  });
+
+  it("is priced by the operator's loop (gridledger operator) once the readings are final", async () => {
+    const k = await clearForward();
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    const op = await w.clients(w.operator);
+    const contracts = { market: w.addresses.market, verifier: w.verifier };
+    await reading(1n, k, 24_000n, 0n);
+    await reading(2n, k, 0n, 20_000n);
+    // carol's reading is missing: not due yet
+    let outcomes = await runOperator(op, { contracts, realtime: rt, once: true });
+    expect(outcomes.filter((x) => x.kind === 'realtime')).toEqual([]);
+    await reading(3n, k, 0n, 500n);
+    outcomes = await runOperator(op, { contracts, realtime: rt, once: true });
+    expect(
+      outcomes.filter((x) => x.kind === 'realtime').map((x) => [x.interval, 'orders' in x && x.orders]),
+    ).toEqual([[k, 2]]);
+    expect(await read(w, book('status', [k]))).toBe(1);
+    // the next look has nothing left to price
+    outcomes = await runOperator(op, { contracts, realtime: rt, once: true });
+    expect(outcomes.filter((x) => x.kind !== 'empty')).toEqual([]);
+    await send(w, w.carol, market(w, 'settle', [k]));
   });
 
   it('refuses a second real-time pricer and a verifier named by anyone but the deployer', async () => {

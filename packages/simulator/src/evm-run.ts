@@ -50,7 +50,7 @@ const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
 /** Gas per transaction kind (generous over docs/evm.md's measurements: a reading stores three words, about 75,000 gas; unused gas is not charged). */
 const GAS = {
   register: 200_000n,
-  meter: 200_000n,
+  meter: 300_000n, // registerMeter: about 230,000 for a new owner and bus (five words with its capacity, three list entries)
   mint: 100_000n,
   transfer: 21_000n,
   approve: 80_000n,

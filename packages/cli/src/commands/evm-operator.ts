@@ -12,7 +12,9 @@ import { resolveSigner } from '../chain-client.ts';
 import { log, parseFormat, printJson, UsageError } from '../output.ts';
 
 const HELP = `
---contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier").
+--contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier"; with
+"realtimeBook" and "realtimeVerifier", a deployment with the second settlement, it also submits each
+cleared interval's real-time prices once its readings are final).
 Anyone may run an operator: two operators on the same chain state submit the same clearing.
 
 Examples:
@@ -20,7 +22,11 @@ Examples:
   gridledger operator --rpc http://127.0.0.1:8545 --contracts addresses.json --key-file operator.key --once --format json`;
 
 /** The market and verifier addresses of an addresses.json. */
-function readContracts(file: string): { market: Address; verifier: Address } {
+function readContracts(file: string): {
+  market: Address;
+  verifier: Address;
+  realtime?: { book: Address; verifier: Address };
+} {
   const path = resolve(file);
   if (!existsSync(path))
     throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
@@ -39,12 +45,18 @@ function readContracts(file: string): { market: Address; verifier: Address } {
     }
     return v as Address;
   };
-  return { market: addr('market'), verifier: addr('verifier') };
+  const realtime =
+    j.realtimeBook === undefined
+      ? {}
+      : { realtime: { book: addr('realtimeBook'), verifier: addr('realtimeVerifier') } };
+  return { market: addr('market'), verifier: addr('verifier'), ...realtime };
 }
 
 function describe(o: IntervalOutcome): string {
   if (o.kind === 'empty') return `interval ${o.interval}: no open orders, nothing to clear`;
   if (o.kind === 'error') return `interval ${o.interval}: NOT cleared: ${o.reason}`;
+  if (o.kind === 'realtime')
+    return `interval ${o.interval}: real-time prices recorded (${o.orders} metered injections), ${o.gas} gas`;
   return `interval ${o.interval}: cleared ${o.orders} orders, ${o.clearedWh} Wh (upstream +${o.upstreamImportWh}/-${o.upstreamExportWh} Wh), LMP ${formatMicros(o.minLmpMicrosPerMWh)}..${formatMicros(o.maxLmpMicrosPerMWh)} $/MWh, ${o.gas.total} gas in ${o.transactions} transactions`;
 }
 
@@ -98,7 +110,8 @@ export function registerOperator(program: Command): void {
           );
         try {
           await runOperator(clients, {
-            contracts,
+            contracts: { market: contracts.market, verifier: contracts.verifier },
+            ...(contracts.realtime === undefined ? {} : { realtime: contracts.realtime }),
             chunkOrders: chunk,
             pollMs,
             once: o.once === true,
