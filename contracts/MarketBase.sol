@@ -84,6 +84,8 @@ abstract contract MarketBase {
         uint64 priceCapMicrosPerMWh;
         uint64 priceFloorMicrosPerMWh;
         uint64 nonReportingPenaltyMicros;
+        /** What a seller pays the holder of its promise per undelivered MWh, µ$/MWh (as native). */
+        uint64 liquidatedDamagesMicrosPerMWh;
     }
 
     /** Commitments until the gate, reveals in a window after it, clearing when it closes (MarketSealed). */
@@ -262,7 +264,8 @@ abstract contract MarketBase {
             );
         } else {
             require(
-                r.priceCapMicrosPerMWh == 0 && r.priceFloorMicrosPerMWh == 0 && r.nonReportingPenaltyMicros == 0,
+                r.priceCapMicrosPerMWh == 0 && r.priceFloorMicrosPerMWh == 0 && r.nonReportingPenaltyMicros == 0
+                    && r.liquidatedDamagesMicrosPerMWh == 0,
                 "market config: expected realtime.penaltyMicrosPerMWh > 0 with the second settlement's prices"
             );
         }

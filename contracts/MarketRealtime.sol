@@ -12,7 +12,8 @@
 //              parties in (owner, bus) order;
 //   1. per missing reading: the non-reporting penalty to the grid operator (ReadingEstimated);
 //   2. credits for net local delivery min(sold, max(0, exported − imported)), pro rata over the party's
-//      promises (largest remainder, lower id first); every promise burned;
+//      promises (largest remainder, lower id first); liquidated damages: for each promise's undelivered
+//      Wh the seller pays its holder (if not itself) ceil(undelivered · rate / 10^6); every promise burned;
 //   3. deviation = (exported − imported) − (sold − bought): short pays floor(dev · (max(λ_fwd, λ_rt) + δ)
 //      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); then the rest
 //      of the party's collateral is released. settle(k) waits for the real-time prices (anyone submits
@@ -56,6 +57,7 @@ contract MarketRealtime is MarketBase {
     }
 
     event ReadingEstimated(uint64 indexed interval, uint256 indexed meter, uint256 importedWh, uint256 penalty);
+    event LiquidatedDamages(uint256 indexed promiseId, address indexed seller, address indexed holder, uint256 undeliveredWh, uint256 amount);
 
     constructor(Config memory c, IERC20 cash_, Registry registry_, Meters meters_, Promises promises_, Credits credits_)
         MarketBase(c, cash_, registry_, meters_, promises_, credits_)
@@ -194,17 +196,18 @@ contract MarketRealtime is MarketBase {
         for (uint256 t = 0; t < nMissing; t++) {
             Pos memory q = ps[missing[t][1]];
             (,,, uint256 capW) = registry.meterOf(missing[t][0]);
-            _charge(k, q, penalty, "no reading of meter ");
+            _charge(k, q, penalty, _config.gridOperator, "no reading of meter ");
             emit ReadingEstimated(k, missing[t][0], capW * _config.intervalMs / 3_600_000, penalty);
         }
         // 2. credits and promises
         uint256 creditsWh;
         for (uint256 i = 0; i < n; i++) {
             Pos memory q = ps[i];
-            if (q.party == 0 || q.soldWh == 0 || q.exportedWh <= q.importedWh) continue;
-            uint256 net = q.exportedWh - q.importedWh;
-            uint256 delivered = net < q.soldWh ? net : q.soldWh;
-            creditsWh += _mintCredits(iv.parties[q.party - 1], delivered);
+            if (q.party == 0 || q.soldWh == 0) continue;
+            uint256 net = q.exportedWh > q.importedWh ? q.exportedWh - q.importedWh : 0;
+            Party storage p = iv.parties[q.party - 1];
+            creditsWh += _mintCredits(p, net < q.soldWh ? net : q.soldWh);
+            _damages(k, q, p);
         }
         uint256 first = iv.firstPromise;
         for (uint256 i = 0; i < iv.promises; i++) {
@@ -219,7 +222,7 @@ contract MarketRealtime is MarketBase {
             Pos memory q = ps[i];
             int256 dev = int256(q.exportedWh) - int256(q.importedWh) - (int256(q.soldWh) - int256(q.boughtWh));
             int256 amount = _deviationAmount(k, q.bus, dev);
-            if (amount < 0) _charge(k, q, uint256(-amount), "imbalance charge of ");
+            if (amount < 0) _charge(k, q, uint256(-amount), _config.gridOperator, "imbalance charge of ");
             else if (amount > 0) _payByOperator(k, q.owner, uint256(amount));
             if (q.pool > 0) require(cash.transfer(q.owner, q.pool), "market: the cash token refused a release");
             emit ImbalanceSettled(k, q.owner, q.bus, dev, amount);
@@ -237,10 +240,25 @@ contract MarketRealtime is MarketBase {
         return _floorMicros(dev * price);
     }
 
-    /** Charges `amount` to the party: its collateral, then its cash (allowance), the rest a PaymentFailed. */
-    function _charge(uint64 k, Pos memory q, uint256 amount, string memory what) private {
+    /** Liquidated damages of the party's promises (after their credits): undelivered Wh × rate to the holder. */
+    function _damages(uint64 k, Pos memory q, Party storage p) private {
+        uint256 rate = _config.realtime.liquidatedDamagesMicrosPerMWh;
+        if (rate == 0) return;
+        uint256[] storage ids = p.soldPromises;
+        for (uint256 i = 0; i < ids.length; i++) {
+            PromiseRecord storage pr = _promises[ids[i]];
+            uint256 undelivered = pr.energyWh - pr.deliveredWh;
+            address holder = promises.ownerOf(ids[i]);
+            if (undelivered == 0 || holder == q.owner) continue;
+            uint256 amount = (undelivered * rate + WH_PER_MWH - 1) / WH_PER_MWH;
+            _charge(k, q, amount, holder, "liquidated damages of ");
+            emit LiquidatedDamages(ids[i], q.owner, holder, undelivered, amount);
+        }
+    }
+
+    /** Charges `amount` to the party for `go`: its collateral, then its cash (allowance), the rest a PaymentFailed. */
+    function _charge(uint64 k, Pos memory q, uint256 amount, address go, string memory what) private {
         if (amount == 0) return;
-        address go = _config.gridOperator;
         uint256 fromPool = amount < q.pool ? amount : q.pool;
         if (fromPool > 0) {
             q.pool -= fromPool;

@@ -195,6 +195,7 @@ export class EvmMarketViews implements MarketViews {
       priceCapMicrosPerMWh: 0n,
       priceFloorMicrosPerMWh: 0n,
       nonReportingPenaltyMicros: 0n,
+      liquidatedDamagesMicrosPerMWh: 0n,
     };
     const rtOn = rt.penaltyMicrosPerMWh > 0n;
     return {
@@ -221,7 +222,7 @@ export class EvmMarketViews implements MarketViews {
           priceFloorMicrosPerMWh: s(rtOn ? rt.priceFloorMicrosPerMWh : c.surplusPriceMicrosPerMWh),
           nonReportingPenaltyMicros: rtOn ? s(rt.nonReportingPenaltyMicros) : '0',
           trueUpDelayMs: '0',
-          liquidatedDamagesMicrosPerMWh: '0',
+          liquidatedDamagesMicrosPerMWh: rtOn ? s(rt.liquidatedDamagesMicrosPerMWh) : '0',
           balanceToleranceWh: '0',
         },
         maxOrdersPerAccount: c.maxOrdersPerAccount,

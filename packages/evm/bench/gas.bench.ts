@@ -118,6 +118,7 @@ async function realtimeGas(): Promise<[string, bigint][]> {
       priceCapMicrosPerMWh: 195_000_000n,
       priceFloorMicrosPerMWh: 1_000_000n,
       nonReportingPenaltyMicros: 1_000_000n,
+      liquidatedDamagesMicrosPerMWh: 2_000_000n,
     },
   });
   try {

@@ -71,8 +71,8 @@ export interface EvmMarketConfig {
   ordersCappedByMeters?: boolean;
   /**
    * The second settlement (market-rules §10a; the native `imbalance`'s fields of the same names): the
-   * penalty band's δ (> 0), the real-time price cap and floor (>= 0 on an EVM chain) and the
-   * non-reporting penalty. The sell collateral's price `shortfallPriceMicrosPerMWh` must then be cap + δ
+   * penalty band's δ (> 0), the real-time price cap and floor (>= 0 on an EVM chain), the
+   * non-reporting penalty and the liquidated damages' rate. The sell collateral's price `shortfallPriceMicrosPerMWh` must then be cap + δ
    * (as native). Absent: the flat shortfall/surplus prices settle imbalances (the rules before issue 12).
    */
   realtime?: EvmRealtimeConfig;
@@ -84,6 +84,8 @@ export interface EvmRealtimeConfig {
   priceCapMicrosPerMWh: bigint;
   priceFloorMicrosPerMWh: bigint;
   nonReportingPenaltyMicros: bigint;
+  /** What a seller pays its promise's holder per undelivered MWh, µ$/MWh (0: none). */
+  liquidatedDamagesMicrosPerMWh: bigint;
 }
 
 /** The contract's `realtime` of a deployment without the second settlement. */
@@ -92,6 +94,7 @@ const NO_REALTIME: EvmRealtimeConfig = {
   priceCapMicrosPerMWh: 0n,
   priceFloorMicrosPerMWh: 0n,
   nonReportingPenaltyMicros: 0n,
+  liquidatedDamagesMicrosPerMWh: 0n,
 };
 
 /** Where the contracts of one deployment live (`addresses.json`). */

@@ -50,6 +50,7 @@ const REALTIME = {
   priceCapMicrosPerMWh: 195_000_000n,
   priceFloorMicrosPerMWh: 1_000_000n,
   nonReportingPenaltyMicros: 1_000_000n,
+  liquidatedDamagesMicrosPerMWh: 2_000_000n,
 };
 
 let w: World;
@@ -136,6 +137,10 @@ async function nativeAmount(k: bigint, bus: number, devWh: bigint, rtPrices: Map
   const fwd = await read<bigint>(w, market(w, 'lmp', [k, BigInt(bus)]));
   return deviationAmount(devWh, bandPrices(fwd, rtPrices.get(bus)!, REALTIME.penaltyMicrosPerMWh));
 }
+
+/** Liquidated damages of an undelivered promise as native settlement-credits.ts: ceil(Wh · rate / 10^6). */
+const damages = (undeliveredWh: bigint) =>
+  (undeliveredWh * REALTIME.liquidatedDamagesMicrosPerMWh + 999_999n) / 1_000_000n;
 
 type Cash = Record<'alice' | 'bob' | 'carol' | 'operator' | 'market', bigint>;
 async function cashAll(): Promise<Cash> {
@@ -263,8 +268,9 @@ describe('the second settlement on the contracts', () => {
     expect([...recorded.values()]).toEqual([100_000_000n, 100_000_000n, 100_000_000n]);
     // λ_fwd 55 $/MWh at bus 2 (line 2-3 full: the midpoint), 30 at bus 3: long at 50, short at 105
     expect(amount).toEqual({ alice: 50_000n, bob: -525_000n, carol: 25_000n });
-    expect(after.alice - before.alice).toBe(amount.alice);
-    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
+    expect(damages(5_000n)).toBe(10_000n); // 5,000 Wh undelivered of bob's promise, 2 $/MWh to alice
+    expect(after.alice - before.alice).toBe(amount.alice + damages(5_000n));
+    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob - damages(5_000n));
     expect(after.carol - before.carol).toBe(amount.carol);
     expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob + amount.carol));
     expect(after.market).toBe(0n);
@@ -319,8 +325,8 @@ describe('the second settlement on the contracts', () => {
       bob: await nativeAmount(k, 3, -5_000n, recorded),
       carol: await nativeAmount(k, 2, -1_000n, recorded),
     };
-    expect(after.alice - before.alice).toBe(amount.alice);
-    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
+    expect(after.alice - before.alice).toBe(amount.alice + damages(5_000n));
+    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob - damages(5_000n));
     expect(after.carol - before.carol).toBe(-REALTIME.nonReportingPenaltyMicros + amount.carol);
     expect(after.operator - before.operator).toBe(
       REALTIME.nonReportingPenaltyMicros - (amount.alice + amount.bob + amount.carol),
@@ -358,8 +364,8 @@ describe('the second settlement on the contracts', () => {
     };
     // bob is long at min(30, 1) − 5 = −4 $/MWh: he pays 0.02 $ from his collateral
     expect(amount.bob).toBe(-20_000n);
-    expect(after.alice - before.alice).toBe(amount.alice);
-    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
+    expect(after.alice - before.alice).toBe(amount.alice + damages(0n));
+    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob - damages(0n));
     expect(after.carol).toBe(before.carol);
     expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob));
     expect(after.market).toBe(0n);
@@ -389,8 +395,8 @@ describe('the second settlement on the contracts', () => {
       alice: await nativeAmount(k, 2, 25_000n, recorded),
       bob: await nativeAmount(k, 3, -25_000n, recorded),
     };
-    expect(after.alice - before.alice).toBe(amount.alice);
-    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob);
+    expect(after.alice - before.alice).toBe(amount.alice + damages(25_000n));
+    expect(after.bob - before.bob).toBe(5_000_000n + amount.bob - damages(25_000n));
     expect(after.operator - before.operator).toBe(-(amount.alice + amount.bob));
   });
 

@@ -62,6 +62,7 @@ describe('loadDeployConfig', () => {
       priceCapMicrosPerMWh: 115_000_000n,
       priceFloorMicrosPerMWh: 0n,
       nonReportingPenaltyMicros: 0n,
+      liquidatedDamagesMicrosPerMWh: 0n,
     });
     const d = await loadDeployConfig(file('nort.json', { market: {} }), me, CASES);
     expect(d.market.realtime).toBeUndefined();

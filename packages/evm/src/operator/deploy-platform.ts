@@ -169,6 +169,12 @@ export async function loadDeployConfig(
     );
     const floor = big(r.priceFloorMicrosPerMWh, 'market.realtime.priceFloorMicrosPerMWh', 0n);
     const nonReporting = big(r.nonReportingPenaltyMicros, 'market.realtime.nonReportingPenaltyMicros', 0n);
+    const damages = big(r.liquidatedDamagesMicrosPerMWh, 'market.realtime.liquidatedDamagesMicrosPerMWh', 0n);
+    if (damages < 0n) {
+      throw new InputError(
+        `market.json: market.realtime.liquidatedDamagesMicrosPerMWh: expected >= 0, got ${damages}`,
+      );
+    }
     if (penalty <= 0n) {
       throw new InputError(`market.json: market.realtime.penaltyMicrosPerMWh: expected > 0, got ${penalty}`);
     }
@@ -192,6 +198,7 @@ export async function loadDeployConfig(
       priceCapMicrosPerMWh: cap,
       priceFloorMicrosPerMWh: floor,
       nonReportingPenaltyMicros: nonReporting,
+      liquidatedDamagesMicrosPerMWh: damages,
     };
   }
   if (m.sealed !== undefined) {
