@@ -4,12 +4,17 @@
 // clearly when the node cannot be reached or does not run the energy market, the market's view
 // (gl_marketConfig), and sending one module call with viem: estimated first (a call the chain would
 // reject is refused with its revert reason and nothing is sent), then signed, sent and awaited, its
-// receipt's revert reason decoded when it failed in the block.
+// receipt's revert reason decoded when it failed in the block. With --contracts (an EVM deployment's
+// addresses.json) the same commands run against the market's Solidity contracts on any EVM node: the
+// gl_* market views come from the contracts (EvmMarketViews through MarketRpcClient), calls go to the
+// deployment's market contract, and fees are the chain's.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GridledgerError, InputError } from '@gridledger/base';
 import {
+  EvmMarketViews,
   gridledgerChain,
+  MarketRpcClient,
   type ParametersOf,
   publicClientOf,
   type ResultOf,
@@ -17,6 +22,8 @@ import {
   RpcClient,
   walletClientOf,
 } from '@gridledger/client';
+import { MARKET_ADDRESS } from '@gridledger/energy';
+import type { EvmAddresses } from '@gridledger/evm';
 import type { GlMarketConfigReturnType, GridledgerRpcMethod } from '@gridledger/rpc';
 import type { Command } from 'commander';
 import {
@@ -51,6 +58,50 @@ export interface ChainFlags {
   keyFile?: string;
   account?: string;
   devAccounts?: string;
+  /** An EVM deployment's addresses.json: the market is its contracts (commands that take --contracts). */
+  contracts?: string;
+}
+
+/** The contracts of an addresses.json that `gridledger deploy` (or `start --chain anvil`) writes. */
+const EVM_ADDRESS_KEYS = [
+  'registry',
+  'cash',
+  'promises',
+  'credits',
+  'meters',
+  'engine',
+  'market',
+  'verifier',
+] as const satisfies readonly (keyof EvmAddresses)[];
+
+/**
+ * Reads an EVM deployment's addresses.json.
+ * @throws InputError when it is missing, not JSON or lacks one of the addresses, saying what to do.
+ */
+export function readEvmAddresses(file: string): EvmAddresses {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new InputError(`--contracts ${path} is not JSON`);
+  }
+  for (const k of EVM_ADDRESS_KEYS)
+    if (typeof j[k] !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(j[k] as string))
+      throw new InputError(
+        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
+      );
+  return j as unknown as EvmAddresses;
+}
+
+/** Adds --contracts (an EVM deployment instead of gridledger's own market modules) to a command. */
+export function addContractsOption(cmd: Command): Command {
+  return cmd.option(
+    '--contracts <file>',
+    "on an EVM chain: the deployment's addresses.json (gridledger deploy, start --chain anvil writes <dir>/evm/addresses.json); --rpc is then that chain's endpoint",
+  );
 }
 
 /** Adds --rpc and --format, and with `signer` the key flags, to a command. */
@@ -175,25 +226,47 @@ export class ChainConnection {
   readonly url: string;
   readonly chainId: number;
   readonly chain: Chain;
-  private constructor(url: string, chainId: number, chain: Chain) {
+  /** The EVM deployment (--contracts), or undefined on gridledger's own chain. */
+  readonly evm: EvmAddresses | undefined;
+  /** Where orders go: the market module, or the deployment's market contract. */
+  readonly marketAddress: Hex;
+  private constructor(url: string, chainId: number, chain: Chain, evm: EvmAddresses | undefined) {
     this.url = url;
     this.chainId = chainId;
     this.chain = chain;
+    this.evm = evm;
+    this.marketAddress = evm === undefined ? MARKET_ADDRESS : evm.market;
     this.client = publicClientOf(chain, url, RPC_TIMEOUT_MS);
-    this.rpc = rpcClientOf(url);
+    this.rpc =
+      evm === undefined
+        ? rpcClientOf(url)
+        : new MarketRpcClient(url, { timeoutMs: RPC_TIMEOUT_MS, attempts: 1 }, new EvmMarketViews(url, evm));
   }
 
   /**
-   * Connects to `url` and reads its chain id.
-   * @throws InputError saying the node cannot be reached and what to do.
+   * Connects to `url` and reads its chain id; with `contracts` (an addresses.json) the market is that EVM
+   * deployment's contracts.
+   * @throws InputError saying the node cannot be reached, or the deployment is not there, and what to do.
    */
-  static async open(url: string): Promise<ChainConnection> {
+  static async open(url: string, contracts?: string): Promise<ChainConnection> {
     if (!/^https?:\/\/[^\s/]+/.test(url)) {
       throw new InputError(`--rpc: expected an http:// or https:// URL, got "${url}"`);
     }
+    const evm = contracts === undefined ? undefined : readEvmAddresses(contracts);
     const id = await rpcRequest(url, 'eth_chainId', []);
     const chainId = Number(BigInt(id));
-    return new ChainConnection(url, chainId, gridledgerChain(url, chainId));
+    if (evm !== undefined) {
+      const code = await rpcRequest(url, 'eth_getCode', [evm.market, 'latest']);
+      if (code === '0x')
+        throw new InputError(
+          `--contracts: no market contract at ${evm.market} on ${url} (chain ${chainId})`,
+          {
+            details:
+              'is --rpc the chain the deployment is on? `gridledger deploy` writes addresses.json there',
+          },
+        );
+    }
+    return new ChainConnection(url, chainId, gridledgerChain(url, chainId), evm);
   }
 
   /** One JSON-RPC call; a node error becomes an {@link RpcCallError}, an unreachable node an InputError. */
@@ -339,13 +412,18 @@ export async function sendCall(
   const wallet = walletClientOf(account, conn.chain, conn.url, RPC_TIMEOUT_MS);
   let hash: Hex;
   try {
+    // gridledger's chain charges no fees; another EVM chain's fees come from its latest block.
+    const fees =
+      conn.evm === undefined
+        ? { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n }
+        : await conn.client.estimateFeesPerGas();
     hash = await wallet.sendTransaction({
       to: call.to,
       data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args }),
       // State may change before the block (a first write costs more than an update): leave headroom.
       gas: gas + gas / 2n + 21_000n,
-      maxFeePerGas: 0n,
-      maxPriorityFeePerGas: 0n,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
   } catch (err) {
     throw asChainError(err, conn.url);

@@ -5,7 +5,8 @@
 // the AC solve is a pure function of the block's input. The prices rise along the feeder (losses).
 // Each participant has a meter; after the interval ends the grid operator's head-end submits their
 // readings, the interval settles at once (every meter reported), and every validator serves the same
-// real-time prices, computed with the AC model on the metered injections (rising along the feeder too).
+// real-time prices, computed with the AC model on the metered injections (rising along the feeder too),
+// and the same digital-twin flows (the AC power flow of the metered injections, gl_gridState actualFlowW).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +256,14 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
       expect(iv.realtimePriced).toBe(true);
       expect(iv.realtimeLmpMicrosPerMWh).toEqual(settled[0].realtimeLmpMicrosPerMWh);
     }
+    // The digital twin (the AC power flow of the metered injections): the same flows on every validator,
+    // the feeder head carrying the net 0.8 MW (over 5 minutes) plus the losses.
+    const grids = await Promise.all(ALL.map((k) => net.rpc(k, 'gl_gridState', [K.toString()])));
+    const twin = (g: { branches: { index: number; actualFlowW?: string }[] }) =>
+      g.branches.map((b) => b.actualFlowW);
+    for (const g of grids) expect(twin(g)).toEqual(twin(grids[0]));
+    const head = BigInt(twin(grids[0])[0]!);
+    expect(head).toBeGreaterThan(((58_333n + 33_000n - 25_000n) * 3_600_000n) / L);
     const rt = (bus: number) => BigInt(settled[0].realtimeLmpMicrosPerMWh[String(bus)] as string);
     expect(rt(1)).toBe(100n * USD);
     expect(rt(2)).toBeGreaterThan(rt(1));

@@ -37,6 +37,7 @@ import {
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twoBusNetwork } from '../../energy/test/harness.ts';
 import { BIN, freePortRange, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
 import { decodeRevertReason } from '../src/chain-client.ts';
 
@@ -51,28 +52,7 @@ const GATE_LEAD = 2n * L; // commitments until 60 s (wall) before the interval
 const REVEAL = L; // reveals for 30 s (wall) after the gate
 
 /** Two buses joined by an unlimited line: a copper plate. */
-const NETWORK = {
-  name: 'copper plate',
-  baseMVA: 100,
-  buses: [
-    { id: 1, type: 3 },
-    { id: 2, type: 1 },
-  ],
-  branches: [
-    {
-      index: 1,
-      from: 1,
-      to: 2,
-      xPu: 0.1,
-      rateAMw: 0,
-      tap: 0,
-      shiftDeg: 0,
-      status: 1,
-      angminDeg: -360,
-      angmaxDeg: 360,
-    },
-  ],
-};
+const NETWORK = twoBusNetwork('copper plate');
 
 class SealedNet extends TestNet {
   config!: MarketConfig;

@@ -2,9 +2,10 @@
 // process, the contracts deployed for the default feeder with 4 devices, the operator clearing at each
 // gate, the devices ordering and metering through viem; the first settled interval's line comes out as
 // `start` prints it, and the dashboard's live feed shows that interval's prices exactly as the contracts
-// hold them. stop() takes everything down, anvil included (also when an assertion fails: afterAll). Bad
-// flags of `--chain` are refused before anything starts.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// hold them. stop() takes everything down, anvil included (also when an assertion fails: afterAll), and
+// a second start on the same directory resumes the saved chain. Bad flags of `--chain` are refused before
+// anything starts.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '@gridledger/base';
@@ -26,13 +27,14 @@ afterAll(async () => {
 });
 
 interface FeedView {
+  validators: { client?: string | null; height: number | null; status: string }[];
   market: { openInterval: number } | null;
   cleared: { interval: number; lmps: Record<string, number> } | null;
 }
 
 /** The dashboard's feed: the snapshot, then each update's sections merged in. */
 function follow(url: string): { view: FeedView; close(): void } {
-  const state = { view: { market: null, cleared: null } as FeedView };
+  const state = { view: { validators: [], market: null, cleared: null } as FeedView };
   const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
   ws.on('message', (m) => {
     const msg = JSON.parse(m.toString()) as { type: string; view?: FeedView; sections?: Partial<FeedView> };
@@ -59,7 +61,7 @@ async function until<T>(what: string, get: () => T | undefined, ms: number): Pro
 }
 
 describe('start --chain anvil', () => {
-  it('settles an interval and the dashboard shows its prices from the contracts', async () => {
+  it('settles an interval, the dashboard shows its prices from the contracts, and a restart resumes the chain', async () => {
     const lines: string[] = [];
     platform = await startOnEvm({ chain: 'anvil', dir, devices: 4, port: 0 }, (r) => {
       const line = intervalLine(r);
@@ -84,7 +86,17 @@ describe('start --chain anvil', () => {
         30_000,
       );
       expect(feed.view.market).not.toBeNull();
+      // The chain panel shows anvil from the standard methods (it serves no gl_status).
+      const node = await until(
+        'the chain panel to show anvil',
+        () => feed.view.validators.find((v) => v.client && /anvil/i.test(v.client)),
+        10_000,
+      );
+      expect(node.status).toBe('up');
+      expect(node.height).toBeGreaterThan(0);
       const views = new EvmMarketViews(platform.rpcUrl, platform.addresses);
+      // The default scenario's sealed bids run on the contracts too (commit, then reveal after the gate).
+      expect((await views.marketConfig()).config.sealed).toBeDefined();
       const iv = await views.interval(BigInt(cleared.interval));
       expect(iv.status === 'cleared' || iv.status === 'settled').toBe(true);
       const fromContracts = Object.fromEntries(
@@ -96,11 +108,38 @@ describe('start --chain anvil', () => {
       feed.close();
     }
     const url = platform.rpcUrl;
+    const addresses = platform.addresses;
     await platform.stop();
     platform = undefined;
-    // anvil is gone with the platform.
+    // anvil is gone with the platform, and its chain is saved in the directory.
     await expect(fetch(url, { method: 'POST', body: '{}' })).rejects.toThrow();
-  });
+    expect(existsSync(join(dir, 'evm', 'anvil-state.json'))).toBe(true);
+
+    // Other flags than the saved chain's are refused before anything starts.
+    await expect(startOnEvm({ chain: 'anvil', dir, devices: 5, port: 0 }, intervalLine)).rejects.toThrow(
+      /pass the same flags to resume it, or --reset/,
+    );
+    // The same flags resume it: the same contracts, the devices registered already, and a later interval
+    // settles.
+    const k0 = BigInt(/^interval (\d+)/.exec(lines[0]!)![1]!);
+    const resumedLines: string[] = [];
+    platform = await startOnEvm({ chain: 'anvil', dir, devices: 4, port: 0 }, (r) => {
+      const line = intervalLine(r);
+      resumedLines.push(line);
+      return line;
+    });
+    expect(platform.addresses).toEqual(addresses);
+    const views = new EvmMarketViews(platform.rpcUrl, platform.addresses);
+    expect((await views.interval(k0)).status).toBe('settled');
+    const later = await until(
+      'an interval settled after the resume',
+      () => resumedLines.find((l) => BigInt(/^interval (\d+)/.exec(l)![1]!) > k0),
+      120_000,
+    );
+    expect(later).toMatch(/: settled, /);
+    await platform.stop();
+    platform = undefined;
+  }, 300_000);
 
   it('refuses --chain rpc without its flags, a missing addresses.json, one key for two roles, and an unknown chain', async () => {
     await expect(startOnEvm({ chain: 'rpc', dir, port: 0 }, intervalLine)).rejects.toBeInstanceOf(UsageError);

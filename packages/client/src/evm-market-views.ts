@@ -55,8 +55,10 @@ const MAX_ACCOUNT_ORDERS = 2_000;
 /** Intervals scanned per look for the next to clear and to settle. */
 const CURSOR_STEP = 64n;
 
-/** `config()` as the contract returns it: the deployment's configuration (its sealed bids aside). */
-type MarketConfigStruct = Omit<EvmMarketConfig, 'sealed'>;
+/** `config()` as the contract returns it: the deployment's configuration, sealed bids as `sealedBids`. */
+type MarketConfigStruct = Omit<EvmMarketConfig, 'sealed'> & {
+  sealedBids?: { revealWindowMs: bigint; forfeitBps: number };
+};
 
 interface OrderStruct {
   owner: Address;
@@ -156,7 +158,9 @@ export class EvmMarketViews implements MarketViews {
    */
   async #advance(which: 'clear' | 'settle', nowMs: bigint): Promise<bigint> {
     const c = await this.#cfg();
-    const gateOf = (k: bigint) => k * c.intervalMs - c.gateLeadMs;
+    // With sealed bids an interval's orders arrive in the reveal window after its gate.
+    const reveal = c.sealedBids === undefined ? 0n : BigInt(c.sealedBids.revealWindowMs);
+    const gateOf = (k: bigint) => k * c.intervalMs - c.gateLeadMs + reveal;
     let k = (which === 'clear' ? this.#clearNext : this.#settleNext) ?? c.firstInterval;
     // Start near the present: intervals long past their deadline with no orders are nothing to show.
     const open = nowMs / c.intervalMs;
@@ -236,6 +240,15 @@ export class EvmMarketViews implements MarketViews {
           scale: s(c.clock.scale),
         },
         pricing: 'dc',
+        // Sealed bids (MarketSealed): a reveal window of 0 is an open book.
+        ...(c.sealedBids !== undefined && BigInt(c.sealedBids.revealWindowMs) > 0n
+          ? {
+              sealed: {
+                revealWindowMs: s(c.sealedBids.revealWindowMs),
+                forfeitBps: s(c.sealedBids.forfeitBps),
+              },
+            }
+          : {}),
       },
       blockNumber: s(block.number ?? 0n),
       blockTimeMs: s(block.timestamp * 1000n),

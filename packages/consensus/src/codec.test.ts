@@ -204,7 +204,7 @@ describe('decoders reject malformed bytes with CodecError', () => {
     );
     expect(() => encodeVote({ ...v, height: 0n })).toThrow(/height must be >= 1/);
     expect(() => decodeVote(enc.subarray(1))).toThrow(/decodeVote/);
-    expect(() => decodeHeader(enc)).toThrow(/decodeHeader: expected a list of 9 fields, got 6/);
+    expect(() => decodeHeader(enc)).toThrow(/decodeHeader: expected a list of 9 or 10 fields, got 6/);
     // leading zero in an integer (height = 0x0001)
     const crafted = new Uint8Array([
       0xc0 + 1 + 1 + 3 + 1 + 1 + 1 + 66,

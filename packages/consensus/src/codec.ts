@@ -168,11 +168,15 @@ function headerItem(h: Header): Item {
     h.appHash,
     fixed(h.validatorsHash, HASH_LEN, `${w}.validatorsHash`),
     fixed(h.lastCommitHash, HASH_LEN, `${w}.lastCommitHash`),
+    // Present only for a block with evidence, so the hash of every block without any is unchanged.
+    ...(h.evidenceHash === undefined ? [] : [fixed(h.evidenceHash, HASH_LEN, `${w}.evidenceHash`)]),
   ];
 }
 
 function headerFrom(item: Item | undefined, w: string): Header {
-  const f = listOf(item, w, 9);
+  const f = listOf(item, w);
+  if (f.length !== 9 && f.length !== 10)
+    throw new CodecError(`${w}: expected a list of 9 or 10 fields, got ${f.length}`);
   const height = decUint(f[1], `${w}.height`);
   if (height < 1n) throw new CodecError(`${w}.height: must be >= 1, got 0`);
   const appHash = bytesOf(f[6], `${w}.appHash`).slice();
@@ -187,6 +191,7 @@ function headerFrom(item: Item | undefined, w: string): Header {
     appHash,
     validatorsHash: decFixed(f[7], HASH_LEN, `${w}.validatorsHash`),
     lastCommitHash: decFixed(f[8], HASH_LEN, `${w}.lastCommitHash`),
+    ...(f.length === 10 ? { evidenceHash: decFixed(f[9], HASH_LEN, `${w}.evidenceHash`) } : {}),
   };
 }
 
@@ -265,16 +270,28 @@ export function hashCommit(commit: CommitCertificate | null): Uint8Array {
 // ---------- block ----------
 
 function blockItem(b: Block): Item {
-  return [headerItem(b.header), b.txs.map((t) => t), b.lastCommit === null ? [] : commitItem(b.lastCommit)];
+  const item: Item[] = [
+    headerItem(b.header),
+    b.txs.map((t) => t),
+    b.lastCommit === null ? [] : commitItem(b.lastCommit),
+  ];
+  // A fourth field only when there is evidence (a block without any encodes as before).
+  if (b.evidence !== undefined && b.evidence.length > 0) item.push(b.evidence.map(evidenceItem));
+  return item;
 }
 
 function blockFrom(item: Item | undefined, w: string): Block {
-  const f = listOf(item, w, 3);
+  const f = listOf(item, w);
+  if (f.length !== 3 && f.length !== 4)
+    throw new CodecError(`${w}: expected a list of 3 or 4 fields, got ${f.length}`);
   const header = headerFrom(f[0], `${w}.header`);
   const txs = listOf(f[1], `${w}.txs`).map((t, k) => bytesOf(t, `${w}.txs[${k}]`).slice());
   const lc = listOf(f[2], `${w}.lastCommit`);
   const lastCommit = lc.length === 0 ? null : commitFrom(lc, `${w}.lastCommit`);
-  return { header, txs, lastCommit };
+  if (f.length === 3) return { header, txs, lastCommit };
+  const ev = listOf(f[3], `${w}.evidence`);
+  if (ev.length === 0) throw new CodecError(`${w}.evidence: an empty evidence list is not encoded`);
+  return { header, txs, lastCommit, evidence: ev.map((e, k) => evidenceFrom(e, `${w}.evidence[${k}]`)) };
 }
 
 /** Canonical bytes of a block. */
@@ -360,6 +377,35 @@ export function voteSignBytes(
   ]);
 }
 
+/**
+ * The vote fields inside bytes made by {@link voteSignBytes} (a sign state's `signBytes`), or null when
+ * they are not a vote's sign bytes. Lets a restarted validator rebuild the last vote it signed.
+ */
+export function decodeVoteSignBytes(
+  bytes: Uint8Array,
+): { chainId: string; type: VoteType; height: bigint; round: number; blockHash: Uint8Array | null } | null {
+  const w = 'decodeVoteSignBytes';
+  try {
+    const f = listOf(top(bytes, w), w, 6);
+    if (!equalBytesLocal(bytesOf(f[0], w), DOMAIN_VOTE)) return null;
+    const bh = bytesOf(f[5], `${w}.blockHash`);
+    return {
+      chainId: decChainId(f[1], `${w}.chainId`),
+      type: voteTypeFrom(f[2], `${w}.type`),
+      height: decUint(f[3], `${w}.height`),
+      round: decSmall(f[4], `${w}.round`, MAX_ROUND),
+      blockHash: bh.length === 0 ? null : fixed(bh.slice(), HASH_LEN, `${w}.blockHash`),
+    };
+  } catch (e) {
+    if (e instanceof CodecError) return null;
+    throw e;
+  }
+}
+
+function equalBytesLocal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 // ---------- proposal ----------
 
 function proposalItem(p: Proposal): Item {
@@ -422,31 +468,38 @@ export function proposalSignBytes(
 
 // ---------- validator set ----------
 
-function valsetItem(vs: ValidatorSet): Item {
+function valsetItem(vs: ValidatorSet, allowJailed = false): Item {
   const w = 'encodeValidatorSet';
-  checkValidatorSet(vs, w);
+  checkValidatorSet(vs, w, allowJailed);
   return vs.validators.map((v, k) => [
     fixed(v.publicKey, KEY_LEN, `${w}[${k}].publicKey`),
     encUint(v.power, `${w}[${k}].power`, MAX_TOTAL_POWER),
   ]);
 }
 
-/** Throws {@link CodecError} unless the set is non-empty, keys are distinct and the power is in range. */
-export function checkValidatorSet(vs: ValidatorSet, w = 'validator set'): void {
+/**
+ * Throws {@link CodecError} unless the set is non-empty, keys are distinct and the power is in range.
+ * With `allowJailed`, a validator may have power 0 (jailed: see validator-history.ts) as long as the
+ * total is positive; a genesis set may not.
+ */
+export function checkValidatorSet(vs: ValidatorSet, w = 'validator set', allowJailed = false): void {
   if (vs.validators.length < 1 || vs.validators.length > MAX_VALIDATORS)
     throw new CodecError(`${w}: expected 1..${MAX_VALIDATORS} validators, got ${vs.validators.length}`);
   const seen = new Set<string>();
   let total = 0n;
   vs.validators.forEach((v, k) => {
     fixed(v.publicKey, KEY_LEN, `${w}[${k}].publicKey`);
-    if (typeof v.power !== 'bigint' || v.power < 1n)
-      throw new CodecError(`${w}[${k}].power: expected a positive bigint, got ${String(v.power)}`);
+    if (typeof v.power !== 'bigint' || v.power < (allowJailed ? 0n : 1n))
+      throw new CodecError(
+        `${w}[${k}].power: expected a ${allowJailed ? 'non-negative' : 'positive'} bigint, got ${String(v.power)}`,
+      );
     const key = Buffer.from(v.publicKey).toString('hex');
     if (seen.has(key)) throw new CodecError(`${w}[${k}]: duplicate public key`);
     seen.add(key);
     total += v.power;
   });
   if (total > MAX_TOTAL_POWER) throw new CodecError(`${w}: total power ${total} exceeds ${MAX_TOTAL_POWER}`);
+  if (total === 0n) throw new CodecError(`${w}: no validator has any power`);
 }
 
 /** Canonical bytes of a validator set (order preserved: it defines the indices). */
@@ -470,9 +523,13 @@ export function decodeValidatorSet(bytes: Uint8Array): ValidatorSet {
   return vs;
 }
 
-/** sha256 of the validator set's canonical encoding, as carried in `Header.validatorsHash`. */
+/**
+ * sha256 of the validator set's canonical encoding, as carried in `Header.validatorsHash`: the set in
+ * force at the block's height, in genesis order, a jailed validator with power 0 (a set without any
+ * jailed validator hashes as it always did).
+ */
 export function hashValidatorSet(vs: ValidatorSet): Uint8Array {
-  return sha256(encodeValidatorSet(vs));
+  return sha256(rlp(valsetItem(vs, true)));
 }
 
 // ---------- messages and evidence ----------
@@ -521,21 +578,36 @@ function sphFrom(item: Item | undefined, w: string): SignedProposalHeader {
   };
 }
 
-/** Canonical bytes of a piece of evidence: [1, voteA, voteB] or [2, index, proposalA, proposalB]. */
-export function encodeEvidence(e: Evidence): Uint8Array {
-  if (e.kind === 'duplicate-vote') return rlp([new Uint8Array([1]), voteItem(e.voteA), voteItem(e.voteB)]);
-  return rlp([
+function evidenceItem(e: Evidence): Item {
+  if (e.kind === 'duplicate-vote') return [new Uint8Array([1]), voteItem(e.voteA), voteItem(e.voteB)];
+  return [
     new Uint8Array([2]),
     encUint(checkIndex(e.validatorIndex, 'encodeEvidence.validatorIndex'), 'encodeEvidence'),
     sphItem(e.proposalA, 'encodeEvidence.proposalA'),
     sphItem(e.proposalB, 'encodeEvidence.proposalB'),
-  ]);
+  ];
+}
+
+/** Canonical bytes of a piece of evidence: [1, voteA, voteB] or [2, index, proposalA, proposalB]. */
+export function encodeEvidence(e: Evidence): Uint8Array {
+  return rlp(evidenceItem(e));
+}
+
+/**
+ * The `evidenceHash` of a block header: sha256 of the RLP list of the evidence items, in block order.
+ * @example const header = { ...fields, evidenceHash: hashEvidenceList(block.evidence) };
+ */
+export function hashEvidenceList(evidence: readonly Evidence[]): Uint8Array {
+  return sha256(rlp(evidence.map(evidenceItem)));
 }
 
 /** Decodes evidence; throws {@link CodecError} on malformed bytes (it does not check signatures). */
 export function decodeEvidence(bytes: Uint8Array): Evidence {
-  const w = 'decodeEvidence';
-  const f = listOf(top(bytes, w), w);
+  return evidenceFrom(top(bytes, 'decodeEvidence'), 'decodeEvidence');
+}
+
+function evidenceFrom(item: Item | undefined, w: string): Evidence {
+  const f = listOf(item, w);
   const kind = decSmall(f[0], `${w}.kind`, 255);
   if (kind === 1 && f.length === 3)
     return {

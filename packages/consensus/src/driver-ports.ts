@@ -6,6 +6,7 @@
 import type { Signer } from './ed25519.ts';
 import type { Timeouts } from './machine.ts';
 import type { Block, CommitCertificate, Header, ValidatorSet } from './types.ts';
+import type { ValidatorHistory } from './validator-history.ts';
 import type { ProposerSchedule } from './validators.ts';
 
 /**
@@ -51,6 +52,8 @@ export interface ConsensusStore {
   pruneWal(height: bigint): Promise<void>;
   /** Saves encoded evidence of equivocation under its id (sha256 of the bytes). */
   saveEvidence(id: Uint8Array, evidence: Uint8Array): Promise<void>;
+  /** Every saved piece of evidence (read once at start: what is not committed yet is proposed). */
+  listEvidence?(): Promise<{ evidence: Uint8Array }[]>;
 }
 
 /** Where proposals' transactions come from: the pool's head (cheap, synchronous). */
@@ -123,7 +126,14 @@ export interface ConsensusPorts {
 /** The fixed settings of a driver (from genesis and the node's configuration). */
 export interface ConsensusDriverConfig {
   chainId: string;
+  /** The genesis validator set. */
   validators: ValidatorSet;
+  /**
+   * The chain's validator history, which the chain's owner updates (`apply`) as blocks commit; the
+   * driver decides each height with the set in force there and proposes pending evidence. Default: a
+   * history of `validators` alone (nothing ever jailed).
+   */
+  history?: ValidatorHistory;
   /** Genesis time: the earliest block time at height 1. */
   genesisTimeMs: bigint;
   /** This validator's key (the driver wraps it in a SignGuard restored from the WAL); null for a follower. */

@@ -6,11 +6,12 @@
 import { toHex } from '@gridledger/base';
 import { describe, expect, it, vi } from 'vitest';
 import { buildBlock, ZERO_HASH } from './block.ts';
-import { decodeMessage, encodeMessage, hashBlock, proposalSignBytes } from './codec.ts';
+import { decodeMessage, encodeEvidence, encodeMessage, hashBlock, proposalSignBytes } from './codec.ts';
 import { ConsensusDriver } from './driver.ts';
 import type { ChainTipView, ConsensusPorts, ConsensusWireMessage } from './driver-ports.ts';
 import { makeValidators, signCommit, signVote } from './testkit.ts';
-import { type Block, type CommitCertificate, MAX_ROUND } from './types.ts';
+import { type Block, type CommitCertificate, type Evidence, MAX_ROUND } from './types.ts';
+import { ValidatorHistory } from './validator-history.ts';
 import { ProposerSchedule } from './validators.ts';
 import { decodeWalState } from './wal.ts';
 
@@ -27,7 +28,13 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 function harness(
   me: number,
   proposerSchedule?: ProposerSchedule,
-  options: { wal?: Map<bigint, Uint8Array[]>; holdWal?: () => boolean } = {},
+  options: {
+    wal?: Map<bigint, Uint8Array[]>;
+    holdWal?: () => boolean;
+    /** Evidence in the store at start (encoded), and the chain's validator history. */
+    evidence?: Uint8Array[];
+    history?: ValidatorHistory;
+  } = {},
 ) {
   const events: string[] = [];
   /** Durable WAL entries by height (pass one map to a second harness to restart from it). */
@@ -62,6 +69,7 @@ function harness(
       loadWal: async (height) => wal.get(height) ?? [],
       async pruneWal() {},
       async saveEvidence() {},
+      listEvidence: async () => (options.evidence ?? []).map((evidence) => ({ evidence })),
     },
     txs: { reap: () => [] },
     app: {
@@ -113,6 +121,7 @@ function harness(
       signer: signers[me]!,
       maxBlockTxBytes: 1 << 20,
       ...(proposerSchedule ? { proposerSchedule } : {}),
+      ...(options.history ? { history: options.history } : {}),
     },
     ports,
   );
@@ -132,6 +141,35 @@ describe('ConsensusDriver', () => {
     const first = decodeMessage(h.sent[0]!.data);
     expect(first.kind === 'proposal' && first.proposal.block.txs).toEqual([new Uint8Array([1, 2, 3])]);
     expect(h.driver.stats.walWrites).toBe(2);
+  });
+
+  it('proposes the evidence found in its store at start, unless the chain committed it already', async () => {
+    const proposer = schedule.proposer(1n, 0);
+    const accused = (proposer + 1) % 4;
+    const twin = (hash: Uint8Array) => signVote(CHAIN, signers[accused]!, accused, 'prevote', 1n, 0, hash);
+    const e: Evidence = {
+      kind: 'duplicate-vote',
+      voteA: twin(new Uint8Array(32).fill(1)),
+      voteB: twin(new Uint8Array(32).fill(2)),
+    };
+    const proposed = async (history?: ValidatorHistory) => {
+      const h = harness(proposer, undefined, {
+        evidence: [encodeEvidence(e)],
+        ...(history ? { history } : {}),
+      });
+      await h.driver.start();
+      await settle();
+      const m = decodeMessage(h.sent[0]!.data);
+      h.driver.stop();
+      return m.kind === 'proposal' ? m.proposal.block : undefined;
+    };
+    const block = await proposed();
+    expect(block?.evidence).toEqual([e]);
+    expect(block?.header.evidenceHash).toBeDefined();
+    const committed = new ValidatorHistory(valset);
+    committed.apply(1n, [e]); // as if an earlier block had committed it
+    const again = await proposed(committed);
+    expect(again?.evidence).toBeUndefined();
   });
 
   it('disconnects the sender of a message that does not decode', async () => {

@@ -8,7 +8,7 @@
 // real timers, p2p, store and application; the simulation (test/sim.ts) a simulated clock and network.
 import { equalBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { decodeMessage, encodeEvidence, encodeMessage } from './codec.ts';
+import { decodeEvidence, decodeMessage, encodeEvidence, encodeMessage } from './codec.ts';
 import type {
   CancelTimer,
   ConsensusDriverConfig,
@@ -17,7 +17,14 @@ import type {
 } from './driver-ports.ts';
 import { SIGN_STEP, SignGuard, type SignState } from './guard.ts';
 import { type ConsensusAction, ConsensusMachine, MAX_ROUNDS_AHEAD, type WalState } from './machine.ts';
-import type { ConsensusMessage } from './types.ts';
+import type { ConsensusMessage, Evidence } from './types.ts';
+import {
+  evidenceHeight,
+  evidenceKey,
+  MAX_EVIDENCE_AGE_HEIGHTS,
+  MAX_EVIDENCE_PER_BLOCK,
+  ValidatorHistory,
+} from './validator-history.ts';
 import { ProposerSchedule } from './validators.ts';
 import { verifyProposalSignature, verifyVote } from './verify.ts';
 import { decodeWalState, encodeWalState } from './wal.ts';
@@ -55,6 +62,10 @@ export class ConsensusDriver {
   private readonly ports: ConsensusPorts;
   /** One proposer schedule for the successive machines (it keeps the current and the next height). */
   private readonly schedule: ProposerSchedule;
+  /** The validator set at each height (the node's, which applies committed blocks' evidence). */
+  private readonly history: ValidatorHistory;
+  /** Evidence seen (or found in the store at start) and not committed yet, by evidence key. */
+  private readonly pendingEvidence = new Map<string, Evidence>();
   private machine: ConsensusMachine | undefined;
   private guard: SignGuard | null = null;
   /**
@@ -87,7 +98,16 @@ export class ConsensusDriver {
   constructor(config: ConsensusDriverConfig, ports: ConsensusPorts) {
     this.config = config;
     this.ports = ports;
-    this.schedule = config.proposerSchedule ?? new ProposerSchedule(config.validators);
+    const history = config.history ?? new ValidatorHistory(config.validators);
+    this.history = history;
+    this.schedule =
+      config.proposerSchedule ??
+      new ProposerSchedule(config.validators, undefined, (h) => history.validatorsAt(h));
+  }
+
+  /** Evidence waiting to be proposed (not committed yet), for status and tests. */
+  pendingEvidenceCount(): number {
+    return this.pendingEvidence.size;
   }
 
   /** Current consensus height/round/step, for logs and status. */
@@ -99,6 +119,14 @@ export class ConsensusDriver {
   /** Builds the machine at tip + 1 (recovering the WAL of that height after a crash) and starts it. */
   async start(): Promise<void> {
     const tip = this.ports.chain.tip();
+    for (const { evidence } of (await this.ports.store.listEvidence?.()) ?? []) {
+      try {
+        const e = decodeEvidence(evidence);
+        this.pendingEvidence.set(evidenceKey(e), e);
+      } catch (err) {
+        this.ports.log.warn({ err }, 'consensus: stored evidence does not decode; skipped');
+      }
+    }
     const recovered = await this.lastWal(tip.height + 1n);
     let signState: SignState | null = recovered?.signState ?? null;
     if (signState === null) signState = (await this.lastWal(tip.height))?.signState ?? null;
@@ -242,7 +270,9 @@ export class ConsensusDriver {
   }
 
   private verifyElsewhere(message: ConsensusMessage): { ok: true } | { ok: false; reason: string } {
-    const { chainId, validators } = this.config;
+    const { chainId } = this.config;
+    const height = message.kind === 'vote' ? message.vote.height : message.proposal.height;
+    const validators = this.history.validatorsAt(height < 1n ? 1n : height);
     if (message.kind === 'vote') return verifyVote(message.vote, validators, chainId);
     const p = message.proposal;
     if (p.height < 1n || p.round < 0)
@@ -314,6 +344,7 @@ export class ConsensusDriver {
       {
         chainId,
         validators,
+        history: this.history,
         signer: this.guard,
         ...(timeouts ? { timeouts } : {}),
         ...(maxFutureBlockTimeMs === undefined ? {} : { maxFutureBlockTimeMs }),
@@ -408,9 +439,21 @@ export class ConsensusDriver {
           maxBytes: maxBlockTxBytes,
         });
         if (gen !== this.generation || !this.machine) return;
+        const evidence = this.evidenceFor(a.height);
+        if (evidence.length > 0)
+          log.info(
+            { height: a.height, evidence: evidence.map(evidenceKey) },
+            'consensus: proposing evidence',
+          );
         this.execute(
-          this.machine.handle({ type: 'proposalTxs', height: a.height, round: a.round, txs, timeMs: now })
-            .actions,
+          this.machine.handle({
+            type: 'proposalTxs',
+            height: a.height,
+            round: a.round,
+            txs,
+            timeMs: now,
+            ...(evidence.length > 0 ? { evidence } : {}),
+          }).actions,
         );
         return;
       }
@@ -435,6 +478,7 @@ export class ConsensusDriver {
       }
       case 'evidence': {
         const bytes = encodeEvidence(a.evidence);
+        this.pendingEvidence.set(evidenceKey(a.evidence), a.evidence);
         await store.saveEvidence(sha256(bytes), bytes);
         log.warn(
           { kind: a.evidence.kind, id: toHex(sha256(bytes)).slice(0, 18) },
@@ -443,6 +487,25 @@ export class ConsensusDriver {
         return;
       }
     }
+  }
+
+  /**
+   * The pending evidence a block at `height` carries: not committed, not too old, each valid against the
+   * chain (ValidatorHistory.checkEvidence), at most MAX_EVIDENCE_PER_BLOCK. Committed or expired entries
+   * are forgotten.
+   */
+  private evidenceFor(height: bigint): Evidence[] {
+    const chosen: Evidence[] = [];
+    for (const [key, e] of this.pendingEvidence) {
+      const at = evidenceHeight(e);
+      if (this.history.isCommitted(key) || height - at > MAX_EVIDENCE_AGE_HEIGHTS) {
+        this.pendingEvidence.delete(key);
+        continue;
+      }
+      if (chosen.length >= MAX_EVIDENCE_PER_BLOCK) break;
+      if (this.history.checkEvidence([...chosen, e], height, this.config.chainId).ok) chosen.push(e);
+    }
+    return chosen;
   }
 
   private async lastWal(height: bigint): Promise<WalState | undefined> {

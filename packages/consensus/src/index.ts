@@ -1,5 +1,6 @@
 // @gridledger/consensus: Tendermint-style BFT as a pure state machine; block, vote and certificate types.
 export { type BlockParts, buildBlock, buildCommit, ZERO_HASH } from './block.ts';
+export { type ChainCheck, ChainVerifier, verifyBlockChain } from './chain-verifier.ts';
 export {
   CodecError,
   checkValidatorSet,
@@ -21,6 +22,7 @@ export {
   encodeVote,
   hashBlock,
   hashCommit,
+  hashEvidenceList,
   hashValidatorSet,
   MAX_CHAIN_ID_BYTES,
   MAX_VALIDATORS,
@@ -82,6 +84,17 @@ export type {
 } from './types.ts';
 export { MAX_ROUND, MAX_TOTAL_POWER } from './types.ts';
 export {
+  type CommittedEvidence,
+  decodeCommittedEvidence,
+  encodeCommittedEvidence,
+  evidenceKey,
+  JAIL_DELAY_HEIGHTS,
+  type JailRecord,
+  MAX_EVIDENCE_AGE_HEIGHTS,
+  MAX_EVIDENCE_PER_BLOCK,
+  ValidatorHistory,
+} from './validator-history.ts';
+export {
   isOneThird,
   isTwoThirds,
   MAX_PROPOSER_HEIGHT_WALK,
@@ -92,11 +105,8 @@ export {
 } from './validators.ts';
 export {
   type BlockContext,
-  type ChainCheck,
-  ChainVerifier,
   type Check,
   verifyBlock,
-  verifyBlockChain,
   verifyBlockCommit,
   verifyCommit,
   verifyEvidence,

@@ -165,6 +165,29 @@ describe('ConsensusMachine: locking, restart and the sign guard', () => {
     expect(votesOut(a)).toMatchObject([{ type: 'prevote', round: 2, blockHash: hashBlock(Y.header) }]);
   });
 
+  it('a validator restarted after its prevote gossips that prevote again (rebuilt from its sign state)', () => {
+    const guard = new SignGuard(signers[me]!, null);
+    const m = newMachine(guard);
+    const wal: WalState[] = [];
+    const keep = (a: ConsensusAction[]) => {
+      const p = lastPersist(a);
+      if (p) wal.push(p.wal);
+    };
+    keep(m.start().actions);
+    keep(feedProposal(m, proposal(X, 0, -1)));
+    const recovered = wal.at(-1)!;
+    expect(recovered.signState?.step).toBe(2);
+    // The prevote left in memory only: the restarted machine holds it again and gossips it.
+    const again = newMachine(new SignGuard(signers[me]!, recovered.signState), recovered);
+    again.start();
+    const mine = again
+      .gossip()
+      .flatMap((g) => (g.kind === 'vote' && g.vote.validatorIndex === me ? [g.vote] : []));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ type: 'prevote', height: 1n, round: 0, blockHash: hashBlock(X.header) });
+    expect(verifyVote(mine[0]!, valset, CHAIN)).toEqual({ ok: true });
+  });
+
   it('the sign guard refuses lower or equal steps with other bytes and re-signs identical bytes', () => {
     const g = new SignGuard(signers[0]!, null);
     const sb = (r: number, t: 'prevote' | 'precommit', h: Uint8Array | null) =>

@@ -32,7 +32,7 @@
 //    round) to peers, so dropped messages are made good; duplicates are recognised before signature checks.
 import { equalBytes, GridledgerError, toHex } from '@gridledger/base';
 import { buildBlock, buildCommit, ZERO_HASH } from './block.ts';
-import { hashBlock, proposalSignBytes, voteSignBytes } from './codec.ts';
+import { decodeVoteSignBytes, hashBlock, proposalSignBytes, voteSignBytes } from './codec.ts';
 import type { Signer } from './ed25519.ts';
 import { SignGuard, type SignState } from './guard.ts';
 import type {
@@ -46,6 +46,7 @@ import type {
   Vote,
   VoteType,
 } from './types.ts';
+import type { ValidatorHistory } from './validator-history.ts';
 import { isOneThird, isTwoThirds, ProposerSchedule, totalPower, validatorIndex } from './validators.ts';
 import { verifyBlock, verifyBlockCommit, verifyProposalSignature, verifyVote } from './verify.ts';
 
@@ -86,7 +87,15 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 /** Fixed parameters of a machine. */
 export interface MachineConfig {
   chainId: string;
+  /** The validator set (the one at every height when `history` is not given). */
   validators: ValidatorSet;
+  /**
+   * The chain's validator history (validator-history.ts): when given, the machine decides with the set in
+   * force at its height (`validators` is then the genesis set), checks the last commit with the set of
+   * the height before, and accepts blocks whose evidence history.checkEvidence accepts. Without it every
+   * height has `validators` and a block with evidence is refused.
+   */
+  history?: ValidatorHistory;
   /** This validator's signer (normally a SignGuard); null for a node that follows without voting. */
   signer: Signer | null;
   timeouts?: Partial<Timeouts>;
@@ -154,7 +163,15 @@ export type ConsensusEvent =
       nowMs?: bigint;
     }
   | { type: 'timeout'; kind: TimeoutKind; height: bigint; round: number }
-  | { type: 'proposalTxs'; height: bigint; round: number; txs: Uint8Array[]; timeMs: bigint }
+  | {
+      type: 'proposalTxs';
+      height: bigint;
+      round: number;
+      txs: Uint8Array[];
+      timeMs: bigint;
+      /** Evidence for the proposed block (checked by the adapter with history.checkEvidence). */
+      evidence?: Evidence[];
+    }
   | { type: 'blockValidated'; height: bigint; blockHash: Uint8Array; valid: boolean }
   | { type: 'blockExecuted'; height: bigint; appHash: Uint8Array }
   | { type: 'syncCommit'; block: Block; commit: CommitCertificate };
@@ -274,11 +291,16 @@ type Validity = 'pending' | 'valid' | 'invalid';
  */
 export class ConsensusMachine {
   readonly chainId: string;
-  readonly validators: ValidatorSet;
+  readonly #genesisValidators: ValidatorSet;
+  #validators: ValidatorSet;
+  #previousValidators: ValidatorSet;
+  readonly #history: ValidatorHistory | undefined;
+  /** This validator's index in the set (-1 for a follower), whatever its power. */
+  readonly #signerIndex: number;
   readonly #signer: Signer | null;
-  readonly #myIndex: number;
+  #myIndex: number;
   readonly #timeouts: Timeouts;
-  readonly #total: bigint;
+  #total: bigint;
   readonly #schedule: ProposerSchedule;
   readonly #maxBuffered: number;
   readonly #maxRoundsAhead: number;
@@ -317,11 +339,25 @@ export class ConsensusMachine {
 
   constructor(config: MachineConfig, start: MachineStart) {
     this.chainId = config.chainId;
-    this.validators = config.validators;
-    this.#schedule = config.proposerSchedule ?? new ProposerSchedule(config.validators);
-    this.#total = totalPower(config.validators);
+    const history = config.history;
+    this.#history = history;
+    this.#genesisValidators = config.validators;
+    this.#schedule =
+      config.proposerSchedule ??
+      new ProposerSchedule(
+        config.validators,
+        undefined,
+        history ? (h: bigint) => history.validatorsAt(h) : undefined,
+      );
     this.#signer = config.signer;
-    this.#myIndex = config.signer === null ? -1 : validatorIndex(config.validators, config.signer.publicKey);
+    this.#signerIndex =
+      config.signer === null ? -1 : validatorIndex(config.validators, config.signer.publicKey);
+    // Set for the start height by #enterValidators (definite assignment for the compiler).
+    this.#validators = config.validators;
+    this.#previousValidators = config.validators;
+    this.#total = 0n;
+    this.#myIndex = -1;
+    this.#enterValidators(start.height);
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
     this.#maxBuffered = config.maxBufferedMessages ?? 10_000;
     this.#maxRoundsAhead = config.maxRoundsAhead ?? MAX_ROUNDS_AHEAD;
@@ -352,10 +388,41 @@ export class ConsensusMachine {
         this.#validRound = w.validRound;
         this.#validKey = this.#addOwnBlock(w.validBlock);
       }
+      // The last vote we signed at this height, rebuilt from the sign state: gossip sends it again. Its
+      // copy on the wire may have been lost in the crash, and the guard will not sign it anew with
+      // different bytes; without it the others can wait for our vote for ever (three validators with
+      // power, one of them restarted after its prevote).
+      const ss = w.signState;
+      const v = ss !== null && ss.height === start.height ? decodeVoteSignBytes(ss.signBytes) : null;
+      if (v !== null && v.chainId === this.chainId && v.height === start.height && this.#myIndex >= 0)
+        this.#acceptVote({
+          type: v.type,
+          height: v.height,
+          round: v.round,
+          blockHash: v.blockHash,
+          validatorIndex: this.#myIndex,
+          signature: ss!.signature,
+        });
     }
   }
 
+  /** The sets of `height` and the one before, its total power and our index (-1 when jailed there). */
+  #enterValidators(height: bigint): void {
+    const h = this.#history;
+    this.#validators = h ? h.validatorsAt(height) : this.#genesisValidators;
+    this.#previousValidators = h && height > 1n ? h.validatorsAt(height - 1n) : this.#validators;
+    this.#total = totalPower(this.#validators);
+    const mine = this.#signerIndex;
+    // A jailed validator (power 0 at this height) follows without voting: nobody would count its votes.
+    this.#myIndex = mine >= 0 && this.#validators.validators[mine]!.power > 0n ? mine : -1;
+  }
+
   // ---------- public surface ----------
+
+  /** The validator set in force at the height being decided. */
+  get validators(): ValidatorSet {
+    return this.#validators;
+  }
 
   /** Height being decided. */
   get height(): bigint {
@@ -418,7 +485,7 @@ export class ConsensusMachine {
         r = this.#onTimeout(event.kind, event.height, event.round);
         break;
       case 'proposalTxs':
-        r = this.#onProposalTxs(event.height, event.round, event.txs, event.timeMs);
+        r = this.#onProposalTxs(event.height, event.round, event.txs, event.timeMs, event.evidence);
         break;
       case 'blockValidated':
         r = this.#onValidated(event.height, event.blockHash, event.valid);
@@ -544,6 +611,8 @@ export class ConsensusMachine {
     const r = verifyBlock(block, {
       chainId: this.chainId,
       validators: this.validators,
+      previousValidators: this.#previousValidators,
+      ...(this.#history ? { history: this.#history } : {}),
       previous: this.#lastBlock,
       previousHash: this.#lastBlockHash,
       appHash: this.#appHash,
@@ -639,6 +708,7 @@ export class ConsensusMachine {
     round: number,
     txs: Uint8Array[],
     timeMs: bigint,
+    evidence: Evidence[] | undefined,
   ): Omit<HandleResult, 'actions'> {
     if (height !== this.#height || round !== this.#round || this.#proposalRequested !== round)
       return { ignored: `proposal txs for ${height}/${round} arrive at ${this.#height}/${this.#round}` };
@@ -655,6 +725,7 @@ export class ConsensusMachine {
       validators: this.validators,
       lastCommit: this.#lastCommit,
       txs,
+      ...(evidence !== undefined && evidence.length > 0 ? { evidence } : {}),
     });
     this.#propose(round, -1, block);
     return {};
@@ -691,6 +762,10 @@ export class ConsensusMachine {
     if (this.validators.validators[vote.validatorIndex] === undefined)
       return {
         ignored: `vote from validator index ${vote.validatorIndex}, not in the set of ${this.validators.validators.length}`,
+      };
+    if (this.validators.validators[vote.validatorIndex]!.power === 0n)
+      return {
+        ignored: `vote from jailed validator ${vote.validatorIndex} (power 0 at height ${vote.height})`,
       };
     if (vote.round > this.#round + this.#maxRoundsAhead)
       return { ignored: `vote for round ${vote.round}, too far ahead` };
@@ -842,6 +917,7 @@ export class ConsensusMachine {
     const d = this.#decided;
     if (d === null || !this.#commitTimeoutDone || this.#executedAppHash === null) return;
     this.#height += 1n;
+    this.#enterValidators(this.#height);
     this.#lastBlock = d.block.header;
     this.#lastBlockHash = d.commit.blockHash;
     this.#lastCommit = d.commit;

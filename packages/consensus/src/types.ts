@@ -24,6 +24,11 @@ export interface Header {
   validatorsHash: Uint8Array;
   /** hashCommit of `lastCommit` (sha256 of no bytes when there is none, at height 1). */
   lastCommitHash: Uint8Array;
+  /**
+   * hashEvidenceList of the block's evidence; present exactly when the block carries evidence (absent,
+   * it is not encoded, so the hash of a block without evidence is what it was before evidence existed).
+   */
+  evidenceHash?: Uint8Array;
 }
 
 /** A commit certificate: more than 2/3 of the voting power precommitted `blockHash` at `height`/`round`. */
@@ -47,6 +52,8 @@ export interface Block {
   txs: Uint8Array[];
   /** The certificate of block height-1; null at height 1. */
   lastCommit: CommitCertificate | null;
+  /** Equivocation evidence committed by this block (absent or empty: none). See validator-history.ts. */
+  evidence?: Evidence[];
 }
 
 /** A signed prevote or precommit. `blockHash` null is a vote for nil. */

@@ -1,6 +1,8 @@
 // Validator-set arithmetic: voting-power quorums and CometBFT's weighted round-robin proposer selection
 // (proposer priorities: each step every validator gains its power, the highest is chosen and pays the total
 // power; priorities are re-centred on their average and rescaled to a window of twice the total power).
+// A validator with power 0 at a height (jailed: validator-history.ts) takes no part in that height's
+// selection: its priority is held at 0 and left out of the re-centring and the rescaling.
 import { compareBytes, equalBytes, floorDiv } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
 import { checkValidatorSet } from './codec.ts';
@@ -41,6 +43,9 @@ export const MAX_PROPOSER_ROUND_WALK = 10_000;
 /** The priorities at the start of one height, its round-0 proposer and a cache for its later rounds. */
 interface HeightState {
   height: bigint;
+  /** The voting power of each validator at this height (0: jailed) and their sum. */
+  powers: bigint[];
+  total: bigint;
   priorities: bigint[];
   proposer: number;
   /** Priorities after `count` round steps at this height and their proposer (rounds > 0). */
@@ -66,7 +71,7 @@ interface HeightState {
  */
 export class ProposerSchedule {
   readonly #vs: ValidatorSet;
-  readonly #total: bigint;
+  readonly #validatorsAt: ((height: bigint) => ValidatorSet) | undefined;
   readonly #addresses: Uint8Array[];
   #latest!: HeightState;
   #previous: HeightState | null = null;
@@ -75,15 +80,23 @@ export class ProposerSchedule {
   /**
    * @param addresses tie-break keys, one per validator (default: first 20 bytes of sha256 of the public
    *   key, CometBFT's address); among equal priorities the lower one proposes.
+   * @param validatorsAt the set in force at a height (same validators in the same order, power 0 for a
+   *   jailed one; ValidatorHistory.validatorsAt); default: `validators` at every height. The schedule
+   *   asks it only for heights at most two above the caller's committed tip, which the committed chain
+   *   already determines (evidence committed at H takes effect at H+2).
    */
-  constructor(validators: ValidatorSet, addresses?: Uint8Array[]) {
+  constructor(
+    validators: ValidatorSet,
+    addresses?: Uint8Array[],
+    validatorsAt?: (height: bigint) => ValidatorSet,
+  ) {
     checkValidatorSet(validators, 'ProposerSchedule');
     if (addresses !== undefined && addresses.length !== validators.validators.length)
       throw new RangeError(
         `ProposerSchedule: ${addresses.length} addresses for ${validators.validators.length} validators`,
       );
     this.#vs = validators;
-    this.#total = totalPower(validators);
+    this.#validatorsAt = validatorsAt;
     this.#addresses = addresses ?? validators.validators.map((v) => sha256(v.publicKey).subarray(0, 20));
     this.#reset();
   }
@@ -93,18 +106,41 @@ export class ProposerSchedule {
     return this.#steps;
   }
 
+  /** The powers of the set last asked for (sets change only at jail heights: reused by identity). */
+  #cached: { vs: ValidatorSet; powers: bigint[]; total: bigint } | undefined;
+
+  #powersAt(height: bigint): { powers: bigint[]; total: bigint } {
+    const vs = this.#validatorsAt?.(height) ?? this.#vs;
+    if (this.#cached?.vs === vs) return this.#cached;
+    if (vs.validators.length !== this.#vs.validators.length)
+      throw new RangeError(
+        `ProposerSchedule: the set at height ${height} has ${vs.validators.length} validators, not ${this.#vs.validators.length}`,
+      );
+    const powers = vs.validators.map((v) => v.power);
+    const total = totalPower(vs);
+    if (total <= 0n) throw new RangeError(`ProposerSchedule: no voting power at height ${height}`);
+    this.#cached = { vs, powers, total };
+    return this.#cached;
+  }
+
   #reset(): void {
+    const { powers, total } = this.#powersAt(1n);
     const priorities = this.#vs.validators.map(() => 0n);
-    const proposer = this.#increment(priorities, 1);
-    this.#latest = { height: 1n, priorities, proposer, rounds: null };
+    const state: HeightState = { height: 1n, powers, total, priorities, proposer: -1, rounds: null };
+    state.proposer = this.#increment(state);
+    this.#latest = state;
     this.#previous = null;
   }
 
   #forward(): void {
-    const priorities = this.#latest.priorities.slice();
-    const proposer = this.#increment(priorities, 1);
+    const height = this.#latest.height + 1n;
+    const { powers, total } = this.#powersAt(height);
+    // A validator jailed from this height on leaves the selection with its priority.
+    const priorities = this.#latest.priorities.map((p, i) => (powers[i] === 0n ? 0n : p));
+    const state: HeightState = { height, powers, total, priorities, proposer: -1, rounds: null };
+    state.proposer = this.#increment(state);
     this.#previous = this.#latest;
-    this.#latest = { height: this.#latest.height + 1n, priorities, proposer, rounds: null };
+    this.#latest = state;
   }
 
   /**
@@ -153,12 +189,12 @@ export class ProposerSchedule {
       );
     if (c === null || c.count > round) {
       const p = state.priorities.slice();
-      this.#prepare(p);
+      this.#prepare(p, state);
       c = { count: 0, priorities: p, proposer: state.proposer };
       state.rounds = c;
     }
     while (c.count < round) {
-      c.proposer = this.#step(c.priorities);
+      c.proposer = this.#step(c.priorities, state);
       c.count++;
     }
     return c.proposer;
@@ -171,46 +207,55 @@ export class ProposerSchedule {
     return (height === this.#latest.height ? this.#latest : this.#previous!).priorities.slice();
   }
 
-  #increment(p: bigint[], times: number): number {
-    this.#prepare(p);
-    let who = -1;
-    for (let i = 0; i < times; i++) who = this.#step(p);
-    return who;
+  /** Prepares the height's priorities and steps once: the height's round-0 proposer. */
+  #increment(state: HeightState): number {
+    this.#prepare(state.priorities, state);
+    return this.#step(state.priorities, state);
   }
 
-  /** Rescale to the priority window, then centre on the average (CometBFT's per-call preparation). */
-  #prepare(p: bigint[]): void {
-    const diffMax = PRIORITY_WINDOW_FACTOR * this.#total;
-    let max = p[0]!;
-    let min = p[0]!;
-    for (const x of p) {
-      if (x > max) max = x;
-      if (x < min) min = x;
+  /**
+   * Rescale to the priority window, then centre on the average (CometBFT's per-call preparation), over
+   * the validators with power at this height (with none jailed: all of them, as CometBFT).
+   */
+  #prepare(p: bigint[], at: { powers: bigint[]; total: bigint }): void {
+    const diffMax = PRIORITY_WINDOW_FACTOR * at.total;
+    let max: bigint | undefined;
+    let min: bigint | undefined;
+    let active = 0n;
+    for (let i = 0; i < p.length; i++) {
+      if (at.powers[i] === 0n) continue;
+      const x = p[i]!;
+      if (max === undefined || x > max) max = x;
+      if (min === undefined || x < min) min = x;
+      active++;
     }
+    if (max === undefined || min === undefined) return;
     const diff = max - min;
     if (diff > diffMax) {
       const ratio = (diff + diffMax - 1n) / diffMax;
-      for (let i = 0; i < p.length; i++) p[i] = p[i]! / ratio; // truncates toward zero, as Go
+      for (let i = 0; i < p.length; i++) if (at.powers[i] !== 0n) p[i] = p[i]! / ratio; // truncates toward zero, as Go
     }
     let sum = 0n;
-    for (const x of p) sum += x;
-    const avg = floorDiv(sum, BigInt(p.length)); // Go's big.Int Div is Euclidean: floor for n > 0
-    for (let i = 0; i < p.length; i++) p[i] = p[i]! - avg;
+    for (let i = 0; i < p.length; i++) if (at.powers[i] !== 0n) sum += p[i]!;
+    const avg = floorDiv(sum, active); // Go's big.Int Div is Euclidean: floor for n > 0
+    for (let i = 0; i < p.length; i++) if (at.powers[i] !== 0n) p[i] = p[i]! - avg;
   }
 
-  #step(p: bigint[]): number {
+  #step(p: bigint[], at: { powers: bigint[]; total: bigint }): number {
     this.#steps++;
-    let best = 0;
+    let best = -1;
     for (let i = 0; i < p.length; i++) {
-      p[i] = p[i]! + this.#vs.validators[i]!.power;
-      if (i === 0) continue;
+      const power = at.powers[i]!;
+      if (power === 0n) continue; // jailed at this height: never proposes
+      p[i] = p[i]! + power;
       if (
+        best < 0 ||
         p[i]! > p[best]! ||
         (p[i] === p[best] && compareBytes(this.#addresses[i]!, this.#addresses[best]!) < 0)
       )
         best = i;
     }
-    p[best] = p[best]! - this.#total;
+    p[best] = p[best]! - at.total;
     return best;
   }
 }

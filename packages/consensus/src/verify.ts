@@ -4,7 +4,14 @@
 // values with a reason, never throws: bad data from a peer or a disk is an expected outcome here.
 import { equalBytes, toHex } from '@gridledger/base';
 import { merkleRoot } from '@gridledger/crypto';
-import { hashBlock, hashCommit, hashValidatorSet, proposalSignBytes, voteSignBytes } from './codec.ts';
+import {
+  hashBlock,
+  hashCommit,
+  hashEvidenceList,
+  hashValidatorSet,
+  proposalSignBytes,
+  voteSignBytes,
+} from './codec.ts';
 import { verifyEd25519 } from './ed25519.ts';
 import type { Block, CommitCertificate, Evidence, Header, Proposal, ValidatorSet, Vote } from './types.ts';
 import { isTwoThirds, totalPower } from './validators.ts';
@@ -125,10 +132,23 @@ export function verifyEvidence(e: Evidence, valset: ValidatorSet, chainId: strin
   return fail('evidence: unknown kind');
 }
 
+/** What checks a block's evidence against the chain (ValidatorHistory, validator-history.ts). */
+interface EvidenceChecker {
+  checkEvidence(evidence: readonly Evidence[], height: bigint, chainId: string): Check;
+}
+
 /** What a block at height h must agree with: the previous block and the state after it. */
 export interface BlockContext {
   chainId: string;
+  /** The validator set in force at the block's height (its proposer, its validatorsHash). */
   validators: ValidatorSet;
+  /** The set at height h-1, which signed `lastCommit` (default `validators`). */
+  previousValidators?: ValidatorSet;
+  /**
+   * The chain's validator history, to check the block's evidence (ValidatorHistory.checkEvidence); a
+   * block with evidence is refused without it.
+   */
+  history?: EvidenceChecker;
   /** Header of block h-1, or null for h = 1. */
   previous: Header | null;
   /** Hash of block h-1 (computed from `previous` when omitted). */
@@ -148,14 +168,24 @@ export function verifyBlock(block: Block, ctx: BlockContext): Check {
   if (h.chainId !== ctx.chainId) return fail(`${where}: chain id "${h.chainId}", expected "${ctx.chainId}"`);
   const expectHeight = ctx.previous === null ? 1n : ctx.previous.height + 1n;
   if (h.height !== expectHeight) return fail(`${where}: expected height ${expectHeight}`);
-  if (!ctx.validators.validators.some((v) => equalBytes(v.publicKey, h.proposer)))
-    return fail(`${where}: proposer ${toHex(h.proposer)} is not a validator`);
+  if (!ctx.validators.validators.some((v) => equalBytes(v.publicKey, h.proposer) && v.power > 0n))
+    return fail(`${where}: proposer ${toHex(h.proposer)} is not a validator with power`);
   if (!equalBytes(h.validatorsHash, hashValidatorSet(ctx.validators)))
     return fail(`${where}: validators hash does not match the validator set`);
   if (!equalBytes(h.txRoot, merkleRoot(block.txs)))
     return fail(`${where}: transaction root does not match its transactions`);
   if (!equalBytes(h.lastCommitHash, hashCommit(block.lastCommit)))
     return fail(`${where}: last commit hash does not match its last commit`);
+  const evidence = block.evidence ?? [];
+  if (evidence.length > 0 !== (h.evidenceHash !== undefined))
+    return fail(`${where}: evidence hash ${evidence.length > 0 ? 'missing' : 'without evidence'}`);
+  if (h.evidenceHash !== undefined) {
+    if (!equalBytes(h.evidenceHash, hashEvidenceList(evidence)))
+      return fail(`${where}: evidence hash does not match its evidence`);
+    if (ctx.history === undefined) return fail(`${where}: carries evidence and nothing can check it`);
+    const e = ctx.history.checkEvidence(evidence, h.height, ctx.chainId);
+    if (!e.ok) return fail(`${where}: ${e.reason}`);
+  }
   if (ctx.appHash !== undefined && !equalBytes(h.appHash, ctx.appHash))
     return fail(`${where}: app hash ${toHex(h.appHash)}, expected ${toHex(ctx.appHash)}`);
   if (ctx.previous === null) {
@@ -173,7 +203,7 @@ export function verifyBlock(block: Block, ctx: BlockContext): Check {
   if (lc === null) return fail(`${where}: missing the certificate of block ${ctx.previous.height}`);
   if (lc.height !== ctx.previous.height || !equalBytes(lc.blockHash, prevHash))
     return fail(`${where}: last commit is not for block ${ctx.previous.height}`);
-  const c = verifyCommit(lc, ctx.validators, ctx.chainId);
+  const c = verifyCommit(lc, ctx.previousValidators ?? ctx.validators, ctx.chainId);
   return c.ok ? OK : fail(`${where}: last commit: ${c.reason}`);
 }
 
@@ -190,65 +220,4 @@ export function verifyBlockCommit(
     return fail(`block ${h}: certificate is for another block hash`);
   const c = verifyCommit(cert, valset, chainId);
   return c.ok ? OK : fail(`block ${h}: certificate: ${c.reason}`);
-}
-
-/** Result of a whole-chain check: the last good height, and the first bad one with its reason. */
-export type ChainCheck = { ok: true; height: bigint } | { ok: false; height: bigint; reason: string };
-
-/**
- * Streams a chain from height 1 upward and checks each block against the previous one and against its
- * stored certificate. `gridledger verify` feeds it blocks from the store; the first failure names the
- * height. Works for any length of chain in constant memory.
- * @example
- * const v = new ChainVerifier(chainId, valset);
- * for (const { block, commit } of stored) { const r = v.push(block, commit); if (!r.ok) break; }
- */
-export class ChainVerifier {
-  readonly #chainId: string;
-  readonly #validators: ValidatorSet;
-  #previous: Header | null = null;
-  #previousHash: Uint8Array | undefined;
-  #failed: ChainCheck | null = null;
-
-  constructor(chainId: string, validators: ValidatorSet) {
-    this.#chainId = chainId;
-    this.#validators = validators;
-  }
-
-  /** Checks the next block and its certificate; after a failure every later push returns that failure. */
-  push(block: Block, commit: CommitCertificate): ChainCheck {
-    if (this.#failed !== null) return this.#failed;
-    const ctx: BlockContext = {
-      chainId: this.#chainId,
-      validators: this.#validators,
-      previous: this.#previous,
-    };
-    if (this.#previousHash !== undefined) ctx.previousHash = this.#previousHash;
-    let r = verifyBlock(block, ctx);
-    if (r.ok) r = verifyBlockCommit(block, commit, this.#validators, this.#chainId);
-    if (!r.ok) {
-      const height = this.#previous === null ? 1n : this.#previous.height + 1n;
-      this.#failed = { ok: false, height, reason: r.reason };
-      return this.#failed;
-    }
-    this.#previous = block.header;
-    this.#previousHash = hashBlock(block.header);
-    return { ok: true, height: block.header.height };
-  }
-
-  /** The outcome so far. */
-  result(): ChainCheck {
-    return this.#failed ?? { ok: true, height: this.#previous?.height ?? 0n };
-  }
-}
-
-/** Checks a whole chain given in order from height 1; see {@link ChainVerifier}. */
-export function verifyBlockChain(
-  chainId: string,
-  validators: ValidatorSet,
-  entries: Iterable<{ block: Block; commit: CommitCertificate }>,
-): ChainCheck {
-  const v = new ChainVerifier(chainId, validators);
-  for (const e of entries) if (!v.push(e.block, e.commit).ok) break;
-  return v.result();
 }

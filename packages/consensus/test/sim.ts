@@ -8,7 +8,8 @@
 // equivocate. Messages cross the network as canonical bytes. Same seed, same run.
 import { concatBytes, toHex } from '@gridledger/base';
 import { sha256 } from '@gridledger/crypto';
-import { decodeEvidence, decodeMessage, encodeMessage, hashBlock } from '../src/codec.ts';
+import { ChainVerifier } from '../src/chain-verifier.ts';
+import { decodeEvidence, decodeMessage, encodeEvidence, encodeMessage, hashBlock } from '../src/codec.ts';
 import { ConsensusDriver } from '../src/driver.ts';
 import type {
   ChainTipView,
@@ -19,8 +20,8 @@ import type {
 import { keySigner, type Signer } from '../src/ed25519.ts';
 import type { Timeouts } from '../src/machine.ts';
 import type { Block, CommitCertificate, ConsensusMessage, Evidence, ValidatorSet } from '../src/types.ts';
-import { ProposerSchedule } from '../src/validators.ts';
-import { ChainVerifier, verifyBlock, verifyBlockCommit } from '../src/verify.ts';
+import { ValidatorHistory } from '../src/validator-history.ts';
+import { verifyBlock, verifyBlockCommit } from '../src/verify.ts';
 import { type AdversaryMode, Equivocator } from './sim-adversary.ts';
 import { EventQueue, prng } from './sim-queue.ts';
 
@@ -87,6 +88,8 @@ interface NodeState {
   wal: Map<bigint, Uint8Array[]>;
   chain: { block: Block; commit: CommitCertificate; appHash: Uint8Array }[];
   evidence: Evidence[];
+  /** The validator set by height, from the evidence its chain committed (durable, as the node's store). */
+  history: ValidatorHistory;
   /** Effects (writes and sends) still allowed before an armed crash cuts the node. */
   crashBudget: number | null;
   restarts: number;
@@ -117,6 +120,8 @@ export interface SimResult {
   /** For each partition heal: rounds it took until the next decision, and how long in sim ms. */
   heals: { healAtMs: number; decidedAtMs: number | null; roundsAfterHeal: number | null }[];
   evidence: Evidence[][];
+  /** Per node: the validators its chain jailed (evidence committed) and from which height. */
+  jails: { validatorIndex: number; fromHeight: bigint }[][];
   simMs: number;
   messages: number;
   restarts: number;
@@ -165,7 +170,6 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const valset: ValidatorSet = {
     validators: signers.map((s, i) => ({ publicKey: s.publicKey, power: o.powers?.[i] ?? 1n })),
   };
-  const schedule = new ProposerSchedule(valset);
   const genesisApp = sha256(new TextEncoder().encode('genesis'));
   const commitMs = o.timeouts.commitMs ?? 1000;
   const queue = new EventQueue<SimEvent>();
@@ -190,6 +194,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     wal: new Map(),
     chain: [],
     evidence: [],
+    history: new ValidatorHistory(valset),
     crashBudget: null,
     restarts: 0,
     seen: new Set(),
@@ -284,7 +289,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     if (node.byzantine) return;
     if (BigInt(node.chain.length + 1) !== h)
       violations.push(`node ${node.index} decided height ${h} with ${node.chain.length} blocks committed`);
-    const c = verifyBlockCommit(block, commit, valset, CHAIN_ID);
+    const c = verifyBlockCommit(block, commit, node.history.validatorsAt(h), CHAIN_ID);
     if (!c.ok) violations.push(`node ${node.index} height ${h}: certificate rejected: ${c.reason}`);
     if (block.txs.some((t) => t[0] === 0xff))
       violations.push(`node ${node.index} height ${h}: decided an invalid block`);
@@ -302,6 +307,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     const prev = node.chain[node.chain.length - 1]?.appHash ?? genesisApp;
     const appHash = sha256(concatBytes(prev, ...block.txs.map((t) => sha256(t))));
     node.chain.push({ block, commit, appHash });
+    node.history.apply(block.header.height, block.evidence ?? []);
   }
 
   function broadcastStatus(node: NodeState): void {
@@ -350,10 +356,12 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     const h = block.header.height;
     if (h !== BigInt(node.chain.length + 1)) return false;
     const tip = tipOf(node);
-    const c = verifyBlockCommit(block, commit, valset, CHAIN_ID);
+    const c = verifyBlockCommit(block, commit, node.history.validatorsAt(h), CHAIN_ID);
     const link = verifyBlock(block, {
       chainId: CHAIN_ID,
-      validators: valset,
+      validators: node.history.validatorsAt(h),
+      previousValidators: node.history.validatorsAt(h > 1n ? h - 1n : 1n),
+      history: node.history,
       previous: tip.header,
       appHash: tip.appHash,
     });
@@ -433,6 +441,9 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
           if (!effect()) return never;
           node.evidence.push(decodeEvidence(bytes));
         },
+        async listEvidence() {
+          return node.evidence.map((e) => ({ evidence: encodeEvidence(e) }));
+        },
       },
       txs: { reap: () => [] },
       app: {
@@ -486,7 +497,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
         timeouts: o.timeouts,
         maxBlockTxBytes: MAX_BLOCK_TX_BYTES,
         gossipIntervalMs: o.gossipEveryMs,
-        proposerSchedule: schedule,
+        history: node.history,
         ...(o.maxFutureBlockTimeMs === undefined ? {} : { maxFutureBlockTimeMs: o.maxFutureBlockTimeMs }),
         ...(o.maxPastBlockTimeMs === undefined ? {} : { maxPastBlockTimeMs: o.maxPastBlockTimeMs }),
       },
@@ -629,6 +640,9 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     blockHashes: new Map([...committed].map(([h, x]) => [h, x])),
     heals,
     evidence: nodes.map((x) => x.evidence),
+    jails: nodes.map((x) =>
+      x.history.jails().map((j) => ({ validatorIndex: j.validatorIndex, fromHeight: j.fromHeight })),
+    ),
     simMs: now,
     messages,
     restarts: nodes.reduce((s, x) => s + x.restarts, 0),

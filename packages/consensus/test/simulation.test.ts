@@ -27,7 +27,18 @@ function check(o: SimOptions, res: SimResult): void {
       const who = e.kind === 'duplicate-vote' ? e.voteA.validatorIndex : e.validatorIndex;
       expect(who, `${tag}: evidence names an honest validator`).toBe(byz);
     }
+  // Committed evidence jails the Byzantine validator only, from the same height on every honest node.
+  const honest = res.jails.filter(
+    (_, i) => !o.byzantine.includes(i) && res.nodes[i]!.height >= o.targetHeight,
+  );
+  for (const list of honest) {
+    for (const j of list) expect(j.validatorIndex, `${tag}: an honest validator jailed`).toBe(byz);
+    expect(list, `${tag}: honest nodes agree on the jails`).toEqual(honest[0]);
+  }
+  if (honest[0]!.length > 0) jailedRuns++;
 }
+
+let jailedRuns = 0;
 
 let totalHeights = 0;
 let evidenceSeen = 0;
@@ -61,10 +72,12 @@ describe('deterministic simulation', () => {
 
   it('covered >= 1,000 committed heights, saw evidence and restarts', () => {
     console.log(
-      `simulation: ${totalHeights} heights, ${evidenceSeen} evidence records, ${restarts} restarts, rounds after heal ${JSON.stringify(healRounds)}`,
+      `simulation: ${totalHeights} heights, ${evidenceSeen} evidence records, ${restarts} restarts, ${jailedRuns} runs jailed the equivocator, rounds after heal ${JSON.stringify(healRounds)}`,
     );
     expect(totalHeights).toBeGreaterThanOrEqual(1000);
     expect(evidenceSeen).toBeGreaterThan(0);
+    // Evidence is committed and acts: the equivocating validator lost its power in these runs.
+    expect(jailedRuns).toBeGreaterThan(0);
     expect(restarts).toBeGreaterThan(0);
   });
 

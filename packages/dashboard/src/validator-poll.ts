@@ -1,7 +1,8 @@
 // The validators' table: each node's gl_status (index, key, height, peers, catching up) polled with a
 // short timeout; a node that does not answer is "down" (keeping the identity it had), one more than 3
-// blocks below the highest is "behind".
-import { RpcClient } from '@gridledger/client';
+// blocks below the highest is "behind". A node that answers but serves no gl_status (another EVM node:
+// anvil, geth, Besu) is shown from the standard methods: its client, height and peer count.
+import { RpcCallError, RpcClient } from '@gridledger/client';
 import type { ValidatorRow } from './view.ts';
 
 /**
@@ -14,8 +15,9 @@ export async function pollValidators(
 ): Promise<ValidatorRow[]> {
   const rows = await Promise.all(
     urls.map(async (url): Promise<ValidatorRow> => {
+      const rpc = new RpcClient(url, { timeoutMs: 1500, attempts: 1 });
       try {
-        const st = await new RpcClient(url, { timeoutMs: 1500, attempts: 1 }).status();
+        const st = await rpc.status();
         return {
           url,
           index: st.validator?.index ?? null,
@@ -24,7 +26,8 @@ export async function pollValidators(
           peers: Number(st.peers),
           status: st.catchingUp ? 'behind' : 'up',
         };
-      } catch {
+      } catch (err) {
+        if (err instanceof RpcCallError && err.rpcCode !== undefined) return ethereumRow(rpc);
         return { url, index: null, publicKey: null, height: null, peers: null, status: 'down' };
       }
     }),
@@ -39,4 +42,24 @@ export async function pollValidators(
     }
   }
   return rows;
+}
+
+/** A node without gl_status, from eth_blockNumber, net_peerCount and web3_clientVersion (the last two optional). */
+async function ethereumRow(rpc: RpcClient): Promise<ValidatorRow> {
+  const [head, peers, client] = await rpc.batch([
+    { method: 'eth_blockNumber', params: [] },
+    { method: 'net_peerCount', params: [] },
+    { method: 'web3_clientVersion', params: [] },
+  ] as const);
+  if (!head.ok)
+    return { url: rpc.url, index: null, publicKey: null, height: null, peers: null, status: 'down' };
+  return {
+    url: rpc.url,
+    index: null,
+    publicKey: null,
+    height: Number(BigInt(head.result)),
+    peers: peers.ok ? Number(BigInt(peers.result)) : null,
+    status: 'up',
+    client: client.ok ? String(client.result) : null,
+  };
 }

@@ -41,6 +41,8 @@ export interface ValidatorRow {
   height: number | null;
   peers: number | null;
   status: 'up' | 'behind' | 'down';
+  /** A node that is not a gridledger validator (no gl_status): its web3_clientVersion, e.g. "anvil/v1.2.3". */
+  client?: string | null;
 }
 
 /** The market clock and the open interval. */

@@ -406,7 +406,7 @@ function Chain({ view }) {
         ${vs.map(
           (
             v,
-          ) => html`<tr key=${v.url}><td>${v.index === null ? '?' : `#${v.index}`} <span class="mono muted">${v.publicKey ? short(v.publicKey) : ''}</span></td>
+          ) => html`<tr key=${v.url}><td>${v.client ? html`<span class="mono">${v.client}</span>` : v.index === null ? '?' : `#${v.index}`} <span class="mono muted">${v.publicKey ? short(v.publicKey) : ''}</span></td>
             <td class="mono">${v.url.replace('http://', '')}</td><td class="r">${v.height === null ? '—' : num(v.height)}</td>
             <td class="r">${v.peers ?? '—'}</td><td><span class=${`dot ${v.status}`}></span>${v.status}</td></tr>`,
         )}

@@ -77,6 +77,13 @@ export {
   recordDebt,
 } from './debts.ts';
 export {
+  acTwinFlows,
+  FLOW_DEVIATION_W,
+  meteredInjectionsMw,
+  type TwinBranchFlow,
+  type TwinFlows,
+} from './digital-twin.ts';
+export {
   beginMarketBlock,
   configKeys,
   configWords,
@@ -159,8 +166,6 @@ export {
   sealedView,
 } from './sealed-orders.ts';
 export {
-  FLOW_DEVIATION_W,
-  meteredInjectionsMw,
   type PartyPosition,
   partyPositions,
   readyToSettle,

@@ -110,6 +110,8 @@ export const marketKeys = {
     flowW: (branch: number) => `${M}:iv:${k}:flow:${branch}`,
     /** Flow per branch computed at settlement from the metered injections (digital twin), signed W. */
     actualFlowW: (branch: number) => `${M}:iv:${k}:aflow:${branch}`,
+    /** 1 when the digital twin computed `actualFlowW` (0: its AC power flow had no solution, none stored). */
+    twinComputed: `${M}:iv:${k}:twok`,
     /** Congestion prices per branch, cash units per MWh per MW, rounded; from->to and to->from. */
     muFrom: (branch: number) => `${M}:iv:${k}:muf:${branch}`,
     muTo: (branch: number) => `${M}:iv:${k}:mut:${branch}`,

@@ -10,6 +10,7 @@ export const SETTLEMENT_EVENTS_ABI = parseAbi([
   'event EnergyBalanceFlagged(uint64 indexed interval, int256 mismatchWh, uint256 heldPayments)',
   'event EnergyBalanceResolved(uint64 indexed interval, bool released, uint256 amount)',
   'event TrueUp(uint64 indexed interval, address indexed party, uint256 bus, int256 deviationWh, int256 amount)',
+  'event DigitalTwinFailed(uint64 indexed interval, string reason)',
 ]);
 
 /** Prepared settlement events. */
@@ -19,4 +20,5 @@ export const SETTLEMENT_EVENTS = {
   flagged: prepareEvent(SETTLEMENT_EVENTS_ABI, 'EnergyBalanceFlagged'),
   resolved: prepareEvent(SETTLEMENT_EVENTS_ABI, 'EnergyBalanceResolved'),
   trueUp: prepareEvent(SETTLEMENT_EVENTS_ABI, 'TrueUp'),
+  twinFailed: prepareEvent(SETTLEMENT_EVENTS_ABI, 'DigitalTwinFailed'),
 };

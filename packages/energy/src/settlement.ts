@@ -14,8 +14,9 @@
 //    a long party is paid at min(λ_fwd, λ_rt) − δ by the grid operator (what it cannot pay it owes; held
 //    when the interval is flagged). Receipts are netted against debts (debts.ts). Remaining collateral
 //    is released (netted too).
-// 6. The digital twin: DC flows of the metered injections stored per branch, FlowDeviation events.
-import { mwToW, whToMw } from '@gridledger/base';
+// 6. The digital twin (digital-twin.ts): the market's model (DC, or AC for `pricing: 'ac'`) of the metered
+//    injections, flows stored per branch, FlowDeviation events (DigitalTwinFailed when the AC flow has none).
+import { whToMw } from '@gridledger/base';
 import {
   type Address,
   CallContext,
@@ -24,12 +25,12 @@ import {
   type Log,
   type ModuleRegistry,
 } from '@gridledger/execution';
-import { solveDcPowerFlow } from '@gridledger/grid';
 import { MARKET_ADDRESS } from './addresses.ts';
 import { clearedNetworkOf } from './cleared-network.ts';
 import { type CollateralPool, chargeParty, payOrOwe } from './collateral.ts';
 import { intervalMinutes, type MarketConfig } from './config.ts';
 import { payNetOfDebts } from './debts.ts';
+import { recordActualFlows } from './digital-twin.ts';
 import { balanceMismatchWh, emitFlag, holdPayment, recordBalanceCheck } from './energy-balance.ts';
 import { MARKET_EVENTS } from './market.ts';
 import { INTERVAL_STATUS, marketKeys } from './market-keys.ts';
@@ -221,66 +222,6 @@ async function realtimePrices(
   if (!r.ok) return undefined;
   const lossesWh = ((r.lossesW ?? 0n) * config.intervalMs) / 3_600_000n;
   return { prices: r.pricesMicrosPerMWh, lossesWh: lossesWh > 0n ? lossesWh : 0n };
-}
-
-/** A flow deviation is reported when |actual - cleared| exceeds this many W (or the limit is broken). */
-export const FLOW_DEVIATION_W = 1_000n;
-
-/**
- * The metered net injection of each party's bus, MW over the interval ((export - import) Wh, estimates
- * for missing readings), with the upstream connection balancing the total at its bus. Every meter counts.
- */
-export function meteredInjectionsMw(
-  config: MarketConfig,
-  positions: readonly PartyPosition[],
-): Map<number, number> {
-  const minutes = intervalMinutes(config);
-  const wh = new Map<number, bigint>();
-  let total = 0n;
-  for (const p of positions) {
-    const x = p.exportedWh - p.importedWh;
-    wh.set(p.bus, (wh.get(p.bus) ?? 0n) + x);
-    total += x;
-  }
-  wh.set(config.upstream.bus, (wh.get(config.upstream.bus) ?? 0n) - total);
-  return new Map([...wh].map(([b, x]) => [b, whToMw(x, minutes)]));
-}
-
-/**
- * The digital twin: DC power flow of the metered injections on the registered network with the limits
- * in force; stores each branch's actual flow (W) and emits FlowDeviation where it differs from the cleared
- * flow by more than FLOW_DEVIATION_W or breaks the branch's limit.
- */
-function recordActualFlows(
-  ctx: CallContext,
-  config: MarketConfig,
-  k: bigint,
-  positions: readonly PartyPosition[],
-): void {
-  const net = clearedNetworkOf(ctx.state, k);
-  if (net === undefined) return;
-  const inj = meteredInjectionsMw(config, positions);
-  for (const b of net.buses) b.pdMw = -(inj.get(b.id) ?? 0);
-  const pf = solveDcPowerFlow(net, []);
-  const iv = marketKeys.interval(k);
-  net.branches.forEach((br, i) => {
-    const actual = mwToW(pf.flowMw[i]!);
-    ctx.write(iv.actualFlowW(br.index), encodeSigned(actual));
-    const cleared = decodeSigned(ctx.state.get(iv.flowW(br.index)));
-    const limitW = mwToW(br.rateAMw);
-    const abs = (x: bigint) => (x < 0n ? -x : x);
-    const overLimit = limitW > 0n && abs(actual) > limitW;
-    if (overLimit || abs(actual - cleared) > FLOW_DEVIATION_W) {
-      ctx.emit(MARKET_ADDRESS, MARKET_EVENTS.flowDeviation, {
-        interval: k,
-        branch: BigInt(br.index),
-        clearedFlowW: cleared,
-        actualFlowW: actual,
-        limitW,
-        overLimit,
-      });
-    }
-  });
 }
 
 /** True when interval `k` can be settled at block time `timeMs`: cleared, and all readings in or past the deadline. */

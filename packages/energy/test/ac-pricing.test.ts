@@ -34,18 +34,21 @@ import {
   marketKeys,
   networkFromJson,
   networkToJson,
-  READING_TYPES,
-  REGISTRY_ABI,
-  REGISTRY_ADDRESS,
-  type Reading,
   type RealtimePricingInput,
   readAcBus,
   readAcLossesW,
   readClearingInputs,
-  readingDomain,
   registryView,
 } from '../src/index.ts';
-import { account, buildGenesis, CHAIN_ID, Chain, HOUR, testMarketConfig } from './harness.ts';
+import {
+  account,
+  buildGenesis,
+  Chain,
+  HOUR,
+  signReading,
+  testMarketConfig,
+  twoBusNetwork,
+} from './harness.ts';
 
 const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
 const USD = 1_000_000n;
@@ -72,41 +75,29 @@ async function runMarket(config: MarketConfig, options: { meters?: boolean } = {
     ]),
     config,
   );
-  const reg = [
-    await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [
-      JSON.stringify(networkToJson(net, { ac: true })),
-    ]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [far.addr, [18n]]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [near.addr, [2n]]),
-    await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [der.addr, [33n]]),
-  ];
-  if (options.meters === true) {
-    const owners = [
-      [far, 18n],
-      [near, 2n],
-      [der, 33n],
-    ] as const;
-    for (const [i, [who, bus]] of owners.entries()) {
-      reg.push(
-        await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-          BigInt(i + 1),
-          meterKeys[i]!.addr,
-          bus,
-          who.addr,
-          10_000_000n,
-        ]),
-      );
-    }
-    reg.push(
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        1000n,
-        upMeterKey.addr,
-        1n,
-        operator.addr,
-        100_000_000n,
-      ]),
-    );
-  }
+  const parties = [
+    [far, 18n],
+    [near, 2n],
+    [der, 33n],
+  ] as const;
+  const reg = await chain.registrationTxs(
+    operator,
+    admin,
+    networkToJson(net, { ac: true }),
+    parties.map(([who, bus]) => [who, [bus]] as const),
+    options.meters === true
+      ? [
+          ...parties.map(([owner, bus], i) => ({
+            id: BigInt(i + 1),
+            key: meterKeys[i]!,
+            bus,
+            owner,
+            capacityW: 10_000_000n,
+          })),
+          { id: 1000n, key: upMeterKey, bus: 1n, owner: operator, capacityW: 100_000_000n },
+        ]
+      : [],
+  );
   const b1 = await chain.block(1_000n, reg);
   expect(b1.outcomes.map((o) => o.reason ?? (o.ok ? 'ok' : o.error))).toEqual(reg.map(() => 'ok'));
   const orders = [
@@ -238,14 +229,6 @@ describe("pricing: 'ac' on chain", () => {
 });
 
 describe("pricing: 'ac': real-time prices of the second settlement", () => {
-  const signReading = (key: ReturnType<typeof account>, r: Reading) =>
-    key.signTypedData({
-      domain: readingDomain(CHAIN_ID),
-      types: READING_TYPES,
-      primaryType: 'Reading',
-      message: r,
-    });
-
   it('prices the metered injections with the AC model: prices rise along the feeder where DC is flat', async () => {
     const config = testMarketConfig(operator.addr, {
       firstInterval: K,
@@ -354,48 +337,20 @@ describe("pricing: 'ac': credits with losses", () => {
       ]),
       config,
     );
-    const feeder = {
-      name: 'lossy feeder',
-      baseMVA: 10,
-      buses: [
-        { id: 1, type: 3 },
-        { id: 2, type: 1 },
+    const feeder = twoBusNetwork('lossy feeder', { baseMVA: 10, rPu: 0.05 });
+    const setup = await chain.registrationTxs(
+      operator,
+      admin,
+      feeder,
+      [
+        [seller, [2n]],
+        [buyer, [1n]],
       ],
-      branches: [
-        {
-          index: 1,
-          from: 1,
-          to: 2,
-          xPu: 0.1,
-          rPu: 0.05,
-          rateAMw: 0,
-          tap: 0,
-          shiftDeg: 0,
-          status: 1,
-          angminDeg: -360,
-          angmaxDeg: 360,
-        },
+      [
+        { id: 1n, key: keys[0]!, bus: 2n, owner: seller, capacityW: 10_000_000n },
+        { id: 2n, key: keys[1]!, bus: 1n, owner: buyer, capacityW: 10_000_000n },
       ],
-    };
-    const setup = [
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(feeder)]),
-      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [seller.addr, [2n]]),
-      await chain.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [buyer.addr, [1n]]),
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        1n,
-        keys[0]!.addr,
-        2n,
-        seller.addr,
-        10_000_000n,
-      ]),
-      await chain.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
-        2n,
-        keys[1]!.addr,
-        1n,
-        buyer.addr,
-        10_000_000n,
-      ]),
-    ];
+    );
     const b1 = await chain.block(1_000n, setup);
     expect(b1.outcomes.map((o) => o.reason ?? 'ok')).toEqual(setup.map(() => 'ok'));
     const orders = [
@@ -436,17 +391,10 @@ describe("pricing: 'ac': credits with losses", () => {
       { meter: 1n, interval: K, importedWh: 0n, exportedWh: sold },
       { meter: 2n, interval: K, importedWh: 500_000n, exportedWh: 0n },
     ];
-    const sig = (key: ReturnType<typeof account>, r: Reading) =>
-      key.signTypedData({
-        domain: readingDomain(CHAIN_ID),
-        types: READING_TYPES,
-        primaryType: 'Reading',
-        message: r,
-      });
     const b3 = await chain.block((K + 1n) * HOUR, [
       await chain.tx(operator, METERS_ADDRESS, METERS_ABI, 'submitReadings', [
         readings,
-        [await sig(keys[0]!, readings[0]!), await sig(keys[1]!, readings[1]!)],
+        [await signReading(keys[0]!, readings[0]!), await signReading(keys[1]!, readings[1]!)],
       ]),
     ]);
     expect(b3.outcomes[0]!.reason ?? 'ok').toBe('ok');

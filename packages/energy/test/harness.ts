@@ -25,7 +25,13 @@ import {
   checkEnergyInvariants,
   energyExtension,
   type MarketConfig,
+  type NetworkJson,
   type NetworkJsonBranch,
+  READING_TYPES,
+  REGISTRY_ABI,
+  REGISTRY_ADDRESS,
+  type Reading,
+  readingDomain,
 } from '../src/index.ts';
 
 export const CHAIN_ID = 1337n;
@@ -101,6 +107,44 @@ export class Chain {
       data,
     });
     return hexToBytes(signed);
+  }
+
+  /**
+   * The registration of a test grid as signed transactions, in this order: the network (`registerNetwork`
+   * by the grid operator), each participant at its buses (`registerParticipant` by the admin), each meter
+   * (`registerMeter` by the grid operator: id, signing key, bus, owner, capacity in W).
+   */
+  async registrationTxs(
+    operator: TestAccount,
+    admin: TestAccount,
+    network: NetworkJson,
+    participants: readonly (readonly [TestAccount, bigint[]])[],
+    meters: readonly {
+      id: bigint;
+      key: TestAccount;
+      bus: bigint;
+      owner: TestAccount;
+      capacityW: bigint;
+    }[] = [],
+  ): Promise<Uint8Array[]> {
+    const txs = [
+      await this.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerNetwork', [JSON.stringify(network)]),
+    ];
+    for (const [who, buses] of participants)
+      txs.push(
+        await this.tx(admin, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerParticipant', [who.addr, buses]),
+      );
+    for (const m of meters)
+      txs.push(
+        await this.tx(operator, REGISTRY_ADDRESS, REGISTRY_ABI, 'registerMeter', [
+          m.id,
+          m.key.addr,
+          m.bus,
+          m.owner.addr,
+          m.capacityW,
+        ]),
+      );
+    return txs;
   }
 
   /** Executes and commits a block; checks the invariants; returns each tx's outcome with its revert reason. */
@@ -230,4 +274,32 @@ export function testMarketConfig(
 /** An in-service lossless line of reactance xPu (p.u.) and limit rateAMw (MW, 0 = unlimited), as registry JSON. */
 export function line(index: number, from: number, to: number, xPu: number, rateAMw = 0): NetworkJsonBranch {
   return { index, from, to, xPu, rateAMw, tap: 0, shiftDeg: 0, status: 1, angminDeg: -360, angmaxDeg: 360 };
+}
+
+/**
+ * Two buses (1 the reference, 2 a load bus) joined by one in-service line of reactance 0.1 p.u. and no
+ * limit, as registry JSON (`registerNetwork` takes its JSON.stringify); `over`: another base, or a
+ * resistance on the line (AC pricing). Shared by the energy, CLI and fault tests that need a small grid.
+ */
+export function twoBusNetwork(name: string, over: { baseMVA?: number; rPu?: number } = {}): NetworkJson {
+  const { index, from, to, xPu, ...rest } = line(1, 1, 2, 0.1);
+  return {
+    name,
+    baseMVA: over.baseMVA ?? 100,
+    buses: [
+      { id: 1, type: 3 },
+      { id: 2, type: 1 },
+    ],
+    branches: [{ index, from, to, xPu, ...(over.rPu === undefined ? {} : { rPu: over.rPu }), ...rest }],
+  };
+}
+
+/** A meter key's EIP-712 signature of a reading, in the reading domain of chain `chainId`. */
+export function signReading(key: PrivateKeyAccount, reading: Reading, chainId = CHAIN_ID): Promise<Hex> {
+  return key.signTypedData({
+    domain: readingDomain(chainId),
+    types: READING_TYPES,
+    primaryType: 'Reading',
+    message: reading,
+  });
 }

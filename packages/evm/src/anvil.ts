@@ -36,6 +36,13 @@ export interface AnvilOptions {
   accounts?: number;
   /** Give up when anvil does not answer within this many ms (default 30,000). */
   startTimeoutMs?: number;
+  /**
+   * Keep the chain in this file (anvil's `--state`): loaded at start when it exists, written every
+   * `stateIntervalS` seconds and when anvil stops, so a later start resumes the same chain.
+   */
+  statePath?: string;
+  /** How often the state file is written, s (default 5; with statePath). */
+  stateIntervalS?: number;
   /** Extra command-line arguments. */
   args?: string[];
 }
@@ -100,6 +107,8 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   if (opts.timestamp !== undefined) args.push('--timestamp', String(opts.timestamp));
   if (opts.gasLimit !== undefined) args.push('--gas-limit', String(opts.gasLimit));
   if (opts.accounts !== undefined) args.push('--accounts', String(opts.accounts));
+  if (opts.statePath !== undefined)
+    args.push('--state', opts.statePath, '--state-interval', String(opts.stateIntervalS ?? 5));
   args.push(...(opts.args ?? []));
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';

@@ -172,7 +172,9 @@ class Channel {
       this.resolveOpen();
       return;
     }
-    onPeerMessage(msg as PeerMessage);
+    // The keepalive: answered as an honest transport does (the node drops a silent connection).
+    if (msg.kind === 'ping') this.send({ kind: 'pong' });
+    else if (msg.kind !== 'pong') onPeerMessage(msg as PeerMessage);
   }
 
   close(): void {

@@ -87,29 +87,11 @@ afterAll(async () => {
   await net.destroy();
 }, 60_000);
 
+// Evidence is acted on (docs/node-and-p2p.md "Evidence and jailing"): once its proposals' or votes'
+// evidence is committed, validator 3 has power 0, so the attacks that need its power (the height lie,
+// where 0 and 1 commit with its votes) run first, and the proposals before the equivocation (once
+// jailed it proposes no round of the honest schedule).
 describe('a Byzantine validator among 3 honest ones', () => {
-  it(
-    'equivocates (a different vote to each peer, then all of them) for 5 heights: the chain goes on',
-    async () => {
-      const h = await top();
-      const r = await command('equivocate 5');
-      expect(r.heights).toHaveLength(5);
-      await net.waitHeight(HONEST, h + 5n, 120_000);
-    },
-    T,
-  );
-
-  it(
-    'signs two proposals for a round it proposes: the chain goes on',
-    async () => {
-      const h = await top();
-      const r = await command('proposals');
-      expect(r.error).toBeUndefined();
-      await net.waitHeight(HONEST, h + 3n, 120_000);
-    },
-    T,
-  );
-
   it(
     'far-future messages: heights beyond the next are dropped without blame, a round 200 ahead gets it disconnected',
     async () => {
@@ -165,9 +147,39 @@ describe('a Byzantine validator among 3 honest ones', () => {
   );
 
   it(
+    'signs two proposals for a round it proposes: the chain goes on',
+    async () => {
+      const h = await top();
+      const r = await command('proposals');
+      expect(r.error).toBeUndefined();
+      await net.waitHeight(HONEST, h + 3n, 120_000);
+    },
+    T,
+  );
+
+  it(
+    'equivocates (a different vote to each peer, then all of them) for 5 heights: the chain goes on',
+    async () => {
+      const h = await top();
+      const r = await command('equivocate 5');
+      expect(r.heights).toHaveLength(5);
+      await net.waitHeight(HONEST, h + 5n, 120_000);
+    },
+    T,
+  );
+
+  it(
     'stopped: 0 conflicting commits among honest nodes, the equivocation stored as evidence against validator 3',
     async () => {
       const report = await command('report');
+      // The committed evidence jailed validator 3 on every honest node, with one record.
+      const jailed = await Promise.all(
+        HONEST.map(async (k) => (await net.rpc(k, 'gl_validators'))[BYZANTINE]),
+      );
+      for (const v of jailed) {
+        expect(v.jailed).not.toBeNull();
+        expect(v.jailed).toEqual(jailed[0].jailed);
+      }
       byz!.stdin!.end();
       await byzExited;
       const h = await top();
@@ -186,6 +198,7 @@ describe('a Byzantine validator among 3 honest ones', () => {
         }
       }
       figures.final = { heights: c.top, common: c.common, conflicts: c.conflicts, evidence: kinds, report };
+      figures.jailed = jailed;
       expect(c.conflicts).toBe(0);
       expect(c.common).toBeGreaterThan(15);
       expect(Object.keys(kinds).some((k) => k.endsWith('duplicate-proposal'))).toBe(true);

@@ -6,7 +6,11 @@
 //   delay    forward each chunk `ms` later, order kept;
 //   reorder  hold chunks and forward each batch of `window` shuffled (seeded). Frames are sealed with a
 //            per-direction counter nonce, so a reordered stream fails to authenticate: the receiver closes
-//            the connection and the dialer reconnects (what a corrupting middlebox does to the channel).
+//            the connection and the dialer reconnects (what a corrupting middlebox does to the channel);
+//   blackhole forward nothing, close nothing: every connection on the link goes silent, and so does each
+//            new one (accepted, never connected through). A silent connection stays silent for good,
+//            even once the link is healed (a NAT or firewall that lost the connection's state): only a
+//            new connection passes again. Without a keepalive both ends believe they are connected.
 // Node's `net` only; listens on 127.0.0.1.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -18,7 +22,8 @@ export type LinkMode =
   | { kind: 'pass' }
   | { kind: 'drop' }
   | { kind: 'delay'; ms: number }
-  | { kind: 'reorder'; window: number };
+  | { kind: 'reorder'; window: number }
+  | { kind: 'blackhole' };
 
 /** Counters of what the proxies did. */
 export interface ProxyStats {
@@ -28,12 +33,19 @@ export interface ProxyStats {
   chunksForwarded: number;
   chunksDelayed: number;
   batchesReordered: number;
+  /** Connections made silent by a blackhole link (open ones at the time, and new ones while it lasted). */
+  blackholed: number;
+  /** Chunks swallowed by silent connections. */
+  chunksSwallowed: number;
 }
 
 interface Pipe {
   link: string;
   a: Socket;
-  b: Socket;
+  /** The connection to the target; none for a connection accepted while its link was a blackhole. */
+  b: Socket | undefined;
+  /** Forwards nothing, for good (blackhole). */
+  silent: boolean;
   /** Per direction: chunks waiting for their release time (delay) or their batch (reorder). */
   queues: [Direction, Direction];
 }
@@ -59,6 +71,8 @@ export class ProxyMesh {
     chunksForwarded: 0,
     chunksDelayed: 0,
     batchesReordered: 0,
+    blackholed: 0,
+    chunksSwallowed: 0,
   };
   private readonly servers: Server[] = [];
   private readonly pipes = new Set<Pipe>();
@@ -104,7 +118,8 @@ export class ProxyMesh {
     for (const p of this.pipes) {
       if (p.link !== key) continue;
       if (mode.kind === 'drop') this.destroy(p, true);
-      else for (const d of p.queues) this.flush(d, false);
+      else if (mode.kind === 'blackhole') this.silence(p);
+      else if (!p.silent) for (const d of p.queues) this.flush(d, false);
     }
   }
 
@@ -118,7 +133,7 @@ export class ProxyMesh {
     for (const i of nodes) for (const j of nodes) if (i < j) this.set(i, j, mode);
   }
 
-  /** Every link back to pass. */
+  /** Every link back to pass (connections a blackhole silenced stay silent; new ones pass). */
   heal(): void {
     for (const key of [...this.modes.keys()]) {
       const [i, j] = key.split('-').map(Number) as [number, number];
@@ -152,25 +167,50 @@ export class ProxyMesh {
       a.destroy();
       return;
     }
-    const b = tcpConnect({ host: '127.0.0.1', port: targetPort });
     const dir = (dst: Socket): Direction => ({ dst, pending: [], timer: undefined });
-    const p: Pipe = { link, a, b, queues: [dir(b), dir(a)] };
-    this.pipes.add(p);
+    a.on('error', () => {});
     a.setNoDelay(true);
+    if (this.mode(link).kind === 'blackhole') {
+      // Accepted, never connected through: the dialer waits for a hello that does not come.
+      const p: Pipe = { link, a, b: undefined, silent: true, queues: [dir(a), dir(a)] };
+      this.pipes.add(p);
+      this.stats.blackholed++;
+      a.on('data', (c: Buffer) => this.forward(p, p.queues[0], c));
+      return;
+    }
+    const b = tcpConnect({ host: '127.0.0.1', port: targetPort });
+    const p: Pipe = { link, a, b, silent: false, queues: [dir(b), dir(a)] };
+    this.pipes.add(p);
     b.setNoDelay(true);
     a.on('data', (c: Buffer) => this.forward(p, p.queues[0], c));
     b.on('data', (c: Buffer) => this.forward(p, p.queues[1], c));
-    for (const s of [a, b]) {
-      s.on('error', () => {});
-      s.on('close', () => this.destroy(p, false));
+    b.on('error', () => {});
+    // A silenced pipe passes no close either: each end finds out for itself.
+    for (const s of [a, b]) s.on('close', () => p.silent || this.destroy(p, false));
+  }
+
+  /** The pipe forwards nothing from now on, and drops what it held; its sockets stay open. */
+  private silence(p: Pipe): void {
+    if (p.silent) return;
+    p.silent = true;
+    this.stats.blackholed++;
+    for (const d of p.queues) {
+      clearTimeout(d.timer);
+      d.timer = undefined;
+      d.pending.length = 0;
     }
   }
 
   private forward(p: Pipe, d: Direction, chunk: Buffer): void {
+    if (p.silent) {
+      this.stats.chunksSwallowed++;
+      return;
+    }
     const mode = this.mode(p.link);
     const now = Date.now();
     switch (mode.kind) {
       case 'drop':
+      case 'blackhole':
         return;
       case 'pass':
         if (d.pending.length === 0) {
@@ -229,6 +269,6 @@ export class ProxyMesh {
     if (dropped) this.stats.dropped++;
     for (const d of p.queues) clearTimeout(d.timer);
     p.a.destroy();
-    p.b.destroy();
+    p.b?.destroy();
   }
 }

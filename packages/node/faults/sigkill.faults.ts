@@ -11,6 +11,7 @@ import { buildDevAccounts } from '@gridledger/execution';
 import { encodeFunctionData, erc20Abi, type Hex, keccak256, toHex as viemHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twoBusNetwork } from '../../energy/test/harness.ts';
 import { defaultDevMarketConfig, initDevNetwork } from '../src/index.ts';
 import { freePortRange, sleep, TEST_TIMEOUTS, TestNet } from '../test/harness.ts';
 import { chainOf, compareChains, faultSeed, seededRandom } from './faults-harness.ts';
@@ -179,28 +180,7 @@ beforeAll(async () => {
   await net.waitHeight(ALL, 2n, 120_000);
   ethChainId = Number(await net.rpc(0, 'eth_chainId'));
   // The grid: two buses and a line; participants 5 and 6 trade at bus 2.
-  const grid = {
-    name: 'two',
-    baseMVA: 100,
-    buses: [
-      { id: 1, type: 3 },
-      { id: 2, type: 1 },
-    ],
-    branches: [
-      {
-        index: 1,
-        from: 1,
-        to: 2,
-        xPu: 0.1,
-        rateAMw: 0,
-        tap: 0,
-        shiftDeg: 0,
-        status: 1,
-        angminDeg: -360,
-        angmaxDeg: 360,
-      },
-    ],
-  };
+  const grid = twoBusNetwork('two');
   const op = acct('grid-operator');
   const admin = acct('admin');
   const fn = (abi: unknown, functionName: string, args: unknown[]) =>

@@ -42,5 +42,12 @@ describe('home folders', () => {
       /persistentPeers\.0: expected "host:port" or "pubkey@host:port"/,
     );
     expect(() => loadHome(join(root, 'nowhere'))).toThrow(/not a node home/);
+    c.p2p.persistentPeers = [];
+    c.p2p.keepaliveIntervalMs = 6000; // the default timeout (10 s) is less than two such intervals
+    writeFileSync(cfg, JSON.stringify(c));
+    expect(() => loadHome(join(out, 'node0'))).toThrow(/p2p\.keepaliveTimeoutMs: must be at least twice/);
+    c.p2p.keepaliveTimeoutMs = 12_000;
+    writeFileSync(cfg, JSON.stringify(c));
+    expect(loadHome(join(out, 'node0')).config.p2p.keepaliveTimeoutMs).toBe(12_000);
   });
 });

@@ -78,25 +78,39 @@ const timeoutsSchema = z.object({
 const configSchema = z.object({
   chainId: z.string().min(1).max(64),
   moniker: z.string().min(1),
-  p2p: z.object({
-    host: z.string().min(1),
-    port,
-    /** "pubkey@host:port" (the peer must authenticate with that key) or "host:port". */
-    persistentPeers: z.array(peerAddress),
-    maxFrameBytes: z.number().int().positive().optional(),
-    /** Per-peer limits after the handshake (default DEFAULT_PEER_LIMITS of @gridledger/p2p). */
-    peerLimits: z
-      .object({
-        messagesPerSecond: z.number().positive(),
-        messageBurst: z.number().positive(),
-        bytesPerSecond: z.number().positive(),
-        byteBurst: z.number().positive(),
-      })
-      .partial()
-      .optional(),
-    /** How long a peer beyond its limits is refused, ms (default 60,000). */
-    peerBanMs: z.number().int().positive().optional(),
-  }),
+  p2p: z
+    .object({
+      host: z.string().min(1),
+      port,
+      /** "pubkey@host:port" (the peer must authenticate with that key) or "host:port". */
+      persistentPeers: z.array(peerAddress),
+      maxFrameBytes: z.number().int().positive().optional(),
+      /** Per-peer limits after the handshake (default DEFAULT_PEER_LIMITS of @gridledger/p2p). */
+      peerLimits: z
+        .object({
+          messagesPerSecond: z.number().positive(),
+          messageBurst: z.number().positive(),
+          bytesPerSecond: z.number().positive(),
+          byteBurst: z.number().positive(),
+        })
+        .partial()
+        .optional(),
+      /** How long a peer beyond its limits is refused, ms (default 60,000). */
+      peerBanMs: z.number().int().positive().optional(),
+      /** Keepalive: a quiet connection is pinged every keepaliveIntervalMs (default 2,000). */
+      keepaliveIntervalMs: z.number().int().positive().optional(),
+      /** A connection that received nothing for keepaliveTimeoutMs is closed (default 10,000; ≥ 2 intervals). */
+      keepaliveTimeoutMs: z.number().int().positive().optional(),
+    })
+    .refine(
+      // The defaults are P2pNetwork's.
+      (p) => (p.keepaliveTimeoutMs ?? 10_000) >= 2 * (p.keepaliveIntervalMs ?? 2_000),
+      {
+        path: ['keepaliveTimeoutMs'],
+        message:
+          'must be at least twice keepaliveIntervalMs (defaults: 10,000 and 2,000 ms): a live peer gets time to answer a ping',
+      },
+    ),
   rpc: z.object({ host: z.string().min(1), port }),
   /** Prometheus metrics at GET /metrics (off when absent; port 0: any free port). */
   metrics: z.object({ host: z.string().min(1), port }).optional(),

@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
     for (const lane of ['pending', 'queued', 'reserved'])
       expect(sample(body, `gridledger_mempool_txs{lane="${lane}"}`)).toBe(0);
     expect(sample(body, 'gridledger_peers ')).toBe(0);
+    expect(sample(body, 'gridledger_validators_jailed ')).toBe(0);
     expect(sample(body, 'gridledger_p2p_bytes{direction="in"}')).toBe(0);
     expect(sample(body, 'nodejs_eventloop_lag_p99_seconds ')).toBeGreaterThan(0);
     // The 3 intervals due at the first block; a 4th when the next one's clearing time passed while the

@@ -1,5 +1,5 @@
 // A validator's Prometheus metrics (issue 17; prom-client, one registry per node): height, rounds per
-// height, commit latency, mempool size by lane, peers, p2p bytes, event-loop lag (prom-client's default
+// height, commit latency, mempool size by lane, peers, jailed validators, p2p bytes, event-loop lag (prom-client's default
 // Node.js metrics, `nodejs_eventloop_lag_*`), and the market's clearing and settlement time per
 // interval. Served as text at GET /metrics on `config.metrics` (host, port) when set; docs/operations.md
 // says what to alert on. Reading the clock here measures; nothing measured reaches block execution's
@@ -16,6 +16,8 @@ export interface MetricsSource {
   mempoolLanes(): { pending: number; queued: number; reserved: number };
   peers(): number;
   p2pBytes(): { bytesIn: number; bytesOut: number };
+  /** Validators jailed by committed equivocation evidence. */
+  jailedValidators(): number;
 }
 
 /**
@@ -93,6 +95,14 @@ export class NodeMetrics {
       registers: r,
       collect() {
         this.set(source.peers());
+      },
+    });
+    new Gauge({
+      name: 'gridledger_validators_jailed',
+      help: 'Validators jailed by committed equivocation evidence (power 0; any increase is an alert)',
+      registers: r,
+      collect() {
+        this.set(source.jailedValidators());
       },
     });
     new Gauge({

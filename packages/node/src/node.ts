@@ -14,11 +14,15 @@ import {
   type ConsensusNetwork,
   decodeBlock,
   decodeCommit,
+  decodeCommittedEvidence,
   encodeBlock,
   encodeCommit,
+  encodeCommittedEvidence,
+  evidenceKey,
   type Header,
   hashBlock,
   keySigner,
+  ValidatorHistory,
   type ValidatorSet,
   validatorIndex,
   verifyBlock,
@@ -41,6 +45,8 @@ import { SyncPeers } from './sync-peers.ts';
 
 /** Most blocks asked for or served in one block-request. */
 export const SYNC_BATCH = 20;
+/** The store record holding the committed-evidence list (written in the batch of the block that commits it). */
+const COMMITTED_EVIDENCE_RECORD = 'committed-evidence';
 /** Largest `txs` gossip message (bytes of transactions): well under the p2p frame limit. */
 const GOSSIP_BATCH_BYTES = 1024 * 1024;
 
@@ -113,14 +119,23 @@ export class Node {
   readonly metrics: NodeMetrics;
   /** Where /metrics is served, once started (config.metrics set). */
   metricsAddress: { host: string; port: number } | undefined;
+  /** The genesis validator set (indices and keys; p2p admits these keys, jailed or not). */
   readonly validators: ValidatorSet;
+  /**
+   * The validator set by height: genesis less the validators jailed by committed evidence (updated as
+   * blocks commit; rebuilt at start from the store's committed-evidence record).
+   */
+  readonly history: ValidatorHistory;
   /** This node's index in the validator set, or -1. */
   readonly myIndex: number;
   tip: ChainTip;
   readonly consensus: ConsensusDriver;
   private rpc: RpcHandle | undefined;
   private sync: SyncPeers | undefined;
-  private readonly pendingSync = new Map<bigint, { block: Block; cert: CommitCertificate; from: string }>();
+  private readonly pendingSync = new Map<
+    bigint,
+    { block: Block; cert: CommitCertificate; from: string; certChecked: boolean }
+  >();
   private syncTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private commitQueue: Promise<unknown> = Promise.resolve();
@@ -138,6 +153,7 @@ export class Node {
     loaded: LoadedApp,
     tip: ChainTip,
     metrics: NodeMetrics,
+    history: ValidatorHistory,
   ) {
     const app = loaded.app;
     this.metrics = metrics;
@@ -150,7 +166,8 @@ export class Node {
     this.energy = loaded.energy;
     this.#closeApp = loaded.close;
     this.tip = tip;
-    this.validators = genesisValidatorSet(home.genesis);
+    this.validators = history.genesis;
+    this.history = history;
     this.myIndex = validatorIndex(this.validators, home.nodeKey.publicKey);
     const cfg = home.config;
     this.mempool = new Mempool({
@@ -177,6 +194,8 @@ export class Node {
       ...(cfg.p2p.maxFrameBytes ? { maxFrameBytes: cfg.p2p.maxFrameBytes } : {}),
       ...(cfg.p2p.peerLimits ? { peerLimits: cfg.p2p.peerLimits } : {}),
       ...(cfg.p2p.peerBanMs ? { peerBanMs: cfg.p2p.peerBanMs } : {}),
+      ...(cfg.p2p.keepaliveIntervalMs ? { keepaliveIntervalMs: cfg.p2p.keepaliveIntervalMs } : {}),
+      ...(cfg.p2p.keepaliveTimeoutMs ? { keepaliveTimeoutMs: cfg.p2p.keepaliveTimeoutMs } : {}),
       backoffInitialMs: 100,
       backoffMaxMs: 2000,
       logger: log,
@@ -193,6 +212,7 @@ export class Node {
       {
         chainId: home.genesis.chainId,
         validators: this.validators,
+        history,
         genesisTimeMs: genesisTimeMs(home.genesis),
         signer: this.myIndex >= 0 ? keySigner(home.nodeKey.secretKey) : null,
         timeouts: cfg.consensus,
@@ -271,7 +291,12 @@ export class Node {
           timeMs: block.header.timeMs,
         };
       }
-      return new Node(home, log, store, loaded, tip, metrics);
+      const record = await store.loadRecord(COMMITTED_EVIDENCE_RECORD);
+      const history = new ValidatorHistory(
+        genesisValidatorSet(home.genesis),
+        record === undefined ? [] : decodeCommittedEvidence(record),
+      );
+      return new Node(home, log, store, loaded, tip, metrics, history);
     } catch (err) {
       await loaded?.close();
       await store.close();
@@ -299,6 +324,7 @@ export class Node {
           mempoolLanes: () => this.mempool.laneSizes(),
           peers: () => this.p2p.peers().length,
           p2pBytes: () => this.p2p.stats,
+          jailedValidators: () => this.history.jails().length,
         });
         this.metricsAddress = await this.metrics.serve(m);
       }
@@ -416,6 +442,15 @@ export class Node {
       const h = block.header.height;
       if (h !== this.tip.height + 1n) return false;
       const hash = hashBlock(block.header);
+      const evidence = block.evidence ?? [];
+      // The committed-evidence records after this block, saved in its batch (the set they give changes
+      // from h + 2 on: JAIL_DELAY_HEIGHTS).
+      let records: { name: string; value: Uint8Array }[] | undefined;
+      if (evidence.length > 0) {
+        const next = new ValidatorHistory(this.validators, this.history.committed());
+        next.apply(h, evidence);
+        records = [{ name: COMMITTED_EVIDENCE_RECORD, value: encodeCommittedEvidence(next.committed()) }];
+      }
       const { appHash } = await this.app.finalizeBlock({
         height: h,
         timeMs: block.header.timeMs,
@@ -423,10 +458,33 @@ export class Node {
         txs: block.txs,
       });
       await this.store.saveBlock(
-        { height: h, hash, block: encodeBlock(block), cert: encodeCommit(cert) },
+        {
+          height: h,
+          hash,
+          block: encodeBlock(block),
+          cert: encodeCommit(cert),
+          ...(records ? { records } : {}),
+        },
         this.app.pendingCommit(h),
       );
       await this.app.commit(h);
+      if (evidence.length > 0) {
+        const jailedBefore = new Set(this.history.jails().map((j) => j.validatorIndex));
+        this.history.apply(h, evidence);
+        for (const j of this.history.jails())
+          if (!jailedBefore.has(j.validatorIndex))
+            this.log.warn(
+              {
+                validatorIndex: j.validatorIndex,
+                publicKey: toHex(j.publicKey),
+                fromHeight: j.fromHeight,
+                committedAt: j.committedAt,
+                evidence: j.evidenceKey,
+              },
+              'validator jailed: equivocation evidence committed, its power is 0 from fromHeight on',
+            );
+        this.log.info({ height: h, evidence: evidence.map(evidenceKey) }, 'committed evidence');
+      }
       this.tip = { height: h, header: block.header, hash, cert, appHash, timeMs: block.header.timeMs };
       if (source === 'sync') this.syncedBlocks++;
       this.metrics.observeCommit(cert.round, source);
@@ -453,11 +511,17 @@ export class Node {
     return run;
   }
 
-  /** Checks that `block` can follow the current tip (links, roots, last commit, app hash). */
+  /**
+   * Checks that `block` can follow the current tip (links, roots, last commit, app hash, evidence), with
+   * the validator sets in force at its height and the one before.
+   */
   checkNextBlock(block: Block): { ok: true } | { ok: false; reason: string } {
+    const h = this.tip.height + 1n;
     return verifyBlock(block, {
       chainId: this.home.genesis.chainId,
-      validators: this.validators,
+      validators: this.history.validatorsAt(h),
+      previousValidators: this.history.validatorsAt(h > 1n ? h - 1n : 1n),
+      history: this.history,
       previous: this.tip.header,
       previousHash: this.tip.hash,
       appHash: this.tip.appHash,
@@ -535,18 +599,22 @@ export class Node {
       this.p2p.disconnect(from, `block-response for ${height} holds block ${block.header.height}`);
       return;
     }
-    // The certificate is checked before anything else is trusted; the block against the tip when applied.
-    const c = verifyBlockCommit(block, cert, this.validators, this.home.genesis.chainId);
-    if (!c.ok) {
-      this.log.warn(
-        { peer: from.slice(0, 18), height, reason: c.reason },
-        'block-sync: certificate rejected',
-      );
-      this.p2p.disconnect(from, `block-response with a bad certificate: ${c.reason}`);
-      return;
-    }
-    this.pendingSync.set(height, { block, cert, from });
+    // The certificate is checked before anything else is trusted, with the set in force at its height;
+    // that set is known up to tip + 2 (evidence in block H jails from H + 2), a later block's certificate
+    // is checked when the block is next to apply. The block is checked against the tip when applied.
+    const certChecked = height <= this.tip.height + 2n;
+    if (certChecked && !this.checkSyncCert(block, cert, from)) return;
+    this.pendingSync.set(height, { block, cert, from, certChecked });
     void this.applyPendingSync();
+  }
+
+  private checkSyncCert(block: Block, cert: CommitCertificate, from: string): boolean {
+    const height = block.header.height;
+    const c = verifyBlockCommit(block, cert, this.history.validatorsAt(height), this.home.genesis.chainId);
+    if (c.ok) return true;
+    this.log.warn({ peer: from.slice(0, 18), height, reason: c.reason }, 'block-sync: certificate rejected');
+    this.p2p.disconnect(from, `block-response with a bad certificate: ${c.reason}`);
+    return false;
   }
 
   private async applyPendingSync(): Promise<void> {
@@ -555,6 +623,7 @@ export class Node {
       for (const h of this.pendingSync.keys()) if (h <= this.tip.height) this.pendingSync.delete(h);
       if (!next) return;
       this.pendingSync.delete(next.block.header.height);
+      if (!next.certChecked && !this.checkSyncCert(next.block, next.cert, next.from)) return;
       const check = this.checkNextBlock(next.block);
       if (!check.ok) {
         this.log.warn({ peer: next.from.slice(0, 18), reason: check.reason }, 'block-sync: block rejected');

@@ -5,6 +5,7 @@
 // address. Every method lives in packages/rpc. It reads the node through RpcNodeSource, the part of
 // Node it needs, so that this file does not import node.ts.
 
+import type { ValidatorHistory } from '@gridledger/consensus';
 import { keccak256 } from '@gridledger/crypto';
 import type { MarketConfig } from '@gridledger/energy';
 import type { ExecutionApp } from '@gridledger/execution';
@@ -22,6 +23,8 @@ export interface RpcNodeSource {
   readonly mempool: Pick<Mempool, 'txs'>;
   readonly p2p: { peers(): readonly unknown[] };
   readonly validators: { readonly validators: readonly { publicKey: Uint8Array; power: bigint }[] };
+  /** The validator set by height and the jails (ValidatorHistory). */
+  readonly history: Pick<ValidatorHistory, 'validatorsAt' | 'jails' | 'jailOf'>;
   /** This node's index in the validator set (-1 when it is not a validator). */
   readonly myIndex: number;
   readonly tip: { height: bigint; hash: Uint8Array; timeMs: bigint; appHash: Uint8Array };
@@ -56,8 +59,26 @@ export function nodeRpcBackend(node: RpcNodeSource): RpcBackend {
       peers: node.p2p.peers().length,
       validator: { publicKey: node.home.nodeKey.publicKey, index: node.myIndex >= 0 ? node.myIndex : null },
       catchingUp: node.isCatchingUp(),
+      jailed: node.history.jails().map((j) => ({
+        index: j.validatorIndex,
+        publicKey: j.publicKey,
+        fromHeight: j.fromHeight,
+        committedAt: j.committedAt,
+        evidence: j.evidenceKey,
+      })),
     }),
-    validators: () => node.validators.validators.map((v) => ({ publicKey: v.publicKey, power: v.power })),
+    // The set in force at the next height (what the next block's votes are counted with).
+    validators: () =>
+      node.history.validatorsAt(node.tip.height + 1n).validators.map((v, i) => {
+        const j = node.history.jailOf(i);
+        return {
+          publicKey: v.publicKey,
+          power: v.power,
+          ...(j === undefined
+            ? {}
+            : { jailed: { fromHeight: j.fromHeight, committedAt: j.committedAt, evidence: j.evidenceKey } }),
+        };
+      }),
     onBlock: (listener) => node.onBlock(listener),
     pendingTxs: () => node.mempool.txs(),
     tip: () => ({ height: node.tip.height, timeMs: node.tip.timeMs, appHash: node.tip.appHash }),

@@ -20,6 +20,7 @@ export {
   encodeMessage,
   GOSSIP_KINDS,
   type HelloMessage,
+  type KeepaliveMessage,
   MAX_TXS_PER_MESSAGE,
   MessageType,
   P2P_PROTOCOL_VERSION,

@@ -5,12 +5,14 @@ import { utf8 } from '@gridledger/base';
 import { P2pProtocolError } from './errors.ts';
 
 /** Wire protocol version carried in the handshake. */
-export const P2P_PROTOCOL_VERSION = 2;
+export const P2P_PROTOCOL_VERSION = 3;
 
 /** Type bytes on the wire. */
 export const MessageType = {
   hello: 0x01,
   auth: 0x02,
+  ping: 0x03,
+  pong: 0x04,
   proposal: 0x10,
   vote: 0x11,
   tx: 0x12,
@@ -41,6 +43,12 @@ export interface AuthMessage {
   signature: Uint8Array;
 }
 
+/**
+ * The keepalive (sealed, after the handshake): a ping asks for a pong. The network answers and counts
+ * them itself; they are not delivered to the node.
+ */
+export type KeepaliveMessage = { kind: 'ping' } | { kind: 'pong' };
+
 /** Messages exchanged once a connection is authenticated. */
 export type PeerMessage =
   /** A proposal, encoded with the consensus codec. Gossiped. */
@@ -59,7 +67,7 @@ export type PeerMessage =
   | { kind: 'block-response'; height: bigint; data: Uint8Array };
 
 /** Every message on the wire, handshake included. */
-export type WireMessage = HelloMessage | AuthMessage | PeerMessage;
+export type WireMessage = HelloMessage | AuthMessage | KeepaliveMessage | PeerMessage;
 
 /** Kinds that are gossiped (forwarded once, deduplicated by hash). */
 export const GOSSIP_KINDS: ReadonlySet<PeerMessage['kind']> = new Set(['proposal', 'vote', 'tx', 'txs']);
@@ -98,6 +106,9 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       out.set(msg.signature, 33);
       return out;
     }
+    case 'ping':
+    case 'pong':
+      return new Uint8Array([MessageType[msg.kind]]);
     case 'proposal':
     case 'vote':
     case 'tx': {
@@ -184,6 +195,12 @@ export function decodeMessage(body: Uint8Array): WireMessage {
     case MessageType.auth:
       need(body, 97, 'auth');
       return { kind: 'auth', publicKey: body.slice(1, 33), signature: body.slice(33, 97) };
+    case MessageType.ping:
+      need(body, 1, 'ping');
+      return { kind: 'ping' };
+    case MessageType.pong:
+      need(body, 1, 'pong');
+      return { kind: 'pong' };
     case MessageType.proposal:
     case MessageType.vote:
     case MessageType.tx: {

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { toHex, utf8 } from '@gridledger/base';
 import { type Ed25519KeyPair, ed25519KeyPair } from '@gridledger/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,11 +19,52 @@ const stranger = ed25519KeyPair(new Uint8Array(32).fill(99));
 const validatorSet = new Set(keys.map((k) => toHex(k.publicKey)));
 const running: P2pNetwork[] = [];
 const sockets: Socket[] = [];
+const servers: Server[] = [];
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(running.splice(0).map((n) => n.stop()));
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
+
+/**
+ * A TCP relay to `port` that can go silent: while `silent`, it forwards no byte and closes nothing, and a
+ * connection accepted then is never connected through. A connection it silenced stays silent (a middlebox
+ * that lost its state); once it speaks again, new connections pass.
+ */
+async function silentRelay(port: number): Promise<{ port: number; setSilent: (on: boolean) => void }> {
+  let silent = false;
+  const open = new Set<{ silent: boolean }>();
+  const server = createServer((a) => {
+    sockets.push(a);
+    a.on('error', () => {});
+    const pipe = { silent };
+    open.add(pipe);
+    a.on('close', () => open.delete(pipe));
+    if (pipe.silent) {
+      a.resume();
+      return;
+    }
+    const b = connect({ host: '127.0.0.1', port });
+    sockets.push(b);
+    b.on('error', () => {});
+    a.on('data', (chunk) => pipe.silent || b.write(chunk));
+    b.on('data', (chunk) => pipe.silent || a.write(chunk));
+    // A silenced connection passes no close either: each end must find out for itself.
+    a.on('close', () => pipe.silent || b.destroy());
+    b.on('close', () => pipe.silent || a.destroy());
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    setSilent: (on) => {
+      silent = on;
+      if (on) for (const p of open) p.silent = true;
+    },
+  };
+}
 
 async function startNode(
   key: Ed25519KeyPair,
@@ -385,7 +426,8 @@ describe('p2p network', () => {
       peerBanMs: 1500,
     });
     const b = await startNode(keys[1]!, { persistentPeers: [`127.0.0.1:${a.port}`] });
-    await until(() => a.net.peers().length === 1, 'connected');
+    // Both ends: b's sends before its end opens are not sent (a opens first when b's auth arrives first).
+    await until(() => a.net.peers().length === 1 && b.net.peers().length === 1, 'connected');
     // Within the burst: delivered, no ban.
     for (let i = 0; i < 100; i++)
       b.net.send(a.net.id, { kind: 'status', height: BigInt(i), latestHash: new Uint8Array(32) });
@@ -402,5 +444,76 @@ describe('p2p network', () => {
     expect(a.net.peers()).toHaveLength(0);
     // ... and accepted once the ban is over.
     await until(() => a.net.peers().length === 1, 'reconnected after the ban', 8000);
+  });
+
+  it('keeps an idle but live connection: pings are answered, never delivered, and nothing times out', async () => {
+    const keepalive = { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 400 };
+    const b = await startNode(keys[1]!, keepalive);
+    const a = await startNode(keys[0]!, { ...keepalive, persistentPeers: [`127.0.0.1:${b.port}`] });
+    await until(() => a.net.peers().length === 1 && b.net.peers().length === 1, 'connected');
+    // Many sweep periods, well past the timeout, with no message of the node's own.
+    await until(() => a.net.stats.pingsSent >= 20 && b.net.stats.pingsSent >= 20, 'pings both ways');
+    for (const x of [a, b]) {
+      expect(x.net.stats.keepaliveTimeouts).toBe(0);
+      expect(x.net.peers()).toHaveLength(1);
+      expect(x.got).toEqual([]);
+      expect(x.net.stats.messagesIn).toBe(0);
+      expect(x.net.stats.messagesOut).toBe(0);
+    }
+    expect(a.net.stats.connectionsOpened).toBe(1);
+    // Bad settings are refused when the network is built.
+    const build = (o: Partial<P2pOptions>) =>
+      new P2pNetwork({ chainId: CHAIN, nodeKey: keys[0]!, isAllowedPeer: () => true, port: 0, ...o });
+    expect(() => build({ keepaliveIntervalMs: 100, keepaliveTimeoutMs: 150 })).toThrow(/at least twice/);
+    expect(() => build({ keepaliveIntervalMs: 0 })).toThrow(/keepaliveIntervalMs must be a positive/);
+  });
+
+  it('drops a peer that goes silent without closing, and reconnects once the path speaks again', async () => {
+    const keepalive = { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 300 };
+    const b = await startNode(keys[1]!, keepalive);
+    const relay = await silentRelay(b.port);
+    const a = await startNode(keys[0]!, { ...keepalive, persistentPeers: [`127.0.0.1:${relay.port}`] });
+    await until(
+      () => a.net.peers().length === 1 && b.net.peers().length === 1,
+      'connected through the relay',
+    );
+    relay.setSilent(true);
+    // Both ends notice by the keepalive alone: the relay closed nothing.
+    await until(
+      () => a.net.peers().length === 0 && b.net.peers().length === 0,
+      'both ends drop the silent connection',
+    );
+    expect(a.net.stats.keepaliveTimeouts).toBe(1);
+    expect(b.net.stats.keepaliveTimeouts).toBe(1);
+    // a keeps redialing (each try silent: it times out in the handshake) until the path speaks again.
+    const opened = a.net.stats.connectionsOpened;
+    await until(() => a.net.stats.connectionsOpened > opened + 1, 'redials while silent');
+    expect(a.net.peers()).toHaveLength(0);
+    relay.setSilent(false);
+    await until(() => a.net.peers().length === 1 && b.net.peers().length === 1, 'reconnected');
+    a.net.send(b.net.id, { kind: 'status', height: 7n, latestHash: new Uint8Array(32).fill(7) });
+    await until(() => b.got.length === 1, 'a message passes again');
+    expect(b.got[0]![0]).toMatchObject({ kind: 'status', height: 7n });
+  });
+
+  it("charges pings to the peer's limits: a ping flood is disconnected and banned like any flood", async () => {
+    const a = await startNode(keys[0]!, {
+      peerLimits: { messagesPerSecond: 100, messageBurst: 200 },
+      peerBanMs: 60_000,
+    });
+    const client = rawClient(a.port, keys[1]!);
+    await until(() => a.net.peers().length === 1, 'authenticated');
+    const ping = encodeMessage({ kind: 'ping' });
+    const pongs = () => client.received.filter((m) => m.kind === 'pong').length;
+    // Within the burst: each ping is answered.
+    for (let i = 0; i < 50; i++) client.sendSealed(ping);
+    await until(() => pongs() === 50, '50 pongs');
+    expect(a.net.stats.peersBanned).toBe(0);
+    // A flood of pings costs the same as a flood of anything.
+    for (let i = 0; i < 5000; i++) client.sendSealed(ping);
+    await until(client.isClosed, 'flooder disconnected');
+    expect(a.net.stats.peersBanned).toBe(1);
+    expect(a.got).toEqual([]);
+    expect(pongs()).toBeLessThan(400);
   });
 });

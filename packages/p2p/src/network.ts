@@ -1,6 +1,7 @@
 // The p2p adapter: a TCP server and dialer between validators. Owns sockets, the handshake state of each
 // connection and its sealed channel (handshake.ts), caps on connections (total, unauthenticated, per IP),
-// duplicate-connection resolution, reconnect with exponential backoff to persistent peers, and gossip
+// duplicate-connection resolution, reconnect with exponential backoff to persistent peers, the keepalive
+// (a sealed ping on a quiet connection; a silent one is closed, so the reconnect takes over), and gossip
 // deduplication. It does not decode consensus objects: the node does, and tells this layer what to relay.
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { InputError, toHex } from '@gridledger/base';
@@ -72,6 +73,18 @@ export interface P2pOptions {
   peerLimits?: Partial<PeerLimits>;
   /** How long a peer that exceeded its limits is refused (default 60,000 ms). */
   peerBanMs?: number;
+  /**
+   * Keepalive sweep period (default 2000 ms): every period, one timer pings (sealed) each authenticated
+   * connection that received nothing since the previous sweep.
+   */
+  keepaliveIntervalMs?: number;
+  /**
+   * A connection that received nothing, not even a pong, for this long is closed (default 10,000 ms; at
+   * least twice keepaliveIntervalMs). Silence is counted in sweeps, so it is closed after between this and
+   * this plus two periods, and a stall of our own event loop counts as one period at most. A dialed peer is
+   * then redialed with the usual backoff.
+   */
+  keepaliveTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -95,6 +108,10 @@ export interface P2pStats {
   peersWithWrongKey: number;
   /** Peers disconnected and banned for exceeding their message or byte rate. */
   peersBanned: number;
+  /** Keepalive pings sent (to connections quiet for a sweep period). */
+  pingsSent: number;
+  /** Connections closed because nothing was received for keepaliveTimeoutMs. */
+  keepaliveTimeouts: number;
   protocolErrors: number;
   duplicatesDropped: number;
   messagesIn: number;
@@ -135,6 +152,9 @@ export function parsePeerAddress(address: string): { key: string | undefined; ho
   return { key: m[1] === undefined ? undefined : `0x${m[1].toLowerCase()}`, host: m[2]!, port: Number(m[3]) };
 }
 
+const PING = encodeMessage({ kind: 'ping' });
+const PONG = encodeMessage({ kind: 'pong' });
+
 /** Largest frame body accepted before the handshake is done (hello and the sealed auth are ~100 bytes). */
 export const PRE_HANDSHAKE_MAX_FRAME_BYTES = 1024;
 
@@ -155,6 +175,10 @@ class Connection {
   corked = false;
   messagesIn = 0;
   messagesOut = 0;
+  /** A frame authenticated since the last keepalive sweep. */
+  heard = false;
+  /** Keepalive sweeps in a row that found nothing heard. */
+  silentSweeps = 0;
   readonly decoder: FrameDecoder;
   timer: NodeJS.Timeout | undefined;
   constructor(
@@ -202,12 +226,15 @@ export class P2pNetwork {
   private readonly peerHandlers: PeerHandler[] = [];
   private stopped = false;
   private listenPort = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   readonly stats: P2pStats = {
     connectionsOpened: 0,
     connectionsRefused: 0,
     handshakesRejected: 0,
     peersWithWrongKey: 0,
     peersBanned: 0,
+    pingsSent: 0,
+    keepaliveTimeouts: 0,
     protocolErrors: 0,
     duplicatesDropped: 0,
     messagesIn: 0,
@@ -232,9 +259,18 @@ export class P2pNetwork {
       seenCacheSize: 100_000,
       maxQueuedBytesPerPeer: 64 * 1024 * 1024,
       peerBanMs: 60_000,
+      keepaliveIntervalMs: 2000,
+      keepaliveTimeoutMs: 10_000,
       persistentPeers: [],
       ...options,
     } as P2pNetwork['opts'];
+    const { keepaliveIntervalMs: every, keepaliveTimeoutMs: timeout } = this.opts;
+    if (!(Number.isInteger(every) && every > 0))
+      throw new InputError(`p2p: keepaliveIntervalMs must be a positive whole number of ms, got ${every}`);
+    if (!(Number.isInteger(timeout) && timeout >= 2 * every))
+      throw new InputError(
+        `p2p: keepaliveTimeoutMs must be a whole number of ms at least twice keepaliveIntervalMs (${2 * every}), got ${timeout}`,
+      );
     this.limits = { ...DEFAULT_PEER_LIMITS, ...options.peerLimits };
     for (const [k, v] of Object.entries(this.limits))
       if (!(Number.isFinite(v) && v > 0))
@@ -290,12 +326,15 @@ export class P2pNetwork {
     const addr = server.address();
     this.listenPort = typeof addr === 'object' && addr ? addr.port : this.opts.port;
     for (const t of this.targets) this.dial(t);
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.keepaliveIntervalMs);
+    this.sweepTimer.unref?.();
     return { host: this.opts.host, port: this.listenPort };
   }
 
   /** Closes the server, every connection and every reconnect timer. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.sweepTimer);
     for (const t of this.targets) clearTimeout(t.timer);
     for (const c of [...this.conns]) this.close(c, 'node stopping', false);
     const server = this.server;
@@ -344,6 +383,29 @@ export class P2pNetwork {
     if (c) {
       this.stats.protocolErrors++;
       this.close(c, reason);
+    }
+  }
+
+  /**
+   * The keepalive sweep: a connection that heard nothing since the last sweep is pinged, and closed once it
+   * has been silent for keepaliveTimeoutMs (counted in sweeps).
+   */
+  private sweep(): void {
+    const { keepaliveIntervalMs: every, keepaliveTimeoutMs: timeout } = this.opts;
+    const allowed = Math.ceil(timeout / every);
+    for (const c of [...this.active.values()]) {
+      if (c.heard) {
+        c.heard = false;
+        c.silentSweeps = 0;
+        continue;
+      }
+      c.silentSweeps++;
+      if (c.silentSweeps > allowed) {
+        this.stats.keepaliveTimeouts++;
+        this.close(c, `nothing received for ${(c.silentSweeps - 1) * every} ms (keepalive timeout)`);
+        continue;
+      }
+      if (this.write(c, PING, false)) this.stats.pingsSent++;
     }
   }
 
@@ -490,9 +552,16 @@ export class P2pNetwork {
       );
     }
     const body = c.session!.receive.open(frame);
+    c.heard = true;
     const msg: WireMessage = decodeMessage(body);
     if (msg.kind === 'hello' || msg.kind === 'auth')
       throw new P2pProtocolError(`unexpected ${msg.kind} after handshake`);
+    // The keepalive is the network's own: answered here (charged to the budget above), never delivered.
+    if (msg.kind === 'ping') {
+      this.write(c, PONG, false);
+      return;
+    }
+    if (msg.kind === 'pong') return;
     c.messagesIn++;
     this.stats.messagesIn++;
     if (GOSSIP_KINDS.has(msg.kind) && this.seen.has(toHex(sha256(body)))) {
@@ -584,6 +653,7 @@ export class P2pNetwork {
     }
     clearTimeout(c.timer);
     c.state = 'open';
+    c.heard = true;
     this.active.set(peerId, c);
     if (c.target) {
       c.target.peerId = peerId;
@@ -603,7 +673,8 @@ export class P2pNetwork {
     this.close(c, reason);
   }
 
-  private write(c: Connection, body: Uint8Array): boolean {
+  /** Sends a frame body; `count`: a node message (not a keepalive), counted in messagesOut. */
+  private write(c: Connection, body: Uint8Array, count = true): boolean {
     if (c.state === 'closed' || c.socket.destroyed) return false;
     if (body.length > this.opts.maxFrameBytes) {
       this.log.warn({ bytes: body.length }, 'p2p: message larger than the frame limit not sent');
@@ -626,7 +697,7 @@ export class P2pNetwork {
     const frame = encodeFrame(c.session ? c.session.send.seal(body) : body);
     this.stats.bytesOut += frame.length;
     c.socket.write(frame);
-    if (c.state === 'open') {
+    if (c.state === 'open' && count) {
       c.messagesOut++;
       this.stats.messagesOut++;
     }

@@ -2,7 +2,9 @@
 // the temporary bans of peers that exceeded them. A validator's honest traffic is bursty (a block
 // proposal, a batch of gossiped transactions, a sync response of 20 blocks) but bounded; a peer that keeps
 // sending faster than the sustained rate once its burst allowance is spent is flooding, and is
-// disconnected and refused for a while (docs/node-and-p2p.md "Per-peer limits").
+// disconnected and refused for a while (docs/node-and-p2p.md "Per-peer limits"). Every frame counts,
+// keepalive pings and pongs included: an honest peer sends at most one per sweep period, a ping flood is
+// banned like any other.
 
 /** Limits of one authenticated connection (see P2pOptions). */
 export interface PeerLimits {

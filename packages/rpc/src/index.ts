@@ -85,6 +85,7 @@ export {
 export type {
   GlCommitParameters,
   GlCommitReturnType,
+  GlJail,
   GlQueryParameters,
   GlQueryReturnType,
   GlSendTxParameters,
@@ -131,6 +132,7 @@ export type {
   RpcCommit,
   RpcCommitSignature,
   RpcExecutionApp,
+  RpcJail,
   RpcStatus,
   RpcTip,
   RpcValidator,

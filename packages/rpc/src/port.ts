@@ -40,10 +40,23 @@ export interface RpcCommit {
   signatures: RpcCommitSignature[];
 }
 
-/** One validator. */
+/** A validator jailed by committed equivocation evidence (power 0 from `fromHeight` on). */
+export interface RpcJail {
+  index: number;
+  publicKey: Uint8Array;
+  fromHeight: bigint;
+  /** Height of the block that committed the evidence. */
+  committedAt: bigint;
+  /** The evidence key `validator/height/round/type`. */
+  evidence: string;
+}
+
+/** One validator, with its power in force at the next height (0 once jailed). */
 export interface RpcValidator {
   publicKey: Uint8Array;
   power: bigint;
+  /** Its jail record, when committed evidence jailed it. */
+  jailed?: Omit<RpcJail, 'index' | 'publicKey'>;
 }
 
 /** The node's view of itself, for gl_status. */
@@ -59,6 +72,8 @@ export interface RpcStatus {
   validator: { publicKey: Uint8Array; index: number | null } | undefined;
   /** True while the node is behind its peers and syncing blocks. */
   catchingUp: boolean;
+  /** Validators jailed by committed evidence (none when omitted). */
+  jailed?: RpcJail[];
 }
 
 /** What a transaction submission became. */

@@ -124,10 +124,16 @@ describe('RPC read side: happy paths', () => {
       peers: 3,
       validator: { publicKey: toHex(chain.signers[0]!.publicKey), index: 0 },
       catchingUp: false,
+      jailed: [],
     });
     const vals = await result('gl_validators');
     expect(vals).toHaveLength(4);
-    expect(vals[2]).toEqual({ index: 2, publicKey: toHex(chain.signers[2]!.publicKey), power: '10' });
+    expect(vals[2]).toEqual({
+      index: 2,
+      publicKey: toHex(chain.signers[2]!.publicKey),
+      power: '10',
+      jailed: null,
+    });
     const c = await result('gl_commit', ['0x1']);
     expect(c.height).toBe('1');
     expect(c.blockHash).toBe(toHex(hashBlock(chain.blocks[0]!.header)));

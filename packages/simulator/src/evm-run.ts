@@ -6,9 +6,11 @@
 // (submitReadings) and settles (settle; expireClearing past a deadline no clearing reached). The clearing
 // itself is the operator's (runOperator of @gridledger/evm). Transactions are signed locally with viem;
 // the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client).
+
+import { randomBytes } from 'node:crypto';
 import { dollarsPerMWhToMicros, dollarsToMicros, GridledgerError, InputError } from '@gridledger/base';
 import { EvmMarketViews } from '@gridledger/client';
-import { networkToJson, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { commitmentHash, networkToJson, READING_TYPES, readingDomain } from '@gridledger/energy';
 import {
   DEFAULT_TOLERANCES,
   type EvmAddresses,
@@ -55,11 +57,15 @@ const GAS = {
   transfer: 21_000n,
   approve: 80_000n,
   order: (steps: number) => 400_000n + 60_000n * BigInt(steps),
+  commit: 300_000n,
+  reveal: (steps: number) => 500_000n + 60_000n * BigInt(steps),
   readings: (n: number) => 200_000n + 120_000n * BigInt(n),
   expire: 2_000_000n,
 } as const;
 /** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
 const DEVICE_GAS_WEI = 10n ** 18n;
+/** How many intervals before the open one a resumed run looks back for unsettled ones. */
+const RESUME_LOOKBACK = 50n;
 /** Readings per submitReadings transaction. */
 const READINGS_PER_TX = 50;
 
@@ -104,6 +110,10 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
       minStepWh: 1n,
       maxOrderWh: 0n,
       clock: { blockOriginMs, marketOriginMs, scale: s.clockScale },
+      // Sealed bids as the native genesis sets them (genesis.ts): reveals in the gate lead, 10 % forfeited.
+      ...(s.sealedBids
+        ? { sealed: { revealWindowMs: BigInt(s.gateLeadIntervals) * intervalMs, forfeitBps: 1_000 } }
+        : {}),
     },
     tolerances: DEFAULT_TOLERANCES,
   };
@@ -164,6 +174,19 @@ interface EvmIntervalRun {
   readingsAccepted: number;
   readingsRejected: number;
   settleTried: bigint;
+  /** Sealed bids: the commitments sent before the gate, revealed once it has passed. */
+  commits?: EvmCommit[];
+  revealed?: boolean;
+}
+
+/** One committed order of a device (sealed bids), with what its reveal sends. */
+interface EvmCommit {
+  device: number;
+  id: bigint;
+  bus: bigint;
+  side: 0 | 1;
+  steps: { energyWh: bigint; priceMicrosPerMWh: bigint }[];
+  salt: Hex;
 }
 
 interface Tx {
@@ -308,12 +331,51 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     (BigInt(cfg.upstream.importPriceMicrosPerMWh) + BigInt(cfg.upstream.exportPriceMicrosPerMWh)) / 2n,
   );
   const states: DeviceState[] = devices.map((d) => initialState(d.spec, ref));
+  // Sealed bids: the contract's reveal window (0: an open book). The views leave it out of gl_marketConfig.
+  const onChainConfig = (await client.readContract({
+    address: c.market,
+    abi: MarketAbi as Abi,
+    functionName: 'config',
+  })) as { sealedBids?: { revealWindowMs: bigint } };
+  const revealWindowMs = BigInt(onChainConfig.sealedBids?.revealWindowMs ?? 0n);
+  const gateLeadMs = BigInt(cfg.gateLeadMs);
+  // A deposit covers the escrow the reveal takes (buy: the order's value; sell: its energy at the
+  // shortfall price, with the penalty on top as margin); the contract refunds the rest at the reveal.
+  const sellDepositPerMWh =
+    BigInt(cfg.imbalance.priceCapMicrosPerMWh) + BigInt(cfg.imbalance.penaltyMicrosPerMWh);
+  const depositOf = (side: 0 | 1, steps: readonly { energyWh: bigint; priceMicrosPerMWh: bigint }[]) => {
+    let v = 0n;
+    for (const st of steps) v += st.energyWh * (side === 0 ? st.priceMicrosPerMWh : sellDepositPerMWh);
+    const d = (v + 999_999n) / 1_000_000n;
+    return d > 0n ? d : 1n;
+  };
 
   // ---- setup: participants, meters, gas, cash, allowances ----
-  emit({ type: 'setup', step: 'registering participants and meters', detail: `${devices.length} devices` });
+  // A device whose meter is registered already was set up by an earlier run on this chain (`start
+  // --chain anvil` resuming its saved state): it keeps its registration, cash and allowance.
+  const owners = await Promise.all(
+    devices.map(
+      (d) =>
+        client.readContract({
+          address: c.registry,
+          abi: RegistryAbi as Abi,
+          functionName: 'meterOf',
+          args: [d.meterId],
+        }) as Promise<readonly [Address, bigint, Address]>,
+    ),
+  );
+  const fresh = devices.filter((_, i) => BigInt(owners[i]![2]) === 0n);
+  const resumed = devices.length - fresh.length;
+  if (resumed > 0)
+    emit({
+      type: 'setup',
+      step: 'resuming',
+      detail: `${resumed} of ${devices.length} devices are registered already`,
+    });
+  emit({ type: 'setup', step: 'registering participants and meters', detail: `${fresh.length} devices` });
   const cash = dollarsToMicros(o.scenario.cashPerDevice);
   const setup: Tx[] = [];
-  for (const d of devices) {
+  for (const d of fresh) {
     const a = d.account.address;
     const bus = BigInt(d.spec.bus);
     setup.push(
@@ -349,7 +411,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   setup.push({
     from: deployer,
     to: c.cash,
-    data: call(TestStablecoinAbi as Abi, 'mint', [deployer.address, cash * BigInt(devices.length)]),
+    data: call(TestStablecoinAbi as Abi, 'mint', [deployer.address, cash * BigInt(fresh.length)]),
     gas: GAS.mint,
   });
   const failedSetup = (await sender.sendAndWait(setup, signal)).filter((r) => r.status !== 'success').length;
@@ -359,12 +421,15 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       `setup: ${failedSetup} of ${setup.length} registration transactions reverted`,
     );
   emit({ type: 'setup', step: 'approving the market on the cash token' });
-  const approvals = accounts.map((from) => ({
-    from,
-    to: c.cash,
-    data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
-    gas: GAS.approve,
-  }));
+  const freshAccounts = new Set(fresh.map((d) => d.account.address.toLowerCase()));
+  const approvals = accounts
+    .filter((a) => freshAccounts.has(a.address.toLowerCase()))
+    .map((from) => ({
+      from,
+      to: c.cash,
+      data: call(TestStablecoinAbi as Abi, 'approve', [c.market, maxUint256]),
+      gas: GAS.approve,
+    }));
   const failedApprovals = (await sender.sendAndWait(approvals, signal)).filter(
     (r) => r.status !== 'success',
   ).length;
@@ -374,6 +439,34 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   // ---- the loop ----
   const runs = new Map<bigint, EvmIntervalRun>();
   const reports: IntervalReport[] = [];
+  if (resumed > 0) {
+    // Intervals an earlier run ordered in and did not settle: settled from here (after their deadline,
+    // without readings: the devices do not remember what they delivered before the stop) or released
+    // when no clearing came.
+    const mc = await views.marketConfig();
+    const open = BigInt(mc.openInterval ?? cfg.firstInterval);
+    const first = BigInt(cfg.firstInterval);
+    for (let k = open + 1n; k >= first && k > open - RESUME_LOOKBACK; k--) {
+      const iv = await views.interval(k);
+      if (iv.status === 'settled' || iv.status === 'failed' || BigInt(iv.orders) === 0n) continue;
+      runs.set(k, {
+        k,
+        planned: new Map(),
+        ordersSent: 0,
+        ordersRefused: 0,
+        delivered: true,
+        readingsAccepted: 0,
+        readingsRejected: 0,
+        settleTried: -1n,
+      });
+    }
+    if (runs.size > 0)
+      emit({
+        type: 'setup',
+        step: 'resuming',
+        detail: `intervals ${[...runs.keys()].sort((a, b) => (a < b ? -1 : 1)).join(', ')} were in flight at the stop: they settle without readings`,
+      });
+  }
   let nextOrder = -1n;
   let ordered = 0;
   const pollMs = o.pollMs ?? 500;
@@ -403,11 +496,30 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   const placeOrders = async (k: bigint) => {
     const planned = new Map<number, PlannedOrder[]>();
     const txs: Tx[] = [];
+    const sealedOf: Omit<EvmCommit, 'id'>[] = [];
     devices.forEach((d, i) => {
       const orders = planOrders(d.spec, states[i]!, ctxOf(k), pendingFor(i, k, d.spec.kind));
       if (orders.length === 0) return;
       planned.set(i, orders);
-      for (const ord of orders)
+      for (const ord of orders) {
+        const side: 0 | 1 = ord.side === 'buy' ? 0 : 1;
+        const steps = ord.steps.map((st) => ({
+          energyWh: st.energyWh,
+          priceMicrosPerMWh: st.priceMicrosPerMWh,
+        }));
+        if (revealWindowMs > 0n) {
+          const salt = bytesToHex(randomBytes(32));
+          const bus = BigInt(d.spec.bus);
+          const hash = commitmentHash({ owner: d.account.address, interval: k, bus, side, steps, salt });
+          sealedOf.push({ device: i, bus, side, steps, salt });
+          txs.push({
+            from: accounts[i]!,
+            to: c.market,
+            data: call(MarketAbi as Abi, 'commitOrder', [k, hash, depositOf(side, steps)]),
+            gas: GAS.commit,
+          });
+          continue;
+        }
         txs.push({
           from: accounts[i]!,
           to: c.market,
@@ -419,11 +531,36 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
           ]),
           gas: GAS.order(ord.steps.length),
         });
+      }
     });
     const receipts = await sender.sendAndWait(txs, signal);
     const refused = receipts.filter((r) => r.status !== 'success').length;
     if (refused > 0)
-      emit({ type: 'warning', message: `interval ${k}: ${refused} of ${txs.length} orders reverted` });
+      emit({
+        type: 'warning',
+        message: `interval ${k}: ${refused} of ${txs.length} ${revealWindowMs > 0n ? 'commitments' : 'orders'} reverted`,
+      });
+    let commits: EvmCommit[] | undefined;
+    if (revealWindowMs > 0n) {
+      commits = [];
+      receipts.forEach((r, j) => {
+        if (r.status !== 'success') return;
+        for (const l of r.logs) {
+          if (l.address.toLowerCase() !== c.market.toLowerCase()) continue;
+          try {
+            const ev = decodeEventLog({
+              abi: MarketAbi as Abi,
+              data: l.data,
+              topics: l.topics as [Hex, ...Hex[]],
+            });
+            if (ev.eventName === 'OrderCommitted')
+              commits!.push({ ...sealedOf[j]!, id: (ev.args as unknown as { id: bigint }).id });
+          } catch {
+            // another event
+          }
+        }
+      });
+    }
     runs.set(k, {
       k,
       planned,
@@ -433,8 +570,35 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       readingsAccepted: 0,
       readingsRejected: 0,
       settleTried: -1n,
+      ...(commits === undefined ? {} : { commits, revealed: false }),
     });
     emit({ type: 'orders', interval: k.toString(), orders: txs.length, rejected: refused, ms: 0 });
+  };
+
+  /** Sealed bids: reveals a run's commitments once its gate has passed, in its reveal window. */
+  const reveal = async (run: EvmIntervalRun, nowMs: bigint) => {
+    const gate = run.k * intervalMs - gateLeadMs;
+    if (run.commits === undefined || run.revealed || nowMs < gate) return;
+    run.revealed = true;
+    if (nowMs >= gate + revealWindowMs) {
+      emit({
+        type: 'warning',
+        message: `interval ${run.k}: its reveal window closed before the devices could reveal (market time ${nowMs} ms)`,
+      });
+      return;
+    }
+    const txs: Tx[] = run.commits.map((m) => ({
+      from: accounts[m.device]!,
+      to: c.market,
+      data: call(MarketAbi as Abi, 'revealOrder', [m.id, m.bus, m.side, m.steps, m.salt]),
+      gas: GAS.reveal(m.steps.length),
+    }));
+    const receipts = await sender.sendAndWait(txs, signal);
+    const refused = receipts.filter((r) => r.status !== 'success').length;
+    run.ordersRefused += refused;
+    if (refused > 0)
+      emit({ type: 'warning', message: `interval ${run.k}: ${refused} of ${txs.length} reveals reverted` });
+    emit({ type: 'reveals', interval: run.k.toString(), reveals: txs.length - refused });
   };
 
   const readCleared = async (run: EvmIntervalRun) => {
@@ -620,6 +784,8 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       });
       nextOrder = open;
     }
+    // Reveals first: their window (the gate lead) must not wait behind an earlier interval's readings.
+    for (const run of runs.values()) await reveal(run, nowMs);
     if (nextOrder <= open + 1n && (o.intervals === undefined || ordered < o.intervals)) {
       await placeOrders(nextOrder);
       nextOrder++;
@@ -633,7 +799,11 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
         else if (iv.status === 'failed') {
           report(run, 'failed', 0n, iv);
           continue;
-        } else if (iv.status === 'open' && BigInt(iv.orders) === 0n && nowMs >= BigInt(iv.gateMs)) {
+        } else if (
+          iv.status === 'open' &&
+          BigInt(iv.orders) === 0n &&
+          nowMs >= BigInt(iv.gateMs) + revealWindowMs
+        ) {
           emit({
             type: 'warning',
             message: `interval ${run.k}: no order reached the market before its gate`,

@@ -32,6 +32,7 @@ export {
   type InvariantResults,
   InvariantTracker,
 } from './invariants.ts';
+export { connectionCapacityW } from './meter-capacity.ts';
 export {
   buildPopulation,
   countByKind,

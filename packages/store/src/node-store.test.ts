@@ -120,6 +120,20 @@ describe('NodeStore', () => {
     await store.close();
   });
 
+  it('writes named records in the block batch, or nothing when one is malformed', async () => {
+    let store = await NodeStore.open(dir);
+    await expect(
+      store.saveBlock({ ...blockOf(1n), records: [{ name: '', value: utf8('x') }] }),
+    ).rejects.toThrow(/a record must be \{ name: non-empty string, value: bytes \}/);
+    expect(store.latestHeight()).toBe(0n);
+    await store.saveBlock({ ...blockOf(1n), records: [{ name: 'committed-evidence', value: utf8('e1') }] });
+    await store.close();
+    store = await NodeStore.open(dir);
+    expect(store.latestHeight()).toBe(1n);
+    expect(await store.loadRecord('committed-evidence')).toEqual(utf8('e1'));
+    await store.close();
+  });
+
   it('says clearly when the database is held by another open store, and refuses use after close', async () => {
     const store = await NodeStore.open(dir);
     await expect(NodeStore.open(dir)).rejects.toThrow(StoreError);

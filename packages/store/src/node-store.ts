@@ -30,6 +30,12 @@ export interface BlockRecord {
 export interface SaveBlockInput extends BlockRecord {
   /** The encoded commit certificate (2f+1 precommits) for this height. */
   cert: Uint8Array;
+  /**
+   * Named consensus records written in the same batch (see saveRecord): state derived from the block
+   * that must never disagree with the stored chain (the committed-evidence records of a block with
+   * evidence).
+   */
+  records?: { name: string; value: Uint8Array }[];
 }
 
 /** Options of {@link NodeStore.open}. */
@@ -147,6 +153,13 @@ export class NodeStore {
         { type: 'put', key: nsKey(NS.cert, h), value: cert },
         { type: 'put', key: META_LATEST, value: h },
       ];
+      for (const r of input.records ?? []) {
+        if (typeof r?.name !== 'string' || r.name.length === 0 || !(r.value instanceof Uint8Array))
+          throw new InputError(
+            `saveBlock(${height}): a record must be { name: non-empty string, value: bytes }`,
+          );
+        ops.push({ type: 'put', key: nsKey(NS.record, utf8(r.name)), value: r.value });
+      }
       let appInfo: AppInfo | undefined;
       if (app !== undefined) {
         if (!(app.appHash instanceof Uint8Array))

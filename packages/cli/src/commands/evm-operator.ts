@@ -1,14 +1,7 @@
-// `gridledger operator --rpc URL --contracts FILE --key-file F`: the clearing operator of an EVM
-// deployment (packages/evm: runOperator). Reads each interval's book from the contracts after its gate,
-// solves it with the engine, builds the integer certificate and submits it to the ClearingVerifier in
-// chunks; its output is a pure function of the on-chain book. Runs until Ctrl-C, or once with --once.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { formatMicros, InputError } from '@gridledger/base';
 import { evmClients, type IntervalOutcome, runOperator } from '@gridledger/evm';
 import type { Command } from 'commander';
-import type { Address } from 'viem';
-import { resolveSigner } from '../chain-client.ts';
+import { readEvmAddresses, resolveSigner } from '../chain-client.ts';
 import { log, parseFormat, printJson, UsageError } from '../output.ts';
 
 const HELP = `
@@ -20,37 +13,6 @@ Anyone may run an operator: two operators on the same chain state submit the sam
 Examples:
   gridledger operator --rpc http://127.0.0.1:8545 --contracts addresses.json --key-file operator.key
   gridledger operator --rpc http://127.0.0.1:8545 --contracts addresses.json --key-file operator.key --once --format json`;
-
-/** The market and verifier addresses of an addresses.json. */
-function readContracts(file: string): {
-  market: Address;
-  verifier: Address;
-  realtime?: { book: Address; verifier: Address };
-} {
-  const path = resolve(file);
-  if (!existsSync(path))
-    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw new InputError(`--contracts ${path} is not JSON`);
-  }
-  const addr = (k: string): Address => {
-    const v = j[k];
-    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) {
-      throw new InputError(
-        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
-      );
-    }
-    return v as Address;
-  };
-  const realtime =
-    j.realtimeBook === undefined
-      ? {}
-      : { realtime: { book: addr('realtimeBook'), verifier: addr('realtimeVerifier') } };
-  return { market: addr('market'), verifier: addr('verifier'), ...realtime };
-}
 
 function describe(o: IntervalOutcome): string {
   if (o.kind === 'empty') return `interval ${o.interval}: no open orders, nothing to clear`;
@@ -92,7 +54,7 @@ export function registerOperator(program: Command): void {
           throw new UsageError(`--chunk must be a whole number >= 1, got "${o.chunk}"`);
         if (!Number.isSafeInteger(pollMs) || pollMs < 100)
           throw new UsageError(`--poll-ms must be a whole number >= 100, got "${o.pollMs}"`);
-        const contracts = readContracts(o.contracts);
+        const contracts = readEvmAddresses(o.contracts);
         const account = resolveSigner({ rpc: o.rpc, format: o.format, keyFile: o.keyFile }, 'operator');
         let clients: Awaited<ReturnType<typeof evmClients>>;
         try {
@@ -111,7 +73,9 @@ export function registerOperator(program: Command): void {
         try {
           await runOperator(clients, {
             contracts: { market: contracts.market, verifier: contracts.verifier },
-            ...(contracts.realtime === undefined ? {} : { realtime: contracts.realtime }),
+            ...(contracts.realtimeBook === undefined || contracts.realtimeVerifier === undefined
+              ? {}
+              : { realtime: { book: contracts.realtimeBook, verifier: contracts.realtimeVerifier } }),
             chunkOrders: chunk,
             pollMs,
             once: o.once === true,

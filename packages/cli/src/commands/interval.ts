@@ -2,9 +2,15 @@
 // start, end, settlement deadline in market time), congestion rent, upstream exchange, LMP by bus (and the
 // real-time prices once settled), its orders and its promises, from gl_interval, gl_orders, gl_marketConfig and the market's promiseOf view.
 import { formatMicros } from '@gridledger/base';
-import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
+import { MARKET_ABI } from '@gridledger/energy';
 import type { Command } from 'commander';
-import { addChainOptions, ChainConnection, type ChainFlags, parseIntervalFlag } from '../chain-client.ts';
+import {
+  addChainOptions,
+  addContractsOption,
+  ChainConnection,
+  type ChainFlags,
+  parseIntervalFlag,
+} from '../chain-client.ts';
 import { parseFormat, printJson, renderTable } from '../output.ts';
 import { ordersTable } from './order.ts';
 
@@ -23,17 +29,19 @@ Examples:
 /** Registers `interval show`. */
 export function registerInterval(program: Command): void {
   const interval = program.command('interval').description('inspect market intervals of a running chain');
-  addChainOptions(
-    interval
-      .command('show')
-      .description('status, clock, congestion rent, prices by bus, orders and promises of one interval')
-      .argument('<k>', 'interval: a number, "next" (first with an open gate) or "last" (latest cleared)')
-      .addHelpText('after', EXAMPLES),
-    false,
+  addContractsOption(
+    addChainOptions(
+      interval
+        .command('show')
+        .description('status, clock, congestion rent, prices by bus, orders and promises of one interval')
+        .argument('<k>', 'interval: a number, "next" (first with an open gate) or "last" (latest cleared)')
+        .addHelpText('after', EXAMPLES),
+      false,
+    ),
   ).action(async (kText: string, o: ChainFlags) => {
     const format = parseFormat(o.format);
     const spec = parseIntervalFlag(kText, 'interval');
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
     const market = await conn.market();
     const k = await conn.resolveInterval(spec, 'interval');
     const [iv, orders] = await Promise.all([
@@ -44,7 +52,7 @@ export function registerInterval(program: Command): void {
     const promises = await Promise.all(
       ids.map(async (id) => {
         const p = await conn.client.readContract({
-          address: MARKET_ADDRESS,
+          address: conn.marketAddress,
           abi: MARKET_ABI,
           functionName: 'promiseOf',
           args: [BigInt(id)],

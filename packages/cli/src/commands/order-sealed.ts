@@ -14,7 +14,6 @@ import {
   decodeMarketConfigJson,
   gateMs,
   MARKET_ABI,
-  MARKET_ADDRESS,
   type MarketConfig,
   sellCollateral,
 } from '@gridledger/energy';
@@ -155,7 +154,7 @@ async function reveal(
     );
   log(`revealing commitment ${s.commitId} (window closes at market time ${closes} ms)...`);
   const out = await sendCall(conn, account, {
-    to: MARKET_ADDRESS,
+    to: conn.marketAddress,
     abi: MARKET_ABI,
     functionName: 'revealOrder',
     args: [
@@ -221,7 +220,7 @@ export async function placeSealed(
   writeStore(opts.stateDir, [...readStore(opts.stateDir), stored]);
   log(`committing the sealed order for interval ${order.interval} (deposit ${deposit} µ$)...`);
   const out = await sendCall(conn, account, {
-    to: MARKET_ADDRESS,
+    to: conn.marketAddress,
     abi: MARKET_ABI,
     functionName: 'commitOrder',
     args: [order.interval, hash, deposit],

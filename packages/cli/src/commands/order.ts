@@ -3,12 +3,13 @@
 // place and cancel sign a market-module transaction with viem and wait for its receipt (a call the
 // chain would refuse is refused before anything is sent, with the chain's reason); list reads gl_orders.
 import { formatMicros } from '@gridledger/base';
-import { MARKET_ABI, MARKET_ADDRESS } from '@gridledger/energy';
+import { MARKET_ABI } from '@gridledger/energy';
 import type { GlCommitment, GlOrder } from '@gridledger/rpc';
 import type { Command } from 'commander';
 import { parseEventLogs } from 'viem';
 import {
   addChainOptions,
+  addContractsOption,
   ChainConnection,
   type ChainFlags,
   parseIntervalFlag,
@@ -121,25 +122,27 @@ export function registerOrder(program: Command): void {
     )
     .addHelpText('after', EXAMPLES);
 
-  addChainOptions(
-    order
-      .command('place')
-      .description('place a buy or sell order for one interval at one bus; prints its id and escrow')
-      .requiredOption(
-        '--interval <k>',
-        'delivery interval: a number, or "next" (the first whose gate is open)',
-      )
-      .requiredOption('--bus <bus>', 'bus number the order is at (the account must be registered there)')
-      .requiredOption('--side <side>', 'buy or sell')
-      .option('--step <WH@PRICE>', 'a step: Wh @ $/MWh (repeat for more steps)', collect)
-      .option('--no-reveal', 'sealed bids: commit only; reveal later with `order reveal <commitment>`')
-      .option(
-        '--state-dir <dir>',
-        'sealed bids: where the salts are kept (FILE sealed-orders.json)',
-        DEFAULT_STATE_DIR,
-      )
-      .addHelpText('after', EXAMPLES),
-    true,
+  addContractsOption(
+    addChainOptions(
+      order
+        .command('place')
+        .description('place a buy or sell order for one interval at one bus; prints its id and escrow')
+        .requiredOption(
+          '--interval <k>',
+          'delivery interval: a number, or "next" (the first whose gate is open)',
+        )
+        .requiredOption('--bus <bus>', 'bus number the order is at (the account must be registered there)')
+        .requiredOption('--side <side>', 'buy or sell')
+        .option('--step <WH@PRICE>', 'a step: Wh @ $/MWh (repeat for more steps)', collect)
+        .option('--no-reveal', 'sealed bids: commit only; reveal later with `order reveal <commitment>`')
+        .option(
+          '--state-dir <dir>',
+          'sealed bids: where the salts are kept (FILE sealed-orders.json)',
+          DEFAULT_STATE_DIR,
+        )
+        .addHelpText('after', EXAMPLES),
+      true,
+    ),
   ).action(async (o: PlaceFlags) => {
     const format = parseFormat(o.format);
     if (o.side !== 'buy' && o.side !== 'sell')
@@ -148,7 +151,7 @@ export function registerOrder(program: Command): void {
     const steps = parseSteps(o.step);
     const spec = parseIntervalFlag(o.interval, '--interval');
     const account = resolveSigner(o, 'order place');
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
     const interval = await conn.resolveInterval(spec, '--interval');
     if ((await conn.market()).config.sealed !== undefined) {
       const side = o.side === 'buy' ? 0 : 1;
@@ -171,7 +174,7 @@ export function registerOrder(program: Command): void {
       });
     }
     const out = await sendCall(conn, account, {
-      to: MARKET_ADDRESS,
+      to: conn.marketAddress,
       abi: MARKET_ABI,
       functionName: 'placeOrder',
       args: [interval, bus, o.side === 'buy' ? 0 : 1, steps],
@@ -215,24 +218,26 @@ export function registerOrder(program: Command): void {
     );
   });
 
-  addChainOptions(
-    order
-      .command('reveal')
-      .description('reveal a sealed order committed by `order place --no-reveal` (waits for the gate)')
-      .argument('<commitment>', 'commitment id')
-      .option(
-        '--state-dir <dir>',
-        'where `order place` kept the salt (FILE sealed-orders.json)',
-        DEFAULT_STATE_DIR,
-      )
-      .addHelpText('after', EXAMPLES),
-    true,
+  addContractsOption(
+    addChainOptions(
+      order
+        .command('reveal')
+        .description('reveal a sealed order committed by `order place --no-reveal` (waits for the gate)')
+        .argument('<commitment>', 'commitment id')
+        .option(
+          '--state-dir <dir>',
+          'where `order place` kept the salt (FILE sealed-orders.json)',
+          DEFAULT_STATE_DIR,
+        )
+        .addHelpText('after', EXAMPLES),
+      true,
+    ),
   ).action(async (idText: string, o: ChainFlags & { stateDir: string }) => {
     const format = parseFormat(o.format);
     const id = parseUintFlag(idText, 'commitment id');
     const account = resolveSigner(o, 'order reveal');
     const stored = findStored(o.stateDir, account.address, id);
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
     const r = await revealSealed(conn, account, stored, o.stateDir);
     return printSealed(format, {
       ...r,
@@ -244,25 +249,27 @@ export function registerOrder(program: Command): void {
     });
   });
 
-  addChainOptions(
-    order
-      .command('cancel')
-      .description('cancel one of your open orders before its gate closes; its escrow is returned')
-      .argument('<id>', 'order id (with --commitment: commitment id)')
-      .option(
-        '--commitment',
-        'sealed bids: cancel a commitment before the gate (its whole deposit is returned)',
-      )
-      .addHelpText('after', EXAMPLES),
-    true,
+  addContractsOption(
+    addChainOptions(
+      order
+        .command('cancel')
+        .description('cancel one of your open orders before its gate closes; its escrow is returned')
+        .argument('<id>', 'order id (with --commitment: commitment id)')
+        .option(
+          '--commitment',
+          'sealed bids: cancel a commitment before the gate (its whole deposit is returned)',
+        )
+        .addHelpText('after', EXAMPLES),
+      true,
+    ),
   ).action(async (idText: string, o: ChainFlags & { commitment?: boolean }) => {
     const format = parseFormat(o.format);
     const what = o.commitment === true ? 'commitment' : 'order';
     const id = parseUintFlag(idText, `${what} id`);
     const account = resolveSigner(o, 'order cancel');
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
     const out = await sendCall(conn, account, {
-      to: MARKET_ADDRESS,
+      to: conn.marketAddress,
       abi: MARKET_ABI,
       functionName: what === 'commitment' ? 'cancelCommitment' : 'cancelOrder',
       args: [id],
@@ -286,20 +293,22 @@ export function registerOrder(program: Command): void {
     );
   });
 
-  addChainOptions(
-    order
-      .command('list')
-      .description("an interval's orders (any status), optionally of one owner (gl_orders)")
-      .requiredOption('--interval <k>', 'interval: a number, "next" or "last" (the latest cleared)')
-      .option('--owner <address>', 'only this owner: a 0x address or a dev account name')
-      .option('--dev-accounts <file>', 'dev-accounts.json to resolve an --owner name')
-      .addHelpText('after', EXAMPLES),
-    false,
+  addContractsOption(
+    addChainOptions(
+      order
+        .command('list')
+        .description("an interval's orders (any status), optionally of one owner (gl_orders)")
+        .requiredOption('--interval <k>', 'interval: a number, "next" or "last" (the latest cleared)')
+        .option('--owner <address>', 'only this owner: a 0x address or a dev account name')
+        .option('--dev-accounts <file>', 'dev-accounts.json to resolve an --owner name')
+        .addHelpText('after', EXAMPLES),
+      false,
+    ),
   ).action(async (o: ListFlags) => {
     const format = parseFormat(o.format);
     const spec = parseIntervalFlag(o.interval, '--interval');
     const owner = o.owner === undefined ? undefined : resolveAddress(o.owner, '--owner', o.devAccounts);
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
     const interval = await conn.resolveInterval(spec, '--interval');
     const orders = await conn.request(
       'gl_orders',

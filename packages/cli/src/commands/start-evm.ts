@@ -1,7 +1,8 @@
 // `gridledger start --chain anvil | rpc`: the platform on an EVM chain (docs/evm.md "On an EVM chain").
 // With anvil: a local anvil node as a child process on a free port, the market's contracts deployed on it
 // for the scenario (deployPlatform), then interval mining (a block a second: the market's clock is
-// block.timestamp). With rpc: an existing deployment (--contracts addresses.json) on any endpoint (--rpc),
+// block.timestamp); the chain is saved in `<dir>/evm/anvil-state.json` and the next start on that
+// directory resumes it (same flags required; --reset starts a new one). With rpc: an existing deployment (--contracts addresses.json) on any endpoint (--rpc),
 // the deployer's key from --key-file. Then, on both: the clearing operator (runOperator), the scenario's
 // devices (runScenarioOnEvm) and the dashboard reading the market through the contracts' views
 // (evmContracts). One line per settled interval, as `start` prints on gridledger's own chain. Ctrl-C
@@ -33,7 +34,7 @@ import {
 } from '@gridledger/simulator';
 import { pino } from 'pino';
 import type { LocalAccount } from 'viem/accounts';
-import { resolveSigner } from '../chain-client.ts';
+import { readEvmAddresses, resolveSigner } from '../chain-client.ts';
 import { log, UsageError } from '../output.ts';
 
 /** The flags `start` takes on an EVM chain. */
@@ -62,7 +63,6 @@ export interface EvmPlatform {
   stop(why?: string): Promise<void>;
 }
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 /**
  * anvil's block gas limit: a clearing's last transaction (the verifier's `finish` with the market's
  * `applyClearing`: payments and a promise per trade) grows with the book, past 30 M gas for the default
@@ -70,22 +70,27 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
  */
 const ANVIL_GAS_LIMIT = 1_000_000_000n;
 
-function readAddresses(file: string): EvmAddresses {
-  const path = resolve(file);
-  if (!existsSync(path))
-    throw new InputError(`--contracts ${path} does not exist: run gridledger deploy first`);
-  let j: Record<string, unknown>;
+/** anvil's saved chain, in `<dir>/evm`. */
+const STATE_FILE = 'anvil-state.json';
+/** The flags the saved chain was started with, in `<dir>/evm`. */
+const RUN_FILE = 'run.json';
+
+/** What a resumed `start --chain anvil` must be given again: the scenario file and the device count. */
+interface SavedRun {
+  scenario: string;
+  devices: number | null;
+}
+
+function readSavedRun(file: string): SavedRun | undefined {
+  if (!existsSync(file)) return undefined;
   try {
-    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const j = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedRun>;
+    if (typeof j.scenario !== 'string' || !(j.devices === null || typeof j.devices === 'number'))
+      return undefined;
+    return { scenario: j.scenario, devices: j.devices };
   } catch {
-    throw new InputError(`--contracts ${path} is not JSON`);
+    return undefined;
   }
-  for (const k of ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'])
-    if (typeof j[k] !== 'string' || !ADDRESS.test(j[k] as string))
-      throw new InputError(
-        `--contracts ${path}: expected "${k}" as a 0x address, as gridledger deploy writes it`,
-      );
-  return j as unknown as EvmAddresses;
 }
 
 /**
@@ -111,6 +116,26 @@ export async function startOnEvm(
     log(`start: --reset: removed ${dir}`);
   }
   mkdirSync(dir, { recursive: true });
+  // anvil keeps its chain in `evm/anvil-state.json` (written every few seconds and at the stop); with the
+  // deployment's addresses.json and run.json (the flags it was started with) beside it, the next start
+  // resumes that chain instead of deploying afresh.
+  const statePath = join(dir, STATE_FILE);
+  const run: SavedRun = {
+    scenario: resolve(o.scenario ?? DEFAULT_SCENARIO_PATH),
+    devices: o.devices ?? null,
+  };
+  let resume = false;
+  if (o.chain === 'anvil' && existsSync(statePath)) {
+    const saved = readSavedRun(join(dir, RUN_FILE));
+    if (saved === undefined || !existsSync(join(dir, 'addresses.json'))) {
+      log(`start: ${statePath} has no finished deployment beside it: starting a new chain`);
+      rmSync(statePath, { force: true });
+    } else if (saved.scenario !== run.scenario || saved.devices !== run.devices)
+      throw new UsageError(
+        `start: ${dir} holds a chain started with --scenario ${saved.scenario}${saved.devices === null ? '' : ` --devices ${saved.devices}`}: pass the same flags to resume it, or --reset to start a new one`,
+      );
+    else resume = true;
+  }
   const loaded = await loadScenario(resolve(o.scenario ?? DEFAULT_SCENARIO_PATH));
   const sized: Scenario = o.devices === undefined ? loaded : withDevices(loaded, o.devices);
   // EVM deployments price DC (the contracts check the DC certificate; docs/evm.md): a scenario priced AC,
@@ -152,25 +177,38 @@ export async function startOnEvm(
     let operator: LocalAccount | undefined;
     let addresses: EvmAddresses;
     if (o.chain === 'anvil') {
-      anvil = await startAnvil({ gasLimit: ANVIL_GAS_LIMIT });
+      anvil = await startAnvil({ gasLimit: ANVIL_GAS_LIMIT, statePath });
       url = anvil.url;
       deployer = devAccount(0);
       operator = devAccount(1);
       const clients = await evmClients(url, deployer, { pollingIntervalMs: 250 });
       const block = await clients.public.getBlock({ blockTag: 'latest' });
-      if (existsSync(join(dir, 'addresses.json')))
+      if (resume) {
+        addresses = readEvmAddresses(join(dir, 'addresses.json'));
+        const code = await clients.public.getCode({ address: addresses.market });
+        if (code === undefined || code === '0x')
+          throw new InputError(
+            `start: the chain saved in ${statePath} has no market contract at ${addresses.market} (addresses.json): run with --reset to start a new one`,
+          );
         log(
-          'start: anvil keeps no state between runs: deploying afresh (the previous addresses.json is replaced)',
+          `start: resuming the chain saved in ${statePath} at block ${block.number} (contracts in ${join(dir, 'addresses.json')}; --reset starts a new one)`,
         );
-      log(`start: deploying the market's contracts on anvil ${url} for "${scenario.name}"`);
-      const cfg = evmDeployConfig(scenario, deployer.address, block.timestamp * 1000n);
-      addresses = (await deployPlatform(clients, cfg)).addresses;
-      writeFileSync(join(dir, 'addresses.json'), `${JSON.stringify(addresses, null, 2)}\n`);
+      } else {
+        if (existsSync(join(dir, 'addresses.json')))
+          log(
+            'start: no saved chain in this directory: deploying afresh (the previous addresses.json is replaced)',
+          );
+        log(`start: deploying the market's contracts on anvil ${url} for "${scenario.name}"`);
+        const cfg = evmDeployConfig(scenario, deployer.address, block.timestamp * 1000n);
+        addresses = (await deployPlatform(clients, cfg)).addresses;
+        writeFileSync(join(dir, 'addresses.json'), `${JSON.stringify(addresses, null, 2)}\n`);
+        writeFileSync(join(dir, RUN_FILE), `${JSON.stringify(run, null, 2)}\n`);
+      }
       // From now on a block every second, transactions or not: the market's clock is block.timestamp.
       await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     } else {
       url = o.rpc!;
-      addresses = readAddresses(o.contracts!);
+      addresses = readEvmAddresses(o.contracts!);
       deployer = resolveSigner({ rpc: url, format: 'table', keyFile: o.keyFile! }, 'start --chain rpc');
       if (o.operatorKeyFile !== undefined) {
         operator = resolveSigner(

@@ -20,12 +20,34 @@ export interface GlStatusReturnType {
   /** This node's validator key and index in the set (index null when it is not a validator). */
   validator: { publicKey: Hex; index: number | null } | null;
   catchingUp: boolean;
+  /** Validators jailed by committed equivocation evidence (power 0 from `fromHeight` on). */
+  jailed: GlJail[];
+}
+
+/** A jailed validator as gl_status and gl_validators show it. */
+export interface GlJail {
+  index: number;
+  publicKey: Hex;
+  /** First height at which its power is 0. */
+  fromHeight: DecimalString;
+  /** Height of the block that committed the evidence. */
+  committedAt: DecimalString;
+  /** The evidence key `validator/height/round/type`. */
+  evidence: string;
 }
 
 /** gl_validators: no parameters. */
 export type GlValidatorsParameters = [];
-/** gl_validators: the validator set in order. */
-export type GlValidatorsReturnType = { index: number; publicKey: Hex; power: DecimalString }[];
+/**
+ * gl_validators: the validator set in genesis order, each with its power in force at the next height
+ * (0 once jailed) and its jail record or null.
+ */
+export type GlValidatorsReturnType = {
+  index: number;
+  publicKey: Hex;
+  power: DecimalString;
+  jailed: { fromHeight: DecimalString; committedAt: DecimalString; evidence: string } | null;
+}[];
 
 /** gl_commit: the height (hex, decimal string or number). */
 export type GlCommitParameters = [height: IntegerParameter];
@@ -85,12 +107,31 @@ export function glChainMethods(backend: RpcBackend, maxTxBytes: number): RpcMeth
           ? null
           : { publicKey: data(s.validator.publicKey), index: s.validator.index },
       catchingUp: s.catchingUp,
+      jailed: (s.jailed ?? []).map((j) => ({
+        index: j.index,
+        publicKey: data(j.publicKey),
+        fromHeight: j.fromHeight.toString(),
+        committedAt: j.committedAt.toString(),
+        evidence: j.evidence,
+      })),
     };
   });
   m.set('gl_validators', async (p): Promise<GlValidatorsReturnType> => {
     arity(p, 0, 0, 'no parameters');
     const vs = await backend.validators();
-    return vs.map((v, index) => ({ index, publicKey: data(v.publicKey), power: v.power.toString() }));
+    return vs.map((v, index) => ({
+      index,
+      publicKey: data(v.publicKey),
+      power: v.power.toString(),
+      jailed:
+        v.jailed === undefined
+          ? null
+          : {
+              fromHeight: v.jailed.fromHeight.toString(),
+              committedAt: v.jailed.committedAt.toString(),
+              evidence: v.jailed.evidence,
+            },
+    }));
   });
   m.set('gl_commit', async (p): Promise<GlCommitReturnType> => {
     arity(p, 1, 1, '[height]');

@@ -182,6 +182,8 @@ export interface GlGridBranch {
   flowW?: DecimalString;
   muFromMicros?: DecimalString;
   muToMicros?: DecimalString;
+  /** Settled intervals whose digital twin ran: the metered flow (from-end P, W; docs/market-rules.md §10a). */
+  actualFlowW?: DecimalString;
 }
 
 /** gl_gridState: optionally an interval. */
@@ -406,6 +408,9 @@ export function glMarketMethods(deps: GlMarketDeps): RpcMethodTable {
               muFromMicros: decodeSigned(s.get(iv.muFrom(b.index))).toString(),
               muToMicros: decodeSigned(s.get(iv.muTo(b.index))).toString(),
             }
+          : {}),
+        ...(st === INTERVAL_STATUS.settled && iv !== undefined && s.get(iv.twinComputed) === 1n
+          ? { actualFlowW: decodeSigned(s.get(iv.actualFlowW(b.index))).toString() }
           : {}),
       })),
     };
