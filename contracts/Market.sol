@@ -12,6 +12,7 @@ import {IClearingSink} from "./interfaces/IClearingSink.sol";
 import {MarketBase} from "./MarketBase.sol";
 import {MarketEngine} from "./MarketEngine.sol";
 import {MarketOrders} from "./MarketOrders.sol";
+import {MarketRealtime} from "./MarketRealtime.sol";
 import {MarketSealed} from "./MarketSealed.sol";
 import {Meters} from "./Meters.sol";
 import {Promises} from "./Promises.sol";
@@ -22,6 +23,8 @@ contract Market is MarketOrders, IClearingSink {
     address public immutable engine;
     /** The sealed bids' code (deployed with the same arguments as this market). */
     address public immutable sealedEngine;
+    /** The second settlement's code (MarketRealtime; deployed with the same arguments as this market). */
+    address public immutable realtimeEngine;
 
     constructor(
         Config memory c,
@@ -31,7 +34,8 @@ contract Market is MarketOrders, IClearingSink {
         Promises promises_,
         Credits credits_,
         MarketEngine engine_,
-        MarketSealed sealedEngine_
+        MarketSealed sealedEngine_,
+        MarketRealtime realtimeEngine_
     ) MarketBase(c, cash_, registry_, meters_, promises_, credits_) {
         require(
             address(engine_.cash()) == address(cash_) && address(engine_.registry()) == address(registry_)
@@ -47,6 +51,12 @@ contract Market is MarketOrders, IClearingSink {
             "market: the sealed engine was deployed with other arguments"
         );
         sealedEngine = address(sealedEngine_);
+        require(
+            address(realtimeEngine_.meters()) == address(meters_) && address(realtimeEngine_.credits()) == address(credits_)
+                && keccak256(abi.encode(realtimeEngine_.config())) == keccak256(abi.encode(c)),
+            "market: the real-time engine was deployed with other arguments"
+        );
+        realtimeEngine = address(realtimeEngine_);
     }
 
     /** Runs the same call in the engine on this contract's storage and returns (or reverts) as it does. */
@@ -90,9 +100,28 @@ contract Market is MarketOrders, IClearingSink {
         _delegate();
     }
 
-    /** Anyone: settles a cleared interval once its readings are in or its deadline has passed. */
+    /**
+     * Anyone: settles a cleared interval once its readings are in or its deadline has passed (with the
+     * second settlement configured: MarketRealtime's rules, after its real-time prices are recorded).
+     */
     function settle(uint64) external {
-        _delegate();
+        _delegateTo(_config.realtime.penaltyMicrosPerMWh > 0 ? realtimeEngine : engine);
+    }
+
+    /** Metered net injection per bus of a cleared interval (MarketRealtime): the real-time book's input. */
+    function meteredInjections(uint64)
+        external
+        returns (uint256[] memory busIds, int256[] memory netWh, bool complete, uint256 meterCount)
+    {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** Names the real-time book (RealtimeBook) once: the deployer, at initialisation. */
+    function setRealtimePricer(address book) external {
+        require(msg.sender == _deployer, "market: only the deployer sets the real-time pricer");
+        require(realtimePricer == address(0), "market: the real-time pricer is already set");
+        require(book != address(0), "market: the real-time pricer must be non-zero");
+        realtimePricer = book;
     }
 
     // ---- Sealed bids (docs/market-rules.md §6b): MarketSealed's code on this storage; the views here. ----

@@ -64,6 +64,28 @@ abstract contract MarketBase {
         MarketClock clock;
         /** Sealed bids (commit-reveal, docs/market-rules.md §6b); revealWindowMs 0: an open book. */
         SealedBids sealedBids;
+        /**
+         * Orders capped by the registered meters (market-rules §10 "Orders", as the native
+         * ordersCappedByMeters): an owner's open orders at a bus, interval and side may not exceed
+         * Σ capacityW × interval of its meters there.
+         */
+        bool ordersCappedByMeters;
+        /** The second settlement (market-rules §10a; MarketRealtime); penaltyMicrosPerMWh 0: the flat prices above. */
+        Realtime realtime;
+    }
+
+    /**
+     * The second settlement's parameters (the native ImbalanceConfig's): deviations settle at real-time
+     * prices inside a penalty band of half-width δ; the real-time prices lie in [floor, cap] (floor >= 0 on
+     * an EVM chain: book prices are unsigned); a missing reading costs the non-reporting penalty.
+     */
+    struct Realtime {
+        uint64 penaltyMicrosPerMWh;
+        uint64 priceCapMicrosPerMWh;
+        uint64 priceFloorMicrosPerMWh;
+        uint64 nonReportingPenaltyMicros;
+        /** What a seller pays the holder of its promise per undelivered MWh, µ$/MWh (as native). */
+        uint64 liquidatedDamagesMicrosPerMWh;
     }
 
     /** Commitments until the gate, reveals in a window after it, clearing when it closes (MarketSealed). */
@@ -197,6 +219,9 @@ abstract contract MarketBase {
     mapping(uint64 interval => Applying) internal _applying;
     // ---- end of chunked clearing ----
 
+    /** The real-time book (RealtimeBook) whose verified prices the second settlement uses (set once). */
+    address public realtimePricer;
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
@@ -247,6 +272,20 @@ abstract contract MarketBase {
             c.sealedBids.revealWindowMs > 0 || c.sealedBids.forfeitBps == 0,
             "market config: expected sealed.forfeitBps 0 without sealed bids (revealWindowMs 0)"
         );
+        Realtime memory r = c.realtime;
+        if (r.penaltyMicrosPerMWh > 0) {
+            require(r.priceFloorMicrosPerMWh <= r.priceCapMicrosPerMWh, "market config: expected realtime.priceFloor <= priceCap");
+            require(
+                uint256(c.shortfallPriceMicrosPerMWh) == uint256(r.priceCapMicrosPerMWh) + r.penaltyMicrosPerMWh,
+                "market config: expected shortfallPrice = realtime.priceCap + penalty (the sell collateral's price, as native)"
+            );
+        } else {
+            require(
+                r.priceCapMicrosPerMWh == 0 && r.priceFloorMicrosPerMWh == 0 && r.nonReportingPenaltyMicros == 0
+                    && r.liquidatedDamagesMicrosPerMWh == 0,
+                "market config: expected realtime.penaltyMicrosPerMWh > 0 with the second settlement's prices"
+            );
+        }
     }
 
     /** Names the clearing verifier once (the deployer, at initialisation). */

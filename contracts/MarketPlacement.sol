@@ -56,6 +56,7 @@ abstract contract MarketPlacement is MarketBase {
         if (c.maxOrderWh != 0 && total > c.maxOrderWh) {
             revert(string.concat("market: the order's ", total.toString(), " Wh exceed the cap of ", _u(c.maxOrderWh), " Wh per order"));
         }
+        if (c.ordersCappedByMeters) _refuseBeyondMeters(who, interval, bus, side, total);
         _checkSelfTrade(interval, who, bus, side, maxP, minP);
         uint256 live = _live[interval][who];
         if (live >= c.maxOrdersPerAccount) {
@@ -95,6 +96,37 @@ abstract contract MarketPlacement is MarketBase {
 
     function _ceilDiv(uint256 a, uint256 b) internal pure returns (uint256) {
         return a == 0 ? 0 : (a - 1) / b + 1;
+    }
+
+    /**
+     * Orders capped by the registered meters (as the native refuseBeyondMeters): the owner's open orders at
+     * `bus`, interval `k` and `side`, with this one of `total` Wh, may not exceed what its meters at `bus`
+     * carry in one interval (floor(Σ capacityW × intervalMs / 3.6·10^6) Wh). An offer beyond the connection
+     * is a phantom: it could only be "delivered" by a reading the meters' capacity check refuses.
+     */
+    function _refuseBeyondMeters(address who, uint64 k, uint256 bus, uint8 side, uint256 total) private view {
+        (uint256 nMeters, uint256 capacityW) = registry.capacityAt(who, bus);
+        if (nMeters == 0) {
+            revert(string.concat(
+                "market: ", who.toHexString(), " has no meter registered at bus ", bus.toString(),
+                ": orders are capped by the registered meters' capacity (ask the grid operator to register one)"
+            ));
+        }
+        uint256 capWh = capacityW * _config.intervalMs / 3_600_000;
+        uint256 open;
+        uint256[] storage mine = _own[k][who][bus][side];
+        for (uint256 i = 0; i < mine.length; i++) {
+            Order storage o = _orders[mine[i]];
+            if (o.status != ORDER_OPEN) continue;
+            for (uint256 j = 0; j < o.steps.length; j++) open += o.steps[j].energyWh;
+        }
+        if (total + open > capWh) {
+            revert(string.concat(
+                "market: the order's ", total.toString(), " Wh plus ", open.toString(), " Wh already ", side == 0 ? "bid" : "offered",
+                " by ", who.toHexString(), " at bus ", bus.toString(), " in interval ", _u(k), " exceed its meters' capacity of ",
+                capWh.toString(), " Wh per interval (", capacityW.toString(), " W registered there): order less"
+            ));
+        }
     }
 
     /** Refuses an order that would cross one of the owner's open orders of the other side (bid >= offer). */

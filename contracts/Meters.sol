@@ -5,7 +5,8 @@
 //   Reading(uint256 meter,uint64 interval,uint64 importedWh,uint64 exportedWh)
 // The transaction reverts as a whole, naming the reading, for an unknown meter, a signature that does not
 // recover to the meter's key (forged or tampered), a second reading of the same meter and interval (also
-// within the batch), a reading before its interval ended, or at/after its settlement deadline or once
+// within the batch), a reading whose imported + exported Wh exceed the meter's registered capacity × the
+// interval, a reading before its interval ended, or at/after its settlement deadline or once
 // settled. EVM differences: verifyingContract is this contract's address (not 0x…1012), and signatures
 // with a high s (malleable) are refused (OpenZeppelin ECDSA).
 pragma solidity ^0.8.24;
@@ -83,9 +84,9 @@ contract Meters is EIP712 {
         uint256 t = market.marketTimeMs();
         for (uint256 i = 0; i < n; i++) {
             Reading calldata r = readings[i];
-            (address key,,) = registry.meterOf(r.meter);
+            (address key,,, uint256 capacityW) = registry.meterOf(r.meter);
             if (key == address(0)) revert(string.concat(_where(i, r), ": unknown meter"));
-            (,, uint256 endMs, uint256 deadlineMs) = market.clock(r.interval);
+            (, uint256 startMs, uint256 endMs, uint256 deadlineMs) = market.clock(r.interval);
             if (t < endMs) {
                 revert(string.concat(_where(i, r), ": the interval ends at ", endMs.toString(), " ms, market time is ", t.toString()));
             }
@@ -104,8 +105,20 @@ contract Meters is EIP712 {
             }
             Stored storage s = _readings[r.meter][r.interval];
             if (s.seen) revert(string.concat(_where(i, r), ": already reported"));
+            _checkCapacity(i, r, capacityW, endMs - startMs);
             _readings[r.meter][r.interval] = Stored(true, r.importedWh, r.exportedWh);
             emit ReadingAccepted(r.meter, r.interval, r.importedWh, r.exportedWh);
+        }
+    }
+
+    /** Refuses a reading whose imported + exported Wh exceed the meter's capacity × the interval (as native). */
+    function _checkCapacity(uint256 i, Reading calldata r, uint256 capacityW, uint256 intervalMs) private pure {
+        uint256 maxWh = capacityW * intervalMs / 3_600_000;
+        if (uint256(r.importedWh) + r.exportedWh > maxWh) {
+            revert(string.concat(
+                _where(i, r), ": imported ", uint256(r.importedWh).toString(), " + exported ", uint256(r.exportedWh).toString(),
+                " Wh exceeds the meter's capacity of ", capacityW.toString(), " W \u00d7 the interval = ", maxWh.toString(), " Wh"
+            ));
         }
     }
 

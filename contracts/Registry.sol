@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The grid registry (as the native 0x…1010 module, docs/market-rules.md §10): the grid operator
 // (GRID_OPERATOR_ROLE) registers the network, overrides line limits and registers meters (id,
-// signing-key address, bus, owner); the accounts admin (DEFAULT_ADMIN_ROLE) registers participants and
+// signing-key address, bus, owner, connection capacity W); the accounts admin (DEFAULT_ADMIN_ROLE) registers participants and
 // the buses each may trade at. EVM difference: a contract cannot parse the network JSON, so
 // registerNetwork takes the bus ids and the branch count beside the JSON text (which is stored as given
 // and checked off chain by whoever reads it); the clearing verifier reads the network it checks against.
@@ -17,11 +17,15 @@ contract Registry is AccessControl {
     bytes32 public constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
     /** Largest network JSON accepted, bytes (as the native module). */
     uint256 public constant MAX_NETWORK_JSON_BYTES = 100_000;
+    /** Largest meter capacity, W (as the native MAX_METER_CAPACITY_W). */
+    uint256 public constant MAX_METER_CAPACITY_W = 1e12;
 
     struct Meter {
         address key;
         uint256 bus;
         address owner;
+        /** The connection's rating, W: caps its readings (Meters) and, if configured, its owner's orders. */
+        uint256 capacityW;
     }
 
     uint256 public networkVersion;
@@ -33,12 +37,15 @@ contract Registry is AccessControl {
     mapping(uint256 version => mapping(uint256 branch => uint256)) private _limitPlusOne;
     mapping(uint256 meter => Meter) private _meters;
     mapping(address owner => mapping(uint256 bus => uint256[])) private _metersAt;
+    mapping(address owner => mapping(uint256 bus => uint256)) private _capacityAt;
+    /** Every meter id in registration order (the second settlement's meters of an interval). */
+    uint256[] private _allMeters;
     mapping(address account => mapping(uint256 bus => bool)) private _canTrade;
     mapping(address account => bool) public isParticipant;
 
     event NetworkRegistered(uint256 indexed version, uint256 buses, uint256 branches);
     event LineLimitSet(uint256 indexed branch, bool overridden, uint256 limitW);
-    event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner);
+    event MeterRegistered(uint256 indexed meter, address indexed key, uint256 bus, address indexed owner, uint256 capacityW);
     event ParticipantRegistered(address indexed account, uint256[] buses);
 
     constructor(address admin, address gridOperator) {
@@ -103,17 +110,24 @@ contract Registry is AccessControl {
         emit LineLimitSet(branch, false, 0);
     }
 
-    /** Registers meter `meter` with its signing key at `bus`, owned by `owner`. */
-    function registerMeter(uint256 meter, address key, uint256 bus, address owner) external {
+    /** Registers meter `meter` with its signing key at `bus`, owned by `owner`, rated `capacityW` W. */
+    function registerMeter(uint256 meter, address key, uint256 bus, address owner, uint256 capacityW) external {
         _onlyGridOperator("registerMeter");
         require(key != address(0) && owner != address(0), "registry: meter key and owner must be non-zero");
+        if (capacityW == 0 || capacityW > MAX_METER_CAPACITY_W) {
+            revert(string.concat(
+                "registry: meter capacity must be 1..", MAX_METER_CAPACITY_W.toString(), " W (the connection's rating), got ", capacityW.toString()
+            ));
+        }
         if (_meters[meter].key != address(0)) {
             revert(string.concat("registry: meter ", meter.toString(), " is already registered"));
         }
         if (!_hasBus[networkVersion][bus]) revert(string.concat("registry: unknown bus ", bus.toString()));
-        _meters[meter] = Meter(key, bus, owner);
+        _meters[meter] = Meter(key, bus, owner, capacityW);
         _metersAt[owner][bus].push(meter);
-        emit MeterRegistered(meter, key, bus, owner);
+        _capacityAt[owner][bus] += capacityW;
+        _allMeters.push(meter);
+        emit MeterRegistered(meter, key, bus, owner, capacityW);
     }
 
     /** Registers `account` as a participant that may trade at `buses` (the accounts admin). */
@@ -149,9 +163,25 @@ contract Registry is AccessControl {
         return (v != 0, v == 0 ? 0 : v - 1);
     }
 
-    function meterOf(uint256 meter) external view returns (address key, uint256 bus, address owner) {
+    function meterOf(uint256 meter) external view returns (address key, uint256 bus, address owner, uint256 capacityW) {
         Meter storage m = _meters[meter];
-        return (m.key, m.bus, m.owner);
+        return (m.key, m.bus, m.owner, m.capacityW);
+    }
+
+    /** How many meters are registered (all owners and buses). */
+    function meterCount() external view returns (uint256) {
+        return _allMeters.length;
+    }
+
+    /** The `i`-th registered meter's id (0-based, registration order). */
+    function meterAt(uint256 i) external view returns (uint256) {
+        if (i >= _allMeters.length) revert(string.concat("registry: no meter at index ", i.toString()));
+        return _allMeters[i];
+    }
+
+    /** How many meters `owner` has at `bus` and their summed capacity, W (EVM addition: one call for the market). */
+    function capacityAt(address owner, uint256 bus) external view returns (uint256 meterCount, uint256 capacityW) {
+        return (_metersAt[owner][bus].length, _capacityAt[owner][bus]);
     }
 
     /** The meters of `owner` at `bus`, in registration order. */

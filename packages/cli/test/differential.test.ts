@@ -11,10 +11,11 @@
 // buses, energy, interval, prices) and its settlement (delivered Wh, holder); credits; imbalances per
 // party; and per account the cash delta over the run (the cash token only: gas is ETH on anvil and free
 // on ours). Readings equal the cleared positions except two deviating meters in the middle interval (a
-// buyer importing more than it bought, a seller exporting more than it sold): the contracts do not
-// implement the second settlement yet (docs/evm.md "Rules pending"), so their imbalance cash is compared
-// by `expectedImbalanceEquality` alone (each chain against its own rule, and everything else equal).
-// Two more named differences: the meter cap (`expectedMeterCapDifference`, asked of both by eth_call) and
+// buyer importing more than it bought, a seller exporting more than it sold): the contracts are deployed
+// with ours' second settlement (`realtime`: δ, cap, floor, penalties) and meter cap, the operator certifies
+// the real-time prices, and both chains' real-time prices per bus and imbalances per party (Wh and µ$) are
+// compared equal; `expectedImbalanceEquality` checks each amount against the §10a rule too, and the meter
+// cap is asked of both by eth_call (`expectedMeterCapDifference`: the same reason). One named difference:
 // where the congestion rent goes (`evmRentToGridOperator`, found by this test).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -422,7 +423,9 @@ function expectedMeterCapDifference(native: string | undefined, evm: string | un
   expect(native, "gridledger's chain refuses an order beyond the meter's capacity").toMatch(
     /exceed its meters' capacity of \d+ Wh per interval/,
   );
-  expect(evm, 'the contracts take it (no meter cap yet)').toBeUndefined();
+  // The same reason text (each message also names its own chain's call).
+  const reason = (m: string | undefined) => m?.match(/market: [^\n]*/)?.[0];
+  expect(reason(evm), 'the contracts refuse it with the same reason').toBe(reason(native));
 }
 
 /**
@@ -465,12 +468,25 @@ describe('same scenario, two chains', () => {
     expect(g.energy.clock!.blockOriginMs).toBe(evmCfg.market.clock.blockOriginMs);
     expect(g.energy.firstInterval).toBe(evmCfg.market.firstInterval);
     const energy = g.energy;
+    // The contracts' second settlement and meter cap with ours' parameters (the sell collateral's price is
+    // cap + δ on both).
+    const imb = energy.imbalance;
+    evmCfg.market.ordersCappedByMeters = true;
+    evmCfg.market.shortfallPriceMicrosPerMWh = imb.priceCapMicrosPerMWh + imb.penaltyMicrosPerMWh;
+    evmCfg.market.realtime = {
+      penaltyMicrosPerMWh: imb.penaltyMicrosPerMWh,
+      priceCapMicrosPerMWh: imb.priceCapMicrosPerMWh,
+      priceFloorMicrosPerMWh: imb.priceFloorMicrosPerMWh,
+      nonReportingPenaltyMicros: imb.nonReportingPenaltyMicros,
+      liquidatedDamagesMicrosPerMWh: imb.liquidatedDamagesMicrosPerMWh,
+    };
     const deployed = (await deployPlatform(clients, evmCfg)).addresses;
     await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     const operatorClients = await evmClients(anvil.url, devAccount(1), { pollingIntervalMs: 100 });
     const operatorErrors: string[] = [];
     operatorDone = runOperator(operatorClients, {
       contracts: deployed,
+      realtime: { book: deployed.realtimeBook!, verifier: deployed.realtimeVerifier! },
       pollMs: 250,
       signal: stopOperator.signal,
       onOutcome: (o) => {
@@ -594,7 +610,8 @@ describe('same scenario, two chains', () => {
               d.account.address,
               ...(evmMeterTakesCapacity ? [connectionCapacityW(d.spec)] : []),
             ]),
-            gas: 200_000n,
+            // registerMeter with its capacity: about 230,000 gas for a new owner and bus
+            gas: 300_000n,
           },
           { from: deployer, to: d.account.address, value: 10n ** 18n, gas: 21_000n },
           {
@@ -909,6 +926,15 @@ describe('same scenario, two chains', () => {
       BigInt(runs.find((r) => r.k === k)!.view!.gridledger.lmp![String(bus)]!);
     const rt = new Map<bigint, Record<string, string>>();
     for (const k of ks) rt.set(k, (await ours.views.interval(k)).realtimeLmpMicrosPerMWh ?? {});
+    // The real-time prices the contracts recorded (certified by the real-time verifier) are ours, per bus.
+    for (const k of ks) {
+      const evmRt = (await evm.views.interval(k)).realtimeLmpMicrosPerMWh;
+      expect(evmRt, `real-time prices of interval ${k}`).toEqual(rt.get(k));
+    }
+    // With the second settlement on both, every party's imbalance (Wh and µ$) is equal.
+    expect(settled.anvil.imbalances, 'imbalances per party: Wh and amount').toEqual(
+      settled.gridledger.imbalances,
+    );
     const delta = energy.imbalance.penaltyMicrosPerMWh;
     expectedImbalanceEquality(settled.gridledger.imbalances, settled.anvil.imbalances, {
       native: (x) => {
@@ -918,10 +944,14 @@ describe('same scenario, two chains', () => {
           ? -ceilDiv(-x.imbalanceWh * ((fwd > real ? fwd : real) + delta), 1_000_000n)
           : floorDiv(x.imbalanceWh * ((fwd < real ? fwd : real) - delta), 1_000_000n);
       },
-      evm: (x) =>
-        x.imbalanceWh < 0n
-          ? -ceilDiv(-x.imbalanceWh * evmCfg.market.shortfallPriceMicrosPerMWh, 1_000_000n)
-          : floorDiv(x.imbalanceWh * evmCfg.market.surplusPriceMicrosPerMWh, 1_000_000n),
+      // The contracts' second settlement: the same rule at the real-time prices they recorded.
+      evm: (x) => {
+        const fwd = lmpOf(x.interval, x.bus);
+        const real = BigInt(rt.get(x.interval)![String(x.bus)]!);
+        return x.imbalanceWh < 0n
+          ? -ceilDiv(-x.imbalanceWh * ((fwd > real ? fwd : real) + delta), 1_000_000n)
+          : floorDiv(x.imbalanceWh * ((fwd < real ? fwd : real) - delta), 1_000_000n);
+      },
       forward: (x) => lmpOf(x.interval, x.bus),
     });
 

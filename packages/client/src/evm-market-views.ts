@@ -10,6 +10,7 @@ import {
   type MarketAddresses,
   MetersAbi,
   PromisesAbi,
+  RealtimeBookAbi,
   RegistryAbi,
 } from '@gridledger/evm';
 import type {
@@ -102,6 +103,26 @@ export class EvmMarketViews implements MarketViews {
     }) as Promise<T>;
   }
 
+  /**
+   * The verified real-time prices of interval k by bus (the market's RealtimeBook, second settlement),
+   * or null when the market has none or k is not priced yet.
+   */
+  async #realtimeLmps(k: bigint): Promise<Record<string, string> | null> {
+    const book = await this.#market<Address>('realtimePricer');
+    if (/^0x0+$/.test(book)) return null;
+    const read = <T>(functionName: string, args: readonly unknown[]) =>
+      this.client.readContract({
+        address: book,
+        abi: RealtimeBookAbi as Abi,
+        functionName,
+        args,
+      }) as Promise<T>;
+    if ((await read<number>('status', [k])) !== 1) return null;
+    const buses = await this.#busIds();
+    const prices = await Promise.all(buses.map((b) => read<bigint>('realtimePrice', [k, b])));
+    return Object.fromEntries(buses.map((b, i) => [b.toString(), prices[i]!.toString()]));
+  }
+
   #registry<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
     return this.client.readContract({
       address: this.contracts.registry,
@@ -173,6 +194,14 @@ export class EvmMarketViews implements MarketViews {
       await this.#advance('settle', nowMs),
     ];
     const s = (v: bigint | number) => v.toString();
+    const rt = c.realtime ?? {
+      penaltyMicrosPerMWh: 0n,
+      priceCapMicrosPerMWh: 0n,
+      priceFloorMicrosPerMWh: 0n,
+      nonReportingPenaltyMicros: 0n,
+      liquidatedDamagesMicrosPerMWh: 0n,
+    };
+    const rtOn = rt.penaltyMicrosPerMWh > 0n;
     return {
       config: {
         chainId: s(this.#chainId),
@@ -190,19 +219,21 @@ export class EvmMarketViews implements MarketViews {
         },
         // The contracts settle imbalances at two flat prices: shortfall (as the cap) and surplus (as the
         // floor); the native rule's other fields have no counterpart (penalty 1, the smallest allowed).
+        // With the second settlement (realtime.penalty > 0) its parameters are the native ones.
         imbalance: {
-          penaltyMicrosPerMWh: '1',
-          priceCapMicrosPerMWh: s(c.shortfallPriceMicrosPerMWh),
-          priceFloorMicrosPerMWh: s(c.surplusPriceMicrosPerMWh),
-          nonReportingPenaltyMicros: '0',
+          penaltyMicrosPerMWh: rtOn ? s(rt.penaltyMicrosPerMWh) : '1',
+          priceCapMicrosPerMWh: s(rtOn ? rt.priceCapMicrosPerMWh : c.shortfallPriceMicrosPerMWh),
+          priceFloorMicrosPerMWh: s(rtOn ? rt.priceFloorMicrosPerMWh : c.surplusPriceMicrosPerMWh),
+          nonReportingPenaltyMicros: rtOn ? s(rt.nonReportingPenaltyMicros) : '0',
           trueUpDelayMs: '0',
-          liquidatedDamagesMicrosPerMWh: '0',
+          liquidatedDamagesMicrosPerMWh: rtOn ? s(rt.liquidatedDamagesMicrosPerMWh) : '0',
           balanceToleranceWh: '0',
         },
         maxOrdersPerAccount: c.maxOrdersPerAccount,
         maxStepsPerOrder: c.maxStepsPerOrder,
         minStepWh: s(c.minStepWh),
         ...(c.maxOrderWh === 0n ? {} : { maxOrderWh: s(c.maxOrderWh) }),
+        ...(c.ordersCappedByMeters ? { ordersCappedByMeters: true } : {}),
         clock: {
           blockOriginMs: s(c.clock.blockOriginMs),
           marketOriginMs: s(c.clock.marketOriginMs),
@@ -250,6 +281,7 @@ export class EvmMarketViews implements MarketViews {
     const floorDiv = (a: bigint) => (a >= 0n ? a / 1_000_000n : -((-a + 999_999n) / 1_000_000n));
     const ceilDiv = (a: bigint) => -floorDiv(-a);
     const readings = priced ? await this.#readings(k) : { expected: 0, reported: 0 };
+    const realtime = priced ? await this.#realtimeLmps(k) : null;
     return {
       interval: k.toString(),
       status: INTERVAL_STATUS[s.status] ?? 'unknown',
@@ -267,8 +299,8 @@ export class EvmMarketViews implements MarketViews {
         paidMicros: ceilDiv(exportWh * upPrice).toString(),
       },
       lmpMicrosPerMWh: lmps,
-      realtimeLmpMicrosPerMWh: null,
-      realtimePriced: false,
+      realtimeLmpMicrosPerMWh: realtime,
+      realtimePriced: realtime !== null,
       energyBalance: null,
       expectedReadings: String(readings.expected),
       reportedReadings: String(readings.reported),

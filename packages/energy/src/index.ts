@@ -130,6 +130,7 @@ export {
   networkToJson,
   ZERO_LIMIT_MW,
 } from './network-json.ts';
+export { type BandPrices, bandPrices, deviationAmount } from './penalty-band.ts';
 export {
   decodePromiseRecord,
   encodePromiseRecord,

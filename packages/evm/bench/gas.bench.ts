@@ -8,9 +8,11 @@ import { commitmentHash, READING_TYPES, readingDomain } from '@gridledger/energy
 import { keccak256, toHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
+import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import {
   GATE_LEAD_MS,
   INTERVAL_MS,
+  METER_CAPACITY_W,
   market,
   meters,
   mineAt,
@@ -104,6 +106,63 @@ async function sealedGas(): Promise<[string, bigint][]> {
     await sw.anvil.close();
   }
 }
+/**
+ * Gas of the second settlement (a third anvil, a market with `realtime`): the real-time pricing of a
+ * cleared interval (the operator's certificate through the real-time verifier into the RealtimeBook) and
+ * settle(k) in the penalty band. 2 cleared parties and a party by its meter only, 3 meters.
+ */
+async function realtimeGas(): Promise<[string, bigint][]> {
+  const rw = await setUpWorld({
+    realtime: {
+      penaltyMicrosPerMWh: 5_000_000n,
+      priceCapMicrosPerMWh: 195_000_000n,
+      priceFloorMicrosPerMWh: 1_000_000n,
+      nonReportingPenaltyMicros: 1_000_000n,
+      liquidatedDamagesMicrosPerMWh: 2_000_000n,
+    },
+  });
+  try {
+    const rows: [string, bigint][] = [];
+    const k = rw.k0;
+    const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+    await send(
+      rw,
+      rw.operator,
+      registry(rw, 'registerMeter', [3n, rw.meterKey.address, 2n, rw.carol.address, 12_000n]),
+    );
+    await send(rw, rw.alice, market(rw, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
+    await send(rw, rw.bob, market(rw, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
+    await mineAt(rw, k * INTERVAL_MS - GATE_LEAD_MS);
+    const op = await rw.clients(rw.operator);
+    await clearIntervalOnChain(op, { market: rw.addresses.market, verifier: rw.verifier }, k);
+    await mineAt(rw, (k + 1n) * INTERVAL_MS);
+    const domain = { ...readingDomain(31337n), verifyingContract: rw.addresses.meters };
+    const rs = [
+      { meter: 1n, interval: k, importedWh: 24_000n, exportedWh: 0n },
+      { meter: 2n, interval: k, importedWh: 0n, exportedWh: 20_000n },
+      { meter: 3n, interval: k, importedWh: 0n, exportedWh: 500n },
+    ];
+    const sigs = await Promise.all(
+      rs.map((r) =>
+        rw.meterKey.signTypedData({ domain, types: READING_TYPES, primaryType: 'Reading', message: r }),
+      ),
+    );
+    await send(rw, rw.carol, meters(rw, 'submitReadings', [rs, sigs]));
+    const priced = await submitRealtimePrices(op, rw.realtime!, k);
+    rows.push([
+      `real-time pricing, ${priced.orders} injections (begin + submitOrders + finish)`,
+      priced.gas.total,
+    ]);
+    rows.push([
+      'settle, second settlement (3 parties, 3 meters, 1 promise)',
+      await send(rw, rw.carol, market(rw, 'settle', [k])),
+    ]);
+    return rows;
+  } finally {
+    await rw.anvil.close();
+  }
+}
+
 const w = await setUpWorld();
 try {
   const rows: [string, bigint][] = [];
@@ -127,12 +186,22 @@ try {
     await send(
       w,
       w.operator,
-      registry(w, 'registerMeter', [100n + BigInt(i), w.meterKey.address, 2n, w.alice.address]),
+      registry(w, 'registerMeter', [
+        100n + BigInt(i),
+        w.meterKey.address,
+        2n,
+        w.alice.address,
+        METER_CAPACITY_W,
+      ]),
     );
   }
   rows.push([
     'registerMeter',
-    await send(w, w.operator, registry(w, 'registerMeter', [99n, w.meterKey.address, 2n, w.alice.address])),
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [99n, w.meterKey.address, 2n, w.alice.address, METER_CAPACITY_W]),
+    ),
   ]);
   // the clearing through the verifier (every transaction of the operator's submission)
   await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
@@ -232,7 +301,13 @@ try {
     await send(
       w,
       w.operator,
-      registry(w, 'registerMeter', [200n + BigInt(i), w.meterKey.address, 3n, w.bob.address]),
+      registry(w, 'registerMeter', [
+        200n + BigInt(i),
+        w.meterKey.address,
+        3n,
+        w.bob.address,
+        METER_CAPACITY_W,
+      ]),
     );
   }
   const kD = (deadline(kC) + GATE_LEAD_MS) / INTERVAL_MS + 2n;
@@ -259,7 +334,9 @@ try {
     settleD,
   ]);
   const sealedRows = await sealedGas();
+  const realtimeRows = await realtimeGas();
   rows.push(...sealedRows);
+  rows.push(...realtimeRows);
   const get = (label: string) => {
     const r = rows.find(([name]) => name === label);
     if (r === undefined) throw new Error(`bench: no row "${label}"`);

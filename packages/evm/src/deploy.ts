@@ -21,6 +21,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 import { CreditsAbi, CreditsBytecode } from './generated/Credits.ts';
 import { MarketAbi, MarketBytecode } from './generated/Market.ts';
 import { MarketEngineAbi, MarketEngineBytecode } from './generated/MarketEngine.ts';
+import { MarketRealtimeAbi, MarketRealtimeBytecode } from './generated/MarketRealtime.ts';
 import { MarketSealedAbi, MarketSealedBytecode } from './generated/MarketSealed.ts';
 import { MetersAbi, MetersBytecode } from './generated/Meters.ts';
 import { PromisesAbi, PromisesBytecode } from './generated/Promises.ts';
@@ -62,7 +63,39 @@ export interface EvmMarketConfig {
    * gateLeadMs) and the forfeited share of an unrevealed deposit (0..10000 bps). Absent: an open book.
    */
   sealed?: { revealWindowMs: bigint; forfeitBps: number };
+  /**
+   * Orders capped by the registered meters (market-rules §10 "Orders", the native ordersCappedByMeters):
+   * an owner's open orders at a bus, interval and side <= Σ capacityW × interval of its meters there.
+   * Absent: false.
+   */
+  ordersCappedByMeters?: boolean;
+  /**
+   * The second settlement (market-rules §10a; the native `imbalance`'s fields of the same names): the
+   * penalty band's δ (> 0), the real-time price cap and floor (>= 0 on an EVM chain), the
+   * non-reporting penalty and the liquidated damages' rate. The sell collateral's price `shortfallPriceMicrosPerMWh` must then be cap + δ
+   * (as native). Absent: the flat shortfall/surplus prices settle imbalances (the rules before issue 12).
+   */
+  realtime?: EvmRealtimeConfig;
 }
+
+/** The second settlement's parameters as the contract takes them (Market.Config.realtime). */
+export interface EvmRealtimeConfig {
+  penaltyMicrosPerMWh: bigint;
+  priceCapMicrosPerMWh: bigint;
+  priceFloorMicrosPerMWh: bigint;
+  nonReportingPenaltyMicros: bigint;
+  /** What a seller pays its promise's holder per undelivered MWh, µ$/MWh (0: none). */
+  liquidatedDamagesMicrosPerMWh: bigint;
+}
+
+/** The contract's `realtime` of a deployment without the second settlement. */
+const NO_REALTIME: EvmRealtimeConfig = {
+  penaltyMicrosPerMWh: 0n,
+  priceCapMicrosPerMWh: 0n,
+  priceFloorMicrosPerMWh: 0n,
+  nonReportingPenaltyMicros: 0n,
+  liquidatedDamagesMicrosPerMWh: 0n,
+};
 
 /** Where the contracts of one deployment live (`addresses.json`). */
 export interface MarketAddresses {
@@ -75,6 +108,8 @@ export interface MarketAddresses {
   engine: Address;
   /** The sealed bids' code (MarketSealed), run by the market through delegatecall. */
   sealedEngine: Address;
+  /** The second settlement's code (MarketRealtime), run by the market through delegatecall. */
+  realtimeEngine: Address;
   market: Address;
 }
 
@@ -178,12 +213,23 @@ export async function deployMarket(
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
   // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
-  const { sealed, ...rest } = cfg;
-  const contractConfig = { ...rest, sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 } };
+  const { sealed, ordersCappedByMeters, realtime, ...rest } = cfg;
+  const contractConfig = {
+    ...rest,
+    sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
+    ordersCappedByMeters: ordersCappedByMeters ?? false,
+    realtime: realtime ?? NO_REALTIME,
+  };
   const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);
   const sealedEngine = await deploy('sealedEngine', MarketSealedAbi, MarketSealedBytecode, common);
-  const market = await deploy('market', MarketAbi, MarketBytecode, [...common, engine, sealedEngine]);
+  const realtimeEngine = await deploy('realtimeEngine', MarketRealtimeAbi, MarketRealtimeBytecode, common);
+  const market = await deploy('market', MarketAbi, MarketBytecode, [
+    ...common,
+    engine,
+    sealedEngine,
+    realtimeEngine,
+  ]);
   await sendCall(c, promises, PromisesAbi, 'setMinter', [market]);
   await sendCall(c, credits, CreditsAbi, 'setMinter', [market]);
   await sendCall(c, meters, MetersAbi, 'setMarket', [market]);
@@ -197,6 +243,7 @@ export async function deployMarket(
       meters,
       engine,
       sealedEngine,
+      realtimeEngine,
       market,
     },
     gasUsed: gas,

@@ -51,6 +51,7 @@ export {
   devAccount,
   type EvmClients,
   type EvmMarketConfig,
+  type EvmRealtimeConfig,
   evmClients,
   type MarketAddresses,
   sendCall,
@@ -62,8 +63,10 @@ export { CreditsAbi } from './generated/Credits.ts';
 export { IClearingSinkAbi, IMarketBookAbi } from './generated/IClearingSink.ts';
 export { MarketAbi } from './generated/Market.ts';
 export { MarketEngineAbi } from './generated/MarketEngine.ts';
+export { IRealtimePricesAbi, MarketRealtimeAbi } from './generated/MarketRealtime.ts';
 export { MetersAbi } from './generated/Meters.ts';
 export { PromisesAbi } from './generated/Promises.ts';
+export { IRealtimeMarketAbi, RealtimeBookAbi } from './generated/RealtimeBook.ts';
 export { RegistryAbi } from './generated/Registry.ts';
 export { TestStablecoinAbi } from './generated/TestStablecoin.ts';
 export {
@@ -83,4 +86,9 @@ export {
   startInterval,
   verifierNetwork,
 } from './operator/operator.ts';
+export {
+  deployRealtimePricer,
+  type RealtimeContracts,
+  submitRealtimePrices,
+} from './operator/realtime.ts';
 export { type IntervalOutcome, type OperatorRunOptions, runOperator } from './operator/run.ts';

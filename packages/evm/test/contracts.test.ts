@@ -29,6 +29,7 @@ import {
   GATE_LEAD_MS,
   holdTime,
   INTERVAL_MS,
+  METER_CAPACITY_W,
   market,
   meters,
   mineAt,
@@ -104,8 +105,15 @@ describe('registry', () => {
     expect(await read(w, registry(w, 'buses', []))).toEqual([1n, 2n, 3n]);
     expect(await read(w, registry(w, 'hasBus', [2n]))).toBe(true);
     expect(await read(w, registry(w, 'hasBus', [4n]))).toBe(false);
-    expect(await read(w, registry(w, 'meterOf', [1n]))).toEqual([w.meterKey.address, 2n, w.alice.address]);
+    expect(await read(w, registry(w, 'meterOf', [1n]))).toEqual([
+      w.meterKey.address,
+      2n,
+      w.alice.address,
+      METER_CAPACITY_W,
+    ]);
     expect(await read(w, registry(w, 'metersAt', [w.alice.address, 2n]))).toEqual([1n]);
+    expect(await read(w, registry(w, 'capacityAt', [w.alice.address, 2n]))).toEqual([1n, METER_CAPACITY_W]);
+    expect(await read(w, registry(w, 'capacityAt', [w.alice.address, 3n]))).toEqual([0n, 0n]);
     expect(await read(w, registry(w, 'canTrade', [w.alice.address, 2n]))).toBe(true);
     expect(await read(w, registry(w, 'canTrade', [w.alice.address, 3n]))).toBe(false);
     await send(w, w.operator, registry(w, 'setLineLimit', [2n, 5_000_000n]));
@@ -140,31 +148,46 @@ describe('registry', () => {
     await expectRevert(
       w,
       w.alice,
-      registry(w, 'registerMeter', [9n, w.alice.address, 2n, w.alice.address]),
+      registry(w, 'registerMeter', [9n, w.alice.address, 2n, w.alice.address, 1n]),
       'needs GRID_OPERATOR_ROLE',
       p,
     );
     await expectRevert(
       w,
       w.operator,
-      registry(w, 'registerMeter', [9n, w.alice.address, 7n, w.alice.address]),
+      registry(w, 'registerMeter', [9n, w.alice.address, 7n, w.alice.address, 1n]),
       'unknown bus 7',
       p,
     );
     await expectRevert(
       w,
       w.operator,
-      registry(w, 'registerMeter', [1n, w.alice.address, 2n, w.alice.address]),
+      registry(w, 'registerMeter', [1n, w.alice.address, 2n, w.alice.address, 1n]),
       'meter 1 is already registered',
       p,
     );
     await expectRevert(
       w,
       w.operator,
-      registry(w, 'registerMeter', [9n, '0x0000000000000000000000000000000000000000', 2n, w.alice.address]),
+      registry(w, 'registerMeter', [
+        9n,
+        '0x0000000000000000000000000000000000000000',
+        2n,
+        w.alice.address,
+        1n,
+      ]),
       'must be non-zero',
       p,
     );
+    for (const cap of [0n, 10n ** 12n + 1n]) {
+      await expectRevert(
+        w,
+        w.operator,
+        registry(w, 'registerMeter', [9n, w.alice.address, 2n, w.alice.address, cap]),
+        `registry: meter capacity must be 1..1000000000000 W (the connection's rating), got ${cap}`,
+        p,
+      );
+    }
     await expectRevert(
       w,
       w.operator,
@@ -520,6 +543,15 @@ describe('meters', () => {
       'expected 1..200 readings, got 0',
       p,
     );
+    // more than the meter's capacity × the interval (1 GW × 5 min = 83,333,333 Wh, imported + exported)
+    const over = { ...r1, importedWh: 83_333_333n - 2_000n + 1n };
+    await expectRevert(
+      w,
+      w.carol,
+      meters(w, 'submitReadings', [[over], [await sign(w.meterKey, over)]]),
+      `: imported 83331334 + exported 2000 Wh exceeds the meter's capacity of 1000000000 W × the interval = 83333333 Wh`,
+      p,
+    );
     const gas = await send(
       w,
       w.carol,
@@ -668,7 +700,11 @@ describe('clearing through the verifier, and settlement', () => {
     expect(await revertReason(w, w.carol, promisesCall(w, 'ownerOf', [1n]))).toBeDefined();
     await expectRevert(w, w.carol, market(w, 'settle', [k]), `interval ${k} is already settled`, probe);
     const r3 = { meter: 3n, interval: k, importedWh: 0n, exportedWh: 1n };
-    await send(w, w.operator, registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address]));
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 1_000n]),
+    );
     await expectRevert(
       w,
       w.carol,

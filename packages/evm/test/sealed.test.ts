@@ -45,7 +45,11 @@ let w: World;
 let snapshot: string;
 
 beforeAll(async () => {
-  w = await setUpWorld({ sealed: { revealWindowMs: REVEAL_WINDOW_MS, forfeitBps: FORFEIT_BPS } });
+  // orders capped by the registered meters (alice's and bob's 1 GW: 83,333,333 Wh per interval), checked at reveal
+  w = await setUpWorld({
+    sealed: { revealWindowMs: REVEAL_WINDOW_MS, forfeitBps: FORFEIT_BPS },
+    ordersCappedByMeters: true,
+  });
   snapshot = await rpc<string>(w, 'evm_snapshot');
 });
 
@@ -392,5 +396,25 @@ describe('sealed bids', () => {
     expect(await cashOf(w.bob.address)).toBe(ALICE_CASH - DEPOSIT / 10n);
     expect(await cashOf(w.addresses.market)).toBe(0n);
     expect(await commitmentOf(2n)).toMatchObject({ status: 4 });
+  });
+
+  it("refuses at reveal an order beyond the owner's meters (ordersCappedByMeters), changing nothing", async () => {
+    const k = w.k0;
+    // two bids of 45,000,000 Wh at 1 µ$/MWh (escrow 45 µ$ each); alice's meter carries 83,333,333 Wh
+    const a1 = seal(w.alice, k, 2n, 0, [step(45_000_000n, 1n)], 'a1');
+    const a2 = seal(w.alice, k, 2n, 0, [step(40_000_000n, 1n), step(5_000_000n, 1n)], 'a2');
+    await send(w, w.alice, commit(a1, 100n));
+    await send(w, w.alice, commit(a2, 100n));
+    await mineAt(w, gateOf(k));
+    await send(w, w.alice, reveal(1n, a1));
+    const probe = sealedProbe(k);
+    await expectRevert(
+      w,
+      w.alice,
+      reveal(2n, a2),
+      `market: the order's 45000000 Wh plus 45000000 Wh already bid by ${w.alice.address.toLowerCase()} at bus 2 in interval ${k} exceed its meters' capacity of 83333333 Wh per interval (1000000000 W registered there): order less`,
+      probe,
+    );
+    expect(await commitmentOf(2n)).toMatchObject({ status: 1, deposit: 100n });
   });
 });

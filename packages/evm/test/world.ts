@@ -22,6 +22,7 @@ import { PromisesAbi } from '../src/generated/Promises.ts';
 import { RegistryAbi } from '../src/generated/Registry.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { readNetwork } from '../src/operator/operator.ts';
+import { deployRealtimePricer, type RealtimeContracts } from '../src/operator/realtime.ts';
 
 /** Interval length of the test market: 5 minutes. */
 export const INTERVAL_MS = 300_000n;
@@ -71,9 +72,13 @@ export interface World {
   deployGas: Record<string, bigint>;
   /** The ClearingVerifier named by the market. */
   verifier: Address;
+  /** With the second settlement configured: the RealtimeBook and its verifier. */
+  realtime?: RealtimeContracts;
 }
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
+/** Capacity of alice's and bob's meters: 1 GW (83,333,333 Wh in a 5-minute interval). */
+export const METER_CAPACITY_W = 1_000_000_000n;
 
 /**
  * Starts anvil, deploys the market, registers the network, participants, meters and funds them.
@@ -130,12 +135,14 @@ export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Prom
     meterKey.address,
     2n,
     alice.address,
+    METER_CAPACITY_W,
   ]);
   await sendCall(op, addresses.registry, RegistryAbi, 'registerMeter', [
     2n,
     meterKey.address,
     3n,
     bob.address,
+    METER_CAPACITY_W,
   ]);
   for (const a of [alice, bob, carol, operator]) {
     await sendCall(d, addresses.cash, TestStablecoinAbi, 'mint', [a.address, ALICE_CASH]);
@@ -154,7 +161,17 @@ export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Prom
     tolerances: DEFAULT_TOLERANCES,
   });
   await setClearingVerifier(d, addresses.market, verifier.address);
+  const realtime =
+    config.realtime === undefined
+      ? undefined
+      : await deployRealtimePricer(d, addresses.market, {
+          networkVersion: version,
+          network: integerNetwork(network, minutes),
+          intervalMinutes: minutes,
+          tolerances: DEFAULT_TOLERANCES,
+        });
   return {
+    ...(realtime === undefined ? {} : { realtime: { book: realtime.book, verifier: realtime.verifier } }),
     verifier: verifier.address,
     anvil,
     addresses,

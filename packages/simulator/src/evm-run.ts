@@ -42,6 +42,7 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
+import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
 import { type Scenario, withPacing } from './scenario.ts';
@@ -51,7 +52,7 @@ const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
 /** Gas per transaction kind (generous over docs/evm.md's measurements: a reading stores three words, about 75,000 gas; unused gas is not charged). */
 const GAS = {
   register: 200_000n,
-  meter: 200_000n,
+  meter: 300_000n, // registerMeter: about 230,000 for a new owner and bus (five words with its capacity, three list entries)
   mint: 100_000n,
   transfer: 21_000n,
   approve: 80_000n,
@@ -387,7 +388,13 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       {
         from: deployer,
         to: c.registry,
-        data: call(RegistryAbi as Abi, 'registerMeter', [d.meterId, d.meterKey.address, bus, a]),
+        data: call(RegistryAbi as Abi, 'registerMeter', [
+          d.meterId,
+          d.meterKey.address,
+          bus,
+          a,
+          connectionCapacityW(d.spec),
+        ]),
         gas: GAS.meter,
       },
       { from: deployer, to: a, value: DEVICE_GAS_WEI, gas: GAS.transfer },

@@ -1,3 +1,8 @@
+// `gridledger operator --rpc URL --contracts FILE --key-file F`: the clearing operator of an EVM
+// deployment (packages/evm: runOperator). Reads each interval's book from the contracts after its gate,
+// solves it with the engine, builds the integer certificate and submits it to the ClearingVerifier in
+// chunks (and, on a deployment with the second settlement, each interval's real-time prices); its output
+// is a pure function of the on-chain book. Runs until Ctrl-C, or once with --once.
 import { formatMicros, InputError } from '@gridledger/base';
 import { evmClients, type IntervalOutcome, runOperator } from '@gridledger/evm';
 import type { Command } from 'commander';
@@ -5,7 +10,9 @@ import { readEvmAddresses, resolveSigner } from '../chain-client.ts';
 import { log, parseFormat, printJson, UsageError } from '../output.ts';
 
 const HELP = `
---contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier").
+--contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier"; with
+"realtimeBook" and "realtimeVerifier", a deployment with the second settlement, it also submits each
+cleared interval's real-time prices once its readings are final).
 Anyone may run an operator: two operators on the same chain state submit the same clearing.
 
 Examples:
@@ -15,6 +22,8 @@ Examples:
 function describe(o: IntervalOutcome): string {
   if (o.kind === 'empty') return `interval ${o.interval}: no open orders, nothing to clear`;
   if (o.kind === 'error') return `interval ${o.interval}: NOT cleared: ${o.reason}`;
+  if (o.kind === 'realtime')
+    return `interval ${o.interval}: real-time prices recorded (${o.orders} metered injections), ${o.gas} gas`;
   return `interval ${o.interval}: cleared ${o.orders} orders, ${o.clearedWh} Wh (upstream +${o.upstreamImportWh}/-${o.upstreamExportWh} Wh), LMP ${formatMicros(o.minLmpMicrosPerMWh)}..${formatMicros(o.maxLmpMicrosPerMWh)} $/MWh, ${o.gas.total} gas in ${o.transactions} transactions`;
 }
 
@@ -71,7 +80,10 @@ export function registerOperator(program: Command): void {
           );
         try {
           await runOperator(clients, {
-            contracts,
+            contracts: { market: contracts.market, verifier: contracts.verifier },
+            ...(contracts.realtimeBook === undefined || contracts.realtimeVerifier === undefined
+              ? {}
+              : { realtime: { book: contracts.realtimeBook, verifier: contracts.realtimeVerifier } }),
             ...(chunk === undefined ? {} : { chunkOrders: chunk }),
             pollMs,
             once: o.once === true,

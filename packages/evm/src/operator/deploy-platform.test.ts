@@ -55,6 +55,30 @@ describe('loadDeployConfig', () => {
     expect(d.market.sealed).toEqual({ revealWindowMs: 30_000n, forfeitBps: 0 });
   });
 
+  it('configures the second settlement: δ 5 $/MWh, cap = shortfall − δ, floor and penalty 0 by default', async () => {
+    const c = await loadDeployConfig(file('rt.json', { market: { realtime: {} } }), me, CASES);
+    expect(c.market.realtime).toEqual({
+      penaltyMicrosPerMWh: 5_000_000n,
+      priceCapMicrosPerMWh: 115_000_000n,
+      priceFloorMicrosPerMWh: 0n,
+      nonReportingPenaltyMicros: 0n,
+      liquidatedDamagesMicrosPerMWh: 0n,
+    });
+    const d = await loadDeployConfig(file('nort.json', { market: {} }), me, CASES);
+    expect(d.market.realtime).toBeUndefined();
+  });
+
+  it('caps orders by the registered meters when asked (absent: not capped)', async () => {
+    const c = await loadDeployConfig(
+      file('capped.json', { market: { ordersCappedByMeters: true } }),
+      me,
+      CASES,
+    );
+    expect(c.market.ordersCappedByMeters).toBe(true);
+    const d = await loadDeployConfig(file('uncapped.json', { market: {} }), me, CASES);
+    expect(d.market.ordersCappedByMeters).toBeUndefined();
+  });
+
   it('names the wrong field', async () => {
     const bad: [unknown, RegExp][] = [
       ['{not json', /is not JSON/],
@@ -77,6 +101,19 @@ describe('loadDeployConfig', () => {
       ],
       [{ market: { sealed: { forfeitBps: 10_001 } } }, /market\.sealed\.forfeitBps: expected 0\.\.10000/],
       [{ market: { sealed: { forfeitBps: 'all' } } }, /market\.sealed\.forfeitBps: expected an integer/],
+      [{ market: { ordersCappedByMeters: 1 } }, /market\.ordersCappedByMeters: expected true or false/],
+      [
+        { market: { realtime: { penaltyMicrosPerMWh: 0 } } },
+        /market\.realtime\.penaltyMicrosPerMWh: expected > 0/,
+      ],
+      [
+        { market: { realtime: { priceCapMicrosPerMWh: 100_000_000 } } },
+        /market\.realtime\.priceCapMicrosPerMWh: expected shortfallPriceMicrosPerMWh − penalty = 115000000/,
+      ],
+      [
+        { market: { realtime: { priceFloorMicrosPerMWh: -1 } } },
+        /market\.realtime\.priceFloorMicrosPerMWh: expected 0\.\.priceCap/,
+      ],
       [{ network: `${dir}/missing.json` }, /network: .* is neither a MATPOWER \.m file nor readable JSON/],
       [{ network: { buses: [] } }, /network: expected baseMVA > 0/],
     ];

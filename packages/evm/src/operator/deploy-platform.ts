@@ -20,6 +20,7 @@ import {
   setClearingVerifier,
 } from '../deploy.ts';
 import { RegistryAbi } from '../generated/Registry.ts';
+import { deployRealtimePricer } from './realtime.ts';
 
 /** A deployment: what `gridledger deploy` reads from `--config`. */
 export interface EvmDeployConfig {
@@ -33,6 +34,9 @@ export interface EvmDeployConfig {
 /** `addresses.json`: the market's contracts and the verifier. */
 export interface EvmAddresses extends MarketAddresses {
   verifier: Address;
+  /** With the second settlement (`market.realtime`): the RealtimeBook and its verifier. */
+  realtimeBook?: Address;
+  realtimeVerifier?: Address;
   /** The registry's network version the verifier was built for. */
   networkVersion: string;
 }
@@ -147,6 +151,56 @@ export async function loadDeployConfig(
     maxOrderWh: big(m.maxOrderWh, 'market.maxOrderWh', 0n),
     clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
   };
+  if (m.ordersCappedByMeters !== undefined) {
+    if (typeof m.ordersCappedByMeters !== 'boolean') {
+      throw new InputError(
+        `market.json: market.ordersCappedByMeters: expected true or false, got ${JSON.stringify(m.ordersCappedByMeters)}`,
+      );
+    }
+    market.ordersCappedByMeters = m.ordersCappedByMeters;
+  }
+  if (m.realtime !== undefined) {
+    const r = (m.realtime ?? {}) as Record<string, unknown>;
+    const penalty = big(r.penaltyMicrosPerMWh, 'market.realtime.penaltyMicrosPerMWh', 5n * MWH);
+    const cap = big(
+      r.priceCapMicrosPerMWh,
+      'market.realtime.priceCapMicrosPerMWh',
+      market.shortfallPriceMicrosPerMWh - penalty,
+    );
+    const floor = big(r.priceFloorMicrosPerMWh, 'market.realtime.priceFloorMicrosPerMWh', 0n);
+    const nonReporting = big(r.nonReportingPenaltyMicros, 'market.realtime.nonReportingPenaltyMicros', 0n);
+    const damages = big(r.liquidatedDamagesMicrosPerMWh, 'market.realtime.liquidatedDamagesMicrosPerMWh', 0n);
+    if (damages < 0n) {
+      throw new InputError(
+        `market.json: market.realtime.liquidatedDamagesMicrosPerMWh: expected >= 0, got ${damages}`,
+      );
+    }
+    if (penalty <= 0n) {
+      throw new InputError(`market.json: market.realtime.penaltyMicrosPerMWh: expected > 0, got ${penalty}`);
+    }
+    if (floor < 0n || floor > cap) {
+      throw new InputError(
+        `market.json: market.realtime.priceFloorMicrosPerMWh: expected 0..priceCap (${cap}) (book prices are unsigned on an EVM chain), got ${floor}`,
+      );
+    }
+    if (cap + penalty !== market.shortfallPriceMicrosPerMWh) {
+      throw new InputError(
+        `market.json: market.realtime.priceCapMicrosPerMWh: expected shortfallPriceMicrosPerMWh − penalty = ${market.shortfallPriceMicrosPerMWh - penalty} (the sell collateral's price is cap + penalty, as native), got ${cap}`,
+      );
+    }
+    if (nonReporting < 0n) {
+      throw new InputError(
+        `market.json: market.realtime.nonReportingPenaltyMicros: expected >= 0, got ${nonReporting}`,
+      );
+    }
+    market.realtime = {
+      penaltyMicrosPerMWh: penalty,
+      priceCapMicrosPerMWh: cap,
+      priceFloorMicrosPerMWh: floor,
+      nonReportingPenaltyMicros: nonReporting,
+      liquidatedDamagesMicrosPerMWh: damages,
+    };
+  }
   if (m.sealed !== undefined) {
     const sb = (m.sealed ?? {}) as Record<string, unknown>;
     const revealWindowMs = big(sb.revealWindowMs, 'market.sealed.revealWindowMs', market.gateLeadMs);
@@ -224,5 +278,17 @@ export async function deployPlatform(
   });
   gasUsed.verifier = v.gasUsed;
   await setClearingVerifier(c, addresses.market, v.address);
-  return { addresses: { ...addresses, verifier: v.address, networkVersion: version.toString() }, gasUsed };
+  const out: EvmAddresses = { ...addresses, verifier: v.address, networkVersion: version.toString() };
+  if (cfg.market.realtime !== undefined) {
+    const rt = await deployRealtimePricer(c, addresses.market, {
+      networkVersion: version,
+      network: net,
+      intervalMinutes: minutes,
+      tolerances: cfg.tolerances,
+    });
+    gasUsed.realtime = rt.gasUsed;
+    out.realtimeBook = rt.book;
+    out.realtimeVerifier = rt.verifier;
+  }
+  return { addresses: out, gasUsed };
 }

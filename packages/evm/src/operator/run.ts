@@ -1,8 +1,10 @@
 // The operator's loop (`gridledger operator`): from the first interval still clearable, clear every
 // interval whose gate has closed, then wait and look again; each outcome is reported as it happens.
 // A rejected or failed interval is reported and left (another operator, or the deadline's expiry, settles
-// its fate); the loop goes on.
+// its fate); the loop goes on. With the second settlement's RealtimeBook named, it also prices every
+// cleared interval whose metered state is final (realtime.ts) so that anyone can settle it.
 import { GridledgerError } from '@gridledger/base';
+import { type Abi, type Address, parseAbi } from 'viem';
 import type { VerifierClients } from '../certificate/verifier-client.ts';
 import {
   clearIntervalOnChain,
@@ -11,16 +13,20 @@ import {
   type OperatorContracts,
   startInterval,
 } from './operator.ts';
+import { type RealtimeContracts, submitRealtimePrices } from './realtime.ts';
 
 /** One interval's outcome. */
 export type IntervalOutcome =
   | ({ kind: 'cleared' } & IntervalClearing)
   | { kind: 'empty'; interval: bigint }
+  | { kind: 'realtime'; interval: bigint; orders: number; gas: bigint }
   | { kind: 'error'; interval: bigint; reason: string };
 
 /** Options of {@link runOperator}. */
 export interface OperatorRunOptions {
   contracts: OperatorContracts;
+  /** The second settlement's RealtimeBook and its verifier: real-time prices are submitted too. */
+  realtime?: RealtimeContracts;
   /** At most this many orders per chunk (default: as many as fit 80 % of the block gas limit). */
   chunkOrders?: number;
   /** Wait between looks, ms (default 2000). */
@@ -43,6 +49,41 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+const bookAbi = parseAbi([
+  'function status(uint64 interval) view returns (uint8)',
+  'function clock(uint64 interval) view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs)',
+  'function marketTimeMs() view returns (uint256)',
+  'function intervalState(uint64 interval) view returns (uint8, int256, uint256, uint256)',
+]) as Abi;
+
+/**
+ * The intervals whose real-time prices are due now, from `from` on: ended, cleared, not yet priced, and
+ * their metered state final (the book's gate passed). `next`: the first interval not done yet.
+ */
+async function dueRealtime(
+  c: VerifierClients,
+  book: Address,
+  from: bigint,
+  max = 64,
+): Promise<{ due: bigint[]; next: bigint }> {
+  const read = <T>(functionName: string, args: readonly unknown[] = []) =>
+    c.public.readContract({ address: book, abi: bookAbi, functionName, args }) as Promise<T>;
+  const now = await read<bigint>('marketTimeMs');
+  const due: bigint[] = [];
+  let next: bigint | undefined;
+  let k = from;
+  for (; due.length < max; k++) {
+    const [gateMs, , endMs, deadlineMs] = await read<[bigint, bigint, bigint, bigint]>('clock', [k]);
+    if (endMs > now) break;
+    const [status] = await read<[number]>('intervalState', [k]);
+    // 0: cleared and awaiting its prices; 4 (not cleared) before its deadline may still clear
+    const open = status === 0 || (status === 4 && now < deadlineMs);
+    if (open && next === undefined) next = k;
+    if (status === 0 && gateMs <= now) due.push(k);
+  }
+  return { due, next: next ?? k };
+}
+
 /**
  * Runs the operator until `signal` aborts (or once). Returns every outcome.
  * @example await runOperator(clients, { contracts, once: true })
@@ -50,6 +91,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Promise<IntervalOutcome[]> {
   const out: IntervalOutcome[] = [];
   let cursor = await startInterval(c, o.contracts.market);
+  let rtCursor = cursor;
   for (;;) {
     const { due, next } = await dueIntervals(c, o.contracts.market, cursor);
     for (const k of due) {
@@ -66,6 +108,23 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
       o.onOutcome?.(r);
     }
     cursor = due.length === 64 ? due[63]! + 1n : next;
+    if (o.realtime !== undefined) {
+      const rt = await dueRealtime(c, o.realtime.book, rtCursor);
+      for (const k of rt.due) {
+        if (o.signal?.aborted) return out;
+        let r: IntervalOutcome;
+        try {
+          const p = await submitRealtimePrices(c, o.realtime, k);
+          r = { kind: 'realtime', interval: k, orders: p.orders, gas: p.gas.total };
+        } catch (e) {
+          if (!(e instanceof GridledgerError)) throw e;
+          r = { kind: 'error', interval: k, reason: `real-time prices: ${e.message}` };
+        }
+        out.push(r);
+        o.onOutcome?.(r);
+      }
+      rtCursor = rt.next;
+    }
     if (o.once || o.signal?.aborted) return out;
     await sleep(o.pollMs ?? 2000, o.signal);
     if (o.signal?.aborted) return out;
