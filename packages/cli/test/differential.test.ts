@@ -468,18 +468,18 @@ describe('same scenario, two chains', () => {
     expect(g.energy.clock!.blockOriginMs).toBe(evmCfg.market.clock.blockOriginMs);
     expect(g.energy.firstInterval).toBe(evmCfg.market.firstInterval);
     const energy = g.energy;
-    // The contracts' second settlement and meter cap with ours' parameters (the sell collateral's price is
-    // cap + δ on both).
+    // The contracts' second settlement and meter cap with ours' parameters (evmDeployConfig; the sell
+    // collateral's price is cap + δ on both).
     const imb = energy.imbalance;
-    evmCfg.market.ordersCappedByMeters = true;
-    evmCfg.market.shortfallPriceMicrosPerMWh = imb.priceCapMicrosPerMWh + imb.penaltyMicrosPerMWh;
-    evmCfg.market.realtime = {
+    expect(evmCfg.market.ordersCappedByMeters).toBe(true);
+    expect(evmCfg.market.shortfallPriceMicrosPerMWh).toBe(imb.priceCapMicrosPerMWh + imb.penaltyMicrosPerMWh);
+    expect(evmCfg.market.realtime).toEqual({
       penaltyMicrosPerMWh: imb.penaltyMicrosPerMWh,
       priceCapMicrosPerMWh: imb.priceCapMicrosPerMWh,
       priceFloorMicrosPerMWh: imb.priceFloorMicrosPerMWh,
       nonReportingPenaltyMicros: imb.nonReportingPenaltyMicros,
       liquidatedDamagesMicrosPerMWh: imb.liquidatedDamagesMicrosPerMWh,
-    };
+    });
     const deployed = (await deployPlatform(clients, evmCfg)).addresses;
     await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     const operatorClients = await evmClients(anvil.url, devAccount(1), { pollingIntervalMs: 100 });

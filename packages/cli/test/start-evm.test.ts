@@ -76,6 +76,10 @@ describe('start --chain anvil', () => {
         /^interval \d+ \(\d\d:\d\d\): settled, \d+ orders, [\d.]+ kWh cleared, LMP [\d.]+\.\.[\d.]+ \$\/MWh, \d+ promises, \d+ readings \(0 rejected\), [\d.]+ kWh credited$/,
       );
       const k = BigInt(/^interval (\d+)/.exec(line)![1]!);
+      // Settled by the second settlement: the operator's certified real-time prices at every bus.
+      const settled = await new EvmMarketViews(platform.rpcUrl, platform.addresses).interval(k);
+      expect(settled.status).toBe('settled');
+      expect(Object.keys(settled.realtimeLmpMicrosPerMWh ?? {})).toHaveLength(33);
       // The feed's latest cleared interval, at or after the settled one, priced at every bus.
       const cleared = await until(
         'the dashboard to show a cleared interval',

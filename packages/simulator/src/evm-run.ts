@@ -71,15 +71,20 @@ const READINGS_PER_TX = 50;
 
 /**
  * The deployment a scenario implies on an EVM chain (what `gridledger deploy` reads from market.json):
- * its network, interval, gate and settlement delay, upstream tariff, imbalance prices (shortfall at the
- * price cap, surplus at the floor) and its clock: simulated time runs `clockScale` times faster than block
+ * its network, interval, gate and settlement delay, upstream tariff, the second settlement (real-time
+ * prices in the scenario's penalty band), the meter cap, sealed bids, and its clock: simulated time runs `clockScale` times faster than block
  * time from the scenario's start, placed `setupAllowanceMs` of block time after `nowMs`.
- * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain).
+ * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain) or a
+ * negative real-time price floor.
  */
 export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): EvmDeployConfig {
   if (s.pricing !== 'dc')
     throw new InputError(
       `${s.source}: pricing "${s.pricing}": only DC pricing runs on an EVM chain (docs/evm.md)`,
+    );
+  if (s.imbalance.priceFloorPerMWh < 0)
+    throw new InputError(
+      `${s.source}: imbalance.priceFloorPerMWh ${s.imbalance.priceFloorPerMWh}: the contracts' real-time prices are unsigned, so an EVM chain needs a floor >= 0 (docs/evm.md)`,
     );
   const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
   const allowance = setupAllowanceMs(buildPopulation(s).length);
@@ -103,8 +108,22 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
         exportPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.exportPricePerMWh),
         capacityWh: BigInt(Math.round(s.upstream.capacityKwhPerInterval * 1000)),
       },
-      shortfallPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh),
+      // The second settlement as the native genesis sets it (genesis.ts): real-time prices in a penalty
+      // band, estimates and penalties for missing readings, damages; the sell collateral's price is cap + δ
+      // on both chains (the contracts take it as the shortfall price). The contracts' book prices are
+      // unsigned: a negative floor is refused by the deployment (docs/evm.md "Rules pending").
+      shortfallPriceMicrosPerMWh:
+        dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh) + dollarsPerMWhToMicros(s.imbalance.penaltyPerMWh),
       surplusPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
+      realtime: {
+        penaltyMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.penaltyPerMWh),
+        priceCapMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh),
+        priceFloorMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
+        nonReportingPenaltyMicros: dollarsToMicros(s.imbalance.nonReportingPenalty),
+        liquidatedDamagesMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.liquidatedDamagesPerMWh),
+      },
+      // Each device's orders within what its meter's connection carries, as natively.
+      ordersCappedByMeters: true,
       maxOrdersPerAccount: 2,
       maxStepsPerOrder: 4,
       minStepWh: 1n,

@@ -263,6 +263,10 @@ export async function startOnEvm(
       parts.push(
         runOperator(operatorClients, {
           contracts: addresses,
+          // The second settlement's real-time prices, on a deployment that has it.
+          ...(addresses.realtimeBook === undefined || addresses.realtimeVerifier === undefined
+            ? {}
+            : { realtime: { book: addresses.realtimeBook, verifier: addresses.realtimeVerifier } }),
           pollMs: 500,
           signal: ac.signal,
           onOutcome: (r) => {
