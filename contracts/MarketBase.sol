@@ -21,6 +21,11 @@ abstract contract MarketBase {
     /** Largest price of one order step, µ$ per MWh. */
     uint256 public constant MAX_PRICE_MICROS_PER_MWH = 1e12;
     uint256 internal constant WH_PER_MWH = 1e6;
+    /**
+     * The rent fund (docs/market-rules.md §10b): every interval's congestion rent is paid to this address,
+     * a cash balance no key controls (the native chain's rent fund address, 0x…1013).
+     */
+    address public constant RENT_FUND = address(0x1013);
 
     uint8 internal constant ORDER_OPEN = 1;
     uint8 internal constant ORDER_CANCELLED = 2;

@@ -5,8 +5,8 @@
 // passed); the market checks that the result fits its book (exactly the open orders in id order, cleared
 // Wh within each order, prices for every bus, the trades' orders) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
 // at most its escrow; a seller receives floor(Wh·P/10^6) and keeps ceil(Wh·shortfall/10^6) of its escrow
-// as collateral; the upstream account is paid / pays with transferFrom; the rent goes to the grid
-// operator). If no clearing arrives before the settlement deadline anyone may expire the interval,
+// as collateral; the upstream account is paid / pays with transferFrom; the rent goes to the rent fund
+// 0x…1013, a cash balance no key controls, as natively: §10b). If no clearing arrives before the settlement deadline anyone may expire the interval,
 // releasing every escrow (EVM difference: there is no block step that clears by itself).
 pragma solidity ^0.8.24;
 
@@ -102,7 +102,7 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         int256 rent = a.buyersPay - a.sellersReceive;
         if (rent < 0) revert(string.concat("market: the clearing's congestion rent is negative (", _s(rent), " micros)"));
         delete _applying[k];
-        if (rent > 0) require(cash.transfer(_config.gridOperator, uint256(rent)), "market: the cash token refused the rent");
+        if (rent > 0) require(cash.transfer(RENT_FUND, uint256(rent)), "market: the cash token refused the rent");
         iv.status = INTERVAL_CLEARED;
         iv.congestionRent = rent;
         emit ClearingHashes(k, iv.resultHash, iv.certificateHash);

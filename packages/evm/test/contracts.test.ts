@@ -633,9 +633,10 @@ describe('clearing through the verifier, and settlement', () => {
     expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n);
     expect(await cashOf(w.bob.address)).toBe(ALICE_CASH + 750_000n - 5_000_000n);
     expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
-    // rent 2 − 0.75 = 1.25 $ to the grid operator
+    // rent 2 − 0.75 = 1.25 $ into the rent fund 0x…1013 (no key controls it), not to the grid operator
     expect(await read(w, market(w, 'intervalState', [k]))).toEqual([1, 1_250_000n, 2n, 1n]);
-    expect(await cashOf(w.operator.address)).toBe(ALICE_CASH + 1_250_000n);
+    expect(await cashOf('0x0000000000000000000000000000000000001013')).toBe(1_250_000n);
+    expect(await cashOf(w.operator.address)).toBe(ALICE_CASH);
     const p = await read<PromiseView>(w, market(w, 'promiseOf', [1n]));
     expect(p).toMatchObject({
       interval: k,
@@ -712,9 +713,14 @@ describe('clearing through the verifier, and settlement', () => {
       'or the interval is settled',
       probe,
     );
-    // cash is only moved: the four accounts and the market hold what was minted
+    // cash is only moved: the four accounts, the market and the rent fund hold what was minted
     const total = (
-      await Promise.all([w.alice, w.bob, w.carol, w.operator].map((a) => cashOf(a.address)))
+      await Promise.all(
+        [w.alice, w.bob, w.carol, w.operator]
+          .map((a) => a.address as Address)
+          .concat(['0x0000000000000000000000000000000000001013'])
+          .map((a) => cashOf(a)),
+      )
     ).reduce((a, b) => a + b, 0n);
     expect(total + (await cashOf(w.addresses.market))).toBe(4n * ALICE_CASH);
   });
