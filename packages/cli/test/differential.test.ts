@@ -15,8 +15,9 @@
 // with ours' second settlement (`realtime`: δ, cap, floor, penalties) and meter cap, the operator certifies
 // the real-time prices, and both chains' real-time prices per bus and imbalances per party (Wh and µ$) are
 // compared equal; `expectedImbalanceEquality` checks each amount against the §10a rule too, and the meter
-// cap is asked of both by eth_call (`expectedMeterCapDifference`: the same reason). One named difference:
-// where the congestion rent goes (`evmRentToGridOperator`, found by this test).
+// cap is asked of both by eth_call (`expectedMeterCapDifference`: the same reason). The congestion rent
+// goes into the rent fund 0x…1013 on both (`expectRentInFund`; this test found the contracts paying it to
+// the grid operator).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
