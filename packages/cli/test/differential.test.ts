@@ -674,8 +674,7 @@ describe('same scenario, two chains', () => {
         }),
       );
     const before = { gridledger: await snapshot(ours), anvil: await snapshot(evm) };
-    const rentFund = async (side: Side) =>
-      BigInt((await side.views.account(RENT_FUND_ADDRESS)).cashMicros);
+    const rentFund = async (side: Side) => BigInt((await side.views.account(RENT_FUND_ADDRESS)).cashMicros);
     const rentFundBefore = { gridledger: await rentFund(ours), anvil: await rentFund(evm) };
 
     // ---- the lockstep loop ----
@@ -975,11 +974,7 @@ describe('same scenario, two chains', () => {
         accounts.map((a, i) => [
           a,
           {
-            cashMicros: (
-              after[s][i]!.cash -
-              before[s][i]!.cash -
-              imbalanceOf(s, a)
-            ).toString(),
+            cashMicros: (after[s][i]!.cash - before[s][i]!.cash - imbalanceOf(s, a)).toString(),
             creditsWh: (after[s][i]!.credits - before[s][i]!.credits).toString(),
           },
         ]),

@@ -13,7 +13,6 @@
 // consumes and never trades) and a phantom buyer (hank: buys at bus 5 and consumes nothing); on chain,
 // neither gains over its truthful twin (profit: change in money + net energy consumed at the upstream
 // import price; the twins buy what they consume, or nothing).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,7 +58,7 @@ import {
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
+import { runCli, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
 import { decodeRevertReason } from '../src/chain-client.ts';
 
 const GRID_CASES_DIR = fileURLToPath(new URL('../../../../shared/grid-cases/', import.meta.url));
@@ -221,24 +220,8 @@ const acct = (name: string) => {
 const who = (n: Name | 'frank') => acct(DEV_NAME[n]);
 const rpc = () => net.rpcUrl(0);
 
-/** Runs the CLI; resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
-    }, 120_000);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the CLI in `work`; resolves with its exit code and output. */
+const cli = (args: string[]) => runCli(args, { cwd: work, timeoutMs: 120_000 });
 const devFlags = () => ['--rpc', rpc(), '--dev-accounts', join(net.dir, 'dev-accounts.json')];
 
 /** Signs and sends a call with an explicit gas limit (no estimate: the chain itself judges it). */

@@ -9,7 +9,6 @@
 // sellers share pro rata; the
 // copper plate prices both buses at the midpoint of the price range; an unrevealed commitment forfeits
 // 10 % of its deposit to the grid operator.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +37,7 @@ import {
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twoBusNetwork } from '../../energy/test/harness.ts';
-import { BIN, freePortRange, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
+import { freePortRange, runCli, sleep, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
 import { decodeRevertReason } from '../src/chain-client.ts';
 
 const CHAIN = 'e2e-sealed';
@@ -111,23 +110,7 @@ const acct = (name: string) => privateKeyToAccount(dev.find((d) => d.name === na
 const rpc = () => net.rpcUrl(0);
 
 /** Runs the CLI in `work`; resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
-    }, 180_000);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, { cwd: work, timeoutMs: 180_000 });
 const flags = (name: string) => [
   '--rpc',
   rpc(),

@@ -3,36 +3,21 @@
 // (the contract tests' world: a 3-bus network, Alice registered at bus 2 with a meter, Carol funded but
 // not registered). Each result is checked on the contracts themselves (viem reads); calls the contracts
 // refuse exit 1 with their reason and change nothing; flags that make no sense there exit 2 with what to do.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Abi, erc20Abi } from 'viem';
+import { devAccount } from '@gridledger/evm';
+import { type Abi, bytesToHex, erc20Abi } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE_CASH, market, read, setUpWorld, type World } from '../../evm/test/world.ts';
-import { BIN } from '../../node/test/harness.ts';
+import { runCli } from '../../node/test/harness.ts';
 
 let w: World;
 let dir: string;
 let contracts: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
-    }, 120_000);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the CLI; resolves with its exit code and output. */
+const cli = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 const on = (key: `0x${string}` | undefined) => [
   '--rpc',
   w.anvil.url,
@@ -166,15 +151,5 @@ describe('market commands with --contracts (anvil)', () => {
 
 /** The private key of anvil's dev account `i` (the world's accounts: 2 Alice, 4 Carol). */
 function privateKeyOf(i: number): `0x${string}` {
-  return ANVIL_KEYS[i]!;
+  return bytesToHex(devAccount(i).getHdKey().privateKey!);
 }
-
-// anvil's well-known development keys ('test test ... junk'), accounts 0..5.
-const ANVIL_KEYS: `0x${string}`[] = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
-  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
-  '0x8b3a350cf5c34c9194ca85829a2d0ec3153be0318b5e2d3348e872092edffba',
-];

@@ -6,14 +6,13 @@
 // `account show` reports cash, escrow, collateral and debt. Each result is checked on the chain itself
 // (viem reads). Calls the chain refuses (an unknown branch, a non-operator key, a duplicate meter) exit 1
 // with the chain's reason and change nothing; `--format json` prints one JSON document.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REGISTRY_ABI, REGISTRY_ADDRESS, TARIFFS_ABI, TARIFFS_ADDRESS } from '@gridledger/energy';
 import { initDevNetwork } from '@gridledger/node';
 import { type Abi, createPublicClient, http, type PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, freePortRange, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
+import { freePortRange, runCli, TEST_TIMEOUTS, TestNet } from '../../node/test/harness.ts';
 
 const CASE9 = fileURLToPath(new URL('../../../../shared/grid-cases/case9.m', import.meta.url));
 const net = new TestNet(1);
@@ -22,23 +21,8 @@ let pub: PublicClient;
 let dev: any[];
 const addr = (name: string): `0x${string}` => dev.find((a) => a.name === name).address;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
-    }, 120_000);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the CLI; resolves with its exit code and output. */
+const cli = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 const flags = (account: string) => [
   '--rpc',
   net.rpcUrl(0),

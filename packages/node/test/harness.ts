@@ -12,6 +12,41 @@ import { type ConsensusTimeouts, initNetwork } from '../src/index.ts';
 /** The CLI entry the nodes are spawned from. */
 export const BIN = fileURLToPath(new URL('../../cli/bin/gridledger.mjs', import.meta.url));
 
+/** What one run of the CLI printed, and its exit code. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `gridledger ARGS` as its own process (in `cwd`) and resolves with its exit code and output; a run
+ * that takes longer than `timeoutMs` is killed and rejects with what it printed on stderr.
+ */
+export function runCli(
+  args: readonly string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], {
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`gridledger ${args.join(' ')} timed out: ${stderr}`));
+    }, opts.timeoutMs ?? 120_000);
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /** Short timeouts for tests: blocks every ~250 ms when all is well, rounds of about a second when not. */
 export const TEST_TIMEOUTS: ConsensusTimeouts = {
   proposeMs: 800,
