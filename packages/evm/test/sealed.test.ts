@@ -219,6 +219,8 @@ describe('sealed bids', () => {
     const book = await readBook(op, contracts, k);
     expect(book.orders.map((o) => o.id)).toEqual([1n, 2n]);
     const operatorBefore = await cashOf(w.operator.address);
+    const RENT_FUND = '0x0000000000000000000000000000000000001013';
+    const fundBefore = await cashOf(RENT_FUND);
     const r = await clearIntervalOnChain(op, contracts, k);
     expect(r?.orders).toBe(2);
     expect(await read(w, market(w, 'lmp', [k, 2n]))).toBe(80_000_000n);
@@ -227,9 +229,11 @@ describe('sealed bids', () => {
     // the unrevealed commitment forfeited 10 % to the grid operator and got 90 % back
     expect(await commitmentOf(3n)).toMatchObject({ deposit: 0n, status: 4, order: 0n });
     expect(await read(w, market(w, 'revealClosed', [k]))).toBe(true);
-    // alice paid 2 $ and has 4 − 2 back, plus 6.3 $ of her 7 $; the operator: rent 1.25 $ + 0.7 $
+    // alice paid 2 $ and has 4 − 2 back, plus 6.3 $ of her 7 $; the operator gets the 0.7 $ forfeit, the
+    // rent fund the rent of 1.25 $
     expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n - 700_000n);
-    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_250_000n + 700_000n);
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 700_000n);
+    expect(await cashOf(RENT_FUND)).toBe(fundBefore + 1_250_000n);
     // the market holds bob's collateral only (25,000 Wh · 200 $/MWh)
     expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
     // and the forfeit is done once
