@@ -108,9 +108,21 @@ export function registerStart(program: Command): void {
           },
           intervalLine,
         );
-        process.once('SIGINT', () => void platform.stop('SIGINT'));
-        process.once('SIGTERM', () => void platform.stop('SIGTERM'));
+        // anvil runs in its own process group (a terminal's Ctrl-C does not reach it): the first signal
+        // stops everything in order; a second one exits at once, and the exit handler still kills anvil.
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (++signals > 1) {
+            log(`start: ${sig} again: exiting now`);
+            process.exit(130);
+          }
+          void platform.stop(sig);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
         await platform.stopped;
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         return;
       }
       if (o.chain !== 'gridledger')
