@@ -63,9 +63,11 @@ async function until<T>(what: string, get: () => T | undefined, ms: number): Pro
 describe('start --chain anvil', () => {
   it('settles an interval, the dashboard shows its prices from the contracts, and a restart resumes the chain', async () => {
     const lines: string[] = [];
+    const invariantFailures: string[] = [];
     platform = await startOnEvm({ chain: 'anvil', dir, devices: 4, port: 0 }, (r) => {
       const line = intervalLine(r);
       lines.push(line);
+      invariantFailures.push(...r.invariantFailures);
       return line;
     });
     expect(platform.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -76,6 +78,9 @@ describe('start --chain anvil', () => {
         /^interval \d+ \(\d\d:\d\d\): settled, \d+ orders, [\d.]+ kWh cleared, LMP [\d.]+\.\.[\d.]+ \$\/MWh, \d+ promises, \d+ readings \(0 rejected\), [\d.]+ kWh credited$/,
       );
       const k = BigInt(/^interval (\d+)/.exec(line)![1]!);
+      // The simulator checked the market's invariants on the contracts (clearing = the engine's, promises
+      // settled once, credits = metered deliveries), as it checks them on gridledger's chain.
+      expect(invariantFailures).toEqual([]);
       // Settled by the second settlement: the operator's certified real-time prices at every bus.
       const settled = await new EvmMarketViews(platform.rpcUrl, platform.addresses).interval(k);
       expect(settled.status).toBe('settled');

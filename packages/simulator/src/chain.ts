@@ -74,10 +74,15 @@ export class ChainClient {
   readonly nonces = new Map<Address, number>();
   chainId = 0n;
 
-  /** `signal` aborts requests in flight (the driver's stop signal). */
-  constructor(rpcUrls: readonly string[], signal?: AbortSignal) {
+  /**
+   * One client per node: a URL, or a client already built (e.g. a MarketRpcClient that serves the gl_*
+   * views from an EVM chain's contracts). `signal` aborts requests in flight (the driver's stop signal).
+   */
+  constructor(rpcUrls: readonly (string | RpcClient)[], signal?: AbortSignal) {
     if (rpcUrls.length === 0) throw new InputError('expected at least one JSON-RPC URL');
-    this.nodes = rpcUrls.map((u) => new RpcClient(u, signal === undefined ? {} : { signal }));
+    this.nodes = rpcUrls.map((u) =>
+      typeof u === 'string' ? new RpcClient(u, signal === undefined ? {} : { signal }) : u,
+    );
   }
 
   /** The first node: clock, views, receipts and logs. */

@@ -5,12 +5,21 @@
 // them (placeOrder), and after the interval meters what was delivered and sends EIP-712 readings
 // (submitReadings) and settles (settle; expireClearing past a deadline no clearing reached). The clearing
 // itself is the operator's (runOperator of @gridledger/evm). Transactions are signed locally with viem;
-// the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client).
+// the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client), and
+// the market's invariants are checked as the native driver checks them (invariants.ts, on the contracts:
+// evmInvariantTargets).
 
 import { randomBytes } from 'node:crypto';
 import { dollarsPerMWhToMicros, dollarsToMicros, GridledgerError, InputError } from '@gridledger/base';
-import { EvmMarketViews } from '@gridledger/client';
-import { commitmentHash, networkToJson, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { EvmMarketViews, MarketRpcClient } from '@gridledger/client';
+import {
+  commitmentHash,
+  type NetworkJson,
+  networkToJson,
+  READING_TYPES,
+  RENT_FUND_ADDRESS,
+  readingDomain,
+} from '@gridledger/energy';
 import {
   DEFAULT_TOLERANCES,
   type EvmAddresses,
@@ -33,7 +42,7 @@ import {
   type PublicClient,
 } from 'viem';
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts';
-import { sleep } from './chain.ts';
+import { ChainClient, sleep } from './chain.ts';
 import {
   type Cleared,
   type DeviceState,
@@ -42,6 +51,7 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
+import { type InvariantResults, type InvariantTargets, InvariantTracker } from './invariants.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
@@ -160,6 +170,38 @@ export function pacedForEvm(s: Scenario): Scenario {
   return withPacing(s, intervalS);
 }
 
+/**
+ * Where the invariant tracker reads an EVM deployment: its contracts, the network it registered and the
+ * upstream prices of its configuration.
+ */
+export function evmInvariantTargets(
+  c: EvmAddresses,
+  network: NetworkJson,
+  upstream: { importPriceMicrosPerMWh: bigint; exportPriceMicrosPerMWh: bigint },
+): InvariantTargets {
+  return {
+    cash: c.cash,
+    credits: c.credits,
+    promises: c.promises,
+    market: c.market,
+    meters: c.meters,
+    rentFund: RENT_FUND_ADDRESS,
+    marketAbi: MarketAbi as Abi,
+    metersAbi: MetersAbi as Abi,
+    network: async () => network,
+    tariffAt: async () => [upstream.importPriceMicrosPerMWh, upstream.exportPriceMicrosPerMWh] as const,
+  };
+}
+
+/** What {@link runScenarioOnEvm} returns: the intervals, and the invariants over the run. */
+export interface EvmRunResult {
+  intervals: IntervalReport[];
+  /** Each invariant and whether it held (the whole-chain ones are checked only when `intervals` were done). */
+  invariants: InvariantResults;
+  failures: string[];
+  stopped: 'done' | 'aborted';
+}
+
 /** Options of {@link runScenarioOnEvm}. */
 export interface EvmRunOptions {
   /** The EVM node's JSON-RPC URL. */
@@ -179,6 +221,8 @@ export interface EvmRunOptions {
   onEvent?: (event: SimEvent) => void;
   /** Poll period of the market clock, ms (default 500). */
   pollMs?: number;
+  /** Compare each clearing with the off-chain engine (default true). */
+  verifyClearing?: boolean;
 }
 
 /** One interval the devices ordered for, until it is reported. */
@@ -193,6 +237,8 @@ interface EvmIntervalRun {
   readingsAccepted: number;
   readingsRejected: number;
   settleTried: bigint;
+  /** The block the devices saw the interval cleared at (its PromiseSettled logs come later). */
+  clearedBlock?: bigint;
   /** Sealed bids: the commitments sent before the gate, revealed once it has passed. */
   commits?: EvmCommit[];
   revealed?: boolean;
@@ -320,10 +366,10 @@ async function gasFor(
 
 /**
  * Runs a scenario's devices against the market contracts until `intervals` are reported or the signal
- * aborts; returns the reports. The operator clears; this settles.
- * @example await runScenarioOnEvm({ rpcUrl, contracts, scenario, deployer, intervals: 1, onInterval: console.log });
+ * aborts; returns the reports and the market's invariants. The operator clears; this settles.
+ * @example const { intervals, invariants } = await runScenarioOnEvm({ rpcUrl, contracts, scenario, deployer, intervals: 1 });
  */
-export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport[]> {
+export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> {
   const signal = o.signal;
   const emit = (e: SimEvent) => {
     try {
@@ -454,6 +500,23 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
   ).length;
   if (failedApprovals > 0)
     throw new GridledgerError('E_SETUP', `setup: ${failedApprovals} approvals reverted`);
+
+  // ---- the invariants, read from the contracts as the native driver reads the modules ----
+  const invariantChain = new ChainClient([
+    new MarketRpcClient(o.rpcUrl, signal === undefined ? {} : { signal }, views),
+  ]);
+  const invariants = new InvariantTracker({
+    chain: invariantChain,
+    config: (await invariantChain.clock()).config,
+    devices,
+    knownAccounts: [deployer.address],
+    verifyClearing: o.verifyClearing ?? true,
+    targets: evmInvariantTargets(c, networkToJson(o.scenario.network), {
+      importPriceMicrosPerMWh: BigInt(cfg.upstream.importPriceMicrosPerMWh),
+      exportPriceMicrosPerMWh: BigInt(cfg.upstream.exportPriceMicrosPerMWh),
+    }),
+  });
+  await invariants.start();
 
   // ---- the loop ----
   const runs = new Map<bigint, EvmIntervalRun>();
@@ -634,6 +697,8 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     }
     run.cleared = cleared;
     run.lmps = iv.lmpMicrosPerMWh ?? {};
+    run.clearedBlock = await client.getBlockNumber();
+    for (const f of await invariants.checkCleared(run.k)) emit({ type: 'warning', message: f });
     const prices = Object.values(run.lmps).map((p) => Number(p) / 1e6);
     emit({
       type: 'cleared',
@@ -713,12 +778,21 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     });
   };
 
-  const report = (
+  const report = async (
     run: EvmIntervalRun,
     status: IntervalReport['status'],
     creditsWh: bigint,
     iv: Awaited<ReturnType<typeof views.interval>>,
   ) => {
+    const invariantFailures =
+      status === 'settled'
+        ? await invariants.checkSettled(run.k, {
+            cleared: run.cleared ?? new Map(),
+            creditsFromLog: creditsWh,
+            settledLogSeen: true,
+            fromBlock: run.clearedBlock ?? invariants.startBlock,
+          })
+        : [];
     const lmps = Object.fromEntries(
       Object.entries(iv.lmpMicrosPerMWh ?? {}).map(([b, p]) => [b, Number(p) / 1e6]),
     );
@@ -743,7 +817,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
       meteredDeliveredWh: 0,
       upstreamSoldWh: Number(iv.upstream.soldWh),
       upstreamBoughtWh: Number(iv.upstream.boughtWh),
-      invariantFailures: [],
+      invariantFailures,
     };
     reports.push(r);
     runs.delete(run.k);
@@ -784,7 +858,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
         // another event
       }
     }
-    report(run, 'settled', credits, await views.interval(run.k));
+    await report(run, 'settled', credits, await views.interval(run.k));
   };
 
   while (!signal?.aborted && !done()) {
@@ -816,7 +890,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
         const iv = await views.interval(run.k);
         if (iv.status === 'cleared') await readCleared(run);
         else if (iv.status === 'failed') {
-          report(run, 'failed', 0n, iv);
+          await report(run, 'failed', 0n, iv);
           continue;
         } else if (
           iv.status === 'open' &&
@@ -842,7 +916,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
             ],
             signal,
           );
-          report(run, 'failed', 0n, await views.interval(run.k));
+          await report(run, 'failed', 0n, await views.interval(run.k));
           continue;
         }
       }
@@ -855,5 +929,11 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<IntervalReport
     }
     await sleep(pollMs, signal);
   }
-  return reports;
+  // The whole-chain checks need a quiet chain: only when the intervals asked for are done.
+  const stopped = done() ? 'done' : 'aborted';
+  const final =
+    stopped === 'done'
+      ? await invariants.finish(reports.length > 0)
+      : { results: { ...invariants.ok }, failures: [...invariants.failures] };
+  return { intervals: reports, invariants: final.results, failures: final.failures, stopped };
 }

@@ -20,6 +20,8 @@
 // - noStrategyGains: no strategic participant of the scenario gained over its truthful twin (profit.ts;
 //   set by the driver at the end).
 // The whole-chain ones (cash, credit supply) are checked at the end, when the driver sends nothing more.
+// The same checks run on an EVM chain: `targets` names its contracts (evmInvariantTargets in evm-run.ts) and
+// the chain client's gl_* views come from them (MarketRpcClient over EvmMarketViews).
 import { dollarsPerMWhToMicros, msToMinutes } from '@gridledger/base';
 import {
   clearIntervalAc,
@@ -49,7 +51,7 @@ import {
 } from '@gridledger/execution';
 import { type ClearingResult, clearNetwork, settleClearing } from '@gridledger/market';
 import type { GlOrder } from '@gridledger/rpc';
-import { decodeEventLog, type Hex, toEventSelector } from 'viem';
+import { type Abi, decodeEventLog, type Hex, toEventSelector } from 'viem';
 import type { ChainClient } from './chain.ts';
 import type { Cleared } from './devices.ts';
 import type { SimDevice } from './population.ts';
@@ -81,6 +83,54 @@ const TRANSFER = ev('Transfer', ERC20_ABI);
 const topicOf = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 const addrTopic = (a: string) => `0x${a.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
 
+/** Where the tracker reads the market: the native modules, or an EVM deployment's contracts. */
+export interface InvariantTargets {
+  cash: Address;
+  credits: Address;
+  promises: Address;
+  market: Address;
+  meters: Address;
+  /** The published rent fund (a cash holder no key controls). */
+  rentFund: Address;
+  /** ABIs with `promiseOf` (market) and `readingOf` (meters). */
+  marketAbi: Abi;
+  metersAbi: Abi;
+  /** The registered network. */
+  network(): Promise<NetworkJson>;
+  /** The upstream's import and export prices for interval k, µ$/MWh. */
+  tariffAt(k: bigint): Promise<readonly [bigint, bigint]>;
+}
+
+/** The native chain's modules (fixed addresses; tariffs from the tariff module). */
+export function nativeTargets(chain: ChainClient): InvariantTargets {
+  return {
+    cash: CASH_ADDRESS,
+    credits: CREDITS_ADDRESS,
+    promises: PROMISES_ADDRESS,
+    market: MARKET_ADDRESS,
+    meters: METERS_ADDRESS,
+    rentFund: RENT_FUND_ADDRESS,
+    marketAbi: MARKET_ABI,
+    metersAbi: METERS_ABI,
+    network: async () =>
+      JSON.parse(
+        await chain.view<string>({
+          to: REGISTRY_ADDRESS,
+          abi: REGISTRY_ABI,
+          functionName: 'networkJson',
+          args: [],
+        }),
+      ) as NetworkJson,
+    tariffAt: async (k) =>
+      chain.view<readonly [bigint, bigint]>({
+        to: TARIFFS_ADDRESS,
+        abi: TARIFFS_ABI,
+        functionName: 'tariffAt',
+        args: [k],
+      }),
+  };
+}
+
 /** Checks invariants over RPC as intervals clear and settle. */
 export class InvariantTracker {
   readonly ok: Record<InvariantName, boolean> = Object.fromEntries(
@@ -104,10 +154,14 @@ export class InvariantTracker {
     devices: readonly SimDevice[];
     knownAccounts: readonly Address[];
     verifyClearing: boolean;
+    /** Default: the native modules ({@link nativeTargets}). */
+    targets?: InvariantTargets;
   };
+  readonly t: InvariantTargets;
 
   constructor(deps: InvariantTracker['deps']) {
     this.deps = deps;
+    this.t = deps.targets ?? nativeTargets(deps.chain);
     for (const d of deps.devices) {
       this.meterOf.set(d.account.address, d.meterId);
       if (d.fault === 'late') this.lateOwners.add(d.account.address);
@@ -128,10 +182,11 @@ export class InvariantTracker {
   async start(): Promise<void> {
     const c = this.deps.chain;
     this.startBlock = (await c.clock()).blockNumber;
+    const t = this.t;
     [this.cashStart, this.creditsStart, this.rentFundStart] = (await c.views<bigint>([
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-      { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [RENT_FUND_ADDRESS] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: t.credits, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.rentFund] },
     ])) as [bigint, bigint, bigint];
   }
 
@@ -167,14 +222,7 @@ export class InvariantTracker {
   async compareWithEngine(k: bigint, stored: Record<string, string>): Promise<string[]> {
     const c = this.deps.chain;
     const cfg = this.deps.config;
-    this.network ??= JSON.parse(
-      await c.view<string>({
-        to: REGISTRY_ADDRESS,
-        abi: REGISTRY_ABI,
-        functionName: 'networkJson',
-        args: [],
-      }),
-    ) as NetworkJson;
+    this.network ??= await this.t.network();
     const grid = await c.main.gridState();
     const limits = new Map(
       (grid?.branches ?? []).filter((b) => b.overridden).map((b) => [b.index, b.limitMw]),
@@ -190,9 +238,7 @@ export class InvariantTracker {
     const _up = cfg.upstream;
     // The upstream bid is not capped by its cash (what it cannot pay is its debt); its prices are the
     // tariff in force for the interval.
-    const [tariff] = (await c.views<readonly [bigint, bigint]>([
-      { to: TARIFFS_ADDRESS, abi: TARIFFS_ABI, functionName: 'tariffAt', args: [k] },
-    ])) as [readonly [bigint, bigint]];
+    const tariff = await this.t.tariffAt(k);
     const orders = engineOrdersOf(
       rows.map((o) => ({
         id: BigInt(o.id),
@@ -280,14 +326,15 @@ export class InvariantTracker {
       energyWh: bigint;
       seller: Address;
       sellerBus: bigint;
-    }>(ids.map((id) => ({ to: MARKET_ADDRESS, abi: MARKET_ABI, functionName: 'promiseOf', args: [id] })));
+    }>(
+      ids.map((id) => ({ to: this.t.market, abi: this.t.marketAbi, functionName: 'promiseOf', args: [id] })),
+    );
     const owners = await c.views<Address>(
-      ids.map((id) => ({ to: PROMISES_ADDRESS, abi: ERC721_ABI, functionName: 'ownerOf', args: [id] })),
+      ids.map((id) => ({ to: this.t.promises, abi: ERC721_ABI, functionName: 'ownerOf', args: [id] })),
       true,
     );
     const head = (await c.clock()).blockNumber;
-    const logs =
-      ids.length === 0 ? [] : await c.logs(MARKET_ADDRESS, [PROMISE_SETTLED], info.fromBlock, head);
+    const logs = ids.length === 0 ? [] : await c.logs(this.t.market, [PROMISE_SETTLED], info.fromBlock, head);
     const settledCount = new Map<bigint, number>();
     for (const l of logs) {
       const id = BigInt(l.topics[1]!);
@@ -338,8 +385,8 @@ export class InvariantTracker {
     }
     const readings = await c.views<readonly [boolean, bigint, bigint]>(
       parties.map((p) => ({
-        to: METERS_ADDRESS,
-        abi: METERS_ABI,
+        to: this.t.meters,
+        abi: this.t.metersAbi,
         functionName: 'readingOf',
         args: [this.meterOf.get(p.owner)!, k],
       })),
@@ -379,16 +426,17 @@ export class InvariantTracker {
   async finish(any: boolean): Promise<{ results: InvariantResults; failures: string[] }> {
     const c = this.deps.chain;
     const head = (await c.clock()).blockNumber;
+    const t = this.t;
     const [cash, credits, marketCash, rentFund] = (await c.views<bigint>([
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-      { to: CREDITS_ADDRESS, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [MARKET_ADDRESS] },
-      { to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [RENT_FUND_ADDRESS] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: t.credits, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.market] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.rentFund] },
     ])) as [bigint, bigint, bigint, bigint];
     if (rentFund - this.rentFundStart !== this.rentRecorded)
       this.fail(
         'rentAccountedFor',
-        `the rent fund ${RENT_FUND_ADDRESS} grew by ${rentFund - this.rentFundStart} µ$ over the run, the intervals cleared in it recorded ${this.rentRecorded} µ$ of congestion rent`,
+        `the rent fund ${t.rentFund} grew by ${rentFund - this.rentFundStart} µ$ over the run, the intervals cleared in it recorded ${this.rentRecorded} µ$ of congestion rent`,
       );
     if (any && credits - this.creditsStart !== this.expectedCredits) {
       this.fail(
@@ -397,8 +445,8 @@ export class InvariantTracker {
       );
     }
     // Cash supply: only the issuer's mints and burns change it.
-    const mints = await c.logs(CASH_ADDRESS, [TRANSFER, addrTopic(ZERO)], this.startBlock + 1n, head);
-    const burns = await c.logs(CASH_ADDRESS, [TRANSFER, null, addrTopic(ZERO)], this.startBlock + 1n, head);
+    const mints = await c.logs(t.cash, [TRANSFER, addrTopic(ZERO)], this.startBlock + 1n, head);
+    const burns = await c.logs(t.cash, [TRANSFER, null, addrTopic(ZERO)], this.startBlock + 1n, head);
     const amount = (l: { topics: Hex[]; data: Hex }) =>
       (
         decodeEventLog({ abi: ERC20_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data }).args as {
@@ -415,16 +463,16 @@ export class InvariantTracker {
     const holders = new Set<string>([
       ...this.deps.knownAccounts.map((a) => a.toLowerCase()),
       ...this.deps.devices.map((d) => d.account.address),
-      MARKET_ADDRESS,
+      t.market.toLowerCase(),
     ]);
-    for (const l of await c.logs(CASH_ADDRESS, [TRANSFER], this.startBlock + 1n, head)) {
+    for (const l of await c.logs(t.cash, [TRANSFER], this.startBlock + 1n, head)) {
       holders.add(`0x${l.topics[2]!.slice(26)}`);
       holders.add(`0x${l.topics[1]!.slice(26)}`);
     }
     holders.delete(ZERO);
     const list = [...holders] as Address[];
     const bal = await c.views<bigint>(
-      list.map((a) => ({ to: CASH_ADDRESS, abi: ERC20_ABI, functionName: 'balanceOf', args: [a] })),
+      list.map((a) => ({ to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [a] })),
     );
     const sum = bal.reduce((a: bigint, b) => a + (b ?? 0n), 0n);
     if (sum !== cash)

@@ -281,7 +281,11 @@ export async function startOnEvm(
         scenario,
         deployer,
         signal: ac.signal,
-        onInterval: (r) => log(intervalLine(r)),
+        onInterval: (r) => {
+          log(intervalLine(r));
+          // The market's invariants, checked on the contracts as the native simulator checks the modules.
+          for (const f of r.invariantFailures) log(`simulator: invariant broken: ${f}`);
+        },
         onEvent: (e) => {
           if (e.type === 'setup') log(`simulator: setup ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
           else if (e.type === 'warning') log(`simulator: ${e.message}`);
