@@ -102,7 +102,7 @@ export interface InvariantTargets {
 }
 
 /** The native chain's modules (fixed addresses; tariffs from the tariff module). */
-export function nativeTargets(chain: ChainClient): InvariantTargets {
+function nativeTargets(chain: ChainClient): InvariantTargets {
   return {
     cash: CASH_ADDRESS,
     credits: CREDITS_ADDRESS,
