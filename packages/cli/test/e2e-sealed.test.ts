@@ -48,7 +48,7 @@ const KWH = 1_000n;
 const L = 300_000n; // 5-minute intervals (market time)
 const SCALE = 20n; // an interval every 15 s of wall time
 const GATE_LEAD = 2n * L; // commitments until 30 s (wall) before the interval
-const REVEAL = 2n * L; // reveals for 30 s (wall) after the gate
+const REVEAL = L; // reveals for 15 s (wall) after the gate (they take 1-2 s at load 10)
 
 /** Two buses joined by an unlimited line: a copper plate. */
 const NETWORK = twoBusNetwork('copper plate');
@@ -173,8 +173,13 @@ async function intervalWithTime(wallMs: bigint): Promise<bigint> {
  * runs (the second interval's commitment, then `order place`) and four commitments by hand.
  */
 let cliMs = 0n;
-const headroomMs = () => (cliMs * 4n + 20_000n > 45_000n ? cliMs * 4n + 20_000n : 45_000n);
+const headroomMs = () => (cliMs * 4n + 20_000n > 25_000n ? cliMs * 4n + 20_000n : 25_000n);
 const cleared = (k: bigint) => async () => BigInt((await market()).clearNext) > k;
+/** Prints how much wall time was left before market time `ms` (how tight the windows are on this machine). */
+async function reportSlack(what: string, ms: bigint): Promise<void> {
+  const left = Number(ms - BigInt((await market()).marketTimeMs)) / Number(SCALE) / 1000;
+  process.stderr.write(`e2e-sealed: ${left.toFixed(1)} s of wall time left before ${what}\n`);
+}
 
 const step = (energyWh: bigint, usd: bigint) => ({ energyWh, priceMicrosPerMWh: usd * USD });
 
@@ -240,7 +245,7 @@ const revealByHand = (who: PrivateKeyAccount, c: Awaited<ReturnType<typeof commi
 
 describe('sealed bids and fair clearing on a 4-validator testnet', () => {
   it('seals the book until the gate, refuses dust, shares a tie pro rata, prices a copper plate at the midpoint', async () => {
-    // Two intervals side by side, their gates 15 s of wall time apart. Interval K: two tied sellers
+    // Two intervals side by side, their gates 15 s of wall time apart (K2's gate when K's reveals close). Interval K: two tied sellers
     // (3 kWh at 30 $/MWh each, bus 2) and a buyer of 4 kWh at 40 (bus 1); seller A orders through
     // `gridledger order place` (commit, wait for the gate, reveal), the others commit and reveal by
     // hand. Interval K2 = K + 1: the seller commits with `order place --no-reveal` and reveals with
@@ -304,6 +309,7 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
         `${(err as Error).message}: gl_orders ${JSON.stringify(await glOrders(K))}, K ${K}, market time ${(await market()).marketTimeMs}; CLI: ${run?.code} ${run?.stderr}`,
       );
     }
+    await reportSlack(`the gate of ${K}`, gate(K));
     const opBefore = await cash(acct('grid-operator').address);
     const daveBefore = await cash(dave.address);
     expect(BigInt((await market()).marketTimeMs)).toBeLessThan(gate(K));
@@ -333,6 +339,7 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
     );
     expect((await revealByHand(dave, dust)).reason).toContain('step 1: energyWh must be in 1000..');
     const placed = await sellA;
+    await reportSlack(`the end of ${K}'s reveal window`, gate(K) + REVEAL);
     expect(placed.code, placed.stderr).toBe(0);
     expect(placed.stderr).toContain(`waiting for the gate of interval ${K}`);
     const a = JSON.parse(placed.stdout);
@@ -349,6 +356,7 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
       commitment: null,
     });
     expect(await revealByHand(carol, buy2)).toEqual({ ok: true, reason: undefined });
+    await reportSlack(`the end of ${K2}'s reveal window`, gate(K2) + REVEAL);
 
     // Interval K clears when its reveal window closes.
     await waitFor(`interval ${K} to clear`, cleared(K));
