@@ -4,7 +4,8 @@
 // root after the clearing block is bit-equal, and so are the prices each serves (gl_prices, gl_interval):
 // the AC solve is a pure function of the block's input. The prices rise along the feeder (losses).
 // Each participant has a meter; after the interval ends the grid operator's head-end submits their
-// readings, the interval settles at once (every meter reported), and every validator serves the same
+// readings (and nothing metered for the empty intervals before it, which settle first), the interval
+// settles at once (every meter reported), well before its deadline, and every validator serves the same
 // real-time prices, computed with the AC model on the metered injections (rising along the feeder too),
 // and the same digital-twin flows (the AC power flow of the metered injections, gl_gridState actualFlowW).
 import { readFileSync } from 'node:fs';
@@ -155,24 +156,27 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
           1_000_000n,
         ]),
       ).toBe('success');
-    // The interval to trade: far enough ahead for the orders (20 s of wall time).
+    // The interval to trade: far enough ahead for the orders (15 s of wall time; they go in at once).
     const open = BigInt((await net.rpc(0, 'gl_marketConfig')).openInterval);
-    const K = open + 4n;
+    const K = open + 3n;
     const orders: [string, number, bigint, bigint][] = [
       ['participant-1', 0, 50_000n, 180n * USD], // buy 0.6 MW at bus 18 over 5 minutes
       ['participant-2', 0, 33_000n, 180n * USD], // buy 0.4 MW at bus 2
       ['participant-3', 1, 25_000n, 20n * USD], // sell 0.3 MW at bus 33
     ];
     const before = BigInt((await net.rpc(0, 'gl_status')).height);
-    for (const [name, side, energyWh, priceMicrosPerMWh] of orders)
-      expect(
-        await send(acct(name), MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
-          K,
-          buses[name]!,
-          side,
-          [{ energyWh, priceMicrosPerMWh }],
-        ]),
-      ).toBe('success');
+    expect(
+      await Promise.all(
+        orders.map(([name, side, energyWh, priceMicrosPerMWh]) =>
+          send(acct(name), MARKET_ADDRESS, MARKET_ABI, 'placeOrder', [
+            K,
+            buses[name]!,
+            side,
+            [{ energyWh, priceMicrosPerMWh }],
+          ]),
+        ),
+      ),
+    ).toEqual(['success', 'success', 'success']);
     // Wait for the clearing on validator 0, then for every validator to be two blocks past it.
     const t0 = Date.now();
     let status = 'open';
@@ -223,7 +227,17 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
       if (Date.now() - t1 > 120_000) throw new Error(`interval ${K} did not end`);
       await sleep(300);
     }
+    // Intervals settle in order: the empty intervals before K that cleared with the meters registered
+    // would hold K's settlement until their own deadlines (20 intervals), so the head-end reports them
+    // too (nothing metered), and K settles as soon as its readings are in.
+    const earlier: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }[] = [];
+    for (let j = 0n; j < K; j++) {
+      const iv = await net.rpc(0, 'gl_interval', [j.toString()]);
+      for (let m = 1n; m <= BigInt(iv.expectedReadings) && iv.status === 'cleared'; m++)
+        earlier.push({ meter: m, interval: j, importedWh: 0n, exportedWh: 0n });
+    }
     const readings = [
+      ...earlier,
       { meter: 1n, interval: K, importedWh: 58_333n, exportedWh: 0n },
       { meter: 2n, interval: K, importedWh: 33_000n, exportedWh: 0n },
       { meter: 3n, interval: K, importedWh: 0n, exportedWh: 25_000n },
@@ -242,6 +256,8 @@ describe('AC-priced clearing on a 4-validator testnet', () => {
       await sleep(300);
       st = (await net.rpc(0, 'gl_interval', [K.toString()])).status;
     }
+    // Settled on its readings, not at its deadline (K's end + 20 intervals).
+    expect(BigInt((await net.rpc(0, 'gl_marketConfig')).marketTimeMs)).toBeLessThan(endMs + 20n * L);
     const tip2 = BigInt((await net.rpc(0, 'gl_status')).height);
     await net.waitHeight(ALL, tip2 + 1n, 120_000);
     const roots2 = await Promise.all(

@@ -1,7 +1,7 @@
 // Fair clearing on a real 4-validator testnet (separate `gridledger node` processes, the node test
 // harness), with sealed bids as `gridledger init --dev` configures them (1 kWh minimum step, commit
 // before the gate, reveal in a window after it; docs/market-rules.md §6b) on a copper-plate two-bus
-// network, a 5-minute interval every 30 s of wall time. One participant orders through `gridledger order
+// network, a 5-minute interval every 15 s of wall time. One participant orders through `gridledger order
 // place` (commit, wait for the gate, reveal; later `--no-reveal`, then `order reveal`), the others commit
 // and reveal with viem. Checked: the book is sealed until the gate (gl_orders shows commitments only,
 // the state has no order, placeOrder is refused) and no commitment is taken after it; an order below
@@ -46,9 +46,9 @@ const CHAIN_ID = 5_100_002n;
 const USD = 1_000_000n;
 const KWH = 1_000n;
 const L = 300_000n; // 5-minute intervals (market time)
-const SCALE = 10n; // an interval every 30 s of wall time
-const GATE_LEAD = 2n * L; // commitments until 60 s (wall) before the interval
-const REVEAL = L; // reveals for 30 s (wall) after the gate
+const SCALE = 20n; // an interval every 15 s of wall time
+const GATE_LEAD = 2n * L; // commitments until 30 s (wall) before the interval
+const REVEAL = L; // reveals for 15 s (wall) after the gate (they take 1-2 s at load 10)
 
 /** Two buses joined by an unlimited line: a copper plate. */
 const NETWORK = twoBusNetwork('copper plate');
@@ -168,10 +168,18 @@ async function intervalWithTime(wallMs: bigint): Promise<bigint> {
   while (gate(k) - now < wallMs * SCALE) k++;
   return k;
 }
-/** How long one CLI run takes here now (measured first), and the wall time before a gate to leave. */
+/**
+ * How long one CLI run takes here now (measured first), and the wall time before a gate to leave: two CLI
+ * runs (the second interval's commitment, then `order place`) and four commitments by hand.
+ */
 let cliMs = 0n;
-const headroomMs = () => (cliMs * 3n + 20_000n > 45_000n ? cliMs * 3n + 20_000n : 45_000n);
+const headroomMs = () => (cliMs * 4n + 20_000n > 25_000n ? cliMs * 4n + 20_000n : 25_000n);
 const cleared = (k: bigint) => async () => BigInt((await market()).clearNext) > k;
+/** Prints how much wall time was left before market time `ms` (how tight the windows are on this machine). */
+async function reportSlack(what: string, ms: bigint): Promise<void> {
+  const left = Number(ms - BigInt((await market()).marketTimeMs)) / Number(SCALE) / 1000;
+  process.stderr.write(`e2e-sealed: ${left.toFixed(1)} s of wall time left before ${what}\n`);
+}
 
 const step = (energyWh: bigint, usd: bigint) => ({ energyWh, priceMicrosPerMWh: usd * USD });
 
@@ -237,10 +245,38 @@ const revealByHand = (who: PrivateKeyAccount, c: Awaited<ReturnType<typeof commi
 
 describe('sealed bids and fair clearing on a 4-validator testnet', () => {
   it('seals the book until the gate, refuses dust, shares a tie pro rata, prices a copper plate at the midpoint', async () => {
-    // Interval K: two tied sellers (3 kWh at 30 $/MWh each, bus 2) and a buyer of 4 kWh at 40 (bus 1).
-    // Seller A orders through `gridledger order place` (commit, wait for the gate, reveal); the others
-    // commit and reveal by hand.
+    // Two intervals side by side, their gates 15 s of wall time apart (K2's gate when K's reveals close). Interval K: two tied sellers
+    // (3 kWh at 30 $/MWh each, bus 2) and a buyer of 4 kWh at 40 (bus 1); seller A orders through
+    // `gridledger order place` (commit, wait for the gate, reveal), the others commit and reveal by
+    // hand. Interval K2 = K + 1: the seller commits with `order place --no-reveal` and reveals with
+    // `order reveal`; a 4 kWh seller at 30 (bus 2) and a 4 kWh buyer at 40 (bus 1) clear fully: the
+    // copper plate prices both buses at the midpoint 35 of the range [30, 40]. Seller A's CLI runs go
+    // one after another (one account, one nonce sequence): K2's commitment first, then K's order.
     const K = await intervalWithTime(headroomMs());
+    const K2 = K + 1n;
+    const s2 = await cli([
+      'order',
+      'place',
+      ...flags('participant-1'),
+      '--interval',
+      String(K2),
+      '--bus',
+      '2',
+      '--side',
+      'sell',
+      '--step',
+      '4000@30',
+      '--no-reveal',
+    ]);
+    expect(s2.code, s2.stderr).toBe(0);
+    const c2 = JSON.parse(s2.stdout);
+    expect(c2.id).toBe(null);
+    expect(s2.stderr).toContain(`reveal it after the gate with: gridledger order reveal ${c2.commitment.id}`);
+    const stored = JSON.parse(readFileSync(join(work, '.gridledger', 'sealed-orders.json'), 'utf8'));
+    expect(stored.orders.find((o: { commitId?: string }) => o.commitId === c2.commitment.id)).toMatchObject({
+      interval: String(K2),
+      side: 1,
+    });
     const sellA = cli([
       'order',
       'place',
@@ -257,6 +293,7 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
     const [bob, carol, dave] = [acct('participant-2'), acct('participant-3'), acct('participant-4')];
     const sellB = await commitByHand(bob, K, 2n, 1, [step(3n * KWH, 30n)], USD);
     const buy = await commitByHand(carol, K, 1n, 0, [step(4n * KWH, 40n)], USD);
+    const buy2 = await commitByHand(carol, K2, 1n, 0, [step(4n * KWH, 40n)], USD);
     // Below the minimum step: committed (a hash says nothing), refused by the chain at its reveal.
     const dust = await commitByHand(dave, K, 1n, 0, [step(999n, 90n)], 10n * USD);
     // A bid in the clear is refused: the market takes commitments only.
@@ -272,12 +309,14 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
         `${(err as Error).message}: gl_orders ${JSON.stringify(await glOrders(K))}, K ${K}, market time ${(await market()).marketTimeMs}; CLI: ${run?.code} ${run?.stderr}`,
       );
     }
+    await reportSlack(`the gate of ${K}`, gate(K));
     const opBefore = await cash(acct('grid-operator').address);
     const daveBefore = await cash(dave.address);
     expect(BigInt((await market()).marketTimeMs)).toBeLessThan(gate(K));
     const sealed = await glOrders(K);
     expect(sealed.every((o) => o.kind === 'commitment' && o.steps === undefined)).toBe(true);
     expect(sealed.map((o) => o.status)).toEqual(['committed', 'committed', 'committed', 'committed']);
+    expect((await glOrders(K2)).map((o) => o.status)).toEqual(['committed', 'committed']);
     expect(
       await pub.readContract({
         address: MARKET_ADDRESS,
@@ -300,14 +339,30 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
     );
     expect((await revealByHand(dave, dust)).reason).toContain('step 1: energyWh must be in 1000..');
     const placed = await sellA;
+    await reportSlack(`the end of ${K}'s reveal window`, gate(K) + REVEAL);
     expect(placed.code, placed.stderr).toBe(0);
     expect(placed.stderr).toContain(`waiting for the gate of interval ${K}`);
     const a = JSON.parse(placed.stdout);
     // Sell collateral at the price cap plus the penalty band δ (docs/market-rules.md §10a).
     expect(a.commitment.deposit).toBe(String((3n * KWH * (200n + 5n) * USD) / 1_000_000n));
     expect(a.escrow).toBe(a.commitment.deposit);
-    // Interval K clears when the reveal window closes.
+
+    // K2's reveals, while K's window is still open: `order reveal` waits for K2's gate.
+    const revealed = await cli(['order', 'reveal', c2.commitment.id, ...flags('participant-1')]);
+    expect(revealed.code, revealed.stderr).toBe(0);
+    expect(JSON.parse(revealed.stdout)).toMatchObject({
+      interval: String(K2),
+      side: 'sell',
+      commitment: null,
+    });
+    expect(await revealByHand(carol, buy2)).toEqual({ ok: true, reason: undefined });
+    await reportSlack(`the end of ${K2}'s reveal window`, gate(K2) + REVEAL);
+
+    // Interval K clears when its reveal window closes.
     await waitFor(`interval ${K} to clear`, cleared(K));
+    // The unrevealed dust commitment forfeited 10 % of its 10 $ to the grid operator.
+    expect(await cash(dave.address)).toBe(daveBefore + 9n * USD);
+    expect((await cash(acct('grid-operator').address)) - opBefore).toBe(USD);
     const orders = await glOrders(K);
     expect(orders.map((o) => o.kind)).toEqual(['order', 'order', 'order']);
     // Tied sellers share the 4 kWh pro rata; the sellers' partly cleared step pins the price at 30.
@@ -332,46 +387,8 @@ describe('sealed bids and fair clearing on a 4-validator testnet', () => {
     ]);
     expect([refused.code, refused.stdout]).toEqual([1, '']);
     expect(refused.stderr).toContain("999 Wh is below the market's minimum step of 1000 Wh");
-    // The unrevealed dust commitment forfeited 10 % of its 10 $ to the grid operator.
-    expect(await cash(dave.address)).toBe(daveBefore + 9n * USD);
-    expect((await cash(acct('grid-operator').address)) - opBefore).toBe(USD);
 
-    // A later interval: the seller commits with `order place --no-reveal` and reveals with `order
-    // reveal`; a 4 kWh seller at 30 (bus 2) and a 4 kWh buyer at 40 (bus 1) clear fully: the copper
-    // plate prices both buses at the midpoint 35 of the range [30, 40].
-    const K2 = await intervalWithTime(headroomMs());
-    const s2 = await cli([
-      'order',
-      'place',
-      ...flags('participant-1'),
-      '--interval',
-      String(K2),
-      '--bus',
-      '2',
-      '--side',
-      'sell',
-      '--step',
-      '4000@30',
-      '--no-reveal',
-    ]);
-    expect(s2.code, s2.stderr).toBe(0);
-    const c2 = JSON.parse(s2.stdout);
-    expect(c2.id).toBe(null);
-    expect(s2.stderr).toContain(`reveal it after the gate with: gridledger order reveal ${c2.commitment.id}`);
-    const stored = JSON.parse(readFileSync(join(work, '.gridledger', 'sealed-orders.json'), 'utf8'));
-    expect(stored.orders.find((o: { commitId?: string }) => o.commitId === c2.commitment.id)).toMatchObject({
-      interval: String(K2),
-      side: 1,
-    });
-    const buy2 = await commitByHand(carol, K2, 1n, 0, [step(4n * KWH, 40n)], USD);
-    const revealed = await cli(['order', 'reveal', c2.commitment.id, ...flags('participant-1')]);
-    expect(revealed.code, revealed.stderr).toBe(0);
-    expect(JSON.parse(revealed.stdout)).toMatchObject({
-      interval: String(K2),
-      side: 'sell',
-      commitment: null,
-    });
-    expect(await revealByHand(carol, buy2)).toEqual({ ok: true, reason: undefined });
+    // Interval K2 clears at the end of its own reveal window.
     await waitFor(`interval ${K2} to clear`, cleared(K2));
     const prices = await net.rpc(0, 'gl_prices', [K2.toString(), K2.toString()]);
     expect(prices.map((p: { lmpMicrosPerMWh: string }) => p.lmpMicrosPerMWh)).toEqual(

@@ -369,33 +369,36 @@ describe('ClearingVerifier on anvil', () => {
       }),
     );
     const out = join(dir, 'addresses.json');
-    // Bad input first: AC pricing, a missing key file, a missing contracts file.
+    // Bad input first (the three at once: each is refused before it sends anything): AC pricing, a
+    // missing key file, a missing contracts file.
     writeFileSync(join(dir, 'ac.json'), JSON.stringify({ pricing: 'ac' }));
-    const ac = await cli([
-      'deploy',
-      '--rpc',
-      anvil.url,
-      '--key-file',
-      keyFile(5),
-      '--config',
-      join(dir, 'ac.json'),
-      '--out',
-      out,
+    const [ac, noKey, noContracts] = await Promise.all([
+      cli([
+        'deploy',
+        '--rpc',
+        anvil.url,
+        '--key-file',
+        keyFile(5),
+        '--config',
+        join(dir, 'ac.json'),
+        '--out',
+        out,
+      ]),
+      cli(['deploy', '--rpc', anvil.url, '--key-file', join(dir, 'none.key')]),
+      cli([
+        'operator',
+        '--rpc',
+        anvil.url,
+        '--contracts',
+        join(dir, 'none.json'),
+        '--key-file',
+        keyFile(6),
+        '--once',
+      ]),
     ]);
     expect(ac.code).not.toBe(0);
     expect(ac.stderr).toMatch(/pricing: only "dc"/);
-    const noKey = await cli(['deploy', '--rpc', anvil.url, '--key-file', join(dir, 'none.key')]);
     expect(noKey.stderr).toMatch(/does not exist/);
-    const noContracts = await cli([
-      'operator',
-      '--rpc',
-      anvil.url,
-      '--contracts',
-      join(dir, 'none.json'),
-      '--key-file',
-      keyFile(6),
-      '--once',
-    ]);
     expect(noContracts.code).not.toBe(0);
     expect(noContracts.stderr).toMatch(/run gridledger deploy first/);
 
@@ -444,9 +447,14 @@ describe('ClearingVerifier on anvil', () => {
         side,
         [{ energyWh: wh, priceMicrosPerMWh: price * MWH }],
       ]);
-    await place(seller, 2n, 1, 6n * MWH, 15n);
-    await place(buyer, 9n, 0, 6n * MWH, 95n);
-    await place(buyer, 5n, 0, 500_000n, 70n);
+    // The seller's order beside the buyer's two (one after the other: one account, one nonce sequence).
+    await Promise.all([
+      place(seller, 2n, 1, 6n * MWH, 15n),
+      (async () => {
+        await place(buyer, 9n, 0, 6n * MWH, 95n);
+        await place(buyer, 5n, 0, 500_000n, 70n);
+      })(),
+    ]);
     const gate = k * INTERVAL_MS - 60_000n;
     await mine((gate - (await nowMs())) / 1000n + 1n);
     const op = await cli([
