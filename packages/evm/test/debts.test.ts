@@ -7,10 +7,29 @@
 // The events are decoded with the native DEBTS_ABI (same names, fields, indexing). A market with the
 // second settlement on its own anvil (as realtime.test.ts).
 
-import { bandPrices, DEBTS_ABI, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
-import { type Abi, type Address, parseEventLogs } from 'viem';
+import {
+  bandPrices,
+  commitmentHash,
+  DEBTS_ABI,
+  deviationAmount,
+  MARKET_ABI,
+  READING_TYPES,
+  readingDomain,
+} from '@gridledger/energy';
+import {
+  type Abi,
+  type AbiEvent,
+  type AbiFunction,
+  type Address,
+  keccak256,
+  parseEventLogs,
+  toEventSignature,
+  toFunctionSignature,
+  toHex,
+} from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MarketAbi } from '../src/generated/Market.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
@@ -46,28 +65,31 @@ let w: World;
 let rt: RealtimeContracts;
 let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld({ realtime: REALTIME });
-  rt = w.realtime!;
-  // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
-  await send(
-    w,
-    w.operator,
-    registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
-  );
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+/** A market with the second settlement (and `sealed` bids when given); carol: a meter at bus 2, no orders. */
+function withWorld(sealed?: { revealWindowMs: bigint; forfeitBps: number }) {
+  beforeAll(async () => {
+    w = await setUpWorld({ realtime: REALTIME, ...(sealed === undefined ? {} : { sealed }) });
+    rt = w.realtime!;
+    // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
+    await send(
+      w,
+      w.operator,
+      registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
+    );
+    snapshot = await rpc<string>(w, 'evm_snapshot');
+  });
+  afterAll(async () => {
+    await w?.anvil.close();
+  });
+  beforeEach(async () => {
+    expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
+    snapshot = await rpc<string>(w, 'evm_snapshot');
+  });
+}
 
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
+const REVEAL_WINDOW_MS = 30_000n;
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+type Step = ReturnType<typeof step>;
 const cashCall = (functionName: string, args: readonly unknown[]): Call => ({
   address: w.addresses.cash,
   abi: TestStablecoinAbi as Abi,
@@ -146,6 +168,32 @@ const ledgerProbe = () => async () => ({
 });
 
 describe('the debt ledger on the contracts', () => {
+  withWorld();
+
+  it("has the native module's debt functions and events (signatures, names, returns, indexing)", () => {
+    const fn = (abi: Abi, name: string) =>
+      abi.find((x): x is AbiFunction => x.type === 'function' && x.name === name);
+    const ev = (abi: Abi, name: string) =>
+      abi.find((x): x is AbiEvent => x.type === 'event' && x.name === name);
+    for (const name of ['payDebts', 'debtOf']) {
+      const [e, n] = [fn(MarketAbi as Abi, name), fn(MARKET_ABI as Abi, name)];
+      expect(e && toFunctionSignature(e), name).toBe(n && toFunctionSignature(n));
+      expect(
+        e?.outputs.map((o) => [o.name, o.type]),
+        name,
+      ).toEqual(n?.outputs.map((o) => [o.name, o.type]));
+      expect(e?.stateMutability, name).toBe(n?.stateMutability);
+    }
+    for (const name of ['DebtRecorded', 'DebtPaid']) {
+      const [e, n] = [ev(MarketAbi as Abi, name), ev(DEBTS_ABI as Abi, name)];
+      expect(e && toEventSignature(e), name).toBe(n && toEventSignature(n));
+      expect(
+        e?.inputs.map((i) => [i.name, i.indexed === true]),
+        name,
+      ).toEqual(n?.inputs.map((i) => [i.name, i.indexed === true]));
+    }
+  });
+
   it('a buyer that revokes its allowance before settlement owes its charge, is refused orders until it pays, and its receipts are netted', async () => {
     const k = w.k0;
     await clearForward(k);
@@ -328,5 +376,64 @@ describe('the debt ledger on the contracts', () => {
     ]);
     expect(await claimsOf(op)).toEqual([[w.alice.address], [a - 5_000n]]);
     expect(await debtOf(w.alice.address)).toEqual([0n, a - 5_000n]);
+  });
+});
+
+describe('the debt ledger with sealed bids', () => {
+  withWorld({ revealWindowMs: REVEAL_WINDOW_MS, forfeitBps: 1000 });
+  const gateOf = (k: bigint) => k * INTERVAL_MS - GATE_LEAD_MS;
+  const sealed = (who: PrivateKeyAccount, k: bigint, bus: bigint, side: number, steps: Step[]) => {
+    const salt = keccak256(toHex(`salt ${who.address} ${k}`));
+    return {
+      who,
+      k,
+      bus,
+      side,
+      steps,
+      salt,
+      hash: commitmentHash({ owner: who.address, interval: k, bus, side, steps, salt }),
+    };
+  };
+  type Sealed = ReturnType<typeof sealed>;
+  const commit = (x: Sealed) => market(w, 'commitOrder', [x.k, x.hash, 20_000_000n]);
+  const reveal = (id: bigint, x: Sealed) => market(w, 'revealOrder', [id, x.bus, x.side, x.steps, x.salt]);
+
+  it('a defaulter is refused commitOrder (EVM addition) and the reveal of a commitment made before (as native)', async () => {
+    const k = w.k0;
+    await send(w, w.alice, commit(sealed(w.alice, k, 2n, 0, [step(25_000n, 80_000_000n)])));
+    await send(w, w.bob, commit(sealed(w.bob, k, 3n, 1, [step(25_000n, 30_000_000n)])));
+    // alice also commits to a bid of k + 2 while she is not in default
+    const later = sealed(w.alice, k + 2n, 2n, 0, [step(1_000n, 80_000_000n)]);
+    await send(w, w.alice, commit(later));
+    await mineAt(w, gateOf(k));
+    await send(w, w.alice, reveal(1n, sealed(w.alice, k, 2n, 0, [step(25_000n, 80_000_000n)])));
+    await send(w, w.bob, reveal(2n, sealed(w.bob, k, 3n, 1, [step(25_000n, 30_000_000n)])));
+    await mineAt(w, gateOf(k) + REVEAL_WINDOW_MS);
+    const op = await w.clients(w.operator);
+    expect(
+      (await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k))?.orders,
+    ).toBe(2);
+    // alice consumes 20,000 Wh beyond her purchase with her allowance revoked: her debt
+    await approve(w.alice, 0n);
+    await meterAndPrice(k, { alice: [45_000n, 0n], bob: [0n, 25_000n], carol: [0n, 0n] });
+    await send(w, w.carol, market(w, 'settle', [k]));
+    const [debt] = await debtOf(w.alice.address);
+    expect(debt).toBe(-(await nativeAmount(k, 2n, -20_000n)));
+    await approve(w.alice, 2n ** 256n - 1n);
+    const inDefault = `market: ${w.alice.address.toLowerCase()} is in default, owing ${debt} µ$: pay it with payDebts() first`;
+    const probe = ledgerProbe();
+    await expectRevert(
+      w,
+      w.alice,
+      commit(sealed(w.alice, k + 3n, 2n, 0, [step(1_000n, 1n)])),
+      inDefault,
+      probe,
+    );
+    await mineAt(w, gateOf(k + 2n));
+    await expectRevert(w, w.alice, reveal(3n, later), inDefault, probe);
+    // paid: the reveal goes through
+    await send(w, w.alice, market(w, 'payDebts', []));
+    await send(w, w.alice, reveal(3n, later));
+    expect(await read(w, market(w, 'openOrders', [k + 2n]))).toHaveLength(1);
   });
 });
