@@ -48,6 +48,7 @@ import {
   registry,
   revertReason,
   rpc,
+  SETTLEMENT_DELAY_MS,
   send,
   setUpWorld,
   type World,
@@ -167,6 +168,14 @@ const ledgerProbe = () => async () => ({
   total: await read<bigint>(w, market(w, 'totalDebts', [])),
 });
 
+/** The ledger's invariant (as native invariants.ts): Σ debts = Σ dues = totalDebts over every account here. */
+async function expectLedgerBalanced(): Promise<void> {
+  const all = await Promise.all([w.alice, w.bob, w.carol, w.operator].map((a) => debtOf(a.address)));
+  const total = await read<bigint>(w, market(w, 'totalDebts', []));
+  expect(all.reduce((x, [d]) => x + d, 0n)).toBe(total);
+  expect(all.reduce((x, [, due]) => x + due, 0n)).toBe(total);
+}
+
 describe('the debt ledger on the contracts', () => {
   withWorld();
 
@@ -213,6 +222,7 @@ describe('the debt ledger on the contracts', () => {
     expect(await debtOf(w.operator.address)).toEqual([0n, charge]);
     expect(await claimsOf(w.alice.address)).toEqual([[w.operator.address], [charge]]);
     expect(await read(w, market(w, 'totalDebts', []))).toBe(charge);
+    await expectLedgerBalanced();
     expect(events).toEqual([
       {
         name: 'DebtRecorded',
@@ -292,6 +302,7 @@ describe('the debt ledger on the contracts', () => {
     expect(await claimsOf(w.alice.address)).toEqual([[], []]);
     expect(await read(w, market(w, 'totalDebts', []))).toBe(0n);
     await send(w, w.alice, market(w, 'placeOrder', [next + 2n, 2n, 0, [step(1_000n, 80_000_000n)]]));
+    await expectLedgerBalanced();
   });
 
   it('a grid operator short of cash owes its imbalance payments and pays them from what it receives next', async () => {
@@ -376,6 +387,47 @@ describe('the debt ledger on the contracts', () => {
     ]);
     expect(await claimsOf(op)).toEqual([[w.alice.address], [a - 5_000n]]);
     expect(await debtOf(w.alice.address)).toEqual([0n, a - 5_000n]);
+    await expectLedgerBalanced();
+  });
+
+  it("a seller's released collateral is netted against the debt it fell into after placing its order", async () => {
+    const k = w.k0;
+    // bob sells 25,000 Wh in k and in k + 1 to alice (both placed before k's gate)
+    for (const x of [k, k + 1n]) {
+      await send(w, w.alice, market(w, 'placeOrder', [x, 2n, 0, [step(25_000n, 80_000_000n)]]));
+      await send(w, w.bob, market(w, 'placeOrder', [x, 3n, 1, [step(25_000n, 30_000_000n)]]));
+    }
+    const op = await w.clients(w.operator);
+    const contracts = { market: w.addresses.market, verifier: w.verifier };
+    await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
+    await clearIntervalOnChain(op, contracts, k);
+    await mineAt(w, (k + 1n) * INTERVAL_MS - GATE_LEAD_MS);
+    await clearIntervalOnChain(op, contracts, k + 1n);
+    // k: bob's meter does not report: at the deadline it is estimated at its capacity imported (1 GW for
+    // 5 minutes), a charge far beyond his collateral and cash: the rest is his debt
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    await reading(1n, k, 25_000n, 0n);
+    await reading(3n, k, 0n, 0n);
+    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await submitRealtimePrices(op, rt, k);
+    await send(w, w.carol, market(w, 'settle', [k]));
+    const [debt] = await debtOf(w.bob.address);
+    expect(debt).toBeGreaterThan(0n);
+    expect(await cashOf(w.bob.address)).toBe(0n);
+    // k + 1: bob delivers what he sold; his collateral (5 $) is released, netted: it pays the operator
+    await reading(1n, k + 1n, 25_000n, 0n);
+    await reading(2n, k + 1n, 0n, 25_000n);
+    await reading(3n, k + 1n, 0n, 0n);
+    await submitRealtimePrices(op, rt, k + 1n);
+    const opBefore = await cashOf(w.operator.address);
+    expect(await sendDebtEvents(w.carol, market(w, 'settle', [k + 1n]))).toEqual([
+      { name: 'DebtPaid', debtor: w.bob.address, creditor: w.operator.address, amount: 5_000_000n },
+    ]);
+    expect(await cashOf(w.bob.address)).toBe(0n);
+    expect(await cashOf(w.operator.address)).toBe(opBefore + 5_000_000n);
+    expect(await debtOf(w.bob.address)).toEqual([debt - 5_000_000n, 0n]);
+    expect(await read(w, market(w, 'totalDebts', []))).toBe(debt - 5_000_000n);
+    await expectLedgerBalanced();
   });
 });
 
