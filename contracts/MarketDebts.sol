@@ -31,7 +31,7 @@ abstract contract MarketDebts is MarketBase {
         address who = msg.sender;
         uint256 debt = _debt[who];
         if (debt == 0) return 0;
-        uint256 can = _pullable(who, debt);
+        uint256 can = _cashFor(who, debt);
         if (can == 0) {
             revert(string.concat(
                 "market: ", who.toHexString(), " owes ", debt.toString(), " but the market may take none of its cash (balance ",
@@ -102,7 +102,7 @@ abstract contract MarketDebts is MarketBase {
     }
 
     /** How much of `want` the market may move from `from` now (its balance and its allowance to the market). */
-    function _pullable(address from, uint256 want) internal view returns (uint256) {
+    function _cashFor(address from, uint256 want) internal view returns (uint256) {
         uint256 b = cash.balanceOf(from);
         uint256 a = cash.allowance(from, address(this));
         uint256 m = b < a ? b : a;

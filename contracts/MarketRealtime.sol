@@ -271,7 +271,7 @@ contract MarketRealtime is MarketDebts {
             _payNetOfDebts(address(this), payee, fromPool, 0);
         }
         uint256 rest = amount - fromPool;
-        uint256 fromCash = _pullable(q.owner, rest);
+        uint256 fromCash = _cashFor(q.owner, rest);
         if (fromCash > 0) _payNetOfDebts(q.owner, payee, fromCash, 0);
         if (fromCash < rest) {
             _recordDebt(q.owner, payee, rest - fromCash, k, string.concat(
@@ -286,7 +286,7 @@ contract MarketRealtime is MarketDebts {
      */
     function _payByOperator(uint64 k, address to, uint256 amount) private {
         address go = _config.gridOperator;
-        uint256 fromCash = _pullable(go, amount);
+        uint256 fromCash = _cashFor(go, amount);
         if (fromCash > 0) _payNetOfDebts(go, to, fromCash, 0);
         if (fromCash < amount) {
             _recordDebt(go, to, amount - fromCash, k, string.concat(

@@ -390,6 +390,37 @@ describe('the debt ledger on the contracts', () => {
     await expectLedgerBalanced();
   });
 
+  it("the upstream account's receipt at a clearing pays its debts first (market-rules §10b)", async () => {
+    const k = w.k0;
+    await clearForward(k);
+    await approve(w.operator, 0n);
+    // the operator (also the upstream account) cannot pay carol and alice their long imbalances: it owes them
+    await meterAndPrice(k, { alice: [24_000n, 0n], bob: [0n, 25_000n], carol: [0n, 500n] });
+    await send(w, w.carol, market(w, 'settle', [k]));
+    const op = w.operator.address;
+    const [owed] = await debtOf(op);
+    const [, [c, a]] = await claimsOf(op);
+    expect(owed).toBe(c! + a!);
+    // next: alice buys 25,000 Wh at 120 $/MWh and nobody local sells: the upstream imports them and is
+    // paid at its bus's price at the clearing, netted: carol and alice are paid first
+    const next = k + 3n;
+    await send(w, w.alice, market(w, 'placeOrder', [next, 2n, 0, [step(25_000n, 120_000_000n)]]));
+    await mineAt(w, next * INTERVAL_MS - GATE_LEAD_MS);
+    const before = await cashProbe(w)();
+    const opc = await w.clients(w.operator);
+    await clearIntervalOnChain(opc, { market: w.addresses.market, verifier: w.verifier }, next);
+    const after = (await cashProbe(w)()) as Record<string, bigint>;
+    const b = before as Record<string, bigint>;
+    const upstreamPrice = await read<bigint>(w, market(w, 'lmp', [next, 1n]));
+    const received = (25_000n * upstreamPrice) / 1_000_000n;
+    expect(received).toBeGreaterThan(owed);
+    expect(after.carol! - b.carol!).toBe(c!);
+    expect(after.operator! - b.operator!).toBe(received - owed);
+    expect(await debtOf(op)).toEqual([0n, 0n]);
+    expect(await debtOf(w.alice.address)).toEqual([0n, 0n]);
+    await expectLedgerBalanced();
+  });
+
   it("a seller's released collateral is netted against the debt it fell into after placing its order", async () => {
     const k = w.k0;
     // bob sells 25,000 Wh in k and in k + 1 to alice (both placed before k's gate)
