@@ -116,6 +116,27 @@ contract Market is MarketOrders, IClearingSink {
         _delegateTo(realtimeEngine);
     }
 
+    // ---- The debt ledger (MarketDebts, docs/market-rules.md §10a): payDebts runs in the real-time engine. ----
+
+    /** Pays the caller's debts, oldest claim first, from its cash (allowance to the market); returns what it paid. */
+    function payDebts() external returns (uint256 paid) {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** What `account` owes in total and what is owed to it, µ$ (debt > 0: in default). */
+    function debtOf(address account) external view returns (uint256 debt, uint256 due) {
+        return (_debt[account], _due[account]);
+    }
+
+    /** `account`'s unpaid claims, oldest first: creditors and amounts still owed, µ$ (EVM addition). */
+    function claimsOf(address account) external view returns (address[] memory creditors, uint256[] memory amounts) {
+        Claim[] storage q = _claims[account];
+        uint256 h = _claimHead[account];
+        creditors = new address[](q.length - h);
+        amounts = new uint256[](q.length - h);
+        for (uint256 i = h; i < q.length; i++) (creditors[i - h], amounts[i - h]) = (q[i].creditor, q[i].amount);
+    }
+
     /** Names the real-time book (RealtimeBook) once: the deployer, at initialisation. */
     function setRealtimePricer(address book) external {
         require(msg.sender == _deployer, "market: only the deployer sets the real-time pricer");

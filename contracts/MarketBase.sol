@@ -227,6 +227,34 @@ abstract contract MarketBase {
     /** The real-time book (RealtimeBook) whose verified prices the second settlement uses (set once). */
     address public realtimePricer;
 
+    // ---- Debt ledger (MarketDebts; market-rules §10a "Collateral and debts", native debts.ts) ----
+    /** One unpaid claim in a debtor's first-in first-out queue: its creditor and what is still owed, µ$. */
+    struct Claim {
+        address creditor;
+        uint256 amount;
+    }
+
+    /** What each account owes in total, µ$ (> 0: in default). */
+    mapping(address account => uint256) internal _debt;
+    /** What is owed to each account in total, µ$. */
+    mapping(address account => uint256) internal _due;
+    /** Each debtor's claims, oldest first; those before its head are paid. */
+    mapping(address debtor => Claim[]) internal _claims;
+    mapping(address debtor => uint256) internal _claimHead;
+    /** The sum of every account's debt (= the sum of every due), µ$. */
+    uint256 public totalDebts;
+
+    /** As native debts.ts DEBTS_ABI (same names, fields and indexing). */
+    event DebtRecorded(address indexed debtor, address indexed creditor, uint64 indexed interval, uint256 amount, string reason);
+    event DebtPaid(address indexed debtor, address indexed creditor, uint256 amount);
+
+    /** An account in default (any unpaid debt) may not place or commit orders until it pays (as native). */
+    function _refuseDefaulter(address who) internal view {
+        uint256 d = _debt[who];
+        if (d > 0) revert(string.concat("market: ", Strings.toHexString(who), " is in default, owing ", d.toString(), unicode" µ$: pay it with payDebts() first"));
+    }
+    // ---- end of debt ledger ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);

@@ -5,16 +5,17 @@
 // passed); the market checks that the result fits its book (exactly the open orders in id order, cleared
 // Wh within each order, prices for every bus, the trades' orders) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
 // at most its escrow; a seller receives floor(Wh·P/10^6) and keeps ceil(Wh·shortfall/10^6) of its escrow
-// as collateral; the upstream account is paid / pays with transferFrom; the rent goes to the rent fund
+// as collateral; the upstream account is paid (netted against its debts, MarketDebts) / pays with
+// transferFrom; the rent goes to the rent fund
 // 0x…1013, a cash balance no key controls, as natively: §10b). If no clearing arrives before the settlement deadline anyone may expire the interval,
 // releasing every escrow (EVM difference: there is no block step that clears by itself).
 pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IClearingSink} from "./interfaces/IClearingSink.sol";
-import {MarketBase} from "./MarketBase.sol";
+import {MarketDebts} from "./MarketDebts.sol";
 
-abstract contract MarketClearing is MarketBase, IClearingSink {
+abstract contract MarketClearing is MarketDebts, IClearingSink {
     using Strings for uint256;
     using Strings for address;
 
@@ -243,7 +244,8 @@ abstract contract MarketClearing is MarketBase, IClearingSink {
         int256 price = _lmp[c.interval][up.bus];
         if (c.upstreamImportWh > 0) {
             received = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
-            if (received > 0) require(cash.transfer(up.account, uint256(received)), "market: the cash token refused the upstream payment");
+            // netted against the upstream account's debts (market-rules §10b, native payNetOfDebts)
+            if (received > 0) _payNetOfDebts(address(this), up.account, uint256(received), 0);
         }
         if (c.upstreamExportWh > 0) {
             paid = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);

@@ -21,6 +21,7 @@ abstract contract MarketPlacement is MarketBase {
     {
         Config storage c = _config;
         if (!registry.isParticipant(who)) revert(string.concat("market: ", who.toHexString(), " is not a registered participant"));
+        _refuseDefaulter(who);
         if (side > 1) revert(string.concat("market: side must be 0 (buy) or 1 (sell), got ", uint256(side).toString()));
         if (interval < c.firstInterval) {
             revert(string.concat("market: interval ", _u(interval), " is before the market's first interval ", _u(c.firstInterval)));

@@ -18,14 +18,17 @@
 //      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); then the rest
 //      of the party's collateral is released. settle(k) waits for the real-time prices (anyone submits
 //      them: the operator is permissionless).
-// A charge comes from the party's collateral, then its cash (transferFrom: its allowance), and the rest is a
-// PaymentFailed event; a payment by the grid operator likewise (no debt ledger on the EVM yet: docs/evm.md).
+// A charge comes from the party's collateral, then its cash (transferFrom: its allowance), and the rest is
+// its debt to the payee (MarketDebts, as native debts.ts); a payment by the grid operator beyond its cash is
+// its debt likewise. Every receipt (charges received, imbalance payments, liquidated damages, released
+// collateral) is netted against the receiver's debts, oldest first.
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Credits} from "./Credits.sol";
 import {MarketBase} from "./MarketBase.sol";
+import {MarketDebts} from "./MarketDebts.sol";
 import {Meters} from "./Meters.sol";
 import {Promises} from "./Promises.sol";
 import {Registry} from "./Registry.sol";
@@ -39,7 +42,7 @@ interface IRealtimePrices {
     function meterCountOf(uint64 interval) external view returns (uint256);
 }
 
-contract MarketRealtime is MarketBase {
+contract MarketRealtime is MarketDebts {
     using Strings for uint256;
 
     /** One party's position (memory). */
@@ -224,7 +227,7 @@ contract MarketRealtime is MarketBase {
             int256 amount = _deviationAmount(k, q.bus, dev);
             if (amount < 0) _charge(k, q, uint256(-amount), _config.gridOperator, "imbalance charge of ");
             else if (amount > 0) _payByOperator(k, q.owner, uint256(amount));
-            if (q.pool > 0) require(cash.transfer(q.owner, q.pool), "market: the cash token refused a release");
+            _release(q);
             emit ImbalanceSettled(k, q.owner, q.bus, dev, amount);
         }
         iv.status = INTERVAL_SETTLED;
@@ -251,46 +254,52 @@ contract MarketRealtime is MarketBase {
             address holder = promises.ownerOf(ids[i]);
             if (undelivered == 0 || holder == q.owner) continue;
             uint256 amount = (undelivered * rate + WH_PER_MWH - 1) / WH_PER_MWH;
-            _charge(k, q, amount, holder, "liquidated damages of ");
+            _charge(k, q, amount, holder, string.concat("liquidated damages for promise ", ids[i].toString(), ": "));
             emit LiquidatedDamages(ids[i], q.owner, holder, undelivered, amount);
         }
     }
 
-    /** Charges `amount` to the party for `go`: its collateral, then its cash (allowance), the rest a PaymentFailed. */
-    function _charge(uint64 k, Pos memory q, uint256 amount, address go, string memory what) private {
+    /**
+     * Charges `amount` to the party for `payee`: from its collateral, then its cash (allowance), the rest its
+     * debt to the payee (as native chargeParty); what the payee receives is netted against its debts.
+     */
+    function _charge(uint64 k, Pos memory q, uint256 amount, address payee, string memory what) private {
         if (amount == 0) return;
         uint256 fromPool = amount < q.pool ? amount : q.pool;
         if (fromPool > 0) {
             q.pool -= fromPool;
-            require(cash.transfer(go, fromPool), "market: the cash token refused a charge");
+            _payNetOfDebts(address(this), payee, fromPool, 0);
         }
         uint256 rest = amount - fromPool;
-        uint256 fromBalance = _pullable(q.owner, rest);
-        if (fromBalance > 0) require(cash.transferFrom(q.owner, go, fromBalance), "market: the cash token refused a charge");
-        if (fromBalance < rest) {
-            emit PaymentFailed(k, q.owner, go, rest - fromBalance, string.concat(
-                what, amount.toString(), " exceeds collateral and balance (or allowance to the market) by ", (rest - fromBalance).toString()
+        uint256 fromCash = _cashFor(q.owner, rest);
+        if (fromCash > 0) _payNetOfDebts(q.owner, payee, fromCash, 0);
+        if (fromCash < rest) {
+            _recordDebt(q.owner, payee, rest - fromCash, k, string.concat(
+                what, amount.toString(), " due, collateral ", fromPool.toString(), " and cash ", fromCash.toString(), " paid"
             ));
         }
     }
 
-    /** The grid operator pays `amount` to `to` (transferFrom its allowance), else a PaymentFailed event. */
+    /**
+     * The grid operator pays `amount` to `to`: what its cash (allowance) covers now, netted against `to`'s
+     * debts; the rest is its debt to `to`, paid from what it receives next (as native payOrOwe).
+     */
     function _payByOperator(uint64 k, address to, uint256 amount) private {
         address go = _config.gridOperator;
-        if (_pullable(go, amount) < amount) {
-            emit PaymentFailed(k, go, to, amount, string.concat(
-                "grid operator balance or allowance to the market cannot cover the imbalance payment ", amount.toString()
+        uint256 fromCash = _cashFor(go, amount);
+        if (fromCash > 0) _payNetOfDebts(go, to, fromCash, 0);
+        if (fromCash < amount) {
+            _recordDebt(go, to, amount - fromCash, k, string.concat(
+                "imbalance payment: ", amount.toString(), " due, collateral 0 and cash ", fromCash.toString(), " paid"
             ));
-            return;
         }
-        require(cash.transferFrom(go, to, amount), "market: the cash token refused an imbalance payment");
     }
 
-    function _pullable(address from, uint256 want) private view returns (uint256) {
-        uint256 b = cash.balanceOf(from);
-        uint256 a = cash.allowance(from, address(this));
-        uint256 m = b < a ? b : a;
-        return m < want ? m : want;
+    /** Releases the rest of the party's collateral to it, netted against its debts. */
+    function _release(Pos memory q) private {
+        uint256 left = q.pool;
+        q.pool = 0;
+        _payNetOfDebts(address(this), q.owner, left, 0);
     }
 
     /** Shares `delivered` Wh among the party's sold promises pro rata (largest remainder, lower id first). */

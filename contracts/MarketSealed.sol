@@ -57,6 +57,7 @@ contract MarketSealed is MarketPlacement {
         address who = msg.sender;
         Config storage c = _config;
         if (!registry.isParticipant(who)) revert(string.concat("market: ", who.toHexString(), " is not a registered participant"));
+        _refuseDefaulter(who);
         if (interval < c.firstInterval) {
             revert(string.concat("market: interval ", _u(interval), " is before the market's first interval ", _u(c.firstInterval)));
         }

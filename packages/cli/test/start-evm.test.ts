@@ -30,6 +30,7 @@ interface FeedView {
   validators: { client?: string | null; height: number | null; status: string }[];
   market: { openInterval: number } | null;
   cleared: { interval: number; lmps: Record<string, number> } | null;
+  accounts?: { rows: { address: string; role: string; debt: number | null; inDefault: boolean }[] };
 }
 
 /** The dashboard's feed: the snapshot, then each update's sections merged in. */
@@ -113,6 +114,17 @@ describe('start --chain anvil', () => {
       );
       expect(Object.keys(fromContracts)).toHaveLength(33);
       expect(cleared.lmps).toEqual(fromContracts);
+      // The accounts table reads the debt ledger at the market contract (debtOf), as gl_account does.
+      const opRow = await until(
+        "the accounts table to read the grid operator's debt at the market contract",
+        () => feed.view.accounts?.rows.find((r) => r.role.startsWith('grid operator') && r.debt !== null),
+        30_000,
+      );
+      const opAccount = await views.account(opRow.address as `0x${string}`);
+      expect([opRow.debt, opRow.inDefault]).toEqual([
+        Number(opAccount.debtMicros) / 1e6,
+        opAccount.inDefault,
+      ]);
     } finally {
       feed.close();
     }

@@ -1,8 +1,8 @@
 // The market views on an EVM chain: MarketViews (market-views.ts) answered from the Solidity contracts'
 // view functions and events (contracts/, @gridledger/evm), in the same wire types as a gridledger node's
-// gl_* methods. Reads go through viem with JSON-RPC batching. What the contracts do not keep (real-time
-// prices, the energy-balance check, debts: the EVM market records a failed payment as a PaymentFailed
-// event instead) is answered as "none" (null, false, 0); docs/evm.md "Market views" lists each field.
+// gl_* methods. Reads go through viem with JSON-RPC batching. What the contracts do not keep (the
+// energy-balance check, losses, …) is answered as "none" (null, false, 0); debts, dues and claims come
+// from the market's debt ledger (debtOf, claimsOf); docs/evm.md "Market views" lists each field.
 import {
   CreditsAbi,
   type EvmMarketConfig,
@@ -449,7 +449,7 @@ export class EvmMarketViews implements MarketViews {
         functionName: 'balanceOf',
         args: [a],
       }) as Promise<bigint>;
-    const [cash, credits, promises, logs] = await Promise.all([
+    const [cash, credits, promises, logs, [debt, due], [creditors, amounts]] = await Promise.all([
       balance(this.contracts.cash, erc20Abi as Abi),
       balance(this.contracts.credits, CreditsAbi as Abi),
       balance(this.contracts.promises, PromisesAbi as Abi),
@@ -464,6 +464,8 @@ export class EvmMarketViews implements MarketViews {
           },
         ],
       }) as Promise<{ topics: `0x${string}`[] }[]>,
+      this.#market<readonly [bigint, bigint]>('debtOf', [a]),
+      this.#market<readonly [readonly Address[], readonly bigint[]]>('claimsOf', [a]),
     ]);
     const ids = logs.map((l) => BigInt(l.topics[1]!)).slice(-MAX_ACCOUNT_ORDERS);
     const orders = await Promise.all(ids.map((id) => this.#market<OrderStruct>('order', [id])));
@@ -478,10 +480,13 @@ export class EvmMarketViews implements MarketViews {
       cashMicros: cash.toString(),
       escrowMicros: escrow.toString(),
       collateralMicros: collateral.toString(),
-      debtMicros: '0',
-      dueMicros: '0',
-      inDefault: false,
-      claims: [],
+      debtMicros: debt.toString(),
+      dueMicros: due.toString(),
+      inDefault: debt > 0n,
+      claims: creditors.map((c, i) => ({
+        creditor: c.toLowerCase() as `0x${string}`,
+        amountMicros: amounts[i]!.toString(),
+      })),
       promises: promises.toString(),
       creditsWh: credits.toString(),
       ordersScanned: ids.length,

@@ -636,7 +636,7 @@ export class ChainFollower {
           method: 'eth_getLogs',
           params: [
             {
-              address: MARKET_ADDRESS,
+              address: this.#opts.evmContracts?.market ?? MARKET_ADDRESS,
               fromBlock: `0x${from.toString(16)}`,
               toBlock: `0x${head.toString(16)}`,
               topics: [DEBT_RECORDED_TOPIC],
@@ -675,13 +675,15 @@ export class ChainFollower {
         .map((n) => ({ address: n.address, role: n.name })),
     ];
     const listed = accountsToList(fixed, [...this.#debtors].reverse(), others);
+    // the debt ledger is the market's: the native module, or the market contract on an EVM chain
+    const marketAt = this.#opts.evmContracts?.market ?? MARKET_ADDRESS;
     const calls: RpcRequest[] = [];
     for (const a of [...listed.map((l) => l.address), RENT_FUND_ADDRESS]) {
       calls.push({
         method: 'eth_call',
         params: [{ to: this.#tokens.cash, data: balanceOfData(a) }, 'latest'],
       });
-      calls.push({ method: 'eth_call', params: [{ to: MARKET_ADDRESS, data: debtOfData(a) }, 'latest'] });
+      calls.push({ method: 'eth_call', params: [{ to: marketAt, data: debtOfData(a) }, 'latest'] });
     }
     const res = await this.#rpc(url).batch(calls);
     const n = listed.length;
