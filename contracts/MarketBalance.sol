@@ -127,6 +127,11 @@ abstract contract MarketBalance is MarketBase {
     function trueUpReading(uint256 meter, uint64 k, uint256 importedWh, uint256 exportedWh) external {
         require(msg.sender == address(meters), "market: only the meters contract hands over late readings");
         require(_intervals[k].status == INTERVAL_SETTLED, "market: a late reading's interval is not settled");
+        if (_config.realtime.trueUpDelayMs == 0) {
+            revert(string.concat(
+                "market: the settlement deadline (", _deadlineMs(k).toString(), " ms) has passed or the interval is settled (no true-up on this market: realtime.trueUpDelayMs is 0)"
+            ));
+        }
         uint256 est = _estimatedImportWh[k][meter];
         if (est == 0) {
             revert(string.concat(
