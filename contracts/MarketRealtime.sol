@@ -17,8 +17,8 @@
 //   3. deviation = (exported − imported) − (sold − bought): short pays floor(dev · (max(λ_fwd, λ_rt) + δ)
 //      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); then the rest
 //      of the party's collateral is released; a long party's payment is held when the energy-balance
-//      check flags the interval (MarketBalance, which also trues up late readings). settle(k) waits for the real-time prices (anyone submits
-//      them: the operator is permissionless).
+//      check flags the interval (MarketBalance, which also trues up late readings). settle(k) waits for
+//      the real-time prices (anyone submits them: the operator is permissionless).
 // A charge comes from the party's collateral, then its cash (transferFrom: its allowance), and the rest is a
 // PaymentFailed event; a payment by the grid operator likewise (no debt ledger on the EVM yet: docs/evm.md).
 pragma solidity ^0.8.24;
