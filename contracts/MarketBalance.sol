@@ -57,6 +57,7 @@ abstract contract MarketBalance is MarketBase {
 
     /** Records the settled deviation of a party with an estimated meter (for a true-up). */
     function _recordDeviation(uint64 k, address owner, uint256 bus, int256 dev) internal {
+        if (_config.realtime.trueUpDelayMs == 0) return;
         if (_estimatedParty[k][owner][bus]) _trueUpDeviationWh[k][owner][bus] = dev;
     }
 
