@@ -137,6 +137,21 @@ contract Market is MarketOrders, IClearingSink {
         for (uint256 i = h; i < q.length; i++) (creditors[i - h], amounts[i - h]) = (q[i].creditor, q[i].amount);
     }
 
+    /** A grid operator resolves an interval flagged by the energy-balance check: pay or cancel (MarketBalance). */
+    function resolveEnergyBalance(uint64, bool) external returns (uint256 amount) {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** The Meters contract hands over a late reading of an estimated meter: its true-up (MarketBalance). */
+    function trueUpReading(uint256, uint64, uint256, uint256) external {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** Energy balance of an interval: flag (1 held, 2 released, 3 cancelled), mismatch Wh, held µ$ (MarketBalance). */
+    function energyBalance(uint64) external returns (uint8 flag, int256 mismatchWh, uint256 heldPayments) {
+        _delegateTo(realtimeEngine);
+    }
+
     /** Names the real-time book (RealtimeBook) once: the deployer, at initialisation. */
     function setRealtimePricer(address book) external {
         require(msg.sender == _deployer, "market: only the deployer sets the real-time pricer");

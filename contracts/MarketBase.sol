@@ -91,6 +91,13 @@ abstract contract MarketBase {
         uint64 nonReportingPenaltyMicros;
         /** What a seller pays the holder of its promise per undelivered MWh, µ$/MWh (as native). */
         uint64 liquidatedDamagesMicrosPerMWh;
+        /** How long after the settlement deadline an estimated meter's reading is trued up, ms (0: never; native trueUpDelayMs). */
+        uint64 trueUpDelayMs;
+        /** Largest energy-balance mismatch not flagged, Wh (native balanceToleranceWh; MarketBalance). */
+        uint64 balanceToleranceWh;
+        /** The upstream connection has its own meter, `upstreamMeter` (native upstream.meter): not a party. */
+        bool upstreamMetered;
+        uint256 upstreamMeter;
     }
 
     /** Commitments until the gate, reveals in a window after it, clearing when it closes (MarketSealed). */
@@ -255,6 +262,27 @@ abstract contract MarketBase {
     }
     // ---- end of debt ledger ----
 
+    // ---- Energy balance, true-up and the interval's meters (MarketBalance; docs/evm.md) ----
+    /** A long party's payment held by the energy-balance check until the grid operator resolves it. */
+    struct HeldPayment {
+        address to;
+        uint256 amount;
+    }
+
+    /** The interval's meters: the first n registered when it cleared (as native expectedCount). */
+    mapping(uint64 interval => uint256) internal _clearedMeterCount;
+    /** A meter estimated at settlement: its estimated import + 1 Wh (0: not estimated). */
+    mapping(uint64 interval => mapping(uint256 meter => uint256)) internal _estimatedImportWh;
+    /** Parties with an estimated meter (owner, bus) and their settled deviation, Wh (for the true-up). */
+    mapping(uint64 interval => mapping(address owner => mapping(uint256 bus => bool))) internal _estimatedParty;
+    mapping(uint64 interval => mapping(address owner => mapping(uint256 bus => int256))) internal _trueUpDeviationWh;
+    /** 0 not checked or within tolerance, 1 held, 2 released, 3 cancelled (native BALANCE_FLAG). */
+    mapping(uint64 interval => uint8) internal _balanceFlag;
+    /** The checked mismatch, Wh (0 while unchecked: no upstream meter, or it did not report). */
+    mapping(uint64 interval => int256) internal _balanceMismatchWh;
+    mapping(uint64 interval => HeldPayment[]) internal _heldPayments;
+    // ---- end of energy balance ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
@@ -315,7 +343,8 @@ abstract contract MarketBase {
         } else {
             require(
                 r.priceCapMicrosPerMWh == 0 && r.priceFloorMicrosPerMWh == 0 && r.nonReportingPenaltyMicros == 0
-                    && r.liquidatedDamagesMicrosPerMWh == 0,
+                    && r.liquidatedDamagesMicrosPerMWh == 0 && r.trueUpDelayMs == 0 && r.balanceToleranceWh == 0
+                    && !r.upstreamMetered,
                 "market config: expected realtime.penaltyMicrosPerMWh > 0 with the second settlement's prices"
             );
         }

@@ -105,6 +105,7 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
         delete _applying[k];
         if (rent > 0) require(cash.transfer(RENT_FUND, uint256(rent)), "market: the cash token refused the rent");
         iv.status = INTERVAL_CLEARED;
+        _clearedMeterCount[k] = registry.meterCount(); // the interval's meters (MarketBalance, as native)
         iv.congestionRent = rent;
         emit ClearingHashes(k, iv.resultHash, iv.certificateHash);
         emit IntervalCleared(k, INTERVAL_CLEARED, "", rent, iv.promises);

@@ -6,7 +6,7 @@
 // served as a book by RealtimeBook) with the native engine and submits them with an integer DC-OPF
 // certificate that a ClearingVerifier checks; settle(k) reads them from the RealtimeBook.
 //   positions: every party of the interval (an owner at a bus) with a cleared order or a meter of the
-//              interval (the meters registered when the real-time prices were recorded, else now); a
+//              interval (the meters registered when it cleared; the upstream meter is none); a
 //              missing reading (at the deadline) is replaced by the adverse estimate (import = capacity ×
 //              interval, export 0); a party with no meter consumed what it bought and delivered nothing;
 //              parties in (owner, bus) order;
@@ -16,8 +16,9 @@
 //      Wh the seller pays its holder (if not itself) ceil(undelivered · rate / 10^6); every promise burned;
 //   3. deviation = (exported − imported) − (sold − bought): short pays floor(dev · (max(λ_fwd, λ_rt) + δ)
 //      / 10^6) (a charge: ceil), long is paid floor(dev · (min(λ_fwd, λ_rt) − δ) / 10^6); then the rest
-//      of the party's collateral is released. settle(k) waits for the real-time prices (anyone submits
-//      them: the operator is permissionless).
+//      of the party's collateral is released; a long party's payment is held when the energy-balance
+//      check flags the interval (MarketBalance, which also trues up late readings). settle(k) waits for
+//      the real-time prices (anyone submits them: the operator is permissionless).
 // A charge comes from the party's collateral, then its cash (transferFrom: its allowance), and the rest is
 // its debt to the payee (MarketDebts, as native debts.ts); a payment by the grid operator beyond its cash is
 // its debt likewise. Every receipt (charges received, imbalance payments, liquidated damages, released
@@ -27,6 +28,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Credits} from "./Credits.sol";
+import {MarketBalance} from "./MarketBalance.sol";
 import {MarketBase} from "./MarketBase.sol";
 import {MarketDebts} from "./MarketDebts.sol";
 import {Meters} from "./Meters.sol";
@@ -42,7 +44,7 @@ interface IRealtimePrices {
     function meterCountOf(uint64 interval) external view returns (uint256);
 }
 
-contract MarketRealtime is MarketDebts {
+contract MarketRealtime is MarketDebts, MarketBalance {
     using Strings for uint256;
 
     /** One party's position (memory). */
@@ -69,9 +71,7 @@ contract MarketRealtime is MarketDebts {
     // ---- positions ----
 
     function _intervalMeterCount(uint64 k) private view returns (uint256) {
-        address rt = realtimePricer;
-        if (rt != address(0) && IRealtimePrices(rt).status(k) == 1) return IRealtimePrices(rt).meterCountOf(k);
-        return registry.meterCount();
+        return _clearedMeterCount[k];
     }
 
     function _find(Pos[] memory ps, uint256 n, address owner, uint256 bus) private pure returns (uint256) {
@@ -98,6 +98,7 @@ contract MarketRealtime is MarketDebts {
         uint256 hour = 3_600_000;
         for (uint256 j = 0; j < meterCount; j++) {
             uint256 m = registry.meterAt(j);
+            if (_isUpstreamMeter(m)) continue;
             (, uint256 bus, address owner, uint256 capW) = registry.meterOf(m);
             uint256 at = _find(ps, n, owner, bus);
             if (at == type(uint256).max) {
@@ -150,7 +151,7 @@ contract MarketRealtime is MarketDebts {
         netWh = new int256[](busIds.length);
         uint8 st = _intervals[k].status;
         if (st != INTERVAL_CLEARED) return (busIds, netWh, false, 0);
-        meterCount = registry.meterCount();
+        meterCount = _intervalMeterCount(k);
         bool due = marketTimeMs() >= _deadlineMs(k);
         complete = due || _allReported(k, meterCount);
         if (!complete) return (busIds, netWh, false, meterCount);
@@ -200,6 +201,7 @@ contract MarketRealtime is MarketDebts {
             Pos memory q = ps[missing[t][1]];
             (,,, uint256 capW) = registry.meterOf(missing[t][0]);
             _charge(k, q, penalty, _config.gridOperator, "no reading of meter ");
+            _recordEstimate(k, missing[t][0], q.owner, q.bus, capW * _config.intervalMs / 3_600_000);
             emit ReadingEstimated(k, missing[t][0], capW * _config.intervalMs / 3_600_000, penalty);
         }
         // 2. credits and promises
@@ -220,22 +222,25 @@ contract MarketRealtime is MarketDebts {
             promises.burn(first + i);
             emit PromiseSettled(first + i, holder, pr.deliveredWh);
         }
+        bool flagged = _checkEnergyBalance(k, _partiesNetWh(ps, n));
         // 3. deviations in the penalty band, then collateral released
         for (uint256 i = 0; i < n; i++) {
             Pos memory q = ps[i];
             int256 dev = int256(q.exportedWh) - int256(q.importedWh) - (int256(q.soldWh) - int256(q.boughtWh));
             int256 amount = _deviationAmount(k, q.bus, dev);
+            _recordDeviation(k, q.owner, q.bus, dev);
             if (amount < 0) _charge(k, q, uint256(-amount), _config.gridOperator, "imbalance charge of ");
-            else if (amount > 0) _payByOperator(k, q.owner, uint256(amount));
+            else if (amount > 0) _payOrHold(k, q.owner, uint256(amount), flagged);
             _release(q);
             emit ImbalanceSettled(k, q.owner, q.bus, dev, amount);
         }
+        if (flagged) _emitFlag(k);
         iv.status = INTERVAL_SETTLED;
         emit IntervalSettled(k, creditsWh, iv.promises);
     }
 
     /** Money the deviation moves to the party, µ$ (negative: it pays), as native deviationAmount. */
-    function _deviationAmount(uint64 k, uint256 bus, int256 dev) private view returns (int256) {
+    function _deviationAmount(uint64 k, uint256 bus, int256 dev) internal view override returns (int256) {
         int256 fwd = _lmp[k][bus];
         int256 rt = IRealtimePrices(realtimePricer).realtimePrice(k, bus);
         int256 delta = int256(uint256(_config.realtime.penaltyMicrosPerMWh));
@@ -284,7 +289,7 @@ contract MarketRealtime is MarketDebts {
      * The grid operator pays `amount` to `to`: what its cash (allowance) covers now, netted against `to`'s
      * debts; the rest is its debt to `to`, paid from what it receives next (as native payOrOwe).
      */
-    function _payByOperator(uint64 k, address to, uint256 amount) private {
+    function _payByOperator(uint64 k, address to, uint256 amount) internal override {
         address go = _config.gridOperator;
         uint256 fromCash = _cashFor(go, amount);
         if (fromCash > 0) _payNetOfDebts(go, to, fromCash, 0);
@@ -300,6 +305,18 @@ contract MarketRealtime is MarketDebts {
         uint256 left = q.pool;
         q.pool = 0;
         _payNetOfDebts(address(this), q.owner, left, 0);
+    }
+
+    /** A true-up's charge (MarketBalance): no collateral is left after settlement. */
+    function _chargeParty(uint64 k, address owner, uint256 amount) internal override {
+        Pos memory q;
+        q.owner = owner;
+        _charge(k, q, amount, _config.gridOperator, "imbalance charge of ");
+    }
+
+    /** Σ parties (exported − imported), Wh: the energy-balance check's input (MarketBalance). */
+    function _partiesNetWh(Pos[] memory ps, uint256 n) private pure returns (int256 net) {
+        for (uint256 i = 0; i < n; i++) net += int256(ps[i].exportedWh) - int256(ps[i].importedWh);
     }
 
     /** Shares `delivered` Wh among the party's sold promises pro rata (largest remainder, lower id first). */

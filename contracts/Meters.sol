@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Meter readings (as the native 0x…1012 module): anyone submits readings, one or many per transaction,
-// each EIP-712 typed data signed by the meter's registered key:
+// each EIP-712 typed data signed by the meter's registered key or by a grid operator's key (GRID_OPERATOR_ROLE
+// of the registry: the head-end submitting on a participant's behalf, as native):
 //   domain  { name: "gridledger-meters", version: "1", chainId, verifyingContract: this contract }
 //   Reading(uint256 meter,uint64 interval,uint64 importedWh,uint64 exportedWh)
 // The transaction reverts as a whole, naming the reading, for an unknown meter, a signature that does not
 // recover to the meter's key (forged or tampered), a second reading of the same meter and interval (also
 // within the batch), a reading whose imported + exported Wh exceed the meter's registered capacity × the
 // interval, a reading before its interval ended, or at/after its settlement deadline or once
-// settled. EVM differences: verifyingContract is this contract's address (not 0x…1012), and signatures
+// settled, except a reading of a meter the settlement estimated, which the market takes until the
+// true-up deadline and trues up (Market.trueUpReading, MarketBalance). EVM differences: verifyingContract is this contract's address (not 0x…1012), and signatures
 // with a high s (malleable) are refused (OpenZeppelin ECDSA).
 pragma solidity ^0.8.24;
 
@@ -16,6 +18,11 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IMarketBook} from "./interfaces/IClearingSink.sol";
 import {Registry} from "./Registry.sol";
+
+/** The market's true-up of a late reading (MarketBalance, through the Market). */
+interface IMarketTrueUp {
+    function trueUpReading(uint256 meter, uint64 interval, uint256 importedWh, uint256 exportedWh) external;
+}
 
 contract Meters is EIP712 {
     using Strings for uint256;
@@ -91,8 +98,10 @@ contract Meters is EIP712 {
                 revert(string.concat(_where(i, r), ": the interval ends at ", endMs.toString(), " ms, market time is ", t.toString()));
             }
             (uint8 status,,,) = market.intervalState(r.interval);
-            if (t >= deadlineMs || status == SETTLED) {
-                revert(string.concat(_where(i, r), ": the settlement deadline (", deadlineMs.toString(), " ms) has passed or the interval is settled"));
+            // After the deadline a settled interval takes a reading in place of an estimate (the market checks).
+            bool late = t >= deadlineMs || status == SETTLED;
+            if (late && status != SETTLED) {
+                revert(string.concat(_where(i, r), ": the settlement deadline (", deadlineMs.toString(), " ms) has passed or the interval is settled (a reading that was estimated is taken after the settlement, until the true-up deadline)"));
             }
             bytes calldata sig = signatures[i];
             if (sig.length != 65) revert(string.concat(_where(i, r), ": expected a 65-byte signature"));
@@ -100,15 +109,21 @@ contract Meters is EIP712 {
             if (v < 27) v += 27;
             (address signer, ECDSA.RecoverError err,) =
                 ECDSA.tryRecover(readingDigest(r), v, bytes32(sig[0:32]), bytes32(sig[32:64]));
-            if (err != ECDSA.RecoverError.NoError || signer != key) {
-                revert(string.concat(_where(i, r), ": not signed by the meter's key ", Strings.toHexString(key)));
+            if (err != ECDSA.RecoverError.NoError || (signer != key && !_isHeadEnd(signer))) {
+                revert(string.concat(_where(i, r), ": not signed by the meter's key ", Strings.toHexString(key), " or the grid operator's head-end"));
             }
             Stored storage s = _readings[r.meter][r.interval];
             if (s.seen) revert(string.concat(_where(i, r), ": already reported"));
             _checkCapacity(i, r, capacityW, endMs - startMs);
             _readings[r.meter][r.interval] = Stored(true, r.importedWh, r.exportedWh);
             emit ReadingAccepted(r.meter, r.interval, r.importedWh, r.exportedWh);
+            if (late) IMarketTrueUp(address(market)).trueUpReading(r.meter, r.interval, r.importedWh, r.exportedWh);
         }
+    }
+
+    /** A grid operator's key (the head-end) may sign readings on a participant's behalf. */
+    function _isHeadEnd(address signer) private view returns (bool) {
+        return signer != address(0) && registry.hasRole(registry.GRID_OPERATOR_ROLE(), signer);
     }
 
     /** Refuses a reading whose imported + exported Wh exceed the meter's capacity × the interval (as native). */

@@ -476,6 +476,8 @@ describe('same scenario, two chains', () => {
       priceFloorMicrosPerMWh: imb.priceFloorMicrosPerMWh,
       nonReportingPenaltyMicros: imb.nonReportingPenaltyMicros,
       liquidatedDamagesMicrosPerMWh: imb.liquidatedDamagesMicrosPerMWh,
+      trueUpDelayMs: imb.trueUpDelayMs,
+      balanceToleranceWh: imb.balanceToleranceWh,
     });
     const deployed = (await deployPlatform(clients, evmCfg)).addresses;
     await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });

@@ -216,6 +216,10 @@ export class EvmMarketViews implements MarketViews {
           importPriceMicrosPerMWh: s(c.upstream.importPriceMicrosPerMWh),
           exportPriceMicrosPerMWh: s(c.upstream.exportPriceMicrosPerMWh),
           capacityWh: s(c.upstream.capacityWh),
+          // The contract's realtime.upstreamMetered / upstreamMeter (EvmRealtimeConfig.upstreamMeter).
+          ...(rtOn && (rt as { upstreamMetered?: boolean }).upstreamMetered
+            ? { meter: s(rt.upstreamMeter ?? 0n) }
+            : {}),
         },
         // The contracts settle imbalances at two flat prices: shortfall (as the cap) and surplus (as the
         // floor); the native rule's other fields have no counterpart (penalty 1, the smallest allowed).
@@ -225,9 +229,9 @@ export class EvmMarketViews implements MarketViews {
           priceCapMicrosPerMWh: s(rtOn ? rt.priceCapMicrosPerMWh : c.shortfallPriceMicrosPerMWh),
           priceFloorMicrosPerMWh: s(rtOn ? rt.priceFloorMicrosPerMWh : c.surplusPriceMicrosPerMWh),
           nonReportingPenaltyMicros: rtOn ? s(rt.nonReportingPenaltyMicros) : '0',
-          trueUpDelayMs: '0',
+          trueUpDelayMs: rtOn ? s(rt.trueUpDelayMs ?? 0n) : '0',
           liquidatedDamagesMicrosPerMWh: rtOn ? s(rt.liquidatedDamagesMicrosPerMWh) : '0',
-          balanceToleranceWh: '0',
+          balanceToleranceWh: rtOn ? s(rt.balanceToleranceWh ?? 0n) : '0',
         },
         maxOrdersPerAccount: c.maxOrdersPerAccount,
         maxStepsPerOrder: c.maxStepsPerOrder,

@@ -86,7 +86,25 @@ export interface EvmRealtimeConfig {
   nonReportingPenaltyMicros: bigint;
   /** What a seller pays its promise's holder per undelivered MWh, µ$/MWh (0: none). */
   liquidatedDamagesMicrosPerMWh: bigint;
+  /** How long after the settlement deadline an estimated meter's reading is trued up, ms (absent: 0, never). */
+  trueUpDelayMs?: bigint;
+  /** Largest energy-balance mismatch not flagged, Wh (absent: 0). */
+  balanceToleranceWh?: bigint;
+  /** The upstream connection's own meter (native upstream.meter; absent: no energy-balance check). */
+  upstreamMeter?: bigint;
 }
+
+/** The contract's Config.realtime of `r`: the optional fields filled (no upstream meter: upstreamMetered false). */
+const contractRealtime = (r: EvmRealtimeConfig) => {
+  const { upstreamMeter, ...rest } = r;
+  return {
+    ...rest,
+    trueUpDelayMs: r.trueUpDelayMs ?? 0n,
+    balanceToleranceWh: r.balanceToleranceWh ?? 0n,
+    upstreamMetered: upstreamMeter !== undefined,
+    upstreamMeter: upstreamMeter ?? 0n,
+  };
+};
 
 /** The contract's `realtime` of a deployment without the second settlement. */
 const NO_REALTIME: EvmRealtimeConfig = {
@@ -218,7 +236,7 @@ export async function deployMarket(
     ...rest,
     sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
     ordersCappedByMeters: ordersCappedByMeters ?? false,
-    realtime: realtime ?? NO_REALTIME,
+    realtime: contractRealtime(realtime ?? NO_REALTIME),
   };
   const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);

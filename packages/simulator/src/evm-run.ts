@@ -70,6 +70,8 @@ const GAS = {
   commit: 300_000n,
   reveal: (steps: number) => 500_000n + 60_000n * BigInt(steps),
   readings: (n: number) => 200_000n + 120_000n * BigInt(n),
+  /** A late reading also trues up its party (band prices, a transfer). */
+  lateReadings: (n: number) => 200_000n + 250_000n * BigInt(n),
   expire: 2_000_000n,
 } as const;
 /** Gas money each device gets (1 ETH: thousands of orders at anvil's fees). */
@@ -131,6 +133,9 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
         priceFloorMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
         nonReportingPenaltyMicros: dollarsToMicros(s.imbalance.nonReportingPenalty),
         liquidatedDamagesMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.liquidatedDamagesPerMWh),
+        // The true-up window and the energy-balance tolerance as genesis.ts (no upstream meter there either).
+        trueUpDelayMs: BigInt(s.imbalance.trueUpIntervals) * intervalMs,
+        balanceToleranceWh: 1_000n,
       },
       // Each device's orders within what its meter's connection carries, as natively.
       ordersCappedByMeters: true,
@@ -239,6 +244,11 @@ interface EvmIntervalRun {
   settleTried: bigint;
   /** The block the devices saw the interval cleared at (its PromiseSettled logs come later). */
   clearedBlock?: bigint;
+  /** Late meters' signed readings, sent once the interval is settled (trued up, as natively). */
+  late?: {
+    reading: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+    signature: Hex;
+  }[];
   /** Sealed bids: the commitments sent before the gate, revealed once it has passed. */
   commits?: EvmCommit[];
   revealed?: boolean;
@@ -717,6 +727,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
       signature: Hex;
     }[] = [];
     const forged: typeof good = [];
+    const late: typeof good = [];
     for (const [i, d] of devices.entries()) {
       const price = run.lmps?.[String(d.spec.bus)];
       const out = deliver(
@@ -726,8 +737,8 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
         run.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n },
       );
       states[i] = out.state;
-      // A missing or late meter does not report this interval (a late reading would come after settlement).
-      if (d.fault === 'missing' || d.fault === 'late') continue;
+      // A missing meter never reports; a late one after the settlement (trued up, as natively: sendLate).
+      if (d.fault === 'missing') continue;
       const reading = { meter: d.meterId, interval: run.k, ...out.metered };
       const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
       const signature = await privateKeyToAccount(bytesToHex(key.privateKey)).signTypedData({
@@ -736,8 +747,9 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
         primaryType: 'Reading',
         message: reading,
       });
-      (d.fault === 'faulty' ? forged : good).push({ reading, signature });
+      (d.fault === 'faulty' ? forged : d.fault === 'late' ? late : good).push({ reading, signature });
     }
+    run.late = late;
     const txs: Tx[] = [];
     for (let j = 0; j < good.length; j += READINGS_PER_TX) {
       const part = good.slice(j, j + READINGS_PER_TX);
@@ -829,6 +841,31 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     }
   };
 
+  /** The late meters' readings of a settled interval: each replaces its estimate (a true-up, market-rules §10a). */
+  const sendLate = async (run: EvmIntervalRun) => {
+    const late = run.late ?? [];
+    const txs: Tx[] = [];
+    for (let j = 0; j < late.length; j += READINGS_PER_TX) {
+      const part = late.slice(j, j + READINGS_PER_TX);
+      txs.push({
+        from: deployer,
+        to: c.meters,
+        data: call(MetersAbi as Abi, 'submitReadings', [
+          part.map((x) => x.reading),
+          part.map((x) => x.signature),
+        ]),
+        gas: GAS.lateReadings(part.length),
+      });
+    }
+    if (txs.length === 0) return;
+    const receipts = await sender.sendAndWait(txs, signal);
+    receipts.forEach((r, j) => {
+      const n = Math.min(READINGS_PER_TX, late.length - j * READINGS_PER_TX);
+      if (r.status === 'success') run.readingsAccepted += n;
+      else run.readingsRejected += n;
+    });
+  };
+
   const trySettle = async (run: EvmIntervalRun, nowMs: bigint) => {
     const data = call(MarketAbi as Abi, 'settle', [run.k]);
     // Not again within the same second of market time: the answer would be the same.
@@ -858,6 +895,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
         // another event
       }
     }
+    await sendLate(run);
     await report(run, 'settled', credits, await views.interval(run.k));
   };
 

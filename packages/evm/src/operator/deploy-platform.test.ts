@@ -63,9 +63,27 @@ describe('loadDeployConfig', () => {
       priceFloorMicrosPerMWh: 0n,
       nonReportingPenaltyMicros: 0n,
       liquidatedDamagesMicrosPerMWh: 0n,
+      trueUpDelayMs: 0n,
+      balanceToleranceWh: 0n,
     });
     const d = await loadDeployConfig(file('nort.json', { market: {} }), me, CASES);
     expect(d.market.realtime).toBeUndefined();
+  });
+
+  it('takes the true-up window, the balance tolerance and the upstream meter (as native genesis), refusing bad values', async () => {
+    const rt = { trueUpDelayMs: '600000', balanceToleranceWh: 1000, upstreamMeter: '7' };
+    const c = await loadDeployConfig(file('rt2.json', { market: { realtime: rt } }), me, CASES);
+    expect(c.market.realtime).toMatchObject({
+      trueUpDelayMs: 600_000n,
+      balanceToleranceWh: 1_000n,
+      upstreamMeter: 7n,
+    });
+    await expect(
+      loadDeployConfig(file('rt3.json', { market: { realtime: { trueUpDelayMs: -1 } } }), me, CASES),
+    ).rejects.toThrow(/market.realtime.trueUpDelayMs: expected 0..2\^64/);
+    await expect(
+      loadDeployConfig(file('rt4.json', { market: { realtime: { upstreamMeter: 'x' } } }), me, CASES),
+    ).rejects.toThrow(/market.realtime.upstreamMeter: expected an integer/);
   });
 
   it('caps orders by the registered meters when asked (absent: not capped)', async () => {

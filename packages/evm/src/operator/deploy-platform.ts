@@ -193,12 +193,32 @@ export async function loadDeployConfig(
         `market.json: market.realtime.nonReportingPenaltyMicros: expected >= 0, got ${nonReporting}`,
       );
     }
+    // The true-up window, the energy-balance tolerance and the upstream meter (native imbalance.trueUpDelayMs,
+    // imbalance.balanceToleranceWh, upstream.meter; docs/evm.md "The second settlement").
+    const trueUpDelayMs = big(r.trueUpDelayMs, 'market.realtime.trueUpDelayMs', 0n);
+    const balanceToleranceWh = big(r.balanceToleranceWh, 'market.realtime.balanceToleranceWh', 0n);
+    for (const [field, v] of [
+      ['trueUpDelayMs', trueUpDelayMs],
+      ['balanceToleranceWh', balanceToleranceWh],
+    ] as const) {
+      if (v < 0n || v >= 2n ** 64n)
+        throw new InputError(`market.json: market.realtime.${field}: expected 0..2^64 − 1, got ${v}`);
+    }
+    const upstreamMeter =
+      r.upstreamMeter === undefined ? undefined : big(r.upstreamMeter, 'market.realtime.upstreamMeter', 0n);
+    if (upstreamMeter !== undefined && upstreamMeter < 0n)
+      throw new InputError(
+        `market.json: market.realtime.upstreamMeter: expected a meter id >= 0, got ${upstreamMeter}`,
+      );
     market.realtime = {
       penaltyMicrosPerMWh: penalty,
       priceCapMicrosPerMWh: cap,
       priceFloorMicrosPerMWh: floor,
       nonReportingPenaltyMicros: nonReporting,
       liquidatedDamagesMicrosPerMWh: damages,
+      trueUpDelayMs,
+      balanceToleranceWh,
+      ...(upstreamMeter === undefined ? {} : { upstreamMeter }),
     };
   }
   if (m.sealed !== undefined) {
