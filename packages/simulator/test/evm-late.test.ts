@@ -63,7 +63,11 @@ describe('late meters on an EVM chain', () => {
         if (o.kind === 'error') errors.push(`interval ${o.interval}: ${o.reason}`);
       },
     }).catch((e: Error) => errors.push(e.message));
-    const { intervals: reports, failures, stopped } = await runScenarioOnEvm({
+    const {
+      intervals: reports,
+      failures,
+      stopped,
+    } = await runScenarioOnEvm({
       rpcUrl: anvil.url,
       contracts,
       scenario: s,
