@@ -4,7 +4,8 @@
 // every bus but the upstream one balances, stores the flows and emits FlowDeviation. Cross-checked against
 // the native TypeScript (@gridledger/energy's meteredInjectionsMw and dcTwinFlows, and its FlowDeviation
 // rule): the same flows and the same events. Every bad input reverts with its reason and changes nothing.
-// Own anvil, the contract tests' 3-bus world; a case33bw check of the integer arithmetic off chain.
+// Own anvil: the contract tests' 3-bus world, and case33bw_congested deployed by deployPlatform on the same
+// anvil; an off-chain case33bw check of the integer arithmetic against the native float flows.
 import { fileURLToPath } from 'node:url';
 import {
   dcTwinFlows,
@@ -20,7 +21,13 @@ import { type Abi, type Address, parseEventLogs } from 'viem';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOLERANCES, type IntegerNetwork, integerNetwork } from '../src/certificate/format.ts';
 import { revertName } from '../src/certificate/verifier-client.ts';
+import { sendCall } from '../src/deploy.ts';
 import { DigitalTwinAbi } from '../src/generated/DigitalTwin.ts';
+import { MarketAbi } from '../src/generated/Market.ts';
+import { MetersAbi } from '../src/generated/Meters.ts';
+import { RegistryAbi } from '../src/generated/Registry.ts';
+import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
+import { deployPlatform, loadDeployConfig } from '../src/operator/deploy-platform.ts';
 import { clearIntervalOnChain, readNetwork } from '../src/operator/operator.ts';
 import { runOperator } from '../src/operator/run.ts';
 import { deployDigitalTwin, submitTwin, twinAngles } from '../src/operator/twin.ts';
@@ -218,7 +225,6 @@ describe('the digital twin on the contracts', () => {
       [2n, true],
     ]);
     expect(s.deviations).toBe(2);
-    console.log(`digital twin: submitAngles on 3 buses / 2 branches, 2 deviations: ${s.gas} gas`);
 
     // a second submission is refused
     await rejects(twinCall('submitAngles', [k, honest]), `AlreadyComputed(${k})`, twinProbe(k));
@@ -313,6 +319,131 @@ function flowsFromAngles(net: IntegerNetwork, angles: readonly bigint[], netW: r
   });
   return { flows, mismatch: mismatch.map((m) => m / P) };
 }
+
+describe('the twin on case33bw_congested, deployed by deployPlatform', () => {
+  it('records the native twin’s flows and events for metered injections at 12 buses', async () => {
+    const d = await w.clients(w.deployer);
+    const cfg = await loadDeployConfig(undefined, w.deployer.address, CASES);
+    const now = BigInt((await d.public.getBlock()).timestamp) * 1000n;
+    const k = now / INTERVAL_MS + 2n;
+    cfg.market.firstInterval = k;
+    const { addresses: a } = await deployPlatform(d, cfg);
+    expect(a.digitalTwin).toBeDefined();
+    const call = (address: Address, abi: Abi, functionName: string, args: readonly unknown[]) =>
+      sendCall(d, address, abi, functionName, args);
+    // alice buys at bus 18 behind the congested line, bob sells at 33; carol has meters at ten more buses
+    await call(a.registry, RegistryAbi as Abi, 'registerParticipant', [w.alice.address, [18n]]);
+    await call(a.registry, RegistryAbi as Abi, 'registerParticipant', [w.bob.address, [33n]]);
+    const carolBuses = [3n, 6n, 9n, 12n, 15n, 21n, 24n, 27n, 30n, 32n];
+    const meterList: [bigint, bigint, Address][] = [
+      [1n, 18n, w.alice.address],
+      [2n, 33n, w.bob.address],
+      ...carolBuses.map((b, i): [bigint, bigint, Address] => [BigInt(i + 3), b, w.carol.address]),
+    ];
+    for (const [id, bus, owner] of meterList)
+      await call(a.registry, RegistryAbi as Abi, 'registerMeter', [
+        id,
+        w.meterKey.address,
+        bus,
+        owner,
+        10n ** 9n,
+      ]);
+    for (const who of [w.alice, w.bob]) {
+      await call(a.cash, TestStablecoinAbi as Abi, 'mint', [who.address, 10n ** 9n]);
+      await sendCall(await w.clients(who), a.cash, TestStablecoinAbi as Abi, 'approve', [
+        a.market,
+        10n ** 9n,
+      ]);
+    }
+    await sendCall(await w.clients(w.alice), a.market, MarketAbi as Abi, 'placeOrder', [
+      k,
+      18n,
+      0,
+      [step(40_000n, 90_000_000n)],
+    ]);
+    await sendCall(await w.clients(w.bob), a.market, MarketAbi as Abi, 'placeOrder', [
+      k,
+      33n,
+      1,
+      [step(30_000n, 10_000_000n)],
+    ]);
+    await mineAt(w, k * INTERVAL_MS - cfg.market.gateLeadMs);
+    const op = await w.clients(w.deployer);
+    await clearIntervalOnChain(op, { market: a.market, verifier: a.verifier }, k);
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    // readings: alice and bob off their positions, carol's buses alternately importing and exporting
+    const metered = new Map<bigint, [bigint, bigint]>([
+      [1n, [41_500n, 0n]],
+      [2n, [0n, 27_000n]],
+      ...carolBuses.map((_, i): [bigint, [bigint, bigint]] => [
+        BigInt(i + 3),
+        i % 2 === 0 ? [BigInt(2_000 + 700 * i), 0n] : [0n, BigInt(1_500 + 400 * i)],
+      ]),
+    ]);
+    const rs = [...metered].map(([meter, [importedWh, exportedWh]]) => ({
+      meter,
+      interval: k,
+      importedWh,
+      exportedWh,
+    }));
+    const sigs = await Promise.all(
+      rs.map((r) =>
+        w.meterKey.signTypedData({
+          domain: { ...readingDomain(31337n), verifyingContract: a.meters },
+          types: READING_TYPES,
+          primaryType: 'Reading',
+          message: r,
+        }),
+      ),
+    );
+    await call(a.meters, MetersAbi as Abi, 'submitReadings', [rs, sigs]);
+    const s = await submitTwin(op, { market: a.market, verifier: a.verifier, twin: a.digitalTwin! }, k);
+    // 1,970,883 gas on anvil 1.7.1 (docs/evm.md "The digital twin"): well within a block
+    expect(s.gas).toBeLessThan(3_000_000n);
+
+    const { network } = await readNetwork(op, a.registry);
+    const config = { intervalMs: INTERVAL_MS, upstream: { bus: 1 } } as unknown as MarketConfig;
+    const parties = meterList.map(([id, bus, owner]) => party(owner, Number(bus), ...metered.get(id)!));
+    const native = dcTwinFlows(network, meteredInjectionsMw(config, parties));
+    if (!native.ok) throw new Error(native.reason);
+    const twinRead = (functionName: string, args: readonly unknown[]) =>
+      read(w, { address: a.digitalTwin!, abi: DigitalTwinAbi as Abi, functionName, args });
+    expect(await twinRead('twinComputed', [k])).toBe(1);
+    expect(await twinRead('actualFlows', [k])).toEqual(native.branches.map((b) => b.pFromW));
+    const cleared = await read<readonly bigint[]>(w, {
+      address: a.market,
+      abi: MarketAbi as Abi,
+      functionName: 'flows',
+      args: [k],
+    });
+    const expected = native.branches.flatMap((f) => {
+      const limitW = BigInt(Math.round(network.branches[f.index - 1]!.rateAMw * 1e6));
+      const overLimit = limitW > 0n && f.sMaxVA > limitW;
+      const diff = f.pFromW - cleared[f.index - 1]!;
+      return overLimit || diff > FLOW_DEVIATION_W || -diff > FLOW_DEVIATION_W
+        ? [
+            {
+              interval: k,
+              branch: BigInt(f.index),
+              clearedFlowW: cleared[f.index - 1]!,
+              actualFlowW: f.pFromW,
+              limitW,
+              overLimit,
+            },
+          ]
+        : [];
+    });
+    const logs = await d.public.getContractEvents({
+      address: a.digitalTwin!,
+      abi: DigitalTwinAbi as Abi,
+      eventName: 'FlowDeviation',
+      fromBlock: 0n,
+    });
+    expect(logs.map((l) => (l as unknown as { args: unknown }).args)).toEqual(expected);
+    expect(expected.length).toBe(s.deviations);
+    expect(expected.length).toBeGreaterThan(5);
+  });
+});
 
 describe('the twin’s integer arithmetic on case33bw', () => {
   it('angles rounded to prad give the native flows to the W and balance every bus within τ_f', async () => {
