@@ -55,6 +55,7 @@ contract DigitalTwin {
     error ShapeMismatch(uint256 expected, uint256 got);
     error AngleOutOfRange(uint256 bus);
     error BusImbalance(uint256 bus, int256 imbalanceW);
+    error FlowOutOfRange(uint256 branch);
 
     event FlowDeviation(
         uint64 indexed interval,
@@ -73,7 +74,8 @@ contract DigitalTwin {
     uint256 public immutable upstreamBus;
 
     mapping(uint64 interval => uint8) public twinComputed;
-    mapping(uint64 interval => int256[]) internal _actual;
+    /** Metered flows per branch, W (int128: two to a storage word). */
+    mapping(uint64 interval => int128[]) internal _actual;
 
     /** `verifier` is the market's clearing verifier (its integer network is the twin's). */
     constructor(ITwinMarket market_, ClearingVerifier verifier_) {
@@ -117,7 +119,7 @@ contract DigitalTwin {
         int256[] memory mismatch = new int256[](n);
         int256 kW = verifier.wattsPerWh();
         for (uint256 i = 0; i < n; i++) mismatch[i] = -netWh[i] * kW * PRAD_PER_RAD;
-        int256[] storage actual = _actual[k];
+        int128[] storage actual = _actual[k];
         uint256 deviations;
         for (uint256 l = 0; l < m; l++) {
             ClearingVerifier.Branch memory br = brs[l];
@@ -129,7 +131,8 @@ contract DigitalTwin {
                 mismatch[br.to] -= p;
                 f = _roundPrad(p);
             }
-            actual.push(f);
+            if (f > type(int128).max || f < type(int128).min) revert FlowOutOfRange(l + 1);
+            actual.push(int128(f));
             (bool overridden, uint256 limitOverride) = reg.lineLimit(l + 1);
             // A 0-W override carries nothing: limit 1 W, as the native ZERO_LIMIT_MW.
             uint256 limit = overridden ? (limitOverride == 0 ? 1 : limitOverride) : uint256(br.limitW);
@@ -156,8 +159,10 @@ contract DigitalTwin {
     }
 
     /** The metered flow of each branch of interval k (W, branch index − 1); empty while twinComputed is 0. */
-    function actualFlows(uint64 k) external view returns (int256[] memory) {
-        return _actual[k];
+    function actualFlows(uint64 k) external view returns (int256[] memory out) {
+        int128[] storage a = _actual[k];
+        out = new int256[](a.length);
+        for (uint256 l = 0; l < a.length; l++) out[l] = a[l];
     }
 
     /** W·prad / 10^12 rounded half away from zero (as mwToW rounds). */

@@ -398,7 +398,7 @@ describe('the twin on case33bw_congested, deployed by deployPlatform', () => {
     );
     await call(a.meters, MetersAbi as Abi, 'submitReadings', [rs, sigs]);
     const s = await submitTwin(op, { market: a.market, verifier: a.verifier, twin: a.digitalTwin! }, k);
-    // 1,970,883 gas on anvil 1.7.1 (docs/evm.md "The digital twin"): well within a block
+    // 1,666,540 gas on anvil 1.7.1 (docs/evm.md "The digital twin"): well within a block
     expect(s.gas).toBeLessThan(3_000_000n);
 
     const { network } = await readNetwork(op, a.registry);
