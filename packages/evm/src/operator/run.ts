@@ -16,7 +16,7 @@ import {
   startInterval,
 } from './operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from './realtime.ts';
-import { dueTwins, submitTwin } from './twin.ts';
+import { dueTwins, submitTwin, twinComputed } from './twin.ts';
 
 /** One interval's outcome. */
 export type IntervalOutcome =
@@ -99,7 +99,25 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
   let cursor = await startInterval(c, o.contracts.market);
   let rtCursor = cursor;
   let twinCursor = cursor;
-  const twinFailed = new Set<bigint>();
+  /** Intervals whose twin this run submitted or tried (a rejected one is not retried). */
+  const twinTried = new Set<bigint>();
+  const twin = o.twin === undefined ? undefined : { ...o.contracts, twin: o.twin };
+  /** Submits interval k's twin unless tried already or computed (by anyone); reports the outcome. */
+  const runTwin = async (k: bigint) => {
+    if (twin === undefined || twinTried.has(k)) return;
+    twinTried.add(k);
+    if ((await twinComputed(c, twin.twin, k)) !== 0) return;
+    let r: IntervalOutcome;
+    try {
+      const s = await submitTwin(c, twin, k);
+      r = { kind: 'twin', interval: k, deviations: s.deviations, gas: s.gas };
+    } catch (e) {
+      if (!(e instanceof GridledgerError)) throw e;
+      r = { kind: 'error', interval: k, reason: `digital twin: ${e.message}` };
+    }
+    out.push(r);
+    o.onOutcome?.(r);
+  };
   for (;;) {
     const { due, next } = await dueIntervals(c, o.contracts.market, cursor);
     for (const k of due) {
@@ -118,22 +136,11 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
     cursor = due.length === 64 ? due[63]! + 1n : next;
     // The twin before the real-time prices: settlement waits for those, so the metered injections the
     // twin reads (served until the interval settles) are still there.
-    if (o.twin !== undefined) {
-      const contracts = { ...o.contracts, twin: o.twin };
-      const tw = await dueTwins(c, contracts, twinCursor, twinFailed);
+    if (twin !== undefined) {
+      const tw = await dueTwins(c, twin, twinCursor, twinTried);
       for (const k of tw.due) {
         if (o.signal?.aborted) return out;
-        let r: IntervalOutcome;
-        try {
-          const s = await submitTwin(c, contracts, k);
-          r = { kind: 'twin', interval: k, deviations: s.deviations, gas: s.gas };
-        } catch (e) {
-          if (!(e instanceof GridledgerError)) throw e;
-          twinFailed.add(k);
-          r = { kind: 'error', interval: k, reason: `digital twin: ${e.message}` };
-        }
-        out.push(r);
-        o.onOutcome?.(r);
+        await runTwin(k);
       }
       twinCursor = tw.next;
     }
@@ -141,6 +148,8 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
       const rt = await dueRealtime(c, o.realtime.book, rtCursor);
       for (const k of rt.due) {
         if (o.signal?.aborted) return out;
+        // A reading may have completed the interval since the twin's look: its twin first, always.
+        await runTwin(k);
         let r: IntervalOutcome;
         try {
           const p = await submitRealtimePrices(c, o.realtime, k);

@@ -140,10 +140,15 @@ export async function submitTwin(
   }
 }
 
+/** Whether interval k's twin was computed (1) or not (0). */
+export async function twinComputed(c: VerifierClients, twin: Address, k: bigint): Promise<number> {
+  return read<number>(c, twin, twinAbi, 'twinComputed', [k]);
+}
+
 /**
  * The intervals whose twin is due now, from `from` on: ended, cleared and not settled, twin not computed,
  * readings final. `next`: the first interval still to look at (cleared or still clearable, twin not computed).
- * Intervals in `skip` (their submission failed) are passed over.
+ * Intervals in `skip` (tried already) are passed over.
  */
 export async function dueTwins(
   c: VerifierClients,
@@ -169,7 +174,7 @@ export async function dueTwins(
     // 1 cleared (settled intervals no longer serve their metered injections); 0 may still clear
     const pending = status === 1 || (status === 0 && now < deadlineMs);
     if (!pending || skip.has(k)) continue;
-    if (status === 1 && (await read<number>(c, contracts.twin, twinAbi, 'twinComputed', [k])) !== 0) continue;
+    if (status === 1 && (await twinComputed(c, contracts.twin, k)) !== 0) continue;
     if (next === undefined) next = k;
     if (status !== 1) continue;
     const [, , complete] = await read<[unknown, unknown, boolean]>(
