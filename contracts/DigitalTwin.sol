@@ -109,7 +109,7 @@ contract DigitalTwin {
         uint256 n = busIds.length;
         if (anglePrad.length != n) revert ShapeMismatch(n, anglePrad.length);
         for (uint256 i = 0; i < n; i++) {
-            if (anglePrad[i] > MAX_ANGLE || anglePrad[i] < -MAX_ANGLE) revert AngleOutOfRange(i);
+            if (anglePrad[i] > MAX_ANGLE || anglePrad[i] < -MAX_ANGLE) revert AngleOutOfRange(busIds[i]);
         }
         ClearingVerifier.Branch[] memory brs = verifier.branches();
         uint256 m = brs.length;
