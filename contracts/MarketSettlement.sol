@@ -10,8 +10,8 @@
 //               what it cannot pay is a PaymentFailed event); positive is paid floor(i·surplus/10^6) by the
 //               grid operator (transferFrom its allowance to the market) or a PaymentFailed event;
 //   the rest of its collateral is released.
-// Not done on the EVM (yet): the digital twin's metered flows and FlowDeviation events (needs the DC power
-// flow of the metered injections; see docs/evm.md).
+// The digital twin's metered flows and FlowDeviation events are not part of settlement here: the
+// DigitalTwin contract records them from the operator's checked angles (docs/evm.md "The digital twin").
 pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";

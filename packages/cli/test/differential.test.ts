@@ -486,6 +486,7 @@ describe('same scenario, two chains', () => {
     operatorDone = runOperator(operatorClients, {
       contracts: deployed,
       realtime: { book: deployed.realtimeBook!, verifier: deployed.realtimeVerifier! },
+      twin: deployed.digitalTwin!,
       pollMs: 250,
       signal: stopOperator.signal,
       onOutcome: (o) => {
@@ -929,6 +930,15 @@ describe('same scenario, two chains', () => {
     for (const k of ks) {
       const evmRt = (await evm.views.interval(k)).realtimeLmpMicrosPerMWh;
       expect(evmRt, `real-time prices of interval ${k}`).toEqual(rt.get(k));
+    }
+    // The digital twin's metered flows per branch (gl_gridState's actualFlowW) are ours: the contracts'
+    // DigitalTwin computed them from the operator's checked angles (docs/evm.md "The digital twin").
+    for (const k of ks) {
+      const metered = async (side: Side) =>
+        (await side.views.gridState(k))!.branches.map((b) => [b.index, b.actualFlowW]);
+      const native = await metered(ours);
+      expect(native.every(([, f]) => f !== undefined)).toBe(true);
+      expect(await metered(evm), `metered flows of interval ${k}`).toEqual(native);
     }
     // With the second settlement on both, every party's imbalance (Wh and µ$) is equal.
     expect(settled.anvil.imbalances, 'imbalances per party: Wh and amount').toEqual(

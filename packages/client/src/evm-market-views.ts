@@ -5,6 +5,7 @@
 // from the market's debt ledger (debtOf, claimsOf); docs/evm.md "Market views" lists each field.
 import {
   CreditsAbi,
+  DigitalTwinAbi,
   type EvmMarketConfig,
   MarketAbi,
   type MarketAddresses,
@@ -39,7 +40,10 @@ import type { MarketViews } from './market-views.ts';
 export type EvmMarketContracts = Pick<
   MarketAddresses,
   'market' | 'registry' | 'cash' | 'credits' | 'promises' | 'meters'
->;
+> & {
+  /** The DigitalTwin (addresses.json `digitalTwin`): gl_gridState's metered flows; absent, none are shown. */
+  digitalTwin?: Address;
+};
 
 const INTERVAL_STATUS: readonly GlIntervalStatus[] = ['open', 'cleared', 'failed', 'settled'];
 const ORDER_STATUS: Record<number, GlOrderStatus> = {
@@ -121,6 +125,22 @@ export class EvmMarketViews implements MarketViews {
     const buses = await this.#busIds();
     const prices = await Promise.all(buses.map((b) => read<bigint>('realtimePrice', [k, b])));
     return Object.fromEntries(buses.map((b, i) => [b.toString(), prices[i]!.toString()]));
+  }
+
+  /**
+   * The digital twin's metered flows of interval k per branch (W, branch index − 1), or none while its
+   * twin is not computed or the deployment has no DigitalTwin. The EVM twin runs once the readings are
+   * final, before settlement, so a cleared interval may have them too (natively only a settled one).
+   */
+  async #actualFlows(k: bigint): Promise<readonly bigint[]> {
+    const twin = this.contracts.digitalTwin;
+    if (twin === undefined) return [];
+    return (await this.client.readContract({
+      address: twin,
+      abi: DigitalTwinAbi as Abi,
+      functionName: 'actualFlows',
+      args: [k],
+    })) as readonly bigint[];
   }
 
   #registry<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
@@ -415,9 +435,13 @@ export class EvmMarketViews implements MarketViews {
       net.branches.map((b) => this.#registry<readonly [boolean, bigint]>('lineLimit', [BigInt(b.index)])),
     );
     let flows: readonly bigint[] = [];
+    let actual: readonly bigint[] = [];
     if (k !== undefined) {
       const st = (await this.#state(k)).status;
-      if (st === 1 || st === 3) flows = await this.#market<readonly bigint[]>('flows', [k]);
+      if (st === 1 || st === 3) {
+        flows = await this.#market<readonly bigint[]>('flows', [k]);
+        actual = await this.#actualFlows(k);
+      }
     }
     return {
       name: net.name,
@@ -426,6 +450,7 @@ export class EvmMarketViews implements MarketViews {
       branches: net.branches.map((b, i) => {
         const [overridden, limitW] = limits[i]!;
         const flow = flows[b.index - 1];
+        const metered = actual[b.index - 1];
         return {
           index: b.index,
           from: b.from,
@@ -435,6 +460,7 @@ export class EvmMarketViews implements MarketViews {
           inService: b.status !== 0,
           statusOverridden: false,
           ...(flow === undefined ? {} : { flowW: flow.toString() }),
+          ...(metered === undefined ? {} : { actualFlowW: metered.toString() }),
         };
       }),
     };

@@ -117,8 +117,11 @@ export function acTwinFlows(
   }
 }
 
-/** The DC power flow of `injectionMw` on `network` (each island balanced), as TwinFlows with sMaxVA = |P|. */
-function dcTwinFlows(network: Network, injectionMw: ReadonlyMap<number, number>): TwinFlows {
+/**
+ * The DC power flow of `injectionMw` on `network` (each island balanced), as TwinFlows with sMaxVA = |P|.
+ * @example dcTwinFlows(clearedNetworkOf(state, k)!, meteredInjectionsMw(config, positions))
+ */
+export function dcTwinFlows(network: Network, injectionMw: ReadonlyMap<number, number>): TwinFlows {
   const net: Network = {
     ...network,
     buses: network.buses.map((b) => ({ ...b, pdMw: -(injectionMw.get(b.id) ?? 0) })),

@@ -78,6 +78,7 @@ export {
 } from './debts.ts';
 export {
   acTwinFlows,
+  dcTwinFlows,
   FLOW_DEVIATION_W,
   meteredInjectionsMw,
   type TwinBranchFlow,

@@ -60,6 +60,7 @@ export {
 export { BookCommitmentAbi, BookCommitmentBytecode } from './generated/BookCommitment.ts';
 export { ClearingVerifierAbi } from './generated/ClearingVerifier.ts';
 export { CreditsAbi } from './generated/Credits.ts';
+export { DigitalTwinAbi, ITwinMarketAbi, ITwinRegistryAbi } from './generated/DigitalTwin.ts';
 export { IClearingSinkAbi, IMarketBookAbi } from './generated/IClearingSink.ts';
 export { MarketAbi } from './generated/Market.ts';
 export { MarketEngineAbi } from './generated/MarketEngine.ts';
@@ -92,3 +93,4 @@ export {
   submitRealtimePrices,
 } from './operator/realtime.ts';
 export { type IntervalOutcome, type OperatorRunOptions, runOperator } from './operator/run.ts';
+export { deployDigitalTwin, submitTwin, type TwinSubmission } from './operator/twin.ts';

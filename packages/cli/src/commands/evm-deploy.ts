@@ -12,7 +12,7 @@ import { log, parseFormat, printJson, renderTable } from '../output.ts';
 
 const HELP = `
 The deploying key pays for the deployment, is the market's grid operator (it registers the network) and
-names the clearing verifier. Without --config: the case33bw_congested feeder, 5-minute intervals, an
+names the clearing verifier; the digital twin (DigitalTwin, "digitalTwin") is deployed beside it. Without --config: the case33bw_congested feeder, 5-minute intervals, an
 upstream connection at the reference bus. market.json's fields: docs/evm.md "Deployment".
 
 Examples:

@@ -12,7 +12,8 @@ import { log, parseFormat, printJson, UsageError } from '../output.ts';
 const HELP = `
 --contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier"; with
 "realtimeBook" and "realtimeVerifier", a deployment with the second settlement, it also submits each
-cleared interval's real-time prices once its readings are final).
+cleared interval's real-time prices once its readings are final; with "digitalTwin" it submits each cleared
+interval's metered flows, the digital twin's angles, first).
 Anyone may run an operator: two operators on the same chain state submit the same clearing.
 
 Examples:
@@ -22,6 +23,8 @@ Examples:
 function describe(o: IntervalOutcome): string {
   if (o.kind === 'empty') return `interval ${o.interval}: no open orders, nothing to clear`;
   if (o.kind === 'error') return `interval ${o.interval}: NOT cleared: ${o.reason}`;
+  if (o.kind === 'twin')
+    return `interval ${o.interval}: digital twin recorded (${o.deviations} flow deviations), ${o.gas} gas`;
   if (o.kind === 'realtime')
     return `interval ${o.interval}: real-time prices recorded (${o.orders} metered injections), ${o.gas} gas`;
   return `interval ${o.interval}: cleared ${o.orders} orders, ${o.clearedWh} Wh (upstream +${o.upstreamImportWh}/-${o.upstreamExportWh} Wh), LMP ${formatMicros(o.minLmpMicrosPerMWh)}..${formatMicros(o.maxLmpMicrosPerMWh)} $/MWh, ${o.gas.total} gas in ${o.transactions} transactions`;
@@ -84,6 +87,7 @@ export function registerOperator(program: Command): void {
             ...(contracts.realtimeBook === undefined || contracts.realtimeVerifier === undefined
               ? {}
               : { realtime: { book: contracts.realtimeBook, verifier: contracts.realtimeVerifier } }),
+            ...(contracts.digitalTwin === undefined ? {} : { twin: contracts.digitalTwin }),
             ...(chunk === undefined ? {} : { chunkOrders: chunk }),
             pollMs,
             once: o.once === true,

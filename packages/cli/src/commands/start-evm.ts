@@ -267,6 +267,8 @@ export async function startOnEvm(
           ...(addresses.realtimeBook === undefined || addresses.realtimeVerifier === undefined
             ? {}
             : { realtime: { book: addresses.realtimeBook, verifier: addresses.realtimeVerifier } }),
+          // The digital twin's metered flows (a deployment before it has none).
+          ...(addresses.digitalTwin === undefined ? {} : { twin: addresses.digitalTwin }),
           pollMs: 500,
           signal: ac.signal,
           onOutcome: (r) => {

@@ -21,6 +21,7 @@ import {
 } from '../deploy.ts';
 import { RegistryAbi } from '../generated/Registry.ts';
 import { deployRealtimePricer } from './realtime.ts';
+import { deployDigitalTwin } from './twin.ts';
 
 /** A deployment: what `gridledger deploy` reads from `--config`. */
 export interface EvmDeployConfig {
@@ -37,6 +38,8 @@ export interface EvmAddresses extends MarketAddresses {
   /** With the second settlement (`market.realtime`): the RealtimeBook and its verifier. */
   realtimeBook?: Address;
   realtimeVerifier?: Address;
+  /** The DigitalTwin (metered flows per branch, checked from the operator's angles; docs/evm.md). */
+  digitalTwin?: Address;
   /** The registry's network version the verifier was built for. */
   networkVersion: string;
 }
@@ -298,7 +301,14 @@ export async function deployPlatform(
   });
   gasUsed.verifier = v.gasUsed;
   await setClearingVerifier(c, addresses.market, v.address);
-  const out: EvmAddresses = { ...addresses, verifier: v.address, networkVersion: version.toString() };
+  const twin = await deployDigitalTwin(c, addresses.market, v.address);
+  gasUsed.digitalTwin = twin.gasUsed;
+  const out: EvmAddresses = {
+    ...addresses,
+    verifier: v.address,
+    digitalTwin: twin.address,
+    networkVersion: version.toString(),
+  };
   if (cfg.market.realtime !== undefined) {
     const rt = await deployRealtimePricer(c, addresses.market, {
       networkVersion: version,

@@ -2,7 +2,9 @@
 // interval whose gate has closed, then wait and look again; each outcome is reported as it happens.
 // A rejected or failed interval is reported and left (another operator, or the deadline's expiry, settles
 // its fate); the loop goes on. With the second settlement's RealtimeBook named, it also prices every
-// cleared interval whose metered state is final (realtime.ts) so that anyone can settle it.
+// cleared interval whose metered state is final (realtime.ts) so that anyone can settle it; with the
+// DigitalTwin named, it first submits each such interval's metered flows (twin.ts; once per interval,
+// an interval whose submission fails is not retried).
 import { GridledgerError } from '@gridledger/base';
 import { type Abi, type Address, parseAbi } from 'viem';
 import type { VerifierClients } from '../certificate/verifier-client.ts';
@@ -14,12 +16,14 @@ import {
   startInterval,
 } from './operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from './realtime.ts';
+import { dueTwins, submitTwin, twinComputed } from './twin.ts';
 
 /** One interval's outcome. */
 export type IntervalOutcome =
   | ({ kind: 'cleared' } & IntervalClearing)
   | { kind: 'empty'; interval: bigint }
   | { kind: 'realtime'; interval: bigint; orders: number; gas: bigint }
+  | { kind: 'twin'; interval: bigint; deviations: number; gas: bigint }
   | { kind: 'error'; interval: bigint; reason: string };
 
 /** Options of {@link runOperator}. */
@@ -27,6 +31,8 @@ export interface OperatorRunOptions {
   contracts: OperatorContracts;
   /** The second settlement's RealtimeBook and its verifier: real-time prices are submitted too. */
   realtime?: RealtimeContracts;
+  /** The DigitalTwin: each cleared interval's metered flows are submitted once its readings are final. */
+  twin?: Address;
   /** At most this many orders per chunk (default: as many as fit 80 % of the block gas limit). */
   chunkOrders?: number;
   /** Wait between looks, ms (default 2000). */
@@ -92,6 +98,26 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
   const out: IntervalOutcome[] = [];
   let cursor = await startInterval(c, o.contracts.market);
   let rtCursor = cursor;
+  let twinCursor = cursor;
+  /** Intervals whose twin this run submitted or tried (a rejected one is not retried). */
+  const twinTried = new Set<bigint>();
+  const twin = o.twin === undefined ? undefined : { ...o.contracts, twin: o.twin };
+  /** Submits interval k's twin unless tried already or computed (by anyone); reports the outcome. */
+  const runTwin = async (k: bigint) => {
+    if (twin === undefined || twinTried.has(k)) return;
+    twinTried.add(k);
+    if ((await twinComputed(c, twin.twin, k)) !== 0) return;
+    let r: IntervalOutcome;
+    try {
+      const s = await submitTwin(c, twin, k);
+      r = { kind: 'twin', interval: k, deviations: s.deviations, gas: s.gas };
+    } catch (e) {
+      if (!(e instanceof GridledgerError)) throw e;
+      r = { kind: 'error', interval: k, reason: `digital twin: ${e.message}` };
+    }
+    out.push(r);
+    o.onOutcome?.(r);
+  };
   for (;;) {
     const { due, next } = await dueIntervals(c, o.contracts.market, cursor);
     for (const k of due) {
@@ -108,10 +134,22 @@ export async function runOperator(c: VerifierClients, o: OperatorRunOptions): Pr
       o.onOutcome?.(r);
     }
     cursor = due.length === 64 ? due[63]! + 1n : next;
+    // The twin before the real-time prices: settlement waits for those, so the metered injections the
+    // twin reads (served until the interval settles) are still there.
+    if (twin !== undefined) {
+      const tw = await dueTwins(c, twin, twinCursor, twinTried);
+      for (const k of tw.due) {
+        if (o.signal?.aborted) return out;
+        await runTwin(k);
+      }
+      twinCursor = tw.next;
+    }
     if (o.realtime !== undefined) {
       const rt = await dueRealtime(c, o.realtime.book, rtCursor);
       for (const k of rt.due) {
         if (o.signal?.aborted) return out;
+        // A reading may have completed the interval since the twin's look: its twin first, always.
+        await runTwin(k);
         let r: IntervalOutcome;
         try {
           const p = await submitRealtimePrices(c, o.realtime, k);
