@@ -42,6 +42,7 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
+import { scenarioTariff } from './genesis.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
@@ -74,17 +75,12 @@ const READINGS_PER_TX = 50;
  * its network, interval, gate and settlement delay, upstream tariff, the second settlement (real-time
  * prices in the scenario's penalty band), the meter cap, sealed bids, and its clock: simulated time runs `clockScale` times faster than block
  * time from the scenario's start, placed `setupAllowanceMs` of block time after `nowMs`.
- * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain) or a
- * negative real-time price floor.
+ * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain).
  */
 export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): EvmDeployConfig {
   if (s.pricing !== 'dc')
     throw new InputError(
       `${s.source}: pricing "${s.pricing}": only DC pricing runs on an EVM chain (docs/evm.md)`,
-    );
-  if (s.imbalance.priceFloorPerMWh < 0)
-    throw new InputError(
-      `${s.source}: imbalance.priceFloorPerMWh ${s.imbalance.priceFloorPerMWh}: the contracts' real-time prices are unsigned, so an EVM chain needs a floor >= 0 (docs/evm.md)`,
     );
   const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
   const allowance = setupAllowanceMs(buildPopulation(s).length);
@@ -110,8 +106,8 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
       },
       // The second settlement as the native genesis sets it (genesis.ts): real-time prices in a penalty
       // band, estimates and penalties for missing readings, damages; the sell collateral's price is cap + δ
-      // on both chains (the contracts take it as the shortfall price). The contracts' book prices are
-      // unsigned: a negative floor is refused by the deployment (docs/evm.md "Rules pending").
+      // on both chains (the contracts take it as the shortfall price). A negative floor as natively (the
+      // real-time book shifts its prices, docs/evm.md).
       shortfallPriceMicrosPerMWh:
         dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh) + dollarsPerMWhToMicros(s.imbalance.penaltyPerMWh),
       surplusPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
@@ -129,6 +125,9 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
       minStepWh: 1n,
       maxOrderWh: 0n,
       clock: { blockOriginMs, marketOriginMs, scale: s.clockScale },
+      // The upstream's tariff as the native genesis sets it (genesis.ts scenarioTariff; absent: one period
+      // at the flat prices above and a day's notice, the defaults of both).
+      ...scenarioTariff(s),
       // Sealed bids as the native genesis sets them (genesis.ts): reveals in the gate lead, 10 % forfeited.
       ...(s.sealedBids
         ? { sealed: { revealWindowMs: BigInt(s.gateLeadIntervals) * intervalMs, forfeitBps: 1_000 } }
