@@ -82,7 +82,7 @@ contract DigitalTwin {
         require(address(verifier_.market()) == address(market_), "twin: the verifier is not the market's");
         market = market_;
         verifier = verifier_;
-        (upstreamBus,,) = verifier_.upstreamBook();
+        upstreamBus = verifier_.marketView().config().upstream.bus;
     }
 
     /**

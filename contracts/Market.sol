@@ -17,6 +17,7 @@ import {MarketSealed} from "./MarketSealed.sol";
 import {Meters} from "./Meters.sol";
 import {Promises} from "./Promises.sol";
 import {Registry} from "./Registry.sol";
+import {Tariffs} from "./Tariffs.sol";
 
 contract Market is MarketOrders, IClearingSink {
     /** The clearing and settlement code (deployed with the same arguments as this market). */
@@ -158,6 +159,18 @@ contract Market is MarketOrders, IClearingSink {
         require(realtimePricer == address(0), "market: the real-time pricer is already set");
         require(book != address(0), "market: the real-time pricer must be non-zero");
         realtimePricer = book;
+    }
+
+    /** Names the upstream's tariff schedule (Tariffs) once: the deployer, at initialisation. */
+    function setTariffs(address t) external {
+        require(msg.sender == _deployer && tariffs == address(0) && t != address(0), "market: only the deployer names the tariffs, once");
+        tariffs = t;
+    }
+
+    /** The upstream's import and export prices of interval k, µ$/MWh: Tariffs.tariffAt (the flat configured ones before it is named). */
+    function tariffAt(uint64 k) external view returns (uint256, uint256) {
+        if (tariffs == address(0)) return (_config.upstream.importPriceMicrosPerMWh, _config.upstream.exportPriceMicrosPerMWh);
+        return Tariffs(tariffs).tariffAt(k);
     }
 
     // ---- Sealed bids (docs/market-rules.md §6b): MarketSealed's code on this storage; the views here. ----

@@ -81,13 +81,13 @@ abstract contract MarketBase {
 
     /**
      * The second settlement's parameters (the native ImbalanceConfig's): deviations settle at real-time
-     * prices inside a penalty band of half-width δ; the real-time prices lie in [floor, cap] (floor >= 0 on
-     * an EVM chain: book prices are unsigned); a missing reading costs the non-reporting penalty.
+     * prices inside a penalty band of half-width δ; the real-time prices lie in [floor, cap] (the floor may be
+     * negative, as native: RealtimeBook shifts its book's prices); a missing reading costs the non-reporting penalty.
      */
     struct Realtime {
         uint64 penaltyMicrosPerMWh;
         uint64 priceCapMicrosPerMWh;
-        uint64 priceFloorMicrosPerMWh;
+        int64 priceFloorMicrosPerMWh;
         uint64 nonReportingPenaltyMicros;
         /** What a seller pays the holder of its promise per undelivered MWh, µ$/MWh (as native). */
         uint64 liquidatedDamagesMicrosPerMWh;
@@ -283,6 +283,11 @@ abstract contract MarketBase {
     mapping(uint64 interval => HeldPayment[]) internal _heldPayments;
     // ---- end of energy balance ----
 
+    // ---- Tariffs (docs/evm.md "Tariffs by time of day"): the upstream's schedule, named once. ----
+    /** The Tariffs contract whose tariffAt(k) prices the upstream in interval k (set once; 0: the flat prices). */
+    address public tariffs;
+    // ---- end of tariffs ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
@@ -335,7 +340,15 @@ abstract contract MarketBase {
         );
         Realtime memory r = c.realtime;
         if (r.penaltyMicrosPerMWh > 0) {
-            require(r.priceFloorMicrosPerMWh <= r.priceCapMicrosPerMWh, "market config: expected realtime.priceFloor <= priceCap");
+            require(
+                r.priceFloorMicrosPerMWh >= -1e12 && r.priceFloorMicrosPerMWh <= int256(uint256(r.priceCapMicrosPerMWh))
+                    && r.priceCapMicrosPerMWh <= MAX_PRICE_MICROS_PER_MWH,
+                "market config: expected -10^12 <= realtime.priceFloor <= priceCap <= 10^12"
+            );
+            require(
+                r.priceFloorMicrosPerMWh <= int256(uint256(c.upstream.exportPriceMicrosPerMWh)),
+                "market config: expected realtime.priceFloor <= the upstream export price (as native)"
+            );
             require(
                 uint256(c.shortfallPriceMicrosPerMWh) == uint256(r.priceCapMicrosPerMWh) + r.penaltyMicrosPerMWh,
                 "market config: expected shortfallPrice = realtime.priceCap + penalty (the sell collateral's price, as native)"

@@ -15,7 +15,12 @@
 //   intervalState(k) 0 while the cleared interval awaits its prices; 1 priced; 4 the market's interval is
 //                    not cleared (or 3 settled);
 //   config(), cash() the market's configuration with the upstream unbounded (capacity 10^12 Wh, and this
-//                    contract as its cash: the upstream's export bid is not capped by a balance).
+//                    contract as its cash: the upstream's export bid is not capped by a balance);
+//   tariffAt(k)      the upstream's prices of k, the market's (its Tariffs schedule).
+// A negative price floor (as native): book prices are unsigned, so every price of the book (the floor, the
+// cap, the upstream's) is served shifted up by priceOffsetMicrosPerMWh = −floor, and the verified prices
+// are shifted back before clamping. The DC-OPF is invariant under the shift: injections sum to zero, so
+// the dispatch is the same and every bus price moves by the offset (the line duals do not change).
 pragma solidity ^0.8.24;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
@@ -29,6 +34,7 @@ interface IRealtimeMarket {
     function marketTimeMs() external view returns (uint256);
     function clock(uint64 interval) external view returns (uint256 gateMs, uint256 startMs, uint256 endMs, uint256 deadlineMs);
     function intervalState(uint64 interval) external view returns (uint8 status, int256 congestionRent, uint256 orders, uint256 promises);
+    function tariffAt(uint64 interval) external view returns (uint256 importPriceMicrosPerMWh, uint256 exportPriceMicrosPerMWh);
     function meteredInjections(uint64 interval)
         external
         view
@@ -73,6 +79,7 @@ contract RealtimeBook is IClearingSink {
         (uint256[] memory busIds, int256[] memory netWh, bool complete,) = market.meteredInjections(k);
         if (!complete) return out;
         MarketBase.Realtime memory r = market.config().realtime;
+        uint64 offset = _offset(r);
         uint256 n;
         for (uint256 i = 0; i < busIds.length; i++) if (netWh[i] != 0) n++;
         out = new IMarketBook.BookOrder[](n);
@@ -82,8 +89,8 @@ contract RealtimeBook is IClearingSink {
             if (x == 0) continue;
             IMarketBook.Step[] memory steps = new IMarketBook.Step[](1);
             steps[0] = x > 0
-                ? IMarketBook.Step(uint64(uint256(x)), r.priceFloorMicrosPerMWh)
-                : IMarketBook.Step(uint64(uint256(-x)), r.priceCapMicrosPerMWh);
+                ? IMarketBook.Step(uint64(uint256(x)), uint64(int64(offset) + r.priceFloorMicrosPerMWh))
+                : IMarketBook.Step(uint64(uint256(-x)), r.priceCapMicrosPerMWh + offset);
             out[w++] = IMarketBook.BookOrder(i + 1, address(market), busIds[i], x > 0 ? 1 : 0, steps);
         }
     }
@@ -127,6 +134,22 @@ contract RealtimeBook is IClearingSink {
         c.upstream.capacityWh = UNBOUNDED_WH;
     }
 
+    /** The upstream's prices of interval k (the market's tariff), shifted by the offset. */
+    function tariffAt(uint64 k) external view returns (uint256 importPrice, uint256 exportPrice) {
+        uint256 offset = _offset(market.config().realtime);
+        (importPrice, exportPrice) = market.tariffAt(k);
+        return (importPrice + offset, exportPrice + offset);
+    }
+
+    /** What every price of the book is shifted up by, µ$/MWh: −floor for a negative floor, else 0. */
+    function priceOffsetMicrosPerMWh() external view returns (uint256) {
+        return _offset(market.config().realtime);
+    }
+
+    function _offset(MarketBase.Realtime memory r) internal pure returns (uint64) {
+        return r.priceFloorMicrosPerMWh < 0 ? uint64(-r.priceFloorMicrosPerMWh) : 0;
+    }
+
     function cash() external view returns (address) {
         return address(this);
     }
@@ -150,9 +173,10 @@ contract RealtimeBook is IClearingSink {
         require(complete, "realtime: the interval's readings are not final");
         MarketBase.Realtime memory r = market.config().realtime;
         int256 cap = int256(uint256(r.priceCapMicrosPerMWh));
-        int256 floor = int256(uint256(r.priceFloorMicrosPerMWh));
+        int256 floor = r.priceFloorMicrosPerMWh;
+        int256 offset = int256(uint256(_offset(r)));
         for (uint256 i = 0; i < c.busIds.length; i++) {
-            int256 p = c.lmpMicrosPerMWh[i];
+            int256 p = c.lmpMicrosPerMWh[i] - offset;
             _price[c.interval][c.busIds[i]] = p > cap ? cap : (p < floor ? floor : p);
         }
         status[c.interval] = 1;

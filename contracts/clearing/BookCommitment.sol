@@ -37,6 +37,8 @@ contract BookCommitment is IClearingSink {
     mapping(uint64 => uint8) internal _status;
     mapping(uint64 => bytes32) public clearingHash;
     mapping(uint64 => uint256) internal _applied;
+    /** Per interval: import price · 2^64 + export price, when overridden (0: the configured prices). */
+    mapping(uint64 => uint256) internal _tariff;
 
     constructor(IMarketClearingView.Config memory c, string memory networkJson_, uint256[] memory busIds, uint256 upstreamCash) {
         deployer = msg.sender;
@@ -61,6 +63,19 @@ contract BookCommitment is IClearingSink {
 
     function config() external view returns (IMarketClearingView.Config memory) {
         return _config;
+    }
+
+    /** The upstream's prices of interval k: the configured ones, or the deployer's override for k (tests). */
+    function tariffAt(uint64 k) external view returns (uint256, uint256) {
+        uint256 w = _tariff[k];
+        if (w == 0) return (_config.upstream.importPriceMicrosPerMWh, _config.upstream.exportPriceMicrosPerMWh);
+        return (w >> 64, w & type(uint64).max);
+    }
+
+    /** Overrides the upstream's prices of interval k (the deployer; the market takes them from Tariffs). */
+    function setTariffAt(uint64 k, uint64 importPrice, uint64 exportPrice) external {
+        require(msg.sender == deployer, "book: only the deployer sets the tariff");
+        _tariff[k] = (uint256(importPrice) << 64) | exportPrice;
     }
 
     function cash() external view returns (address) {

@@ -55,6 +55,8 @@ interface IMarketClearingView {
     }
 
     function config() external view returns (Config memory);
+    /** The upstream's import and export prices of interval k, µ$/MWh (the market's tariff schedule). */
+    function tariffAt(uint64 interval) external view returns (uint256 importPriceMicrosPerMWh, uint256 exportPriceMicrosPerMWh);
     function cash() external view returns (address);
     function registry() external view returns (address);
 }
@@ -280,18 +282,26 @@ contract ClearingVerifier {
         return keccak256(abi.encode(interval, operator));
     }
 
-    /** The upstream's offer and bid for this interval: capacity, and the bid capped by what its cash pays. */
-    function upstreamBook() public view returns (uint256 bus, IMarketBook.Step memory sell, IMarketBook.Step memory buy) {
+    /**
+     * The upstream's offer and bid for `interval`: capacity at the market's tariff of the interval
+     * (tariffAt), and the bid capped by what its cash pays.
+     */
+    function upstreamBook(uint64 interval)
+        public
+        view
+        returns (uint256 bus, IMarketBook.Step memory sell, IMarketBook.Step memory buy)
+    {
         IMarketClearingView.Upstream memory up = marketView.config().upstream;
+        (uint256 importPrice, uint256 exportPrice) = marketView.tariffAt(interval);
         uint256 buyWh = up.capacityWh;
-        if (up.exportPriceMicrosPerMWh > 0) {
-            uint256 affordable = IERC20(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / up.exportPriceMicrosPerMWh;
+        if (exportPrice > 0) {
+            uint256 affordable = IERC20(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / exportPrice;
             if (affordable < buyWh) buyWh = affordable;
         }
         return (
             up.bus,
-            IMarketBook.Step(up.capacityWh, up.importPriceMicrosPerMWh),
-            IMarketBook.Step(uint64(buyWh), up.exportPriceMicrosPerMWh)
+            IMarketBook.Step(up.capacityWh, uint64(importPrice)),
+            IMarketBook.Step(uint64(buyWh), uint64(exportPrice))
         );
     }
 
@@ -343,7 +353,7 @@ contract ClearingVerifier {
             if (_abs(stat[i]) > int256(uint256(tol.priceMicrosPerMWh)) * _abs(bSum[i])) revert AngleStationarityViolated(i);
         }
         {
-            (uint256 upBus, IMarketBook.Step memory sell, IMarketBook.Step memory buy) = upstreamBook();
+            (uint256 upBus, IMarketBook.Step memory sell, IMarketBook.Step memory buy) = upstreamBook(interval);
             uint256 pos = _busPosPlusOne[upBus];
             if (pos == 0) revert UnknownBus(type(uint256).max);
             int256 price = p.lmpMicrosPerMWh[pos - 1];

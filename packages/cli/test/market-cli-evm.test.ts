@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devAccount } from '@gridledger/evm';
+import { devAccount, TariffsAbi } from '@gridledger/evm';
 import { type Abi, bytesToHex, erc20Abi } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE_CASH, market, read, setUpWorld, type World } from '../../evm/test/world.ts';
@@ -147,9 +147,32 @@ describe('market commands with --contracts (anvil)', () => {
     expect(a.code).not.toBe(0);
     expect(a.stderr).toMatch(/AMOUNT/);
   });
+
+  it('grid tariff --contracts schedules the Tariffs contract (the grid operator only), as on the native module', async () => {
+    const tariffs = { address: w.addresses.tariffs, abi: TariffsAbi as Abi };
+    const count = () => read<bigint>(w, { ...tariffs, functionName: 'scheduleCount', args: [] });
+    const args = ['grid', 'tariff', '--from', '00:00,07:00', '--import', '90,150', '--export', '10,20'];
+    // Carol is not the grid operator: the contract's reason, nothing scheduled.
+    const r = await cli([...args, ...on(privateKeyOf(4))]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tariffs: setTariff needs GRID_OPERATOR_ROLE/);
+    expect(await count()).toBe(1n);
+    // The grid operator (account 1): version 1 from the first interval a day's notice reaches.
+    const [, first] = await read<[bigint, bigint]>(w, { ...tariffs, functionName: 'tariffLead', args: [] });
+    const out = await json([...args, ...on(privateKeyOf(1))]);
+    expect(out.version).toBe('1');
+    expect(out.fromInterval).toBe(first.toString());
+    expect(await read(w, { ...tariffs, functionName: 'tariffSchedule', args: [first] })).toEqual([
+      1n,
+      first,
+      [0n, 420n],
+      [90_000_000n, 150_000_000n],
+      [10_000_000n, 20_000_000n],
+    ]);
+  });
 });
 
-/** The private key of anvil's dev account `i` (the world's accounts: 2 Alice, 4 Carol). */
+/** The private key of anvil's dev account `i` (the world's accounts: 1 the grid operator, 2 Alice, 4 Carol). */
 function privateKeyOf(i: number): `0x${string}` {
   return bytesToHex(devAccount(i).getHdKey().privateKey!);
 }

@@ -1,6 +1,7 @@
 // Deploying the market's contracts with viem on any EVM JSON-RPC endpoint: registry, cash (a given ERC-20,
 // or the test stablecoin), promises, credits, meters, the market engine and the market, then the one-time
-// wiring (the market mints promises and credits, the meters follow the market's clock). The clearing
+// wiring (the market mints promises and credits, the meters follow the market's clock), and the upstream's
+// tariff schedule (Tariffs, named in the market once). The clearing
 // verifier is named afterwards (setClearingVerifier), once it is deployed with the market's address.
 import { InputError } from '@gridledger/base';
 import {
@@ -26,6 +27,7 @@ import { MarketSealedAbi, MarketSealedBytecode } from './generated/MarketSealed.
 import { MetersAbi, MetersBytecode } from './generated/Meters.ts';
 import { PromisesAbi, PromisesBytecode } from './generated/Promises.ts';
 import { RegistryAbi, RegistryBytecode } from './generated/Registry.ts';
+import { TariffsAbi, TariffsBytecode } from './generated/Tariffs.ts';
 import { TestStablecoinAbi, TestStablecoinBytecode } from './generated/TestStablecoin.ts';
 
 /** The mnemonic of anvil's (and hardhat's) development accounts. */
@@ -71,12 +73,30 @@ export interface EvmMarketConfig {
   ordersCappedByMeters?: boolean;
   /**
    * The second settlement (market-rules §10a; the native `imbalance`'s fields of the same names): the
-   * penalty band's δ (> 0), the real-time price cap and floor (>= 0 on an EVM chain), the
+   * penalty band's δ (> 0), the real-time price cap and floor (the floor may be negative, <= the export price), the
    * non-reporting penalty and the liquidated damages' rate. The sell collateral's price `shortfallPriceMicrosPerMWh` must then be cap + δ
    * (as native). Absent: the flat shortfall/surplus prices settle imbalances (the rules before issue 12).
    */
   realtime?: EvmRealtimeConfig;
+  /**
+   * The upstream's initial tariff by time of day (the native `upstream.tariff`: 1..48 periods, the first
+   * from minute 0, export < import each; the Tariffs contract, docs/evm.md). Absent: one period at the
+   * upstream's flat prices above.
+   */
+  tariff?: readonly EvmTariffPeriod[];
+  /** Notice for a tariff change, ms of market time (native `upstream.tariffLeadMs`; default one day). */
+  tariffLeadMs?: bigint;
 }
+
+/** One period of a tariff: from a minute of the day (UTC, market time), its import and export prices. */
+export interface EvmTariffPeriod {
+  fromMinute: number;
+  importPriceMicrosPerMWh: bigint;
+  exportPriceMicrosPerMWh: bigint;
+}
+
+/** Default notice for a tariff change: one day of market time (as native DEFAULT_TARIFF_LEAD_MS). */
+const DEFAULT_EVM_TARIFF_LEAD_MS = 86_400_000n;
 
 /** The second settlement's parameters as the contract takes them (Market.Config.realtime). */
 export interface EvmRealtimeConfig {
@@ -129,6 +149,8 @@ export interface MarketAddresses {
   /** The second settlement's code (MarketRealtime), run by the market through delegatecall. */
   realtimeEngine: Address;
   market: Address;
+  /** The upstream's tariff schedule (Tariffs; the market's `tariffs()`). */
+  tariffs: Address;
 }
 
 /** Clients for one endpoint and one signing account. */
@@ -231,7 +253,7 @@ export async function deployMarket(
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
   // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
-  const { sealed, ordersCappedByMeters, realtime, ...rest } = cfg;
+  const { sealed, ordersCappedByMeters, realtime, tariff, tariffLeadMs, ...rest } = cfg;
   const contractConfig = {
     ...rest,
     sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
@@ -251,6 +273,22 @@ export async function deployMarket(
   await sendCall(c, promises, PromisesAbi, 'setMinter', [market]);
   await sendCall(c, credits, CreditsAbi, 'setMinter', [market]);
   await sendCall(c, meters, MetersAbi, 'setMarket', [market]);
+  const periods = tariff ?? [
+    {
+      fromMinute: 0,
+      importPriceMicrosPerMWh: cfg.upstream.importPriceMicrosPerMWh,
+      exportPriceMicrosPerMWh: cfg.upstream.exportPriceMicrosPerMWh,
+    },
+  ];
+  const tariffs = await deploy('tariffs', TariffsAbi, TariffsBytecode, [
+    market,
+    registry,
+    tariffLeadMs ?? DEFAULT_EVM_TARIFF_LEAD_MS,
+    periods.map((p) => BigInt(p.fromMinute)),
+    periods.map((p) => p.importPriceMicrosPerMWh),
+    periods.map((p) => p.exportPriceMicrosPerMWh),
+  ]);
+  await sendCall(c, market, MarketAbi, 'setTariffs', [tariffs]);
   return {
     addresses: {
       chainId: c.public.chain.id,
@@ -263,6 +301,7 @@ export async function deployMarket(
       sealedEngine,
       realtimeEngine,
       market,
+      tariffs,
     },
     gasUsed: gas,
   };

@@ -52,6 +52,7 @@ export {
   type EvmClients,
   type EvmMarketConfig,
   type EvmRealtimeConfig,
+  type EvmTariffPeriod,
   evmClients,
   type MarketAddresses,
   sendCall,
@@ -69,6 +70,7 @@ export { MetersAbi } from './generated/Meters.ts';
 export { PromisesAbi } from './generated/Promises.ts';
 export { IRealtimeMarketAbi, RealtimeBookAbi } from './generated/RealtimeBook.ts';
 export { RegistryAbi } from './generated/Registry.ts';
+export { ITariffMarketAbi, TariffsAbi } from './generated/Tariffs.ts';
 export { TestStablecoinAbi } from './generated/TestStablecoin.ts';
 export {
   deployPlatform,

@@ -339,6 +339,49 @@ describe('ClearingVerifier on anvil', () => {
     expect(await rejected('begin', [k, part])).toBe(`IntervalNotOpen(${k}, 1)`);
   });
 
+  it("prices the upstream at the book's tariff of the interval (tariffAt), not the configured prices", async () => {
+    const k = await placeBook(10, 41, true);
+    const setTariffAt = (c: EvmClients, imp: bigint, exp: bigint) =>
+      c.public.simulateContract({
+        address: book,
+        abi: bookAbi,
+        functionName: 'setTariffAt',
+        args: [k, imp, exp],
+        account: c.wallet.account,
+      });
+    await expect(setTariffAt(traders[0]!, 200n * MWH, 1n * MWH)).rejects.toThrow(
+      /book: only the deployer sets the tariff/,
+    );
+    // at the configured prices (60 / 20 $/MWh) the upstream sells into this book
+    const atConfig = await produce(k);
+    expect(atConfig.produced.certificate.upstreamSoldWh).toBeGreaterThan(0n);
+    const { request } = await setTariffAt(deployer, 200n * MWH, 1n * MWH);
+    await deployer.public.waitForTransactionReceipt({ hash: await deployer.wallet.writeContract(request) });
+    const upstreamOf = (i: bigint) =>
+      deployer.public.readContract({
+        address: verifier,
+        abi: verifierAbi,
+        functionName: 'upstreamBook',
+        args: [i],
+      });
+    expect(await upstreamOf(k)).toEqual([
+      1n,
+      { energyWh: 20n * MWH, priceMicrosPerMWh: 200n * MWH },
+      { energyWh: expect.any(BigInt), priceMicrosPerMWh: 1n * MWH },
+    ]);
+    expect(((await upstreamOf(k + 1n)) as [bigint, { priceMicrosPerMWh: bigint }])[1].priceMicrosPerMWh).toBe(
+      60n * MWH,
+    );
+    // the certificate at the configured prices is refused; the one at the interval's tariff is applied
+    expect(await rejected('begin', [k, networkPartArgs(atConfig.produced.certificate)])).toBe(
+      'UpstreamStepViolated(true)',
+    );
+    const honest = await produce(k);
+    expect(honest.b.upstream.sell.priceMicrosPerMWh).toBe(200n * MWH);
+    await submitClearing(deployer, verifier, honest.net, honest.b, honest.produced, 5);
+    expect(await status(k)).toBe(1);
+  });
+
   it('the operator clears every due interval from the chain alone; gas by book size', async () => {
     const rows: string[] = [];
     for (const n of [10, 40, 120]) {

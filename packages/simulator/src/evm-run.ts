@@ -52,6 +52,7 @@ import {
   planOrders,
 } from './devices.ts';
 import { type InvariantResults, type InvariantTargets, InvariantTracker } from './invariants.ts';
+import { scenarioTariff } from './genesis.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
@@ -86,17 +87,12 @@ const READINGS_PER_TX = 50;
  * its network, interval, gate and settlement delay, upstream tariff, the second settlement (real-time
  * prices in the scenario's penalty band), the meter cap, sealed bids, and its clock: simulated time runs `clockScale` times faster than block
  * time from the scenario's start, placed `setupAllowanceMs` of block time after `nowMs`.
- * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain) or a
- * negative real-time price floor.
+ * @throws InputError for an AC-priced scenario (only DC clearings are verifiable on an EVM chain).
  */
 export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): EvmDeployConfig {
   if (s.pricing !== 'dc')
     throw new InputError(
       `${s.source}: pricing "${s.pricing}": only DC pricing runs on an EVM chain (docs/evm.md)`,
-    );
-  if (s.imbalance.priceFloorPerMWh < 0)
-    throw new InputError(
-      `${s.source}: imbalance.priceFloorPerMWh ${s.imbalance.priceFloorPerMWh}: the contracts' real-time prices are unsigned, so an EVM chain needs a floor >= 0 (docs/evm.md)`,
     );
   const intervalMs = BigInt(s.intervalMinutes) * 60_000n;
   const allowance = setupAllowanceMs(buildPopulation(s).length);
@@ -122,8 +118,8 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
       },
       // The second settlement as the native genesis sets it (genesis.ts): real-time prices in a penalty
       // band, estimates and penalties for missing readings, damages; the sell collateral's price is cap + δ
-      // on both chains (the contracts take it as the shortfall price). The contracts' book prices are
-      // unsigned: a negative floor is refused by the deployment (docs/evm.md "Rules pending").
+      // on both chains (the contracts take it as the shortfall price). A negative floor as natively (the
+      // real-time book shifts its prices, docs/evm.md).
       shortfallPriceMicrosPerMWh:
         dollarsPerMWhToMicros(s.imbalance.priceCapPerMWh) + dollarsPerMWhToMicros(s.imbalance.penaltyPerMWh),
       surplusPriceMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.priceFloorPerMWh),
@@ -144,6 +140,9 @@ export function evmDeployConfig(s: Scenario, deployer: Address, nowMs: bigint): 
       minStepWh: 1n,
       maxOrderWh: 0n,
       clock: { blockOriginMs, marketOriginMs, scale: s.clockScale },
+      // The upstream's tariff as the native genesis sets it (genesis.ts scenarioTariff; absent: one period
+      // at the flat prices above and a day's notice, the defaults of both).
+      ...scenarioTariff(s),
       // Sealed bids as the native genesis sets them (genesis.ts): reveals in the gate lead, 10 % forfeited.
       ...(s.sealedBids
         ? { sealed: { revealWindowMs: BigInt(s.gateLeadIntervals) * intervalMs, forfeitBps: 1_000 } }
@@ -177,13 +176,10 @@ export function pacedForEvm(s: Scenario): Scenario {
 
 /**
  * Where the invariant tracker reads an EVM deployment: its contracts, the network it registered and the
- * upstream prices of its configuration.
+ * upstream prices of each interval (the market's `tariffAt`, the Tariffs contract's schedule).
  */
-export function evmInvariantTargets(
-  c: EvmAddresses,
-  network: NetworkJson,
-  upstream: { importPriceMicrosPerMWh: bigint; exportPriceMicrosPerMWh: bigint },
-): InvariantTargets {
+export function evmInvariantTargets(c: EvmAddresses, network: NetworkJson, rpcUrl: string): InvariantTargets {
+  const client = createPublicClient({ transport: http(rpcUrl) });
   return {
     cash: c.cash,
     credits: c.credits,
@@ -194,7 +190,13 @@ export function evmInvariantTargets(
     marketAbi: MarketAbi as Abi,
     metersAbi: MetersAbi as Abi,
     network: async () => network,
-    tariffAt: async () => [upstream.importPriceMicrosPerMWh, upstream.exportPriceMicrosPerMWh] as const,
+    tariffAt: async (k) =>
+      (await client.readContract({
+        address: c.market,
+        abi: MarketAbi as Abi,
+        functionName: 'tariffAt',
+        args: [k],
+      })) as readonly [bigint, bigint],
   };
 }
 
@@ -521,10 +523,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     devices,
     knownAccounts: [deployer.address],
     verifyClearing: o.verifyClearing ?? true,
-    targets: evmInvariantTargets(c, networkToJson(o.scenario.network), {
-      importPriceMicrosPerMWh: BigInt(cfg.upstream.importPriceMicrosPerMWh),
-      exportPriceMicrosPerMWh: BigInt(cfg.upstream.exportPriceMicrosPerMWh),
-    }),
+    targets: evmInvariantTargets(c, networkToJson(o.scenario.network), o.rpcUrl),
   });
   await invariants.start();
 

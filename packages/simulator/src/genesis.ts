@@ -4,7 +4,7 @@
 // Used with `initDevNetwork({ ..., energy, extraAccounts })` of @gridledger/node (the grid operator and
 // admin are the dev accounts).
 import { dollarsPerMWhToMicros, dollarsToMicros, minutesToMs } from '@gridledger/base';
-import { checkMarketConfig, type MarketConfig } from '@gridledger/energy';
+import { checkMarketConfig, type MarketConfig, type TariffPeriod } from '@gridledger/energy';
 import { type Address, buildDevAccounts, type RoleName, randomEthChainId } from '@gridledger/execution';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { Scenario } from './scenario.ts';
@@ -67,6 +67,7 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
       importPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.importPricePerMWh),
       exportPriceMicrosPerMWh: dollarsPerMWhToMicros(s.upstream.exportPricePerMWh),
       capacityWh: BigInt(Math.round(s.upstream.capacityKwhPerInterval * 1000)),
+      ...scenarioTariff(s),
     },
     imbalance: {
       penaltyMicrosPerMWh: dollarsPerMWhToMicros(s.imbalance.penaltyPerMWh),
@@ -92,5 +93,26 @@ export function scenarioGenesis(s: Scenario, opts: ScenarioGenesisOptions): Scen
     energy,
     devices,
     extraAccounts: devices.map((d) => ({ address: d.account.address, roles: ['PARTICIPANT_ROLE'], cash })),
+  };
+}
+
+/**
+ * The scenario's upstream tariff as the market configuration takes it (`upstream.tariff`,
+ * `upstream.tariffLeadMs`), each only when the scenario sets it: the native genesis and the EVM
+ * deployment (evmDeployConfig) both use this.
+ */
+export function scenarioTariff(s: Scenario): { tariff?: TariffPeriod[]; tariffLeadMs?: bigint } {
+  const u = s.upstream;
+  return {
+    ...(u.tariff === undefined
+      ? {}
+      : {
+          tariff: u.tariff.map((p) => ({
+            fromMinute: p.fromMinute,
+            importPriceMicrosPerMWh: dollarsPerMWhToMicros(p.importPricePerMWh),
+            exportPriceMicrosPerMWh: dollarsPerMWhToMicros(p.exportPricePerMWh),
+          })),
+        }),
+    ...(u.tariffLeadMinutes === undefined ? {} : { tariffLeadMs: minutesToMs(u.tariffLeadMinutes) }),
   };
 }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InputError } from '@gridledger/base';
 import { afterAll, describe, expect, it } from 'vitest';
+import { evmDeployConfig } from './evm-run.ts';
+import { scenarioGenesis } from './genesis.ts';
 import { buildPopulation, countByKind } from './population.ts';
 import {
   DEFAULT_SCENARIO_PATH,
@@ -137,9 +139,52 @@ describe('scenario files', () => {
         /upstream: expected exportPricePerMWh < importPricePerMWh/,
       ],
       ['name: x\nnetwork: grid-cases:case9.m\nmeters: { lateShare: 1.5 }\n', /meters\.lateShare: .*<=\s*1/],
+      [
+        'name: x\nnetwork: grid-cases:case9.m\nupstream: { tariff: [{ fromMinute: 60, importPricePerMWh: 90, exportPricePerMWh: 10 }] }\n',
+        /upstream\.tariff: period 1 must start at minute 0/,
+      ],
+      [
+        'name: x\nnetwork: grid-cases:case9.m\nupstream: { tariff: [{ fromMinute: 0, importPricePerMWh: 90, exportPricePerMWh: 95 }] }\n',
+        /upstream\.tariff: period 1: expected the export price below the import price/,
+      ],
       ['network: grid-cases:case9.m\n', /name: /],
     ];
     for (const [i, [yaml, re]] of cases.entries())
       expect(text(await errorOf(file(`c${i}.yaml`, yaml)))).toMatch(re);
+  });
+
+  it('gives its upstream tariff to the native genesis and to the EVM deployment alike, and a negative floor to both', async () => {
+    const s = await loadScenario(
+      file(
+        'tariff.yaml',
+        [
+          'name: x',
+          'network: grid-cases:case9.m',
+          'upstream: { importPricePerMWh: 120, exportPricePerMWh: 30, tariffLeadMinutes: 60, tariff: [',
+          '  { fromMinute: 0, importPricePerMWh: 80, exportPricePerMWh: 20 },',
+          '  { fromMinute: 420, importPricePerMWh: 150, exportPricePerMWh: 40 } ] }',
+          'imbalance: { priceFloorPerMWh: -20 }',
+          '',
+        ].join('\n'),
+      ),
+    );
+    const g = scenarioGenesis(s, { genesisTimeMs: 0n });
+    const evm = evmDeployConfig(s, '0x0000000000000000000000000000000000000001', 0n);
+    const tariff = [
+      { fromMinute: 0, importPriceMicrosPerMWh: 80_000_000n, exportPriceMicrosPerMWh: 20_000_000n },
+      { fromMinute: 420, importPriceMicrosPerMWh: 150_000_000n, exportPriceMicrosPerMWh: 40_000_000n },
+    ];
+    expect(g.energy.upstream.tariff).toEqual(tariff);
+    expect(g.energy.upstream.tariffLeadMs).toBe(3_600_000n);
+    expect(evm.market.tariff).toEqual(tariff);
+    expect(evm.market.tariffLeadMs).toBe(3_600_000n);
+    expect(g.energy.imbalance.priceFloorMicrosPerMWh).toBe(-20_000_000n);
+    expect(evm.market.realtime?.priceFloorMicrosPerMWh).toBe(-20_000_000n);
+    // without a tariff neither sets one: both take one period at the flat prices and a day's notice
+    const d = await loadScenario(file('flat.yaml', 'name: y\nnetwork: grid-cases:case9.m\n'));
+    expect(
+      evmDeployConfig(d, '0x0000000000000000000000000000000000000001', 0n).market.tariff,
+    ).toBeUndefined();
+    expect(scenarioGenesis(d, { genesisTimeMs: 0n }).energy.upstream.tariff).toBeUndefined();
   });
 });

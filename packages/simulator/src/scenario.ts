@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, MS_PER_MINUTE } from '@gridledger/base';
+import { dollarsPerMWhToMicros, InputError, MS_PER_MINUTE } from '@gridledger/base';
+import { checkTariffPeriods } from '@gridledger/energy';
 import { loadMatpower, type Network } from '@gridledger/grid';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -128,6 +129,21 @@ export const scenarioSchema = z.strictObject({
       importPricePerMWh: price.default(120),
       exportPricePerMWh: price.default(30),
       capacityKwhPerInterval: positive.default(5000),
+      /**
+       * The initial tariff by time of day (market-rules §10b; genesis `upstream.tariff`): periods from a
+       * minute of the day (UTC), the first from 0. Absent: one period at the two prices above.
+       */
+      tariff: z
+        .array(
+          z.strictObject({
+            fromMinute: z.number().int().min(0).max(1439),
+            importPricePerMWh: price,
+            exportPricePerMWh: price,
+          }),
+        )
+        .optional(),
+      /** Notice for a tariff change, minutes of market time (genesis `upstream.tariffLeadMs`; absent: one day). */
+      tariffLeadMinutes: z.number().int().positive().max(525_600).optional(),
     })
     .default({ importPricePerMWh: 120, exportPricePerMWh: 30, capacityKwhPerInterval: 5000 }),
   imbalance: z
@@ -219,6 +235,8 @@ export interface Scenario {
     importPricePerMWh: number;
     exportPricePerMWh: number;
     capacityKwhPerInterval: number;
+    tariff?: { fromMinute: number; importPricePerMWh: number; exportPricePerMWh: number }[] | undefined;
+    tariffLeadMinutes?: number | undefined;
   };
   imbalance: {
     penaltyPerMWh: number;
@@ -304,6 +322,16 @@ export async function parseScenario(raw: unknown, source: string, baseDir: strin
     throw new InputError(
       `${source}: imbalance: expected priceFloorPerMWh <= upstream.exportPricePerMWh and priceCapPerMWh >= upstream.importPricePerMWh`,
     );
+  }
+  if (s.upstream.tariff !== undefined) {
+    const bad = checkTariffPeriods(
+      s.upstream.tariff.map((p) => ({
+        fromMinute: p.fromMinute,
+        importPriceMicrosPerMWh: dollarsPerMWhToMicros(p.importPricePerMWh),
+        exportPriceMicrosPerMWh: dollarsPerMWhToMicros(p.exportPricePerMWh),
+      })),
+    );
+    if (bad !== undefined) throw new InputError(`${source}: upstream.tariff: ${bad}`);
   }
   const m = s.meters;
   if (m.lateShare + m.missingShare + m.faultyShare > 1) {

@@ -57,10 +57,7 @@ describe('the market invariants on an EVM chain', () => {
         devices: buildPopulation(scenario),
         knownAccounts: [deployer.address, alice.address],
         verifyClearing: true,
-        targets: evmInvariantTargets(addresses, networkToJson(scenario.network), {
-          importPriceMicrosPerMWh: config.upstream.importPriceMicrosPerMWh,
-          exportPriceMicrosPerMWh: config.upstream.exportPriceMicrosPerMWh,
-        }),
+        targets: evmInvariantTargets(addresses, networkToJson(scenario.network), anvil!.url),
       });
   }, 120_000);
 

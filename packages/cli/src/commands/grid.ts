@@ -17,10 +17,12 @@ import {
   TARIFFS_ABI,
   TARIFFS_ADDRESS,
 } from '@gridledger/energy';
+import { MarketAbi } from '@gridledger/evm';
 import type { Command } from 'commander';
 import { parseEventLogs } from 'viem';
 import {
   addChainOptions,
+  addContractsOption,
   ChainConnection,
   type ChainFlags,
   rejected,
@@ -232,8 +234,7 @@ export function registerGrid(program: Command): void {
   });
 
   addChainOptions(
-    grid
-      .command('tariff')
+    addContractsOption(grid.command('tariff'))
       .description(
         "schedule the upstream's import and export prices by time of day (applies after the chain's notice period)",
       )
@@ -270,9 +271,18 @@ export function registerGrid(program: Command): void {
           `period ${i + 1} (${hhmm(from[i]!)}): the export price must be below the import price`,
         );
     const account = resolveSigner(o, 'grid tariff');
-    const conn = await ChainConnection.open(o.rpc);
+    const conn = await ChainConnection.open(o.rpc, o.contracts);
+    // On an EVM chain the market names its Tariffs contract (same ABI and event as the native module).
+    const to =
+      conn.evm === undefined
+        ? TARIFFS_ADDRESS
+        : await conn.client.readContract({
+            address: conn.evm.market,
+            abi: MarketAbi,
+            functionName: 'tariffs',
+          });
     const out = await sendCall(conn, account, {
-      to: TARIFFS_ADDRESS,
+      to,
       abi: TARIFFS_ABI,
       functionName: 'setTariff',
       args: [from.map(BigInt), imp, exp],

@@ -68,6 +68,39 @@ describe('loadDeployConfig', () => {
     });
     const d = await loadDeployConfig(file('nort.json', { market: {} }), me, CASES);
     expect(d.market.realtime).toBeUndefined();
+    // a negative floor (at most the upstream export price), as native
+    const n = await loadDeployConfig(
+      file('neg.json', { market: { realtime: { priceFloorMicrosPerMWh: '-50000000' } } }),
+      me,
+      CASES,
+    );
+    expect(n.market.realtime?.priceFloorMicrosPerMWh).toBe(-50_000_000n);
+  });
+
+  it('reads the upstream tariff by time of day and its notice (absent: one period at the flat prices, one day)', async () => {
+    const c = await loadDeployConfig(
+      file('tariff.json', {
+        market: {
+          upstream: {
+            tariff: [
+              { fromMinute: 0, importPriceMicrosPerMWh: 50_000_000, exportPriceMicrosPerMWh: '5000000' },
+              { fromMinute: 420, importPriceMicrosPerMWh: '90000000', exportPriceMicrosPerMWh: 10_000_000 },
+            ],
+            tariffLeadMs: '3600000',
+          },
+        },
+      }),
+      me,
+      CASES,
+    );
+    expect(c.market.tariff).toEqual([
+      { fromMinute: 0, importPriceMicrosPerMWh: 50_000_000n, exportPriceMicrosPerMWh: 5_000_000n },
+      { fromMinute: 420, importPriceMicrosPerMWh: 90_000_000n, exportPriceMicrosPerMWh: 10_000_000n },
+    ]);
+    expect(c.market.tariffLeadMs).toBe(3_600_000n);
+    const d = await loadDeployConfig(file('notariff.json', {}), me, CASES);
+    expect(d.market.tariff).toBeUndefined();
+    expect(d.market.tariffLeadMs).toBeUndefined();
   });
 
   it('takes the true-up window, the balance tolerance and the upstream meter (as native genesis), refusing bad values', async () => {
@@ -129,8 +162,40 @@ describe('loadDeployConfig', () => {
         /market\.realtime\.priceCapMicrosPerMWh: expected shortfallPriceMicrosPerMWh − penalty = 115000000/,
       ],
       [
-        { market: { realtime: { priceFloorMicrosPerMWh: -1 } } },
-        /market\.realtime\.priceFloorMicrosPerMWh: expected 0\.\.priceCap/,
+        { market: { realtime: { priceFloorMicrosPerMWh: 20_000_001 } } },
+        /market\.realtime\.priceFloorMicrosPerMWh: expected -1000000000000\.\.20000000 \(at most the price cap and the upstream export price/,
+      ],
+      [
+        { market: { realtime: { priceFloorMicrosPerMWh: '-1000000000001' } } },
+        /market\.realtime\.priceFloorMicrosPerMWh: expected -1000000000000\.\./,
+      ],
+      [{ market: { upstream: { tariff: {} } } }, /market\.upstream\.tariff: expected an array/],
+      [{ market: { upstream: { tariff: [] } } }, /market\.upstream\.tariff: expected 1\.\.48 periods, got 0/],
+      [
+        {
+          market: {
+            upstream: { tariff: [{ fromMinute: 0, importPriceMicrosPerMWh: 5, exportPriceMicrosPerMWh: 5 }] },
+          },
+        },
+        /market\.upstream\.tariff: period 1: expected the export price below the import price/,
+      ],
+      [
+        {
+          market: {
+            upstream: {
+              tariff: [{ fromMinute: 60, importPriceMicrosPerMWh: 5, exportPriceMicrosPerMWh: 1 }],
+            },
+          },
+        },
+        /market\.upstream\.tariff: period 1 must start at minute 0/,
+      ],
+      [
+        { market: { upstream: { tariff: [{ fromMinute: 0, importPriceMicrosPerMWh: 'x' }] } } },
+        /market\.upstream\.tariff\[0\]\.importPriceMicrosPerMWh: expected an integer/,
+      ],
+      [
+        { market: { upstream: { tariffLeadMs: 0 } } },
+        /market\.upstream\.tariffLeadMs: expected > 0 ms, got 0/,
       ],
       [{ network: `${dir}/missing.json` }, /network: .* is neither a MATPOWER \.m file nor readable JSON/],
       [{ network: { buses: [] } }, /network: expected baseMVA > 0/],

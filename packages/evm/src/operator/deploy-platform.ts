@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '@gridledger/base';
-import { checkNetworkJson, type NetworkJson, networkFromJson, networkToJson } from '@gridledger/energy';
+import {
+  checkNetworkJson,
+  checkTariffPeriods,
+  type NetworkJson,
+  networkFromJson,
+  networkToJson,
+} from '@gridledger/energy';
 import { loadMatpower } from '@gridledger/grid';
 import type { Abi, Address } from 'viem';
 import { type CertificateTolerances, DEFAULT_TOLERANCES, integerNetwork } from '../certificate/format.ts';
@@ -15,6 +21,7 @@ import {
   deployMarket,
   type EvmClients,
   type EvmMarketConfig,
+  type EvmTariffPeriod,
   type MarketAddresses,
   sendCall,
   setClearingVerifier,
@@ -52,6 +59,29 @@ const big = (v: unknown, field: string, dflt: bigint): bigint => {
     `market.json: ${field}: expected an integer (a number or a decimal string), got ${JSON.stringify(v)}`,
   );
 };
+
+/** Largest magnitude of a price, µ$/MWh (the native MAX_PRICE_MICROS_PER_MWH). */
+const MAX_PRICE = 1_000_000_000_000n;
+
+/** market.upstream.tariff: 1..48 periods {fromMinute, importPriceMicrosPerMWh, exportPriceMicrosPerMWh}, checked as native. */
+function tariffOf(v: unknown): EvmTariffPeriod[] {
+  if (!Array.isArray(v))
+    throw new InputError(
+      `market.json: market.upstream.tariff: expected an array of {fromMinute, importPriceMicrosPerMWh, exportPriceMicrosPerMWh}, got ${JSON.stringify(v)}`,
+    );
+  const periods = v.map((p: unknown, j) => {
+    const q = (p ?? {}) as Record<string, unknown>;
+    const f = `market.upstream.tariff[${j}]`;
+    return {
+      fromMinute: Number(big(q.fromMinute, `${f}.fromMinute`, -1n)),
+      importPriceMicrosPerMWh: big(q.importPriceMicrosPerMWh, `${f}.importPriceMicrosPerMWh`, -1n),
+      exportPriceMicrosPerMWh: big(q.exportPriceMicrosPerMWh, `${f}.exportPriceMicrosPerMWh`, -1n),
+    };
+  });
+  const bad = checkTariffPeriods(periods);
+  if (bad !== undefined) throw new InputError(`market.json: market.upstream.tariff: ${bad}`);
+  return periods;
+}
 
 /**
  * Reads a deployment configuration; `deployer` is the default grid operator and upstream account.
@@ -154,6 +184,13 @@ export async function loadDeployConfig(
     maxOrderWh: big(m.maxOrderWh, 'market.maxOrderWh', 0n),
     clock: { blockOriginMs: 0n, marketOriginMs: 0n, scale: 1n },
   };
+  if (up.tariff !== undefined) market.tariff = tariffOf(up.tariff);
+  if (up.tariffLeadMs !== undefined) {
+    const lead = big(up.tariffLeadMs, 'market.upstream.tariffLeadMs', 0n);
+    if (lead <= 0n)
+      throw new InputError(`market.json: market.upstream.tariffLeadMs: expected > 0 ms, got ${lead}`);
+    market.tariffLeadMs = lead;
+  }
   if (m.ordersCappedByMeters !== undefined) {
     if (typeof m.ordersCappedByMeters !== 'boolean') {
       throw new InputError(
@@ -181,9 +218,11 @@ export async function loadDeployConfig(
     if (penalty <= 0n) {
       throw new InputError(`market.json: market.realtime.penaltyMicrosPerMWh: expected > 0, got ${penalty}`);
     }
-    if (floor < 0n || floor > cap) {
+    const floorMax =
+      cap < market.upstream.exportPriceMicrosPerMWh ? cap : market.upstream.exportPriceMicrosPerMWh;
+    if (floor < -MAX_PRICE || floor > floorMax) {
       throw new InputError(
-        `market.json: market.realtime.priceFloorMicrosPerMWh: expected 0..priceCap (${cap}) (book prices are unsigned on an EVM chain), got ${floor}`,
+        `market.json: market.realtime.priceFloorMicrosPerMWh: expected -${MAX_PRICE}..${floorMax} (at most the price cap and the upstream export price; may be negative, as native), got ${floor}`,
       );
     }
     if (cap + penalty !== market.shortfallPriceMicrosPerMWh) {

@@ -133,7 +133,7 @@ export async function readBook(
   }
   const [bus, sell, buy] = await read<
     [bigint, { energyWh: bigint; priceMicrosPerMWh: bigint }, { energyWh: bigint; priceMicrosPerMWh: bigint }]
-  >(contracts.verifier, verifierAbi, 'upstreamBook');
+  >(contracts.verifier, verifierAbi, 'upstreamBook', [k]);
   return {
     interval: k,
     orders: open.map((o) => ({

@@ -5,7 +5,9 @@
 // solves), and an operator clears that book with the same engine and submits the integer DC-OPF
 // certificate to a second ClearingVerifier whose market is the RealtimeBook. The verifier checks it as it
 // checks a clearing and hands the prices to the book, which keeps them clamped into [floor, cap]; the
-// market's settle(k) reads them.
+// market's settle(k) reads them. With a negative price floor the book serves every price shifted up by
+// its priceOffsetMicrosPerMWh (−floor; the DC-OPF's dispatch is the same, its prices move by the offset):
+// the certificate is in the shifted prices, and the book shifts them back.
 import type { Abi, Address } from 'viem';
 import type { CertificateTolerances, IntegerNetwork } from '../certificate/format.ts';
 import { produceDcCertificate } from '../certificate/produce.ts';
@@ -52,7 +54,7 @@ export interface RealtimePricing {
   interval: bigint;
   /** Buses with a metered net injection (the book's orders). */
   orders: number;
-  /** The certified prices per bus (the verifier's bus order), µ$/MWh, before the book's clamping. */
+  /** The certified prices per bus (the verifier's bus order) shifted back by the book's offset, µ$/MWh, before its clamping. */
   lmpMicrosPerMWh: bigint[];
   gas: SubmissionGas;
 }
@@ -80,10 +82,15 @@ export async function submitRealtimePrices(
   const net = await verifierNetwork(c, rt.verifier, network, minutes);
   const produced = await produceDcCertificate(network, net, book, minutes);
   const gas = await submitClearing(c, rt.verifier, net, book, produced, minutes);
+  const offset = (await c.public.readContract({
+    address: rt.book,
+    abi: RealtimeBookAbi as Abi,
+    functionName: 'priceOffsetMicrosPerMWh',
+  })) as bigint;
   return {
     interval: k,
     orders: book.orders.length,
-    lmpMicrosPerMWh: produced.certificate.lmpMicrosPerMWh,
+    lmpMicrosPerMWh: produced.certificate.lmpMicrosPerMWh.map((p) => p - offset),
     gas,
   };
 }
