@@ -66,7 +66,7 @@ export { IClearingSinkAbi, IMarketBookAbi } from './generated/IClearingSink.ts';
 export { MarketAbi } from './generated/Market.ts';
 export { MarketEngineAbi } from './generated/MarketEngine.ts';
 export { IRealtimePricesAbi, MarketRealtimeAbi } from './generated/MarketRealtime.ts';
-export { MetersAbi } from './generated/Meters.ts';
+export { IMarketTrueUpAbi, MetersAbi } from './generated/Meters.ts';
 export { PromisesAbi } from './generated/Promises.ts';
 export { IRealtimeMarketAbi, RealtimeBookAbi } from './generated/RealtimeBook.ts';
 export { RegistryAbi } from './generated/Registry.ts';

@@ -51,8 +51,8 @@ import {
   type PlannedOrder,
   planOrders,
 } from './devices.ts';
-import { type InvariantResults, type InvariantTargets, InvariantTracker } from './invariants.ts';
 import { scenarioTariff } from './genesis.ts';
+import { type InvariantResults, type InvariantTargets, InvariantTracker } from './invariants.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
