@@ -108,6 +108,26 @@ contract Market is MarketOrders, IClearingSink {
         _delegateTo(_config.realtime.penaltyMicrosPerMWh > 0 ? realtimeEngine : engine);
     }
 
+    /** Settlement in chunks (MarketRealtime, docs/evm.md "Settlement in chunks"): starts interval k's. */
+    function beginSettle(uint64) external {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** The next chunk of a settlement in chunks: `maxItems` meters/penalties/promises, or the next party keys. */
+    function settleChunk(uint64, uint256, uint256[] calldata) external {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** A settlement in chunks' progress: phase, done, total, last party key, parties. */
+    function settlingOf(uint64) external returns (uint8, uint256, uint256, uint256, uint256) {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** Up to n party keys (owner << 96 | bus) of interval k from `from`, unsorted. */
+    function settlementParties(uint64, uint256, uint256) external returns (uint256[] memory) {
+        _delegateTo(realtimeEngine);
+    }
+
     /** Metered net injection per bus of a cleared interval (MarketRealtime): the real-time book's input. */
     function meteredInjections(uint64)
         external

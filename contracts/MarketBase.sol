@@ -227,6 +227,31 @@ abstract contract MarketBase {
     /** The real-time book (RealtimeBook) whose verified prices the second settlement uses (set once). */
     address public realtimePricer;
 
+    // ---- Chunked second settlement (MarketRealtime; docs/evm.md "Settlement in chunks") ----
+    /**
+     * An interval being settled in chunks (beginSettle .. the last settleChunk): the phase (1 meters,
+     * 2 penalties, 3 credits, 4 promises, 5 deviations), whether its deadline had passed at the start, the
+     * interval's meter count, the position in the phase (meters, missing meters, parties or promises done),
+     * the last party key of a party pass (keys strictly increase) and the credits minted so far.
+     */
+    struct Settling {
+        uint8 phase;
+        bool due;
+        uint64 meterCount;
+        uint64 cursor;
+        uint256 lastKey;
+        uint256 creditsWh;
+    }
+
+    mapping(uint64 interval => Settling) internal _settling;
+    /** Per party key (owner << 96 | bus): imported Wh (112 bits), exported Wh (112), meters (32). */
+    mapping(uint64 interval => mapping(uint256 key => uint256)) internal _meteredAt;
+    /** The keys of the parties by meters only (no cleared order), in meter order. */
+    mapping(uint64 interval => uint256[]) internal _meterParties;
+    /** The interval's meters without a reading at the deadline, in meter order. */
+    mapping(uint64 interval => uint256[]) internal _missingMeters;
+    // ---- end of chunked second settlement ----
+
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);
     event IntervalCleared(uint64 indexed interval, uint8 status, string reason, int256 congestionRent, uint256 promises);
