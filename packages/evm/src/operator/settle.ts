@@ -33,7 +33,7 @@ export const SETTLE_GAS = {
 } as const;
 
 /** Phases of MarketRealtime's settlement (settlingOf). */
-export const SETTLE_PHASES = [
+const SETTLE_PHASES = [
   'none',
   'meters',
   'penalties',
