@@ -61,6 +61,10 @@ beforeAll(async () => {
   );
   // meter i: owner i % OWNERS at bus 2 or 3; a second meter at the same bus or the other one
   const op = await w.clients(w.operator);
+  // signed here and sent in nonce order (no estimate per transaction): automine mines each at once
+  const nonce0 = await op.public.getTransactionCount({ address: w.operator.address, blockTag: 'pending' });
+  const head = await op.public.getBlock({ blockTag: 'latest' });
+  const maxFeePerGas = 2n * (head.baseFeePerGas ?? 0n) + 1_000_000_000n;
   let last: Hex = '0x';
   const partyKeys = new Set<string>();
   for (let i = 0; i < METERS; i++) {
@@ -68,12 +72,21 @@ beforeAll(async () => {
     if (i < OWNERS) owners.push(owner);
     const bus = i < OWNERS || i % 3 === 0 ? 2n + BigInt(i % 2) : 3n - BigInt(i % 2);
     partyKeys.add(`${owner}:${bus}`);
-    last = await op.wallet.writeContract({
-      address: w.addresses.registry,
-      abi: registry(w, 'registerMeter', []).abi,
-      functionName: 'registerMeter',
-      args: [BigInt(100 + i), w.meterKey.address, bus, owner, 12_000n],
-    } as Parameters<typeof op.wallet.writeContract>[0]);
+    const raw = await w.operator.signTransaction({
+      type: 'eip1559',
+      chainId: 31337,
+      nonce: nonce0 + i,
+      to: w.addresses.registry,
+      data: encodeFunctionData({
+        abi: registry(w, 'registerMeter', []).abi,
+        functionName: 'registerMeter',
+        args: [BigInt(100 + i), w.meterKey.address, bus, owner, 12_000n],
+      }),
+      gas: 400_000n,
+      maxFeePerGas,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    });
+    last = await op.public.request({ method: 'eth_sendRawTransaction', params: [raw] });
   }
   expect((await op.public.waitForTransactionReceipt({ hash: last })).status).toBe('success');
   parties += partyKeys.size;
