@@ -9,6 +9,7 @@
 import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, encodeFunctionData, type Hex, keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EvmClients, evmClients } from '../src/deploy.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
@@ -55,6 +56,14 @@ const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, price
 
 beforeAll(async () => {
   w = await setUpWorld({ realtime: REALTIME });
+  // clients polling every 50 ms (viem's default, 4 s, made each awaited receipt cost seconds)
+  const fast = new Map<string, EvmClients>();
+  w.clients = async (a) => {
+    let c = fast.get(a.address);
+    if (c === undefined)
+      fast.set(a.address, (c = await evmClients(w.anvil.url, a, { pollingIntervalMs: 50 })));
+    return c;
+  };
   rt = w.realtime!;
   expect(BigInt((await rpc<{ gasLimit: Hex }>(w, 'eth_getBlockByNumber', ['latest', false])).gasLimit)).toBe(
     BLOCK_GAS,
