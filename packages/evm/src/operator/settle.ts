@@ -27,7 +27,7 @@ export const SETTLE_GAS = {
   base: 120_000n,
   perMeter: 75_000n,
   perPenalty: 60_000n,
-  perCreditParty: 200_000n,
+  perCreditParty: 60_000n,
   perPromise: 60_000n,
   perDeviationParty: 90_000n,
 } as const;
