@@ -48,6 +48,7 @@ contract Market is MarketOrders, IClearingSink {
         engine = address(engine_);
         require(
             address(sealedEngine_.cash()) == address(cash_) && address(sealedEngine_.registry()) == address(registry_)
+                && address(sealedEngine_.meters()) == address(meters_)
                 && keccak256(abi.encode(sealedEngine_.config())) == keccak256(abi.encode(c)),
             "market: the sealed engine was deployed with other arguments"
         );
@@ -109,12 +110,32 @@ contract Market is MarketOrders, IClearingSink {
         _delegateTo(_config.realtime.penaltyMicrosPerMWh > 0 ? realtimeEngine : engine);
     }
 
-    /** Metered net injection per bus of a cleared interval (MarketRealtime): the real-time book's input. */
+    /** Settlement in chunks (MarketRealtime, docs/evm.md "Settlement in chunks"): starts interval k's. */
+    function beginSettle(uint64) external {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** The next chunk of a settlement in chunks: `maxItems` meters/penalties/promises, or the next party keys. */
+    function settleChunk(uint64, uint256, uint256[] calldata) external {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** A settlement in chunks' progress: phase, done, total, last party key, parties. */
+    function settlingOf(uint64) external returns (uint8, uint256, uint256, uint256, uint256) {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** Up to n party keys (owner << 96 | bus) of interval k from `from`, unsorted. */
+    function settlementParties(uint64, uint256, uint256) external returns (uint256[] memory) {
+        _delegateTo(realtimeEngine);
+    }
+
+    /** Metered net injection per bus of a cleared interval (MarketMetering, in the sealed engine): the real-time book's input. */
     function meteredInjections(uint64)
         external
         returns (uint256[] memory busIds, int256[] memory netWh, bool complete, uint256 meterCount)
     {
-        _delegateTo(realtimeEngine);
+        _delegateTo(sealedEngine);
     }
 
     // ---- The debt ledger (MarketDebts, docs/market-rules.md §10a): payDebts runs in the real-time engine. ----

@@ -43,11 +43,6 @@ abstract contract MarketBalance is MarketBase {
 
     // ---- hooks of settle(k) ----
 
-    /** True for the upstream connection's own meter (not a party). */
-    function _isUpstreamMeter(uint256 meter) internal view returns (bool) {
-        return _config.realtime.upstreamMetered && meter == _config.realtime.upstreamMeter;
-    }
-
     /** Records meter `meter` of (owner, bus) as estimated at `importedWh` (for a true-up). */
     function _recordEstimate(uint64 k, uint256 meter, address owner, uint256 bus, uint256 importedWh) internal {
         if (_config.realtime.trueUpDelayMs == 0) return;

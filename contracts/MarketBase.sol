@@ -283,10 +283,43 @@ abstract contract MarketBase {
     mapping(uint64 interval => HeldPayment[]) internal _heldPayments;
     // ---- end of energy balance ----
 
+    /** True for the upstream connection's own meter (not a party; MarketBalance, MarketMetering). */
+    function _isUpstreamMeter(uint256 meter) internal view returns (bool) {
+        return _config.realtime.upstreamMetered && meter == _config.realtime.upstreamMeter;
+    }
+
     // ---- Tariffs (docs/evm.md "Tariffs by time of day"): the upstream's schedule, named once. ----
     /** The Tariffs contract whose tariffAt(k) prices the upstream in interval k (set once; 0: the flat prices). */
     address public tariffs;
     // ---- end of tariffs ----
+
+    // ---- Chunked second settlement (MarketRealtime; docs/evm.md "Settlement in chunks") ----
+    /**
+     * An interval being settled in chunks (beginSettle .. the last settleChunk): the phase (1 meters,
+     * 2 penalties, 3 credits, 4 promises, 5 deviations), whether its deadline had passed at the start, the
+     * interval's meter count, the position in the phase (meters, missing meters, parties or promises done),
+     * the last party key of a party pass (keys strictly increase), the credits minted so far and the parties'
+     * net injection.
+     */
+    struct Settling {
+        uint8 phase;
+        bool due;
+        uint64 meterCount;
+        uint64 cursor;
+        uint256 lastKey;
+        uint256 creditsWh;
+        /** Σ parties (exported − imported), Wh, summed in the credits pass: the energy-balance check's input. */
+        int256 partiesNetWh;
+    }
+
+    mapping(uint64 interval => Settling) internal _settling;
+    /** Per party key (owner << 96 | bus): imported Wh (112 bits), exported Wh (112), meters (32). */
+    mapping(uint64 interval => mapping(uint256 key => uint256)) internal _meteredAt;
+    /** The keys of the parties by meters only (no cleared order), in meter order. */
+    mapping(uint64 interval => uint256[]) internal _meterParties;
+    /** The interval's meters without a reading at the deadline, in meter order. */
+    mapping(uint64 interval => uint256[]) internal _missingMeters;
+    // ---- end of chunked second settlement ----
 
     event OrderPlaced(uint256 indexed id, address indexed owner, uint64 indexed interval, uint256 bus, uint8 side, uint256 escrow);
     event OrderCancelled(uint256 indexed id, address indexed owner, uint256 released);

@@ -10,19 +10,21 @@
 // rest (EVM difference: there is no begin-block step). The storage, the views and the forfeit loop are in
 // MarketBase, which the market and its engines share. Like MarketEngine, this is a separate contract
 // (EIP-170 code-size limit), deployed with the market's arguments and run by the Market through
-// delegatecall on its own storage; called directly it acts on its own empty storage.
+// delegatecall on its own storage; called directly it acts on its own empty storage. It also carries the
+// market's `meteredInjections` view (MarketInjections), which the real-time engine has no room for.
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {Credits} from "./Credits.sol";
 import {MarketBase} from "./MarketBase.sol";
+import {MarketInjections} from "./MarketMetering.sol";
 import {MarketPlacement} from "./MarketPlacement.sol";
 import {Meters} from "./Meters.sol";
 import {Promises} from "./Promises.sol";
 import {Registry} from "./Registry.sol";
 
-contract MarketSealed is MarketPlacement {
+contract MarketSealed is MarketPlacement, MarketInjections {
     using Strings for address;
     using Strings for uint256;
 

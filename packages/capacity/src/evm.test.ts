@@ -24,6 +24,11 @@ const GAS: EvmGas = {
   settleBase: 200_000,
   settlePerMeter: 10_000,
   settlePerPromise: 20_000,
+  settleChunkBase: 100_000,
+  settleChunkPerMeter: 20_000,
+  settleChunkPerPenalty: 30_000,
+  settleChunkPerParty: 40_000,
+  settleChunkPerPromise: 10_000,
   commitOrder: 80_000,
   revealOrder: 90_000,
   revealStep: 0,
@@ -66,6 +71,23 @@ describe('EVM capacity (hand-worked example in docs/capacity.md)', () => {
     expect(by.interval?.requiredGas).toBe(1_100_000 + 320_000 * 100);
     expect(c.maxDevices).toBe(141);
     expect(c.binding).toBe('settle transaction');
+  });
+
+  it('with the second settlement: settled in chunks, so no single transaction binds', () => {
+    const c = evmCapacity(pv(), NET, { gas: GAS, secondSettlement: true });
+    const by = Object.fromEntries(c.constraints.map((x) => [x.name, x]));
+    expect(by['settle transaction']).toBeUndefined();
+    // per device 20k per meter + 40k per party + 0.5 · 10k per promise = 65k; 6 chunk bases (600k) fixed;
+    // the interval: (1.5G − 1M − 600k) / (100k + 50k + 100k + 65k)
+    expect(by.interval).toMatchObject({ perDeviceGas: 315_000, fixedGas: 1_600_000, maxDevices: 4756 });
+    expect(c.maxDevices).toBe(2990);
+    expect(c.binding).toBe('clearing');
+    // chunks of (8M − 100k) / 40k = 197 items; 6.5M of work: one chunk per phase (5) and one more
+    expect(c.settlementChunks).toEqual({ itemsPerChunk: 197, chunks: 6, largestTxGas: 6_600_000 });
+    // a block that cannot carry one item is refused
+    expect(() =>
+      evmCapacity(pv(), { blockGas: 150_000, blockTimeS: 2 }, { gas: GAS, secondSettlement: true }),
+    ).toThrow(/cannot carry one (clearing|settlement) chunk/);
   });
 
   it('with sealed bids: commitments before the gate, reveals in their window, the clearing after it', () => {

@@ -2,8 +2,9 @@
 // deployment spends per interval (orders or sealed commits and reveals, cancellations, readings, the
 // clearing, the settlement), from the gas bench:evm measures on anvil, held against what the network's
 // blocks carry in each window of the interval (block gas limit · window / block time), and the one
-// transaction that must fit one block whatever the book (`settle`; the clearing goes in chunks sized to
-// the block, docs/evm.md "Chunked clearing"). Gives the most devices each constraint allows, the one that
+// transaction that must fit one block whatever the book (the flat-price `settle`; the clearing and the
+// second settlement go in chunks sized to the block, docs/evm.md "Chunked clearing", "Settlement in
+// chunks"). Gives the most devices each constraint allows, the one that
 // binds first, and the clearing's chunks.
 import { InputError } from '@gridledger/base';
 import { DEVICE_KINDS, type Deployment, deriveLoad } from './model.ts';
@@ -32,6 +33,16 @@ export interface EvmGas {
   settleBase: number;
   settlePerMeter: number;
   settlePerPromise: number;
+  /**
+   * The second settlement in chunks (MarketRealtime, docs/evm.md "Settlement in chunks"): a chunk's base,
+   * per meter (the meters phase), per missing reading (penalties), per party (the credits and deviations
+   * passes together, a party without sales), per promise (burned).
+   */
+  settleChunkBase: number;
+  settleChunkPerMeter: number;
+  settleChunkPerPenalty: number;
+  settleChunkPerParty: number;
+  settleChunkPerPromise: number;
   /** Sealed bids: commitOrder, revealOrder of one step (not the first), each further step. */
   commitOrder: number;
   revealOrder: number;
@@ -59,6 +70,11 @@ export const DEFAULT_EVM_GAS: EvmGas = {
   settleBase: 115_881,
   settlePerMeter: 5_908,
   settlePerPromise: 38_313,
+  settleChunkBase: 111_651,
+  settleChunkPerMeter: 70_973,
+  settleChunkPerPenalty: 33_423,
+  settleChunkPerParty: 33_628,
+  settleChunkPerPromise: 84_443,
   commitOrder: 195_686,
   revealOrder: 237_964,
   revealStep: 21_661,
@@ -140,6 +156,11 @@ export interface EvmCapacity {
    * (80 % of a block, as the operator cuts them), `chunks` chunks, and the largest transaction's gas.
    */
   clearingChunks: { ordersPerChunk: number; chunks: number; largestTxGas: number };
+  /**
+   * With the second settlement: its chunks at the deployment's device count (80 % of a block each): at
+   * most `itemsPerChunk` items (meters, parties, promises) per chunk, `chunks` in all, the largest's gas.
+   */
+  settlementChunks?: { itemsPerChunk: number; chunks: number; largestTxGas: number };
 }
 
 /** Share of a block the operator fills with one chunk (packages/evm chunkGasBudget). */
@@ -150,6 +171,11 @@ export interface EvmCapacityOptions {
   gas?: EvmGas;
   /** Sealed bids with this reveal window (s, <= the gate lead); absent: an open book. */
   revealWindowS?: number;
+  /**
+   * The second settlement (market.realtime; `start --chain anvil` deploys it): settled in chunks sized to
+   * the block, so no single transaction binds; absent: the flat-price `settle` in one transaction (E8).
+   */
+  secondSettlement?: boolean;
 }
 
 /**
@@ -193,7 +219,13 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
   // E4: clearing, E5: settlement (parties ~ cleared orders; the measured base covers 2 parties)
   const clearingPerDevice = o * g.clearingPerOrder;
   const perParty = g.settleBase / 2;
-  const settlePerDevice = g.settlePerMeter + cleared * (perParty + g.settlePerPromise);
+  const chunked = opts.secondSettlement === true;
+  // E5': the second settlement in chunks: a meter, a party (its two passes) and its promises per device,
+  // a chunk's base per phase (meters, penalties, credits, promises, deviations) and beginSettle's
+  const settlePerDevice = chunked
+    ? g.settleChunkPerMeter + g.settleChunkPerParty + cleared * g.settleChunkPerPromise
+    : g.settlePerMeter + cleared * (perParty + g.settlePerPromise);
+  const settleFixed = chunked ? 6 * g.settleChunkBase : g.settleBase / 2;
   const fixedOrders = g.firstOrderExtra;
   const constraints: EvmConstraint[] = [];
   const add = (
@@ -217,7 +249,7 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
   };
   // E6: the whole interval carries everything
   const total = orderGas + (sealed ? revealGas : 0) + readingGas + clearingPerDevice + settlePerDevice;
-  const fixedTotal = fixedOrders + g.clearingBase + g.settleBase / 2;
+  const fixedTotal = fixedOrders + g.clearingBase + settleFixed;
   add('interval', `${d.intervalS} s: everything`, perBlocks(d.intervalS), total, fixedTotal);
   // E7: each window alone
   add(
@@ -249,8 +281,30 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     g.finishBase,
     g.chunkBase + g.chunkPerOrder * Math.min(Math.ceil(ordersNow), ordersPerChunk),
   );
-  // E8: one transaction fits one block
-  add('settle transaction', 'one block', net.blockGas, settlePerDevice, g.settleBase / 2);
+  // E8: one transaction fits one block (the flat-price settle); the second settlement goes in chunks
+  let settlementChunks: EvmCapacity['settlementChunks'];
+  if (chunked) {
+    const perItem = Math.max(
+      g.settleChunkPerMeter,
+      g.settleChunkPerPenalty,
+      g.settleChunkPerParty,
+      g.settleChunkPerPromise,
+    );
+    const room = CHUNK_BLOCK_SHARE * net.blockGas - g.settleChunkBase;
+    const itemsPerChunk = Math.floor(room / perItem);
+    if (!(itemsPerChunk >= 1)) {
+      throw new InputError(
+        `a block of ${net.blockGas} gas cannot carry one settlement chunk (${g.settleChunkBase} + ${perItem} gas per item within 80 % of it)`,
+      );
+    }
+    const work = settlePerDevice * n;
+    const chunks = Math.max(5, Math.ceil(work / room) + 5);
+    settlementChunks = {
+      itemsPerChunk,
+      chunks,
+      largestTxGas: Math.ceil(g.settleChunkBase + Math.min(work, itemsPerChunk * perItem)),
+    };
+  } else add('settle transaction', 'one block', net.blockGas, settlePerDevice, settleFixed);
   const bind = constraints.reduce((a, b) => (b.maxDevices < a.maxDevices ? b : a));
   return {
     network: net,
@@ -262,5 +316,6 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     maxDevices: bind.maxDevices,
     binding: bind.name,
     clearingChunks: { ordersPerChunk, chunks, largestTxGas },
+    ...(settlementChunks === undefined ? {} : { settlementChunks }),
   };
 }

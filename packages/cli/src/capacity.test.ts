@@ -76,6 +76,23 @@ describe('gridledger capacity', () => {
     expect(out.sealed).toBe(false);
     expect(out.constraints.map((c: { name: string }) => c.name)).toContain('settle transaction');
     expect(out.clearingChunks.ordersPerChunk).toBeGreaterThan(100);
+    // the second settlement goes in chunks: no single settle transaction, its chunks reported
+    const rs = run(
+      '--chain',
+      'evm',
+      '--block-gas',
+      '30M',
+      '--block-time',
+      '2s',
+      '--second-settlement',
+      '--format',
+      'json',
+    );
+    expect(rs.status, rs.stderr).toBe(0);
+    const outS = JSON.parse(rs.stdout);
+    expect(outS.constraints.map((c: { name: string }) => c.name)).not.toContain('settle transaction');
+    expect(outS.settlementChunks.itemsPerChunk).toBeGreaterThan(100);
+    expect(outS.maxDevices).toBeGreaterThan(out.maxDevices);
     const least = Math.min(...out.constraints.map((c: { maxDevices: number }) => c.maxDevices));
     expect(out.maxDevices).toBe(least);
     // a bench:evm output file replaces the built-in gas: doubling every number halves the devices (about)

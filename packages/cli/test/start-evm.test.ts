@@ -72,6 +72,18 @@ describe('start --chain anvil', () => {
       return line;
     });
     expect(platform.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // anvil at its default block gas limit, a public network's 30 M: clearing and settlement in chunks
+    const head = await fetch(platform.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_getBlockByNumber',
+        params: ['latest', false],
+      }),
+    }).then((r) => r.json() as Promise<{ result: { gasLimit: string } }>);
+    expect(BigInt(head.result.gasLimit)).toBe(30_000_000n);
     const feed = follow(platform.dashboardUrl);
     try {
       const line = await until('the first settled interval', () => lines[0], 80_000);

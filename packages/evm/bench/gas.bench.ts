@@ -163,6 +163,98 @@ async function realtimeGas(): Promise<[string, bigint][]> {
   }
 }
 
+/**
+ * Gas of the second settlement in chunks (docs/evm.md "Settlement in chunks"; a fourth anvil, a market
+ * with `realtime`): 60 parties by meters only (one meter each, 10 readings missing) beside alice's buy and
+ * bob's sell (one promise). Each phase is measured with two chunks of different sizes inside it (the
+ * difference over the items is the gas per item, the rest the chunk's base).
+ */
+async function settleChunkGas(): Promise<[string, bigint][]> {
+  const rw = await setUpWorld({
+    realtime: {
+      penaltyMicrosPerMWh: 5_000_000n,
+      priceCapMicrosPerMWh: 195_000_000n,
+      priceFloorMicrosPerMWh: 1_000_000n,
+      nonReportingPenaltyMicros: 1_000_000n,
+      liquidatedDamagesMicrosPerMWh: 2_000_000n,
+    },
+  });
+  try {
+    const rows: [string, bigint][] = [];
+    const k = rw.k0;
+    const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+    const n = 60;
+    for (let i = 0; i < n; i++) {
+      const owner = `0x${keccak256(toHex(`bench owner ${i}`)).slice(26)}` as const;
+      await send(
+        rw,
+        rw.operator,
+        registry(rw, 'registerMeter', [
+          100n + BigInt(i),
+          rw.meterKey.address,
+          2n + BigInt(i % 2),
+          owner,
+          12_000n,
+        ]),
+      );
+    }
+    await send(rw, rw.alice, market(rw, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
+    await send(rw, rw.bob, market(rw, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
+    await mineAt(rw, k * INTERVAL_MS - GATE_LEAD_MS);
+    const op = await rw.clients(rw.operator);
+    await clearIntervalOnChain(op, { market: rw.addresses.market, verifier: rw.verifier }, k);
+    await mineAt(rw, (k + 1n) * INTERVAL_MS);
+    const domain = { ...readingDomain(31337n), verifyingContract: rw.addresses.meters };
+    const rs = [
+      { meter: 1n, interval: k, importedWh: 24_000n, exportedWh: 0n },
+      { meter: 2n, interval: k, importedWh: 0n, exportedWh: 20_000n },
+      ...Array.from({ length: n }, (_, i) => ({
+        meter: 100n + BigInt(i),
+        interval: k,
+        importedWh: BigInt((i * 37) % 500),
+        exportedWh: BigInt((i * 53) % 450),
+      })).filter((_, i) => i % 6 !== 5),
+    ];
+    const sigs = await Promise.all(
+      rs.map((r) =>
+        rw.meterKey.signTypedData({ domain, types: READING_TYPES, primaryType: 'Reading', message: r }),
+      ),
+    );
+    await send(rw, rw.carol, meters(rw, 'submitReadings', [rs, sigs]));
+    await mineAt(rw, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await submitRealtimePrices(op, rw.realtime!, k);
+    const chunk = (items: bigint, keys: bigint[] = []) =>
+      send(rw, rw.carol, market(rw, 'settleChunk', [k, items, keys]));
+    const progress = () => read<[number, bigint, bigint, bigint, bigint]>(rw, market(rw, 'settlingOf', [k]));
+    /** Two chunks of a and b items in the phase, then the rest; the per-item and base gas. */
+    const measure = async (name: string, a: number, b: number, keys?: bigint[]) => {
+      const [, done] = await progress();
+      const at = Number(done);
+      const g1 = await chunk(BigInt(a), keys?.slice(at, at + a));
+      const g2 = await chunk(BigInt(b), keys?.slice(at + a, at + a + b));
+      const per = (g2 - g1) / BigInt(b - a);
+      rows.push([`settleChunk, ${name}: per item`, per]);
+      rows.push([`settleChunk, ${name}: base`, g1 - per * BigInt(a)]);
+      const [, rest, total] = await progress();
+      if (total > rest) await chunk(total - rest, keys?.slice(Number(rest)));
+    };
+    rows.push(['beginSettle', await send(rw, rw.carol, market(rw, 'beginSettle', [k]))]);
+    await measure('meters phase (a meter read and summed per party)', 5, 25);
+    await measure('penalties phase (a missing reading charged)', 2, 6);
+    const keys = (await read<bigint[]>(rw, market(rw, 'settlementParties', [k, 0n, 1000n]))).sort((x, y) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    );
+    await measure('credits phase (a party without sales)', 5, 25, keys);
+    rows.push(['settleChunk, promises phase (1 promise burned)', await chunk(1n)]);
+    await measure('deviations phase (a party paid at its band price)', 5, 25, keys);
+    const [phase] = await progress();
+    if (phase !== 6) throw new Error(`bench: the chunked settlement ended in phase ${phase}`);
+    return rows;
+  } finally {
+    await rw.anvil.close();
+  }
+}
+
 const w = await setUpWorld();
 try {
   const rows: [string, bigint][] = [];
@@ -335,8 +427,10 @@ try {
   ]);
   const sealedRows = await sealedGas();
   const realtimeRows = await realtimeGas();
+  const chunkRows = await settleChunkGas();
   rows.push(...sealedRows);
   rows.push(...realtimeRows);
+  rows.push(...chunkRows);
   const get = (label: string) => {
     const r = rows.find(([name]) => name === label);
     if (r === undefined) throw new Error(`bench: no row "${label}"`);
@@ -376,6 +470,24 @@ try {
       get('revealOrder, 1 step (first order of the interval)') -
       (get('placeOrder, 1 step (first of the interval)') - get('placeOrder, 1 step')),
     revealStep: per(get('revealOrder, 5 steps'), get('revealOrder, 1 step (first order of the interval)'), 4),
+    /**
+     * The second settlement in chunks: a chunk's base (the largest measured), per meter, per missing
+     * reading, per party (both passes), per promise (its whole one-promise chunk: an upper bound).
+     */
+    settleChunkBase: [
+      'meters phase (a meter read and summed per party)',
+      'credits phase (a party without sales)',
+      'deviations phase (a party paid at its band price)',
+    ].reduce((m, p) => {
+      const b = get(`settleChunk, ${p}: base`);
+      return b > m ? b : m;
+    }, 0n),
+    settleChunkPerMeter: get('settleChunk, meters phase (a meter read and summed per party): per item'),
+    settleChunkPerPenalty: get('settleChunk, penalties phase (a missing reading charged): per item'),
+    settleChunkPerParty:
+      get('settleChunk, credits phase (a party without sales): per item') +
+      get('settleChunk, deviations phase (a party paid at its band price): per item'),
+    settleChunkPerPromise: get('settleChunk, promises phase (1 promise burned)'),
     forfeitPerCommitment: per(
       get('closeReveal, 8 unrevealed commitments (each forfeits)'),
       get('closeReveal, no commitment'),

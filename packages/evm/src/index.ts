@@ -95,4 +95,12 @@ export {
   submitRealtimePrices,
 } from './operator/realtime.ts';
 export { type IntervalOutcome, type OperatorRunOptions, runOperator } from './operator/run.ts';
+export {
+  type ChunkGas,
+  SETTLE_GAS,
+  type SettleInChunksOptions,
+  type SettleOutcome,
+  type SettleSend,
+  settleInChunks,
+} from './operator/settle.ts';
 export { deployDigitalTwin, submitTwin, type TwinSubmission } from './operator/twin.ts';

@@ -3,7 +3,8 @@
 // genesis), and runScenarioOnEvm, which registers the devices and their meters, funds them (gas and test
 // cash) and has them approve the market, then each interval plans orders with the device models and sends
 // them (placeOrder), and after the interval meters what was delivered and sends EIP-712 readings
-// (submitReadings) and settles (settle; expireClearing past a deadline no clearing reached). The clearing
+// (submitReadings) and settles (settleInChunks: beginSettle, then chunks sized to the block; expireClearing
+// past a deadline no clearing reached). The clearing
 // itself is the operator's (runOperator of @gridledger/evm). Transactions are signed locally with viem;
 // the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client), and
 // the market's invariants are checked as the native driver checks them (invariants.ts, on the contracts:
@@ -27,6 +28,7 @@ import {
   MarketAbi,
   MetersAbi,
   RegistryAbi,
+  settleInChunks,
   TestStablecoinAbi,
 } from '@gridledger/evm';
 import {
@@ -279,10 +281,12 @@ interface Receipt {
   logs: { address: Address; topics: Hex[]; data: Hex }[];
 }
 
-/** Local nonces, fees from the latest block, raw transactions sent as one JSON-RPC batch, receipts polled. */
+/** Local nonces, fees from the latest block, raw transactions sent in block-sized batches, receipts polled. */
 class EvmSender {
   readonly client: PublicClient;
   readonly nonces = new Map<Address, number>();
+  /** Signed transactions awaiting their receipt, by hash (sent again if the node loses one). */
+  readonly raws = new Map<Hex, Hex>();
   chainId = 0;
   constructor(client: PublicClient) {
     this.client = client;
@@ -317,16 +321,34 @@ class EvmSender {
         });
       }),
     );
-    const hashes = await Promise.all(
-      raws.map((raw) => this.client.request({ method: 'eth_sendRawTransaction', params: [raw] })),
+    // Each account's transactions in nonce order, one after the other (accounts side by side): a batch
+    // of concurrent requests reaches the node in any order, and a nonce gap holds the later ones back.
+    const hashes: Hex[] = new Array(txs.length);
+    const bySender = new Map<Address, number[]>();
+    txs.forEach((t, i) => {
+      const list = bySender.get(t.from.address);
+      if (list === undefined) bySender.set(t.from.address, [i]);
+      else list.push(i);
+    });
+    await Promise.all(
+      [...bySender.values()].map(async (list) => {
+        for (const i of list) {
+          hashes[i] = (await this.client.request({
+            method: 'eth_sendRawTransaction',
+            params: [raws[i]!],
+          })) as Hex;
+          this.raws.set(hashes[i]!, raws[i]!);
+        }
+      }),
     );
-    return hashes as Hex[];
+    return hashes;
   }
 
   /** Waits for every receipt (a transaction never mined within `timeoutMs` is an error). */
   async receipts(hashes: readonly Hex[], signal?: AbortSignal, timeoutMs = 120_000): Promise<Receipt[]> {
     const out = new Map<Hex, Receipt>();
     const t0 = Date.now();
+    let polls = 0;
     while (out.size < hashes.length) {
       if (signal?.aborted) throw new GridledgerError('E_ABORTED', 'aborted while waiting for receipts');
       const missing = hashes.filter((h) => !out.has(h));
@@ -344,6 +366,8 @@ class EvmSender {
           out.set(missing[i]!, { status: BigInt(r.status) === 1n ? 'success' : 'reverted', logs: r.logs });
       });
       if (out.size === hashes.length) break;
+      polls++;
+      if (polls % 20 === 0) await this.rebroadcast(hashes.filter((h) => !out.has(h)));
       if (Date.now() - t0 > timeoutMs)
         throw new GridledgerError(
           'E_TIMEOUT',
@@ -351,30 +375,54 @@ class EvmSender {
         );
       await sleep(250, signal);
     }
+    for (const h of hashes) this.raws.delete(h);
     return hashes.map((h) => out.get(h)!);
   }
 
+  /**
+   * Sends again the transactions the node no longer knows (neither mined nor in its pool): anvil at a
+   * 30 M block gas limit was seen to lose pending transactions from its pool (docs/evm.md). The same
+   * signed transaction (same nonce and hash) cannot be mined twice.
+   */
+  async rebroadcast(missing: readonly Hex[]): Promise<void> {
+    for (const hash of missing) {
+      const known = await this.client.request({ method: 'eth_getTransactionByHash', params: [hash] });
+      const raw = this.raws.get(hash);
+      if (known !== null || raw === undefined) continue;
+      try {
+        await this.client.request({ method: 'eth_sendRawTransaction', params: [raw] });
+      } catch {
+        // mined meanwhile, or refused: the receipt (or the timeout) tells
+      }
+    }
+  }
+
+  /**
+   * Sends in block-sized batches (their gas limits within the latest block's gas limit), each mined before
+   * the next is sent: the node's pool never holds more than a block's worth. (A burst of 960 setup
+   * transactions on a 30 M-gas anvil had one block's worth mined and the rest lost from its pool.)
+   */
   async sendAndWait(txs: readonly Tx[], signal?: AbortSignal): Promise<Receipt[]> {
-    return this.receipts(await this.send(txs), signal);
+    const limit = (await this.client.getBlock({ blockTag: 'latest' })).gasLimit;
+    const out: Receipt[] = [];
+    let batch: Tx[] = [];
+    let gas = 0n;
+    for (const t of txs) {
+      if (batch.length > 0 && gas + t.gas > limit) {
+        out.push(...(await this.receipts(await this.send(batch), signal)));
+        batch = [];
+        gas = 0n;
+      }
+      batch.push(t);
+      gas += t.gas;
+    }
+    if (batch.length > 0) out.push(...(await this.receipts(await this.send(batch), signal)));
+    return out;
   }
 }
 
 const call = (abi: Abi, functionName: string, args: readonly unknown[]): Hex =>
   encodeFunctionData({ abi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
-
-/** The gas a call needs now with a fifth on top, or undefined when it would revert. */
-async function gasFor(
-  client: PublicClient,
-  from: Address,
-  to: Address,
-  data: Hex,
-): Promise<bigint | undefined> {
-  try {
-    return ((await client.estimateGas({ account: from, to, data })) * 6n) / 5n;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Runs a scenario's devices against the market contracts until `intervals` are reported or the signal
@@ -866,36 +914,30 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
   };
 
   const trySettle = async (run: EvmIntervalRun, nowMs: bigint) => {
-    const data = call(MarketAbi as Abi, 'settle', [run.k]);
     // Not again within the same second of market time: the answer would be the same.
     if (run.settleTried === nowMs) return;
     run.settleTried = nowMs;
-    // The estimate fails while the readings are still expected (the contract's reason); its gas grows
-    // with the interval's parties and promises.
-    const gas = await gasFor(client, deployer.address, c.market, data);
-    if (gas === undefined) return;
-    const [r] = await sender.sendAndWait([{ from: deployer, to: c.market, data, gas }], signal);
-    if (r!.status !== 'success') {
-      emit({ type: 'warning', message: `interval ${run.k}: settle reverted` });
+    // In chunks sized to the block (docs/evm.md "Settlement in chunks"): beginSettle fails while the
+    // readings or the real-time prices are awaited (the contract's reason), then the chunks follow.
+    let out: Awaited<ReturnType<typeof settleInChunks>>;
+    try {
+      out = await settleInChunks(client, c.market, deployer.address, run.k, async (tx) => {
+        const [r] = await sender.sendAndWait(
+          [{ from: deployer, to: c.market, data: tx.data, gas: tx.gas }],
+          signal,
+        );
+        return r!;
+      });
+    } catch (e) {
+      emit({
+        type: 'warning',
+        message: `interval ${run.k}: settle: ${e instanceof Error ? e.message : String(e)}`,
+      });
       return;
     }
-    let credits = 0n;
-    for (const l of r!.logs) {
-      if (l.address.toLowerCase() !== c.market.toLowerCase()) continue;
-      try {
-        const ev = decodeEventLog({
-          abi: MarketAbi as Abi,
-          data: l.data,
-          topics: l.topics as [Hex, ...Hex[]],
-        });
-        if (ev.eventName === 'IntervalSettled')
-          credits = (ev.args as unknown as { creditsWh: bigint }).creditsWh;
-      } catch {
-        // another event
-      }
-    }
+    if (out.status !== 'settled') return;
     await sendLate(run);
-    await report(run, 'settled', credits, await views.interval(run.k));
+    await report(run, 'settled', out.creditsWh, await views.interval(run.k));
   };
 
   while (!signal?.aborted && !done()) {

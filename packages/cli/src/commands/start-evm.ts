@@ -63,16 +63,6 @@ export interface EvmPlatform {
   stop(why?: string): Promise<void>;
 }
 
-/**
- * anvil's block gas limit. The clearing no longer needs a large one (it goes in chunks sized to the block,
- * docs/evm.md "Chunked clearing"; with the default scenario on 30 M blocks its apply chunks took 18-22 M
- * gas each), but two other transactions still need more: the simulator's setup sends about 960
- * transactions at once (with 30 M, anvil mined 474 of them and never the rest: not yet understood), and
- * `settle` handles a whole interval in one transaction (the default scenario's needs about 28 M gas; the
- * simulator's estimate plus a fifth is above 30 M). So 10^9 stays until both go in block-sized parts.
- */
-const ANVIL_GAS_LIMIT = 1_000_000_000n;
-
 /** anvil's saved chain, in `<dir>/evm`. */
 const STATE_FILE = 'anvil-state.json';
 /** The flags the saved chain was started with, in `<dir>/evm`. */
@@ -180,7 +170,9 @@ export async function startOnEvm(
     let operator: LocalAccount | undefined;
     let addresses: EvmAddresses;
     if (o.chain === 'anvil') {
-      anvil = await startAnvil({ gasLimit: ANVIL_GAS_LIMIT, statePath });
+      // anvil's default block gas limit, 30 M as a public network's: the clearing and the settlement go in
+      // chunks sized to the block, the setup in block-sized batches (docs/evm.md)
+      anvil = await startAnvil({ statePath });
       url = anvil.url;
       deployer = devAccount(0);
       operator = devAccount(1);
