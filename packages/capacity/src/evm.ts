@@ -52,33 +52,33 @@ export interface EvmGas {
 }
 
 /**
- * bench:evm on anvil 1.7.1 (solc 0.8.37, via-IR, 200 runs), 3-bus test network; docs/evm.md "Tests and
- * gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
+ * bench:evm on anvil 1.7.1 (solc 0.8.37, via-IR, 200 runs), 3-bus test network, 2026-12-03 after the debt
+ * ledger, energy balance and chunked settlement merged; docs/evm.md "Tests and gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
  */
 export const DEFAULT_EVM_GAS: EvmGas = {
-  placeOrder: 240_384,
+  placeOrder: 242_960,
   firstOrderExtra: 68_388,
   orderStep: 33_727,
-  cancelOrder: 62_508,
-  reading: 93_049,
-  readingBatched: 48_061,
-  clearingBase: 1_669_975,
-  clearingPerOrder: 178_048,
-  finishBase: 630_702,
-  chunkBase: 431_816,
-  chunkPerOrder: 148_397,
-  settleBase: 115_881,
+  cancelOrder: 62_620,
+  reading: 93_651,
+  readingBatched: 48_437,
+  clearingBase: 1_722_256,
+  clearingPerOrder: 178_084,
+  finishBase: 634_070,
+  chunkBase: 459_786,
+  chunkPerOrder: 148_433,
+  settleBase: 115_991,
   settlePerMeter: 5_908,
   settlePerPromise: 38_313,
-  settleChunkBase: 111_651,
-  settleChunkPerMeter: 70_973,
-  settleChunkPerPenalty: 33_423,
-  settleChunkPerParty: 33_628,
-  settleChunkPerPromise: 84_443,
-  commitOrder: 195_686,
-  revealOrder: 237_964,
-  revealStep: 21_661,
-  forfeitPerCommitment: 21_028,
+  settleChunkBase: 91_851,
+  settleChunkPerMeter: 71_153,
+  settleChunkPerPenalty: 116_003,
+  settleChunkPerParty: 78_323,
+  settleChunkPerPromise: 89_118,
+  commitOrder: 198_721,
+  revealOrder: 242_635,
+  revealStep: 22_233,
+  forfeitPerCommitment: 21_338,
 };
 
 const GAS_FIELDS = Object.keys(DEFAULT_EVM_GAS) as (keyof EvmGas)[];
