@@ -87,6 +87,16 @@ export const METER_CAPACITY_W = 1_000_000_000n;
 export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Promise<World> {
   const start = BigInt(Math.floor(Date.now() / 1000));
   const anvil = await startAnvil({ timestamp: start });
+  try {
+    return await buildWorld(anvil, start, overrides);
+  } catch (err) {
+    // A deployment that fails (a contract over the size limit, a bad configuration) leaves no node behind.
+    await anvil.close();
+    throw err;
+  }
+}
+
+async function buildWorld(anvil: Anvil, start: bigint, overrides: Partial<EvmMarketConfig>): Promise<World> {
   const [deployer, operator, alice, bob, carol, meterKey] = [0, 1, 2, 3, 4, 5].map(devAccount) as unknown as [
     PrivateKeyAccount,
     PrivateKeyAccount,
