@@ -31,15 +31,13 @@ import {
   SETTLEMENT_DELAY_MS,
   send,
   setUpWorld,
+  WORLD_REALTIME,
   type World,
 } from './world.ts';
 
 const TRUE_UP_DELAY_MS = 600_000n;
 const REALTIME = {
-  penaltyMicrosPerMWh: 5_000_000n,
-  priceCapMicrosPerMWh: 195_000_000n,
-  priceFloorMicrosPerMWh: 1_000_000n,
-  nonReportingPenaltyMicros: 1_000_000n,
+  ...WORLD_REALTIME,
   liquidatedDamagesMicrosPerMWh: 0n,
   trueUpDelayMs: TRUE_UP_DELAY_MS,
   balanceToleranceWh: 100n,

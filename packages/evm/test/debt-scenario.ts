@@ -7,16 +7,20 @@ import type { Abi } from 'viem';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { submitRealtimePrices } from '../src/operator/realtime.ts';
-import { GATE_LEAD_MS, INTERVAL_MS, market, meters, mineAt, read, send, type World } from './world.ts';
+import {
+  GATE_LEAD_MS,
+  INTERVAL_MS,
+  market,
+  meters,
+  mineAt,
+  read,
+  send,
+  WORLD_REALTIME,
+  type World,
+} from './world.ts';
 
 /** The second settlement's parameters of the debt tests (cap + δ = the world's shortfall price). */
-export const DEBT_REALTIME = {
-  penaltyMicrosPerMWh: 5_000_000n,
-  priceCapMicrosPerMWh: 195_000_000n,
-  priceFloorMicrosPerMWh: 1_000_000n,
-  nonReportingPenaltyMicros: 1_000_000n,
-  liquidatedDamagesMicrosPerMWh: 2_000_000n,
-};
+export const DEBT_REALTIME = WORLD_REALTIME;
 
 /** Runs the scenario on `w` (deployed with `realtime: DEBT_REALTIME`); returns the interval and alice's debt. */
 export async function putBuyerInDebt(w: World): Promise<{ k: bigint; debt: bigint }> {

@@ -51,16 +51,11 @@ import {
   SETTLEMENT_DELAY_MS,
   send,
   setUpWorld,
+  WORLD_REALTIME,
   type World,
 } from './world.ts';
 
-const REALTIME = {
-  penaltyMicrosPerMWh: 5_000_000n,
-  priceCapMicrosPerMWh: 195_000_000n,
-  priceFloorMicrosPerMWh: 1_000_000n,
-  nonReportingPenaltyMicros: 1_000_000n,
-  liquidatedDamagesMicrosPerMWh: 2_000_000n,
-};
+const REALTIME = WORLD_REALTIME;
 
 let w: World;
 let rt: RealtimeContracts;

@@ -4,7 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileContracts, GENERATED_DIR, solidityFiles } from '../src/compile.ts';
+import {
+  checkRuntimeSizes,
+  compileContracts,
+  GENERATED_DIR,
+  MAX_RUNTIME_BYTES,
+  solidityFiles,
+} from '../src/compile.ts';
 
 describe('generated contract code', () => {
   // A cold compile (fresh clone: no cache) costs ~35 s CPU; minutes of wall time on a loaded machine.
@@ -19,5 +25,19 @@ describe('generated contract code', () => {
       ).toBe(text);
     }
     expect(solidityFiles().length).toBeGreaterThan(5);
+  });
+
+  // Session 8's merge took the real-time engine to 25,265 bytes; only anvil's deploy said so.
+  it('refuses runtime code over EIP-170, naming the contract', () => {
+    const code = (bytes: number) => ({
+      abi: [],
+      evm: { bytecode: { object: '' }, deployedBytecode: { object: '00'.repeat(bytes) } },
+    });
+    expect(() =>
+      checkRuntimeSizes({ 'contracts/A.sol': { A: code(MAX_RUNTIME_BYTES), B: code(100) } }),
+    ).not.toThrow();
+    expect(() => checkRuntimeSizes({ 'contracts/A.sol': { Big: code(MAX_RUNTIME_BYTES + 1) } })).toThrow(
+      /Big \(contracts\/A\.sol\) has 24577 bytes of runtime code, over EIP-170's 24576/,
+    );
   });
 });

@@ -28,16 +28,11 @@ import {
   SETTLEMENT_DELAY_MS,
   send,
   setUpWorld,
+  WORLD_REALTIME,
   type World,
 } from './world.ts';
 
-const REALTIME = {
-  penaltyMicrosPerMWh: 5_000_000n,
-  priceCapMicrosPerMWh: 195_000_000n,
-  priceFloorMicrosPerMWh: 1_000_000n,
-  nonReportingPenaltyMicros: 1_000_000n,
-  liquidatedDamagesMicrosPerMWh: 2_000_000n,
-};
+const REALTIME = WORLD_REALTIME;
 /** Meters registered beside alice's and bob's (ids 100..): one per owner, then a second for the first 60. */
 const OWNERS = 300;
 const METERS = 360;

@@ -79,6 +79,17 @@ export interface World {
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
 /** Capacity of alice's and bob's meters: 1 GW (83,333,333 Wh in a 5-minute interval). */
 export const METER_CAPACITY_W = 1_000_000_000n;
+/**
+ * The second settlement of the tests' markets (`realtime`): δ 5 $/MWh, prices within [1, 195] $/MWh (cap + δ =
+ * the world's shortfall price, the sell collateral's), 1 $ per missing reading, damages 2 $/MWh.
+ */
+export const WORLD_REALTIME = {
+  penaltyMicrosPerMWh: 5_000_000n,
+  priceCapMicrosPerMWh: 195_000_000n,
+  priceFloorMicrosPerMWh: 1_000_000n,
+  nonReportingPenaltyMicros: 1_000_000n,
+  liquidatedDamagesMicrosPerMWh: 2_000_000n,
+};
 
 /**
  * Starts anvil, deploys the market, registers the network, participants, meters and funds them.
