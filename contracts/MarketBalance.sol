@@ -101,6 +101,10 @@ abstract contract MarketBalance is MarketBase {
         if (_balanceFlag[k] != BALANCE_HELD) {
             revert(string.concat("market: interval ", _u(k), " has no payments held by the energy-balance check (not held)"));
         }
+        // Settled in chunks, the deviations of later chunks are still to be held: resolve once all are in.
+        if (_intervals[k].status != INTERVAL_SETTLED) {
+            revert(string.concat("market: interval ", _u(k), " is still being settled in chunks: resolve its energy balance once it is settled"));
+        }
         _balanceFlag[k] = release ? BALANCE_RELEASED : BALANCE_CANCELLED;
         HeldPayment[] storage h = _heldPayments[k];
         for (uint256 i = 0; i < h.length; i++) {

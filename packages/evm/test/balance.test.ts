@@ -206,6 +206,54 @@ describe('the energy-balance check on the contracts', () => {
     );
   });
 
+  it('refuses to resolve a flagged interval while it is settled in chunks (later long parties would escape the hold)', async () => {
+    const k = await clearForward();
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    await reading(1n, k, 20_000n, 0n);
+    await reading(2n, k, 0n, 25_000n);
+    await reading(3n, k, 0n, 1_000n);
+    await reading(5n, k, 0n, 0n);
+    await reading(4n, k, 5_000n, 0n);
+    await submitRealtimePrices(await w.clients(w.operator), rt, k);
+    const before = { alice: await cashOf(w.alice.address), carol: await cashOf(w.carol.address) };
+    await send(w, w.carol, market(w, 'beginSettle', [k]));
+    // the parties by meters only are known after the meters phase: the keys are read then
+    let keys: bigint[] = [];
+    const readKeys = async () =>
+      [...(await read<readonly bigint[]>(w, market(w, 'settlementParties', [k, 0n, 100n])))].sort((a, b) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      );
+    // every phase in chunks, the deviations only for the first party (carol, the lowest address)
+    for (;;) {
+      const [phase, done] = await read<[number, bigint, bigint, bigint, bigint]>(
+        w,
+        market(w, 'settlingOf', [k]),
+      );
+      if (phase === 5 && done > 0n) break;
+      if (phase === 3) {
+        keys = await readKeys();
+        expect(keys).toHaveLength(3);
+        await send(w, w.carol, market(w, 'settleChunk', [k, 0n, keys]));
+      } else if (phase === 5) await send(w, w.carol, market(w, 'settleChunk', [k, 0n, keys.slice(0, 1)]));
+      else await send(w, w.carol, market(w, 'settleChunk', [k, 1_000n, []]));
+    }
+    expect((await balance(k))[0]).toBe(1);
+    const probe = async () => ({ cash: await cashProbe(w)(), balance: await balance(k) });
+    await expectRevert(
+      w,
+      w.operator,
+      market(w, 'resolveEnergyBalance', [k, false]),
+      `interval ${k} is still being settled in chunks: resolve its energy balance once it is settled`,
+      probe,
+    );
+    await send(w, w.carol, market(w, 'settleChunk', [k, 0n, keys.slice(1)]));
+    // every long party's payment was held, also those of the last chunk; then cancelled: nobody paid
+    await send(w, w.operator, market(w, 'resolveEnergyBalance', [k, false]));
+    expect(await cashOf(w.alice.address)).toBe(before.alice);
+    expect(await cashOf(w.carol.address)).toBe(before.carol);
+    expect((await balance(k))[0]).toBe(3);
+  });
+
   it('pays the held payments from the grid operator on release, and pays at once within the tolerance', async () => {
     const k = await clearForward();
     await mineAt(w, (k + 1n) * INTERVAL_MS);
