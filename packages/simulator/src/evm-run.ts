@@ -15,7 +15,6 @@ import { dollarsPerMWhToMicros, dollarsToMicros, GridledgerError, InputError } f
 import { EvmMarketViews, MarketRpcClient } from '@gridledger/client';
 import {
   commitmentHash,
-  type NetworkJson,
   networkToJson,
   READING_TYPES,
   RENT_FUND_ADDRESS,
@@ -177,28 +176,19 @@ export function pacedForEvm(s: Scenario): Scenario {
 }
 
 /**
- * Where the invariant tracker reads an EVM deployment: its contracts, the network it registered and the
- * upstream prices of each interval (the market's `tariffAt`, the Tariffs contract's schedule).
+ * Where the invariant tracker reads an EVM deployment: its contracts (the upstream's prices from the
+ * market's `tariffAt`, which reads its Tariffs contract).
  */
-export function evmInvariantTargets(c: EvmAddresses, network: NetworkJson, rpcUrl: string): InvariantTargets {
-  const client = createPublicClient({ transport: http(rpcUrl) });
+export function evmInvariantTargets(c: EvmAddresses): InvariantTargets {
   return {
     cash: c.cash,
     credits: c.credits,
     promises: c.promises,
-    market: c.market,
-    meters: c.meters,
+    market: { address: c.market, abi: MarketAbi as Abi },
+    meters: { address: c.meters, abi: MetersAbi as Abi },
+    registry: { address: c.registry, abi: RegistryAbi as Abi },
+    tariffs: { address: c.market, abi: MarketAbi as Abi },
     rentFund: RENT_FUND_ADDRESS,
-    marketAbi: MarketAbi as Abi,
-    metersAbi: MetersAbi as Abi,
-    network: async () => network,
-    tariffAt: async (k) =>
-      (await client.readContract({
-        address: c.market,
-        abi: MarketAbi as Abi,
-        functionName: 'tariffAt',
-        args: [k],
-      })) as readonly [bigint, bigint],
   };
 }
 
@@ -571,7 +561,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     devices,
     knownAccounts: [deployer.address],
     verifyClearing: o.verifyClearing ?? true,
-    targets: evmInvariantTargets(c, networkToJson(o.scenario.network), o.rpcUrl),
+    targets: evmInvariantTargets(c),
   });
   await invariants.start();
 

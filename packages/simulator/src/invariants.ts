@@ -83,53 +83,37 @@ const TRANSFER = ev('Transfer', ERC20_ABI);
 const topicOf = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 const addrTopic = (a: string) => `0x${a.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
 
-/** Where the tracker reads the market: the native modules, or an EVM deployment's contracts. */
+/**
+ * Where the tracker reads the market: the native modules, or an EVM deployment's contracts. Each is
+ * read the same way (eth_call through the chain client), with the ABI it was built with.
+ */
 export interface InvariantTargets {
   cash: Address;
   credits: Address;
   promises: Address;
-  market: Address;
-  meters: Address;
+  /** `promiseOf(id)`. */
+  market: { address: Address; abi: Abi };
+  /** `readingOf(meter, k)`. */
+  meters: { address: Address; abi: Abi };
+  /** `networkJson()`: the registered network. */
+  registry: { address: Address; abi: Abi };
+  /** `tariffAt(k)`: the upstream's import and export prices of interval k, µ$/MWh. */
+  tariffs: { address: Address; abi: Abi };
   /** The published rent fund (a cash holder no key controls). */
   rentFund: Address;
-  /** ABIs with `promiseOf` (market) and `readingOf` (meters). */
-  marketAbi: Abi;
-  metersAbi: Abi;
-  /** The registered network. */
-  network(): Promise<NetworkJson>;
-  /** The upstream's import and export prices for interval k, µ$/MWh. */
-  tariffAt(k: bigint): Promise<readonly [bigint, bigint]>;
 }
 
 /** The native chain's modules (fixed addresses; tariffs from the tariff module). */
-function nativeTargets(chain: ChainClient): InvariantTargets {
-  return {
-    cash: CASH_ADDRESS,
-    credits: CREDITS_ADDRESS,
-    promises: PROMISES_ADDRESS,
-    market: MARKET_ADDRESS,
-    meters: METERS_ADDRESS,
-    rentFund: RENT_FUND_ADDRESS,
-    marketAbi: MARKET_ABI,
-    metersAbi: METERS_ABI,
-    network: async () =>
-      JSON.parse(
-        await chain.view<string>({
-          to: REGISTRY_ADDRESS,
-          abi: REGISTRY_ABI,
-          functionName: 'networkJson',
-          args: [],
-        }),
-      ) as NetworkJson,
-    tariffAt: async (k) =>
-      chain.view<readonly [bigint, bigint]>({
-        to: TARIFFS_ADDRESS,
-        abi: TARIFFS_ABI,
-        functionName: 'tariffAt',
-        args: [k],
-      }),
-  };
-}
+const NATIVE_TARGETS: InvariantTargets = {
+  cash: CASH_ADDRESS,
+  credits: CREDITS_ADDRESS,
+  promises: PROMISES_ADDRESS,
+  market: { address: MARKET_ADDRESS, abi: MARKET_ABI },
+  meters: { address: METERS_ADDRESS, abi: METERS_ABI },
+  registry: { address: REGISTRY_ADDRESS, abi: REGISTRY_ABI },
+  tariffs: { address: TARIFFS_ADDRESS, abi: TARIFFS_ABI },
+  rentFund: RENT_FUND_ADDRESS,
+};
 
 /** Checks invariants over RPC as intervals clear and settle. */
 export class InvariantTracker {
@@ -154,14 +138,14 @@ export class InvariantTracker {
     devices: readonly SimDevice[];
     knownAccounts: readonly Address[];
     verifyClearing: boolean;
-    /** Default: the native modules ({@link nativeTargets}). */
+    /** Default: the native modules. */
     targets?: InvariantTargets;
   };
   readonly t: InvariantTargets;
 
   constructor(deps: InvariantTracker['deps']) {
     this.deps = deps;
-    this.t = deps.targets ?? nativeTargets(deps.chain);
+    this.t = deps.targets ?? NATIVE_TARGETS;
     for (const d of deps.devices) {
       this.meterOf.set(d.account.address, d.meterId);
       if (d.fault === 'late') this.lateOwners.add(d.account.address);
@@ -222,7 +206,14 @@ export class InvariantTracker {
   async compareWithEngine(k: bigint, stored: Record<string, string>): Promise<string[]> {
     const c = this.deps.chain;
     const cfg = this.deps.config;
-    this.network ??= await this.t.network();
+    this.network ??= JSON.parse(
+      await c.view<string>({
+        to: this.t.registry.address,
+        abi: this.t.registry.abi,
+        functionName: 'networkJson',
+        args: [],
+      }),
+    ) as NetworkJson;
     const grid = await c.main.gridState();
     const limits = new Map(
       (grid?.branches ?? []).filter((b) => b.overridden).map((b) => [b.index, b.limitMw]),
@@ -238,7 +229,12 @@ export class InvariantTracker {
     const _up = cfg.upstream;
     // The upstream bid is not capped by its cash (what it cannot pay is its debt); its prices are the
     // tariff in force for the interval.
-    const tariff = await this.t.tariffAt(k);
+    const tariff = await c.view<readonly [bigint, bigint]>({
+      to: this.t.tariffs.address,
+      abi: this.t.tariffs.abi,
+      functionName: 'tariffAt',
+      args: [k],
+    });
     const orders = engineOrdersOf(
       rows.map((o) => ({
         id: BigInt(o.id),
@@ -327,14 +323,20 @@ export class InvariantTracker {
       seller: Address;
       sellerBus: bigint;
     }>(
-      ids.map((id) => ({ to: this.t.market, abi: this.t.marketAbi, functionName: 'promiseOf', args: [id] })),
+      ids.map((id) => ({
+        to: this.t.market.address,
+        abi: this.t.market.abi,
+        functionName: 'promiseOf',
+        args: [id],
+      })),
     );
     const owners = await c.views<Address>(
       ids.map((id) => ({ to: this.t.promises, abi: ERC721_ABI, functionName: 'ownerOf', args: [id] })),
       true,
     );
     const head = (await c.clock()).blockNumber;
-    const logs = ids.length === 0 ? [] : await c.logs(this.t.market, [PROMISE_SETTLED], info.fromBlock, head);
+    const logs =
+      ids.length === 0 ? [] : await c.logs(this.t.market.address, [PROMISE_SETTLED], info.fromBlock, head);
     const settledCount = new Map<bigint, number>();
     for (const l of logs) {
       const id = BigInt(l.topics[1]!);
@@ -385,8 +387,8 @@ export class InvariantTracker {
     }
     const readings = await c.views<readonly [boolean, bigint, bigint]>(
       parties.map((p) => ({
-        to: this.t.meters,
-        abi: this.t.metersAbi,
+        to: this.t.meters.address,
+        abi: this.t.meters.abi,
         functionName: 'readingOf',
         args: [this.meterOf.get(p.owner)!, k],
       })),
@@ -430,7 +432,7 @@ export class InvariantTracker {
     const [cash, credits, marketCash, rentFund] = (await c.views<bigint>([
       { to: t.cash, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
       { to: t.credits, abi: ERC20_ABI, functionName: 'totalSupply', args: [] },
-      { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.market] },
+      { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.market.address] },
       { to: t.cash, abi: ERC20_ABI, functionName: 'balanceOf', args: [t.rentFund] },
     ])) as [bigint, bigint, bigint, bigint];
     if (rentFund - this.rentFundStart !== this.rentRecorded)
@@ -463,7 +465,7 @@ export class InvariantTracker {
     const holders = new Set<string>([
       ...this.deps.knownAccounts.map((a) => a.toLowerCase()),
       ...this.deps.devices.map((d) => d.account.address),
-      t.market.toLowerCase(),
+      t.market.address.toLowerCase(),
     ]);
     for (const l of await c.logs(t.cash, [TRANSFER], this.startBlock + 1n, head)) {
       holders.add(`0x${l.topics[2]!.slice(26)}`);

@@ -5,7 +5,6 @@
 // fails and names both sums. (The per-interval checks run in start-evm.test.ts on settled intervals.)
 import { dollarsToMicros } from '@gridledger/base';
 import { EvmMarketViews, MarketRpcClient } from '@gridledger/client';
-import { networkToJson } from '@gridledger/energy';
 import {
   type Anvil,
   deployPlatform,
@@ -57,7 +56,7 @@ describe('the market invariants on an EVM chain', () => {
         devices: buildPopulation(scenario),
         knownAccounts: [deployer.address, alice.address],
         verifyClearing: true,
-        targets: evmInvariantTargets(addresses, networkToJson(scenario.network), anvil!.url),
+        targets: evmInvariantTargets(addresses),
       });
   }, 120_000);
 
