@@ -239,13 +239,23 @@ interface EvmIntervalRun {
   /** The block the devices saw the interval cleared at (its PromiseSettled logs come later). */
   clearedBlock?: bigint;
   /** Late meters' signed readings, sent once the interval is settled (trued up, as natively). */
-  late?: {
-    reading: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
-    signature: Hex;
-  }[];
+  late?: SignedReading[];
   /** Sealed bids: the commitments sent before the gate, revealed once it has passed. */
   commits?: EvmCommit[];
   revealed?: boolean;
+}
+
+/** `list` cut into batches of at most {@link READINGS_PER_TX}. */
+function inBatches<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let j = 0; j < list.length; j += READINGS_PER_TX) out.push(list.slice(j, j + READINGS_PER_TX));
+  return out;
+}
+
+/** A meter's EIP-712 signed reading, as `submitReadings` takes it. */
+interface SignedReading {
+  reading: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
+  signature: Hex;
 }
 
 /** One committed order of a device (sealed bids), with what its reveal sends. */
@@ -757,14 +767,30 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     });
   };
 
+  /** One `submitReadings` transaction of the deployer for `batch` (all or nothing on chain). */
+  const readingsTx = (batch: readonly SignedReading[], gasOf: (n: number) => bigint): Tx => ({
+    from: deployer,
+    to: c.meters,
+    data: call(MetersAbi as Abi, 'submitReadings', [
+      batch.map((x) => x.reading),
+      batch.map((x) => x.signature),
+    ]),
+    gas: gasOf(batch.length),
+  });
+  /** Sends the batches' transactions and counts each batch's readings as accepted or rejected. */
+  const submitReadings = async (run: EvmIntervalRun, batches: readonly SignedReading[][], txs: Tx[]) => {
+    const receipts = await sender.sendAndWait(txs, signal);
+    receipts.forEach((r, j) => {
+      if (r.status === 'success') run.readingsAccepted += batches[j]!.length;
+      else run.readingsRejected += batches[j]!.length;
+    });
+  };
+
   const sendReadings = async (run: EvmIntervalRun) => {
     const domain = { ...readingDomain(chainId), verifyingContract: c.meters };
-    const good: {
-      reading: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint };
-      signature: Hex;
-    }[] = [];
-    const forged: typeof good = [];
-    const late: typeof good = [];
+    const good: SignedReading[] = [];
+    const forged: SignedReading[] = [];
+    const late: SignedReading[] = [];
     for (const [i, d] of devices.entries()) {
       const price = run.lmps?.[String(d.spec.bus)];
       const out = deliver(
@@ -787,36 +813,10 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
       (d.fault === 'faulty' ? forged : d.fault === 'late' ? late : good).push({ reading, signature });
     }
     run.late = late;
-    const txs: Tx[] = [];
-    for (let j = 0; j < good.length; j += READINGS_PER_TX) {
-      const part = good.slice(j, j + READINGS_PER_TX);
-      txs.push({
-        from: deployer,
-        to: c.meters,
-        data: call(MetersAbi as Abi, 'submitReadings', [
-          part.map((x) => x.reading),
-          part.map((x) => x.signature),
-        ]),
-        gas: GAS.readings(part.length),
-      });
-    }
     // A forged reading goes alone: the meters refuse a batch that holds one.
-    for (const x of forged)
-      txs.push({
-        from: deployer,
-        to: c.meters,
-        data: call(MetersAbi as Abi, 'submitReadings', [[x.reading], [x.signature]]),
-        gas: GAS.readings(1),
-      });
-    const receipts = await sender.sendAndWait(txs, signal);
-    receipts.forEach((r, j) => {
-      const n =
-        j < Math.ceil(good.length / READINGS_PER_TX)
-          ? Math.min(READINGS_PER_TX, good.length - j * READINGS_PER_TX)
-          : 1;
-      if (r.status === 'success') run.readingsAccepted += n;
-      else run.readingsRejected += n;
-    });
+    const batches = [...inBatches(good), ...forged.map((x) => [x])];
+    const txs = batches.map((b) => readingsTx(b, GAS.readings));
+    await submitReadings(run, batches, txs);
     run.delivered = true;
     emit({
       type: 'readings',
@@ -880,27 +880,13 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
 
   /** The late meters' readings of a settled interval: each replaces its estimate (a true-up, market-rules §10a). */
   const sendLate = async (run: EvmIntervalRun) => {
-    const late = run.late ?? [];
-    const txs: Tx[] = [];
-    for (let j = 0; j < late.length; j += READINGS_PER_TX) {
-      const part = late.slice(j, j + READINGS_PER_TX);
-      txs.push({
-        from: deployer,
-        to: c.meters,
-        data: call(MetersAbi as Abi, 'submitReadings', [
-          part.map((x) => x.reading),
-          part.map((x) => x.signature),
-        ]),
-        gas: GAS.lateReadings(part.length),
-      });
-    }
-    if (txs.length === 0) return;
-    const receipts = await sender.sendAndWait(txs, signal);
-    receipts.forEach((r, j) => {
-      const n = Math.min(READINGS_PER_TX, late.length - j * READINGS_PER_TX);
-      if (r.status === 'success') run.readingsAccepted += n;
-      else run.readingsRejected += n;
-    });
+    const batches = inBatches(run.late ?? []);
+    if (batches.length === 0) return;
+    await submitReadings(
+      run,
+      batches,
+      batches.map((b) => readingsTx(b, GAS.lateReadings)),
+    );
   };
 
   const trySettle = async (run: EvmIntervalRun, nowMs: bigint) => {
