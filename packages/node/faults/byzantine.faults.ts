@@ -3,40 +3,26 @@
 // equivocates, proposes twice, sends far-future and oversized messages, replays handshakes and lies about
 // its height. The honest nodes keep committing, never commit conflicting blocks, store the equivocation
 // as evidence, and a restarted honest node catches up while the liar announces height 2^62.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeEvidence } from '@gridledger/consensus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestNet } from '../test/harness.ts';
+import { ByzantineProcess } from './byzantine-process.ts';
 import { chainOf, compareChains, evidenceOf } from './faults-harness.ts';
 
 const net = new TestNet(4);
 const HONEST = [0, 1, 2];
 const BYZANTINE = 3;
 const T = 240_000;
-const SCRIPT = fileURLToPath(new URL('./byzantine-peer.ts', import.meta.url));
-let byz: ChildProcess | undefined;
-let byzExited: Promise<unknown> | undefined;
-const lines: Record<string, unknown>[] = [];
+let byz: ByzantineProcess | undefined;
 const figures: Record<string, unknown> = {};
 
 /** Sends one command to the Byzantine process and waits for its JSON answer. */
 async function command(line: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-  const cmd = line.split(' ')[0]!;
-  const seen = lines.length;
-  byz!.stdin!.write(`${line}\n`);
-  const t0 = Date.now();
-  for (;;) {
-    const hit = lines.slice(seen).find((l) => l.cmd === cmd);
-    if (hit) {
-      figures[line] = hit;
-      return hit;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`byzantine-peer: no answer to "${line}"`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const hit = await byz!.command(line, timeoutMs);
+  figures[line] = hit;
+  return hit;
 }
 
 const top = async () => {
@@ -48,27 +34,9 @@ beforeAll(async () => {
   await net.init('faults-byzantine');
   await Promise.all(HONEST.map((k) => net.start(k)));
   await net.waitHeight(HONEST, 3n, 120_000);
-  byz = spawn(
-    process.execPath,
-    ['--import', 'tsx', SCRIPT, net.home(BYZANTINE), ...HONEST.map((k) => String(net.p2pPort(k)))],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  byz.stderr!.on('data', (c: Buffer) => appendFileSync(join(net.dir, 'byzantine.log'), c));
-  byzExited = new Promise((r) => byz!.once('exit', r));
-  let buf = '';
-  byz.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      lines.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
-  const t0 = Date.now();
-  while (!lines.some((l) => l.cmd === 'ready')) {
-    if (Date.now() - t0 > 120_000) throw new Error('byzantine-peer did not connect');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(lines[0]).toMatchObject({ cmd: 'ready', handshakes: 3, me: BYZANTINE });
+  byz = new ByzantineProcess(net, BYZANTINE, HONEST);
+  await byz.ready(120_000);
+  expect(byz.lines[0]).toMatchObject({ cmd: 'ready', handshakes: 3, me: BYZANTINE });
 }, T);
 
 afterAll(async () => {
@@ -80,10 +48,7 @@ afterAll(async () => {
       `byzantine-peer stderr:\n${readFileSync(join(net.dir, 'byzantine.log'), 'utf8').slice(-3000)}\n`,
     );
   } catch {}
-  if (byz && byz.exitCode === null) {
-    byz.kill('SIGKILL');
-    await byzExited;
-  }
+  await byz?.kill();
   await net.destroy();
 }, 60_000);
 
@@ -180,8 +145,7 @@ describe('a Byzantine validator among 3 honest ones', () => {
         expect(v.jailed).not.toBeNull();
         expect(v.jailed).toEqual(jailed[0].jailed);
       }
-      byz!.stdin!.end();
-      await byzExited;
+      await byz!.end();
       const h = await top();
       await net.waitHeight(HONEST, h + 2n, 120_000).catch(() => {}); // 3 honest of 4: live on their own
       await net.stopAll();

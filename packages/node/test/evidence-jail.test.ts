@@ -4,11 +4,8 @@
 // in a block, and validator 3's power is 0 from two heights later on every honest node (gl_validators,
 // gl_status); the chain goes on without it, a restarted honest node rebuilds the same jail from its store,
 // and `gridledger verify` replays the chain, evidence and jail included.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ByzantineProcess } from '../faults/byzantine-process.ts';
 import { loadHome } from '../src/home.ts';
 import { verifyStoredChain } from '../src/verify-chain.ts';
 import { sleep, TestNet } from './harness.ts';
@@ -17,23 +14,8 @@ const net = new TestNet(4);
 const HONEST = [0, 1, 2];
 const BYZANTINE = 3;
 const T = 120_000;
-const SCRIPT = fileURLToPath(new URL('../faults/byzantine-peer.ts', import.meta.url));
-let byz: ChildProcess | undefined;
-let byzExited: Promise<unknown> | undefined;
-const lines: Record<string, unknown>[] = [];
-
-async function command(line: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-  const cmd = line.split(' ')[0]!;
-  const seen = lines.length;
-  byz!.stdin!.write(`${line}\n`);
-  const t0 = Date.now();
-  for (;;) {
-    const hit = lines.slice(seen).find((l) => l.cmd === cmd);
-    if (hit) return hit;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`byzantine-peer: no answer to "${line}"`);
-    await sleep(100);
-  }
-}
+let byz: ByzantineProcess | undefined;
+const command = (line: string, timeoutMs = 60_000) => byz!.command(line, timeoutMs);
 
 async function until<X>(what: string, f: () => Promise<X | undefined>, timeoutMs = 90_000): Promise<X> {
   const t0 = Date.now();
@@ -49,31 +31,12 @@ beforeAll(async () => {
   await net.init('evidence-jail');
   await Promise.all(HONEST.map((k) => net.start(k)));
   await net.waitHeight(HONEST, 2n, 60_000);
-  byz = spawn(
-    process.execPath,
-    ['--import', 'tsx', SCRIPT, net.home(BYZANTINE), ...HONEST.map((k) => String(net.p2pPort(k)))],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  byz.stderr!.on('data', (c: Buffer) => appendFileSync(join(net.dir, 'byzantine.log'), c));
-  byzExited = new Promise((r) => byz!.once('exit', r));
-  let buf = '';
-  byz.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      lines.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
-  await until('the Byzantine peer to connect', async () =>
-    lines.some((l) => l.cmd === 'ready') ? true : undefined,
-  );
+  byz = new ByzantineProcess(net, BYZANTINE, HONEST);
+  await byz.ready(90_000);
 }, T);
 
 afterAll(async () => {
-  if (byz && byz.exitCode === null) {
-    byz.kill('SIGKILL');
-    await byzExited;
-  }
+  await byz?.kill();
   await net.destroy();
 }, 60_000);
 
@@ -124,8 +87,7 @@ describe('an equivocating validator is jailed', () => {
       expect((await net.rpc(1, 'gl_status')).jailed).toHaveLength(1);
 
       // A restarted honest node rebuilds the same jail from its store and keeps committing.
-      byz!.stdin!.end();
-      await byzExited;
+      await byz!.end();
       await net.stop(0);
       await net.start(0);
       const after = await net.rpc(0, 'gl_validators');
