@@ -78,7 +78,7 @@ contract Market is MarketOrders, IClearingSink {
     }
 
     /// @inheritdoc IClearingSink
-    function beginApplying(ClearingHeader calldata, uint256, uint256) external {
+    function beginApplying(ClearingHeader calldata, uint256, uint256, uint256, int256) external {
         _delegate();
     }
 

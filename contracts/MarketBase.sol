@@ -226,6 +226,15 @@ abstract contract MarketBase {
         uint256 promisesEnd;
         int256 buyersPay;
         int256 sellersReceive;
+        /**
+         * The upstream's shortfall (market-rules §10b): what the sellers carry in all (`cutPool`, at most
+         * what they are owed, `sellersOwed`), shared in order by a running total (`owedSoFar`); the rest
+         * (`upstreamShortfall` − `cutPool`) is owed to the rent fund.
+         */
+        uint256 upstreamShortfall;
+        uint256 cutPool;
+        uint256 sellersOwed;
+        uint256 owedSoFar;
     }
 
     mapping(uint64 interval => Applying) internal _applying;

@@ -5,9 +5,11 @@
 // passed); the market checks that the result fits its book (exactly the open orders in id order, cleared
 // Wh within each order, prices for every bus, the trades' orders) and moves the money in integers (§7: a buyer pays ceil(Wh·P/10^6),
 // at most its escrow; a seller receives floor(Wh·P/10^6) and keeps ceil(Wh·shortfall/10^6) of its escrow
-// as collateral; the upstream account is paid (netted against its debts, MarketDebts) / pays with
-// transferFrom; the rent goes to the rent fund
-// 0x…1013, a cash balance no key controls, as natively: §10b). If no clearing arrives before the settlement deadline anyone may expire the interval,
+// as collateral; the upstream account owes what it bought minus what it sold at its bus's price: paid
+// to it netted against its debts (MarketDebts), or taken with transferFrom as far as its cash goes, the
+// shortfall its debt to the interval's sellers in proportion to what they are owed (each paid that much
+// less, shared order by order by a running total: native shareInOrder) and beyond that to the rent fund;
+// the rent goes to the rent fund 0x…1013, a cash balance no key controls, as natively: §10b). If no clearing arrives before the settlement deadline anyone may expire the interval,
 // releasing every escrow (EVM difference: there is no block step that clears by itself).
 pragma solidity ^0.8.24;
 
@@ -40,7 +42,9 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
     }
 
     /// @inheritdoc IClearingSink
-    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades) external {
+    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades, uint256 sellersOwed, int256 rent)
+        external
+    {
         _onlyVerifier();
         uint64 k = h.interval;
         _requireClearable(k);
@@ -48,7 +52,13 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
         _recordPrices(h);
         Applying storage a = _applying[k];
         a.active = true;
-        (a.sellersReceive, a.buyersPay) = _payUpstream(h);
+        (a.sellersReceive, a.buyersPay) = _payUpstream(h, a, sellersOwed);
+        // What the sellers cannot carry of the shortfall is owed to the fund out of the rent; a rent smaller
+        // than that (buyers paid at negative prices) would have to be drawn from the fund, which no key can
+        // move on an EVM chain: the clearing is refused before anything is paid (docs/evm.md).
+        if (int256(a.upstreamShortfall - a.cutPool) > rent) {
+            revert(string.concat("market: the rent ", _s(rent), " cannot carry the upstream's unpaid ", (a.upstreamShortfall - a.cutPool).toString()));
+        }
         uint256 first = nextPromiseId;
         nextPromiseId = first + trades;
         a.nextPromise = first;
@@ -79,7 +89,7 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
             }
             cursor++;
             Order storage o = _orders[ao.id];
-            (int256 paid, int256 received) = _payOrder(k, ao.id, o, ao.clearedWh);
+            (int256 paid, int256 received) = _payOrder(k, ao.id, o, ao.clearedWh, a);
             buyersPay += paid;
             sellersReceive += received;
             _mintPromises(k, a, ao);
@@ -102,8 +112,13 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
         if (a.nextPromise != a.promisesEnd) revert("market: the clearing's trades are fewer than announced");
         int256 rent = a.buyersPay - a.sellersReceive;
         if (rent < 0) revert(string.concat("market: the clearing's congestion rent is negative (", _s(rent), " micros)"));
+        // The upstream's shortfall beyond the sellers' receipts: the fund is paid that much less now and
+        // is owed it (beginApplying checked that the rent covers it).
+        uint256 unpaid = a.upstreamShortfall - a.cutPool;
         delete _applying[k];
-        if (rent > 0) require(cash.transfer(RENT_FUND, uint256(rent)), "market: the cash token refused the rent");
+        uint256 toFund = uint256(rent) - unpaid;
+        if (toFund > 0) require(cash.transfer(RENT_FUND, toFund), "market: the cash token refused the rent");
+        _recordDebt(_config.upstream.account, RENT_FUND, unpaid, k, UPSTREAM_DEBT);
         iv.status = INTERVAL_CLEARED;
         _clearedMeterCount[k] = registry.meterCount(); // the interval's meters (MarketBalance, as native)
         iv.congestionRent = rent;
@@ -134,8 +149,14 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
         _flows[c.interval] = c.branchFlowW;
     }
 
-    /** Pays one order at its bus's price; returns what it paid (buy) and received (sell), µ$. */
-    function _payOrder(uint64 k, uint256 id, Order storage o, uint64 wh) private returns (int256 paid, int256 received) {
+    /**
+     * Pays one order at its bus's price; returns what it paid (buy) and received (sell), µ$. A seller owed
+     * money carries its part of the upstream's shortfall (paid that much less, the upstream's debt to it).
+     */
+    function _payOrder(uint64 k, uint256 id, Order storage o, uint64 wh, Applying storage a)
+        private
+        returns (int256 paid, int256 received)
+    {
         uint256 total;
         for (uint256 j = 0; j < o.steps.length; j++) total += o.steps[j].energyWh;
         if (wh > total) revert(string.concat("market: order ", id.toString(), " cleared ", _u(wh), " Wh of its ", total.toString()));
@@ -158,6 +179,14 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
             int256 out = int256(uint256(o.escrow) - keep) + amount;
             if (out < 0) revert(string.concat("market: order ", id.toString(), " cannot pay its negative price"));
             received = amount;
+            if (amount > 0 && a.cutPool > 0) {
+                // its share of the shortfall: the running total's floor minus the one before it
+                uint256 before = a.owedSoFar * a.cutPool / a.sellersOwed;
+                a.owedSoFar += uint256(amount);
+                uint256 cut = a.owedSoFar * a.cutPool / a.sellersOwed - before;
+                out -= int256(cut);
+                _recordDebt(_config.upstream.account, o.owner, cut, k, UPSTREAM_DEBT);
+            }
             released = uint256(out);
             o.escrow = uint128(keep);
         }
@@ -233,29 +262,37 @@ abstract contract MarketClearing is MarketDebts, IClearingSink {
         a.nextPromise = pid;
     }
 
+    string private constant UPSTREAM_DEBT = "the upstream account could not pay for what it bought";
+
     /**
-     * The upstream is paid for what it sold and pays (transferFrom its account) for what it bought;
-     * returns what it received and paid, µ$.
+     * The upstream owes what it bought minus what it sold, both at its bus's price (as native): paid to it
+     * netted against its debts, or taken from its cash (transferFrom, as far as its balance and allowance
+     * go). The shortfall is recorded in `a` for the sellers (at most `sellersOwed`) and the rent fund.
+     * Returns what it received and paid, µ$.
      */
-    function _payUpstream(ClearingHeader calldata c) private returns (int256 received, int256 paid) {
+    function _payUpstream(ClearingHeader calldata c, Applying storage a, uint256 sellersOwed)
+        private
+        returns (int256 received, int256 paid)
+    {
         Upstream storage up = _config.upstream;
         if (c.upstreamImportWh > up.capacityWh || c.upstreamExportWh > up.capacityWh) {
             revert(string.concat("market: the upstream exchange exceeds its capacity of ", _u(up.capacityWh), " Wh"));
         }
         int256 price = _lmp[c.interval][up.bus];
-        if (c.upstreamImportWh > 0) {
-            received = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
+        received = _floorMicros(int256(uint256(c.upstreamImportWh)) * price);
+        paid = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);
+        int256 owes = paid - received;
+        if (owes < 0) {
             // netted against the upstream account's debts (market-rules §10b, native payNetOfDebts)
-            if (received > 0) _payNetOfDebts(address(this), up.account, uint256(received), 0);
-        }
-        if (c.upstreamExportWh > 0) {
-            paid = _ceilMicros(int256(uint256(c.upstreamExportWh)) * price);
-            if (paid > 0) {
-                uint256 p = uint256(paid);
-                if (cash.balanceOf(up.account) < p || cash.allowance(up.account, address(this)) < p) {
-                    revert(string.concat("market: the upstream account cannot pay ", p.toString(), " for its export (balance or allowance to the market)"));
-                }
-                require(cash.transferFrom(up.account, address(this), p), "market: the cash token refused the upstream's payment");
+            _payNetOfDebts(address(this), up.account, uint256(-owes), 0);
+        } else if (owes > 0) {
+            uint256 want = uint256(owes);
+            uint256 can = _cashFor(up.account, want);
+            if (can > 0) require(cash.transferFrom(up.account, address(this), can), "market: the cash token refused the upstream's payment");
+            if (can < want) {
+                a.upstreamShortfall = want - can;
+                a.cutPool = want - can < sellersOwed ? want - can : sellersOwed;
+                a.sellersOwed = sellersOwed;
             }
         }
     }

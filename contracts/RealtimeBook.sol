@@ -14,8 +14,7 @@
 //                    the settlement deadline (Meters refuses readings from then on);
 //   intervalState(k) 0 while the cleared interval awaits its prices; 1 priced; 4 the market's interval is
 //                    not cleared (or 3 settled);
-//   config(), cash() the market's configuration with the upstream unbounded (capacity 10^12 Wh, and this
-//                    contract as its cash: the upstream's export bid is not capped by a balance);
+//   config()         the market's configuration with the upstream unbounded (capacity 10^12 Wh);
 //   tariffAt(k)      the upstream's prices of k, the market's (its Tariffs schedule).
 // A negative price floor (as native): book prices are unsigned, so every price of the book (the floor, the
 // cap, the upstream's) is served shifted up by priceOffsetMicrosPerMWh = −floor, and the verified prices
@@ -150,14 +149,6 @@ contract RealtimeBook is IClearingSink {
         return r.priceFloorMicrosPerMWh < 0 ? uint64(-r.priceFloorMicrosPerMWh) : 0;
     }
 
-    function cash() external view returns (address) {
-        return address(this);
-    }
-
-    /** As the cash token for the verifier's upstream bid: unbounded. */
-    function balanceOf(address) external pure returns (uint256) {
-        return 1 << 128;
-    }
 
     function registry() external view returns (address) {
         return market.registry();
@@ -166,7 +157,7 @@ contract RealtimeBook is IClearingSink {
     // ---- the verifier's results ----
 
     /// @inheritdoc IClearingSink
-    function beginApplying(ClearingHeader calldata c, uint256, uint256) external {
+    function beginApplying(ClearingHeader calldata c, uint256, uint256, uint256, int256) external {
         require(msg.sender == verifier, "realtime: only the verifier records real-time prices");
         if (status[c.interval] != 0) revert(string.concat("realtime: interval ", uint256(c.interval).toString(), " is already priced"));
         (,, bool complete, uint256 meterCount) = market.meteredInjections(c.interval);

@@ -2,7 +2,7 @@
 // A minimal book on chain for the clearing verifier's own tests and gas measurements, independent of the
 // full market: orders placed before their interval's gate and listed as the market lists them
 // (IMarketBook), the market clock, the network views of the registry (version, bus ids, line-limit
-// overrides), the upstream configuration and its cash balance, and IClearingSink (a checked clearing is
+// overrides), the upstream configuration, and IClearingSink (a checked clearing is
 // recorded by its hash, only from the verifier). It moves no money; the full market is contracts/Market.sol.
 pragma solidity ^0.8.24;
 
@@ -29,7 +29,6 @@ contract BookCommitment is IClearingSink {
     uint256[] internal _buses;
     string public networkJson;
     mapping(uint256 => uint256) internal _limitPlusOne;
-    mapping(address => uint256) public balanceOf;
 
     uint256 public nextOrderId = 1;
     mapping(uint256 => StoredOrder) internal _orders;
@@ -40,13 +39,12 @@ contract BookCommitment is IClearingSink {
     /** Per interval: import price · 2^64 + export price, when overridden (0: the configured prices). */
     mapping(uint64 => uint256) internal _tariff;
 
-    constructor(IMarketClearingView.Config memory c, string memory networkJson_, uint256[] memory busIds, uint256 upstreamCash) {
+    constructor(IMarketClearingView.Config memory c, string memory networkJson_, uint256[] memory busIds) {
         deployer = msg.sender;
         _config = c;
         networkJson = networkJson_;
         _buses = busIds;
         networkVersion = 1;
-        balanceOf[c.upstream.account] = upstreamCash;
     }
 
     function setVerifier(address v) external {
@@ -76,10 +74,6 @@ contract BookCommitment is IClearingSink {
     function setTariffAt(uint64 k, uint64 importPrice, uint64 exportPrice) external {
         require(msg.sender == deployer, "book: only the deployer sets the tariff");
         _tariff[k] = (uint256(importPrice) << 64) | exportPrice;
-    }
-
-    function cash() external view returns (address) {
-        return address(this);
     }
 
     function registry() external view returns (address) {
@@ -165,11 +159,13 @@ contract BookCommitment is IClearingSink {
 
     // ---- IClearingSink: a checked clearing is recorded as a hash chain of its header and applied chunks ----
 
-    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades) external {
+    function beginApplying(ClearingHeader calldata h, uint256 orders, uint256 trades, uint256 sellersOwed, int256 rent)
+        external
+    {
         require(msg.sender == verifier, "book: only the verifier applies a clearing");
         require(_status[h.interval] == 0, "book: the interval is not open");
         _status[h.interval] = 4;
-        clearingHash[h.interval] = keccak256(abi.encode(h, orders, trades));
+        clearingHash[h.interval] = keccak256(abi.encode(h, orders, trades, sellersOwed, rent));
     }
 
     function applyOrders(uint64 interval, AppliedOrder[] calldata orders) external {

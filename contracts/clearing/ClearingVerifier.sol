@@ -19,7 +19,6 @@
 // The same conditions, arithmetic and error names are in packages/evm/src/certificate/check.ts.
 pragma solidity ^0.8.24;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IClearingSink, IMarketBook} from "../interfaces/IClearingSink.sol";
 
 /** What the verifier reads from the market besides the book (views of evm's Market). */
@@ -57,7 +56,6 @@ interface IMarketClearingView {
     function config() external view returns (Config memory);
     /** The upstream's import and export prices of interval k, µ$/MWh (the market's tariff schedule). */
     function tariffAt(uint64 interval) external view returns (uint256 importPriceMicrosPerMWh, uint256 exportPriceMicrosPerMWh);
-    function cash() external view returns (address);
     function registry() external view returns (address);
 }
 
@@ -141,6 +139,8 @@ contract ClearingVerifier {
         /** µ$ the orders pay (buy) and receive (sell) so far, as the market will move them. */
         int256 buyersPay;
         int256 sellersReceive;
+        /** µ$ the sell orders are owed so far (their positive amounts: the upstream's shortfall is shared by these). */
+        uint256 sellersOwed;
     }
 
     /** The running commitment after one verified chunk: the position after it and the result chain. */
@@ -283,8 +283,9 @@ contract ClearingVerifier {
     }
 
     /**
-     * The upstream's offer and bid for `interval`: capacity at the market's tariff of the interval
-     * (tariffAt), and the bid capped by what its cash pays.
+     * The upstream's offer and bid for `interval`: its capacity at the market's tariff of the interval
+     * (tariffAt). The bid is not capped by the upstream account's cash (market-rules §10b): what it cannot
+     * pay is its debt, recorded by the market.
      */
     function upstreamBook(uint64 interval)
         public
@@ -293,15 +294,10 @@ contract ClearingVerifier {
     {
         IMarketClearingView.Upstream memory up = marketView.config().upstream;
         (uint256 importPrice, uint256 exportPrice) = marketView.tariffAt(interval);
-        uint256 buyWh = up.capacityWh;
-        if (exportPrice > 0) {
-            uint256 affordable = IERC20(marketView.cash()).balanceOf(up.account) * uint256(WH_PER_MWH) / exportPrice;
-            if (affordable < buyWh) buyWh = affordable;
-        }
         return (
             up.bus,
             IMarketBook.Step(up.capacityWh, uint64(importPrice)),
-            IMarketBook.Step(uint64(buyWh), uint64(exportPrice))
+            IMarketBook.Step(up.capacityWh, uint64(exportPrice))
         );
     }
 
@@ -380,7 +376,8 @@ contract ClearingVerifier {
             pricesHash: keccak256(abi.encode(p.lmpMicrosPerMWh)),
             flowsHash: keccak256(abi.encode(p.flowW)),
             buyersPay: 0,
-            sellersReceive: 0
+            sellersReceive: 0,
+            sellersOwed: 0
         });
         delete _checkpoints[key];
         emit ClearingBegun(interval, msg.sender);
@@ -448,6 +445,7 @@ contract ClearingVerifier {
         bytes32 results = s.resultChain;
         int256 buyersPay;
         int256 sellersReceive;
+        uint256 sellersOwed;
         for (uint256 k = 0; k < orders.length; k++) {
             ClearedOrder calldata o = orders[k];
             uint256 idx = first + k;
@@ -476,10 +474,12 @@ contract ClearingVerifier {
             (int256 paid, int256 received) = _money(idx, o.side, total, price, escrows[k], shortfall);
             buyersPay += paid;
             sellersReceive += received;
+            if (received > 0) sellersOwed += uint256(received);
             results = keccak256(abi.encode(results, o.id, uint64(total), o.trades));
         }
         s.buyersPay += buyersPay;
         s.sellersReceive += sellersReceive;
+        s.sellersOwed += sellersOwed;
         s.resultChain = results;
         s.bookCursor = next;
         s.nextOrder = uint32(first + orders.length);
@@ -599,9 +599,10 @@ contract ClearingVerifier {
         if (rent < 0) revert NegativeRent(rent);
         uint256 orders = s.nextOrder;
         uint256 trades = s.trades;
+        uint256 sellersOwed = s.sellersOwed;
         delete _sessions[key];
         emit ClearingVerified(c.interval, msg.sender, orders);
-        market.beginApplying(c, orders, trades);
+        market.beginApplying(c, orders, trades, sellersOwed, rent);
         if (orders == 0) {
             market.finishApplying(c.interval);
         } else {

@@ -56,10 +56,19 @@ interface IClearingSink {
      * Starts applying a checked clearing (docs/evm.md "Chunked clearing"): records the prices and flows,
      * pays and charges the upstream, reserves `trades` promise ids. From here the interval can no longer
      * expire: the verifier hands it the orders in chunks (applyOrders), each already checked, then
-     * finishApplying. Reverts (changing nothing) unless called by the verifier for an interval whose gate
-     * has closed and that is open and not being applied.
+     * finishApplying. `sellersOwedMicros` is what the sell orders are owed in all (Σ of their positive
+     * amounts) and `rentMicros` the congestion rent, both as the verifier computed them from every chunk:
+     * the upstream's shortfall is shared among the sellers before the first chunk is paid (market-rules
+     * §10b). Reverts (changing nothing) unless called by the verifier for an interval whose gate has closed
+     * and that is open and not being applied.
      */
-    function beginApplying(ClearingHeader calldata header, uint256 orders, uint256 trades) external;
+    function beginApplying(
+        ClearingHeader calldata header,
+        uint256 orders,
+        uint256 trades,
+        uint256 sellersOwedMicros,
+        int256 rentMicros
+    ) external;
 
     /**
      * Applies the next orders of the interval's book (ascending id, exactly the open ones): pays each at
@@ -67,7 +76,7 @@ interface IClearingSink {
      */
     function applyOrders(uint64 interval, AppliedOrder[] calldata orders) external;
 
-    /** Ends applying: every open order was applied; pays the rent to the grid operator; interval cleared. */
+    /** Ends applying: every open order was applied; pays the rent to the rent fund; interval cleared. */
     function finishApplying(uint64 interval) external;
 
     /** Marks an interval failed with a reason (not optimal, infeasible): every escrow is released. */

@@ -52,7 +52,7 @@ import { encodeOrderOutcome, INTERVAL_STATUS, marketKeys, ORDER_STATUS } from '.
 import { encodePromiseRecord } from './promise-record.ts';
 import { registryKeys, registryView } from './registry.ts';
 import { tariffView } from './tariffs.ts';
-import { decomposeTradesOnGrid, type GridTradeParty, shareProRata } from './trades.ts';
+import { decomposeTradesOnGrid, type GridTradeParty, shareInOrder } from './trades.ts';
 import { encodeSigned, maxBig, minBig } from './words.ts';
 
 /** Engine id of an order. */
@@ -326,8 +326,9 @@ function applyClearing(
   for (const b of result.buses) priceAt.set(b.id, dollarsPerMWhToMicros(b.lmp));
 
   // Upstream: it owes what it bought minus what it sold, both at its bus's LMP (signed). It pays what its
-  // cash covers now; the shortfall is its debt to the interval's sellers (pro rata to what they are owed,
-  // each paid that much less now), any rest to the rent fund (paid that much less rent).
+  // cash covers now; the shortfall is its debt to the interval's sellers (in proportion to what they are
+  // owed, shared in order id order by a running total, shareInOrder: the contracts apply the same rule
+  // chunk by chunk; each paid that much less now), any rest to the rent fund (paid that much less rent).
   const upBuy = byId.get(UPSTREAM_BUY_ID)!;
   const upSell = byId.get(UPSTREAM_SELL_ID)!;
   const upOwes = upBuy.amountMicros - upSell.amountMicros;
@@ -343,7 +344,7 @@ function applyClearing(
   const owedTotal = owedSellers.reduce((a, o) => a + byId.get(engineOrderId(o.id))!.amountMicros, 0n);
   const fromSellers = minBig(upShortfall, owedTotal);
   const cuts = new Map<bigint, bigint>();
-  shareProRata(
+  shareInOrder(
     fromSellers,
     owedSellers.map((o) => byId.get(engineOrderId(o.id))!.amountMicros),
   ).forEach((x, i) => {

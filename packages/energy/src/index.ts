@@ -190,6 +190,7 @@ export {
   type GridBranch,
   type GridTradeParty,
   type Route,
+  shareInOrder,
   shareProRata,
   type Trade,
   type TradeParty,

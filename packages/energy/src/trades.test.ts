@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decomposeTrades, shareProRata } from './trades.ts';
+import { decomposeTrades, shareInOrder, shareProRata } from './trades.ts';
 
 describe('decomposeTrades (merit order)', () => {
   it('matches the cheapest seller with the highest bidder first', () => {
@@ -69,6 +69,36 @@ describe('shareProRata', () => {
           s.forEach((x, i) => {
             expect(x).toBeLessThanOrEqual(w[i]!);
             expect(x).toBeGreaterThanOrEqual(0n);
+          });
+        },
+      ),
+    );
+  });
+});
+
+describe('shareInOrder', () => {
+  it('a running total floored: the remainder falls where the running share crosses a unit', () => {
+    expect(shareInOrder(10n, [1n, 1n, 1n])).toEqual([3n, 3n, 4n]);
+    expect(shareInOrder(399_999n, [600_000n, 25_000n])).toEqual([383_999n, 16_000n]);
+    expect(shareInOrder(0n, [2n, 6n])).toEqual([0n, 0n]);
+    expect(shareInOrder(5n, [0n, 0n])).toEqual([0n, 0n]);
+  });
+
+  it('sums to the amount; each share is the floor or ceiling of its exact share (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: 0n, max: 10n ** 12n }), { minLength: 1, maxLength: 12 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (w, f) => {
+          const total = w.reduce((a, b) => a + b, 0n);
+          fc.pre(total > 0n);
+          const d = (total * BigInt(Math.floor(f * 1e6))) / 1_000_000n;
+          const s = shareInOrder(d, w);
+          expect(s.reduce((a, b) => a + b, 0n)).toBe(d);
+          s.forEach((x, i) => {
+            const floor = (d * w[i]!) / total;
+            expect(x === floor || x === floor + 1n).toBe(true);
+            expect(x).toBeLessThanOrEqual(w[i]!);
           });
         },
       ),

@@ -80,6 +80,27 @@ export function shareProRata(deliveredWh: bigint, weights: readonly bigint[]): b
   return base;
 }
 
+/**
+ * Shares `amount` among weights in proportion, in one pass in the given order (a running total: the i-th
+ * share is floor(amount·W_i/W) − floor(amount·W_{i−1}/W), W_i the weights up to and including i). The
+ * shares sum to `amount` when 0 <= amount <= W; each is the floor or the ceiling of its exact share, so
+ * never above its weight. Unlike {@link shareProRata} it needs no sort, so a contract can apply it order by
+ * order across chunks (the upstream's shortfall, docs/market-rules.md §10b): the same integers on both chains.
+ */
+export function shareInOrder(amount: bigint, weights: readonly bigint[]): bigint[] {
+  const total = weights.reduce((a, b) => a + b, 0n);
+  if (total === 0n || amount <= 0n) return weights.map(() => 0n);
+  let cum = 0n;
+  let before = 0n;
+  return weights.map((w) => {
+    cum += w;
+    const upTo = (amount * cum) / total;
+    const share = upTo - before;
+    before = upTo;
+    return share;
+  });
+}
+
 /** A cleared party at its bus, for {@link decomposeTradesOnGrid}. */
 export interface GridTradeParty extends TradeParty {
   bus: number;

@@ -163,7 +163,7 @@ beforeAll(async () => {
   const hash = await deployer.wallet.deployContract({
     abi: bookAbi,
     bytecode: BookCommitmentBytecode,
-    args: [config, JSON.stringify(json), busIds, 10n ** 12n],
+    args: [config, JSON.stringify(json), busIds],
   } as Parameters<typeof deployer.wallet.deployContract>[0]);
   book = (await deployer.public.waitForTransactionReceipt({ hash })).contractAddress!;
   const v = await deployVerifier(deployer, {

@@ -374,7 +374,7 @@ describe('clearing seam', () => {
       await expectRevert(
         w,
         who,
-        market(w, 'beginApplying', [emptyHeader(k), 0n, 0n]),
+        market(w, 'beginApplying', [emptyHeader(k), 0n, 0n, 0n, 0n]),
         'only the clearing verifier',
         p,
       );

@@ -227,6 +227,8 @@ describe('the second settlement on the contracts', () => {
         },
         0n,
         0n,
+        0n,
+        0n,
       ]),
       'realtime: only the verifier records real-time prices',
       rtProbe,
