@@ -137,7 +137,7 @@ export const DEFAULT_EVM_PENALTY_MICROS_PER_MWH = 5_000_000n;
  * defaults for `market.realtime`, docs/evm.md).
  * @example defaultEvmRealtime(120_000_000n).priceCapMicrosPerMWh // 115_000_000n
  */
-export function defaultEvmRealtime(shortfallPriceMicrosPerMWh: bigint): EvmRealtimeConfig {
+function defaultEvmRealtime(shortfallPriceMicrosPerMWh: bigint): EvmRealtimeConfig {
   if (shortfallPriceMicrosPerMWh <= DEFAULT_EVM_PENALTY_MICROS_PER_MWH) {
     throw new InputError(
       `market config: expected shortfallPriceMicrosPerMWh > ${DEFAULT_EVM_PENALTY_MICROS_PER_MWH} (the default real-time price cap is the shortfall price − δ 5 $/MWh), got ${shortfallPriceMicrosPerMWh}; or give realtime`,
