@@ -261,6 +261,8 @@ export async function deployMarket(
     gas[name] = d.gasUsed;
     return d.address;
   };
+  // Before the first transaction: a configuration without a default second settlement is refused here.
+  const realtimeConfig = contractRealtime(cfg.realtime ?? defaultEvmRealtime(cfg.shortfallPriceMicrosPerMWh));
   const registry = await deploy('registry', RegistryAbi, RegistryBytecode, [
     opts.accountsAdmin ?? me,
     cfg.gridOperator,
@@ -270,12 +272,12 @@ export async function deployMarket(
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
   // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
-  const { sealed, ordersCappedByMeters, realtime, tariff, tariffLeadMs, ...rest } = cfg;
+  const { sealed, ordersCappedByMeters, realtime: _realtime, tariff, tariffLeadMs, ...rest } = cfg;
   const contractConfig = {
     ...rest,
     sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
     ordersCappedByMeters: ordersCappedByMeters ?? false,
-    realtime: contractRealtime(realtime ?? defaultEvmRealtime(cfg.shortfallPriceMicrosPerMWh)),
+    realtime: realtimeConfig,
   };
   const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);

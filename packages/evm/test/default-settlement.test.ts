@@ -1,6 +1,6 @@
 // A market deployed without `realtime` in its configuration (the default of `gridledger deploy` and of the
 // test world) settles as every market does: by the second settlement, with the debt ledger (issue 16,
-// docs/evm.md "Settlement"). Written first as the exploit: such a market used to settle at flat prices
+// docs/evm.md "The second settlement"). Written first as the exploit: such a market used to settle at flat prices
 // (MarketSettlement.sol), where a buyer that revoked its allowance before settlement escaped its
 // imbalance charge (a PaymentFailed event, no debt) and kept placing orders.
 
@@ -93,7 +93,7 @@ describe('a market deployed without `realtime`', () => {
     );
   });
 
-  it('cannot be deployed with the second settlement switched off (δ 0): the contract names the field', async () => {
+  it('cannot be deployed with the second settlement switched off (δ 0) or without room for its default cap', async () => {
     const d = await w.clients(w.deployer);
     const off = {
       penaltyMicrosPerMWh: 0n,
@@ -105,5 +105,12 @@ describe('a market deployed without `realtime`', () => {
     await expect(deployMarket(d, { config: { ...w.config, realtime: off } })).rejects.toThrow(
       /expected realtime\.penaltyMicrosPerMWh > 0 \(every market runs the second settlement\)/,
     );
+    // without `realtime` the default cap is the shortfall price − δ: a shortfall price of δ or less is
+    // refused before any transaction
+    const nonce = await d.public.getTransactionCount({ address: w.deployer.address });
+    await expect(
+      deployMarket(d, { config: { ...w.config, shortfallPriceMicrosPerMWh: 5_000_000n } }),
+    ).rejects.toThrow(/expected shortfallPriceMicrosPerMWh > 5000000/);
+    expect(await d.public.getTransactionCount({ address: w.deployer.address })).toBe(nonce);
   });
 });
