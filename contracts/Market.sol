@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The energy market on an EVM chain (docs/market-rules.md §10, docs/evm.md): orders and escrow in a cash
 // ERC-20 named at deployment and the views (MarketOrders, here); clearings accepted only from the clearing
-// verifier (IClearingSink) and settlement of metered delivery into credits, whose code lives in
-// MarketEngine and runs on this contract's storage by delegatecall (EIP-170 code-size limit); sealed bids,
-// whose code lives in MarketSealed, run the same way (their views are here).
+// verifier (IClearingSink), whose code lives in MarketEngine and runs on this contract's storage by
+// delegatecall (EIP-170 code-size limit); the settlement of metered delivery (the second settlement with
+// the debt ledger, every market) in MarketRealtime and sealed bids in MarketSealed, run the same way
+// (their views are here).
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -20,7 +21,7 @@ import {Registry} from "./Registry.sol";
 import {Tariffs} from "./Tariffs.sol";
 
 contract Market is MarketOrders, IClearingSink {
-    /** The clearing and settlement code (deployed with the same arguments as this market). */
+    /** The clearing code (deployed with the same arguments as this market). */
     address public immutable engine;
     /** The sealed bids' code (deployed with the same arguments as this market). */
     address public immutable sealedEngine;
@@ -103,11 +104,11 @@ contract Market is MarketOrders, IClearingSink {
     }
 
     /**
-     * Anyone: settles a cleared interval once its readings are in or its deadline has passed (with the
-     * second settlement configured: MarketRealtime's rules, after its real-time prices are recorded).
+     * Anyone: settles a cleared interval in one transaction once its real-time prices are recorded (its
+     * readings in or its deadline passed): the second settlement (MarketRealtime).
      */
     function settle(uint64) external {
-        _delegateTo(_config.realtime.penaltyMicrosPerMWh > 0 ? realtimeEngine : engine);
+        _delegateTo(realtimeEngine);
     }
 
     /** Settlement in chunks (MarketRealtime, docs/evm.md "Settlement in chunks"): starts interval k's. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The market's configuration, interval clock and storage (docs/market-rules.md §10), shared by its
-// parts: MarketOrders (orders, escrow, views), MarketClearing (the verifier's results), MarketSettlement
-// (readings → credits and imbalances). Units as the native modules: Wh, µ$ per MWh, µ$, ms of market time.
+// parts: MarketOrders (orders, escrow, views), MarketClearing (the verifier's results), MarketRealtime
+// (the second settlement: readings → credits, deviations and debts). Units as the native modules: Wh, µ$ per MWh, µ$, ms of market time.
 // Market time = marketOriginMs + (block.timestamp·1000 − blockOriginMs) · scale (EVM blocks carry whole
 // seconds, so market time moves in steps of 1000·scale ms).
 pragma solidity ^0.8.24;
@@ -57,7 +57,9 @@ abstract contract MarketBase {
         uint64 settlementDelayMs;
         uint64 firstInterval;
         Upstream upstream;
+        /** The sell collateral's price, µ$/MWh: realtime.priceCap + realtime.penalty (as native). */
         uint64 shortfallPriceMicrosPerMWh;
+        /** Kept in the layout (ClearingVerifier reads this struct); no rule uses it since the flat-price settlement went (issue 16). */
         uint64 surplusPriceMicrosPerMWh;
         uint32 maxOrdersPerAccount;
         uint32 maxStepsPerOrder;
@@ -75,7 +77,7 @@ abstract contract MarketBase {
          * Σ capacityW × interval of its meters there.
          */
         bool ordersCappedByMeters;
-        /** The second settlement (market-rules §10a; MarketRealtime); penaltyMicrosPerMWh 0: the flat prices above. */
+        /** The second settlement (market-rules §10a; MarketRealtime), every market's: penaltyMicrosPerMWh > 0. */
         Realtime realtime;
     }
 
@@ -337,7 +339,6 @@ abstract contract MarketBase {
     event TradeRecorded(uint256 indexed promiseId, uint256 indexed sellerOrder, uint256 indexed buyerOrder, uint256 energyWh);
     event PromiseSettled(uint256 indexed promiseId, address indexed holder, uint256 deliveredWh);
     event ImbalanceSettled(uint64 indexed interval, address indexed party, uint256 bus, int256 imbalanceWh, int256 amount);
-    event PaymentFailed(uint64 indexed interval, address indexed from, address indexed to, uint256 amount, string reason);
     event IntervalSettled(uint64 indexed interval, uint256 creditsWh, uint256 promises);
     event ClearingHashes(uint64 indexed interval, bytes32 resultHash, bytes32 certificateHash);
     // Sealed bids (as the native sealed-abi.ts).
@@ -381,28 +382,20 @@ abstract contract MarketBase {
             "market config: expected sealed.forfeitBps 0 without sealed bids (revealWindowMs 0)"
         );
         Realtime memory r = c.realtime;
-        if (r.penaltyMicrosPerMWh > 0) {
-            require(
-                r.priceFloorMicrosPerMWh >= -1e12 && r.priceFloorMicrosPerMWh <= int256(uint256(r.priceCapMicrosPerMWh))
-                    && r.priceCapMicrosPerMWh <= MAX_PRICE_MICROS_PER_MWH,
-                "market config: expected -10^12 <= realtime.priceFloor <= priceCap <= 10^12"
-            );
-            require(
-                r.priceFloorMicrosPerMWh <= int256(uint256(c.upstream.exportPriceMicrosPerMWh)),
-                "market config: expected realtime.priceFloor <= the upstream export price (as native)"
-            );
-            require(
-                uint256(c.shortfallPriceMicrosPerMWh) == uint256(r.priceCapMicrosPerMWh) + r.penaltyMicrosPerMWh,
-                "market config: expected shortfallPrice = realtime.priceCap + penalty (the sell collateral's price, as native)"
-            );
-        } else {
-            require(
-                r.priceCapMicrosPerMWh == 0 && r.priceFloorMicrosPerMWh == 0 && r.nonReportingPenaltyMicros == 0
-                    && r.liquidatedDamagesMicrosPerMWh == 0 && r.trueUpDelayMs == 0 && r.balanceToleranceWh == 0
-                    && !r.upstreamMetered,
-                "market config: expected realtime.penaltyMicrosPerMWh > 0 with the second settlement's prices"
-            );
-        }
+        require(r.penaltyMicrosPerMWh > 0, "market config: expected realtime.penaltyMicrosPerMWh > 0 (every market runs the second settlement)");
+        require(
+            r.priceFloorMicrosPerMWh >= -1e12 && r.priceFloorMicrosPerMWh <= int256(uint256(r.priceCapMicrosPerMWh))
+                && r.priceCapMicrosPerMWh <= MAX_PRICE_MICROS_PER_MWH,
+            "market config: expected -10^12 <= realtime.priceFloor <= priceCap <= 10^12"
+        );
+        require(
+            r.priceFloorMicrosPerMWh <= int256(uint256(c.upstream.exportPriceMicrosPerMWh)),
+            "market config: expected realtime.priceFloor <= the upstream export price (as native)"
+        );
+        require(
+            uint256(c.shortfallPriceMicrosPerMWh) == uint256(r.priceCapMicrosPerMWh) + r.penaltyMicrosPerMWh,
+            "market config: expected shortfallPrice = realtime.priceCap + penalty (the sell collateral's price, as native)"
+        );
     }
 
     /** Names the clearing verifier once (the deployer, at initialisation). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The second settlement (docs/market-rules.md §10a, as the native packages/energy/src/settlement.ts) for a
-// market configured with realtime.penaltyMicrosPerMWh > 0; run by the Market through delegatecall on its
+// The second settlement (docs/market-rules.md §10a, as the native packages/energy/src/settlement.ts), every
+// market's settlement (realtime.penaltyMicrosPerMWh > 0 is required); run by the Market through delegatecall on its
 // storage (the engine is at the EIP-170 code-size limit). Real-time prices are not computed here (the
 // optimisation cannot run in the EVM): the operator prices the metered injections (meteredInjections,
 // served as a book by RealtimeBook) with the native engine and submits them with an integer DC-OPF
@@ -41,8 +41,6 @@ interface IRealtimePrices {
     /** 0 no prices yet, 1 verified prices recorded. */
     function status(uint64 interval) external view returns (uint8);
     function realtimePrice(uint64 interval, uint256 bus) external view returns (int256);
-    /** Meters registered when the prices were recorded (the interval's meters). */
-    function meterCountOf(uint64 interval) external view returns (uint256);
 }
 
 contract MarketRealtime is MarketDebts, MarketBalance, MarketMetering {
@@ -330,19 +328,6 @@ contract MarketRealtime is MarketDebts, MarketBalance, MarketMetering {
         Settling storage s = _requireSettleable(k);
         if (s.phase != 0) {
             revert(string.concat("market: interval ", _u(k), " is being settled in chunks (continue with settleChunk)"));
-        }
-        if (realtimePricer == address(0) || IRealtimePrices(realtimePricer).status(k) != 1) {
-            // a reading awaited before the deadline is named first, as before
-            if (marketTimeMs() < _deadlineMs(k)) {
-                uint256 count = _intervalMeterCount(k);
-                for (uint256 j = 0; j < count; j++) {
-                    uint256 m = registry.meterAt(j);
-                    if (_isUpstreamMeter(m)) continue;
-                    (bool seen,,) = meters.readingOf(m, k);
-                    if (!seen) _waitsFor(k, m);
-                }
-            }
-            _requirePriced(k);
         }
         beginSettle(k);
         uint256[] memory keys;

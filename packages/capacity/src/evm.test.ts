@@ -21,9 +21,6 @@ const GAS: EvmGas = {
   finishBase: 500_000,
   chunkBase: 300_000,
   chunkPerOrder: 150_000,
-  settleBase: 200_000,
-  settlePerMeter: 10_000,
-  settlePerPromise: 20_000,
   settleChunkBase: 100_000,
   settleChunkPerMeter: 20_000,
   settleChunkPerPenalty: 30_000,
@@ -45,7 +42,7 @@ const pv = () =>
 const NET = { blockGas: 10_000_000, blockTimeS: 2 };
 
 describe('EVM capacity (hand-worked example in docs/capacity.md)', () => {
-  it('holds each window and each single transaction against the blocks', () => {
+  it('holds each window against the blocks; the clearing and the settlement go in chunks', () => {
     const c = evmCapacity(pv(), NET, { gas: GAS });
     const by = Object.fromEntries(c.constraints.map((x) => [x.name, x]));
     // 30 blocks of 10M in the 60 s before the gate, 100k per order
@@ -56,38 +53,25 @@ describe('EVM capacity (hand-worked example in docs/capacity.md)', () => {
     // largest transaction 300k + 51 · 150k
     expect(by['finish transaction']).toBeUndefined();
     expect(c.clearingChunks).toEqual({ ordersPerChunk: 51, chunks: 2, largestTxGas: 7_950_000 });
-    // settle: 10k per meter + 0.5 cleared · (100k per party + 20k per promise) = 70k; fixed 100k
-    expect(by['settle transaction']).toMatchObject({
-      perDeviceGas: 70_000,
-      fixedGas: 100_000,
-      maxDevices: 141,
-    });
-    // the interval: 150 blocks; 100k + 50k + 100k + 70k per device, 1.1M fixed
+    // the settlement (the second settlement, in chunks; no single transaction binds): per device 20k per
+    // meter + 40k per party + 0.5 · 10k per promise = 65k; 6 chunk bases (600k) fixed; the interval: 150
+    // blocks, (1.5G − 1M − 600k) / (100k + 50k + 100k + 65k)
+    expect(by['settle transaction']).toBeUndefined();
     expect(by.interval).toMatchObject({
       availableGas: 1_500_000_000,
-      perDeviceGas: 320_000,
-      maxDevices: 4684,
+      perDeviceGas: 315_000,
+      fixedGas: 1_600_000,
+      maxDevices: 4756,
     });
-    expect(by.interval?.requiredGas).toBe(1_100_000 + 320_000 * 100);
-    expect(c.maxDevices).toBe(141);
-    expect(c.binding).toBe('settle transaction');
-  });
-
-  it('with the second settlement: settled in chunks, so no single transaction binds', () => {
-    const c = evmCapacity(pv(), NET, { gas: GAS, secondSettlement: true });
-    const by = Object.fromEntries(c.constraints.map((x) => [x.name, x]));
-    expect(by['settle transaction']).toBeUndefined();
-    // per device 20k per meter + 40k per party + 0.5 · 10k per promise = 65k; 6 chunk bases (600k) fixed;
-    // the interval: (1.5G − 1M − 600k) / (100k + 50k + 100k + 65k)
-    expect(by.interval).toMatchObject({ perDeviceGas: 315_000, fixedGas: 1_600_000, maxDevices: 4756 });
+    expect(by.interval?.requiredGas).toBe(1_600_000 + 315_000 * 100);
     expect(c.maxDevices).toBe(2990);
     expect(c.binding).toBe('clearing');
     // chunks of (8M − 100k) / 40k = 197 items; 6.5M of work: one chunk per phase (5) and one more
     expect(c.settlementChunks).toEqual({ itemsPerChunk: 197, chunks: 6, largestTxGas: 6_600_000 });
     // a block that cannot carry one item is refused
-    expect(() =>
-      evmCapacity(pv(), { blockGas: 150_000, blockTimeS: 2 }, { gas: GAS, secondSettlement: true }),
-    ).toThrow(/cannot carry one (clearing|settlement) chunk/);
+    expect(() => evmCapacity(pv(), { blockGas: 150_000, blockTimeS: 2 }, { gas: GAS })).toThrow(
+      /cannot carry one (clearing|settlement) chunk/,
+    );
   });
 
   it('with sealed bids: commitments before the gate, reveals in their window, the clearing after it', () => {

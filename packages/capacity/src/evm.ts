@@ -1,11 +1,10 @@
 // Capacity of an EVM network for the market's contracts (docs/capacity.md "On an EVM chain"): the gas a
 // deployment spends per interval (orders or sealed commits and reveals, cancellations, readings, the
 // clearing, the settlement), from the gas bench:evm measures on anvil, held against what the network's
-// blocks carry in each window of the interval (block gas limit · window / block time), and the one
-// transaction that must fit one block whatever the book (the flat-price `settle`; the clearing and the
-// second settlement go in chunks sized to the block, docs/evm.md "Chunked clearing", "Settlement in
-// chunks"). Gives the most devices each constraint allows, the one that
-// binds first, and the clearing's chunks.
+// blocks carry in each window of the interval (block gas limit · window / block time); the clearing and
+// the settlement (the second settlement, every market's) go in chunks sized to the block (docs/evm.md
+// "Chunked clearing", "Settlement in chunks"), so no single transaction binds. Gives the most devices each
+// constraint allows, the one that binds first, and the clearing's and the settlement's chunks.
 import { InputError } from '@gridledger/base';
 import { DEVICE_KINDS, type Deployment, deriveLoad } from './model.ts';
 
@@ -29,10 +28,6 @@ export interface EvmGas {
   /** The heavier chunk transaction (applyChunk: payments, parties, promises): base + per order. */
   chunkBase: number;
   chunkPerOrder: number;
-  /** settle (one transaction): base (2 parties) + per meter read + per promise. */
-  settleBase: number;
-  settlePerMeter: number;
-  settlePerPromise: number;
   /**
    * The second settlement in chunks (MarketRealtime, docs/evm.md "Settlement in chunks"): a chunk's base,
    * per meter (the meters phase), per missing reading (penalties), per party (the credits and deviations
@@ -52,8 +47,8 @@ export interface EvmGas {
 }
 
 /**
- * bench:evm on anvil 1.7.1 (solc 0.8.37, via-IR, 200 runs), 3-bus test network, 2026-12-03 after the debt
- * ledger, energy balance and chunked settlement merged; docs/evm.md "Tests and gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
+ * bench:evm on anvil 1.7.1 (solc 0.8.37, via-IR, 200 runs), 3-bus test network, 2026-12-03 after the
+ * flat-price settlement went (issue 16: every market runs the second settlement); docs/evm.md "Tests and gas". Gas is deterministic: a rerun gives the same numbers until the contracts change.
  */
 export const DEFAULT_EVM_GAS: EvmGas = {
   placeOrder: 242_960,
@@ -61,17 +56,14 @@ export const DEFAULT_EVM_GAS: EvmGas = {
   orderStep: 33_727,
   cancelOrder: 62_620,
   reading: 93_651,
-  readingBatched: 48_437,
-  clearingBase: 1_722_256,
-  clearingPerOrder: 178_084,
-  finishBase: 634_070,
+  readingBatched: 48_438,
+  clearingBase: 1_722_177,
+  clearingPerOrder: 178_088,
+  finishBase: 633_991,
   chunkBase: 459_786,
-  chunkPerOrder: 148_433,
-  settleBase: 115_991,
-  settlePerMeter: 5_908,
-  settlePerPromise: 38_313,
+  chunkPerOrder: 148_437,
   settleChunkBase: 91_851,
-  settleChunkPerMeter: 71_153,
+  settleChunkPerMeter: 71_120,
   settleChunkPerPenalty: 116_003,
   settleChunkPerParty: 78_323,
   settleChunkPerPromise: 89_118,
@@ -157,10 +149,10 @@ export interface EvmCapacity {
    */
   clearingChunks: { ordersPerChunk: number; chunks: number; largestTxGas: number };
   /**
-   * With the second settlement: its chunks at the deployment's device count (80 % of a block each): at
-   * most `itemsPerChunk` items (meters, parties, promises) per chunk, `chunks` in all, the largest's gas.
+   * The settlement's chunks at the deployment's device count (80 % of a block each): at most
+   * `itemsPerChunk` items (meters, parties, promises) per chunk, `chunks` in all, the largest's gas.
    */
-  settlementChunks?: { itemsPerChunk: number; chunks: number; largestTxGas: number };
+  settlementChunks: { itemsPerChunk: number; chunks: number; largestTxGas: number };
 }
 
 /** Share of a block the operator fills with one chunk (packages/evm chunkGasBudget). */
@@ -171,16 +163,12 @@ export interface EvmCapacityOptions {
   gas?: EvmGas;
   /** Sealed bids with this reveal window (s, <= the gate lead); absent: an open book. */
   revealWindowS?: number;
-  /**
-   * The second settlement (market.realtime; `start --chain anvil` deploys it): settled in chunks sized to
-   * the block, so no single transaction binds; absent: the flat-price `settle` in one transaction (E8).
-   */
-  secondSettlement?: boolean;
 }
 
 /**
  * The devices an EVM network carries per interval for deployment `d` (its interval, windows, mix and
- * shares; its device count is where `requiredGas` is evaluated). Formulas E1-E8 in docs/capacity.md.
+ * shares; its device count is where `requiredGas` is evaluated). Formulas E1-E8 in docs/capacity.md
+ * (E8: the settlement's chunks).
  * @throws InputError on a bad network or reveal window.
  */
 export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOptions = {}): EvmCapacity {
@@ -216,16 +204,12 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
   const orderGas = sealed ? commitGas : o * place + c * g.cancelOrder;
   // E3: readings (one meter per device)
   const readingGas = d.readingsPerTx > 1 ? g.readingBatched : g.reading;
-  // E4: clearing, E5: settlement (parties ~ cleared orders; the measured base covers 2 parties)
+  // E4: clearing
   const clearingPerDevice = o * g.clearingPerOrder;
-  const perParty = g.settleBase / 2;
-  const chunked = opts.secondSettlement === true;
-  // E5': the second settlement in chunks: a meter, a party (its two passes) and its promises per device,
-  // a chunk's base per phase (meters, penalties, credits, promises, deviations) and beginSettle's
-  const settlePerDevice = chunked
-    ? g.settleChunkPerMeter + g.settleChunkPerParty + cleared * g.settleChunkPerPromise
-    : g.settlePerMeter + cleared * (perParty + g.settlePerPromise);
-  const settleFixed = chunked ? 6 * g.settleChunkBase : g.settleBase / 2;
+  // E8: the settlement in chunks: a meter, a party (its two passes) and its promises per device, a
+  // chunk's base per phase (meters, penalties, credits, promises, deviations) and beginSettle's
+  const settlePerDevice = g.settleChunkPerMeter + g.settleChunkPerParty + cleared * g.settleChunkPerPromise;
+  const settleFixed = 6 * g.settleChunkBase;
   const fixedOrders = g.firstOrderExtra;
   const constraints: EvmConstraint[] = [];
   const add = (
@@ -281,30 +265,26 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     g.finishBase,
     g.chunkBase + g.chunkPerOrder * Math.min(Math.ceil(ordersNow), ordersPerChunk),
   );
-  // E8: one transaction fits one block (the flat-price settle); the second settlement goes in chunks
-  let settlementChunks: EvmCapacity['settlementChunks'];
-  if (chunked) {
-    const perItem = Math.max(
-      g.settleChunkPerMeter,
-      g.settleChunkPerPenalty,
-      g.settleChunkPerParty,
-      g.settleChunkPerPromise,
+  // E8: the settlement's chunks, each within 80 % of a block (any interval: more chunks)
+  const perItem = Math.max(
+    g.settleChunkPerMeter,
+    g.settleChunkPerPenalty,
+    g.settleChunkPerParty,
+    g.settleChunkPerPromise,
+  );
+  const room = CHUNK_BLOCK_SHARE * net.blockGas - g.settleChunkBase;
+  const itemsPerChunk = Math.floor(room / perItem);
+  if (!(itemsPerChunk >= 1)) {
+    throw new InputError(
+      `a block of ${net.blockGas} gas cannot carry one settlement chunk (${g.settleChunkBase} + ${perItem} gas per item within 80 % of it)`,
     );
-    const room = CHUNK_BLOCK_SHARE * net.blockGas - g.settleChunkBase;
-    const itemsPerChunk = Math.floor(room / perItem);
-    if (!(itemsPerChunk >= 1)) {
-      throw new InputError(
-        `a block of ${net.blockGas} gas cannot carry one settlement chunk (${g.settleChunkBase} + ${perItem} gas per item within 80 % of it)`,
-      );
-    }
-    const work = settlePerDevice * n;
-    const chunks = Math.max(5, Math.ceil(work / room) + 5);
-    settlementChunks = {
-      itemsPerChunk,
-      chunks,
-      largestTxGas: Math.ceil(g.settleChunkBase + Math.min(work, itemsPerChunk * perItem)),
-    };
-  } else add('settle transaction', 'one block', net.blockGas, settlePerDevice, settleFixed);
+  }
+  const work = settlePerDevice * n;
+  const settlementChunks = {
+    itemsPerChunk,
+    chunks: Math.max(5, Math.ceil(work / room) + 5),
+    largestTxGas: Math.ceil(g.settleChunkBase + Math.min(work, itemsPerChunk * perItem)),
+  };
   const bind = constraints.reduce((a, b) => (b.maxDevices < a.maxDevices ? b : a));
   return {
     network: net,
@@ -316,6 +296,6 @@ export function evmCapacity(d: Deployment, net: EvmNetwork, opts: EvmCapacityOpt
     maxDevices: bind.maxDevices,
     binding: bind.name,
     clearingChunks: { ordersPerChunk, chunks, largestTxGas },
-    ...(settlementChunks === undefined ? {} : { settlementChunks }),
+    settlementChunks,
   };
 }

@@ -72,6 +72,8 @@ const EVM_ADDRESS_KEYS = [
   'engine',
   'market',
   'verifier',
+  'realtimeBook',
+  'realtimeVerifier',
 ] as const satisfies readonly (keyof EvmAddresses)[];
 
 /**

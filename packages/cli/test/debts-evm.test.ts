@@ -43,7 +43,15 @@ describe('debts on an EVM chain through the clients', () => {
       claims: [],
     });
     const contracts = join(dir, 'addresses.json');
-    writeFileSync(contracts, JSON.stringify({ ...w.addresses, verifier: w.verifier }));
+    writeFileSync(
+      contracts,
+      JSON.stringify({
+        ...w.addresses,
+        verifier: w.verifier,
+        realtimeBook: w.realtime.book,
+        realtimeVerifier: w.realtime.verifier,
+      }),
+    );
     const r = await runCli(
       [
         'account',

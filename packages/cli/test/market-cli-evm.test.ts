@@ -38,7 +38,15 @@ beforeAll(async () => {
   w = await setUpWorld();
   dir = mkdtempSync(join(tmpdir(), 'gl-market-cli-evm-'));
   contracts = join(dir, 'addresses.json');
-  writeFileSync(contracts, JSON.stringify({ ...w.addresses, verifier: w.verifier }));
+  writeFileSync(
+    contracts,
+    JSON.stringify({
+      ...w.addresses,
+      verifier: w.verifier,
+      realtimeBook: w.realtime.book,
+      realtimeVerifier: w.realtime.verifier,
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -137,7 +145,13 @@ describe('market commands with --contracts (anvil)', () => {
     const wrong = join(dir, 'wrong.json');
     writeFileSync(
       wrong,
-      JSON.stringify({ ...w.addresses, verifier: w.verifier, market: `0x${'12'.repeat(20)}` }),
+      JSON.stringify({
+        ...w.addresses,
+        verifier: w.verifier,
+        realtimeBook: w.realtime.book,
+        realtimeVerifier: w.realtime.verifier,
+        market: `0x${'12'.repeat(20)}`,
+      }),
     );
     const n = await cli(['account', 'show', w.carol.address, '--rpc', w.anvil.url, '--contracts', wrong]);
     expect(n.code).toBe(1);

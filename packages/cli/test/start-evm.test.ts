@@ -17,7 +17,18 @@ import { intervalLine, registerStart } from '../src/commands/start.ts';
 import { type EvmPlatform, startOnEvm } from '../src/commands/start-evm.ts';
 import { UsageError } from '../src/output.ts';
 
-const ADDRESS_KEYS = ['registry', 'cash', 'promises', 'credits', 'meters', 'engine', 'market', 'verifier'];
+const ADDRESS_KEYS = [
+  'registry',
+  'cash',
+  'promises',
+  'credits',
+  'meters',
+  'engine',
+  'market',
+  'verifier',
+  'realtimeBook',
+  'realtimeVerifier',
+];
 const dir = mkdtempSync(join(tmpdir(), 'gl-start-evm-'));
 let platform: EvmPlatform | undefined;
 

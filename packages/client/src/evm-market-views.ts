@@ -7,6 +7,7 @@ import {
   CreditsAbi,
   DigitalTwinAbi,
   type EvmMarketConfig,
+  type EvmRealtimeConfig,
   MarketAbi,
   type MarketAddresses,
   MetersAbi,
@@ -59,9 +60,13 @@ const MAX_ACCOUNT_ORDERS = 2_000;
 /** Intervals scanned per look for the next to clear and to settle. */
 const CURSOR_STEP = 64n;
 
-/** `config()` as the contract returns it: the deployment's configuration, sealed bids as `sealedBids`. */
-type MarketConfigStruct = Omit<EvmMarketConfig, 'sealed'> & {
+/**
+ * `config()` as the contract returns it: the deployment's configuration, sealed bids as `sealedBids`, the
+ * second settlement's parameters always there (every market runs it) with the upstream meter's flag.
+ */
+type MarketConfigStruct = Omit<EvmMarketConfig, 'sealed' | 'realtime'> & {
   sealedBids?: { revealWindowMs: bigint; forfeitBps: number };
+  realtime: EvmRealtimeConfig & { upstreamMetered: boolean };
 };
 
 interface OrderStruct {
@@ -109,7 +114,7 @@ export class EvmMarketViews implements MarketViews {
 
   /**
    * The verified real-time prices of interval k by bus (the market's RealtimeBook, second settlement),
-   * or null when the market has none or k is not priced yet.
+   * or null while the book is not named or k is not priced yet.
    */
   async #realtimeLmps(k: bigint): Promise<Record<string, string> | null> {
     const book = await this.#market<Address>('realtimePricer');
@@ -214,14 +219,7 @@ export class EvmMarketViews implements MarketViews {
       await this.#advance('settle', nowMs),
     ];
     const s = (v: bigint | number) => v.toString();
-    const rt = c.realtime ?? {
-      penaltyMicrosPerMWh: 0n,
-      priceCapMicrosPerMWh: 0n,
-      priceFloorMicrosPerMWh: 0n,
-      nonReportingPenaltyMicros: 0n,
-      liquidatedDamagesMicrosPerMWh: 0n,
-    };
-    const rtOn = rt.penaltyMicrosPerMWh > 0n;
+    const rt = c.realtime;
     return {
       config: {
         chainId: s(this.#chainId),
@@ -237,21 +235,17 @@ export class EvmMarketViews implements MarketViews {
           exportPriceMicrosPerMWh: s(c.upstream.exportPriceMicrosPerMWh),
           capacityWh: s(c.upstream.capacityWh),
           // The contract's realtime.upstreamMetered / upstreamMeter (EvmRealtimeConfig.upstreamMeter).
-          ...(rtOn && (rt as { upstreamMetered?: boolean }).upstreamMetered
-            ? { meter: s(rt.upstreamMeter ?? 0n) }
-            : {}),
+          ...(rt.upstreamMetered ? { meter: s(rt.upstreamMeter ?? 0n) } : {}),
         },
-        // The contracts settle imbalances at two flat prices: shortfall (as the cap) and surplus (as the
-        // floor); the native rule's other fields have no counterpart (penalty 1, the smallest allowed).
-        // With the second settlement (realtime.penalty > 0) its parameters are the native ones.
+        // Every market runs the second settlement: its parameters are the native ones.
         imbalance: {
-          penaltyMicrosPerMWh: rtOn ? s(rt.penaltyMicrosPerMWh) : '1',
-          priceCapMicrosPerMWh: s(rtOn ? rt.priceCapMicrosPerMWh : c.shortfallPriceMicrosPerMWh),
-          priceFloorMicrosPerMWh: s(rtOn ? rt.priceFloorMicrosPerMWh : c.surplusPriceMicrosPerMWh),
-          nonReportingPenaltyMicros: rtOn ? s(rt.nonReportingPenaltyMicros) : '0',
-          trueUpDelayMs: rtOn ? s(rt.trueUpDelayMs ?? 0n) : '0',
-          liquidatedDamagesMicrosPerMWh: rtOn ? s(rt.liquidatedDamagesMicrosPerMWh) : '0',
-          balanceToleranceWh: rtOn ? s(rt.balanceToleranceWh ?? 0n) : '0',
+          penaltyMicrosPerMWh: s(rt.penaltyMicrosPerMWh),
+          priceCapMicrosPerMWh: s(rt.priceCapMicrosPerMWh),
+          priceFloorMicrosPerMWh: s(rt.priceFloorMicrosPerMWh),
+          nonReportingPenaltyMicros: s(rt.nonReportingPenaltyMicros),
+          trueUpDelayMs: s(rt.trueUpDelayMs ?? 0n),
+          liquidatedDamagesMicrosPerMWh: s(rt.liquidatedDamagesMicrosPerMWh),
+          balanceToleranceWh: s(rt.balanceToleranceWh ?? 0n),
         },
         maxOrdersPerAccount: c.maxOrdersPerAccount,
         maxStepsPerOrder: c.maxStepsPerOrder,

@@ -333,20 +333,24 @@ try {
     meters(w, 'submitReadings', [batch.map((b) => b.r), batch.map((b) => b.s)]),
   );
   rows.push([`submitReadings, ${n} readings: per reading`, gasBatch / BigInt(n)]);
+  // bob's meter and meter 99 read too (an estimated 1 GW meter would put its owner in default)
+  const rest = [await signed(w.meterKey, 2n), await signed(w.meterKey, 99n)];
+  await send(w, w.carol, meters(w, 'submitReadings', [rest.map((b) => b.r), rest.map((b) => b.s)]));
   await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
   const [, , nOrders, nPromises] = await read<[number, bigint, bigint, bigint]>(
     w,
     market(w, 'intervalState', [k]),
   );
+  // every market runs the second settlement: its real-time prices first (anyone; the operator here)
+  await submitRealtimePrices(op, w.realtime, k);
   rows.push([
-    `settle (${nOrders} orders, ${nPromises} promises, 53 meters)`,
+    `settle in one transaction (${nOrders} orders, ${nPromises} promises, 53 meters)`,
     await send(w, w.carol, market(w, 'settle', [k])),
   ]);
   const gasA = { clearing: cleared.gas.total, orders: cleared.orders };
 
-  // Clearing and settlement by book size and meters (no readings: settled at the deadline). B: 8 orders
-  // (alice's 4 buys at bus 2, bob's 4 sells at bus 3); C: 2 orders; D: C's book after 50 more meters
-  // at bob's bus. B − C gives the gas per order and promise, D − C the gas per meter.
+  // Clearing by book size. B: 8 orders (alice's 4 buys at bus 2, bob's 4 sells at bus 3); C: 2 orders.
+  // B − C gives the gas per order (the settlement's model: settleChunkGas).
   const book = async (kx: bigint, n: number) => {
     for (let i = 0; i < n; i++) {
       await send(
@@ -379,52 +383,18 @@ try {
       promises: Number(promisesX),
     };
   };
-  const deadline = (kx: bigint) => (kx + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS;
   const kB = k + 5n;
   const kC = k + 6n;
   await book(kB, 4);
   await book(kC, 1);
   const B = await clearAt(kB);
   const C = await clearAt(kC);
-  await mineAt(w, deadline(kC));
-  const settleB = await send(w, w.carol, market(w, 'settle', [kB]));
-  const settleC = await send(w, w.carol, market(w, 'settle', [kC]));
-  for (let i = 0; i < 50; i++) {
-    await send(
-      w,
-      w.operator,
-      registry(w, 'registerMeter', [
-        200n + BigInt(i),
-        w.meterKey.address,
-        3n,
-        w.bob.address,
-        METER_CAPACITY_W,
-      ]),
-    );
-  }
-  const kD = (deadline(kC) + GATE_LEAD_MS) / INTERVAL_MS + 2n;
-  await book(kD, 1);
-  const D = await clearAt(kD);
-  await mineAt(w, deadline(kD));
-  const settleD = await send(w, w.carol, market(w, 'settle', [kD]));
   for (const X of [B, C]) {
     rows.push([`clearing of ${X.orders} orders (${X.promises} promises)`, X.total]);
     rows.push([`  of which submitOrders (one chunk of ${X.orders})`, X.verify]);
     rows.push([`  of which finish`, X.finish]);
     rows.push([`  of which applyChunk (one chunk of ${X.orders})`, X.apply]);
   }
-  rows.push([
-    `settle at the deadline, no readings: ${B.orders} orders, ${B.promises} promises, 53 meters`,
-    settleB,
-  ]);
-  rows.push([
-    `settle at the deadline, no readings: ${C.orders} orders, ${C.promises} promises, 53 meters`,
-    settleC,
-  ]);
-  rows.push([
-    `settle at the deadline, no readings: ${D.orders} orders, ${D.promises} promises, 103 meters`,
-    settleD,
-  ]);
   const sealedRows = await sealedGas();
   const realtimeRows = await realtimeGas();
   const chunkRows = await settleChunkGas();
@@ -439,8 +409,6 @@ try {
   const per = (a: bigint, b: bigint, n: number) => (a - b) / BigInt(n);
   // The gas model the capacity planner takes (gridledger capacity --chain evm --measured FILE).
   const dOrders = B.orders - C.orders;
-  const perMeter = per(settleD, settleC, 50);
-  const perPromise = per(settleB, settleC, B.promises - C.promises);
   const applyPer = per(B.apply, C.apply, dOrders);
   const verifyPer = per(B.verify, C.verify, dOrders);
   const chunkPerOrder = applyPer > verifyPer ? applyPer : verifyPer;
@@ -462,9 +430,6 @@ try {
     /** The heavier chunk transaction (applyChunk or submitOrders): base + per order. */
     chunkBase: chunkBase,
     chunkPerOrder: chunkPerOrder,
-    settleBase: settleC - perMeter * 53n - perPromise * BigInt(C.promises),
-    settlePerMeter: perMeter,
-    settlePerPromise: perPromise,
     commitOrder: get('commitOrder'),
     revealOrder:
       get('revealOrder, 1 step (first order of the interval)') -

@@ -72,10 +72,11 @@ export interface EvmMarketConfig {
    */
   ordersCappedByMeters?: boolean;
   /**
-   * The second settlement (market-rules §10a; the native `imbalance`'s fields of the same names): the
-   * penalty band's δ (> 0), the real-time price cap and floor (the floor may be negative, <= the export price), the
-   * non-reporting penalty and the liquidated damages' rate. The sell collateral's price `shortfallPriceMicrosPerMWh` must then be cap + δ
-   * (as native). Absent: the flat shortfall/surplus prices settle imbalances (the rules before issue 12).
+   * The second settlement (market-rules §10a; the native `imbalance`'s fields of the same names), every
+   * market's settlement: the penalty band's δ (> 0), the real-time price cap and floor (the floor may be
+   * negative, <= the export price), the non-reporting penalty and the liquidated damages' rate. The sell
+   * collateral's price `shortfallPriceMicrosPerMWh` must be cap + δ (as native). Absent:
+   * {@link defaultEvmRealtime} (δ 5 $/MWh, cap = shortfall price − δ, floor 0, no penalty or damages).
    */
   realtime?: EvmRealtimeConfig;
   /**
@@ -126,14 +127,30 @@ const contractRealtime = (r: EvmRealtimeConfig) => {
   };
 };
 
-/** The contract's `realtime` of a deployment without the second settlement. */
-const NO_REALTIME: EvmRealtimeConfig = {
-  penaltyMicrosPerMWh: 0n,
-  priceCapMicrosPerMWh: 0n,
-  priceFloorMicrosPerMWh: 0n,
-  nonReportingPenaltyMicros: 0n,
-  liquidatedDamagesMicrosPerMWh: 0n,
-};
+/** The default penalty band's half-width δ, µ$/MWh: 5 $/MWh (as the native development market). */
+export const DEFAULT_EVM_PENALTY_MICROS_PER_MWH = 5_000_000n;
+
+/**
+ * The second settlement's parameters of a market configured without `realtime`: δ 5 $/MWh, the real-time
+ * price cap = the shortfall price − δ (the sell collateral's price stays the shortfall price), floor 0, no
+ * non-reporting penalty, no liquidated damages, no true-up, no energy-balance check (market.json's
+ * defaults for `market.realtime`, docs/evm.md).
+ * @example defaultEvmRealtime(120_000_000n).priceCapMicrosPerMWh // 115_000_000n
+ */
+function defaultEvmRealtime(shortfallPriceMicrosPerMWh: bigint): EvmRealtimeConfig {
+  if (shortfallPriceMicrosPerMWh <= DEFAULT_EVM_PENALTY_MICROS_PER_MWH) {
+    throw new InputError(
+      `market config: expected shortfallPriceMicrosPerMWh > ${DEFAULT_EVM_PENALTY_MICROS_PER_MWH} (the default real-time price cap is the shortfall price − δ 5 $/MWh), got ${shortfallPriceMicrosPerMWh}; or give realtime`,
+    );
+  }
+  return {
+    penaltyMicrosPerMWh: DEFAULT_EVM_PENALTY_MICROS_PER_MWH,
+    priceCapMicrosPerMWh: shortfallPriceMicrosPerMWh - DEFAULT_EVM_PENALTY_MICROS_PER_MWH,
+    priceFloorMicrosPerMWh: 0n,
+    nonReportingPenaltyMicros: 0n,
+    liquidatedDamagesMicrosPerMWh: 0n,
+  };
+}
 
 /** Where the contracts of one deployment live (`addresses.json`). */
 export interface MarketAddresses {
@@ -244,6 +261,8 @@ export async function deployMarket(
     gas[name] = d.gasUsed;
     return d.address;
   };
+  // Before the first transaction: a configuration without a default second settlement is refused here.
+  const realtimeConfig = contractRealtime(cfg.realtime ?? defaultEvmRealtime(cfg.shortfallPriceMicrosPerMWh));
   const registry = await deploy('registry', RegistryAbi, RegistryBytecode, [
     opts.accountsAdmin ?? me,
     cfg.gridOperator,
@@ -253,12 +272,12 @@ export async function deployMarket(
   const credits = await deploy('credits', CreditsAbi, CreditsBytecode, []);
   const meters = await deploy('meters', MetersAbi, MetersBytecode, [registry]);
   // `sealed` is a reserved word of Solidity: the contract's field is `sealedBids` (0 window: open book).
-  const { sealed, ordersCappedByMeters, realtime, tariff, tariffLeadMs, ...rest } = cfg;
+  const { sealed, ordersCappedByMeters, realtime: _realtime, tariff, tariffLeadMs, ...rest } = cfg;
   const contractConfig = {
     ...rest,
     sealedBids: sealed ?? { revealWindowMs: 0n, forfeitBps: 0 },
     ordersCappedByMeters: ordersCappedByMeters ?? false,
-    realtime: contractRealtime(realtime ?? NO_REALTIME),
+    realtime: realtimeConfig,
   };
   const common = [contractConfig, cash, registry, meters, promises, credits] as const;
   const engine = await deploy('engine', MarketEngineAbi, MarketEngineBytecode, common);

@@ -3,7 +3,7 @@
 // every bad input reverts with its reason (by eth_call, and mined as reverted when sent anyway) and
 // changes nothing (the views read the same before and after).
 
-import { READING_TYPES, readingDomain } from '@gridledger/energy';
+import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,10 +17,13 @@ import {
   orderChunks,
 } from '../src/certificate/submission.ts';
 import { submitClearing } from '../src/certificate/verifier-client.ts';
+import { DEFAULT_EVM_PENALTY_MICROS_PER_MWH } from '../src/deploy.ts';
 import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
 import { CreditsAbi } from '../src/generated/Credits.ts';
+import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '../src/operator/operator.ts';
+import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
 import {
   ALICE_CASH,
@@ -607,6 +610,22 @@ describe('clearing through the verifier, and settlement', () => {
       args: [a],
     });
   const promiseOwner = (id: bigint) => read<Address>(w, promisesCall(w, 'ownerOf', [id]));
+  /** Records interval k's real-time prices (the operator; its readings final), then settles it (carol). */
+  const priceAndSettle = async (k: bigint) => {
+    await submitRealtimePrices(await w.clients(w.operator), w.realtime, k);
+    await send(w, w.carol, market(w, 'settle', [k]));
+  };
+  /** What the native deviationAmount gives a party at `bus` deviating `devWh` (the default δ, 5 $/MWh). */
+  const nativeAmount = async (k: bigint, bus: bigint, devWh: bigint) => {
+    const fwd = await read<bigint>(w, market(w, 'lmp', [k, bus]));
+    const rt = await read<bigint>(w, {
+      address: w.realtime.book,
+      abi: RealtimeBookAbi as Abi,
+      functionName: 'realtimePrice',
+      args: [k, bus],
+    });
+    return deviationAmount(devWh, bandPrices(fwd, rt, DEFAULT_EVM_PENALTY_MICROS_PER_MWH));
+  };
 
   /** Bob sells 60,000 Wh at 30 $/MWh at bus 3, alice buys 50,000 Wh at 80 $/MWh at bus 2; line 2-3 binds. */
   async function clearCongested(): Promise<bigint> {
@@ -679,18 +698,24 @@ describe('clearing through the verifier, and settlement', () => {
       cash: await cashProbe(w)(),
       state: await read(w, market(w, 'intervalState', [k])),
     });
-    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for meter 1', probe);
+    // the real-time prices wait for every reading (or the deadline), and settle for the prices
+    const op = await w.clients(w.operator);
+    await expect(submitRealtimePrices(op, w.realtime, k)).rejects.toThrow(/GateNotClosed/);
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for its real-time prices', probe);
     const ra = { meter: 1n, interval: k, importedWh: 25_000n, exportedWh: 0n };
     await send(w, w.carol, meters(w, 'submitReadings', [[ra], [await sign(ra)]]));
     const bobBefore = await cashOf(w.bob.address);
     const operatorBefore = await cashOf(w.operator.address);
-    await send(w, w.carol, market(w, 'settle', [k]));
+    await priceAndSettle(k);
     // credits: min(25,000 sold, 20,000 exported) to the promise's holder
     expect(await creditsOf(w.carol.address)).toBe(20_000n);
     expect(await creditsOf(w.alice.address)).toBe(0n);
-    // bob's shortfall of 5,000 Wh costs ceil(5,000 · 200 / 10^6 $) = 1 $ from his collateral; 4 $ back
-    expect(await cashOf(w.operator.address)).toBe(operatorBefore + 1_000_000n);
-    expect(await cashOf(w.bob.address)).toBe(bobBefore + 4_000_000n);
+    // bob's shortfall of 5,000 Wh costs 5,000 · (max(λ_fwd, λ_rt) + δ) / 10^6 $ from his 5 $ collateral
+    // (the second settlement, docs/market-rules.md §10a); the rest comes back; alice bought what she used
+    const charge = -(await nativeAmount(k, 3n, -5_000n));
+    expect(charge).toBeGreaterThan(0n);
+    expect(await cashOf(w.operator.address)).toBe(operatorBefore + charge);
+    expect(await cashOf(w.bob.address)).toBe(bobBefore + 5_000_000n - charge);
     expect(await cashOf(w.addresses.market)).toBe(0n);
     expect(await read(w, market(w, 'intervalState', [k]))).toEqual([3, 1_250_000n, 2n, 1n]);
     expect(await read<PromiseView>(w, market(w, 'promiseOf', [1n]))).toMatchObject({
@@ -725,17 +750,8 @@ describe('clearing through the verifier, and settlement', () => {
     expect(total + (await cashOf(w.addresses.market))).toBe(4n * ALICE_CASH);
   });
 
-  it('settles at the deadline with missing readings counted as zero', async () => {
-    const k = await clearCongested();
-    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
-    const bobBefore = await cashOf(w.bob.address);
-    await send(w, w.carol, market(w, 'settle', [k]));
-    // nothing metered: no credits; bob is 25,000 Wh short (5 $, all his collateral), alice 25,000 Wh long
-    // and is paid floor(25,000 · 10 / 10^6 $) = 0.25 $ by the grid operator
-    expect(await creditsOf(w.alice.address)).toBe(0n);
-    expect(await cashOf(w.bob.address)).toBe(bobBefore);
-    expect(await cashOf(w.alice.address)).toBe(ALICE_CASH - 2_000_000n + 250_000n);
-  });
+  // A reading missing at the deadline is estimated adversely with the non-reporting penalty
+  // (realtime.test.ts); what a party cannot pay is its debt (debts.test.ts, default-settlement.test.ts).
 });
 
 describe('chunked clearing: verified in chunks, then applied in the same chunks (docs/evm.md)', () => {
@@ -1039,7 +1055,21 @@ describe('chunked clearing: verified in chunks, then applied in the same chunks 
       seller: w.operator.address,
       energyWh: 10_000n,
     });
-    await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    // alice used the 10,000 Wh; bob's meter read nothing
+    await mineAt(w, (k + 1n) * INTERVAL_MS);
+    for (const r of [
+      { meter: 1n, interval: k, importedWh: 10_000n, exportedWh: 0n },
+      { meter: 2n, interval: k, importedWh: 0n, exportedWh: 0n },
+    ]) {
+      const sig = await w.meterKey.signTypedData({
+        domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: r,
+      });
+      await send(w, w.carol, meters(w, 'submitReadings', [[r], [sig]]));
+    }
+    await submitRealtimePrices(await w.clients(w.operator), w.realtime, k);
     await send(w, w.carol, market(w, 'settle', [k]));
     expect(
       await read(w, {

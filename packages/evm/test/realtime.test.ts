@@ -162,9 +162,11 @@ describe('the second settlement on the contracts', () => {
       cash: await cashProbe(w)(),
       state: await read(w, market(w, 'intervalState', [k])),
     });
-    // carol's reading is awaited: no book yet, no settlement
+    // carol's reading is awaited: no book yet, no real-time prices, no settlement (settle names the prices
+    // it waits for; the meters phase's own wait check is not repeated before them)
     expect(await read<unknown[]>(w, book('openOrders', [k]))).toEqual([]);
-    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for meter 3', waiting);
+    await expect(submitRealtimePrices(await w.clients(w.operator), rt, k)).rejects.toThrow(/GateNotClosed/);
+    await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for its real-time prices', waiting);
     await reading(3n, k, 0n, 500n);
     // the readings are in: the book is the fixed-injection book of the metered state
     const b = await readBook(await w.clients(w.operator), { market: rt.book, verifier: rt.verifier }, k);

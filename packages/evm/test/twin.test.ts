@@ -29,6 +29,7 @@ import { RegistryAbi } from '../src/generated/Registry.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { deployPlatform, loadDeployConfig } from '../src/operator/deploy-platform.ts';
 import { clearIntervalOnChain, readNetwork } from '../src/operator/operator.ts';
+import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import { runOperator } from '../src/operator/run.ts';
 import { deployDigitalTwin, submitTwin, twinAngles } from '../src/operator/twin.ts';
 import { expectRevert } from './fixture.ts';
@@ -228,7 +229,8 @@ describe('the digital twin on the contracts', () => {
 
     // a second submission is refused
     await rejects(twinCall('submitAngles', [k, honest]), `AlreadyComputed(${k})`, twinProbe(k));
-    // settlement is not held up by the twin, and goes on as before
+    // settlement is not held up by the twin (it waits only for the real-time prices), and goes on as before
+    await submitRealtimePrices(await w.clients(w.operator), w.realtime, k);
     await send(w, w.carol, market(w, 'settle', [k]));
   });
 
@@ -290,6 +292,7 @@ describe('the digital twin on the contracts', () => {
     expect(await read(w, twinCall('actualFlows', [k]))).toEqual([0n, -300_000n]);
     outcomes = await runOperator(op, { contracts, twin, once: true });
     expect(outcomes.filter((x) => x.kind !== 'empty')).toEqual([]);
+    await submitRealtimePrices(await w.clients(w.operator), w.realtime, k);
     await send(w, w.carol, market(w, 'settle', [k]));
     // a settled interval no longer serves its metered injections: the twin is not computed after it
     const k2 = k + 2n;
@@ -297,6 +300,7 @@ describe('the digital twin on the contracts', () => {
     await mineAt(w, k2 * INTERVAL_MS - GATE_LEAD_MS);
     await clearIntervalOnChain(op, contracts, k2);
     await mineAt(w, (k2 + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+    await submitRealtimePrices(await w.clients(w.operator), w.realtime, k2);
     await send(w, w.carol, market(w, 'settle', [k2]));
     await rejects(
       twinCall('submitAngles', [k2, [0n, 0n, 0n]]),

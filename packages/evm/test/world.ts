@@ -72,8 +72,8 @@ export interface World {
   deployGas: Record<string, bigint>;
   /** The ClearingVerifier named by the market. */
   verifier: Address;
-  /** With the second settlement configured: the RealtimeBook and its verifier. */
-  realtime?: RealtimeContracts;
+  /** The second settlement's real-time prices (every market): the RealtimeBook and its verifier. */
+  realtime: RealtimeContracts;
 }
 
 export const ALICE_CASH = 1_000_000_000n; // 1,000 $
@@ -92,8 +92,10 @@ export const WORLD_REALTIME = {
 };
 
 /**
- * Starts anvil, deploys the market, registers the network, participants, meters and funds them.
- * `overrides` change the market's configuration (sealed.test.ts: sealed bids).
+ * Starts anvil, deploys the market, registers the network, participants, meters and funds them, and
+ * deploys the real-time book. `overrides` change the market's configuration (sealed.test.ts: sealed bids;
+ * without `realtime` the market gets deployMarket's default second settlement: δ 5 $/MWh, cap 195 $/MWh,
+ * floor 0, no non-reporting penalty or damages).
  */
 export async function setUpWorld(overrides: Partial<EvmMarketConfig> = {}): Promise<World> {
   const start = BigInt(Math.floor(Date.now() / 1000));
@@ -182,17 +184,14 @@ async function buildWorld(anvil: Anvil, start: bigint, overrides: Partial<EvmMar
     tolerances: DEFAULT_TOLERANCES,
   });
   await setClearingVerifier(d, addresses.market, verifier.address);
-  const realtime =
-    config.realtime === undefined
-      ? undefined
-      : await deployRealtimePricer(d, addresses.market, {
-          networkVersion: version,
-          network: integerNetwork(network, minutes),
-          intervalMinutes: minutes,
-          tolerances: DEFAULT_TOLERANCES,
-        });
+  const realtime = await deployRealtimePricer(d, addresses.market, {
+    networkVersion: version,
+    network: integerNetwork(network, minutes),
+    intervalMinutes: minutes,
+    tolerances: DEFAULT_TOLERANCES,
+  });
   return {
-    ...(realtime === undefined ? {} : { realtime: { book: realtime.book, verifier: realtime.verifier } }),
+    realtime: { book: realtime.book, verifier: realtime.verifier },
     verifier: verifier.address,
     anvil,
     addresses,

@@ -49,7 +49,6 @@ interface CapacityFlags {
   blockGas?: string;
   blockTime?: string;
   revealWindow?: string;
-  secondSettlement?: boolean;
 }
 
 function parseShare(text: string, what: string): number {
@@ -189,7 +188,7 @@ function runEvm(flags: CapacityFlags, format: 'table' | 'json'): void {
   const cap: EvmCapacity = evmCapacity(
     d,
     { blockGas, blockTimeS },
-    { ...(gas ? { gas } : {}), revealWindowS, secondSettlement: flags.secondSettlement === true },
+    { ...(gas ? { gas } : {}), revealWindowS },
   );
   if (format === 'json') {
     printJson({
@@ -227,10 +226,9 @@ function runEvm(flags: CapacityFlags, format: 'table' | 'json'): void {
     `the clearing goes in chunks of at most ${ch.ordersPerChunk.toLocaleString('en-US')} orders (80% of a block): ${ch.chunks} chunk${ch.chunks === 1 ? '' : 's'} at ${si(cap.devices, 0)} devices, the largest transaction ${si(ch.largestTxGas)} gas`,
   );
   const sc = cap.settlementChunks;
-  if (sc !== undefined)
-    console.log(
-      `the second settlement goes in chunks of at most ${sc.itemsPerChunk.toLocaleString('en-US')} items (80% of a block): about ${sc.chunks} chunks at ${si(cap.devices, 0)} devices, the largest transaction ${si(sc.largestTxGas)} gas`,
-    );
+  console.log(
+    `the settlement goes in chunks of at most ${sc.itemsPerChunk.toLocaleString('en-US')} items (80% of a block): about ${sc.chunks} chunks at ${si(cap.devices, 0)} devices, the largest transaction ${si(sc.largestTxGas)} gas`,
+  );
   if (at && cap.devices > cap.maxDevices) log(`note: ${cap.devices} devices exceed it`);
   if (!flags.measured)
     log('note: gas from the built-in bench:evm numbers (pass --measured FILE to use your own run)');
@@ -273,10 +271,6 @@ export function registerCapacity(program: Command): void {
       '--reveal-window <duration>',
       'with --chain evm: sealed bids with this reveal window (default: open book)',
     )
-    .option(
-      '--second-settlement',
-      'with --chain evm: the second settlement (market.realtime), settled in chunks (default: the flat-price settle in one transaction)',
-    )
     .action(async (flags: CapacityFlags) => {
       const format = parseFormat(flags.format);
       if (flags.chain !== 'native' && flags.chain !== 'evm') {
@@ -290,7 +284,6 @@ export function registerCapacity(program: Command): void {
         [flags.blockGas, '--block-gas'],
         [flags.blockTime, '--block-time'],
         [flags.revealWindow, '--reveal-window'],
-        [flags.secondSettlement, '--second-settlement'],
       ] as const) {
         if (v !== undefined) throw new InputError(`${name} is for --chain evm; add --chain evm or drop it`);
       }

@@ -1,6 +1,7 @@
 // `gridledger deploy --rpc URL --key-file F [--config market.json]`: deploys and configures the market's
-// contracts and the clearing verifier on any EVM JSON-RPC endpoint and writes `addresses.json`
-// (packages/evm: deployPlatform; the configuration's fields in docs/evm.md).
+// contracts, the clearing verifier and the real-time book of the second settlement on any EVM JSON-RPC
+// endpoint and writes `addresses.json` (packages/evm: deployPlatform; the configuration's fields in
+// docs/evm.md).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '@gridledger/base';
@@ -12,7 +13,12 @@ import { log, parseFormat, printJson, renderTable } from '../output.ts';
 
 const HELP = `
 The deploying key pays for the deployment, is the market's grid operator (it registers the network) and
-names the clearing verifier; the digital twin (DigitalTwin, "digitalTwin") is deployed beside it. Without --config: the case33bw_congested feeder, 5-minute intervals, an
+names the clearing verifier; the digital twin (DigitalTwin, "digitalTwin") and the real-time book with its
+verifier ("realtimeBook", "realtimeVerifier") are deployed beside it. Every market settles by the second
+settlement (docs/market-rules.md §10a: deviations at the real-time prices in a penalty band, what a party
+cannot pay recorded as its debt, orders refused while in default); market.json's "market.realtime" sets
+its parameters (default: δ 5 $/MWh, real-time prices in [0, shortfall price − δ], no non-reporting
+penalty, no liquidated damages). Without --config: the case33bw_congested feeder, 5-minute intervals, an
 upstream connection at the reference bus. market.json's fields: docs/evm.md "Deployment".
 
 Examples:
@@ -24,7 +30,7 @@ export function registerDeploy(program: Command): void {
   program
     .command('deploy')
     .description(
-      "deploy and configure the market's contracts and the clearing verifier on an EVM JSON-RPC endpoint; write addresses.json",
+      "deploy and configure the market's contracts, the clearing verifier and the real-time book on an EVM JSON-RPC endpoint; write addresses.json",
     )
     .requiredOption('--rpc <url>', 'JSON-RPC endpoint of the EVM chain')
     .requiredOption('--key-file <file>', 'file holding the deploying secp256k1 private key (64 hex digits)')

@@ -1,7 +1,7 @@
 // `gridledger operator --rpc URL --contracts FILE --key-file F`: the clearing operator of an EVM
 // deployment (packages/evm: runOperator). Reads each interval's book from the contracts after its gate,
 // solves it with the engine, builds the integer certificate and submits it to the ClearingVerifier in
-// chunks (and, on a deployment with the second settlement, each interval's real-time prices); its output
+// chunks, and each interval's real-time prices for the second settlement once its readings are final; its output
 // is a pure function of the on-chain book. Runs until Ctrl-C, or once with --once.
 import { formatMicros, InputError } from '@gridledger/base';
 import { evmClients, type IntervalOutcome, runOperator } from '@gridledger/evm';
@@ -10,10 +10,10 @@ import { readEvmAddresses, resolveSigner } from '../chain-client.ts';
 import { log, parseFormat, printJson, UsageError } from '../output.ts';
 
 const HELP = `
---contracts is the addresses.json that gridledger deploy writes (it needs "market" and "verifier"; with
-"realtimeBook" and "realtimeVerifier", a deployment with the second settlement, it also submits each
-cleared interval's real-time prices once its readings are final; with "digitalTwin" it submits each cleared
-interval's metered flows, the digital twin's angles, first).
+--contracts is the addresses.json that gridledger deploy writes (it needs "market", "verifier",
+"realtimeBook" and "realtimeVerifier": it also submits each cleared interval's real-time prices once its
+readings are final, which the settlement waits for; with "digitalTwin" it submits each cleared interval's
+metered flows, the digital twin's angles, first).
 Anyone may run an operator: two operators on the same chain state submit the same clearing.
 
 Examples:
@@ -84,9 +84,7 @@ export function registerOperator(program: Command): void {
         try {
           await runOperator(clients, {
             contracts: { market: contracts.market, verifier: contracts.verifier },
-            ...(contracts.realtimeBook === undefined || contracts.realtimeVerifier === undefined
-              ? {}
-              : { realtime: { book: contracts.realtimeBook, verifier: contracts.realtimeVerifier } }),
+            realtime: { book: contracts.realtimeBook, verifier: contracts.realtimeVerifier },
             ...(contracts.digitalTwin === undefined ? {} : { twin: contracts.digitalTwin }),
             ...(chunk === undefined ? {} : { chunkOrders: chunk }),
             pollMs,

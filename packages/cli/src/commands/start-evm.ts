@@ -255,10 +255,8 @@ export async function startOnEvm(
       parts.push(
         runOperator(operatorClients, {
           contracts: addresses,
-          // The second settlement's real-time prices, on a deployment that has it.
-          ...(addresses.realtimeBook === undefined || addresses.realtimeVerifier === undefined
-            ? {}
-            : { realtime: { book: addresses.realtimeBook, verifier: addresses.realtimeVerifier } }),
+          // The second settlement's real-time prices (every deployment's).
+          realtime: { book: addresses.realtimeBook, verifier: addresses.realtimeVerifier },
           // The digital twin's metered flows (a deployment before it has none).
           ...(addresses.digitalTwin === undefined ? {} : { twin: addresses.digitalTwin }),
           pollMs: 500,

@@ -55,9 +55,8 @@ describe('loadDeployConfig', () => {
     expect(d.market.sealed).toEqual({ revealWindowMs: 30_000n, forfeitBps: 0 });
   });
 
-  it('configures the second settlement: δ 5 $/MWh, cap = shortfall − δ, floor and penalty 0 by default', async () => {
-    const c = await loadDeployConfig(file('rt.json', { market: { realtime: {} } }), me, CASES);
-    expect(c.market.realtime).toEqual({
+  it('always configures the second settlement: δ 5 $/MWh, cap = shortfall − δ, floor and penalty 0 by default', async () => {
+    const defaults = {
       penaltyMicrosPerMWh: 5_000_000n,
       priceCapMicrosPerMWh: 115_000_000n,
       priceFloorMicrosPerMWh: 0n,
@@ -65,9 +64,23 @@ describe('loadDeployConfig', () => {
       liquidatedDamagesMicrosPerMWh: 0n,
       trueUpDelayMs: 0n,
       balanceToleranceWh: 0n,
-    });
+    };
+    const c = await loadDeployConfig(file('rt.json', { market: { realtime: {} } }), me, CASES);
+    expect(c.market.realtime).toEqual(defaults);
+    // without `realtime` (the default market.json) the same: there is no flat-price settlement (issue 16)
     const d = await loadDeployConfig(file('nort.json', { market: {} }), me, CASES);
-    expect(d.market.realtime).toBeUndefined();
+    expect(d.market.realtime).toEqual(defaults);
+    expect((await loadDeployConfig(undefined, me, CASES)).market.realtime).toEqual(defaults);
+    // the cap follows a configured shortfall price
+    const s = await loadDeployConfig(
+      file('short.json', { market: { shortfallPriceMicrosPerMWh: 205_000_000 } }),
+      me,
+      CASES,
+    );
+    expect(s.market.realtime?.priceCapMicrosPerMWh).toBe(200_000_000n);
+    await expect(
+      loadDeployConfig(file('rtbad.json', { market: { realtime: 5 } }), me, CASES),
+    ).rejects.toThrow(/market\.realtime: expected an object/);
     // a negative floor (at most the upstream export price), as native
     const n = await loadDeployConfig(
       file('neg.json', { market: { realtime: { priceFloorMicrosPerMWh: '-50000000' } } }),

@@ -1,8 +1,8 @@
 // `gridledger deploy`'s work: the deployment configuration (market.json: pricing, network, market
 // parameters, certificate tolerances; every field optional, defaults below), and deploying it on any EVM
 // endpoint: the market's contracts (deploy.ts), the network registered in the registry, the
-// ClearingVerifier with its integer network, named as the market's verifier. The result is what
-// `addresses.json` holds.
+// ClearingVerifier with its integer network, named as the market's verifier, and the RealtimeBook with its
+// verifier (every market runs the second settlement). The result is what `addresses.json` holds.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '@gridledger/base';
@@ -18,6 +18,7 @@ import type { Abi, Address } from 'viem';
 import { type CertificateTolerances, DEFAULT_TOLERANCES, integerNetwork } from '../certificate/format.ts';
 import { deployVerifier } from '../certificate/verifier-client.ts';
 import {
+  DEFAULT_EVM_PENALTY_MICROS_PER_MWH,
   deployMarket,
   type EvmClients,
   type EvmMarketConfig,
@@ -42,9 +43,9 @@ export interface EvmDeployConfig {
 /** `addresses.json`: the market's contracts and the verifier. */
 export interface EvmAddresses extends MarketAddresses {
   verifier: Address;
-  /** With the second settlement (`market.realtime`): the RealtimeBook and its verifier. */
-  realtimeBook?: Address;
-  realtimeVerifier?: Address;
+  /** The second settlement's real-time prices (every market): the RealtimeBook and its verifier. */
+  realtimeBook: Address;
+  realtimeVerifier: Address;
   /** The DigitalTwin (metered flows per branch, checked from the operator's angles; docs/evm.md). */
   digitalTwin?: Address;
   /** The registry's network version the verifier was built for. */
@@ -87,7 +88,9 @@ function tariffOf(v: unknown): EvmTariffPeriod[] {
  * Reads a deployment configuration; `deployer` is the default grid operator and upstream account.
  * Defaults: pricing "dc"; the network `case33bw_congested` from the shared grid cases; 5-minute
  * intervals, gate 1 minute ahead, settlement within 10 minutes; upstream at the reference bus importing at
- * 60 $/MWh and exporting at 20 $/MWh up to 10 MWh; imbalance 120 / 10 $/MWh; the default tolerances.
+ * 60 $/MWh and exporting at 20 $/MWh up to 10 MWh; the sell collateral's (shortfall) price 120 $/MWh; the
+ * second settlement with δ 5 $/MWh, real-time prices in [0, shortfall − δ], no non-reporting penalty, no
+ * liquidated damages, no true-up (`market.realtime` absent or partial); the default tolerances.
  * @throws InputError naming the field that is wrong.
  */
 export async function loadDeployConfig(
@@ -199,9 +202,17 @@ export async function loadDeployConfig(
     }
     market.ordersCappedByMeters = m.ordersCappedByMeters;
   }
-  if (m.realtime !== undefined) {
+  {
+    if (m.realtime !== undefined && (typeof m.realtime !== 'object' || m.realtime === null || Array.isArray(m.realtime)))
+      throw new InputError(
+        `market.json: market.realtime: expected an object (the second settlement's parameters, each optional), got ${JSON.stringify(m.realtime)}`,
+      );
     const r = (m.realtime ?? {}) as Record<string, unknown>;
-    const penalty = big(r.penaltyMicrosPerMWh, 'market.realtime.penaltyMicrosPerMWh', 5n * MWH);
+    const penalty = big(
+      r.penaltyMicrosPerMWh,
+      'market.realtime.penaltyMicrosPerMWh',
+      DEFAULT_EVM_PENALTY_MICROS_PER_MWH,
+    );
     const cap = big(
       r.priceCapMicrosPerMWh,
       'market.realtime.priceCapMicrosPerMWh',
@@ -302,7 +313,8 @@ export async function loadDeployConfig(
 
 /**
  * Deploys the market's contracts, registers the network (the deployer must be the grid operator for
- * that), and deploys and names the ClearingVerifier.
+ * that), deploys and names the ClearingVerifier, the DigitalTwin, and the RealtimeBook with its verifier
+ * (the second settlement's real-time prices).
  * @throws InputError when the network's bus ids are not ascending or a transaction reverts.
  */
 export async function deployPlatform(
@@ -342,22 +354,20 @@ export async function deployPlatform(
   await setClearingVerifier(c, addresses.market, v.address);
   const twin = await deployDigitalTwin(c, addresses.market, v.address);
   gasUsed.digitalTwin = twin.gasUsed;
+  const rt = await deployRealtimePricer(c, addresses.market, {
+    networkVersion: version,
+    network: net,
+    intervalMinutes: minutes,
+    tolerances: cfg.tolerances,
+  });
+  gasUsed.realtime = rt.gasUsed;
   const out: EvmAddresses = {
     ...addresses,
     verifier: v.address,
+    realtimeBook: rt.book,
+    realtimeVerifier: rt.verifier,
     digitalTwin: twin.address,
     networkVersion: version.toString(),
   };
-  if (cfg.market.realtime !== undefined) {
-    const rt = await deployRealtimePricer(c, addresses.market, {
-      networkVersion: version,
-      network: net,
-      intervalMinutes: minutes,
-      tolerances: cfg.tolerances,
-    });
-    gasUsed.realtime = rt.gasUsed;
-    out.realtimeBook = rt.book;
-    out.realtimeVerifier = rt.verifier;
-  }
   return { addresses: out, gasUsed };
 }
