@@ -45,14 +45,7 @@ const operatorErrors: string[] = [];
 let log = '';
 
 beforeAll(async () => {
-  const loaded = await loadScenario(SCENARIO);
-  // phantom-buyer's 2 kWh on top of its truthful bid would exceed what its 25 kW connection carries in 5
-  // minutes (2,083 Wh): the market refuses the whole order (ordersCappedByMeters). 1 kWh fits, so its
-  // phantom purchase reaches the clearing.
-  const strategies = loaded.strategies.map((st) =>
-    st.kind === 'phantom-buyer' ? { ...st, phantomWh: 1_000 } : st,
-  );
-  scenario = withPacing({ ...loaded, strategies, pricing: 'dc', sealedBids: false }, 5);
+  scenario = withPacing({ ...(await loadScenario(SCENARIO)), pricing: 'dc', sealedBids: false }, 5);
   devices = buildPopulation(scenario);
   const anvil = await startAnvil({ gasLimit: 1_000_000_000n });
   closeAnvil = () => anvil.close();
