@@ -11,7 +11,7 @@ import { initialState } from './devices.ts';
 import { INVARIANT_NAMES, type InvariantResults, InvariantTracker } from './invariants.ts';
 import { startMetering } from './meter-only.ts';
 import { placeOrders } from './orders.ts';
-import { noGains, ProfitTracker, type StrategyResult } from './profit.ts';
+import { failGains, ProfitTracker, type StrategyResult } from './profit.ts';
 import { deliverEnded, pollReadingReceipts, sendLate } from './readings.ts';
 import { registerScenario } from './registration.ts';
 import { type IntervalReport, type RunTotals, totalsOf } from './report.ts';
@@ -95,12 +95,7 @@ async function run(sim: Simulation): Promise<RunResult> {
   let strategies: StrategyResult[] = [];
   if (stopped === 'done') {
     strategies = await sim.profit.finish();
-    if (!noGains(strategies))
-      for (const s of strategies.filter((x) => !noGains([x])))
-        sim.invariants.fail(
-          'noStrategyGains',
-          `${s.name} (${s.kind}, bus ${s.bus}) gained ${s.gainUsd} $ over its truthful twin (profit ${s.profitUsd} $ vs ${s.truthfulProfitUsd} $)`,
-        );
+    failGains(strategies, sim.invariants);
   }
   const final =
     stopped === 'done'

@@ -8,7 +8,10 @@
 // itself is the operator's (runOperator of @gridledger/evm). Transactions are signed locally with viem;
 // the market is read through the same views the dashboard uses (EvmMarketViews of @gridledger/client), and
 // the market's invariants are checked as the native driver checks them (invariants.ts, on the contracts:
-// evmInvariantTargets).
+// evmInvariantTargets). The scenario's strategic participants play as on the native chain, through the same
+// functions (strategies.ts: their orders and their meters' reports; run-away.ts: default-and-run's move of
+// its cash, here a transfer of the cash token), and their profit against their twins' is measured by the
+// same ProfitTracker (profit.ts) over the contracts, for the invariant noStrategyGains.
 
 import { randomBytes } from 'node:crypto';
 import { dollarsPerMWhToMicros, dollarsToMicros, GridledgerError, InputError } from '@gridledger/base';
@@ -53,11 +56,15 @@ import {
   planOrders,
 } from './devices.ts';
 import { scenarioTariff } from './genesis.ts';
+import { pendingOf } from './interval-run.ts';
 import { type InvariantResults, type InvariantTargets, InvariantTracker } from './invariants.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
+import { failGains, ProfitTracker, type StrategyResult } from './profit.ts';
 import type { IntervalReport, SimEvent } from './report.ts';
+import { moveCashAway } from './run-away.ts';
 import { type Scenario, withPacing } from './scenario.ts';
+import { meterReport, strategicOrders } from './strategies.ts';
 
 /** Block time the deployment and the devices' setup are given before the simulated start, ms. */
 const setupAllowanceMs = (devices: number) => 20_000n + 50n * BigInt(devices);
@@ -198,6 +205,8 @@ export interface EvmRunResult {
   /** Each invariant and whether it held (the whole-chain ones are checked only when `intervals` were done). */
   invariants: InvariantResults;
   failures: string[];
+  /** The scenario's strategic participants: profit, the truthful twin's, the gain (after a done run). */
+  strategies: StrategyResult[];
   stopped: 'done' | 'aborted';
 }
 
@@ -574,6 +583,11 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     targets: evmInvariantTargets(c),
   });
   await invariants.start();
+  // The strategic participants' and twins' money from here, before their first order (profit.ts).
+  const profit = new ProfitTracker(invariantChain, devices, o.scenario.seed, evmInvariantTargets(c).tariffs);
+  await profit.start();
+  /** default-and-run devices that have moved their cash to their stash (they order no more). */
+  const ranAway = new Set<number>();
 
   // ---- the loop ----
   const runs = new Map<bigint, EvmIntervalRun>();
@@ -617,27 +631,19 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     minutes: Number(intervalMs / 60_000n),
     lastPriceMicrosPerMWh: lastPrice,
   });
-  const pendingFor = (i: number, k: bigint, kind: string): Cleared => {
-    const p = { boughtWh: 0n, soldWh: 0n };
-    for (const r of runs.values()) {
-      if (r.delivered || r.k >= k) continue;
-      const cl = r.cleared?.get(i);
-      if (cl) {
-        p.boughtWh += cl.boughtWh;
-        p.soldWh += cl.soldWh;
-      } else if (r.cleared === undefined && (kind === 'ev' || kind === 'flex'))
-        for (const ord of r.planned.get(i) ?? [])
-          if (ord.side === 'buy') for (const s of ord.steps) p.boughtWh += s.energyWh;
-    }
-    return p;
-  };
 
   const placeOrders = async (k: bigint) => {
     const planned = new Map<number, PlannedOrder[]>();
     const txs: Tx[] = [];
     const sealedOf: Omit<EvmCommit, 'id'>[] = [];
+    // Intervals ordered or cleared but not yet delivered: what the devices expect to happen first.
+    const undelivered = [...runs.values()].filter((r) => !r.delivered && r.k < k);
     devices.forEach((d, i) => {
-      const orders = planOrders(d.spec, states[i]!, ctxOf(k), pendingFor(i, k, d.spec.kind));
+      const orders = strategicOrders(
+        d,
+        planOrders(d.spec, states[i]!, ctxOf(k), pendingOf(undelivered, i, d.spec.kind)),
+        ranAway.has(i),
+      );
       if (orders.length === 0) return;
       planned.set(i, orders);
       for (const ord of orders) {
@@ -789,7 +795,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
   const sendReadings = async (run: EvmIntervalRun) => {
     const domain = { ...readingDomain(chainId), verifyingContract: c.meters };
     const good: SignedReading[] = [];
-    const forged: SignedReading[] = [];
+    const alone: SignedReading[] = [];
     const late: SignedReading[] = [];
     for (const [i, d] of devices.entries()) {
       const price = run.lmps?.[String(d.spec.bus)];
@@ -800,21 +806,24 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
         run.cleared?.get(i) ?? { boughtWh: 0n, soldWh: 0n },
       );
       states[i] = out.state;
-      // A missing meter never reports; a late one after the settlement (trued up, as natively: sendLate).
-      if (d.fault === 'missing') continue;
-      const reading = { meter: d.meterId, interval: run.k, ...out.metered };
-      const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
-      const signature = await privateKeyToAccount(bytesToHex(key.privateKey)).signTypedData({
+      profit.recordEnergy(i, run.k, out.metered);
+      // What the meter reports (its strategy's report) and how: a missing meter (or a withheld reading)
+      // never; a late one after the settlement (trued up, as natively: sendLate); a forged or inflated one
+      // alone.
+      const sent = meterReport(d, out.metered, Number(intervalMs / 60_000n));
+      if (sent === undefined) continue;
+      const reading = { meter: d.meterId, interval: run.k, ...sent.metered };
+      const signature = await privateKeyToAccount(bytesToHex(sent.key.privateKey)).signTypedData({
         domain,
         types: READING_TYPES,
         primaryType: 'Reading',
         message: reading,
       });
-      (d.fault === 'faulty' ? forged : d.fault === 'late' ? late : good).push({ reading, signature });
+      (sent.route === 'alone' ? alone : sent.route === 'late' ? late : good).push({ reading, signature });
     }
     run.late = late;
-    // A forged reading goes alone: the meters refuse a batch that holds one.
-    const batches = [...inBatches(good), ...forged.map((x) => [x])];
+    // A forged (or inflated) reading goes alone: the meters refuse a batch that holds one.
+    const batches = [...inBatches(good), ...alone.map((x) => [x])];
     const txs = batches.map((b) => readingsTx(b, GAS.readings));
     await submitReadings(run, batches, txs);
     run.delivered = true;
@@ -916,6 +925,39 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     await report(run, 'settled', out.creditsWh, await views.interval(run.k));
   };
 
+  /** default-and-run: the cash token's transfer to the stash once a purchase cleared (run-away.ts). */
+  const runAway = () =>
+    moveCashAway(
+      {
+        devices,
+        seed: o.scenario.seed,
+        ranAway,
+        cleared: () => [...runs.values()].map((r) => r.cleared),
+        emit,
+      },
+      {
+        cash: c.cash,
+        views: (calls) => invariantChain.views<bigint>(calls),
+        send: async (txs) => {
+          const receipts = await sender.sendAndWait(
+            txs.map((t) => ({
+              from: accounts[t.device]!,
+              to: t.call.to,
+              data: call(t.call.abi, t.call.functionName, t.call.args),
+              gas: t.gas,
+            })),
+            signal,
+          );
+          const reverted = receipts.filter((r) => r.status !== 'success').length;
+          if (reverted > 0)
+            emit({
+              type: 'warning',
+              message: `${reverted} of ${txs.length} cash transfers to a stash reverted`,
+            });
+        },
+      },
+    );
+
   while (!signal?.aborted && !done()) {
     const mc = await views.marketConfig();
     const nowMs = BigInt(mc.marketTimeMs ?? '0');
@@ -934,6 +976,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
     }
     // Reveals first: their window (the gate lead) must not wait behind an earlier interval's readings.
     for (const run of runs.values()) await reveal(run, nowMs);
+    await runAway();
     if (nextOrder <= open + 1n && (o.intervals === undefined || ordered < o.intervals)) {
       await placeOrders(nextOrder);
       nextOrder++;
@@ -986,9 +1029,14 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
   }
   // The whole-chain checks need a quiet chain: only when the intervals asked for are done.
   const stopped = done() ? 'done' : 'aborted';
+  let strategies: StrategyResult[] = [];
+  if (stopped === 'done') {
+    strategies = await profit.finish();
+    failGains(strategies, invariants);
+  }
   const final =
     stopped === 'done'
       ? await invariants.finish(reports.length > 0)
       : { results: { ...invariants.ok }, failures: [...invariants.failures] };
-  return { intervals: reports, invariants: final.results, failures: final.failures, stopped };
+  return { intervals: reports, invariants: final.results, failures: final.failures, strategies, stopped };
 }

@@ -1,6 +1,6 @@
 // The driver's bookkeeping of one market interval while it runs (IntervalRun): the orders planned and
 // sent, what cleared, the meters' readings and their transactions; and what the devices expect from the
-// intervals that are ordered or cleared but not yet delivered (pendingOf).
+// intervals that are ordered or cleared but not yet delivered (pendingOf, which the EVM driver uses too).
 import type { Reading } from '@gridledger/energy';
 import type { Hex } from 'viem';
 import type { SentTx, TxReceipt } from './chain.ts';
@@ -62,7 +62,11 @@ export interface IntervalRun {
  * interval not yet cleared, an EV's or flexible load's bids as if they clear (it asks less for later
  * intervals and catches up by urgency if they do not) and nothing for the others.
  */
-export function pendingOf(runs: readonly IntervalRun[], i: number, kind: string): Cleared {
+export function pendingOf(
+  runs: readonly Pick<IntervalRun, 'cleared' | 'planned'>[],
+  i: number,
+  kind: string,
+): Cleared {
   const p = { boughtWh: 0n, soldWh: 0n };
   for (const r of runs) {
     if (r.cleared !== undefined) {

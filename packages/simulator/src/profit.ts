@@ -4,12 +4,16 @@
 // strategy changed the report) valued at each interval's upstream import price (the tariff in force,
 // tariffAt). Money is what gl_account reports: cash + escrow and collateral the market holds for it +
 // what others owe it − its debts. gainUsd = strategic profit − twin profit; the run's invariant
-// noStrategyGains holds when no gain > 0.
+// noStrategyGains holds when no gain > 0 (failGains, at the end of a done run). The same on both chains:
+// on an EVM chain gl_account comes from the contracts (MarketRpcClient over EvmMarketViews: the cash
+// token's balanceOf, the orders' escrow, the market's debtOf) and tariffAt from the market
+// (evmInvariantTargets(c).tariffs).
 import { GridledgerError, MICROS_PER_USD, microsToDollars, WH_PER_MWH } from '@gridledger/base';
 import { TARIFFS_ABI, TARIFFS_ADDRESS } from '@gridledger/energy';
 import type { Address } from '@gridledger/execution';
 import type { ChainClient } from './chain.ts';
 import type { Metered } from './devices.ts';
+import type { InvariantTargets, InvariantTracker } from './invariants.ts';
 import type { SimDevice } from './population.ts';
 import { stashOf } from './strategies.ts';
 import type { StrategyKind } from './strategy-schema.ts';
@@ -51,8 +55,17 @@ export class ProfitTracker {
   /** Net Wh each member really consumed, by interval. */
   readonly consumedWh = new Map<number, Map<bigint, bigint>>();
 
-  constructor(chain: ChainClient, devices: readonly SimDevice[], seed: string) {
+  /** Where `tariffAt(k)` is read: the tariff module natively, the market on an EVM chain. */
+  readonly tariffs: InvariantTargets['tariffs'];
+
+  constructor(
+    chain: ChainClient,
+    devices: readonly SimDevice[],
+    seed: string,
+    tariffs: InvariantTargets['tariffs'] = { address: TARIFFS_ADDRESS, abi: TARIFFS_ABI },
+  ) {
     this.chain = chain;
+    this.tariffs = tariffs;
     this.devices = devices;
     this.members = devices.flatMap((d, i) => (d.strategy === undefined ? [] : [i]));
     for (const i of this.members) {
@@ -93,7 +106,12 @@ export class ProfitTracker {
     const end = await this.#money();
     const ks = [...new Set([...this.consumedWh.values()].flatMap((m) => [...m.keys()]))];
     const tariffs = await this.chain.views<readonly [bigint, bigint]>(
-      ks.map((k) => ({ to: TARIFFS_ADDRESS, abi: TARIFFS_ABI, functionName: 'tariffAt', args: [k] })),
+      ks.map((k) => ({
+        to: this.tariffs.address,
+        abi: this.tariffs.abi,
+        functionName: 'tariffAt',
+        args: [k],
+      })),
     );
     const importPrice = new Map(ks.map((k, j) => [k, tariffs[j]![0]]));
     // Σ net Wh × import price / 10^6 (exact per member: the division comes after the sum).
@@ -126,5 +144,20 @@ export class ProfitTracker {
 }
 
 /** True when no strategy gained (every gain ≤ 0, compared in µ$ before rounding to $). */
-export const noGains = (results: readonly StrategyResult[]) =>
+const noGains = (results: readonly StrategyResult[]) =>
   results.every((r) => Math.round(r.gainUsd * Number(MICROS_PER_USD)) <= 0);
+
+/**
+ * Fails `noStrategyGains` on `invariants` once for each strategy that gained (both drivers call it with
+ * ProfitTracker.finish's results when their intervals are done).
+ */
+export function failGains(
+  results: readonly StrategyResult[],
+  invariants: Pick<InvariantTracker, 'fail'>,
+): void {
+  for (const s of results.filter((x) => !noGains([x])))
+    invariants.fail(
+      'noStrategyGains',
+      `${s.name} (${s.kind}, bus ${s.bus}) gained ${s.gainUsd} $ over its truthful twin (profit ${s.profitUsd} $ vs ${s.truthfulProfitUsd} $)`,
+    );
+}

@@ -16,7 +16,7 @@ import { encodeSubmitReadings } from './encode.ts';
 import type { IntervalRun, ReadingTx } from './interval-run.ts';
 import { signReading } from './signer.ts';
 import type { Simulation } from './simulation.ts';
-import { readsAlone, reportedReading } from './strategies.ts';
+import { meterReport } from './strategies.ts';
 
 /** Gas limit of a submitReadings transaction: generous over the measured ~28k per reading. */
 const READINGS_GAS = (n: number) => 60_000n + 40_000n * BigInt(n);
@@ -49,16 +49,13 @@ export async function deliverEnded(sim: Simulation, clock: MarketClockView): Pro
       const out = deliver(d.spec, sim.states[i]!, ctx, run.cleared!.get(i) ?? { boughtWh: 0n, soldWh: 0n });
       sim.states[i] = out.state;
       sim.profit.recordEnergy(i, run.k, out.metered);
-      const metered = reportedReading(d, out.metered, ctx.minutes);
-      if (d.fault === 'missing' || metered === undefined) return;
-      const reading: Reading = { meter: d.meterId, interval: run.k, ...metered };
-      run.metered.set(i, metered);
-      const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
-      const signature = signReading(key.privateKey, sim.config.chainId, reading);
+      const report = meterReport(d, out.metered, ctx.minutes);
+      if (report === undefined) return;
+      const reading: Reading = { meter: d.meterId, interval: run.k, ...report.metered };
+      run.metered.set(i, report.metered);
+      const signature = signReading(report.key.privateKey, sim.config.chainId, reading);
       const item = { device: i, reading, signature };
-      if (d.fault === 'late') run.late.push(item);
-      else if (d.fault === 'faulty' || readsAlone(d)) faulty.push(item);
-      else normal.push(item);
+      (report.route === 'late' ? run.late : report.route === 'alone' ? faulty : normal).push(item);
     });
     run.delivered = true;
     sim.lastDelivered = run.k;

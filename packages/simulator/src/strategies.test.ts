@@ -1,7 +1,8 @@
 // The `strategies:` section of a scenario and what strategic participants do differently from their
 // twins, without a chain: strategies.yaml loads with every strategy, each paired with a twin sharing its
 // device (same physical index, so the same weather and noise) and its bus; each kind of bad entry is an
-// InputError naming the file and the field; the orders and readings each strategy changes.
+// InputError naming the file and the field; the orders and readings each strategy changes; how each
+// meter's report goes to the chain (meterReport).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { deliver, initialState, planOrders } from './devices.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
 import { buildPopulation, type SimDevice } from './population.ts';
 import { loadScenario } from './scenario.ts';
-import { readsAlone, reportedReading, stashOf, strategicOrders } from './strategies.ts';
+import { meterReport, readsAlone, reportedReading, stashOf, strategicOrders } from './strategies.ts';
 import { STRATEGY_KINDS } from './strategy-schema.ts';
 
 const STRATEGIES = fileURLToPath(new URL('../scenarios/strategies.yaml', import.meta.url));
@@ -130,5 +131,29 @@ describe('strategies in a scenario', () => {
     expect(reportedReading(inflate.a, m, 5)).toEqual({ importedWh: 4000n, exportedWh: 10_000n });
     expect(readsAlone(inflate.a)).toBe(true);
     expect(readsAlone(inflate.b)).toBe(false);
+  });
+
+  it('meterReport: the report, its key and its route, for each strategy and meter fault (both drivers send these)', async () => {
+    const devices = buildPopulation(await loadScenario(STRATEGIES));
+    const of = (kind: string, role: string) =>
+      devices.find((d) => d.strategy?.spec.kind === kind && d.strategy.role === role)!;
+    const m = { importedWh: 4000n, exportedWh: 1500n };
+    const twin = of('inflate-reading', 'truthful');
+    expect(meterReport(twin, m, 5)).toEqual({ metered: m, key: twin.meterKey, route: 'batch' });
+    expect(meterReport(of('withhold-reading', 'strategic'), m, 5)).toBeUndefined();
+    expect(meterReport(of('inflate-reading', 'strategic'), m, 5)).toMatchObject({
+      metered: { importedWh: 4000n, exportedWh: 10_000n },
+      route: 'alone',
+    });
+    // Meter faults, on the twin's device: a missing meter sends nothing, a faulty one signs with the wrong
+    // key and goes alone, a late one goes after the deadline.
+    const wrongKey = of('free-rider', 'truthful').meterKey;
+    expect(meterReport({ ...twin, fault: 'missing' }, m, 5)).toBeUndefined();
+    expect(meterReport({ ...twin, fault: 'faulty', wrongKey }, m, 5)).toEqual({
+      metered: m,
+      key: wrongKey,
+      route: 'alone',
+    });
+    expect(meterReport({ ...twin, fault: 'late' }, m, 5)?.route).toBe('late');
   });
 });

@@ -1,6 +1,8 @@
 // What the strategic participants of a scenario do differently from their truthful twins (the twin plays
 // its device exactly as any other device does): the orders they place, what their meters report, and
-// the second account default-and-run controls (its move of cash there: run-away.ts).
+// the second account default-and-run controls (its move of cash there: run-away.ts); and how each meter's
+// report goes to the chain (meterReport: its strategy and its fault). Both drivers (orders.ts, readings.ts;
+// evm-run.ts) play them through these functions.
 // The strategies and their knobs: strategy-schema.ts; profit and gains: profit.ts; docs/scenarios.md.
 import type { Metered, PlannedOrder } from './devices.ts';
 import { connectionCapacityW } from './meter-capacity.ts';
@@ -84,3 +86,29 @@ export function reportedReading(d: SimDevice, metered: Metered, minutes: number)
 
 /** True when `d`'s readings go in a transaction of their own (so a rejection does not take others along). */
 export const readsAlone = (d: SimDevice) => strategicSpec(d)?.kind === 'inflate-reading';
+
+/**
+ * How a meter's report goes to the chain: with the others in a batch, in a transaction of its own (a
+ * forged signature or an inflated reading: the chain refuses it, and it must not take a batch with it),
+ * or after the interval's deadline (a late meter).
+ */
+export type ReadingRoute = 'batch' | 'alone' | 'late';
+
+/**
+ * What device `d`'s meter sends for an interval of `minutes` in which it metered `metered`: the report
+ * (reportedReading), the key that signs it (a faulty meter's wrong one) and its route; undefined when it
+ * sends nothing (a missing meter, withhold-reading).
+ * @example meterReport(d, { importedWh: 500n, exportedWh: 0n }, 5)?.route // 'batch' for a truthful meter
+ */
+export function meterReport(
+  d: SimDevice,
+  metered: Metered,
+  minutes: number,
+): { metered: Metered; key: KeyPair; route: ReadingRoute } | undefined {
+  const reported = reportedReading(d, metered, minutes);
+  if (d.fault === 'missing' || reported === undefined) return undefined;
+  const key = d.fault === 'faulty' ? d.wrongKey! : d.meterKey;
+  const route: ReadingRoute =
+    d.fault === 'late' ? 'late' : d.fault === 'faulty' || readsAlone(d) ? 'alone' : 'batch';
+  return { metered: reported, key, route };
+}
