@@ -11,13 +11,14 @@
 import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
 import type { Abi, Address } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MarketRealtimeAbi } from '../src/generated/MarketRealtime.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   cashProbe,
   GATE_LEAD_MS,
@@ -27,10 +28,8 @@ import {
   mineAt,
   read,
   registry,
-  rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -48,28 +47,22 @@ const SMALL_W = 12_000n;
 
 let w: World;
 let rt: RealtimeContracts;
-let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld({ realtime: REALTIME });
-  rt = w.realtime!;
-  // carol: meters 3 and 5 at bus 2, no orders; meter 4: the upstream connection's own (bus 1)
-  const reg = (id: bigint, bus: bigint, owner: Address, capW: bigint) =>
-    send(w, w.operator, registry(w, 'registerMeter', [id, w.meterKey.address, bus, owner, capW]));
-  await reg(3n, 2n, w.carol.address, SMALL_W);
-  await reg(4n, 1n, w.operator.address, 1_000_000_000n);
-  await reg(5n, 2n, w.carol.address, SMALL_W);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+useWorld(
+  { realtime: REALTIME },
+  {
+    setup: async (world) => {
+      w = world;
+      rt = w.realtime;
+      // carol: meters 3 and 5 at bus 2, no orders; meter 4: the upstream connection's own (bus 1)
+      const reg = (id: bigint, bus: bigint, owner: Address, capW: bigint) =>
+        send(w, w.operator, registry(w, 'registerMeter', [id, w.meterKey.address, bus, owner, capW]));
+      await reg(3n, 2n, w.carol.address, SMALL_W);
+      await reg(4n, 1n, w.operator.address, 1_000_000_000n);
+      await reg(5n, 2n, w.carol.address, SMALL_W);
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const cashOf = (a: Address) =>

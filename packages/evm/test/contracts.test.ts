@@ -6,7 +6,7 @@
 import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, type Hex, hashTypedData, hexToBigInt } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { produceDcCertificate } from '../src/certificate/produce.ts';
 import {
   type ClearedOrderArgs,
@@ -25,6 +25,7 @@ import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain, readBook, readNetwork, verifierNetwork } from '../src/operator/operator.ts';
 import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   ALICE_CASH,
   type Call,
@@ -43,29 +44,19 @@ import {
   rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   type World,
 } from './world.ts';
 
 let w: World;
-let snapshot: string;
-
-beforeAll(async () => {
-  w = await setUpWorld();
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  const pid = w?.anvil.process.pid;
-  await w?.anvil.close();
-  // anvil and its process group are gone
-  if (pid !== undefined) expect(() => process.kill(-pid, 0)).toThrow();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+// one anvil for the file, each test from the same snapshot; anvil's process group is gone after the file
+useWorld(
+  {},
+  {
+    setup: async (world) => {
+      w = world;
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const gateOf = (k: bigint) => k * INTERVAL_MS - GATE_LEAD_MS;

@@ -28,13 +28,14 @@ import {
   toHex,
 } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MarketAbi } from '../src/generated/Market.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
@@ -47,10 +48,8 @@ import {
   read,
   registry,
   revertReason,
-  rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -59,28 +58,24 @@ const REALTIME = WORLD_REALTIME;
 
 let w: World;
 let rt: RealtimeContracts;
-let snapshot: string;
 
 /** A market with the second settlement (and `sealed` bids when given); carol: a meter at bus 2, no orders. */
 function withWorld(sealed?: { revealWindowMs: bigint; forfeitBps: number }) {
-  beforeAll(async () => {
-    w = await setUpWorld({ realtime: REALTIME, ...(sealed === undefined ? {} : { sealed }) });
-    rt = w.realtime!;
-    // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
-    await send(
-      w,
-      w.operator,
-      registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
-    );
-    snapshot = await rpc<string>(w, 'evm_snapshot');
-  });
-  afterAll(async () => {
-    await w?.anvil.close();
-  });
-  beforeEach(async () => {
-    expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-    snapshot = await rpc<string>(w, 'evm_snapshot');
-  });
+  useWorld(
+    { realtime: REALTIME, ...(sealed === undefined ? {} : { sealed }) },
+    {
+      setup: async (world) => {
+        w = world;
+        rt = w.realtime;
+        // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
+        await send(
+          w,
+          w.operator,
+          registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
+        );
+      },
+    },
+  );
 }
 
 const REVEAL_WINDOW_MS = 30_000n;

@@ -6,13 +6,14 @@
 
 import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
 import type { Abi } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_EVM_PENALTY_MICROS_PER_MWH, deployMarket } from '../src/deploy.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   cashProbe,
   GATE_LEAD_MS,
@@ -22,17 +23,19 @@ import {
   mineAt,
   read,
   send,
-  setUpWorld,
   type World,
 } from './world.ts';
 
 let w: World;
-beforeAll(async () => {
-  w = await setUpWorld();
-});
-afterAll(async () => {
-  await w?.anvil.close();
-});
+useWorld(
+  {},
+  {
+    setup: async (world) => {
+      w = world;
+    },
+    isolate: false,
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 

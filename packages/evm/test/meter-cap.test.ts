@@ -7,28 +7,23 @@
 // (sealed.test.ts checks the cap at a sealed bid's reveal.)
 
 import type { Address } from 'viem';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectRevert } from './fixture.ts';
-import { cashProbe, market, read, registry, rpc, send, setUpWorld, type World } from './world.ts';
+import { useWorld } from './use-world.ts';
+import { cashProbe, market, read, registry, send, type World } from './world.ts';
 
 let w: World;
-let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld({ ordersCappedByMeters: true });
-  // carol trades at bus 2 but has no meter yet
-  await send(w, w.deployer, registry(w, 'registerParticipant', [w.carol.address, [2n]]));
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+useWorld(
+  { ordersCappedByMeters: true },
+  {
+    setup: async (world) => {
+      w = world;
+      // carol trades at bus 2 but has no meter yet
+      await send(w, w.deployer, registry(w, 'registerParticipant', [w.carol.address, [2n]]));
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const place = (k: bigint, side: number, steps: ReturnType<typeof step>[]) =>

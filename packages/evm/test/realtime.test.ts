@@ -16,7 +16,7 @@ import {
   readingDomain,
 } from '@gridledger/energy';
 import type { Abi, Address } from 'viem';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { integerNetwork } from '../src/certificate/format.ts';
 import { produceDcCertificate } from '../src/certificate/produce.ts';
 import { networkPartArgs } from '../src/certificate/submission.ts';
@@ -28,6 +28,7 @@ import { clearIntervalOnChain, readBook, readNetwork } from '../src/operator/ope
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { runOperator } from '../src/operator/run.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
@@ -38,10 +39,8 @@ import {
   mineAt,
   read,
   registry,
-  rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -50,28 +49,22 @@ const REALTIME = WORLD_REALTIME;
 
 let w: World;
 let rt: RealtimeContracts;
-let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld({ realtime: REALTIME });
-  rt = w.realtime!;
-  // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
-  await send(
-    w,
-    w.operator,
-    registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
-  );
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+useWorld(
+  { realtime: REALTIME },
+  {
+    setup: async (world) => {
+      w = world;
+      rt = w.realtime;
+      // carol: a meter at bus 2 (12 kW: 1,000 Wh per interval) and no orders
+      await send(
+        w,
+        w.operator,
+        registry(w, 'registerMeter', [3n, w.meterKey.address, 2n, w.carol.address, 12_000n]),
+      );
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const balanceOf = (token: Address, a: Address) =>

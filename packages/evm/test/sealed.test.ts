@@ -18,11 +18,12 @@ import {
   toHex,
 } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MarketAbi } from '../src/generated/Market.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain, dueIntervals, readBook } from '../src/operator/operator.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   ALICE_CASH,
   cashProbe,
@@ -32,9 +33,7 @@ import {
   mineAt,
   type Probe,
   read,
-  rpc,
   send,
-  setUpWorld,
   type World,
 } from './world.ts';
 
@@ -42,25 +41,19 @@ const REVEAL_WINDOW_MS = 30_000n;
 const FORFEIT_BPS = 1_000;
 
 let w: World;
-let snapshot: string;
 
-beforeAll(async () => {
-  // orders capped by the registered meters (alice's and bob's 1 GW: 83,333,333 Wh per interval), checked at reveal
-  w = await setUpWorld({
+// orders capped by the registered meters (alice's and bob's 1 GW: 83,333,333 Wh per interval), checked at reveal
+useWorld(
+  {
     sealed: { revealWindowMs: REVEAL_WINDOW_MS, forfeitBps: FORFEIT_BPS },
     ordersCappedByMeters: true,
-  });
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+  },
+  {
+    setup: async (world) => {
+      w = world;
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 type Step = ReturnType<typeof step>;

@@ -8,13 +8,14 @@
 
 import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, encodeFunctionData, type Hex, keccak256, toHex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EvmClients, evmClients } from '../src/deploy.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { type SettleSend, settleInChunks } from '../src/operator/settle.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   cashProbe,
   GATE_LEAD_MS,
@@ -27,7 +28,6 @@ import {
   rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -49,93 +49,99 @@ let parties = 2;
 const ownerOf = (i: number): Address => `0x${keccak256(toHex(`owner ${i}`)).slice(26)}` as Address;
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 
-beforeAll(async () => {
-  w = await setUpWorld({ realtime: REALTIME });
-  // clients polling every 50 ms (viem's default, 4 s, made each awaited receipt cost seconds)
-  const fast = new Map<string, EvmClients>();
-  w.clients = async (a) => {
-    let c = fast.get(a.address);
-    if (c === undefined)
-      fast.set(a.address, (c = await evmClients(w.anvil.url, a, { pollingIntervalMs: 50 })));
-    return c;
-  };
-  rt = w.realtime!;
-  expect(BigInt((await rpc<{ gasLimit: Hex }>(w, 'eth_getBlockByNumber', ['latest', false])).gasLimit)).toBe(
-    BLOCK_GAS,
-  );
-  // meter i: owner i % OWNERS at bus 2 or 3; a second meter at the same bus or the other one
-  const op = await w.clients(w.operator);
-  // signed here and sent in nonce order (no estimate per transaction): automine mines each at once
-  const nonce0 = await op.public.getTransactionCount({ address: w.operator.address, blockTag: 'pending' });
-  const head = await op.public.getBlock({ blockTag: 'latest' });
-  const maxFeePerGas = 2n * (head.baseFeePerGas ?? 0n) + 1_000_000_000n;
-  let last: Hex = '0x';
-  const partyKeys = new Set<string>();
-  for (let i = 0; i < METERS; i++) {
-    const owner = ownerOf(i % OWNERS);
-    if (i < OWNERS) owners.push(owner);
-    const bus = i < OWNERS || i % 3 === 0 ? 2n + BigInt(i % 2) : 3n - BigInt(i % 2);
-    partyKeys.add(`${owner}:${bus}`);
-    const raw = await w.operator.signTransaction({
-      type: 'eip1559',
-      chainId: 31337,
-      nonce: nonce0 + i,
-      to: w.addresses.registry,
-      data: encodeFunctionData({
-        abi: registry(w, 'registerMeter', []).abi,
-        functionName: 'registerMeter',
-        args: [BigInt(100 + i), w.meterKey.address, bus, owner, 12_000n],
-      }),
-      gas: 400_000n,
-      maxFeePerGas,
-      maxPriorityFeePerGas: 1_000_000_000n,
-    });
-    last = await op.public.request({ method: 'eth_sendRawTransaction', params: [raw] });
-  }
-  expect((await op.public.waitForTransactionReceipt({ hash: last })).status).toBe('success');
-  parties += partyKeys.size;
-  // alice buys 25,000 Wh at bus 2, bob sells at bus 3: one promise, bob's collateral
-  k = w.k0;
-  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-  expect(
-    (await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k))?.orders,
-  ).toBe(2);
-  await mineAt(w, (k + 1n) * INTERVAL_MS);
-  // readings: alice and bob, and every meter but each tenth
-  const all = [
-    { meter: 1n, importedWh: 24_000n, exportedWh: 0n },
-    { meter: 2n, importedWh: 0n, exportedWh: 20_000n },
-    ...Array.from({ length: METERS }, (_, i) => ({
-      meter: BigInt(100 + i),
-      importedWh: BigInt((i * 37) % 500),
-      exportedWh: BigInt((i * 53) % 450),
-    })).filter((_, i) => i % 10 !== 9),
-  ].map((r) => ({ ...r, interval: k }));
-  for (let i = 0; i < all.length; i += 50) {
-    const batch = all.slice(i, i + 50);
-    const sigs = await Promise.all(
-      batch.map((r) =>
-        w.meterKey.signTypedData({
-          domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-          types: READING_TYPES,
-          primaryType: 'Reading',
-          message: r,
-        }),
-      ),
-    );
-    await send(w, w.carol, meters(w, 'submitReadings', [batch, sigs]));
-  }
-  // the deadline passes (36 readings missing: estimated); the real-time prices of the metered state
-  await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
-  await submitRealtimePrices(op, rt, k);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-}, 240_000);
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
+useWorld(
+  { realtime: REALTIME },
+  {
+    setup: async (world) => {
+      w = world;
+      // clients polling every 50 ms (viem's default, 4 s, made each awaited receipt cost seconds)
+      const fast = new Map<string, EvmClients>();
+      w.clients = async (a) => {
+        let c = fast.get(a.address);
+        if (c === undefined)
+          fast.set(a.address, (c = await evmClients(w.anvil.url, a, { pollingIntervalMs: 50 })));
+        return c;
+      };
+      rt = w.realtime;
+      expect(
+        BigInt((await rpc<{ gasLimit: Hex }>(w, 'eth_getBlockByNumber', ['latest', false])).gasLimit),
+      ).toBe(BLOCK_GAS);
+      // meter i: owner i % OWNERS at bus 2 or 3; a second meter at the same bus or the other one
+      const op = await w.clients(w.operator);
+      // signed here and sent in nonce order (no estimate per transaction): automine mines each at once
+      const nonce0 = await op.public.getTransactionCount({
+        address: w.operator.address,
+        blockTag: 'pending',
+      });
+      const head = await op.public.getBlock({ blockTag: 'latest' });
+      const maxFeePerGas = 2n * (head.baseFeePerGas ?? 0n) + 1_000_000_000n;
+      let last: Hex = '0x';
+      const partyKeys = new Set<string>();
+      for (let i = 0; i < METERS; i++) {
+        const owner = ownerOf(i % OWNERS);
+        if (i < OWNERS) owners.push(owner);
+        const bus = i < OWNERS || i % 3 === 0 ? 2n + BigInt(i % 2) : 3n - BigInt(i % 2);
+        partyKeys.add(`${owner}:${bus}`);
+        const raw = await w.operator.signTransaction({
+          type: 'eip1559',
+          chainId: 31337,
+          nonce: nonce0 + i,
+          to: w.addresses.registry,
+          data: encodeFunctionData({
+            abi: registry(w, 'registerMeter', []).abi,
+            functionName: 'registerMeter',
+            args: [BigInt(100 + i), w.meterKey.address, bus, owner, 12_000n],
+          }),
+          gas: 400_000n,
+          maxFeePerGas,
+          maxPriorityFeePerGas: 1_000_000_000n,
+        });
+        last = await op.public.request({ method: 'eth_sendRawTransaction', params: [raw] });
+      }
+      expect((await op.public.waitForTransactionReceipt({ hash: last })).status).toBe('success');
+      parties += partyKeys.size;
+      // alice buys 25,000 Wh at bus 2, bob sells at bus 3: one promise, bob's collateral
+      k = w.k0;
+      await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
+      await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
+      await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
+      expect(
+        (await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k))?.orders,
+      ).toBe(2);
+      await mineAt(w, (k + 1n) * INTERVAL_MS);
+      // readings: alice and bob, and every meter but each tenth
+      const all = [
+        { meter: 1n, importedWh: 24_000n, exportedWh: 0n },
+        { meter: 2n, importedWh: 0n, exportedWh: 20_000n },
+        ...Array.from({ length: METERS }, (_, i) => ({
+          meter: BigInt(100 + i),
+          importedWh: BigInt((i * 37) % 500),
+          exportedWh: BigInt((i * 53) % 450),
+        })).filter((_, i) => i % 10 !== 9),
+      ].map((r) => ({ ...r, interval: k }));
+      for (let i = 0; i < all.length; i += 50) {
+        const batch = all.slice(i, i + 50);
+        const sigs = await Promise.all(
+          batch.map((r) =>
+            w.meterKey.signTypedData({
+              domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+              types: READING_TYPES,
+              primaryType: 'Reading',
+              message: r,
+            }),
+          ),
+        );
+        await send(w, w.carol, meters(w, 'submitReadings', [batch, sigs]));
+      }
+      // the deadline passes (36 readings missing: estimated); the real-time prices of the metered state
+      await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
+      await submitRealtimePrices(op, rt, k);
+      snapshot = await rpc<string>(w, 'evm_snapshot');
+    },
+    isolate: false, // restore() reverts to the settled interval's snapshot
+    timeoutMs: 240_000,
+  },
+);
 
 async function restore(): Promise<void> {
   expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);

@@ -21,7 +21,7 @@ import {
   TARIFFS_ABI,
 } from '@gridledger/energy';
 import { type Abi, type AbiEvent, type AbiFunction, decodeEventLog } from 'viem';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { integerNetwork } from '../src/certificate/format.ts';
 import { produceDcCertificate } from '../src/certificate/produce.ts';
 import { networkPartArgs } from '../src/certificate/submission.ts';
@@ -33,6 +33,7 @@ import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain, readBook, readNetwork } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
@@ -42,9 +43,7 @@ import {
   meters,
   mineAt,
   read,
-  rpc,
   send,
-  setUpWorld,
   type World,
 } from './world.ts';
 
@@ -64,42 +63,36 @@ const B = { importPriceMicrosPerMWh: 60n * M, exportPriceMicrosPerMWh: 10n * M }
 
 let w: World;
 let rt: RealtimeContracts;
-let snapshot: string;
 let tariffs: `0x${string}`;
-let genesis: EvmTariffPeriod[];
 
 const minuteOf = (k: bigint) => Number(((k * INTERVAL_MS) / 60_000n) % 1440n);
 
-beforeAll(async () => {
-  // k0 (its start minute depends on the wall clock) falls in period A, k0 + 1 in period B
-  const k0 = (BigInt(Math.floor(Date.now() / 1000)) * 1000n) / INTERVAL_MS + 10n;
-  const m1 = minuteOf(k0 + 1n);
-  genesis =
-    m1 === 0
-      ? [
-          { fromMinute: 0, ...B },
-          { fromMinute: 1435, ...A },
-        ]
-      : [
-          { fromMinute: 0, ...A },
-          { fromMinute: m1, ...B },
-        ];
-  w = await setUpWorld({ realtime: REALTIME, tariff: genesis, tariffLeadMs: LEAD_MS });
-  if (w.k0 !== k0)
-    throw new Error('the wall clock crossed an interval while the world was set up: run again');
-  rt = w.realtime!;
-  tariffs = w.addresses.tariffs;
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-}, 120_000);
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+// the first interval k0 (its start minute depends on the wall clock) falls in period A, k0 + 1 in period B
+const firstK = (BigInt(Math.floor(Date.now() / 1000)) * 1000n) / INTERVAL_MS + 10n;
+const m1 = minuteOf(firstK + 1n);
+const genesis: EvmTariffPeriod[] =
+  m1 === 0
+    ? [
+        { fromMinute: 0, ...B },
+        { fromMinute: 1435, ...A },
+      ]
+    : [
+        { fromMinute: 0, ...A },
+        { fromMinute: m1, ...B },
+      ];
+useWorld(
+  { realtime: REALTIME, tariff: genesis, tariffLeadMs: LEAD_MS },
+  {
+    setup: async (world) => {
+      w = world;
+      if (w.k0 !== firstK)
+        throw new Error('the wall clock crossed an interval while the world was set up: run again');
+      rt = w.realtime;
+      tariffs = w.addresses.tariffs;
+    },
+    timeoutMs: 120_000,
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const t = (functionName: string, args: readonly unknown[]): Call => ({

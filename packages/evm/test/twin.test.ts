@@ -18,7 +18,7 @@ import {
 } from '@gridledger/energy';
 import { loadMatpower } from '@gridledger/grid';
 import { type Abi, type Address, parseEventLogs } from 'viem';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOLERANCES, type IntegerNetwork, integerNetwork } from '../src/certificate/format.ts';
 import { revertName } from '../src/certificate/verifier-client.ts';
 import { sendCall } from '../src/deploy.ts';
@@ -33,6 +33,7 @@ import { submitRealtimePrices } from '../src/operator/realtime.ts';
 import { runOperator } from '../src/operator/run.ts';
 import { deployDigitalTwin, submitTwin, twinAngles } from '../src/operator/twin.ts';
 import { expectRevert } from './fixture.ts';
+import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
@@ -42,10 +43,8 @@ import {
   meters,
   mineAt,
   read,
-  rpc,
   SETTLEMENT_DELAY_MS,
   send,
-  setUpWorld,
   type World,
 } from './world.ts';
 
@@ -53,22 +52,16 @@ const CASES = fileURLToPath(new URL('../../../../shared/grid-cases/', import.met
 
 let w: World;
 let twin: Address;
-let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld();
-  twin = (await deployDigitalTwin(await w.clients(w.deployer), w.addresses.market, w.verifier)).address;
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-
-afterAll(async () => {
-  await w?.anvil.close();
-});
-
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+useWorld(
+  {},
+  {
+    setup: async (world) => {
+      w = world;
+      twin = (await deployDigitalTwin(await w.clients(w.deployer), w.addresses.market, w.verifier)).address;
+    },
+  },
+);
 
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const twinCall = (functionName: string, args: readonly unknown[]): Call => ({

@@ -10,9 +10,10 @@
 import { RENT_FUND_ADDRESS, shareInOrder } from '@gridledger/energy';
 import type { Abi, Address } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
 import { clearIntervalOnChain } from '../src/operator/operator.ts';
+import { useWorld } from './use-world.ts';
 import {
   ALICE_CASH,
   type Call,
@@ -21,27 +22,21 @@ import {
   market,
   mineAt,
   read,
-  rpc,
   send,
-  setUpWorld,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
 
 let w: World;
-let snapshot: string;
 
-beforeAll(async () => {
-  w = await setUpWorld({ realtime: WORLD_REALTIME });
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
-afterAll(async () => {
-  await w?.anvil.close();
-});
-beforeEach(async () => {
-  expect(await rpc<boolean>(w, 'evm_revert', [snapshot])).toBe(true);
-  snapshot = await rpc<string>(w, 'evm_snapshot');
-});
+useWorld(
+  { realtime: WORLD_REALTIME },
+  {
+    setup: async (world) => {
+      w = world;
+    },
+  },
+);
 
 const USD = 1_000_000n;
 const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
