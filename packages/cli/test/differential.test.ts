@@ -17,18 +17,17 @@
 // compared equal; `expectedImbalanceEquality` checks each amount against the §10a rule too, and the meter
 // cap is asked of both by eth_call (`expectedMeterCapDifference`: the same reason). The congestion rent
 // goes into the rent fund 0x…1013 on both (`expectRentInFund`; this test found the contracts paying it to
-// the grid operator). The upstream's debt (docs/market-rules.md §10b): the upstream account is its own
-// key (not the grid operator) with 0.40 $ of cash on both chains, less than the first interval's export
-// costs it; in the last interval no device offers (a cloud) and the feeder imports. Compared: every
-// `DebtRecorded` (the sellers' cuts, the rent fund's part) and `DebtPaid` (from the import receipts),
-// each account's debt, dues and claims, and its cash.
+// the grid operator). The upstream's debt (docs/market-rules.md §10b): the upstream account (the grid
+// operator) is left 0.40 $ of cash on both chains, less than the first interval's export costs it; in the
+// last interval no device offers (a cloud) and the feeder imports. Compared: every `DebtRecorded` (the
+// sellers' cuts, the rent fund's part) and `DebtPaid` (from the import and imbalance receipts), each
+// account's debt, dues and claims, and its cash (`expectUpstreamDebt`).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dollarsToMicros } from '@gridledger/base';
 import { EvmMarketViews, type MarketViews, RpcClient, rpcMarketViews } from '@gridledger/client';
 import {
-  checkMarketConfig,
   MARKET_ABI,
   METERS_ABI,
   networkToJson,
@@ -91,10 +90,9 @@ const DEVIATING_INTERVAL = 1;
 /** The interval in which no device offers (a cloud over the feeder): it imports from the upstream. */
 const CLOUDY_INTERVAL = 2;
 /**
- * The upstream account: its own key on both chains (the same address), with less cash than the first
- * interval's export costs it (about 0.49 $: 16.4 kWh at 30 $/MWh), so that its shortfall is its debt.
+ * The cash the upstream account (the grid operator) is left before the first order, µ$: less than the
+ * first interval's export costs it (about 0.49 $: 16.4 kWh at 30 $/MWh), so that its shortfall is its debt.
  */
-const UPSTREAM = privateKeyToAccount(`0x${'75'.repeat(32)}`);
 const UPSTREAM_CASH = 400_000n;
 /** Households (the 4 park units come on top). */
 const HOUSEHOLDS = 8;
@@ -134,7 +132,7 @@ class Side {
   readonly views: MarketViews;
   /** The account that submits readings (and on anvil settles). */
   readonly submitter: LocalAccount;
-  /** The grid operator: the counterparty of imbalances on both chains (the upstream is {@link UPSTREAM}). */
+  /** The grid operator: the upstream account and the counterparty of imbalances on both chains. */
   readonly gridOperator: Address;
   constructor(o: Omit<Side, 'nonces' | 'client' | 'send' | 'sendAll' | 'clock' | 'call'> & { url: string }) {
     this.name = o.name;
@@ -263,7 +261,7 @@ const text = (x: unknown) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' 
 const byKey = <T>(xs: T[]) => xs.sort((a, b) => (text(a) < text(b) ? -1 : 1));
 
 async function readCleared(side: Side, k: bigint): Promise<ClearedView> {
-  // The grid operator is a different key on each chain (the upstream account is the same key on both).
+  // The upstream account is the grid operator on both chains: a different key on each.
   const role = (a: string) => (a.toLowerCase() === side.gridOperator ? 'gridOperator' : a.toLowerCase());
   const [orders, iv] = await Promise.all([side.views.orders(k), side.views.interval(k)]);
   const promises = await Promise.all(
@@ -494,10 +492,11 @@ function expectRentInFund(
  * rule (docs/market-rules.md; the events are one chain's, the other's are asserted equal to them). Per
  * interval the upstream owes what it bought minus what it sold at its bus's price (`paidMicros` −
  * `receivedMicros`): it pays what its cash covers and the rest is recorded as its debt, to sellers and (what
- * they cannot carry) to the rent fund; what it is owed is paid to its creditors first. Asserts each
- * interval's recorded claims sum to that shortfall, the claims paid to what its receipts covered, its debt
- * and cash after the run to what is left, and that the run had a partly paid shortfall, claims of
- * sellers and of the rent fund, and a repayment.
+ * they cannot carry) to the rent fund; what it is owed is paid to its creditors first, and so is what the
+ * imbalanced parties pay it as the grid operator (the settlement runs behind the clearing: these receipts
+ * come after the shortfalls). Asserts each interval's recorded claims sum to that shortfall, the claims
+ * paid to what its receipts covered, its debt and cash after the run to what is left, and that the run had
+ * a partly paid shortfall, claims of sellers and of the rent fund, and a repayment.
  */
 function expectUpstreamDebt(
   s: Settled,
@@ -508,6 +507,8 @@ function expectUpstreamDebt(
     /** Each interval's upstream exchange (`gl_interval`'s `upstream`). */
     exchange: readonly ClearedView['upstream'][];
     ks: readonly bigint[];
+    /** What the imbalanced parties paid the grid operator in all, µ$ (>= 0 here). */
+    imbalanceReceipts: bigint;
     debtAfter: bigint;
     cashAfter: bigint;
   },
@@ -536,6 +537,10 @@ function expectUpstreamDebt(
     expect(recorded.every((d) => d.debtor === x.upstream)).toBe(true);
     expect(sumAmounts(recorded), `the upstream's shortfall in interval ${k}`).toBe(shortfall);
   });
+  const r = x.imbalanceReceipts < debt ? x.imbalanceReceipts : debt;
+  repaid += r;
+  debt -= r;
+  cash += x.imbalanceReceipts - r;
   expect(
     s.debtsRecorded.every((d) => d.reason === 'the upstream account could not pay for what it bought'),
   ).toBe(true);
@@ -581,11 +586,7 @@ describe('same scenario, two chains', () => {
     });
     expect(g.energy.clock!.blockOriginMs).toBe(evmCfg.market.clock.blockOriginMs);
     expect(g.energy.firstInterval).toBe(evmCfg.market.firstInterval);
-    // The upstream account is its own key with little cash on both chains (UPSTREAM).
-    const energy = checkMarketConfig({
-      ...g.energy,
-      upstream: { ...g.energy.upstream, account: UPSTREAM.address },
-    });
+    const energy = g.energy;
     // The contracts' second settlement and meter cap with ours' parameters (evmDeployConfig; the sell
     // collateral's price is cap + δ on both).
     const imb = energy.imbalance;
@@ -600,7 +601,6 @@ describe('same scenario, two chains', () => {
       trueUpDelayMs: imb.trueUpDelayMs,
       balanceToleranceWh: imb.balanceToleranceWh,
     });
-    evmCfg.market.upstream.account = UPSTREAM.address;
     const deployed = (await deployPlatform(clients, evmCfg)).addresses;
     await clients.public.request({ method: 'evm_setIntervalMining' as never, params: [1] as never });
     const operatorClients = await evmClients(anvil.url, devAccount(1), { pollingIntervalMs: 100 });
@@ -624,10 +624,7 @@ describe('same scenario, two chains', () => {
       basePort,
       genesisTime: new Date(Number(now)),
       energy,
-      extraAccounts: [
-        ...g.extraAccounts,
-        { address: UPSTREAM.address.toLowerCase() as Address, roles: [], cash: UPSTREAM_CASH },
-      ],
+      extraAccounts: g.extraAccounts,
       logLevel: 'warn',
       timeouts: { commitMs: 100 },
     });
@@ -758,20 +755,12 @@ describe('same scenario, two chains', () => {
           data: calldata(TestStablecoinAbi as Abi, 'approve', [deployed.market, maxUint256]),
           gas: 100_000n,
         },
-        { from: deployer, to: UPSTREAM.address, value: 10n ** 18n, gas: 21_000n },
-        {
-          from: deployer,
-          to: deployed.cash,
-          data: calldata(TestStablecoinAbi as Abi, 'mint', [UPSTREAM.address, UPSTREAM_CASH]),
-          gas: 100_000n,
-        },
       ],
       'setup',
     );
-    // The upstream approves as much as the devices: its cash on anvil is its balance (min(balance, allowance)).
     await evm.sendAll(
-      [...devices.map((d) => accountOf(d.account)), UPSTREAM].map((from) => ({
-        from,
+      devices.map((d) => ({
+        from: accountOf(d.account),
         to: deployed.cash,
         data: calldata(TestStablecoinAbi as Abi, 'approve', [deployed.market, maxUint256]),
         gas: 100_000n,
@@ -799,10 +788,32 @@ describe('same scenario, two chains', () => {
     );
     expectedMeterCapDifference(answers[0], answers[1]);
 
+    // ---- the upstream account (the grid operator) keeps UPSTREAM_CASH: the rest goes to a sink on both ----
+    const sink = '0x000000000000000000000000000000000000dEaD' as Address;
+    const cashOf = async (side: Side, a: Address) => BigInt((await side.views.account(a)).cashMicros);
+    for (const [side, from] of [
+      [ours, gridOperatorN],
+      [evm, deployer],
+    ] as const) {
+      const rest = (await cashOf(side, side.gridOperator)) - UPSTREAM_CASH;
+      await side.sendAll(
+        [
+          {
+            from,
+            to: side.contracts.cash,
+            data: calldata(TestStablecoinAbi as Abi, 'transfer', [sink, rest]),
+            gas: 200_000n,
+          },
+        ],
+        "the grid operator's cash to the sink",
+      );
+      expect(await cashOf(side, side.gridOperator), `${side.name}: the upstream's cash`).toBe(UPSTREAM_CASH);
+    }
+
     // ---- cash and credits of every account before the first order ----
-    const upstream = UPSTREAM.address.toLowerCase();
+    const upstream = 'gridOperator';
     const fund = RENT_FUND_ADDRESS.toLowerCase();
-    const accounts = [...devices.map((d) => d.account.address.toLowerCase()), upstream, 'gridOperator'];
+    const accounts = [...devices.map((d) => d.account.address.toLowerCase()), 'gridOperator'];
     const addressOn = (side: Side, a: string) => (a === 'gridOperator' ? side.gridOperator : (a as Address));
     const snapshot = (side: Side) =>
       Promise.all(
@@ -1132,8 +1143,9 @@ describe('same scenario, two chains', () => {
       cash: UPSTREAM_CASH,
       exchange: runs.map((r) => r.view!.gridledger.upstream),
       ks,
+      imbalanceReceipts: -sumAmounts(settled.gridledger.imbalances),
       debtAfter: BigInt(ledgerN.find((x) => x.account === upstream)!.debtMicros),
-      cashAfter: BigInt((await ours.views.account(UPSTREAM.address)).cashMicros),
+      cashAfter: await cashOf(ours, ours.gridOperator),
     });
 
     // Cash and credits per account over the run: equal, the deviating parties' (and their counterparty's)
