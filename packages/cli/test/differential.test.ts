@@ -17,7 +17,11 @@
 // compared equal; `expectedImbalanceEquality` checks each amount against the §10a rule too, and the meter
 // cap is asked of both by eth_call (`expectedMeterCapDifference`: the same reason). The congestion rent
 // goes into the rent fund 0x…1013 on both (`expectRentInFund`; this test found the contracts paying it to
-// the grid operator).
+// the grid operator). The upstream's debt (docs/market-rules.md §10b): the upstream account (the grid
+// operator) is left 0.40 $ of cash on both chains, less than the first interval's export costs it; in the
+// last interval no device offers (a cloud) and the feeder imports. Compared: every `DebtRecorded` (the
+// sellers' cuts, the rent fund's part) and `DebtPaid` (from the import and imbalance receipts), each
+// account's debt, dues and claims, and its cash (`expectUpstreamDebt`).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +87,13 @@ import { freePortRange } from '../../node/test/harness.ts';
 /** Intervals compared (consecutive); the deviating meters report in the middle one. */
 const INTERVALS = 3;
 const DEVIATING_INTERVAL = 1;
+/** The interval in which no device offers (a cloud over the feeder): it imports from the upstream. */
+const CLOUDY_INTERVAL = 2;
+/**
+ * The cash the upstream account (the grid operator) is left before the first order, µ$: less than the
+ * first interval's export costs it (about 0.49 $: 16.4 kWh at 30 $/MWh), so that its shortfall is its debt.
+ */
+const UPSTREAM_CASH = 400_000n;
 /** Households (the 4 park units come on top). */
 const HOUSEHOLDS = 8;
 
@@ -315,6 +326,9 @@ interface Settled {
   intervals: Map<bigint, bigint>; // interval → credits minted, Wh
   promises: { holder: string; deliveredWh: bigint; energyWh: bigint; interval: bigint }[];
   imbalances: { interval: bigint; party: string; bus: bigint; imbalanceWh: bigint; amount: bigint }[];
+  /** `DebtRecorded` of the compared intervals and every `DebtPaid` since the start, in log order. */
+  debtsRecorded: { debtor: string; creditor: string; interval: bigint; amount: bigint; reason: string }[];
+  debtsPaid: { debtor: string; creditor: string; amount: bigint }[];
   other: string[];
 }
 
@@ -329,7 +343,14 @@ async function readSettled(
     abi: MARKET_ABI as Abi,
     logs,
   }) as unknown as { eventName: string; args: Record<string, unknown> }[];
-  const out: Settled = { intervals: new Map(), promises: [], imbalances: [], other: [] };
+  const out: Settled = {
+    intervals: new Map(),
+    promises: [],
+    imbalances: [],
+    debtsRecorded: [],
+    debtsPaid: [],
+    other: [],
+  };
   const role = (a: string) => (a.toLowerCase() === side.gridOperator ? 'gridOperator' : a.toLowerCase());
   const inRun = (k: unknown) => ks.includes(k as bigint);
   for (const e of events) {
@@ -353,7 +374,21 @@ async function readSettled(
         imbalanceWh: a.imbalanceWh as bigint,
         amount: a.amount as bigint,
       });
-    } else if (
+    } else if (e.eventName === 'DebtRecorded' && inRun(a.interval))
+      out.debtsRecorded.push({
+        debtor: role(a.debtor as string),
+        creditor: role(a.creditor as string),
+        interval: a.interval as bigint,
+        amount: a.amount as bigint,
+        reason: a.reason as string,
+      });
+    else if (e.eventName === 'DebtPaid')
+      out.debtsPaid.push({
+        debtor: role(a.debtor as string),
+        creditor: role(a.creditor as string),
+        amount: a.amount as bigint,
+      });
+    else if (
       [
         'ReadingEstimated',
         'LiquidatedDamages',
@@ -433,12 +468,99 @@ function expectedMeterCapDifference(native: string | undefined, evm: string | un
  * Where the congestion rent goes, on both chains: into the rent fund 0x…1013, a cash balance no key
  * controls (docs/market-rules.md §5, §10b: the grid operator sets the line limits, so it must not keep
  * what they earn). This test first found the contracts paying it to the grid operator; they now pay it
- * into the same address. Asserts each chain's fund received exactly the intervals' rents.
+ * into the same address. The part of the upstream's shortfall the interval's sellers could not carry is
+ * owed to the fund and paid that much less rent (§10b), and what the upstream repays the fund reaches it.
+ * Asserts each chain's fund received exactly the intervals' rents, less what it is owed, plus what was
+ * repaid to it, and that both chains owe it and repay it the same.
  */
-function expectRentInFund(rents: readonly bigint[], fundDelta: { gridledger: bigint; anvil: bigint }): void {
+function expectRentInFund(
+  rents: readonly bigint[],
+  fund: Record<'gridledger' | 'anvil', { delta: bigint; owed: bigint; repaid: bigint }>,
+): void {
   const total = rents.reduce((a, b) => a + b, 0n);
-  expect(fundDelta, "the rent fund's cash on each chain").toEqual({ gridledger: total, anvil: total });
+  expect(fund.anvil.owed, 'the upstream owes the rent fund the same').toBe(fund.gridledger.owed);
+  expect(fund.anvil.repaid, 'the upstream repays the rent fund the same').toBe(fund.gridledger.repaid);
+  const want = (x: { owed: bigint; repaid: bigint }) => total - x.owed + x.repaid;
+  expect(
+    { gridledger: fund.gridledger.delta, anvil: fund.anvil.delta },
+    "the rent fund's cash on each chain",
+  ).toEqual({ gridledger: want(fund.gridledger), anvil: want(fund.anvil) });
 }
+
+/**
+ * The upstream's debt happened in this run (so the equalities of the debts are not vacuous) and is §10b's
+ * rule (docs/market-rules.md; the events are one chain's, the other's are asserted equal to them). Per
+ * interval the upstream owes what it bought minus what it sold at its bus's price (`paidMicros` −
+ * `receivedMicros`): it pays what its cash covers and the rest is recorded as its debt, to sellers and (what
+ * they cannot carry) to the rent fund; what it is owed is paid to its creditors first, and so is what the
+ * imbalanced parties pay it as the grid operator (the settlement runs behind the clearing: these receipts
+ * come after the shortfalls). Asserts each interval's recorded claims sum to that shortfall, the claims
+ * paid to what its receipts covered, its debt and cash after the run to what is left, and that the run had
+ * a partly paid shortfall, claims of sellers and of the rent fund, and a repayment.
+ */
+function expectUpstreamDebt(
+  s: Settled,
+  x: {
+    upstream: string;
+    fund: string;
+    cash: bigint;
+    /** Each interval's upstream exchange (`gl_interval`'s `upstream`). */
+    exchange: readonly ClearedView['upstream'][];
+    ks: readonly bigint[];
+    /** What the imbalanced parties paid the grid operator in all, µ$ (>= 0 here). */
+    imbalanceReceipts: bigint;
+    debtAfter: bigint;
+    cashAfter: bigint;
+  },
+): void {
+  let cash = x.cash;
+  let debt = 0n;
+  let repaid = 0n;
+  const shortfalls: bigint[] = [];
+  x.exchange.forEach((u, i) => {
+    const owes = BigInt(u.paidMicros) - BigInt(u.receivedMicros);
+    let shortfall = 0n;
+    if (owes > 0n) {
+      const pay = cash < owes ? cash : owes;
+      cash -= pay;
+      shortfall = owes - pay;
+    } else {
+      const r = -owes < debt ? -owes : debt;
+      repaid += r;
+      debt -= r;
+      cash += -owes - r;
+    }
+    debt += shortfall;
+    shortfalls.push(shortfall);
+    const k = x.ks[i]!;
+    const recorded = s.debtsRecorded.filter((d) => d.interval === k);
+    expect(recorded.every((d) => d.debtor === x.upstream)).toBe(true);
+    expect(sumAmounts(recorded), `the upstream's shortfall in interval ${k}`).toBe(shortfall);
+  });
+  const r = x.imbalanceReceipts < debt ? x.imbalanceReceipts : debt;
+  repaid += r;
+  debt -= r;
+  cash += x.imbalanceReceipts - r;
+  expect(
+    s.debtsRecorded.every((d) => d.reason === 'the upstream account could not pay for what it bought'),
+  ).toBe(true);
+  expect(s.debtsPaid.every((d) => d.debtor === x.upstream)).toBe(true);
+  expect(sumAmounts(s.debtsPaid), "the upstream's claims paid from its receipts").toBe(repaid);
+  expect({ debt: x.debtAfter, cash: x.cashAfter }, "the upstream's debt and cash after the run").toEqual({
+    debt,
+    cash,
+  });
+  // Not vacuous: the first interval's export was paid in part, the rest owed; sellers and the fund hold
+  // claims; the cloudy interval's import receipts paid some back.
+  expect(shortfalls[0]!, 'a shortfall in the first interval').toBeGreaterThan(0n);
+  expect(shortfalls[0]!, 'paid in part from its cash').toBeLessThan(BigInt(x.exchange[0]!.paidMicros));
+  expect(s.debtsRecorded.some((d) => d.creditor !== x.fund && d.amount > 0n)).toBe(true);
+  expect(s.debtsRecorded.some((d) => d.creditor === x.fund && d.amount > 0n)).toBe(true);
+  expect(repaid, 'claims paid from the import receipts').toBeGreaterThan(0n);
+}
+
+/** The sum of the amounts of a list of events, µ$. */
+const sumAmounts = (xs: readonly { amount: bigint }[]) => xs.reduce((a, b) => a + b.amount, 0n);
 
 /** Integer division rounded toward minus infinity (payments to a party), and toward plus infinity (charges). */
 const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
@@ -666,7 +788,31 @@ describe('same scenario, two chains', () => {
     );
     expectedMeterCapDifference(answers[0], answers[1]);
 
+    // ---- the upstream account (the grid operator) keeps UPSTREAM_CASH: the rest goes to a sink on both ----
+    const sink = '0x000000000000000000000000000000000000dEaD' as Address;
+    const cashOf = async (side: Side, a: Address) => BigInt((await side.views.account(a)).cashMicros);
+    for (const [side, from] of [
+      [ours, gridOperatorN],
+      [evm, deployer],
+    ] as const) {
+      const rest = (await cashOf(side, side.gridOperator)) - UPSTREAM_CASH;
+      await side.sendAll(
+        [
+          {
+            from,
+            to: side.contracts.cash,
+            data: calldata(TestStablecoinAbi as Abi, 'transfer', [sink, rest]),
+            gas: 200_000n,
+          },
+        ],
+        "the grid operator's cash to the sink",
+      );
+      expect(await cashOf(side, side.gridOperator), `${side.name}: the upstream's cash`).toBe(UPSTREAM_CASH);
+    }
+
     // ---- cash and credits of every account before the first order ----
+    const upstream = 'gridOperator';
+    const fund = RENT_FUND_ADDRESS.toLowerCase();
     const accounts = [...devices.map((d) => d.account.address.toLowerCase()), 'gridOperator'];
     const addressOn = (side: Side, a: string) => (a === 'gridOperator' ? side.gridOperator : (a as Address));
     const snapshot = (side: Side) =>
@@ -758,7 +904,10 @@ describe('same scenario, two chains', () => {
             if (!r.delivered && (d.spec.kind === 'ev' || d.spec.kind === 'flex'))
               for (const o of r.planned.get(i) ?? [])
                 if (o.side === 'buy') for (const s of o.steps) pending.boughtWh += s.energyWh;
-          const orders = planOrders(d.spec, states[i]!, ctxOf(k), pending);
+          // Under the cloud no device offers: only the buyers trade, with the upstream.
+          const orders = planOrders(d.spec, states[i]!, ctxOf(k), pending).filter(
+            (o) => o.side === 'buy' || k !== first + BigInt(CLOUDY_INTERVAL),
+          );
           if (orders.length > 0) planned.set(i, orders);
           for (const o of orders)
             txs.push({
@@ -964,15 +1113,52 @@ describe('same scenario, two chains', () => {
       forward: (x) => lmpOf(x.interval, x.bus),
     });
 
+    // The upstream's debt (docs/market-rules.md §10b): the same claims recorded (creditor, interval, µ$,
+    // reason) and paid (creditor, µ$), in the same order, and the same ledger per account afterwards.
+    expect(settled.anvil.debtsRecorded, 'debts recorded: debtor, creditor, interval, amount').toEqual(
+      settled.gridledger.debtsRecorded,
+    );
+    expect(settled.anvil.debtsPaid, 'debts paid: debtor, creditor, amount').toEqual(
+      settled.gridledger.debtsPaid,
+    );
+    const ledger = (side: Side) =>
+      Promise.all(
+        [...accounts, fund].map(async (a) => {
+          const v = await side.views.account(addressOn(side, a));
+          const role = (x: string) =>
+            x.toLowerCase() === side.gridOperator ? 'gridOperator' : x.toLowerCase();
+          return {
+            account: a,
+            debtMicros: v.debtMicros,
+            dueMicros: v.dueMicros,
+            claims: v.claims.map((c) => ({ creditor: role(c.creditor), amountMicros: c.amountMicros })),
+          };
+        }),
+      );
+    const ledgerN = await ledger(ours);
+    expect(await ledger(evm), "every account's debt, dues and claims after the run").toEqual(ledgerN);
+    expectUpstreamDebt(settled.gridledger, {
+      upstream,
+      fund,
+      cash: UPSTREAM_CASH,
+      exchange: runs.map((r) => r.view!.gridledger.upstream),
+      ks,
+      imbalanceReceipts: -sumAmounts(settled.gridledger.imbalances),
+      debtAfter: BigInt(ledgerN.find((x) => x.account === upstream)!.debtMicros),
+      cashAfter: await cashOf(ours, ours.gridOperator),
+    });
+
     // Cash and credits per account over the run: equal, the deviating parties' (and their counterparty's)
     // imbalance amounts taken out.
     const after = { gridledger: await snapshot(ours), anvil: await snapshot(evm) };
+    const fundSide = async (s: 'gridledger' | 'anvil', side: Side) => ({
+      delta: (await rentFund(side)) - rentFundBefore[s],
+      owed: sumAmounts(settled[s].debtsRecorded.filter((d) => d.creditor === fund)),
+      repaid: sumAmounts(settled[s].debtsPaid.filter((d) => d.creditor === fund)),
+    });
     expectRentInFund(
       runs.map((r) => BigInt(r.view!.gridledger.congestionRent)),
-      {
-        gridledger: (await rentFund(ours)) - rentFundBefore.gridledger,
-        anvil: (await rentFund(evm)) - rentFundBefore.anvil,
-      },
+      { gridledger: await fundSide('gridledger', ours), anvil: await fundSide('anvil', evm) },
     );
     const imbalanceOf = (s: 'gridledger' | 'anvil', a: string) => {
       let sum = 0n;
