@@ -643,6 +643,7 @@ export async function runScenarioOnEvm(o: EvmRunOptions): Promise<EvmRunResult> 
         d,
         planOrders(d.spec, states[i]!, ctxOf(k), pendingOf(undelivered, i, d.spec.kind)),
         ranAway.has(i),
+        ctxOf(k).minutes,
       );
       if (orders.length === 0) return;
       planned.set(i, orders);

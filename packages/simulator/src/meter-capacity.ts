@@ -1,6 +1,7 @@
 // The connection capacity registered with each simulated device's meter (the chain refuses a reading
-// whose imported + exported Wh exceed capacity × the interval): registration.ts registers it,
-// inflate-reading (strategies.ts) reports more than it allows.
+// whose imported + exported Wh exceed capacity × the interval, and an owner's orders on one side of an
+// interval beyond the same): registration.ts registers it, the phantoms (strategies.ts) order up to it,
+// inflate-reading reports more than it allows.
 import type { DeviceSpec } from './devices.ts';
 
 /** A household's service connection, W (about 100 A at 230 V): the floor of every device's capacity. */
@@ -29,3 +30,11 @@ export function connectionCapacityW(spec: DeviceSpec): bigint {
   }
   return BigInt(Math.max(SERVICE_CAPACITY_W, Math.ceil(ratingKw * 2000)));
 }
+
+/**
+ * What the market lets a device's owner order on one side of one interval of `minutes`, Wh: its
+ * connection capacity × the interval, rounded down as the market does (Σ capacityW × intervalMs).
+ * @example connectionCapacityWh(loadSpec, 5) // 2083n for a 25 kW connection
+ */
+export const connectionCapacityWh = (spec: DeviceSpec, minutes: number): bigint =>
+  (connectionCapacityW(spec) * BigInt(minutes)) / 60n;

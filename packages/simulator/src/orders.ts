@@ -62,7 +62,12 @@ export async function placeOrders(sim: Simulation, clock: MarketClockView): Prom
   }[] = [];
   sim.devices.forEach((d, i) => {
     const pending = pendingOf(undelivered, i, d.spec.kind);
-    const orders = strategicOrders(d, planOrders(d.spec, sim.states[i]!, ctx, pending), sim.ranAway.has(i));
+    const orders = strategicOrders(
+      d,
+      planOrders(d.spec, sim.states[i]!, ctx, pending),
+      sim.ranAway.has(i),
+      ctx.minutes,
+    );
     if (orders.length === 0) return;
     planned.set(i, orders);
     for (const o of orders) {

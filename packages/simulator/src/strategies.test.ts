@@ -1,8 +1,10 @@
 // The `strategies:` section of a scenario and what strategic participants do differently from their
 // twins, without a chain: strategies.yaml loads with every strategy, each paired with a twin sharing its
 // device (same physical index, so the same weather and noise) and its bus; each kind of bad entry is an
-// InputError naming the file and the field; the orders and readings each strategy changes; how each
-// meter's report goes to the chain (meterReport).
+// InputError naming the file and the field; the orders and readings each strategy changes, every order
+// within what the market accepts (its meters' capacity, so no strategy goes unplayed: the phantom buyer's
+// 2 kWh once exceeded it every interval), a phantom's step cut to the headroom; how each meter's report
+// goes to the chain (meterReport).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,21 +107,24 @@ describe('strategies in a scenario', () => {
 
     let p = pair('free-rider');
     expect(wh(p.planned, 'buy')).toBeGreaterThan(0n);
-    expect(strategicOrders(p.a, p.planned, false)).toEqual([]);
-    expect(strategicOrders(p.b, p.planned, false)).toEqual(p.planned);
+    expect(strategicOrders(p.a, p.planned, false, 5)).toEqual([]);
+    expect(strategicOrders(p.b, p.planned, false, 5)).toEqual(p.planned);
+    // The phantom buyer's 2 kWh on top of its bid would exceed what its 25 kW connection carries in 5
+    // minutes (2,083 Wh): it bids up to that. The phantom seller's 40 kW carry 3,333 Wh: its 2 kWh fit.
     p = pair('phantom-buyer');
-    expect(wh(strategicOrders(p.a, p.planned, false), 'buy')).toBe(wh(p.planned, 'buy') + 2000n);
+    expect(wh(p.planned, 'buy') + 2000n).toBeGreaterThan(2083n);
+    expect(wh(strategicOrders(p.a, p.planned, false, 5), 'buy')).toBe(2083n);
     p = pair('phantom-seller');
-    expect(wh(strategicOrders(p.a, p.planned, false), 'sell')).toBe(wh(p.planned, 'sell') + 2000n);
+    expect(wh(strategicOrders(p.a, p.planned, false, 5), 'sell')).toBe(wh(p.planned, 'sell') + 2000n);
     p = pair('over-deliver');
-    const sold = wh(strategicOrders(p.a, p.planned, false), 'sell');
+    const sold = wh(strategicOrders(p.a, p.planned, false, 5), 'sell');
     expect(sold).toBeGreaterThan(0n);
     expect(sold).toBeLessThanOrEqual(wh(p.planned, 'sell') / 10n + 1n);
     p = pair('default-and-run');
-    expect(wh(strategicOrders(p.a, p.planned, false), 'buy')).toBeLessThanOrEqual(
+    expect(wh(strategicOrders(p.a, p.planned, false, 5), 'buy')).toBeLessThanOrEqual(
       wh(p.planned, 'buy') / 4n + 1n,
     );
-    expect(strategicOrders(p.a, p.planned, true)).toEqual([]);
+    expect(strategicOrders(p.a, p.planned, true, 5)).toEqual([]);
     expect(stashOf('7', p.a)).toBeDefined();
     expect(stashOf('7', p.b)).toBeUndefined();
 
@@ -131,6 +136,71 @@ describe('strategies in a scenario', () => {
     expect(reportedReading(inflate.a, m, 5)).toEqual({ importedWh: 4000n, exportedWh: 10_000n });
     expect(readsAlone(inflate.a)).toBe(true);
     expect(readsAlone(inflate.b)).toBe(false);
+  });
+
+  it("strategies.yaml: each strategic order fits what the market accepts (its meters' capacity), the phantoms above their twins", async () => {
+    const s = await loadScenario(STRATEGIES);
+    const devices = buildPopulation(s);
+    const L = 300_000;
+    // The market refuses an owner's orders on one side of an interval beyond Σ capacityW × interval.
+    const capWh = (d: SimDevice) => (connectionCapacityW(d.spec) * BigInt(L)) / 3_600_000n;
+    const wh = (os: ReturnType<typeof planOrders>, side: string) =>
+      os
+        .filter((o) => o.side === side)
+        .reduce((x, o) => x + o.steps.reduce((y, st) => y + st.energyWh, 0n), 0n);
+    // The first hour from the scenario's start (a run orders its intervals after a few of setup).
+    for (let j = 0; j < 12; j++) {
+      const k = BigInt(s.startMs / L + j);
+      const c = { seed: s.seed, interval: k, startMs: Number(k) * L, minutes: 5 };
+      for (const d of devices.filter((x) => x.strategy?.role === 'strategic')) {
+        const twin = devices.find(
+          (x) => x.strategy?.role === 'truthful' && x.strategy.spec === d.strategy!.spec,
+        )!;
+        const planned = planOrders(d.spec, initialState(d.spec, 0), c);
+        expect(planOrders(twin.spec, initialState(twin.spec, 0), c)).toEqual(planned);
+        const orders = strategicOrders(d, planned, false, 5);
+        const what = `${d.strategy!.spec.kind} in interval ${k}`;
+        for (const side of ['buy', 'sell'])
+          expect(wh(orders, side), `${what}, ${side}`).toBeLessThanOrEqual(capWh(d));
+        if (d.strategy!.spec.kind === 'phantom-buyer') {
+          // Up to 2 kWh more than the twin, as much as the connection carries.
+          const want = wh(planned, 'buy') + 2000n < capWh(d) ? wh(planned, 'buy') + 2000n : capWh(d);
+          expect(wh(orders, 'buy'), what).toBe(want);
+          expect(wh(orders, 'buy'), what).toBeGreaterThan(wh(planned, 'buy') + 1000n);
+        }
+        if (d.strategy!.spec.kind === 'phantom-seller')
+          expect(wh(orders, 'sell'), what).toBe(wh(planned, 'sell') + 2000n);
+      }
+    }
+  });
+
+  it('a phantom order is cut to the headroom its meters leave, and left out when there is none', async () => {
+    const devices = buildPopulation(await loadScenario(STRATEGIES));
+    const a = devices.find(
+      (d) => d.strategy?.spec.kind === 'phantom-buyer' && d.strategy.role === 'strategic',
+    )!;
+    const huge: SimDevice = {
+      ...a,
+      strategy: { ...a.strategy!, spec: { ...a.strategy!.spec, phantomWh: 10_000_000 } },
+    };
+    const price = 300_000_000n;
+    const bid = (energyWh: bigint) => [
+      { side: 'buy' as const, steps: [{ energyWh, priceMicrosPerMWh: price }] },
+    ];
+    // 25 kW over 5 minutes: 2,083 Wh; over 15 minutes: 6,250 Wh.
+    expect(strategicOrders(huge, bid(100n), false, 5)).toEqual([
+      {
+        side: 'buy',
+        steps: [
+          { energyWh: 100n, priceMicrosPerMWh: price },
+          { energyWh: 1983n, priceMicrosPerMWh: price },
+        ],
+      },
+    ]);
+    expect(strategicOrders(huge, [], false, 15)).toEqual(bid(6250n));
+    expect(strategicOrders(huge, bid(2083n), false, 5)).toEqual(bid(2083n));
+    expect(strategicOrders(huge, bid(3000n), false, 5)).toEqual(bid(3000n));
+    expect(strategicOrders(a, [], false, 5)).toEqual(bid(2000n));
   });
 
   it('meterReport: the report, its key and its route, for each strategy and meter fault (both drivers send these)', async () => {

@@ -5,7 +5,7 @@
 // evm-run.ts) play them through these functions.
 // The strategies and their knobs: strategy-schema.ts; profit and gains: profit.ts; docs/scenarios.md.
 import type { Metered, PlannedOrder } from './devices.ts';
-import { connectionCapacityW } from './meter-capacity.ts';
+import { connectionCapacityW, connectionCapacityWh } from './meter-capacity.ts';
 import type { SimDevice } from './population.ts';
 import { type KeyPair, keyFromLabel } from './signer.ts';
 
@@ -26,18 +26,37 @@ function scaled(steps: PlannedOrder['steps'], share: number): PlannedOrder['step
     .filter((s) => s.energyWh >= 1n);
 }
 
+/** Wh of `orders` on `side`, over all their steps. */
+const sideWh = (orders: PlannedOrder[], side: 'buy' | 'sell') =>
+  orders
+    .filter((o) => o.side === side)
+    .reduce((a, o) => a + o.steps.reduce((b, s) => b + s.energyWh, 0n), 0n);
+
 /**
- * The orders device `d` places, given what its device would plan truthfully (`planned`) and whether it
- * has already moved its cash away (`ranAway`, default-and-run: it places no more orders).
+ * The orders device `d` places for an interval of `minutes`, given what its device would plan truthfully
+ * (`planned`) and whether it has already moved its cash away (`ranAway`, default-and-run: it places no
+ * more orders). A phantom's extra step is at most the headroom its connection leaves on its side (the
+ * market refuses an owner's orders beyond its meters' capacity × the interval, the whole order with it),
+ * and left out where there is none.
+ * @example strategicOrders(d, planOrders(d.spec, state, ctx), false, ctx.minutes)
  */
-export function strategicOrders(d: SimDevice, planned: PlannedOrder[], ranAway: boolean): PlannedOrder[] {
+export function strategicOrders(
+  d: SimDevice,
+  planned: PlannedOrder[],
+  ranAway: boolean,
+  minutes: number,
+): PlannedOrder[] {
   const st = strategicSpec(d);
   if (st === undefined) return planned;
   const params = st.params as { bidPricePerMWh?: number; offerPricePerMWh?: number };
   const onSide = (side: 'buy' | 'sell', add: PlannedOrder['steps'][number]): PlannedOrder[] => {
+    const headroomWh = connectionCapacityWh(d.spec, minutes) - sideWh(planned, side);
+    const energyWh = add.energyWh < headroomWh ? add.energyWh : headroomWh;
+    if (energyWh < 1n) return planned;
+    const step = { ...add, energyWh };
     const has = planned.some((o) => o.side === side);
-    if (!has) return [...planned, { side, steps: [add] }];
-    return planned.map((o) => (o.side === side ? { ...o, steps: [...o.steps, add] } : o));
+    if (!has) return [...planned, { side, steps: [step] }];
+    return planned.map((o) => (o.side === side ? { ...o, steps: [...o.steps, step] } : o));
   };
   switch (st.kind) {
     case 'free-rider':

@@ -66,7 +66,10 @@ export interface StrategySpec {
   deviceKind: 'load' | 'pv';
   /** The device's complete parameters (LoadParams or PvParams). */
   params: Record<string, unknown>;
-  /** phantom-buyer / phantom-seller: energy bought or sold on top of the truthful order, Wh per interval. */
+  /**
+   * phantom-buyer / phantom-seller: energy bought or sold on top of the truthful order, Wh per interval; at
+   * most what the device's connection leaves on its side (strategicOrders: the market refuses more).
+   */
   phantomWh: number;
   /** over-deliver: share of its forecast it sells (it exports all of it). */
   soldShare: number;

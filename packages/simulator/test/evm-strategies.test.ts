@@ -125,10 +125,13 @@ describe('strategic participants beside truthful twins (EVM chain)', () => {
     const fr = pairOf('free-rider');
     expect(orderedWh(fr.strategic, 'buy')).toBe(0n);
     expect(orderedWh(fr.twin, 'buy')).toBeGreaterThan(0n);
-    // phantom-buyer / phantom-seller: 1 and 2 kWh more than the twin on their side.
+    // phantom-buyer / phantom-seller: 2 kWh more than the twin on their side, the buyer's up to what its
+    // 25 kW connection carries in 5 minutes (2,083 Wh: the market refuses an order beyond it).
     const pb = pairOf('phantom-buyer');
-    expect(orderedWh(pb.twin, 'buy')).toBeGreaterThan(0n);
-    expect(orderedWh(pb.strategic, 'buy') - orderedWh(pb.twin, 'buy')).toBe(1_000n);
+    const twinBid = orderedWh(pb.twin, 'buy');
+    expect(twinBid).toBeGreaterThan(0n);
+    expect(orderedWh(pb.strategic, 'buy')).toBe(twinBid + 2_000n < 2_083n ? twinBid + 2_000n : 2_083n);
+    expect(orderedWh(pb.strategic, 'buy') - twinBid).toBeGreaterThan(1_900n);
     const ps = pairOf('phantom-seller');
     expect(orderedWh(ps.strategic, 'sell') - orderedWh(ps.twin, 'sell')).toBe(2_000n);
     // over-deliver sells a tenth of what its twin sells; default-and-run buys a quarter.

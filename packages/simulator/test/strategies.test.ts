@@ -7,15 +7,23 @@
 // marked `it.fails` (vitest passes an it.fails test only while its assertion fails). The second
 // settlement of issue 12 (real-time prices in a penalty band, every meter settled, adverse estimates,
 // capacity bounds, debts) closed all seven: STILL_GAINS is empty, and a strategy that gains again fails.
+// A gain ≤ 0 says nothing of a strategy the chain never played (the phantom buyer's 2 kWh once exceeded
+// its connection, so the market refused its whole order every interval): each strategy is read back from
+// the chain: no order refused but the defaulter's once it owes, the phantoms clearing more than their
+// twins, the readings withheld or refused.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RpcClient } from '@gridledger/client';
+import { METERS_ABI, METERS_ADDRESS } from '@gridledger/energy';
 import { initDevNetwork, loadHome, Node } from '@gridledger/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortRange } from '../../node/test/harness.ts';
+import { ChainClient } from '../src/chain.ts';
 import { type RunResult, runScenario } from '../src/driver.ts';
 import { scenarioGenesis } from '../src/genesis.ts';
+import { buildPopulation, type SimDevice } from '../src/population.ts';
 import { loadScenario } from '../src/scenario.ts';
 import { STRATEGY_KINDS, type StrategyKind } from '../src/strategy-schema.ts';
 
@@ -25,11 +33,16 @@ const INTERVALS = 3;
 let dir: string | undefined;
 let node: Node | undefined;
 let result: RunResult;
+let devices: SimDevice[];
+let rpcUrl = '';
 let log = '';
+/** The run's warnings in full (an order not on chain says why). */
+const warnings: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gl-strategies-'));
   const scenario = await loadScenario(SCENARIO);
+  devices = buildPopulation(scenario);
   const genesisTime = new Date();
   const g = scenarioGenesis(scenario, {
     genesisTimeMs: BigInt(genesisTime.getTime()),
@@ -59,14 +72,16 @@ beforeAll(async () => {
   const keyOf = (role: string) => dev.accounts.find((a) => a.role === role)!.privateKey;
   node = await Node.create(loadHome(join(dir, 'node0')));
   const where = await node.start();
+  rpcUrl = `http://127.0.0.1:${where.rpc.port}`;
   result = await runScenario({
-    rpcUrls: [`http://127.0.0.1:${where.rpc.port}`],
+    rpcUrls: [rpcUrl],
     scenario,
     keys: { admin: keyOf('admin'), gridOperator: keyOf('grid-operator'), submitter: keyOf('meter') },
     intervals: INTERVALS,
     knownAccounts: dev.accounts.map((a) => a.address),
     onEvent: (e) => {
       log += `${JSON.stringify(e).slice(0, 300)}\n`;
+      if (e.type === 'warning') warnings.push(e.message);
     },
   });
 }, 240_000);
@@ -103,6 +118,82 @@ describe('strategic participants beside truthful twins (in-process chain)', () =
       Object.fromEntries(Object.keys(others).map((k) => [k, true])),
     );
     expect(noStrategyGains).toBe(result.strategies.every((s) => s.gainUsd <= 0));
+  });
+
+  it("played every strategy on the chain: no order refused but a defaulter's, the phantoms clear more than their twins", async () => {
+    const pairOf = (kind: StrategyKind) => {
+      const of = (role: 'strategic' | 'truthful') =>
+        devices.find((d) => d.strategy?.spec.kind === kind && d.strategy.role === role)!;
+      return { strategic: of('strategic'), twin: of('truthful') };
+    };
+    const ks = result.intervals.map((r) => BigInt(r.interval));
+    // Every order reached the book but the defaulter's once it owes (an order it sent before its cash
+    // move may land after its debt: "is in default", the market's rule, not the strategy refused).
+    const dr = pairOf('default-and-run');
+    const notOnChain = warnings.filter((w) => w.includes('orders are not on chain'));
+    const inDefault = new RegExp(
+      `not on chain: 1× (rejected at submission: )?market: ${dr.strategic.account.address} is in default, owing \\d+ µ\\$: pay it with payDebts\\(\\) first$`,
+    );
+    for (const w of notOnChain) expect(w).toMatch(inDefault);
+    expect(result.intervals.reduce((a, r) => a + r.ordersRejected, 0)).toBe(notOnChain.length);
+    const rpc = new RpcClient(rpcUrl);
+    const byK = await Promise.all(ks.map((k) => rpc.orders(k)));
+    /** Wh `d` ordered and cleared on `side`, in interval `k` or over the run's intervals. */
+    const wh = (d: SimDevice, side: 'buy' | 'sell', k?: bigint) => {
+      const own = byK
+        .filter((_, j) => k === undefined || ks[j] === k)
+        .flat()
+        .flatMap((o) =>
+          o.kind === 'order' && o.owner.toLowerCase() === d.account.address && o.side === side ? [o] : [],
+        );
+      return {
+        ordered: own.flatMap((o) => o.steps).reduce((a, st) => a + BigInt(st.energyWh), 0n),
+        cleared: own.reduce((a, o) => a + BigInt(o.clearedWh), 0n),
+      };
+    };
+    const fr = pairOf('free-rider');
+    expect(wh(fr.strategic, 'buy').ordered).toBe(0n);
+    expect(wh(fr.twin, 'buy').cleared).toBeGreaterThan(0n);
+    // The phantom buyer bids 2 kWh more than its twin each interval, up to what its 25 kW connection
+    // carries in 5 minutes (2,083 Wh), and buys it.
+    const pb = pairOf('phantom-buyer');
+    for (const k of ks) {
+      const twin = wh(pb.twin, 'buy', k).ordered;
+      expect(twin).toBeGreaterThan(0n);
+      expect(wh(pb.strategic, 'buy', k).ordered, `interval ${k}`).toBe(
+        twin + 2000n < 2083n ? twin + 2000n : 2083n,
+      );
+    }
+    expect(wh(pb.strategic, 'buy').cleared - wh(pb.twin, 'buy').cleared).toBeGreaterThan(
+      1900n * BigInt(ks.length),
+    );
+    const ps = pairOf('phantom-seller');
+    expect(wh(ps.strategic, 'sell').ordered - wh(ps.twin, 'sell').ordered).toBe(2000n * BigInt(ks.length));
+    expect(wh(ps.strategic, 'sell').cleared - wh(ps.twin, 'sell').cleared).toBeGreaterThan(0n);
+    const od = pairOf('over-deliver');
+    expect(wh(od.strategic, 'sell').cleared).toBeGreaterThan(0n);
+    expect(wh(od.strategic, 'sell').ordered).toBeLessThan(wh(od.twin, 'sell').ordered / 5n);
+    expect(wh(dr.strategic, 'buy').cleared).toBeGreaterThan(0n);
+    expect(wh(dr.strategic, 'buy').ordered).toBeLessThan(wh(dr.twin, 'buy').ordered / 2n);
+    expect(log).toMatch(/moved its cash to 0x[0-9a-f]{40} after its purchase cleared/);
+    // Readings: withhold-reading's meter sent none, inflate-reading's was refused; their twins' are stored.
+    const chain = new ChainClient([rpcUrl]);
+    const seen = async (d: SimDevice) =>
+      (
+        await chain.views<readonly [boolean, bigint, bigint]>(
+          ks.map((k) => ({
+            to: METERS_ADDRESS,
+            abi: METERS_ABI,
+            functionName: 'readingOf',
+            args: [d.meterId, k],
+          })),
+        )
+      ).map((r) => r![0]);
+    for (const kind of ['withhold-reading', 'inflate-reading'] as const) {
+      expect(await seen(pairOf(kind).strategic), kind).toEqual(ks.map(() => false));
+      expect(await seen(pairOf(kind).twin), kind).toEqual(ks.map(() => true));
+    }
+    expect(result.intervals.map((r) => r.readingsRejected)).toEqual(ks.map(() => 1));
   });
 
   // Exploit-first (see the header): those the settlement still lets gain are it.fails.
