@@ -203,7 +203,10 @@ export async function loadDeployConfig(
     market.ordersCappedByMeters = m.ordersCappedByMeters;
   }
   {
-    if (m.realtime !== undefined && (typeof m.realtime !== 'object' || m.realtime === null || Array.isArray(m.realtime)))
+    if (
+      m.realtime !== undefined &&
+      (typeof m.realtime !== 'object' || m.realtime === null || Array.isArray(m.realtime))
+    )
       throw new InputError(
         `market.json: market.realtime: expected an object (the second settlement's parameters, each optional), got ${JSON.stringify(m.realtime)}`,
       );
