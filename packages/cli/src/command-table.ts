@@ -76,7 +76,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'deploy',
     term: 'deploy [options]',
     description:
-      "deploy and configure the market's contracts and the clearing verifier on an EVM JSON-RPC endpoint; write addresses.json",
+      "deploy and configure the market's contracts, the clearing verifier and the real-time book on an EVM JSON-RPC endpoint; write addresses.json",
     load: async () => (await import('./commands/evm-deploy.ts')).registerDeploy,
   },
   {
