@@ -1,6 +1,6 @@
-// A buyer in debt on the contracts (docs/evm.md "The debt ledger"), for tests outside this package that
-// read the ledger through the clients (packages/cli/test/debts-evm.test.ts): on a world with the second
-// settlement, alice buys 25,000 Wh at bus 2 and bob sells them at bus 3; alice consumes 45,000 Wh with her
+// A buyer in debt on the contracts (docs/evm.md "The debt ledger"), for the tests that read the ledger
+// through the clients (packages/cli/test/debts-evm.test.ts) and default-settlement.test.ts: on a world
+// with the second settlement, alice buys 25,000 Wh at bus 2 and bob sells them at bus 3; alice consumes 45,000 Wh with her
 // allowance to the market revoked, so her imbalance charge is her debt to the grid operator.
 import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import type { Abi } from 'viem';

@@ -4,27 +4,15 @@
 // (MarketSettlement.sol), where a buyer that revoked its allowance before settlement escaped its
 // imbalance charge (a PaymentFailed event, no debt) and kept placing orders.
 
-import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { bandPrices, deviationAmount } from '@gridledger/energy';
 import type { Abi } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EVM_PENALTY_MICROS_PER_MWH, deployMarket } from '../src/deploy.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
-import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
-import { clearIntervalOnChain } from '../src/operator/operator.ts';
-import { submitRealtimePrices } from '../src/operator/realtime.ts';
+import { putBuyerInDebt } from './debt-scenario.ts';
 import { expectRevert } from './fixture.ts';
 import { useWorld } from './use-world.ts';
-import {
-  cashProbe,
-  GATE_LEAD_MS,
-  INTERVAL_MS,
-  market,
-  meters,
-  mineAt,
-  read,
-  send,
-  type World,
-} from './world.ts';
+import { cashProbe, market, read, type World } from './world.ts';
 
 let w: World;
 useWorld(
@@ -42,37 +30,9 @@ const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, price
 describe('a market deployed without `realtime`', () => {
   it('records what a buyer without allowance cannot pay as its debt and refuses its orders', async () => {
     expect(w.config.realtime).toBeUndefined();
-    const k = w.k0;
-    // alice buys 25,000 Wh at 80 $/MWh at bus 2, bob sells 25,000 at 30 at bus 3 (line 2-3's limit)
-    await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-    await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-    await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-    const op = await w.clients(w.operator);
-    const cleared = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
-    expect(cleared?.orders).toBe(2);
-    // alice consumes 45,000 Wh (20,000 short; a buyer posts no margin) and revokes her allowance
-    await send(w, w.alice, {
-      address: w.addresses.cash,
-      abi: TestStablecoinAbi as Abi,
-      functionName: 'approve',
-      args: [w.addresses.market, 0n],
-    });
-    await mineAt(w, (k + 1n) * INTERVAL_MS);
-    for (const [meter, importedWh, exportedWh] of [
-      [1n, 45_000n, 0n],
-      [2n, 0n, 25_000n],
-    ] as const) {
-      const r = { meter, interval: k, importedWh, exportedWh };
-      const sig = await w.meterKey.signTypedData({
-        domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-        types: READING_TYPES,
-        primaryType: 'Reading',
-        message: r,
-      });
-      await send(w, w.carol, meters(w, 'submitReadings', [[r], [sig]]));
-    }
-    await submitRealtimePrices(op, w.realtime, k);
-    await send(w, w.carol, market(w, 'settle', [k]));
+    // alice buys 25,000 Wh at bus 2 from bob, consumes 45,000 (20,000 short; a buyer posts no margin)
+    // with her allowance to the market revoked; the interval is priced and settled (debt-scenario.ts)
+    const { k } = await putBuyerInDebt(w);
     // the charge, 20,000 Wh · (max(λ_fwd, λ_rt) + δ) at the default δ (as the native deviationAmount), is
     // her debt to the grid operator
     const rt = await read<bigint>(w, {
