@@ -8,9 +8,8 @@
 // were recorded (now the count is taken at the clearing). Amounts cross-checked against the native
 // bandPrices / deviationAmount at the recorded prices; every refusal changes nothing.
 
-import { bandPrices, deviationAmount, READING_TYPES, readingDomain } from '@gridledger/energy';
+import { bandPrices, deviationAmount } from '@gridledger/energy';
 import type { Abi, Address } from 'viem';
-import type { PrivateKeyAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
 import { MarketRealtimeAbi } from '../src/generated/MarketRealtime.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
@@ -21,15 +20,19 @@ import { expectRevert } from './fixture.ts';
 import { useWorld } from './use-world.ts';
 import {
   cashProbe,
+  clearForward,
   GATE_LEAD_MS,
   INTERVAL_MS,
   market,
   meters,
   mineAt,
   read,
+  readingCall,
+  realtimePrices,
   registry,
   SETTLEMENT_DELAY_MS,
   send,
+  submitReading,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -72,28 +75,6 @@ const cashOf = (a: Address) =>
     functionName: 'balanceOf',
     args: [a],
   });
-const signed = async (
-  signer: PrivateKeyAccount,
-  r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint },
-) =>
-  signer.signTypedData({
-    domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-    types: READING_TYPES,
-    primaryType: 'Reading',
-    message: r,
-  });
-const readingCall = async (
-  meter: bigint,
-  k: bigint,
-  importedWh: bigint,
-  exportedWh: bigint,
-  signer = w.meterKey,
-) => {
-  const r = { meter, interval: k, importedWh, exportedWh };
-  return meters(w, 'submitReadings', [[r], [await signed(signer, r)]]);
-};
-const reading = async (meter: bigint, k: bigint, importedWh: bigint, exportedWh: bigint) =>
-  send(w, w.carol, await readingCall(meter, k, importedWh, exportedWh));
 const balance = async (k: bigint) => read<[number, bigint, bigint]>(w, market(w, 'energyBalance', [k]));
 const events = async (eventName: string) =>
   (
@@ -107,31 +88,10 @@ const events = async (eventName: string) =>
     })
   ).map((e) => (e as unknown as { args: Record<string, unknown> }).args);
 
-/** Alice buys 25,000 Wh at 80 $/MWh at bus 2, bob sells 25,000 Wh at 30 $/MWh at bus 3 (line 2-3 full). */
-async function clearForward(): Promise<bigint> {
-  const k = w.k0;
-  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-  const op = await w.clients(w.operator);
-  await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
-  return k;
-}
-
 /** Prices interval k and settles it; returns the recorded real-time prices per bus. */
 async function priceAndSettle(k: bigint): Promise<Map<number, bigint>> {
   await submitRealtimePrices(await w.clients(w.operator), rt, k);
-  const prices = new Map<number, bigint>();
-  for (const bus of [1, 2, 3])
-    prices.set(
-      bus,
-      await read<bigint>(w, {
-        address: rt.book,
-        abi: RealtimeBookAbi as Abi,
-        functionName: 'realtimePrice',
-        args: [k, BigInt(bus)],
-      }),
-    );
+  const prices = await realtimePrices(w, k);
   await send(w, w.carol, market(w, 'settle', [k]));
   return prices;
 }
@@ -144,16 +104,16 @@ async function nativeAmount(k: bigint, bus: number, devWh: bigint, prices: Map<n
 
 describe('the energy-balance check on the contracts', () => {
   it('holds the payments of an interval whose meters claim more than the upstream meter saw, and cancels them', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // bob delivers his 25,000 Wh, alice takes 20,000 (long 5,000); carol's compromised meter claims an
     // export of 1,000 Wh (within its capacity) that never happened; the upstream meter saw the true 5,000
     // Wh leave the feeder: the mismatch is 25,000 − 20,000 + 1,000 − 5,000 = 1,000 Wh > 100
-    await reading(1n, k, 20_000n, 0n);
-    await reading(2n, k, 0n, 25_000n);
-    await reading(3n, k, 0n, 1_000n);
-    await reading(5n, k, 0n, 0n);
-    await reading(4n, k, 5_000n, 0n);
+    await submitReading(w, 1n, k, 20_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 25_000n);
+    await submitReading(w, 3n, k, 0n, 1_000n);
+    await submitReading(w, 5n, k, 0n, 0n);
+    await submitReading(w, 4n, k, 5_000n, 0n);
     // the upstream meter is not a party: its 5,000 Wh are not an injection at bus 1
     const inj = await read<[bigint[], bigint[], boolean, bigint]>(w, market(w, 'meteredInjections', [k]));
     expect(inj).toEqual([[1n, 2n, 3n], [0n, -19_000n, 25_000n], true, 5n]);
@@ -200,13 +160,13 @@ describe('the energy-balance check on the contracts', () => {
   });
 
   it('refuses to resolve a flagged interval while it is settled in chunks (later long parties would escape the hold)', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(1n, k, 20_000n, 0n);
-    await reading(2n, k, 0n, 25_000n);
-    await reading(3n, k, 0n, 1_000n);
-    await reading(5n, k, 0n, 0n);
-    await reading(4n, k, 5_000n, 0n);
+    await submitReading(w, 1n, k, 20_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 25_000n);
+    await submitReading(w, 3n, k, 0n, 1_000n);
+    await submitReading(w, 5n, k, 0n, 0n);
+    await submitReading(w, 4n, k, 5_000n, 0n);
     await submitRealtimePrices(await w.clients(w.operator), rt, k);
     const before = { alice: await cashOf(w.alice.address), carol: await cashOf(w.carol.address) };
     await send(w, w.carol, market(w, 'beginSettle', [k]));
@@ -248,13 +208,13 @@ describe('the energy-balance check on the contracts', () => {
   });
 
   it('pays the held payments from the grid operator on release, and pays at once within the tolerance', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(1n, k, 20_000n, 0n);
-    await reading(2n, k, 0n, 25_000n);
-    await reading(3n, k, 0n, 1_000n);
-    await reading(5n, k, 0n, 0n);
-    await reading(4n, k, 5_000n, 0n);
+    await submitReading(w, 1n, k, 20_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 25_000n);
+    await submitReading(w, 3n, k, 0n, 1_000n);
+    await submitReading(w, 5n, k, 0n, 0n);
+    await submitReading(w, 4n, k, 5_000n, 0n);
     const before = { alice: await cashOf(w.alice.address), op: await cashOf(w.operator.address) };
     const prices = await priceAndSettle(k);
     const owedAlice = await nativeAmount(k, 2, 5_000n, prices);
@@ -276,11 +236,11 @@ describe('the energy-balance check on the contracts', () => {
       k2,
     );
     await mineAt(w, (k2 + 1n) * INTERVAL_MS);
-    await reading(1n, k2, 20_000n, 0n);
-    await reading(2n, k2, 0n, 25_000n);
-    await reading(3n, k2, 0n, 0n);
-    await reading(5n, k2, 0n, 0n);
-    await reading(4n, k2, 4_950n, 0n); // 50 Wh of mismatch: within 100
+    await submitReading(w, 1n, k2, 20_000n, 0n);
+    await submitReading(w, 2n, k2, 0n, 25_000n);
+    await submitReading(w, 3n, k2, 0n, 0n);
+    await submitReading(w, 5n, k2, 0n, 0n);
+    await submitReading(w, 4n, k2, 4_950n, 0n); // 50 Wh of mismatch: within 100
     const a0 = await cashOf(w.alice.address);
     const p2 = await priceAndSettle(k2);
     expect(await cashOf(w.alice.address)).toBe(a0 + (await nativeAmount(k2, 2, 5_000n, p2)));
@@ -290,10 +250,10 @@ describe('the energy-balance check on the contracts', () => {
 
 describe('late readings, the head-end and the interval meters on the contracts', () => {
   it('trues up a late reading of an estimated meter until deadline + trueUpDelayMs, once, and refuses the rest', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(1n, k, 25_000n, 0n);
-    await reading(2n, k, 0n, 25_000n);
+    await submitReading(w, 1n, k, 25_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 25_000n);
     // a meter registered after the clearing is not one of the interval's meters
     await send(
       w,
@@ -311,7 +271,7 @@ describe('late readings, the head-end and the interval meters on the contracts',
     // meter 3's true reading (500 Wh exported) arrives: carol's deviation −2,000 → −500
     const c1 = await cashOf(w.carol.address);
     const op1 = await cashOf(w.operator.address);
-    await send(w, w.carol, await readingCall(3n, k, 0n, 500n));
+    await send(w, w.carol, await readingCall(w, 3n, k, 0n, 500n));
     const trued = (await nativeAmount(k, 2, -500n, prices)) - settled;
     expect(trued).toBeGreaterThan(0n);
     expect(await cashOf(w.carol.address)).toBe(c1 + trued);
@@ -321,12 +281,12 @@ describe('late readings, the head-end and the interval meters on the contracts',
     ]);
     const probe = async () => ({ cash: await cashProbe(w)(), trueUps: (await events('TrueUp')).length });
     // a second true-up of the same meter
-    await expectRevert(w, w.carol, await readingCall(3n, k, 0n, 900n), 'already reported', probe);
+    await expectRevert(w, w.carol, await readingCall(w, 3n, k, 0n, 900n), 'already reported', probe);
     // a meter that was not estimated (registered after the clearing)
     await expectRevert(
       w,
       w.carol,
-      await readingCall(6n, k, 0n, 900n),
+      await readingCall(w, 6n, k, 0n, 900n),
       `market: meter 6 was not estimated in interval ${k}`,
       probe,
     );
@@ -335,14 +295,14 @@ describe('late readings, the head-end and the interval meters on the contracts',
     await expectRevert(
       w,
       w.carol,
-      await readingCall(5n, k, 0n, 900n),
+      await readingCall(w, 5n, k, 0n, 900n),
       `market: the true-up window of interval ${k} closed at ${deadline + TRUE_UP_DELAY_MS} ms`,
       probe,
     );
   });
 
   it("takes a reading signed by the grid operator's head-end key, and refuses any other key", async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     const probe = async () => ({
       seen: await read(w, meters(w, 'readingOf', [1n, k])),
@@ -350,16 +310,16 @@ describe('late readings, the head-end and the interval meters on the contracts',
     await expectRevert(
       w,
       w.carol,
-      await readingCall(1n, k, 20_000n, 0n, w.alice),
+      await readingCall(w, 1n, k, 20_000n, 0n, w.alice),
       "or the grid operator's head-end",
       probe,
     );
-    await send(w, w.carol, await readingCall(1n, k, 20_000n, 0n, w.operator));
+    await send(w, w.carol, await readingCall(w, 1n, k, 20_000n, 0n, w.operator));
     expect(await read(w, meters(w, 'readingOf', [1n, k]))).toEqual([true, 20_000n, 0n]);
   });
 
   it('takes the interval meters at the clearing: a meter registered after it is neither awaited nor estimated', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await send(
       w,
       w.operator,
@@ -373,7 +333,7 @@ describe('late readings, the head-end and the interval meters on the contracts',
       [4n, 0n, 0n],
       [5n, 0n, 0n],
     ] as const)
-      await reading(m, k, imp, exp);
+      await submitReading(w, m, k, imp, exp);
     // every reading of the interval's five meters is in: final before the deadline, meter 6 not awaited
     const inj = await read<[bigint[], bigint[], boolean, bigint]>(w, market(w, 'meteredInjections', [k]));
     expect(inj[2]).toBe(true);

@@ -7,15 +7,7 @@
 // The events are decoded with the native DEBTS_ABI (same names, fields, indexing). A market with the
 // second settlement on its own anvil (as realtime.test.ts).
 
-import {
-  bandPrices,
-  commitmentHash,
-  DEBTS_ABI,
-  deviationAmount,
-  MARKET_ABI,
-  READING_TYPES,
-  readingDomain,
-} from '@gridledger/energy';
+import { bandPrices, commitmentHash, DEBTS_ABI, deviationAmount, MARKET_ABI } from '@gridledger/energy';
 import {
   type Abi,
   type AbiEvent,
@@ -39,17 +31,18 @@ import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
+  clearForward,
   GATE_LEAD_MS,
   holdTime,
   INTERVAL_MS,
   market,
-  meters,
   mineAt,
   read,
   registry,
   revertReason,
   SETTLEMENT_DELAY_MS,
   send,
+  submitReading,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -93,18 +86,6 @@ const claimsOf = (a: Address) => read<[Address[], bigint[]]>(w, market(w, 'claim
 const approve = (who: PrivateKeyAccount, amount: bigint) =>
   send(w, who, cashCall('approve', [w.addresses.market, amount]));
 
-const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
-  w.meterKey.signTypedData({
-    domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-    types: READING_TYPES,
-    primaryType: 'Reading',
-    message: r,
-  });
-const reading = async (meter: bigint, k: bigint, importedWh: bigint, exportedWh: bigint) => {
-  const r = { meter, interval: k, importedWh, exportedWh };
-  await send(w, w.carol, meters(w, 'submitReadings', [[r], [await sign(r)]]));
-};
-
 /** Sends `call` from `from`, expects success, returns the debt ledger's events it emitted (native ABI). */
 async function sendDebtEvents(from: PrivateKeyAccount, call: Call) {
   await holdTime(w);
@@ -118,23 +99,12 @@ async function sendDebtEvents(from: PrivateKeyAccount, call: Call) {
   }).map((e) => ({ name: e.eventName, ...e.args }));
 }
 
-/** Clears interval `k`: alice buys 25,000 Wh at 80 $/MWh at bus 2, bob sells 25,000 at 30 at bus 3. */
-async function clearForward(k: bigint): Promise<void> {
-  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-  const op = await w.clients(w.operator);
-  expect(
-    (await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k))?.orders,
-  ).toBe(2);
-}
-
 /** Readings of meters 1 (alice), 2 (bob), 3 (carol) after the interval, then its real-time prices. */
 async function meterAndPrice(k: bigint, r: Record<'alice' | 'bob' | 'carol', [bigint, bigint]>) {
   await mineAt(w, (k + 1n) * INTERVAL_MS);
-  await reading(1n, k, ...r.alice);
-  await reading(2n, k, ...r.bob);
-  await reading(3n, k, ...r.carol);
+  await submitReading(w, 1n, k, ...r.alice);
+  await submitReading(w, 2n, k, ...r.bob);
+  await submitReading(w, 3n, k, ...r.carol);
   await submitRealtimePrices(await w.clients(w.operator), rt, k);
 }
 
@@ -195,7 +165,7 @@ describe('the debt ledger on the contracts', () => {
 
   it('a buyer that revokes its allowance before settlement owes its charge, is refused orders until it pays, and its receipts are netted', async () => {
     const k = w.k0;
-    await clearForward(k);
+    await clearForward(w, k);
     // alice consumes 45,000 Wh against the 25,000 she bought (short 20,000; a buyer posts no margin),
     // and revokes her allowance to the market before the settlement (the exploit)
     await approve(w.alice, 0n);
@@ -297,7 +267,7 @@ describe('the debt ledger on the contracts', () => {
 
   it('a grid operator short of cash owes its imbalance payments and pays them from what it receives next', async () => {
     const k = w.k0;
-    await clearForward(k);
+    await clearForward(w, k);
     await approve(w.operator, 0n);
     // as realtime.test.ts: bob short 5,000 (pays from his collateral), alice long 1,000, carol long 500;
     // settled in address order carol, alice, bob: the operator cannot pay carol and alice, owes them,
@@ -347,7 +317,7 @@ describe('the debt ledger on the contracts', () => {
 
   it('a grid operator short of cash with nothing to receive stays in debt until it pays', async () => {
     const k = w.k0;
-    await clearForward(k);
+    await clearForward(w, k);
     await approve(w.operator, 0n);
     // bob delivers all he sold: the operator receives nothing; alice long 1,000, carol long 500
     await meterAndPrice(k, { alice: [24_000n, 0n], bob: [0n, 25_000n], carol: [0n, 500n] });
@@ -382,7 +352,7 @@ describe('the debt ledger on the contracts', () => {
 
   it("the upstream account's receipt at a clearing pays its debts first (market-rules §10b)", async () => {
     const k = w.k0;
-    await clearForward(k);
+    await clearForward(w, k);
     await approve(w.operator, 0n);
     // the operator (also the upstream account) cannot pay carol and alice their long imbalances: it owes them
     await meterAndPrice(k, { alice: [24_000n, 0n], bob: [0n, 25_000n], carol: [0n, 500n] });
@@ -427,8 +397,8 @@ describe('the debt ledger on the contracts', () => {
     // k: bob's meter does not report: at the deadline it is estimated at its capacity imported (1 GW for
     // 5 minutes), a charge far beyond his collateral and cash: the rest is his debt
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(1n, k, 25_000n, 0n);
-    await reading(3n, k, 0n, 0n);
+    await submitReading(w, 1n, k, 25_000n, 0n);
+    await submitReading(w, 3n, k, 0n, 0n);
     await mineAt(w, (k + 1n) * INTERVAL_MS + SETTLEMENT_DELAY_MS);
     await submitRealtimePrices(op, rt, k);
     await send(w, w.carol, market(w, 'settle', [k]));
@@ -436,9 +406,9 @@ describe('the debt ledger on the contracts', () => {
     expect(debt).toBeGreaterThan(0n);
     expect(await cashOf(w.bob.address)).toBe(0n);
     // k + 1: bob delivers what he sold; his collateral (5 $) is released, netted: it pays the operator
-    await reading(1n, k + 1n, 25_000n, 0n);
-    await reading(2n, k + 1n, 0n, 25_000n);
-    await reading(3n, k + 1n, 0n, 0n);
+    await submitReading(w, 1n, k + 1n, 25_000n, 0n);
+    await submitReading(w, 2n, k + 1n, 0n, 25_000n);
+    await submitReading(w, 3n, k + 1n, 0n, 0n);
     await submitRealtimePrices(op, rt, k + 1n);
     const opBefore = await cashOf(w.operator.address);
     expect(await sendDebtEvents(w.carol, market(w, 'settle', [k + 1n]))).toEqual([

@@ -8,13 +8,7 @@
 // reading). Every bad input reverts with its reason and changes nothing.
 
 import { whToMw } from '@gridledger/base';
-import {
-  bandPrices,
-  dcRealtimePrices,
-  deviationAmount,
-  READING_TYPES,
-  readingDomain,
-} from '@gridledger/energy';
+import { bandPrices, dcRealtimePrices, deviationAmount } from '@gridledger/energy';
 import type { Abi, Address } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { integerNetwork } from '../src/certificate/format.ts';
@@ -24,7 +18,7 @@ import { ClearingVerifierAbi } from '../src/generated/ClearingVerifier.ts';
 import { CreditsAbi } from '../src/generated/Credits.ts';
 import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
-import { clearIntervalOnChain, readBook, readNetwork } from '../src/operator/operator.ts';
+import { readBook, readNetwork } from '../src/operator/operator.ts';
 import { type RealtimeContracts, submitRealtimePrices } from '../src/operator/realtime.ts';
 import { runOperator } from '../src/operator/run.ts';
 import { expectRevert } from './fixture.ts';
@@ -32,15 +26,15 @@ import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
-  GATE_LEAD_MS,
+  clearForward,
   INTERVAL_MS,
   market,
-  meters,
   mineAt,
   read,
   registry,
   SETTLEMENT_DELAY_MS,
   send,
+  submitReading,
   WORLD_REALTIME,
   type World,
 } from './world.ts';
@@ -66,7 +60,6 @@ useWorld(
   },
 );
 
-const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
 const balanceOf = (token: Address, a: Address) =>
   read<bigint>(w, { address: token, abi: TestStablecoinAbi as Abi, functionName: 'balanceOf', args: [a] });
 const cashOf = (a: Address) => balanceOf(w.addresses.cash, a);
@@ -76,30 +69,6 @@ const book = (functionName: string, args: readonly unknown[]): Call => ({
   functionName,
   args,
 });
-const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
-  w.meterKey.signTypedData({
-    domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-    types: READING_TYPES,
-    primaryType: 'Reading',
-    message: r,
-  });
-const reading = async (meter: bigint, k: bigint, importedWh: bigint, exportedWh: bigint) => {
-  const r = { meter, interval: k, importedWh, exportedWh };
-  await send(w, w.carol, meters(w, 'submitReadings', [[r], [await sign(r)]]));
-};
-
-/** Alice buys 25,000 Wh at 80 $/MWh at bus 2, bob sells 25,000 Wh at 30 $/MWh at bus 3 (line 2-3 full). */
-async function clearForward(): Promise<bigint> {
-  const k = w.k0;
-  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-  const op = await w.clients(w.operator);
-  expect(
-    (await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k))?.orders,
-  ).toBe(2);
-  return k;
-}
 
 /** The native engine's real-time prices for net injections per bus (Wh), as settlement.ts computes them. */
 async function nativeRealtimePrices(netWh: Map<number, bigint>): Promise<Map<number, bigint>> {
@@ -143,14 +112,14 @@ async function cashAll(): Promise<Cash> {
 
 describe('the second settlement on the contracts', () => {
   it('prices the metered state with a verified certificate and settles every deviation in the penalty band as native', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     // bob's collateral: 25,000 Wh · 200 $/MWh = 5 $ (cap + δ, as native)
     expect(await cashOf(w.addresses.market)).toBe(5_000_000n);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // bob delivers 20,000 of 25,000 Wh (short 5,000), alice consumes 24,000 of 25,000 (long 1,000), carol
     // exports 500 Wh without an order (long 500)
-    await reading(2n, k, 0n, 20_000n);
-    await reading(1n, k, 24_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 20_000n);
+    await submitReading(w, 1n, k, 24_000n, 0n);
     const waiting = async () => ({
       cash: await cashProbe(w)(),
       state: await read(w, market(w, 'intervalState', [k])),
@@ -160,7 +129,7 @@ describe('the second settlement on the contracts', () => {
     expect(await read<unknown[]>(w, book('openOrders', [k]))).toEqual([]);
     await expect(submitRealtimePrices(await w.clients(w.operator), rt, k)).rejects.toThrow(/GateNotClosed/);
     await expectRevert(w, w.carol, market(w, 'settle', [k]), 'waits for its real-time prices', waiting);
-    await reading(3n, k, 0n, 500n);
+    await submitReading(w, 3n, k, 0n, 500n);
     // the readings are in: the book is the fixed-injection book of the metered state
     const b = await readBook(await w.clients(w.operator), { market: rt.book, verifier: rt.verifier }, k);
     expect(b.orders.map((o) => [o.bus, o.side, o.steps[0]!.energyWh, o.steps[0]!.priceMicrosPerMWh])).toEqual(
@@ -281,10 +250,10 @@ describe('the second settlement on the contracts', () => {
   });
 
   it('estimates a missing reading at the deadline, charges the non-reporting penalty, and prices the estimate', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(2n, k, 0n, 20_000n);
-    await reading(1n, k, 24_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 20_000n);
+    await submitReading(w, 1n, k, 24_000n, 0n);
     // before the deadline the verifier refuses the book (its readings are not final)
     const op = await w.clients(w.operator);
     await expect(submitRealtimePrices(op, rt, k)).rejects.toThrow(/GateNotClosed/);
@@ -326,13 +295,13 @@ describe('the second settlement on the contracts', () => {
   });
 
   it('prices a metered state the network cannot carry at the floor behind the line (negative band price), as native', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // bob injects 30,000 Wh at bus 3 but line 2-3 carries 25,000: the excess is priced at the floor there;
     // alice withdraws 30,000 at bus 2 (short 5,000), carol's meter reads nothing
-    await reading(2n, k, 0n, 30_000n);
-    await reading(1n, k, 30_000n, 0n);
-    await reading(3n, k, 0n, 0n);
+    await submitReading(w, 2n, k, 0n, 30_000n);
+    await submitReading(w, 1n, k, 30_000n, 0n);
+    await submitReading(w, 3n, k, 0n, 0n);
     const op = await w.clients(w.operator);
     await submitRealtimePrices(op, rt, k);
     const native = await nativeRealtimePrices(
@@ -363,10 +332,10 @@ describe('the second settlement on the contracts', () => {
   });
 
   it('prices a metered state without injections (an empty book: the upstream alone sets the prices), as native', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // nobody delivers or consumes: bob is short 25,000 Wh, alice long 25,000
-    for (const m of [1n, 2n, 3n]) await reading(m, k, 0n, 0n);
+    for (const m of [1n, 2n, 3n]) await submitReading(w, m, k, 0n, 0n);
     const op = await w.clients(w.operator);
     expect((await submitRealtimePrices(op, rt, k)).orders).toBe(0);
     const native = await nativeRealtimePrices(
@@ -392,16 +361,16 @@ describe('the second settlement on the contracts', () => {
   });
 
   it("is priced by the operator's loop (gridledger operator) once the readings are final", async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     const op = await w.clients(w.operator);
     const contracts = { market: w.addresses.market, verifier: w.verifier };
-    await reading(1n, k, 24_000n, 0n);
-    await reading(2n, k, 0n, 20_000n);
+    await submitReading(w, 1n, k, 24_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 20_000n);
     // carol's reading is missing: not due yet
     let outcomes = await runOperator(op, { contracts, realtime: rt, once: true });
     expect(outcomes.filter((x) => x.kind === 'realtime')).toEqual([]);
-    await reading(3n, k, 0n, 500n);
+    await submitReading(w, 3n, k, 0n, 500n);
     outcomes = await runOperator(op, { contracts, realtime: rt, once: true });
     expect(
       outcomes.filter((x) => x.kind === 'realtime').map((x) => [x.interval, 'orders' in x && x.orders]),

@@ -16,8 +16,6 @@ import {
   deviationAmount,
   firstTariffInterval,
   type MarketConfig,
-  READING_TYPES,
-  readingDomain,
   TARIFFS_ABI,
 } from '@gridledger/energy';
 import { type Abi, type AbiEvent, type AbiFunction, decodeEventLog } from 'viem';
@@ -40,10 +38,11 @@ import {
   GATE_LEAD_MS,
   INTERVAL_MS,
   market,
-  meters,
   mineAt,
   read,
+  realtimePrices,
   send,
+  submitReading,
   type World,
 } from './world.ts';
 
@@ -347,17 +346,6 @@ describe('a negative real-time price floor on the contracts', () => {
       functionName: 'balanceOf',
       args: [a],
     });
-  const sign = (r: { meter: bigint; interval: bigint; importedWh: bigint; exportedWh: bigint }) =>
-    w.meterKey.signTypedData({
-      domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-      types: READING_TYPES,
-      primaryType: 'Reading',
-      message: r,
-    });
-  const reading = async (meter: bigint, k: bigint, importedWh: bigint, exportedWh: bigint) => {
-    const r = { meter, interval: k, importedWh, exportedWh };
-    await send(w, w.carol, meters(w, 'submitReadings', [[r], [await sign(r)]]));
-  };
 
   it('prices injections the line cannot carry at the negative floor (the tariff upstream), and the long seller pays, as native', async () => {
     const k = w.k0;
@@ -369,8 +357,8 @@ describe('a negative real-time price floor on the contracts', () => {
     await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // bob injects 30,000 Wh but the line carries 25,000; alice withdraws 30,000
-    await reading(2n, k, 0n, 30_000n);
-    await reading(1n, k, 30_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 30_000n);
+    await submitReading(w, 1n, k, 30_000n, 0n);
     // the real-time book serves every price shifted up by −floor (10 $/MWh): the floor at 0, the
     // upstream at A + 10
     const offset = 10n * M;
@@ -404,17 +392,7 @@ describe('a negative real-time price floor on the contracts', () => {
       priceFloorMicrosPerMWh: REALTIME.priceFloorMicrosPerMWh,
     });
     if (!native.ok) throw new Error(native.reason);
-    const recorded = new Map<number, bigint>();
-    for (const bus of [1, 2, 3])
-      recorded.set(
-        bus,
-        await read<bigint>(w, {
-          address: rt.book,
-          abi: RealtimeBookAbi as Abi,
-          functionName: 'realtimePrice',
-          args: [k, BigInt(bus)],
-        }),
-      );
+    const recorded = await realtimePrices(w, k);
     expect(recorded).toEqual(native.pricesMicrosPerMWh);
     expect(recorded.get(3)).toBe(REALTIME.priceFloorMicrosPerMWh);
     expect(recorded.get(1)).toBe(A.importPriceMicrosPerMWh);

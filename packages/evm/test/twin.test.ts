@@ -37,14 +37,15 @@ import { useWorld } from './use-world.ts';
 import {
   type Call,
   cashProbe,
+  clearForward,
   GATE_LEAD_MS,
   INTERVAL_MS,
   market,
-  meters,
   mineAt,
   read,
   SETTLEMENT_DELAY_MS,
   send,
+  submitReading,
   type World,
 } from './world.ts';
 
@@ -70,28 +71,6 @@ const twinCall = (functionName: string, args: readonly unknown[]): Call => ({
   functionName,
   args,
 });
-const reading = async (meter: bigint, k: bigint, importedWh: bigint, exportedWh: bigint) => {
-  const r = { meter, interval: k, importedWh, exportedWh };
-  const signature = await w.meterKey.signTypedData({
-    domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
-    types: READING_TYPES,
-    primaryType: 'Reading',
-    message: r,
-  });
-  await send(w, w.carol, meters(w, 'submitReadings', [[r], [signature]]));
-};
-
-/** Alice buys 25,000 Wh at 80 $/MWh at bus 2, bob sells 25,000 Wh at 30 $/MWh at bus 3 (line 2-3 full). */
-async function clearForward(): Promise<bigint> {
-  const k = w.k0;
-  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
-  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
-  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
-  const op = await w.clients(w.operator);
-  await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
-  return k;
-}
-
 /** A party as native settlement sees it, for meteredInjectionsMw (only bus and metered energy count). */
 const party = (owner: Address, bus: number, importedWh: bigint, exportedWh: bigint): PartyPosition => ({
   owner,
@@ -159,11 +138,11 @@ const twinProbe = (k: bigint) => async () => ({
 
 describe('the digital twin on the contracts', () => {
   it('checks the operator’s angles and records the native twin’s flows and FlowDeviation events', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     expect(await read(w, market(w, 'flows', [k]))).toEqual([0n, -300_000n]);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // bob exports 30,000 Wh (360 kW over line 2-3, limit 300 kW), alice imports 24,000 Wh
-    await reading(2n, k, 0n, 30_000n);
+    await submitReading(w, 2n, k, 0n, 30_000n);
     const op = await w.clients(w.operator);
     const { network } = await readNetwork(op, w.addresses.registry);
     const honest = twinAngles(
@@ -180,7 +159,7 @@ describe('the digital twin on the contracts', () => {
     await expect(
       submitTwin(op, { market: w.addresses.market, verifier: w.verifier, twin }, k),
     ).rejects.toThrow(/readings are not final/);
-    await reading(1n, k, 24_000n, 0n);
+    await submitReading(w, 1n, k, 24_000n, 0n);
 
     // perturbed angles: bus 2 moved by 10^6 prad (B = 10^9 W/rad: 1 kW on each of its lines)
     const perturbed = honest.map((a, i) => (i === 1 ? a + 1_000_000n : a));
@@ -228,11 +207,11 @@ describe('the digital twin on the contracts', () => {
   });
 
   it('accepts angles within the flow tolerance, and angles all shifted alike (the same flows)', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
     // delivered as cleared, bob 600 Wh more (7.2 kW: branch 1 carries it, within its 10 MW limit)
-    await reading(2n, k, 0n, 25_600n);
-    await reading(1n, k, 25_000n, 0n);
+    await submitReading(w, 2n, k, 0n, 25_600n);
+    await submitReading(w, 1n, k, 25_000n, 0n);
     const op = await w.clients(w.operator);
     const { network } = await readNetwork(op, w.addresses.registry);
     const honest = twinAngles(
@@ -270,14 +249,14 @@ describe('the digital twin on the contracts', () => {
   });
 
   it('the operator submits each interval’s twin once its readings are final, once, before settlement', async () => {
-    const k = await clearForward();
+    const k = await clearForward(w);
     await mineAt(w, (k + 1n) * INTERVAL_MS);
-    await reading(2n, k, 0n, 25_000n);
+    await submitReading(w, 2n, k, 0n, 25_000n);
     const op = await w.clients(w.operator);
     const contracts = { market: w.addresses.market, verifier: w.verifier };
     let outcomes = await runOperator(op, { contracts, twin, once: true });
     expect(outcomes.filter((x) => x.kind === 'twin')).toEqual([]);
-    await reading(1n, k, 25_000n, 0n);
+    await submitReading(w, 1n, k, 25_000n, 0n);
     outcomes = await runOperator(op, { contracts, twin, once: true });
     expect(
       outcomes.filter((x) => x.kind === 'twin').map((x) => [x.interval, 'deviations' in x && x.deviations]),

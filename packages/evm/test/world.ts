@@ -1,6 +1,9 @@
 // The contract tests' and the gas benchmark's world: one anvil, the market deployed and a small network
 // registered once (participants, meters, cash and allowances), and the helpers to send, read and move
-// time. The tests isolate themselves with evm_snapshot / evm_revert (contracts.test.ts).
+// time, to sign and submit readings, to clear the forward interval most settlement tests start from and
+// to read its real-time prices. The tests isolate themselves with evm_snapshot / evm_revert (use-world.ts).
+
+import { READING_TYPES, readingDomain } from '@gridledger/energy';
 import { type Abi, type Address, BaseError, ContractFunctionRevertedError, type Hex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { type Anvil, startAnvil } from '../src/anvil.ts';
@@ -19,9 +22,10 @@ import {
 import { MarketAbi } from '../src/generated/Market.ts';
 import { MetersAbi } from '../src/generated/Meters.ts';
 import { PromisesAbi } from '../src/generated/Promises.ts';
+import { RealtimeBookAbi } from '../src/generated/RealtimeBook.ts';
 import { RegistryAbi } from '../src/generated/Registry.ts';
 import { TestStablecoinAbi } from '../src/generated/TestStablecoin.ts';
-import { readNetwork } from '../src/operator/operator.ts';
+import { clearIntervalOnChain, readNetwork } from '../src/operator/operator.ts';
 import { deployRealtimePricer, type RealtimeContracts } from '../src/operator/realtime.ts';
 
 /** Interval length of the test market: 5 minutes. */
@@ -332,3 +336,79 @@ export function cashProbe(w: World): Probe {
 }
 
 export type { Hex };
+
+/** A meter reading as the Meters contract takes it (the native `Reading` type). */
+export interface MeterReading {
+  meter: bigint;
+  interval: bigint;
+  importedWh: bigint;
+  exportedWh: bigint;
+}
+
+/** `key`'s EIP-712 signature of `r`: the native `Reading` type and domain, the world's Meters contract. */
+export function signReading(w: World, r: MeterReading, key: PrivateKeyAccount = w.meterKey): Promise<Hex> {
+  return key.signTypedData({
+    domain: { ...readingDomain(31337n), verifyingContract: w.addresses.meters },
+    types: READING_TYPES,
+    primaryType: 'Reading',
+    message: r,
+  });
+}
+
+/** The call submitting meter `meter`'s reading of interval `k`, signed by `key` (the world's meter key). */
+export async function readingCall(
+  w: World,
+  meter: bigint,
+  k: bigint,
+  importedWh: bigint,
+  exportedWh: bigint,
+  key: PrivateKeyAccount = w.meterKey,
+): Promise<Call> {
+  const r = { meter, interval: k, importedWh, exportedWh };
+  return meters(w, 'submitReadings', [[r], [await signReading(w, r, key)]]);
+}
+
+/** Carol (anyone may send a signed reading) submits meter `meter`'s reading of interval `k`; expects success. */
+export async function submitReading(
+  w: World,
+  meter: bigint,
+  k: bigint,
+  importedWh: bigint,
+  exportedWh: bigint,
+): Promise<bigint> {
+  return send(w, w.carol, await readingCall(w, meter, k, importedWh, exportedWh));
+}
+
+/**
+ * The forward interval most settlement tests start from: alice buys 25,000 Wh at 80 $/MWh at bus 2, bob
+ * sells 25,000 Wh at 30 $/MWh at bus 3 (line 2-3 full), and the operator clears interval `k` after its
+ * gate. Throws unless the clearing took both orders; returns `k`.
+ */
+export async function clearForward(w: World, k: bigint = w.k0): Promise<bigint> {
+  const step = (energyWh: bigint, priceMicrosPerMWh: bigint) => ({ energyWh, priceMicrosPerMWh });
+  await send(w, w.alice, market(w, 'placeOrder', [k, 2n, 0, [step(25_000n, 80_000_000n)]]));
+  await send(w, w.bob, market(w, 'placeOrder', [k, 3n, 1, [step(25_000n, 30_000_000n)]]));
+  await mineAt(w, k * INTERVAL_MS - GATE_LEAD_MS);
+  const op = await w.clients(w.operator);
+  const cleared = await clearIntervalOnChain(op, { market: w.addresses.market, verifier: w.verifier }, k);
+  if (cleared?.orders !== 2)
+    throw new Error(`clearForward: expected a clearing of 2 orders in interval ${k}, got ${cleared?.orders}`);
+  return k;
+}
+
+/** The real-time prices the world's RealtimeBook recorded for interval `k`, at the network's buses 1..3. */
+export async function realtimePrices(w: World, k: bigint): Promise<Map<number, bigint>> {
+  const prices = new Map<number, bigint>();
+  for (const bus of [1, 2, 3]) {
+    prices.set(
+      bus,
+      await read<bigint>(w, {
+        address: w.realtime.book,
+        abi: RealtimeBookAbi as Abi,
+        functionName: 'realtimePrice',
+        args: [k, BigInt(bus)],
+      }),
+    );
+  }
+  return prices;
+}
