@@ -63,7 +63,7 @@ export interface ChainFlags {
 }
 
 /** The contracts of an addresses.json that `gridledger deploy` (or `start --chain anvil`) writes. */
-const EVM_ADDRESS_KEYS = [
+export const EVM_ADDRESS_KEYS = [
   'registry',
   'cash',
   'promises',

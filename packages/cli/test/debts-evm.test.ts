@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EvmMarketViews } from '@gridledger/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEBT_REALTIME, putBuyerInDebt } from '../../evm/test/debt-scenario.ts';
-import { setUpWorld, type World } from '../../evm/test/world.ts';
+import { setUpWorld, type World, worldAddressesJson } from '../../evm/test/world.ts';
 import { runCli } from '../../node/test/harness.ts';
 
 let w: World;
@@ -43,15 +43,7 @@ describe('debts on an EVM chain through the clients', () => {
       claims: [],
     });
     const contracts = join(dir, 'addresses.json');
-    writeFileSync(
-      contracts,
-      JSON.stringify({
-        ...w.addresses,
-        verifier: w.verifier,
-        realtimeBook: w.realtime.book,
-        realtimeVerifier: w.realtime.verifier,
-      }),
-    );
+    writeFileSync(contracts, worldAddressesJson(w));
     const r = await runCli(
       [
         'account',

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { devAccount, TariffsAbi } from '@gridledger/evm';
 import { type Abi, bytesToHex, erc20Abi } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE_CASH, market, read, setUpWorld, type World } from '../../evm/test/world.ts';
+import {
+  ALICE_CASH,
+  market,
+  read,
+  setUpWorld,
+  type World,
+  worldAddressesJson,
+} from '../../evm/test/world.ts';
 import { runCli } from '../../node/test/harness.ts';
 
 let w: World;
@@ -38,15 +45,7 @@ beforeAll(async () => {
   w = await setUpWorld();
   dir = mkdtempSync(join(tmpdir(), 'gl-market-cli-evm-'));
   contracts = join(dir, 'addresses.json');
-  writeFileSync(
-    contracts,
-    JSON.stringify({
-      ...w.addresses,
-      verifier: w.verifier,
-      realtimeBook: w.realtime.book,
-      realtimeVerifier: w.realtime.verifier,
-    }),
-  );
+  writeFileSync(contracts, worldAddressesJson(w));
 }, 120_000);
 
 afterAll(async () => {

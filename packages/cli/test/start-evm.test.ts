@@ -13,22 +13,11 @@ import { EvmMarketViews } from '@gridledger/client';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { EVM_ADDRESS_KEYS } from '../src/chain-client.ts';
 import { intervalLine, registerStart } from '../src/commands/start.ts';
 import { type EvmPlatform, startOnEvm } from '../src/commands/start-evm.ts';
 import { UsageError } from '../src/output.ts';
 
-const ADDRESS_KEYS = [
-  'registry',
-  'cash',
-  'promises',
-  'credits',
-  'meters',
-  'engine',
-  'market',
-  'verifier',
-  'realtimeBook',
-  'realtimeVerifier',
-];
 const dir = mkdtempSync(join(tmpdir(), 'gl-start-evm-'));
 let platform: EvmPlatform | undefined;
 
@@ -207,7 +196,7 @@ describe('start --chain anvil', () => {
     await expect(missing).rejects.toThrow(/does not exist: run gridledger deploy first/);
     writeFileSync(
       join(dir, 'addresses.json'),
-      JSON.stringify(Object.fromEntries(ADDRESS_KEYS.map((k) => [k, `0x${'12'.repeat(20)}`]))),
+      JSON.stringify(Object.fromEntries(EVM_ADDRESS_KEYS.map((k) => [k, `0x${'12'.repeat(20)}`]))),
     );
     await expect(
       startOnEvm(

@@ -412,3 +412,13 @@ export async function realtimePrices(w: World, k: bigint): Promise<Map<number, b
   }
   return prices;
 }
+
+/** The world's addresses.json, as `gridledger deploy` writes it (for the CLI's `--contracts`). */
+export function worldAddressesJson(w: World): string {
+  return JSON.stringify({
+    ...w.addresses,
+    verifier: w.verifier,
+    realtimeBook: w.realtime.book,
+    realtimeVerifier: w.realtime.verifier,
+  });
+}
