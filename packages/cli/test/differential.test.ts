@@ -394,7 +394,6 @@ async function readSettled(
         'LiquidatedDamages',
         'EnergyBalanceFlagged',
         'TrueUp',
-        'PaymentFailed',
         'SettlementFailed',
       ].includes(e.eventName) &&
       inRun(a.interval ?? ks[0])
